@@ -1,0 +1,300 @@
+// Package queries owns Elementary's data inside Todai: the read model that turns the local mirror into typed
+// answers (status, owners, runs, failures, freshness, lineage, description, why-stale, urgency). It reads the
+// mirror only, never the warehouse, and knows nothing of Slack, cron or text. The warehouse sources live in
+// queries/source, the sync into the mirror in queries/mirror, and the demo warehouse generator in queries/demo.
+package queries
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Health is a node's overall state, worst first: error > failing > stale > warn > ok > unknown.
+type Health string
+
+// Health values.
+const (
+	HealthError   Health = "error"   // the last run errored
+	HealthFailing Health = "failing" // a test's latest result is fail or error
+	HealthStale   Health = "stale"   // the latest source freshness is error or runtime error
+	HealthWarn    Health = "warn"    // a test's latest is warn, the last run was skipped, or freshness warns
+	HealthOK      Health = "ok"
+	HealthUnknown Health = "unknown" // no runs or results
+)
+
+// Rank orders healths from worst (0) to best.
+func (h Health) Rank() int {
+	switch h {
+	case HealthError:
+		return 0
+	case HealthFailing:
+		return 1
+	case HealthStale:
+		return 2
+	case HealthWarn:
+		return 3
+	case HealthOK:
+		return 4
+	}
+	return 5
+}
+
+// Worse returns the worse of two healths.
+func Worse(a, b Health) Health {
+	if b.Rank() < a.Rank() {
+		return b
+	}
+	return a
+}
+
+// Node is a dbt node as answers name it.
+type Node struct {
+	UniqueID     string   `json:"unique_id"`
+	Name         string   `json:"name"`
+	ResourceType string   `json:"resource_type"` // model, source, seed, snapshot, exposure, test
+	Owners       []string `json:"owners"`
+	Team         string   `json:"team"`
+}
+
+// Run is one execution of a node (a dbt_run_results row, deduplicated).
+type Run struct {
+	Status        string     `json:"status"`
+	CompletedAt   *time.Time `json:"completed_at"`
+	ExecutionTime *float64   `json:"execution_time"`
+	InvocationID  string     `json:"invocation_id"`
+	Message       string     `json:"message,omitempty"`
+	// Invocation is the context of the dbt invocation that ran it, when known.
+	Invocation *Invocation `json:"invocation,omitempty"`
+}
+
+// Invocation is the context of one dbt invocation.
+type Invocation struct {
+	ID           string `json:"invocation_id"`
+	JobName      string `json:"job_name,omitempty"`
+	Orchestrator string `json:"orchestrator,omitempty"`
+	Command      string `json:"command,omitempty"`
+	Target       string `json:"target,omitempty"`
+	JobRunURL    string `json:"job_run_url,omitempty"`
+}
+
+// TestState is a test's latest result.
+type TestState struct {
+	UniqueID   string     `json:"unique_id"`
+	Name       string     `json:"name,omitempty"`
+	ShortName  string     `json:"short_name,omitempty"`
+	Column     string     `json:"column_name,omitempty"`
+	Status     string     `json:"status"`
+	DetectedAt *time.Time `json:"detected_at"`
+	Severity   string     `json:"severity"`
+	Message    string     `json:"message,omitempty"`
+}
+
+// StatusAnswer answers "status NODE".
+type StatusAnswer struct {
+	Node    Node        `json:"node"`
+	Health  Health      `json:"health"`
+	LastRun *Run        `json:"last_run"`
+	Tests   []TestState `json:"tests"`
+	// Freshness is the latest freshness of a source node, or of the sources feeding a model, when known.
+	Freshness []SourceFreshness `json:"freshness,omitempty"`
+}
+
+// OwnerAnswer answers "owner NODE".
+type OwnerAnswer struct {
+	Node   Node     `json:"node"`
+	Owners []string `json:"owners"`
+	Team   string   `json:"team"`
+	// Group is the node's dbt group and its owner, when it has one.
+	Group *Group `json:"group,omitempty"`
+}
+
+// Group is a dbt group.
+type Group struct {
+	Name       string `json:"name"`
+	OwnerEmail string `json:"owner_email,omitempty"`
+	OwnerName  string `json:"owner_name,omitempty"`
+}
+
+// LastRunAnswer answers "last-run NODE": runs newest first.
+type LastRunAnswer struct {
+	Node Node  `json:"node"`
+	Runs []Run `json:"runs"`
+}
+
+// FailuresQuery scopes "failures": a node, a team, or everyone (both empty), since a time.
+type FailuresQuery struct {
+	Node  string
+	Team  string
+	Since time.Time
+}
+
+// Failure is one test with non-passing results in the window.
+type Failure struct {
+	TestUniqueID  string     `json:"test_unique_id"`
+	ModelUniqueID string     `json:"model_unique_id"`
+	TestName      string     `json:"test_name,omitempty"`
+	TestShortName string     `json:"test_short_name,omitempty"`
+	Column        string     `json:"column_name,omitempty"`
+	Status        string     `json:"status"`
+	LatestStatus  string     `json:"latest_status"`
+	DetectedAt    *time.Time `json:"detected_at"`
+	Count         int        `json:"count"`
+	Failures      *int64     `json:"failures"`
+	Severity      string     `json:"severity,omitempty"`
+	Message       string     `json:"message,omitempty"`
+	Owners        []string   `json:"owners,omitempty"`
+	Team          string     `json:"team,omitempty"`
+}
+
+// FailuresAnswer answers "failures": newest first.
+type FailuresAnswer struct {
+	Since time.Time `json:"since"`
+	// Scope is the node's unique_id, "team:NAME", or "" for everyone.
+	Scope    string    `json:"scope,omitempty"`
+	Failures []Failure `json:"failures"`
+}
+
+// SourceFreshness is a source's latest freshness check.
+type SourceFreshness struct {
+	UniqueID      string     `json:"unique_id"`
+	Name          string     `json:"name,omitempty"` // source_name.name
+	Status        string     `json:"status"`         // pass, warn, error (stale), runtime error (could not check)
+	MaxLoadedAt   *time.Time `json:"max_loaded_at"`
+	SnapshottedAt *time.Time `json:"snapshotted_at"`
+	AgeSeconds    *float64   `json:"age_seconds,omitempty"`
+	WarnAfter     string     `json:"warn_after,omitempty"`  // "12 hours"
+	ErrorAfter    string     `json:"error_after,omitempty"` // "1 day"
+	Error         string     `json:"error,omitempty"`
+}
+
+// FreshnessAnswer answers "freshness [SOURCE]".
+type FreshnessAnswer struct {
+	Sources []SourceFreshness `json:"sources"`
+}
+
+// LineageNode is one node up- or downstream, with its health.
+type LineageNode struct {
+	UniqueID     string `json:"unique_id"`
+	Name         string `json:"name,omitempty"`
+	ResourceType string `json:"resource_type,omitempty"`
+	Health       Health `json:"health"`
+	Depth        int    `json:"depth"`
+}
+
+// Exposure is a dbt exposure (dashboard, notebook, application …).
+type Exposure struct {
+	UniqueID   string `json:"unique_id"`
+	Name       string `json:"name"`
+	Label      string `json:"label,omitempty"`
+	Type       string `json:"type,omitempty"`
+	Maturity   string `json:"maturity,omitempty"`
+	URL        string `json:"url,omitempty"`
+	OwnerName  string `json:"owner_name,omitempty"`
+	OwnerEmail string `json:"owner_email,omitempty"`
+}
+
+// LineageAnswer answers "upstream NODE" (Upstream set) or "downstream NODE" (Downstream and Exposures set).
+type LineageAnswer struct {
+	Node       Node          `json:"node"`
+	Upstream   []LineageNode `json:"upstream,omitempty"`
+	Downstream []LineageNode `json:"downstream,omitempty"`
+	Exposures  []Exposure    `json:"exposures,omitempty"`
+}
+
+// ColumnDoc is a documented column.
+type ColumnDoc struct {
+	Name        string `json:"name"`
+	DataType    string `json:"data_type,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// DescribeAnswer answers "describe NODE".
+type DescribeAnswer struct {
+	Node            Node        `json:"node"`
+	Description     string      `json:"description"`
+	Path            string      `json:"path,omitempty"`
+	Materialization string      `json:"materialization,omitempty"`
+	Relation        string      `json:"relation,omitempty"` // database.schema.alias
+	Tags            []string    `json:"tags"`
+	Group           string      `json:"group,omitempty"`
+	Columns         []ColumnDoc `json:"columns"`
+	Exposures       []Exposure  `json:"exposures"`
+	Meta            string      `json:"meta,omitempty"` // raw meta JSON, as Elementary stored it
+}
+
+// Cause is a likely reason a node is stale or failing.
+type Cause struct {
+	Kind     string `json:"kind"` // upstream_error, upstream_failing, stale_source, run_error, run_skipped
+	UniqueID string `json:"unique_id"`
+	Name     string `json:"name,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// WhyAnswer answers "why NODE": why is it stale, what went wrong.
+type WhyAnswer struct {
+	Node         Node        `json:"node"`
+	Health       Health      `json:"health"`
+	LastSuccess  *Run        `json:"last_success"`
+	SinceLastOK  *float64    `json:"since_last_success_seconds"` // now − last success
+	FailedSince  []Run       `json:"failed_runs_since"`          // error/skipped runs after the last success, newest first
+	FailingTests []TestState `json:"failing_tests"`
+	LikelyCauses []Cause     `json:"likely_causes"`
+}
+
+// UrgencyAnswer answers "urgent NODE": how much does this failure matter.
+type UrgencyAnswer struct {
+	Node     Node   `json:"node"`
+	Health   Health `json:"health"`
+	Urgency  string `json:"urgency"`  // high, medium, low, none
+	Severity string `json:"severity"` // the worst severity among failing tests (ERROR, WARN) or "ERROR" for run errors
+	// Streak is how many consecutive latest runs or results failed, and FailingSince when the streak began.
+	Streak           int           `json:"failure_streak"`
+	FailingSince     *time.Time    `json:"failing_since"`
+	DownstreamModels []LineageNode `json:"downstream_models"`
+	DownstreamCount  int           `json:"downstream_count"`
+	Exposures        []Exposure    `json:"exposures"`
+	Criticality      string        `json:"criticality,omitempty"` // from meta (criticality, priority, tier, sla)
+	Reasons          []string      `json:"reasons"`               // machine codes: exposure_affected, error_severity …
+	FailingTests     []TestState   `json:"failing_tests"`
+}
+
+// NotFoundError says no node matched a name; Suggestions are near misses (unique_ids).
+type NotFoundError struct {
+	Name        string
+	Suggestions []string
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Suggestions) == 0 {
+		return fmt.Sprintf("no node %q", e.Name)
+	}
+	return fmt.Sprintf("no node %q; did you mean %s?", e.Name, strings.Join(e.Suggestions, ", "))
+}
+
+// AmbiguousError says several nodes matched a name.
+type AmbiguousError struct {
+	Name       string
+	Candidates []string // unique_ids
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("%q matches %d nodes: %s", e.Name, len(e.Candidates), strings.Join(e.Candidates, ", "))
+}
+
+// UnavailableError says the mirror holds no data yet (no successful sync).
+type UnavailableError struct {
+	Reason string
+}
+
+func (e *UnavailableError) Error() string { return "no data: " + e.Reason }
+
+// SyncInfo says how fresh the mirror is.
+type SyncInfo struct {
+	// LastSuccess is when the last successful sync finished: the "as of" of every answer. Zero if none.
+	LastSuccess time.Time
+	// LastAttempt is when the last sync (successful or not) finished.
+	LastAttempt time.Time
+	// LastError is the last sync's error, if it failed.
+	LastError string
+}

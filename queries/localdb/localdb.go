@@ -1,0 +1,118 @@
+// Package localdb opens Todai's local SQLite database (the mirror and Todai's own state) and keeps its schema
+// current with the embedded goose migrations.
+package localdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	// The SQLite driver registers itself as "sqlite3".
+	_ "github.com/mattn/go-sqlite3"
+	"github.com/pressly/goose/v3"
+
+	"github.com/todai-dev/todai/migrations"
+)
+
+// TimeLayout is how the mirror stores every time: UTC, fixed width, so that text order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// FormatTime renders t in the mirror's time layout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime reads a time stored in the mirror's layout.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(TimeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("mirror time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// DB is the local database: one writer connection (SQLite allows one writer at a time; a single connection with
+// immediate transactions avoids lock-upgrade failures) and a pool of readers that WAL lets run beside it.
+type DB struct {
+	// Write is the single writer. Use it for every statement that changes data.
+	Write *sql.DB
+	// Read is a pool of read-only connections.
+	Read *sql.DB
+	// Path is the database file.
+	Path string
+}
+
+// Open opens (creating if needed) the database file at path and applies pending migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open local database: no state file path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	write, err := sql.Open("sqlite3", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	if _, err := Migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite3", dsn(abs, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	return &DB{Write: write, Read: read, Path: abs}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.Read.Close(), db.Write.Close())
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	if readOnly {
+		q.Set("mode", "ro")
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Migrate applies every pending migration and returns the versions it applied.
+func Migrate(ctx context.Context, db *sql.DB) ([]int64, error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS())
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apply migrations: %w", err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
