@@ -1,0 +1,410 @@
+// Package config reads todai.yaml: the warehouse, the local state file, the sync settings, the teams and the
+// default language. Secrets stay out of the file: any string value may name environment variables as ${NAME},
+// and the TODAI_* variables and the global flags override the file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// Config is the whole of todai.yaml.
+type Config struct {
+	Warehouse Warehouse `yaml:"warehouse"`
+	State     State     `yaml:"state"`
+	Sync      Sync      `yaml:"sync"`
+	// Locale is the default answer language when the question does not tell: "en" or "ja".
+	Locale string `yaml:"locale"`
+	Teams  []Team `yaml:"teams"`
+
+	// File is the path the configuration was read from ("" when there was none).
+	File string `yaml:"-"`
+}
+
+// Warehouse says where Elementary's tables are.
+type Warehouse struct {
+	// URL is sqlite:///abs/path.db, postgres://user:pass@host/db?schema=…, or snowflake://… (docs/configuration.md).
+	URL string `yaml:"url"`
+	// QueryTimeout bounds every warehouse query.
+	QueryTimeout Duration `yaml:"query_timeout"`
+}
+
+// State is Todai's local database.
+type State struct {
+	// Path is the SQLite file holding the mirror and Todai's own state.
+	Path string `yaml:"path"`
+}
+
+// Sync tunes the mirror.
+type Sync struct {
+	// BackfillDays is how much history the first sync reads.
+	BackfillDays int `yaml:"backfill_days"`
+	// RetentionDays is how long local history is kept.
+	RetentionDays int `yaml:"retention_days"`
+	// Overlap is how far behind the watermark each read starts, to catch rows inserted late.
+	Overlap Duration `yaml:"overlap"`
+}
+
+// Team is one data team and the rules that say which nodes it owns.
+type Team struct {
+	Name string `yaml:"name"`
+	// Channel is the team's Slack channel, "#data-finance" or a channel ID.
+	Channel  string   `yaml:"channel"`
+	Owners   []string `yaml:"owners"`
+	Groups   []string `yaml:"groups"`
+	Tags     []string `yaml:"tags"`
+	Paths    []string `yaml:"paths"`
+	MetaTeam []string `yaml:"meta_team"`
+	// Locale overrides the default language for this team's messages.
+	Locale string `yaml:"locale"`
+}
+
+// Defaults used where the file says nothing.
+const (
+	DefaultStatePath     = ".todai/state.db"
+	DefaultBackfillDays  = 30
+	DefaultRetentionDays = 90
+	DefaultOverlap       = 2 * time.Hour
+	DefaultQueryTimeout  = 60 * time.Second
+	DefaultLocale        = "en"
+)
+
+// Overrides are the values that flags and environment variables put above the file.
+type Overrides struct {
+	Warehouse string
+	State     string
+}
+
+// Problem is one mistake in the configuration, with where it is and how to fix it.
+type Problem struct {
+	File   string
+	Line   int
+	Column int
+	Path   string // YAML path, e.g. $.teams[1].paths[0]
+	Msg    string
+	Hint   string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+			if p.Column > 0 {
+				fmt.Fprintf(&b, ":%d", p.Column)
+			}
+		}
+		b.WriteString(": ")
+	}
+	if p.Path != "" {
+		b.WriteString(p.Path + ": ")
+	}
+	b.WriteString(p.Msg)
+	if p.Hint != "" {
+		b.WriteString(" (hint: " + p.Hint + ")")
+	}
+	return b.String()
+}
+
+// Problems is a list of mistakes; it is the error Load returns when the file is wrong.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Default returns the configuration used when there is no file.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads the file at path (none when path is ""), expands ${ENV} references, applies overrides and defaults,
+// and validates. A file with mistakes returns Problems.
+func Load(file string, o Overrides) (*Config, error) {
+	c := &Config{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		parsed, err := Parse(file, data)
+		if err != nil {
+			return nil, err
+		}
+		c = parsed
+	}
+	if o.Warehouse != "" {
+		c.Warehouse.URL = o.Warehouse
+	}
+	if o.State != "" {
+		c.State.Path = o.State
+	}
+	c.applyDefaults()
+	if ps := c.validateOverrides(); len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+// Parse decodes and validates the YAML text of a configuration file; name is used in messages.
+func Parse(name string, data []byte) (*Config, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, Problems{yamlProblem(name, err)}
+	}
+	c := &Config{File: name}
+	if !isEmptyDoc(file) {
+		if err := yaml.NodeToValue(file.Docs[0].Body, c, yaml.DisallowUnknownField()); err != nil {
+			return nil, Problems{yamlProblem(name, err)}
+		}
+	}
+	c.expandEnv()
+	c.applyDefaults()
+	if ps := c.validate(file); len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+func isEmptyDoc(f *ast.File) bool {
+	return len(f.Docs) == 0 || f.Docs[0].Body == nil
+}
+
+func yamlProblem(name string, err error) Problem {
+	p := Problem{File: name, Msg: err.Error()}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		p.Msg = ye.GetMessage()
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			p.Line, p.Column = tk.Position.Line, tk.Position.Column
+		}
+		var unknown *yaml.UnknownFieldError
+		if errors.As(err, &unknown) {
+			p.Hint = "the known sections are warehouse, state, sync, locale and teams; see todai.example.yaml"
+		}
+		var typ *yaml.TypeError
+		if errors.As(err, &typ) {
+			p.Hint = "durations are written like 90s, 10m or 2h; lists like [a, b]"
+		}
+	}
+	return p
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func expand(s string) string {
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		return os.Getenv(m[2 : len(m)-1])
+	})
+}
+
+func (c *Config) expandEnv() {
+	c.Warehouse.URL = expand(c.Warehouse.URL)
+	c.State.Path = expand(c.State.Path)
+	for i := range c.Teams {
+		c.Teams[i].Channel = expand(c.Teams[i].Channel)
+	}
+}
+
+func (c *Config) applyDefaults() {
+	if c.State.Path == "" {
+		c.State.Path = DefaultStatePath
+	}
+	if c.Sync.BackfillDays == 0 {
+		c.Sync.BackfillDays = DefaultBackfillDays
+	}
+	if c.Sync.RetentionDays == 0 {
+		c.Sync.RetentionDays = DefaultRetentionDays
+	}
+	if c.Sync.Overlap.Duration == 0 && c.Sync.Overlap.raw == "" {
+		c.Sync.Overlap.Duration = DefaultOverlap
+	}
+	if c.Warehouse.QueryTimeout.Duration == 0 && c.Warehouse.QueryTimeout.raw == "" {
+		c.Warehouse.QueryTimeout.Duration = DefaultQueryTimeout
+	}
+	if c.Locale == "" {
+		c.Locale = DefaultLocale
+	}
+}
+
+// validate checks the decoded file, pointing each problem at its line.
+func (c *Config) validate(file *ast.File) Problems {
+	var ps Problems
+	add := func(yamlPath, msg, hint string) {
+		p := Problem{File: c.File, Path: yamlPath, Msg: msg, Hint: hint}
+		if pp, err := yaml.PathString(yamlPath); err == nil {
+			if n, err := pp.FilterFile(file); err == nil && n != nil && n.GetToken() != nil {
+				p.Line, p.Column = n.GetToken().Position.Line, n.GetToken().Position.Column
+			}
+		}
+		ps = append(ps, p)
+	}
+	if c.Warehouse.URL != "" {
+		if msg, hint := checkWarehouseURL(c.Warehouse.URL); msg != "" {
+			add("$.warehouse.url", msg, hint)
+		}
+	}
+	if msg := c.Warehouse.QueryTimeout.problem(); msg != "" {
+		add("$.warehouse.query_timeout", msg, "for example 60s")
+	}
+	if c.Sync.BackfillDays < 0 || c.Sync.BackfillDays > 3650 {
+		add("$.sync.backfill_days", "must be between 1 and 3650", "the default is 30")
+	}
+	if c.Sync.RetentionDays < 0 || c.Sync.RetentionDays > 3650 {
+		add("$.sync.retention_days", "must be between 1 and 3650", "the default is 90")
+	}
+	if c.Sync.RetentionDays > 0 && c.Sync.BackfillDays > c.Sync.RetentionDays {
+		add("$.sync.backfill_days", "is longer than sync.retention_days", "the backfill would be pruned at once")
+	}
+	if msg := c.Sync.Overlap.problem(); msg != "" {
+		add("$.sync.overlap", msg, "for example 2h")
+	}
+	if !validLocale(c.Locale) {
+		add("$.locale", fmt.Sprintf("unknown locale %q", c.Locale), `use "en" or "ja"`)
+	}
+	seen := map[string]int{}
+	for i, t := range c.Teams {
+		at := fmt.Sprintf("$.teams[%d]", i)
+		if strings.TrimSpace(t.Name) == "" {
+			add(at, "a team needs a name", "name: finance")
+			continue
+		}
+		if j, dup := seen[strings.ToLower(t.Name)]; dup {
+			add(at+".name", fmt.Sprintf("team %q is defined twice (also teams[%d])", t.Name, j), "merge the two entries")
+		}
+		seen[strings.ToLower(t.Name)] = i
+		if t.Channel != "" && !validChannel(t.Channel) {
+			add(at+".channel", fmt.Sprintf("%q is not a Slack channel", t.Channel), `write "#data-finance" or a channel ID like C0123ABCD`)
+		}
+		for k, g := range t.Paths {
+			if _, err := path.Match(strings.ReplaceAll(g, "**", "*"), ""); err != nil {
+				add(fmt.Sprintf("%s.paths[%d]", at, k), fmt.Sprintf("bad glob %q", g), `globs look like "marts/finance/**"`)
+			}
+		}
+		if t.Locale != "" && !validLocale(t.Locale) {
+			add(at+".locale", fmt.Sprintf("unknown locale %q", t.Locale), `use "en" or "ja"`)
+		}
+	}
+	return ps
+}
+
+// validateOverrides checks what flags and the environment set, which have no line to point at.
+func (c *Config) validateOverrides() Problems {
+	var ps Problems
+	if c.Warehouse.URL != "" {
+		if msg, hint := checkWarehouseURL(c.Warehouse.URL); msg != "" {
+			ps = append(ps, Problem{Path: "warehouse", Msg: msg, Hint: hint})
+		}
+	}
+	return ps
+}
+
+func validLocale(l string) bool { return l == "en" || l == "ja" }
+
+var channelRE = regexp.MustCompile(`^(#[a-z0-9][a-z0-9._\-\p{L}\p{N}]{0,79}|[CGD][A-Z0-9]{6,})$`)
+
+func validChannel(s string) bool { return channelRE.MatchString(s) }
+
+// checkWarehouseURL returns a problem and a hint, or "" when the URL looks usable. It never echoes secrets.
+func checkWarehouseURL(raw string) (msg, hint string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the warehouse URL cannot be parsed", "sqlite:///abs/path/elementary.db, postgres://user:pass@host/db?schema=prod_elementary or snowflake://user@account/DB/SCHEMA?warehouse=WH"
+	}
+	switch u.Scheme {
+	case "sqlite":
+		if u.Path == "" || !strings.HasPrefix(u.Path, "/") || u.Host != "" {
+			return "a SQLite warehouse needs an absolute path", "sqlite:///abs/path/elementary.db (three slashes)"
+		}
+	case "postgres", "postgresql":
+		if u.Host == "" {
+			return "a PostgreSQL warehouse needs a host", "postgres://user:pass@host:5432/db?schema=prod_elementary"
+		}
+	case "snowflake":
+		if u.Host == "" {
+			return "a Snowflake warehouse needs an account", "snowflake://user@myorg-account1/ANALYTICS/PROD_ELEMENTARY?warehouse=WH"
+		}
+	default:
+		return fmt.Sprintf("unknown warehouse kind %q", u.Scheme), "the URL starts with sqlite://, postgres:// or snowflake://"
+	}
+	return "", ""
+}
+
+// TeamRules turns the teams into the read model's rules.
+func (c *Config) TeamRules() queries.Teams {
+	rules := make([]queries.TeamRule, 0, len(c.Teams))
+	for _, t := range c.Teams {
+		rules = append(rules, queries.TeamRule{Name: t.Name, Owners: t.Owners, Groups: t.Groups, Tags: t.Tags,
+			Paths: t.Paths, MetaTeam: t.MetaTeam})
+	}
+	return queries.Teams{Rules: rules}
+}
+
+// Duration is a length of time written like 90s, 10m, 2h or 7d. A value that cannot be read is kept and reported
+// by validation with its line, rather than failing the whole decode.
+type Duration struct {
+	time.Duration
+	raw string
+	bad bool
+}
+
+// UnmarshalYAML reads a duration.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	d.raw = s
+	v, err := ParseDuration(s)
+	if err != nil {
+		d.bad = true
+		return nil
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) problem() string {
+	switch {
+	case d.bad:
+		return fmt.Sprintf("%q is not a duration", d.raw)
+	case d.Duration <= 0:
+		return "must be positive"
+	}
+	return ""
+}
+
+// ParseDuration reads Go durations (90s, 10m, 2h30m) and whole days or weeks (7d, 2w).
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			var k int
+			if _, err := fmt.Sscanf(n, "%d", &k); err != nil || fmt.Sprint(k) != n || k <= 0 {
+				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			return time.Duration(k) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q: %w", s, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+func TestParseExample(t *testing.T) {
+	data, err := os.ReadFile("../../../todai.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SNOWFLAKE_PASSWORD", "s3cret")
+	c, err := Parse("todai.example.yaml", data)
+	if err != nil {
+		t.Fatalf("the example config must be valid: %v", err)
+	}
+	if c.Sync.BackfillDays != 30 || c.Sync.Overlap.Duration != 2*time.Hour || c.State.Path == "" {
+		t.Errorf("defaults or values not read: %+v", c.Sync)
+	}
+	if len(c.Teams) == 0 {
+		t.Fatal("the example has teams")
+	}
+	rules := c.TeamRules()
+	if got := rules.TeamOf(queries.NodeFacts{Group: "finance"}); got != "finance" {
+		t.Errorf("team of a finance-group node = %q", got)
+	}
+}
+
+func TestProblems(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		line       int
+		want       string
+	}{
+		{"unknown section", "warehouse:\n  url: sqlite:///x.db\nslak:\n  token: x\n", 3, "unknown"},
+		{"bad duration", "sync:\n  overlap: soon\n", 2, "overlap"},
+		{"relative sqlite", "warehouse:\n  url: sqlite://rel/x.db\n", 2, "absolute path"},
+		{"bad scheme", "warehouse:\n  url: mysql://h/db\n", 2, "unknown warehouse kind"},
+		{"duplicate team", "teams:\n  - name: finance\n  - name: Finance\n", 3, "defined twice"},
+		{"bad channel", "teams:\n  - name: finance\n    channel: data finance\n", 3, "not a Slack channel"},
+		{"bad locale", "locale: fr\n", 1, "unknown locale"},
+		{"team without name", "teams:\n  - channel: \"#x\"\n", 2, "needs a name"},
+		{"bad glob", "teams:\n  - name: a\n    paths: [\"marts/[\"]\n", 3, "bad glob"},
+		{"syntax", "teams: [\n", 1, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("todai.yaml", []byte(tc.yaml))
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("want problems, got %v", err)
+			}
+			p := ps[0]
+			if p.Line != tc.line {
+				t.Errorf("line = %d, want %d (%s)", p.Line, tc.line, p)
+			}
+			if !strings.Contains(p.String(), tc.want) || !strings.HasPrefix(p.String(), "todai.yaml:") {
+				t.Errorf("problem %q lacks %q or the file name", p, tc.want)
+			}
+		})
+	}
+}
+
+func TestOverridesAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "todai.yaml")
+	if err := os.WriteFile(file, []byte("warehouse:\n  url: postgres://todai:${PGPASS}@db/el?schema=prod_elementary\nstate:\n  path: /var/lib/todai/state.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASS", "pw")
+	c, err := Load(file, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Warehouse.URL != "postgres://todai:pw@db/el?schema=prod_elementary" {
+		t.Errorf("env not expanded: %q", c.Warehouse.URL)
+	}
+	c, err = Load(file, Overrides{Warehouse: "sqlite:///tmp/e.db", State: "s.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Warehouse.URL != "sqlite:///tmp/e.db" || c.State.Path != "s.db" {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if _, err := Load(file, Overrides{Warehouse: "ftp://x"}); err == nil {
+		t.Error("a bad override must be refused")
+	}
+	c, err = Load("", Overrides{})
+	if err != nil || c.State.Path != DefaultStatePath || c.Locale != "en" {
+		t.Errorf("no file: %+v %v", c, err)
+	}
+}
+
+func TestEmptyFile(t *testing.T) {
+	c, err := Parse("todai.yaml", []byte("# nothing yet\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sync.RetentionDays != DefaultRetentionDays {
+		t.Errorf("defaults not applied: %+v", c.Sync)
+	}
+}
