@@ -1,0 +1,263 @@
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/source"
+)
+
+// batchRows is how many rows the reader hands the writer at a time.
+const batchRows = 1024
+
+// copyTable reads one changed table and writes it to the mirror in one transaction together with its sync_state
+// row. Reading and writing overlap: the source's Scan (and the normalisation) runs in a goroutine that hands
+// batches of rows to the writer.
+func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp source.Fingerprint, now, cutoff time.Time,
+	tr *TableReport) error {
+	t := p.table
+	if len(p.missing) > 0 {
+		return fmt.Errorf("table %s lacks required column(s) %s (Elementary package too old or not Elementary's table?)",
+			t.Name, strings.Join(p.missing, ", "))
+	}
+	start := time.Now()
+	req := source.ScanRequest{Table: t.Name, Columns: p.cols}
+	if t.Kind == elementary.History {
+		req.SinceColumn = t.Watermark
+		if st.watermark.IsZero() {
+			req.Since = now.AddDate(0, 0, -s.opts.BackfillDays)
+		} else {
+			req.Since = st.watermark.Add(-s.opts.Overlap)
+		}
+	}
+
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sync %s: begin: %w", t.Name, err)
+	}
+	defer tx.Rollback()
+	if t.Kind == elementary.Definition {
+		// Replace the contents: rows gone from the warehouse go, the rest is re-inserted (readers keep seeing the
+		// old contents until commit).
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name); err != nil {
+			return fmt.Errorf("sync %s: clear: %w", t.Name, err)
+		}
+	}
+
+	rows, maxWM, err := s.stream(ctx, tx, p, req)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", t.Name, err)
+	}
+	tr.RowsRead = rows
+	wm := st.watermark
+	if maxWM.After(wm) {
+		wm = maxWM
+	}
+	if t.Kind == elementary.History {
+		n, err := deleteOlder(ctx, tx, t.Name, cutoff)
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", t.Name, err)
+		}
+		tr.Pruned = n
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name).Scan(&tr.RowsLocal); err != nil {
+		return fmt.Errorf("sync %s: count: %w", t.Name, err)
+	}
+	var wmText, fpText any
+	if !wm.IsZero() {
+		wmText = wm.UTC().Format(time.RFC3339Nano)
+	}
+	if fp != "" {
+		fpText = string(fp)
+	}
+	tr.Duration = time.Since(start)
+	at := localdb.FormatTime(now)
+	if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET fingerprint = ?, watermark = ?, rows_read = ?, rows_local = ?,
+		last_attempt_at = ?, last_success_at = ?, last_duration_ms = ?, last_error = NULL, last_error_at = NULL
+		WHERE table_name = ?`, fpText, wmText, tr.RowsRead, tr.RowsLocal, at, at, tr.Duration.Milliseconds(),
+		t.Name); err != nil {
+		return fmt.Errorf("sync %s: record state: %w", t.Name, err)
+	}
+	if t.Kind == elementary.Definition {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty) VALUES (1, 1)
+			ON CONFLICT(id) DO UPDATE SET dirty = 1`); err != nil {
+			return fmt.Errorf("sync %s: mark derived tables dirty: %w", t.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sync %s: commit: %w", t.Name, err)
+	}
+	tr.Watermark = wm
+	tr.Duration = time.Since(start)
+	s.opts.Logger.InfoContext(ctx, "table synced", "table", t.Name, "rows", tr.RowsRead, "rows_local", tr.RowsLocal,
+		"pruned", tr.Pruned, "since", req.Since, "duration", tr.Duration)
+	return nil
+}
+
+// stream runs the source's Scan in a goroutine and writes the batches it hands over with prepared multi-row
+// INSERTs. It returns the rows read and the largest watermark value among them.
+func (s *Syncer) stream(ctx context.Context, tx *sql.Tx, p *plan, req source.ScanRequest) (int64, time.Time, error) {
+	scanCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []source.Row, 4)
+	scanDone := make(chan scanResult, 1)
+	go func() {
+		var res scanResult
+		batch := make([]source.Row, 0, batchRows)
+		res.err = s.src.Scan(scanCtx, req, func(r source.Row) error {
+			if len(r) != len(p.cols) {
+				return fmt.Errorf("source returned %d values for %d columns", len(r), len(p.cols))
+			}
+			if wm := p.normalise(r); wm.After(res.maxWM) {
+				res.maxWM = wm
+			}
+			res.rows++
+			batch = append(batch, r)
+			if len(batch) == batchRows {
+				select {
+				case batches <- batch:
+				case <-scanCtx.Done():
+					return scanCtx.Err()
+				}
+				batch = make([]source.Row, 0, batchRows)
+			}
+			return nil
+		})
+		if res.err == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-scanCtx.Done():
+				res.err = scanCtx.Err()
+			}
+		}
+		close(batches)
+		scanDone <- res
+	}()
+
+	w, err := newWriter(ctx, tx, p)
+	if err == nil {
+		for batch := range batches {
+			if err = w.write(ctx, batch); err != nil {
+				break
+			}
+		}
+		err = errors.Join(err, w.flush(ctx), w.close())
+	}
+	if err != nil {
+		cancel()
+		for range batches { //nolint:revive // drain so the reader can finish
+		}
+	}
+	res := <-scanDone
+	if err != nil {
+		return res.rows, time.Time{}, fmt.Errorf("write: %w", err)
+	}
+	if res.err != nil {
+		return res.rows, time.Time{}, fmt.Errorf("read from %s warehouse: %w", s.src.Kind(), res.err)
+	}
+	return res.rows, res.maxWM, nil
+}
+
+type scanResult struct {
+	rows  int64
+	maxWM time.Time
+	err   error
+}
+
+// writer buffers rows into the arguments of one prepared multi-row INSERT.
+type writer struct {
+	tx   *sql.Tx
+	p    *plan
+	stmt *sql.Stmt
+	args []any
+	n    int // rows buffered in args
+}
+
+func newWriter(ctx context.Context, tx *sql.Tx, p *plan) (*writer, error) {
+	stmt, err := tx.PrepareContext(ctx, p.insertSQL(p.rowsPerInsert))
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert: %w", err)
+	}
+	return &writer{tx: tx, p: p, stmt: stmt, args: make([]any, p.rowsPerInsert*len(p.cols))}, nil
+}
+
+func (w *writer) write(ctx context.Context, rows []source.Row) error {
+	nc := len(w.p.cols)
+	for _, r := range rows {
+		copy(w.args[w.n*nc:], r)
+		w.n++
+		if w.n == w.p.rowsPerInsert {
+			if _, err := w.stmt.ExecContext(ctx, w.args...); err != nil {
+				return fmt.Errorf("insert: %w", err)
+			}
+			w.n = 0
+		}
+	}
+	return nil
+}
+
+func (w *writer) flush(ctx context.Context) error {
+	if w.n == 0 {
+		return nil
+	}
+	nc := len(w.p.cols)
+	if _, err := w.tx.ExecContext(ctx, w.p.insertSQL(w.n), w.args[:w.n*nc]...); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	w.n = 0
+	return nil
+}
+
+func (w *writer) close() error {
+	if err := w.stmt.Close(); err != nil {
+		return fmt.Errorf("close insert: %w", err)
+	}
+	return nil
+}
+
+// deleteOlder prunes a history table's rows created before cutoff (created_at is indexed).
+func deleteOlder(ctx context.Context, tx *sql.Tx, table string, cutoff time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE created_at < ?", localdb.FormatTime(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	return n, nil
+}
+
+// prune applies retention to a history table that was not read this run, in its own small transaction.
+func (s *Syncer) prune(ctx context.Context, p *plan, cutoff time.Time, tr *TableReport) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("prune %s: %w", p.table.Name, err)
+	}
+	defer tx.Rollback()
+	n, err := deleteOlder(ctx, tx, p.table.Name, cutoff)
+	if err != nil {
+		return fmt.Errorf("prune %s: %w", p.table.Name, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	tr.Pruned = n
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+p.table.Name).Scan(&tr.RowsLocal); err != nil {
+		return fmt.Errorf("prune %s: count: %w", p.table.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET rows_local = ? WHERE table_name = ?`, tr.RowsLocal,
+		p.table.Name); err != nil {
+		return fmt.Errorf("prune %s: %w", p.table.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("prune %s: %w", p.table.Name, err)
+	}
+	return nil
+}

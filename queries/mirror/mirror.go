@@ -1,0 +1,413 @@
+// Package mirror copies Elementary's tables from a warehouse source into Todai's local SQLite mirror, incrementally:
+// a table whose fingerprint did not change is not read at all; definition tables (dbt artifacts) are replaced whole
+// when they changed; history tables are read by watermark (with an overlap for late rows) and deduplicated on their
+// natural key. Each table is written in one transaction together with its sync_state row, so a failure leaves the
+// table and its watermark as they were.
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/source"
+)
+
+// Source is what the sync needs from a warehouse: a subset of source.Source.
+type Source interface {
+	// Kind names the warehouse ("sqlite", "postgres", "snowflake").
+	Kind() string
+	// Discover lists the Elementary tables present and their columns.
+	Discover(ctx context.Context) (source.Catalog, error)
+	// Fingerprints returns a cheap change marker per present table.
+	Fingerprints(ctx context.Context) (map[string]source.Fingerprint, error)
+	// Scan streams the requested rows to fn; fn may keep each Row.
+	Scan(ctx context.Context, req source.ScanRequest, fn func(source.Row) error) error
+	// Counts reports the queries sent so far.
+	Counts() source.Counts
+}
+
+// Deriver rebuilds the read model's derived tables (nodes, lineage edges …) from the mirror. Refresh runs in its
+// own write transaction after the mirror tables were written; changed names the tables that changed (every
+// definition table when a previous Refresh failed).
+type Deriver interface {
+	Refresh(ctx context.Context, tx *sql.Tx, changed map[string]bool) error
+}
+
+// Options tune a Syncer. Zero values take the defaults.
+type Options struct {
+	// BackfillDays is how far back the first sync of a history table reads (default 30).
+	BackfillDays int
+	// RetentionDays is how long history rows stay in the mirror, by created_at (default 90).
+	RetentionDays int
+	// Overlap is how far before the watermark an incremental read starts, to catch late rows (default 2h).
+	Overlap time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives one line per table read and one per run (default slog.Default()).
+	Logger *slog.Logger
+	// Deriver, when set, is refreshed after a sync that changed anything.
+	Deriver Deriver
+}
+
+func (o Options) withDefaults() Options {
+	if o.BackfillDays <= 0 {
+		o.BackfillDays = 30
+	}
+	if o.RetentionDays <= 0 {
+		o.RetentionDays = 90
+	}
+	if o.Overlap <= 0 {
+		o.Overlap = 2 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Syncer syncs one source into one mirror. Its methods are safe for concurrent use; runs are serialised.
+type Syncer struct {
+	db   *localdb.DB
+	src  Source
+	opts Options
+
+	mu    sync.Mutex
+	plans map[string]*plan // nil until discovered; reset after a failed run
+}
+
+// New returns a Syncer copying src into db.
+func New(db *localdb.DB, src Source, opts Options) *Syncer {
+	return &Syncer{db: db, src: src, opts: opts.withDefaults()}
+}
+
+// Report tells what one Sync did.
+type Report struct {
+	// RunID is the sync_runs row of this run.
+	RunID    int64
+	Started  time.Time
+	Finished time.Time
+	// Tables has one entry per Elementary table, in elementary.Tables() order.
+	Tables []TableReport
+	// TablesRead counts the tables whose rows were read (their fingerprint changed).
+	TablesRead int
+	// RowsRead counts the rows read from the warehouse.
+	RowsRead int64
+	// MetadataQueries and DataQueries are the queries the source sent during the run.
+	MetadataQueries int64
+	DataQueries     int64
+	// Derived tells whether the Deriver was refreshed.
+	Derived bool
+}
+
+// TableReport tells what one Sync did with one table.
+type TableReport struct {
+	Table string
+	// Present is false when the warehouse lacks the table (it is then skipped).
+	Present bool
+	// Read is true when the table changed and its rows were read.
+	Read bool
+	// RowsRead counts rows read; RowsLocal the rows in the mirror table afterwards (when read or pruned).
+	RowsRead  int64
+	RowsLocal int64
+	// Pruned counts history rows deleted by retention.
+	Pruned int64
+	// Watermark is the history table's watermark after the run.
+	Watermark time.Time
+	Duration  time.Duration
+	// Err is the table's failure, if any.
+	Err error
+}
+
+// tableState is a table's sync_state row as the run starts.
+type tableState struct {
+	fingerprint string
+	watermark   time.Time
+	rowsLocal   int64
+}
+
+// Sync runs one sync. It returns an error naming the tables that failed; the others were synced. A run that could
+// not discover or fingerprint the warehouse fails whole.
+func (s *Syncer) Sync(ctx context.Context) (Report, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	log := s.opts.Logger
+	rep := Report{Started: s.opts.Now()}
+	counts0 := s.src.Counts()
+	id, err := s.startRun(ctx, rep.Started)
+	if err != nil {
+		return rep, err
+	}
+	rep.RunID = id
+	runErr := s.run(ctx, &rep)
+	if runErr != nil {
+		// Rediscover on the next run: the warehouse may have changed under us.
+		s.plans = nil
+	}
+	counts := s.src.Counts()
+	rep.MetadataQueries = counts.Metadata - counts0.Metadata
+	rep.DataQueries = counts.Data - counts0.Data
+	rep.Finished = s.opts.Now()
+	if err := s.finishRun(context.WithoutCancel(ctx), rep, runErr); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	attrs := []any{"source", s.src.Kind(), "run", rep.RunID, "tables_read", rep.TablesRead, "rows", rep.RowsRead,
+		"metadata_queries", rep.MetadataQueries, "data_queries", rep.DataQueries, "derived", rep.Derived,
+		"duration", rep.Finished.Sub(rep.Started)}
+	if runErr != nil {
+		log.ErrorContext(ctx, "sync failed", append(attrs, "err", runErr)...)
+	} else {
+		log.InfoContext(ctx, "sync done", attrs...)
+	}
+	return rep, runErr
+}
+
+func (s *Syncer) run(ctx context.Context, rep *Report) error {
+	if s.plans == nil {
+		if err := s.discover(ctx); err != nil {
+			return err
+		}
+	}
+	fps, err := s.src.Fingerprints(ctx)
+	if err != nil {
+		return fmt.Errorf("fingerprint %s warehouse: %w", s.src.Kind(), err)
+	}
+	states, err := s.loadStates(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.opts.Now()
+	cutoff := now.AddDate(0, 0, -s.opts.RetentionDays)
+	changed := map[string]bool{}
+	var failed []string
+	var errs []error
+	for _, t := range elementary.Tables() {
+		tr := TableReport{Table: t.Name}
+		p := s.plans[t.Name]
+		st := states[t.Name]
+		if p == nil {
+			rep.Tables = append(rep.Tables, tr)
+			if !t.Optional {
+				s.opts.Logger.WarnContext(ctx, "elementary table missing from warehouse; skipped", "table", t.Name)
+			}
+			continue
+		}
+		tr.Present = true
+		tr.Watermark = st.watermark
+		tr.RowsLocal = st.rowsLocal
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+		fp, hasFP := fps[t.Name]
+		if !hasFP || string(fp) != st.fingerprint || st.fingerprint == "" {
+			tr.Read = true
+			err = s.copyTable(ctx, p, st, fp, now, cutoff, &tr)
+			if err == nil {
+				changed[t.Name] = true
+				rep.TablesRead++
+				rep.RowsRead += tr.RowsRead
+			}
+		} else if t.Kind == elementary.History {
+			err = s.prune(ctx, p, cutoff, &tr)
+		}
+		if err != nil {
+			tr.Err = err
+			failed = append(failed, t.Name)
+			errs = append(errs, err)
+			if rerr := s.recordFailure(context.WithoutCancel(ctx), t.Name, now, err); rerr != nil {
+				errs = append(errs, rerr)
+			}
+		}
+		rep.Tables = append(rep.Tables, tr)
+	}
+	derived, err := s.derive(ctx, changed, now)
+	rep.Derived = derived
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("sync failed for %s: %w", strings.Join(failed, ", "), errors.Join(errs...))
+	}
+	return errors.Join(errs...)
+}
+
+// discover reads the warehouse catalog, builds the plans and records presence and columns in sync_state. A
+// table's stored fingerprint is cleared when its columns changed, so it is read again with the new columns.
+func (s *Syncer) discover(ctx context.Context) error {
+	cat, err := s.src.Discover(ctx)
+	if err != nil {
+		return fmt.Errorf("discover %s warehouse: %w", s.src.Kind(), err)
+	}
+	plans := map[string]*plan{}
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record discovery: %w", err)
+	}
+	defer tx.Rollback()
+	for _, t := range elementary.Tables() {
+		present := cat[t.Name]
+		var cols any
+		if present != nil {
+			p := newPlan(t, present)
+			plans[t.Name] = p
+			b, err := json.Marshal(p.cols)
+			if err != nil {
+				return fmt.Errorf("record discovery of %s: %w", t.Name, err)
+			}
+			cols = string(b)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sync_state (table_name, present, columns) VALUES (?, ?, ?)
+			ON CONFLICT(table_name) DO UPDATE SET present = excluded.present,
+				fingerprint = CASE WHEN sync_state.columns IS excluded.columns THEN sync_state.fingerprint END,
+				columns = excluded.columns`, t.Name, present != nil, cols)
+		if err != nil {
+			return fmt.Errorf("record discovery of %s: %w", t.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record discovery: %w", err)
+	}
+	s.plans = plans
+	return nil
+}
+
+func (s *Syncer) loadStates(ctx context.Context) (map[string]tableState, error) {
+	rows, err := s.db.Write.QueryContext(ctx,
+		`SELECT table_name, COALESCE(fingerprint, ''), COALESCE(watermark, ''), rows_local FROM sync_state`)
+	if err != nil {
+		return nil, fmt.Errorf("read sync state: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]tableState{}
+	for rows.Next() {
+		var name, wm string
+		var st tableState
+		if err := rows.Scan(&name, &st.fingerprint, &wm, &st.rowsLocal); err != nil {
+			return nil, fmt.Errorf("read sync state: %w", err)
+		}
+		if wm != "" {
+			t, err := time.Parse(time.RFC3339Nano, wm)
+			if err != nil {
+				return nil, fmt.Errorf("read sync state of %s: watermark %q: %w", name, wm, err)
+			}
+			st.watermark = t
+		}
+		out[name] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read sync state: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Syncer) recordFailure(ctx context.Context, table string, now time.Time, cause error) error {
+	at := localdb.FormatTime(now)
+	_, err := s.db.Write.ExecContext(ctx, `UPDATE sync_state SET last_error = ?, last_error_at = ?, last_attempt_at = ?
+		WHERE table_name = ?`, cause.Error(), at, at, table)
+	if err != nil {
+		return fmt.Errorf("record failure of %s: %w", table, err)
+	}
+	return nil
+}
+
+// derive refreshes the Deriver when anything changed or a previous refresh failed, in its own transaction that
+// also clears the "derived is dirty" flag.
+func (s *Syncer) derive(ctx context.Context, changed map[string]bool, now time.Time) (bool, error) {
+	if s.opts.Deriver == nil {
+		return false, nil
+	}
+	var dirty bool
+	if err := s.db.Write.QueryRowContext(ctx, `SELECT dirty FROM sync_derived WHERE id = 1`).Scan(&dirty); err != nil &&
+		!errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("read derived state: %w", err)
+	}
+	if !dirty && len(changed) == 0 {
+		return false, nil
+	}
+	if dirty {
+		for _, t := range elementary.Tables() {
+			if t.Kind == elementary.Definition {
+				changed[t.Name] = true
+			}
+		}
+	}
+	err := s.refresh(ctx, changed, now)
+	if err != nil {
+		at := localdb.FormatTime(now)
+		_, rerr := s.db.Write.ExecContext(context.WithoutCancel(ctx), `INSERT INTO sync_derived (id, dirty, last_error, last_error_at)
+			VALUES (1, 1, ?, ?) ON CONFLICT(id) DO UPDATE SET dirty = 1, last_error = excluded.last_error,
+			last_error_at = excluded.last_error_at`, err.Error(), at)
+		return false, errors.Join(err, rerr)
+	}
+	s.opts.Logger.InfoContext(ctx, "derived tables refreshed", "changed", sortedKeys(changed))
+	return true, nil
+}
+
+func (s *Syncer) refresh(ctx context.Context, changed map[string]bool, now time.Time) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("refresh derived tables: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.opts.Deriver.Refresh(ctx, tx, changed); err != nil {
+		return fmt.Errorf("refresh derived tables: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty, refreshed_at) VALUES (1, 0, ?)
+		ON CONFLICT(id) DO UPDATE SET dirty = 0, refreshed_at = excluded.refreshed_at, last_error = NULL,
+		last_error_at = NULL`, localdb.FormatTime(now)); err != nil {
+		return fmt.Errorf("refresh derived tables: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("refresh derived tables: %w", err)
+	}
+	return nil
+}
+
+func (s *Syncer) startRun(ctx context.Context, started time.Time) (int64, error) {
+	res, err := s.db.Write.ExecContext(ctx, `INSERT INTO sync_runs (started_at) VALUES (?)`, localdb.FormatTime(started))
+	if err != nil {
+		return 0, fmt.Errorf("record sync start: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("record sync start: %w", err)
+	}
+	return id, nil
+}
+
+func (s *Syncer) finishRun(ctx context.Context, rep Report, runErr error) error {
+	var msg any
+	if runErr != nil {
+		msg = runErr.Error()
+	}
+	_, err := s.db.Write.ExecContext(ctx, `UPDATE sync_runs SET finished_at = ?, ok = ?, tables_read = ?, rows_read = ?,
+		metadata_queries = ?, data_queries = ?, error = ? WHERE id = ?`,
+		localdb.FormatTime(rep.Finished), runErr == nil, rep.TablesRead, rep.RowsRead, rep.MetadataQueries,
+		rep.DataQueries, msg, rep.RunID)
+	if err != nil {
+		return fmt.Errorf("record sync end: %w", err)
+	}
+	return nil
+}
+
+// sortedKeys lists m's keys in order, for logs and messages.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
