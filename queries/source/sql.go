@@ -1,0 +1,168 @@
+package source
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/queries/elementary"
+)
+
+// The SQL builders are pure functions so that the exact text sent to each warehouse, Snowflake included, is
+// tested. Identifiers never come from users: table and column names must be in elementary.Tables(), schema names
+// pass elementary.ValidIdentifier; the only values (schema name in catalog filters, watermarks) are parameters.
+
+// dialect is the SQL flavour of a warehouse.
+type dialect int
+
+const (
+	dialectSQLite dialect = iota
+	dialectPostgres
+	dialectSnowflake
+)
+
+// watermarkLayout is how the watermark is sent: the text form SQLite stores timestamps in, which PostgreSQL and
+// Snowflake also cast to a timestamp.
+const watermarkLayout = "2006-01-02 15:04:05.999999"
+
+// ident quotes a validated identifier. Snowflake folds unquoted identifiers to upper case and Elementary never
+// quotes, so on Snowflake the quoted form is upper-cased.
+func (d dialect) ident(s string) string {
+	if d == dialectSnowflake {
+		s = strings.ToUpper(s)
+	}
+	return `"` + s + `"`
+}
+
+// qualified returns the quoted "schema"."table" (or "db"."schema"."table"); schema may be empty (SQLite) or
+// dotted (Snowflake database.schema).
+func (d dialect) qualified(schema, table string) string {
+	if schema == "" {
+		return d.ident(table)
+	}
+	var b strings.Builder
+	for _, part := range strings.Split(schema, ".") {
+		b.WriteString(d.ident(part))
+		b.WriteString(".")
+	}
+	b.WriteString(d.ident(table))
+	return b.String()
+}
+
+// param returns the n-th (1-based) placeholder.
+func (d dialect) param(n int) string {
+	if d == dialectPostgres {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}
+
+// timestampParam returns the n-th placeholder as a timestamp: SQLite compares the stored text directly, the
+// others cast the text parameter.
+func (d dialect) timestampParam(n int) string {
+	switch d {
+	case dialectPostgres:
+		return fmt.Sprintf("CAST(%s AS timestamp)", d.param(n))
+	case dialectSnowflake:
+		return fmt.Sprintf("CAST(%s AS TIMESTAMP_NTZ)", d.param(n))
+	}
+	return d.param(n)
+}
+
+// formatWatermark renders a watermark as UTC text, "2006-01-02 15:04:05.999999": fixed-width up to the seconds,
+// so it compares correctly with SQLite's stored text ("…15:04:05", "…15:04:05.123", "…15:04:05+00:00").
+func formatWatermark(t time.Time) string {
+	return t.UTC().Format(watermarkLayout)
+}
+
+// scanSQL builds the SELECT of a ScanRequest and its arguments. It returns the table description so the caller
+// can convert values by logical type.
+func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []any, cols []elementary.Column, err error) {
+	t, ok := elementary.Lookup(req.Table)
+	if !ok {
+		return "", nil, nil, fmt.Errorf("source: scan: %q is not an Elementary table Todai reads", req.Table)
+	}
+	if len(req.Columns) == 0 {
+		return "", nil, nil, fmt.Errorf("source: scan %s: no columns requested", t.Name)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	seen := map[string]bool{}
+	for i, name := range req.Columns {
+		c, ok := t.Column(name)
+		if !ok {
+			return "", nil, nil, fmt.Errorf("source: scan %s: unknown column %q", t.Name, name)
+		}
+		if seen[name] {
+			return "", nil, nil, fmt.Errorf("source: scan %s: column %s requested twice", t.Name, name)
+		}
+		seen[name] = true
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.ident(c.Name))
+		cols = append(cols, c)
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(d.qualified(schema, t.Name))
+	if !req.Since.IsZero() {
+		c, ok := t.Column(req.SinceColumn)
+		if !ok {
+			return "", nil, nil, fmt.Errorf("source: scan %s: unknown watermark column %q", t.Name, req.SinceColumn)
+		}
+		if c.Type != elementary.Timestamp {
+			return "", nil, nil, fmt.Errorf("source: scan %s: watermark column %s is %s, not timestamp", t.Name, c.Name, c.Type)
+		}
+		fmt.Fprintf(&b, " WHERE %s >= %s", d.ident(c.Name), d.timestampParam(1))
+		args = append(args, formatWatermark(req.Since))
+	}
+	return b.String(), args, cols, nil
+}
+
+// discoverSQL returns the metadata query listing (table, column) pairs, and its arguments. Snowflake's SHOW COLUMNS
+// is served by the cloud services layer (no warehouse); its result is read by column name.
+func discoverSQL(d dialect, schema string) (string, []any) {
+	switch d {
+	case dialectPostgres:
+		return "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 " +
+			"ORDER BY table_name, ordinal_position", []any{schema}
+	case dialectSnowflake:
+		return "SHOW COLUMNS IN SCHEMA " + d.qualifiedSchema(schema), nil
+	}
+	return "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p " +
+		"WHERE m.type = 'table' ORDER BY m.name, p.cid", nil
+}
+
+// qualifiedSchema quotes a (possibly dotted) schema name.
+func (d dialect) qualifiedSchema(schema string) string {
+	parts := strings.Split(schema, ".")
+	for i, p := range parts {
+		parts[i] = d.ident(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// sqliteFingerprintSQL counts rows and reads the highest rowid of each table in one statement. tables must be
+// Elementary table names (checked by the caller): they are placed in the text as quoted identifiers and string
+// literals.
+func sqliteFingerprintSQL(tables []string) string {
+	parts := make([]string, len(tables))
+	for i, t := range tables {
+		parts[i] = fmt.Sprintf("SELECT '%s', max(rowid), count(*) FROM %s", t, dialectSQLite.ident(t))
+	}
+	return strings.Join(parts, " UNION ALL ")
+}
+
+// postgresFingerprintSQL reads the write counters and the storage file of every table in the schema ($1).
+const postgresFingerprintSQL = `SELECT c.relname, c.relfilenode,
+	coalesce(s.n_tup_ins, 0), coalesce(s.n_tup_upd, 0), coalesce(s.n_tup_del, 0), coalesce(s.n_live_tup, 0),
+	current_setting('track_counts')
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_stat_user_tables AS s ON s.relid = c.oid
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`
+
+// snowflakeFingerprintSQL lists the schema's tables with their row and byte counts, from the cloud services layer.
+func snowflakeFingerprintSQL(schema string) string {
+	return "SHOW TABLES IN SCHEMA " + dialectSnowflake.qualifiedSchema(schema)
+}

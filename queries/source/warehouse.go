@@ -1,0 +1,221 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// warehouse implements Source over database/sql for all three dialects; the per-dialect parts are the SQL
+// builders and fingerprints.
+type warehouse struct {
+	kind     string
+	dialect  dialect
+	describe string
+	db       *sql.DB
+	// schema qualifies table names in SQL text: "" (SQLite), "prod_elementary" (PostgreSQL) or
+	// "ANALYTICS.PROD_ELEMENTARY" (Snowflake). Validated by elementary.ValidIdentifier.
+	schema  string
+	timeout time.Duration
+	log     *slog.Logger
+
+	metadata atomic.Int64
+	data     atomic.Int64
+
+	// SQLite only: the file path, and the clock deciding when a file stat can be trusted.
+	path string
+	now  func() time.Time
+
+	mu     sync.Mutex
+	tables []string    // Elementary tables present at the latest Discover, sorted; nil before any
+	fp     *fileFPMemo // SQLite: fingerprints memoised on the file stats
+	warned bool        // PostgreSQL: track_counts=off already logged
+}
+
+var _ Source = (*warehouse)(nil)
+
+// Kind implements Source.
+func (w *warehouse) Kind() string { return w.kind }
+
+// Describe implements Source.
+func (w *warehouse) Describe() string { return w.describe }
+
+// Counts implements Source.
+func (w *warehouse) Counts() Counts {
+	return Counts{Metadata: w.metadata.Load(), Data: w.data.Load()}
+}
+
+// Close implements Source.
+func (w *warehouse) Close() error {
+	if err := w.db.Close(); err != nil {
+		return fmt.Errorf("source: close %s: %w", w.kind, err)
+	}
+	return nil
+}
+
+// Discover implements Source. The Catalog holds the Elementary tables that have all their Required columns; when
+// some lack one, or non-optional tables are absent, the error is a *SchemaError and the Catalog is still usable.
+func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
+	query, args := discoverSQL(w.dialect, w.schema)
+	raw := Catalog{}
+	known := knownTables()
+	err := w.query(ctx, &w.metadata, "discover", query, args, func(rows *sql.Rows) error {
+		if w.dialect == dialectSnowflake {
+			return readNamed(rows, []string{"table_name", "column_name"}, func(v []any) error {
+				raw.addColumn(known, metaText(v[0]), metaText(v[1]))
+				return nil
+			})
+		}
+		for rows.Next() {
+			var table, column string
+			if err := rows.Scan(&table, &column); err != nil {
+				return err
+			}
+			raw.addColumn(known, table, column)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	present := make([]string, 0, len(raw))
+	for t := range raw {
+		present = append(present, t)
+	}
+	sort.Strings(present)
+	w.mu.Lock()
+	w.tables = present
+	w.mu.Unlock()
+	return CheckCatalog(raw)
+}
+
+// presentTables returns the tables found by the latest Discover, running one when none ran yet.
+func (w *warehouse) presentTables(ctx context.Context) ([]string, error) {
+	w.mu.Lock()
+	tables := w.tables
+	w.mu.Unlock()
+	if tables != nil {
+		return tables, nil
+	}
+	if _, err := w.Discover(ctx); err != nil {
+		var se *SchemaError
+		if !errors.As(err, &se) {
+			return nil, err
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tables, nil
+}
+
+// Fingerprints implements Source; see the per-dialect functions for what each marker holds.
+func (w *warehouse) Fingerprints(ctx context.Context) (map[string]Fingerprint, error) {
+	switch w.dialect {
+	case dialectPostgres:
+		return w.postgresFingerprints(ctx)
+	case dialectSnowflake:
+		return w.snowflakeFingerprints(ctx)
+	}
+	return w.sqliteFingerprints(ctx)
+}
+
+// Scan implements Source: one SELECT, values converted by the column's logical type.
+func (w *warehouse) Scan(ctx context.Context, req ScanRequest, fn func(Row) error) error {
+	query, args, cols, err := scanSQL(w.dialect, w.schema, req)
+	if err != nil {
+		return err
+	}
+	return w.query(ctx, &w.data, "scan "+req.Table, query, args, func(rows *sql.Rows) error {
+		raw := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			row := make(Row, len(cols))
+			for i, c := range cols {
+				v, err := convertValue(c.Type, raw[i])
+				if err != nil {
+					return fmt.Errorf("%s.%s: %w", req.Table, c.Name, err)
+				}
+				row[i] = v
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// query runs one counted query under the source's timeout and hands the rows to read.
+func (w *warehouse) query(ctx context.Context, counter *atomic.Int64, what, query string, args []any,
+	read func(*sql.Rows) error) error {
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	counter.Add(1)
+	start := time.Now()
+	rows, err := w.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("source: %s %s: %w", w.kind, what, err)
+	}
+	defer rows.Close()
+	if err := read(rows); err != nil {
+		return fmt.Errorf("source: %s %s: %w", w.kind, what, err)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("source: %s %s: %w", w.kind, what, err)
+	}
+	w.log.DebugContext(ctx, "source query", "kind", w.kind, "what", what, "elapsed", time.Since(start))
+	return nil
+}
+
+// readNamed reads result columns by name, case-insensitively (SHOW output), calling fn with the wanted values in
+// order. A wanted column missing from the result is nil.
+func readNamed(rows *sql.Rows, want []string, fn func([]any) error) error {
+	names, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	idx := make([]int, len(want))
+	for i, w := range want {
+		idx[i] = -1
+		for j, n := range names {
+			if strings.EqualFold(n, w) {
+				idx[i] = j
+				break
+			}
+		}
+	}
+	raw := make([]any, len(names))
+	ptrs := make([]any, len(names))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	out := make([]any, len(want))
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, j := range idx {
+			out[i] = nil
+			if j >= 0 {
+				out[i] = raw[j]
+			}
+		}
+		if err := fn(out); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
