@@ -1,0 +1,914 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultRunLimit is how many runs LastRuns returns when asked for none; MaxRunLimit caps any request.
+const (
+	DefaultRunLimit = 5
+	MaxRunLimit     = 100
+)
+
+// DefaultFailuresWindow is the window of Failures when FailuresQuery.Since is zero.
+const DefaultFailuresWindow = 24 * time.Hour
+
+// maxLineageDepth bounds the lineage walk: it keeps the recursive query finite on cyclic or very deep graphs.
+const maxLineageDepth = 64
+
+// urgencyDownstreamList caps the downstream models listed by Urgency (the count covers all of them).
+const urgencyDownstreamList = 25
+
+func (r *Reader) resolveNode(ctx context.Context, name string) (*catalog, *nodeInfo, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := c.resolve(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, n, nil
+}
+
+func idsJSON(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return "[]"
+	}
+	return string(b)
+}
+
+func (r *Reader) health(ctx context.Context, id string) (Health, error) {
+	var h string
+	if err := r.db.Read.QueryRowContext(ctx, `SELECT health FROM nodes WHERE unique_id = ?`, id).Scan(&h); err != nil {
+		if err == sql.ErrNoRows {
+			return HealthUnknown, nil
+		}
+		return HealthUnknown, fmt.Errorf("health of %s: %w", id, err)
+	}
+	return Health(h), nil
+}
+
+// runs returns a node's runs newest first (execute_completed_at, else generated_at), deduplicated on
+// model_execution_id by the mirror's key, with their invocation. statuses, when given, keeps only those;
+// after, when set, keeps runs completed strictly after it.
+func (r *Reader) runs(ctx context.Context, id string, limit int, statuses []string, after *time.Time) ([]Run, error) {
+	q := `SELECT r.status, coalesce(r.execute_completed_at, r.generated_at), r.execution_time, r.invocation_id,
+		r.message, i.invocation_id, i.job_name, i.orchestrator, i.command, i.target_name, i.job_run_url
+		FROM dbt_run_results r LEFT JOIN dbt_invocations i ON i.invocation_id = r.invocation_id
+		WHERE r.unique_id = ?1 AND (?2 = '[]' OR r.status IN (SELECT value FROM json_each(?2)))
+		AND (?3 IS NULL OR coalesce(r.execute_completed_at, r.generated_at) > ?3)
+		ORDER BY coalesce(r.execute_completed_at, r.generated_at) DESC, r.created_at DESC, r.model_execution_id DESC
+		LIMIT ?4`
+	var afterArg any
+	if after != nil {
+		afterArg = after.UTC().Format("2006-01-02T15:04:05.000000Z")
+	}
+	rows, err := r.db.Read.QueryContext(ctx, q, id, idsJSON(statuses), afterArg, limit)
+	if err != nil {
+		return nil, fmt.Errorf("runs of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []Run{}
+	for rows.Next() {
+		var run Run
+		var completed, msg, invID, job, orch, cmd, target, url *string
+		if err := rows.Scan(&run.Status, &completed, &run.ExecutionTime, &run.InvocationID, &msg, &invID, &job, &orch,
+			&cmd, &target, &url); err != nil {
+			return nil, fmt.Errorf("runs of %s: %w", id, err)
+		}
+		run.CompletedAt = timePtr(completed)
+		run.Message = str(msg)
+		if invID != nil {
+			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
+				Target: str(target), JobRunURL: str(url)}
+		}
+		out = append(out, run)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("runs of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// nodeTests returns the latest result of every test of a node (tests whose depends_on_nodes or primary model is
+// the node), worst first, then by name.
+func (r *Reader) nodeTests(ctx context.Context, id string) ([]TestState, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT tl.test_unique_id, t.name, t.short_name,
+		coalesce(tl.column_name, t.test_column_name), tl.status, tl.detected_at, coalesce(tl.severity, t.severity),
+		tl.message
+		FROM test_nodes tn JOIN test_latest tl ON tl.test_unique_id = tn.test_unique_id
+		LEFT JOIN dbt_tests t ON t.unique_id = tn.test_unique_id
+		WHERE tn.node_unique_id = ?
+		ORDER BY `+strings.ReplaceAll(statusRank, "status", "tl.status")+`, coalesce(t.name, tl.test_unique_id)`, id)
+	if err != nil {
+		return nil, fmt.Errorf("tests of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []TestState{}
+	for rows.Next() {
+		var ts TestState
+		var name, short, col, detected, sev, msg *string
+		if err := rows.Scan(&ts.UniqueID, &name, &short, &col, &ts.Status, &detected, &sev, &msg); err != nil {
+			return nil, fmt.Errorf("tests of %s: %w", id, err)
+		}
+		ts.Name, ts.ShortName, ts.Column, ts.Severity, ts.Message = str(name), str(short), str(col), str(sev), str(msg)
+		ts.DetectedAt = timePtr(detected)
+		out = append(out, ts)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tests of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Status answers "status NODE": its health, last run, the latest result of each of its tests, and the latest
+// freshness of the source (or of the sources directly feeding a model). Source freshness makes only sources stale.
+func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) {
+	c, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return StatusAnswer{}, err
+	}
+	a := StatusAnswer{Node: n.Node}
+	if a.Health, err = r.health(ctx, n.UniqueID); err != nil {
+		return a, err
+	}
+	runs, err := r.runs(ctx, n.UniqueID, 1, nil, nil)
+	if err != nil {
+		return a, err
+	}
+	if len(runs) > 0 {
+		a.LastRun = &runs[0]
+	}
+	if a.Tests, err = r.nodeTests(ctx, n.UniqueID); err != nil {
+		return a, err
+	}
+	sources := []string{n.UniqueID}
+	if n.ResourceType != "source" {
+		sources, err = r.directSourceParents(ctx, c, n.UniqueID)
+		if err != nil {
+			return a, err
+		}
+	}
+	if len(sources) > 0 {
+		fr, err := r.freshnessOf(ctx, c, sources, n.ResourceType == "source")
+		if err != nil {
+			return a, err
+		}
+		a.Freshness = fr
+	}
+	return a, nil
+}
+
+func (r *Reader) directSourceParents(ctx context.Context, c *catalog, id string) ([]string, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT parent FROM node_edges WHERE child = ? ORDER BY parent`, id)
+	if err != nil {
+		return nil, fmt.Errorf("parents of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("parents of %s: %w", id, err)
+		}
+		if n := c.byID[p]; n != nil && n.ResourceType == "source" {
+			out = append(out, p)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Owner answers "owner NODE": the node's owners (owner column ∪ meta.owner, else its dbt group's owner), its team,
+// and its dbt group.
+func (r *Reader) Owner(ctx context.Context, name string) (OwnerAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return OwnerAnswer{}, err
+	}
+	a := OwnerAnswer{Node: n.Node, Owners: n.Owners, Team: n.Team}
+	if n.group != "" {
+		g := &Group{Name: n.group}
+		var email, owner *string
+		err := r.db.Read.QueryRowContext(ctx, `SELECT owner_email, owner_name FROM dbt_groups WHERE lower(name) = lower(?)
+			ORDER BY (lower(unique_id) = lower('group.' || ? || '.' || name)) DESC, unique_id LIMIT 1`,
+			n.group, n.pkg).Scan(&email, &owner)
+		if err != nil && err != sql.ErrNoRows {
+			return a, fmt.Errorf("group of %s: %w", n.UniqueID, err)
+		}
+		g.OwnerEmail, g.OwnerName = str(email), str(owner)
+		a.Group = g
+	}
+	return a, nil
+}
+
+// LastRuns answers "last-run NODE": its newest runs (limit, DefaultRunLimit when ≤ 0, at most MaxRunLimit),
+// deduplicated on model_execution_id, ordered by execute_completed_at else generated_at, with invocation context.
+// Skipped runs are included.
+func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return LastRunAnswer{}, err
+	}
+	if limit <= 0 {
+		limit = DefaultRunLimit
+	}
+	limit = min(limit, MaxRunLimit)
+	runs, err := r.runs(ctx, n.UniqueID, limit, nil, nil)
+	if err != nil {
+		return LastRunAnswer{}, err
+	}
+	return LastRunAnswer{Node: n.Node, Runs: runs}, nil
+}
+
+// Failures answers "failures": one entry per test with at least one fail, error or warn result detected since
+// q.Since (DefaultFailuresWindow before Now when zero). Status, DetectedAt, Failures, Severity and Message come from
+// its newest such result (worst first among rows detected at the same time); LatestStatus is its latest result
+// (the worst row of its newest invocation, any status); Count is its results in the window whose status is not
+// pass (skipped included). Entries are newest first. Scope: q.Node (the node's tests, multi-parent and source tests
+// included), q.Team ("team:NAME" scope: tests touching any node of that team; the entries then carry that team), or
+// everyone. Owners are the test's primary node's owners ∪ the test's model_owners ∪ its own meta.owner.
+func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return FailuresAnswer{}, err
+	}
+	since := q.Since
+	if since.IsZero() {
+		since = r.now().Add(-DefaultFailuresWindow)
+	}
+	a := FailuresAnswer{Since: since.UTC(), Failures: []Failure{}}
+	scope := 0 // everyone
+	var scopeIDs []string
+	switch {
+	case strings.TrimSpace(q.Node) != "":
+		n, err := c.resolve(q.Node)
+		if err != nil {
+			return a, err
+		}
+		scope, scopeIDs, a.Scope = 1, []string{n.UniqueID}, n.UniqueID
+	case strings.TrimSpace(q.Team) != "":
+		team := strings.TrimPrefix(strings.TrimSpace(q.Team), "team:")
+		scope, scopeIDs, a.Scope = 1, c.byTeam[strings.ToLower(team)], "team:"+team
+		if len(scopeIDs) == 0 {
+			return a, nil
+		}
+	}
+	sinceText := since.UTC().Format("2006-01-02T15:04:05.000000Z")
+	rows, err := r.db.Read.QueryContext(ctx, `WITH scoped AS (
+			SELECT DISTINCT test_unique_id FROM test_nodes WHERE node_unique_id IN (SELECT value FROM json_each(?2))),
+		f AS (
+			SELECT r.test_unique_id, r.model_unique_id, r.status, r.detected_at, r.failures, r.severity,
+				r.test_results_description, r.column_name, r.test_short_name, r.test_name,
+				row_number() OVER (PARTITION BY r.test_unique_id
+					ORDER BY r.detected_at DESC, `+strings.ReplaceAll(statusRank, "status", "r.status")+`,
+					r.created_at DESC) AS rn
+			FROM elementary_test_results r
+			WHERE r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn')
+			  AND (?3 = 0 OR r.test_unique_id IN (SELECT test_unique_id FROM scoped)))
+		SELECT f.test_unique_id, f.model_unique_id, f.status, f.detected_at, f.failures,
+			coalesce(f.severity, t.severity), f.test_results_description, coalesce(f.column_name, t.test_column_name),
+			coalesce(f.test_short_name, t.short_name), coalesce(t.name, f.test_name), coalesce(tl.status, f.status),
+			(SELECT count(*) FROM elementary_test_results c
+			 WHERE c.test_unique_id = f.test_unique_id AND c.detected_at >= ?1 AND c.status <> 'pass'),
+			t.parent_model_unique_id, t.model_owners, t.meta,
+			(SELECT min(node_unique_id) FROM test_nodes tn WHERE tn.test_unique_id = f.test_unique_id)
+		FROM f
+		LEFT JOIN dbt_tests t ON t.unique_id = f.test_unique_id
+		LEFT JOIN test_latest tl ON tl.test_unique_id = f.test_unique_id
+		WHERE f.rn = 1
+		ORDER BY f.detected_at DESC, f.test_unique_id`, sinceText, idsJSON(scopeIDs), scope)
+	if err != nil {
+		return a, fmt.Errorf("failures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f Failure
+		var model, detected, sev, msg, col, short, tname, parent, modelOwners, meta, firstNode *string
+		if err := rows.Scan(&f.TestUniqueID, &model, &f.Status, &detected, &f.Failures, &sev, &msg, &col, &short,
+			&tname, &f.LatestStatus, &f.Count, &parent, &modelOwners, &meta, &firstNode); err != nil {
+			return a, fmt.Errorf("failures: %w", err)
+		}
+		f.DetectedAt = timePtr(detected)
+		f.Severity, f.Message, f.Column, f.TestShortName, f.TestName = str(sev), str(msg), str(col), str(short),
+			str(tname)
+		var primary *nodeInfo
+		for _, id := range []string{str(parent), str(model), str(firstNode)} {
+			if primary = c.byID[id]; primary != nil {
+				break
+			}
+		}
+		if primary == nil && (isElementary(str(model), "") || isElementary(str(parent), "")) {
+			continue // a test of Elementary's own models
+		}
+		switch {
+		case a.Scope != "" && !strings.HasPrefix(a.Scope, "team:"):
+			f.ModelUniqueID = a.Scope
+		case primary != nil:
+			f.ModelUniqueID = primary.UniqueID
+		default:
+			f.ModelUniqueID = str(model)
+		}
+		var nodeOwners []string
+		if primary != nil {
+			nodeOwners = primary.Owners
+			f.Team = primary.Team
+		}
+		f.Owners = mergeOwners(nodeOwners, parseList(str(modelOwners)), metaOwners(parseMeta(str(meta))))
+		if strings.HasPrefix(a.Scope, "team:") {
+			f.Team = strings.TrimPrefix(a.Scope, "team:")
+		}
+		a.Failures = append(a.Failures, f)
+	}
+	if err := rows.Err(); err != nil {
+		return a, fmt.Errorf("failures: %w", err)
+	}
+	return a, nil
+}
+
+// Freshness answers "freshness [SOURCE]": the latest freshness check (newest generated_at, then created_at) of
+// every source that has one, worst first, when source is empty; of the named source (status "unknown" when never
+// checked); or, when the name resolves to a model, of every source upstream of it. "error" means stale (past
+// error_after) and "runtime error" means the check itself failed.
+func (r *Reader) Freshness(ctx context.Context, source string) (FreshnessAnswer, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return FreshnessAnswer{}, err
+	}
+	if strings.TrimSpace(source) == "" {
+		fr, err := r.freshnessOf(ctx, c, nil, false)
+		return FreshnessAnswer{Sources: fr}, err
+	}
+	n, err := c.resolve(source)
+	if err != nil {
+		return FreshnessAnswer{}, err
+	}
+	if n.ResourceType == "source" {
+		fr, err := r.freshnessOf(ctx, c, []string{n.UniqueID}, true)
+		return FreshnessAnswer{Sources: fr}, err
+	}
+	up, err := r.lineage(ctx, n.UniqueID, true)
+	if err != nil {
+		return FreshnessAnswer{}, err
+	}
+	var ids []string
+	for _, l := range up {
+		if l.ResourceType == "source" {
+			ids = append(ids, l.UniqueID)
+		}
+	}
+	fr, err := r.freshnessOf(ctx, c, ids, true)
+	return FreshnessAnswer{Sources: fr}, err
+}
+
+// freshnessOf returns the latest freshness of the given sources (all checked sources when ids is nil); with
+// withUnknown, sources never checked appear with status "unknown".
+func (r *Reader) freshnessOf(ctx context.Context, c *catalog, ids []string, withUnknown bool) ([]SourceFreshness,
+	error) {
+	all := 0
+	if ids == nil {
+		all = 1
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT l.unique_id, f.status, f.max_loaded_at, f.snapshotted_at,
+		f.max_loaded_at_time_ago_in_s, coalesce(f.warn_after, s.freshness_warn_after),
+		coalesce(f.error_after, s.freshness_error_after), f.error
+		FROM source_freshness_latest l
+		JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = l.execution_id
+		JOIN nodes n ON n.unique_id = l.unique_id
+		LEFT JOIN dbt_sources s ON s.unique_id = l.unique_id
+		WHERE ?2 = 1 OR l.unique_id IN (SELECT value FROM json_each(?1))
+		ORDER BY CASE f.status WHEN 'error' THEN 0 WHEN 'runtime error' THEN 1 WHEN 'warn' THEN 2 ELSE 3 END,
+			n.name`, idsJSON(ids), all)
+	if err != nil {
+		return nil, fmt.Errorf("freshness: %w", err)
+	}
+	defer rows.Close()
+	out := []SourceFreshness{}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var sf SourceFreshness
+		var maxLoaded, snap, warn, errAfter, errText *string
+		if err := rows.Scan(&sf.UniqueID, &sf.Status, &maxLoaded, &snap, &sf.AgeSeconds, &warn, &errAfter,
+			&errText); err != nil {
+			return nil, fmt.Errorf("freshness: %w", err)
+		}
+		if n := c.byID[sf.UniqueID]; n != nil {
+			sf.Name = n.Name
+		}
+		sf.MaxLoadedAt, sf.SnapshottedAt = timePtr(maxLoaded), timePtr(snap)
+		sf.WarnAfter, sf.ErrorAfter, sf.Error = criteria(str(warn)), criteria(str(errAfter)), str(errText)
+		seen[sf.UniqueID] = true
+		out = append(out, sf)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("freshness: %w", err)
+	}
+	if withUnknown {
+		for _, id := range ids {
+			if !seen[id] {
+				sf := SourceFreshness{UniqueID: id, Status: "unknown"}
+				if n := c.byID[id]; n != nil {
+					sf.Name = n.Name
+				}
+				out = append(out, sf)
+			}
+		}
+	}
+	return out, nil
+}
+
+// criteria renders dbt's freshness criteria {"count": 12, "period": "hour"} as "12 hours"; other text is kept.
+func criteria(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" {
+		return ""
+	}
+	var c struct {
+		Count  *float64 `json:"count"`
+		Period string   `json:"period"`
+	}
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return s
+	}
+	if c.Count == nil || c.Period == "" {
+		return ""
+	}
+	unit := c.Period
+	if *c.Count != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%s %s", scalarString(*c.Count), unit)
+}
+
+// lineage walks node_edges from id with a recursive query (up: parents, else children), bounded by
+// maxLineageDepth so that cycles end, keeping each node's smallest depth. Nodes are ordered by depth then name.
+func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode, error) {
+	step := `SELECT e.child, w.depth + 1 FROM walk w JOIN node_edges e ON e.parent = w.id WHERE w.depth < ?2`
+	seed := `SELECT child, 1 FROM node_edges WHERE parent = ?1`
+	if up {
+		step = `SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2`
+		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1`
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
+		SELECT n.unique_id, n.name, n.resource_type, n.health, min(w.depth) AS d
+		FROM walk w JOIN nodes n ON n.unique_id = w.id
+		WHERE w.id <> ?1
+		GROUP BY n.unique_id
+		ORDER BY d, n.name, n.unique_id`, id, maxLineageDepth)
+	if err != nil {
+		return nil, fmt.Errorf("lineage of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []LineageNode{}
+	for rows.Next() {
+		var l LineageNode
+		var h string
+		if err := rows.Scan(&l.UniqueID, &l.Name, &l.ResourceType, &h, &l.Depth); err != nil {
+			return nil, fmt.Errorf("lineage of %s: %w", id, err)
+		}
+		l.Health = Health(h)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// exposures returns the exposures among ids, by name.
+func (r *Reader) exposures(ctx context.Context, ids []string) ([]Exposure, error) {
+	out := []Exposure{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT unique_id, name, label, type, maturity, url, owner_name,
+		owner_email FROM dbt_exposures WHERE unique_id IN (SELECT value FROM json_each(?)) ORDER BY name, unique_id`,
+		idsJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("exposures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Exposure
+		var label, typ, mat, url, on, oe *string
+		if err := rows.Scan(&e.UniqueID, &e.Name, &label, &typ, &mat, &url, &on, &oe); err != nil {
+			return nil, fmt.Errorf("exposures: %w", err)
+		}
+		e.Label, e.Type, e.Maturity, e.URL, e.OwnerName, e.OwnerEmail = str(label), str(typ), str(mat), str(url),
+			str(on), str(oe)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// downstream splits the transitive children of id into non-exposure nodes and exposures.
+func (r *Reader) downstream(ctx context.Context, id string) ([]LineageNode, []Exposure, error) {
+	all, err := r.lineage(ctx, id, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes := []LineageNode{}
+	var expIDs []string
+	for _, l := range all {
+		if l.ResourceType == "exposure" {
+			expIDs = append(expIDs, l.UniqueID)
+		} else {
+			nodes = append(nodes, l)
+		}
+	}
+	exps, err := r.exposures(ctx, expIDs)
+	return nodes, exps, err
+}
+
+// Upstream answers "upstream NODE": every node it depends on, transitively, with depth and health.
+func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return LineageAnswer{}, err
+	}
+	up, err := r.lineage(ctx, n.UniqueID, true)
+	return LineageAnswer{Node: n.Node, Upstream: up}, err
+}
+
+// Downstream answers "downstream NODE": every node depending on it, transitively, with depth and health; the
+// exposures reached are listed apart in Exposures.
+func (r *Reader) Downstream(ctx context.Context, name string) (LineageAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return LineageAnswer{}, err
+	}
+	down, exps, err := r.downstream(ctx, n.UniqueID)
+	return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
+}
+
+// Describe answers "describe NODE" from its definition. Columns stay empty: the mirror holds no dbt_columns.
+// Exposures are those reached downstream, transitively.
+func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return DescribeAnswer{}, err
+	}
+	a := DescribeAnswer{Node: n.Node, Description: n.description, Path: n.originalPath,
+		Materialization: n.materialization, Tags: n.tags, Group: n.group, Columns: []ColumnDoc{}, Meta: n.meta}
+	if a.Path == "" {
+		a.Path = n.path
+	}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	var rel []string
+	for _, p := range []string{n.database, n.schema} {
+		if p != "" {
+			rel = append(rel, p)
+		}
+	}
+	if len(rel) > 0 && n.ResourceType != "exposure" {
+		last := n.alias
+		if last == "" {
+			last = n.nameKey
+			if n.ResourceType != "source" {
+				last = n.Name
+			}
+		}
+		a.Relation = strings.Join(append(rel, last), ".")
+	}
+	if _, a.Exposures, err = r.downstream(ctx, n.UniqueID); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+var successStatuses = []string{"success", "pass"}
+var failedStatuses = []string{"error", "skipped", "fail", "runtime error"}
+
+// Why answers "why NODE": its last successful run and the time since (from Now), the failed or skipped runs after
+// it (newest first, at most MaxRunLimit), its failing tests (latest fail or error), and likely causes: its own
+// last run error or skip, its own staleness (sources), then upstream nodes whose last run errored
+// (upstream_error), whose tests fail (upstream_failing), and upstream sources whose latest freshness is error or
+// runtime error (stale_source), nearest first.
+func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return WhyAnswer{}, err
+	}
+	a := WhyAnswer{Node: n.Node, FailedSince: []Run{}, LikelyCauses: []Cause{}}
+	if a.Health, err = r.health(ctx, n.UniqueID); err != nil {
+		return a, err
+	}
+	ok, err := r.runs(ctx, n.UniqueID, 1, successStatuses, nil)
+	if err != nil {
+		return a, err
+	}
+	var after *time.Time
+	if len(ok) > 0 {
+		a.LastSuccess = &ok[0]
+		after = ok[0].CompletedAt
+		if after != nil {
+			s := r.now().Sub(*after).Seconds()
+			a.SinceLastOK = &s
+		}
+	}
+	if a.FailedSince, err = r.runs(ctx, n.UniqueID, MaxRunLimit, failedStatuses, after); err != nil {
+		return a, err
+	}
+	tests, err := r.nodeTests(ctx, n.UniqueID)
+	if err != nil {
+		return a, err
+	}
+	a.FailingTests = failing(tests)
+	last, err := r.runs(ctx, n.UniqueID, 1, nil, nil)
+	if err != nil {
+		return a, err
+	}
+	if len(last) > 0 && n.ResourceType != "source" {
+		switch last[0].Status {
+		case "error":
+			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
+				Detail: firstLine(last[0].Message)})
+		case "skipped":
+			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name})
+		}
+	}
+	causes, err := r.upstreamCauses(ctx, n)
+	if err != nil {
+		return a, err
+	}
+	a.LikelyCauses = append(a.LikelyCauses, causes...)
+	return a, nil
+}
+
+func failing(tests []TestState) []TestState {
+	out := []TestState{}
+	for _, t := range tests {
+		if t.Status == "fail" || t.Status == "error" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// upstreamCauses names the node itself when it is a stale source, then its upstream problems, nearest first.
+func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (
+			SELECT ?1, 0
+			UNION
+			SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2),
+		up AS (SELECT id, min(depth) AS depth FROM walk GROUP BY id)
+		SELECT n.unique_id, n.name, n.resource_type, n.health, up.depth, lr.status, rr.message, sf.status, f.error,
+			EXISTS (SELECT 1 FROM test_nodes tn JOIN test_latest tl ON tl.test_unique_id = tn.test_unique_id
+			        WHERE tn.node_unique_id = n.unique_id AND tl.status IN ('fail', 'error'))
+		FROM up JOIN nodes n ON n.unique_id = up.id
+		LEFT JOIN node_last_run lr ON lr.unique_id = n.unique_id
+		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
+		LEFT JOIN source_freshness_latest sf ON sf.unique_id = n.unique_id
+		LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = sf.execution_id
+		WHERE n.health IN ('error', 'failing', 'stale')
+		ORDER BY up.depth, n.name, n.unique_id`, n.UniqueID, maxLineageDepth)
+	if err != nil {
+		return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
+	}
+	defer rows.Close()
+	out := []Cause{}
+	for rows.Next() {
+		var id, name, rtype, health string
+		var depth int
+		var runStatus, runMsg, freshStatus, freshErr *string
+		var testsFail bool
+		if err := rows.Scan(&id, &name, &rtype, &health, &depth, &runStatus, &runMsg, &freshStatus, &freshErr,
+			&testsFail); err != nil {
+			return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
+		}
+		if s := str(freshStatus); s == "error" || s == "runtime error" {
+			detail := "freshness " + s
+			if e := firstLine(str(freshErr)); e != "" {
+				detail += ": " + e
+			}
+			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: detail})
+		}
+		if depth == 0 {
+			continue // the node's own run and tests are reported apart
+		}
+		if str(runStatus) == "error" {
+			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name, Detail: firstLine(str(runMsg))})
+		}
+		if testsFail {
+			out = append(out, Cause{Kind: "upstream_failing", UniqueID: id, Name: name})
+		}
+	}
+	return out, rows.Err()
+}
+
+// Urgency answers "urgent NODE": how much its current failure matters.
+//
+//   - Severity: ERROR for a run error or a stale source (freshness error or runtime error), else the worst
+//     severity among its failing tests (latest fail or error; a test without severity counts as ERROR), else WARN
+//     when it only warns.
+//   - Streak: the longest run of consecutive failing latest results, counted from the newest: run errors, a
+//     failing test's invocations (worst row per invocation fail or error), or a source's freshness error/runtime
+//     error checks; FailingSince is when that streak began.
+//   - Downstream models (nearest 25) and their count, and the exposures reached.
+//   - Criticality: meta criticality, priority, tier or sla (meta.alerts_config overrides the top level).
+//
+// Urgency is none when healthy (ok or unknown); otherwise medium for ERROR severity and low for WARN, raised one
+// step (low → medium, medium → high) when an exposure is affected, the declared criticality is high (high,
+// critical, P0/P1, tier 0/1, gold, any sla), 10 or more models are downstream, or the streak is 3 or more.
+// Reasons holds the machine codes of every factor seen: run_error, tests_failing, source_stale, warn_only,
+// error_severity, warn_severity, exposure_affected, critical, wide_impact, persistent_failure.
+func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return UrgencyAnswer{}, err
+	}
+	a := UrgencyAnswer{Node: n.Node, Urgency: "none", Reasons: []string{}, FailingTests: []TestState{},
+		DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality}
+	if a.Health, err = r.health(ctx, n.UniqueID); err != nil {
+		return a, err
+	}
+	tests, err := r.nodeTests(ctx, n.UniqueID)
+	if err != nil {
+		return a, err
+	}
+	a.FailingTests = failing(tests)
+	down, exps, err := r.downstream(ctx, n.UniqueID)
+	if err != nil {
+		return a, err
+	}
+	a.DownstreamCount, a.Exposures = len(down), exps
+	a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
+	if a.Health == HealthOK || a.Health == HealthUnknown {
+		return a, nil
+	}
+	var reasons []string
+	switch a.Health {
+	case HealthError:
+		a.Severity = "ERROR"
+		reasons = append(reasons, "run_error")
+	case HealthStale:
+		a.Severity = "ERROR"
+		reasons = append(reasons, "source_stale")
+	}
+	if len(a.FailingTests) > 0 {
+		reasons = append(reasons, "tests_failing")
+		sev := "WARN"
+		for _, t := range a.FailingTests {
+			if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
+				sev = "ERROR"
+			}
+		}
+		if a.Severity == "" {
+			a.Severity = sev
+		}
+	}
+	if a.Severity == "" {
+		a.Severity = "WARN"
+		reasons = append(reasons, "warn_only")
+	}
+	if a.Streak, a.FailingSince, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
+		return a, err
+	}
+	level := 1 // low
+	if a.Severity == "ERROR" {
+		level = 2
+		reasons = append(reasons, "error_severity")
+	} else {
+		reasons = append(reasons, "warn_severity")
+	}
+	raise := false
+	if len(a.Exposures) > 0 {
+		reasons, raise = append(reasons, "exposure_affected"), true
+	}
+	if _, key := metaCriticality(parseMeta(n.meta)); isCritical(n.criticality, key) {
+		reasons, raise = append(reasons, "critical"), true
+	}
+	if a.DownstreamCount >= 10 {
+		reasons, raise = append(reasons, "wide_impact"), true
+	}
+	if a.Streak >= 3 {
+		reasons, raise = append(reasons, "persistent_failure"), true
+	}
+	if raise {
+		level++
+	}
+	a.Urgency = [...]string{"none", "low", "medium", "high"}[min(level, 3)]
+	a.Reasons = reasons
+	return a, nil
+}
+
+// streak finds the longest current failure streak of a node: run errors, failing tests' invocations, or stale
+// freshness checks.
+func (r *Reader) streak(ctx context.Context, n *nodeInfo, h Health, tests []TestState) (int, *time.Time, error) {
+	best, var0 := 0, (*time.Time)(nil)
+	consider := func(count int, since *time.Time) {
+		if count > best || (count == best && count > 0 && since != nil && (var0 == nil || since.Before(*var0))) {
+			best, var0 = count, since
+		}
+	}
+	if h == HealthError {
+		runs, err := r.runs(ctx, n.UniqueID, MaxRunLimit, nil, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		count, since := 0, (*time.Time)(nil)
+		for _, run := range runs {
+			if run.Status != "error" {
+				break
+			}
+			count, since = count+1, run.CompletedAt
+		}
+		consider(count, since)
+	}
+	for _, t := range tests {
+		count, since, err := r.testStreak(ctx, t.UniqueID)
+		if err != nil {
+			return 0, nil, err
+		}
+		consider(count, since)
+	}
+	if n.ResourceType == "source" {
+		rows, err := r.db.Read.QueryContext(ctx, `SELECT status, coalesce(snapshotted_at, generated_at)
+			FROM dbt_source_freshness_results WHERE unique_id = ?
+			ORDER BY generated_at DESC, created_at DESC LIMIT ?`, n.UniqueID, MaxRunLimit)
+		if err != nil {
+			return 0, nil, fmt.Errorf("freshness streak of %s: %w", n.UniqueID, err)
+		}
+		defer rows.Close()
+		count, since := 0, (*time.Time)(nil)
+		for rows.Next() {
+			var status string
+			var at *string
+			if err := rows.Scan(&status, &at); err != nil {
+				return 0, nil, fmt.Errorf("freshness streak of %s: %w", n.UniqueID, err)
+			}
+			if status != "error" && status != "runtime error" {
+				break
+			}
+			count, since = count+1, timePtr(at)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, nil, fmt.Errorf("freshness streak of %s: %w", n.UniqueID, err)
+		}
+		consider(count, since)
+	}
+	return best, var0, nil
+}
+
+// testStreak counts a test's consecutive failing invocations from the newest (each invocation's worst row).
+func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT coalesce(invocation_id, detected_at), status, detected_at
+		FROM elementary_test_results WHERE test_unique_id = ? ORDER BY detected_at DESC, created_at DESC LIMIT 500`,
+		testID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("streak of %s: %w", testID, err)
+	}
+	defer rows.Close()
+	type inv struct {
+		failing bool
+		at      *time.Time
+	}
+	var order []string
+	invs := map[string]*inv{}
+	for rows.Next() {
+		var key, status string
+		var at *string
+		if err := rows.Scan(&key, &status, &at); err != nil {
+			return 0, nil, fmt.Errorf("streak of %s: %w", testID, err)
+		}
+		i := invs[key]
+		if i == nil {
+			i = &inv{}
+			invs[key] = i
+			order = append(order, key)
+		}
+		if status == "fail" || status == "error" {
+			i.failing = true
+		}
+		if t := timePtr(at); t != nil && (i.at == nil || t.Before(*i.at)) {
+			i.at = t
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("streak of %s: %w", testID, err)
+	}
+	count, since := 0, (*time.Time)(nil)
+	for _, k := range order {
+		if !invs[k].failing {
+			break
+		}
+		count, since = count+1, invs[k].at
+	}
+	return count, since, nil
+}

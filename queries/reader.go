@@ -1,0 +1,378 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// ReaderOptions configure a Reader.
+type ReaderOptions struct {
+	// Teams maps nodes to teams.
+	Teams Teams
+	// Now is the clock (time.Now when nil); "why" and "failures" measure from it.
+	Now func() time.Time
+}
+
+// Reader answers questions from the local mirror and its derived tables. It is safe for concurrent use. It keeps
+// an in-memory catalog of the nodes (names, owners, teams), reloaded when Refresh rebuilt the definitions.
+type Reader struct {
+	db    *localdb.DB
+	teams Teams
+	now   func() time.Time
+
+	mu  sync.Mutex
+	cat *catalog
+}
+
+// NewReader returns a Reader over db.
+func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Reader{db: db, teams: opts.Teams, now: now}
+}
+
+// nodeInfo is one node of the catalog.
+type nodeInfo struct {
+	Node
+	nameKey, aliasKey, schemaKey, qualifiedKey string
+	pkg, database, schema, alias               string
+	group, metaTeam, criticality               string
+	tags                                       []string
+	path, originalPath, materialization        string
+	description, meta                          string
+}
+
+type catalog struct {
+	generation int64
+	nodes      []*nodeInfo
+	byID       map[string]*nodeInfo
+	byIDLower  map[string]*nodeInfo
+	byName     map[string][]*nodeInfo
+	byAlias    map[string][]*nodeInfo
+	bySchema   map[string][]*nodeInfo
+	byQual     map[string][]*nodeInfo
+	byTeam     map[string][]string // lower(team) → unique_ids
+	teamNames  []string
+}
+
+// catalog returns the current node catalog, reloading it when the definitions changed, or an *UnavailableError
+// when no sync has succeeded yet.
+func (r *Reader) catalog(ctx context.Context) (*catalog, error) {
+	var gen sql.NullString
+	var ok int
+	err := r.db.Read.QueryRowContext(ctx, `SELECT
+		(SELECT value FROM derived_state WHERE key = 'definition_generation'),
+		EXISTS (SELECT 1 FROM sync_runs WHERE ok = 1)`).Scan(&gen, &ok)
+	if err != nil {
+		return nil, fmt.Errorf("read mirror state: %w", err)
+	}
+	if ok == 0 {
+		return nil, &UnavailableError{Reason: "no successful sync of the Elementary tables yet"}
+	}
+	var g int64
+	if gen.Valid {
+		if _, err := fmt.Sscan(gen.String, &g); err != nil {
+			return nil, fmt.Errorf("read mirror state: %w", err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cat != nil && r.cat.generation == g {
+		return r.cat, nil
+	}
+	c, err := r.loadCatalog(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	r.cat = c
+	return c, nil
+}
+
+func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT unique_id, resource_type, name, name_key, alias_key, schema_key,
+		qualified_key, package_name, database_name, schema_name, alias, owners, group_name, meta_team, tags, path,
+		original_path, materialization, description, meta, criticality FROM nodes ORDER BY unique_id`)
+	if err != nil {
+		return nil, fmt.Errorf("load nodes: %w", err)
+	}
+	defer rows.Close()
+	c := &catalog{generation: gen, byID: map[string]*nodeInfo{}, byIDLower: map[string]*nodeInfo{},
+		byName: map[string][]*nodeInfo{}, byAlias: map[string][]*nodeInfo{}, bySchema: map[string][]*nodeInfo{},
+		byQual: map[string][]*nodeInfo{}, byTeam: map[string][]string{}}
+	teamSpelling := map[string]string{}
+	for rows.Next() {
+		n := &nodeInfo{}
+		var aliasKey, schemaKey, qualKey, pkg, database, schema, alias, group, metaTeam, path, origPath, mat, desc,
+			meta, crit *string
+		var owners, tags string
+		if err := rows.Scan(&n.UniqueID, &n.ResourceType, &n.Name, &n.nameKey, &aliasKey, &schemaKey, &qualKey, &pkg,
+			&database, &schema, &alias, &owners, &group, &metaTeam, &tags, &path, &origPath, &mat, &desc, &meta,
+			&crit); err != nil {
+			return nil, fmt.Errorf("load nodes: %w", err)
+		}
+		n.aliasKey, n.schemaKey, n.qualifiedKey = str(aliasKey), str(schemaKey), str(qualKey)
+		n.pkg, n.database, n.schema, n.alias = str(pkg), str(database), str(schema), str(alias)
+		n.group, n.metaTeam, n.criticality = str(group), str(metaTeam), str(crit)
+		n.path, n.originalPath, n.materialization = str(path), str(origPath), str(mat)
+		n.description, n.meta = str(desc), str(meta)
+		n.Owners = decodeJSONList(owners)
+		if n.Owners == nil {
+			n.Owners = []string{}
+		}
+		n.tags = decodeJSONList(tags)
+		n.Team = r.teams.TeamOf(NodeFacts{Owners: n.Owners, Group: n.group, Tags: n.tags, Path: n.path,
+			OriginalPath: n.originalPath, MetaTeam: n.metaTeam})
+		c.nodes = append(c.nodes, n)
+		c.byID[n.UniqueID] = n
+		c.byIDLower[strings.ToLower(n.UniqueID)] = n
+		c.byName[n.nameKey] = append(c.byName[n.nameKey], n)
+		if n.aliasKey != "" {
+			c.byAlias[n.aliasKey] = append(c.byAlias[n.aliasKey], n)
+		}
+		if n.schemaKey != "" {
+			c.bySchema[n.schemaKey] = append(c.bySchema[n.schemaKey], n)
+		}
+		if n.qualifiedKey != "" && n.qualifiedKey != n.schemaKey {
+			c.byQual[n.qualifiedKey] = append(c.byQual[n.qualifiedKey], n)
+		}
+		if n.Team != "" {
+			k := strings.ToLower(n.Team)
+			c.byTeam[k] = append(c.byTeam[k], n.UniqueID)
+			if _, ok := teamSpelling[k]; !ok {
+				teamSpelling[k] = n.Team
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load nodes: %w", err)
+	}
+	for _, t := range teamSpelling {
+		c.teamNames = append(c.teamNames, t)
+	}
+	sort.Strings(c.teamNames)
+	return c, nil
+}
+
+// Resolve finds the node a user means by name: a unique_id, a name, an alias, "schema.name" (or "schema.alias"),
+// or "source_name.name" for sources, all case-insensitively. Elementary's own models are never found.
+//
+// Matches are tried in tiers and the first tier with a match decides: exact unique_id, then qualified names
+// (source_name.name before schema.name), then name, then alias. Within a tier, when a source and non-source nodes
+// share the name, the non-source nodes win (a bare name usually means the model; the source stays reachable as
+// source_name.name); several remaining matches are an *AmbiguousError listing their unique_ids. No match is a
+// *NotFoundError with up to three near misses (prefix, substring or small edit distance). The name is only ever
+// compared in memory or passed as a parameter.
+func (r *Reader) Resolve(ctx context.Context, name string) (Node, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return Node{}, err
+	}
+	n, err := c.resolve(name)
+	if err != nil {
+		return Node{}, err
+	}
+	return n.Node, nil
+}
+
+func (c *catalog) resolve(name string) (*nodeInfo, error) {
+	key := strings.ToLower(strings.TrimSpace(name))
+	key = strings.Trim(key, "`")
+	if key == "" {
+		return nil, &NotFoundError{Name: name}
+	}
+	if n, ok := c.byIDLower[key]; ok {
+		return n, nil
+	}
+	for _, tier := range [][]*nodeInfo{c.byQual[key], c.bySchema[key], c.byName[key], c.byAlias[key]} {
+		if len(tier) == 0 {
+			continue
+		}
+		cands := dedupNodes(tier)
+		if len(cands) > 1 {
+			var nonSource []*nodeInfo
+			for _, n := range cands {
+				if n.ResourceType != "source" {
+					nonSource = append(nonSource, n)
+				}
+			}
+			if len(nonSource) > 0 {
+				cands = nonSource
+			}
+		}
+		if len(cands) == 1 {
+			return cands[0], nil
+		}
+		ids := make([]string, len(cands))
+		for i, n := range cands {
+			ids[i] = n.UniqueID
+		}
+		sort.Strings(ids)
+		return nil, &AmbiguousError{Name: name, Candidates: ids}
+	}
+	return nil, &NotFoundError{Name: name, Suggestions: c.suggest(key)}
+}
+
+func dedupNodes(l []*nodeInfo) []*nodeInfo {
+	seen := map[string]bool{}
+	var out []*nodeInfo
+	for _, n := range l {
+		if !seen[n.UniqueID] {
+			seen[n.UniqueID] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// suggest returns up to three unique_ids whose name (or source_name.name) is near key: a prefix or substring match
+// first, then names within a small edit distance, closest first.
+func (c *catalog) suggest(key string) []string {
+	type cand struct {
+		id    string
+		score int
+	}
+	maxDist := 1 + len(key)/4
+	if maxDist > 3 {
+		maxDist = 3
+	}
+	var cands []cand
+	for _, n := range c.nodes {
+		best := -1
+		for _, k := range [...]string{n.nameKey, n.qualifiedKey, n.aliasKey} {
+			if k == "" {
+				continue
+			}
+			s := -1
+			switch {
+			case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
+				s = 0
+			case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
+				s = 1
+			default:
+				if d := boundedDistance(key, k, maxDist); d >= 0 {
+					s = 1 + d
+				}
+			}
+			if s >= 0 && (best < 0 || s < best) {
+				best = s
+			}
+		}
+		if best >= 0 {
+			cands = append(cands, cand{n.UniqueID, best})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score < cands[j].score
+		}
+		return cands[i].id < cands[j].id
+	})
+	var out []string
+	for i := 0; i < len(cands) && i < 3; i++ {
+		out = append(out, cands[i].id)
+	}
+	return out
+}
+
+// boundedDistance is the Levenshtein distance of a and b, or -1 when it exceeds max (checked cheaply first).
+func boundedDistance(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return -1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > max {
+			return -1
+		}
+		prev, cur = cur, prev
+	}
+	if prev[len(b)] > max {
+		return -1
+	}
+	return prev[len(b)]
+}
+
+// Teams lists the teams that own at least one node, sorted.
+func (r *Reader) Teams(ctx context.Context) ([]string, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string(nil), c.teamNames...), nil
+}
+
+// TeamNodes lists the nodes of a team (case-insensitively), sorted by unique_id.
+func (r *Reader) TeamNodes(ctx context.Context, team string) ([]Node, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Node
+	for _, id := range c.byTeam[strings.ToLower(strings.TrimSpace(team))] {
+		out = append(out, c.byID[id].Node)
+	}
+	return out, nil
+}
+
+// SyncInfo reports how fresh the mirror is, from sync_runs: when the last successful sync finished, when the last
+// attempt finished (or started, while unfinished) and that attempt's error if it failed. It works on an empty
+// mirror (zero values).
+func (r *Reader) SyncInfo(ctx context.Context) (SyncInfo, error) {
+	var info SyncInfo
+	var okAt sql.NullString
+	if err := r.db.Read.QueryRowContext(ctx,
+		`SELECT max(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&okAt); err != nil {
+		return info, fmt.Errorf("read sync runs: %w", err)
+	}
+	if okAt.Valid {
+		if t, ok := parseTime(okAt.String); ok {
+			info.LastSuccess = t
+		}
+	}
+	var started string
+	var finished, errText sql.NullString
+	var ok int
+	err := r.db.Read.QueryRowContext(ctx, `SELECT started_at, finished_at, ok, error FROM sync_runs
+		ORDER BY id DESC LIMIT 1`).Scan(&started, &finished, &ok, &errText)
+	if errors.Is(err, sql.ErrNoRows) {
+		return info, nil
+	}
+	if err != nil {
+		return info, fmt.Errorf("read sync runs: %w", err)
+	}
+	at := started
+	if finished.Valid {
+		at = finished.String
+	}
+	if t, ok := parseTime(at); ok {
+		info.LastAttempt = t
+	}
+	if ok == 0 {
+		info.LastError = errText.String
+	}
+	return info, nil
+}
