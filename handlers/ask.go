@@ -1,0 +1,266 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// Reader is the read model Ask needs; *queries.Reader satisfies it.
+type Reader interface {
+	Status(ctx context.Context, name string) (*queries.StatusAnswer, error)
+	Owner(ctx context.Context, name string) (*queries.OwnerAnswer, error)
+	LastRuns(ctx context.Context, name string, limit int) (*queries.LastRunAnswer, error)
+	Failures(ctx context.Context, q queries.FailuresQuery) (*queries.FailuresAnswer, error)
+	Freshness(ctx context.Context, source string) (*queries.FreshnessAnswer, error)
+	Upstream(ctx context.Context, name string) (*queries.LineageAnswer, error)
+	Downstream(ctx context.Context, name string) (*queries.LineageAnswer, error)
+	Describe(ctx context.Context, name string) (*queries.DescribeAnswer, error)
+	Why(ctx context.Context, name string) (*queries.WhyAnswer, error)
+	Urgency(ctx context.Context, name string) (*queries.UrgencyAnswer, error)
+	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
+}
+
+// ErrorCode classifies an answer that could not be given.
+type ErrorCode string
+
+// Error codes.
+const (
+	CodeNotFound    ErrorCode = "not_found"
+	CodeAmbiguous   ErrorCode = "ambiguous"
+	CodeBadRequest  ErrorCode = "bad_request"
+	CodeUnavailable ErrorCode = "unavailable"
+)
+
+// AnswerError is why a question got no answer. Message is in the asker's language; Suggestions are unique_ids.
+type AnswerError struct {
+	Code        ErrorCode
+	Message     string
+	Suggestions []string
+	// Problem is the parse problem behind a bad_request, if any.
+	Problem Problem
+}
+
+// SyncWarning says the last sync attempt failed, so the answer comes from an older, good sync.
+type SyncWarning struct {
+	LastSuccess time.Time
+	LastAttempt time.Time
+	Error       string
+}
+
+// Result is an answered (or refused) question, ready to render.
+type Result struct {
+	// Intent is the question's intent ("status", "owner" … "help", "unknown").
+	Intent string
+	Lang   Lang
+	// AsOf is when the last successful sync finished: the newest data the answer can reflect. Zero when unknown.
+	AsOf time.Time
+	// Now is when the question was asked; renderers show times relative to it.
+	Now time.Time
+	// Answer is one of *queries.StatusAnswer, *OwnerAnswer, *LastRunAnswer, *FailuresAnswer, *FreshnessAnswer,
+	// *LineageAnswer, *DescribeAnswer, *WhyAnswer, *UrgencyAnswer, or *HelpAnswer; nil when Err is set.
+	Answer any
+	// Err is set when there is no answer.
+	Err *AnswerError
+	// Warning is set when the last sync attempt failed and the answer is from the last good sync.
+	Warning *SyncWarning
+	// Question is what was asked.
+	Question Question
+}
+
+// ExitCode is the CLI exit status for a result: 0 for an answer, 2 when the data is unavailable, 1 otherwise.
+func ExitCode(res Result) int {
+	switch {
+	case res.Err == nil:
+		return 0
+	case res.Err.Code == CodeUnavailable:
+		return 2
+	}
+	return 1
+}
+
+// Ask answers q from r. It never returns a Go error: failures become Result.Err.
+func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
+	now = now.UTC()
+	res := Result{Intent: string(q.Intent), Lang: q.Lang, Now: now, Question: q}
+	if res.Intent == "" {
+		res.Intent = string(IntentUnknown)
+	}
+	if res.Lang == "" {
+		res.Lang = LangEN
+		res.Question.Lang = LangEN
+	}
+	if q.Intent == IntentHelp {
+		if r != nil {
+			if info, err := r.SyncInfo(ctx); err == nil {
+				res.AsOf = info.LastSuccess.UTC()
+			}
+		}
+		res.Answer = Help(res.Lang)
+		return res
+	}
+	if q.Problem != ProblemNone || q.Intent == IntentUnknown || q.Intent == "" {
+		res.Err = badRequest(res.Question)
+		return res
+	}
+	if r == nil {
+		res.Err = &AnswerError{Code: CodeUnavailable, Message: tr(res.Lang, "No data source is configured.",
+			"データソースが設定されていません。")}
+		return res
+	}
+	info, err := r.SyncInfo(ctx)
+	if err != nil {
+		slog.ErrorContext(ctx, "read sync info", "err", err)
+		res.Err = &AnswerError{Code: CodeUnavailable, Message: tr(res.Lang,
+			"The local mirror could not be read. Try again in a moment.",
+			"ローカルのミラーを読み込めませんでした。しばらくしてからもう一度お試しください。")}
+		return res
+	}
+	if info.LastSuccess.IsZero() {
+		res.Err = &AnswerError{Code: CodeUnavailable, Message: tr(res.Lang,
+			"No data yet: Todai has not finished a sync from the warehouse. Run `todai sync` or wait for the next scheduled sync.",
+			"まだデータがありません。ウェアハウスからの同期が一度も完了していません。`todai sync` を実行するか、次の定期同期をお待ちください。")}
+		return res
+	}
+	res.AsOf = info.LastSuccess.UTC()
+	if info.LastError != "" && !info.LastAttempt.Before(info.LastSuccess) {
+		res.Warning = &SyncWarning{LastSuccess: res.AsOf, LastAttempt: info.LastAttempt.UTC(), Error: info.LastError}
+	}
+	answer, err := dispatch(ctx, r, q, now)
+	if err != nil {
+		res.Err = classify(ctx, res.Lang, q, err)
+		return res
+	}
+	if isNil(answer) {
+		res.Err = &AnswerError{Code: CodeNotFound, Message: notFoundMessage(res.Lang, q.Node)}
+		return res
+	}
+	res.Answer = answer
+	return res
+}
+
+func dispatch(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
+	switch q.Intent {
+	case IntentStatus:
+		return r.Status(ctx, q.Node)
+	case IntentOwner:
+		return r.Owner(ctx, q.Node)
+	case IntentLastRun:
+		limit := q.Limit
+		if limit <= 0 {
+			limit = DefaultLimit
+		}
+		return r.LastRuns(ctx, q.Node, min(limit, MaxLimit))
+	case IntentFailures:
+		return r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now)})
+	case IntentFreshness:
+		return r.Freshness(ctx, q.Node)
+	case IntentUpstream:
+		return r.Upstream(ctx, q.Node)
+	case IntentDownstream:
+		return r.Downstream(ctx, q.Node)
+	case IntentDescribe:
+		return r.Describe(ctx, q.Node)
+	case IntentWhy:
+		return r.Why(ctx, q.Node)
+	case IntentUrgent:
+		return r.Urgency(ctx, q.Node)
+	}
+	return nil, fmt.Errorf("intent %q: not answerable", q.Intent)
+}
+
+// isNil reports a nil interface or a typed nil pointer.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+func classify(ctx context.Context, lang Lang, q Question, err error) *AnswerError {
+	var nf *queries.NotFoundError
+	var amb *queries.AmbiguousError
+	var un *queries.UnavailableError
+	switch {
+	case errors.As(err, &nf):
+		name := nf.Name
+		if name == "" {
+			name = q.Node
+		}
+		return &AnswerError{Code: CodeNotFound, Message: notFoundMessage(lang, name),
+			Suggestions: unique(nf.Suggestions)}
+	case errors.As(err, &amb):
+		name := amb.Name
+		if name == "" {
+			name = q.Node
+		}
+		c := unique(amb.Candidates)
+		return &AnswerError{Code: CodeAmbiguous, Suggestions: c, Message: tr(lang,
+			fmt.Sprintf("%q matches %d nodes; ask again with one of the unique_ids below.", clean(name), len(c)),
+			fmt.Sprintf("「%s」に一致するノードが %d 件あります。下の unique_id のどれかで聞き直してください。", clean(name), len(c)))}
+	case errors.As(err, &un):
+		return &AnswerError{Code: CodeUnavailable, Message: tr(lang,
+			"No data yet: "+clean(un.Reason)+".", "まだデータがありません: "+clean(un.Reason)+"。")}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &AnswerError{Code: CodeUnavailable, Message: tr(lang,
+			"The answer took too long; try again.", "回答に時間がかかりすぎました。もう一度お試しください。")}
+	}
+	slog.ErrorContext(ctx, "answer question", "intent", string(q.Intent), "node", q.Node, "err", err)
+	return &AnswerError{Code: CodeUnavailable, Message: tr(lang,
+		"Something went wrong reading the local mirror; the error has been logged.",
+		"ローカルのミラーの読み込み中に問題が発生しました。エラーはログに記録されています。")}
+}
+
+func notFoundMessage(lang Lang, name string) string {
+	return tr(lang, fmt.Sprintf("I could not find a node named %q.", clean(name)),
+		fmt.Sprintf("「%s」という名前のノードが見つかりませんでした。", clean(name)))
+}
+
+func badRequest(q Question) *AnswerError {
+	l := q.Lang
+	e := &AnswerError{Code: CodeBadRequest, Problem: q.Problem}
+	switch q.Problem {
+	case ProblemTooLong:
+		e.Message = tr(l, fmt.Sprintf("That question is too long (over %d characters). Please ask something shorter.", MaxQuestionRunes),
+			fmt.Sprintf("質問が長すぎます（%d 文字を超えています）。短くして聞き直してください。", MaxQuestionRunes))
+	case ProblemMissingNode:
+		e.Message = tr(l, fmt.Sprintf("Which model or source? Try: %s", exampleFor(LangEN, q.Intent)),
+			fmt.Sprintf("どのモデル・ソースについてですか? 例: %s", exampleFor(LangJA, q.Intent)))
+	case ProblemBadNode:
+		e.Message = tr(l, "That node name is too long.", "ノード名が長すぎます。")
+	case ProblemBadSince:
+		e.Message = tr(l, fmt.Sprintf("I could not read %q as a time. Use a duration (90m, 24h, 3d, 1w), a date (2026-11-20), \"yesterday\" or \"today\".", clean(q.Detail)),
+			fmt.Sprintf("「%s」を期間として読めませんでした。90m・24h・3d・1w のような期間、2026-11-20 のような日付、「昨日」「今日」が使えます。", clean(q.Detail)))
+	default:
+		e.Message = tr(l, "Sorry, I did not understand that. Type `help` to see what I can answer.",
+			"すみません、質問を理解できませんでした。「ヘルプ」と送ると使い方を表示します。")
+	}
+	return e
+}
+
+func unique(in []string) []string {
+	out := make([]string, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, s := range in {
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// tr picks the English or Japanese text.
+func tr(l Lang, en, ja string) string {
+	if l == LangJA {
+		return ja
+	}
+	return en
+}

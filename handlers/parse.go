@@ -1,0 +1,664 @@
+package handlers
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxQuestionRunes is the longest question Parse accepts; longer text is refused with ProblemTooLong.
+const MaxQuestionRunes = 2000
+
+// maxNodeLen bounds a node or team token.
+const maxNodeLen = 256
+
+// DefaultLimit is how many runs last-run shows when the question does not say.
+const DefaultLimit = 5
+
+// MaxLimit is the most runs last-run shows.
+const MaxLimit = 50
+
+// Intent is what a question asks for.
+type Intent string
+
+// Intents.
+const (
+	IntentStatus     Intent = "status"
+	IntentOwner      Intent = "owner"
+	IntentLastRun    Intent = "last-run"
+	IntentFailures   Intent = "failures"
+	IntentFreshness  Intent = "freshness"
+	IntentUpstream   Intent = "upstream"
+	IntentDownstream Intent = "downstream"
+	IntentDescribe   Intent = "describe"
+	IntentWhy        Intent = "why"
+	IntentUrgent     Intent = "urgent"
+	IntentHelp       Intent = "help"
+	IntentUnknown    Intent = "unknown"
+)
+
+// needsNode reports whether the intent cannot be answered without a node.
+func (i Intent) needsNode() bool {
+	switch i {
+	case IntentStatus, IntentOwner, IntentLastRun, IntentUpstream, IntentDownstream, IntentDescribe, IntentWhy,
+		IntentUrgent:
+		return true
+	}
+	return false
+}
+
+// Lang is the asker's language.
+type Lang string
+
+// Languages.
+const (
+	LangEN Lang = "en"
+	LangJA Lang = "ja"
+)
+
+// Problem says why a question cannot be asked as written.
+type Problem string
+
+// Problems.
+const (
+	ProblemNone        Problem = ""
+	ProblemTooLong     Problem = "too_long"     // over MaxQuestionRunes
+	ProblemMissingNode Problem = "missing_node" // the intent needs a node and none was given
+	ProblemBadNode     Problem = "bad_node"     // the node token is too long
+	ProblemBadSince    Problem = "bad_since"    // "since" was followed by something that is not a duration or date
+	ProblemUnknown     Problem = "unknown"      // no intent recognised
+)
+
+// SinceKind says how a Since was written.
+type SinceKind int
+
+// Since kinds.
+const (
+	SinceNone      SinceKind = iota // not given: the default window applies
+	SinceDuration                   // a duration back from now ("24h", "3d")
+	SinceDate                       // a calendar date, midnight UTC
+	SinceToday                      // midnight UTC today
+	SinceYesterday                  // midnight UTC yesterday
+)
+
+// DefaultSince is the failures window when the question does not give one.
+const DefaultSince = 24 * time.Hour
+
+// Since is the start of a failures window, as the asker wrote it; Resolve turns it into a time.
+type Since struct {
+	Kind     SinceKind
+	Duration time.Duration // for SinceDuration
+	Date     time.Time     // for SinceDate, midnight UTC
+}
+
+// Resolve returns the window start relative to now.
+func (s Since) Resolve(now time.Time) time.Time {
+	now = now.UTC()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	switch s.Kind {
+	case SinceDuration:
+		return now.Add(-s.Duration)
+	case SinceDate:
+		return s.Date
+	case SinceToday:
+		return midnight
+	case SinceYesterday:
+		return midnight.AddDate(0, 0, -1)
+	}
+	return now.Add(-DefaultSince)
+}
+
+// Question is a parsed question.
+type Question struct {
+	Intent Intent
+	// Node is the node (or, for freshness, the source) asked about, as written: a name or a unique_id.
+	Node string
+	// Team scopes failures to a team.
+	Team string
+	// Since starts the failures window.
+	Since Since
+	// Limit is how many runs last-run shows (DefaultLimit when not given).
+	Limit int
+	// Lang is "ja" when the text holds kana or kanji, else "en".
+	Lang Lang
+	// Public asks for the answer to be shown to everyone (Slack: in channel, not ephemeral); "--public".
+	Public bool
+	// Problem says why the question cannot be asked; Detail holds the offending token, if any.
+	Problem Problem
+	Detail  string
+	// Text is the normalised question (empty when it was too long).
+	Text string
+}
+
+// Parse turns a question into a Question. It never fails: problems are reported in Question.Problem.
+func Parse(text string) Question {
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "")
+	}
+	if utf8.RuneCountInString(text) > MaxQuestionRunes {
+		q := Question{Intent: IntentUnknown, Lang: detectLang(text[:min(len(text), 4*MaxQuestionRunes)]),
+			Problem: ProblemTooLong, Limit: DefaultLimit}
+		return q
+	}
+	norm := normalize(text)
+	q := Question{Lang: detectLang(norm), Limit: DefaultLimit, Text: norm}
+	work := " " + norm + " "
+	if reFlagPublic.MatchString(work) {
+		q.Public = true
+		work = reFlagPublic.ReplaceAllString(work, " ")
+	}
+	work = strings.TrimSpace(work)
+	// Drop a leading "todai", "/todai" or "@todai" (how people address the bot).
+	for {
+		first, rest, _ := strings.Cut(work, " ")
+		lf := strings.ToLower(first)
+		if lf == "todai" || lf == "/todai" || strings.HasPrefix(lf, "@") {
+			work = strings.TrimSpace(rest)
+			continue
+		}
+		break
+	}
+	work = trimEndPunct(work)
+	if work == "" {
+		q.Intent = IntentHelp
+		return q
+	}
+	lower := strings.ToLower(work)
+
+	q.Intent = commandIntent(lower)
+	if q.Intent == "" {
+		if q.Lang == LangJA {
+			q.Intent = jaIntent(lower)
+		} else {
+			q.Intent = enIntent(lower)
+		}
+	}
+	if q.Intent == IntentHelp {
+		return q
+	}
+
+	// Strip the parts that are not the node: team, since, limit.
+	rest := lower
+	if q.Intent == IntentFailures {
+		rest = q.parseTeam(rest, work)
+		rest = q.parseSince(rest)
+	}
+	if q.Intent == IntentLastRun {
+		rest = q.parseLimit(rest)
+	}
+	node := pickNode(rest, work, q.Lang)
+	if len(node) > maxNodeLen {
+		q.Problem, q.Detail = ProblemBadNode, node[:maxNodeLen]+"…"
+		return q
+	}
+	q.Node = node
+	if q.Intent == "" || q.Intent == IntentUnknown {
+		if node != "" && (looksLikeNode(node) || strings.EqualFold(node, work)) {
+			q.Intent = IntentStatus
+		} else {
+			q.Intent, q.Node = IntentUnknown, ""
+			if q.Problem == ProblemNone {
+				q.Problem = ProblemUnknown
+			}
+			return q
+		}
+	}
+	if q.Problem == ProblemNone && q.Intent.needsNode() && q.Node == "" {
+		q.Problem = ProblemMissingNode
+	}
+	return q
+}
+
+var (
+	reFlagPublic = regexp.MustCompile(`(?i)\s--?public\s`)
+	reIdent      = regexp.MustCompile(`[A-Za-z0-9_][A-Za-z0-9_.\-]*`)
+	reSlackLink  = regexp.MustCompile(`<([^<>|]*)\|([^<>]*)>`)
+	reSlackSpec  = regexp.MustCompile(`<[@#!][^<>]*>`)
+	reSlackURL   = regexp.MustCompile(`<((?:https?|mailto):[^<>]*)>`)
+	reANSI       = regexp.MustCompile(`\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])`)
+	reSpaces     = regexp.MustCompile(`\s+`)
+)
+
+// normalize folds full-width ASCII to ASCII, removes control characters and ANSI escapes, unwraps Slack markup
+// (links, mentions, bold, code) and collapses whitespace.
+func normalize(s string) string {
+	s = reANSI.ReplaceAllString(s, " ")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			r -= 0xFEE0
+		case r == 0x3000: // ideographic space
+			r = ' '
+		case r == 0xFF61: // half-width ideographic full stop
+			r = '。'
+		case r == '’' || r == '‘':
+			r = '\''
+		}
+		if unicode.IsControl(r) || isInvisible(r) {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	s = b.String()
+	s = reSlackLink.ReplaceAllString(s, " $2 ")
+	s = reSlackSpec.ReplaceAllString(s, " ")
+	s = reSlackURL.ReplaceAllString(s, " $1 ")
+	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '*', '`', '~', '"', '“', '”', '「', '」', '『', '』', '【', '】', '(', ')', '[', ']', '{', '}', '<', '>',
+			',', ';', '、', '!':
+			return ' '
+		}
+		return r
+	}, s)
+	s = reSpaces.ReplaceAllString(s, " ")
+	return strings.TrimSpace(s)
+}
+
+// isInvisible reports format characters that can hide or reorder text (bidi overrides, zero-width characters).
+func isInvisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || r == 0xFFFD
+}
+
+// trimEndPunct removes trailing question marks, full stops and the like.
+func trimEndPunct(s string) string {
+	return strings.TrimSpace(strings.TrimRightFunc(s, func(r rune) bool {
+		return r == '?' || r == '。' || r == '.' || r == ' ' || r == '!' || r == ':' || r == '…'
+	}))
+}
+
+// detectLang says ja when s holds kana or kanji.
+func detectLang(s string) Lang {
+	for _, r := range s {
+		if unicode.In(r, unicode.Hiragana, unicode.Katakana, unicode.Han) || r == 'ー' {
+			return LangJA
+		}
+	}
+	return LangEN
+}
+
+// commandIntent recognises the command form: the first word is a command.
+func commandIntent(lower string) Intent {
+	first, _, _ := strings.Cut(lower, " ")
+	switch first {
+	case "status", "health", "state":
+		return IntentStatus
+	case "owner", "owners", "who-owns":
+		return IntentOwner
+	case "last-run", "lastrun", "last_run", "runs", "history":
+		return IntentLastRun
+	case "failures", "failure", "fails", "failed", "failing":
+		return IntentFailures
+	case "freshness", "fresh":
+		return IntentFreshness
+	case "upstream", "parents":
+		return IntentUpstream
+	case "downstream", "children", "impact":
+		return IntentDownstream
+	case "describe", "desc", "info", "docs":
+		return IntentDescribe
+	case "why":
+		return IntentWhy
+	case "urgent", "urgency":
+		return IntentUrgent
+	case "help", "-h", "--help", "usage", "commands":
+		return IntentHelp
+	}
+	return ""
+}
+
+type intentRule struct {
+	intent Intent
+	re     *regexp.Regexp
+}
+
+// enRules are tried in order; the first match wins.
+var enRules = []intentRule{
+	{IntentHelp, regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`)},
+	{IntentWhy, regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`)},
+	{IntentUrgent, regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`)},
+	{IntentOwner, regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho do i (ask|ping|contact)\b`)},
+	{IntentDownstream, regexp.MustCompile(`\b(what|who|which)( \w+)? (depends|depend|relies|rely) on\b|\bdownstream\b|\bchildren\b|\bconsumers?\b|\baffected\b|\bimpacted\b|\bimpact\b|\bblast radius\b|\bused by\b|\bwhat uses\b|\bwho uses\b|\bwhat does \S+ feed\b|\bbreaks? if\b`)},
+	{IntentUpstream, regexp.MustCompile(`\bupstream\b|\bwhat feeds\b|\bfeeds? into\b|\bfeeding\b|\bparents?\b|\bdepends? on\b|\bdepend on\b|\binputs?\b|\bbuilt from\b|\bcomes? from\b|\bsources of\b|\bwhere does \S+ come from\b`)},
+	{IntentLastRun, regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b`)},
+	{IntentFailures, regexp.MustCompile(`\bfailures?\b|\b(failing|failed|broken) tests\b|\btests? (failing|failed|fail)\b|\bwhat (has )?(failed|broke)\b|\bwhat('s| is) (failing|broken)\b|\bwhich tests\b|\bincidents?\b`)},
+	{IntentFreshness, regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`)},
+	{IntentStatus, regexp.MustCompile(`\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`)},
+	{IntentDescribe, regexp.MustCompile(`^what (is|are)\b|^what's\b|^whats\b|\bdescribe\b|\bdescription\b|\btell me about\b|\bdocs?\b|\bdocumentation\b|\bcolumns?\b|\bexplain\b|\bdefinition\b|\bwhat does \S+ (contain|mean|do|hold)\b|\bmeaning of\b|\binfo\b`)},
+}
+
+// jaRules are tried in order; the first match wins.
+var jaRules = []intentRule{
+	{IntentHelp, regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`)},
+	{IntentWhy, regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`)},
+	{IntentUrgent, regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`)},
+	{IntentOwner, regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`)},
+	{IntentDownstream, regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して`)},
+	{IntentUpstream, regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`)},
+	{IntentLastRun, regexp.MustCompile(`最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|いつ動`)},
+	{IntentFailures, regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`)},
+	{IntentFreshness, regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`)},
+	{IntentStatus, regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`)},
+	{IntentDescribe, regexp.MustCompile(`とは|説明|について|どんな|なに|何|概要|カラム|ドキュメント`)},
+}
+
+func enIntent(lower string) Intent {
+	for _, r := range enRules {
+		if r.re.MatchString(lower) {
+			return r.intent
+		}
+	}
+	return IntentUnknown
+}
+
+func jaIntent(lower string) Intent {
+	for _, r := range jaRules {
+		if r.re.MatchString(lower) {
+			return r.intent
+		}
+	}
+	// Japanese text may still use English words ("fct_ordersのstatus").
+	return enIntent(lower)
+}
+
+var (
+	reTeamColon = regexp.MustCompile(`(?:^|\s|の)(?:team|チーム)[:=]\s*([A-Za-z0-9_.\-]+|[^\s]+?)(?:\s|$|の|から|で|は|が)`)
+	reTeamEN    = regexp.MustCompile(`\b(?:for|of|by|on|from)?\s*(?:the\s+)?team\s+([a-z0-9_.\-]+)\b|\b(?:for|of|by|on|from)\s+(?:the\s+)?([a-z0-9_.\-]+)\s+team\b|^([a-z0-9_.\-]+)\s+team\b`)
+	reTeamJA    = regexp.MustCompile(`([A-Za-z0-9_.\-]+|[\p{Han}\p{Katakana}ー]+?)\s*チーム`)
+)
+
+// parseTeam finds "team:NAME", "team NAME", "NAME team", "NAMEチーム" and removes it from lower; the team keeps the
+// case it was written in.
+func (q *Question) parseTeam(lower, orig string) string {
+	for _, re := range []*regexp.Regexp{reTeamColon, reTeamEN, reTeamJA} {
+		m := re.FindStringSubmatchIndex(lower)
+		if m == nil {
+			continue
+		}
+		for g := 1; 2*g+1 < len(m); g++ {
+			if m[2*g] < 0 {
+				continue
+			}
+			name := lower[m[2*g]:m[2*g+1]]
+			if isStopword(name) {
+				continue
+			}
+			if len(orig) == len(lower) {
+				name = orig[m[2*g]:m[2*g+1]]
+			}
+			q.Team = name
+			return lower[:m[0]] + " " + lower[m[1]:]
+		}
+	}
+	return lower
+}
+
+var (
+	reSinceWord = regexp.MustCompile(`\b(?:since|from|after)\s+(\S+(?:\s+(?:hours?|hrs?|days?|weeks?|minutes?|mins?|ago))?)`)
+	reLastDur   = regexp.MustCompile(`\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past)\s+(\d+\s*[a-z]+|hour|day|week|24h|month)\b`)
+	reBareDur   = regexp.MustCompile(`(?:^|\s)(\d+\s*(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?))(?:\s|$)`)
+	reDate      = regexp.MustCompile(`\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b`)
+	reDateJA    = regexp.MustCompile(`(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日`)
+	reDurJA     = regexp.MustCompile(`(\d+)\s*(分|時間|日|週間|週)`)
+	reDur       = regexp.MustCompile(`^(\d+)\s*([a-z]+)$`)
+	reLimit     = regexp.MustCompile(`(?:--limit[= ]|-n\s*|limit[:=]\s*|last\s+)(\d+)\b|\b(\d+)\s+runs\b|(\d+)\s*(?:件|回)|(?:^|\s)(\d+)$`)
+)
+
+// parseSince finds the failures window and removes it from lower.
+func (q *Question) parseSince(lower string) string {
+	if m := reDateJA.FindStringSubmatchIndex(lower); m != nil {
+		if d, ok := mkDate(lower[m[2]:m[3]], lower[m[4]:m[5]], lower[m[6]:m[7]]); ok {
+			q.Since = Since{Kind: SinceDate, Date: d}
+			return cut(lower, m)
+		}
+	}
+	if m := reDate.FindStringSubmatchIndex(lower); m != nil {
+		if d, ok := mkDate(lower[m[2]:m[3]], lower[m[4]:m[5]], lower[m[6]:m[7]]); ok {
+			q.Since = Since{Kind: SinceDate, Date: d}
+			lower = cut(lower, m)
+			return strings.Replace(lower, "since", " ", 1)
+		}
+		q.Problem, q.Detail = ProblemBadSince, lower[m[0]:m[1]]
+		return cut(lower, m)
+	}
+	if m := reSinceWord.FindStringSubmatchIndex(lower); m != nil {
+		arg := strings.TrimSuffix(strings.TrimSpace(lower[m[2]:m[3]]), " ago")
+		if s, ok := parseSinceArg(arg); ok {
+			q.Since = s
+		} else if strings.HasPrefix(lower[m[0]:m[1]], "since") {
+			q.Problem, q.Detail = ProblemBadSince, arg
+		} else {
+			return lower // "failures from team x": not a window
+		}
+		return cut(lower, m)
+	}
+	if m := reLastDur.FindStringSubmatchIndex(lower); m != nil {
+		if s, ok := parseSinceArg(lower[m[2]:m[3]]); ok {
+			q.Since = s
+			return cut(lower, m)
+		}
+	}
+	for _, w := range []struct {
+		word string
+		kind SinceKind
+	}{{"yesterday", SinceYesterday}, {"昨日", SinceYesterday}, {"きのう", SinceYesterday}, {"today", SinceToday},
+		{"今日", SinceToday}, {"本日", SinceToday}, {"きょう", SinceToday}} {
+		if i := strings.Index(lower, w.word); i >= 0 {
+			q.Since = Since{Kind: w.kind}
+			return lower[:i] + " " + lower[i+len(w.word):]
+		}
+	}
+	if i := strings.Index(lower, "先週"); i >= 0 {
+		q.Since = Since{Kind: SinceDuration, Duration: 7 * 24 * time.Hour}
+		return lower[:i] + " " + lower[i+len("先週"):]
+	}
+	if m := reDurJA.FindStringSubmatchIndex(lower); m != nil {
+		n, err := strconv.Atoi(lower[m[2]:m[3]])
+		if err == nil && n > 0 && n <= 100000 {
+			unit := map[string]time.Duration{"分": time.Minute, "時間": time.Hour, "日": 24 * time.Hour,
+				"週間": 7 * 24 * time.Hour, "週": 7 * 24 * time.Hour}[lower[m[4]:m[5]]]
+			q.Since = Since{Kind: SinceDuration, Duration: time.Duration(n) * unit}
+			return cut(lower, m)
+		}
+	}
+	if m := reBareDur.FindStringSubmatchIndex(lower); m != nil {
+		if s, ok := parseSinceArg(lower[m[2]:m[3]]); ok {
+			q.Since = s
+			return cut(lower, m)
+		}
+	}
+	return lower
+}
+
+func cut(s string, m []int) string { return s[:m[0]] + " " + s[m[1]:] }
+
+func mkDate(ys, ms, ds string) (time.Time, bool) {
+	y, err1 := strconv.Atoi(ys)
+	mo, err2 := strconv.Atoi(ms)
+	d, err3 := strconv.Atoi(ds)
+	if err1 != nil || err2 != nil || err3 != nil || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1970 || y > 9999 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false // 2026-02-31
+	}
+	return t, true
+}
+
+// parseSinceArg reads "24h", "3d", "1w", "90m", "3 days", "yesterday", "today", "2026-11-20", "week".
+func parseSinceArg(s string) (Since, bool) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "yesterday", "昨日":
+		return Since{Kind: SinceYesterday}, true
+	case "today", "今日":
+		return Since{Kind: SinceToday}, true
+	case "hour":
+		return Since{Kind: SinceDuration, Duration: time.Hour}, true
+	case "day", "24h":
+		return Since{Kind: SinceDuration, Duration: 24 * time.Hour}, true
+	case "week", "last-week":
+		return Since{Kind: SinceDuration, Duration: 7 * 24 * time.Hour}, true
+	case "month":
+		return Since{Kind: SinceDuration, Duration: 30 * 24 * time.Hour}, true
+	}
+	if m := reDate.FindStringSubmatch(s); m != nil && m[0] == s {
+		if d, ok := mkDate(m[1], m[2], m[3]); ok {
+			return Since{Kind: SinceDate, Date: d}, true
+		}
+		return Since{}, false
+	}
+	m := reDur.FindStringSubmatch(s)
+	if m == nil {
+		return Since{}, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 || n > 100000 {
+		return Since{}, false
+	}
+	var unit time.Duration
+	switch m[2] {
+	case "m", "min", "mins", "minute", "minutes":
+		unit = time.Minute
+	case "h", "hr", "hrs", "hour", "hours":
+		unit = time.Hour
+	case "d", "day", "days":
+		unit = 24 * time.Hour
+	case "w", "wk", "wks", "week", "weeks":
+		unit = 7 * 24 * time.Hour
+	default:
+		return Since{}, false
+	}
+	return Since{Kind: SinceDuration, Duration: time.Duration(n) * unit}, true
+}
+
+// parseLimit finds how many runs to show and removes it from lower.
+func (q *Question) parseLimit(lower string) string {
+	m := reLimit.FindStringSubmatchIndex(lower)
+	if m == nil {
+		return lower
+	}
+	for g := 1; 2*g+1 < len(m); g++ {
+		if m[2*g] < 0 {
+			continue
+		}
+		n, err := strconv.Atoi(lower[m[2*g]:m[2*g+1]])
+		if err != nil || n <= 0 {
+			return cut(lower, m)
+		}
+		q.Limit = min(n, MaxLimit)
+		return cut(lower, m)
+	}
+	return lower
+}
+
+// pickNode chooses the node token: the first identifier that is not a stopword, preferring ones that look like
+// dbt names (with "_" or "." or digits). The token keeps the case it was written in when lower still lines up with
+// orig.
+func pickNode(lower, orig string, lang Lang) string {
+	var cands []string
+	for _, tok := range reIdent.FindAllString(lower, -1) {
+		tok = strings.TrimRight(tok, ".-")
+		if tok == "" || isStopword(tok) || isNumber(tok) {
+			continue
+		}
+		if lang == LangJA && !looksLikeNode(tok) && isJAFiller(tok) {
+			continue
+		}
+		cands = append(cands, tok)
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	best := cands[0]
+	for _, c := range cands {
+		if looksLikeNode(c) {
+			best = c
+			break
+		}
+	}
+	return restoreCase(best, orig)
+}
+
+// restoreCase finds tok in orig case-insensitively and returns it as written there.
+func restoreCase(tok, orig string) string {
+	lo := strings.ToLower(orig)
+	if len(lo) != len(orig) {
+		return tok
+	}
+	for i := 0; i+len(tok) <= len(lo); {
+		j := strings.Index(lo[i:], tok)
+		if j < 0 {
+			break
+		}
+		s := i + j
+		e := s + len(tok)
+		before := s == 0 || !isIdentByte(lo[s-1])
+		after := e == len(lo) || !isIdentByte(lo[e]) || lo[e] == '.' || lo[e] == '-'
+		if before && after {
+			return orig[s:e]
+		}
+		i = s + 1
+	}
+	return tok
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func looksLikeNode(s string) bool {
+	return strings.ContainsAny(s, "_.0123456789")
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func isJAFiller(s string) bool {
+	switch s {
+	case "dbt", "ok", "test", "tests", "source", "sources", "model", "models":
+		return true
+	}
+	return false
+}
+
+// isStopword reports English words that are never a node.
+func isStopword(s string) bool {
+	switch strings.ToLower(s) {
+	case "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done",
+		"has", "have", "had", "what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why",
+		"how", "hows", "of", "for", "on", "in", "at", "to", "from", "by", "with", "about", "into", "onto", "and",
+		"or", "not", "no", "it", "its", "it's", "this", "that", "these", "those", "there", "me", "my", "i", "we",
+		"our", "us", "you", "your", "please", "pls", "can", "could", "would", "will", "should", "tell", "show",
+		"give", "get", "list", "find", "any", "all", "some", "up", "down", "s", "t", "right", "now", "currently",
+		"today", "yesterday", "since", "last", "past", "recent", "recently", "latest", "ago", "hour", "hours",
+		"day", "days", "week", "weeks", "minutes", "min", "mins",
+		"status", "state", "health", "healthy", "ok", "okay", "wrong", "broken", "failing", "failed", "fail",
+		"fails", "failure", "failures", "error", "errors", "errored", "issue", "issues", "problem", "problems",
+		"working", "green", "red", "good", "fine", "going", "doing", "happening", "owner", "owners", "own",
+		"owns", "owned", "responsible", "maintains", "maintainer", "maintainers", "ask", "ping", "contact",
+		"run", "runs", "ran", "running", "last-run", "lastrun", "last_run", "built", "build", "updated", "refreshed",
+		"history", "test", "tests", "fresh", "freshness", "stale", "late", "behind", "loaded", "date", "data",
+		"old", "upstream", "downstream", "feeds", "feed", "feeding", "depends", "depend", "relies", "rely",
+		"parents", "parent", "children", "child", "consumers", "consumer", "affected", "impacted", "impact",
+		"blast", "radius", "used", "uses", "use", "input", "inputs", "come", "comes", "sources", "source",
+		"describe", "description", "docs", "doc", "documentation", "columns", "column", "explain", "definition",
+		"mean", "means", "meaning", "contain", "contains", "hold", "info", "urgent", "urgency", "bad", "serious",
+		"critical", "important", "priority", "matter", "matters", "care", "root", "cause", "caused", "why's",
+		"team", "teams", "model", "models", "table", "tables", "dbt", "node", "help", "todai", "everything",
+		"anything", "something", "again", "still", "yet", "so", "very", "really", "just", "out", "if", "break",
+		"breaks", "incident", "incidents", "desc", "fresh?", "q", "todays", "thing", "things", "here", "know",
+		"want", "need", "see", "check", "look", "looks", "like", "lately", "then", "than", "after", "before":
+		return true
+	}
+	return false
+}

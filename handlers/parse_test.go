@@ -1,0 +1,229 @@
+package handlers
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestParse(t *testing.T) {
+	day := 24 * time.Hour
+	dur := func(d time.Duration) Since { return Since{Kind: SinceDuration, Duration: d} }
+	date := func(y int, m time.Month, d int) Since {
+		return Since{Kind: SinceDate, Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+	}
+	yesterday := Since{Kind: SinceYesterday}
+	today := Since{Kind: SinceToday}
+	tests := []struct {
+		in      string
+		intent  Intent
+		node    string
+		team    string
+		since   Since
+		limit   int
+		lang    Lang
+		problem Problem
+	}{
+		// Command form.
+		{in: "status fct_orders", intent: IntentStatus, node: "fct_orders"},
+		{in: "owner fct_orders", intent: IntentOwner, node: "fct_orders"},
+		{in: "last-run fct_orders", intent: IntentLastRun, node: "fct_orders"},
+		{in: "last-run fct_orders 10", intent: IntentLastRun, node: "fct_orders", limit: 10},
+		{in: "last-run fct_orders --limit 500", intent: IntentLastRun, node: "fct_orders", limit: MaxLimit},
+		{in: "failures", intent: IntentFailures},
+		{in: "failures fct_orders", intent: IntentFailures, node: "fct_orders"},
+		{in: "failures team:finance", intent: IntentFailures, team: "finance"},
+		{in: "failures team:Finance since 3d", intent: IntentFailures, team: "Finance", since: dur(3 * day)},
+		{in: "failures since 24h", intent: IntentFailures, since: dur(24 * time.Hour)},
+		{in: "failures since 90m", intent: IntentFailures, since: dur(90 * time.Minute)},
+		{in: "failures since 1w", intent: IntentFailures, since: dur(7 * day)},
+		{in: "failures fct_orders since 2026-11-20", intent: IntentFailures, node: "fct_orders", since: date(2026, 11, 20)},
+		{in: "failures since yesterday", intent: IntentFailures, since: yesterday},
+		{in: "failures since today", intent: IntentFailures, since: today},
+		{in: "failures since soon", intent: IntentFailures, problem: ProblemBadSince},
+		{in: "failures since 2026-02-31", intent: IntentFailures, problem: ProblemBadSince},
+		{in: "failures 3d", intent: IntentFailures, since: dur(3 * day)},
+		{in: "freshness", intent: IntentFreshness},
+		{in: "freshness stripe.payments", intent: IntentFreshness, node: "stripe.payments"},
+		{in: "upstream fct_orders", intent: IntentUpstream, node: "fct_orders"},
+		{in: "downstream model.jaffle.fct_orders", intent: IntentDownstream, node: "model.jaffle.fct_orders"},
+		{in: "describe fct_orders", intent: IntentDescribe, node: "fct_orders"},
+		{in: "why fct_orders", intent: IntentWhy, node: "fct_orders"},
+		{in: "urgent fct_orders", intent: IntentUrgent, node: "fct_orders"},
+		{in: "help", intent: IntentHelp},
+		{in: "", intent: IntentHelp},
+		{in: "   ", intent: IntentHelp},
+		{in: "status", intent: IntentStatus, problem: ProblemMissingNode},
+		{in: "why", intent: IntentWhy, problem: ProblemMissingNode},
+		{in: "STATUS Fct_Orders", intent: IntentStatus, node: "Fct_Orders"},
+		{in: "status my-model-2", intent: IntentStatus, node: "my-model-2"},
+		{in: "/todai status fct_orders", intent: IntentStatus, node: "fct_orders"},
+		{in: "<@U0123ABC> status fct_orders", intent: IntentStatus, node: "fct_orders"},
+		{in: "@todai owner fct_orders", intent: IntentOwner, node: "fct_orders"},
+		{in: "status `fct_orders`", intent: IntentStatus, node: "fct_orders"},
+		{in: "status *fct_orders*", intent: IntentStatus, node: "fct_orders"},
+		{in: `status "fct_orders"`, intent: IntentStatus, node: "fct_orders"},
+		{in: "status 'fct_orders'", intent: IntentStatus, node: "fct_orders"},
+		{in: "status <https://docs.example.com/fct_orders|fct_orders>", intent: IntentStatus, node: "fct_orders"},
+		{in: "ｓｔａｔｕｓ　ｆｃｔ＿ｏｒｄｅｒｓ", intent: IntentStatus, node: "fct_orders"},
+		{in: "status fct_orders --public", intent: IntentStatus, node: "fct_orders"},
+		{in: "status \x1b[31mfct_orders\x1b[0m", intent: IntentStatus, node: "fct_orders"},
+		{in: "fct_orders", intent: IntentStatus, node: "fct_orders"},
+		{in: "fct_orders?", intent: IntentStatus, node: "fct_orders"},
+		// English free text.
+		{in: "who owns fct_orders?", intent: IntentOwner, node: "fct_orders"},
+		{in: "Who is the owner of fct_orders?", intent: IntentOwner, node: "fct_orders"},
+		{in: "what's wrong with fct_orders", intent: IntentStatus, node: "fct_orders"},
+		{in: "what’s wrong with fct_orders?", intent: IntentStatus, node: "fct_orders"},
+		{in: "is fct_orders healthy?", intent: IntentStatus, node: "fct_orders"},
+		{in: "how is fct_orders doing", intent: IntentStatus, node: "fct_orders"},
+		{in: "is fct_orders urgent?", intent: IntentUrgent, node: "fct_orders"},
+		{in: "how bad is the fct_orders failure", intent: IntentUrgent, node: "fct_orders"},
+		{in: "why is fct_orders stale", intent: IntentWhy, node: "fct_orders"},
+		{in: "why did fct_orders fail?", intent: IntentWhy, node: "fct_orders"},
+		{in: "what is fct_orders", intent: IntentDescribe, node: "fct_orders"},
+		{in: "tell me about `fct_orders`", intent: IntentDescribe, node: "fct_orders"},
+		{in: "what columns does fct_orders have?", intent: IntentDescribe, node: "fct_orders"},
+		{in: "when did fct_orders last run", intent: IntentLastRun, node: "fct_orders"},
+		{in: "last 3 runs of fct_orders", intent: IntentLastRun, node: "fct_orders", limit: 3},
+		{in: "what feeds fct_orders", intent: IntentUpstream, node: "fct_orders"},
+		{in: "what does fct_orders depend on?", intent: IntentUpstream, node: "fct_orders"},
+		{in: "what depends on fct_orders", intent: IntentDownstream, node: "fct_orders"},
+		{in: "what is downstream of fct_orders?", intent: IntentDownstream, node: "fct_orders"},
+		{in: "what breaks if stg_orders fails", intent: IntentDownstream, node: "stg_orders"},
+		{in: "failures since yesterday", intent: IntentFailures, since: yesterday},
+		{in: "test failures for team finance", intent: IntentFailures, team: "finance"},
+		{in: "failing tests for the finance team", intent: IntentFailures, team: "finance"},
+		{in: "test failures in the last 3 days", intent: IntentFailures, since: dur(3 * day)},
+		{in: "test failures on fct_orders since 2026-11-20", intent: IntentFailures, node: "fct_orders", since: date(2026, 11, 20)},
+		{in: "what failed today?", intent: IntentFailures, since: today},
+		{in: "is stripe.payments fresh?", intent: IntentFreshness, node: "stripe.payments"},
+		{in: "is source.jaffle.stripe.payments up to date", intent: IntentFreshness, node: "source.jaffle.stripe.payments"},
+		{in: "hello there", intent: IntentUnknown, problem: ProblemUnknown},
+		{in: "what can you do?", intent: IntentHelp},
+		// Japanese.
+		{in: "fct_ordersのオーナーは誰?", intent: IntentOwner, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersのオーナーは誰？", intent: IntentOwner, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersの担当者は?", intent: IntentOwner, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersが更新されていないのはなぜ?", intent: IntentWhy, node: "fct_orders", lang: LangJA},
+		{in: "昨日からのテスト失敗", intent: IntentFailures, since: yesterday, lang: LangJA},
+		{in: "今日のテスト失敗", intent: IntentFailures, since: today, lang: LangJA},
+		{in: "過去3日間の失敗", intent: IntentFailures, since: dur(3 * day), lang: LangJA},
+		{in: "２０２６年１１月２０日からの失敗", intent: IntentFailures, since: date(2026, 11, 20), lang: LangJA},
+		{in: "fct_ordersの状態", intent: IntentStatus, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersの状態。", intent: IntentStatus, node: "fct_orders", lang: LangJA},
+		{in: "ｆｃｔ＿ｏｒｄｅｒｓの状態", intent: IntentStatus, node: "fct_orders", lang: LangJA},
+		{in: "「fct_orders」は大丈夫？", intent: IntentStatus, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersは緊急?", intent: IntentUrgent, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersとは?", intent: IntentDescribe, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersについて教えて", intent: IntentDescribe, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersの上流", intent: IntentUpstream, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersの下流", intent: IntentDownstream, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersの最終実行", intent: IntentLastRun, node: "fct_orders", lang: LangJA},
+		{in: "fct_ordersの実行履歴 10件", intent: IntentLastRun, node: "fct_orders", limit: 10, lang: LangJA},
+		{in: "ソースの鮮度", intent: IntentFreshness, lang: LangJA},
+		{in: "stripe.paymentsの鮮度は?", intent: IntentFreshness, node: "stripe.payments", lang: LangJA},
+		{in: "financeチームの失敗", intent: IntentFailures, team: "finance", lang: LangJA},
+		{in: "昨日からの経理チームの失敗", intent: IntentFailures, team: "経理", since: yesterday, lang: LangJA},
+		{in: "ヘルプ", intent: IntentHelp, lang: LangJA},
+		{in: "こんにちは", intent: IntentUnknown, problem: ProblemUnknown, lang: LangJA},
+		{in: "状態", intent: IntentStatus, problem: ProblemMissingNode, lang: LangJA},
+		{in: "<@U0123ABC> fct_ordersのオーナーは誰?", intent: IntentOwner, node: "fct_orders", lang: LangJA},
+		// Refusals.
+		{in: strings.Repeat("a", MaxQuestionRunes+1), intent: IntentUnknown, problem: ProblemTooLong},
+		{in: strings.Repeat("状", MaxQuestionRunes+1), intent: IntentUnknown, problem: ProblemTooLong, lang: LangJA},
+		{in: "status " + strings.Repeat("x", 300), intent: IntentStatus, problem: ProblemBadNode},
+	}
+	for _, tc := range tests {
+		name := tc.in
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		t.Run(name, func(t *testing.T) {
+			q := Parse(tc.in)
+			wantLang := tc.lang
+			if wantLang == "" {
+				wantLang = LangEN
+			}
+			wantLimit := tc.limit
+			if wantLimit == 0 {
+				wantLimit = DefaultLimit
+			}
+			if q.Intent != tc.intent || q.Node != tc.node || q.Team != tc.team || q.Since != tc.since ||
+				q.Lang != wantLang || q.Problem != tc.problem || q.Limit != wantLimit {
+				t.Errorf("Parse(%q) =\n intent=%q node=%q team=%q since=%+v lang=%q problem=%q limit=%d\nwant\n intent=%q node=%q team=%q since=%+v lang=%q problem=%q limit=%d",
+					tc.in, q.Intent, q.Node, q.Team, q.Since, q.Lang, q.Problem, q.Limit,
+					tc.intent, tc.node, tc.team, tc.since, wantLang, tc.problem, wantLimit)
+			}
+		})
+	}
+}
+
+func TestParsePublic(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"status fct_orders --public", true},
+		{"--public status fct_orders", true},
+		{"status fct_orders", false},
+		{"status public_orders", false},
+	} {
+		if got := Parse(tc.in).Public; got != tc.want {
+			t.Errorf("Parse(%q).Public = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSinceResolve(t *testing.T) {
+	now := time.Date(2026, 11, 24, 13, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		s    Since
+		want time.Time
+	}{
+		{Since{}, now.Add(-24 * time.Hour)},
+		{Since{Kind: SinceDuration, Duration: 90 * time.Minute}, now.Add(-90 * time.Minute)},
+		{Since{Kind: SinceToday}, time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
+		{Since{Kind: SinceYesterday}, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)},
+		{Since{Kind: SinceDate, Date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)},
+	} {
+		if got := tc.s.Resolve(now.In(time.FixedZone("JST", 9*3600))); !got.Equal(tc.want) {
+			t.Errorf("%+v.Resolve = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"status fct_orders", "failures team:finance since 3d", "fct_ordersのオーナーは誰?",
+		"昨日からのテスト失敗", "<https://x|y>", "\x1b[31m", "failures since 2026-11-20", "ｆｃｔ", "last-run x 10",
+		"\xff\xfe", strings.Repeat("é", 2001)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q := Parse(s)
+		if q.Lang != LangEN && q.Lang != LangJA {
+			t.Fatalf("lang %q", q.Lang)
+		}
+		if q.Intent == "" {
+			t.Fatalf("empty intent for %q", s)
+		}
+		if q.Limit < 1 || q.Limit > MaxLimit {
+			t.Fatalf("limit %d", q.Limit)
+		}
+		if !utf8.ValidString(q.Node) || !utf8.ValidString(q.Team) || !utf8.ValidString(q.Text) {
+			t.Fatalf("invalid utf8 in %+v", q)
+		}
+		if len(q.Node) > maxNodeLen {
+			t.Fatalf("node too long: %d", len(q.Node))
+		}
+		for _, r := range q.Node {
+			if !isIdentByte(byte(r)) || r > 127 {
+				t.Fatalf("node %q holds %q", q.Node, r)
+			}
+		}
+		if q.Problem == ProblemNone && q.Intent.needsNode() && q.Node == "" {
+			t.Fatalf("intent %s without node and without problem", q.Intent)
+		}
+	})
+}
