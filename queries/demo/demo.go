@@ -166,7 +166,7 @@ type test struct {
 
 type exposure struct {
 	id, name, label, maturity, typ, email, ownerName, url, meta string
-	deps                                                      []int
+	deps                                                        []int
 }
 
 // Dataset is a generated warehouse: the definitions in memory, the history produced while streaming.
