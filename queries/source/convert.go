@@ -11,23 +11,22 @@ import (
 	"github.com/todai-dev/todai/queries/elementary"
 )
 
-// timeLayouts are the text forms a timestamp column may come back as (go-sqlite3 returns text it cannot parse as
-// a string; gosnowflake's SHOW results are text).
-var timeLayouts = []string{
-	"2006-01-02 15:04:05.999999999-07:00",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02T15:04:05.999999999-07:00",
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04",
-	"2006-01-02",
-}
-
 // parseTime reads a timestamp text; texts without a zone are UTC.
 func parseTime(s string) (time.Time, bool) {
+	// The text forms a timestamp column may come back as: go-sqlite3 returns text it cannot parse as a string,
+	// and SHOW results are text.
+	layouts := [...]string{
+		"2006-01-02 15:04:05.999999999-07:00",
+		"2006-01-02 15:04:05.999999999Z07:00",
+		"2006-01-02T15:04:05.999999999-07:00",
+		time.RFC3339Nano,
+		"2006-01-02 15:04:05.999999999",
+		"2006-01-02T15:04:05.999999999",
+		"2006-01-02 15:04",
+		"2006-01-02",
+	}
 	s = strings.TrimSpace(s)
-	for _, l := range timeLayouts {
+	for _, l := range layouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UTC(), true
 		}

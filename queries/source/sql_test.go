@@ -1,0 +1,156 @@
+package source
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries/elementary"
+)
+
+func TestScanSQL(t *testing.T) {
+	since := time.Date(2024, 5, 1, 13, 5, 22, 123456000, time.FixedZone("CEST", 2*3600))
+	tests := []struct {
+		name   string
+		d      dialect
+		schema string
+		req    ScanRequest
+		query  string
+		args   []any
+	}{
+		{"sqlite whole table", dialectSQLite, "",
+			ScanRequest{Table: "dbt_models", Columns: []string{"unique_id", "name"}},
+			`SELECT "unique_id", "name" FROM "dbt_models"`, nil},
+		{"sqlite watermark", dialectSQLite, "",
+			ScanRequest{Table: "dbt_run_results", Columns: []string{"model_execution_id"}, SinceColumn: "created_at", Since: since},
+			`SELECT "model_execution_id" FROM "dbt_run_results" WHERE "created_at" >= ?`,
+			[]any{"2024-05-01 11:05:22.123456"}},
+		{"postgres watermark", dialectPostgres, "prod_elementary",
+			ScanRequest{Table: "elementary_test_results", Columns: []string{"id", "detected_at"}, SinceColumn: "created_at", Since: since},
+			`SELECT "id", "detected_at" FROM "prod_elementary"."elementary_test_results" WHERE "created_at" >= CAST($1 AS timestamp)`,
+			[]any{"2024-05-01 11:05:22.123456"}},
+		{"snowflake upper-cases identifiers", dialectSnowflake, "ANALYTICS.PROD_ELEMENTARY",
+			ScanRequest{Table: "alerts_v2", Columns: []string{"alert_id", "status"}, SinceColumn: "updated_at", Since: since},
+			`SELECT "ALERT_ID", "STATUS" FROM "ANALYTICS"."PROD_ELEMENTARY"."ALERTS_V2" WHERE "UPDATED_AT" >= CAST(? AS TIMESTAMP_NTZ)`,
+			[]any{"2024-05-01 11:05:22.123456"}},
+		{"zero since ignores the column", dialectPostgres, "s",
+			ScanRequest{Table: "dbt_invocations", Columns: []string{"invocation_id"}, SinceColumn: "created_at"},
+			`SELECT "invocation_id" FROM "s"."dbt_invocations"`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, args, cols, err := scanSQL(tt.d, tt.schema, tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q != tt.query {
+				t.Errorf("query\n got %s\nwant %s", q, tt.query)
+			}
+			if !reflect.DeepEqual(args, tt.args) {
+				t.Errorf("args = %#v, want %#v", args, tt.args)
+			}
+			if len(cols) != len(tt.req.Columns) {
+				t.Errorf("got %d column specs, want %d", len(cols), len(tt.req.Columns))
+			}
+		})
+	}
+}
+
+func TestScanSQLRejectsUnknownNames(t *testing.T) {
+	evil := `x"; DROP TABLE dbt_models; --`
+	since := time.Now()
+	tests := []struct {
+		name string
+		req  ScanRequest
+		want string
+	}{
+		{"evil table", ScanRequest{Table: evil, Columns: []string{"unique_id"}}, "not an Elementary table"},
+		{"evil column", ScanRequest{Table: "dbt_models", Columns: []string{"unique_id", evil}}, "unknown column"},
+		{"evil watermark", ScanRequest{Table: "dbt_run_results", Columns: []string{"unique_id"}, SinceColumn: evil, Since: since},
+			"unknown watermark column"},
+		{"text watermark", ScanRequest{Table: "dbt_run_results", Columns: []string{"unique_id"}, SinceColumn: "generated_at",
+			Since: since}, "not timestamp"},
+		{"no columns", ScanRequest{Table: "dbt_models"}, "no columns"},
+		{"duplicate column", ScanRequest{Table: "dbt_models", Columns: []string{"name", "name"}}, "twice"},
+		{"view, not a table Todai reads", ScanRequest{Table: "model_run_results", Columns: []string{"unique_id"}}, "not an Elementary"},
+	}
+	for _, tt := range tests {
+		for _, d := range []dialect{dialectSQLite, dialectPostgres, dialectSnowflake} {
+			q, _, _, err := scanSQL(d, "s", tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s/%d: err = %v, want %q", tt.name, d, err, tt.want)
+			}
+			if q != "" {
+				t.Errorf("%s/%d: SQL built despite the error: %s", tt.name, d, q)
+			}
+		}
+	}
+}
+
+func TestEveryTableBuildsOnEveryDialect(t *testing.T) {
+	for _, tab := range elementary.Tables() {
+		for _, d := range []dialect{dialectSQLite, dialectPostgres, dialectSnowflake} {
+			req := ScanRequest{Table: tab.Name, Columns: tab.ColumnNames()}
+			if tab.Watermark != "" {
+				req.SinceColumn, req.Since = tab.Watermark, time.Unix(1, 0)
+			}
+			q, _, _, err := scanSQL(d, "a.b", req)
+			if err != nil {
+				t.Fatalf("%s/%d: %v", tab.Name, d, err)
+			}
+			if strings.ContainsAny(q, ";'") {
+				t.Errorf("%s/%d: unexpected characters in %s", tab.Name, d, q)
+			}
+		}
+	}
+}
+
+func TestMetadataSQL(t *testing.T) {
+	q, args := discoverSQL(dialectSnowflake, "ANALYTICS.PROD_ELEMENTARY")
+	if q != `SHOW COLUMNS IN SCHEMA "ANALYTICS"."PROD_ELEMENTARY"` || args != nil {
+		t.Errorf("snowflake discover = %q %v", q, args)
+	}
+	q, args = discoverSQL(dialectPostgres, "prod")
+	if !strings.Contains(q, "information_schema.columns WHERE table_schema = $1") || !reflect.DeepEqual(args, []any{"prod"}) {
+		t.Errorf("postgres discover = %q %v", q, args)
+	}
+	if q, _ := discoverSQL(dialectSQLite, ""); !strings.Contains(q, "pragma_table_info") {
+		t.Errorf("sqlite discover = %q", q)
+	}
+	if got := snowflakeFingerprintSQL("ANALYTICS.PROD_ELEMENTARY"); got != `SHOW TABLES IN SCHEMA "ANALYTICS"."PROD_ELEMENTARY"` {
+		t.Errorf("snowflake fingerprints = %q", got)
+	}
+	want := `SELECT 'dbt_models', max(rowid), count(*) FROM "dbt_models" UNION ALL ` +
+		`SELECT 'dbt_tests', max(rowid), count(*) FROM "dbt_tests"`
+	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests"}); got != want {
+		t.Errorf("sqlite fingerprints\n got %s\nwant %s", got, want)
+	}
+	if !strings.Contains(postgresFingerprintSQL, "n.nspname = $1") {
+		t.Error("postgres fingerprints must filter the schema by parameter")
+	}
+}
+
+func TestFormatWatermarkSortsLikeStoredText(t *testing.T) {
+	base := time.Date(2024, 5, 1, 13, 5, 22, 0, time.UTC)
+	tests := []struct {
+		since  time.Time
+		stored string
+		ge     bool // stored >= since
+	}{
+		{base, "2024-05-01 13:05:22", true},
+		{base, "2024-05-01 13:05:21.999999", false},
+		{base, "2024-05-01 13:05:22+00:00", true},
+		{base.Add(100 * time.Millisecond), "2024-05-01 13:05:22+00:00", false},
+		{base.Add(100 * time.Millisecond), "2024-05-01 13:05:22.1", true},
+		{base.Add(100 * time.Millisecond), "2024-05-01 13:05:22.15", true},
+		{base.Add(100 * time.Millisecond), "2024-05-01 13:05:22.09", false},
+		{base.Add(time.Nanosecond), "2024-05-01 13:05:22", true}, // truncated to microseconds: re-read, never missed
+	}
+	for _, tt := range tests {
+		w := formatWatermark(tt.since)
+		if got := tt.stored >= w; got != tt.ge {
+			t.Errorf("%q >= %q = %v, want %v", tt.stored, w, got, tt.ge)
+		}
+	}
+}
