@@ -97,7 +97,7 @@ func (d *Dataset) owned(n *node, style int, extra map[string]any) {
 	n.meta = jsonText(meta)
 }
 
-func (d *Dataset) buildSources(rng *rand.Rand) {
+func (d *Dataset) buildSources() {
 	specs := sourceSpecs()
 	for i := range d.opts.Sources {
 		s := specs[i%len(specs)]
@@ -114,7 +114,6 @@ func (d *Dataset) buildSources(rng *rand.Rand) {
 		if n.id == StoryStaleSourceID || n.id == "source.kumo.stripe.charges" || n.id == "source.kumo.shopify.orders" {
 			n.protected = true
 		}
-		_ = rng
 		d.add(n)
 	}
 }
@@ -364,7 +363,7 @@ func (d *Dataset) buildModels(rng *rand.Rand) {
 		d.add(n)
 	}
 	// Elementary's own models.
-	for i, s := range []string{"dbt_models", "dbt_tests", "dbt_sources", "dbt_exposures", "dbt_seeds", "dbt_snapshots",
+	for _, s := range []string{"dbt_models", "dbt_tests", "dbt_sources", "dbt_exposures", "dbt_seeds", "dbt_snapshots",
 		"dbt_groups", "dbt_invocations", "dbt_run_results", "elementary_test_results", "dbt_source_freshness_results",
 		"data_monitoring_metrics", "schema_columns_snapshot", "model_run_results", "alerts_dbt_models"} {
 		n := node{kind: "model", id: "model.elementary." + s, name: s, pkg: "elementary", schema: "prod_elementary",
@@ -374,7 +373,6 @@ func (d *Dataset) buildModels(rng *rand.Rand) {
 		if strings.HasPrefix(s, "model_") || strings.HasPrefix(s, "alerts_") {
 			n.materialization = "view"
 		}
-		_ = i
 		d.add(n)
 	}
 }

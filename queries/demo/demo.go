@@ -209,7 +209,7 @@ func Generate(opts Options) (*Dataset, error) {
 		{"emma.wilson", "ryo.yamada", "grace.lee"},
 	}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6b756d6f))
-	d.buildSources(rng)
+	d.buildSources()
 	d.buildModels(rng)
 	d.buildTests(rng)
 	d.buildExposures(rng)

@@ -79,7 +79,6 @@ func OmitTables(tables ...string) WriteOption {
 type tableWriter struct {
 	name    string
 	keep    []int // indexes of the table's columns that are written
-	types   []elementary.Type
 	insert  func(n int) string
 	perStmt int
 	buf     []any // flattened pending values
@@ -114,7 +113,6 @@ func Write(ctx context.Context, db *sql.DB, d elementary.Dialect, schema string,
 				continue
 			}
 			w.keep = append(w.keep, i)
-			w.types = append(w.types, c.Type)
 			names = append(names, c.Name)
 		}
 		if _, err := db.ExecContext(ctx, elementary.CreateTableSQL(d, schema, t, names...)); err != nil {
@@ -175,11 +173,11 @@ func Write(ctx context.Context, db *sql.DB, d elementary.Dialect, schema string,
 			}
 			return fmt.Errorf("write demo warehouse: unknown table %q", table)
 		}
-		for j, i := range w.keep {
+		for _, i := range w.keep {
 			if i >= len(row) {
 				return fmt.Errorf("write demo warehouse: %s row has %d values", table, len(row))
 			}
-			w.buf = append(w.buf, convert(d, w.types[j], row[i]))
+			w.buf = append(w.buf, convert(d, row[i]))
 		}
 		w.pending++
 		if w.pending < w.perStmt {
@@ -245,7 +243,7 @@ func insertSQL(d elementary.Dialect, table string, cols []string) func(n int) st
 }
 
 // convert adapts one value to the dialect.
-func convert(d elementary.Dialect, t elementary.Type, v any) any {
+func convert(d elementary.Dialect, v any) any {
 	switch x := v.(type) {
 	case time.Time:
 		if d == elementary.SQLite {
@@ -263,7 +261,6 @@ func convert(d elementary.Dialect, t elementary.Type, v any) any {
 	case int:
 		return int64(x)
 	}
-	_ = t
 	return v
 }
 
