@@ -5,24 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"time"
 
 	"github.com/todai-dev/todai/queries"
 )
 
-// Reader is the read model Ask needs; *queries.Reader satisfies it.
+// Reader is the read model Ask needs; *queries.Reader satisfies it. Answers come back by value; Result.Answer
+// holds a pointer to each.
 type Reader interface {
-	Status(ctx context.Context, name string) (*queries.StatusAnswer, error)
-	Owner(ctx context.Context, name string) (*queries.OwnerAnswer, error)
-	LastRuns(ctx context.Context, name string, limit int) (*queries.LastRunAnswer, error)
-	Failures(ctx context.Context, q queries.FailuresQuery) (*queries.FailuresAnswer, error)
-	Freshness(ctx context.Context, source string) (*queries.FreshnessAnswer, error)
-	Upstream(ctx context.Context, name string) (*queries.LineageAnswer, error)
-	Downstream(ctx context.Context, name string) (*queries.LineageAnswer, error)
-	Describe(ctx context.Context, name string) (*queries.DescribeAnswer, error)
-	Why(ctx context.Context, name string) (*queries.WhyAnswer, error)
-	Urgency(ctx context.Context, name string) (*queries.UrgencyAnswer, error)
+	Status(ctx context.Context, name string) (queries.StatusAnswer, error)
+	Owner(ctx context.Context, name string) (queries.OwnerAnswer, error)
+	LastRuns(ctx context.Context, name string, limit int) (queries.LastRunAnswer, error)
+	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
+	Freshness(ctx context.Context, source string) (queries.FreshnessAnswer, error)
+	Upstream(ctx context.Context, name string) (queries.LineageAnswer, error)
+	Downstream(ctx context.Context, name string) (queries.LineageAnswer, error)
+	Describe(ctx context.Context, name string) (queries.DescribeAnswer, error)
+	Why(ctx context.Context, name string) (queries.WhyAnswer, error)
+	Urgency(ctx context.Context, name string) (queries.UrgencyAnswer, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
@@ -136,10 +136,6 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 		res.Err = classify(ctx, res.Lang, q, err)
 		return res
 	}
-	if isNil(answer) {
-		res.Err = &AnswerError{Code: CodeNotFound, Message: notFoundMessage(res.Lang, q.Node)}
-		return res
-	}
 	res.Answer = answer
 	return res
 }
@@ -147,40 +143,39 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 func dispatch(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
 	switch q.Intent {
 	case IntentStatus:
-		return r.Status(ctx, q.Node)
+		return ptr(r.Status(ctx, q.Node))
 	case IntentOwner:
-		return r.Owner(ctx, q.Node)
+		return ptr(r.Owner(ctx, q.Node))
 	case IntentLastRun:
 		limit := q.Limit
 		if limit <= 0 {
 			limit = DefaultLimit
 		}
-		return r.LastRuns(ctx, q.Node, min(limit, MaxLimit))
+		return ptr(r.LastRuns(ctx, q.Node, min(limit, MaxLimit)))
 	case IntentFailures:
-		return r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now)})
+		return ptr(r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now)}))
 	case IntentFreshness:
-		return r.Freshness(ctx, q.Node)
+		return ptr(r.Freshness(ctx, q.Node))
 	case IntentUpstream:
-		return r.Upstream(ctx, q.Node)
+		return ptr(r.Upstream(ctx, q.Node))
 	case IntentDownstream:
-		return r.Downstream(ctx, q.Node)
+		return ptr(r.Downstream(ctx, q.Node))
 	case IntentDescribe:
-		return r.Describe(ctx, q.Node)
+		return ptr(r.Describe(ctx, q.Node))
 	case IntentWhy:
-		return r.Why(ctx, q.Node)
+		return ptr(r.Why(ctx, q.Node))
 	case IntentUrgent:
-		return r.Urgency(ctx, q.Node)
+		return ptr(r.Urgency(ctx, q.Node))
 	}
 	return nil, fmt.Errorf("intent %q: not answerable", q.Intent)
 }
 
-// isNil reports a nil interface or a typed nil pointer.
-func isNil(v any) bool {
-	if v == nil {
-		return true
+// ptr turns a read model answer into the pointer Result.Answer holds; on error there is no answer.
+func ptr[T any](a T, err error) (any, error) {
+	if err != nil {
+		return nil, err
 	}
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
+	return &a, nil
 }
 
 func classify(ctx context.Context, lang Lang, q Question, err error) *AnswerError {
@@ -238,7 +233,7 @@ func badRequest(q Question) *AnswerError {
 		e.Message = tr(l, fmt.Sprintf("I could not read %q as a time. Use a duration (90m, 24h, 3d, 1w), a date (2026-11-20), \"yesterday\" or \"today\".", clean(q.Detail)),
 			fmt.Sprintf("「%s」を期間として読めませんでした。90m・24h・3d・1w のような期間、2026-11-20 のような日付、「昨日」「今日」が使えます。", clean(q.Detail)))
 	default:
-		e.Message = tr(l, "Sorry, I did not understand that. Type `help` to see what I can answer.",
+		e.Message = tr(l, "I did not understand that. Type `help` to see what I can answer.",
 			"すみません、質問を理解できませんでした。「ヘルプ」と送ると使い方を表示します。")
 	}
 	return e

@@ -178,6 +178,21 @@ func (p *printer) statusMark(s string) string {
 	return "[" + clean(s) + "]"
 }
 
+// freshMark is a marker for a source freshness status.
+func (p *printer) freshMark(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "pass":
+		return p.tr("[fresh]", "[新鮮]")
+	case "warn":
+		return p.tr("[warn]", "[警告]")
+	case "error":
+		return p.tr("[STALE]", "[鮮度切れ]")
+	case "runtime error":
+		return p.tr("[CHECK FAILED]", "[チェック失敗]")
+	}
+	return p.statusMark(s)
+}
+
 func (p *printer) nodeTitle(n queries.Node) string {
 	name := clean(n.Name)
 	if name == "" {
@@ -219,7 +234,7 @@ func (p *printer) nodeHeader(n queries.Node) {
 }
 
 func (p *printer) run(r queries.Run) string {
-	parts := []string{p.statusMark(r.Status), p.whenPtr(r.CompletedAt)}
+	parts := []string{p.statusMark(r.Status) + " " + p.whenPtr(r.CompletedAt)}
 	if s := p.seconds(r.ExecutionTime); s != "" {
 		parts = append(parts, s)
 	}
@@ -255,7 +270,11 @@ func (p *printer) source(s queries.SourceFreshness) string {
 	if name == "" {
 		name = clean(s.UniqueID)
 	}
-	out := p.statusMark(s.Status) + " " + name + " — " + p.tr("loaded ", "最終ロード ") + p.whenPtr(s.MaxLoadedAt)
+	loaded := p.tr("never loaded", "ロード記録なし")
+	if s.MaxLoadedAt != nil {
+		loaded = p.tr("loaded ", "最終ロード ") + p.when(*s.MaxLoadedAt)
+	}
+	out := p.freshMark(s.Status) + " " + name + " — " + loaded
 	if s.AgeSeconds != nil {
 		out += p.tr(", age ", "、経過 ") + p.age(*s.AgeSeconds)
 	}
@@ -271,9 +290,12 @@ func (p *printer) lineage(n queries.LineageNode) string {
 	if name == "" {
 		name = clean(n.UniqueID)
 	}
-	s := fmt.Sprintf("%s%s %s", strings.Repeat("  ", max(0, min(n.Depth-1, 5))), p.marker(n.Health), name)
+	s := p.marker(n.Health) + " " + name
 	if n.ResourceType != "" {
 		s += " (" + p.resourceType(n.ResourceType) + ")"
+	}
+	if n.Depth > 1 {
+		s += p.tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))
 	}
 	return s
 }
@@ -636,20 +658,26 @@ func (p *printer) urgencyWord(u string) string {
 
 func (p *printer) reason(r string) string {
 	switch r {
-	case "exposure_affected":
-		return p.tr("an exposure is affected", "エクスポージャーに影響")
+	case "run_error":
+		return p.tr("the last run errored", "最後の実行がエラー")
+	case "source_stale":
+		return p.tr("a source is stale", "ソースが古い")
+	case "tests_failing":
+		return p.tr("tests are failing", "テストが失敗中")
+	case "warn_only":
+		return p.tr("warnings only", "警告のみ")
 	case "error_severity":
 		return p.tr("error severity", "重大度 ERROR")
 	case "warn_severity":
 		return p.tr("warn severity", "重大度 WARN")
-	case "many_downstream":
-		return p.tr("many downstream models", "下流モデルが多い")
-	case "failure_streak":
-		return p.tr("failing repeatedly", "連続して失敗")
-	case "critical_meta":
+	case "exposure_affected":
+		return p.tr("an exposure is affected", "エクスポージャーに影響")
+	case "critical":
 		return p.tr("marked critical in meta", "meta で重要と指定")
-	case "run_error":
-		return p.tr("the run errored", "実行がエラー")
+	case "wide_impact":
+		return p.tr("many downstream models", "下流モデルが多い")
+	case "persistent_failure":
+		return p.tr("failing repeatedly", "連続して失敗")
 	}
 	return clean(r)
 }
@@ -678,15 +706,18 @@ func clean(s string) string {
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		if unicode.IsControl(r) || isInvisible(r) || unicode.IsSpace(r) {
+		switch {
+		case unicode.IsSpace(r):
 			if !space && b.Len() > 0 {
 				b.WriteByte(' ')
 			}
 			space = true
-			continue
+		case unicode.IsControl(r) || isInvisible(r):
+			// dropped
+		default:
+			space = false
+			b.WriteRune(r)
 		}
-		space = false
-		b.WriteRune(r)
 	}
 	return strings.TrimRight(b.String(), " ")
 }

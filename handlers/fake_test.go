@@ -1,0 +1,279 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// The real read model satisfies Reader.
+var _ Reader = (*queries.Reader)(nil)
+
+var (
+	testNow      = time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	testSyncedAt = time.Date(2026, 11, 24, 12, 50, 0, 0, time.UTC)
+)
+
+func at(d time.Duration) *time.Time { t := testNow.Add(-d); return &t }
+func f64(v float64) *float64      { return &v }
+func i64(v int64) *int64          { return &v }
+
+// fakeReader answers from fixed data. Names: "missing*" → not found with suggestions, "orders" → ambiguous,
+// "boom" → an internal error, "empty" → answers with empty lists; anything else → the fixture answers.
+type fakeReader struct {
+	sync    queries.SyncInfo
+	syncErr error
+
+	mu    sync.Mutex
+	calls []string
+	fq    queries.FailuresQuery
+	limit int
+}
+
+func newFake() *fakeReader {
+	return &fakeReader{sync: queries.SyncInfo{LastSuccess: testSyncedAt, LastAttempt: testSyncedAt}}
+}
+
+func (f *fakeReader) record(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+}
+
+func (f *fakeReader) resolve(name string) error {
+	switch {
+	case name == "boom":
+		return errors.New("disk I/O error")
+	case name == "orders":
+		return fmt.Errorf("resolve: %w", &queries.AmbiguousError{Name: name,
+			Candidates: []string{"model.jaffle.orders", "source.jaffle.shop.orders", "model.jaffle.orders"}})
+	case len(name) >= 7 && name[:7] == "missing":
+		return &queries.NotFoundError{Name: name, Suggestions: []string{"model.jaffle.fct_orders", "model.jaffle.fct_order_items"}}
+	}
+	return nil
+}
+
+var testNode = queries.Node{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", ResourceType: "model",
+	Owners: []string{"@alice", "bob@example.com"}, Team: "finance"}
+
+func (f *fakeReader) node(name string) queries.Node {
+	if name == "empty" {
+		return queries.Node{UniqueID: "model.jaffle.empty", Name: "empty", ResourceType: "model"}
+	}
+	return testNode
+}
+
+func (f *fakeReader) Status(_ context.Context, name string) (queries.StatusAnswer, error) {
+	f.record("Status " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.StatusAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.StatusAnswer{Node: f.node(name), Health: queries.HealthUnknown}, nil
+	}
+	tests := make([]queries.TestState, 0, 12)
+	tests = append(tests, queries.TestState{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
+		Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR",
+		Message: "Got 3 results,\n configured to fail if != 0"})
+	for i := range 11 {
+		tests = append(tests, queries.TestState{UniqueID: fmt.Sprintf("test.jaffle.accepted_values_%d", i),
+			ShortName: fmt.Sprintf("accepted_values_%d", i), Status: "pass", DetectedAt: at(2 * time.Hour), Severity: "WARN"})
+	}
+	return queries.StatusAnswer{
+		Node:   f.node(name),
+		Health: queries.HealthFailing,
+		LastRun: &queries.Run{Status: "success", CompletedAt: at(3 * time.Hour), ExecutionTime: f64(12.34),
+			InvocationID: "inv-0042", Invocation: &queries.Invocation{ID: "inv-0042", JobName: "nightly"}},
+		Tests: tests,
+		Freshness: []queries.SourceFreshness{{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments",
+			Status: "pass", MaxLoadedAt: at(50 * time.Minute), SnapshottedAt: at(45 * time.Minute),
+			AgeSeconds: f64(3000), WarnAfter: "12 hours", ErrorAfter: "1 day"}},
+	}, nil
+}
+
+func (f *fakeReader) Owner(_ context.Context, name string) (queries.OwnerAnswer, error) {
+	f.record("Owner " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.OwnerAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.OwnerAnswer{Node: f.node(name)}, nil
+	}
+	return queries.OwnerAnswer{Node: testNode, Owners: testNode.Owners, Team: "finance",
+		Group: &queries.Group{Name: "finance", OwnerName: "Finance Data", OwnerEmail: "fin-data@example.com"}}, nil
+}
+
+func (f *fakeReader) LastRuns(_ context.Context, name string, limit int) (queries.LastRunAnswer, error) {
+	f.record(fmt.Sprintf("LastRuns %s %d", name, limit))
+	f.mu.Lock()
+	f.limit = limit
+	f.mu.Unlock()
+	if err := f.resolve(name); err != nil {
+		return queries.LastRunAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.LastRunAnswer{Node: f.node(name)}, nil
+	}
+	return queries.LastRunAnswer{Node: testNode, Runs: []queries.Run{
+		{Status: "error", CompletedAt: at(90 * time.Minute), ExecutionTime: f64(3.2), InvocationID: "inv-0043",
+			Message: "Database Error in model fct_orders\n  relation \"stg_payments\" does not exist\x1b[0m"},
+		{Status: "success", CompletedAt: at(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"},
+		{Status: "skipped", CompletedAt: at(49 * time.Hour), InvocationID: "inv-0041"},
+	}}, nil
+}
+
+func (f *fakeReader) Failures(_ context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error) {
+	f.record("Failures " + q.Node + " " + q.Team)
+	f.mu.Lock()
+	f.fq = q
+	f.mu.Unlock()
+	if q.Node != "" {
+		if err := f.resolve(q.Node); err != nil {
+			return queries.FailuresAnswer{}, err
+		}
+	}
+	a := queries.FailuresAnswer{Since: q.Since}
+	switch {
+	case q.Node != "":
+		a.Scope = "model.jaffle." + q.Node
+	case q.Team != "":
+		a.Scope = "team:" + q.Team
+	}
+	if q.Node == "empty" || q.Team == "empty" {
+		return a, nil
+	}
+	for i := range 12 {
+		a.Failures = append(a.Failures, queries.Failure{
+			TestUniqueID:  fmt.Sprintf("test.jaffle.unique_fct_orders_%d", i),
+			ModelUniqueID: "model.jaffle.fct_orders", TestShortName: fmt.Sprintf("unique_%d", i),
+			Status: "fail", LatestStatus: map[bool]string{true: "pass", false: "fail"}[i%3 == 0],
+			DetectedAt: at(time.Duration(i+1) * time.Hour), Count: i%2 + 1, Failures: i64(int64(i * 7)), Severity: "ERROR"})
+	}
+	return a, nil
+}
+
+func (f *fakeReader) Freshness(_ context.Context, source string) (queries.FreshnessAnswer, error) {
+	f.record("Freshness " + source)
+	if source != "" {
+		if err := f.resolve(source); err != nil {
+			return queries.FreshnessAnswer{}, err
+		}
+	}
+	if source == "empty" {
+		return queries.FreshnessAnswer{}, nil
+	}
+	return queries.FreshnessAnswer{Sources: []queries.SourceFreshness{
+		{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Status: "error",
+			MaxLoadedAt: at(30 * time.Hour), SnapshottedAt: at(time.Hour), AgeSeconds: f64(30 * 3600),
+			WarnAfter: "12 hours", ErrorAfter: "1 day"},
+		{UniqueID: "source.jaffle.shop.customers", Name: "shop.customers", Status: "runtime error",
+			SnapshottedAt: at(time.Hour), Error: "permission denied for table customers\r\n\x07"},
+		{UniqueID: "source.jaffle.shop.orders", Name: "shop.orders", Status: "pass", MaxLoadedAt: at(20 * time.Minute),
+			SnapshottedAt: at(time.Hour), AgeSeconds: f64(1200)},
+	}}, nil
+}
+
+func (f *fakeReader) lineage(name string, up bool) (queries.LineageAnswer, error) {
+	if err := f.resolve(name); err != nil {
+		return queries.LineageAnswer{}, err
+	}
+	a := queries.LineageAnswer{Node: f.node(name)}
+	if name == "empty" {
+		return a, nil
+	}
+	if up {
+		a.Upstream = []queries.LineageNode{
+			{UniqueID: "model.jaffle.stg_orders", Name: "stg_orders", ResourceType: "model", Health: queries.HealthOK, Depth: 1},
+			{UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", ResourceType: "model", Health: queries.HealthError, Depth: 1},
+			{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", ResourceType: "source", Health: queries.HealthStale, Depth: 2},
+		}
+		return a, nil
+	}
+	for i := range 13 {
+		a.Downstream = append(a.Downstream, queries.LineageNode{UniqueID: fmt.Sprintf("model.jaffle.mart_%02d", i),
+			Name: fmt.Sprintf("mart_%02d", i), ResourceType: "model", Health: queries.HealthOK, Depth: 1 + i%2})
+	}
+	a.Exposures = []queries.Exposure{{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
+		Type: "dashboard", URL: "https://bi.example.com/revenue", OwnerName: "Carol", OwnerEmail: "carol@example.com"}}
+	return a, nil
+}
+
+func (f *fakeReader) Upstream(_ context.Context, name string) (queries.LineageAnswer, error) {
+	f.record("Upstream " + name)
+	return f.lineage(name, true)
+}
+
+func (f *fakeReader) Downstream(_ context.Context, name string) (queries.LineageAnswer, error) {
+	f.record("Downstream " + name)
+	return f.lineage(name, false)
+}
+
+func (f *fakeReader) Describe(_ context.Context, name string) (queries.DescribeAnswer, error) {
+	f.record("Describe " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.DescribeAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.DescribeAnswer{Node: f.node(name)}, nil
+	}
+	return queries.DescribeAnswer{Node: testNode,
+		Description:     "One row per order.\nIncludes \x1b[31mrefunds\x1b[0m\u202e and payments\x00.",
+		Path:            "marts/finance/fct_orders.sql", Materialization: "table", Relation: "analytics.finance.fct_orders",
+		Tags: []string{"finance", "daily"}, Group: "finance",
+		Columns: []queries.ColumnDoc{{Name: "order_id", DataType: "integer", Description: "Primary key"},
+			{Name: "amount", DataType: "numeric", Description: "Order total in \tUSD"}},
+		Exposures: []queries.Exposure{{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
+			Type: "dashboard"}},
+		Meta: `{"owner":"@alice","criticality":"high"}`}, nil
+}
+
+func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
+	f.record("Why " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.WhyAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.WhyAnswer{Node: f.node(name), Health: queries.HealthOK}, nil
+	}
+	return queries.WhyAnswer{Node: testNode, Health: queries.HealthError,
+		LastSuccess: &queries.Run{Status: "success", CompletedAt: at(25 * time.Hour), InvocationID: "inv-0042"},
+		SinceLastOK: f64(25 * 3600),
+		FailedSince: []queries.Run{{Status: "error", CompletedAt: at(90 * time.Minute), InvocationID: "inv-0043",
+			Message: "relation \"stg_payments\" does not exist"}},
+		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
+			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
+		LikelyCauses: []queries.Cause{
+			{Kind: "upstream_error", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Detail: "relation does not exist"},
+			{Kind: "stale_source", UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Detail: "loaded 30 h ago"},
+		}}, nil
+}
+
+func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, error) {
+	f.record("Urgency " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.UrgencyAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.UrgencyAnswer{Node: f.node(name), Health: queries.HealthOK, Urgency: "none"}, nil
+	}
+	return queries.UrgencyAnswer{Node: testNode, Health: queries.HealthFailing, Urgency: "high", Severity: "ERROR",
+		Streak: 3, FailingSince: at(26 * time.Hour),
+		DownstreamModels: []queries.LineageNode{{UniqueID: "model.jaffle.mart_revenue", Name: "mart_revenue",
+			ResourceType: "model", Health: queries.HealthWarn, Depth: 1}},
+		DownstreamCount: 1,
+		Exposures: []queries.Exposure{{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
+			Type: "dashboard"}},
+		Criticality: "high",
+		Reasons:     []string{"tests_failing", "error_severity", "exposure_affected", "persistent_failure"},
+		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
+			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}}}, nil
+}
+
+func (f *fakeReader) SyncInfo(context.Context) (queries.SyncInfo, error) {
+	f.record("SyncInfo")
+	return f.sync, f.syncErr
+}
