@@ -1,42 +1,30 @@
-//go:build postgres
-
-// The PostgreSQL test needs the pgx database/sql driver, whose pgxpool dependency (github.com/jackc/puddle/v2) is
-// not in go.sum yet: run it with `go test -tags postgres` once `go get github.com/jackc/pgx/v5/stdlib` is done.
-
 package demo
 
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/source/sourcetest"
 )
 
-// TestFixturePostgres writes a fixture and a small generated warehouse to the PostgreSQL server named by
-// TODAI_TEST_POSTGRES_DSN (e.g. postgres://postgres@localhost:5432/postgres?sslmode=disable).
+// TestFixturePostgres writes a fixture and a small generated warehouse to a fresh schema on the test PostgreSQL
+// server (sourcetest.Postgres; skipped loudly when there is none).
 func TestFixturePostgres(t *testing.T) {
-	dsn := os.Getenv("TODAI_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("TODAI_TEST_POSTGRES_DSN not set")
+	conn, schema, err := sourcetest.ConnString(sourcetest.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("pgx", conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	schema := fmt.Sprintf("demo_test_%d", time.Now().UnixNano())
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
 	f, ids := fixtureFor(testNow)
 	if err := Write(ctx, db, elementary.Postgres, schema, f); err != nil {
 		t.Fatal(err)
