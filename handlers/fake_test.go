@@ -19,8 +19,8 @@ var (
 )
 
 func at(d time.Duration) *time.Time { t := testNow.Add(-d); return &t }
-func f64(v float64) *float64      { return &v }
-func i64(v int64) *int64          { return &v }
+func f64(v float64) *float64        { return &v }
+func i64(v int64) *int64            { return &v }
 
 // fakeReader answers from fixed data. Names: "missing*" → not found with suggestions, "orders" → ambiguous,
 // "boom" → an internal error, "empty" → answers with empty lists; anything else → the fixture answers.
@@ -221,8 +221,8 @@ func (f *fakeReader) Describe(_ context.Context, name string) (queries.DescribeA
 		return queries.DescribeAnswer{Node: f.node(name)}, nil
 	}
 	return queries.DescribeAnswer{Node: testNode,
-		Description:     "One row per order.\nIncludes \x1b[31mrefunds\x1b[0m\u202e and payments\x00.",
-		Path:            "marts/finance/fct_orders.sql", Materialization: "table", Relation: "analytics.finance.fct_orders",
+		Description: "One row per order.\nIncludes \x1b[31mrefunds\x1b[0m\u202e and payments\x00.",
+		Path:        "marts/finance/fct_orders.sql", Materialization: "table", Relation: "analytics.finance.fct_orders",
 		Tags: []string{"finance", "daily"}, Group: "finance",
 		Columns: []queries.ColumnDoc{{Name: "order_id", DataType: "integer", Description: "Primary key"},
 			{Name: "amount", DataType: "numeric", Description: "Order total in \tUSD"}},
