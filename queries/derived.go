@@ -51,8 +51,12 @@ func (d *Derived) Refresh(ctx context.Context, tx *sql.Tx, changed map[string]bo
 			return err
 		}
 	}
-	if err := updateHistory(ctx, tx); err != nil {
+	newRows, err := updateHistory(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("refresh derived tables: %w", err)
+	}
+	if !defChanged && !newRows {
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, healthSQL); err != nil {
 		return fmt.Errorf("refresh derived tables: node health: %w", err)
@@ -321,7 +325,9 @@ const runOrder = `coalesce(execute_completed_at, generated_at) DESC, created_at 
 const statusRank = `CASE status WHEN 'error' THEN 0 WHEN 'fail' THEN 1 WHEN 'warn' THEN 2 WHEN 'pass' THEN 3
 	WHEN 'skipped' THEN 4 ELSE 5 END`
 
-func updateHistory(ctx context.Context, tx *sql.Tx) error {
+// updateHistory updates the latest run, test result and freshness of what new history rows touch, and reports
+// whether there were any.
+func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 	steps := []struct{ table, sql string }{
 		{"dbt_run_results", `INSERT OR REPLACE INTO node_last_run (unique_id, model_execution_id, status, completed_at)
 			SELECT r.unique_id, r.model_execution_id, r.status, coalesce(r.execute_completed_at, r.generated_at)
@@ -351,15 +357,16 @@ func updateHistory(ctx context.Context, tx *sql.Tx) error {
 				WHERE x.unique_id = a.unique_id
 				ORDER BY x.generated_at DESC, x.created_at DESC, x.source_freshness_execution_id DESC LIMIT 1)`},
 	}
+	did := false
 	for _, s := range steps {
 		key := "rowid:" + s.table
 		wm, err := stateInt(ctx, tx, key)
 		if err != nil {
-			return err
+			return false, err
 		}
 		var max sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT max(rowid) FROM `+s.table).Scan(&max); err != nil {
-			return fmt.Errorf("%s watermark: %w", s.table, err)
+			return false, fmt.Errorf("%s watermark: %w", s.table, err)
 		}
 		if !max.Valid || max.Int64 == wm {
 			continue
@@ -368,13 +375,14 @@ func updateHistory(ctx context.Context, tx *sql.Tx) error {
 			wm = 0 // rows were deleted and rowids reused: recompute all
 		}
 		if _, err := tx.ExecContext(ctx, s.sql, wm); err != nil {
-			return fmt.Errorf("latest of %s: %w", s.table, err)
+			return false, fmt.Errorf("latest of %s: %w", s.table, err)
 		}
 		if err := setState(ctx, tx, key, strconv.FormatInt(max.Int64, 10)); err != nil {
-			return err
+			return false, err
 		}
+		did = true
 	}
-	return nil
+	return did, nil
 }
 
 // healthSQL sets every node's health from its last run, its tests' latest results and its latest freshness:

@@ -233,8 +233,9 @@ func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunA
 // Failures answers "failures": one entry per test with at least one fail, error or warn result detected since
 // q.Since (DefaultFailuresWindow before Now when zero). Status, DetectedAt, Failures, Severity and Message come from
 // its newest such result (worst first among rows detected at the same time); LatestStatus is its latest result
-// (the worst row of its newest invocation, any status); Count is its results in the window whose status is not
-// pass (skipped included). Entries are newest first. Scope: q.Node (the node's tests, multi-parent and source tests
+// (the worst row of its newest invocation, any status); Count is its distinct fail, error and warn results in the
+// window (rows deduplicated on id by the mirror; skipped rows are not counted, as Elementary hides them by
+// default, and an anomaly test's several failing rows of one invocation count one each). Entries are newest first. Scope: q.Node (the node's tests, multi-parent and source tests
 // included), q.Team ("team:NAME" scope: tests touching any node of that team; the entries then carry that team), or
 // everyone. Owners are the test's primary node's owners ∪ the test's model_owners ∪ its own meta.owner.
 func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer, error) {
@@ -264,29 +265,46 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 		}
 	}
 	sinceText := since.UTC().Format("2006-01-02T15:04:05.000000Z")
-	rows, err := r.db.Read.QueryContext(ctx, `WITH scoped AS (
-			SELECT DISTINCT test_unique_id FROM test_nodes WHERE node_unique_id IN (SELECT value FROM json_each(?2))),
-		f AS (
+	// One statement shape per scope (constant SQL, parameters only): everyone and teams read the window's problems
+	// through the partial index; a node reads its tests' rows through (test_unique_id, detected_at). Without the
+	// hints the planner walks a whole index in test order for the window functions.
+	from := `FROM elementary_test_results r INDEXED BY test_results_problems
+			WHERE r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn') AND ?2 = ?2 AND ?3 = ?3`
+	switch {
+	case scope == 1 && strings.HasPrefix(a.Scope, "team:"):
+		from = `FROM elementary_test_results r INDEXED BY test_results_problems
+			WHERE r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn') AND ?3 = ?3
+			  AND r.test_unique_id IN (SELECT test_unique_id FROM test_nodes
+			                           WHERE node_unique_id IN (SELECT value FROM json_each(?2)))`
+	case scope == 1:
+		from = `FROM elementary_test_results r INDEXED BY test_results_test
+			WHERE r.test_unique_id IN (SELECT test_unique_id FROM test_nodes WHERE node_unique_id = ?3)
+			  AND r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn') AND ?2 = ?2`
+	}
+	nodeArg := ""
+	if len(scopeIDs) == 1 {
+		nodeArg = scopeIDs[0]
+	}
+	// One grouped pass: SQLite's bare columns come from the row holding max(detected_at || rank), the newest
+	// problem and, among rows detected at the same time, the worst.
+	rows, err := r.db.Read.QueryContext(ctx, `WITH f AS (
 			SELECT r.test_unique_id, r.model_unique_id, r.status, r.detected_at, r.failures, r.severity,
 				r.test_results_description, r.column_name, r.test_short_name, r.test_name,
-				row_number() OVER (PARTITION BY r.test_unique_id
-					ORDER BY r.detected_at DESC, `+strings.ReplaceAll(statusRank, "status", "r.status")+`,
-					r.created_at DESC) AS rn
-			FROM elementary_test_results r
-			WHERE r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn')
-			  AND (?3 = 0 OR r.test_unique_id IN (SELECT test_unique_id FROM scoped)))
+				max(r.detected_at || CASE r.status WHEN 'error' THEN '3' WHEN 'fail' THEN '2' ELSE '1' END),
+				count(*) AS cnt, 1 AS rn
+			`+from+`
+			GROUP BY r.test_unique_id)
 		SELECT f.test_unique_id, f.model_unique_id, f.status, f.detected_at, f.failures,
 			coalesce(f.severity, t.severity), f.test_results_description, coalesce(f.column_name, t.test_column_name),
 			coalesce(f.test_short_name, t.short_name), coalesce(t.name, f.test_name), coalesce(tl.status, f.status),
-			(SELECT count(*) FROM elementary_test_results c
-			 WHERE c.test_unique_id = f.test_unique_id AND c.detected_at >= ?1 AND c.status <> 'pass'),
+			f.cnt,
 			t.parent_model_unique_id, t.model_owners, t.meta,
 			(SELECT min(node_unique_id) FROM test_nodes tn WHERE tn.test_unique_id = f.test_unique_id)
 		FROM f
 		LEFT JOIN dbt_tests t ON t.unique_id = f.test_unique_id
 		LEFT JOIN test_latest tl ON tl.test_unique_id = f.test_unique_id
 		WHERE f.rn = 1
-		ORDER BY f.detected_at DESC, f.test_unique_id`, sinceText, idsJSON(scopeIDs), scope)
+		ORDER BY f.detected_at DESC, f.test_unique_id`, sinceText, idsJSON(scopeIDs), nodeArg)
 	if err != nil {
 		return a, fmt.Errorf("failures: %w", err)
 	}
