@@ -26,10 +26,14 @@ const (
 const watermarkLayout = "2006-01-02 15:04:05.999999"
 
 // ident quotes a validated identifier. Snowflake folds unquoted identifiers to upper case and Elementary never
-// quotes, so on Snowflake the quoted form is upper-cased.
+// quotes, so on Snowflake the quoted form is upper-cased. SQLite gets [brackets]: a "double-quoted" name that
+// matches no column silently becomes a string literal there (SQLite's DQS quirk), brackets fail loudly.
 func (d dialect) ident(s string) string {
-	if d == dialectSnowflake {
-		s = strings.ToUpper(s)
+	switch d {
+	case dialectSnowflake:
+		return `"` + strings.ToUpper(s) + `"`
+	case dialectSQLite:
+		return "[" + s + "]"
 	}
 	return `"` + s + `"`
 }

@@ -21,10 +21,10 @@ func TestScanSQL(t *testing.T) {
 	}{
 		{"sqlite whole table", dialectSQLite, "",
 			ScanRequest{Table: "dbt_models", Columns: []string{"unique_id", "name"}},
-			`SELECT "unique_id", "name" FROM "dbt_models"`, nil},
+			`SELECT [unique_id], [name] FROM [dbt_models]`, nil},
 		{"sqlite watermark", dialectSQLite, "",
 			ScanRequest{Table: "dbt_run_results", Columns: []string{"model_execution_id"}, SinceColumn: "created_at", Since: since},
-			`SELECT "model_execution_id" FROM "dbt_run_results" WHERE "created_at" >= ?`,
+			`SELECT [model_execution_id] FROM [dbt_run_results] WHERE [created_at] >= ?`,
 			[]any{"2024-05-01 11:05:22.123456"}},
 		{"postgres watermark", dialectPostgres, "prod_elementary",
 			ScanRequest{Table: "elementary_test_results", Columns: []string{"id", "detected_at"}, SinceColumn: "created_at", Since: since},
@@ -121,8 +121,8 @@ func TestMetadataSQL(t *testing.T) {
 	if got := snowflakeFingerprintSQL("ANALYTICS.PROD_ELEMENTARY"); got != `SHOW TABLES IN SCHEMA "ANALYTICS"."PROD_ELEMENTARY"` {
 		t.Errorf("snowflake fingerprints = %q", got)
 	}
-	want := `SELECT 'dbt_models', max(rowid), count(*) FROM "dbt_models" UNION ALL ` +
-		`SELECT 'dbt_tests', max(rowid), count(*) FROM "dbt_tests"`
+	want := `SELECT 'dbt_models', max(rowid), count(*) FROM [dbt_models] UNION ALL ` +
+		`SELECT 'dbt_tests', max(rowid), count(*) FROM [dbt_tests]`
 	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests"}); got != want {
 		t.Errorf("sqlite fingerprints\n got %s\nwant %s", got, want)
 	}
