@@ -259,7 +259,7 @@ func (p *printer) test(t queries.TestState) string {
 		name += p.tr(" on ", " 対象カラム ") + clean(t.Column)
 	}
 	s := p.statusMark(t.Status) + " " + name + " — " + p.whenPtr(t.DetectedAt)
-	if t.Severity != "" {
+	if st := strings.ToLower(t.Status); t.Severity != "" && st != "pass" && st != "success" {
 		s += " (" + clean(t.Severity) + ")"
 	}
 	return s

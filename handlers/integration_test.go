@@ -1,0 +1,136 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/source"
+)
+
+// TestAskRealMirror asks questions end to end: a small demo warehouse in a SQLite file, synced into a real local
+// mirror, answered by the real read model, rendered as text and JSON.
+func TestAskRealMirror(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a warehouse and syncs it")
+	}
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "warehouse.db")
+	if err := demo.Build(ctx, wh, demo.Options{Models: 40, Sources: 8, Days: 4, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.Open(ctx, "sqlite://"+wh, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := localdb.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := func() time.Time { return now }
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := mirror.New(db, src, mirror.Options{Now: clock, Logger: quiet, Deriver: &queries.Derived{}}).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := queries.NewReader(db, queries.ReaderOptions{Now: clock})
+
+	tests := []struct {
+		text   string
+		intent string
+		code   ErrorCode
+		check  func(t *testing.T, res Result)
+		inText string
+	}{
+		{text: "status fct_orders", intent: "status", inText: "fct_orders", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.StatusAnswer)
+			if a.Node.UniqueID != demo.StoryFailingModelID || a.Health.Rank() > queries.HealthFailing.Rank() {
+				t.Errorf("status: %s %s", a.Node.UniqueID, a.Health)
+			}
+		}},
+		{text: "fct_ordersの状態", intent: "status", inText: "テスト"},
+		{text: "who owns fct_revenue?", intent: "owner", inText: "fct_revenue"},
+		{text: "why is fct_orders stale?", intent: "why", inText: "fct_orders"},
+		{text: "fct_ordersの上流", intent: "upstream", inText: "上流"},
+		{text: "what depends on fct_revenue", intent: "downstream", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.LineageAnswer)
+			if !slices.ContainsFunc(a.Exposures, func(e queries.Exposure) bool { return e.UniqueID == demo.StoryCriticalExposureID }) {
+				t.Errorf("downstream of fct_revenue lacks %s: %+v", demo.StoryCriticalExposureID, a.Exposures)
+			}
+		}},
+		{text: "last-run int_inventory_snapshot 3", intent: "last-run", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.LastRunAnswer)
+			if len(a.Runs) == 0 || len(a.Runs) > 3 || a.Runs[0].Status != "error" {
+				t.Errorf("runs: %+v", a.Runs)
+			}
+		}},
+		{text: "failures since 2d", intent: "failures", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.FailuresAnswer)
+			if !slices.ContainsFunc(a.Failures, func(f queries.Failure) bool { return f.TestUniqueID == demo.StoryFailingTestID }) {
+				t.Errorf("failures lack %s", demo.StoryFailingTestID)
+			}
+		}},
+		{text: "is stripe.payments fresh?", intent: "freshness"},
+		{text: "ソースの鮮度", intent: "freshness", inText: "鮮度"},
+		{text: "describe fct_orders", intent: "describe"},
+		{text: "is fct_orders urgent?", intent: "urgent"},
+		{text: "status customers", intent: "status", code: CodeAmbiguous},
+		{text: "status fct_ordres", intent: "status", code: CodeNotFound, check: func(t *testing.T, res Result) {
+			if !slices.Contains(res.Err.Suggestions, demo.StoryFailingModelID) {
+				t.Errorf("suggestions %q lack %s", res.Err.Suggestions, demo.StoryFailingModelID)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			res := Ask(ctx, r, Parse(tc.text), now)
+			if res.Intent != tc.intent {
+				t.Fatalf("intent %q, want %q", res.Intent, tc.intent)
+			}
+			if tc.code == "" && res.Err != nil {
+				t.Fatalf("err %+v", res.Err)
+			}
+			if tc.code != "" && (res.Err == nil || res.Err.Code != tc.code) {
+				t.Fatalf("err %+v, want %s", res.Err, tc.code)
+			}
+			if res.AsOf.IsZero() {
+				t.Error("AsOf zero after a successful sync")
+			}
+			if tc.check != nil {
+				tc.check(t, res)
+			}
+			var text, js bytes.Buffer
+			if err := RenderText(&text, res); err != nil {
+				t.Fatal(err)
+			}
+			if err := RenderJSON(&js, res); err != nil {
+				t.Fatal(err)
+			}
+			checkText(t, text.String())
+			checkJSON(t, res, js.Bytes())
+			if tc.inText != "" && !strings.Contains(text.String(), tc.inText) {
+				t.Errorf("text lacks %q:\n%s", tc.inText, text.String())
+			}
+			if testing.Verbose() {
+				t.Logf("\n%s%s", text.String(), js.String())
+			}
+			var m map[string]any
+			if err := json.Unmarshal(js.Bytes(), &m); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
