@@ -82,6 +82,7 @@ const (
 	SinceDate                       // a calendar date, midnight UTC
 	SinceToday                      // midnight UTC today
 	SinceYesterday                  // midnight UTC yesterday
+	SinceWeekday                    // midnight UTC of the latest such weekday (today when it is that day)
 )
 
 // DefaultSince is the failures window when the question does not give one.
@@ -92,6 +93,7 @@ type Since struct {
 	Kind     SinceKind
 	Duration time.Duration // for SinceDuration
 	Date     time.Time     // for SinceDate, midnight UTC
+	Weekday  time.Weekday  // for SinceWeekday
 }
 
 // Resolve returns the window start relative to now.
@@ -107,6 +109,9 @@ func (s Since) Resolve(now time.Time) time.Time {
 		return midnight
 	case SinceYesterday:
 		return midnight.AddDate(0, 0, -1)
+	case SinceWeekday:
+		back := (int(now.Weekday()) - int(s.Weekday) + 7) % 7
+		return midnight.AddDate(0, 0, -back)
 	}
 	return now.Add(-DefaultSince)
 }
@@ -323,13 +328,13 @@ var enRules = []intentRule{
 	{IntentHelp, regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`)},
 	{IntentWhy, regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`)},
 	{IntentUrgent, regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`)},
-	{IntentOwner, regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho do i (ask|ping|contact)\b`)},
+	{IntentOwner, regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho (should|do|can|to) (i |we )?(ask|ping|contact|talk to)\b`)},
 	{IntentDownstream, regexp.MustCompile(`\b(what|who|which)( \w+)? (depends|depend|relies|rely) on\b|\bdownstream\b|\bchildren\b|\bconsumers?\b|\baffected\b|\bimpacted\b|\bimpact\b|\bblast radius\b|\bused by\b|\bwhat uses\b|\bwho uses\b|\bwhat does \S+ feed\b|\bbreaks? if\b`)},
 	{IntentUpstream, regexp.MustCompile(`\bupstream\b|\bwhat feeds\b|\bfeeds? into\b|\bfeeding\b|\bparents?\b|\bdepends? on\b|\bdepend on\b|\binputs?\b|\bbuilt from\b|\bcomes? from\b|\bsources of\b|\bwhere does \S+ come from\b`)},
-	{IntentLastRun, regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b`)},
+	{IntentLastRun, regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b|\b(did|has) \S+ (run|ran|build|built)\b`)},
 	{IntentFailures, regexp.MustCompile(`\bfailures?\b|\b(failing|failed|broken) tests\b|\btests? (failing|failed|fail)\b|\bwhat (has )?(failed|broke)\b|\bwhat('s| is) (failing|broken)\b|\bwhich tests\b|\bincidents?\b`)},
 	{IntentFreshness, regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`)},
-	{IntentStatus, regexp.MustCompile(`\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`)},
+	{IntentStatus, regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`)},
 	{IntentDescribe, regexp.MustCompile(`^what (is|are)\b|^what's\b|^whats\b|\bdescribe\b|\bdescription\b|\btell me about\b|\bdocs?\b|\bdocumentation\b|\bcolumns?\b|\bexplain\b|\bdefinition\b|\bwhat does \S+ (contain|mean|do|hold)\b|\bmeaning of\b|\binfo\b`)},
 }
 
@@ -339,9 +344,9 @@ var jaRules = []intentRule{
 	{IntentWhy, regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`)},
 	{IntentUrgent, regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`)},
 	{IntentOwner, regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`)},
-	{IntentDownstream, regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して`)},
+	{IntentDownstream, regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`)},
 	{IntentUpstream, regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`)},
-	{IntentLastRun, regexp.MustCompile(`最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|いつ動`)},
+	{IntentLastRun, regexp.MustCompile(`最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`)},
 	{IntentFailures, regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`)},
 	{IntentFreshness, regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`)},
 	{IntentStatus, regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`)},
@@ -454,6 +459,16 @@ func (q *Question) parseSince(lower string) string {
 			return lower[:i] + " " + lower[i+len(w.word):]
 		}
 	}
+	for d, name := range []string{"日曜", "月曜", "火曜", "水曜", "木曜", "金曜", "土曜"} {
+		if i := strings.Index(lower, name); i >= 0 {
+			q.Since = Since{Kind: SinceWeekday, Weekday: time.Weekday(d)}
+			end := i + len(name)
+			if strings.HasPrefix(lower[end:], "日") {
+				end += len("日")
+			}
+			return lower[:i] + " " + lower[end:]
+		}
+	}
 	if i := strings.Index(lower, "先週"); i >= 0 {
 		q.Since = Since{Kind: SinceDuration, Duration: 7 * 24 * time.Hour}
 		return lower[:i] + " " + lower[i+len("先週"):]
@@ -508,6 +523,11 @@ func parseSinceArg(s string) (Since, bool) {
 		return Since{Kind: SinceDuration, Duration: 7 * 24 * time.Hour}, true
 	case "month":
 		return Since{Kind: SinceDuration, Duration: 30 * 24 * time.Hour}, true
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if name := strings.ToLower(d.String()); s == name || s == name[:3] {
+			return Since{Kind: SinceWeekday, Weekday: d}, true
+		}
 	}
 	if m := reDate.FindStringSubmatch(s); m != nil && m[0] == s {
 		if d, ok := mkDate(m[1], m[2], m[3]); ok {
