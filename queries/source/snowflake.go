@@ -205,13 +205,14 @@ func openSnowflake(ctx context.Context, u *url.URL, opts Options) (*warehouse, e
 }
 
 // snowflakeFingerprints returns "rows=..;bytes=..;altered=..;created=.." per Elementary table, from one
-// SHOW TABLES (cloud services only: it never resumes the warehouse). Columns are read by name; one that a
-// Snowflake release lacks is left empty.
+// SHOW TABLES (cloud services only: it never resumes the warehouse). Columns are read by name; name, rows and
+// bytes are required (an error otherwise, rather than fingerprints that never change), the others are left empty
+// when a Snowflake release or an account override lacks them.
 func (w *warehouse) snowflakeFingerprints(ctx context.Context) (map[string]Fingerprint, error) {
 	known := knownTables()
 	fps := map[string]Fingerprint{}
 	err := w.query(ctx, &w.metadata, "fingerprints", snowflakeFingerprintSQL(w.schema), nil, func(rows *sql.Rows) error {
-		return readNamed(rows, []string{"name", "rows", "bytes", "last_altered", "created_on"}, func(v []any) error {
+		return readNamed(rows, []string{"name", "rows", "bytes", "last_altered", "created_on"}, 3, func(v []any) error {
 			if fp, name, ok := snowflakeFingerprint(known, v); ok {
 				fps[name] = fp
 			}

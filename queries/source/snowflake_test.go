@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"encoding/asn1"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -341,14 +340,21 @@ func TestReadNamed(t *testing.T) {
 	}
 	defer func() { _ = rows.Close() }()
 	var got []string
-	err = readNamed(rows, []string{"table_name", "column_name", "absent"}, func(v []any) error {
+	err = readNamed(rows, []string{"table_name", "column_name", "absent"}, 2, func(v []any) error {
 		got = append(got, fmt.Sprint(metaText(v[0]), "/", metaText(v[1]), "/", v[2]))
 		return nil
 	})
 	if err != nil || len(got) != 1 || got[0] != "DBT_MODELS/UNIQUE_ID/<nil>" {
 		t.Fatalf("got %v, %v", got, err)
 	}
-	if !errors.Is(rows.Err(), nil) {
-		t.Fatal(rows.Err())
+	// A required column that the result lacks is an error, not silently empty fingerprints.
+	rows2, err := db.Query(`SELECT 'DBT_MODELS' AS "name", 1 AS "bytes"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows2.Close() }()
+	err = readNamed(rows2, []string{"name", "rows", "bytes"}, 3, func([]any) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "lacks column rows") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -74,7 +74,9 @@ func (d dialect) timestampParam(n int) string {
 }
 
 // formatWatermark renders a watermark as UTC text, "2006-01-02 15:04:05.999999": fixed-width up to the seconds,
-// so it compares correctly with SQLite's stored text ("…15:04:05", "…15:04:05.123", "…15:04:05+00:00").
+// so it compares correctly with SQLite's stored text ("…15:04:05", "…15:04:05.123", "…15:04:05+00:00"). Text
+// stored with a 'T' separator or a non-UTC offset would not compare correctly; Elementary and go-sqlite3 write
+// neither.
 func formatWatermark(t time.Time) string {
 	return t.UTC().Format(watermarkLayout)
 }

@@ -68,7 +68,7 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	known := knownTables()
 	err := w.query(ctx, &w.metadata, "discover", query, args, func(rows *sql.Rows) error {
 		if w.dialect == dialectSnowflake {
-			return readNamed(rows, []string{"table_name", "column_name"}, func(v []any) error {
+			return readNamed(rows, []string{"table_name", "column_name"}, 2, func(v []any) error {
 				raw.addColumn(known, metaText(v[0]), metaText(v[1]))
 				return nil
 			})
@@ -181,8 +181,9 @@ func (w *warehouse) query(ctx context.Context, counter *atomic.Int64, what, quer
 }
 
 // readNamed reads result columns by name, case-insensitively (SHOW output), calling fn with the wanted values in
-// order. A wanted column missing from the result is nil.
-func readNamed(rows *sql.Rows, want []string, fn func([]any) error) error {
+// order. The first need columns must be in the result (an account can trim SHOW output with
+// SYSTEM$SET_DEFAULT_COLUMNS_OVERRIDE_FOR_SHOW_COMMAND); the others are nil when absent.
+func readNamed(rows *sql.Rows, want []string, need int, fn func([]any) error) error {
 	names, err := rows.Columns()
 	if err != nil {
 		return err
@@ -195,6 +196,9 @@ func readNamed(rows *sql.Rows, want []string, fn func([]any) error) error {
 				idx[i] = j
 				break
 			}
+		}
+		if idx[i] < 0 && i < need {
+			return fmt.Errorf("result lacks column %s (has %s)", w, strings.Join(names, ", "))
 		}
 	}
 	raw := make([]any, len(names))
