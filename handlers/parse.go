@@ -129,6 +129,9 @@ type Question struct {
 	Limit int
 	// Lang is "ja" when the text holds kana or kanji, else "en".
 	Lang Lang
+	// Command is true when the question carries no language of its own: the command form ("status x"), or empty.
+	// Callers may then answer in a configured default language instead of Lang.
+	Command bool
 	// Public asks for the answer to be shown to everyone (Slack: in channel, not ephemeral); "--public".
 	Public bool
 	// Problem says why the question cannot be asked; Detail holds the offending token, if any.
@@ -168,12 +171,13 @@ func Parse(text string) Question {
 	}
 	work = trimEndPunct(work)
 	if work == "" {
-		q.Intent = IntentHelp
+		q.Intent, q.Command = IntentHelp, true
 		return q
 	}
 	lower := strings.ToLower(work)
 
 	q.Intent = commandIntent(lower)
+	q.Command = q.Intent != "" && q.Lang == LangEN
 	if q.Intent == "" {
 		if q.Lang == LangJA {
 			q.Intent = jaIntent(lower)
@@ -218,7 +222,7 @@ func Parse(text string) Question {
 }
 
 var (
-	reFlagPublic = regexp.MustCompile(`(?i)\s--?public\s`)
+	reFlagPublic = regexp.MustCompile(`(?i)\s(?:--?|—|–)public\s`)
 	reIdent      = regexp.MustCompile(`[A-Za-z0-9_][A-Za-z0-9_.\-]*`)
 	reSlackLink  = regexp.MustCompile(`<([^<>|]*)\|([^<>]*)>`)
 	reSlackSpec  = regexp.MustCompile(`<[@#!][^<>]*>`)

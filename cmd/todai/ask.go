@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+func newAskCmd(a *app) *cobra.Command {
+	var asJSON, noSync bool
+	cmd := &cobra.Command{
+		Use:   "ask [--json] QUESTION…",
+		Short: "Answer a question about the dbt project",
+		Long: `Answer a question from the local mirror of Elementary's tables, syncing first when a warehouse is
+configured (a sync with nothing new costs no warehouse compute).
+
+Questions take a command form or free English or Japanese:
+  todai ask status fct_orders
+  todai ask failures team:finance since 2d
+  todai ask "who owns fct_orders?"
+  todai ask "fct_ordersが更新されていないのはなぜ?"
+  todai ask help`,
+		Example: `  todai ask --json why fct_orders`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := a.openState(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if !noSync {
+				a.syncBeforeAnswer(ctx, db)
+			}
+			q := handlers.Parse(strings.Join(args, " "))
+			if q.Command {
+				q.Lang = handlers.Lang(a.cfg.Locale)
+			}
+			res := handlers.Ask(ctx, a.reader(db), q, a.now())
+			if asJSON {
+				err = handlers.RenderJSON(a.stdout, res)
+			} else {
+				err = handlers.RenderText(a.stdout, res)
+			}
+			if err != nil {
+				return fmt.Errorf("write answer: %w", err)
+			}
+			if code := handlers.ExitCode(res); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON (docs/json.md)")
+	cmd.Flags().BoolVar(&noSync, "no-sync", false, "answer from the mirror as it is, without syncing first")
+	return cmd
+}
+
+// syncBeforeAnswer brings the mirror up to date when a warehouse is configured. A failure is logged, not fatal:
+// the answer then comes from the last good sync and says how old it is.
+func (a *app) syncBeforeAnswer(ctx context.Context, db *localdb.DB) {
+	src, err := a.openSource(ctx)
+	if err != nil {
+		a.logger.Warn("cannot open the warehouse; answering from the last good sync", "err", err)
+		return
+	}
+	if src == nil {
+		return
+	}
+	defer src.Close()
+	if _, err := a.syncer(db, src).Sync(ctx); err != nil {
+		a.logger.Warn("sync failed; answering from the last good sync", "err", err)
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/source"
+)
+
+// app is what every subcommand shares: the global flags, the configuration and the output streams.
+type app struct {
+	stdout, stderr io.Writer
+	configFile     string
+	warehouse      string
+	state          string
+	logLevel       string
+	now            func() time.Time
+
+	cfg    *config.Config
+	logger *slog.Logger
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr, now: time.Now}
+	root := &cobra.Command{
+		Use:   "todai",
+		Short: "Todai answers questions about your dbt project from Elementary's tables",
+		Long: `Todai (灯台, "lighthouse") mirrors the tables the Elementary dbt package writes to your warehouse
+and answers questions about them: status, owners, last runs, test failures, freshness, lineage,
+why a model is stale and whether a failure is urgent — in English and Japanese.
+
+Start with the demo:  todai demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup(cmd)
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	f := root.PersistentFlags()
+	f.StringVar(&a.configFile, "config", "", "configuration file (env TODAI_CONFIG; default ./todai.yaml when it exists)")
+	f.StringVar(&a.warehouse, "warehouse", "", "warehouse URL, overriding the file (env TODAI_WAREHOUSE)")
+	f.StringVar(&a.state, "state", "", "local state database file, overriding the file (env TODAI_STATE)")
+	f.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+
+	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a))
+	return root
+}
+
+// setup reads the configuration once the flags are parsed. Commands that need no configuration skip it.
+func (a *app) setup(cmd *cobra.Command) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	if cmd.Annotations["config"] == "none" {
+		return nil
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	return nil
+}
+
+func (a *app) loadConfig() (*config.Config, error) {
+	file := firstNonEmpty(a.configFile, os.Getenv("TODAI_CONFIG"))
+	if file == "" {
+		if _, err := os.Stat("todai.yaml"); err == nil {
+			file = "todai.yaml"
+		}
+	}
+	return config.Load(file, config.Overrides{
+		Warehouse: firstNonEmpty(a.warehouse, os.Getenv("TODAI_WAREHOUSE")),
+		State:     firstNonEmpty(a.state, os.Getenv("TODAI_STATE")),
+	})
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// openState opens the local database, applying migrations.
+func (a *app) openState(ctx context.Context) (*localdb.DB, error) {
+	return localdb.Open(ctx, a.cfg.State.Path)
+}
+
+// openSource opens the configured warehouse, or returns nil when none is configured.
+func (a *app) openSource(ctx context.Context) (source.Source, error) {
+	if a.cfg.Warehouse.URL == "" {
+		return nil, nil
+	}
+	return source.Open(ctx, a.cfg.Warehouse.URL, source.Options{
+		QueryTimeout: a.cfg.Warehouse.QueryTimeout.Duration,
+		Logger:       a.logger,
+	})
+}
+
+// syncer builds the sync of the configured warehouse into db.
+func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
+	return mirror.New(db, src, mirror.Options{
+		BackfillDays:  a.cfg.Sync.BackfillDays,
+		RetentionDays: a.cfg.Sync.RetentionDays,
+		Overlap:       a.cfg.Sync.Overlap.Duration,
+		Now:           a.now,
+		Logger:        a.logger,
+		Deriver:       &queries.Derived{},
+	})
+}
+
+// reader builds the read model over db.
+func (a *app) reader(db *localdb.DB) *queries.Reader {
+	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now})
+}

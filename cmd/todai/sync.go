@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/queries/mirror"
+)
+
+func newSyncCmd(a *app) *cobra.Command {
+	var status, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sync [--status]",
+		Short: "Bring the local mirror up to date with the warehouse, or show its state",
+		Long: `Sync reads the Elementary tables that changed since the last sync into the local mirror. It asks the
+warehouse's metadata first (no compute) and reads only the tables whose row counts or change times moved; history
+tables are read from their watermark. With --status it shows each table's watermark, rows, last success and error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			db, err := a.openState(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if !status {
+				src, err := a.openSource(ctx)
+				if err != nil {
+					return err
+				}
+				if src == nil {
+					return errors.New("no warehouse configured: set warehouse.url in todai.yaml, --warehouse or TODAI_WAREHOUSE")
+				}
+				defer src.Close()
+				rep, err := a.syncer(db, src).Sync(ctx)
+				printSyncReport(a.stdout, rep)
+				if err != nil {
+					return err
+				}
+				return nil
+			}
+			st, err := mirror.Status(ctx, db)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			printSyncStatus(a.stdout, st, a.now())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&status, "status", false, "show the mirror's per-table state instead of syncing")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "with --status, print JSON")
+	return cmd
+}
+
+func printSyncReport(w io.Writer, rep mirror.Report) {
+	fmt.Fprintf(w, "synced in %s: %d table(s) read, %d row(s); %d metadata and %d data queries\n",
+		rep.Finished.Sub(rep.Started).Round(time.Millisecond), rep.TablesRead, rep.RowsRead, rep.MetadataQueries, rep.DataQueries)
+	for _, t := range rep.Tables {
+		if t.Err != nil {
+			fmt.Fprintf(w, "  ✗ %s: %v\n", t.Table, t.Err)
+		}
+	}
+}
+
+func printSyncStatus(w io.Writer, st mirror.StatusReport, now time.Time) {
+	if st.LastRun == nil {
+		fmt.Fprintln(w, "no sync has run yet: run `todai sync`")
+		return
+	}
+	r := st.LastRun
+	state := "ok"
+	if !r.OK {
+		state = "FAILED: " + r.Error
+	}
+	fmt.Fprintf(w, "last sync #%d %s (%s): %s\n", r.ID, ago(now, r.Finished), r.Finished.UTC().Format(time.RFC3339), state)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tPRESENT\tWATERMARK\tROWS READ\tROWS LOCAL\tLAST SUCCESS\tDURATION\tLAST ERROR")
+	for _, t := range st.Tables {
+		present := "no"
+		if t.Present {
+			present = "yes"
+		}
+		if !t.Known {
+			present = "?"
+		}
+		wm := "-"
+		if !t.Watermark.IsZero() {
+			wm = t.Watermark.UTC().Format("2006-01-02 15:04:05")
+		}
+		last := "never"
+		if !t.LastSuccess.IsZero() {
+			last = ago(now, t.LastSuccess)
+		}
+		errText := ""
+		if t.LastError != "" {
+			errText = t.LastError + " (" + ago(now, t.LastErrorAt) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", t.Table, present, wm, t.RowsRead, t.RowsLocal, last,
+			t.Duration.Round(time.Millisecond), errText)
+	}
+	tw.Flush()
+	if st.DerivedDirty {
+		fmt.Fprintln(w, "the read model's derived tables need a refresh: the next sync will do it")
+	}
+}
+
+// ago says how long before now t was, in the largest sensible unit.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d d ago", int(d.Hours()/24))
+}
+
+// describeWarehouse names a warehouse URL without its secrets.
+func describeWarehouse(raw string) string {
+	if raw == "" {
+		return "none"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	switch u.Scheme {
+	case "sqlite":
+		return "sqlite " + u.Path
+	case "snowflake":
+		return "snowflake account " + u.Host + u.Path
+	}
+	return u.Scheme + " " + u.Host + u.Path
+}
