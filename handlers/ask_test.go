@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -347,4 +348,86 @@ func BenchmarkAskRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// poison sets every string in v (recursively: struct fields, slices grown to two elements, pointers allocated) to
+// s, and every number to 1.
+func poison(v reflect.Value, s string) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.Type() == reflect.TypeFor[*time.Time]() {
+			t := testNow.Add(-time.Hour)
+			v.Set(reflect.ValueOf(&t))
+			return
+		}
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		poison(v.Elem(), s)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(testNow.Add(-time.Hour)))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				poison(v.Field(i), s)
+			}
+		}
+	case reflect.Slice:
+		n := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			poison(n.Index(i), s)
+		}
+		v.Set(n)
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Float64:
+		v.SetFloat(1)
+	}
+}
+
+// TestRenderTextStripsControlCharacters fills every data string of every answer with escapes and control
+// characters and checks that none reach the terminal.
+func TestRenderTextStripsControlCharacters(t *testing.T) {
+	nasty := "x\x1b[2J\x1b]0;owned\x07\n\r\t\x00\x7f\u0085\u202e\u200by"
+	answers := map[string]any{"status": &queries.StatusAnswer{}, "owner": &queries.OwnerAnswer{},
+		"last-run": &queries.LastRunAnswer{}, "failures": &queries.FailuresAnswer{}, "freshness": &queries.FreshnessAnswer{},
+		"upstream": &queries.LineageAnswer{}, "downstream": &queries.LineageAnswer{}, "describe": &queries.DescribeAnswer{},
+		"why": &queries.WhyAnswer{}, "urgent": &queries.UrgencyAnswer{}, "help": &HelpAnswer{}}
+	for intent, a := range answers {
+		poison(reflect.ValueOf(a).Elem(), nasty)
+		for _, lang := range []Lang{LangEN, LangJA} {
+			res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: testSyncedAt, Answer: a,
+				Warning: &SyncWarning{LastSuccess: testSyncedAt, Error: nasty}}
+			var b bytes.Buffer
+			if err := RenderText(&b, res); err != nil {
+				t.Fatal(err)
+			}
+			checkText(t, b.String())
+			if strings.Contains(b.String(), "[2J") || strings.Contains(b.String(), "owned") {
+				t.Errorf("%s/%s: escape sequence text left: %q", intent, lang, b.String())
+			}
+			if !strings.Contains(b.String(), "x y") && intent != "help" {
+				t.Errorf("%s/%s: data lost: %q", intent, lang, b.String())
+			}
+			b.Reset()
+			if err := RenderJSON(&b, res); err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+				t.Errorf("%s: JSON: %v", intent, err)
+			}
+		}
+	}
+	res := Result{Intent: "status", Lang: LangEN, Err: &AnswerError{Code: CodeNotFound, Message: nasty,
+		Suggestions: []string{nasty}}}
+	var b bytes.Buffer
+	if err := RenderText(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	checkText(t, b.String())
 }

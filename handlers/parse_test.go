@@ -194,6 +194,7 @@ func TestParsePublic(t *testing.T) {
 	}{
 		{"status fct_orders --public", true},
 		{"--public status fct_orders", true},
+		{"status fct_orders —public", true}, // Slack on macOS turns "--" into an em dash
 		{"status fct_orders", false},
 		{"status public_orders", false},
 	} {
