@@ -29,7 +29,7 @@ func benchRow(i int) []any {
 
 const benchInsertCols = "model_execution_id, unique_id, invocation_id, created_at, status, execution_time, rows_affected, full_refresh, message"
 
-func benchSQLite(b *testing.B) string {
+func benchSQLite(b testing.TB) string {
 	path := filepath.Join(b.TempDir(), "bench.db")
 	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
 	if err != nil {

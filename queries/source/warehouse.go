@@ -132,13 +132,25 @@ func (w *warehouse) Scan(ctx context.Context, req ScanRequest, fn func(Row) erro
 	if err != nil {
 		return err
 	}
-	return w.query(ctx, &w.data, "scan "+req.Table, query, args, func(rows *sql.Rows) error {
+	// A scan streams: the query timeout bounds the wait for each batch of rows, not the whole read, so a large first
+	// sync is not cut off while rows keep coming.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := time.AfterFunc(w.timeout, func() {
+		cancel(fmt.Errorf("no rows from %s for %s: %w", req.Table, w.timeout, context.DeadlineExceeded))
+	})
+	defer idle.Stop()
+	return w.stream(ctx, &w.data, "scan "+req.Table, query, args, func(rows *sql.Rows) error {
 		raw := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range raw {
 			ptrs[i] = &raw[i]
 		}
+		n := 0
 		for rows.Next() {
+			if n++; n%1024 == 0 {
+				idle.Reset(w.timeout)
+			}
 			if err := rows.Scan(ptrs...); err != nil {
 				return err
 			}
@@ -163,15 +175,21 @@ func (w *warehouse) query(ctx context.Context, counter *atomic.Int64, what, quer
 	read func(*sql.Rows) error) error {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
+	return w.stream(ctx, counter, what, query, args, read)
+}
+
+// stream runs one counted query under the caller's context and hands the rows to read.
+func (w *warehouse) stream(ctx context.Context, counter *atomic.Int64, what, query string, args []any,
+	read func(*sql.Rows) error) error {
 	counter.Add(1)
 	start := time.Now()
 	rows, err := w.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("source: %s %s: %w", w.kind, what, err)
+		return fmt.Errorf("source: %s %s: %w", w.kind, what, withCause(ctx, err))
 	}
 	defer rows.Close()
 	if err := read(rows); err != nil {
-		return fmt.Errorf("source: %s %s: %w", w.kind, what, err)
+		return fmt.Errorf("source: %s %s: %w", w.kind, what, withCause(ctx, err))
 	}
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("source: %s %s: %w", w.kind, what, err)
@@ -222,4 +240,12 @@ func readNamed(rows *sql.Rows, want []string, need int, fn func([]any) error) er
 		}
 	}
 	return rows.Err()
+}
+
+// withCause adds the context's cancellation cause (such as an idle scan) to err when the context ended it.
+func withCause(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() && errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w (%w)", err, cause)
+	}
+	return err
 }
