@@ -170,7 +170,7 @@ func (s *sqliteSource) Scan(ctx context.Context, req source.ScanRequest, fn func
 	var args []any
 	if !req.Since.IsZero() {
 		q += " WHERE " + req.SinceColumn + " >= ?"
-		args = append(args, req.Since.UTC())
+		args = append(args, req.Since.UTC().Format("2006-01-02 15:04:05.000000"))
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
