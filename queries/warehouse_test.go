@@ -3,9 +3,12 @@ package queries
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,30 +158,103 @@ func syncFrom(t *testing.T, db *localdb.DB, url string) {
 	}
 }
 
-// TestWarehouseRowCounts checks that every fixture row reaches the mirror through each real warehouse: the row
-// counts per table equal those of the direct load (duplicates collapse the same way).
-func TestWarehouseRowCounts(t *testing.T) {
-	count := func(t *testing.T, db *localdb.DB) map[string]int {
-		t.Helper()
-		out := map[string]int{}
-		for table := range fixture() {
-			var n int
-			// table is a fixture key checked against elementary.Lookup by the loaders: safe in SQL text.
-			if err := db.Read.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+// reversed streams a fixture with each table's rows in reverse order, so a test can tell whether the mirror
+// depends on which of two duplicate rows the warehouse returns first (a SELECT without ORDER BY promises no order).
+type reversed Fixture
+
+// Stream sends the rows of every table last first.
+func (f reversed) Stream(ctx context.Context, fn func(table string, row []any) error) error {
+	rev := Fixture{}
+	for table, rows := range f {
+		for i := len(rows) - 1; i >= 0; i-- {
+			rev[table] = append(rev[table], rows[i])
+		}
+	}
+	return rev.Stream(ctx, fn)
+}
+
+// dumpMirror returns every row of the named mirror tables as sorted text, each value with its stored type.
+func dumpMirror(t *testing.T, db *localdb.DB, tables []string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, table := range tables {
+		// table names come from the fixture and the migration, not from input: safe in SQL text.
+		rows, err := db.Read.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
-			out[table] = n
+			var b strings.Builder
+			for i, c := range cols {
+				v := vals[i]
+				if raw, ok := v.([]byte); ok {
+					v = string(raw)
+				}
+				fmt.Fprintf(&b, "%s=%T:%v | ", c, v, v)
+			}
+			out[table] = append(out[table], b.String())
 		}
-		return out
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		_ = rows.Close()
+		sort.Strings(out[table])
+	}
+	return out
+}
+
+// TestWarehouseMirror checks that the real path (warehouse → source → sync → Derived) leaves the same mirror as
+// the direct load, value by value and type by type: every Elementary table of the fixture and every derived table.
+// Only the sync's own bookkeeping (sync_runs, sync_state, sync_derived) differs. The reversed variant writes each
+// table's rows last first: duplicates must not make the mirror depend on the warehouse's row order.
+func TestWarehouseMirror(t *testing.T) {
+	tables := []string{"nodes", "node_edges", "test_nodes", "node_last_run", "test_latest", "source_freshness_latest",
+		"derived_state"}
+	for table := range fixture() {
+		tables = append(tables, table)
 	}
 	direct := openMirror(t)
 	loadMirror(t, direct, fixture())
-	want := count(t, direct)
-	for _, b := range backends()[1:] {
+	want := dumpMirror(t, direct, tables)
+	if len(want["nodes"]) == 0 || len(want["elementary_test_results"]) == 0 {
+		t.Fatalf("direct mirror is empty: %v", want)
+	}
+	reversedSQLite := func(t *testing.T, db *localdb.DB, f Fixture) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "warehouse.db")
+		wh, err := sql.Open("sqlite3", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.Write(context.Background(), wh, elementary.SQLite, "", reversed(f)); err != nil {
+			_ = wh.Close()
+			t.Fatal(err)
+		}
+		if err := wh.Close(); err != nil {
+			t.Fatal(err)
+		}
+		syncFrom(t, db, "sqlite://"+path)
+	}
+	for _, b := range append(backends()[1:], backend{"sqlite-reversed", reversedSQLite}) {
 		t.Run(b.name, func(t *testing.T) {
 			db := openMirror(t)
 			b.load(t, db, fixture())
-			eq(t, "rows per table", count(t, db), want)
+			got := dumpMirror(t, db, tables)
+			for _, table := range tables {
+				eq(t, table, got[table], want[table])
+			}
 		})
 	}
 }
