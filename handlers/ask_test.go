@@ -431,3 +431,33 @@ func TestRenderTextStripsControlCharacters(t *testing.T) {
 	}
 	checkText(t, b.String())
 }
+
+// FuzzAskRender runs any question through Parse, Ask (on the fake) and both renderers, and any data string through
+// the text renderer: no panic, no control characters on the terminal, valid JSON.
+func FuzzAskRender(f *testing.F) {
+	for _, s := range []string{"status fct_orders", "why missing_x", "fct_ordersの状態", "\x1b[31m", "failures since 3d"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, question, data string) {
+		res := Ask(context.Background(), newFake(), Parse(question), testNow)
+		var b bytes.Buffer
+		if err := RenderText(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		checkText(t, b.String())
+		b.Reset()
+		if err := RenderJSON(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(b.Bytes()) {
+			t.Fatalf("invalid JSON %q", b.String())
+		}
+		a := &queries.WhyAnswer{}
+		poison(reflect.ValueOf(a).Elem(), data)
+		b.Reset()
+		if err := RenderText(&b, Result{Intent: "why", Lang: res.Lang, Now: testNow, Answer: a}); err != nil {
+			t.Fatal(err)
+		}
+		checkText(t, b.String())
+	})
+}
