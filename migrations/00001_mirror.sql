@@ -156,6 +156,22 @@ CREATE TABLE dbt_groups (
     metadata_hash TEXT
 );
 
+CREATE TABLE dbt_columns (
+    unique_id TEXT PRIMARY KEY,
+    parent_unique_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data_type TEXT,
+    tags TEXT,
+    meta TEXT,
+    database_name TEXT,
+    schema_name TEXT,
+    table_name TEXT,
+    description TEXT,
+    resource_type TEXT,
+    generated_at TEXT,
+    metadata_hash TEXT
+);
+
 CREATE TABLE dbt_invocations (
     invocation_id TEXT PRIMARY KEY,
     job_id TEXT,
@@ -272,6 +288,7 @@ CREATE TABLE alerts_v2 (
 );
 
 CREATE INDEX dbt_tests_parent ON dbt_tests (parent_model_unique_id);
+CREATE INDEX dbt_columns_parent ON dbt_columns (parent_unique_id, name);
 CREATE INDEX dbt_invocations_created ON dbt_invocations (created_at);
 CREATE INDEX dbt_run_results_node ON dbt_run_results (unique_id, execute_completed_at);
 CREATE INDEX dbt_run_results_invocation ON dbt_run_results (invocation_id);
@@ -321,6 +338,7 @@ DROP TABLE dbt_sources;
 DROP TABLE dbt_tests;
 DROP TABLE dbt_exposures;
 DROP TABLE dbt_groups;
+DROP TABLE dbt_columns;
 DROP TABLE dbt_invocations;
 DROP TABLE dbt_run_results;
 DROP TABLE elementary_test_results;

@@ -565,8 +565,9 @@ func (r *Reader) Downstream(ctx context.Context, name string) (LineageAnswer, er
 	return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
 }
 
-// Describe answers "describe NODE" from its definition. Columns stay empty: the mirror holds no dbt_columns.
-// Exposures are those reached downstream, transitively.
+// Describe answers "describe NODE" from its definition. Columns are its rows of dbt_columns (by default only the
+// documented, tagged or meta-carrying columns), ordered by name case-insensitively; empty when the warehouse has no
+// dbt_columns. Exposures are those reached downstream, transitively.
 func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, error) {
 	_, n, err := r.resolveNode(ctx, name)
 	if err != nil {
@@ -596,10 +597,37 @@ func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, err
 		}
 		a.Relation = strings.Join(append(rel, last), ".")
 	}
+	if a.Columns, err = r.columns(ctx, n.UniqueID); err != nil {
+		return a, err
+	}
 	if _, a.Exposures, err = r.downstream(ctx, n.UniqueID); err != nil {
 		return a, err
 	}
 	return a, nil
+}
+
+// columns returns the dbt_columns rows of a node, by name (case-insensitively, then exactly).
+func (r *Reader) columns(ctx context.Context, id string) ([]ColumnDoc, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT name, data_type, description FROM dbt_columns
+		WHERE parent_unique_id = ? ORDER BY lower(name), name, unique_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []ColumnDoc{}
+	for rows.Next() {
+		var c ColumnDoc
+		var typ, desc *string
+		if err := rows.Scan(&c.Name, &typ, &desc); err != nil {
+			return nil, fmt.Errorf("columns of %s: %w", id, err)
+		}
+		c.DataType, c.Description = str(typ), strings.TrimSpace(str(desc))
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", id, err)
+	}
+	return out, nil
 }
 
 var successStatuses = []string{"success", "pass"}

@@ -158,7 +158,7 @@ func (d *Dataset) streamDefinitions(fn func(string, []any) error) error {
 			return err
 		}
 	}
-	return nil
+	return d.streamColumns(fn)
 }
 
 func nullable(s string) any {

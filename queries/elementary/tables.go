@@ -177,6 +177,11 @@ func Tables() []Table {
 			package_name:s original_path:t path:s generated_at:tt metadata_hash:s`)},
 		{Name: "dbt_groups", Kind: Definition, Key: "unique_id", Optional: true, Columns: cols(`unique_id:s:req name:s:req
 			owner_email:s owner_name:s generated_at:tt metadata_hash:s`)},
+		// dbt_columns holds, by default (columns_upload_strategy: enriched_only), only the documented, tagged or
+		// meta-carrying columns of models, sources, seeds and snapshots; unique_id is column.<parent>.<name>.
+		{Name: "dbt_columns", Kind: Definition, Key: "unique_id", Optional: true, Columns: cols(`unique_id:s:req
+			parent_unique_id:s:req name:s:req data_type:s tags:t meta:t database_name:s schema_name:s table_name:s
+			description:t resource_type:s:lower generated_at:tt metadata_hash:s`)},
 		{Name: "dbt_invocations", Kind: History, Key: "invocation_id", Watermark: "created_at", Columns: cols(`
 			invocation_id:s:req job_id:s job_name:s job_run_id:s run_started_at:tt run_completed_at:tt generated_at:tt
 			created_at:ts:req command:s:lower dbt_version:s elementary_version:s full_refresh:b target_name:s
