@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/todai-dev/todai/queries"
@@ -91,10 +92,8 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 	if res.Intent == "" {
 		res.Intent = string(IntentUnknown)
 	}
-	if res.Lang == "" {
-		res.Lang = LangEN
-		res.Question.Lang = LangEN
-	}
+	res.Lang = normLang(q.Lang)
+	res.Question.Lang = res.Lang
 	if q.Intent == IntentHelp {
 		if r != nil {
 			if info, err := r.SyncInfo(ctx); err == nil {
@@ -250,6 +249,14 @@ func unique(in []string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// normLang maps a language or locale ("ja", "ja-JP", "ja_JP.UTF-8", "en-US", "") to LangJA or LangEN.
+func normLang(l Lang) Lang {
+	if len(l) >= 2 && strings.EqualFold(string(l[:2]), "ja") {
+		return LangJA
+	}
+	return LangEN
 }
 
 // tr picks the English or Japanese text.

@@ -177,7 +177,8 @@ func Parse(text string) Question {
 	lower := strings.ToLower(work)
 
 	q.Intent = commandIntent(lower)
-	q.Command = q.Intent != "" && q.Lang == LangEN
+	command := q.Intent != ""
+	q.Command = command && q.Lang == LangEN
 	if q.Intent == "" {
 		if q.Lang == LangJA {
 			q.Intent = jaIntent(lower)
@@ -199,6 +200,9 @@ func Parse(text string) Question {
 		rest = q.parseLimit(rest)
 	}
 	node := pickNode(rest, work, q.Lang)
+	if node == "" && command && q.Intent.needsNode() {
+		node = commandArg(rest, work)
+	}
 	if len(node) > maxNodeLen {
 		q.Problem, q.Detail = ProblemBadNode, node[:maxNodeLen]+"…"
 		return q
@@ -609,6 +613,24 @@ func pickNode(lower, orig string, lang Lang) string {
 		}
 	}
 	return restoreCase(best, orig)
+}
+
+// commandArg is the command form's literal argument, for nodes named like English words ("status test"): the
+// first token after the command word that is not a preposition or article.
+func commandArg(lower, orig string) string {
+	_, args, _ := strings.Cut(strings.TrimSpace(lower), " ")
+	for _, tok := range reIdent.FindAllString(args, -1) {
+		tok = strings.TrimRight(tok, ".-")
+		switch tok {
+		case "", "of", "for", "on", "the", "a", "an", "about", "in", "is", "me", "please", "pls":
+			continue
+		}
+		if isNumber(tok) {
+			continue
+		}
+		return restoreCase(tok, orig)
+	}
+	return ""
 }
 
 // restoreCase finds tok in orig case-insensitively and returns it as written there.

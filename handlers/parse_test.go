@@ -58,6 +58,9 @@ func TestParse(t *testing.T) {
 		{in: "why", intent: IntentWhy, problem: ProblemMissingNode},
 		{in: "STATUS Fct_Orders", intent: IntentStatus, node: "Fct_Orders"},
 		{in: "status my-model-2", intent: IntentStatus, node: "my-model-2"},
+		{in: "status test", intent: IntentStatus, node: "test"},
+		{in: "owner of orders", intent: IntentOwner, node: "orders"},
+		{in: "describe the customers", intent: IntentDescribe, node: "customers"},
 		{in: "/todai status fct_orders", intent: IntentStatus, node: "fct_orders"},
 		{in: "<@U0123ABC> status fct_orders", intent: IntentStatus, node: "fct_orders"},
 		{in: "@todai owner fct_orders", intent: IntentOwner, node: "fct_orders"},
@@ -200,6 +203,35 @@ func TestParsePublic(t *testing.T) {
 	} {
 		if got := Parse(tc.in).Public; got != tc.want {
 			t.Errorf("Parse(%q).Public = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"status fct_orders", true},
+		{"", true},
+		{"who owns fct_orders?", false},
+		{"fct_ordersの状態", false},
+	} {
+		if got := Parse(tc.in).Command; got != tc.want {
+			t.Errorf("Parse(%q).Command = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAskLocale(t *testing.T) {
+	for _, tc := range []struct {
+		lang Lang
+		want Lang
+	}{{"ja", LangJA}, {"ja-JP", LangJA}, {"JA_jp.UTF-8", LangJA}, {"en-US", LangEN}, {"", LangEN}, {"fr", LangEN}} {
+		q := Parse("status fct_orders")
+		q.Lang = tc.lang
+		if got := Ask(t.Context(), newFake(), q, testNow).Lang; got != tc.want {
+			t.Errorf("Ask with Lang %q answered in %q, want %q", tc.lang, got, tc.want)
 		}
 	}
 }
