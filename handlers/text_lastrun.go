@@ -1,0 +1,25 @@
+package handlers
+
+import (
+	"fmt"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// renderLastRun writes the lastrun answer as terminal text.
+func (p *printer) renderLastRun(a *queries.LastRunAnswer) {
+	p.line(p.nodeTitle(a.Node) + p.tr(fmt.Sprintf(" — last %d runs, newest first", len(a.Runs)),
+		fmt.Sprintf(" — 直近 %d 回の実行（新しい順）", len(a.Runs))))
+	p.kv("  ", "unique_id", clean(a.Node.UniqueID))
+	if len(a.Runs) == 0 {
+		p.line("  " + p.tr("No runs recorded.", "実行記録はありません。"))
+		return
+	}
+	p.list("  ", len(a.Runs), func(i int) string {
+		s := p.run(a.Runs[i])
+		if a.Runs[i].Message != "" && a.Runs[i].Status != "success" {
+			s += "\n      " + truncate(clean(a.Runs[i].Message), 200)
+		}
+		return s
+	})
+}

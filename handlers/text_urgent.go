@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// renderUrgency writes the urgent answer as terminal text.
+func (p *printer) renderUrgency(a *queries.UrgencyAnswer) {
+	p.line(p.tr("Urgency ", "緊急度 ") + p.urgencyWord(a.Urgency) + " — " + p.marker(a.Health) + " " + p.nodeTitle(a.Node))
+	p.kv("  ", "unique_id", clean(a.Node.UniqueID))
+	p.kv("  ", p.tr("severity", "重大度"), clean(a.Severity))
+	if a.Streak > 0 {
+		s := p.tr(fmt.Sprintf("%d in a row", a.Streak), fmt.Sprintf("%d 回連続", a.Streak))
+		if a.FailingSince != nil {
+			s += p.tr(", since ", "、開始 ") + p.whenPtr(a.FailingSince)
+		}
+		p.kv("  ", p.tr("failure streak", "連続失敗"), s)
+	}
+	p.kv("  ", p.tr("criticality", "重要度"), clean(a.Criticality))
+	p.kv("  ", p.tr("downstream models", "下流モデル"), fmt.Sprint(a.DownstreamCount))
+	if len(a.DownstreamModels) > 0 {
+		p.list("    ", len(a.DownstreamModels), func(i int) string { return p.lineage(a.DownstreamModels[i]) })
+	}
+	if len(a.Exposures) > 0 {
+		p.line("  " + p.tr(fmt.Sprintf("exposures affected (%d):", len(a.Exposures)), fmt.Sprintf("影響を受けるエクスポージャー（%d 件）:", len(a.Exposures))))
+		p.list("    ", len(a.Exposures), func(i int) string { return p.exposure(a.Exposures[i]) })
+	}
+	if len(a.Reasons) > 0 {
+		words := make([]string, len(a.Reasons))
+		for i, r := range a.Reasons {
+			words[i] = p.reason(r)
+		}
+		p.kv("  ", p.tr("because", "理由"), strings.Join(words, p.tr("; ", "、")))
+	}
+	if len(a.FailingTests) > 0 {
+		p.line("  " + p.tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
+		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i]) })
+	}
+}
+
+func (p *printer) urgencyWord(u string) string {
+	switch u {
+	case "high":
+		return p.tr("HIGH", "高")
+	case "medium":
+		return p.tr("medium", "中")
+	case "low":
+		return p.tr("low", "低")
+	case "none":
+		return p.tr("none", "なし")
+	}
+	return clean(u)
+}
+
+func (p *printer) reason(r string) string {
+	switch r {
+	case "run_error":
+		return p.tr("the last run errored", "最後の実行がエラー")
+	case "source_stale":
+		return p.tr("a source is stale", "ソースが古い")
+	case "tests_failing":
+		return p.tr("tests are failing", "テストが失敗中")
+	case "warn_only":
+		return p.tr("warnings only", "警告のみ")
+	case "error_severity":
+		return p.tr("error severity", "重大度 ERROR")
+	case "warn_severity":
+		return p.tr("warn severity", "重大度 WARN")
+	case "exposure_affected":
+		return p.tr("an exposure is affected", "エクスポージャーに影響")
+	case "critical":
+		return p.tr("marked critical in meta", "meta で重要と指定")
+	case "wide_impact":
+		return p.tr("many downstream models", "下流モデルが多い")
+	case "persistent_failure":
+		return p.tr("failing repeatedly", "連続して失敗")
+	}
+	return clean(r)
+}

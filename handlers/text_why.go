@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"fmt"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// renderWhy writes the why answer as terminal text.
+func (p *printer) renderWhy(a *queries.WhyAnswer) {
+	p.line(p.marker(a.Health) + " " + p.nodeTitle(a.Node) + " — " + p.healthWord(a.Health))
+	p.kv("  ", "unique_id", clean(a.Node.UniqueID))
+	if a.LastSuccess != nil {
+		p.kv("  ", p.tr("last success", "最後の成功"), p.whenPtr(a.LastSuccess.CompletedAt))
+	} else {
+		p.kv("  ", p.tr("last success", "最後の成功"), p.tr("none recorded", "記録なし"))
+	}
+	if len(a.FailedSince) > 0 {
+		p.line("  " + p.tr(fmt.Sprintf("failed runs since (%d):", len(a.FailedSince)), fmt.Sprintf("それ以降の失敗した実行（%d 件）:", len(a.FailedSince))))
+		p.list("    ", len(a.FailedSince), func(i int) string {
+			s := p.run(a.FailedSince[i])
+			if a.FailedSince[i].Message != "" {
+				s += " — " + truncate(clean(a.FailedSince[i].Message), 200)
+			}
+			return s
+		})
+	}
+	if len(a.FailingTests) > 0 {
+		p.line("  " + p.tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
+		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i]) })
+	}
+	if len(a.LikelyCauses) == 0 {
+		p.line("  " + p.tr("No likely cause found in the mirrored data.", "ミラーされたデータからは原因の候補が見つかりませんでした。"))
+		return
+	}
+	p.line("  " + p.tr("likely causes:", "考えられる原因:"))
+	p.list("    - ", len(a.LikelyCauses), func(i int) string {
+		c := a.LikelyCauses[i]
+		name := clean(c.Name)
+		if name == "" {
+			name = clean(c.UniqueID)
+		}
+		s := p.causeKind(c.Kind) + ": " + name
+		if c.Detail != "" {
+			s += " — " + truncate(clean(c.Detail), 200)
+		}
+		return s
+	})
+}
+
+func (p *printer) causeKind(k string) string {
+	switch k {
+	case "upstream_error":
+		return p.tr("an upstream run errored", "上流の実行がエラー")
+	case "upstream_failing":
+		return p.tr("upstream tests are failing", "上流のテストが失敗")
+	case "stale_source":
+		return p.tr("a source is stale", "ソースが古い")
+	case "run_error":
+		return p.tr("its own run errored", "自身の実行がエラー")
+	case "run_skipped":
+		return p.tr("its run was skipped", "実行がスキップされた")
+	}
+	return clean(k)
+}
