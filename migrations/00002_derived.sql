@@ -58,7 +58,8 @@ CREATE TABLE node_last_run (
     completed_at TEXT
 );
 
--- Each test's latest result: the worst row of its newest invocation.
+-- Each test's latest result: the worst row of its newest invocation. Without rowid, so that the lookup by test
+-- (once per row of "failures") is a single b-tree search.
 CREATE TABLE test_latest (
     test_unique_id TEXT PRIMARY KEY,
     result_id TEXT NOT NULL,
@@ -69,7 +70,7 @@ CREATE TABLE test_latest (
     failures INTEGER,
     message TEXT,
     column_name TEXT
-);
+) WITHOUT ROWID;
 CREATE INDEX test_latest_status ON test_latest (status);
 
 -- Each source's latest freshness result (newest generated_at, then created_at).
@@ -87,7 +88,9 @@ CREATE TABLE derived_state (
 
 -- Extra indexes on the mirror for the read model.
 CREATE INDEX test_results_invocation ON elementary_test_results (test_unique_id, invocation_id);
-CREATE INDEX test_results_problems ON elementary_test_results (detected_at)
+-- The problems of a window, covering "failures"' grouping: it picks each test's newest, worst row from the index
+-- alone and reads only that row.
+CREATE INDEX test_results_problems ON elementary_test_results (detected_at, test_unique_id, status)
     WHERE status IN ('fail', 'error', 'warn');
 
 -- +goose Down

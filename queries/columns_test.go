@@ -2,6 +2,7 @@ package queries
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -200,5 +201,145 @@ func TestDemoColumns(t *testing.T) {
 		if n < c.min || n > c.max {
 			t.Errorf("%s = %d, want %d..%d", c.name, n, c.min, c.max)
 		}
+	}
+}
+
+// TestFailuresDefinitionCache checks the per-catalog cache of test definitions behind Failures: a cold and a warm
+// call answer the same, concurrent calls agree (run with -race), and a definition change (a new meta.owner on a
+// test, a new generation) is seen by the next call.
+func TestFailuresDefinitionCache(t *testing.T) {
+	r, db := fixtureReader(t, Teams{})
+	ctx := context.Background()
+	q := FailuresQuery{Since: fixtureNow.Add(-72 * time.Hour)}
+	cold, err := r.Failures(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cold.Failures) == 0 {
+		t.Fatal("fixture has no failures")
+	}
+	errs := make(chan error, 4)
+	answers := make(chan FailuresAnswer, 4)
+	for range 4 {
+		go func() {
+			a, err := r.Failures(ctx, q)
+			errs <- err
+			answers <- a
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "warm failures", <-answers, cold)
+	}
+	const test = "test.shop.not_null_orders_id.aaa"
+	if _, err := db.Write.ExecContext(ctx, `UPDATE dbt_tests SET meta = '{"owner": "@dana"}' WHERE unique_id = ?`,
+		test); err != nil {
+		t.Fatal(err)
+	}
+	if err := RefreshAll(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.Failures(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range after.Failures {
+		if f.TestUniqueID == test {
+			eq(t, "owners after the definition changed", f.Owners, []string{"carol", "@dana"})
+			return
+		}
+	}
+	t.Fatalf("%s missing from %+v", test, after.Failures)
+}
+
+// levenshtein is the plain edit distance, the reference for suggest's bounded one.
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// TestSuggestMatchesReference checks the pruned suggestion search against a plain one (every key of every node,
+// full edit distance) on a catalog of similar names, for misspellings, prefixes, substrings and misses.
+func TestSuggestMatchesReference(t *testing.T) {
+	c := &catalog{}
+	for i := range 400 {
+		name := fmt.Sprintf("model_%04d", i*7)
+		alias := name
+		if i%5 == 0 {
+			alias = fmt.Sprintf("mdl_%04d", i*7)
+		}
+		c.nodes = append(c.nodes, &nodeInfo{Node: Node{UniqueID: "model.p." + name}, nameKey: name,
+			aliasKey: alias, qualifiedKey: "prod." + name})
+	}
+	c.nodes = append(c.nodes, &nodeInfo{Node: Node{UniqueID: "source.p.crm.accounts"}, nameKey: "accounts",
+		qualifiedKey: "crm.accounts"}, &nodeInfo{Node: Node{UniqueID: "model.p.orders"}, nameKey: "orders",
+		aliasKey: "orders"})
+	reference := func(key string) []string {
+		maxDist := min(1+len(key)/4, 3)
+		type cand struct {
+			id    string
+			score int
+		}
+		var cands []cand
+		for _, n := range c.nodes {
+			best := -1
+			for _, k := range []string{n.nameKey, n.qualifiedKey, n.aliasKey} {
+				if k == "" {
+					continue
+				}
+				s := -1
+				switch {
+				case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
+					s = 0
+				case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
+					s = 1
+				default:
+					if d := levenshtein(key, k); d <= maxDist {
+						s = 1 + d
+					}
+				}
+				if s >= 0 && (best < 0 || s < best) {
+					best = s
+				}
+			}
+			if best >= 0 {
+				cands = append(cands, cand{n.UniqueID, best})
+			}
+		}
+		slices.SortFunc(cands, func(x, y cand) int {
+			if x.score != y.score {
+				return x.score - y.score
+			}
+			return strings.Compare(x.id, y.id)
+		})
+		var out []string
+		for i := 0; i < len(cands) && i < 3; i++ {
+			out = append(out, cands[i].id)
+		}
+		return out
+	}
+	keys := []string{"modl_0500x", "model_0700", "model_07", "mdl_0035", "odel_0014", "model_1z34", "acounts",
+		"crm.acounts", "ordres", "orders_x", "zzzz", "m", "prod.model_0021", "model_0021_v2", "accounts"}
+	for _, key := range keys {
+		t.Run(key, func(t *testing.T) {
+			eq(t, "suggest("+key+")", c.suggest(key), reference(key))
+		})
 	}
 }

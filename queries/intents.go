@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -266,8 +267,8 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 	}
 	sinceText := since.UTC().Format("2006-01-02T15:04:05.000000Z")
 	// One statement shape per scope (constant SQL, parameters only): everyone and teams read the window's problems
-	// through the partial index; a node reads its tests' rows through (test_unique_id, detected_at). Without the
-	// hints the planner walks a whole index in test order for the window functions.
+	// through the covering partial index (detected_at, test_unique_id, status); a node reads its tests' rows
+	// through (test_unique_id, detected_at). Without the hints the planner walks a whole index in test order.
 	from := `FROM elementary_test_results r INDEXED BY test_results_problems
 			WHERE r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn') AND ?2 = ?2 AND ?3 = ?3`
 	switch {
@@ -285,48 +286,76 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 	if len(scopeIDs) == 1 {
 		nodeArg = scopeIDs[0]
 	}
-	// One grouped pass: SQLite's bare columns come from the row holding max(detected_at || rank), the newest
-	// problem and, among rows detected at the same time, the worst.
-	rows, err := r.db.Read.QueryContext(ctx, `WITH f AS (
-			SELECT r.test_unique_id, r.model_unique_id, r.status, r.detected_at, r.failures, r.severity,
-				r.test_results_description, r.column_name, r.test_short_name, r.test_name,
+	// One grouped pass over the index only: SQLite's bare rowid comes from the row holding
+	// max(detected_at || rank), the newest problem and, among rows detected at the same time, the worst; only that
+	// row is then read. The test's definition comes from the catalog's cache, not from a join per row.
+	rows, err := r.db.Read.QueryContext(ctx, `WITH g AS (
+			SELECT r.test_unique_id AS test_unique_id, r.rowid AS rid,
 				max(r.detected_at || CASE r.status WHEN 'error' THEN '3' WHEN 'fail' THEN '2' ELSE '1' END),
-				count(*) AS cnt, 1 AS rn
+				count(*) AS cnt
 			`+from+`
 			GROUP BY r.test_unique_id)
-		SELECT f.test_unique_id, f.model_unique_id, f.status, f.detected_at, f.failures,
-			coalesce(f.severity, t.severity), f.test_results_description, coalesce(f.column_name, t.test_column_name),
-			coalesce(f.test_short_name, t.short_name), coalesce(t.name, f.test_name), coalesce(tl.status, f.status),
-			f.cnt,
-			t.parent_model_unique_id, t.model_owners, t.meta,
-			(SELECT min(node_unique_id) FROM test_nodes tn WHERE tn.test_unique_id = f.test_unique_id)
-		FROM f
-		LEFT JOIN dbt_tests t ON t.unique_id = f.test_unique_id
-		LEFT JOIN test_latest tl ON tl.test_unique_id = f.test_unique_id
-		WHERE f.rn = 1
-		ORDER BY f.detected_at DESC, f.test_unique_id`, sinceText, idsJSON(scopeIDs), nodeArg)
+		SELECT g.test_unique_id, e.model_unique_id, e.status, e.detected_at, e.failures, e.severity,
+			e.test_results_description, e.column_name, e.test_short_name, e.test_name, coalesce(tl.status, e.status),
+			g.cnt
+		FROM g JOIN elementary_test_results e ON e.rowid = g.rid
+		LEFT JOIN test_latest tl ON tl.test_unique_id = g.test_unique_id
+		ORDER BY e.detected_at DESC, g.test_unique_id`, sinceText, idsJSON(scopeIDs), nodeArg)
 	if err != nil {
 		return a, fmt.Errorf("failures: %w", err)
 	}
-	defer rows.Close()
+	type problem struct {
+		f                                            Failure
+		model, sev, msg, col, short, tname, detected *string
+	}
+	var problems []problem
 	for rows.Next() {
-		var f Failure
-		var model, detected, sev, msg, col, short, tname, parent, modelOwners, meta, firstNode *string
-		if err := rows.Scan(&f.TestUniqueID, &model, &f.Status, &detected, &f.Failures, &sev, &msg, &col, &short,
-			&tname, &f.LatestStatus, &f.Count, &parent, &modelOwners, &meta, &firstNode); err != nil {
+		var p problem
+		f := &p.f
+		if err := rows.Scan(&f.TestUniqueID, &p.model, &f.Status, &p.detected, &f.Failures, &p.sev, &p.msg,
+			&p.col, &p.short, &p.tname, &f.LatestStatus, &f.Count); err != nil {
+			rows.Close()
 			return a, fmt.Errorf("failures: %w", err)
 		}
-		f.DetectedAt = timePtr(detected)
-		f.Severity, f.Message, f.Column, f.TestShortName, f.TestName = str(sev), str(msg), str(col), str(short),
-			str(tname)
-		var primary *nodeInfo
-		for _, id := range []string{str(parent), str(model), str(firstNode)} {
-			if primary = c.byID[id]; primary != nil {
-				break
+		problems = append(problems, p)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return a, fmt.Errorf("failures: %w", err)
+	}
+	rows.Close()
+	ids := make([]string, len(problems))
+	for i := range problems {
+		ids[i] = problems[i].f.TestUniqueID
+	}
+	defs, err := r.testDefs(ctx, c, ids)
+	if err != nil {
+		return a, err
+	}
+	a.Failures = make([]Failure, 0, len(problems))
+	for i := range problems {
+		p := &problems[i]
+		f := p.f
+		d := defs[f.TestUniqueID]
+		f.DetectedAt, f.Message = timePtr(p.detected), str(p.msg)
+		f.Severity, f.Column = coalesceStr(p.sev, d.severity), coalesceStr(p.col, d.column)
+		f.TestShortName, f.TestName = coalesceStr(p.short, d.shortName), coalesceStr(d.name, p.tname)
+		model := str(p.model)
+		primary, owners := d.primary, d.owners
+		if primary == nil {
+			for _, id := range []string{model, d.firstNode} {
+				if primary = c.byID[id]; primary != nil {
+					break
+				}
 			}
-		}
-		if primary == nil && (isElementary(str(model), "") || isElementary(str(parent), "")) {
-			continue // a test of Elementary's own models
+			if primary == nil && (isElementary(model, "") || isElementary(d.parent, "")) {
+				continue // a test of Elementary's own models
+			}
+			var nodeOwners []string
+			if primary != nil {
+				nodeOwners = primary.Owners
+			}
+			owners = mergeOwners(nodeOwners, d.modelOwners, d.metaOwners)
 		}
 		switch {
 		case a.Scope != "" && !strings.HasPrefix(a.Scope, "team:"):
@@ -334,23 +363,26 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 		case primary != nil:
 			f.ModelUniqueID = primary.UniqueID
 		default:
-			f.ModelUniqueID = str(model)
+			f.ModelUniqueID = model
 		}
-		var nodeOwners []string
 		if primary != nil {
-			nodeOwners = primary.Owners
 			f.Team = primary.Team
 		}
-		f.Owners = mergeOwners(nodeOwners, parseList(str(modelOwners)), metaOwners(parseMeta(str(meta))))
+		f.Owners = slices.Clip(owners)
 		if strings.HasPrefix(a.Scope, "team:") {
 			f.Team = strings.TrimPrefix(a.Scope, "team:")
 		}
 		a.Failures = append(a.Failures, f)
 	}
-	if err := rows.Err(); err != nil {
-		return a, fmt.Errorf("failures: %w", err)
-	}
 	return a, nil
+}
+
+// coalesceStr is SQL's coalesce of two nullable texts, read as a string ("" when both are NULL).
+func coalesceStr(a, b *string) string {
+	if a != nil {
+		return *a
+	}
+	return str(b)
 }
 
 // Freshness answers "freshness [SOURCE]": the latest freshness check (newest generated_at, then created_at) of

@@ -63,6 +63,7 @@ type catalog struct {
 	byQual     map[string][]*nodeInfo
 	byTeam     map[string][]string // lower(team) → unique_ids
 	teamNames  []string
+	tests      testDefCache // test definitions read by Failures, loaded on demand
 }
 
 // catalog returns the current node catalog, reloading it when the definitions changed, or an *UnavailableError
@@ -236,6 +237,10 @@ func dedupNodes(l []*nodeInfo) []*nodeInfo {
 
 // suggest returns up to three unique_ids whose name (or source_name.name) is near key: a prefix or substring match
 // first, then names within a small edit distance, closest first.
+//
+// It reads the lower-cased keys kept by the catalog, looks at each distinct key of a node once, and runs the edit
+// distance only where the length difference and the letters the two strings share (a lower bound of the
+// distance) leave it within reach, with buffers reused across keys.
 func (c *catalog) suggest(key string) []string {
 	type cand struct {
 		id    string
@@ -245,12 +250,14 @@ func (c *catalog) suggest(key string) []string {
 	if maxDist > 3 {
 		maxDist = 3
 	}
+	ed := newEditDistance(key, maxDist)
 	var cands []cand
 	for _, n := range c.nodes {
 		best := -1
-		for _, k := range [...]string{n.nameKey, n.qualifiedKey, n.aliasKey} {
-			if k == "" {
-				continue
+		keys := [...]string{n.nameKey, n.qualifiedKey, n.aliasKey}
+		for i, k := range keys {
+			if k == "" || (i > 0 && k == keys[0]) || (i == 2 && k == keys[1]) {
+				continue // empty, or the same key again (alias = name is common)
 			}
 			s := -1
 			switch {
@@ -258,8 +265,10 @@ func (c *catalog) suggest(key string) []string {
 				s = 0
 			case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
 				s = 1
+			case best >= 0 && best <= 1:
+				// a prefix or substring match already beats any distance
 			default:
-				if d := boundedDistance(key, k, maxDist); d >= 0 {
+				if d := ed.to(k); d >= 0 {
 					s = 1 + d
 				}
 			}
@@ -284,13 +293,55 @@ func (c *catalog) suggest(key string) []string {
 	return out
 }
 
-// boundedDistance is the Levenshtein distance of a and b, or -1 when it exceeds max (checked cheaply first).
-func boundedDistance(a, b string, max int) int {
+// editDistance computes bounded Levenshtein distances from one string to many, reusing its buffers. It is not
+// safe for concurrent use; suggest makes one per call.
+type editDistance struct {
+	a         string
+	max       int
+	hist      [256]int16 // a's byte counts
+	prev, cur []int
+}
+
+func newEditDistance(a string, max int) *editDistance {
+	e := &editDistance{a: a, max: max}
+	for i := 0; i < len(a); i++ {
+		e.hist[a[i]]++
+	}
+	return e
+}
+
+// to returns the Levenshtein distance from a to b, or -1 when it exceeds max. Two cheap lower bounds are checked
+// first: the length difference, and the bag distance (the bytes of one string that the other cannot match).
+func (e *editDistance) to(b string) int {
+	a, max := e.a, e.max
 	if d := len(a) - len(b); d > max || -d > max {
 		return -1
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	h := e.hist
+	extra := 0 // bytes of b that a lacks
+	for i := 0; i < len(b); i++ {
+		if h[b[i]] > 0 {
+			h[b[i]]--
+		} else {
+			extra++
+		}
+	}
+	if extra > max || len(a)-(len(b)-extra) > max {
+		return -1
+	}
+	return boundedDistance(a, b, max, &e.prev, &e.cur)
+}
+
+// boundedDistance is the Levenshtein distance of a and b, or -1 when it exceeds max (checked cheaply first).
+// prev and cur are scratch buffers, grown as needed.
+func boundedDistance(a, b string, max int, prevBuf, curBuf *[]int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return -1
+	}
+	if cap(*prevBuf) < len(b)+1 {
+		*prevBuf, *curBuf = make([]int, len(b)+1), make([]int, len(b)+1)
+	}
+	prev, cur := (*prevBuf)[:len(b)+1], (*curBuf)[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
