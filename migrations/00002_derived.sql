@@ -87,7 +87,6 @@ CREATE TABLE derived_state (
 );
 
 -- Extra indexes on the mirror for the read model.
-CREATE INDEX test_results_invocation ON elementary_test_results (test_unique_id, invocation_id);
 -- The problems of a window, covering "failures"' grouping: it picks each test's newest, worst row from the index
 -- alone and reads only that row.
 CREATE INDEX test_results_problems ON elementary_test_results (detected_at, test_unique_id, status)
@@ -95,7 +94,6 @@ CREATE INDEX test_results_problems ON elementary_test_results (detected_at, test
 
 -- +goose Down
 DROP INDEX test_results_problems;
-DROP INDEX test_results_invocation;
 DROP TABLE derived_state;
 DROP TABLE source_freshness_latest;
 DROP TABLE test_latest;

@@ -407,7 +407,7 @@ func (s *Syncer) finishRun(ctx context.Context, rep Report, runErr error) error 
 // syncCacheKiB is the page cache the writer connection gets during a sync. A first sync writes millions of rows
 // into several indexes in one transaction per table; with SQLite's default 2 MB cache every index insert re-reads
 // pages from the WAL and the sync runs ten times slower.
-const syncCacheKiB = 256 * 1024
+const syncCacheKiB = 64 * 1024
 
 // growCache enlarges the writer connection's page cache for the run and returns the function that restores it.
 // The writer pool holds a single connection, so both pragmas reach the same one.

@@ -440,3 +440,50 @@ func TestStatus(t *testing.T) {
 		t.Errorf("alerts_v2 status %+v", by["alerts_v2"])
 	}
 }
+
+// TestFirstSyncKeepsIndexes: filling an empty table suspends its secondary indexes and rebuilds them in the same
+// transaction, so after a first sync — successful or failed midway — the mirror has exactly the migrations' indexes.
+func TestFirstSyncKeepsIndexes(t *testing.T) {
+	f := newFixture(t, func(w *warehouse) {
+		w.createAll()
+		for i := range 3000 {
+			addModel(w, "model.p.m"+itoa(i), "m", "2026-07-01 10:00:00")
+			addTestResult(w, "r"+itoa(i), "pass", t0.Add(-time.Duration(i)*time.Second))
+		}
+	}, Options{})
+	indexes := func() []string {
+		return queryStrings(t, f.db, `SELECT name || ':' || sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
+	}
+	want := indexes()
+	if len(want) == 0 {
+		t.Fatal("the migrations create indexes")
+	}
+	f.sy.src = &failingSource{Source: f.src, table: "elementary_test_results", after: 2000}
+	if _, err := f.sy.Sync(context.Background()); !errors.Is(err, errInjected) {
+		t.Fatalf("err %v, want the injected failure", err)
+	}
+	if got := indexes(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("indexes after a failed first sync:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := queryInt(t, f.db, `SELECT count(*) FROM elementary_test_results`); n != 0 {
+		t.Errorf("a failed first read left %d rows", n)
+	}
+	f.sy.src = f.src
+	f.sync(t)
+	if got := indexes(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("indexes after the first sync:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := queryInt(t, f.db, `SELECT count(*) FROM elementary_test_results`); n != 3000 {
+		t.Errorf("rows = %d, want 3000", n)
+	}
+	// The rebuilt index is used: a lookup by test goes through test_results_test.
+	var id, parent, notUsed int
+	var detail string
+	if err := f.db.Read.QueryRow(`EXPLAIN QUERY PLAN SELECT * FROM elementary_test_results WHERE test_unique_id = 'x' ORDER BY detected_at`).
+		Scan(&id, &parent, &notUsed, &detail); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(detail, "test_results_test") {
+		t.Errorf("query plan %q does not use the rebuilt index", detail)
+	}
+}
