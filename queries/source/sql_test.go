@@ -122,8 +122,9 @@ func TestMetadataSQL(t *testing.T) {
 		t.Errorf("snowflake fingerprints = %q", got)
 	}
 	want := `SELECT 'dbt_models', max(rowid), count(*) FROM [dbt_models] UNION ALL ` +
-		`SELECT 'dbt_tests', max(rowid), count(*) FROM [dbt_tests]`
-	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests"}); got != want {
+		`SELECT 'dbt_tests', max(rowid), count(*) FROM [dbt_tests] UNION ALL ` +
+		`SELECT 'elementary_test_results', max(rowid), NULL FROM [elementary_test_results]`
+	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests", "elementary_test_results"}); got != want {
 		t.Errorf("sqlite fingerprints\n got %s\nwant %s", got, want)
 	}
 	if !strings.Contains(postgresFingerprintSQL, "n.nspname = $1") {

@@ -99,8 +99,8 @@ func statFile(path string) (fileStat, error) {
 	return fileStat{size: st.Size(), mtime: st.ModTime()}, nil
 }
 
-// sqliteFingerprints returns "max_rowid=..;rows=.." per table present at the latest Discover (running one first
-// when none ran), from one query: count(*) and max(rowid) are cheap on a local file. When the database file and
+// sqliteFingerprints returns "max_rowid=..;rows=.." per definition table and "max_rowid=.." per history table
+// present at the latest Discover (running one first when none ran), from one query (sqliteFingerprintSQL). When the database file and
 // its -wal file have the same size and mtime as at the previous query, and were last modified more than
 // racyWindow before it, the previous fingerprints are returned with no query at all.
 //
@@ -140,12 +140,16 @@ func (w *warehouse) sqliteFingerprints(ctx context.Context) (map[string]Fingerpr
 				var (
 					name  string
 					maxID sql.NullInt64
-					nRows int64
+					nRows sql.NullInt64
 				)
 				if err := rows.Scan(&name, &maxID, &nRows); err != nil {
 					return err
 				}
-				fps[name] = Fingerprint(fmt.Sprintf("max_rowid=%d;rows=%d", maxID.Int64, nRows))
+				fp := fmt.Sprintf("max_rowid=%d", maxID.Int64)
+				if nRows.Valid {
+					fp += fmt.Sprintf(";rows=%d", nRows.Int64)
+				}
+				fps[name] = Fingerprint(fp)
 			}
 			return rows.Err()
 		})
