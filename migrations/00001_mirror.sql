@@ -290,7 +290,8 @@ CREATE TABLE alerts_v2 (
 CREATE INDEX dbt_tests_parent ON dbt_tests (parent_model_unique_id);
 CREATE INDEX dbt_columns_parent ON dbt_columns (parent_unique_id, name);
 CREATE INDEX dbt_invocations_created ON dbt_invocations (created_at);
-CREATE INDEX dbt_run_results_node ON dbt_run_results (unique_id, execute_completed_at);
+-- A node's runs newest first (the read model orders runs by execute_completed_at, else generated_at).
+CREATE INDEX dbt_run_results_node ON dbt_run_results (unique_id, coalesce(execute_completed_at, generated_at), created_at, model_execution_id);
 CREATE INDEX dbt_run_results_created ON dbt_run_results (created_at);
 CREATE INDEX test_results_test ON elementary_test_results (test_unique_id, detected_at);
 CREATE INDEX test_results_created ON elementary_test_results (created_at);
