@@ -86,120 +86,15 @@ func (w *warehouse) exec(q string, args ...any) {
 	}
 }
 
-// sqliteSource reads a SQLite warehouse file. It stands in for queries/source's SQLite source until that lands;
-// it follows the same contract (time.Time for TIMESTAMP columns, counted metadata and data queries).
-type sqliteSource struct {
-	db       *sql.DB
-	metadata atomic.Int64
-	data     atomic.Int64
-}
-
-func openSQLiteSource(t testing.TB, path string) *sqliteSource {
+// openSQLiteSource opens the warehouse file with queries/source's real SQLite source.
+func openSQLiteSource(t testing.TB, path string) source.Source {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	src, err := source.Open(context.Background(), "sqlite://"+path, source.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return &sqliteSource{db: db}
-}
-
-func (s *sqliteSource) Kind() string { return "sqlite" }
-
-func (s *sqliteSource) Counts() source.Counts {
-	return source.Counts{Metadata: s.metadata.Load(), Data: s.data.Load()}
-}
-
-func (s *sqliteSource) Discover(ctx context.Context) (source.Catalog, error) {
-	s.metadata.Add(1)
-	cat := source.Catalog{}
-	for _, t := range elementary.Tables() {
-		rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, t.Name)
-		if err != nil {
-			return nil, err
-		}
-		cols := map[string]bool{}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			cols[strings.ToLower(c)] = true
-		}
-		rows.Close()
-		if len(cols) > 0 {
-			cat[t.Name] = cols
-		}
-	}
-	return cat, nil
-}
-
-func (s *sqliteSource) Fingerprints(ctx context.Context) (map[string]source.Fingerprint, error) {
-	s.metadata.Add(1)
-	out := map[string]source.Fingerprint{}
-	for _, t := range elementary.Tables() {
-		var exists int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
-			t.Name).Scan(&exists); err != nil {
-			return nil, err
-		}
-		if exists == 0 {
-			continue
-		}
-		// Row count, newest rowid, newest watermark or generated_at (alerts_v2 rows change in place) and key lengths.
-		newest := t.Watermark
-		if newest == "" {
-			newest = "generated_at"
-		}
-		wm := "COALESCE(max(" + newest + "), '') || '/' || total(length(" + t.Key + "))"
-		var n, maxID int64
-		var maxWM string
-		q := `SELECT count(*), COALESCE(max(rowid), 0), ` + wm + ` FROM ` + t.Name
-		if err := s.db.QueryRowContext(ctx, q).Scan(&n, &maxID, &maxWM); err != nil {
-			return nil, err
-		}
-		out[t.Name] = source.Fingerprint(fmt.Sprintf("%d/%d/%s", n, maxID, maxWM))
-	}
-	return out, nil
-}
-
-func (s *sqliteSource) Scan(ctx context.Context, req source.ScanRequest, fn func(source.Row) error) error {
-	s.data.Add(1)
-	q := "SELECT " + strings.Join(req.Columns, ", ") + " FROM " + req.Table
-	var args []any
-	if !req.Since.IsZero() {
-		q += " WHERE " + req.SinceColumn + " >= ?"
-		args = append(args, req.Since.UTC().Format("2006-01-02 15:04:05.000000"))
-	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	n := len(req.Columns)
-	ptrs := make([]any, n)
-	for rows.Next() {
-		r := make(source.Row, n)
-		for i := range r {
-			ptrs[i] = &r[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		for i, v := range r {
-			switch x := v.(type) {
-			case []byte:
-				r[i] = string(x)
-			case time.Time:
-				r[i] = x.UTC()
-			}
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	t.Cleanup(func() { src.Close() })
+	return src
 }
 
 // failingSource wraps a source; its Scan of table fails after after rows.

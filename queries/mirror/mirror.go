@@ -86,6 +86,8 @@ type Syncer struct {
 
 	mu    sync.Mutex
 	plans map[string]*plan // nil until discovered; reset after a failed run
+	// incomplete lists, per table, the required columns the warehouse lacks (such tables have no plan).
+	incomplete map[string][]string
 }
 
 // New returns a Syncer copying src into db.
@@ -199,6 +201,19 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 		tr := TableReport{Table: t.Name}
 		p := s.plans[t.Name]
 		st := states[t.Name]
+		if missing := s.incomplete[t.Name]; p == nil && len(missing) > 0 {
+			// The table exists but lacks columns Todai cannot do without: that table fails, the others sync.
+			tr.Present = true
+			tr.Err = fmt.Errorf("table %s lacks required column(s) %s (Elementary package too old or not Elementary's table?)",
+				t.Name, strings.Join(missing, ", "))
+			failed = append(failed, t.Name)
+			errs = append(errs, tr.Err)
+			if rerr := s.recordFailure(context.WithoutCancel(ctx), t.Name, now, tr.Err); rerr != nil {
+				errs = append(errs, rerr)
+			}
+			rep.Tables = append(rep.Tables, tr)
+			continue
+		}
 		if p == nil {
 			rep.Tables = append(rep.Tables, tr)
 			if !t.Optional {
@@ -249,9 +264,19 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 // table's stored fingerprint is cleared when its columns changed, so it is read again with the new columns.
 func (s *Syncer) discover(ctx context.Context) error {
 	cat, err := s.src.Discover(ctx)
-	if err != nil {
+	incomplete := map[string][]string{}
+	var schemaErr *source.SchemaError
+	switch {
+	case errors.As(err, &schemaErr) && !schemaErr.NoTables:
+		// Missing optional pieces are normal across Elementary versions: sync what is there, fail the tables
+		// that lack required columns one by one.
+		for _, m := range schemaErr.Missing {
+			incomplete[m.Table] = append(incomplete[m.Table], m.Column)
+		}
+	case err != nil:
 		return fmt.Errorf("discover %s warehouse: %w", s.src.Kind(), err)
 	}
+	s.incomplete = incomplete
 	plans := map[string]*plan{}
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/source"
 )
 
 var t0 = time.Date(2026, 7, 10, 12, 0, 0, 0, time.UTC)
@@ -18,7 +19,7 @@ var t0 = time.Date(2026, 7, 10, 12, 0, 0, 0, time.UTC)
 // fixture is a warehouse, a mirror and a syncer over them.
 type fixture struct {
 	wh    *warehouse
-	src   *sqliteSource
+	src   source.Source
 	db    *localdb.DB
 	clock *fixedClock
 	sy    *Syncer

@@ -148,19 +148,34 @@ func (d dialect) qualifiedSchema(schema string) string {
 	return strings.Join(parts, ".")
 }
 
-// sqliteFingerprintSQL reads the highest rowid of each table, and counts the rows of the definition tables, in one
-// statement. max(rowid) is one B-tree descent; count(*) scans, so it is kept to the definition tables (thousands of
-// rows), where a deletion alone must be seen. History tables are append-only logs: a new row always raises
-// max(rowid), and a deletion there (a retention job) need not reach the mirror. tables must be Elementary table
-// names (checked by the caller): they are placed in the text as quoted identifiers and string literals.
-func sqliteFingerprintSQL(tables []string) string {
+// sqliteFingerprintSQL builds the one statement that fingerprints the given tables of a SQLite warehouse. Each
+// row is (table, max(rowid), count, marker):
+//   - history tables are append-only logs: a new row always raises max(rowid) (one B-tree descent), and a
+//     deletion there (a retention job) need not reach the mirror; a table whose rows change in place (alerts_v2,
+//     read by updated_at) adds max(watermark) as its marker;
+//   - definition tables are small (thousands of rows) and change by delete and insert (Elementary's diff upload),
+//     which can leave count and max(rowid) as they were when SQLite reuses the highest rowid: their marker is every
+//     row's rowid, unique_id and generated_at, concatenated (hashed by the caller).
+//
+// tables must be Elementary table names (checked by the caller): they are placed in the text as quoted identifiers
+// and string literals. hasGenerated tells whether a definition table has generated_at.
+func sqliteFingerprintSQL(tables []string, hasGenerated func(table string) bool) string {
 	parts := make([]string, len(tables))
 	for i, t := range tables {
-		count := "count(*)"
-		if spec, ok := elementary.Lookup(t); ok && spec.Kind == elementary.History {
-			count = "NULL"
+		count, marker := "NULL", "NULL"
+		if spec, ok := elementary.Lookup(t); ok {
+			switch {
+			case spec.Kind == elementary.Definition:
+				row := "rowid || ':' || " + dialectSQLite.ident(spec.Key)
+				if hasGenerated(t) {
+					row += " || ':' || coalesce(generated_at, '')"
+				}
+				count, marker = "count(*)", "group_concat("+row+", ',')"
+			case spec.Watermark != "created_at":
+				marker = "max(" + dialectSQLite.ident(spec.Watermark) + ")"
+			}
 		}
-		parts[i] = fmt.Sprintf("SELECT '%s', max(rowid), %s FROM %s", t, count, dialectSQLite.ident(t))
+		parts[i] = fmt.Sprintf("SELECT '%s', max(rowid), %s, %s FROM %s", t, count, marker, dialectSQLite.ident(t))
 	}
 	return strings.Join(parts, " UNION ALL ")
 }

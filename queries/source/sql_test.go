@@ -121,10 +121,12 @@ func TestMetadataSQL(t *testing.T) {
 	if got := snowflakeFingerprintSQL("ANALYTICS.PROD_ELEMENTARY"); got != `SHOW TABLES IN SCHEMA "ANALYTICS"."PROD_ELEMENTARY"` {
 		t.Errorf("snowflake fingerprints = %q", got)
 	}
-	want := `SELECT 'dbt_models', max(rowid), count(*) FROM [dbt_models] UNION ALL ` +
-		`SELECT 'dbt_tests', max(rowid), count(*) FROM [dbt_tests] UNION ALL ` +
-		`SELECT 'elementary_test_results', max(rowid), NULL FROM [elementary_test_results]`
-	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests", "elementary_test_results"}); got != want {
+	want := `SELECT 'dbt_models', max(rowid), count(*), group_concat(rowid || ':' || [unique_id] || ':' || coalesce(generated_at, ''), ',') FROM [dbt_models] UNION ALL ` +
+		`SELECT 'dbt_tests', max(rowid), count(*), group_concat(rowid || ':' || [unique_id], ',') FROM [dbt_tests] UNION ALL ` +
+		`SELECT 'elementary_test_results', max(rowid), NULL, NULL FROM [elementary_test_results] UNION ALL ` +
+		`SELECT 'alerts_v2', max(rowid), NULL, max([updated_at]) FROM [alerts_v2]`
+	hasGenerated := func(t string) bool { return t == "dbt_models" }
+	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests", "elementary_test_results", "alerts_v2"}, hasGenerated); got != want {
 		t.Errorf("sqlite fingerprints\n got %s\nwant %s", got, want)
 	}
 	if !strings.Contains(postgresFingerprintSQL, "n.nspname = $1") {

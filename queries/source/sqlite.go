@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"maps"
 	"net/url"
@@ -99,8 +100,8 @@ func statFile(path string) (fileStat, error) {
 	return fileStat{size: st.Size(), mtime: st.ModTime()}, nil
 }
 
-// sqliteFingerprints returns "max_rowid=..;rows=.." per definition table and "max_rowid=.." per history table
-// present at the latest Discover (running one first when none ran), from one query (sqliteFingerprintSQL). When the database file and
+// sqliteFingerprints returns "max_rowid=..[;rows=..][;marker=..]" per table present at the latest Discover
+// (running one first when none ran), from one query (sqliteFingerprintSQL says what each part covers). When the database file and
 // its -wal file have the same size and mtime as at the previous query, and were last modified more than
 // racyWindow before it, the previous fingerprints are returned with no query at all.
 //
@@ -135,19 +136,29 @@ func (w *warehouse) sqliteFingerprints(ctx context.Context) (map[string]Fingerpr
 	checkedAt := w.now()
 	fps := make(map[string]Fingerprint, len(tables))
 	if len(tables) > 0 {
-		err = w.query(ctx, &w.metadata, "fingerprints", sqliteFingerprintSQL(tables), nil, func(rows *sql.Rows) error {
+		w.mu.Lock()
+		cat := w.catalog
+		w.mu.Unlock()
+		hasGenerated := func(t string) bool { return cat.Has(t, "generated_at") }
+		err = w.query(ctx, &w.metadata, "fingerprints", sqliteFingerprintSQL(tables, hasGenerated), nil, func(rows *sql.Rows) error {
 			for rows.Next() {
 				var (
-					name  string
-					maxID sql.NullInt64
-					nRows sql.NullInt64
+					name   string
+					maxID  sql.NullInt64
+					nRows  sql.NullInt64
+					marker sql.NullString
 				)
-				if err := rows.Scan(&name, &maxID, &nRows); err != nil {
+				if err := rows.Scan(&name, &maxID, &nRows, &marker); err != nil {
 					return err
 				}
 				fp := fmt.Sprintf("max_rowid=%d", maxID.Int64)
 				if nRows.Valid {
 					fp += fmt.Sprintf(";rows=%d", nRows.Int64)
+				}
+				if marker.Valid {
+					h := fnv.New64a()
+					h.Write([]byte(marker.String))
+					fp += fmt.Sprintf(";marker=%016x", h.Sum64())
 				}
 				fps[name] = Fingerprint(fp)
 			}

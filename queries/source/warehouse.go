@@ -33,10 +33,11 @@ type warehouse struct {
 	path string
 	now  func() time.Time
 
-	mu     sync.Mutex
-	tables []string    // Elementary tables present at the latest Discover, sorted; nil before any
-	fp     *fileFPMemo // SQLite: fingerprints memoised on the file stats
-	warned bool        // PostgreSQL: track_counts=off already logged
+	mu      sync.Mutex
+	tables  []string    // Elementary tables present at the latest Discover, sorted; nil before any
+	catalog Catalog     // their columns, as that Discover found them
+	fp      *fileFPMemo // SQLite: fingerprints memoised on the file stats
+	warned  bool        // PostgreSQL: track_counts=off already logged
 }
 
 var _ Source = (*warehouse)(nil)
@@ -92,6 +93,7 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	sort.Strings(present)
 	w.mu.Lock()
 	w.tables = present
+	w.catalog = raw
 	w.mu.Unlock()
 	return CheckCatalog(raw)
 }
