@@ -1,0 +1,565 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// Slack Block Kit limits (docs.slack.dev/reference/block-kit); RenderSlack never exceeds them.
+const (
+	SlackMaxBlocks         = 50
+	SlackMaxSectionText    = 3000
+	SlackMaxFields         = 10
+	SlackMaxFieldText      = 2000
+	SlackMaxHeaderText     = 150
+	SlackMaxActionElements = 25
+	SlackMaxButtonText     = 75
+	SlackMaxButtonValue    = 2000
+	SlackMaxButtonURL      = 3000
+	SlackMaxContextItems   = 10
+	// slackMaxItemRunes bounds one list item so one long message cannot crowd out the rest.
+	slackMaxItemRunes = 500
+	// slackMaxSuggestionButtons bounds the "ask about this one instead" buttons on a not-found or ambiguous error.
+	slackMaxSuggestionButtons = 5
+)
+
+// Action IDs of the buttons RenderSlack adds. Suggestion buttons use SlackActionSuggest followed by an index.
+const (
+	SlackActionShare    = "todai_share"
+	SlackActionUpstream = "todai_upstream"
+	SlackActionOwner    = "todai_owner"
+	SlackActionReport   = "todai_report"
+	SlackActionDocs     = "todai_docs"
+	SlackActionSuggest  = "todai_suggest_"
+)
+
+// SlackOptions are what the bot knows that the answer does not.
+type SlackOptions struct {
+	// Mentions maps an owner as found in the data ("@alice", "alice@example.com", "finance-team") to a mention the
+	// bot resolved ("<@U123>", "<!subteam^S123>"). Owners not in the map, or mapped to anything that is not a
+	// user or user-group mention, are shown as escaped plain text.
+	Mentions map[string]string
+	// ReportURL is the base URL of the Elementary report; when set, an "Open in Elementary report" button appears.
+	ReportURL string
+	// DocsURL is the base URL of the dbt docs site; when set, a "dbt docs" button appears.
+	DocsURL string
+	// Ephemeral says the message is shown only to the asker; a "Share in channel" button is then added.
+	Ephemeral bool
+	// Now is the time relative times are shown against; Result.Now, then the clock, when zero.
+	Now time.Time
+}
+
+// SlackMessage is a rendered answer: Blocks for the message and Text as the notification and fallback text.
+type SlackMessage struct {
+	// Text is the plain fallback (notifications, screen readers); always set, already escaped for Slack.
+	Text string `json:"text"`
+	// Blocks can be posted with slack.MsgOptionBlocks(msg.Blocks...).
+	Blocks []slack.Block `json:"blocks"`
+}
+
+// SlackAction is what a Todai button's value carries, so the bot can ask again: {"i":"upstream","n":"model.x.y","l":"ja"}.
+type SlackAction struct {
+	// Intent is the intent to ask ("upstream", "owner", …).
+	Intent string `json:"i"`
+	// Node is the node to ask about (a unique_id where known), or the failures scope.
+	Node string `json:"n,omitempty"`
+	// Lang is the asker's language.
+	Lang Lang `json:"l,omitempty"`
+	// Text is the original question, for the share button: the bot parses it again and posts the answer publicly.
+	Text string `json:"q,omitempty"`
+}
+
+// ErrBadAction is returned by ParseSlackAction for a value that is not a Todai button value.
+var ErrBadAction = errors.New("not a todai button value")
+
+// ParseSlackAction reads a button value written by RenderSlack.
+func ParseSlackAction(value string) (SlackAction, error) {
+	var a SlackAction
+	if len(value) > 4*SlackMaxButtonValue {
+		return a, fmt.Errorf("parse button value (%d bytes): %w", len(value), ErrBadAction)
+	}
+	if err := json.Unmarshal([]byte(value), &a); err != nil {
+		return SlackAction{}, fmt.Errorf("parse button value: %w: %w", ErrBadAction, err)
+	}
+	if a.Intent == "" {
+		return SlackAction{}, fmt.Errorf("parse button value: no intent: %w", ErrBadAction)
+	}
+	a.Lang = normLang(a.Lang)
+	return a, nil
+}
+
+// Question turns a button's action back into a question. With Text it parses the original question again (in the
+// action's language); otherwise it asks Intent about Node. Bad values become a Question with a Problem, never a
+// panic.
+func (a SlackAction) Question() Question {
+	lang := normLang(a.Lang)
+	if a.Text != "" {
+		q := Parse(a.Text)
+		q.Lang = lang
+		return q
+	}
+	q := Question{Intent: Intent(a.Intent), Node: a.Node, Lang: lang, Command: true, Text: a.Intent + " " + a.Node}
+	switch q.Intent {
+	case IntentStatus, IntentOwner, IntentLastRun, IntentUpstream, IntentDownstream, IntentDescribe, IntentWhy,
+		IntentUrgent:
+		if a.Node == "" {
+			q.Problem = ProblemMissingNode
+		}
+	case IntentFailures, IntentFreshness, IntentHelp:
+	default:
+		q.Intent, q.Problem = IntentUnknown, ProblemUnknown
+	}
+	if strings.HasPrefix(q.Node, "team:") && q.Intent == IntentFailures {
+		q.Team, q.Node = strings.TrimPrefix(q.Node, "team:"), ""
+	}
+	if len(q.Node) > maxNodeLen || len(q.Team) > maxNodeLen {
+		q.Problem, q.Node, q.Team = ProblemBadNode, "", ""
+	}
+	return q
+}
+
+// SlackEscape makes a data or user string safe for Slack text: control characters removed (as for the terminal),
+// then &, < and > escaped, so no datum can become a mention, a broadcast or a link.
+func SlackEscape(s string) string { return escapeMarkup(clean(s)) }
+
+// escapeMarkup escapes Slack's three control characters.
+func escapeMarkup(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// code puts a datum in an inline code span (backticks inside it become quotes), escaped.
+func code(s string) string {
+	s = clean(s)
+	if s == "" {
+		return ""
+	}
+	return "`" + escapeMarkup(strings.ReplaceAll(s, "`", "'")) + "`"
+}
+
+// fitEscaped cuts escaped mrkdwn to at most n runes, ending with "…", never inside an entity (&amp;) or a
+// <…> token (mentions, dates).
+func fitEscaped(s string, n int) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut, runes, end := 0, 0, rune(0)
+	for i, r := range s {
+		if runes > n-1 {
+			break
+		}
+		if end == 0 {
+			cut = i
+		}
+		switch {
+		case end == 0 && r == '&':
+			end = ';'
+		case end == 0 && r == '<':
+			end = '>'
+		case end != 0 && r == end:
+			end = 0
+		}
+		runes++
+	}
+	return s[:cut] + "…"
+}
+
+// validMention accepts only what the bot can produce: <@U…>, <@W…> and <!subteam^S…>.
+func validMention(m string) bool {
+	var id string
+	switch {
+	case strings.HasPrefix(m, "<@") && strings.HasSuffix(m, ">"):
+		id = m[2 : len(m)-1]
+		if len(id) < 2 || (id[0] != 'U' && id[0] != 'W') {
+			return false
+		}
+	case strings.HasPrefix(m, "<!subteam^") && strings.HasSuffix(m, ">"):
+		id = m[len("<!subteam^") : len(m)-1]
+	default:
+		return false
+	}
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// RenderSlack renders res as a Block Kit message in the asker's language, within Slack's limits. Every data string
+// is escaped; only opts.Mentions produces mentions.
+func RenderSlack(res Result, opts SlackOptions) SlackMessage {
+	now := opts.Now
+	if now.IsZero() {
+		now = res.Now
+	}
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	b := &slackBuilder{p: &printer{l: res.Lang, now: now}, l: res.Lang, opts: opts, res: res,
+		ids: make(map[string]int, 8), blocks: make([]slack.Block, 0, 12)}
+	if res.Err != nil {
+		b.renderError()
+	} else {
+		b.renderAnswer()
+	}
+	return b.finish()
+}
+
+type slackBuilder struct {
+	p      *printer
+	l      Lang
+	opts   SlackOptions
+	res    Result
+	ids    map[string]int
+	blocks []slack.Block
+	// title is the header's text without the emoji, for the fallback.
+	title string
+	// summary is an optional first line for the fallback.
+	summary string
+	// node is what the buttons are about.
+	node *queries.Node
+}
+
+func (b *slackBuilder) tr(en, ja string) string { return tr(b.l, en, ja) }
+
+// id returns a block_id unique within the message.
+func (b *slackBuilder) id(base string) string {
+	n := b.ids[base]
+	b.ids[base] = n + 1
+	if n == 0 {
+		return "todai_" + base
+	}
+	return "todai_" + base + "_" + strconv.Itoa(n)
+}
+
+// header adds the header block: emoji and title, plain text. title is raw (not yet escaped).
+func (b *slackBuilder) header(emoji, title string) {
+	b.title = fitEscaped(SlackEscape(title), SlackMaxHeaderText)
+	text := fitEscaped(emoji+" "+SlackEscape(title), SlackMaxHeaderText)
+	b.blocks = append(b.blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, text, true, false),
+		slack.HeaderBlockOptionBlockID(b.id("header"))))
+}
+
+// section adds a mrkdwn section; text is already escaped.
+func (b *slackBuilder) section(text string) {
+	if text == "" {
+		return
+	}
+	b.blocks = append(b.blocks, slack.NewSectionBlock(
+		slack.NewTextBlockObject(slack.MarkdownType, fitEscaped(text, SlackMaxSectionText), false, false), nil, nil,
+		slack.SectionBlockOptionBlockID(b.id("section"))))
+}
+
+// slackField is a label (trusted) and an escaped value.
+type slackField struct{ label, value string }
+
+// fields adds sections of at most ten "*label*\nvalue" fields; empty values are left out.
+func (b *slackBuilder) fields(fs ...slackField) {
+	objs := make([]*slack.TextBlockObject, 0, len(fs))
+	for _, f := range fs {
+		if f.value == "" {
+			continue
+		}
+		objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType,
+			fitEscaped("*"+f.label+"*\n"+f.value, SlackMaxFieldText), false, false))
+	}
+	for len(objs) > 0 {
+		n := min(len(objs), SlackMaxFields)
+		b.blocks = append(b.blocks, slack.NewSectionBlock(nil, objs[:n:n], nil,
+			slack.SectionBlockOptionBlockID(b.id("fields"))))
+		objs = objs[n:]
+	}
+}
+
+// list adds a section: a bold title line, then up to MaxListItems bullet items (escaped mrkdwn), then
+// "…and N more" for the rest or for what did not fit in one section.
+func (b *slackBuilder) list(title string, n int, item func(i int) string) {
+	if n == 0 {
+		return
+	}
+	var sb strings.Builder
+	sb.WriteString("*" + title + "*")
+	runes := utf8.RuneCountInString(title) + 2
+	const reserve = 40 // room for "…and N more"
+	shown := 0
+	for i := 0; i < n && i < MaxListItems; i++ {
+		line := "\n• " + fitEscaped(item(i), slackMaxItemRunes)
+		lr := utf8.RuneCountInString(line)
+		if runes+lr > SlackMaxSectionText-reserve {
+			break
+		}
+		sb.WriteString(line)
+		runes += lr
+		shown++
+	}
+	if shown < n {
+		sb.WriteString("\n" + b.tr(fmt.Sprintf("…and %d more", n-shown), fmt.Sprintf("…他 %d 件", n-shown)))
+	}
+	b.section(sb.String())
+}
+
+// owner renders an owner: the resolved mention, or the escaped name.
+func (b *slackBuilder) owner(o string) string {
+	if m, ok := b.opts.Mentions[o]; ok && validMention(m) {
+		return m
+	}
+	return SlackEscape(o)
+}
+
+func (b *slackBuilder) owners(os []string) string {
+	out := make([]string, 0, len(os))
+	for _, o := range os {
+		if s := b.owner(o); s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// healthEmoji is the Slack emoji for a health.
+func healthEmoji(h queries.Health) string {
+	switch h {
+	case queries.HealthError, queries.HealthFailing:
+		return ":red_circle:"
+	case queries.HealthStale:
+		return ":large_orange_circle:"
+	case queries.HealthWarn:
+		return ":large_yellow_circle:"
+	case queries.HealthOK:
+		return ":large_green_circle:"
+	}
+	return ":white_circle:"
+}
+
+// statusEmoji is the emoji for a raw run, test or freshness status.
+func statusEmoji(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "success", "pass":
+		return ":white_check_mark:"
+	case "warn":
+		return ":warning:"
+	case "fail", "error":
+		return ":x:"
+	case "runtime error":
+		return ":exclamation:"
+	case "skipped":
+		return ":fast_forward:"
+	}
+	return ":grey_question:"
+}
+
+// nodeTitle is "fct_orders (model)", raw.
+func (b *slackBuilder) nodeTitle(n queries.Node) string { return b.p.nodeTitle(n) }
+
+// asOf is the context line's date: a Slack date token shown in the reader's time zone, with a UTC fallback.
+func (b *slackBuilder) asOf(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s> (%s)", t.Unix(), t.Format("2006-01-02 15:04 UTC"),
+		relative(b.l, t, b.p.now))
+}
+
+// finish adds the context line and the buttons, enforces the block limit and builds the fallback text.
+func (b *slackBuilder) finish() SlackMessage {
+	var ctx []slack.MixedElement
+	if b.res.Warning != nil {
+		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+SlackEscape(warningText(b.res)), false, false))
+	}
+	if b.res.Err == nil && !b.res.AsOf.IsZero() {
+		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, b.tr("as of ", "データ時点: ")+b.asOf(b.res.AsOf), false, false))
+	}
+	var tail []slack.Block
+	if len(ctx) > 0 {
+		tail = append(tail, slack.NewContextBlock(b.id("context"), ctx...))
+	}
+	if btns := b.buttons(); len(btns) > 0 {
+		tail = append(tail, slack.NewActionBlock(b.id("actions"), btns...))
+	}
+	if room := SlackMaxBlocks - len(tail); len(b.blocks) > room {
+		b.blocks = b.blocks[:room-1]
+		b.section(b.tr("…(cut to fit Slack's limits)", "…（Slack の制限のため省略）"))
+	}
+	b.blocks = append(b.blocks, tail...)
+	text := b.title
+	if b.summary != "" {
+		text += "\n" + b.summary
+	}
+	if text == "" {
+		text = "Todai"
+	}
+	return SlackMessage{Text: fitEscaped(text, SlackMaxSectionText), Blocks: b.blocks}
+}
+
+// button makes a button with escaped, length-limited text.
+func (b *slackBuilder) button(actionID, label string, a *SlackAction) *slack.ButtonBlockElement {
+	btn := slack.NewButtonBlockElement(actionID, "",
+		slack.NewTextBlockObject(slack.PlainTextType, fitEscaped(SlackEscape(label), SlackMaxButtonText), false, false))
+	if a != nil {
+		v, ok := actionValue(*a)
+		if !ok {
+			return nil
+		}
+		btn.Value = v
+	}
+	return btn
+}
+
+// actionValue encodes a as compact JSON of at most SlackMaxButtonValue characters, shortening the question text
+// if needed; ok is false if it cannot fit.
+func actionValue(a SlackAction) (string, bool) {
+	a.Node = truncateRunes(a.Node, maxNodeLen)
+	a.Text = truncateRunes(a.Text, 1000)
+	for range 2 {
+		v, err := json.Marshal(a)
+		if err == nil && utf8.RuneCount(v) <= SlackMaxButtonValue {
+			return string(v), true
+		}
+		a.Text = ""
+	}
+	return "", false
+}
+
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// buttons are Share, Show upstream, Who owns this, the report and docs links, or suggestions for an error.
+func (b *slackBuilder) buttons() []slack.BlockElement {
+	out := make([]slack.BlockElement, 0, 6)
+	add := func(btn *slack.ButtonBlockElement) {
+		if btn != nil && len(out) < SlackMaxActionElements {
+			out = append(out, btn)
+		}
+	}
+	res := b.res
+	if res.Err != nil {
+		if res.Err.Code != CodeNotFound && res.Err.Code != CodeAmbiguous {
+			return out
+		}
+		for i, s := range res.Err.Suggestions {
+			if i == slackMaxSuggestionButtons {
+				break
+			}
+			add(b.button(SlackActionSuggest+strconv.Itoa(i), clean(s),
+				&SlackAction{Intent: res.Intent, Node: s, Lang: b.l}))
+		}
+		return out
+	}
+	if b.opts.Ephemeral && res.Intent != string(IntentHelp) {
+		node := res.Question.Node
+		if b.node != nil && b.node.UniqueID != "" {
+			node = b.node.UniqueID
+		}
+		btn := b.button(SlackActionShare, b.tr("Share in channel", "チャンネルに共有"),
+			&SlackAction{Intent: res.Intent, Node: node, Lang: b.l, Text: res.Question.Text})
+		if btn != nil {
+			btn.Style = slack.StylePrimary
+		}
+		add(btn)
+	}
+	n := b.node
+	if n == nil || n.UniqueID == "" {
+		return out
+	}
+	if res.Intent != string(IntentUpstream) && n.ResourceType != "source" {
+		add(b.button(SlackActionUpstream, b.tr("Show upstream", "上流を表示"),
+			&SlackAction{Intent: string(IntentUpstream), Node: n.UniqueID, Lang: b.l}))
+	}
+	if res.Intent != string(IntentOwner) {
+		add(b.button(SlackActionOwner, b.tr("Who owns this", "オーナーは誰?"),
+			&SlackAction{Intent: string(IntentOwner), Node: n.UniqueID, Lang: b.l}))
+	}
+	if u := reportURL(b.opts.ReportURL, *n); u != "" {
+		btn := b.button(SlackActionReport, b.tr("Open in Elementary report", "Elementary レポートを開く"), nil)
+		btn.URL = u
+		add(btn)
+	}
+	if u := docsURL(b.opts.DocsURL, *n); u != "" {
+		btn := b.button(SlackActionDocs, b.tr("dbt docs", "dbt ドキュメント"), nil)
+		btn.URL = u
+		add(btn)
+	}
+	return out
+}
+
+// baseURL accepts an http(s) URL and returns it without a trailing slash, or "".
+func baseURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return strings.TrimRight(u.String(), "/")
+}
+
+// reportURL links a model, seed or snapshot's runs in the Elementary report (elementary-schema.md §4.2).
+func reportURL(base string, n queries.Node) string {
+	base = baseURL(base)
+	switch n.ResourceType {
+	case "model", "seed", "snapshot":
+	default:
+		return ""
+	}
+	if base == "" {
+		return ""
+	}
+	u := base + "/report/model-runs/" + url.PathEscape(n.UniqueID) + "/"
+	if len(u) > SlackMaxButtonURL {
+		return ""
+	}
+	return u
+}
+
+// docsURL links a node in the dbt docs site: #!/model/<unique_id>.
+func docsURL(base string, n queries.Node) string {
+	base = baseURL(base)
+	switch n.ResourceType {
+	case "model", "source", "seed", "snapshot", "exposure":
+	default:
+		return ""
+	}
+	if base == "" {
+		return ""
+	}
+	u := base + "/#!/" + n.ResourceType + "/" + url.PathEscape(n.UniqueID)
+	if len(u) > SlackMaxButtonURL {
+		return ""
+	}
+	return u
+}
