@@ -372,8 +372,13 @@ func (s *Slack) WaitFor(ctx context.Context, cond func() bool) error {
 // WaitPost waits for a post matching match (any post when match is nil) and returns the first such post.
 func (s *Slack) WaitPost(ctx context.Context, match func(Post) bool) (Post, error) {
 	var got Post
+	seen := 0 // posts only grow, so each wake checks just the new ones
 	err := s.WaitFor(ctx, func() bool {
-		for _, p := range s.Posts() {
+		s.mu.Lock()
+		fresh := slices.Clone(s.posts[seen:])
+		s.mu.Unlock()
+		seen += len(fresh)
+		for _, p := range fresh {
 			if match == nil || match(p) {
 				got = p
 				return true
@@ -398,13 +403,14 @@ func (s *Slack) WaitCalls(ctx context.Context, method string, n int) ([]Call, er
 func (s *Slack) WaitAck(ctx context.Context, envelopeID string) (Ack, error) {
 	var got Ack
 	err := s.WaitFor(ctx, func() bool {
-		for _, a := range s.Acks() {
-			if a.EnvelopeID == envelopeID {
-				got = a
-				return true
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i := len(s.acks) - 1; i >= 0; i-- {
+			if s.acks[i].EnvelopeID == envelopeID {
+				got = s.acks[i]
 			}
 		}
-		return false
+		return got.EnvelopeID != ""
 	})
 	if err != nil {
 		return Ack{}, fmt.Errorf("ack for envelope %s: %w", envelopeID, err)

@@ -283,8 +283,8 @@ func TestBlockAction(t *testing.T) {
 
 func TestReconnects(t *testing.T) {
 	tests := []struct {
-		name   string
-		break_ func(t *testing.T, fake *slacktest.Slack)
+		name    string
+		breakIt func(t *testing.T, fake *slacktest.Slack)
 	}{
 		{"disconnect frame", func(t *testing.T, fake *slacktest.Slack) {
 			if err := fake.SendDisconnect("refresh_requested"); err != nil {
@@ -303,7 +303,7 @@ func TestReconnects(t *testing.T) {
 			ctx := timeout(t)
 			c := startClient(t, fake, 5*time.Second)
 			c.next(t, ctx, socketmode.EventTypeHello)
-			tt.break_(t, fake)
+			tt.breakIt(t, fake)
 			if err := fake.WaitConnections(ctx, 2); err != nil {
 				t.Fatal(err)
 			}
@@ -541,5 +541,116 @@ func TestWaitForHonoursContext(t *testing.T) {
 	defer cancel()
 	if _, err := fake.WaitAck(ctx, "never"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestEnvelopeQueuedBeforeConnectAndBadFrames(t *testing.T) {
+	fake := slacktest.New(t)
+	ctx := timeout(t)
+	// Sent before any client exists: delivered after hello on the first connection, as Slack retries would be.
+	env := fake.SendSlashCommand(slacktest.SlashCommand{Text: "help", UserID: "U1", ChannelID: "C1"})
+	fake.SendRaw([]byte(`{"type":"bogus"}`)) // a frame slack-go cannot parse
+	fake.SendRaw([]byte(`{"type":}`))        // invalid JSON
+	c := startClient(t, fake, 5*time.Second)
+	c.next(t, ctx, socketmode.EventTypeHello)
+	e := c.next(t, ctx, socketmode.EventTypeSlashCommand)
+	if e.Request.EnvelopeID != env {
+		t.Fatalf("envelope = %s, want %s", e.Request.EnvelopeID, env)
+	}
+	c.sm.Ack(*e.Request)
+	c.next(t, ctx, socketmode.EventTypeErrorBadMessage)
+	c.next(t, ctx, socketmode.EventTypeIncomingError)
+	env2 := fake.SendEvent(slacktest.AppMention{User: "U1", Text: "hi", TS: "1.1", Channel: "C1"}, "", 0)
+	e = c.next(t, ctx, socketmode.EventTypeEventsAPI)
+	c.sm.Ack(*e.Request)
+	if _, err := fake.WaitAck(ctx, env2); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.Connections(); n != 1 {
+		t.Errorf("a bad frame caused a reconnect: connections = %d", n)
+	}
+}
+
+func TestSocketmodeHandlerRouting(t *testing.T) {
+	fake := slacktest.New(t)
+	ctx := timeout(t)
+	api := newAPI(fake)
+	sm := socketmode.New(api, socketmode.OptionPingInterval(5*time.Second))
+	h := socketmode.NewSocketmodeHandler(sm)
+	h.HandleSlashCommand("/todai", func(evt *socketmode.Event, c *socketmode.Client) {
+		cmd, _ := evt.Data.(slack.SlashCommand)
+		c.Ack(*evt.Request, map[string]any{"text": "ack " + cmd.Text})
+	})
+	h.HandleEvents(slackevents.AppMention, func(evt *socketmode.Event, c *socketmode.Client) {
+		c.Ack(*evt.Request)
+		ev, _ := evt.Data.(slackevents.EventsAPIEvent)
+		m, _ := ev.InnerEvent.Data.(*slackevents.AppMentionEvent)
+		thread := m.ThreadTimeStamp
+		if thread == "" {
+			thread = m.TimeStamp
+		}
+		_, _, _ = c.PostMessageContext(ctx, m.Channel, slack.MsgOptionText("on it", false), slack.MsgOptionTS(thread))
+	})
+	h.HandleDefault(func(*socketmode.Event, *socketmode.Client) {}) // lifecycle events; keeps the log quiet
+	h.HandleInteractionBlockAction("share", func(evt *socketmode.Event, c *socketmode.Client) { c.Ack(*evt.Request) })
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.RunEventLoopContext(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	envCmd := fake.SendSlashCommand(slacktest.SlashCommand{Command: "/todai", Text: "status orders", UserID: "U1", ChannelID: "C1"})
+	envMention := fake.SendEvent(slacktest.AppMention{User: "U1", Text: "<@U0BOT> owner orders", TS: "1700000005.000001", Channel: "C1"}, "Ev9", 0)
+	envAction := fake.SendBlockAction(slacktest.BlockAction{UserID: "U1", ChannelID: "C1", MessageTS: "1.1",
+		Actions: []slacktest.Action{{ActionID: "share", BlockID: "b", Value: "v"}}})
+	for _, env := range []string{envCmd, envMention, envAction} {
+		if _, err := fake.WaitAck(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ack, _ := fake.WaitAck(ctx, envCmd)
+	if !strings.Contains(string(ack.Payload), "ack status orders") {
+		t.Errorf("slash ack payload = %s", ack.Payload)
+	}
+	p, err := fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.Method == "chat.postMessage" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ThreadTS != "1700000005.000001" || p.Text != "on it" {
+		t.Errorf("reply = %+v", p)
+	}
+}
+
+// BenchmarkSlashCommandRoundTrip measures envelope delivery to the real client and the ack back.
+func BenchmarkSlashCommandRoundTrip(b *testing.B) {
+	fake := slacktest.New(b)
+	api := newAPI(fake)
+	sm := socketmode.New(api, socketmode.OptionPingInterval(time.Minute))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sm.RunContext(ctx) }()
+	go func() {
+		for {
+			select {
+			case e := <-sm.Events:
+				if e.Request != nil && e.Request.EnvelopeID != "" {
+					sm.Ack(*e.Request)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer wcancel()
+	if err := fake.WaitConnections(wctx, 1); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		env := fake.SendSlashCommand(slacktest.SlashCommand{Text: "status orders", UserID: "U1", ChannelID: "C1"})
+		if _, err := fake.WaitAck(wctx, env); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
