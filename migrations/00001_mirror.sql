@@ -5,7 +5,8 @@
 --   * times (real timestamps and time text alike) are normalised to UTC text 'YYYY-MM-DDTHH:MM:SS.ffffffZ',
 --     which sorts in time order; a value that cannot be read as a time is kept as it was;
 --   * statuses, resource types and materializations are lower case, severities upper case;
---   * booleans are 0/1.
+--   * booleans are 0/1;
+--   * Elementary's columns that no answer reads are left out (queries/elementary marks them warehouse-only).
 
 CREATE TABLE dbt_models (
     unique_id TEXT PRIMARY KEY,
@@ -229,30 +230,21 @@ CREATE TABLE dbt_run_results (
 
 CREATE TABLE elementary_test_results (
     id TEXT PRIMARY KEY,
-    data_issue_id TEXT,
-    test_execution_id TEXT,
     test_unique_id TEXT NOT NULL,
     model_unique_id TEXT,
     invocation_id TEXT,
     detected_at TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    database_name TEXT,
-    schema_name TEXT,
     table_name TEXT,
     column_name TEXT,
     test_type TEXT,
     test_sub_type TEXT,
     test_results_description TEXT,
-    owners TEXT,
-    tags TEXT,
-    other TEXT,
     test_name TEXT,
     severity TEXT,
     status TEXT NOT NULL,
     failures INTEGER,
-    test_short_name TEXT,
-    test_alias TEXT,
-    failed_row_count INTEGER
+    test_short_name TEXT
 );
 
 CREATE TABLE dbt_source_freshness_results (

@@ -263,15 +263,18 @@ func loadMirror(tb testing.TB, db *localdb.DB, f Fixture) {
 		for _, r := range rows {
 			cols := make([]string, 0, len(r))
 			for k := range r {
-				cols = append(cols, k)
-			}
-			sort.Strings(cols)
-			args := make([]any, len(cols))
-			for i, k := range cols {
 				c, ok := spec.Column(k)
 				if !ok {
 					tb.Fatalf("%s has no column %s", table, k)
 				}
+				if !c.WarehouseOnly { // the sync does not mirror it either
+					cols = append(cols, k)
+				}
+			}
+			sort.Strings(cols)
+			args := make([]any, len(cols))
+			for i, k := range cols {
+				c, _ := spec.Column(k)
 				args[i] = normalise(c, r[k])
 			}
 			q := fmt.Sprintf("INSERT OR IGNORE INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "),

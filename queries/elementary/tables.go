@@ -68,6 +68,9 @@ type Column struct {
 	// and read as NULL where an older Elementary version lacks them.
 	Required bool
 	Case     Case
+	// WarehouseOnly columns are Elementary's but not mirrored: nothing Todai answers reads them, and leaving them
+	// out keeps the mirror a third smaller (the demo warehouse still has them).
+	WarehouseOnly bool
 }
 
 // Kind tells how a table is synced.
@@ -105,6 +108,17 @@ func (t Table) Column(name string) (Column, bool) {
 	return Column{}, false
 }
 
+// Mirrored returns the columns the local mirror keeps: all but the warehouse-only ones.
+func (t Table) Mirrored() []Column {
+	out := make([]Column, 0, len(t.Columns))
+	for _, c := range t.Columns {
+		if !c.WarehouseOnly {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // ColumnNames lists the table's column names in order.
 func (t Table) ColumnNames() []string {
 	names := make([]string, len(t.Columns))
@@ -115,7 +129,8 @@ func (t Table) ColumnNames() []string {
 }
 
 func cols(spec string) []Column {
-	// spec is "name:type[:req][:lower|:upper] ..." separated by spaces; a compact way to keep the tables readable.
+	// spec is "name:type[:req][:lower|:upper][:w] ..." separated by spaces (w: warehouse only, not mirrored); a
+	// compact way to keep the tables readable.
 	var out []Column
 	for _, f := range strings.Fields(spec) {
 		parts := strings.Split(f, ":")
@@ -142,6 +157,8 @@ func cols(spec string) []Column {
 				c.Case = Lower
 			case "upper":
 				c.Case = Upper
+			case "w":
+				c.WarehouseOnly = true
 			default:
 				panic("elementary: bad column spec " + f)
 			}
@@ -193,10 +210,10 @@ func Tables() []Table {
 			execute_completed_at:tt compile_started_at:tt compile_completed_at:tt rows_affected:i full_refresh:b
 			failures:i query_id:s thread_id:s materialization:s:lower group_name:s`)},
 		{Name: "elementary_test_results", Kind: History, Key: "id", Watermark: "created_at", Columns: cols(`
-			id:s:req data_issue_id:s test_execution_id:s test_unique_id:s:req model_unique_id:s invocation_id:s
-			detected_at:ts:req created_at:ts:req database_name:s schema_name:s table_name:s column_name:s
-			test_type:s:lower test_sub_type:s test_results_description:t owners:t tags:t other:s test_name:t
-			severity:s:upper status:s:req:lower failures:i test_short_name:s test_alias:s failed_row_count:i`)},
+			id:s:req data_issue_id:s:w test_execution_id:s:w test_unique_id:s:req model_unique_id:s invocation_id:s
+			detected_at:ts:req created_at:ts:req database_name:s:w schema_name:s:w table_name:s column_name:s
+			test_type:s:lower test_sub_type:s test_results_description:t owners:t:w tags:t:w other:s:w test_name:t
+			severity:s:upper status:s:req:lower failures:i test_short_name:s test_alias:s:w failed_row_count:i:w`)},
 		{Name: "dbt_source_freshness_results", Kind: History, Key: "source_freshness_execution_id", Watermark: "created_at",
 			Columns: cols(`source_freshness_execution_id:s:req unique_id:s:req max_loaded_at:tt snapshotted_at:tt
 			generated_at:tt created_at:ts:req max_loaded_at_time_ago_in_s:f status:s:req:lower error:t

@@ -67,7 +67,7 @@ func TestMirrorMatchesSpec(t *testing.T) {
 			}
 		}
 		rows.Close()
-		for _, c := range tb.Columns {
+		for _, c := range tb.Mirrored() {
 			if !got[c.Name] {
 				t.Errorf("%s: mirror lacks column %s", tb.Name, c.Name)
 			}

@@ -42,7 +42,7 @@ type conv struct {
 // newPlan builds the plan of t for the columns the warehouse has (present).
 func newPlan(t elementary.Table, present map[string]bool) *plan {
 	p := &plan{table: t, wm: -1}
-	for _, c := range t.Columns {
+	for _, c := range t.Mirrored() {
 		if !present[c.Name] {
 			if c.Required {
 				p.missing = append(p.missing, c.Name)

@@ -215,7 +215,7 @@ func TestMissingTablesAndColumns(t *testing.T) {
 					"created_at", t0, "status", "pass")
 			},
 			nullQuery: `SELECT group_name FROM dbt_models UNION ALL SELECT access FROM dbt_models
-				UNION ALL SELECT failed_row_count FROM elementary_test_results UNION ALL SELECT test_alias FROM elementary_test_results`},
+				UNION ALL SELECT model_unique_id FROM elementary_test_results UNION ALL SELECT test_short_name FROM elementary_test_results`},
 		{name: "required column missing fails that table only",
 			build: func(w *warehouse) {
 				w.createAll("dbt_run_results")
