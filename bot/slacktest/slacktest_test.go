@@ -552,16 +552,25 @@ func TestEnvelopeQueuedBeforeConnectAndBadFrames(t *testing.T) {
 	fake.SendRaw([]byte(`{"type":"bogus"}`)) // a frame slack-go cannot parse
 	fake.SendRaw([]byte(`{"type":}`))        // invalid JSON
 	c := startClient(t, fake, 5*time.Second)
-	c.next(t, ctx, socketmode.EventTypeHello)
-	e := c.next(t, ctx, socketmode.EventTypeSlashCommand)
-	if e.Request.EnvelopeID != env {
-		t.Fatalf("envelope = %s, want %s", e.Request.EnvelopeID, env)
+	// slack-go reports these from different goroutines, so they may arrive in any order.
+	want := map[socketmode.EventType]bool{socketmode.EventTypeHello: true, socketmode.EventTypeSlashCommand: true,
+		socketmode.EventTypeErrorBadMessage: true, socketmode.EventTypeIncomingError: true}
+	for len(want) > 0 {
+		select {
+		case ev := <-c.events:
+			delete(want, ev.Type)
+			if ev.Type == socketmode.EventTypeSlashCommand {
+				if ev.Request.EnvelopeID != env {
+					t.Fatalf("envelope = %s, want %s", ev.Request.EnvelopeID, env)
+				}
+				c.sm.Ack(*ev.Request)
+			}
+		case <-ctx.Done():
+			t.Fatalf("client never reported %v", want)
+		}
 	}
-	c.sm.Ack(*e.Request)
-	c.next(t, ctx, socketmode.EventTypeErrorBadMessage)
-	c.next(t, ctx, socketmode.EventTypeIncomingError)
 	env2 := fake.SendEvent(slacktest.AppMention{User: "U1", Text: "hi", TS: "1.1", Channel: "C1"}, "", 0)
-	e = c.next(t, ctx, socketmode.EventTypeEventsAPI)
+	e := c.next(t, ctx, socketmode.EventTypeEventsAPI)
 	c.sm.Ack(*e.Request)
 	if _, err := fake.WaitAck(ctx, env2); err != nil {
 		t.Fatal(err)
