@@ -1,0 +1,252 @@
+package bot
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// AlertMessage is a Slack message as conversations.replies returns it: its text and its raw blocks and attachments.
+type AlertMessage struct {
+	Text        string
+	Blocks      json.RawMessage
+	Attachments json.RawMessage
+}
+
+// Alert is what Todai reads from an Elementary alert message (docs: elementary-schema.md §4.2).
+type Alert struct {
+	// Kind is "test", "model", "snapshot", "source", "schema_change" or "group".
+	Kind string
+	// Status is the header's status word ("Failure", "Warning", "Error", "Runtime Error"), if any.
+	Status string
+	// Table is the lower-cased db.schema.table of a test or schema-change alert.
+	Table string
+	// Column is the column a test or schema change is on, if the alert names one.
+	Column string
+	// Test is the test's short name.
+	Test string
+	// UniqueID is the node's unique_id when a report link names it (model runs, table groups).
+	UniqueID string
+	// Candidates are the names to ask about, best first: a unique_id, then qualified names, then bare names.
+	Candidates []string
+
+	headerName string // the quoted model/source name or group name in the header, while reading
+}
+
+// Node returns the best name to ask about, or "" when the alert names none.
+func (a Alert) Node() string {
+	if len(a.Candidates) == 0 {
+		return ""
+	}
+	return a.Candidates[0]
+}
+
+var (
+	reAlertTest    = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?"([^"]+)" test failed on (\S+)`)
+	reAlertSchema  = regexp.MustCompile(`^(Column Added|Column Removed|Type Changed) on (\S+)`)
+	reAlertModel   = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?dbt failed to build (?:([a-z_]+) )?"([^"]+)"`)
+	reAlertFresh   = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?(?:Freshness exceeded the acceptable times on source|Failed to calculate the source freshness of) "([^"]+)"`)
+	reAlertGroup   = regexp.MustCompile(`^([A-Za-z][A-Za-z ]*): ([A-Za-z0-9_.\-]+): \d+ issues? detected`)
+	reAlertSubject = regexp.MustCompile(`\*(Test|Model|Snapshot|Source):\*\s*([^|*\n]+)`)
+	reAlertReport  = regexp.MustCompile(`report/(test-runs|model-runs)/([^/|>?\s"]+)/?`)
+	reAlertTree    = regexp.MustCompile(`report/test-runs/\?treeNode=([^|>\s]+)`)
+	reAlertColumn  = regexp.MustCompile(`\*Column\*\s*\n\s*([^\s*]+)`)
+)
+
+// RecognizeAlert reads an Elementary alert: the header forms of the current block layout and the legacy attachments
+// layout, the "Powered by Elementary" line, the *Test:*/*Model:*/*Source:* subtitle and report links. ok is false for
+// messages that are not Elementary alerts. It never fails on malformed input.
+func RecognizeAlert(m AlertMessage) (Alert, bool) {
+	texts := alertTexts(m)
+	var a Alert
+	header := false
+	powered := false
+	var subjectKind, subjectName string
+	var modelRunsID, treeID string
+	for _, t := range texts {
+		t = strings.TrimSpace(t)
+		if !header {
+			header = a.readHeader(t)
+		}
+		if strings.Contains(t, "elementary-data.com") && strings.Contains(t, "Elementary") {
+			powered = true
+		}
+		if subjectKind == "" {
+			if sm := reAlertSubject.FindStringSubmatch(t); sm != nil {
+				subjectKind, subjectName = strings.ToLower(sm[1]), strings.TrimSpace(sm[2])
+			}
+		}
+		if treeID == "" {
+			if sm := reAlertTree.FindStringSubmatch(t); sm != nil {
+				treeID = treeNodeID(sm[1])
+			}
+		}
+		for _, sm := range reAlertReport.FindAllStringSubmatch(t, -1) {
+			if sm[1] == "model-runs" && modelRunsID == "" {
+				modelRunsID = sm[2]
+			}
+		}
+		if a.Column == "" {
+			if sm := reAlertColumn.FindStringSubmatch(t); sm != nil {
+				a.Column = sm[1]
+			}
+		}
+	}
+	if !header && !(subjectKind != "" && (powered || modelRunsID != "" || treeID != "")) {
+		return Alert{}, false
+	}
+	if a.Kind == "" {
+		a.Kind = subjectKind
+	}
+	var cands []string
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(cands, s) {
+			cands = append(cands, s)
+		}
+	}
+	if id := firstNonEmpty(modelRunsID, treeID); id != "" {
+		a.UniqueID = id
+		add(id)
+	}
+	switch a.Kind {
+	case "test", "schema_change":
+		if a.Table != "" {
+			parts := strings.Split(a.Table, ".")
+			if n := len(parts); n >= 2 {
+				add(parts[n-2] + "." + parts[n-1])
+				add(parts[n-1])
+			} else {
+				add(a.Table)
+			}
+		}
+	case "model", "snapshot", "group":
+		add(a.headerName)
+	case "source":
+		parts := strings.Split(a.headerName, ".")
+		if n := len(parts); n >= 2 {
+			add(parts[n-2] + "." + parts[n-1])
+		}
+		add(a.headerName)
+	}
+	if subjectKind == "model" || subjectKind == "snapshot" || subjectKind == "source" {
+		add(subjectName)
+	}
+	a.Candidates = cands
+	a.headerName = ""
+	return a, true
+}
+
+// readHeader matches one of the alert header forms; it fills the alert and reports whether t was a header.
+func (a *Alert) readHeader(t string) bool {
+	if sm := reAlertTest.FindStringSubmatch(t); sm != nil {
+		a.Kind, a.Status = "test", sm[1]
+		a.Test, _, _ = strings.Cut(sm[2], " - ")
+		a.setAsset(strings.ToLower(strings.TrimRight(sm[3], ".,")))
+		return true
+	}
+	if sm := reAlertSchema.FindStringSubmatch(t); sm != nil {
+		a.Kind = "schema_change"
+		a.setAsset(strings.ToLower(strings.TrimRight(sm[2], ".,")))
+		return true
+	}
+	if sm := reAlertFresh.FindStringSubmatch(t); sm != nil {
+		a.Kind, a.Status, a.headerName = "source", sm[1], sm[2]
+		return true
+	}
+	if sm := reAlertModel.FindStringSubmatch(t); sm != nil {
+		a.Kind, a.Status, a.headerName = "model", sm[1], sm[3]
+		if sm[2] == "snapshot" {
+			a.Kind = "snapshot"
+		}
+		return true
+	}
+	if sm := reAlertGroup.FindStringSubmatch(t); sm != nil {
+		a.Kind, a.Status, a.headerName = "group", sm[1], sm[2]
+		return true
+	}
+	return false
+}
+
+// setAsset splits db.schema.table[.column].
+func (a *Alert) setAsset(asset string) {
+	parts := strings.Split(asset, ".")
+	if len(parts) >= 4 {
+		a.Table = strings.Join(parts[:3], ".")
+		a.Column = strings.Join(parts[3:], ".")
+		return
+	}
+	a.Table = asset
+}
+
+// treeNodeID reads the model unique_id from a table group's treeNode={"id":"…"} query value.
+func treeNodeID(raw string) string {
+	if u, err := url.QueryUnescape(raw); err == nil {
+		raw = u
+	}
+	raw = strings.ReplaceAll(raw, "&quot;", `"`)
+	var v struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return ""
+	}
+	return v.ID
+}
+
+// alertTexts returns every text of the message in reading order: the top-level text, then each "text",
+// "fallback", "title", "pretext" string and each "url" in the blocks and attachments.
+func alertTexts(m AlertMessage) []string {
+	var out []string
+	if m.Text != "" {
+		out = append(out, m.Text)
+	}
+	for _, raw := range []json.RawMessage{m.Blocks, m.Attachments} {
+		if len(raw) == 0 {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			continue
+		}
+		walkTexts(v, &out, 0)
+	}
+	return out
+}
+
+func walkTexts(v any, out *[]string, depth int) {
+	if depth > 32 {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"text", "title", "pretext", "fallback", "url", "value"} {
+			if s, ok := x[k].(string); ok && s != "" {
+				*out = append(*out, s)
+			}
+		}
+		// Fixed key order, so the header (first block) is read first.
+		for _, k := range []string{"text", "title", "fields", "elements", "blocks", "accessory"} {
+			if e, ok := x[k]; ok {
+				if _, isString := e.(string); !isString {
+					walkTexts(e, out, depth+1)
+				}
+			}
+		}
+	case []any:
+		for _, e := range x {
+			walkTexts(e, out, depth+1)
+		}
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
