@@ -13,15 +13,15 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 )
 
-// newFakeAPI starts a fake Slack and a real slack-go client pointed at it.
-func newFakeAPI(t *testing.T) (*slacktest.Slack, *slack.Client) {
+// newWebFake starts a fake Slack and a real slack-go client pointed at it.
+func newWebFake(t *testing.T) (*slacktest.Slack, *slack.Client) {
 	t.Helper()
 	fake := slacktest.New(t)
 	api := slack.New(fake.BotToken(), slack.OptionAppLevelToken(fake.AppToken()), slack.OptionAPIURL(fake.APIURL()))
 	return fake, api
 }
 
-func testCtx(t *testing.T) context.Context {
+func webTestCtx(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -29,9 +29,9 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func TestPosterPacesOneChannel(t *testing.T) {
-	fake, api := newFakeAPI(t)
+	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 
 	// Three posts to C1 at once, and one to C2 after the first: C2 must not queue behind C1.
 	var wg sync.WaitGroup
@@ -83,9 +83,9 @@ func TestPosterPacesOneChannel(t *testing.T) {
 }
 
 func TestPosterRetries429(t *testing.T) {
-	fake, api := newFakeAPI(t)
+	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Millisecond})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 
 	fake.RateLimitNext("chat.postMessage", 1, time.Second)
 	ts, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("after a 429", false))
@@ -106,9 +106,9 @@ func TestPosterRetries429(t *testing.T) {
 }
 
 func TestPosterGivesUpAfterMaxRetries(t *testing.T) {
-	fake, api := newFakeAPI(t)
+	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Millisecond, MaxRetries: -1})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 
 	fake.RateLimitNext("chat.update", 1, time.Second)
 	err := p.Update(ctx, "C9", "1.000001", slack.MsgOptionText("x", false))
@@ -125,9 +125,9 @@ func TestPosterGivesUpAfterMaxRetries(t *testing.T) {
 }
 
 func TestPosterWrapsSlackErrors(t *testing.T) {
-	fake, api := newFakeAPI(t)
+	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 
 	fake.FailNext("chat.postEphemeral", "channel_not_found")
 	_, err := p.PostEphemeral(ctx, "C404", "U1", slack.MsgOptionText("x", false))
@@ -149,9 +149,9 @@ func TestPosterWrapsSlackErrors(t *testing.T) {
 }
 
 func TestPosterUpdate(t *testing.T) {
-	fake, api := newFakeAPI(t)
+	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Millisecond})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 	ts, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("first", false))
 	if err != nil {
 		t.Fatal(err)
@@ -166,9 +166,9 @@ func TestPosterUpdate(t *testing.T) {
 }
 
 func TestPosterPostResponse(t *testing.T) {
-	fake, api := newFakeAPI(t)
+	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Millisecond})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 
 	tests := []struct {
 		name    string
@@ -223,9 +223,9 @@ func TestPosterPostResponse(t *testing.T) {
 }
 
 func TestPosterCancelWhileWaiting(t *testing.T) {
-	_, api := newFakeAPI(t)
+	_, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Hour})
-	ctx := testCtx(t)
+	ctx := webTestCtx(t)
 	if _, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("one", false)); err != nil {
 		t.Fatal(err)
 	}
