@@ -1,0 +1,387 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// resolver is the part of *queries.Reader that checks a name names a node; used to pick a thread's node.
+type resolver interface {
+	Resolve(ctx context.Context, name string) (queries.Node, error)
+}
+
+var (
+	reMention   = regexp.MustCompile(`<@[UW][A-Z0-9]+(?:\|[^>]*)?>`)
+	reNodeToken = regexp.MustCompile(`[A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]`)
+	rePublic    = regexp.MustCompile(`(?i)^public\s+|\s+public$|^public$`)
+)
+
+// bareIntents are one-word questions Parse does not know that a thread reply often is.
+var bareIntents = map[string]handlers.Intent{
+	"履歴": handlers.IntentLastRun, "りれき": handlers.IntentLastRun, "history": handlers.IntentLastRun,
+	"状態": handlers.IntentStatus, "ステータス": handlers.IntentStatus,
+	"上流": handlers.IntentUpstream, "下流": handlers.IntentDownstream, "説明": handlers.IntentDescribe,
+	"担当": handlers.IntentOwner, "担当者": handlers.IntentOwner,
+}
+
+// parseQuestion parses text as handlers.Parse does, plus the bare word "public" at either end (→ Public) and the
+// one-word intents of bareIntents.
+func parseQuestion(text string) handlers.Question {
+	text = strings.TrimSpace(text)
+	public := false
+	if rePublic.MatchString(text) {
+		public = true
+		text = strings.TrimSpace(rePublic.ReplaceAllString(text, " "))
+	}
+	q := handlers.Parse(text)
+	q.Public = q.Public || public
+	if q.Problem == handlers.ProblemUnknown {
+		word := strings.ToLower(strings.TrimRight(strings.TrimSpace(text), "?？!！。. "))
+		if in, ok := bareIntents[word]; ok {
+			q.Intent, q.Problem, q.Node = in, handlers.ProblemMissingNode, ""
+		}
+	}
+	return q
+}
+
+// needsNode reports whether q lacks only a node that a thread could supply.
+func needsNode(q handlers.Question) bool {
+	return q.Problem == handlers.ProblemMissingNode
+}
+
+// lang picks the answer language: the question's own, else the asker's locale, else the default.
+func (b *Bot) lang(ctx context.Context, q handlers.Question, userID, channelID string) handlers.Lang {
+	if !q.Command {
+		return q.Lang
+	}
+	if b.locales != nil {
+		if l := b.locales.Locale(ctx, userID, channelID); l != "" {
+			return l
+		}
+	}
+	return b.cfg.DefaultLang
+}
+
+// answer asks q and renders it for Slack, with owners resolved to mentions.
+func (b *Bot) answer(ctx context.Context, q handlers.Question, ephemeral bool) (handlers.Result, handlers.SlackMessage) {
+	res := handlers.Ask(ctx, b.reader, q, b.now())
+	opts := handlers.SlackOptions{ReportURL: b.cfg.ReportURL, DocsURL: b.cfg.DocsURL, Ephemeral: ephemeral,
+		Now: res.Now}
+	if b.mentions != nil && res.Answer != nil {
+		if owners := answerOwners(res.Answer); len(owners) > 0 {
+			opts.Mentions = b.mentions.Mentions(ctx, owners)
+		}
+	}
+	return res, handlers.RenderSlack(res, opts)
+}
+
+// answerOwners collects every owner named anywhere in an answer (any "owners" list in its JSON form).
+func answerOwners(answer any) []string {
+	raw, err := json.Marshal(answer)
+	if err != nil {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 16 {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k == "owners" {
+					if l, ok := e.([]any); ok {
+						for _, o := range l {
+							if s, ok := o.(string); ok && s != "" && !seen[s] {
+								seen[s] = true
+								out = append(out, s)
+							}
+						}
+						continue
+					}
+				}
+				walk(e, depth+1)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, depth+1)
+			}
+		}
+	}
+	walk(v, 0)
+	return out
+}
+
+// topicOf is what a posted answer is about, for bot_messages.
+func topicOf(res handlers.Result) messageTopic {
+	t := messageTopic{Intent: res.Intent, Node: res.Question.Node, Lang: string(res.Lang)}
+	if res.Answer != nil {
+		if raw, err := json.Marshal(res.Answer); err == nil {
+			var v struct {
+				Node struct {
+					UniqueID string `json:"unique_id"`
+				} `json:"node"`
+			}
+			if json.Unmarshal(raw, &v) == nil && v.Node.UniqueID != "" {
+				t.Node = v.Node.UniqueID
+			}
+		}
+	}
+	return t
+}
+
+func responseType(public bool) string {
+	if public {
+		return slack.ResponseTypeInChannel
+	}
+	return slack.ResponseTypeEphemeral
+}
+
+// slashJob answers a slash command through its response_url: ephemeral unless the question says public.
+func (b *Bot) slashJob(cmd slack.SlashCommand) job {
+	if cmd.Command != "" && cmd.Command != b.cfg.Command {
+		b.log.Warn("bot: unknown slash command", "command", cmd.Command)
+	}
+	respond := func(ctx context.Context, public bool, msg handlers.SlackMessage) {
+		rm := ResponseMessage{ResponseType: responseType(public), Text: msg.Text, Blocks: msg.Blocks}
+		if public {
+			rm.Channel = cmd.ChannelID
+		}
+		if err := b.post.PostResponse(ctx, cmd.ResponseURL, rm); err != nil {
+			b.log.Error("slack: slash command response", "channel", cmd.ChannelID, "user", cmd.UserID, "err", err)
+		}
+	}
+	return job{kind: "slash_command",
+		run: func(ctx context.Context) {
+			q := parseQuestion(cmd.Text)
+			q.Lang = b.lang(ctx, q, cmd.UserID, cmd.ChannelID)
+			_, msg := b.answer(ctx, q, !q.Public)
+			respond(ctx, q.Public, msg)
+		},
+		busy: func(ctx context.Context) {
+			q := parseQuestion(cmd.Text)
+			respond(ctx, false, handlers.SlackMessage{Text: busyText(q.Lang)})
+		},
+	}
+}
+
+// eventJob answers app_mention events and direct messages.
+func (b *Bot) eventJob(ev slackevents.EventsAPIEvent) job {
+	var m mention
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		m = mention{user: e.User, text: e.Text, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, channel: e.Channel,
+			botID: e.BotID}
+	case *slackevents.MessageEvent:
+		if e.ChannelType != "im" || e.SubType != "" {
+			return job{}
+		}
+		m = mention{user: e.User, text: e.Text, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, channel: e.Channel,
+			botID: e.BotID}
+	default:
+		return job{}
+	}
+	me, _ := b.identity()
+	if m.botID != "" || m.user == "" || m.user == me || m.channel == "" {
+		return job{}
+	}
+	return job{kind: "mention",
+		run: func(ctx context.Context) { b.answerMention(ctx, m) },
+		busy: func(ctx context.Context) {
+			q := parseQuestion(reMention.ReplaceAllString(m.text, " "))
+			b.reply(ctx, m.channel, m.replyTS(), handlers.SlackMessage{Text: busyText(q.Lang)}, nil)
+		},
+	}
+}
+
+// mention is a message addressed to the bot.
+type mention struct {
+	user, text, ts, threadTS, channel, botID string
+}
+
+func (m mention) replyTS() string {
+	if m.threadTS != "" {
+		return m.threadTS
+	}
+	return m.ts
+}
+
+// answerMention answers in the message's thread, taking the node from the thread when the question has none.
+func (b *Bot) answerMention(ctx context.Context, m mention) {
+	text := strings.TrimSpace(reMention.ReplaceAllString(m.text, " "))
+	q := parseQuestion(text)
+	inThread := m.threadTS != "" && m.threadTS != m.ts
+	if inThread && (needsNode(q) || text == "") {
+		if node, lang := b.threadNode(ctx, m.channel, m.threadTS); node != "" {
+			if text == "" {
+				q = handlers.Question{Intent: handlers.IntentStatus, Command: true, Limit: handlers.DefaultLimit}
+				if lang != "" {
+					q.Lang = handlers.Lang(lang)
+				}
+			}
+			q.Node, q.Problem = node, handlers.ProblemNone
+			if q.Limit == 0 {
+				q.Limit = handlers.DefaultLimit
+			}
+		}
+	}
+	if text == "" && q.Node == "" {
+		q = handlers.Question{Intent: handlers.IntentHelp, Command: true}
+	}
+	q.Lang = b.lang(ctx, q, m.user, m.channel)
+	res, msg := b.answer(ctx, q, false)
+	b.reply(ctx, m.channel, m.replyTS(), msg, &res)
+}
+
+// reply posts msg in channel's thread threadTS and remembers what it was about.
+func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg handlers.SlackMessage, res *handlers.Result) {
+	opts := []slack.MsgOption{slack.MsgOptionText(msg.Text, false)}
+	if len(msg.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(msg.Blocks...))
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	ts, err := b.post.PostMessage(ctx, channel, opts...)
+	if err != nil {
+		b.log.Error("slack: post answer", "channel", channel, "thread_ts", threadTS, "err", err)
+		return
+	}
+	if res != nil && ts != "" {
+		if err := b.st.remember(ctx, channel, ts, topicOf(*res), b.now()); err != nil {
+			b.log.Warn("bot: remember message", "channel", channel, "ts", ts, "err", err)
+		}
+	}
+}
+
+// threadNode finds the node a thread is about: Todai's own earlier message, an Elementary alert, or a node named in
+// the parent's text. It returns "" when the thread names none, and the language of Todai's message if it was one.
+func (b *Bot) threadNode(ctx context.Context, channel, threadTS string) (node, lang string) {
+	if t, ok, err := b.st.topic(ctx, channel, threadTS); err != nil {
+		b.log.Warn("bot: thread topic", "channel", channel, "ts", threadTS, "err", err)
+	} else if ok && t.Node != "" {
+		return t.Node, t.Lang
+	}
+	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: threadTS, Limit: 1, Inclusive: true})
+	if err != nil {
+		b.log.Error("slack: conversations.replies", "channel", channel, "ts", threadTS, "err", err)
+		return "", ""
+	}
+	if len(msgs) == 0 {
+		return "", ""
+	}
+	parent := msgs[0]
+	am := AlertMessage{Text: parent.Text}
+	if len(parent.Blocks.BlockSet) > 0 {
+		if raw, err := json.Marshal(parent.Blocks); err == nil {
+			am.Blocks = raw
+		}
+	}
+	if len(parent.Attachments) > 0 {
+		if raw, err := json.Marshal(parent.Attachments); err == nil {
+			am.Attachments = raw
+		}
+	}
+	if alert, ok := RecognizeAlert(am); ok {
+		if n := b.firstResolved(ctx, alert.Candidates); n != "" {
+			return n, ""
+		}
+		return alert.Node(), ""
+	}
+	var cands []string
+	for _, tok := range reNodeToken.FindAllString(reMention.ReplaceAllString(parent.Text, " "), 64) {
+		if strings.ContainsAny(tok, "_.") && len(tok) >= 3 {
+			cands = append(cands, tok)
+		}
+		if len(cands) == 8 {
+			break
+		}
+	}
+	return b.firstResolved(ctx, cands), ""
+}
+
+// firstResolved returns the unique_id of the first candidate naming exactly one node, or "".
+func (b *Bot) firstResolved(ctx context.Context, cands []string) string {
+	r, ok := b.reader.(resolver)
+	if !ok {
+		return ""
+	}
+	for _, c := range cands {
+		if n, err := r.Resolve(ctx, c); err == nil && n.UniqueID != "" {
+			return n.UniqueID
+		}
+	}
+	return ""
+}
+
+// actionJob answers Todai's buttons: share posts the question's answer in the channel; the others answer in the
+// message's thread, or through the response_url for ephemeral messages.
+func (b *Bot) actionJob(cb slack.InteractionCallback) job {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return job{}
+	}
+	var act *slack.BlockAction
+	for _, a := range cb.ActionCallback.BlockActions {
+		switch {
+		case a.ActionID == handlers.SlackActionShare, a.ActionID == handlers.SlackActionUpstream,
+			a.ActionID == handlers.SlackActionOwner, strings.HasPrefix(a.ActionID, handlers.SlackActionSuggest):
+			act = a
+		}
+		if act != nil {
+			break
+		}
+	}
+	if act == nil {
+		return job{} // link buttons (report, docs) need nothing
+	}
+	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
+	ephemeral := cb.Container.IsEphemeral || cb.Message.Timestamp == ""
+	threadTS := firstNonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp, cb.Container.MessageTs)
+	respond := func(ctx context.Context, public bool, msg handlers.SlackMessage) {
+		rm := ResponseMessage{ResponseType: responseType(public), Text: msg.Text, Blocks: msg.Blocks}
+		if public {
+			rm.Channel = channel
+		}
+		if err := b.post.PostResponse(ctx, cb.ResponseURL, rm); err != nil {
+			b.log.Error("slack: action response", "action", act.ActionID, "channel", channel, "err", err)
+		}
+	}
+	return job{kind: "action:" + act.ActionID,
+		run: func(ctx context.Context) {
+			sa, err := handlers.ParseSlackAction(act.Value)
+			if err != nil {
+				b.log.Warn("bot: bad button value", "action", act.ActionID, "user", cb.User.ID, "err", err)
+				return
+			}
+			q := sa.Question()
+			q.Lang = sa.Lang
+			switch {
+			case act.ActionID == handlers.SlackActionShare:
+				_, msg := b.answer(ctx, q, false)
+				respond(ctx, true, msg)
+			case ephemeral || channel == "":
+				_, msg := b.answer(ctx, q, true)
+				respond(ctx, false, msg)
+			default:
+				res, msg := b.answer(ctx, q, false)
+				b.reply(ctx, channel, threadTS, msg, &res)
+			}
+		},
+		busy: func(ctx context.Context) { respond(ctx, false, handlers.SlackMessage{Text: busyText(handlers.LangEN)}) },
+	}
+}

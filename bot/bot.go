@@ -1,0 +1,381 @@
+// Package bot is Todai's Slack bot: a Socket Mode connection that acks every envelope first and answers slash
+// commands, mentions (in channels, threads under Elementary alerts, and DMs) and button clicks from the read model,
+// in Block Kit, through a bounded worker pool.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultAPIURL       = "https://slack.com/api/"
+	DefaultCommand      = "/todai"
+	DefaultWorkers      = 4
+	DefaultQueue        = 100
+	DefaultDrainTimeout = 10 * time.Second
+	DefaultPingInterval = 30 * time.Second
+	defaultMinBackoff   = time.Second
+	defaultMaxBackoff   = time.Minute
+	ackTimeout          = 2 * time.Second
+	pruneEvery          = 10 * time.Minute
+	maxBusyReplies      = 16
+)
+
+// Config is what the bot needs to run.
+type Config struct {
+	// AppToken is the app-level token (xapp-…, scope connections:write) that opens the Socket Mode connection.
+	AppToken string
+	// BotToken is the bot token (xoxb-…) for Web API calls.
+	BotToken string
+	// APIURL is the Web API base (GovSlack, a proxy, a test fake); it must end with "/". DefaultAPIURL when empty.
+	APIURL string
+	// Command is the slash command's name (DefaultCommand).
+	Command string
+	// ReportURL and DocsURL are the Elementary report's and dbt docs' base URLs, for the answer buttons.
+	ReportURL string
+	DocsURL   string
+	// Admins are user IDs allowed to change state in any team's channel.
+	Admins []string
+	// Workers is the number of answers worked on at once (DefaultWorkers); Queue is how many may wait (DefaultQueue).
+	Workers int
+	Queue   int
+	// DefaultLang answers questions that carry no language of their own when the asker's locale is unknown.
+	DefaultLang handlers.Lang
+	// DrainTimeout bounds the wait for answers in flight at shutdown (DefaultDrainTimeout).
+	DrainTimeout time.Duration
+	// PingInterval is how long the connection may go without a ping from Slack before it is re-opened
+	// (DefaultPingInterval).
+	PingInterval time.Duration
+	// PostInterval is the least time between two posts to one channel (the Poster's default when zero).
+	PostInterval time.Duration
+	// MinBackoff and MaxBackoff bound the wait before the connection loop is restarted after it stopped.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+func (c *Config) applyDefaults() {
+	if c.APIURL == "" {
+		c.APIURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/"
+	}
+	if c.Command == "" {
+		c.Command = DefaultCommand
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.Queue <= 0 {
+		c.Queue = DefaultQueue
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = defaultMinBackoff
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		c.MaxBackoff = max(defaultMaxBackoff, c.MinBackoff)
+	}
+	if c.DefaultLang == "" {
+		c.DefaultLang = handlers.LangEN
+	}
+}
+
+// Mentioner turns owners as found in the data ("@alice", "alice@example.com", "finance-team") into Slack mentions
+// ("<@U123>", "<!subteam^S1>"); owners it cannot resolve are left out of the map.
+type Mentioner interface {
+	Mentions(ctx context.Context, owners []string) map[string]string
+}
+
+// LocaleFinder returns the language to answer userID in, in channelID (team and channel overrides, then the
+// user's Slack locale); "" when it does not know.
+type LocaleFinder interface {
+	Locale(ctx context.Context, userID, channelID string) handlers.Lang
+}
+
+// poster sends messages; *Poster (pacer.go) is the real one.
+type poster interface {
+	PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (string, error)
+	PostResponse(ctx context.Context, responseURL string, msg ResponseMessage) error
+}
+
+// Deps are the bot's collaborators.
+type Deps struct {
+	// Reader is the read model the answers come from (*queries.Reader); nil answers "no data source".
+	Reader handlers.Reader
+	// DB is the local database holding the bot's state (delivery dedupe, message topics). Required.
+	DB *localdb.DB
+	// API is the Slack client; NewClient(cfg, nil) when nil.
+	API *slack.Client
+	// Mentioner resolves owners to mentions; owners are shown as plain text when nil.
+	Mentioner Mentioner
+	// Locales finds the asker's language; Config.DefaultLang when nil.
+	Locales LocaleFinder
+	// Logger receives the bot's logs (discarded when nil).
+	Logger *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// HTTPClient posts to response URLs (http.DefaultClient when nil).
+	HTTPClient *http.Client
+}
+
+// Bot is a running (or ready to run) Slack bot. Create it with New.
+type Bot struct {
+	cfg      Config
+	api      *slack.Client
+	reader   handlers.Reader
+	st       state
+	log      *slog.Logger
+	now      func() time.Time
+	mentions Mentioner
+	locales  LocaleFinder
+	post     poster
+
+	jobs chan job
+	busy chan struct{} // bounds the "busy" replies sent when the queue is full
+
+	mu        sync.RWMutex // guards the identity below, learnt from auth.test
+	botUserID string
+	botID     string
+}
+
+// job is one unit of work: the answer to one envelope.
+type job struct {
+	key  string // dedupe key: "ev:<event_id>" or "env:<envelope_id>"
+	kind string // for logs
+	run  func(ctx context.Context)
+	// busy tells the asker to try again when the queue is full (nil: nothing to say).
+	busy func(ctx context.Context)
+}
+
+// NewClient returns the Slack Web API client for cfg: the bot token for calls, the app token for Socket Mode and
+// cfg.APIURL as the base.
+func NewClient(cfg Config, httpClient *http.Client) *slack.Client {
+	cfg.applyDefaults()
+	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL)}
+	if httpClient != nil {
+		opts = append(opts, slack.OptionHTTPClient(httpClient))
+	}
+	return slack.New(cfg.BotToken, opts...)
+}
+
+// New returns a bot; Run connects it.
+func New(cfg Config, deps Deps) *Bot {
+	cfg.applyDefaults()
+	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
+		mentions: deps.Mentioner, locales: deps.Locales}
+	if b.api == nil {
+		b.api = NewClient(cfg, deps.HTTPClient)
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.post = NewPoster(b.api, PosterOptions{Interval: cfg.PostInterval, HTTPClient: deps.HTTPClient, Logger: b.log})
+	b.jobs = make(chan job, cfg.Queue)
+	b.busy = make(chan struct{}, maxBusyReplies)
+	return b
+}
+
+// ErrAuth is returned by Run when Slack refuses the tokens (invalid_auth, not_authed, token_revoked,
+// account_inactive): restarting will not help.
+var ErrAuth = errors.New("slack refused the token")
+
+var fatalSlackErrors = []string{"invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired",
+	"not_allowed_token_type"}
+
+// authError reports whether err is Slack refusing the credentials.
+func authError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return isFatalCode(se.Err)
+	}
+	return isFatalCode(err.Error())
+}
+
+func isFatalCode(s string) bool {
+	for _, c := range fatalSlackErrors {
+		if strings.Contains(s, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run checks the bot token (auth.test), then keeps a Socket Mode connection open until ctx ends, restarting the
+// connection loop with backoff whenever it stops. A refused token is fatal: Run returns an error wrapping ErrAuth.
+// When ctx ends, Run stops taking envelopes, lets the answers in flight finish within DrainTimeout and returns nil
+// (or an error if the drain timed out).
+func (b *Bot) Run(ctx context.Context) error {
+	if b.st.db == nil {
+		return errors.New("bot: no state database")
+	}
+	if err := b.authenticate(ctx); err != nil {
+		return err
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var workers sync.WaitGroup
+	for range b.cfg.Workers {
+		workers.Go(func() {
+			for j := range b.jobs {
+				b.runJob(workCtx, j)
+			}
+		})
+	}
+	var bg sync.WaitGroup
+	bg.Go(func() { b.pruneLoop(ctx) })
+
+	runErr := b.supervise(ctx)
+
+	// Stop taking envelopes (the readers have returned), then drain.
+	close(b.jobs)
+	drained := make(chan struct{})
+	go func() { workers.Wait(); close(drained) }()
+	var drainErr error
+	select {
+	case <-drained:
+	case <-time.After(b.cfg.DrainTimeout):
+		drainErr = fmt.Errorf("bot: answers still in flight after %s; cancelled", b.cfg.DrainTimeout)
+		b.log.Warn("shutdown drain timed out", "timeout", b.cfg.DrainTimeout)
+		stopWork()
+		<-drained
+	}
+	bg.Wait()
+	if runErr != nil {
+		return runErr
+	}
+	return drainErr
+}
+
+// authenticate learns the bot's identity with auth.test, retrying transient failures until ctx ends.
+func (b *Bot) authenticate(ctx context.Context) error {
+	backoff := b.cfg.MinBackoff
+	for {
+		resp, err := b.api.AuthTestContext(ctx)
+		if err == nil {
+			b.mu.Lock()
+			b.botUserID, b.botID = resp.UserID, resp.BotID
+			b.mu.Unlock()
+			b.log.Info("slack: authenticated", "team", resp.Team, "bot_user", resp.UserID)
+			return nil
+		}
+		if authError(err) {
+			return fmt.Errorf("bot: auth.test: %w (%w): check SLACK_BOT_TOKEN", ErrAuth, err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("bot: auth.test: %w", ctx.Err())
+		}
+		b.log.Warn("slack: auth.test failed; retrying", "err", err, "in", backoff)
+		if !sleepCtx(ctx, backoff) {
+			return fmt.Errorf("bot: auth.test: %w", ctx.Err())
+		}
+		backoff = min(backoff*2, b.cfg.MaxBackoff)
+	}
+}
+
+// supervise runs the Socket Mode loop, restarting it with backoff, until ctx ends or the token is refused.
+func (b *Bot) supervise(ctx context.Context) error {
+	backoff := b.cfg.MinBackoff
+	for {
+		started := b.now()
+		err := b.runOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if authError(err) {
+			return fmt.Errorf("bot: socket mode: %w (%w): check SLACK_APP_TOKEN and SLACK_BOT_TOKEN", ErrAuth, err)
+		}
+		if b.now().Sub(started) > 2*b.cfg.MaxBackoff {
+			backoff = b.cfg.MinBackoff
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		b.log.Warn("slack: socket mode stopped; restarting", "err", err, "in", wait)
+		if !sleepCtx(ctx, wait) {
+			return nil
+		}
+		backoff = min(backoff*2, b.cfg.MaxBackoff)
+	}
+}
+
+// runOnce runs one socketmode client until it returns, with one goroutine reading its events.
+func (b *Bot) runOnce(ctx context.Context) error {
+	sm := socketmode.New(b.api, socketmode.OptionPingInterval(b.cfg.PingInterval),
+		socketmode.OptionLog(slogOutput{b.log}))
+	runCtx, cancel := context.WithCancel(ctx)
+	var reader sync.WaitGroup
+	reader.Go(func() { b.readEvents(runCtx, sm) })
+	err := sm.RunContext(runCtx)
+	cancel()
+	reader.Wait()
+	if err == nil {
+		err = errors.New("socket mode loop returned")
+	}
+	return err
+}
+
+// slogOutput adapts slog to slack-go's logger.
+type slogOutput struct{ l *slog.Logger }
+
+// Output logs one slack-go line at debug level.
+func (o slogOutput) Output(_ int, s string) error {
+	o.l.Debug("slack-go", "msg", strings.TrimSpace(s))
+	return nil
+}
+
+// pruneLoop forgets old delivery keys every pruneEvery.
+func (b *Bot) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		if err := b.st.prune(ctx, b.now()); err != nil && ctx.Err() == nil {
+			b.log.Warn("bot: prune delivery keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (b *Bot) identity() (userID, botID string) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.botUserID, b.botID
+}
