@@ -59,7 +59,7 @@ type Users struct {
 	emails  map[string]cachedValue[string] // lower-case email → mention ("" when unknown)
 	infos   map[string]cachedValue[*slack.User]
 	index   *userIndex
-	indexAt time.Time // when index was built, or when building it last failed
+	indexAt time.Time  // when index was built, or when building it last failed
 	indexMu sync.Mutex // held while building the index, so one caller builds it
 }
 
