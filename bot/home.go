@@ -1,0 +1,412 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// App Home bounds.
+const (
+	homeMaxTeams    = 40   // team sections shown; the Home tab allows 100 blocks
+	homeMaxOwned    = 15   // owned failures listed
+	homeMaxText     = 2900 // under Slack's 3000-character section text
+	homeMembersPage = 200
+)
+
+// HomeReader is what the App Home reads; *queries.Reader satisfies it.
+type HomeReader interface {
+	// Teams lists the teams that own at least one node.
+	Teams(ctx context.Context) ([]string, error)
+	// TeamNodes lists a team's nodes.
+	TeamNodes(ctx context.Context, team string) ([]queries.Node, error)
+	// Failures lists the tests with problems in the window (the default window when Since is zero).
+	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
+}
+
+// HomeTeam is a configured team: its name and its Slack channel ID ("C…" or "G…"; channel names are not looked
+// up, so a "#name" only counts for ownership, not membership).
+type HomeTeam struct {
+	Name    string
+	Channel string
+}
+
+// HomeOptions configure Home.
+type HomeOptions struct {
+	// Teams are the configured teams with their channels.
+	Teams []HomeTeam
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Logger receives read failures (discarded when nil).
+	Logger *slog.Logger
+}
+
+// Home builds and publishes a user's App Home tab: the health of their teams (those whose channel they are in or
+// whose nodes they own), what they own that is failing, and their digest line.
+type Home struct {
+	api   *slack.Client
+	users *Users
+	data  HomeReader
+	teams []HomeTeam
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewHome returns a Home reading data and identifying users through users.
+func NewHome(api *slack.Client, users *Users, data HomeReader, opts HomeOptions) *Home {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Home{api: api, users: users, data: data, teams: slices.Clone(opts.Teams), now: now, log: log}
+}
+
+// Publish builds userID's Home tab in lang and publishes it (views.publish).
+func (h *Home) Publish(ctx context.Context, userID string, lang handlers.Lang) error {
+	view := h.View(ctx, userID, lang)
+	if _, err := h.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view}); err != nil {
+		return fmt.Errorf("views.publish for %s: %w", userID, err)
+	}
+	return nil
+}
+
+// homeTeam is one team on a user's Home tab.
+type homeTeam struct {
+	name, channel         string
+	nodes, failing, warns int
+	err                   error
+}
+
+// View builds userID's Home tab in lang. Read failures show as a line on the tab (and in the log), never as an
+// error: the tab always renders.
+func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slack.HomeTabViewRequest {
+	ja := lang == handlers.LangJA
+	tr := func(en, jp string) string {
+		if ja {
+			return jp
+		}
+		return en
+	}
+	me := h.identity(ctx, userID)
+	teams, readErr := h.userTeams(ctx, userID, me)
+	owned, ownedErr := h.ownedFailures(ctx, me)
+
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, tr("Todai", "Todai 灯台"), false, false)),
+		slack.NewContextBlock("home_asof", slack.NewTextBlockObject(slack.MarkdownType,
+			tr("Updated ", "更新: ")+slackDate(h.now()), false, false)),
+		homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"),
+	}
+	switch {
+	case readErr != nil:
+		blocks = append(blocks, homeSection("home_teams_error",
+			tr(":warning: Could not read the teams right now.", ":warning: 現在チーム情報を読み込めません。")))
+	case len(teams) == 0:
+		blocks = append(blocks, homeSection("home_teams_none", tr(
+			"You are not in any team's channel and own no nodes yet.",
+			"どのチームのチャンネルにも参加しておらず、所有するノードもまだありません。")))
+	}
+	for i, t := range teams {
+		if i == homeMaxTeams {
+			blocks = append(blocks, homeSection("home_teams_more",
+				tr(fmt.Sprintf("…and %d more teams", len(teams)-i), fmt.Sprintf("…他 %d チーム", len(teams)-i))))
+			break
+		}
+		line := teamHealthEmoji(t) + " *" + handlers.SlackEscape(t.name) + "*"
+		if validChannelID(t.channel) {
+			line += "  <#" + t.channel + ">"
+		}
+		var health string
+		switch {
+		case t.err != nil:
+			health = tr("could not read its failures", "失敗情報を読み込めません")
+		case t.failing > 0 || t.warns > 0:
+			health = tr(fmt.Sprintf("%d failing, %d warning", t.failing, t.warns),
+				fmt.Sprintf("失敗 %d 件、警告 %d 件", t.failing, t.warns))
+		default:
+			health = tr("all passing", "すべて正常")
+		}
+		line += "\n" + health + tr(fmt.Sprintf(" · %d nodes", t.nodes), fmt.Sprintf(" · ノード %d 件", t.nodes))
+		blocks = append(blocks, homeSection(fmt.Sprintf("home_team_%d", i), line))
+	}
+
+	blocks = append(blocks, slack.NewDividerBlock(),
+		homeSection("home_owned_title", "*"+tr("Failing that you own", "あなたが所有する失敗中のもの")+"*"))
+	switch {
+	case ownedErr != nil:
+		blocks = append(blocks, homeSection("home_owned_error",
+			tr(":warning: Could not read the failures right now.", ":warning: 現在失敗情報を読み込めません。")))
+	case len(owned) == 0:
+		blocks = append(blocks, homeSection("home_owned_none",
+			tr(":white_check_mark: Nothing you own is failing.", ":white_check_mark: 所有するもので失敗中のものはありません。")))
+	default:
+		lines := make([]string, 0, min(len(owned), homeMaxOwned)+1)
+		size := 0
+		for i, f := range owned {
+			line := ownedLine(f, tr)
+			size += utf8.RuneCountInString(line) + 1
+			if i == homeMaxOwned || size > homeMaxText-40 { // room for the "more" line
+				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(owned)-i), fmt.Sprintf("…他 %d 件", len(owned)-i)))
+				break
+			}
+			lines = append(lines, line)
+		}
+		blocks = append(blocks, homeSection("home_owned_list", strings.Join(lines, "\n")))
+	}
+
+	blocks = append(blocks, slack.NewDividerBlock(),
+		slack.NewContextBlock("home_digest", slack.NewTextBlockObject(slack.MarkdownType,
+			tr(":calendar: digests: not scheduled yet", ":calendar: ダイジェスト: まだ予定されていません"), false, false)))
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks},
+		CallbackID: "todai_home"}
+}
+
+// homeIdentity is who a user is in owner strings: their email, handle and display name, lower-case.
+type homeIdentity map[string]bool
+
+func (h *Home) identity(ctx context.Context, userID string) homeIdentity {
+	id := homeIdentity{}
+	if u := h.users.info(ctx, userID); u != nil {
+		for _, k := range []string{u.Profile.Email, u.Name, u.Profile.DisplayName} {
+			if key := ownerMatchKey(k); key != "" {
+				id[key] = true
+			}
+		}
+	}
+	return id
+}
+
+func (id homeIdentity) owns(owners []string) bool {
+	for _, o := range owners {
+		if id[ownerMatchKey(o)] {
+			return true
+		}
+	}
+	return false
+}
+
+// userTeams returns the teams userID is in (by channel) or owns nodes of, sorted by name, with their health.
+func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([]homeTeam, error) {
+	channels := map[string]string{} // lower-case team → channel
+	names := map[string]string{}    // lower-case team → display name
+	for _, t := range h.teams {
+		key := strings.ToLower(strings.TrimSpace(t.Name))
+		if key == "" {
+			continue
+		}
+		names[key], channels[key] = t.Name, t.Channel
+	}
+	all, err := h.data.Teams(ctx)
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read teams", slog.String("error", err.Error()))
+		return nil, fmt.Errorf("read teams: %w", err)
+	}
+	for _, t := range all {
+		if key := strings.ToLower(t); names[key] == "" {
+			names[key] = t
+		}
+	}
+	var out []homeTeam
+	for key, name := range names {
+		nodes, err := h.data.TeamNodes(ctx, name)
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelWarn, "home: read team nodes", slog.String("team", name),
+				slog.String("error", err.Error()))
+			return nil, fmt.Errorf("read team %s: %w", name, err)
+		}
+		in := h.isMember(ctx, channels[key], userID)
+		if !in {
+			for _, n := range nodes {
+				if me.owns(n.Owners) {
+					in = true
+					break
+				}
+			}
+		}
+		if !in {
+			continue
+		}
+		t := homeTeam{name: name, channel: channels[key], nodes: len(nodes)}
+		fa, err := h.data.Failures(ctx, queries.FailuresQuery{Team: name})
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelWarn, "home: read team failures", slog.String("team", name),
+				slog.String("error", err.Error()))
+			t.err = err
+		}
+		failing, warns := map[string]bool{}, map[string]bool{}
+		for _, f := range fa.Failures {
+			switch f.LatestStatus {
+			case "fail", "error":
+				failing[f.ModelUniqueID] = true
+			case "warn":
+				warns[f.ModelUniqueID] = true
+			}
+		}
+		for id := range failing {
+			delete(warns, id)
+		}
+		t.failing, t.warns = len(failing), len(warns)
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b homeTeam) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
+	return out, nil
+}
+
+// isMember reports whether userID is in channel (conversations.members, every page); false when it cannot tell.
+func (h *Home) isMember(ctx context.Context, channel, userID string) bool {
+	if !validChannelID(channel) || userID == "" {
+		return false
+	}
+	cursor := ""
+	for {
+		var members []string
+		var next string
+		err := retryRateLimited(ctx, 1, time.Minute, h.log, "conversations.members", func(ctx context.Context) error {
+			var err error
+			members, next, err = h.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{
+				ChannelID: channel, Cursor: cursor, Limit: homeMembersPage})
+			return err
+		})
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelWarn, "home: read channel members", slog.String("channel", channel),
+				slog.String("error", err.Error()))
+			return false
+		}
+		if slices.Contains(members, userID) {
+			return true
+		}
+		if next == "" {
+			return false
+		}
+		cursor = next
+	}
+}
+
+// ownedFailures returns the failing or warning tests (latest result) whose owners include the user, worst first.
+func (h *Home) ownedFailures(ctx context.Context, me homeIdentity) ([]queries.Failure, error) {
+	if len(me) == 0 {
+		return nil, nil
+	}
+	fa, err := h.data.Failures(ctx, queries.FailuresQuery{})
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read failures", slog.String("error", err.Error()))
+		return nil, fmt.Errorf("read failures: %w", err)
+	}
+	var out []queries.Failure
+	for _, f := range fa.Failures {
+		if (f.LatestStatus == "fail" || f.LatestStatus == "error" || f.LatestStatus == "warn") && me.owns(f.Owners) {
+			out = append(out, f)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b queries.Failure) int { return statusRank(a.LatestStatus) - statusRank(b.LatestStatus) })
+	return out, nil
+}
+
+func statusRank(s string) int {
+	switch s {
+	case "error":
+		return 0
+	case "fail":
+		return 1
+	}
+	return 2
+}
+
+// ownedLine renders one owned failure: emoji, test, model and when.
+func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
+	emoji := ":red_circle:"
+	if f.LatestStatus == "warn" {
+		emoji = ":large_yellow_circle:"
+	}
+	test := f.TestShortName
+	if test == "" {
+		test = f.TestName
+	}
+	if test == "" {
+		test = f.TestUniqueID
+	}
+	line := emoji + " " + handlers.SlackEscape(homeTrim(test, 120))
+	if f.Column != "" {
+		line += " (" + handlers.SlackEscape(homeTrim(f.Column, 60)) + ")"
+	}
+	if f.ModelUniqueID != "" {
+		line += tr(" on *", " — *") + handlers.SlackEscape(homeTrim(shortNodeName(f.ModelUniqueID), 120)) + "*"
+	}
+	if f.DetectedAt != nil {
+		line += " · " + slackDate(*f.DetectedAt)
+	}
+	return line
+}
+
+// shortNodeName is a unique_id's last part ("model.shop.orders" → "orders").
+func shortNodeName(id string) string {
+	if i := strings.LastIndexByte(id, '.'); i >= 0 && i < len(id)-1 {
+		return id[i+1:]
+	}
+	return id
+}
+
+func teamHealthEmoji(t homeTeam) string {
+	switch {
+	case t.err != nil:
+		return ":grey_question:"
+	case t.failing > 0:
+		return ":red_circle:"
+	case t.warns > 0:
+		return ":large_yellow_circle:"
+	}
+	return ":large_green_circle:"
+}
+
+// homeSection is a mrkdwn section; text must already be escaped. It is cut to fit Slack's limit on a line break.
+func homeSection(id, text string) *slack.SectionBlock {
+	if utf8.RuneCountInString(text) > homeMaxText {
+		r := []rune(text)[:homeMaxText]
+		cut := string(r)
+		if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+			cut = cut[:i]
+		}
+		text = cut + "\n…"
+	}
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
+		slack.SectionBlockOptionBlockID(id))
+}
+
+// homeTrim cuts s to n runes.
+func homeTrim(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// slackDate renders t in the reader's time zone, with a UTC fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// validChannelID accepts a conversation ID (C…, G…), never a name.
+func validChannelID(s string) bool {
+	if len(s) < 2 || len(s) > 32 || (s[0] != 'C' && s[0] != 'G') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// The read model is what the core hands to NewHome.
+var _ HomeReader = (*queries.Reader)(nil)
+
+// homeData is an in-memory HomeReader.
+type homeData struct {
+	nodes    map[string][]queries.Node // team → nodes
+	failures []queries.Failure
+	err      error
+}
+
+func (d *homeData) Teams(context.Context) ([]string, error) {
+	var out []string
+	for t := range d.nodes {
+		out = append(out, t)
+	}
+	return out, d.err
+}
+
+func (d *homeData) TeamNodes(_ context.Context, team string) ([]queries.Node, error) {
+	return d.nodes[team], d.err
+}
+
+func (d *homeData) Failures(_ context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error) {
+	var out []queries.Failure
+	for _, f := range d.failures {
+		if q.Team == "" || strings.EqualFold(f.Team, q.Team) {
+			out = append(out, f)
+		}
+	}
+	return queries.FailuresAnswer{Failures: out}, d.err
+}
+
+func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
+	t.Helper()
+	fake, api := newWebFake(t)
+	fake.AddUser(slacktest.User{ID: "UALICE", Name: "alice", DisplayName: "Alice", Email: "alice@example.com"})
+	fake.AddUser(slacktest.User{ID: "UBOB", Name: "bob", Email: "bob@example.com"})
+	fake.AddUser(slacktest.User{ID: "UNEW", Name: "newbie", Email: "newbie@example.com"})
+	members := []string{"UX1", "UX2", "UX3", "UBOB"}
+	fake.AddChannel(slacktest.Channel{ID: "CFIN", Name: "data-finance", Members: members})
+	fake.AddChannel(slacktest.Channel{ID: "CMKT", Name: "data-marketing", Members: []string{"UX1"}})
+	at := time.Date(2025, 3, 1, 6, 0, 0, 0, time.UTC)
+	data := &homeData{
+		nodes: map[string][]queries.Node{
+			"finance": {
+				{UniqueID: "model.shop.revenue", Name: "revenue", Owners: []string{"@Alice"}, Team: "finance"},
+				{UniqueID: "model.shop.invoices", Name: "invoices", Owners: []string{"carol@example.com"}, Team: "finance"},
+			},
+			"marketing": {{UniqueID: "model.shop.campaigns", Name: "campaigns", Owners: []string{"dave"}, Team: "marketing"}},
+			"growth":    {{UniqueID: "model.shop.signups", Name: "signups", Owners: []string{"ALICE@example.com"}, Team: "growth"}},
+		},
+		failures: []queries.Failure{
+			{TestUniqueID: "test.shop.nn_revenue", TestShortName: "not_null", Column: "amount",
+				ModelUniqueID: "model.shop.revenue", LatestStatus: "fail", Owners: []string{"@Alice"}, Team: "finance", DetectedAt: &at},
+			{TestUniqueID: "test.shop.uq_invoices", TestShortName: "unique <!channel>",
+				ModelUniqueID: "model.shop.invoices", LatestStatus: "warn", Owners: []string{"carol@example.com"}, Team: "finance"},
+			{TestUniqueID: "test.shop.fresh_signups", TestShortName: "recency",
+				ModelUniqueID: "model.shop.signups", LatestStatus: "pass", Owners: []string{"alice@example.com"}, Team: "growth"},
+		},
+	}
+	users := NewUsers(api, UsersOptions{})
+	home := NewHome(api, users, data, HomeOptions{
+		Teams: []HomeTeam{{Name: "finance", Channel: "CFIN"}, {Name: "Marketing", Channel: "CMKT"}},
+		Now:   func() time.Time { return at.Add(time.Hour) },
+	})
+	return fake, home
+}
+
+// homeText publishes userID's tab and returns every text on it, newline-joined.
+func homeText(t *testing.T, fake *slacktest.Slack, home *Home, userID string, lang handlers.Lang) string {
+	t.Helper()
+	ctx := webTestCtx(t)
+	if err := home.Publish(ctx, userID, lang); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	raw := fake.HomeView(userID)
+	var view struct {
+		Type   string          `json:"type"`
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if err := json.Unmarshal(raw, &view); err != nil || view.Type != "home" {
+		t.Fatalf("published view %s: %v", raw, err)
+	}
+	var blocks []any
+	if err := json.Unmarshal(view.Blocks, &blocks); err != nil || len(blocks) > 100 {
+		t.Fatalf("%d blocks: %v", len(blocks), err)
+	}
+	return slacktest.Post{Blocks: view.Blocks}.AllText()
+}
+
+func TestHomeView(t *testing.T) {
+	fake, home := homeFixture(t)
+	tests := []struct {
+		name    string
+		user    string
+		lang    handlers.Lang
+		want    []string
+		notWant []string
+	}{
+		{name: "owner by handle and email", user: "UALICE", lang: handlers.LangEN, want: []string{
+			"*finance*  <#CFIN>", "1 failing, 1 warning · 2 nodes", ":red_circle: *finance*",
+			":large_green_circle: *growth*", "all passing · 1 nodes",
+			":red_circle: not_null (amount) on *revenue*", "<!date^1740808800^",
+			"digests: not scheduled yet",
+		}, notWant: []string{"Marketing", "recency", "Nothing you own"}},
+		{name: "member by channel", user: "UBOB", lang: handlers.LangEN, want: []string{
+			"*finance*  <#CFIN>", "Nothing you own is failing",
+		}, notWant: []string{"growth", "Marketing"}},
+		{name: "nobody", user: "UNEW", lang: handlers.LangEN, want: []string{
+			"You are not in any team's channel", "Nothing you own is failing", "digests: not scheduled yet",
+		}},
+		{name: "japanese", user: "UALICE", lang: handlers.LangJA, want: []string{
+			"あなたのチーム", "失敗 1 件、警告 1 件 · ノード 2 件", "ダイジェスト: まだ予定されていません",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := homeText(t, fake, home, tt.user, tt.lang)
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("home tab lacks %q:\n%s", w, text)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(text, w) {
+					t.Errorf("home tab has %q:\n%s", w, text)
+				}
+			}
+			if strings.Contains(text, "<!channel>") {
+				t.Errorf("unescaped broadcast in:\n%s", text)
+			}
+		})
+	}
+	// conversations.members was paged (the fake's default page holds everyone, so check the limit was sent).
+	calls := fake.Calls("conversations.members")
+	if len(calls) == 0 || calls[0].Form.Get("limit") != fmt.Sprint(homeMembersPage) {
+		t.Errorf("conversations.members calls = %+v", calls)
+	}
+}
+
+func TestHomeEscapesAndBounds(t *testing.T) {
+	fake, api := newWebFake(t)
+	fake.AddUser(slacktest.User{ID: "U1", Name: "owner", Email: "o@example.com"})
+	var failures []queries.Failure
+	nodes := map[string][]queries.Node{}
+	for i := range 60 {
+		team := fmt.Sprintf("team<%d>", i)
+		nodes[team] = []queries.Node{{UniqueID: fmt.Sprintf("model.p.m%d", i), Owners: []string{"@owner"}}}
+		failures = append(failures, queries.Failure{TestShortName: strings.Repeat("<@U999>&", 40),
+			ModelUniqueID: fmt.Sprintf("model.p.m%d", i), LatestStatus: "error", Owners: []string{"o@example.com"}, Team: team})
+	}
+	home := NewHome(api, NewUsers(api, UsersOptions{}), &homeData{nodes: nodes, failures: failures}, HomeOptions{})
+	text := homeText(t, fake, home, "U1", handlers.LangEN)
+	for _, w := range []string{"…and 20 more teams", "&lt;@U999&gt;&amp;", "*team&lt;0&gt;*"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("home tab lacks %q", w)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^…and (4[0-9]|5[0-9]) more$`).MatchString(text) {
+		t.Errorf("owned failures not cut to fit with a count of the rest:\n%s", text)
+	}
+	if strings.Contains(text, "<@U999>") {
+		t.Error("a test name became a mention")
+	}
+}
+
+func TestHomeReadFailure(t *testing.T) {
+	fake, api := newWebFake(t)
+	fake.AddUser(slacktest.User{ID: "U1", Name: "owner", Email: "o@example.com"})
+	home := NewHome(api, NewUsers(api, UsersOptions{}), &homeData{err: errors.New("database is locked")}, HomeOptions{})
+	text := homeText(t, fake, home, "U1", handlers.LangEN)
+	for _, w := range []string{"Could not read the teams", "Could not read the failures", "digests: not scheduled yet"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("home tab lacks %q:\n%s", w, text)
+		}
+	}
+	fake.FailNext("views.publish", "invalid_auth")
+	err := home.Publish(webTestCtx(t), "U1", handlers.LangEN)
+	if err == nil || !strings.Contains(err.Error(), "views.publish for U1") {
+		t.Errorf("Publish error = %v, want views.publish's", err)
+	}
+}
