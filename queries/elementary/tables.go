@@ -168,7 +168,7 @@ func cols(spec string) []Column {
 	return out
 }
 
-var modelColumns = `unique_id:s:req alias:s checksum:s materialization:s:lower tags:t meta:t owner:t database_name:s schema_name:s
+const modelColumns = `unique_id:s:req alias:s checksum:s materialization:s:lower tags:t meta:t owner:t database_name:s schema_name:s
 	depends_on_nodes:t description:t name:s:req package_name:s original_path:t path:s patch_path:s generated_at:tt
 	metadata_hash:s group_name:s access:s`
 
