@@ -17,8 +17,12 @@ import (
 func newWebFake(t *testing.T) (*slacktest.Slack, *slack.Client) {
 	t.Helper()
 	fake := slacktest.New(t)
-	api := slack.New(fake.BotToken(), slack.OptionAppLevelToken(fake.AppToken()), slack.OptionAPIURL(fake.APIURL()))
-	return fake, api
+	return fake, newWebClient(fake)
+}
+
+// newWebClient returns a real slack-go client pointed at fake.
+func newWebClient(fake *slacktest.Slack) *slack.Client {
+	return slack.New(fake.BotToken(), slack.OptionAppLevelToken(fake.AppToken()), slack.OptionAPIURL(fake.APIURL()))
 }
 
 func webTestCtx(t *testing.T) context.Context {

@@ -223,3 +223,27 @@ func TestTokenBucketCancel(t *testing.T) {
 		t.Fatal("second token came at once, want a wait ended by the context")
 	}
 }
+
+// BenchmarkUsersMentionsCached measures resolving a failures answer's owners once the caches are warm (the
+// common case: every answer resolves its owners).
+func BenchmarkUsersMentionsCached(b *testing.B) {
+	fake := slacktest.New(b)
+	for i := range 300 {
+		fake.AddUser(slacktest.User{ID: fmt.Sprintf("U%04d", i), Name: fmt.Sprintf("user%d", i),
+			Email: fmt.Sprintf("user%d@example.com", i)})
+	}
+	api := newWebClient(fake)
+	u := NewUsers(api, UsersOptions{})
+	owners := make([]string, 0, 20)
+	for i := range 10 {
+		owners = append(owners, fmt.Sprintf("@user%d", i*7), fmt.Sprintf("user%d@example.com", i*11))
+	}
+	ctx := context.Background()
+	u.Mentions(ctx, owners)
+	b.ReportAllocs()
+	for b.Loop() {
+		if m := u.Mentions(ctx, owners); len(m) != len(owners) {
+			b.Fatalf("resolved %d of %d", len(m), len(owners))
+		}
+	}
+}
