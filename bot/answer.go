@@ -62,10 +62,14 @@ func (b *Bot) lang(ctx context.Context, q handlers.Question, userID, channelID s
 	if !q.Command {
 		return q.Lang
 	}
+	override := b.cfg.ChannelLocales[channelID]
 	if b.locales != nil {
-		if l := b.locales.Locale(ctx, userID, channelID); l != "" {
+		if l := b.locales.Locale(ctx, userID, override); l != "" {
 			return l
 		}
+	}
+	if override != "" {
+		return override
 	}
 	return b.cfg.DefaultLang
 }

@@ -54,6 +54,8 @@ type Config struct {
 	// Workers is the number of answers worked on at once (DefaultWorkers); Queue is how many may wait (DefaultQueue).
 	Workers int
 	Queue   int
+	// ChannelLocales override the asker's language in a channel (a team's channel and its configured locale).
+	ChannelLocales map[string]handlers.Lang
 	// DefaultLang answers questions that carry no language of their own when the asker's locale is unknown.
 	DefaultLang handlers.Lang
 	// DrainTimeout bounds the wait for answers in flight at shutdown (DefaultDrainTimeout).
@@ -106,10 +108,10 @@ type Mentioner interface {
 	Mentions(ctx context.Context, owners []string) map[string]string
 }
 
-// LocaleFinder returns the language to answer userID in, in channelID (team and channel overrides, then the
-// user's Slack locale); "" when it does not know.
+// LocaleFinder returns the language to answer userID in: the first non-empty override, else the user's Slack
+// locale; "" when it does not know. *Users is one.
 type LocaleFinder interface {
-	Locale(ctx context.Context, userID, channelID string) handlers.Lang
+	Locale(ctx context.Context, userID string, overrides ...handlers.Lang) handlers.Lang
 }
 
 // poster sends messages; *Poster (pacer.go) is the real one.
@@ -126,9 +128,9 @@ type Deps struct {
 	DB *localdb.DB
 	// API is the Slack client; NewClient(cfg, nil) when nil.
 	API *slack.Client
-	// Mentioner resolves owners to mentions; owners are shown as plain text when nil.
+	// Mentioner resolves owners to mentions and Locales finds the asker's language; when both are nil, one *Users
+	// over API does both.
 	Mentioner Mentioner
-	// Locales finds the asker's language; Config.DefaultLang when nil.
 	Locales LocaleFinder
 	// Logger receives the bot's logs (discarded when nil).
 	Logger *slog.Logger
@@ -192,6 +194,10 @@ func New(cfg Config, deps Deps) *Bot {
 	if b.now == nil {
 		b.now = time.Now
 	}
+	if b.mentions == nil && b.locales == nil {
+		u := NewUsers(b.api, UsersOptions{DefaultLang: cfg.DefaultLang, Logger: b.log})
+		b.mentions, b.locales = u, u
+	}
 	b.post = NewPoster(b.api, PosterOptions{Interval: cfg.PostInterval, HTTPClient: deps.HTTPClient, Logger: b.log})
 	b.jobs = make(chan job, cfg.Queue)
 	b.busy = make(chan struct{}, maxBusyReplies)
@@ -247,8 +253,10 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 		})
 	}
+	bgCtx, stopBG := context.WithCancel(ctx)
+	defer stopBG()
 	var bg sync.WaitGroup
-	bg.Go(func() { b.pruneLoop(ctx) })
+	bg.Go(func() { b.pruneLoop(bgCtx) })
 
 	runErr := b.supervise(ctx)
 
@@ -265,6 +273,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		stopWork()
 		<-drained
 	}
+	stopBG()
 	bg.Wait()
 	if runErr != nil {
 		return runErr
