@@ -131,7 +131,7 @@ type Deps struct {
 	// Mentioner resolves owners to mentions and Locales finds the asker's language; when both are nil, one *Users
 	// over API does both.
 	Mentioner Mentioner
-	Locales LocaleFinder
+	Locales   LocaleFinder
 	// Logger receives the bot's logs (discarded when nil).
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
