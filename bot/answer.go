@@ -190,6 +190,16 @@ func (b *Bot) eventJob(ev slackevents.EventsAPIEvent) job {
 	case *slackevents.AppMentionEvent:
 		m = mention{user: e.User, text: e.Text, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, channel: e.Channel,
 			botID: e.BotID}
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab != "home" || b.home == nil || e.User == "" {
+			return job{}
+		}
+		user := e.User
+		return job{kind: "app_home", run: func(ctx context.Context) {
+			if err := b.home.Publish(ctx, user, b.lang(ctx, handlers.Question{Command: true}, user, "")); err != nil {
+				b.log.Error("slack: publish App Home", "user", user, "err", err)
+			}
+		}}
 	case *slackevents.MessageEvent:
 		if e.ChannelType != "im" || e.SubType != "" {
 			return job{}

@@ -114,6 +114,11 @@ type LocaleFinder interface {
 	Locale(ctx context.Context, userID string, overrides ...handlers.Lang) handlers.Lang
 }
 
+// HomePublisher publishes a user's App Home tab; *Home is one.
+type HomePublisher interface {
+	Publish(ctx context.Context, userID string, lang handlers.Lang) error
+}
+
 // poster sends messages; *Poster (pacer.go) is the real one.
 type poster interface {
 	PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (string, error)
@@ -132,6 +137,8 @@ type Deps struct {
 	// over API does both.
 	Mentioner Mentioner
 	Locales   LocaleFinder
+	// Home publishes the App Home tab when a user opens it (*Home); the tab is left alone when nil.
+	Home HomePublisher
 	// Logger receives the bot's logs (discarded when nil).
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
@@ -150,6 +157,7 @@ type Bot struct {
 	now      func() time.Time
 	mentions Mentioner
 	locales  LocaleFinder
+	home     HomePublisher
 	post     poster
 
 	jobs chan job
@@ -184,7 +192,7 @@ func NewClient(cfg Config, httpClient *http.Client) *slack.Client {
 func New(cfg Config, deps Deps) *Bot {
 	cfg.applyDefaults()
 	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
-		mentions: deps.Mentioner, locales: deps.Locales}
+		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home}
 	if b.api == nil {
 		b.api = NewClient(cfg, deps.HTTPClient)
 	}

@@ -141,6 +141,7 @@ type harnessOpts struct {
 	fakeOpts  []slacktest.Option
 	botToken  string
 	noMirror  bool
+	home      HomePublisher
 }
 
 func startBot(t testing.TB, o harnessOpts) *harness {
@@ -181,7 +182,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	b := New(cfg, Deps{Reader: hr, DB: db, Mentioner: m, Logger: logger})
+	b := New(cfg, Deps{Reader: hr, DB: db, Mentioner: m, Logger: logger, Home: o.home})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{fake: fake, bot: b, db: db, reader: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()
@@ -741,5 +742,28 @@ func TestParseQuestion(t *testing.T) {
 		if q.Intent != tt.intent || q.Node != tt.node || q.Public != tt.public || q.Problem != tt.problem {
 			t.Errorf("parseQuestion(%q) = %+v", tt.text, q)
 		}
+	}
+}
+
+// homeRecorder records App Home publications.
+type homeRecorder struct{ users chan string }
+
+func (r homeRecorder) Publish(_ context.Context, userID string, _ handlers.Lang) error {
+	r.users <- userID
+	return nil
+}
+
+func TestAppHomeOpened(t *testing.T) {
+	rec := homeRecorder{users: make(chan string, 4)}
+	h := startBot(t, harnessOpts{home: rec})
+	h.fake.SendEvent(`{"type":"app_home_opened","user":"U1","channel":"D1","tab":"messages","event_ts":"1.2"}`, "", 0)
+	h.fake.SendEvent(`{"type":"app_home_opened","user":"U2","channel":"D2","tab":"home","event_ts":"1.3"}`, "", 0)
+	select {
+	case u := <-rec.users:
+		if u != "U2" {
+			t.Errorf("published the home tab for %s, want U2 (the messages tab needs none)", u)
+		}
+	case <-testCtx(t).Done():
+		t.Fatal("App Home not published")
 	}
 }
