@@ -28,6 +28,8 @@ type Config struct {
 	// Locale is the default answer language when the question does not tell: "en" or "ja".
 	Locale string `yaml:"locale"`
 	Teams  []Team `yaml:"teams"`
+	// Slack configures `todai serve`.
+	Slack Slack `yaml:"slack"`
 
 	// File is the path the configuration was read from ("" when there was none).
 	File string `yaml:"-"`
@@ -55,6 +57,31 @@ type Sync struct {
 	RetentionDays int `yaml:"retention_days"`
 	// Overlap is how far behind the watermark each read starts, to catch rows inserted late.
 	Overlap Duration `yaml:"overlap"`
+	// Interval is how often `todai serve` syncs in the background (DefaultSyncInterval).
+	Interval Duration `yaml:"interval"`
+}
+
+// Slack configures the Slack bot (`todai serve`). Tokens are best given as ${SLACK_APP_TOKEN} and
+// ${SLACK_BOT_TOKEN}; when the file leaves them empty those variables are read.
+type Slack struct {
+	// APIURL is the Web API base (GovSlack, a proxy); env TODAI_SLACK_API_URL. Default https://slack.com/api/.
+	APIURL string `yaml:"api_url"`
+	// AppToken is the app-level token (xapp-…), BotToken the bot token (xoxb-…).
+	AppToken string `yaml:"app_token"`
+	BotToken string `yaml:"bot_token"`
+	// Command is the slash command's name (DefaultSlackCommand).
+	Command string `yaml:"command"`
+	// ReportURL is the Elementary report's base URL; DocsURL the dbt docs site's.
+	ReportURL string `yaml:"report_url"`
+	DocsURL   string `yaml:"docs_url"`
+	// Admins are Slack user IDs allowed to change state (acknowledge, snooze) for every team.
+	Admins []string `yaml:"admins"`
+	// Mentions map owners as found in the data ("@alice", "finance-team") to Slack mentions ("<@U123>",
+	// "<!subteam^S123>"), overriding lookups.
+	Mentions map[string]string `yaml:"mentions"`
+	// Workers answer at once (DefaultSlackWorkers); Queue is how many questions may wait (DefaultSlackQueue).
+	Workers int `yaml:"workers"`
+	Queue   int `yaml:"queue"`
 }
 
 // Team is one data team and the rules that say which nodes it owns.
@@ -79,6 +106,10 @@ const (
 	DefaultOverlap       = 2 * time.Hour
 	DefaultQueryTimeout  = 60 * time.Second
 	DefaultLocale        = "en"
+	DefaultSyncInterval  = 10 * time.Minute
+	DefaultSlackCommand  = "/todai"
+	DefaultSlackWorkers  = 4
+	DefaultSlackQueue    = 100
 )
 
 // Overrides are the values that flags and environment variables put above the file.
@@ -199,7 +230,7 @@ func yamlProblem(name string, err error) Problem {
 		}
 		var unknown *yaml.UnknownFieldError
 		if errors.As(err, &unknown) {
-			p.Hint = "the known sections are warehouse, state, sync, locale and teams; see todai.example.yaml"
+			p.Hint = "the known sections are warehouse, state, sync, locale, teams and slack; see todai.example.yaml"
 		}
 		var typ *yaml.TypeError
 		if errors.As(err, &typ) {
@@ -223,6 +254,11 @@ func (c *Config) expandEnv() {
 	for i := range c.Teams {
 		c.Teams[i].Channel = expand(c.Teams[i].Channel)
 	}
+	c.Slack.APIURL = expand(c.Slack.APIURL)
+	c.Slack.AppToken = expand(c.Slack.AppToken)
+	c.Slack.BotToken = expand(c.Slack.BotToken)
+	c.Slack.ReportURL = expand(c.Slack.ReportURL)
+	c.Slack.DocsURL = expand(c.Slack.DocsURL)
 }
 
 func (c *Config) applyDefaults() {
@@ -243,6 +279,27 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Locale == "" {
 		c.Locale = DefaultLocale
+	}
+	if c.Sync.Interval.Duration == 0 && c.Sync.Interval.raw == "" {
+		c.Sync.Interval.Duration = DefaultSyncInterval
+	}
+	if v := os.Getenv("TODAI_SLACK_API_URL"); v != "" {
+		c.Slack.APIURL = v
+	}
+	if c.Slack.AppToken == "" {
+		c.Slack.AppToken = os.Getenv("SLACK_APP_TOKEN")
+	}
+	if c.Slack.BotToken == "" {
+		c.Slack.BotToken = os.Getenv("SLACK_BOT_TOKEN")
+	}
+	if c.Slack.Command == "" {
+		c.Slack.Command = DefaultSlackCommand
+	}
+	if c.Slack.Workers == 0 {
+		c.Slack.Workers = DefaultSlackWorkers
+	}
+	if c.Slack.Queue == 0 {
+		c.Slack.Queue = DefaultSlackQueue
 	}
 }
 
@@ -277,6 +334,12 @@ func (c *Config) validate(file *ast.File) Problems {
 	}
 	if msg := c.Sync.Overlap.problem(); msg != "" {
 		add("$.sync.overlap", msg, "for example 2h")
+	}
+	if msg := c.Sync.Interval.problem(); msg != "" {
+		add("$.sync.interval", msg, "for example 10m")
+	}
+	for _, p := range c.Slack.check() {
+		add("$.slack."+p[0], p[1], p[2])
 	}
 	if !validLocale(c.Locale) {
 		add("$.locale", fmt.Sprintf("unknown locale %q", c.Locale), `use "en" or "ja"`)
@@ -317,6 +380,72 @@ func (c *Config) validateOverrides() Problems {
 	}
 	return ps
 }
+
+// check returns the Slack section's mistakes as [key, message, hint]. Tokens are never echoed.
+func (s Slack) check() [][3]string {
+	var ps [][3]string
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-") {
+		ps = append(ps, [3]string{"app_token", "the app-level token must start with xapp-",
+			"create one under Basic Information → App-Level Tokens with connections:write"})
+	}
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
+		ps = append(ps, [3]string{"bot_token", "the bot token must start with xoxb-",
+			"install the app and copy the Bot User OAuth Token"})
+	}
+	if s.APIURL != "" {
+		if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			ps = append(ps, [3]string{"api_url", fmt.Sprintf("%q is not an http(s) URL", s.APIURL),
+				"https://slack.com/api/ (or your GovSlack or proxy base)"})
+		}
+	}
+	if !strings.HasPrefix(s.Command, "/") || len(s.Command) < 2 || len(s.Command) > 32 || strings.ContainsAny(s.Command, " \t") {
+		ps = append(ps, [3]string{"command", fmt.Sprintf("%q is not a slash command", s.Command), `like "/todai"`})
+	}
+	for i, a := range s.Admins {
+		if !userIDRE.MatchString(a) {
+			ps = append(ps, [3]string{fmt.Sprintf("admins[%d]", i), fmt.Sprintf("%q is not a Slack user ID", a),
+				"user IDs look like U0123ABCD (profile → ⋮ → Copy member ID)"})
+		}
+	}
+	for _, u := range []struct{ key, v string }{{"report_url", s.ReportURL}, {"docs_url", s.DocsURL}} {
+		if u.v == "" {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			ps = append(ps, [3]string{u.key, fmt.Sprintf("%q is not an http(s) URL", u.v), "https://…"})
+		}
+	}
+	if s.Workers < 0 || s.Workers > 256 {
+		ps = append(ps, [3]string{"workers", "must be between 1 and 256", "the default is 4"})
+	}
+	if s.Queue < 0 || s.Queue > 100000 {
+		ps = append(ps, [3]string{"queue", "must be between 1 and 100000", "the default is 100"})
+	}
+	return ps
+}
+
+// CheckTokens reports what keeps `todai serve` from starting: missing tokens or tokens of the wrong kind.
+func (s Slack) CheckTokens() error {
+	var errs []string
+	switch {
+	case s.AppToken == "":
+		errs = append(errs, "no Slack app-level token: set SLACK_APP_TOKEN or slack.app_token (xapp-…)")
+	case !strings.HasPrefix(s.AppToken, "xapp-"):
+		errs = append(errs, "the Slack app-level token must start with xapp-")
+	}
+	switch {
+	case s.BotToken == "":
+		errs = append(errs, "no Slack bot token: set SLACK_BOT_TOKEN or slack.bot_token (xoxb-…)")
+	case !strings.HasPrefix(s.BotToken, "xoxb-"):
+		errs = append(errs, "the Slack bot token must start with xoxb-")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 func validLocale(l string) bool { return l == "en" || l == "ja" }
 
