@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
+)
+
+func newServeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Slack bot (Socket Mode) and sync the mirror in the background",
+		Long: `Serve connects to Slack over Socket Mode with SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN (xoxb-…) and
+answers /todai, mentions (also in threads under Elementary alerts) and direct messages from the local mirror. When a
+warehouse is configured it syncs the mirror every sync.interval. It runs until SIGINT or SIGTERM, then finishes the
+answers in flight. See docs/slack.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return a.serve(ctx)
+		},
+	}
+}
+
+// channelIDRE matches a Slack channel ID (team channels written as "#name" cannot be keyed without a lookup).
+var channelIDRE = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
+
+// serve runs the bot and the background sync until ctx ends.
+func (a *app) serve(ctx context.Context) error {
+	sc := a.cfg.Slack
+	if err := sc.CheckTokens(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	db, err := a.openState(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	reader := a.reader(db)
+	lang := handlers.Lang(a.cfg.Locale)
+	cfg := bot.Config{
+		AppToken: sc.AppToken, BotToken: sc.BotToken, APIURL: sc.APIURL, Command: sc.Command,
+		ReportURL: sc.ReportURL, DocsURL: sc.DocsURL, Admins: sc.Admins, Workers: sc.Workers, Queue: sc.Queue,
+		DefaultLang: lang, ChannelLocales: map[string]handlers.Lang{},
+	}
+	var homeTeams []bot.HomeTeam
+	for _, t := range a.cfg.Teams {
+		homeTeams = append(homeTeams, bot.HomeTeam{Name: t.Name, Channel: t.Channel})
+		if t.Locale != "" && channelIDRE.MatchString(t.Channel) {
+			cfg.ChannelLocales[t.Channel] = handlers.Lang(t.Locale)
+		}
+	}
+	api := bot.NewClient(cfg, nil)
+	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger})
+	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger})
+	b := bot.New(cfg, bot.Deps{Reader: reader, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
+		Logger: a.logger, Now: a.now})
+
+	syncCtx, stopSync := context.WithCancel(ctx)
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		a.syncLoop(syncCtx, db)
+	}()
+	err = b.Run(ctx)
+	stopSync()
+	<-syncDone
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// syncLoop syncs the mirror at once and then every sync.interval until ctx ends; nothing when no warehouse is
+// configured. Failures are logged (and recorded by the sync itself, so answers carry a warning), never fatal.
+func (a *app) syncLoop(ctx context.Context, db *localdb.DB) {
+	src, err := a.openSource(ctx)
+	if err != nil {
+		a.logger.Error("serve: open warehouse; answering from the mirror as it is", "err", err)
+		return
+	}
+	if src == nil {
+		a.logger.Info("serve: no warehouse configured; answering from the mirror as it is")
+		return
+	}
+	defer src.Close()
+	syncer := a.syncer(db, src)
+	interval := a.cfg.Sync.Interval.Duration
+	if interval <= 0 {
+		interval = 10 * time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		rep, err := syncer.Sync(ctx)
+		logSync(a.logger, rep, err, ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func logSync(l *slog.Logger, rep mirror.Report, err error, ctx context.Context) {
+	switch {
+	case err != nil && errors.Is(ctx.Err(), context.Canceled):
+		l.Info("serve: sync stopped by shutdown")
+	case err != nil:
+		l.Error("serve: sync failed; answers carry a warning until the next good sync", "err", err)
+	default:
+		l.Info("serve: synced", "tables", rep.TablesRead, "rows", rep.RowsRead,
+			"took", rep.Finished.Sub(rep.Started).Round(time.Millisecond))
+	}
+}
