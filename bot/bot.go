@@ -349,10 +349,7 @@ func (b *Bot) runOnce(ctx context.Context) error {
 	err := sm.RunContext(runCtx)
 	cancel()
 	reader.Wait()
-	if err == nil {
-		err = errors.New("socket mode loop returned")
-	}
-	return err
+	return err // RunContext only returns with an error
 }
 
 // slogOutput adapts slog to slack-go's logger.
