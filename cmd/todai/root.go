@@ -55,7 +55,8 @@ Start with the demo:  todai demo`,
 	f.StringVar(&a.state, "state", "", "local state database file, overriding the file (env TODAI_STATE)")
 	f.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 
-	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a), newManifestCmd(a))
+	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a), newManifestCmd(a),
+		newServeCmd(a))
 	return root
 }
 
