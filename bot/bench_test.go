@@ -83,6 +83,8 @@ func BenchmarkSlashCommands(b *testing.B) {
 	stopped := runtime.NumGoroutine()
 	b.ReportMetric(p99(acks).Seconds()*1000, "ack_p99_ms")
 	b.ReportMetric(p99(answers).Seconds()*1000, "answer_p99_ms")
+	b.ReportMetric(quantile(answers, 50).Seconds()*1000, "answer_p50_ms")
+	b.ReportMetric(quantile(answers[min(len(answers), inFlight):], 99).Seconds()*1000, "answer_p99_after_first_batch_ms")
 	b.ReportMetric(float64(before), "goroutines_before")
 	b.ReportMetric(float64(after), "goroutines_after")
 	b.ReportMetric(float64(stopped), "goroutines_stopped")
@@ -92,11 +94,14 @@ func BenchmarkSlashCommands(b *testing.B) {
 	}
 }
 
-func p99(d []time.Duration) time.Duration {
+func p99(d []time.Duration) time.Duration { return quantile(d, 99) }
+
+// quantile returns the q-th percentile of d.
+func quantile(d []time.Duration, q int) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
 	s := slices.Clone(d)
 	slices.Sort(s)
-	return s[(len(s)*99)/100]
+	return s[(len(s)*q)/100]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"fmt"
 
 	"log/slog"
@@ -88,12 +89,21 @@ func buildMirror(dir string, models int) (string, error) {
 // copyMirror opens a private copy of a template mirror.
 func copyMirror(tb testing.TB, template string) *localdb.DB {
 	tb.Helper()
-	data, err := os.ReadFile(template)
+	in, err := os.Open(template)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer in.Close()
 	path := filepath.Join(tb.TempDir(), "state.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	out, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Synced, so that the copy's write-back is not paid by the first checkpoint of a test or benchmark.
+	if _, err := io.Copy(out, in); err != nil {
+		tb.Fatal(err)
+	}
+	if err := errors.Join(out.Sync(), out.Close()); err != nil {
 		tb.Fatal(err)
 	}
 	db, err := localdb.Open(context.Background(), path)
