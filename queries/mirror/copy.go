@@ -28,20 +28,34 @@ func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp sourc
 	}
 	start := time.Now()
 	req := source.ScanRequest{Table: t.Name, Columns: p.cols}
-	if t.Kind == elementary.History {
-		req.SinceColumn = t.Watermark
-		if st.watermark.IsZero() {
-			req.Since = now.AddDate(0, 0, -s.opts.BackfillDays)
-		} else {
-			req.Since = st.watermark.Add(-s.opts.Overlap)
-		}
-	}
 
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sync %s: begin: %w", t.Name, err)
 	}
 	defer tx.Rollback()
+	if t.Kind == elementary.History {
+		req.SinceColumn = t.Watermark
+		switch {
+		case st.watermark.IsZero():
+			req.Since = now.AddDate(0, 0, -s.opts.BackfillDays)
+		case t.Watermark == "created_at" && s.opts.Overlap > 0:
+			// Append-only log: read what is new since the watermark, and re-read the overlap window before it
+			// only when it holds rows the mirror lacks (inserted late). Checking the window's keys is one narrow
+			// query instead of re-reading every column of every recent row — after a large dbt build, the
+			// next syncs would otherwise read the whole build again.
+			late, err := s.hasLateRows(ctx, tx, p, st.watermark)
+			if err != nil {
+				return fmt.Errorf("sync %s: %w", t.Name, err)
+			}
+			req.Since = st.watermark
+			if late {
+				req.Since = st.watermark.Add(-s.opts.Overlap)
+			}
+		default:
+			req.Since = st.watermark.Add(-s.opts.Overlap)
+		}
+	}
 	if t.Kind == elementary.Definition {
 		// Replace the contents: rows gone from the warehouse go, the rest is re-inserted (readers keep seeing the
 		// old contents until commit).
@@ -315,4 +329,37 @@ func suspendIndexes(ctx context.Context, tx *sql.Tx, table string) (rebuild func
 		}
 		return nil
 	}, nil
+}
+
+// hasLateRows reports whether the warehouse holds rows in the overlap window before the watermark whose keys the
+// mirror lacks: rows inserted after the last read with an earlier insert time (a long transaction committing late).
+func (s *Syncer) hasLateRows(ctx context.Context, tx *sql.Tx, p *plan, watermark time.Time) (bool, error) {
+	t := p.table
+	exists, err := tx.PrepareContext(ctx, "SELECT 1 FROM "+t.Name+" WHERE "+t.Key+" = ?")
+	if err != nil {
+		return false, fmt.Errorf("check late rows: %w", err)
+	}
+	defer exists.Close()
+	late := false
+	errLate := errors.New("late row found")
+	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key}, SinceColumn: t.Watermark,
+		Since: watermark.Add(-s.opts.Overlap), Before: watermark}, func(r source.Row) error {
+		key, ok := r[0].(string)
+		if !ok {
+			return nil // a NULL or odd key cannot be deduplicated anyway
+		}
+		var one int
+		switch err := exists.QueryRowContext(ctx, key).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			late = true
+			return errLate
+		case err != nil:
+			return err
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errLate) {
+		return false, fmt.Errorf("check late rows: %w", err)
+	}
+	return late, nil
 }

@@ -488,3 +488,35 @@ func TestFirstSyncKeepsIndexes(t *testing.T) {
 		t.Errorf("query plan %q does not use the rebuilt index", detail)
 	}
 }
+
+// TestIncrementalSyncSkipsKnownOverlap: after a sync, the overlap window before the watermark is checked by key;
+// rows already mirrored are not read again, so a large batch is read once, not once per following sync.
+func TestIncrementalSyncSkipsKnownOverlap(t *testing.T) {
+	f := newFixture(t, func(w *warehouse) {
+		w.createAll()
+		addModel(w, "model.p.a", "a", "2026-07-09 10:00:00")
+		for i := range 50 { // a "build": 50 rows inserted within the last minutes
+			addTestResult(w, "b"+itoa(i), "pass", t0.Add(-time.Duration(i)*time.Second))
+		}
+	}, Options{Overlap: 2 * time.Hour})
+	f.sync(t)
+	f.clock.add(time.Hour)
+	addTestResult(f.wh, "n1", "fail", t0.Add(10*time.Minute)) // one new row
+	rep := f.sync(t)
+	var tr TableReport
+	for _, x := range rep.Tables {
+		if x.Table == "elementary_test_results" {
+			tr = x
+		}
+	}
+	// The new row, and the row stamped exactly at the watermark (the bound is inclusive): not the overlap's 49 others.
+	if tr.RowsRead != 2 {
+		t.Errorf("rows read %d, want 2: the overlap's known rows must not be read again", tr.RowsRead)
+	}
+	if rep.DataQueries != 2 {
+		t.Errorf("data queries %d, want 2 (the overlap's keys, then the new rows)", rep.DataQueries)
+	}
+	if n := queryInt(t, f.db, `SELECT count(*) FROM elementary_test_results`); n != 51 {
+		t.Errorf("mirror rows %d, want 51", n)
+	}
+}

@@ -33,6 +33,8 @@ type ScanRequest struct {
 	// an append-only table. The column is a real timestamp column.
 	SinceColumn string
 	Since       time.Time
+	// Before, when not zero (and Since is set), also keeps only rows with SinceColumn < Before: a window.
+	Before time.Time
 }
 
 // Counts is how many queries a source has sent, by kind: metadata queries are answered without warehouse compute

@@ -121,6 +121,12 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 		}
 		fmt.Fprintf(&b, " WHERE %s >= %s", d.ident(c.Name), d.timestampParam(1))
 		args = append(args, formatWatermark(req.Since))
+		if !req.Before.IsZero() {
+			fmt.Fprintf(&b, " AND %s < %s", d.ident(c.Name), d.timestampParam(2))
+			args = append(args, formatWatermark(req.Before))
+		}
+	} else if !req.Before.IsZero() {
+		return "", nil, nil, fmt.Errorf("source: scan %s: Before needs Since", t.Name)
 	}
 	return b.String(), args, cols, nil
 }
