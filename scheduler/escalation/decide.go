@@ -1,0 +1,431 @@
+package escalation
+
+import (
+	"path"
+	"strings"
+	"time"
+)
+
+// Kind is what an incident is about.
+type Kind string
+
+// The kinds of incident.
+const (
+	// KindTest is a failing, erroring (or, with IncludeWarn, warning) test.
+	KindTest Kind = "test"
+	// KindModel is a model (or snapshot, seed) whose latest run errored.
+	KindModel Kind = "model"
+	// KindFreshness is a source whose latest freshness check errored.
+	KindFreshness Kind = "freshness"
+)
+
+// Status is where an incident is in its lifecycle.
+type Status string
+
+// The statuses of an incident.
+const (
+	// StatusOpen climbs the policy.
+	StatusOpen Status = "open"
+	// StatusAcked stopped climbing: somebody took it.
+	StatusAcked Status = "acked"
+	// StatusResolved is over: the test passes again, the model ran, the source is fresh.
+	StatusResolved Status = "resolved"
+)
+
+// Severity values of an incident (Elementary's, upper case).
+const (
+	SeverityError = "ERROR"
+	SeverityWarn  = "WARN"
+)
+
+// ResolveLevel is the level of the send that announces a resolution (the message update and its thread reply).
+const ResolveLevel = 0
+
+// Step is one notice of an incident: a level (1-based) in a loop (0-based) and when it went out.
+type Step struct {
+	Level int
+	Loop  int
+	At    time.Time
+}
+
+// MessageRef is where an incident's first notice was posted, so that later updates go in its thread.
+type MessageRef struct {
+	Channel string
+	TS      string
+}
+
+// Incident is one problem Todai tracks until it resolves.
+type Incident struct {
+	// ID is the store's identifier.
+	ID int64
+	// Key is stable across runs, like Elementary's alert_class_id: tests
+	// <test_unique_id>.<column or None>.<sub_type or None>; model errors and stale sources the node's unique_id.
+	Key string
+	// Team owns the incident ("" when no team rule matched).
+	Team string
+	// Kind is test, model or freshness.
+	Kind Kind
+	// NodeID is the model or source the incident is about (a test's parent model).
+	NodeID string
+	// TestID is the test's unique_id (tests only).
+	TestID string
+	// Severity is ERROR or WARN.
+	Severity string
+	// Status is open, acked or resolved.
+	Status Status
+	// InvocationID is the dbt invocation that opened it.
+	InvocationID string
+	// Summary is one line saying what went wrong (the error's first line, the test's message).
+	Summary string
+	// Owners and Tags of the node, for silences and the "owners" target.
+	Owners []string
+	Tags   []string
+	// OpenedAt is when the incident was opened.
+	OpenedAt time.Time
+	// LastNotified is the last notice sent (Level 0: none yet).
+	LastNotified Step
+	// AckedBy and AckedAt say who took it.
+	AckedBy string
+	AckedAt time.Time
+	// ResolvedAt is when it resolved; ResolveAnnounced says the resolution was posted.
+	ResolvedAt       time.Time
+	ResolveAnnounced bool
+	// SilencedBy is the silence currently holding it (0: none), InhibitedBy the node whose failure holds it.
+	SilencedBy  int64
+	InhibitedBy string
+	// ElementaryAlertID is the alerts_v2 alert edr monitor already sent for the same key ("" if none).
+	ElementaryAlertID string
+	// Message is where the first notice was posted.
+	Message MessageRef
+}
+
+// Matcher is one condition of a silence. Field is node, test, tag, owner, team or key; Value is compared for
+// equality, or as a glob (path.Match: *, ?, [...]) when Glob is set. Comparisons ignore case.
+type Matcher struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+	Glob  bool   `json:"glob,omitempty"`
+}
+
+// Silence holds back every notice of the incidents it matches (all its matchers) between StartsAt and EndsAt. A
+// snooze is a silence on one incident's key. Silences expire; they are never deleted.
+type Silence struct {
+	ID        int64
+	Matchers  []Matcher
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedBy string
+	Comment   string
+}
+
+// Active reports whether the silence holds at now.
+func (s Silence) Active(now time.Time) bool {
+	return !now.Before(s.StartsAt) && now.Before(s.EndsAt)
+}
+
+// Matches reports whether every matcher of the silence matches the incident. A silence without matchers matches
+// nothing.
+func (s Silence) Matches(inc Incident) bool {
+	if len(s.Matchers) == 0 {
+		return false
+	}
+	for _, m := range s.Matchers {
+		if !m.matches(inc) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m Matcher) matches(inc Incident) bool {
+	var values []string
+	switch strings.ToLower(m.Field) {
+	case "node":
+		values = []string{inc.NodeID}
+	case "test":
+		values = []string{inc.TestID}
+	case "tag":
+		values = inc.Tags
+	case "owner":
+		values = inc.Owners
+	case "team":
+		values = []string{inc.Team}
+	case "key":
+		values = []string{inc.Key}
+	default:
+		return false
+	}
+	want := strings.ToLower(m.Value)
+	for _, v := range values {
+		v = strings.ToLower(v)
+		if m.Glob {
+			if ok, err := path.Match(want, v); err == nil && ok {
+				return true
+			}
+		} else if v == want {
+			return true
+		}
+	}
+	return false
+}
+
+// Cause is an upstream failure that explains downstream incidents.
+type Cause struct {
+	// Node is the model that errored or the source that is stale.
+	Node string
+	// Kind is KindModel or KindFreshness.
+	Kind Kind
+}
+
+// Inhibitors maps each node to the upstream failure that explains its incidents: the nodes downstream of an errored
+// model or a stale source, and those failing nodes themselves (so their tests are inhibited too).
+type Inhibitors map[string]Cause
+
+// SendKey identifies one send: nothing is sent twice for the same key. Level ResolveLevel is the resolution notice.
+type SendKey struct {
+	Incident int64
+	Level    int
+	Loop     int
+}
+
+// Input is everything Decide looks at.
+type Input struct {
+	Incident    Incident
+	Policy      Policy
+	Silences    []Silence
+	Inhibitors  Inhibitors
+	Now         time.Time
+	AlreadySent map[SendKey]bool
+}
+
+// Action is something the caller must do for an incident. The concrete types are NotifyLevel, UpdateMessage,
+// ReplyInThread, MarkSilenced, ClearSilence, MarkInhibited and ClearInhibition.
+type Action interface{ isAction() }
+
+// NotifyLevel sends level Level of loop Loop to Targets. First is the incident's first notice (it goes in the
+// team's grouped message; later ones reply in its thread). Mention says the targets are to be pinged.
+type NotifyLevel struct {
+	Key     SendKey
+	Level   int
+	Loop    int
+	Targets []Target
+	First   bool
+	Mention bool
+	// ProbablyCausedBy is set when an upstream failure explains the incident ("probably caused by …").
+	ProbablyCausedBy *Cause
+	// LinkElementaryAlert is the alerts_v2 alert to link to instead of posting a notice of Todai's own.
+	LinkElementaryAlert string
+}
+
+// UpdateMessage rewrites the incident's message in place (chat.update) to say it resolved.
+type UpdateMessage struct {
+	Key     SendKey
+	Message MessageRef
+}
+
+// ReplyInThread posts in the incident's thread that it resolved.
+type ReplyInThread struct {
+	Key     SendKey
+	Message MessageRef
+}
+
+// MarkSilenced records that a silence holds the incident.
+type MarkSilenced struct{ SilenceID int64 }
+
+// ClearSilence records that no silence holds the incident any more.
+type ClearSilence struct{}
+
+// MarkInhibited records that an upstream failure holds the incident's escalation.
+type MarkInhibited struct{ Cause Cause }
+
+// ClearInhibition records that the upstream failure is gone.
+type ClearInhibition struct{}
+
+func (NotifyLevel) isAction()     {}
+func (UpdateMessage) isAction()   {}
+func (ReplyInThread) isAction()   {}
+func (MarkSilenced) isAction()    {}
+func (ClearSilence) isAction()    {}
+func (MarkInhibited) isAction()   {}
+func (ClearInhibition) isAction() {}
+
+// Decide is the escalation decision: given an incident's state, its team's policy, the silences, the upstream
+// failures and the time, what to do now. It is pure: same input, same actions; it changes nothing. The caller
+// performs the actions and records each send with Store.RecordSend, which refuses a key already sent.
+//
+// The rules, in order: a resolved incident whose notice went out gets its message updated and a thread reply, once;
+// an acknowledged incident gets nothing; an active silence holds every notice (MarkSilenced once); an upstream
+// failure lets the first notice out with "probably caused by …" and holds the rest (MarkInhibited once); a warn
+// incident stops after level 1 unless the policy includes warn; quiet hours hold every notice until they end.
+// Otherwise the next step is due Levels[0].After after opening, each later level its After minus the previous
+// level's after the previous notice, and a new loop Repeat (plus Levels[0].After) after the last level, up to
+// MaxLoops loops. One step per call: a sweep that was down for hours climbs one level, not all of them.
+func Decide(in Input) []Action {
+	inc := in.Incident
+	var acts []Action
+	switch inc.Status {
+	case StatusResolved:
+		if inc.ResolveAnnounced || inc.LastNotified.Level == 0 {
+			return nil
+		}
+		key := SendKey{Incident: inc.ID, Level: ResolveLevel}
+		if in.AlreadySent[key] {
+			return nil
+		}
+		return []Action{UpdateMessage{Key: key, Message: inc.Message}, ReplyInThread{Key: key, Message: inc.Message}}
+	case StatusAcked:
+		return nil
+	}
+
+	if s, ok := activeSilence(in.Silences, inc, in.Now); ok {
+		if inc.SilencedBy != s.ID {
+			acts = append(acts, MarkSilenced{SilenceID: s.ID})
+		}
+		return acts
+	}
+	if inc.SilencedBy != 0 {
+		acts = append(acts, ClearSilence{})
+	}
+
+	cause, inhibited := inhibitor(in.Inhibitors, inc)
+	if inhibited && inc.InhibitedBy != cause.Node {
+		acts = append(acts, MarkInhibited{Cause: cause})
+	} else if !inhibited && inc.InhibitedBy != "" {
+		acts = append(acts, ClearInhibition{})
+	}
+
+	next, due, ok := NextStep(inc, in.Policy)
+	if !ok || in.Now.Before(due) {
+		return acts
+	}
+	if next.Level > 1 || next.Loop > 0 {
+		if inhibited {
+			return acts
+		}
+		if inc.Severity == SeverityWarn && !in.Policy.IncludeWarn {
+			return acts
+		}
+	}
+	if in.Policy.QuietHours != nil && in.Policy.QuietHours.Contains(in.Now) {
+		return acts
+	}
+	key := SendKey{Incident: inc.ID, Level: next.Level, Loop: next.Loop}
+	if in.AlreadySent[key] {
+		return acts
+	}
+	lvl := in.Policy.Levels[next.Level-1]
+	n := NotifyLevel{
+		Key:     key,
+		Level:   next.Level,
+		Loop:    next.Loop,
+		Targets: append([]Target(nil), lvl.Notify...),
+		First:   inc.LastNotified.Level == 0,
+		Mention: next.Level > 1 || next.Loop > 0 || mentions(lvl.Notify),
+	}
+	if inhibited {
+		c := cause
+		n.ProbablyCausedBy = &c
+	}
+	if n.First && in.Policy.LinkElementaryAlerts && inc.ElementaryAlertID != "" {
+		n.LinkElementaryAlert = inc.ElementaryAlertID
+	}
+	return append(acts, n)
+}
+
+// NextStep returns the incident's next notice and when it is due under the policy, before silences, inhibition,
+// severity and quiet hours are considered; ok is false when the policy is exhausted or has no levels.
+func NextStep(inc Incident, p Policy) (next Step, due time.Time, ok bool) {
+	if len(p.Levels) == 0 {
+		return Step{}, time.Time{}, false
+	}
+	last := inc.LastNotified
+	switch {
+	case last.Level <= 0:
+		return Step{Level: 1, Loop: 0}, inc.OpenedAt.Add(p.Levels[0].After), true
+	case last.Level < len(p.Levels):
+		d := p.Levels[last.Level].After - p.Levels[last.Level-1].After
+		return Step{Level: last.Level + 1, Loop: last.Loop}, last.At.Add(max(d, 0)), true
+	case last.Loop+1 < p.loops():
+		return Step{Level: 1, Loop: last.Loop + 1}, last.At.Add(p.Repeat + p.Levels[0].After), true
+	}
+	return Step{}, time.Time{}, false
+}
+
+// Contains reports whether t falls inside the quiet hours, read on the wall clock of their location. A malformed
+// window contains nothing (Policy.Validate reports it).
+func (q QuietHours) Contains(t time.Time) bool {
+	start, err1 := parseClock(q.Start)
+	end, err2 := parseClock(q.End)
+	if err1 != nil || err2 != nil || start == end {
+		return false
+	}
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	m := lt.Hour()*60 + lt.Minute()
+	if start < end {
+		return m >= start && m < end
+	}
+	return m >= start || m < end
+}
+
+// Over returns the first moment at or after t that is outside the quiet hours (t itself when it is outside). Across
+// a DST change the window still ends at its wall-clock time.
+func (q QuietHours) Over(t time.Time) time.Time {
+	if !q.Contains(t) {
+		return t
+	}
+	end, _ := parseClock(q.End)
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	for d := 0; d <= 2; d++ {
+		c := time.Date(lt.Year(), lt.Month(), lt.Day()+d, end/60, end%60, 0, 0, loc)
+		if c.After(t) && !q.Contains(c) {
+			return c
+		}
+	}
+	return t
+}
+
+func activeSilence(ss []Silence, inc Incident, now time.Time) (Silence, bool) {
+	// Prefer the silence already recorded, so that overlapping silences do not flap the mark.
+	var found Silence
+	ok := false
+	for _, s := range ss {
+		if s.Active(now) && s.Matches(inc) {
+			if s.ID == inc.SilencedBy {
+				return s, true
+			}
+			if !ok {
+				found, ok = s, true
+			}
+		}
+	}
+	return found, ok
+}
+
+func inhibitor(in Inhibitors, inc Incident) (Cause, bool) {
+	c, ok := in[inc.NodeID]
+	if !ok || c.Node == "" {
+		return Cause{}, false
+	}
+	// A failing node is not inhibited by itself; its tests are.
+	if inc.Kind != KindTest && c.Node == inc.NodeID {
+		return Cause{}, false
+	}
+	return c, true
+}
+
+func mentions(ts []Target) bool {
+	for _, t := range ts {
+		if t.Kind != TargetChannel {
+			return true
+		}
+	}
+	return false
+}
