@@ -385,7 +385,14 @@ func (q QuietHours) Over(t time.Time) time.Time {
 	lt := t.In(loc)
 	for d := 0; d <= 2; d++ {
 		c := time.Date(lt.Year(), lt.Month(), lt.Day()+d, end/60, end%60, 0, 0, loc)
-		if c.After(t) && !q.Contains(c) {
+		if !c.After(t) {
+			continue
+		}
+		// An end inside a skipped hour lands on the wrong side of the jump; walk to where the clock leaves the window.
+		for i := 0; i < 180 && q.Contains(c); i++ {
+			c = c.Add(time.Minute)
+		}
+		if !q.Contains(c) {
 			return c
 		}
 	}
