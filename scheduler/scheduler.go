@@ -1,0 +1,299 @@
+// Package scheduler runs Todai's scheduled work inside `todai serve` on robfig/cron v3: the periodic sync, each
+// team's daily digest (a cron spec in the team's IANA zone), and a one-minute tick other jobs hook into (the
+// escalation sweep). Every job is wrapped in SkipIfStillRunning(Recover(…)) — Recover inside Skip, so that a panic
+// neither crashes the process nor leaves the job skipped forever (robfig/cron v3.0.1) — and runs only while this
+// process holds the lease in SQLite, so two processes sharing a state file run scheduled work once. Digests are
+// exactly-once per slot (digest_slots) and a slot missed while Todai was down is posted once, late, within a grace
+// period.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// DefaultSyncInterval is the sync's period when Options.SyncInterval is zero.
+const DefaultSyncInterval = 10 * time.Minute
+
+// Options configure a Scheduler.
+type Options struct {
+	// DB is the state file: the lease and the digest slots live there.
+	DB *localdb.DB
+	// Holder identifies this process in the lease (host, pid and a random part, say). Required.
+	Holder string
+	// LeaseTTL is how long the lease lasts unrenewed (DefaultLeaseTTL when zero).
+	LeaseTTL time.Duration
+	// Sync syncs the mirror; nil means no sync job. It runs at Start and every SyncInterval.
+	Sync func(ctx context.Context) error
+	// SyncInterval is the sync's period (DefaultSyncInterval when zero).
+	SyncInterval time.Duration
+	// Teams are the digest schedules; a team with an empty Spec gets none.
+	Teams []TeamSchedule
+	// Post builds and posts a digest. Required when any team has a schedule.
+	Post PostFunc
+	// Grace is how late a missed slot is still posted (DefaultGrace when zero).
+	Grace time.Duration
+	// LateAfter is when a digest counts as late (DefaultLateAfter when zero).
+	LateAfter time.Duration
+	// Logger receives the scheduler's logs (slog.Default when nil).
+	Logger *slog.Logger
+}
+
+// TickFunc is a job run every minute (while this process holds the lease) with the tick's time.
+type TickFunc func(ctx context.Context, now time.Time) error
+
+// Scheduler runs the scheduled jobs. Create it with New, hook extra minute jobs with OnTick, then Run.
+type Scheduler struct {
+	opts    Options
+	logger  *slog.Logger
+	lease   *Lease
+	digests *digests
+	teams   []teamEntry
+	sync    cron.Schedule
+
+	mu      sync.Mutex
+	ticks   []namedTick
+	leading bool
+	ctx     context.Context
+	cron    *cron.Cron
+}
+
+type namedTick struct {
+	name string
+	f    TickFunc
+}
+
+// New validates the options and the teams' schedules and returns a Scheduler.
+func New(opts Options) (*Scheduler, error) {
+	if opts.DB == nil {
+		return nil, errors.New("scheduler: no state database")
+	}
+	if opts.Holder == "" {
+		return nil, errors.New("scheduler: no lease holder id")
+	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = DefaultSyncInterval
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	if opts.LateAfter <= 0 {
+		opts.LateAfter = DefaultLateAfter
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Scheduler{opts: opts, logger: logger, lease: NewLease(opts.DB, opts.Holder, opts.LeaseTTL),
+		sync: cron.Every(opts.SyncInterval)}
+	for _, t := range opts.Teams {
+		if t.Spec == "" {
+			continue
+		}
+		sched, loc, err := ParseSpec(t.Spec, t.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("scheduler: team %s: %w", t.Name, err)
+		}
+		s.teams = append(s.teams, teamEntry{TeamSchedule: t, sched: sched, loc: loc})
+	}
+	post := opts.Post
+	if post == nil {
+		post = func(context.Context, DigestRequest) (string, string, error) { return "", "", errNoPost }
+	}
+	s.digests = &digests{db: opts.DB, holder: opts.Holder, grace: opts.Grace, lateAfter: opts.LateAfter,
+		claimTimeout: DefaultClaimTimeout, post: post, logger: logger}
+	return s, nil
+}
+
+// OnTick adds a job to the one-minute tick. Call it before Run.
+func (s *Scheduler) OnTick(name string, f TickFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ticks = append(s.ticks, namedTick{name, f})
+}
+
+// Lease returns the scheduler's lease.
+func (s *Scheduler) Lease() *Lease { return s.lease }
+
+// lead takes or renews the lease and logs changes of leadership; jobs run only when it says yes.
+func (s *Scheduler) lead(ctx context.Context) bool {
+	ok, err := s.lease.Acquire(ctx, time.Now())
+	if err != nil {
+		s.logger.Error("scheduler: lease", "err", err)
+		ok = false
+	}
+	s.mu.Lock()
+	changed := ok != s.leading
+	s.leading = ok
+	s.mu.Unlock()
+	if changed && ok {
+		s.logger.Info("scheduler: this process runs the scheduled work", "holder", s.opts.Holder)
+	} else if changed {
+		s.logger.Info("scheduler: another process holds the scheduler lease; standing by", "holder", s.opts.Holder)
+	}
+	return ok
+}
+
+// job wraps a function as a cron job that runs under the lease with the scheduler's context.
+func (s *Scheduler) job(name string, f func(ctx context.Context) error) cron.Job {
+	return cron.FuncJob(func() {
+		ctx := s.runCtx()
+		if ctx.Err() != nil || !s.lead(ctx) {
+			return
+		}
+		if err := f(ctx); err != nil {
+			s.logger.Error("scheduler: job failed", "job", name, "err", err)
+		}
+	})
+}
+
+func (s *Scheduler) runCtx() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		return context.Background()
+	}
+	return s.ctx
+}
+
+// ReconcileDigests posts every team's due digest slot that is not posted yet (on time, late within the grace
+// period, or its one retry). The minute tick calls it; it is exported for `todai digest` and tests. It does not
+// look at the lease.
+func (s *Scheduler) ReconcileDigests(ctx context.Context, now time.Time) error {
+	var errs []error
+	for _, t := range s.teams {
+		if err := s.digests.reconcile(ctx, t, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tick is the one-minute job: the digests' reconciliation and the hooked jobs.
+func (s *Scheduler) tick(ctx context.Context) error {
+	now := time.Now()
+	errs := []error{s.ReconcileDigests(ctx, now)}
+	s.mu.Lock()
+	ticks := append([]namedTick(nil), s.ticks...)
+	s.mu.Unlock()
+	for _, t := range ticks {
+		if err := t.f(ctx, now); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Start starts the cron in the background (jobs get ctx) and runs the sync and the digests' reconciliation once
+// at once. Stop it with Stop.
+func (s *Scheduler) Start(ctx context.Context) {
+	logger := cronLogger{s.logger}
+	chain := cron.NewChain(cron.SkipIfStillRunning(logger), cron.Recover(logger))
+	c := cron.New(cron.WithParser(parser()), cron.WithLogger(logger), cron.WithLocation(time.UTC))
+	s.mu.Lock()
+	s.ctx, s.cron = ctx, c
+	s.mu.Unlock()
+	var first []cron.Job
+	if s.opts.Sync != nil {
+		j := chain.Then(s.job("sync", s.opts.Sync))
+		c.Schedule(s.sync, j)
+		first = append(first, j)
+	}
+	for _, t := range s.teams {
+		c.Schedule(t.sched, chain.Then(s.job("digest "+t.Name, func(ctx context.Context) error {
+			return s.digests.reconcile(ctx, t, time.Now())
+		})))
+	}
+	tick := chain.Then(s.job("tick", s.tick))
+	c.Schedule(cron.Every(time.Minute), tick)
+	first = append(first, tick)
+	c.Start()
+	for _, j := range first {
+		go j.Run()
+	}
+}
+
+// Stop stops the cron; the returned context is done when running jobs have finished.
+func (s *Scheduler) Stop() context.Context {
+	s.mu.Lock()
+	c := s.cron
+	s.mu.Unlock()
+	if c == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	return c.Stop()
+}
+
+// Run starts the scheduler, waits for ctx to end, stops it, waits for running jobs and releases the lease.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.Start(ctx)
+	<-ctx.Done()
+	<-s.Stop().Done()
+	if err := s.lease.Release(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Planned is a job's upcoming runs, for `todai schedule`.
+type Planned struct {
+	Job      string
+	Spec     string
+	Location *time.Location
+	Next     []time.Time // in Location
+}
+
+// Plan lists each job's next n runs after from, digests in their team's zone; sorted by the first run.
+func (s *Scheduler) Plan(from time.Time, n int) []Planned {
+	var out []Planned
+	nexts := func(sched cron.Schedule, loc *time.Location) []time.Time {
+		var ts []time.Time
+		t := from
+		for range n {
+			t = sched.Next(t)
+			if t.IsZero() {
+				break
+			}
+			ts = append(ts, t.In(loc))
+		}
+		return ts
+	}
+	if s.opts.Sync != nil {
+		out = append(out, Planned{Job: "sync", Spec: "@every " + s.opts.SyncInterval.String(), Location: time.UTC,
+			Next: nexts(cron.Every(s.opts.SyncInterval), time.UTC)})
+	}
+	for _, t := range s.teams {
+		out = append(out, Planned{Job: "digest " + t.Name, Spec: t.Spec, Location: t.loc, Next: nexts(t.sched, t.loc)})
+	}
+	out = append(out, Planned{Job: "tick (digest catch-up, escalation sweep)", Spec: "@every 1m", Location: time.UTC,
+		Next: nexts(cron.Every(time.Minute), time.UTC)})
+	sort.SliceStable(out, func(i, j int) bool {
+		if len(out[i].Next) == 0 || len(out[j].Next) == 0 {
+			return len(out[j].Next) == 0 && len(out[i].Next) > 0
+		}
+		return out[i].Next[0].Before(out[j].Next[0])
+	})
+	return out
+}
+
+// cronLogger adapts slog to cron.Logger.
+type cronLogger struct{ l *slog.Logger }
+
+// Info logs cron's routine messages at debug level.
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+
+// Error logs cron's errors (recovered panics among them).
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append([]any{"err", err}, kv...)...)
+}

@@ -1,0 +1,420 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+func openDB(t *testing.T) *localdb.DB {
+	t.Helper()
+	db, err := localdb.Open(context.Background(), filepath.Join(t.TempDir(), "todai.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// slackPoster posts a one-line digest to channel on the fake Slack (no keep-alive connections, so that no
+// goroutine outlives a request inside a synctest bubble).
+func slackPoster(fake *slacktest.Slack, channel string) PostFunc {
+	return func(ctx context.Context, req DigestRequest) (string, string, error) {
+		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionHTTPClient(hc))
+		text := "digest " + req.Team + " " + req.Slot.Format("2006-01-02 15:04 MST")
+		if req.Late {
+			text += " (late)"
+		}
+		ch, ts, err := api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false))
+		return ch, ts, err
+	}
+}
+
+func digestPosts(fake *slacktest.Slack) []string {
+	var out []string
+	for _, p := range fake.Posts() {
+		if p.Method == "chat.postMessage" {
+			out = append(out, p.Text)
+		}
+	}
+	return out
+}
+
+// sleepUntil advances the bubble's clock to t.
+func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
+
+func TestParseSpec(t *testing.T) {
+	tests := []struct {
+		spec, tz string
+		from     time.Time
+		want     string // next run, RFC 3339 in the zone
+		wantErr  bool
+	}{
+		{"0 9 * * 1-5", "Asia/Tokyo", time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), "2026-11-30T09:00:00+09:00", false},
+		{"CRON_TZ=Europe/Berlin 0 7 * * *", "Asia/Tokyo", time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC), "2026-11-28T07:00:00+01:00", false},
+		{"@daily", "America/New_York", time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), "2026-11-27T00:00:00-05:00", false},
+		{"0 9 * * *", "", time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), "2026-11-27T09:00:00Z", false},
+		{"0 0 9 * * *", "UTC", time.Time{}, "", true},
+		{"61 9 * * *", "UTC", time.Time{}, "", true},
+		{"0 9 * * *", "Mars/Olympus", time.Time{}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec+" "+tt.tz, func(t *testing.T) {
+			sched, loc, err := ParseSpec(tt.spec, tt.tz)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got := sched.Next(tt.from).In(loc).Format(time.RFC3339); got != tt.want {
+				t.Errorf("next = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLease(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	a, b := NewLease(db, "a", time.Minute), NewLease(db, "b", time.Minute)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	steps := []struct {
+		l    *Lease
+		at   time.Duration
+		want bool
+	}{
+		{a, 0, true},                           // free: a takes it
+		{b, 30 * time.Second, false},           // held by a
+		{a, 50 * time.Second, true},            // a renews until 1m50s
+		{b, 90 * time.Second, false},           // still a's
+		{b, 110 * time.Second, true},           // expired: b takes over
+		{a, 120 * time.Second, false},          // a lost it
+		{b, 2*time.Minute + time.Second, true}, // b renews
+	}
+	for i, s := range steps {
+		got, err := s.l.Acquire(ctx, t0.Add(s.at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != s.want {
+			t.Fatalf("step %d: %s acquire = %v, want %v", i, s.l.Holder(), got, s.want)
+		}
+	}
+	if err := b.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := a.Acquire(ctx, t0.Add(2*time.Minute+2*time.Second)); !ok {
+		t.Fatal("a could not take a released lease")
+	}
+	holder, exp, err := a.Current(ctx)
+	if err != nil || holder != "a" || !exp.Equal(t0.Add(3*time.Minute+2*time.Second)) {
+		t.Fatalf("current = %s %s %v", holder, exp, err)
+	}
+}
+
+// runScheduler runs a scheduler in the bubble until the returned stop is called.
+func runScheduler(t *testing.T, opts Options) (stop func()) {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quiet()
+	}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestDigestTokyoWeekdays(t *testing.T) {
+	db := openDB(t)
+	fake := slacktest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo)) // Monday 08:00 JST
+		stop := runScheduler(t, Options{DB: db, Holder: "p1",
+			Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5", Timezone: "Asia/Tokyo"}},
+			Post:  slackPoster(fake, "C0FINANCE")})
+		time.Sleep(7 * 24 * time.Hour)
+		synctest.Wait()
+		stop()
+	})
+	got := digestPosts(fake)
+	want := []string{"digest finance 2026-11-23 09:00 JST", "digest finance 2026-11-24 09:00 JST",
+		"digest finance 2026-11-25 09:00 JST", "digest finance 2026-11-26 09:00 JST",
+		"digest finance 2026-11-27 09:00 JST"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("posts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	slots, err := Slots(context.Background(), db, "finance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(slots) != 5 || !slots[0].Posted || slots[0].Channel != "C0FINANCE" || slots[0].TS == "" || slots[0].Late {
+		t.Fatalf("slots = %+v", slots)
+	}
+}
+
+func TestDigestDST(t *testing.T) {
+	tests := []struct {
+		name, tz, spec string
+		start          string // local start, 12:00 the day before the first slot
+		days           int
+		want           []string
+	}{
+		{"berlin spring-forward skips 02:30", "Europe/Berlin", "30 2 * * *", "2026-03-27T12:00", 4,
+			[]string{"2026-03-28 02:30 CET", "2026-03-30 02:30 CEST", "2026-03-31 02:30 CEST"}},
+		{"berlin fall-back posts 02:30 once", "Europe/Berlin", "30 2 * * *", "2026-10-23T12:00", 4,
+			[]string{"2026-10-24 02:30 CEST", "2026-10-25 02:30 CEST", "2026-10-26 02:30 CET", "2026-10-27 02:30 CET"}},
+		{"new york spring-forward skips 02:30", "America/New_York", "30 2 * * *", "2026-03-06T12:00", 4,
+			[]string{"2026-03-07 02:30 EST", "2026-03-09 02:30 EDT", "2026-03-10 02:30 EDT"}},
+		{"new york fall-back posts 01:30 once", "America/New_York", "30 1 * * *", "2026-10-30T12:00", 4,
+			[]string{"2026-10-31 01:30 EDT", "2026-11-01 01:30 EDT", "2026-11-02 01:30 EST", "2026-11-03 01:30 EST"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openDB(t)
+			fake := slacktest.New(t)
+			synctest.Test(t, func(t *testing.T) {
+				loc, err := time.LoadLocation(tt.tz)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start, err := time.ParseInLocation("2006-01-02T15:04", tt.start, loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sleepUntil(start)
+				stop := runScheduler(t, Options{DB: db, Holder: "p1",
+					Teams: []TeamSchedule{{Name: "ops", Spec: tt.spec, Timezone: tt.tz}},
+					Post:  slackPoster(fake, "C0OPS")})
+				time.Sleep(time.Duration(tt.days) * 24 * time.Hour)
+				synctest.Wait()
+				stop()
+			})
+			var got []string
+			for _, p := range digestPosts(fake) {
+				got = append(got, strings.TrimPrefix(p, "digest ops "))
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("posts = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDigestMissedDuringDowntime(t *testing.T) {
+	tests := []struct {
+		name     string
+		downFrom string // local JST: the first process stops
+		upAt     string // the second starts
+		want     []string
+	}{
+		{"missed slot posted late once", "2026-11-23T08:30", "2026-11-23T11:00",
+			[]string{"digest finance 2026-11-23 09:00 JST (late)", "digest finance 2026-11-24 09:00 JST"}},
+		{"past the grace period: skipped", "2026-11-23T08:30", "2026-11-23T15:30",
+			[]string{"digest finance 2026-11-24 09:00 JST"}},
+		{"restart after the post: no duplicate", "2026-11-23T09:00", "2026-11-23T09:01",
+			[]string{"digest finance 2026-11-23 09:00 JST", "digest finance 2026-11-24 09:00 JST"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openDB(t)
+			fake := slacktest.New(t)
+			synctest.Test(t, func(t *testing.T) {
+				tokyo, _ := time.LoadLocation("Asia/Tokyo")
+				at := func(s string) time.Time {
+					v, err := time.ParseInLocation("2006-01-02T15:04", s, tokyo)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return v
+				}
+				opts := Options{DB: db, Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5",
+					Timezone: "Asia/Tokyo"}}, Post: slackPoster(fake, "C0FINANCE")}
+				sleepUntil(at("2026-11-23T08:00"))
+				opts.Holder = "first"
+				stop := runScheduler(t, opts)
+				sleepUntil(at(tt.downFrom).Add(30 * time.Second))
+				synctest.Wait()
+				stop()
+				sleepUntil(at(tt.upAt))
+				opts.Holder = "second"
+				stop = runScheduler(t, opts)
+				sleepUntil(at("2026-11-24T12:00"))
+				synctest.Wait()
+				stop()
+			})
+			if got := digestPosts(fake); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("posts = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A crash after the claim and before the post: the restarted process retries the slot once, so it is posted once.
+func TestDigestCrashAfterClaimRetriedOnce(t *testing.T) {
+	db := openDB(t)
+	fake := slacktest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo))
+		var crashes atomic.Int32
+		crashing := func(ctx context.Context, req DigestRequest) (string, string, error) {
+			crashes.Add(1)
+			return "", "", errors.New("process killed before chat.postMessage")
+		}
+		teams := []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5", Timezone: "Asia/Tokyo"}}
+		stop := runScheduler(t, Options{DB: db, Holder: "first", Teams: teams, Post: crashing})
+		sleepUntil(time.Date(2026, 11, 23, 9, 0, 30, 0, tokyo))
+		synctest.Wait()
+		stop()
+		stop = runScheduler(t, Options{DB: db, Holder: "second", Teams: teams, Post: slackPoster(fake, "C0FIN")})
+		sleepUntil(time.Date(2026, 11, 23, 12, 0, 0, 0, tokyo))
+		synctest.Wait()
+		stop()
+		if crashes.Load() != 1 {
+			t.Errorf("first process tried %d posts, want 1", crashes.Load())
+		}
+	})
+	if got := digestPosts(fake); len(got) != 1 || got[0] != "digest finance 2026-11-23 09:00 JST" {
+		t.Fatalf("posts = %q", got)
+	}
+	slots, err := Slots(context.Background(), db, "finance")
+	if err != nil || len(slots) != 1 || slots[0].Attempts != 2 || !slots[0].Posted {
+		t.Fatalf("slots = %+v %v", slots, err)
+	}
+}
+
+// Two processes on one state file: only the lease holder syncs and posts; when it stops, the other takes over.
+func TestTwoProcessesOneLease(t *testing.T) {
+	db := openDB(t)
+	fake := slacktest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo))
+		var mu sync.Mutex
+		syncs := map[string]int{}
+		opts := func(holder string) Options {
+			return Options{DB: db, Holder: holder, SyncInterval: 10 * time.Minute,
+				Sync: func(context.Context) error {
+					mu.Lock()
+					syncs[holder]++
+					mu.Unlock()
+					return nil
+				},
+				Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * *", Timezone: "Asia/Tokyo"}},
+				Post:  slackPoster(fake, "C0FIN")}
+		}
+		stopA := runScheduler(t, opts("a"))
+		synctest.Wait()
+		stopB := runScheduler(t, opts("b"))
+		time.Sleep(2 * 24 * time.Hour)
+		synctest.Wait()
+		mu.Lock()
+		if syncs["b"] != 0 || syncs["a"] < 2*24*6 {
+			t.Errorf("syncs = %v: a should run them all", syncs)
+		}
+		mu.Unlock()
+		stopA() // releases the lease
+		time.Sleep(24 * time.Hour)
+		synctest.Wait()
+		stopB()
+		mu.Lock()
+		if syncs["b"] < 24*6-1 {
+			t.Errorf("syncs = %v: b should take over", syncs)
+		}
+		mu.Unlock()
+	})
+	if got := digestPosts(fake); len(got) != 3 {
+		t.Fatalf("posts = %q, want one per day", got)
+	}
+}
+
+// A panicking job is recovered and keeps its schedule (Recover inside SkipIfStillRunning).
+func TestPanicRecovered(t *testing.T) {
+	db := openDB(t)
+	synctest.Test(t, func(t *testing.T) {
+		var runs atomic.Int32
+		s, err := New(Options{DB: db, Holder: "p", Logger: quiet(), SyncInterval: time.Minute,
+			Sync: func(context.Context) error {
+				runs.Add(1)
+				panic("boom")
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ticks atomic.Int32
+		s.OnTick("count", func(context.Context, time.Time) error { ticks.Add(1); return nil })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		time.Sleep(10*time.Minute + 30*time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		if runs.Load() != 11 {
+			t.Errorf("sync ran %d times, want 11 (at start and every minute)", runs.Load())
+		}
+		if ticks.Load() != 11 {
+			t.Errorf("tick hook ran %d times, want 11", ticks.Load())
+		}
+	})
+}
+
+func TestPlan(t *testing.T) {
+	db := openDB(t)
+	s, err := New(Options{DB: db, Holder: "p", Sync: func(context.Context) error { return nil },
+		Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5", Timezone: "Asia/Tokyo"},
+			{Name: "growth", Spec: "30 8 * * *", Timezone: "Europe/Berlin"}, {Name: "none"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC) // Saturday 08:00 JST
+	plan := s.Plan(from, 2)
+	byJob := map[string]Planned{}
+	for _, p := range plan {
+		byJob[p.Job] = p
+	}
+	if len(plan) != 4 {
+		t.Fatalf("plan = %+v", plan)
+	}
+	fin := byJob["digest finance"]
+	if got := fin.Next[0].Format(time.RFC3339); got != "2026-11-30T09:00:00+09:00" {
+		t.Errorf("finance next = %s", got)
+	}
+	if got := byJob["digest growth"].Next[1].Format(time.RFC3339); got != "2026-11-29T08:30:00+01:00" {
+		t.Errorf("growth second = %s", got)
+	}
+	if got := byJob["sync"].Next[0]; !got.Equal(from.Add(10 * time.Minute)) {
+		t.Errorf("sync next = %s", got)
+	}
+	if _, err := New(Options{DB: db, Holder: "p", Teams: []TeamSchedule{{Name: "x", Spec: "bad"}}}); err == nil {
+		t.Error("a bad spec was accepted")
+	}
+}
