@@ -1,0 +1,559 @@
+package escalation
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// ErrNotFound is returned for an incident or silence that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrResolved is returned when acknowledging or snoozing an incident that is already resolved.
+var ErrResolved = errors.New("incident already resolved")
+
+// Event is one transition of an incident's timeline.
+type Event struct {
+	At     time.Time
+	Event  string // opened, notified, acked, snoozed, silenced, unsilenced, inhibited, uninhibited, resolved, resolve_announced
+	Actor  string
+	Level  int
+	Loop   int
+	Detail string
+}
+
+// Store keeps incidents, their timelines, silences and sends in the local SQLite database (migration 00006).
+// Writes go through the database's single writer; the sweep reads through its read pool.
+type Store struct {
+	db *localdb.DB
+}
+
+// NewStore returns a store over db.
+func NewStore(db *localdb.DB) *Store { return &Store{db: db} }
+
+const incidentCols = `id, key, team, kind, node_id, test_id, severity, status, invocation_id, summary, owners, tags,
+	opened_at, notified_level, notified_loop, notified_at, acked_by, acked_at, resolved_at, resolve_announced,
+	silenced_by, inhibited_by, elementary_alert_id, channel, ts`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIncident(r scanner) (Incident, error) {
+	var (
+		inc                                Incident
+		kind, status, owners, tags, opened string
+		notifiedAt, ackedAt, resolvedAt    sql.NullString
+		announced                          int
+	)
+	err := r.Scan(&inc.ID, &inc.Key, &inc.Team, &kind, &inc.NodeID, &inc.TestID, &inc.Severity, &status,
+		&inc.InvocationID, &inc.Summary, &owners, &tags, &opened, &inc.LastNotified.Level, &inc.LastNotified.Loop,
+		&notifiedAt, &inc.AckedBy, &ackedAt, &resolvedAt, &announced, &inc.SilencedBy, &inc.InhibitedBy,
+		&inc.ElementaryAlertID, &inc.Message.Channel, &inc.Message.TS)
+	if err != nil {
+		return Incident{}, err
+	}
+	inc.Kind, inc.Status, inc.ResolveAnnounced = Kind(kind), Status(status), announced != 0
+	if err := json.Unmarshal([]byte(owners), &inc.Owners); err != nil {
+		return Incident{}, fmt.Errorf("incident %d owners: %w", inc.ID, err)
+	}
+	if err := json.Unmarshal([]byte(tags), &inc.Tags); err != nil {
+		return Incident{}, fmt.Errorf("incident %d tags: %w", inc.ID, err)
+	}
+	for _, f := range []struct {
+		s   sql.NullString
+		dst *time.Time
+	}{{sql.NullString{String: opened, Valid: true}, &inc.OpenedAt}, {notifiedAt, &inc.LastNotified.At}, {ackedAt, &inc.AckedAt}, {resolvedAt, &inc.ResolvedAt}} {
+		if !f.s.Valid || f.s.String == "" {
+			continue
+		}
+		t, err := localdb.ParseTime(f.s.String)
+		if err != nil {
+			return Incident{}, fmt.Errorf("incident %d: %w", inc.ID, err)
+		}
+		*f.dst = t
+	}
+	return inc, nil
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v) // a []string always marshals
+	return string(b)
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return localdb.FormatTime(t)
+}
+
+// inTx runs f in one write transaction.
+func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func addEvent(ctx context.Context, tx *sql.Tx, id int64, at time.Time, event, actor string, level, loop any, detail string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO incident_events (incident_id, at, event, actor, level, loop, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, localdb.FormatTime(at), event, actor, level, loop, detail)
+	if err != nil {
+		return fmt.Errorf("record %s event: %w", event, err)
+	}
+	return nil
+}
+
+func getIncident(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int64) (Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Incident{}, fmt.Errorf("incident %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Incident{}, fmt.Errorf("read incident %d: %w", id, err)
+	}
+	return inc, nil
+}
+
+// Get returns one incident.
+func (s *Store) Get(ctx context.Context, id int64) (Incident, error) {
+	return getIncident(ctx, s.db.Write, id)
+}
+
+// Open opens inc (its ID, Status and notice fields are ignored) at inc.OpenedAt, unless an unresolved incident with
+// the same key exists; it returns the incident stored and whether it was opened now.
+func (s *Store) Open(ctx context.Context, inc Incident) (Incident, bool, error) {
+	var out Incident
+	opened := false
+	err := s.inTx(ctx, "open incident "+inc.Key, func(tx *sql.Tx) error {
+		var err error
+		out, opened, err = openTx(ctx, tx, inc)
+		return err
+	})
+	return out, opened, err
+}
+
+func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, error) {
+	if inc.Key == "" || inc.NodeID == "" {
+		return Incident{}, false, errors.New("incident without key or node")
+	}
+	switch inc.Kind {
+	case KindTest, KindModel, KindFreshness:
+	default:
+		return Incident{}, false, fmt.Errorf("unknown incident kind %q", inc.Kind)
+	}
+	if inc.Severity == "" {
+		inc.Severity = SeverityError
+	}
+	if inc.OpenedAt.IsZero() {
+		return Incident{}, false, errors.New("incident without opening time")
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO incidents (key, team, kind, node_id, test_id, severity, status,
+		invocation_id, summary, owners, tags, opened_at, elementary_alert_id)
+		VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING`,
+		inc.Key, inc.Team, string(inc.Kind), inc.NodeID, inc.TestID, inc.Severity, inc.InvocationID, inc.Summary,
+		jsonList(inc.Owners), jsonList(inc.Tags), localdb.FormatTime(inc.OpenedAt), inc.ElementaryAlertID)
+	if err != nil {
+		return Incident{}, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Incident{}, false, err
+	}
+	if n == 0 {
+		got, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
+			WHERE key = ? AND status <> 'resolved'`, inc.Key))
+		return got, false, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Incident{}, false, err
+	}
+	if err := addEvent(ctx, tx, id, inc.OpenedAt, "opened", "todai", nil, nil, inc.Summary); err != nil {
+		return Incident{}, false, err
+	}
+	got, err := getIncident(ctx, tx, id)
+	return got, true, err
+}
+
+// Ack acknowledges an open incident for actor: escalation stops. Acknowledging an acknowledged incident changes
+// nothing; a resolved one returns ErrResolved.
+func (s *Store) Ack(ctx context.Context, id int64, actor string, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("acknowledge incident %d", id), func(tx *sql.Tx) error {
+		inc, err := getIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch inc.Status {
+		case StatusResolved:
+			return ErrResolved
+		case StatusAcked:
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'acked', acked_by = ?, acked_at = ? WHERE id = ?`,
+			actor, localdb.FormatTime(now), id); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, now, "acked", actor, nil, nil, "")
+	})
+}
+
+// Snooze silences one incident (by its key) for d from now, for actor: a silence that expires.
+func (s *Store) Snooze(ctx context.Context, id int64, d time.Duration, actor string, now time.Time) (Silence, error) {
+	var sil Silence
+	err := s.inTx(ctx, fmt.Sprintf("snooze incident %d", id), func(tx *sql.Tx) error {
+		if d <= 0 {
+			return fmt.Errorf("snooze of %s", d)
+		}
+		inc, err := getIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inc.Status == StatusResolved {
+			return ErrResolved
+		}
+		sil = Silence{Matchers: []Matcher{{Field: "key", Value: inc.Key}}, StartsAt: now, EndsAt: now.Add(d),
+			CreatedBy: actor, Comment: "snoozed for " + d.String()}
+		if sil.ID, err = insertSilence(ctx, tx, sil, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET silenced_by = ? WHERE id = ?`, sil.ID, id); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, now, "snoozed", actor, nil, nil, "until "+localdb.FormatTime(sil.EndsAt))
+	})
+	return sil, err
+}
+
+func insertSilence(ctx context.Context, tx *sql.Tx, sil Silence, now time.Time) (int64, error) {
+	if len(sil.Matchers) == 0 {
+		return 0, errors.New("silence without matchers")
+	}
+	for _, m := range sil.Matchers {
+		switch strings.ToLower(m.Field) {
+		case "node", "test", "tag", "owner", "team", "key":
+		default:
+			return 0, fmt.Errorf("silence matcher on unknown field %q", m.Field)
+		}
+	}
+	if !sil.EndsAt.After(sil.StartsAt) {
+		return 0, fmt.Errorf("silence ends (%s) before it starts (%s)", sil.EndsAt, sil.StartsAt)
+	}
+	ms, err := json.Marshal(sil.Matchers)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, string(ms), localdb.FormatTime(sil.StartsAt), localdb.FormatTime(sil.EndsAt),
+		sil.CreatedBy, sil.Comment, localdb.FormatTime(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// Silence stores a new silence (its ID is assigned) and returns it.
+func (s *Store) Silence(ctx context.Context, sil Silence, now time.Time) (Silence, error) {
+	err := s.inTx(ctx, "create silence", func(tx *sql.Tx) error {
+		var err error
+		sil.ID, err = insertSilence(ctx, tx, sil, now)
+		return err
+	})
+	return sil, err
+}
+
+// ExpireSilence ends a silence now (it stays stored, expired). Expiring an expired silence changes nothing.
+func (s *Store) ExpireSilence(ctx context.Context, id int64, actor string, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("expire silence %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE silences SET ends_at = max(starts_at, ?), expired_by = ?
+			WHERE id = ? AND ends_at > ?`, localdb.FormatTime(now), actor, id, localdb.FormatTime(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM silences WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("silence %d: %w", id, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// ActiveSilences returns the silences in force at now or starting later (not yet expired), oldest first.
+func (s *Store) ActiveSilences(ctx context.Context, now time.Time) ([]Silence, error) {
+	return s.silences(ctx, s.db.Read, `WHERE ends_at > ?`, localdb.FormatTime(now))
+}
+
+// Silences returns every silence, expired ones too, oldest first.
+func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
+	return s.silences(ctx, s.db.Read, "")
+}
+
+func (s *Store) silences(ctx context.Context, db *sql.DB, where string, args ...any) ([]Silence, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, matchers, starts_at, ends_at, created_by, comment FROM silences `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read silences: %w", err)
+	}
+	defer rows.Close()
+	var out []Silence
+	for rows.Next() {
+		var (
+			sil            Silence
+			ms, start, end string
+		)
+		if err := rows.Scan(&sil.ID, &ms, &start, &end, &sil.CreatedBy, &sil.Comment); err != nil {
+			return nil, fmt.Errorf("read silences: %w", err)
+		}
+		if err := json.Unmarshal([]byte(ms), &sil.Matchers); err != nil {
+			return nil, fmt.Errorf("silence %d matchers: %w", sil.ID, err)
+		}
+		if sil.StartsAt, err = localdb.ParseTime(start); err != nil {
+			return nil, fmt.Errorf("silence %d: %w", sil.ID, err)
+		}
+		if sil.EndsAt, err = localdb.ParseTime(end); err != nil {
+			return nil, fmt.Errorf("silence %d: %w", sil.ID, err)
+		}
+		out = append(out, sil)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read silences: %w", err)
+	}
+	return out, nil
+}
+
+// Resolve resolves an unresolved incident (the test passes again, the model ran); resolving a resolved incident
+// changes nothing.
+func (s *Store) Resolve(ctx context.Context, id int64, actor string, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *sql.Tx) error {
+		return resolveTx(ctx, tx, id, actor, now, "")
+	})
+}
+
+func resolveTx(ctx context.Context, tx *sql.Tx, id int64, actor string, now time.Time, detail string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND status <> 'resolved'`,
+		localdb.FormatTime(now), id)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return err
+	}
+	return addEvent(ctx, tx, id, now, "resolved", actor, nil, nil, detail)
+}
+
+// RecordSend claims a send before it goes out: it returns false, and records nothing, when the same (incident,
+// level, loop) was already claimed, by this process or an earlier one. A claimed notice also becomes the incident's
+// last notice (level ResolveLevel marks the resolution announced). Claim, then send, then SetMessage: a crash
+// between claim and send loses that one notice rather than ever sending it twice.
+func (s *Store) RecordSend(ctx context.Context, key SendKey, now time.Time) (bool, error) {
+	claimed := false
+	err := s.inTx(ctx, fmt.Sprintf("record send %d/%d/%d", key.Incident, key.Level, key.Loop), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO sends (incident_id, level, loop, sent_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, key.Incident, key.Level, key.Loop, localdb.FormatTime(now))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		claimed = true
+		if key.Level == ResolveLevel {
+			if _, err := tx.ExecContext(ctx, `UPDATE incidents SET resolve_announced = 1 WHERE id = ?`, key.Incident); err != nil {
+				return err
+			}
+			return addEvent(ctx, tx, key.Incident, now, "resolve_announced", "todai", nil, nil, "")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET notified_level = ?, notified_loop = ?, notified_at = ?
+			WHERE id = ? AND (notified_loop < ? OR (notified_loop = ? AND notified_level < ?))`,
+			key.Level, key.Loop, localdb.FormatTime(now), key.Incident, key.Loop, key.Loop, key.Level); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, key.Incident, now, "notified", "todai", key.Level, key.Loop, "")
+	})
+	return claimed, err
+}
+
+// SetMessage records where an incident's first notice was posted (and the send's message).
+func (s *Store) SetMessage(ctx context.Context, key SendKey, msg MessageRef) error {
+	return s.inTx(ctx, fmt.Sprintf("record message of incident %d", key.Incident), func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sends SET channel = ?, ts = ? WHERE incident_id = ? AND level = ? AND loop = ?`,
+			msg.Channel, msg.TS, key.Incident, key.Level, key.Loop); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE incidents SET channel = ?, ts = ? WHERE id = ? AND ts = ''`, msg.Channel, msg.TS, key.Incident)
+		return err
+	})
+}
+
+// Apply records a marking action of Decide (MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition) on the
+// incident, with its timeline event. Other actions are sends: claim them with RecordSend.
+func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("apply %T to incident %d", act, id), func(tx *sql.Tx) error {
+		var (
+			query, event, detail string
+			arg                  any
+		)
+		switch a := act.(type) {
+		case MarkSilenced:
+			query, arg, event, detail = `UPDATE incidents SET silenced_by = ? WHERE id = ?`, a.SilenceID, "silenced", "silence "+strconv.FormatInt(a.SilenceID, 10)
+		case ClearSilence:
+			query, arg, event = `UPDATE incidents SET silenced_by = ? WHERE id = ?`, 0, "unsilenced"
+		case MarkInhibited:
+			query, arg, event, detail = `UPDATE incidents SET inhibited_by = ? WHERE id = ?`, a.Cause.Node, "inhibited", "probably caused by "+a.Cause.Node
+		case ClearInhibition:
+			query, arg, event = `UPDATE incidents SET inhibited_by = ? WHERE id = ?`, "", "uninhibited"
+		default:
+			return fmt.Errorf("%T is not a marking action", act)
+		}
+		res, err := tx.ExecContext(ctx, query, arg, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("incident %d: %w", id, ErrNotFound)
+		}
+		return addEvent(ctx, tx, id, now, event, "todai", nil, nil, detail)
+	})
+}
+
+// Timeline returns an incident's transitions, oldest first.
+func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT at, event, actor, coalesce(level, 0), coalesce(loop, 0), detail
+		FROM incident_events WHERE incident_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var (
+			e  Event
+			at string
+		)
+		if err := rows.Scan(&at, &e.Event, &e.Actor, &e.Level, &e.Loop, &e.Detail); err != nil {
+			return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		}
+		if e.At, err = localdb.ParseTime(at); err != nil {
+			return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// Pending returns the incidents a sweep must look at: every unresolved one, and the resolved ones whose resolution
+// was not yet announced though a notice went out. Ordered by id.
+func (s *Store) Pending(ctx context.Context) ([]Incident, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents
+		WHERE status IN ('open', 'acked') OR (status = 'resolved' AND resolve_announced = 0 AND notified_level > 0)
+		ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("read pending incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read pending incidents: %w", err)
+		}
+		out = append(out, inc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read pending incidents: %w", err)
+	}
+	return out, nil
+}
+
+// SentKeys returns the sends recorded for the pending incidents.
+func (s *Store) SentKeys(ctx context.Context) (map[SendKey]bool, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.incident_id, s.level, s.loop FROM sends s
+		JOIN incidents i ON i.id = s.incident_id
+		WHERE i.status IN ('open', 'acked') OR i.resolve_announced = 0`)
+	if err != nil {
+		return nil, fmt.Errorf("read sends: %w", err)
+	}
+	defer rows.Close()
+	out := map[SendKey]bool{}
+	for rows.Next() {
+		var k SendKey
+		if err := rows.Scan(&k.Incident, &k.Level, &k.Loop); err != nil {
+			return nil, fmt.Errorf("read sends: %w", err)
+		}
+		out[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read sends: %w", err)
+	}
+	return out, nil
+}
+
+// Decision is what Decide said for one incident.
+type Decision struct {
+	Incident Incident
+	Actions  []Action
+}
+
+// Sweep reads every pending incident, the silences and the sends, and decides for each with its team's policy
+// (policyFor; an incident whose team has no policy is skipped). It changes nothing: the caller performs the actions,
+// claiming each send with RecordSend and recording marks with Apply.
+func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team string) (Policy, bool), inh Inhibitors) ([]Decision, error) {
+	incs, err := s.Pending(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	sils, err := s.ActiveSilences(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	sent, err := s.SentKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	var out []Decision
+	for _, inc := range incs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		pol, ok := policyFor(inc.Team)
+		if !ok {
+			continue
+		}
+		acts := Decide(Input{Incident: inc, Policy: pol, Silences: sils, Inhibitors: inh, Now: now, AlreadySent: sent})
+		if len(acts) > 0 {
+			out = append(out, Decision{Incident: inc, Actions: acts})
+		}
+	}
+	return out, nil
+}
