@@ -44,11 +44,14 @@ func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp sourc
 			// only when it holds rows the mirror lacks (inserted late). Checking the window's keys is one narrow
 			// query instead of re-reading every column of every recent row — after a large dbt build, the
 			// next syncs would otherwise read the whole build again.
-			late, err := s.hasLateRows(ctx, tx, p, st.watermark)
+			// The key window includes the watermark itself (rows stamped with the same time may have committed
+			// after the last read); the new rows are those after it.
+			next := st.watermark.Add(time.Microsecond)
+			late, err := s.hasLateRows(ctx, tx, p, st.watermark.Add(-s.opts.Overlap), next)
 			if err != nil {
 				return fmt.Errorf("sync %s: %w", t.Name, err)
 			}
-			req.Since = st.watermark
+			req.Since = next
 			if late {
 				req.Since = st.watermark.Add(-s.opts.Overlap)
 			}
@@ -331,9 +334,9 @@ func suspendIndexes(ctx context.Context, tx *sql.Tx, table string) (rebuild func
 	}, nil
 }
 
-// hasLateRows reports whether the warehouse holds rows in the overlap window before the watermark whose keys the
-// mirror lacks: rows inserted after the last read with an earlier insert time (a long transaction committing late).
-func (s *Syncer) hasLateRows(ctx context.Context, tx *sql.Tx, p *plan, watermark time.Time) (bool, error) {
+// hasLateRows reports whether the warehouse holds rows in the window [from, before) whose keys the mirror lacks:
+// rows inserted after the last read with an earlier insert time (a long transaction committing late).
+func (s *Syncer) hasLateRows(ctx context.Context, tx *sql.Tx, p *plan, from, before time.Time) (bool, error) {
 	t := p.table
 	exists, err := tx.PrepareContext(ctx, "SELECT 1 FROM "+t.Name+" WHERE "+t.Key+" = ?")
 	if err != nil {
@@ -343,7 +346,7 @@ func (s *Syncer) hasLateRows(ctx context.Context, tx *sql.Tx, p *plan, watermark
 	late := false
 	errLate := errors.New("late row found")
 	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key}, SinceColumn: t.Watermark,
-		Since: watermark.Add(-s.opts.Overlap), Before: watermark}, func(r source.Row) error {
+		Since: from, Before: before}, func(r source.Row) error {
 		key, ok := r[0].(string)
 		if !ok {
 			return nil // a NULL or odd key cannot be deduplicated anyway
