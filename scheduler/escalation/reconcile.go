@@ -1,0 +1,323 @@
+package escalation
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// Problem is one current failure in the mirror: a test whose latest result fails, errors or warns, a node whose
+// latest run errored, or a source whose latest freshness check errored.
+type Problem struct {
+	Key          string
+	Kind         Kind
+	NodeID       string
+	TestID       string
+	Severity     string // ERROR, or WARN for a test that only warns
+	InvocationID string
+	Summary      string
+	DetectedAt   time.Time
+	// Facts are the node's, for the team rules and silences.
+	Facts queries.NodeFacts
+}
+
+// MirrorReader is what Reconcile reads of the mirror. Mirror implements it over the local SQLite tables.
+type MirrorReader interface {
+	// Problems returns the current failures.
+	Problems(ctx context.Context) ([]Problem, error)
+	// ElementaryAlerts returns, for each of keys that edr monitor already alerted on (alerts_v2, status sent), the
+	// newest alert's id.
+	ElementaryAlerts(ctx context.Context, keys []string) (map[string]string, error)
+}
+
+// TeamResolver maps a node to its team; queries.Teams implements it.
+type TeamResolver interface {
+	TeamOf(n queries.NodeFacts) string
+}
+
+// Group is the new incidents of one team from one dbt invocation: they go out as one message.
+type Group struct {
+	Team         string
+	InvocationID string
+	Incidents    []Incident
+}
+
+// ReconcileResult says what Reconcile changed.
+type ReconcileResult struct {
+	Opened   []Incident
+	Resolved []Incident
+	// Groups are the opened incidents by team and invocation, in team then invocation order.
+	Groups []Group
+}
+
+// Reconcile opens an incident for every current problem without an unresolved one (warn-only tests only when the
+// team's policy includes warn) and resolves every unresolved incident whose problem is gone: the test passes again,
+// the model ran successfully, the source is fresh. It runs in one write transaction.
+func (s *Store) Reconcile(ctx context.Context, m MirrorReader, teams TeamResolver, policyFor func(team string) (Policy, bool), now time.Time) (ReconcileResult, error) {
+	var res ReconcileResult
+	problems, err := m.Problems(ctx)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %w", err)
+	}
+	current := make(map[string]bool, len(problems))
+	var wanted []Incident
+	for _, p := range problems {
+		team := ""
+		if teams != nil {
+			team = teams.TeamOf(p.Facts)
+		}
+		if p.Severity == SeverityWarn {
+			if pol, ok := policyFor(team); !ok || !pol.IncludeWarn {
+				continue
+			}
+		}
+		current[p.Key] = true
+		wanted = append(wanted, Incident{Key: p.Key, Team: team, Kind: p.Kind, NodeID: p.NodeID, TestID: p.TestID,
+			Severity: p.Severity, InvocationID: p.InvocationID, Summary: p.Summary, Owners: p.Facts.Owners,
+			Tags: p.Facts.Tags, OpenedAt: now})
+	}
+	open, err := s.unresolvedKeys(ctx)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %w", err)
+	}
+	var newKeys []string
+	for _, w := range wanted {
+		if _, ok := open[w.Key]; !ok {
+			newKeys = append(newKeys, w.Key)
+		}
+	}
+	alerts := map[string]string{}
+	if len(newKeys) > 0 {
+		if alerts, err = m.ElementaryAlerts(ctx, newKeys); err != nil {
+			return res, fmt.Errorf("reconcile: %w", err)
+		}
+	}
+	err = s.inTx(ctx, "reconcile", func(tx *sql.Tx) error {
+		for _, w := range wanted {
+			if _, ok := open[w.Key]; ok {
+				continue
+			}
+			w.ElementaryAlertID = alerts[w.Key]
+			inc, opened, err := openTx(ctx, tx, w)
+			if err != nil {
+				return fmt.Errorf("open %s: %w", w.Key, err)
+			}
+			if opened {
+				res.Opened = append(res.Opened, inc)
+			}
+		}
+		for key, id := range open {
+			if current[key] {
+				continue
+			}
+			if err := resolveTx(ctx, tx, id, "todai", now, "no longer failing in the mirror"); err != nil {
+				return fmt.Errorf("resolve %s: %w", key, err)
+			}
+			inc, err := getIncident(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			res.Resolved = append(res.Resolved, inc)
+		}
+		return nil
+	})
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	sort.Slice(res.Resolved, func(i, j int) bool { return res.Resolved[i].ID < res.Resolved[j].ID })
+	res.Groups = groupIncidents(res.Opened)
+	return res, nil
+}
+
+func (s *Store) unresolvedKeys(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id FROM incidents WHERE status <> 'resolved'`)
+	if err != nil {
+		return nil, fmt.Errorf("read unresolved incidents: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var (
+			k  string
+			id int64
+		)
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, fmt.Errorf("read unresolved incidents: %w", err)
+		}
+		out[k] = id
+	}
+	return out, rows.Err()
+}
+
+func groupIncidents(incs []Incident) []Group {
+	idx := map[[2]string]int{}
+	var out []Group
+	for _, inc := range incs {
+		k := [2]string{inc.Team, inc.InvocationID}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Group{Team: inc.Team, InvocationID: inc.InvocationID})
+		}
+		out[i].Incidents = append(out[i].Incidents, inc)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Team != out[j].Team {
+			return out[i].Team < out[j].Team
+		}
+		return out[i].InvocationID < out[j].InvocationID
+	})
+	return out
+}
+
+// Mirror reads problems, upstream failures and edr monitor's alerts from the local mirror (migrations 00001 and
+// 00002: test_latest, node_last_run, source_freshness_latest, nodes, node_edges, alerts_v2).
+type Mirror struct {
+	DB *sql.DB
+}
+
+const nodeFactCols = `coalesce(n.owners, '[]'), coalesce(n.tags, '[]'), coalesce(n.group_name, ''), coalesce(n.path, ''),
+	coalesce(n.original_path, ''), coalesce(n.meta_team, '')`
+
+// Problems implements MirrorReader.
+func (m Mirror) Problems(ctx context.Context) ([]Problem, error) {
+	var out []Problem
+	queriesByKind := []struct {
+		kind Kind
+		q    string
+	}{
+		{KindTest, `SELECT tl.test_unique_id, coalesce(nullif(tl.column_name, ''), nullif(r.column_name, ''), 'None'),
+			coalesce(nullif(r.test_sub_type, ''), 'None'), coalesce(r.test_type, ''), tl.status,
+			coalesce(tl.invocation_id, ''), coalesce(tl.detected_at, ''), coalesce(tl.message, ''),
+			coalesce(t.parent_model_unique_id, r.model_unique_id, ''), ` + nodeFactCols + `
+			FROM test_latest tl
+			LEFT JOIN elementary_test_results r ON r.id = tl.result_id
+			LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
+			LEFT JOIN nodes n ON n.unique_id = coalesce(t.parent_model_unique_id, r.model_unique_id)
+			WHERE tl.status IN ('fail', 'error', 'warn')`},
+		{KindModel, `SELECT l.unique_id, '', '', '', l.status, r.invocation_id, coalesce(l.completed_at, ''),
+			coalesce(r.message, ''), l.unique_id, ` + nodeFactCols + `
+			FROM node_last_run l
+			JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
+			LEFT JOIN nodes n ON n.unique_id = l.unique_id
+			WHERE l.status = 'error'`},
+		{KindFreshness, `SELECT s.unique_id, '', '', '', s.status, coalesce(f.invocation_id, ''),
+			coalesce(f.generated_at, f.created_at, ''), coalesce(f.error, ''), s.unique_id, ` + nodeFactCols + `
+			FROM source_freshness_latest s
+			LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = s.execution_id
+			LEFT JOIN nodes n ON n.unique_id = s.unique_id
+			WHERE s.status IN ('error', 'runtime error')`},
+	}
+	for _, k := range queriesByKind {
+		if err := m.scanProblems(ctx, k.kind, k.q, &out); err != nil {
+			return nil, fmt.Errorf("read %s problems: %w", k.kind, err)
+		}
+	}
+	return out, nil
+}
+
+func (m Mirror) scanProblems(ctx context.Context, kind Kind, q string, out *[]Problem) error {
+	rows, err := m.DB.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, column, subType, testType, status, detected, owners, tags string
+			p                                                             Problem
+		)
+		if err := rows.Scan(&id, &column, &subType, &testType, &status, &p.InvocationID, &detected, &p.Summary, &p.NodeID,
+			&owners, &tags, &p.Facts.Group, &p.Facts.Path, &p.Facts.OriginalPath, &p.Facts.MetaTeam); err != nil {
+			return err
+		}
+		p.Kind, p.Severity, p.Key = kind, SeverityError, id
+		if kind == KindTest {
+			p.TestID = id
+			// Elementary keys schema_change and dimension_anomalies tests by the test alone.
+			if testType != "schema_change" && testType != "dimension_anomalies" {
+				p.Key = id + "." + column + "." + subType
+			}
+			if status == "warn" {
+				p.Severity = SeverityWarn
+			}
+			if p.NodeID == "" {
+				p.NodeID = id
+			}
+		}
+		if first, _, _ := strings.Cut(p.Summary, "\n"); first != p.Summary {
+			p.Summary = first
+		}
+		if t, err := localdb.ParseTime(detected); err == nil {
+			p.DetectedAt = t
+		}
+		// Malformed lists are read as empty: a node's facts never stop an incident.
+		_ = json.Unmarshal([]byte(owners), &p.Facts.Owners)
+		_ = json.Unmarshal([]byte(tags), &p.Facts.Tags)
+		*out = append(*out, p)
+	}
+	return rows.Err()
+}
+
+// ElementaryAlerts implements MirrorReader.
+func (m Mirror) ElementaryAlerts(ctx context.Context, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	stmt, err := m.DB.PrepareContext(ctx, `SELECT alert_id FROM alerts_v2 WHERE alert_class_id = ? AND status = 'sent'
+		ORDER BY detected_at DESC LIMIT 1`)
+	if err != nil {
+		return nil, fmt.Errorf("read alerts_v2: %w", err)
+	}
+	defer stmt.Close()
+	for _, k := range keys {
+		var id string
+		switch err := stmt.QueryRowContext(ctx, k).Scan(&id); {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return nil, fmt.Errorf("read alerts_v2 for %s: %w", k, err)
+		default:
+			out[k] = id
+		}
+	}
+	return out, nil
+}
+
+// Inhibitors returns every node downstream of a model (or snapshot, seed) whose latest run errored or of a source
+// whose latest freshness check errored, and those nodes themselves, each with its cause (the first by unique_id
+// when several upstream failures reach it).
+func (m Mirror) Inhibitors(ctx context.Context) (Inhibitors, error) {
+	rows, err := m.DB.QueryContext(ctx, `WITH RECURSIVE
+		roots(node, kind) AS (
+			SELECT unique_id, 'model' FROM node_last_run WHERE status = 'error'
+			UNION SELECT unique_id, 'freshness' FROM source_freshness_latest WHERE status IN ('error', 'runtime error')),
+		down(node, root, kind) AS (
+			SELECT node, node, kind FROM roots
+			UNION SELECT e.child, d.root, d.kind FROM down d JOIN node_edges e ON e.parent = d.node)
+		SELECT node, root, kind FROM down ORDER BY node, root`)
+	if err != nil {
+		return nil, fmt.Errorf("read upstream failures: %w", err)
+	}
+	defer rows.Close()
+	out := Inhibitors{}
+	for rows.Next() {
+		var node, root, kind string
+		if err := rows.Scan(&node, &root, &kind); err != nil {
+			return nil, fmt.Errorf("read upstream failures: %w", err)
+		}
+		// The first cause by unique_id wins, except that a node that failed itself is its own cause.
+		if c, ok := out[node]; !ok || (root == node && c.Node != node) {
+			out[node] = Cause{Node: root, Kind: Kind(kind)}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read upstream failures: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,185 @@
+package escalation
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// mirrorState is the mirror's current failures, written straight into the derived tables.
+type mirrorState struct {
+	tests   map[string]string // test unique_id → latest status
+	runs    map[string]string // model → latest run status
+	sources map[string]string // source → latest freshness status
+}
+
+func writeMirror(t *testing.T, ctx context.Context, db *sql.DB, inv string, st mirrorState) {
+	t.Helper()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`DELETE FROM test_latest`)
+	exec(`DELETE FROM node_last_run`)
+	exec(`DELETE FROM source_freshness_latest`)
+	for id, status := range st.tests {
+		rid := inv + "/" + id
+		exec(`INSERT OR REPLACE INTO elementary_test_results (id, test_unique_id, model_unique_id, invocation_id, detected_at, created_at,
+			column_name, test_type, test_sub_type, status) VALUES (?, ?, 'model.shop.orders', ?, '2026-03-10T09:00:00.000000Z', '2026-03-10T09:00:00.000000Z',
+			'id', 'dbt_test', 'generic', ?)`, rid, id, inv, status)
+		exec(`INSERT INTO test_latest (test_unique_id, result_id, invocation_id, detected_at, status, column_name, message)
+			VALUES (?, ?, ?, '2026-03-10T09:00:00.000000Z', ?, 'id', 'got 3 results'||char(10)||'select ...')`, id, rid, inv, status)
+	}
+	for id, status := range st.runs {
+		mid := inv + "/" + id
+		exec(`INSERT OR REPLACE INTO dbt_run_results (model_execution_id, unique_id, invocation_id, created_at, status, message)
+			VALUES (?, ?, ?, '2026-03-10T09:00:00.000000Z', ?, 'Database Error'||char(10)||'relation missing')`, mid, id, inv, status)
+		exec(`INSERT INTO node_last_run (unique_id, model_execution_id, status) VALUES (?, ?, ?)`, id, mid, status)
+	}
+	for id, status := range st.sources {
+		fid := inv + "/" + id
+		exec(`INSERT OR REPLACE INTO dbt_source_freshness_results (source_freshness_execution_id, unique_id, created_at, status, invocation_id)
+			VALUES (?, ?, '2026-03-10T09:00:00.000000Z', ?, ?)`, fid, id, status, inv)
+		exec(`INSERT INTO source_freshness_latest (unique_id, execution_id, status) VALUES (?, ?, ?)`, id, fid, status)
+	}
+}
+
+func seedNodes(t *testing.T, ctx context.Context, db *sql.DB) {
+	t.Helper()
+	for _, q := range []string{
+		`INSERT INTO nodes (unique_id, resource_type, name, name_key, owners, tags, meta_team) VALUES
+			('source.shop.raw.orders', 'source', 'raw.orders', 'orders', '[]', '[]', 'core'),
+			('model.shop.stg_orders', 'model', 'stg_orders', 'stg_orders', '["ana@x.io"]', '[]', 'core'),
+			('model.shop.orders', 'model', 'orders', 'orders', '["ana@x.io"]', '["finance"]', 'core'),
+			('model.mkt.campaigns', 'model', 'campaigns', 'campaigns', '["bo@x.io"]', '[]', 'growth')`,
+		`INSERT INTO node_edges (parent, child) VALUES ('source.shop.raw.orders', 'model.shop.stg_orders'),
+			('model.shop.stg_orders', 'model.shop.orders')`,
+		`INSERT INTO dbt_tests (unique_id, name, parent_model_unique_id) VALUES
+			('test.shop.not_null_orders_id', 'not_null_orders_id', 'model.shop.orders'),
+			('test.shop.unique_orders_id', 'unique_orders_id', 'model.shop.orders'),
+			('test.mkt.not_null_campaigns_id', 'not_null_campaigns_id', 'model.mkt.campaigns')`,
+		`INSERT INTO alerts_v2 (alert_id, alert_class_id, updated_at, status, detected_at) VALUES
+			('edr-1', 'test.shop.not_null_orders_id.id.generic', '2026-03-10T09:00:00.000000Z', 'sent', '2026-03-10T09:00:00.000000Z'),
+			('edr-2', 'test.shop.unique_orders_id.id.generic', '2026-03-10T09:00:00.000000Z', 'pending', '2026-03-10T09:00:00.000000Z')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	seedNodes(t, ctx, db.Write)
+	store := NewStore(db)
+	mirror := Mirror{DB: db.Read}
+	policies := map[string]Policy{"core": testPolicy(), "growth": func() Policy { p := testPolicy(); p.IncludeWarn = true; return p }()}
+	policyFor := func(team string) (Policy, bool) { p, ok := policies[team]; return p, ok }
+	teams := queries.Teams{}
+
+	type want struct {
+		opened, resolved []string
+		groups           map[string]int // team/invocation → count
+	}
+	keys := func(incs []Incident) []string {
+		var out []string
+		for _, i := range incs {
+			out = append(out, i.Key)
+		}
+		sort.Strings(out)
+		return out
+	}
+	steps := []struct {
+		name  string
+		inv   string
+		state mirrorState
+		want  want
+	}{
+		{name: "failures open incidents, grouped per team and invocation; warn only where the policy says", inv: "inv1",
+			state: mirrorState{
+				tests: map[string]string{"test.shop.not_null_orders_id": "fail", "test.shop.unique_orders_id": "warn",
+					"test.mkt.not_null_campaigns_id": "warn"},
+				runs: map[string]string{"model.shop.stg_orders": "error", "model.mkt.campaigns": "success"},
+			},
+			want: want{opened: []string{"model.shop.stg_orders", "test.mkt.not_null_campaigns_id.id.generic", "test.shop.not_null_orders_id.id.generic"},
+				groups: map[string]int{"core/inv1": 2, "growth/inv1": 1}}},
+		{name: "still failing: nothing new", inv: "inv2",
+			state: mirrorState{
+				tests: map[string]string{"test.shop.not_null_orders_id": "error", "test.mkt.not_null_campaigns_id": "warn"},
+				runs:  map[string]string{"model.shop.stg_orders": "error"},
+			},
+			want: want{groups: map[string]int{}}},
+		{name: "model runs and test passes: resolved; source goes stale", inv: "inv3",
+			state: mirrorState{
+				tests:   map[string]string{"test.shop.not_null_orders_id": "pass", "test.mkt.not_null_campaigns_id": "warn"},
+				runs:    map[string]string{"model.shop.stg_orders": "success"},
+				sources: map[string]string{"source.shop.raw.orders": "error"},
+			},
+			want: want{opened: []string{"source.shop.raw.orders"}, resolved: []string{"model.shop.stg_orders", "test.shop.not_null_orders_id.id.generic"},
+				groups: map[string]int{"core/inv3": 1}}},
+	}
+	for i, st := range steps {
+		writeMirror(t, ctx, db.Write, st.inv, st.state)
+		now := t0.Add(time.Duration(i) * time.Hour)
+		res, err := store.Reconcile(ctx, mirror, teams, policyFor, now)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := keys(res.Opened); !reflect.DeepEqual(got, st.want.opened) {
+			t.Errorf("%s: opened %q, want %q", st.name, got, st.want.opened)
+		}
+		if got := keys(res.Resolved); !reflect.DeepEqual(got, st.want.resolved) {
+			t.Errorf("%s: resolved %q, want %q", st.name, got, st.want.resolved)
+		}
+		groups := map[string]int{}
+		for _, g := range res.Groups {
+			groups[g.Team+"/"+g.InvocationID] = len(g.Incidents)
+		}
+		if !reflect.DeepEqual(groups, st.want.groups) {
+			t.Errorf("%s: groups %v, want %v", st.name, groups, st.want.groups)
+		}
+		if i == 0 {
+			for _, inc := range res.Opened {
+				switch inc.Key {
+				case "test.shop.not_null_orders_id.id.generic":
+					if inc.ElementaryAlertID != "edr-1" || inc.Summary != "got 3 results" || inc.NodeID != "model.shop.orders" || inc.Team != "core" {
+						t.Errorf("test incident = %+v", inc)
+					}
+				case "model.shop.stg_orders":
+					if inc.Kind != KindModel || inc.Summary != "Database Error" || !reflect.DeepEqual(inc.Owners, []string{"ana@x.io"}) {
+						t.Errorf("model incident = %+v", inc)
+					}
+				case "test.mkt.not_null_campaigns_id.id.generic":
+					if inc.Severity != SeverityWarn || inc.Team != "growth" {
+						t.Errorf("warn incident = %+v", inc)
+					}
+				}
+			}
+			inh, err := mirror.Inhibitors(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantInh := Inhibitors{"model.shop.stg_orders": {Node: "model.shop.stg_orders", Kind: KindModel},
+				"model.shop.orders": {Node: "model.shop.stg_orders", Kind: KindModel}}
+			if !reflect.DeepEqual(inh, wantInh) {
+				t.Errorf("Inhibitors = %v, want %v", inh, wantInh)
+			}
+		}
+	}
+	inh, err := mirror.Inhibitors(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := inh["model.shop.orders"]; c.Node != "source.shop.raw.orders" || c.Kind != KindFreshness {
+		t.Errorf("after the source went stale, orders' cause = %+v", c)
+	}
+}
