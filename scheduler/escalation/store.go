@@ -89,13 +89,6 @@ func jsonList(v []string) string {
 	return string(b)
 }
 
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return localdb.FormatTime(t)
-}
-
 // inTx runs f in one write transaction.
 func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
 	tx, err := s.db.Write.BeginTx(ctx, nil)
