@@ -37,7 +37,13 @@ CREATE TABLE scheduler_state (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- The daily digest's read of the week's run errors (queries.Digest): a small partial index instead of a
+-- scan of every run of the week.
+CREATE INDEX dbt_run_results_problems ON dbt_run_results (created_at, unique_id, status)
+    WHERE status = 'error';
+
 -- +goose Down
+DROP INDEX dbt_run_results_problems;
 DROP TABLE scheduler_state;
 DROP TABLE digest_slots;
 DROP TABLE scheduler_lease;

@@ -1,0 +1,657 @@
+package queries
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Digest thresholds.
+const (
+	// DigestWindow is the window of the digest's counts.
+	DigestWindow = 24 * time.Hour
+	// DigestTrendDays is the length of the trend and of the history slow and flaky are measured over.
+	DigestTrendDays = 7
+	// SlowFactor and SlowMinSeconds: a model is slow when its latest run took at least SlowFactor × its 7-day
+	// median and at least SlowMinSeconds.
+	SlowFactor     = 2.0
+	SlowMinSeconds = 60.0
+	// FlakyMinFlips is how many pass ↔ problem flips in 7 days make a test flaky.
+	FlakyMinFlips = 3
+	// digestListCap caps each list of the digest (the counts stay complete).
+	digestListCap = 10
+	// digestActions caps the top actions.
+	digestActions = 5
+)
+
+// Digest statuses, the headline's colour.
+const (
+	DigestGreen  = "green"
+	DigestYellow = "yellow"
+	DigestRed    = "red"
+)
+
+// DigestQuery asks for a team's digest.
+type DigestQuery struct {
+	Team string
+	// Now is the digest's time (the Reader's clock when zero).
+	Now time.Time
+	// Previous is the previous digest's slot: problems that began after it are "new". Zero: the last 24 h.
+	Previous time.Time
+	// Location is the team's zone, for the trend's days (UTC when nil).
+	Location *time.Location
+	// ReportURL is the Elementary report's link, copied into the answer.
+	ReportURL string
+}
+
+// DigestCounts are the counts of the last 24 h: nodes by their latest run, tests by their latest result.
+type DigestCounts struct {
+	ModelsRun     int `json:"models_run"`
+	ModelsFailed  int `json:"models_failed"`
+	ModelsSkipped int `json:"models_skipped"`
+	TestsPass     int `json:"tests_pass"`
+	TestsWarn     int `json:"tests_warn"`
+	TestsFail     int `json:"tests_fail"`
+	TestsError    int `json:"tests_error"`
+}
+
+// DigestProblem is a failing test or an erroring model of the digest.
+type DigestProblem struct {
+	Kind         string `json:"kind"` // model_error, test_fail, test_error
+	Node         Node   `json:"node"`
+	TestUniqueID string `json:"test_unique_id,omitempty"`
+	TestName     string `json:"test_name,omitempty"`
+	// Detail is the first line of the error or test message.
+	Detail string `json:"detail,omitempty"`
+	// Since is when the current failure streak began (within the 7-day history; SinceBefore says it began
+	// earlier).
+	Since       *time.Time `json:"since"`
+	SinceBefore bool       `json:"since_before_window,omitempty"`
+	Owners      []string   `json:"owners"`
+	New         bool       `json:"new"`
+}
+
+// SlowModel is a model whose latest run was slow against its 7-day median.
+type SlowModel struct {
+	Node          Node    `json:"node"`
+	Seconds       float64 `json:"seconds"`
+	MedianSeconds float64 `json:"median_seconds"`
+	Ratio         float64 `json:"ratio"`
+}
+
+// FlakyTest is a test that flipped between pass and a problem at least FlakyMinFlips times in 7 days.
+type FlakyTest struct {
+	TestUniqueID string   `json:"test_unique_id"`
+	Name         string   `json:"name"`
+	Node         Node     `json:"node"`
+	Flips        int      `json:"flips"`
+	Owners       []string `json:"owners"`
+}
+
+// TrendDay is one day of the trend: failing test results and model errors that day (in the team's zone).
+type TrendDay struct {
+	Day      string `json:"day"` // 2006-01-02
+	Problems int    `json:"problems"`
+}
+
+// DigestAction is one of the top actions, with who should take it.
+type DigestAction struct {
+	Kind    string   `json:"kind"` // fix_model, fix_test, check_source
+	Node    Node     `json:"node"`
+	Subject string   `json:"subject"` // the test or source name the action is about
+	Owners  []string `json:"owners"`
+}
+
+// DigestAnswer is a team's daily health digest.
+type DigestAnswer struct {
+	Team        string     `json:"team"`
+	Now         time.Time  `json:"now"`
+	WindowStart time.Time  `json:"window_start"`
+	Previous    *time.Time `json:"previous_digest"`
+	// Status is the headline's colour: red (errors or failing tests, stale sources), yellow (warnings, skips,
+	// slow or flaky) or green.
+	Status string       `json:"status"`
+	Counts DigestCounts `json:"counts"`
+	// New are the failing tests whose failure began after the previous digest; StillFailing those older, oldest
+	// first. ModelErrors are the models whose latest run errored (New marks the new ones).
+	New          []DigestProblem   `json:"new"`
+	StillFailing []DigestProblem   `json:"still_failing"`
+	ModelErrors  []DigestProblem   `json:"model_errors"`
+	Sources      []SourceFreshness `json:"sources"` // stale (error) or erroring (runtime error) sources
+	Slow         []SlowModel       `json:"slow_models"`
+	Flaky        []FlakyTest       `json:"flaky_tests"`
+	Trend        []TrendDay        `json:"trend"`
+	Sparkline    string            `json:"sparkline"`
+	Actions      []DigestAction    `json:"actions"`
+	ReportURL    string            `json:"report_url,omitempty"`
+}
+
+// AllGreen says nothing needs anyone's attention.
+func (a DigestAnswer) AllGreen() bool { return a.Status == DigestGreen }
+
+// Digest builds a team's daily digest from the mirror: counts of the last 24 h, what is new since the previous
+// digest, what is still failing and since when, model errors, stale sources, slow models, flaky tests, a 7-day
+// trend and the top actions. An unknown team is a *NotFoundError suggesting the known teams. It reads the derived
+// tables (node_last_run, test_latest) and the partial indexes of problems, so its cost follows a team's size and
+// the week's problems rather than the history's size.
+func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return DigestAnswer{}, err
+	}
+	team := strings.TrimPrefix(strings.TrimSpace(q.Team), "team:")
+	ids := c.byTeam[strings.ToLower(team)]
+	if len(ids) == 0 {
+		return DigestAnswer{}, &NotFoundError{Name: "team:" + team, Suggestions: c.teamNames}
+	}
+	now := q.Now
+	if now.IsZero() {
+		now = r.now()
+	}
+	now = now.UTC()
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	if spelled := c.byID[ids[0]].Team; spelled != "" {
+		team = spelled
+	}
+	a := DigestAnswer{Team: team, Now: now, WindowStart: now.Add(-DigestWindow), ReportURL: q.ReportURL,
+		New: []DigestProblem{}, StillFailing: []DigestProblem{}, ModelErrors: []DigestProblem{},
+		Sources: []SourceFreshness{}, Slow: []SlowModel{}, Flaky: []FlakyTest{}, Actions: []DigestAction{}}
+	newAfter := a.WindowStart
+	if !q.Previous.IsZero() {
+		p := q.Previous.UTC()
+		a.Previous, newAfter = &p, p
+	}
+	weekStart := now.Add(-DigestTrendDays * 24 * time.Hour)
+	d := digestRun{r: r, c: c, a: &a, ids: ids, team: team, now: now, weekStart: weekStart, newAfter: newAfter,
+		loc: loc}
+	steps := []func(context.Context) error{d.runs, d.tests, d.problems, d.histories, d.slow, d.sources}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+		}
+	}
+	d.finish()
+	return a, nil
+}
+
+// digestRun holds one digest's intermediate state.
+type digestRun struct {
+	r                        *Reader
+	c                        *catalog
+	a                        *DigestAnswer
+	ids                      []string
+	team                     string
+	now, weekStart, newAfter time.Time
+	loc                      *time.Location
+	teamTests                map[string]bool
+	failingTests             []string // tests whose latest result is fail or error
+	latest                   map[string]testLatestRow
+	slowCands                map[string]float64 // model → latest run's seconds
+	problemRows              map[string]int     // test → problem results in the week
+	trend                    map[string]int
+	errorModels              []string
+}
+
+type testLatestRow struct {
+	status   string
+	detected *time.Time
+	message  string
+}
+
+func (d *digestRun) fmt(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+// runs reads each team node's latest run: the run counts, the model errors and the slow candidates.
+func (d *digestRun) runs(ctx context.Context) error {
+	rows, err := d.r.db.Read.QueryContext(ctx, `SELECT l.unique_id, l.status, l.completed_at, r.execution_time,
+			r.message
+		FROM json_each(?1) j JOIN node_last_run l ON l.unique_id = j.value
+		JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
+		WHERE l.completed_at >= ?2 OR l.status = 'error'`, idsJSON(d.ids), d.fmt(d.a.WindowStart))
+	if err != nil {
+		return fmt.Errorf("latest runs: %w", err)
+	}
+	defer rows.Close()
+	d.slowCands = map[string]float64{}
+	for rows.Next() {
+		var id, status string
+		var completed, msg *string
+		var secs *float64
+		if err := rows.Scan(&id, &status, &completed, &secs, &msg); err != nil {
+			return fmt.Errorf("latest runs: %w", err)
+		}
+		ct := timePtr(completed)
+		inWindow := ct != nil && !ct.Before(d.a.WindowStart)
+		if inWindow {
+			d.a.Counts.ModelsRun++
+			switch status {
+			case "error", "fail":
+				d.a.Counts.ModelsFailed++
+			case "skipped":
+				d.a.Counts.ModelsSkipped++
+			}
+		}
+		n := d.c.byID[id]
+		if status == "error" && n != nil {
+			d.errorModels = append(d.errorModels, id)
+			d.a.ModelErrors = append(d.a.ModelErrors, DigestProblem{Kind: "model_error", Node: n.Node,
+				Detail: firstLine(str(msg)), Since: ct, Owners: n.Owners})
+		}
+		if inWindow && status == "success" && secs != nil && *secs >= SlowMinSeconds {
+			d.slowCands[id] = *secs
+		}
+	}
+	return rows.Err()
+}
+
+// tests reads the latest result of each of the team's tests: the test counts and the failing tests.
+func (d *digestRun) tests(ctx context.Context) error {
+	rows, err := d.r.db.Read.QueryContext(ctx, `WITH t AS (SELECT DISTINCT tn.test_unique_id AS id
+			FROM json_each(?1) j JOIN test_nodes tn ON tn.node_unique_id = j.value)
+		SELECT t.id, tl.status, tl.detected_at, tl.message FROM t JOIN test_latest tl ON tl.test_unique_id = t.id`,
+		idsJSON(d.ids))
+	if err != nil {
+		return fmt.Errorf("latest test results: %w", err)
+	}
+	defer rows.Close()
+	d.teamTests, d.latest = map[string]bool{}, map[string]testLatestRow{}
+	for rows.Next() {
+		var id, status string
+		var detected, msg *string
+		if err := rows.Scan(&id, &status, &detected, &msg); err != nil {
+			return fmt.Errorf("latest test results: %w", err)
+		}
+		d.teamTests[id] = true
+		dt := timePtr(detected)
+		if dt != nil && !dt.Before(d.a.WindowStart) {
+			switch status {
+			case "pass":
+				d.a.Counts.TestsPass++
+			case "warn":
+				d.a.Counts.TestsWarn++
+			case "fail":
+				d.a.Counts.TestsFail++
+			case "error":
+				d.a.Counts.TestsError++
+			}
+		}
+		if status == "fail" || status == "error" {
+			d.failingTests = append(d.failingTests, id)
+			d.latest[id] = testLatestRow{status: status, detected: dt, message: str(msg)}
+		}
+	}
+	return rows.Err()
+}
+
+// problems reads the week's problems (test fail/error/warn results and run errors) from the partial indexes: the
+// trend, and the tests with enough problems to be flaky.
+func (d *digestRun) problems(ctx context.Context) error {
+	d.trend, d.problemRows = map[string]int{}, map[string]int{}
+	rows, err := d.r.db.Read.QueryContext(ctx, `SELECT test_unique_id, status, detected_at
+		FROM elementary_test_results INDEXED BY test_results_problems
+		WHERE detected_at >= ?1 AND status IN ('fail', 'error', 'warn')`, d.fmt(d.weekStart))
+	if err != nil {
+		return fmt.Errorf("week's test problems: %w", err)
+	}
+	for rows.Next() {
+		var id, status, detected string
+		if err := rows.Scan(&id, &status, &detected); err != nil {
+			rows.Close()
+			return fmt.Errorf("week's test problems: %w", err)
+		}
+		if !d.teamTests[id] {
+			continue
+		}
+		d.problemRows[id]++
+		if status != "warn" {
+			if t, ok := parseTime(detected); ok {
+				d.trend[t.In(d.loc).Format("2006-01-02")]++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return fmt.Errorf("week's test problems: %w", err)
+	}
+	rows.Close()
+	rows, err = d.r.db.Read.QueryContext(ctx, `SELECT unique_id, created_at
+		FROM dbt_run_results INDEXED BY dbt_run_results_problems
+		WHERE created_at >= ?1 AND status = 'error'`, d.fmt(d.weekStart))
+	if err != nil {
+		return fmt.Errorf("week's run errors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, created string
+		if err := rows.Scan(&id, &created); err != nil {
+			return fmt.Errorf("week's run errors: %w", err)
+		}
+		if n := d.c.byID[id]; n == nil || !strings.EqualFold(n.Team, d.team) {
+			continue
+		}
+		if t, ok := parseTime(created); ok {
+			d.trend[t.In(d.loc).Format("2006-01-02")]++
+		}
+	}
+	return rows.Err()
+}
+
+// histories reads the week's results of the failing tests (when did their streak begin) and of the flaky
+// candidates (two problems or more), and the week's runs of the erroring models.
+func (d *digestRun) histories(ctx context.Context) error {
+	var ids []string
+	for id, n := range d.problemRows {
+		if n >= 2 {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range d.failingTests {
+		if d.problemRows[id] < 2 {
+			ids = append(ids, id)
+		}
+	}
+	type res struct {
+		at      time.Time
+		problem bool
+	}
+	hist := map[string][]res{}
+	if len(ids) > 0 {
+		rows, err := d.r.db.Read.QueryContext(ctx, `SELECT r.test_unique_id, r.detected_at,
+				max(r.status IN ('fail', 'error', 'warn'))
+			FROM json_each(?1) j JOIN elementary_test_results r INDEXED BY test_results_test
+				ON r.test_unique_id = j.value AND r.detected_at >= ?2
+			GROUP BY r.test_unique_id, r.detected_at ORDER BY r.test_unique_id, r.detected_at`,
+			idsJSON(ids), d.fmt(d.weekStart))
+		if err != nil {
+			return fmt.Errorf("test histories: %w", err)
+		}
+		for rows.Next() {
+			var id, detected string
+			var problem bool
+			if err := rows.Scan(&id, &detected, &problem); err != nil {
+				rows.Close()
+				return fmt.Errorf("test histories: %w", err)
+			}
+			if t, ok := parseTime(detected); ok {
+				hist[id] = append(hist[id], res{t, problem})
+			}
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return fmt.Errorf("test histories: %w", err)
+		}
+		rows.Close()
+	}
+	defs, err := d.r.testDefs(ctx, d.c, ids)
+	if err != nil {
+		return err
+	}
+	testNode := func(id string) (Node, string, []string) {
+		def := defs[id]
+		var n Node
+		if def != nil && def.primary != nil {
+			n = def.primary.Node
+		} else if def != nil {
+			if p := d.c.byID[def.firstNode]; p != nil {
+				n = p.Node
+			}
+		}
+		name, owners := id, n.Owners
+		if def != nil {
+			name = coalesceStr(def.name, nil)
+			if name == "" {
+				name = id
+			}
+			if def.primary != nil {
+				owners = def.owners
+			} else {
+				owners = mergeOwners(n.Owners, def.modelOwners, def.metaOwners)
+			}
+		}
+		if owners == nil {
+			owners = []string{}
+		}
+		return n, name, owners
+	}
+	for _, id := range d.failingTests {
+		l := d.latest[id]
+		n, name, owners := testNode(id)
+		p := DigestProblem{Kind: "test_" + l.status, Node: n, TestUniqueID: id, TestName: name,
+			Detail: firstLine(l.message), Owners: owners, Since: l.detected}
+		h := hist[id]
+		i := len(h)
+		for i > 0 && h[i-1].problem {
+			i--
+		}
+		switch {
+		case len(h) > 0 && i == 0:
+			p.Since, p.SinceBefore = &h[0].at, true
+		case i < len(h):
+			p.Since = &h[i].at
+		}
+		p.New = p.Since != nil && p.Since.After(d.newAfter) && !p.SinceBefore
+		if p.New {
+			d.a.New = append(d.a.New, p)
+		} else {
+			d.a.StillFailing = append(d.a.StillFailing, p)
+		}
+	}
+	for id, n := range d.problemRows {
+		if n < 2 {
+			continue
+		}
+		flips := 0
+		h := hist[id]
+		for i := 1; i < len(h); i++ {
+			if h[i].problem != h[i-1].problem {
+				flips++
+			}
+		}
+		if flips >= FlakyMinFlips {
+			node, name, owners := testNode(id)
+			d.a.Flaky = append(d.a.Flaky, FlakyTest{TestUniqueID: id, Name: name, Node: node, Flips: flips,
+				Owners: owners})
+		}
+	}
+	for i := range d.a.ModelErrors {
+		p := &d.a.ModelErrors[i]
+		runs, err := d.r.runs(ctx, p.Node.UniqueID, 200, nil, &d.weekStart)
+		if err != nil {
+			return err
+		}
+		k := 0
+		for k < len(runs) && runs[k].Status == "error" {
+			k++
+		}
+		if k > 0 && runs[k-1].CompletedAt != nil {
+			p.Since = runs[k-1].CompletedAt
+		}
+		p.SinceBefore = k == len(runs) && k > 0 && len(runs) < 200
+		p.New = p.Since != nil && p.Since.After(d.newAfter) && !p.SinceBefore
+	}
+	return nil
+}
+
+// slow compares the slow candidates' latest run with their week's median.
+func (d *digestRun) slow(ctx context.Context) error {
+	if len(d.slowCands) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(d.slowCands))
+	for id := range d.slowCands {
+		ids = append(ids, id)
+	}
+	rows, err := d.r.db.Read.QueryContext(ctx, `SELECT r.unique_id, r.execution_time
+		FROM json_each(?1) j JOIN dbt_run_results r ON r.unique_id = j.value
+			AND coalesce(r.execute_completed_at, r.generated_at) >= ?2
+		WHERE r.status = 'success' AND r.execution_time IS NOT NULL`, idsJSON(ids), d.fmt(d.weekStart))
+	if err != nil {
+		return fmt.Errorf("run times: %w", err)
+	}
+	defer rows.Close()
+	times := map[string][]float64{}
+	for rows.Next() {
+		var id string
+		var secs float64
+		if err := rows.Scan(&id, &secs); err != nil {
+			return fmt.Errorf("run times: %w", err)
+		}
+		times[id] = append(times[id], secs)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("run times: %w", err)
+	}
+	for id, latest := range d.slowCands {
+		ts := times[id]
+		if len(ts) < 3 {
+			continue // too little history for a median
+		}
+		sort.Float64s(ts)
+		med := ts[len(ts)/2]
+		if len(ts)%2 == 0 {
+			med = (ts[len(ts)/2-1] + ts[len(ts)/2]) / 2
+		}
+		if med > 0 && latest >= SlowFactor*med {
+			d.a.Slow = append(d.a.Slow, SlowModel{Node: d.c.byID[id].Node, Seconds: latest, MedianSeconds: med,
+				Ratio: latest / med})
+		}
+	}
+	return nil
+}
+
+// sources lists the team's stale or erroring sources.
+func (d *digestRun) sources(ctx context.Context) error {
+	var ids []string
+	for _, id := range d.ids {
+		if n := d.c.byID[id]; n != nil && n.ResourceType == "source" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	fr, err := d.r.freshnessOf(ctx, d.c, ids, false)
+	if err != nil {
+		return err
+	}
+	for _, f := range fr {
+		if f.Status == "error" || f.Status == "runtime error" {
+			d.a.Sources = append(d.a.Sources, f)
+		}
+	}
+	return nil
+}
+
+// finish sorts and caps the lists, builds the trend, the headline status and the actions.
+func (d *digestRun) finish() {
+	a := d.a
+	bySince := func(l []DigestProblem) {
+		slices.SortStableFunc(l, func(x, y DigestProblem) int {
+			switch {
+			case x.Since == nil && y.Since == nil:
+			case x.Since == nil:
+				return 1
+			case y.Since == nil:
+				return -1
+			case !x.Since.Equal(*y.Since):
+				return x.Since.Compare(*y.Since)
+			}
+			return strings.Compare(x.Node.UniqueID+x.TestUniqueID, y.Node.UniqueID+y.TestUniqueID)
+		})
+	}
+	bySince(a.New)
+	bySince(a.StillFailing)
+	bySince(a.ModelErrors)
+	sort.Slice(a.Slow, func(i, j int) bool { return a.Slow[i].Ratio > a.Slow[j].Ratio })
+	sort.Slice(a.Flaky, func(i, j int) bool {
+		if a.Flaky[i].Flips != a.Flaky[j].Flips {
+			return a.Flaky[i].Flips > a.Flaky[j].Flips
+		}
+		return a.Flaky[i].TestUniqueID < a.Flaky[j].TestUniqueID
+	})
+	// Actions: model errors first (they block everything downstream), then stale sources, then failing tests,
+	// oldest first.
+	for _, p := range a.ModelErrors {
+		a.Actions = append(a.Actions, DigestAction{Kind: "fix_model", Node: p.Node, Subject: p.Node.Name,
+			Owners: p.Owners})
+	}
+	for _, s := range a.Sources {
+		n := d.c.byID[s.UniqueID]
+		var node Node
+		if n != nil {
+			node = n.Node
+		}
+		a.Actions = append(a.Actions, DigestAction{Kind: "check_source", Node: node, Subject: s.Name,
+			Owners: node.Owners})
+	}
+	for _, l := range [][]DigestProblem{a.StillFailing, a.New} {
+		for _, p := range l {
+			a.Actions = append(a.Actions, DigestAction{Kind: "fix_test", Node: p.Node, Subject: p.TestName,
+				Owners: p.Owners})
+		}
+	}
+	for i := range a.Actions {
+		if a.Actions[i].Owners == nil {
+			a.Actions[i].Owners = []string{}
+		}
+	}
+	capList(&a.Actions, digestActions)
+	capList(&a.New, digestListCap)
+	capList(&a.StillFailing, digestListCap)
+	capList(&a.ModelErrors, digestListCap)
+	capList(&a.Sources, digestListCap)
+	capList(&a.Slow, digestListCap)
+	capList(&a.Flaky, digestListCap)
+	today := d.now.In(d.loc)
+	for i := DigestTrendDays - 1; i >= 0; i-- {
+		day := today.AddDate(0, 0, -i).Format("2006-01-02")
+		a.Trend = append(a.Trend, TrendDay{Day: day, Problems: d.trend[day]})
+	}
+	a.Sparkline = Sparkline(a.Trend)
+	switch {
+	case a.Counts.TestsFail+a.Counts.TestsError > 0 || len(a.ModelErrors) > 0 || len(a.New)+len(a.StillFailing) > 0:
+		a.Status = DigestRed
+	case len(a.Sources) > 0 || a.Counts.TestsWarn > 0 || a.Counts.ModelsSkipped > 0 || len(a.Slow) > 0 ||
+		len(a.Flaky) > 0:
+		a.Status = DigestYellow
+	default:
+		a.Status = DigestGreen
+	}
+	for _, s := range a.Sources {
+		if s.Status == "error" {
+			a.Status = DigestRed
+		}
+	}
+}
+
+func capList[T any](l *[]T, n int) {
+	if len(*l) > n {
+		*l = (*l)[:n]
+	}
+}
+
+// sparkLevels are the trend's bars, lowest first.
+const sparkLevels = "▁▂▃▅▇"
+
+// Sparkline draws the trend's problems per day as bars scaled to the week's maximum (all ▁ when none).
+func Sparkline(days []TrendDay) string {
+	hi := 0
+	for _, d := range days {
+		hi = max(hi, d.Problems)
+	}
+	levels := []rune(sparkLevels)
+	var b strings.Builder
+	for _, d := range days {
+		i := 0
+		if hi > 0 && d.Problems > 0 {
+			i = min(1+d.Problems*(len(levels)-2)/hi, len(levels)-1)
+		}
+		b.WriteRune(levels[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,196 @@
+package queries
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+var digestTeams = Teams{Rules: []TeamRule{
+	{Name: "finance", Groups: []string{"finance"}, Paths: []string{"marts/finance/*"}},
+	{Name: "core", Owners: []string{"@alice", "@dave"}},
+	{Name: "seeds", Owners: []string{"@seedy"}},
+	{Name: "perf", Owners: []string{"@perf"}},
+}}
+
+// digestFixture adds to the shared fixture a slow model and a flaky test owned by @perf.
+func digestFixture() Fixture {
+	f := fixture()
+	const big, flaky = "model.shop.big", "test.shop.accepted_values_big_kind.ggg"
+	f["dbt_models"] = append(f["dbt_models"], Row{"unique_id": big, "name": "big", "package_name": "shop",
+		"owner": `["@perf"]`, "schema_name": "prod", "path": "marts/big.sql"})
+	f["dbt_tests"] = append(f["dbt_tests"], Row{"unique_id": flaky, "name": "accepted_values_big_kind",
+		"depends_on_nodes": `["` + big + `"]`, "parent_model_unique_id": big, "package_name": "shop"})
+	statuses := []string{"pass", "fail", "pass", "fail", "pass", "warn"}
+	for i := range 6 {
+		d := 5 + i
+		inv := "big-inv-" + string(rune('a'+i))
+		secs := 40.0
+		if d == 10 {
+			secs = 130
+		}
+		f["dbt_run_results"] = append(f["dbt_run_results"], run(inv, big, "success",
+			day(d, 7, 0).Format(time.RFC3339), day(d, 7, 5).Format("2006-01-02 15:04:05"),
+			Row{"execution_time": secs}))
+		f["elementary_test_results"] = append(f["elementary_test_results"],
+			result("big-r-"+inv, flaky, big, inv, statuses[i], day(d, 7, 1), nil))
+	}
+	return f
+}
+
+func TestDigest(t *testing.T) {
+	db := openMirror(t)
+	loadMirror(t, db, digestFixture())
+	r := NewReader(db, ReaderOptions{Teams: digestTeams, Now: func() time.Time { return fixtureNow }})
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		q     DigestQuery
+		check func(t *testing.T, a DigestAnswer)
+	}{
+		{"finance since yesterday", DigestQuery{Team: "Finance", ReportURL: "https://report"}, func(t *testing.T, a DigestAnswer) {
+			want := DigestCounts{ModelsRun: 3, ModelsFailed: 1, ModelsSkipped: 1, TestsWarn: 1, TestsFail: 1}
+			if a.Counts != want {
+				t.Errorf("counts = %+v, want %+v", a.Counts, want)
+			}
+			if a.Status != DigestRed || a.Team != "finance" || a.ReportURL != "https://report" {
+				t.Errorf("status %s team %s", a.Status, a.Team)
+			}
+			if len(a.New) != 0 || len(a.StillFailing) != 1 {
+				t.Fatalf("new %+v still %+v", a.New, a.StillFailing)
+			}
+			f := a.StillFailing[0]
+			if f.TestName != "not_null_orders_id" || f.Node.Name != "orders" || !f.Since.Equal(day(9, 6, 20)) ||
+				f.Kind != "test_fail" || len(f.Owners) == 0 || f.Owners[0] != "carol" {
+				t.Errorf("still failing = %+v", f)
+			}
+			if len(a.ModelErrors) != 1 || a.ModelErrors[0].Node.Name != "revenue" ||
+				a.ModelErrors[0].Detail != "Database Error in model revenue" ||
+				!a.ModelErrors[0].Since.Equal(day(9, 6, 10)) || a.ModelErrors[0].New {
+				t.Errorf("model errors = %+v", a.ModelErrors)
+			}
+			if a.Sparkline != "▁▁▁▁▁▇▇" || a.Trend[6].Day != "2024-05-10" || a.Trend[6].Problems != 2 {
+				t.Errorf("trend = %+v %s", a.Trend, a.Sparkline)
+			}
+			if len(a.Actions) != 2 || a.Actions[0].Kind != "fix_model" || a.Actions[1].Kind != "fix_test" {
+				t.Errorf("actions = %+v", a.Actions)
+			}
+		}},
+		{"finance since a previous digest", DigestQuery{Team: "finance", Previous: day(9, 0, 0)}, func(t *testing.T, a DigestAnswer) {
+			if len(a.New) != 1 || len(a.StillFailing) != 0 || !a.ModelErrors[0].New {
+				t.Errorf("new %+v still %+v errors %+v", a.New, a.StillFailing, a.ModelErrors)
+			}
+			if a.Previous == nil || !a.Previous.Equal(day(9, 0, 0)) {
+				t.Errorf("previous = %v", a.Previous)
+			}
+		}},
+		{"core: stale and erroring sources", DigestQuery{Team: "core"}, func(t *testing.T, a DigestAnswer) {
+			if len(a.Sources) != 1 || a.Sources[0].Name != "stripe.payments" || a.Sources[0].Status != "error" {
+				t.Errorf("sources = %+v", a.Sources)
+			}
+			if a.Status != DigestRed || a.Counts.TestsWarn != 1 || len(a.Actions) != 1 ||
+				a.Actions[0].Kind != "check_source" || a.Actions[0].Owners[0] != "@dave" {
+				t.Errorf("status %s counts %+v actions %+v", a.Status, a.Counts, a.Actions)
+			}
+		}},
+		{"perf: slow and flaky", DigestQuery{Team: "perf", Location: time.FixedZone("JST", 9*3600)}, func(t *testing.T, a DigestAnswer) {
+			if len(a.Slow) != 1 || a.Slow[0].Node.Name != "big" || a.Slow[0].Seconds != 130 ||
+				a.Slow[0].MedianSeconds != 40 {
+				t.Errorf("slow = %+v", a.Slow)
+			}
+			if len(a.Flaky) != 1 || a.Flaky[0].Flips != 5 || a.Flaky[0].Owners[0] != "@perf" {
+				t.Errorf("flaky = %+v", a.Flaky)
+			}
+			if a.Status != DigestYellow || a.Counts.TestsWarn != 1 || a.Counts.ModelsRun != 1 {
+				t.Errorf("status %s counts %+v", a.Status, a.Counts)
+			}
+			if a.Trend[6].Day != "2024-05-10" || a.Trend[4].Problems != 1 { // fails on 05-06 and 05-08
+				t.Errorf("trend = %+v", a.Trend)
+			}
+		}},
+		{"seeds: all green", DigestQuery{Team: "seeds"}, func(t *testing.T, a DigestAnswer) {
+			if !a.AllGreen() || a.Counts != (DigestCounts{}) || len(a.Actions) != 0 || a.Sparkline != "▁▁▁▁▁▁▁" {
+				t.Errorf("digest = %+v", a)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := r.Digest(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, a)
+		})
+	}
+	_, err := r.Digest(ctx, DigestQuery{Team: "nobody"})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || len(nf.Suggestions) == 0 {
+		t.Errorf("unknown team: %v", err)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	tests := []struct {
+		in   []int
+		want string
+	}{
+		{[]int{0, 0, 0}, "▁▁▁"},
+		{[]int{0, 1, 2, 4, 6}, "▁▂▃▅▇"},
+		{[]int{5, 5}, "▇▇"},
+		{[]int{1, 100}, "▂▇"},
+	}
+	for _, tt := range tests {
+		var days []TrendDay
+		for _, n := range tt.in {
+			days = append(days, TrendDay{Problems: n})
+		}
+		if got := Sparkline(days); got != tt.want {
+			t.Errorf("Sparkline(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkDigestDemo measures 50 team digests on a mirror synced from the 10,000-model demo warehouse
+// (TODAI_BENCH_DEMO_MIRROR; skipped when unset): the teams of the demo, cycled to 50 digests per iteration.
+func BenchmarkDigestDemo(b *testing.B) {
+	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
+	if path == "" {
+		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
+	}
+	ctx := context.Background()
+	db, err := localdb.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var newest string
+	if err := db.Read.QueryRowContext(ctx, `SELECT max(created_at) FROM dbt_run_results`).Scan(&newest); err != nil {
+		b.Fatal(err)
+	}
+	now, err := localdb.ParseTime(newest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	teams, err := r.Teams(ctx)
+	if err != nil || len(teams) == 0 {
+		b.Fatalf("teams %v: %v", teams, err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for i := range 50 {
+			if _, err := r.Digest(ctx, DigestQuery{Team: teams[i%len(teams)], Now: now,
+				Previous: now.Add(-24 * time.Hour), Location: tokyo}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
