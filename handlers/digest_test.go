@@ -116,7 +116,7 @@ func TestDigestGolden(t *testing.T) {
 					case late && !strings.Contains(text, "⏰"):
 						t.Error("late digest without its note")
 					}
-					if name == "red" && (!strings.Contains(string(blocks), `\\u003c@U0DAVE\\u003e`) ||
+					if name == "red" && (!strings.Contains(string(blocks), `\u003c@U0DAVE\u003e`) ||
 						strings.Contains(string(blocks), "not a mention")) {
 						t.Error("owners not mentioned safely in Slack")
 					}
