@@ -18,6 +18,8 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // Config is the whole of todai.yaml.
@@ -96,6 +98,32 @@ type Team struct {
 	MetaTeam []string `yaml:"meta_team"`
 	// Locale overrides the default language for this team's messages.
 	Locale string `yaml:"locale"`
+	// Digest is when the team gets its daily health digest in its channel.
+	Digest TeamDigest `yaml:"digest"`
+	// QuietHours hold back escalation pings in the team's zone (digest.timezone).
+	QuietHours *escalation.QuietHours `yaml:"quiet_hours"`
+	// Escalation is the team's escalation policy.
+	Escalation *escalation.Policy `yaml:"escalation"`
+}
+
+// TeamDigest schedules a team's daily digest.
+type TeamDigest struct {
+	// Schedule is a five-field cron spec or a descriptor ("0 9 * * 1-5"); empty means no scheduled digest.
+	Schedule string `yaml:"schedule"`
+	// Timezone is the IANA zone of the schedule and of the digest's times ("Asia/Tokyo"); UTC when empty.
+	Timezone string `yaml:"timezone"`
+}
+
+// Location returns the team's zone (UTC when unset or unknown; config check reports unknown zones).
+func (t Team) Location() *time.Location {
+	if t.Digest.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(t.Digest.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Defaults used where the file says nothing.
@@ -365,6 +393,17 @@ func (c *Config) validate(file *ast.File) Problems {
 		}
 		if t.Locale != "" && !validLocale(t.Locale) {
 			add(at+".locale", fmt.Sprintf("unknown locale %q", t.Locale), `use "en" or "ja"`)
+		}
+		if t.Digest.Timezone != "" {
+			if _, err := time.LoadLocation(t.Digest.Timezone); err != nil {
+				add(at+".digest.timezone", fmt.Sprintf("unknown time zone %q", t.Digest.Timezone),
+					`use an IANA zone name like "Asia/Tokyo"`)
+			}
+		}
+		if t.Digest.Schedule != "" {
+			if _, _, err := scheduler.ParseSpec(t.Digest.Schedule, ""); err != nil {
+				add(at+".digest.schedule", err.Error(), `five fields "min hour day month weekday", e.g. "0 9 * * 1-5"`)
+			}
 		}
 	}
 	return ps
