@@ -88,8 +88,9 @@ CREATE TABLE derived_state (
 
 -- Extra indexes on the mirror for the read model.
 -- A test's rows of one invocation: Refresh picks the worst of them as the test's latest result (a seek instead of a
--- scan of the test's whole history; after a daily build of 50,000 tests, 0.7 s instead of 3.3 s).
-CREATE INDEX test_results_invocation ON elementary_test_results (test_unique_id, invocation_id);
+-- scan of the test's whole history; after a daily build of 50,000 tests, 0.7 s instead of 3.3 s). Invocation first:
+-- a new dbt run's rows land together at the end of the index instead of in 50,000 places.
+CREATE INDEX test_results_invocation ON elementary_test_results (invocation_id, test_unique_id);
 -- The problems of a window, covering "failures"' grouping: it picks each test's newest, worst row from the index
 -- alone and reads only that row.
 CREATE INDEX test_results_problems ON elementary_test_results (detected_at, test_unique_id, status)

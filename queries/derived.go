@@ -344,11 +344,14 @@ func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 					WHERE n.test_unique_id = a.test_unique_id ORDER BY n.detected_at DESC, n.created_at DESC LIMIT 1) nr
 			      FROM (SELECT DISTINCT test_unique_id FROM elementary_test_results WHERE rowid > ?1) a) a
 			JOIN elementary_test_results n ON n.rowid = a.nr
-			JOIN elementary_test_results r ON r.rowid = (
+			JOIN elementary_test_results r ON r.rowid = CASE WHEN n.invocation_id IS NOT NULL THEN (
 				SELECT w.rowid FROM elementary_test_results w
-				WHERE w.test_unique_id = a.test_unique_id
-				  AND (w.invocation_id = n.invocation_id OR (n.invocation_id IS NULL AND w.detected_at = n.detected_at))
-				ORDER BY ` + strings.ReplaceAll(statusRank, "status", "w.status") + `, w.detected_at DESC LIMIT 1)`},
+				WHERE w.invocation_id = n.invocation_id AND w.test_unique_id = a.test_unique_id
+				ORDER BY ` + strings.ReplaceAll(statusRank, "status", "w.status") + `, w.detected_at DESC LIMIT 1)
+			ELSE (
+				SELECT w.rowid FROM elementary_test_results w
+				WHERE w.test_unique_id = a.test_unique_id AND w.invocation_id IS NULL AND w.detected_at = n.detected_at
+				ORDER BY ` + strings.ReplaceAll(statusRank, "status", "w.status") + ` LIMIT 1) END`},
 		{"dbt_source_freshness_results", `INSERT OR REPLACE INTO source_freshness_latest (unique_id, execution_id, status)
 			SELECT a.unique_id, r.source_freshness_execution_id, r.status
 			FROM (SELECT DISTINCT unique_id FROM dbt_source_freshness_results WHERE rowid > ?1) a
