@@ -14,7 +14,6 @@ import (
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 )
 
@@ -69,50 +68,22 @@ func (a *app) serve(ctx context.Context) error {
 	b := bot.New(cfg, bot.Deps{Reader: reader, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
 		Logger: a.logger, Now: a.now})
 
-	syncCtx, stopSync := context.WithCancel(ctx)
-	syncDone := make(chan struct{})
-	go func() {
-		defer close(syncDone)
-		a.syncLoop(syncCtx, db)
-	}()
+	sched, err := a.newScheduler(db)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(schedCtx) }()
 	err = b.Run(ctx)
-	stopSync()
-	<-syncDone
+	stopSched()
+	if serr := <-schedDone; serr != nil {
+		a.logger.Error("serve: scheduler stop", "err", serr)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// syncLoop syncs the mirror at once and then every sync.interval until ctx ends; nothing when no warehouse is
-// configured. Failures are logged (and recorded by the sync itself, so answers carry a warning), never fatal.
-func (a *app) syncLoop(ctx context.Context, db *localdb.DB) {
-	src, err := a.openSource(ctx)
-	if err != nil {
-		a.logger.Error("serve: open warehouse; answering from the mirror as it is", "err", err)
-		return
-	}
-	if src == nil {
-		a.logger.Info("serve: no warehouse configured; answering from the mirror as it is")
-		return
-	}
-	defer src.Close()
-	syncer := a.syncer(db, src)
-	interval := a.cfg.Sync.Interval.Duration
-	if interval <= 0 {
-		interval = 10 * time.Minute
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		rep, err := syncer.Sync(ctx)
-		logSync(a.logger, rep, err, ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func logSync(l *slog.Logger, rep mirror.Report, err error, ctx context.Context) {

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/scheduler"
+)
+
+func newDigestCmd(a *app) *cobra.Command {
+	var team string
+	var post, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "digest --team TEAM [--post] [--json]",
+		Short: "Build a team's daily health digest now (and post it to the team's channel with --post)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			db, err := a.openState(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			t := a.team(team)
+			ans, err := a.buildDigest(ctx, db, t, team, time.Time{})
+			if err != nil {
+				return err
+			}
+			o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location()}
+			if post {
+				ch, ts, err := a.postDigest(ctx, t, ans, o)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "posted to %s (ts %s)\n", ch, ts)
+			}
+			if asJSON {
+				return handlers.RenderDigestJSON(a.stdout, ans, o)
+			}
+			return handlers.RenderDigestText(a.stdout, ans, o)
+		},
+	}
+	cmd.Flags().StringVar(&team, "team", "", "the team (as in teams: of the config, or a dbt group / meta.team)")
+	cmd.Flags().BoolVar(&post, "post", false, "post the digest to the team's Slack channel")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the digest as JSON")
+	_ = cmd.MarkFlagRequired("team")
+	return cmd
+}
+
+// team returns the configured team named name (case-insensitively), or a bare team of that name.
+func (a *app) team(name string) config.Team {
+	for _, t := range a.cfg.Teams {
+		if strings.EqualFold(t.Name, name) {
+			return t
+		}
+	}
+	return config.Team{Name: name}
+}
+
+func (a *app) teamLang(t config.Team) handlers.Lang {
+	if t.Locale != "" {
+		return handlers.Lang(t.Locale)
+	}
+	return handlers.Lang(a.cfg.Locale)
+}
+
+// buildDigest reads a team's digest at a.now(), new since previous.
+func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, name string,
+	previous time.Time) (queries.DigestAnswer, error) {
+	ans, err := a.reader(db).Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Previous: previous,
+		Location: t.Location(), ReportURL: a.cfg.Slack.ReportURL})
+	if err != nil {
+		return ans, fmt.Errorf("digest: %w", err)
+	}
+	return ans, nil
+}
+
+// postDigest posts a rendered digest to the team's channel with the bot token.
+func (a *app) postDigest(ctx context.Context, t config.Team, ans queries.DigestAnswer,
+	o handlers.DigestOptions) (string, string, error) {
+	if t.Channel == "" {
+		return "", "", fmt.Errorf("digest: team %s has no channel in the config", t.Name)
+	}
+	sc := a.cfg.Slack
+	if sc.BotToken == "" {
+		return "", "", fmt.Errorf("digest: no Slack bot token (SLACK_BOT_TOKEN)")
+	}
+	api := bot.NewClient(bot.Config{BotToken: sc.BotToken, AppToken: sc.AppToken, APIURL: sc.APIURL}, nil)
+	msg := handlers.RenderDigestSlack(ans, o)
+	ch, ts, err := api.PostMessageContext(ctx, strings.TrimPrefix(t.Channel, "#"), slack.MsgOptionText(msg.Text, false),
+		slack.MsgOptionBlocks(msg.Blocks...))
+	if err != nil {
+		return "", "", fmt.Errorf("digest: post to %s: %w", t.Channel, err)
+	}
+	return ch, ts, nil
+}
+
+// digestPoster is the scheduler's PostFunc: build the team's digest and post it to its channel.
+func (a *app) digestPoster(dbFor func() *localdb.DB) scheduler.PostFunc {
+	return func(ctx context.Context, req scheduler.DigestRequest) (string, string, error) {
+		t := a.team(req.Team)
+		ans, err := a.buildDigest(ctx, dbFor(), t, req.Team, req.Previous)
+		if err != nil {
+			return "", "", err
+		}
+		o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location(), Late: req.Late, Slot: req.Slot}
+		return a.postDigest(ctx, t, ans, o)
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/scheduler"
+)
+
+func newScheduleCmd(a *app) *cobra.Command {
+	var n int
+	cmd := &cobra.Command{
+		Use:   "schedule [--next N]",
+		Short: "Print what `todai serve` runs when: the sync, each team's digest (in its zone) and the minute tick",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			db, err := a.openState(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := a.newScheduler(db)
+			if err != nil {
+				return err
+			}
+			for _, p := range s.Plan(a.now(), n) {
+				next := make([]string, len(p.Next))
+				for i, t := range p.Next {
+					next[i] = t.Format("Mon 2006-01-02 15:04 MST")
+				}
+				fmt.Fprintf(a.stdout, "%-30s %-22s %s\n  next: %s\n", p.Job, p.Spec, p.Location, strings.Join(next, ", "))
+			}
+			holder, exp, err := s.Lease().Current(ctx)
+			if err != nil {
+				return err
+			}
+			if holder != "" && exp.After(a.now()) {
+				fmt.Fprintf(a.stdout, "lease: held by %s until %s\n", holder, exp.Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&n, "next", 3, "how many upcoming runs to show per job")
+	return cmd
+}
+
+// newScheduler builds the scheduler of `todai serve` from the config: the sync every sync.interval and each team's
+// digest schedule, posting with the bot token.
+func (a *app) newScheduler(db *localdb.DB) (*scheduler.Scheduler, error) {
+	var teams []scheduler.TeamSchedule
+	for _, t := range a.cfg.Teams {
+		teams = append(teams, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
+	}
+	return scheduler.New(scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
+		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
+		Teams: teams, Post: a.digestPoster(func() *localdb.DB { return db }), Logger: a.logger})
+}
+
+// holderID names this process in the scheduler lease: host, pid and start time.
+func holderID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+}
+
+// syncOnce syncs the mirror when a warehouse is configured (nothing otherwise).
+func (a *app) syncOnce(ctx context.Context, db *localdb.DB) error {
+	src, err := a.openSource(ctx)
+	if err != nil {
+		return fmt.Errorf("sync: open warehouse: %w", err)
+	}
+	if src == nil {
+		return nil
+	}
+	defer src.Close()
+	rep, err := a.syncer(db, src).Sync(ctx)
+	logSync(a.logger, rep, err, ctx)
+	return err
+}
