@@ -56,7 +56,7 @@ Start with the demo:  todai demo`,
 	f.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 
 	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a), newManifestCmd(a),
-		newServeCmd(a))
+		newServeCmd(a), newDigestCmd(a), newScheduleCmd(a))
 	return root
 }
 
