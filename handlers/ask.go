@@ -103,6 +103,14 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 		res.Answer = Help(res.Lang)
 		return res
 	}
+	switch q.Intent {
+	case IntentDigest, IntentMute, IntentSilences, IntentIncident:
+		// Answered by the Slack bot (and `todai digest`), not from the read model's questions.
+		res.Err = &AnswerError{Code: CodeBadRequest, Problem: q.Problem, Message: tr(res.Lang,
+			fmt.Sprintf("`%s` is answered in Slack (/todai %s); for a digest here, run `todai digest --team TEAM`.", q.Intent, q.Intent),
+			fmt.Sprintf("`%s` は Slack（/todai %s）で使えます。ここでダイジェストを見るには `todai digest --team TEAM` を実行してください。", q.Intent, q.Intent))}
+		return res
+	}
 	if q.Problem != ProblemNone || q.Intent == IntentUnknown || q.Intent == "" {
 		res.Err = badRequest(res.Question)
 		return res

@@ -38,6 +38,14 @@ const (
 	IntentUrgent     Intent = "urgent"
 	IntentHelp       Intent = "help"
 	IntentUnknown    Intent = "unknown"
+	// IntentDigest asks for a team's daily health digest now ("digest finance", "finance のダイジェスト").
+	IntentDigest Intent = "digest"
+	// IntentMute creates a silence ("mute node:fct_orders for 2h reason"); Args holds the rest as written.
+	IntentMute Intent = "mute"
+	// IntentSilences lists the active silences.
+	IntentSilences Intent = "silences"
+	// IntentIncident shows an incident's timeline ("incident 42"); Args holds the id.
+	IntentIncident Intent = "incident"
 )
 
 // needsNode reports whether the intent cannot be answered without a node.
@@ -134,6 +142,8 @@ type Question struct {
 	Command bool
 	// Public asks for the answer to be shown to everyone (Slack: in channel, not ephemeral); "--public".
 	Public bool
+	// Args is the rest of a mute or incident command after its command word, as written (case kept).
+	Args string
 	// Problem says why the question cannot be asked; Detail holds the offending token, if any.
 	Problem Problem
 	Detail  string
@@ -186,7 +196,17 @@ func Parse(text string) Question {
 			q.Intent = enIntent(lower)
 		}
 	}
-	if q.Intent == IntentHelp {
+	switch q.Intent {
+	case IntentHelp:
+		return q
+	case IntentDigest:
+		q.parseDigestTeam(lower, work)
+		return q
+	case IntentMute, IntentSilences, IntentIncident:
+		if command {
+			_, q.Args, _ = strings.Cut(work, " ")
+			q.Args = strings.TrimSpace(q.Args)
+		}
 		return q
 	}
 
@@ -322,6 +342,14 @@ func commandIntent(lower string) Intent {
 		return IntentUrgent
 	case "help", "-h", "--help", "usage", "commands":
 		return IntentHelp
+	case "digest", "summary":
+		return IntentDigest
+	case "mute", "silence", "snooze", "ミュート":
+		return IntentMute
+	case "silences", "mutes", "ミュート一覧":
+		return IntentSilences
+	case "incident", "インシデント":
+		return IntentIncident
 	}
 	return ""
 }
@@ -333,6 +361,7 @@ type intentRule struct {
 
 // enRules are tried in order; the first match wins.
 var enRules = []intentRule{
+	{IntentDigest, regexp.MustCompile(`\bdigest\b|\bdaily (summary|report)\b`)},
 	{IntentHelp, regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`)},
 	{IntentWhy, regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`)},
 	{IntentUrgent, regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`)},
@@ -348,6 +377,7 @@ var enRules = []intentRule{
 
 // jaRules are tried in order; the first match wins.
 var jaRules = []intentRule{
+	{IntentDigest, regexp.MustCompile(`ダイジェスト|日報|デイリーレポート`)},
 	{IntentHelp, regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`)},
 	{IntentWhy, regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`)},
 	{IntentUrgent, regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`)},
@@ -410,6 +440,31 @@ func (q *Question) parseTeam(lower, orig string) string {
 		}
 	}
 	return lower
+}
+
+// digestFiller are words of a digest question that are not the team.
+var digestFiller = map[string]bool{"digest": true, "summary": true, "daily": true, "report": true, "todays": true,
+	"send": true, "post": true, "run": true}
+
+// parseDigestTeam finds the team of a digest question: "team:NAME", "NAME team", "NAMEチーム", else the first word
+// that is not filler ("digest finance", "finance のダイジェスト"); none means the asker's channel's team.
+func (q *Question) parseDigestTeam(lower, orig string) {
+	rest := q.parseTeam(lower, orig)
+	if q.Team != "" {
+		return
+	}
+	for _, tok := range reIdent.FindAllString(rest, -1) {
+		tok = strings.TrimRight(tok, ".-")
+		if tok == "" || isStopword(tok) || digestFiller[tok] || isNumber(tok) {
+			continue
+		}
+		if len(tok) > maxNodeLen {
+			q.Problem, q.Detail = ProblemBadNode, tok[:maxNodeLen]+"…"
+			return
+		}
+		q.Team = restoreCase(tok, orig)
+		return
+	}
 }
 
 var (

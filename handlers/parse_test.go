@@ -290,3 +290,46 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseScheduledCommands(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		intent Intent
+		team   string
+		args   string
+		lang   Lang
+	}{
+		{in: "digest", intent: IntentDigest},
+		{in: "digest finance", intent: IntentDigest, team: "finance"},
+		{in: "/todai digest Finance", intent: IntentDigest, team: "Finance"},
+		{in: "digest team:growth", intent: IntentDigest, team: "growth"},
+		{in: "show me the daily digest for marketing", intent: IntentDigest, team: "marketing"},
+		{in: "finance のダイジェスト", intent: IntentDigest, team: "finance", lang: LangJA},
+		{in: "今日のダイジェスト", intent: IntentDigest, lang: LangJA},
+		{in: "ファイナンスチームのダイジェスト", intent: IntentDigest, team: "ファイナンス", lang: LangJA},
+		{in: "mute node:fct_orders for 2h deploy in progress", intent: IntentMute,
+			args: "node:fct_orders for 2h deploy in progress"},
+		{in: "mute", intent: IntentMute},
+		{in: "silences", intent: IntentSilences},
+		{in: "incident 42", intent: IntentIncident, args: "42"},
+		{in: "インシデント 42", intent: IntentIncident, args: "42", lang: LangJA},
+	} {
+		q := Parse(tc.in)
+		lang := tc.lang
+		if lang == "" {
+			lang = LangEN
+		}
+		if q.Intent != tc.intent || q.Team != tc.team || q.Args != tc.args || q.Lang != lang || q.Problem != ProblemNone {
+			t.Errorf("Parse(%q) = intent %q team %q args %q lang %q problem %q; want %q %q %q %q", tc.in, q.Intent,
+				q.Team, q.Args, q.Lang, q.Problem, tc.intent, tc.team, tc.args, lang)
+		}
+	}
+	// The words that used to mean failures still do when they are not the command.
+	if q := Parse("any incidents today?"); q.Intent != IntentFailures {
+		t.Errorf("Parse(any incidents today?) intent = %q, want failures", q.Intent)
+	}
+	res := Ask(t.Context(), newFake(), Parse("digest finance"), testNow)
+	if res.Err == nil || res.Err.Code != CodeBadRequest || !strings.Contains(res.Err.Message, "todai digest") {
+		t.Errorf("Ask(digest) = %+v, want a bad request pointing to todai digest", res.Err)
+	}
+}
