@@ -6,6 +6,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -32,9 +34,29 @@ type Config struct {
 	Teams  []Team `yaml:"teams"`
 	// Slack configures `todai serve`.
 	Slack Slack `yaml:"slack"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+	// HTTP configures the health and metrics endpoints of `todai serve`.
+	HTTP HTTP `yaml:"http"`
 
 	// File is the path the configuration was read from ("" when there was none).
 	File string `yaml:"-"`
+}
+
+// Log says how Todai logs: structured records to standard error.
+type Log struct {
+	// Level is debug, info, warn or error (default info for serve; the --log-level flag overrides it).
+	Level string `yaml:"level"`
+	// Format is text or json (default text).
+	Format string `yaml:"format"`
+}
+
+// HTTP is the address `todai serve` answers /healthz, /readyz and /metrics on.
+type HTTP struct {
+	// Addr is host:port, e.g. ":9090" (default "127.0.0.1:9090"; "off" disables the endpoints).
+	Addr string `yaml:"addr"`
+	// ReadyMaxSyncAge is how old the last successful sync may be for /readyz to answer ready (default 30m).
+	ReadyMaxSyncAge Duration `yaml:"ready_max_sync_age"`
 }
 
 // Warehouse says where Elementary's tables are.
@@ -134,10 +156,14 @@ const (
 	DefaultOverlap       = 2 * time.Hour
 	DefaultQueryTimeout  = 60 * time.Second
 	DefaultLocale        = "en"
-	DefaultSyncInterval  = 10 * time.Minute
-	DefaultSlackCommand  = "/todai"
-	DefaultSlackWorkers  = 4
-	DefaultSlackQueue    = 100
+	// DefaultHTTPAddr serves the health and metrics endpoints on loopback only.
+	DefaultHTTPAddr = "127.0.0.1:9090"
+	// DefaultReadyMaxSyncAge is how stale the mirror may be for /readyz.
+	DefaultReadyMaxSyncAge = 30 * time.Minute
+	DefaultSyncInterval    = 10 * time.Minute
+	DefaultSlackCommand    = "/todai"
+	DefaultSlackWorkers    = 4
+	DefaultSlackQueue      = 100
 )
 
 // Overrides are the values that flags and environment variables put above the file.
@@ -308,6 +334,15 @@ func (c *Config) applyDefaults() {
 	if c.Locale == "" {
 		c.Locale = DefaultLocale
 	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = DefaultHTTPAddr
+	}
+	if c.HTTP.ReadyMaxSyncAge.Duration == 0 && c.HTTP.ReadyMaxSyncAge.raw == "" {
+		c.HTTP.ReadyMaxSyncAge.Duration = DefaultReadyMaxSyncAge
+	}
 	if c.Sync.Interval.Duration == 0 && c.Sync.Interval.raw == "" {
 		c.Sync.Interval.Duration = DefaultSyncInterval
 	}
@@ -368,6 +403,23 @@ func (c *Config) validate(file *ast.File) Problems {
 	}
 	for _, p := range c.Slack.check() {
 		add("$.slack."+p[0], p[1], p[2])
+	}
+	if c.Log.Level != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(c.Log.Level)); err != nil {
+			add("$.log.level", fmt.Sprintf("unknown log level %q", c.Log.Level), "debug, info, warn or error")
+		}
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		add("$.log.format", fmt.Sprintf("unknown log format %q", c.Log.Format), "text or json")
+	}
+	if c.HTTP.Addr != "off" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+			add("$.http.addr", fmt.Sprintf("%q is not host:port", c.HTTP.Addr), `":9090", "127.0.0.1:9090" or "off"`)
+		}
+	}
+	if msg := c.HTTP.ReadyMaxSyncAge.problem(); msg != "" {
+		add("$.http.ready_max_sync_age", msg, "for example 30m")
 	}
 	if !validLocale(c.Locale) {
 		add("$.locale", fmt.Sprintf("unknown locale %q", c.Locale), `use "en" or "ja"`)

@@ -107,3 +107,28 @@ func TestEmptyFile(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", c.Sync)
 	}
 }
+
+func TestLogAndHTTP(t *testing.T) {
+	c, err := Parse("todai.yaml", []byte("log:\n  level: debug\n  format: json\nhttp:\n  addr: \":9090\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Level != "debug" || c.Log.Format != "json" || c.HTTP.Addr != ":9090" || c.HTTP.ReadyMaxSyncAge.Duration != DefaultReadyMaxSyncAge {
+		t.Errorf("read %+v %+v", c.Log, c.HTTP)
+	}
+	c, err = Parse("todai.yaml", []byte("# defaults\n"))
+	if err != nil || c.Log.Format != "text" || c.HTTP.Addr != DefaultHTTPAddr {
+		t.Errorf("defaults %+v %+v %v", c.Log, c.HTTP, err)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"log:\n  level: loud\n", "unknown log level"},
+		{"log:\n  format: xml\n", "unknown log format"},
+		{"http:\n  addr: nine\n", "not host:port"},
+		{"http:\n  ready_max_sync_age: later\n", "not a duration"},
+	} {
+		_, err := Parse("todai.yaml", []byte(bad.yaml))
+		if err == nil || !strings.Contains(err.Error(), bad.want) || !strings.Contains(err.Error(), "todai.yaml:2:") {
+			t.Errorf("%q: %v, want %q at line 2", bad.yaml, err, bad.want)
+		}
+	}
+}
