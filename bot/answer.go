@@ -173,6 +173,10 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 		run: func(ctx context.Context) {
 			q := parseQuestion(cmd.Text)
 			q.Lang = b.lang(ctx, q, cmd.UserID, cmd.ChannelID)
+			if msg, ok := b.command(ctx, q, cmd.UserID, cmd.ChannelID); ok {
+				respond(ctx, q.Public, msg)
+				return
+			}
 			_, msg := b.answer(ctx, q, !q.Public)
 			respond(ctx, q.Public, msg)
 		},
@@ -257,6 +261,10 @@ func (b *Bot) answerMention(ctx context.Context, m mention) {
 		q = handlers.Question{Intent: handlers.IntentHelp, Command: true}
 	}
 	q.Lang = b.lang(ctx, q, m.user, m.channel)
+	if msg, ok := b.command(ctx, q, m.user, m.channel); ok {
+		b.reply(ctx, m.channel, m.replyTS(), msg, nil)
+		return
+	}
 	res, msg := b.answer(ctx, q, false)
 	b.reply(ctx, m.channel, m.replyTS(), msg, &res)
 }
@@ -351,6 +359,9 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 	}
 	var act *slack.BlockAction
 	for _, a := range cb.ActionCallback.BlockActions {
+		if isIncidentAction(a.ActionID) {
+			return b.incidentActionJob(cb, a)
+		}
 		switch {
 		case a.ActionID == handlers.SlackActionShare, a.ActionID == handlers.SlackActionUpstream,
 			a.ActionID == handlers.SlackActionOwner, strings.HasPrefix(a.ActionID, handlers.SlackActionSuggest):

@@ -1,0 +1,480 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// Action IDs of the buttons on incident messages. Their values are the incident's id; a snooze's is "ID:duration".
+const (
+	ActionIncidentAck     = "todai_inc_ack"
+	ActionIncidentSnooze  = "todai_inc_snooze"
+	ActionIncidentHistory = "todai_inc_history"
+	actionIncidentPrefix  = "todai_inc_"
+)
+
+// maxIncidentsPerMessage bounds the incidents of one grouped message (two blocks each, within Slack's 50).
+const maxIncidentsPerMessage = 20
+
+// TeamInfo is what the bot knows of a configured team: its channel (for the permission check and the default
+// digest team), its zone and its language.
+type TeamInfo struct {
+	Name     string
+	Channel  string
+	Location *time.Location
+	Lang     handlers.Lang
+}
+
+// IncidentView is an incident as the bot shows it; the wiring fills it from the escalation store (the bot does not
+// import the scheduler).
+type IncidentView struct {
+	ID                int64
+	Key               string
+	Team              string
+	Kind              string // test, model, freshness
+	NodeID            string
+	TestID            string
+	Severity          string
+	Status            string // open, acked, resolved
+	Summary           string
+	Owners            []string
+	OpenedAt          time.Time
+	AckedBy           string
+	ResolvedAt        time.Time
+	Snoozed           bool
+	InhibitedBy       string
+	ElementaryAlertID string
+	// Channel and TS are where its message was posted (empty before the first notice).
+	Channel, TS string
+	// TeamChannel is its team's configured channel; Lang the team's language.
+	TeamChannel string
+	Lang        handlers.Lang
+}
+
+// IncidentEvent is one transition of an incident's timeline.
+type IncidentEvent struct {
+	At     time.Time
+	Event  string
+	Actor  string
+	Level  int
+	Loop   int
+	Detail string
+}
+
+// SilenceMatcher is one condition of a silence: Field is node, test, tag, owner, team or key.
+type SilenceMatcher struct {
+	Field string
+	Value string
+	Glob  bool
+}
+
+// SilenceView is a silence as the bot shows and creates it.
+type SilenceView struct {
+	ID        int64
+	Matchers  []SilenceMatcher
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedBy string
+	Comment   string
+}
+
+// IncidentDesk is the escalation state the incident buttons and commands act on; the wiring implements it over
+// the escalation store.
+type IncidentDesk interface {
+	Incident(ctx context.Context, id int64) (IncidentView, error)
+	// MessageIncidents returns the incidents posted in one message, by id.
+	MessageIncidents(ctx context.Context, channel, ts string) ([]IncidentView, error)
+	Ack(ctx context.Context, id int64, actor string, now time.Time) error
+	Snooze(ctx context.Context, id int64, d time.Duration, actor string, now time.Time) error
+	Timeline(ctx context.Context, id int64) ([]IncidentEvent, error)
+	Mute(ctx context.Context, s SilenceView, now time.Time) (SilenceView, error)
+	ActiveSilences(ctx context.Context, now time.Time) ([]SilenceView, error)
+}
+
+// ReaderWithIncidents is a read model that also serves the scheduled features: pass it as Deps.Reader and the bot
+// answers `/todai digest`, `/todai mute`, `/todai silences`, `/todai incident ID` and the incident buttons.
+type ReaderWithIncidents struct {
+	handlers.Reader
+	// Incidents is the escalation state (nil: the incident commands say escalation is off).
+	Incidents IncidentDesk
+	// Teams are the configured teams.
+	Teams []TeamInfo
+}
+
+// digester is the part of *queries.Reader that builds digests.
+type digester interface {
+	Digest(ctx context.Context, q queries.DigestQuery) (queries.DigestAnswer, error)
+}
+
+// scheduled returns the reader's scheduled features, if it has them.
+func (b *Bot) scheduled() (ReaderWithIncidents, bool) {
+	switch r := b.reader.(type) {
+	case ReaderWithIncidents:
+		return r, true
+	case *ReaderWithIncidents:
+		if r != nil {
+			return *r, true
+		}
+	}
+	return ReaderWithIncidents{}, false
+}
+
+func (r ReaderWithIncidents) team(name string) (TeamInfo, bool) {
+	for _, t := range r.Teams {
+		if strings.EqualFold(t.Name, name) {
+			return t, true
+		}
+	}
+	return TeamInfo{}, false
+}
+
+func (r ReaderWithIncidents) teamOfChannel(channel string) (TeamInfo, bool) {
+	for _, t := range r.Teams {
+		if channel != "" && t.Channel == channel {
+			return t, true
+		}
+	}
+	return TeamInfo{}, false
+}
+
+// command answers the scheduled features' commands (digest, mute, silences, incident); ok is false for the other
+// intents.
+func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelID string) (handlers.SlackMessage, bool) {
+	l := q.Lang
+	switch q.Intent {
+	case handlers.IntentDigest:
+		return b.digestCommand(ctx, q, channelID), true
+	case handlers.IntentMute, handlers.IntentSilences, handlers.IntentIncident:
+	default:
+		return handlers.SlackMessage{}, false
+	}
+	r, ok := b.scheduled()
+	if !ok || r.Incidents == nil {
+		return textMsg(trl(l, "Escalation is not enabled on this Todai.", "この Todai ではエスカレーションが有効になっていません。")), true
+	}
+	now := b.now()
+	switch q.Intent {
+	case handlers.IntentSilences:
+		sils, err := r.Incidents.ActiveSilences(ctx, now)
+		if err != nil {
+			b.log.Error("bot: list silences", "err", err)
+			return textMsg(trl(l, "Could not read the silences; the error has been logged.", "ミュートを読み込めませんでした。エラーはログに記録されています。")), true
+		}
+		return renderSilences(sils, l, now), true
+	case handlers.IntentIncident:
+		id, err := strconv.ParseInt(strings.TrimPrefix(strings.Fields(q.Args + " x")[0], "#"), 10, 64)
+		if err != nil || id <= 0 {
+			return textMsg(trl(l, "Which incident? Try: `/todai incident 42`", "どのインシデントですか? 例: `/todai incident 42`")), true
+		}
+		return b.timelineMessage(ctx, r.Incidents, id, l), true
+	}
+	sil, err := ParseMute(q.Args, now)
+	if err != nil {
+		return textMsg(trl(l, "I could not read that mute: "+err.Error()+". Try: `/todai mute node:fct_orders tag:finance for 2h deploy in progress`",
+			"ミュートを読み取れませんでした: "+err.Error()+"。例: `/todai mute node:fct_orders for 2h デプロイ中`")), true
+	}
+	teamChannel := ""
+	for _, m := range sil.Matchers {
+		if m.Field == "team" && !m.Glob {
+			if t, ok := r.team(m.Value); ok {
+				teamChannel = t.Channel
+			}
+		}
+	}
+	if teamChannel == "" {
+		if t, ok := r.teamOfChannel(channelID); ok {
+			teamChannel = t.Channel
+		}
+	}
+	if allowed, err := b.CanChange(ctx, userID, teamChannel); err != nil || !allowed {
+		if err != nil {
+			b.log.Warn("bot: permission check", "user", userID, "channel", teamChannel, "err", err)
+		}
+		return notAllowed(l), true
+	}
+	sil.CreatedBy = userID
+	sil, err = r.Incidents.Mute(ctx, sil, now)
+	if err != nil {
+		b.log.Error("bot: create silence", "user", userID, "err", err)
+		return textMsg(trl(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
+	}
+	return textMsg(trl(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, matchersText(sil.Matchers), slackDate(sil.EndsAt)),
+		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, matchersText(sil.Matchers), slackDate(sil.EndsAt)))), true
+}
+
+// digestCommand builds a team's digest now: the team named, else the team whose channel the command came from.
+func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID string) handlers.SlackMessage {
+	l := q.Lang
+	r, _ := b.scheduled()
+	var info TeamInfo
+	if q.Team != "" {
+		var ok bool
+		if info, ok = r.team(q.Team); !ok {
+			info = TeamInfo{Name: q.Team}
+		}
+	} else if t, ok := r.teamOfChannel(channelID); ok {
+		info = t
+	} else {
+		return textMsg(trl(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
+	}
+	var d digester
+	if r.Reader != nil {
+		d, _ = r.Reader.(digester)
+	}
+	if d == nil {
+		d, _ = b.reader.(digester)
+	}
+	if d == nil {
+		return textMsg(trl(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
+	}
+	ans, err := d.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Location: info.Location,
+		ReportURL: b.cfg.ReportURL})
+	if err != nil {
+		b.log.Error("bot: digest", "team", info.Name, "err", err)
+		return textMsg(trl(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
+	}
+	o := handlers.DigestOptions{Lang: l, Location: info.Location}
+	if b.mentions != nil {
+		if owners := answerOwners(ans); len(owners) > 0 {
+			o.Mentions = b.mentions.Mentions(ctx, owners)
+		}
+	}
+	return handlers.RenderDigestSlack(ans, o)
+}
+
+// ParseMute reads the arguments of `/todai mute`: matchers (field:value with field node, test, tag, owner, team or
+// key; a bare word is a node), "for" and a duration (90m, 2h, 1d), then an optional comment. Values with * or ? are
+// globs; a node or test without a dot matches any unique_id ending in it.
+func ParseMute(args string, now time.Time) (SilenceView, error) {
+	s := SilenceView{StartsAt: now}
+	toks := strings.Fields(args)
+	i := 0
+	var dur time.Duration
+	for ; i < len(toks); i++ {
+		tok := toks[i]
+		if strings.EqualFold(tok, "for") || tok == "を" {
+			continue
+		}
+		if d, ok := parseMuteDuration(tok); ok {
+			dur = d
+			i++
+			break
+		}
+		field, value, ok := strings.Cut(tok, ":")
+		if !ok {
+			field, value = "node", tok
+		}
+		field = strings.ToLower(field)
+		switch field {
+		case "node", "test", "tag", "owner", "team", "key", "model", "source":
+		default:
+			return s, fmt.Errorf("unknown field %q", field)
+		}
+		if field == "model" || field == "source" {
+			field = "node"
+		}
+		if value == "" || len(value) > 256 {
+			return s, fmt.Errorf("bad value for %s", field)
+		}
+		m := SilenceMatcher{Field: field, Value: value, Glob: strings.ContainsAny(value, "*?[")}
+		if (field == "node" || field == "test") && !m.Glob && !strings.Contains(value, ".") {
+			m.Value, m.Glob = "*."+value, true
+		}
+		s.Matchers = append(s.Matchers, m)
+	}
+	if len(s.Matchers) == 0 {
+		return s, errors.New("no matcher")
+	}
+	if dur <= 0 {
+		return s, errors.New("no duration")
+	}
+	s.EndsAt = now.Add(dur)
+	s.Comment = strings.Join(toks[i:], " ")
+	if len(s.Comment) > 500 {
+		s.Comment = s.Comment[:500]
+	}
+	return s, nil
+}
+
+// parseMuteDuration reads 90m, 2h, 1h30m, 1d, 2w, 2時間, 30分, 1日.
+func parseMuteDuration(tok string) (time.Duration, bool) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour,
+		"時間": time.Hour, "分": time.Minute, "日": 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(tok, suffix); ok {
+			if v, err := strconv.Atoi(n); err == nil && v > 0 && v <= 366 {
+				return time.Duration(v) * unit, true
+			}
+		}
+	}
+	d, err := time.ParseDuration(tok)
+	if err != nil || d <= 0 || d > 366*24*time.Hour {
+		return 0, false
+	}
+	return d, true
+}
+
+func matchersText(ms []SilenceMatcher) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = "`" + m.Field + ":" + handlers.SlackEscape(m.Value) + "`"
+	}
+	return strings.Join(parts, " ")
+}
+
+func renderSilences(sils []SilenceView, l handlers.Lang, now time.Time) handlers.SlackMessage {
+	if len(sils) == 0 {
+		return textMsg(trl(l, "No active silences.", "有効なミュートはありません。"))
+	}
+	lines := []string{trl(l, fmt.Sprintf("*%d active silence(s)*", len(sils)), fmt.Sprintf("*有効なミュート %d 件*", len(sils)))}
+	for i, s := range sils {
+		if i == 30 {
+			lines = append(lines, trl(l, fmt.Sprintf("… and %d more", len(sils)-i), fmt.Sprintf("…ほか %d 件", len(sils)-i)))
+			break
+		}
+		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, matchersText(s.Matchers), trl(l, "until", "期限"), slackDate(s.EndsAt))
+		if s.CreatedBy != "" {
+			line += " · <@" + handlers.SlackEscape(s.CreatedBy) + ">"
+		}
+		if s.Comment != "" {
+			line += " · " + handlers.SlackEscape(s.Comment)
+		}
+		lines = append(lines, line)
+	}
+	return textMsg(strings.Join(lines, "\n"))
+}
+
+// timelineMessage renders an incident's timeline.
+func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, l handlers.Lang) handlers.SlackMessage {
+	inc, err := desk.Incident(ctx, id)
+	if err != nil {
+		return textMsg(trl(l, fmt.Sprintf("I could not find incident %d.", id), fmt.Sprintf("インシデント %d が見つかりませんでした。", id)))
+	}
+	evs, err := desk.Timeline(ctx, id)
+	if err != nil {
+		b.log.Error("bot: incident timeline", "incident", id, "err", err)
+		return textMsg(trl(l, "Could not read the timeline; the error has been logged.", "履歴を読み込めませんでした。エラーはログに記録されています。"))
+	}
+	lines := []string{fmt.Sprintf("*%s %d* — %s · %s", trl(l, "Incident", "インシデント"), inc.ID,
+		handlers.SlackEscape(incidentTitle(inc)), statusText(inc, l))}
+	for i, e := range evs {
+		if i == 60 {
+			lines = append(lines, "…")
+			break
+		}
+		line := "• " + slackDate(e.At) + " · " + eventText(e, l)
+		if e.Actor != "" && e.Actor != "todai" {
+			line += " · " + actorText(e.Actor)
+		}
+		if e.Detail != "" {
+			line += " · " + handlers.SlackEscape(e.Detail)
+		}
+		lines = append(lines, line)
+	}
+	return textMsg(strings.Join(lines, "\n"))
+}
+
+func actorText(a string) string {
+	if validUserID(a) {
+		return "<@" + a + ">"
+	}
+	return handlers.SlackEscape(a)
+}
+
+func validUserID(s string) bool {
+	if len(s) < 3 || len(s) > 20 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func eventText(e IncidentEvent, l handlers.Lang) string {
+	switch e.Event {
+	case "opened":
+		return trl(l, "opened", "発生")
+	case "notified":
+		return trl(l, fmt.Sprintf("notified at level %d (loop %d)", e.Level, e.Loop+1), fmt.Sprintf("レベル %d で通知（%d 周目）", e.Level, e.Loop+1))
+	case "acked":
+		return trl(l, "acknowledged", "確認済み")
+	case "snoozed":
+		return trl(l, "snoozed", "スヌーズ")
+	case "silenced":
+		return trl(l, "silenced", "ミュート")
+	case "unsilenced":
+		return trl(l, "silence ended", "ミュート終了")
+	case "inhibited":
+		return trl(l, "held back by an upstream failure", "上流の障害のため抑制")
+	case "uninhibited":
+		return trl(l, "upstream failure gone", "上流の障害が解消")
+	case "resolved":
+		return trl(l, "resolved", "解決")
+	case "resolve_announced":
+		return trl(l, "resolution posted", "解決を通知")
+	}
+	return handlers.SlackEscape(e.Event)
+}
+
+func incidentTitle(inc IncidentView) string {
+	name := shortNodeName(inc.NodeID)
+	switch inc.Kind {
+	case "test":
+		return shortNodeName(inc.TestID) + " on " + name
+	case "freshness":
+		return name + " (freshness)"
+	}
+	return name
+}
+
+func statusText(inc IncidentView, l handlers.Lang) string {
+	switch {
+	case inc.Status == "resolved":
+		return trl(l, "✅ resolved", "✅ 解決済み")
+	case inc.Status == "acked":
+		by := ""
+		if inc.AckedBy != "" {
+			by = " " + trl(l, "by ", "") + actorText(inc.AckedBy)
+		}
+		return trl(l, "👀 acknowledged"+by, "👀 確認済み"+by)
+	case inc.Snoozed:
+		return trl(l, "🔕 snoozed", "🔕 スヌーズ中")
+	}
+	return trl(l, "🔴 open", "🔴 未対応")
+}
+
+func textMsg(s string) handlers.SlackMessage {
+	return handlers.SlackMessage{Text: s, Blocks: []slack.Block{slack.NewSectionBlock(
+		slack.NewTextBlockObject(slack.MarkdownType, truncate(s, handlers.SlackMaxSectionText), false, false), nil, nil)}}
+}
+
+func notAllowed(l handlers.Lang) handlers.SlackMessage {
+	return textMsg(trl(l, "Sorry, only members of the team's channel (or Todai admins) can change this incident.",
+		"申し訳ありません。この操作はチームのチャンネルのメンバー（または Todai の管理者）のみ行えます。"))
+}
+
+func trl(l handlers.Lang, en, ja string) string {
+	if l == handlers.LangJA {
+		return ja
+	}
+	return en
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

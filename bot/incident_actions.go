@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+)
+
+// isIncidentAction reports whether an action is one of the incident buttons.
+func isIncidentAction(actionID string) bool {
+	return strings.HasPrefix(actionID, actionIncidentPrefix)
+}
+
+// incidentActionJob answers an incident button: Acknowledge and Snooze change the incident (members of the
+// team's channel and admins only; others get an ephemeral refusal) and rewrite its message; Show history answers
+// with the timeline, ephemeral.
+func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAction) job {
+	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
+	msgTS := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)
+	ephemeral := func(ctx context.Context, msg handlers.SlackMessage) {
+		rm := ResponseMessage{ResponseType: slack.ResponseTypeEphemeral, Text: msg.Text, Blocks: msg.Blocks}
+		if err := b.post.PostResponse(ctx, cb.ResponseURL, rm); err != nil {
+			b.log.Error("slack: incident action response", "action", act.ActionID, "channel", channel, "err", err)
+		}
+	}
+	return job{kind: "action:" + act.ActionID,
+		run: func(ctx context.Context) {
+			r, ok := b.scheduled()
+			if !ok || r.Incidents == nil {
+				return
+			}
+			idText, durText, _ := strings.Cut(act.Value, ":")
+			id, err := strconv.ParseInt(idText, 10, 64)
+			if err != nil || id <= 0 {
+				b.log.Warn("bot: bad incident button value", "action", act.ActionID, "user", cb.User.ID)
+				return
+			}
+			inc, err := r.Incidents.Incident(ctx, id)
+			if err != nil {
+				b.log.Warn("bot: incident of a button", "incident", id, "err", err)
+				ephemeral(ctx, textMsg("That incident no longer exists. / このインシデントは存在しません。"))
+				return
+			}
+			l := b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
+			if inc.Lang != "" {
+				l = inc.Lang
+			}
+			if act.ActionID == ActionIncidentHistory {
+				ephemeral(ctx, b.timelineMessage(ctx, r.Incidents, id, l))
+				return
+			}
+			allowed, err := b.CanChange(ctx, cb.User.ID, inc.TeamChannel)
+			if err != nil {
+				b.log.Warn("bot: permission check", "user", cb.User.ID, "channel", inc.TeamChannel, "err", err)
+			}
+			if !allowed {
+				ephemeral(ctx, notAllowed(l))
+				return
+			}
+			now := b.now()
+			switch {
+			case act.ActionID == ActionIncidentAck:
+				err = r.Incidents.Ack(ctx, id, cb.User.ID, now)
+			case strings.HasPrefix(act.ActionID, ActionIncidentSnooze):
+				d, perr := time.ParseDuration(durText)
+				if perr != nil || d <= 0 || d > 7*24*time.Hour {
+					b.log.Warn("bot: bad snooze", "value", act.Value)
+					return
+				}
+				err = r.Incidents.Snooze(ctx, id, d, cb.User.ID, now)
+			default:
+				return
+			}
+			if err != nil {
+				b.log.Warn("bot: incident action", "action", act.ActionID, "incident", id, "err", err)
+				ephemeral(ctx, textMsg(trl(l, "That did not work: the incident may have resolved already.",
+					"操作できませんでした。インシデントはすでに解決している可能性があります。")))
+				return
+			}
+			ch, ts := firstNonEmpty(inc.Channel, channel), firstNonEmpty(inc.TS, msgTS)
+			if ch == "" || ts == "" {
+				return
+			}
+			incs, err := r.Incidents.MessageIncidents(ctx, ch, ts)
+			if err != nil {
+				b.log.Warn("bot: incidents of a message", "channel", ch, "ts", ts, "err", err)
+				return
+			}
+			if err := b.UpdateIncidentMessage(ctx, ch, ts, incs); err != nil {
+				b.log.Warn("bot: update incident message", "err", err)
+			}
+		},
+		busy: func(ctx context.Context) { ephemeral(ctx, handlers.SlackMessage{Text: busyText(handlers.LangEN)}) },
+	}
+}

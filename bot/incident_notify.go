@@ -1,0 +1,282 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+)
+
+// NoticeTarget is who a notice is for: Kind channel (the message itself), owners (the incident's owners,
+// mentioned), usergroup (ID S…) or user (ID U…).
+type NoticeTarget struct {
+	Kind string
+	ID   string
+}
+
+// IncidentNotice is one notice of an incident at a level of its team's policy.
+type IncidentNotice struct {
+	Incident IncidentView
+	Level    int
+	Loop     int
+	Targets  []NoticeTarget
+	// Mention says the targets are to be pinged.
+	Mention bool
+	// CausedBy is the upstream node whose failure probably explains the incident ("" when none).
+	CausedBy string
+	// ElementaryAlertID is edr monitor's alert for the same problem: the notice links to it.
+	ElementaryAlertID string
+}
+
+// updater is the part of *Poster that edits a message in place.
+type updater interface {
+	Update(ctx context.Context, channel, ts string, opts ...slack.MsgOption) error
+}
+
+// PostIncidents posts the first notices of new incidents of one team (one dbt invocation) as one message in
+// channel, with Acknowledge, Snooze and Show history buttons for each; it returns the message's channel and ts.
+// At most maxIncidentsPerMessage incidents fit: callers post the rest in another message.
+func (b *Bot) PostIncidents(ctx context.Context, channel string, notices []IncidentNotice) (string, string, error) {
+	if len(notices) == 0 {
+		return "", "", errors.New("post incidents: none")
+	}
+	if channel == "" {
+		return "", "", fmt.Errorf("post incidents of team %s: no channel", notices[0].Incident.Team)
+	}
+	if len(notices) > maxIncidentsPerMessage {
+		notices = notices[:maxIncidentsPerMessage]
+	}
+	incs := make([]IncidentView, len(notices))
+	for i, n := range notices {
+		incs[i] = n.Incident
+	}
+	msg := b.incidentMessage(ctx, incs, notices)
+	channel = strings.TrimPrefix(channel, "#")
+	ts, err := b.post.PostMessage(ctx, channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+	if err != nil {
+		return "", "", fmt.Errorf("post incidents of team %s: %w", notices[0].Incident.Team, err)
+	}
+	return channel, ts, nil
+}
+
+// PostEscalation posts a later notice (a higher level or a new loop) in the incident's thread, mentioning the
+// level's targets.
+func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
+	inc := n.Incident
+	if inc.Channel == "" || inc.TS == "" {
+		return fmt.Errorf("escalate incident %d: no message to reply to", inc.ID)
+	}
+	l := inc.Lang
+	who := b.targetMentions(ctx, inc, n.Targets)
+	text := trl(l, fmt.Sprintf("⏫ Level %d: *%s* is still failing and nobody has acknowledged it.", n.Level,
+		handlers.SlackEscape(incidentTitle(inc))),
+		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", n.Level, handlers.SlackEscape(incidentTitle(inc))))
+	if n.Loop > 0 {
+		text += trl(l, fmt.Sprintf(" (round %d)", n.Loop+1), fmt.Sprintf("（%d 周目）", n.Loop+1))
+	}
+	if who != "" {
+		text += " " + who
+	}
+	msg := textMsg(text)
+	msg.Blocks = append(msg.Blocks, incidentButtons(inc, l))
+	_, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(msg.Text, false),
+		slack.MsgOptionBlocks(msg.Blocks...), slack.MsgOptionTS(inc.TS))
+	if err != nil {
+		return fmt.Errorf("escalate incident %d: %w", inc.ID, err)
+	}
+	return nil
+}
+
+// UpdateIncidentMessage rewrites a grouped incident message in place (chat.update) with its incidents' current
+// states.
+func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, incs []IncidentView) error {
+	up, ok := b.post.(updater)
+	if !ok {
+		return errors.New("update incident message: the poster cannot update messages")
+	}
+	if len(incs) == 0 {
+		return nil
+	}
+	msg := b.incidentMessage(ctx, incs, nil)
+	if err := up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)); err != nil {
+		return fmt.Errorf("update incident message %s/%s: %w", channel, ts, err)
+	}
+	return nil
+}
+
+// ReplyResolved says in the incident's thread that it resolved.
+func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
+	if inc.Channel == "" || inc.TS == "" {
+		return fmt.Errorf("resolve incident %d: no message to reply to", inc.ID)
+	}
+	l := inc.Lang
+	text := trl(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", handlers.SlackEscape(incidentTitle(inc))),
+		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", handlers.SlackEscape(incidentTitle(inc))))
+	if inc.Kind == "model" {
+		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", handlers.SlackEscape(incidentTitle(inc))),
+			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", handlers.SlackEscape(incidentTitle(inc))))
+	}
+	if _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(inc.TS)); err != nil {
+		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
+	}
+	return nil
+}
+
+// incidentMessage renders a grouped incident message; notices (parallel to incs, may be nil) add mentions and
+// causes.
+func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices []IncidentNotice) handlers.SlackMessage {
+	l := incs[0].Lang
+	open := 0
+	for _, inc := range incs {
+		if inc.Status != "resolved" {
+			open++
+		}
+	}
+	var head string
+	switch {
+	case open == 0:
+		head = trl(l, fmt.Sprintf("✅ All %d problem(s) for team %s resolved", len(incs), handlers.SlackEscape(incs[0].Team)),
+			fmt.Sprintf("✅ チーム %s の問題 %d 件はすべて解決しました", handlers.SlackEscape(incs[0].Team), len(incs)))
+	default:
+		head = trl(l, fmt.Sprintf("🔴 %d problem(s) for team %s", len(incs), handlers.SlackEscape(incs[0].Team)),
+			fmt.Sprintf("🔴 チーム %s で問題が %d 件", handlers.SlackEscape(incs[0].Team), len(incs)))
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
+	texts := []string{head}
+	for i, inc := range incs {
+		var n IncidentNotice
+		if i < len(notices) {
+			n = notices[i]
+		}
+		line := fmt.Sprintf("*%s* — %s", handlers.SlackEscape(incidentTitle(inc)), statusText(inc, l))
+		if inc.Summary != "" {
+			line += "\n" + handlers.SlackEscape(truncate(firstLine(inc.Summary), 300))
+		}
+		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, "owners"))
+		if owners != "" {
+			line += "\n" + trl(l, "Owners: ", "オーナー: ") + owners
+		}
+		if who := b.targetMentions(ctx, inc, withoutOwners(n.Targets)); n.Mention && who != "" {
+			line += " " + who
+		}
+		cause := n.CausedBy
+		if cause == "" {
+			cause = inc.InhibitedBy
+		}
+		if cause != "" && inc.Status != "resolved" {
+			line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(shortNodeName(cause)) + "`"
+		}
+		if alert := firstNonEmpty(n.ElementaryAlertID, inc.ElementaryAlertID); alert != "" && inc.Status != "resolved" {
+			line += "\n" + trl(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
+				"`" + handlers.SlackEscape(alert) + "`" + trl(l, ").", "）。")
+		}
+		line += fmt.Sprintf("  _#%d_", inc.ID)
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
+			truncate(line, handlers.SlackMaxSectionText), false, false), nil, nil,
+			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
+		if inc.Status != "resolved" {
+			blocks = append(blocks, incidentButtons(inc, l))
+		}
+		texts = append(texts, incidentTitle(inc)+" — "+statusText(inc, l))
+	}
+	return handlers.SlackMessage{Text: handlers.SlackEscape(strings.Join(texts, "\n")), Blocks: blocks}
+}
+
+// incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only
+// Show history.
+func incidentButtons(inc IncidentView, l handlers.Lang) slack.Block {
+	id := strconv.FormatInt(inc.ID, 10)
+	btn := func(action, value, label string) slack.BlockElement {
+		return slack.NewButtonBlockElement(action, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
+	}
+	var els []slack.BlockElement
+	if inc.Status == "open" {
+		ack := slack.NewButtonBlockElement(ActionIncidentAck, id,
+			slack.NewTextBlockObject(slack.PlainTextType, trl(l, "Acknowledge", "確認しました"), false, false))
+		ack.Style = slack.StylePrimary
+		els = append(els, ack,
+			btn(ActionIncidentSnooze+"_1h", id+":1h", trl(l, "Snooze 1 h", "1時間スヌーズ")),
+			btn(ActionIncidentSnooze+"_4h", id+":4h", trl(l, "Snooze 4 h", "4時間スヌーズ")),
+			btn(ActionIncidentSnooze+"_1d", id+":24h", trl(l, "Snooze 1 day", "1日スヌーズ")))
+	}
+	els = append(els, btn(ActionIncidentHistory, id, trl(l, "Show history", "履歴を見る")))
+	return slack.NewActionBlock("todai_inc_actions_"+id, els...)
+}
+
+// ownersText renders owners, as mentions when ping is set and the mentioner resolves them.
+func (b *Bot) ownersText(ctx context.Context, owners []string, ping bool) string {
+	if len(owners) == 0 {
+		return ""
+	}
+	var m map[string]string
+	if ping && b.mentions != nil {
+		m = b.mentions.Mentions(ctx, owners)
+	}
+	parts := make([]string, 0, len(owners))
+	for _, o := range owners {
+		if v, ok := m[o]; ok && (strings.HasPrefix(v, "<@") || strings.HasPrefix(v, "<!subteam^")) {
+			parts = append(parts, v)
+		} else {
+			parts = append(parts, handlers.SlackEscape(o))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// targetMentions renders a level's targets as mentions: owners resolved, user groups and users by ID.
+func (b *Bot) targetMentions(ctx context.Context, inc IncidentView, targets []NoticeTarget) string {
+	var parts []string
+	for _, t := range targets {
+		switch t.Kind {
+		case "owners":
+			if s := b.ownersText(ctx, inc.Owners, true); s != "" {
+				parts = append(parts, s)
+			}
+		case "usergroup":
+			if validGroupID(t.ID) {
+				parts = append(parts, "<!subteam^"+t.ID+">")
+			}
+		case "user":
+			if validUserID(t.ID) {
+				parts = append(parts, "<@"+t.ID+">")
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func validGroupID(s string) bool {
+	return len(s) >= 3 && s[0] == 'S' && validUserID("U"+s[1:])
+}
+
+func hasTarget(ts []NoticeTarget, kind string) bool {
+	for _, t := range ts {
+		if t.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutOwners(ts []NoticeTarget) []NoticeTarget {
+	var out []NoticeTarget
+	for _, t := range ts {
+		if t.Kind != "owners" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
