@@ -340,6 +340,9 @@ func (b *Bot) threadNode(ctx context.Context, channel, threadTS string) (node, l
 // firstResolved returns the unique_id of the first candidate naming exactly one node, or "".
 func (b *Bot) firstResolved(ctx context.Context, cands []string) string {
 	r, ok := b.reader.(resolver)
+	if s, wrapped := b.scheduled(); !ok && wrapped {
+		r, ok = s.Reader.(resolver)
+	}
 	if !ok {
 		return ""
 	}

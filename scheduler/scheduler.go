@@ -34,6 +34,8 @@ type Options struct {
 	LeaseTTL time.Duration
 	// Sync syncs the mirror; nil means no sync job. It runs at Start and every SyncInterval.
 	Sync func(ctx context.Context) error
+	// AfterSync runs after each successful sync (the escalation job); nil means nothing.
+	AfterSync TickFunc
 	// SyncInterval is the sync's period (DefaultSyncInterval when zero).
 	SyncInterval time.Duration
 	// Teams are the digest schedules; a team with an empty Spec gets none.
@@ -204,7 +206,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.mu.Unlock()
 	var first []cron.Job
 	if s.opts.Sync != nil {
-		j := chain.Then(s.job("sync", s.opts.Sync))
+		j := chain.Then(s.job("sync", s.syncThen))
 		c.Schedule(s.sync, j)
 		first = append(first, j)
 	}
@@ -220,6 +222,20 @@ func (s *Scheduler) Start(ctx context.Context) {
 	for _, j := range first {
 		go j.Run()
 	}
+}
+
+// syncThen syncs, then runs AfterSync when the sync succeeded.
+func (s *Scheduler) syncThen(ctx context.Context) error {
+	if err := s.opts.Sync(ctx); err != nil {
+		return err
+	}
+	if s.opts.AfterSync == nil {
+		return nil
+	}
+	if err := s.opts.AfterSync(ctx, time.Now()); err != nil {
+		return fmt.Errorf("after sync: %w", err)
+	}
+	return nil
 }
 
 // Stop stops the cron; the returned context is done when running jobs have finished.

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/scheduler"
+	"github.com/todai-dev/todai/scheduler/escalation"
+)
+
+// policyFor returns a team's escalation policy with the team's quiet hours in its zone.
+func (a *app) policyFor(team string) (escalation.Policy, bool) {
+	for _, t := range a.cfg.Teams {
+		if t.Name != team || t.Escalation == nil {
+			continue
+		}
+		p := *t.Escalation
+		if p.QuietHours == nil && t.QuietHours != nil {
+			q := *t.QuietHours
+			p.QuietHours = &q
+		}
+		if p.QuietHours != nil {
+			q := *p.QuietHours
+			q.Location = t.Location()
+			p.QuietHours = &q
+		}
+		return p, true
+	}
+	return escalation.Policy{}, false
+}
+
+// newEscalator builds the escalation job over the state file, posting through b.
+func (a *app) newEscalator(db *localdb.DB, b *bot.Bot) *scheduler.Escalator {
+	store := escalation.NewStore(db)
+	return &scheduler.Escalator{Store: store, Mirror: escalation.Mirror{DB: db.Read}, Teams: a.cfg.TeamRules(),
+		PolicyFor: a.policyFor, Logger: a.logger,
+		Notifier: func(ds []escalation.Decision) escalation.Notifier { return a.newIncidentNotifier(store, db, b, ds) }}
+}
+
+// incidentDesk is bot.IncidentDesk over the escalation store.
+type incidentDesk struct {
+	a     *app
+	store *escalation.Store
+	db    *localdb.DB
+}
+
+func (d incidentDesk) view(inc escalation.Incident) bot.IncidentView {
+	t := d.a.team(inc.Team)
+	return bot.IncidentView{ID: inc.ID, Key: inc.Key, Team: inc.Team, Kind: string(inc.Kind), NodeID: inc.NodeID,
+		TestID: inc.TestID, Severity: inc.Severity, Status: string(inc.Status), Summary: inc.Summary,
+		Owners: inc.Owners, OpenedAt: inc.OpenedAt, AckedBy: inc.AckedBy, ResolvedAt: inc.ResolvedAt,
+		Snoozed: inc.SilencedBy != 0, InhibitedBy: inc.InhibitedBy, ElementaryAlertID: inc.ElementaryAlertID,
+		Channel: inc.Message.Channel, TS: inc.Message.TS, TeamChannel: t.Channel, Lang: d.a.teamLang(t)}
+}
+
+func (d incidentDesk) Incident(ctx context.Context, id int64) (bot.IncidentView, error) {
+	inc, err := d.store.Get(ctx, id)
+	if err != nil {
+		return bot.IncidentView{}, err
+	}
+	return d.view(inc), nil
+}
+
+func (d incidentDesk) MessageIncidents(ctx context.Context, channel, ts string) ([]bot.IncidentView, error) {
+	rows, err := d.db.Read.QueryContext(ctx, `SELECT id FROM incidents WHERE channel = ? AND ts = ? ORDER BY id`, channel, ts)
+	if err != nil {
+		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+	}
+	out := make([]bot.IncidentView, 0, len(ids))
+	for _, id := range ids {
+		v, err := d.Incident(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (d incidentDesk) Ack(ctx context.Context, id int64, actor string, now time.Time) error {
+	return d.store.Ack(ctx, id, actor, now)
+}
+
+func (d incidentDesk) Snooze(ctx context.Context, id int64, dur time.Duration, actor string, now time.Time) error {
+	_, err := d.store.Snooze(ctx, id, dur, actor, now)
+	return err
+}
+
+func (d incidentDesk) Timeline(ctx context.Context, id int64) ([]bot.IncidentEvent, error) {
+	evs, err := d.store.Timeline(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.IncidentEvent, len(evs))
+	for i, e := range evs {
+		out[i] = bot.IncidentEvent{At: e.At, Event: e.Event, Actor: e.Actor, Level: e.Level, Loop: e.Loop, Detail: e.Detail}
+	}
+	return out, nil
+}
+
+func (d incidentDesk) Mute(ctx context.Context, s bot.SilenceView, now time.Time) (bot.SilenceView, error) {
+	sil := escalation.Silence{StartsAt: s.StartsAt, EndsAt: s.EndsAt, CreatedBy: s.CreatedBy, Comment: s.Comment}
+	for _, m := range s.Matchers {
+		sil.Matchers = append(sil.Matchers, escalation.Matcher{Field: m.Field, Value: m.Value, Glob: m.Glob})
+	}
+	got, err := d.store.Silence(ctx, sil, now)
+	if err != nil {
+		return bot.SilenceView{}, err
+	}
+	s.ID = got.ID
+	return s, nil
+}
+
+func (d incidentDesk) ActiveSilences(ctx context.Context, now time.Time) ([]bot.SilenceView, error) {
+	sils, err := d.store.ActiveSilences(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.SilenceView, len(sils))
+	for i, s := range sils {
+		v := bot.SilenceView{ID: s.ID, StartsAt: s.StartsAt, EndsAt: s.EndsAt, CreatedBy: s.CreatedBy, Comment: s.Comment}
+		for _, m := range s.Matchers {
+			v.Matchers = append(v.Matchers, bot.SilenceMatcher{Field: m.Field, Value: m.Value, Glob: m.Glob})
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// incidentNotifier is escalation.Notifier over the bot for one sweep: the first notices of a team's incidents from
+// one dbt invocation go out as one message; later notices reply in its thread.
+type incidentNotifier struct {
+	desk   incidentDesk
+	b      *bot.Bot
+	groups map[string][]escalation.Decision // team + invocation → the sweep's first notices
+	posted map[int64]escalation.MessageRef  // incident → the message its first notice went in
+	firsts map[int64]escalation.NotifyLevel
+}
+
+func groupKey(inc escalation.Incident) string { return inc.Team + "\x00" + inc.InvocationID }
+
+func (a *app) newIncidentNotifier(store *escalation.Store, db *localdb.DB, b *bot.Bot, ds []escalation.Decision) *incidentNotifier {
+	n := &incidentNotifier{desk: incidentDesk{a: a, store: store, db: db}, b: b,
+		groups: map[string][]escalation.Decision{}, posted: map[int64]escalation.MessageRef{},
+		firsts: map[int64]escalation.NotifyLevel{}}
+	for _, d := range ds {
+		for _, act := range d.Actions {
+			if nl, ok := act.(escalation.NotifyLevel); ok && nl.First {
+				k := groupKey(d.Incident)
+				n.groups[k] = append(n.groups[k], d)
+				n.firsts[d.Incident.ID] = nl
+			}
+		}
+	}
+	return n
+}
+
+func (n *incidentNotifier) notice(inc escalation.Incident, nl escalation.NotifyLevel) bot.IncidentNotice {
+	bn := bot.IncidentNotice{Incident: n.desk.view(inc), Level: nl.Level, Loop: nl.Loop, Mention: nl.Mention,
+		ElementaryAlertID: nl.LinkElementaryAlert}
+	for _, t := range nl.Targets {
+		bn.Targets = append(bn.Targets, bot.NoticeTarget{Kind: string(t.Kind), ID: t.ID})
+	}
+	if nl.ProbablyCausedBy != nil {
+		bn.CausedBy = nl.ProbablyCausedBy.Node
+	}
+	return bn
+}
+
+// Notify posts the group's message on the group's first notice and returns it for every incident of the group.
+func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, nl escalation.NotifyLevel) (escalation.MessageRef, error) {
+	if !nl.First {
+		return escalation.MessageRef{}, n.b.PostEscalation(ctx, n.notice(inc, nl))
+	}
+	if ref, ok := n.posted[inc.ID]; ok {
+		return ref, nil
+	}
+	// This incident leads: its message holds it and the group's incidents not posted yet (up to 20).
+	notices := []bot.IncidentNotice{n.notice(inc, nl)}
+	ids := []int64{inc.ID}
+	for _, d := range n.groups[groupKey(inc)] {
+		if len(notices) == 20 {
+			break
+		}
+		if _, done := n.posted[d.Incident.ID]; done || d.Incident.ID == inc.ID {
+			continue
+		}
+		notices = append(notices, n.notice(d.Incident, n.firsts[d.Incident.ID]))
+		ids = append(ids, d.Incident.ID)
+	}
+	ch, ts, err := n.b.PostIncidents(ctx, n.desk.a.team(inc.Team).Channel, notices)
+	if err != nil {
+		return escalation.MessageRef{}, err
+	}
+	ref := escalation.MessageRef{Channel: ch, TS: ts}
+	for _, id := range ids {
+		n.posted[id] = ref
+	}
+	return ref, nil
+}
+
+// UpdateMessage rewrites the incident's message with its incidents' current states.
+func (n *incidentNotifier) UpdateMessage(ctx context.Context, inc escalation.Incident, u escalation.UpdateMessage) error {
+	incs, err := n.desk.MessageIncidents(ctx, u.Message.Channel, u.Message.TS)
+	if err != nil {
+		return err
+	}
+	return n.b.UpdateIncidentMessage(ctx, u.Message.Channel, u.Message.TS, incs)
+}
+
+// ReplyInThread says in the incident's thread that it resolved.
+func (n *incidentNotifier) ReplyInThread(ctx context.Context, inc escalation.Incident, _ escalation.ReplyInThread) error {
+	return n.b.ReplyResolved(ctx, n.desk.view(inc))
+}
+
+var (
+	_ bot.IncidentDesk    = incidentDesk{}
+	_ escalation.Notifier = (*incidentNotifier)(nil)
+)
