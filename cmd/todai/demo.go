@@ -163,8 +163,12 @@ func (a *app) runDemo(ctx context.Context, dir string, opts demo.Options, noTour
 			return fmt.Errorf("write answer: %w", err)
 		}
 	}
-	fmt.Fprintf(a.stdout, "\nAsk your own:\n  todai --config %s ask \"who owns %s?\"\n  todai --config %s ask --json failures team:finance since 2d\n",
-		relOrAbs(cfgFile), demo.StoryHealthyModel, relOrAbs(cfgFile))
+	self := "todai"
+	if len(os.Args) > 0 && strings.Contains(os.Args[0], "/") && !strings.HasSuffix(os.Args[0], ".test") {
+		self = relOrAbs(os.Args[0]) // ./bin/todai when run by `make demo`
+	}
+	fmt.Fprintf(a.stdout, "\nAsk your own:\n  %s --config %s ask \"who owns %s?\"\n  %s --config %s ask --json failures team:finance since 2d\n",
+		self, relOrAbs(cfgFile), demo.StoryHealthyModel, self, relOrAbs(cfgFile))
 	return nil
 }
 
