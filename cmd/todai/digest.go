@@ -19,7 +19,7 @@ import (
 
 func newDigestCmd(a *app) *cobra.Command {
 	var team string
-	var post, asJSON bool
+	var post, asJSON, noSync bool
 	cmd := &cobra.Command{
 		Use:   "digest --team TEAM [--post] [--json]",
 		Short: "Build a team's daily health digest now (and post it to the team's channel with --post)",
@@ -31,6 +31,9 @@ func newDigestCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			if !noSync {
+				a.syncBeforeAnswer(ctx, db)
+			}
 			t := a.team(team)
 			ans, err := a.buildDigest(ctx, db, t, team, time.Time{})
 			if err != nil {
@@ -53,6 +56,7 @@ func newDigestCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&team, "team", "", "the team (as in teams: of the config, or a dbt group / meta.team)")
 	cmd.Flags().BoolVar(&post, "post", false, "post the digest to the team's Slack channel")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the digest as JSON")
+	cmd.Flags().BoolVar(&noSync, "no-sync", false, "build it from the mirror as it is, without syncing first")
 	_ = cmd.MarkFlagRequired("team")
 	return cmd
 }
