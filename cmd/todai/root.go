@@ -57,6 +57,7 @@ Start with the demo:  todai demo`,
 
 	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a), newManifestCmd(a),
 		newServeCmd(a), newDigestCmd(a), newScheduleCmd(a))
+	root.AddCommand(newDoctorCmd(a))
 	return root
 }
 
@@ -75,7 +76,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return err
 	}
 	a.cfg = cfg
-	return nil
+	return a.configureLogging(cmd)
 }
 
 func (a *app) loadConfig() (*config.Config, error) {

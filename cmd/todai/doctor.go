@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/migrations"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/scheduler"
+)
+
+func newDoctorCmd(a *app) *cobra.Command {
+	var skipSlack bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the whole setup (config, state, warehouse, Slack, schedule) and say how to fix what is wrong",
+		Long: `Doctor checks, in order: the configuration file (parse and validation), the state database (migrations
+current, writable, age of the last successful sync), the warehouse (connect, the Elementary tables and the columns
+Todai uses), Slack (auth.test for both tokens, the bot's scopes against the app manifest, each team channel exists
+and the bot is a member) and each team's digest schedule. It prints a checklist with a fix for every failure and
+exits with status 1 when anything failed (warnings do not fail). It changes nothing: it applies no migration and
+posts nothing.`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{"config": "none"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := &doctor{a: a, out: a.stdout, http: &http.Client{Timeout: 15 * time.Second}, skipSlack: skipSlack}
+			if d.run(cmd) {
+				return nil
+			}
+			return &exitError{code: 1}
+		},
+	}
+	cmd.Flags().BoolVar(&skipSlack, "skip-slack", false, "skip the Slack checks (for a host that only runs `todai sync`)")
+	return cmd
+}
+
+// checkState is the outcome of one doctor check.
+type checkState int
+
+const (
+	checkPass checkState = iota
+	checkWarn
+	checkFail
+)
+
+// doctor runs the checks and prints the checklist.
+type doctor struct {
+	a         *app
+	out       io.Writer
+	http      *http.Client
+	skipSlack bool
+
+	failed, warned, passed int
+}
+
+func (d *doctor) section(name string) { fmt.Fprintf(d.out, "\n%s\n", name) }
+
+func (d *doctor) report(st checkState, what, fix string) {
+	mark := "✓"
+	switch st {
+	case checkPass:
+		d.passed++
+	case checkWarn:
+		mark = "!"
+		d.warned++
+	case checkFail:
+		mark = "✗"
+		d.failed++
+	}
+	fmt.Fprintf(d.out, "  %s %s\n", mark, what)
+	if fix != "" && st != checkPass {
+		fmt.Fprintf(d.out, "      fix: %s\n", fix)
+	}
+}
+
+func (d *doctor) pass(what string)              { d.report(checkPass, what, "") }
+func (d *doctor) warn(what, fix string)         { d.report(checkWarn, what, fix) }
+func (d *doctor) fail(what, fix string)         { d.report(checkFail, what, fix) }
+func (d *doctor) failErr(err error, fix string) { d.fail(err.Error(), fix) }
+
+// run runs every check and reports whether none failed.
+func (d *doctor) run(cmd *cobra.Command) bool {
+	ctx := cmd.Context()
+	fmt.Fprintf(d.out, "todai doctor (todai %s)\n", version)
+	cfg := d.checkConfig()
+	if cfg == nil {
+		fmt.Fprintln(d.out, "\nthe other checks need a valid configuration: fix it first")
+		d.summary()
+		return false
+	}
+	d.a.cfg = cfg
+	if err := d.a.configureLogging(cmd); err != nil {
+		d.fail(err.Error(), "log.level is debug, info, warn or error")
+	}
+	lastSync := d.checkState(ctx, cfg)
+	d.checkWarehouse(ctx, cfg, lastSync)
+	if d.skipSlack {
+		d.section("Slack")
+		d.warn("skipped (--skip-slack)", "")
+	} else {
+		d.checkSlack(ctx, cfg)
+	}
+	d.checkSchedule(cfg)
+	d.summary()
+	return d.failed == 0
+}
+
+func (d *doctor) summary() {
+	fmt.Fprintf(d.out, "\n%d passed, %d warning(s), %d failed\n", d.passed, d.warned, d.failed)
+}
+
+func (d *doctor) checkConfig() *config.Config {
+	d.section("Configuration")
+	cfg, err := d.a.loadConfig()
+	var ps config.Problems
+	switch {
+	case errors.As(err, &ps):
+		for _, p := range ps {
+			d.fail(p.String(), "edit the file (see docs/configuration.md); `todai config check` re-checks it")
+		}
+		return nil
+	case err != nil:
+		d.failErr(err, "pass the file with --config or TODAI_CONFIG, or create todai.yaml (see todai.example.yaml)")
+		return nil
+	}
+	if cfg.File == "" {
+		d.warn("no configuration file: defaults, flags and environment only",
+			"create todai.yaml (see todai.example.yaml) to configure teams and Slack")
+	} else {
+		d.pass(fmt.Sprintf("%s parses and is valid (%d team(s))", cfg.File, len(cfg.Teams)))
+	}
+	return cfg
+}
+
+// checkState checks the state database and returns when the last successful sync finished (zero when unknown).
+func (d *doctor) checkState(ctx context.Context, cfg *config.Config) time.Time {
+	d.section("State database")
+	path, err := filepath.Abs(cfg.State.Path)
+	if err != nil {
+		d.failErr(fmt.Errorf("state path %s: %w", cfg.State.Path, err), "set state.path to a file path")
+		return time.Time{}
+	}
+	dir := filepath.Dir(path)
+	if err := dirWritable(dir); err != nil {
+		d.fail(fmt.Sprintf("%s is not writable: %v", dir, err),
+			"make the directory writable by the user running todai (SQLite also writes -wal and -shm files beside the database), or set state.path / --state / TODAI_STATE elsewhere")
+		return time.Time{}
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		d.warn(fmt.Sprintf("%s does not exist yet", path), "it is created by the first `todai sync` or `todai serve`")
+		return time.Time{}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		d.fail(fmt.Sprintf("%s is not writable: %v", path, err), "give the user running todai write access to the file")
+		return time.Time{}
+	}
+	f.Close()
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		d.failErr(fmt.Errorf("open %s: %w", path, err), "check the file is a SQLite database written by todai")
+		return time.Time{}
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS())
+	if err != nil {
+		d.failErr(fmt.Errorf("load migrations: %w", err), "")
+		return time.Time{}
+	}
+	current, target, err := p.GetVersions(ctx)
+	switch {
+	case err != nil:
+		d.fail(fmt.Sprintf("%s: cannot read the schema version: %v", path, err),
+			"check the file is a SQLite database written by todai; move it away to start a fresh mirror")
+		return time.Time{}
+	case current > target:
+		d.fail(fmt.Sprintf("%s is at schema version %d, newer than this todai (%d)", path, current, target),
+			"run the todai release that wrote it, or a newer one")
+	case current < target:
+		d.warn(fmt.Sprintf("%s is at schema version %d of %d", path, current, target),
+			"`todai migrate` (or the next sync or serve) applies the pending migrations")
+	default:
+		d.pass(fmt.Sprintf("%s: schema current (version %d), writable", path, current))
+	}
+	var finished sql.NullString
+	err = db.QueryRowContext(ctx, `SELECT MAX(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&finished)
+	if err != nil || !finished.Valid {
+		d.warn("no successful sync yet", "run `todai sync` (serve syncs every sync.interval)")
+		return time.Time{}
+	}
+	t, err := localdb.ParseTime(finished.String)
+	if err != nil {
+		d.warn(err.Error(), "")
+		return time.Time{}
+	}
+	return t
+}
+
+// dirWritable creates the directory when missing and proves a file can be created in it.
+func dirWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".todai-doctor-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSync time.Time) {
+	d.section("Warehouse")
+	if cfg.Warehouse.URL == "" {
+		d.warn("no warehouse configured: answers come from whatever the mirror holds",
+			"set warehouse.url in todai.yaml, --warehouse or TODAI_WAREHOUSE (see docs/configuration.md)")
+		return
+	}
+	src, err := source.Open(ctx, cfg.Warehouse.URL, source.Options{QueryTimeout: cfg.Warehouse.QueryTimeout.Duration,
+		Logger: d.a.logger})
+	if err != nil {
+		d.failErr(err, "check warehouse.url (docs/configuration.md; for Snowflake docs/snowflake-setup.md)")
+		return
+	}
+	defer src.Close()
+	cat, err := src.Discover(ctx)
+	var se *source.SchemaError
+	switch {
+	case errors.As(err, &se):
+		fix := "run `dbt run --select elementary` with an up-to-date Elementary package, and point the URL at the Elementary schema"
+		if se.NoTables {
+			d.fail(fmt.Sprintf("%s: no Elementary tables found", src.Describe()),
+				"point the URL's schema at the one the Elementary package writes (e.g. <target schema>_elementary) and grant the role SELECT on it")
+			return
+		}
+		for _, m := range se.Missing {
+			d.fail(fmt.Sprintf("%s lacks column %s (Todai skips the table)", m.Table, m.Column), fix)
+		}
+		if len(se.AbsentTables) > 0 {
+			d.fail("Elementary tables not found: "+strings.Join(se.AbsentTables, ", "), fix)
+		}
+	case err != nil:
+		d.failErr(fmt.Errorf("%s: %w", src.Describe(), err),
+			"check the host, credentials and network, and that the role may read the schema's metadata")
+		return
+	default:
+		d.pass(fmt.Sprintf("%s: connected, %d Elementary tables with every column Todai uses", src.Describe(), len(cat)))
+	}
+	fps, err := src.Fingerprints(ctx)
+	if err != nil {
+		d.failErr(fmt.Errorf("change markers: %w", err), "the role needs to see table metadata (SHOW TABLES / information_schema)")
+	} else {
+		d.pass(fmt.Sprintf("change markers readable for %d table(s) (metadata only, no warehouse compute)", len(fps)))
+	}
+	maxAge := cfg.HTTP.ReadyMaxSyncAge.Duration
+	switch age := d.a.now().Sub(lastSync); {
+	case lastSync.IsZero():
+		d.warn("the mirror has never synced", "run `todai sync`")
+	case age > maxAge:
+		d.warn(fmt.Sprintf("newest data is %s old (last successful sync), older than http.ready_max_sync_age %s",
+			age.Round(time.Second), maxAge), "run `todai sync` and look at `todai sync --status` for per-table errors")
+	default:
+		d.pass(fmt.Sprintf("newest data is %s old (last successful sync)", age.Round(time.Second)))
+	}
+}
+
+// slackAuth is what auth.test says about a token.
+type slackAuth struct {
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	UserID string `json:"user_id"`
+	User   string `json:"user"`
+	Team   string `json:"team"`
+	scopes []string
+}
+
+// slackCall calls a Slack Web API method with token and decodes the answer into out; it returns the response
+// headers. A Slack error ("ok": false) is returned as an error naming it.
+func (d *doctor) slackCall(ctx context.Context, base, method, token string, params url.Values, out any) (http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+method, strings.NewReader(params.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", method, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.Header, fmt.Errorf("%s: HTTP %d", method, resp.StatusCode)
+	}
+	var envelope struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return resp.Header, fmt.Errorf("%s: decode: %w", method, err)
+	}
+	if !envelope.OK {
+		return resp.Header, fmt.Errorf("%s: %s", method, envelope.Error)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			return resp.Header, fmt.Errorf("%s: decode: %w", method, err)
+		}
+	}
+	return resp.Header, nil
+}
+
+func (d *doctor) checkSlack(ctx context.Context, cfg *config.Config) {
+	d.section("Slack")
+	base := cfg.Slack.APIURL
+	if base == "" {
+		base = "https://slack.com/api/"
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	tokenFix := "create the tokens as docs/slack-setup.md says and set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…)"
+	if err := cfg.Slack.CheckTokens(); err != nil {
+		d.failErr(err, tokenFix)
+		return
+	}
+	var botAuth slackAuth
+	h, err := d.slackCall(ctx, base, "auth.test", cfg.Slack.BotToken, nil, &botAuth)
+	if err != nil {
+		d.fail("bot token: "+err.Error(), "the token was revoked or belongs to another app: reinstall the app and copy the Bot User OAuth Token (docs/slack-setup.md)")
+	} else {
+		d.pass(fmt.Sprintf("bot token: authenticated as @%s (%s) in %s", botAuth.User, botAuth.UserID, botAuth.Team))
+		d.checkScopes(h)
+	}
+	if _, err := d.slackCall(ctx, base, "auth.test", cfg.Slack.AppToken, nil, nil); err != nil {
+		d.fail("app token: "+err.Error(), "create an app-level token with connections:write under Basic Information → App-Level Tokens (docs/slack-setup.md)")
+	} else {
+		d.pass("app token: valid")
+	}
+	if botAuth.UserID == "" {
+		return
+	}
+	for _, t := range cfg.Teams {
+		if t.Channel == "" {
+			continue
+		}
+		d.checkChannel(ctx, base, cfg.Slack.BotToken, botAuth.UserID, t)
+	}
+}
+
+// checkScopes compares the scopes Slack granted (X-OAuth-Scopes of auth.test) with the manifest's.
+func (d *doctor) checkScopes(h http.Header) {
+	raw := h.Get("X-OAuth-Scopes")
+	if raw == "" {
+		d.warn("Slack did not report the bot token's scopes", "compare the app's OAuth scopes with `todai manifest`")
+		return
+	}
+	granted := map[string]bool{}
+	for _, s := range strings.Split(raw, ",") {
+		granted[strings.TrimSpace(s)] = true
+	}
+	var missing []string
+	for _, s := range bot.ManifestScopes() {
+		if !granted[s] {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		d.fail("bot token lacks scopes: "+strings.Join(missing, ", "),
+			"update the app from `todai manifest` (or add the scopes under OAuth & Permissions) and reinstall it to the workspace")
+		return
+	}
+	d.pass(fmt.Sprintf("bot token has the %d scopes of the manifest", len(bot.ManifestScopes())))
+}
+
+func (d *doctor) checkChannel(ctx context.Context, base, token, botUser string, t config.Team) {
+	name := fmt.Sprintf("team %s: channel %s", t.Name, t.Channel)
+	if !channelIDRE.MatchString(t.Channel) {
+		d.warn(name+": given by name, so it cannot be checked",
+			"use the channel ID (channel details → About, e.g. C0123ABCD): doctor can then check it and serve can key the team's locale on it")
+		return
+	}
+	var info struct {
+		Channel struct {
+			Name      string `json:"name"`
+			IsPrivate bool   `json:"is_private"`
+			IsMember  *bool  `json:"is_member"`
+		} `json:"channel"`
+	}
+	if _, err := d.slackCall(ctx, base, "conversations.info", token, url.Values{"channel": {t.Channel}}, &info); err != nil {
+		d.fail(name+": "+err.Error(), "check the channel ID; for a private channel invite the bot first (/invite @todai)")
+		return
+	}
+	member := info.Channel.IsMember != nil && *info.Channel.IsMember
+	var members []string
+	cursor := ""
+	for range 100 {
+		var page struct {
+			Members []string `json:"members"`
+			Meta    struct {
+				NextCursor string `json:"next_cursor"`
+			} `json:"response_metadata"`
+		}
+		params := url.Values{"channel": {t.Channel}, "limit": {"1000"}}
+		if cursor != "" {
+			params.Set("cursor", cursor)
+		}
+		if _, err := d.slackCall(ctx, base, "conversations.members", token, params, &page); err != nil {
+			d.warn(name+": cannot list members: "+err.Error(), "grant channels:read and groups:read (see `todai manifest`)")
+			members = nil
+			break
+		}
+		members = append(members, page.Members...)
+		if cursor = page.Meta.NextCursor; cursor == "" {
+			member = slices.Contains(members, botUser)
+			break
+		}
+	}
+	if !member {
+		d.fail(fmt.Sprintf("%s (#%s): the bot is not a member", name, info.Channel.Name),
+			"invite it: /invite @todai in the channel (digests and escalations are posted there)")
+		return
+	}
+	d.pass(fmt.Sprintf("%s (#%s) exists and the bot is a member", name, info.Channel.Name))
+}
+
+func (d *doctor) checkSchedule(cfg *config.Config) {
+	d.section("Schedule")
+	d.pass(fmt.Sprintf("sync every %s", cfg.Sync.Interval.Duration))
+	now := d.a.now()
+	for _, t := range cfg.Teams {
+		if t.Digest.Schedule == "" {
+			d.pass(fmt.Sprintf("team %s: no scheduled digest", t.Name))
+			continue
+		}
+		s, loc, err := scheduler.ParseSpec(t.Digest.Schedule, t.Digest.Timezone)
+		if err != nil {
+			d.fail(fmt.Sprintf("team %s: %v", t.Name, err),
+				`teams[].digest.schedule is five cron fields ("0 9 * * 1-5") or a descriptor (@daily); timezone an IANA zone ("Asia/Tokyo")`)
+			continue
+		}
+		next := s.Next(now.In(loc))
+		after := s.Next(next)
+		d.pass(fmt.Sprintf("team %s: digest %q (%s), next %s, then %s", t.Name, t.Digest.Schedule, loc,
+			next.Format("Mon 2006-01-02 15:04 MST"), after.Format("Mon 2006-01-02 15:04 MST")))
+	}
+}
