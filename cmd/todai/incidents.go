@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
@@ -233,3 +234,32 @@ var (
 	_ bot.IncidentDesk    = incidentDesk{}
 	_ escalation.Notifier = (*incidentNotifier)(nil)
 )
+
+// newBot builds the Slack bot of `todai serve` over the state file: the read model with the incident desk and the
+// configured teams, the users directory (mentions, locales) and the App Home.
+func (a *app) newBot(db *localdb.DB) *bot.Bot {
+	sc := a.cfg.Slack
+	reader := a.reader(db)
+	lang := handlers.Lang(a.cfg.Locale)
+	cfg := bot.Config{
+		AppToken: sc.AppToken, BotToken: sc.BotToken, APIURL: sc.APIURL, Command: sc.Command,
+		ReportURL: sc.ReportURL, DocsURL: sc.DocsURL, Admins: sc.Admins, Workers: sc.Workers, Queue: sc.Queue,
+		DefaultLang: lang, ChannelLocales: map[string]handlers.Lang{},
+	}
+	var homeTeams []bot.HomeTeam
+	var teamInfos []bot.TeamInfo
+	for _, t := range a.cfg.Teams {
+		homeTeams = append(homeTeams, bot.HomeTeam{Name: t.Name, Channel: t.Channel})
+		teamInfos = append(teamInfos, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: t.Location(), Lang: a.teamLang(t)})
+		if t.Locale != "" && channelIDRE.MatchString(t.Channel) {
+			cfg.ChannelLocales[t.Channel] = handlers.Lang(t.Locale)
+		}
+	}
+	api := bot.NewClient(cfg, nil)
+	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger})
+	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger})
+	desk := incidentDesk{a: a, store: escalation.NewStore(db), db: db}
+	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: desk, Teams: teamInfos}
+	return bot.New(cfg, bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
+		Logger: a.logger, Now: a.now})
+}
