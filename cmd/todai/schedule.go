@@ -26,7 +26,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			s, err := a.newScheduler(db)
+			s, err := a.newScheduler(db, nil)
 			if err != nil {
 				return err
 			}
@@ -52,15 +52,27 @@ func newScheduleCmd(a *app) *cobra.Command {
 }
 
 // newScheduler builds the scheduler of `todai serve` from the config: the sync every sync.interval and each team's
-// digest schedule, posting with the bot token.
-func (a *app) newScheduler(db *localdb.DB) (*scheduler.Scheduler, error) {
+// digest schedule, posting with the bot token. With esc, escalation runs right after each successful sync and on
+// the minute tick.
+func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator) (*scheduler.Scheduler, error) {
 	var teams []scheduler.TeamSchedule
 	for _, t := range a.cfg.Teams {
 		teams = append(teams, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
 	}
-	return scheduler.New(scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
+	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
-		Teams: teams, Post: a.digestPoster(func() *localdb.DB { return db }), Logger: a.logger})
+		Teams: teams, Post: a.digestPoster(func() *localdb.DB { return db }), Logger: a.logger}
+	if esc != nil {
+		opts.AfterSync = esc.Run
+	}
+	s, err := scheduler.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if esc != nil {
+		s.OnTick("escalation", esc.Run)
+	}
+	return s, nil
 }
 
 // holderID names this process in the scheduler lease: host, pid and start time.

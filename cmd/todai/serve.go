@@ -12,10 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/todai-dev/todai/bot"
-	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries/mirror"
-	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -49,36 +46,12 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	reader := a.reader(db)
-	lang := handlers.Lang(a.cfg.Locale)
-	cfg := bot.Config{
-		AppToken: sc.AppToken, BotToken: sc.BotToken, APIURL: sc.APIURL, Command: sc.Command,
-		ReportURL: sc.ReportURL, DocsURL: sc.DocsURL, Admins: sc.Admins, Workers: sc.Workers, Queue: sc.Queue,
-		DefaultLang: lang, ChannelLocales: map[string]handlers.Lang{},
-	}
-	var homeTeams []bot.HomeTeam
-	var teamInfos []bot.TeamInfo
-	for _, t := range a.cfg.Teams {
-		homeTeams = append(homeTeams, bot.HomeTeam{Name: t.Name, Channel: t.Channel})
-		teamInfos = append(teamInfos, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: t.Location(), Lang: a.teamLang(t)})
-		if t.Locale != "" && channelIDRE.MatchString(t.Channel) {
-			cfg.ChannelLocales[t.Channel] = handlers.Lang(t.Locale)
-		}
-	}
-	api := bot.NewClient(cfg, nil)
-	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger})
-	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger})
-	desk := incidentDesk{a: a, store: escalation.NewStore(db), db: db}
-	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: desk, Teams: teamInfos}
-	b := bot.New(cfg, bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
-		Logger: a.logger, Now: a.now})
-
-	sched, err := a.newScheduler(db)
+	b := a.newBot(db)
+	esc := a.newEscalator(db, b)
+	sched, err := a.newScheduler(db, esc)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	esc := a.newEscalator(db, b)
-	sched.OnTick("escalation", esc.Run)
 	schedCtx, stopSched := context.WithCancel(ctx)
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(schedCtx) }()
