@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// syncedState syncs the demo warehouse into a new state file and opens it.
+func syncedState(t *testing.T) *localdb.DB {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "state.db")
+	if code, out, errOut := cli(t, "--warehouse", "sqlite://"+demoWarehouse(t), "--state", state, "sync"); code != 0 {
+		t.Fatalf("sync: %s %s", out, errOut)
+	}
+	db, err := localdb.Open(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func get(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	body, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(body)
+}
+
+func TestReadyz(t *testing.T) {
+	db := syncedState(t)
+	fake := slacktest.New(t)
+	tests := []struct {
+		name     string
+		slack    func(h *opsHandler) // what the bot's client did
+		now      time.Time
+		maxAge   time.Duration
+		wantCode int
+		want     string
+	}{
+		{name: "no slack yet", now: time.Now(), maxAge: time.Hour, wantCode: 503, want: "slack: no connection to Slack yet"},
+		{name: "ready", now: time.Now(), maxAge: time.Hour, wantCode: 200, want: "ready",
+			slack: func(h *opsHandler) { authTest(t, h, fake, fake.BotToken()) }},
+		{name: "slack failing", now: time.Now(), maxAge: time.Hour, wantCode: 503, want: "invalid_auth",
+			slack: func(h *opsHandler) {
+				authTest(t, h, fake, fake.BotToken())
+				authTest(t, h, fake, "xoxb-wrong")
+			}},
+		{name: "stale sync", now: time.Now().Add(2 * time.Hour), maxAge: time.Hour, wantCode: 503,
+			want: "sync: the last successful sync is", slack: func(h *opsHandler) { authTest(t, h, fake, fake.BotToken()) }},
+		{name: "no warehouse: sync not required", now: time.Now().Add(48 * time.Hour), wantCode: 200, want: "ready",
+			slack: func(h *opsHandler) { authTest(t, h, fake, fake.BotToken()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newOpsHandler(opsOptions{DB: db, MaxSyncAge: tt.maxAge, Now: func() time.Time { return tt.now }})
+			if tt.slack != nil {
+				tt.slack(h)
+			}
+			code, body := get(t, h, "/readyz")
+			if code != tt.wantCode || !strings.Contains(body, tt.want) {
+				t.Errorf("/readyz = %d %q, want %d containing %q", code, body, tt.wantCode, tt.want)
+			}
+			if code, body := get(t, h, "/healthz"); code != 200 || body != "ok\n" {
+				t.Errorf("/healthz = %d %q", code, body)
+			}
+		})
+	}
+}
+
+// authTest calls auth.test through the ops handler's Slack client, as the bot does when it starts.
+func authTest(t *testing.T, h *opsHandler, fake *slacktest.Slack, token string) {
+	t.Helper()
+	api := slack.New(token, slack.OptionAPIURL(fake.APIURL()), slack.OptionHTTPClient(h.SlackClient()))
+	_, _ = api.AuthTestContext(context.Background())
+}
+
+func TestMetrics(t *testing.T) {
+	db := syncedState(t)
+	ctx := context.Background()
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO digest_slots (team, slot_key, slot_time, claimed_at, claimed_by, posted_at)
+		VALUES ('finance', 'k1', 't', 't', 'me', 't'), ('finance', 'k2', 't', 't', 'me', 't'), ('growth', 'k1', 't', 't', 'me', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO incidents (id, key, kind, node_id, opened_at) VALUES (1, 'k', 'model', 'model.x', 't');
+		INSERT INTO sends (incident_id, level, loop, sent_at) VALUES (1, 1, 0, 't'), (1, 2, 0, 't'), (1, 2, 1, 't')`); err != nil {
+		t.Fatal(err)
+	}
+	fake := slacktest.New(t)
+	h := newOpsHandler(opsOptions{DB: db, MaxSyncAge: time.Hour})
+	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionHTTPClient(h.SlackClient()))
+	fake.AddChannel(slacktest.Channel{ID: "C0FINANCE1", Name: "data-finance"})
+	if _, _, err := api.PostMessageContext(ctx, "C0FINANCE1", slack.MsgOptionText("hi", false)); err != nil {
+		t.Fatal(err)
+	}
+	fake.RateLimitNext("chat.postMessage", 1, time.Millisecond)
+	_, _, _ = api.PostMessageContext(ctx, "C0FINANCE1", slack.MsgOptionText("hi", false))
+	fake.FailNext("conversations.info", "channel_not_found")
+	_, _ = api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C0FINANCE1"})
+	h.Questions().ObserveQuestion("status", "answered", 40*time.Millisecond, 300*time.Millisecond)
+	h.Questions().ObserveQuestion("owner", "not_found", 30*time.Millisecond, 200*time.Millisecond)
+
+	code, body := get(t, h, "/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		`todai_sync_table_rows_read{table="dbt_models"} `,
+		`todai_sync_table_error{table="dbt_models"} 0`,
+		`todai_sync_runs_total{outcome="ok"} 1`,
+		`todai_sync_run_duration_seconds_count 1`,
+		`todai_warehouse_queries_total{kind="metadata"}`,
+		`todai_warehouse_queries_total{kind="data"}`,
+		`todai_sync_last_success_timestamp_seconds`,
+		`todai_digests_posted_total{team="finance"} 2`,
+		`todai_digests_posted_total{team="growth"} 0`,
+		`todai_escalations_sent_total{level="1"} 1`,
+		`todai_escalations_sent_total{level="2"} 2`,
+		`todai_slack_api_calls_total{code="200",method="chat.postMessage"} 1`,
+		`todai_slack_api_calls_total{code="429",method="chat.postMessage"} 1`,
+		`todai_slack_api_ratelimited_total{method="chat.postMessage"} 1`,
+		`todai_slack_api_errors_total{error="channel_not_found",method="conversations.info"} 1`,
+		`todai_questions_total{intent="status",outcome="answered"} 1`,
+		`todai_ack_latency_seconds_count 2`,
+		`todai_answer_latency_seconds_bucket{le="0.25"} 1`,
+		`todai_state_scrape_error 0`,
+		`todai_build_info{commit="unknown",version="dev"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `todai_sync_table_rows_read{table="dbt_models"} 0`+"\n") {
+		t.Error("no rows read for dbt_models")
+	}
+	if t.Failed() {
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "todai_") {
+				t.Log(l)
+			}
+		}
+	}
+}
+
+func TestStartOps(t *testing.T) {
+	db := syncedState(t)
+	for _, tt := range []struct {
+		addr   string
+		listen bool
+	}{{"127.0.0.1:0", true}, {"off", false}} {
+		t.Run(tt.addr, func(t *testing.T) {
+			a := &app{cfg: config.Default(), now: time.Now, logger: newLogger(io.Discard, 0, "text", nil)}
+			a.cfg.HTTP.Addr = tt.addr
+			s, err := a.startOps(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (s.Addr() != "") != tt.listen {
+				t.Fatalf("Addr() = %q", s.Addr())
+			}
+			if tt.listen {
+				resp, err := http.Get("http://" + s.Addr() + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("/healthz = %d", resp.StatusCode)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.listen {
+				if _, err := http.Get("http://" + s.Addr() + "/healthz"); err == nil {
+					t.Error("still listening after Close")
+				}
+			}
+		})
+	}
+}
