@@ -185,8 +185,13 @@ func (a *app) configureLogging(cmd *cobra.Command) error {
 	levelText, format := a.logLevel, "text"
 	if a.cfg != nil {
 		format = a.cfg.Log.Format
-		if f := cmd.Flags().Lookup("log-level"); (f == nil || !f.Changed) && a.cfg.Log.Level != "" {
-			levelText = a.cfg.Log.Level
+		if f := cmd.Flags().Lookup("log-level"); f == nil || !f.Changed {
+			switch {
+			case a.cfg.Log.Level != "":
+				levelText = a.cfg.Log.Level
+			case cmd.Name() == "serve":
+				levelText = "info" // a service logs what it does; one-shot commands stay quiet (warn)
+			}
 		}
 	}
 	var level slog.Level
