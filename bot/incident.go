@@ -431,11 +431,21 @@ func incidentTitle(inc IncidentView) string {
 	name := shortNodeName(inc.NodeID)
 	switch inc.Kind {
 	case "test":
-		return shortNodeName(inc.TestID) + " on " + name
+		return testName(inc.TestID) + " on " + name
 	case "freshness":
 		return name + " (freshness)"
 	}
 	return name
+}
+
+// testName is a test's name from its unique_id: test.<package>.<name>.<hash> (generic) or test.<package>.<name>
+// (singular); the last part of a generic test's id is a hash, not a name.
+func testName(id string) string {
+	parts := strings.Split(id, ".")
+	if len(parts) >= 3 && parts[0] == "test" && parts[2] != "" {
+		return parts[2]
+	}
+	return shortNodeName(id)
 }
 
 func statusText(inc IncidentView, l handlers.Lang) string {

@@ -1,0 +1,669 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/scheduler"
+	"github.com/todai-dev/todai/scheduler/escalation"
+)
+
+// fakeClock is the injected clock of the timeline tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// syncBuffer collects logs from the bot's goroutines; it is printed when a test fails.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fixtureWarehouse is an Elementary warehouse in a SQLite file, written with demo.Write.
+type fixtureWarehouse struct {
+	path string
+}
+
+// newFixtureWarehouse creates the warehouse with f's rows.
+func newFixtureWarehouse(t *testing.T, f *demo.Fixture) fixtureWarehouse {
+	t.Helper()
+	w := fixtureWarehouse{path: filepath.Join(t.TempDir(), "elementary.db")}
+	writeFixture(t, w.path, f)
+	return w
+}
+
+func writeFixture(t *testing.T, path string, f *demo.Fixture) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := demo.Write(context.Background(), db, elementary.SQLite, "", f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// add appends f's rows (a later dbt invocation) to the warehouse: demo.Write creates its tables, so the rows are
+// written to a scratch file with the same DDL and copied over.
+func (w fixtureWarehouse) add(t *testing.T, f *demo.Fixture) {
+	t.Helper()
+	scratch := filepath.Join(t.TempDir(), "batch.db")
+	writeFixture(t, scratch, f)
+	db, err := sql.Open("sqlite3", w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // ATTACH is per connection
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `ATTACH DATABASE ? AS batch`, scratch); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range elementary.Tables() {
+		q := fmt.Sprintf(`INSERT INTO main."%s" SELECT * FROM batch."%s"`, tb.Name, tb.Name)
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("copy %s: %v", tb.Name, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `DETACH DATABASE batch`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// escalationConfig is a todai.yaml with team finance (channel C0FINANCE, owner @jane) and a three-level policy.
+const escalationConfig = `teams:
+  - name: finance
+    channel: C0FINANCE
+    owners: ["@jane"]
+    escalation:
+      levels:
+        - after: 0s
+          notify: [{kind: channel}, {kind: owners}]
+        - after: 2h
+          notify: [{kind: user, id: U0ONCALL}]
+        - after: 4h
+          notify: [{kind: usergroup, id: S0LEADS}]
+`
+
+// escalationApp loads escalationConfig against the warehouse and a state file in dir, talking to the fake Slack.
+func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, now func() time.Time, logs *syncBuffer) *app {
+	t.Helper()
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("TODAI_SLACK_API_URL", "")
+	file := filepath.Join(dir, "todai.yaml")
+	if err := os.WriteFile(file, []byte(escalationConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file, config.Overrides{Warehouse: "sqlite://" + warehouse, State: filepath.Join(dir, "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Slack.APIURL = fake.APIURL()
+	cfg.Slack.AppToken = fake.AppToken()
+	cfg.Slack.BotToken = fake.BotToken()
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return &app{stdout: logs, stderr: logs, now: now, cfg: cfg, logger: logger}
+}
+
+// seedWorkspace adds finance's channel (members ana and jane), the on-call, an outsider and the leads' group.
+func seedWorkspace(fake *slacktest.Slack) {
+	for _, u := range []slacktest.User{{ID: "U0ANA", Name: "ana"}, {ID: "U0JANE", Name: "jane"},
+		{ID: "U0ONCALL", Name: "oncall"}, {ID: "U0OUT", Name: "outsider"}} {
+		fake.AddUser(u)
+	}
+	fake.AddUserGroup(slacktest.UserGroup{ID: "S0LEADS", Handle: "data-leads", Name: "Data leads", Users: []string{"U0ANA"}})
+	fake.AddChannel(slacktest.Channel{ID: "C0FINANCE", Name: "data-finance", Members: []string{"U0ANA", "U0JANE"}})
+}
+
+// serveStack is what `todai serve` runs for escalation: the state file, the bot (connected to the fake) and the
+// escalator, built with serve's own constructors.
+type serveStack struct {
+	db   *localdb.DB
+	bot  *bot.Bot
+	esc  *scheduler.Escalator
+	stop context.CancelFunc
+	done chan error
+}
+
+func startStack(t *testing.T, a *app, fake *slacktest.Slack, connections int) *serveStack {
+	t.Helper()
+	ctx := context.Background()
+	db, err := a.openState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &serveStack{db: db, bot: a.newBot(db), done: make(chan error, 1)}
+	s.esc = a.newEscalator(db, s.bot)
+	runCtx, stop := context.WithCancel(ctx)
+	s.stop = stop
+	go func() { s.done <- s.bot.Run(runCtx) }()
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := fake.WaitConnections(wait, connections); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// close stops the bot (draining its answers) and closes the state file, as SIGTERM does.
+func (s *serveStack) close(t *testing.T) {
+	t.Helper()
+	s.stop()
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("bot stop: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bot did not stop")
+	}
+	if err := s.db.Close(); err != nil {
+		t.Errorf("close state: %v", err)
+	}
+}
+
+// buttonOf returns the button actionID of incident id in a posted message.
+func buttonOf(t *testing.T, p slacktest.Post, id int64, actionID string) slacktest.Action {
+	t.Helper()
+	var blocks []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
+		t.Fatalf("blocks of %s: %v", p.TS, err)
+	}
+	want := "todai_inc_actions_" + strconv.FormatInt(id, 10)
+	for _, b := range blocks {
+		if b.Type != "actions" || b.BlockID != want {
+			continue
+		}
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				return slacktest.Action{ActionID: e.ActionID, BlockID: b.BlockID, Value: e.Value}
+			}
+		}
+	}
+	t.Fatalf("no %s button for incident %d in message %s:\n%s", actionID, id, p.TS, p.Blocks)
+	return slacktest.Action{}
+}
+
+func hasButton(p slacktest.Post, id int64, actionID string) bool {
+	return strings.Contains(string(p.Blocks), `"block_id":"todai_inc_actions_`+strconv.FormatInt(id, 10)+`"`) &&
+		strings.Contains(string(p.Blocks), `"action_id":"`+actionID+`"`) &&
+		strings.Contains(string(p.Blocks), `"value":"`+strconv.FormatInt(id, 10))
+}
+
+// channelPosts returns the chat.postMessage posts in channel.
+func channelPosts(fake *slacktest.Slack, channel string) []slacktest.Post {
+	var out []slacktest.Post
+	for _, p := range fake.Posts() {
+		if p.Method == "chat.postMessage" && p.Channel == channel {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestEscalationTimeline(t *testing.T) {
+	logs := &syncBuffer{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	}()
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+
+	// The warehouse: model orders (owner @jane, team finance) with two tests failing in one dbt invocation.
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"owner": `["@jane"]`})
+	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
+	accepted := f.Test("accepted_values_orders_status", "accepted_values", orders, nil)
+	runInv := f.Invocation("run", t0.Add(-20*time.Minute), nil)
+	f.RunResult(runInv, orders, "success", t0.Add(-20*time.Minute), nil)
+	testInv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
+	f.TestResult(testInv, notNull, orders, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "id", "failures": 3})
+	f.TestResult(testInv, accepted, orders, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "status", "failures": 1})
+	wh := newFixtureWarehouse(t, f)
+
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	dir := t.TempDir()
+	a := escalationApp(t, fake, wh.path, dir, clock.Now, logs)
+	st := startStack(t, a, fake, 1)
+	defer func() { st.close(t) }()
+
+	// run moves the clock, optionally syncs, and runs the escalation job as the scheduler would.
+	run := func(at time.Duration, sync bool) {
+		t.Helper()
+		clock.Set(t0.Add(at))
+		if sync {
+			if err := a.syncOnce(ctx, st.db); err != nil {
+				t.Fatalf("sync at +%s: %v", at, err)
+			}
+		}
+		if err := st.esc.Run(ctx, clock.Now()); err != nil {
+			t.Fatalf("escalation at +%s: %v", at, err)
+		}
+	}
+	incidents := func() map[string]escalation.Incident {
+		t.Helper()
+		rows, err := st.db.Read.QueryContext(ctx, `SELECT id FROM incidents ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		out := map[string]escalation.Incident{}
+		store := escalation.NewStore(st.db)
+		for _, id := range ids {
+			inc, err := store.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.Status != escalation.StatusResolved || out[inc.TestID].ID == 0 {
+				out[inc.TestID] = inc // the newest unresolved incident of each test wins
+			}
+		}
+		return out
+	}
+	timeline := func(id int64) []escalation.Event {
+		t.Helper()
+		evs, err := escalation.NewStore(st.db).Timeline(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	hasEvent := func(evs []escalation.Event, event, actor string) bool {
+		for _, e := range evs {
+			if e.Event == event && (actor == "" || e.Actor == actor) {
+				return true
+			}
+		}
+		return false
+	}
+	wait := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 20*time.Second) }
+	seen := 0
+	newPosts := func() []slacktest.Post {
+		ps := channelPosts(fake, "C0FINANCE")
+		out := ps[seen:]
+		seen = len(ps)
+		return out
+	}
+	press := func(user string, msg slacktest.Post, act slacktest.Action, rid string) {
+		fake.SendBlockAction(slacktest.BlockAction{UserID: user, ChannelID: "C0FINANCE", MessageTS: msg.TS,
+			ThreadTS: msg.ThreadTS, ResponseURL: fake.ResponseURL(rid), Actions: []slacktest.Action{act}})
+	}
+	slash := func(user, channel, text, rid string) slacktest.Post {
+		t.Helper()
+		fake.SendSlashCommand(slacktest.SlashCommand{Text: text, UserID: user, ChannelID: channel, ResponseURL: fake.ResponseURL(rid)})
+		w, cancel := wait()
+		defer cancel()
+		p, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == rid })
+		if err != nil {
+			t.Fatalf("/todai %s: %v", text, err)
+		}
+		return p
+	}
+
+	// +0: the tests fail → one level-1 message in finance's channel naming both tests and mentioning the owner.
+	run(0, true)
+	posts := newPosts()
+	if len(posts) != 1 {
+		t.Fatalf("first notices: %d posts, want 1 grouped message: %+v", len(posts), posts)
+	}
+	first := posts[0]
+	text := first.AllText()
+	for _, want := range []string{"not_null_orders_id", "accepted_values_orders_status", "<@U0JANE>", "2 problem(s) for team finance"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("level-1 message lacks %q:\n%s", want, text)
+		}
+	}
+	if first.ThreadTS != "" {
+		t.Errorf("level-1 message is a thread reply (thread_ts %s)", first.ThreadTS)
+	}
+	incs := incidents()
+	a1, b1 := incs[notNull], incs[accepted]
+	if a1.ID == 0 || b1.ID == 0 {
+		t.Fatalf("incidents: %+v", incs)
+	}
+	for _, inc := range []escalation.Incident{a1, b1} {
+		if inc.Team != "finance" || inc.Message.Channel != "C0FINANCE" || inc.Message.TS != first.TS || inc.LastNotified.Level != 1 {
+			t.Errorf("incident after level 1: %+v", inc)
+		}
+		for _, act := range []string{bot.ActionIncidentAck, bot.ActionIncidentSnooze + "_1h", bot.ActionIncidentSnooze + "_4h",
+			bot.ActionIncidentSnooze + "_1d", bot.ActionIncidentHistory} {
+			if !hasButton(first, inc.ID, act) {
+				t.Errorf("message lacks %s for incident %d", act, inc.ID)
+			}
+		}
+	}
+	// Running again at once, and syncing again, sends nothing more.
+	run(0, false)
+	run(30*time.Minute, true)
+	if ps := newPosts(); len(ps) != 0 {
+		t.Fatalf("posts without a due level: %+v", ps)
+	}
+
+	// +1h30: ana (a member of #data-finance) snoozes the accepted_values incident for 1 h.
+	clock.Set(t0.Add(90 * time.Minute))
+	press("U0ANA", first, buttonOf(t, first, b1.ID, bot.ActionIncidentSnooze+"_1h"), "snooze1")
+	w, cancel := wait()
+	_, err := fake.WaitPost(w, func(p slacktest.Post) bool {
+		return p.Method == "chat.update" && p.TS == first.TS && strings.Contains(p.AllText(), "snoozed")
+	})
+	cancel()
+	if err != nil {
+		t.Fatalf("the message is not updated after the snooze: %v", err)
+	}
+	if inc := incidents()[accepted]; inc.SilencedBy == 0 || !hasEvent(timeline(inc.ID), "snoozed", "U0ANA") {
+		t.Errorf("snoozed incident: %+v %+v", inc, timeline(inc.ID))
+	}
+
+	// +2h: no ack for 2 h → level 2 in the thread for not_null, mentioning the on-call; accepted_values is snoozed.
+	run(2*time.Hour, true)
+	posts = newPosts()
+	if len(posts) != 1 {
+		t.Fatalf("level 2 at +2h: %d posts, want 1: %+v", len(posts), posts)
+	}
+	lvl2 := posts[0]
+	if lvl2.ThreadTS != first.TS || !strings.Contains(lvl2.AllText(), "Level 2") ||
+		!strings.Contains(lvl2.AllText(), "not_null_orders_id") || !strings.Contains(lvl2.AllText(), "<@U0ONCALL>") ||
+		strings.Contains(lvl2.AllText(), "accepted_values") {
+		t.Errorf("level-2 reply (thread_ts %q):\n%s", lvl2.ThreadTS, lvl2.AllText())
+	}
+
+	// +2h05: restart — a new state handle, bot and escalator on the same state file: nothing is sent twice.
+	st.close(t)
+	st = startStack(t, a, fake, 2)
+	run(2*time.Hour+5*time.Minute, true)
+	if ps := newPosts(); len(ps) != 0 {
+		t.Fatalf("posts after the restart: %+v", ps)
+	}
+
+	// +2h30: the snooze expired → accepted_values gets its level 2 now.
+	run(2*time.Hour+30*time.Minute, false)
+	posts = newPosts()
+	if len(posts) != 1 || posts[0].ThreadTS != first.TS || !strings.Contains(posts[0].AllText(), "accepted_values_orders_status") ||
+		!strings.Contains(posts[0].AllText(), "<@U0ONCALL>") {
+		t.Fatalf("level 2 after the snooze expired: %+v", posts)
+	}
+	if inc := incidents()[accepted]; inc.SilencedBy != 0 || inc.LastNotified.Level != 2 {
+		t.Errorf("incident after its snooze: %+v", inc)
+	}
+
+	// +2h40: an outsider presses Acknowledge → an ephemeral refusal; nothing changes.
+	clock.Set(t0.Add(2*time.Hour + 40*time.Minute))
+	press("U0OUT", first, buttonOf(t, first, a1.ID, bot.ActionIncidentAck), "deny1")
+	w, cancel = wait()
+	refusal, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == "deny1" })
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refusal.ResponseType != "ephemeral" || !strings.Contains(refusal.AllText(), "only members of the team's channel") {
+		t.Errorf("refusal: %s %s", refusal.ResponseType, refusal.AllText())
+	}
+	if inc := incidents()[notNull]; inc.Status != escalation.StatusOpen || inc.AckedBy != "" || hasEvent(timeline(inc.ID), "acked", "") {
+		t.Errorf("an outsider's ack changed the incident: %+v", inc)
+	}
+
+	// +2h45: ana acknowledges not_null from the level-2 reply → the message says who, and no level 3 follows.
+	clock.Set(t0.Add(2*time.Hour + 45*time.Minute))
+	press("U0ANA", lvl2, buttonOf(t, lvl2, a1.ID, bot.ActionIncidentAck), "ack1")
+	w, cancel = wait()
+	_, err = fake.WaitPost(w, func(p slacktest.Post) bool {
+		return p.Method == "chat.update" && p.TS == first.TS && strings.Contains(p.AllText(), "acknowledged by <@U0ANA>")
+	})
+	cancel()
+	if err != nil {
+		t.Fatalf("the message does not say who acknowledged: %v", err)
+	}
+	if inc := incidents()[notNull]; inc.Status != escalation.StatusAcked || inc.AckedBy != "U0ANA" {
+		t.Errorf("acknowledged incident: %+v", inc)
+	}
+	run(4*time.Hour, true)
+	if ps := newPosts(); len(ps) != 0 {
+		t.Fatalf("posts at +4h (not_null is acknowledged, accepted_values' level 3 is due at +4h30): %+v", ps)
+	}
+	run(4*time.Hour+30*time.Minute, false)
+	posts = newPosts()
+	if len(posts) != 1 || !strings.Contains(posts[0].AllText(), "Level 3") ||
+		!strings.Contains(posts[0].AllText(), "accepted_values_orders_status") || !strings.Contains(posts[0].AllText(), "<!subteam^S0LEADS>") {
+		t.Fatalf("level 3 of the unacknowledged incident: %+v", posts)
+	}
+	run(6*time.Hour, false)
+	if ps := newPosts(); len(ps) != 0 {
+		t.Fatalf("posts after the policy ran out: %+v", ps)
+	}
+
+	// /todai incident ID shows the timeline, with who acknowledged.
+	tl := slash("U0OUT", "C0FINANCE", fmt.Sprintf("incident %d", a1.ID), "tl1").AllText()
+	for _, want := range []string{fmt.Sprintf("Incident %d", a1.ID), "opened", "notified at level 1", "notified at level 2",
+		"acknowledged · <@U0ANA>"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, tl)
+		}
+	}
+	if strings.Contains(tl, "level 3") {
+		t.Errorf("timeline shows a level 3 after the ack:\n%s", tl)
+	}
+	// Show history answers with the same timeline, ephemeral.
+	press("U0OUT", first, buttonOf(t, first, b1.ID, bot.ActionIncidentHistory), "hist1")
+	w, cancel = wait()
+	hist, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == "hist1" })
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hist.ResponseType != "ephemeral" || !strings.Contains(hist.AllText(), "snoozed") || !strings.Contains(hist.AllText(), "notified at level 3") {
+		t.Errorf("Show history: %s\n%s", hist.ResponseType, hist.AllText())
+	}
+
+	// +7h: both tests pass again → the original message is updated in place and each thread says it resolved.
+	f2 := demo.NewFixture("shop")
+	inv2 := "00000000-0000-4000-8000-000000000102"
+	f2.Invocation("test", t0.Add(6*time.Hour+55*time.Minute), demo.Values{"invocation_id": inv2})
+	f2.TestResult(inv2, notNull, orders, "pass", t0.Add(6*time.Hour+55*time.Minute), demo.Values{"column_name": "id"})
+	f2.TestResult(inv2, accepted, orders, "pass", t0.Add(6*time.Hour+55*time.Minute), demo.Values{"column_name": "status"})
+	wh.add(t, f2)
+	updatesBefore := len(fake.Calls("chat.update"))
+	run(7*time.Hour, true)
+	posts = newPosts()
+	if len(posts) != 2 {
+		t.Fatalf("resolution replies: %d, want 2: %+v", len(posts), posts)
+	}
+	for _, name := range []string{"not_null_orders_id", "accepted_values_orders_status"} {
+		found := false
+		for _, p := range posts {
+			found = found || (p.ThreadTS == first.TS && strings.Contains(p.AllText(), "Resolved: *"+name))
+		}
+		if !found {
+			t.Errorf("no resolution reply for %s in the thread: %+v", name, posts)
+		}
+	}
+	var lastUpdate slacktest.Post
+	for _, p := range fake.Posts() {
+		if p.Method == "chat.update" && p.TS == first.TS {
+			lastUpdate = p
+		}
+	}
+	if len(fake.Calls("chat.update")) <= updatesBefore || !strings.Contains(lastUpdate.AllText(), "All 2 problem(s) for team finance resolved") ||
+		strings.Contains(string(lastUpdate.Blocks), bot.ActionIncidentAck) {
+		t.Errorf("the original message after the resolution:\n%s", lastUpdate.AllText())
+	}
+	for _, inc := range incidents() {
+		if inc.Status != escalation.StatusResolved || !inc.ResolveAnnounced {
+			t.Errorf("incident after the tests pass: %+v", inc)
+		}
+	}
+	run(7*time.Hour+10*time.Minute, true)
+	if ps := newPosts(); len(ps) != 0 {
+		t.Fatalf("posts after the resolution was announced: %+v", ps)
+	}
+
+	// /todai mute creates a silence (members only) that /todai silences lists and that holds a new failure back.
+	clock.Set(t0.Add(7*time.Hour + 10*time.Minute))
+	if p := slash("U0OUT", "C0FINANCE", "mute node:orders for 2h deploy in progress", "mute0"); !strings.Contains(p.AllText(), "only members") {
+		t.Errorf("an outsider's mute: %s", p.AllText())
+	}
+	muted := slash("U0ANA", "C0FINANCE", "mute node:orders for 2h deploy in progress", "mute1").AllText()
+	if !strings.Contains(muted, "Silence") || !strings.Contains(muted, "node:*.orders") {
+		t.Fatalf("mute: %s", muted)
+	}
+	list := slash("U0OUT", "C0FINANCE", "silences", "sil1").AllText()
+	if !strings.Contains(list, "1 active silence(s)") || !strings.Contains(list, "node:*.orders") ||
+		!strings.Contains(list, "deploy in progress") || !strings.Contains(list, "<@U0ANA>") {
+		t.Errorf("silences:\n%s", list)
+	}
+	f3 := demo.NewFixture("shop")
+	inv3 := "00000000-0000-4000-8000-000000000103"
+	f3.Invocation("test", t0.Add(7*time.Hour+55*time.Minute), demo.Values{"invocation_id": inv3})
+	f3.TestResult(inv3, notNull, orders, "fail", t0.Add(7*time.Hour+55*time.Minute), demo.Values{"column_name": "id"})
+	wh.add(t, f3)
+	run(8*time.Hour, true)
+	if ps := newPosts(); len(ps) != 0 {
+		t.Fatalf("a muted failure was posted: %+v", ps)
+	}
+	if inc := incidents()[notNull]; inc.Status != escalation.StatusOpen || inc.SilencedBy == 0 || inc.ID == a1.ID {
+		t.Errorf("the muted incident: %+v", inc)
+	}
+	run(9*time.Hour+15*time.Minute, false) // the silence ended at +9h10
+	posts = newPosts()
+	if len(posts) != 1 || posts[0].ThreadTS != "" || !strings.Contains(posts[0].AllText(), "not_null_orders_id") {
+		t.Fatalf("the failure after the silence ended: %+v", posts)
+	}
+}
+
+// TestSchedulerEscalatesAfterSync proves serve's scheduler runs escalation right after a sync, not a minute later:
+// a failure that lands in the warehouse is posted within seconds of the next sync, before the minute tick.
+func TestSchedulerEscalatesAfterSync(t *testing.T) {
+	logs := &syncBuffer{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	}()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"owner": `["@jane"]`})
+	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
+	inv := f.Invocation("test", now.Add(-10*time.Minute), nil)
+	f.TestResult(inv, notNull, orders, "pass", now.Add(-10*time.Minute), demo.Values{"column_name": "id"})
+	wh := newFixtureWarehouse(t, f)
+
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	a := escalationApp(t, fake, wh.path, t.TempDir(), time.Now, logs)
+	a.cfg.Sync.Interval.Duration = time.Second
+	db, err := a.openState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := a.newBot(db) // posting needs no socket connection
+	sched, err := a.newScheduler(db, a.newEscalator(db, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	started := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("scheduler: %v", err)
+		}
+	}()
+
+	// Wait for the first sync, then make the test fail in a new invocation.
+	w, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for n := 0; n == 0; {
+		_ = db.Read.QueryRowContext(w, `SELECT count(*) FROM test_latest`).Scan(&n)
+		select {
+		case <-w.Done():
+			t.Fatal("the first sync never landed")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	f2 := demo.NewFixture("shop")
+	inv2 := "00000000-0000-4000-8000-000000000202"
+	f2.Invocation("test", time.Now().UTC(), demo.Values{"invocation_id": inv2})
+	f2.TestResult(inv2, notNull, orders, "fail", time.Now().UTC(), demo.Values{"column_name": "id"})
+	wh.add(t, f2)
+
+	w2, cancel2 := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel2()
+	p, err := fake.WaitPost(w2, func(p slacktest.Post) bool {
+		return p.Method == "chat.postMessage" && p.Channel == "C0FINANCE"
+	})
+	if err != nil {
+		t.Fatalf("no incident message after the sync: %v", err)
+	}
+	if !strings.Contains(p.AllText(), "not_null_orders_id") {
+		t.Errorf("incident message:\n%s", p.AllText())
+	}
+	if took := p.Time.Sub(started); took >= time.Minute {
+		t.Errorf("posted %s after start: escalation waited for the minute tick", took)
+	}
+}
