@@ -667,3 +667,86 @@ func TestSchedulerEscalatesAfterSync(t *testing.T) {
 		t.Errorf("posted %s after start: escalation waited for the minute tick", took)
 	}
 }
+
+// TestEscalationFirstNoticeLost: when Slack refuses the level-1 post, the send stays claimed (nothing is ever sent
+// twice), so the level-2 notice must open the incident's message itself rather than fail for want of a thread; the
+// resolution then updates that message.
+func TestEscalationFirstNoticeLost(t *testing.T) {
+	logs := &syncBuffer{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	}()
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"owner": `["@jane"]`})
+	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
+	inv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
+	f.TestResult(inv, notNull, orders, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
+	wh := newFixtureWarehouse(t, f)
+
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	a := escalationApp(t, fake, wh.path, t.TempDir(), clock.Now, logs)
+	db, err := a.openState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	esc := a.newEscalator(db, a.newBot(db))
+	run := func(at time.Duration, sync bool) error {
+		clock.Set(t0.Add(at))
+		if sync {
+			if err := a.syncOnce(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return esc.Run(ctx, clock.Now())
+	}
+
+	fake.FailNext("chat.postMessage", "internal_error")
+	if err := run(0, true); err == nil || !strings.Contains(err.Error(), "internal_error") {
+		t.Fatalf("a refused level-1 post must be reported, got %v", err)
+	}
+	if ps := channelPosts(fake, "C0FINANCE"); len(ps) != 0 {
+		t.Fatalf("posts: %+v", ps)
+	}
+	if err := run(time.Hour, false); err != nil {
+		t.Fatalf("nothing is due at +1h, got %v", err)
+	}
+	if err := run(2*time.Hour, false); err != nil {
+		t.Fatalf("level 2 without a first message: %v", err)
+	}
+	ps := channelPosts(fake, "C0FINANCE")
+	if len(ps) != 1 || ps[0].ThreadTS != "" || !strings.Contains(ps[0].AllText(), "not_null_orders_id") ||
+		!strings.Contains(ps[0].AllText(), "<@U0ONCALL>") || !strings.Contains(string(ps[0].Blocks), bot.ActionIncidentAck) {
+		t.Fatalf("level 2 must open the message, mentioning the on-call, with buttons: %+v", ps)
+	}
+	inc, err := escalation.NewStore(db).Pending(ctx)
+	if err != nil || len(inc) != 1 || inc[0].Message.TS != ps[0].TS || inc[0].LastNotified.Level != 2 {
+		t.Fatalf("incident after level 2: %+v %v", inc, err)
+	}
+
+	f2 := demo.NewFixture("shop")
+	inv2 := "00000000-0000-4000-8000-000000000302"
+	f2.Invocation("test", t0.Add(3*time.Hour), demo.Values{"invocation_id": inv2})
+	f2.TestResult(inv2, notNull, orders, "pass", t0.Add(3*time.Hour), demo.Values{"column_name": "id"})
+	wh.add(t, f2)
+	if err := run(3*time.Hour+5*time.Minute, true); err != nil {
+		t.Fatalf("resolution: %v", err)
+	}
+	ps = channelPosts(fake, "C0FINANCE")
+	if len(ps) != 2 || ps[1].ThreadTS != ps[0].TS || !strings.Contains(ps[1].AllText(), "Resolved") {
+		t.Fatalf("resolution reply: %+v", ps)
+	}
+	updated := false
+	for _, p := range fake.Posts() {
+		updated = updated || (p.Method == "chat.update" && p.TS == ps[0].TS && strings.Contains(p.AllText(), "resolved"))
+	}
+	if !updated {
+		t.Error("the message opened at level 2 was not updated on resolve")
+	}
+}

@@ -187,6 +187,15 @@ func (n *incidentNotifier) notice(inc escalation.Incident, nl escalation.NotifyL
 // Notify posts the group's message on the group's first notice and returns it for every incident of the group.
 func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, nl escalation.NotifyLevel) (escalation.MessageRef, error) {
 	if !nl.First {
+		if inc.Message.TS == "" {
+			// The first notice never reached Slack (its send was claimed, then the post failed): with no thread to
+			// reply in, this notice opens the incident's message, buttons and all, so it is not lost as well.
+			ch, ts, err := n.b.PostIncidents(ctx, n.desk.a.team(inc.Team).Channel, []bot.IncidentNotice{n.notice(inc, nl)})
+			if err != nil {
+				return escalation.MessageRef{}, err
+			}
+			return escalation.MessageRef{Channel: ch, TS: ts}, nil
+		}
 		return escalation.MessageRef{}, n.b.PostEscalation(ctx, n.notice(inc, nl))
 	}
 	if ref, ok := n.posted[inc.ID]; ok {
@@ -227,6 +236,9 @@ func (n *incidentNotifier) UpdateMessage(ctx context.Context, inc escalation.Inc
 
 // ReplyInThread says in the incident's thread that it resolved.
 func (n *incidentNotifier) ReplyInThread(ctx context.Context, inc escalation.Incident, _ escalation.ReplyInThread) error {
+	if inc.Message.TS == "" {
+		return nil // no notice reached Slack: there is no thread to say it in
+	}
 	return n.b.ReplyResolved(ctx, n.desk.view(inc))
 }
 
