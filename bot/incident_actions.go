@@ -54,9 +54,16 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				ephemeral(ctx, b.timelineMessage(ctx, r.Incidents, id, l))
 				return
 			}
-			allowed, err := b.CanChange(ctx, cb.User.ID, inc.TeamChannel)
+			teamChannel := inc.TeamChannel
+			if strings.HasPrefix(teamChannel, "#") && channel != "" && inc.TS != "" &&
+				(msgTS == inc.TS || cb.Container.ThreadTs == inc.TS || cb.Message.ThreadTimestamp == inc.TS) {
+				// A team channel configured by name cannot be asked for its members; the button is on the incident's
+				// own message (or its thread), which Todai posted in that channel, so the click's channel is its ID.
+				teamChannel = channel
+			}
+			allowed, err := b.CanChange(ctx, cb.User.ID, teamChannel)
 			if err != nil {
-				b.log.Warn("bot: permission check", "user", cb.User.ID, "channel", inc.TeamChannel, "err", err)
+				b.log.Warn("bot: permission check", "user", cb.User.ID, "channel", teamChannel, "err", err)
 			}
 			if !allowed {
 				ephemeral(ctx, notAllowed(l))

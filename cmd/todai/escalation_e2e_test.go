@@ -750,3 +750,63 @@ func TestEscalationFirstNoticeLost(t *testing.T) {
 		t.Error("the message opened at level 2 was not updated on resolve")
 	}
 }
+
+// TestEscalationAckInNamedChannel: a team channel written as "#data-finance" cannot be asked for its members by
+// name; a click on the incident's own message is checked against the channel it came from (its ID).
+func TestEscalationAckInNamedChannel(t *testing.T) {
+	logs := &syncBuffer{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	}()
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"owner": `["@jane"]`})
+	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
+	inv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
+	f.TestResult(inv, notNull, orders, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
+	wh := newFixtureWarehouse(t, f)
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	a := escalationApp(t, fake, wh.path, t.TempDir(), clock.Now, logs)
+	a.cfg.Teams[0].Channel = "#data-finance"
+	st := startStack(t, a, fake, 1)
+	defer st.close(t)
+	if err := a.syncOnce(ctx, st.db); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.esc.Run(ctx, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ps := channelPosts(fake, "data-finance")
+	if len(ps) != 1 {
+		t.Fatalf("posts: %+v", fake.Posts())
+	}
+	incs, err := escalation.NewStore(st.db).Pending(ctx)
+	if err != nil || len(incs) != 1 {
+		t.Fatalf("incidents: %+v %v", incs, err)
+	}
+	id := incs[0].ID
+	for _, tc := range []struct{ user, rid, want string }{{"U0OUT", "n-deny", "only members"}, {"U0ANA", "n-ack", ""}} {
+		fake.SendBlockAction(slacktest.BlockAction{UserID: tc.user, ChannelID: "C0FINANCE", MessageTS: ps[0].TS,
+			ResponseURL: fake.ResponseURL(tc.rid), Actions: []slacktest.Action{buttonOf(t, ps[0], id, bot.ActionIncidentAck)}})
+		w, cancel := context.WithTimeout(ctx, 20*time.Second)
+		if tc.want != "" {
+			p, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == tc.rid })
+			if err != nil || !strings.Contains(p.AllText(), tc.want) {
+				t.Errorf("%s: %v %s", tc.user, err, p.AllText())
+			}
+		} else if _, err := fake.WaitPost(w, func(p slacktest.Post) bool {
+			return p.Method == "chat.update" && strings.Contains(p.AllText(), "acknowledged by <@U0ANA>")
+		}); err != nil {
+			t.Errorf("a member's ack in a channel configured by name: %v", err)
+		}
+		cancel()
+	}
+	if inc, err := escalation.NewStore(st.db).Get(ctx, id); err != nil || inc.AckedBy != "U0ANA" {
+		t.Errorf("incident: %+v %v", inc, err)
+	}
+}
