@@ -289,7 +289,6 @@ type slackAuth struct {
 	UserID string `json:"user_id"`
 	User   string `json:"user"`
 	Team   string `json:"team"`
-	scopes []string
 }
 
 // slackCall calls a Slack Web API method with token and decodes the answer into out; it returns the response

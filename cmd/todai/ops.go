@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/queries/localdb"
 )
@@ -163,7 +164,7 @@ func (t *slackTransport) connection(method string, ok bool, why string) {
 	t.connected, t.seen, t.lastErr = ok, t.now(), why
 }
 
-// slackState reports whether the last connection call succeeded, and why not.
+// slackState reports whether the last connection call succeeded, and why not, and when it was seen.
 func (t *slackTransport) slackState() (bool, string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -174,6 +175,13 @@ func (t *slackTransport) slackState() (bool, string) {
 		return false, "the last connection attempt failed: " + t.lastErr
 	}
 	return true, ""
+}
+
+// lastSeen is when a connection call was last seen (zero when never).
+func (t *slackTransport) lastSeen() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seen
 }
 
 // stateCollector reads the state database on every scrape: the sync per table and per run, the warehouse queries
@@ -353,9 +361,15 @@ type opsOptions struct {
 	MaxSyncAge time.Duration
 	// SlackBase is the transport under the counting one (http.DefaultTransport when nil).
 	SlackBase http.RoundTripper
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// SlackProbe, when set, checks Slack (auth.test through SlackClient) for /readyz when the bot's own connection
+	// calls were not seen for slackProbeAfter: serve wires it so that readiness works whichever client the bot uses.
+	SlackProbe func(ctx context.Context, c *http.Client) error
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
+
+// slackProbeAfter is how long /readyz trusts the last Slack connection call it saw before probing again.
+const slackProbeAfter = time.Minute
 
 // opsHandler serves /healthz, /readyz and /metrics and holds what they observe.
 type opsHandler struct {
@@ -405,6 +419,13 @@ func (h *opsHandler) Questions() *QuestionObserver { return h.questions }
 // otherwise.
 func (h *opsHandler) ready(w http.ResponseWriter, r *http.Request) {
 	var why []string
+	if p := h.opts.SlackProbe; p != nil {
+		if seen := h.slack.lastSeen(); seen.IsZero() || h.opts.Now().Sub(seen) > slackProbeAfter {
+			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			_ = p(ctx, h.SlackClient()) // the counting transport records the outcome
+			cancel()
+		}
+	}
 	if ok, reason := h.slack.slackState(); !ok {
 		why = append(why, "slack: "+reason)
 	}
@@ -441,13 +462,22 @@ type opsServer struct {
 }
 
 // startOps starts the /healthz, /readyz and /metrics listener on http.addr ("off": none; the handler still counts
-// Slack calls). Close stops it.
+// Slack calls). When the address cannot be bound it logs an error and serves without the endpoints, so that a busy
+// port never keeps the bot down. Close stops it.
 func (a *app) startOps(db *localdb.DB) (*opsServer, error) {
 	maxAge := a.cfg.HTTP.ReadyMaxSyncAge.Duration
 	if a.cfg.Warehouse.URL == "" {
 		maxAge = 0
 	}
-	h := newOpsHandler(opsOptions{DB: db, MaxSyncAge: maxAge, Now: a.now, Logger: a.logger})
+	h := newOpsHandler(opsOptions{DB: db, MaxSyncAge: maxAge, Now: a.now, Logger: a.logger,
+		SlackProbe: func(ctx context.Context, c *http.Client) error {
+			opts := []slack.Option{slack.OptionHTTPClient(c)}
+			if u := a.cfg.Slack.APIURL; u != "" {
+				opts = append(opts, slack.OptionAPIURL(strings.TrimSuffix(u, "/")+"/"))
+			}
+			_, err := slack.New(a.cfg.Slack.BotToken, opts...).AuthTestContext(ctx)
+			return err
+		}})
 	s := &opsServer{opsHandler: h, done: make(chan error, 1)}
 	if strings.EqualFold(a.cfg.HTTP.Addr, "off") {
 		close(s.done)
@@ -455,7 +485,11 @@ func (a *app) startOps(db *localdb.DB) (*opsServer, error) {
 	}
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("serve: http.addr %s: %w", a.cfg.HTTP.Addr, err)
+		// The bot matters more than its endpoints: serve on without them, loudly (probes will say so).
+		a.logger.Error("serve: cannot listen on http.addr: /healthz, /readyz and /metrics are off",
+			"addr", a.cfg.HTTP.Addr, "err", err)
+		close(s.done)
+		return s, nil
 	}
 	s.addr = ln.Addr().String()
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second,

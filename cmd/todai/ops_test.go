@@ -155,12 +155,50 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestReadyzProbesSlack: serve's handler checks Slack itself (auth.test with the bot token) when the bot's own
+// connection calls were not seen, so /readyz works whichever HTTP client the bot uses.
+func TestReadyzProbesSlack(t *testing.T) {
+	db := syncedState(t)
+	fake := slacktest.New(t)
+	a := &app{cfg: config.Default(), now: time.Now, logger: newLogger(io.Discard, 0, "text", nil)}
+	a.cfg.HTTP.Addr = "off"
+	a.cfg.Warehouse.URL = "sqlite:///unused.db"
+	a.cfg.Slack.APIURL = strings.TrimSuffix(fake.APIURL(), "/")
+	a.cfg.Slack.BotToken = fake.BotToken()
+	s, err := a.startOps(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if code, body := get(t, s, "/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+	if n := len(fake.Calls("auth.test")); n != 1 {
+		t.Errorf("auth.test calls = %d, want 1", n)
+	}
+	// Seen less than a minute ago: no second probe.
+	get(t, s, "/readyz")
+	if n := len(fake.Calls("auth.test")); n != 1 {
+		t.Errorf("auth.test calls after a second /readyz = %d, want 1", n)
+	}
+	fake.RevokeTokens()
+	a.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	s2, err := a.startOps(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if code, body := get(t, s2, "/readyz"); code != 503 || !strings.Contains(body, "invalid_auth") {
+		t.Errorf("revoked: /readyz = %d %q", code, body)
+	}
+}
+
 func TestStartOps(t *testing.T) {
 	db := syncedState(t)
 	for _, tt := range []struct {
 		addr   string
 		listen bool
-	}{{"127.0.0.1:0", true}, {"off", false}} {
+	}{{"127.0.0.1:0", true}, {"off", false}, {"256.0.0.1:1", false}} {
 		t.Run(tt.addr, func(t *testing.T) {
 			a := &app{cfg: config.Default(), now: time.Now, logger: newLogger(io.Discard, 0, "text", nil)}
 			a.cfg.HTTP.Addr = tt.addr

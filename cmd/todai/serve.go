@@ -46,6 +46,11 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	ops, err := a.startOps(db) // /healthz, /readyz, /metrics on http.addr (cmd/todai/ops.go)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
 	b := a.newBot(db)
 	esc := a.newEscalator(db, b)
 	sched, err := a.newScheduler(db, esc)
