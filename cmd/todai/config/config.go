@@ -284,7 +284,7 @@ func yamlProblem(name string, err error) Problem {
 		}
 		var unknown *yaml.UnknownFieldError
 		if errors.As(err, &unknown) {
-			p.Hint = "the known sections are warehouse, state, sync, locale, teams and slack; see todai.example.yaml"
+			p.Hint = "the known sections are warehouse, state, sync, locale, teams, slack, log and http; see todai.example.yaml"
 		}
 		var typ *yaml.TypeError
 		if errors.As(err, &typ) {
