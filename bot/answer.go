@@ -84,7 +84,9 @@ func (b *Bot) answer(ctx context.Context, q handlers.Question, ephemeral bool) (
 			opts.Mentions = b.mentions.Mentions(ctx, owners)
 		}
 	}
-	return res, handlers.RenderSlack(res, opts)
+	msg := handlers.RenderSlack(res, opts)
+	b.observe(ctx, res)
+	return res, msg
 }
 
 // answerOwners collects every owner named anywhere in an answer (any "owners" list in its JSON form).

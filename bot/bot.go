@@ -145,6 +145,9 @@ type Deps struct {
 	Now func() time.Time
 	// HTTPClient posts to response URLs (http.DefaultClient when nil).
 	HTTPClient *http.Client
+	// Questions, when set, is told about every question answered: its intent and outcome, how long the
+	// acknowledgement took and how long until the answer was ready to post.
+	Questions QuestionObserver
 }
 
 // Bot is a running (or ready to run) Slack bot. Create it with New.
@@ -159,6 +162,7 @@ type Bot struct {
 	locales  LocaleFinder
 	home     HomePublisher
 	post     poster
+	observer QuestionObserver
 
 	jobs chan job
 	busy chan struct{} // bounds the "busy" replies sent when the queue is full
@@ -170,11 +174,19 @@ type Bot struct {
 
 // job is one unit of work: the answer to one envelope.
 type job struct {
-	key  string // dedupe key: "ev:<event_id>" or "env:<envelope_id>"
-	kind string // for logs
-	run  func(ctx context.Context)
+	key string // dedupe key: "ev:<event_id>" or "env:<envelope_id>"
+	// received is when the envelope arrived and ack how long acknowledging it took (for the question metrics).
+	received time.Time
+	ack      time.Duration
+	kind     string // for logs
+	run      func(ctx context.Context)
 	// busy tells the asker to try again when the queue is full (nil: nothing to say).
 	busy func(ctx context.Context)
+}
+
+// QuestionObserver is told about every question the bot answers.
+type QuestionObserver interface {
+	ObserveQuestion(intent, outcome string, ack, answer time.Duration)
 }
 
 // NewClient returns the Slack Web API client for cfg: the bot token for calls, the app token for Socket Mode and
@@ -192,7 +204,7 @@ func NewClient(cfg Config, httpClient *http.Client) *slack.Client {
 func New(cfg Config, deps Deps) *Bot {
 	cfg.applyDefaults()
 	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
-		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home}
+		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home, observer: deps.Questions}
 	if b.api == nil {
 		b.api = NewClient(cfg, deps.HTTPClient)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,6 +153,7 @@ type harnessOpts struct {
 	botToken  string
 	noMirror  bool
 	home      HomePublisher
+	questions QuestionObserver
 }
 
 func startBot(t testing.TB, o harnessOpts) *harness {
@@ -192,7 +194,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	b := New(cfg, Deps{Reader: hr, DB: db, Mentioner: m, Logger: logger, Home: o.home})
+	b := New(cfg, Deps{Reader: hr, DB: db, Mentioner: m, Logger: logger, Home: o.home, Questions: o.questions})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{fake: fake, bot: b, db: db, reader: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()
@@ -775,5 +777,45 @@ func TestAppHomeOpened(t *testing.T) {
 		}
 	case <-testCtx(t).Done():
 		t.Fatal("App Home not published")
+	}
+}
+
+// recordingObserver records what the bot tells it about answered questions.
+type recordingObserver struct {
+	mu   sync.Mutex
+	seen []string
+	acks []time.Duration
+	ans  []time.Duration
+}
+
+func (r *recordingObserver) ObserveQuestion(intent, outcome string, ack, answer time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, intent+"/"+outcome)
+	r.acks = append(r.acks, ack)
+	r.ans = append(r.ans, answer)
+}
+
+func TestQuestionsObserved(t *testing.T) {
+	obs := &recordingObserver{}
+	h := startBot(t, harnessOpts{questions: obs})
+	ctx := testCtx(t)
+	for i, text := range []string{"status fct_orders", "status no_such_model_xyz"} {
+		rid := fmt.Sprintf("obs%d", i)
+		h.fake.SendSlashCommand(slacktest.SlashCommand{Text: text, UserID: "U1", ChannelID: "C1",
+			ResponseURL: h.fake.ResponseURL(rid)})
+		if _, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.ResponseID == rid }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if want := []string{"status/answered", "status/not_found"}; !reflect.DeepEqual(obs.seen, want) {
+		t.Errorf("observed %v, want %v", obs.seen, want)
+	}
+	for i := range obs.seen {
+		if obs.acks[i] <= 0 || obs.ans[i] < obs.acks[i] {
+			t.Errorf("question %d: ack %s, answer %s: both measured, the answer after the ack", i, obs.acks[i], obs.ans[i])
+		}
 	}
 }

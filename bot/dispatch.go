@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -41,9 +42,11 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 		return
 	}
 	req := evt.Request
+	received := b.now()
 	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
 	err := sm.AckCtx(ackCtx, req.EnvelopeID, nil)
 	cancel()
+	acked := b.now().Sub(received)
 	if err != nil {
 		b.log.Error("slack: ack", "envelope_id", req.EnvelopeID, "type", evt.Type, "err", err)
 	}
@@ -66,7 +69,7 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	if j.run == nil {
 		return
 	}
-	j.key = key
+	j.key, j.received, j.ack = key, received, acked
 	select {
 	case b.jobs <- j:
 	default:
@@ -97,8 +100,37 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 			b.log.Info("bot: duplicate delivery skipped", "key", j.key, "kind", j.kind)
 			return
 		}
-		j.run(ctx)
+		j.run(withTiming(ctx, timing{received: j.received, ack: j.ack}))
 	})
+}
+
+// timing is when a job's envelope arrived and how long its ack took, carried to where the answer is made.
+type timing struct {
+	received time.Time
+	ack      time.Duration
+}
+
+type timingKey struct{}
+
+func withTiming(ctx context.Context, t timing) context.Context {
+	return context.WithValue(ctx, timingKey{}, t)
+}
+
+// observe tells the observer about one answered question.
+func (b *Bot) observe(ctx context.Context, res handlers.Result) {
+	if b.observer == nil {
+		return
+	}
+	t, _ := ctx.Value(timingKey{}).(timing)
+	var answered time.Duration
+	if !t.received.IsZero() {
+		answered = b.now().Sub(t.received)
+	}
+	outcome := "answered"
+	if res.Err != nil {
+		outcome = string(res.Err.Code)
+	}
+	b.observer.ObserveQuestion(res.Intent, outcome, t.ack, answered)
 }
 
 // guard runs f, recovering and logging a panic.

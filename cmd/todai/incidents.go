@@ -267,11 +267,15 @@ func (a *app) newBot(db *localdb.DB) *bot.Bot {
 			cfg.ChannelLocales[t.Channel] = handlers.Lang(t.Locale)
 		}
 	}
-	api := bot.NewClient(cfg, nil)
+	api := bot.NewClient(cfg, a.slackHTTP)
 	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger})
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger})
 	desk := incidentDesk{a: a, store: escalation.NewStore(db), db: db}
 	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: desk, Teams: teamInfos}
-	return bot.New(cfg, bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
-		Logger: a.logger, Now: a.now})
+	deps := bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
+		Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP}
+	if a.questions != nil { // a typed nil would not be nil in the interface
+		deps.Questions = a.questions
+	}
+	return bot.New(cfg, deps)
 }

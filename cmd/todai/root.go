@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ type app struct {
 
 	cfg    *config.Config
 	logger *slog.Logger
+
+	// slackHTTP and questions, set by serve from its ops endpoints, let /metrics see the bot's Slack calls and
+	// questions; nil elsewhere.
+	slackHTTP *http.Client
+	questions *QuestionObserver
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

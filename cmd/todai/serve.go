@@ -51,6 +51,7 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer ops.Close()
+	a.slackHTTP, a.questions = ops.SlackClient(), ops.Questions()
 	b := a.newBot(db)
 	esc := a.newEscalator(db, b)
 	sched, err := a.newScheduler(db, esc)
