@@ -67,6 +67,8 @@ type Scheduler struct {
 	leading bool
 	ctx     context.Context
 	cron    *cron.Cron
+	// started tracks the runs Start launches itself (the first sync and tick), which cron's Stop does not wait for.
+	started sync.WaitGroup
 }
 
 type namedTick struct {
@@ -220,7 +222,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	first = append(first, tick)
 	c.Start()
 	for _, j := range first {
-		go j.Run()
+		s.started.Go(j.Run)
 	}
 }
 
@@ -256,6 +258,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.Start(ctx)
 	<-ctx.Done()
 	<-s.Stop().Done()
+	s.started.Wait() // the first runs too: nothing of the scheduler outlives Run
 	if err := s.lease.Release(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}

@@ -418,3 +418,37 @@ func TestPlan(t *testing.T) {
 		t.Error("a bad spec was accepted")
 	}
 }
+
+// TestRunWaitsForItsFirstRuns: the first sync, started by Start itself rather than by cron, has finished when Run
+// returns, so nothing of the scheduler outlives it.
+func TestRunWaitsForItsFirstRuns(t *testing.T) {
+	db := openDB(t)
+	started := make(chan struct{})
+	var finished atomic.Bool
+	s, err := New(Options{DB: db, Holder: "p", Logger: quiet(), SyncInterval: time.Hour,
+		Sync: func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done()
+			time.Sleep(50 * time.Millisecond) // a sync winding down after the cancel
+			finished.Store(true)
+			return ctx.Err()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first sync did not start")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !finished.Load() {
+		t.Error("Run returned while its first sync was still running")
+	}
+}
