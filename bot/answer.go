@@ -280,13 +280,13 @@ func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg handlers.
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
-	ts, err := b.post.PostMessage(ctx, channel, opts...)
+	id, ts, err := b.post.PostMessage(ctx, channel, opts...)
 	if err != nil {
 		b.log.Error("slack: post answer", "channel", channel, "thread_ts", threadTS, "err", err)
 		return
 	}
 	if res != nil && ts != "" {
-		if err := b.st.remember(ctx, channel, ts, topicOf(*res), b.now()); err != nil {
+		if err := b.st.remember(ctx, id, ts, topicOf(*res), b.now()); err != nil {
 			b.log.Warn("bot: remember message", "channel", channel, "ts", ts, "err", err)
 		}
 	}

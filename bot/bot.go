@@ -121,7 +121,7 @@ type HomePublisher interface {
 
 // poster sends messages; *Poster (pacer.go) is the real one.
 type poster interface {
-	PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (string, error)
+	PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (channelID, ts string, err error)
 	PostResponse(ctx context.Context, responseURL string, msg ResponseMessage) error
 }
 

@@ -57,11 +57,11 @@ func (b *Bot) PostIncidents(ctx context.Context, channel string, notices []Incid
 	}
 	msg := b.incidentMessage(ctx, incs, notices)
 	channel = strings.TrimPrefix(channel, "#")
-	ts, err := b.post.PostMessage(ctx, channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+	id, ts, err := b.post.PostMessage(ctx, channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
 	if err != nil {
 		return "", "", fmt.Errorf("post incidents of team %s: %w", notices[0].Incident.Team, err)
 	}
-	return channel, ts, nil
+	return id, ts, nil // the channel's ID, which chat.update needs later
 }
 
 // PostEscalation posts a later notice (a higher level or a new loop) in the incident's thread, mentioning the
@@ -84,7 +84,7 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	}
 	msg := textMsg(text)
 	msg.Blocks = append(msg.Blocks, incidentButtons(inc, l))
-	_, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(msg.Text, false),
+	_, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...), slack.MsgOptionTS(inc.TS))
 	if err != nil {
 		return fmt.Errorf("escalate incident %d: %w", inc.ID, err)
@@ -121,7 +121,7 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
 		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", handlers.SlackEscape(incidentTitle(inc))),
 			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", handlers.SlackEscape(incidentTitle(inc))))
 	}
-	if _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(inc.TS)); err != nil {
+	if _, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(inc.TS)); err != nil {
 		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
 	}
 	return nil

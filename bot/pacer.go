@@ -87,15 +87,18 @@ func NewPoster(api *slack.Client, opts PosterOptions) *Poster {
 	return &Poster{api: api, opts: opts, log: log, gates: map[string]*channelGate{}}
 }
 
-// PostMessage posts to channel (chat.postMessage) and returns the message's ts.
-func (p *Poster) PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (string, error) {
-	var ts string
-	err := p.paced(ctx, channel, "chat.postMessage", func(ctx context.Context) error {
-		_, t, err := p.api.PostMessageContext(ctx, channel, opts...)
-		ts = t
+// PostMessage posts to channel (chat.postMessage; an ID or a name) and returns the channel's ID, as Slack answers it
+// (chat.update and reactions need the ID, not the name), and the message's ts.
+func (p *Poster) PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (channelID, ts string, err error) {
+	err = p.paced(ctx, channel, "chat.postMessage", func(ctx context.Context) error {
+		var err error
+		channelID, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
-	return ts, err
+	if channelID == "" {
+		channelID = channel
+	}
+	return channelID, ts, err
 }
 
 // Update replaces the message ts in channel (chat.update).

@@ -42,14 +42,14 @@ func TestPosterPacesOneChannel(t *testing.T) {
 	errs := make(chan error, 4)
 	for i := range 3 {
 		wg.Go(func() {
-			_, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("c1 #"+string(rune('a'+i)), false))
+			_, _, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("c1 #"+string(rune('a'+i)), false))
 			errs <- err
 		})
 	}
 	if _, err := fake.WaitPost(ctx, func(sp slacktest.Post) bool { return sp.Channel == "C1" }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.PostMessage(ctx, "C2", slack.MsgOptionText("c2", false)); err != nil {
+	if _, _, err := p.PostMessage(ctx, "C2", slack.MsgOptionText("c2", false)); err != nil {
 		t.Fatalf("post to C2: %v", err)
 	}
 	wg.Wait()
@@ -92,7 +92,7 @@ func TestPosterRetries429(t *testing.T) {
 	ctx := webTestCtx(t)
 
 	fake.RateLimitNext("chat.postMessage", 1, time.Second)
-	ts, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("after a 429", false))
+	_, ts, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("after a 429", false))
 	if err != nil {
 		t.Fatalf("PostMessage: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestPosterUpdate(t *testing.T) {
 	fake, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Millisecond})
 	ctx := webTestCtx(t)
-	ts, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("first", false))
+	_, ts, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("first", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,12 +230,12 @@ func TestPosterCancelWhileWaiting(t *testing.T) {
 	_, api := newWebFake(t)
 	p := NewPoster(api, PosterOptions{Interval: time.Hour})
 	ctx := webTestCtx(t)
-	if _, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("one", false)); err != nil {
+	if _, _, err := p.PostMessage(ctx, "C1", slack.MsgOptionText("one", false)); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err := p.PostMessage(short, "C1", slack.MsgOptionText("two", false))
+	_, _, err := p.PostMessage(short, "C1", slack.MsgOptionText("two", false))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}

@@ -277,6 +277,7 @@ func (s *Slack) chatPostMessage(req apiRequest) apiResult {
 		return fail("invalid_blocks")
 	}
 	s.mu.Lock()
+	channel = s.channelIDLocked(channel) // Slack accepts a channel's name here and answers with its ID
 	m := Message{TS: s.nextTSLocked(), ThreadTS: req.param("thread_ts"), Text: text, Blocks: blocks,
 		Attachments: atts, BotID: s.cfg.botID, User: s.cfg.botUserID}
 	s.history[channel] = append(s.history[channel], m)
@@ -314,6 +315,9 @@ func (s *Slack) chatUpdate(req apiRequest) apiResult {
 	text, blocks, atts := req.param("text"), rawOrNil(req.param("blocks")), rawOrNil(req.param("attachments"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.channelIDLocked(channel) != channel {
+		return fail("channel_not_found") // like Slack, chat.update wants the channel's ID, not its name
+	}
 	msgs := s.history[channel]
 	i := slices.IndexFunc(msgs, func(m Message) bool { return m.TS == ts })
 	if i < 0 {
@@ -644,4 +648,16 @@ func (s *Slack) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	call.Status = http.StatusOK
 	s.record(call)
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+// channelIDLocked maps a channel name ("#data-finance" or "data-finance") added with AddChannel to its ID; anything
+// else is returned as it is. The caller holds s.mu.
+func (s *Slack) channelIDLocked(channel string) string {
+	name := strings.TrimPrefix(channel, "#")
+	for id, c := range s.channels {
+		if c.Name != "" && c.Name == name && id != channel {
+			return id
+		}
+	}
+	return channel
 }

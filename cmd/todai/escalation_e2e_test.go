@@ -781,7 +781,9 @@ func TestEscalationAckInNamedChannel(t *testing.T) {
 	if err := st.esc.Run(ctx, clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	ps := channelPosts(fake, "data-finance")
+	// Like Slack, the fake files a post to "#data-finance" under the channel's ID and answers with it; the
+	// incident must keep that ID, since chat.update refuses a channel name.
+	ps := channelPosts(fake, "C0FINANCE")
 	if len(ps) != 1 {
 		t.Fatalf("posts: %+v", fake.Posts())
 	}
@@ -800,7 +802,7 @@ func TestEscalationAckInNamedChannel(t *testing.T) {
 				t.Errorf("%s: %v %s", tc.user, err, p.AllText())
 			}
 		} else if _, err := fake.WaitPost(w, func(p slacktest.Post) bool {
-			return p.Method == "chat.update" && strings.Contains(p.AllText(), "acknowledged by <@U0ANA>")
+			return p.Method == "chat.update" && p.Channel == "C0FINANCE" && strings.Contains(p.AllText(), "acknowledged by <@U0ANA>")
 		}); err != nil {
 			t.Errorf("a member's ack in a channel configured by name: %v", err)
 		}
