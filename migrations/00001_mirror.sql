@@ -285,7 +285,8 @@ CREATE INDEX dbt_invocations_created ON dbt_invocations (created_at);
 -- A node's runs newest first (the read model orders runs by execute_completed_at, else generated_at).
 CREATE INDEX dbt_run_results_node ON dbt_run_results (unique_id, coalesce(execute_completed_at, generated_at), created_at, model_execution_id);
 CREATE INDEX dbt_run_results_created ON dbt_run_results (created_at);
-CREATE INDEX test_results_test ON elementary_test_results (test_unique_id, detected_at);
+-- A test's results in time order, with their status (covering for histories, streaks and flaky tests).
+CREATE INDEX test_results_test ON elementary_test_results (test_unique_id, detected_at, status);
 CREATE INDEX test_results_created ON elementary_test_results (created_at);
 CREATE INDEX freshness_results_source ON dbt_source_freshness_results (unique_id, generated_at);
 CREATE INDEX freshness_results_created ON dbt_source_freshness_results (created_at);

@@ -253,22 +253,26 @@ func (d *digestRun) runs(ctx context.Context) error {
 func (d *digestRun) tests(ctx context.Context) error {
 	rows, err := d.r.db.Read.QueryContext(ctx, `WITH t AS (SELECT DISTINCT tn.test_unique_id AS id
 			FROM json_each(?1) j JOIN test_nodes tn ON tn.node_unique_id = j.value)
-		SELECT t.id, tl.status, tl.detected_at, tl.message FROM t JOIN test_latest tl ON tl.test_unique_id = t.id`,
-		idsJSON(d.ids))
+		SELECT t.id, tl.status, tl.detected_at >= ?2, CASE WHEN tl.status IN ('fail', 'error') THEN tl.detected_at END,
+			CASE WHEN tl.status IN ('fail', 'error') THEN tl.message END
+		FROM t JOIN test_latest tl ON tl.test_unique_id = t.id`,
+		idsJSON(d.ids), d.fmt(d.a.WindowStart))
 	if err != nil {
 		return fmt.Errorf("latest test results: %w", err)
 	}
 	defer rows.Close()
 	d.teamTests, d.latest = map[string]bool{}, map[string]testLatestRow{}
 	for rows.Next() {
+		// The mirror's times are fixed-width UTC text, so the window is compared in SQL; only failing tests'
+		// times and messages are read.
 		var id, status string
+		var inWindow bool
 		var detected, msg *string
-		if err := rows.Scan(&id, &status, &detected, &msg); err != nil {
+		if err := rows.Scan(&id, &status, &inWindow, &detected, &msg); err != nil {
 			return fmt.Errorf("latest test results: %w", err)
 		}
 		d.teamTests[id] = true
-		dt := timePtr(detected)
-		if dt != nil && !dt.Before(d.a.WindowStart) {
+		if inWindow {
 			switch status {
 			case "pass":
 				d.a.Counts.TestsPass++
@@ -282,7 +286,7 @@ func (d *digestRun) tests(ctx context.Context) error {
 		}
 		if status == "fail" || status == "error" {
 			d.failingTests = append(d.failingTests, id)
-			d.latest[id] = testLatestRow{status: status, detected: dt, message: str(msg)}
+			d.latest[id] = testLatestRow{status: status, detected: timePtr(detected), message: str(msg)}
 		}
 	}
 	return rows.Err()
