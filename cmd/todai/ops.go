@@ -192,6 +192,7 @@ type stateCollector struct {
 
 	tableRows, tableDuration, tableError, tableLastSuccess *prometheus.Desc
 	runs, runDuration, warehouseQueries, lastSuccess       *prometheus.Desc
+	warehouseSeconds                                       *prometheus.Desc
 	digests, digestErrors, escalations, scrapeError        *prometheus.Desc
 }
 
@@ -206,6 +207,7 @@ func newStateCollector(db *sql.DB, log *slog.Logger) *stateCollector {
 		runs:             d("todai_sync_runs_total", "Sync runs kept in the state database, by outcome.", []string{"outcome"}, nil),
 		runDuration:      d("todai_sync_run_duration_seconds", "Duration of the sync runs kept in the state database.", nil, nil),
 		warehouseQueries: d("todai_warehouse_queries_total", "Warehouse queries sent by the kept sync runs, by kind: metadata (no compute) or data.", []string{"kind"}, nil),
+		warehouseSeconds: d("todai_warehouse_query_seconds_total", "Time the kept sync runs spent in warehouse queries.", nil, nil),
 		lastSuccess:      d("todai_sync_last_success_timestamp_seconds", "When the last successful sync finished.", nil, nil),
 		digests:          d("todai_digests_posted_total", "Team digests posted, by team.", []string{"team"}, nil),
 		digestErrors:     d("todai_digest_failures", "Digest slots whose last post attempt failed, by team.", []string{"team"}, nil),
@@ -217,7 +219,7 @@ func newStateCollector(db *sql.DB, log *slog.Logger) *stateCollector {
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.tableRows, c.tableDuration, c.tableError, c.tableLastSuccess, c.runs,
-		c.runDuration, c.warehouseQueries, c.lastSuccess, c.digests, c.digestErrors, c.escalations, c.scrapeError} {
+		c.runDuration, c.warehouseQueries, c.warehouseSeconds, c.lastSuccess, c.digests, c.digestErrors, c.escalations, c.scrapeError} {
 		ch <- d
 	}
 }
@@ -282,19 +284,22 @@ func (c *stateCollector) collectTables(ctx context.Context, ch chan<- prometheus
 
 func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.Metric) error {
 	var ok, failed, metadata, data uint64
-	var sum float64
+	var sum, warehouseMS float64
 	var last float64
 	buckets := make(map[float64]uint64, len(runDurationBuckets))
-	err := c.query(ctx, `SELECT ok, started_at, COALESCE(finished_at, ''), metadata_queries, data_queries FROM sync_runs`,
+	err := c.query(ctx, `SELECT ok, started_at, COALESCE(finished_at, ''), metadata_queries, data_queries, warehouse_ms
+		FROM sync_runs`,
 		func(r *sql.Rows) error {
 			var isOK bool
 			var started, finished string
 			var m, d uint64
-			if err := r.Scan(&isOK, &started, &finished, &m, &d); err != nil {
+			var ms float64
+			if err := r.Scan(&isOK, &started, &finished, &m, &d, &ms); err != nil {
 				return err
 			}
 			metadata += m
 			data += d
+			warehouseMS += ms
 			if finished == "" {
 				return nil // still running
 			}
@@ -323,6 +328,7 @@ func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.M
 	ch <- prometheus.MustNewConstHistogram(c.runDuration, ok+failed, sum, buckets)
 	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(metadata), "metadata")
 	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(data), "data")
+	ch <- prometheus.MustNewConstMetric(c.warehouseSeconds, prometheus.CounterValue, warehouseMS/1000)
 	if last > 0 {
 		ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue, last)
 	}

@@ -124,6 +124,7 @@ func TestMetrics(t *testing.T) {
 		`todai_sync_run_duration_seconds_count 1`,
 		`todai_warehouse_queries_total{kind="metadata"}`,
 		`todai_warehouse_queries_total{kind="data"}`,
+		`todai_warehouse_query_seconds_total `,
 		`todai_sync_last_success_timestamp_seconds`,
 		`todai_digests_posted_total{team="finance"} 2`,
 		`todai_digests_posted_total{team="growth"} 0`,

@@ -107,9 +107,11 @@ type Report struct {
 	TablesRead int
 	// RowsRead counts the rows read from the warehouse.
 	RowsRead int64
-	// MetadataQueries and DataQueries are the queries the source sent during the run.
+	// MetadataQueries and DataQueries are the queries the source sent during the run, and WarehouseTime the time
+	// spent in them.
 	MetadataQueries int64
 	DataQueries     int64
+	WarehouseTime   time.Duration
 	// Derived tells whether the Deriver was refreshed.
 	Derived bool
 }
@@ -163,6 +165,7 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 	counts := s.src.Counts()
 	rep.MetadataQueries = counts.Metadata - counts0.Metadata
 	rep.DataQueries = counts.Data - counts0.Data
+	rep.WarehouseTime = counts.Elapsed - counts0.Elapsed
 	rep.Finished = s.opts.Now()
 	if err := s.finishRun(context.WithoutCancel(ctx), rep, runErr); err != nil {
 		runErr = errors.Join(runErr, err)
@@ -420,9 +423,9 @@ func (s *Syncer) finishRun(ctx context.Context, rep Report, runErr error) error 
 		msg = runErr.Error()
 	}
 	_, err := s.db.Write.ExecContext(ctx, `UPDATE sync_runs SET finished_at = ?, ok = ?, tables_read = ?, rows_read = ?,
-		metadata_queries = ?, data_queries = ?, error = ? WHERE id = ?`,
+		metadata_queries = ?, data_queries = ?, warehouse_ms = ?, error = ? WHERE id = ?`,
 		localdb.FormatTime(rep.Finished), runErr == nil, rep.TablesRead, rep.RowsRead, rep.MetadataQueries,
-		rep.DataQueries, msg, rep.RunID)
+		rep.DataQueries, rep.WarehouseTime.Milliseconds(), msg, rep.RunID)
 	if err != nil {
 		return fmt.Errorf("record sync end: %w", err)
 	}

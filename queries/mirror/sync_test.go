@@ -77,6 +77,12 @@ func TestFirstSyncNormalises(t *testing.T) {
 	if rep.TablesRead == 0 || rep.RowsRead != 4 {
 		t.Fatalf("report: tables %d rows %d, want rows 4", rep.TablesRead, rep.RowsRead)
 	}
+	if rep.WarehouseTime <= 0 {
+		t.Errorf("the time spent in warehouse queries was not measured: %v", rep.WarehouseTime)
+	}
+	if ms := queryInt(t, f.db, `SELECT warehouse_ms FROM sync_runs WHERE id = ?`, rep.RunID); ms != rep.WarehouseTime.Milliseconds() {
+		t.Errorf("sync_runs.warehouse_ms = %d, want %d", ms, rep.WarehouseTime.Milliseconds())
+	}
 	tests := []struct {
 		query string
 		want  []string

@@ -43,6 +43,8 @@ type ScanRequest struct {
 type Counts struct {
 	Metadata int64
 	Data     int64
+	// Elapsed is the time spent in queries of either kind, from sending each to reading its last row.
+	Elapsed time.Duration
 }
 
 // Source is one Elementary warehouse.

@@ -28,6 +28,7 @@ type warehouse struct {
 
 	metadata atomic.Int64
 	data     atomic.Int64
+	elapsed  atomic.Int64 // nanoseconds spent in queries
 
 	// SQLite only: the file path, and the clock deciding when a file stat can be trusted.
 	path string
@@ -50,7 +51,7 @@ func (w *warehouse) Describe() string { return w.describe }
 
 // Counts implements Source.
 func (w *warehouse) Counts() Counts {
-	return Counts{Metadata: w.metadata.Load(), Data: w.data.Load()}
+	return Counts{Metadata: w.metadata.Load(), Data: w.data.Load(), Elapsed: time.Duration(w.elapsed.Load())}
 }
 
 // Close implements Source.
@@ -185,6 +186,7 @@ func (w *warehouse) stream(ctx context.Context, counter *atomic.Int64, what, que
 	read func(*sql.Rows) error) error {
 	counter.Add(1)
 	start := time.Now()
+	defer func() { w.elapsed.Add(int64(time.Since(start))) }()
 	rows, err := w.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("source: %s %s: %w", w.kind, what, withCause(ctx, err))

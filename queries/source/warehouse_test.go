@@ -114,8 +114,12 @@ func scenario(t *testing.T, src Source, f fixture) {
 	ctx := context.Background()
 	counts := func(meta, data int64) {
 		t.Helper()
-		if got := src.Counts(); got != (Counts{Metadata: meta, Data: data}) {
+		got := src.Counts()
+		if got.Metadata != meta || got.Data != data {
 			t.Fatalf("Counts = %+v, want metadata %d data %d", got, meta, data)
+		}
+		if (meta+data > 0) != (got.Elapsed > 0) {
+			t.Fatalf("Counts = %+v: time is spent exactly when queries were sent", got)
 		}
 	}
 	counts(0, 0)
