@@ -14,16 +14,8 @@ import (
 // names: set TODAI_BENCH_DEMO_MIRROR to the state file of `todai demo --models 10000` (or of a `todai sync` of a
 // warehouse built with `todai demo --models 10000 --out FILE`). Skipped when unset.
 func BenchmarkIntentsDemo(b *testing.B) {
-	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
-	if path == "" {
-		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
-	}
 	ctx := context.Background()
-	db, err := localdb.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openDemoMirror(b)
 	now := time.Now()
 	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
 	if _, err := r.Resolve(ctx, demo.StoryFailingModel); err != nil {
@@ -70,4 +62,20 @@ func BenchmarkIntentsDemo(b *testing.B) {
 			}
 		})
 	}
+}
+
+// openDemoMirror opens the mirror named by TODAI_BENCH_DEMO_MIRROR (a state file synced from a 10,000-model demo
+// warehouse), closed when the benchmark ends; the benchmark is skipped when the variable is unset.
+func openDemoMirror(b *testing.B) *localdb.DB {
+	b.Helper()
+	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
+	if path == "" {
+		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
+	}
+	db, err := localdb.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
 }

@@ -3,7 +3,6 @@ package queries
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -158,16 +157,8 @@ func TestSparkline(t *testing.T) {
 // BenchmarkDigestDemo measures 50 team digests on a mirror synced from the 10,000-model demo warehouse
 // (TODAI_BENCH_DEMO_MIRROR; skipped when unset): the teams of the demo, cycled to 50 digests per iteration.
 func BenchmarkDigestDemo(b *testing.B) {
-	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
-	if path == "" {
-		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
-	}
 	ctx := context.Background()
-	db, err := localdb.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openDemoMirror(b)
 	var newest string
 	if err := db.Read.QueryRowContext(ctx, `SELECT max(created_at) FROM dbt_run_results`).Scan(&newest); err != nil {
 		b.Fatal(err)
