@@ -215,15 +215,9 @@ CREATE TABLE dbt_run_results (
     status TEXT NOT NULL,
     resource_type TEXT,
     execution_time REAL,
-    execute_started_at TEXT,
     execute_completed_at TEXT,
-    compile_started_at TEXT,
-    compile_completed_at TEXT,
-    rows_affected INTEGER,
-    full_refresh INTEGER,
     failures INTEGER,
     query_id TEXT,
-    thread_id TEXT,
     materialization TEXT,
     group_name TEXT
 );

@@ -206,9 +206,9 @@ func Tables() []Table {
 			orchestrator:s dbt_user:s job_url:s job_run_url:s git_sha:s cause_category:s cause:t pull_request_id:s`)},
 		{Name: "dbt_run_results", Kind: History, Key: "model_execution_id", Watermark: "created_at", Columns: cols(`
 			model_execution_id:s:req unique_id:s:req invocation_id:s:req generated_at:tt created_at:ts:req name:s
-			message:t status:s:req:lower resource_type:s:lower execution_time:f execute_started_at:tt
-			execute_completed_at:tt compile_started_at:tt compile_completed_at:tt rows_affected:i full_refresh:b
-			failures:i query_id:s thread_id:s materialization:s:lower group_name:s`)},
+			message:t status:s:req:lower resource_type:s:lower execution_time:f execute_started_at:tt:w
+			execute_completed_at:tt compile_started_at:tt:w compile_completed_at:tt:w rows_affected:i:w full_refresh:b:w
+			failures:i query_id:s thread_id:s:w materialization:s:lower group_name:s`)},
 		{Name: "elementary_test_results", Kind: History, Key: "id", Watermark: "created_at", Columns: cols(`
 			id:s:req data_issue_id:s:w test_execution_id:s:w test_unique_id:s:req model_unique_id:s invocation_id:s
 			detected_at:ts:req created_at:ts:req database_name:s:w schema_name:s:w table_name:s column_name:s

@@ -61,7 +61,7 @@ func addRunResult(w *warehouse, id, status string, created time.Time) {
 	w.insert("dbt_run_results", "model_execution_id", id, "unique_id", "model.p.a", "invocation_id", "inv1",
 		"created_at", created, "generated_at", "2026-07-10 11:59:00", "status", status,
 		"execute_completed_at", "2026-07-10T11:58:30.123456+00:00", "full_refresh", true, "execution_time", "1.5",
-		"rows_affected", 42, "resource_type", "Model")
+		"rows_affected", 42, "failures", "7", "resource_type", "Model")
 }
 
 func TestFirstSyncNormalises(t *testing.T) {
@@ -72,10 +72,12 @@ func TestFirstSyncNormalises(t *testing.T) {
 		addTestResult(w, "r1", "FAIL", t0.Add(-time.Hour))
 		addTestResult(w, "r-old", "pass", t0.AddDate(0, 0, -31)) // before the backfill window
 		addRunResult(w, "e1", "Success", t0.Add(-2*time.Hour))
+		w.insert("dbt_invocations", "invocation_id", "inv1", "created_at", t0.Add(-2*time.Hour), "full_refresh", true,
+			"command", "BUILD")
 	}, Options{})
 	rep := f.sync(t)
-	if rep.TablesRead == 0 || rep.RowsRead != 4 {
-		t.Fatalf("report: tables %d rows %d, want rows 4", rep.TablesRead, rep.RowsRead)
+	if rep.TablesRead == 0 || rep.RowsRead != 5 {
+		t.Fatalf("report: tables %d rows %d, want rows 5", rep.TablesRead, rep.RowsRead)
 	}
 	if rep.WarehouseTime <= 0 {
 		t.Errorf("the time spent in warehouse queries was not measured: %v", rep.WarehouseTime)
@@ -91,15 +93,18 @@ func TestFirstSyncNormalises(t *testing.T) {
 			"model.p.a|table|2026-07-09T10:00:00.000000Z", "model.p.b|table|2026-07-09T10:00:00.000000Z"}},
 		{`SELECT id || '|' || status || '|' || severity || '|' || created_at || '|' || typeof(failures) FROM elementary_test_results`,
 			[]string{"r1|fail|WARN|2026-07-10T11:00:00.000000Z|integer"}},
-		{`SELECT status || '|' || resource_type || '|' || execute_completed_at || '|' || full_refresh || '|' ||
-			typeof(execution_time) || '|' || rows_affected FROM dbt_run_results`,
-			[]string{"success|model|2026-07-10T11:58:30.123456Z|1|real|42"}},
+		// full_refresh and rows_affected are warehouse-only (not mirrored); text numbers become numbers.
+		{`SELECT status || '|' || resource_type || '|' || execute_completed_at || '|' ||
+			typeof(execution_time) || '|' || failures || '|' || typeof(failures) FROM dbt_run_results`,
+			[]string{"success|model|2026-07-10T11:58:30.123456Z|real|7|integer"}},
+		{`SELECT full_refresh || '|' || typeof(full_refresh) || '|' || command FROM dbt_invocations`,
+			[]string{"1|integer|build"}},
 		{`SELECT watermark FROM sync_state WHERE table_name = 'elementary_test_results'`,
 			[]string{"2026-07-10T11:00:00Z"}},
 		{`SELECT present || '|' || rows_local FROM sync_state WHERE table_name IN ('dbt_models', 'alerts_v2') ORDER BY table_name`,
 			[]string{"1|0", "1|2"}},
 		{`SELECT ok || '|' || tables_read || '|' || rows_read || '|' || (data_queries > 0) || '|' || (finished_at IS NOT NULL)
-			FROM sync_runs`, []string{"1|" + itoa(rep.TablesRead) + "|4|1|1"}},
+			FROM sync_runs`, []string{"1|" + itoa(rep.TablesRead) + "|5|1|1"}},
 	}
 	for _, tc := range tests {
 		if got := queryStrings(t, f.db, tc.query); !reflect.DeepEqual(got, tc.want) {
