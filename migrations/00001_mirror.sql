@@ -229,7 +229,6 @@ CREATE TABLE elementary_test_results (
     invocation_id TEXT,
     detected_at TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    table_name TEXT,
     column_name TEXT,
     test_type TEXT,
     test_sub_type TEXT,

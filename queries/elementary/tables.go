@@ -211,7 +211,7 @@ func Tables() []Table {
 			failures:i query_id:s thread_id:s:w materialization:s:lower group_name:s`)},
 		{Name: "elementary_test_results", Kind: History, Key: "id", Watermark: "created_at", Columns: cols(`
 			id:s:req data_issue_id:s:w test_execution_id:s:w test_unique_id:s:req model_unique_id:s invocation_id:s
-			detected_at:ts:req created_at:ts:req database_name:s:w schema_name:s:w table_name:s column_name:s
+			detected_at:ts:req created_at:ts:req database_name:s:w schema_name:s:w table_name:s:w column_name:s
 			test_type:s:lower test_sub_type:s test_results_description:t owners:t:w tags:t:w other:s:w test_name:t
 			severity:s:upper status:s:req:lower failures:i test_short_name:s test_alias:s:w failed_row_count:i:w`)},
 		{Name: "dbt_source_freshness_results", Kind: History, Key: "source_freshness_execution_id", Watermark: "created_at",
