@@ -57,6 +57,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("open local database %s: %w", path, err)
 	}
+	if err := create(ctx, abs); err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
 	write, err := sql.Open("sqlite3", dsn(abs, false))
 	if err != nil {
 		return nil, fmt.Errorf("open local database %s: %w", path, err)
@@ -83,6 +86,28 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.Read.Close(), db.Write.Close())
+}
+
+// PageSize is the page size of a new state database. The page size is fixed once the file exists (and a WAL
+// database cannot change it at all), so create sets it before anything else.
+const PageSize = 32768
+
+// create makes the database file when it does not exist yet, with PageSize pages and WAL journaling.
+func create(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath())
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	defer db.Close()
+	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := db.ExecContext(ctx, pragma); err != nil {
+			return fmt.Errorf("create: %s: %w", pragma, err)
+		}
+	}
+	return nil
 }
 
 func dsn(path string, readOnly bool) string {

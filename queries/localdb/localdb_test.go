@@ -100,3 +100,21 @@ func TestTimeLayoutSorts(t *testing.T) {
 		t.Error("ParseTime must refuse junk")
 	}
 }
+
+func TestNewDatabasePageSize(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var size int
+	var mode string
+	if err := db.Read.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil || size != PageSize {
+		t.Errorf("page_size = %d, %v; want %d", size, err, PageSize)
+	}
+	if err := db.Write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v", mode, err)
+	}
+}
