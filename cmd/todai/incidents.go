@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/todai-dev/todai/bot"
@@ -66,30 +65,13 @@ func (d incidentDesk) Incident(ctx context.Context, id int64) (bot.IncidentView,
 }
 
 func (d incidentDesk) MessageIncidents(ctx context.Context, channel, ts string) ([]bot.IncidentView, error) {
-	rows, err := d.db.Read.QueryContext(ctx, `SELECT id FROM incidents WHERE channel = ? AND ts = ? ORDER BY id`, channel, ts)
+	incs, err := d.store.ByMessage(ctx, channel, ts)
 	if err != nil {
-		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+		return nil, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
-	}
-	out := make([]bot.IncidentView, 0, len(ids))
-	for _, id := range ids {
-		v, err := d.Incident(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	out := make([]bot.IncidentView, 0, len(incs))
+	for _, inc := range incs {
+		out = append(out, d.view(inc))
 	}
 	return out, nil
 }

@@ -132,6 +132,37 @@ func (s *Store) Get(ctx context.Context, id int64) (Incident, error) {
 	return getIncident(ctx, s.db.Write, id)
 }
 
+// ByMessage returns the incidents whose Slack message is channel/ts (a grouped first notice holds several), by ID.
+func (s *Store) ByMessage(ctx context.Context, channel, ts string) ([]Incident, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM incidents WHERE channel = ? AND ts = ? ORDER BY id`,
+		channel, ts)
+	if err != nil {
+		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
+	}
+	out := make([]Incident, 0, len(ids))
+	for _, id := range ids {
+		inc, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inc)
+	}
+	return out, nil
+}
+
 // Open opens inc (its ID, Status and notice fields are ignored) at inc.OpenedAt, unless an unresolved incident with
 // the same key exists; it returns the incident stored and whether it was opened now.
 func (s *Store) Open(ctx context.Context, inc Incident) (Incident, bool, error) {
