@@ -672,21 +672,8 @@ func TestSchedulerEscalatesAfterSync(t *testing.T) {
 // twice), so the level-2 notice must open the incident's message itself rather than fail for want of a thread; the
 // resolution then updates that message.
 func TestEscalationFirstNoticeLost(t *testing.T) {
-	logs := &syncBuffer{}
-	defer func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
-	ctx := context.Background()
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: t0}
-	f := demo.NewFixture("shop")
-	orders := f.Model("orders", demo.Values{"owner": `["@jane"]`})
-	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
-	inv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
-	f.TestResult(inv, notNull, orders, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
-	wh := newFixtureWarehouse(t, f)
+	one := oneFailingTest(t)
+	ctx, t0, clock, logs, wh, orders, notNull := one.ctx, one.t0, one.clock, one.logs, one.wh, one.orders, one.notNull
 
 	fake := slacktest.New(t)
 	seedWorkspace(fake)
@@ -754,21 +741,8 @@ func TestEscalationFirstNoticeLost(t *testing.T) {
 // TestEscalationAckInNamedChannel: a team channel written as "#data-finance" cannot be asked for its members by
 // name; a click on the incident's own message is checked against the channel it came from (its ID).
 func TestEscalationAckInNamedChannel(t *testing.T) {
-	logs := &syncBuffer{}
-	defer func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
-	ctx := context.Background()
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: t0}
-	f := demo.NewFixture("shop")
-	orders := f.Model("orders", demo.Values{"owner": `["@jane"]`})
-	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
-	inv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
-	f.TestResult(inv, notNull, orders, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
-	wh := newFixtureWarehouse(t, f)
+	one := oneFailingTest(t)
+	ctx, clock, logs, wh := one.ctx, one.clock, one.logs, one.wh
 	fake := slacktest.New(t)
 	seedWorkspace(fake)
 	a := escalationApp(t, fake, wh.path, t.TempDir(), clock.Now, logs)
@@ -811,4 +785,34 @@ func TestEscalationAckInNamedChannel(t *testing.T) {
 	if inc, err := escalation.NewStore(st.db).Get(ctx, id); err != nil || inc.AckedBy != "U0ANA" {
 		t.Errorf("incident: %+v %v", inc, err)
 	}
+}
+
+// failingTest is the common start of the single-incident scenarios: a warehouse in which one not_null test on
+// orders (owned by @jane) failed five minutes before t0, a fake clock at t0, and a log buffer printed if the test
+// fails.
+type failingTest struct {
+	ctx             context.Context
+	t0              time.Time
+	clock           *fakeClock
+	logs            *syncBuffer
+	wh              fixtureWarehouse
+	orders, notNull string
+}
+
+func oneFailingTest(t *testing.T) failingTest {
+	t.Helper()
+	one := failingTest{ctx: context.Background(), t0: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", one.logs.String())
+		}
+	})
+	one.clock = &fakeClock{t: one.t0}
+	f := demo.NewFixture("shop")
+	one.orders = f.Model("orders", demo.Values{"owner": `["@jane"]`})
+	one.notNull = f.Test("not_null_orders_id", "not_null", one.orders, nil)
+	inv := f.Invocation("test", one.t0.Add(-5*time.Minute), nil)
+	f.TestResult(inv, one.notNull, one.orders, "fail", one.t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
+	one.wh = newFixtureWarehouse(t, f)
+	return one
 }
