@@ -3,7 +3,11 @@
 // layout; the warehouse sources, the mirror and the demo generator all read it.
 package elementary
 
-import "strings"
+import (
+	"slices"
+	"strings"
+	"sync"
+)
 
 // Type is the logical type of a column, independent of the warehouse.
 type Type int
@@ -172,8 +176,13 @@ const modelColumns = `unique_id:s:req alias:s checksum:s materialization:s:lower
 	depends_on_nodes:t description:t name:s:req package_name:s original_path:t path:s patch_path:s generated_at:tt
 	metadata_hash:s group_name:s access:s`
 
-// Tables returns the Elementary tables Todai mirrors, definition tables first. The slice is new on every call.
-func Tables() []Table {
+// Tables returns the Elementary tables Todai mirrors, definition tables first. The slice is new on every call; the
+// tables' column lists are shared and must not be modified.
+func Tables() []Table { return slices.Clone(tables()) }
+
+// tables parses the specs once: every scan, fingerprint and fixture row looks tables up, and parsing them each time
+// was most of the cost of building a scan's SQL. The result is never written after it is built.
+var tables = sync.OnceValue(func() []Table {
 	return []Table{
 		{Name: "dbt_models", Kind: Definition, Key: "unique_id", Columns: cols(modelColumns)},
 		{Name: "dbt_snapshots", Kind: Definition, Key: "unique_id", Columns: cols(modelColumns)},
@@ -223,11 +232,11 @@ func Tables() []Table {
 			alert_id:s:req alert_class_id:s:req type:s:lower detected_at:ts created_at:ts updated_at:ts:req
 			status:s:lower data:t sent_at:ts`)},
 	}
-}
+})
 
 // Lookup returns the named table's description.
 func Lookup(name string) (Table, bool) {
-	for _, t := range Tables() {
+	for _, t := range tables() {
 		if t.Name == name {
 			return t, true
 		}
