@@ -29,18 +29,23 @@ type UserGroup struct {
 	Disabled bool
 }
 
-// Channel is a conversation served by conversations.info and conversations.members.
+// Channel is a conversation served by conversations.info, conversations.members, conversations.list and
+// conversations.history. When Members is not empty, the bot is a member only if its user ID is among them:
+// conversations.history then answers not_in_channel and conversations.list leaves a private channel out.
 type Channel struct {
-	ID        string
-	Name      string
-	IsIM      bool
-	IsPrivate bool
-	Locale    string
-	Members   []string
+	ID         string
+	Name       string
+	IsIM       bool
+	IsPrivate  bool
+	IsArchived bool
+	Locale     string
+	Members    []string
 }
 
-// Message is a stored message in a channel's history, read back by conversations.replies.
-// Blocks and Attachments are raw JSON arrays as Slack would return them.
+// Message is a stored message in a channel's history, read back by conversations.replies and
+// conversations.history. Blocks and Attachments are raw JSON arrays as Slack would return them. A thread reply
+// (ThreadTS set and different from TS) is left out of conversations.history unless its Subtype is
+// "thread_broadcast" (what chat.postMessage with reply_broadcast stores).
 type Message struct {
 	TS          string
 	ThreadTS    string

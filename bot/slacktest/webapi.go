@@ -217,6 +217,10 @@ func (s *Slack) dispatch(req apiRequest) apiResult {
 		return s.conversationsInfo(req)
 	case "conversations.members":
 		return s.conversationsMembers(req)
+	case "conversations.history":
+		return s.conversationsHistory(req)
+	case "conversations.list":
+		return s.conversationsList(req)
 	case "users.info":
 		return s.usersInfo(req)
 	case "users.lookupByEmail":
@@ -280,6 +284,9 @@ func (s *Slack) chatPostMessage(req apiRequest) apiResult {
 	channel = s.channelIDLocked(channel) // Slack accepts a channel's name here and answers with its ID
 	m := Message{TS: s.nextTSLocked(), ThreadTS: req.param("thread_ts"), Text: text, Blocks: blocks,
 		Attachments: atts, BotID: s.cfg.botID, User: s.cfg.botUserID}
+	if m.ThreadTS != "" && req.boolParam("reply_broadcast") {
+		m.Subtype = "thread_broadcast"
+	}
 	s.history[channel] = append(s.history[channel], m)
 	s.posts = append(s.posts, Post{Method: req.method, Channel: channel, TS: m.TS, ThreadTS: m.ThreadTS, Text: text,
 		Blocks: blocks, Attachments: atts, ReplyBroadcast: req.boolParam("reply_broadcast"), Time: time.Now()})
