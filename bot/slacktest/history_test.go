@@ -26,7 +26,7 @@ func TestConversationsHistory(t *testing.T) {
 		fake.AddMessage("C1", slacktest.Message{TS: historyTS(i), Text: fmt.Sprintf("m%d", i), User: "U1"})
 	}
 	fake.AddMessage("C1", slacktest.Message{TS: historyTS(6), BotID: "BELEM", Username: "Elementary", Subtype: "bot_message",
-		Blocks: json.RawMessage(`[{"type":"header","text":{"type":"plain_text","text":"Failure: orders"}}]`),
+		Blocks:      json.RawMessage(`[{"type":"header","text":{"type":"plain_text","text":"Failure: orders"}}]`),
 		Attachments: json.RawMessage(`[{"color":"#ff0000","text":"details"}]`)})
 	fake.AddMessage("C1", slacktest.Message{TS: historyTS(7), ThreadTS: historyTS(6), Text: "a reply", User: "U1"})
 	// Posted by the app: a top-level message, a thread reply and a broadcast reply.
