@@ -12,10 +12,11 @@ import (
 )
 
 // EscalationMirror is what the escalation job reads of the mirror: the current problems, edr monitor's alerts and
-// the upstream failures; escalation.Mirror implements it.
+// whether it is in use, and the upstream failures; escalation.Mirror implements it.
 type EscalationMirror interface {
 	escalation.MirrorReader
 	Inhibitors(ctx context.Context) (escalation.Inhibitors, error)
+	ElementaryInUse(ctx context.Context, now time.Time) (bool, error)
 }
 
 // Escalator is the escalation job: Reconcile (open and resolve incidents from the mirror), Sweep (decide) and
@@ -48,7 +49,11 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("escalation: inhibitors: %w", err)
 	}
-	decisions, err := e.Store.Sweep(ctx, now, e.PolicyFor, inh)
+	inUse, err := e.Mirror.ElementaryInUse(ctx, now)
+	if err != nil {
+		return fmt.Errorf("escalation: %w", err)
+	}
+	decisions, err := e.Store.Sweep(ctx, now, e.PolicyFor, escalation.Conditions{Inhibitors: inh, ElementaryInUse: inUse})
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}

@@ -54,7 +54,7 @@ func BenchmarkSweep(b *testing.B) {
 	b.ResetTimer()
 	var decided int
 	for b.Loop() {
-		ds, err := store.Sweep(ctx, t0.Add(3*time.Hour), policyFor, inh)
+		ds, err := store.Sweep(ctx, t0.Add(3*time.Hour), policyFor, Conditions{Inhibitors: inh})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -52,6 +52,17 @@ type Step struct {
 type MessageRef struct {
 	Channel string
 	TS      string
+	// ThreadTS is the thread the notice replied in: edr monitor's alert message, when the first notice was linked
+	// to it ("" when TS is a top-level message of Todai's).
+	ThreadTS string
+}
+
+// Thread returns the ts of the thread the incident's later notices go in.
+func (m MessageRef) Thread() string {
+	if m.ThreadTS != "" {
+		return m.ThreadTS
+	}
+	return m.TS
 }
 
 // Incident is one problem Todai tracks until it resolves.
@@ -82,6 +93,8 @@ type Incident struct {
 	Tags   []string
 	// OpenedAt is when the incident was opened.
 	OpenedAt time.Time
+	// DetectedAt is when the failure it opened for was detected (zero if unknown).
+	DetectedAt time.Time
 	// LastNotified is the last notice sent (Level 0: none yet).
 	LastNotified Step
 	// AckedBy and AckedAt say who took it.
@@ -196,6 +209,17 @@ type Input struct {
 	Inhibitors  Inhibitors
 	Now         time.Time
 	AlreadySent map[SendKey]bool
+	// ElementaryInUse says edr monitor is alerting (alerts_v2 holds alerts of the last 7 days): a first notice
+	// waits up to the policy's ElementaryWait for its alert, to link to it.
+	ElementaryInUse bool
+}
+
+// Conditions are the facts of the mirror a sweep decides with.
+type Conditions struct {
+	// Inhibitors are the upstream failures.
+	Inhibitors Inhibitors
+	// ElementaryInUse says edr monitor is alerting (see Input).
+	ElementaryInUse bool
 }
 
 // Action is something the caller must do for an incident. The concrete types are NotifyLevel, UpdateMessage,
@@ -256,7 +280,8 @@ func (ClearInhibition) isAction() {}
 // The rules, in order: a resolved incident whose notice went out gets its message updated and a thread reply, once;
 // an acknowledged incident gets nothing; an active silence holds every notice (MarkSilenced once); an upstream
 // failure lets the first notice out with "probably caused by …" and holds the rest (MarkInhibited once); a warn
-// incident stops after level 1 unless the policy includes warn; quiet hours hold every notice until they end.
+// incident stops after level 1 unless the policy includes warn; quiet hours hold every notice until they end; while
+// edr monitor is in use, a first notice waits up to the policy's ElementaryWait for its alert, to link to it.
 // Otherwise the next step is due Levels[0].After after opening, each later level its After minus the previous
 // level's after the previous notice, and a new loop Repeat (plus Levels[0].After) after the last level, up to
 // MaxLoops loops. One step per call: a sweep that was down for hours climbs one level, not all of them.
@@ -309,6 +334,11 @@ func Decide(in Input) []Action {
 	if in.Policy.QuietHours != nil && in.Policy.QuietHours.Contains(in.Now) {
 		return acts
 	}
+	first := inc.LastNotified.Level == 0
+	if first && in.ElementaryInUse && in.Policy.LinksElementaryAlerts() && inc.ElementaryAlertID == "" &&
+		in.Now.Before(inc.OpenedAt.Add(in.Policy.ElementaryWaitOrDefault())) {
+		return acts // edr monitor may still alert on it: the notice will link to that alert
+	}
 	key := SendKey{Incident: inc.ID, Level: next.Level, Loop: next.Loop}
 	if in.AlreadySent[key] {
 		return acts
@@ -319,14 +349,14 @@ func Decide(in Input) []Action {
 		Level:   next.Level,
 		Loop:    next.Loop,
 		Targets: append([]Target(nil), lvl.Notify...),
-		First:   inc.LastNotified.Level == 0,
+		First:   first,
 		Mention: next.Level > 1 || next.Loop > 0 || mentions(lvl.Notify),
 	}
 	if inhibited {
 		c := cause
 		n.ProbablyCausedBy = &c
 	}
-	if n.First && in.Policy.LinkElementaryAlerts && inc.ElementaryAlertID != "" {
+	if n.First && in.Policy.LinksElementaryAlerts() && inc.ElementaryAlertID != "" {
 		n.LinkElementaryAlert = inc.ElementaryAlertID
 	}
 	return append(acts, n)

@@ -36,6 +36,11 @@ func notify(level, loop int, first, mention bool, targets ...Target) NotifyLevel
 		Targets: targets, First: first, Mention: mention}
 }
 
+func linked(n NotifyLevel, alert string) NotifyLevel {
+	n.LinkElementaryAlert = alert
+	return n
+}
+
 func TestDecide(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -51,8 +56,10 @@ func TestDecide(t *testing.T) {
 	warnPolicy.IncludeWarn = true
 	quiet := testPolicy()
 	quiet.QuietHours = &QuietHours{Start: "22:00", End: "07:00", Location: berlin}
-	link := testPolicy()
-	link.LinkElementaryAlerts = true
+	noLink := testPolicy()
+	noLink.LinkElementaryAlerts = new(false)
+	noWait := testPolicy()
+	noWait.ElementaryWait = new(time.Duration(0))
 	cause := Cause{Node: "model.shop.stg_orders", Kind: KindModel}
 
 	with := func(f func(*Incident)) Incident { inc := openIncident(); f(&inc); return inc }
@@ -66,6 +73,7 @@ func TestDecide(t *testing.T) {
 		inhibitors Inhibitors
 		now        time.Time
 		sent       map[SendKey]bool
+		edr        bool // edr monitor in use
 		want       []Action
 	}{
 		{name: "a failing test gets its level-1 notice at once", inc: openIncident(), now: t0,
@@ -130,10 +138,22 @@ func TestDecide(t *testing.T) {
 			*i = notified(*i, 1, 0, t0)
 			i.Kind, i.NodeID, i.TestID = KindModel, cause.Node, ""
 		}), inhibitors: Inhibitors{cause.Node: cause}, now: t0.Add(2 * time.Hour), want: []Action{notify(2, 0, false, true, owners)}},
-		{name: "links to edr monitor's alert", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }), pol: link, now: t0,
-			want: []Action{func() NotifyLevel { n := notify(1, 0, true, false, ch); n.LinkElementaryAlert = "a-1"; return n }()}},
-		{name: "edr alert ignored unless configured", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }), now: t0,
+		{name: "links to edr monitor's alert", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }), now: t0,
+			want: []Action{linked(notify(1, 0, true, false, ch), "a-1")}},
+		{name: "edr alert not linked when the policy says so", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }),
+			pol: noLink, now: t0, want: []Action{notify(1, 0, true, false, ch)}},
+		{name: "edr monitor in use: the first notice waits for its alert", inc: openIncident(), edr: true,
+			now: t0.Add(DefaultElementaryWait - time.Second)},
+		{name: "edr monitor in use: no alert within the wait, Todai posts its own", inc: openIncident(), edr: true,
+			now: t0.Add(DefaultElementaryWait), want: []Action{notify(1, 0, true, false, ch)}},
+		{name: "edr monitor in use, alert linked: no wait", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }),
+			edr: true, now: t0, want: []Action{linked(notify(1, 0, true, false, ch), "a-1")}},
+		{name: "edr monitor in use, elementary_wait 0: no wait", inc: openIncident(), edr: true, pol: noWait, now: t0,
 			want: []Action{notify(1, 0, true, false, ch)}},
+		{name: "edr monitor in use, links off: no wait", inc: openIncident(), edr: true, pol: noLink, now: t0,
+			want: []Action{notify(1, 0, true, false, ch)}},
+		{name: "edr monitor in use: later levels never wait", inc: notified(openIncident(), 1, 0, t0), edr: true,
+			now: t0.Add(2 * time.Hour), want: []Action{notify(2, 0, false, true, owners)}},
 		{name: "resolved after notice: update and thread reply", inc: with(func(i *Incident) {
 			*i = notified(*i, 2, 0, t0.Add(2*time.Hour))
 			i.Status, i.ResolvedAt = StatusResolved, t0.Add(3*time.Hour)
@@ -163,7 +183,8 @@ func TestDecide(t *testing.T) {
 			if pol.Levels == nil && tc.name != "no levels: nothing" {
 				pol = testPolicy()
 			}
-			in := Input{Incident: tc.inc, Policy: pol, Silences: tc.silences, Inhibitors: tc.inhibitors, Now: tc.now, AlreadySent: tc.sent}
+			in := Input{Incident: tc.inc, Policy: pol, Silences: tc.silences, Inhibitors: tc.inhibitors, Now: tc.now,
+				AlreadySent: tc.sent, ElementaryInUse: tc.edr}
 			got := Decide(in)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Decide =\n  %#v\nwant\n  %#v", got, tc.want)

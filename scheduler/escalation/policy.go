@@ -69,9 +69,31 @@ type Policy struct {
 	// IncludeWarn opens and escalates incidents for tests that only warn; without it warn results open nothing and a
 	// warn-severity incident never climbs past level 1.
 	IncludeWarn bool `yaml:"include_warn,omitempty" json:"include_warn,omitempty"`
-	// LinkElementaryAlerts makes the first notice link to the alert Elementary's edr monitor already sent for the
-	// same key (alerts_v2) instead of posting its own.
-	LinkElementaryAlerts bool `yaml:"link_elementary_alerts,omitempty" json:"link_elementary_alerts,omitempty"`
+	// LinkElementaryAlerts (default true): when Elementary's edr monitor already sent an alert for the same key
+	// (alerts_v2), the first notice replies under that alert instead of posting a message of its own. False always
+	// posts Todai's own message.
+	LinkElementaryAlerts *bool `yaml:"link_elementary_alerts,omitempty" json:"link_elementary_alerts,omitempty"`
+	// ElementaryWait is how long a first notice waits for edr monitor's alert once the incident opened, when edr
+	// monitor is in use (its alerts_v2 table holds alerts of the last 7 days) and alerts are linked. Nil means
+	// DefaultElementaryWait; 0 never waits.
+	ElementaryWait *time.Duration `yaml:"elementary_wait,omitempty" json:"elementary_wait,omitempty"`
+}
+
+// DefaultElementaryWait is how long a first notice waits for edr monitor's alert unless the policy says otherwise:
+// long enough for an `edr monitor` run after the dbt job, short enough that nobody waits for an alert that never comes.
+const DefaultElementaryWait = 15 * time.Minute
+
+// LinksElementaryAlerts reports whether first notices link to edr monitor's alerts (the default).
+func (p Policy) LinksElementaryAlerts() bool {
+	return p.LinkElementaryAlerts == nil || *p.LinkElementaryAlerts
+}
+
+// ElementaryWaitOrDefault is how long a first notice waits for edr monitor's alert.
+func (p Policy) ElementaryWaitOrDefault() time.Duration {
+	if p.ElementaryWait == nil {
+		return DefaultElementaryWait
+	}
+	return max(*p.ElementaryWait, 0)
 }
 
 // Validate reports a policy that cannot be followed: no levels, negative delays, levels out of order, unknown target
@@ -104,6 +126,9 @@ func (p Policy) Validate() error {
 	}
 	if p.Repeat < 0 {
 		errs = append(errs, fmt.Errorf("escalation policy: negative repeat %s", p.Repeat))
+	}
+	if p.ElementaryWait != nil && *p.ElementaryWait < 0 {
+		errs = append(errs, fmt.Errorf("escalation policy: negative elementary_wait %s", *p.ElementaryWait))
 	}
 	if p.MaxLoops < 0 {
 		errs = append(errs, fmt.Errorf("escalation policy: negative max_loops %d", p.MaxLoops))

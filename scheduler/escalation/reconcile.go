@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,9 +33,9 @@ type Problem struct {
 type MirrorReader interface {
 	// Problems returns the current failures.
 	Problems(ctx context.Context) ([]Problem, error)
-	// ElementaryAlerts returns, for each of keys that edr monitor already alerted on (alerts_v2, status sent), the
-	// newest alert's id.
-	ElementaryAlerts(ctx context.Context, keys []string) (map[string]string, error)
+	// ElementaryAlerts returns, for each key that edr monitor alerted on (alerts_v2, status sent) for a failure
+	// detected at or after since[key] (zero: any time), the newest such alert's id.
+	ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error)
 }
 
 // TeamResolver maps a node to its team; queries.Teams implements it.
@@ -81,25 +82,40 @@ func (s *Store) Reconcile(ctx context.Context, m MirrorReader, teams TeamResolve
 		current[p.Key] = true
 		wanted = append(wanted, Incident{Key: p.Key, Team: team, Kind: p.Kind, NodeID: p.NodeID, TestID: p.TestID,
 			Severity: p.Severity, InvocationID: p.InvocationID, Summary: p.Summary, Owners: p.Facts.Owners,
-			Tags: p.Facts.Tags, OpenedAt: now})
+			Tags: p.Facts.Tags, OpenedAt: now, DetectedAt: p.DetectedAt})
 	}
-	open, err := s.unresolvedKeys(ctx)
+	open, err := s.unresolved(ctx)
 	if err != nil {
 		return res, fmt.Errorf("reconcile: %w", err)
 	}
-	var newKeys []string
+	// edr monitor's alerts: for the new incidents, and for those still waiting for theirs before a first notice.
+	since := map[string]time.Time{}
 	for _, w := range wanted {
 		if _, ok := open[w.Key]; !ok {
-			newKeys = append(newKeys, w.Key)
+			since[w.Key] = alertsSince(w.DetectedAt, now)
+		}
+	}
+	for key, u := range open {
+		if u.waitsForAlert && current[key] {
+			if pol, ok := policyFor(u.team); ok && pol.LinksElementaryAlerts() {
+				since[key] = alertsSince(u.detectedAt, u.openedAt)
+			}
 		}
 	}
 	alerts := map[string]string{}
-	if len(newKeys) > 0 {
-		if alerts, err = m.ElementaryAlerts(ctx, newKeys); err != nil {
+	if len(since) > 0 {
+		if alerts, err = m.ElementaryAlerts(ctx, since); err != nil {
 			return res, fmt.Errorf("reconcile: %w", err)
 		}
 	}
 	err = s.inTx(ctx, "reconcile", func(tx *sql.Tx) error {
+		for key, u := range open {
+			if a := alerts[key]; a != "" && u.waitsForAlert && current[key] {
+				if err := linkAlertTx(ctx, tx, u.id, a, now); err != nil {
+					return fmt.Errorf("link %s: %w", key, err)
+				}
+			}
+		}
 		for _, w := range wanted {
 			if _, ok := open[w.Key]; ok {
 				continue
@@ -113,14 +129,14 @@ func (s *Store) Reconcile(ctx context.Context, m MirrorReader, teams TeamResolve
 				res.Opened = append(res.Opened, inc)
 			}
 		}
-		for key, id := range open {
+		for key, u := range open {
 			if current[key] {
 				continue
 			}
-			if err := resolveTx(ctx, tx, id, "todai", now, "no longer failing in the mirror"); err != nil {
+			if err := resolveTx(ctx, tx, u.id, "todai", now, "no longer failing in the mirror"); err != nil {
 				return fmt.Errorf("resolve %s: %w", key, err)
 			}
-			inc, err := getIncident(ctx, tx, id)
+			inc, err := getIncident(ctx, tx, u.id)
 			if err != nil {
 				return err
 			}
@@ -136,22 +152,50 @@ func (s *Store) Reconcile(ctx context.Context, m MirrorReader, teams TeamResolve
 	return res, nil
 }
 
-func (s *Store) unresolvedKeys(ctx context.Context) (map[string]int64, error) {
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id FROM incidents WHERE status <> 'resolved'`)
+// unresolvedIncident is what Reconcile needs of an unresolved incident.
+type unresolvedIncident struct {
+	id   int64
+	team string
+	// waitsForAlert: no notice went out and no edr monitor alert is linked yet.
+	waitsForAlert bool
+	detectedAt    time.Time
+	openedAt      time.Time
+}
+
+// alertsSince is the earliest detection time of an edr monitor alert about a failure detected at detected: the
+// detection itself, or a day before opened when it is unknown.
+func alertsSince(detected, opened time.Time) time.Time {
+	if detected.IsZero() {
+		return opened.Add(-24 * time.Hour)
+	}
+	return detected
+}
+
+func (s *Store) unresolved(ctx context.Context) (map[string]unresolvedIncident, error) {
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id, team, notified_level = 0 AND elementary_alert_id = '',
+		coalesce(detected_at, ''), opened_at FROM incidents WHERE status <> 'resolved'`)
 	if err != nil {
 		return nil, fmt.Errorf("read unresolved incidents: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{}
+	out := map[string]unresolvedIncident{}
 	for rows.Next() {
 		var (
-			k  string
-			id int64
+			k, detected, opened string
+			u                   unresolvedIncident
 		)
-		if err := rows.Scan(&k, &id); err != nil {
+		if err := rows.Scan(&k, &u.id, &u.team, &u.waitsForAlert, &detected, &opened); err != nil {
 			return nil, fmt.Errorf("read unresolved incidents: %w", err)
 		}
-		out[k] = id
+		if u.openedAt, err = localdb.ParseTime(opened); err != nil {
+			return nil, fmt.Errorf("read unresolved incident %d: %w", u.id, err)
+		}
+		if detected != "" {
+			if u.detectedAt, err = localdb.ParseTime(detected); err != nil {
+				return nil, fmt.Errorf("read unresolved incident %d: %w", u.id, err)
+			}
+		}
+		out[k] = u
 	}
 	return out, rows.Err()
 }
@@ -203,7 +247,7 @@ func (m Mirror) Problems(ctx context.Context) ([]Problem, error) {
 			LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
 			LEFT JOIN nodes n ON n.unique_id = coalesce(t.parent_model_unique_id, r.model_unique_id)
 			WHERE tl.status IN ('fail', 'error', 'warn')`},
-		{KindModel, `SELECT l.unique_id, '', '', '', l.status, r.invocation_id, coalesce(l.completed_at, ''),
+		{KindModel, `SELECT l.unique_id, '', '', '', l.status, r.invocation_id, coalesce(l.completed_at, r.generated_at, r.created_at, ''),
 			coalesce(r.message, ''), l.unique_id, ` + nodeFactCols + `
 			FROM node_last_run l
 			JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
@@ -267,19 +311,28 @@ func (m Mirror) scanProblems(ctx context.Context, kind Kind, q string, out *[]Pr
 	return rows.Err()
 }
 
+// alertClockSlack is how much earlier than the failure's detection an alert's detected_at may be and still be
+// about it: edr monitor stamps a model's alert with the run result's generated_at, Todai the run's completion.
+const alertClockSlack = 5 * time.Minute
+
 // ElementaryAlerts implements MirrorReader.
-func (m Mirror) ElementaryAlerts(ctx context.Context, keys []string) (map[string]string, error) {
+func (m Mirror) ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error) {
 	out := map[string]string{}
-	stmt, err := m.DB.PrepareContext(ctx, `SELECT alert_id FROM alerts_v2 WHERE alert_class_id = ? AND status = 'sent'
+	stmt, err := m.DB.PrepareContext(ctx, `SELECT alert_id FROM alerts_v2
+		WHERE alert_class_id = ? AND status = 'sent' AND detected_at >= ?
 		ORDER BY detected_at DESC LIMIT 1`)
 	if err != nil {
 		return nil, fmt.Errorf("read alerts_v2: %w", err)
 	}
 	defer stmt.Close()
-	for _, k := range keys {
+	for k, t := range since {
+		from := ""
+		if !t.IsZero() {
+			from = localdb.FormatTime(t.Add(-alertClockSlack))
+		}
 		var id string
-		switch err := stmt.QueryRowContext(ctx, k).Scan(&id); {
-		case err == sql.ErrNoRows:
+		switch err := stmt.QueryRowContext(ctx, k, from).Scan(&id); {
+		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return nil, fmt.Errorf("read alerts_v2 for %s: %w", k, err)
 		default:
@@ -287,6 +340,18 @@ func (m Mirror) ElementaryAlerts(ctx context.Context, keys []string) (map[string
 		}
 	}
 	return out, nil
+}
+
+// ElementaryInUse reports whether edr monitor is alerting: alerts_v2 holds an alert updated in the 7 days
+// before now.
+func (m Mirror) ElementaryInUse(ctx context.Context, now time.Time) (bool, error) {
+	var n int
+	err := m.DB.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts_v2 WHERE updated_at >= ? LIMIT 1)`,
+		localdb.FormatTime(now.Add(-7*24*time.Hour))).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read alerts_v2: %w", err)
+	}
+	return n > 0, nil
 }
 
 // Inhibitors returns every node downstream of a model (or snapshot, seed) whose latest run errored or of a source

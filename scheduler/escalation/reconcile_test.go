@@ -183,3 +183,79 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("after the source went stale, orders' cause = %+v", c)
 	}
 }
+
+// edr monitor usually runs after the dbt job, so its alert lands in the mirror a sync or two after the failure:
+// Reconcile links it to the incident still waiting for its first notice, and never an alert of an older occurrence.
+func TestReconcileLinksALateElementaryAlert(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	seedNodes(t, ctx, db.Write)
+	store := NewStore(db)
+	mirror := Mirror{DB: db.Read}
+	policyFor := func(string) (Policy, bool) { return testPolicy(), true }
+	insertAlert := func(id, class, detected string) {
+		t.Helper()
+		if _, err := db.Write.ExecContext(ctx, `INSERT INTO alerts_v2 (alert_id, alert_class_id, updated_at, status, detected_at)
+			VALUES (?, ?, ?, 'sent', ?)`, id, class, detected, detected); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An alert of an earlier failure of the same model, a day before.
+	insertAlert("edr-old", "model.shop.stg_orders", "2026-03-09T09:00:00.000000Z")
+	writeMirror(t, ctx, db.Write, "inv1", mirrorState{runs: map[string]string{"model.shop.stg_orders": "error", "model.mkt.campaigns": "error"}})
+
+	res, err := store.Reconcile(ctx, mirror, queries.Teams{}, policyFor, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Opened) != 2 {
+		t.Fatalf("opened %d incidents, want 2", len(res.Opened))
+	}
+	byKey := map[string]Incident{}
+	for _, inc := range res.Opened {
+		if inc.ElementaryAlertID != "" {
+			t.Errorf("%s linked to %q: that alert is of an older failure", inc.Key, inc.ElementaryAlertID)
+		}
+		if want := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC); !inc.DetectedAt.Equal(want) {
+			t.Errorf("%s detected at %v, want the run's %v", inc.Key, inc.DetectedAt, want)
+		}
+		byKey[inc.Key] = inc
+	}
+	// campaigns gets its first notice before edr monitor alerts on it.
+	camp := byKey["model.mkt.campaigns"]
+	if ok, err := store.RecordSend(ctx, SendKey{Incident: camp.ID, Level: 1}, t0); err != nil || !ok {
+		t.Fatalf("RecordSend: %v %v", ok, err)
+	}
+
+	// edr monitor runs: both models alerted.
+	insertAlert("edr-new", "model.shop.stg_orders", "2026-03-10T09:01:00.000000Z")
+	insertAlert("edr-camp", "model.mkt.campaigns", "2026-03-10T09:01:00.000000Z")
+	if _, err := store.Reconcile(ctx, mirror, queries.Teams{}, policyFor, t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	stg, err := store.Get(ctx, byKey["model.shop.stg_orders"].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stg.ElementaryAlertID != "edr-new" {
+		t.Errorf("waiting incident linked to %q, want edr-new", stg.ElementaryAlertID)
+	}
+	evs, err := store.Timeline(ctx, stg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-1]; last.Event != "elementary_alert" || last.Detail != "edr-new" || last.Actor != "edr monitor" {
+		t.Errorf("last event = %+v", last)
+	}
+	if got, _ := store.Get(ctx, camp.ID); got.ElementaryAlertID != "" {
+		t.Errorf("an incident already notified was linked to %q", got.ElementaryAlertID)
+	}
+
+	inUse, err := mirror.ElementaryInUse(ctx, time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC))
+	if err != nil || !inUse {
+		t.Errorf("ElementaryInUse two days after an alert = %v, %v", inUse, err)
+	}
+	if inUse, _ := mirror.ElementaryInUse(ctx, time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)); inUse {
+		t.Error("ElementaryInUse a month after the last alert")
+	}
+}

@@ -40,7 +40,7 @@ func NewStore(db *localdb.DB) *Store { return &Store{db: db} }
 
 const incidentCols = `id, key, team, kind, node_id, test_id, severity, status, invocation_id, summary, owners, tags,
 	opened_at, notified_level, notified_loop, notified_at, acked_by, acked_at, resolved_at, resolve_announced,
-	silenced_by, inhibited_by, elementary_alert_id, channel, ts`
+	silenced_by, inhibited_by, elementary_alert_id, channel, ts, thread_ts, detected_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -49,12 +49,13 @@ func scanIncident(r scanner) (Incident, error) {
 		inc                                Incident
 		kind, status, owners, tags, opened string
 		notifiedAt, ackedAt, resolvedAt    sql.NullString
+		detectedAt                         sql.NullString
 		announced                          int
 	)
 	err := r.Scan(&inc.ID, &inc.Key, &inc.Team, &kind, &inc.NodeID, &inc.TestID, &inc.Severity, &status,
 		&inc.InvocationID, &inc.Summary, &owners, &tags, &opened, &inc.LastNotified.Level, &inc.LastNotified.Loop,
 		&notifiedAt, &inc.AckedBy, &ackedAt, &resolvedAt, &announced, &inc.SilencedBy, &inc.InhibitedBy,
-		&inc.ElementaryAlertID, &inc.Message.Channel, &inc.Message.TS)
+		&inc.ElementaryAlertID, &inc.Message.Channel, &inc.Message.TS, &inc.Message.ThreadTS, &detectedAt)
 	if err != nil {
 		return Incident{}, err
 	}
@@ -68,7 +69,7 @@ func scanIncident(r scanner) (Incident, error) {
 	for _, f := range []struct {
 		s   sql.NullString
 		dst *time.Time
-	}{{sql.NullString{String: opened, Valid: true}, &inc.OpenedAt}, {notifiedAt, &inc.LastNotified.At}, {ackedAt, &inc.AckedAt}, {resolvedAt, &inc.ResolvedAt}} {
+	}{{sql.NullString{String: opened, Valid: true}, &inc.OpenedAt}, {notifiedAt, &inc.LastNotified.At}, {ackedAt, &inc.AckedAt}, {resolvedAt, &inc.ResolvedAt}, {detectedAt, &inc.DetectedAt}} {
 		if !f.s.Valid || f.s.String == "" {
 			continue
 		}
@@ -79,6 +80,14 @@ func scanIncident(r scanner) (Incident, error) {
 		*f.dst = t
 	}
 	return inc, nil
+}
+
+// nullTime is t in the mirror's layout, or NULL when it is zero.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return localdb.FormatTime(t)
 }
 
 func jsonList(v []string) string {
@@ -192,11 +201,12 @@ func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, erro
 		return Incident{}, false, errors.New("incident without opening time")
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO incidents (key, team, kind, node_id, test_id, severity, status,
-		invocation_id, summary, owners, tags, opened_at, elementary_alert_id)
-		VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)
+		invocation_id, summary, owners, tags, opened_at, elementary_alert_id, detected_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING`,
 		inc.Key, inc.Team, string(inc.Kind), inc.NodeID, inc.TestID, inc.Severity, inc.InvocationID, inc.Summary,
-		jsonList(inc.Owners), jsonList(inc.Tags), localdb.FormatTime(inc.OpenedAt), inc.ElementaryAlertID)
+		jsonList(inc.Owners), jsonList(inc.Tags), localdb.FormatTime(inc.OpenedAt), inc.ElementaryAlertID,
+		nullTime(inc.DetectedAt))
 	if err != nil {
 		return Incident{}, false, err
 	}
@@ -215,6 +225,11 @@ func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, erro
 	}
 	if err := addEvent(ctx, tx, id, inc.OpenedAt, "opened", "todai", nil, nil, inc.Summary); err != nil {
 		return Incident{}, false, err
+	}
+	if inc.ElementaryAlertID != "" {
+		if err := addEvent(ctx, tx, id, inc.OpenedAt, "elementary_alert", "edr monitor", nil, nil, inc.ElementaryAlertID); err != nil {
+			return Incident{}, false, err
+		}
 	}
 	got, err := getIncident(ctx, tx, id)
 	return got, true, err
@@ -430,7 +445,8 @@ func (s *Store) SetMessage(ctx context.Context, key SendKey, msg MessageRef) err
 			msg.Channel, msg.TS, key.Incident, key.Level, key.Loop); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE incidents SET channel = ?, ts = ? WHERE id = ? AND ts = ''`, msg.Channel, msg.TS, key.Incident)
+		_, err := tx.ExecContext(ctx, `UPDATE incidents SET channel = ?, ts = ?, thread_ts = ? WHERE id = ? AND ts = ''`,
+			msg.Channel, msg.TS, msg.ThreadTS, key.Incident)
 		return err
 	})
 }
@@ -466,6 +482,26 @@ func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) 
 		}
 		return addEvent(ctx, tx, id, now, event, "todai", nil, nil, detail)
 	})
+}
+
+// LinkElementaryAlert records that edr monitor alerted on an unresolved incident (alerts_v2 alert alertID), unless
+// one is recorded already; the timeline says so.
+func (s *Store) LinkElementaryAlert(ctx context.Context, id int64, alertID string, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("link incident %d to edr monitor's alert", id), func(tx *sql.Tx) error {
+		return linkAlertTx(ctx, tx, id, alertID, now)
+	})
+}
+
+func linkAlertTx(ctx context.Context, tx *sql.Tx, id int64, alertID string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET elementary_alert_id = ?
+		WHERE id = ? AND elementary_alert_id = '' AND status <> 'resolved'`, alertID, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	return addEvent(ctx, tx, id, now, "elementary_alert", "edr monitor", nil, nil, alertID)
 }
 
 // Timeline returns an incident's transitions, oldest first.
@@ -550,9 +586,9 @@ type Decision struct {
 }
 
 // Sweep reads every pending incident, the silences and the sends, and decides for each with its team's policy
-// (policyFor; an incident whose team has no policy is skipped). It changes nothing: the caller performs the actions,
-// claiming each send with RecordSend and recording marks with Apply.
-func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team string) (Policy, bool), inh Inhibitors) ([]Decision, error) {
+// (policyFor; an incident whose team has no policy is skipped) under the mirror's conditions. It changes nothing: the
+// caller performs the actions, claiming each send with RecordSend and recording marks with Apply.
+func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team string) (Policy, bool), cond Conditions) ([]Decision, error) {
 	incs, err := s.Pending(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
@@ -574,7 +610,8 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team st
 		if !ok {
 			continue
 		}
-		acts := Decide(Input{Incident: inc, Policy: pol, Silences: sils, Inhibitors: inh, Now: now, AlreadySent: sent})
+		acts := Decide(Input{Incident: inc, Policy: pol, Silences: sils, Inhibitors: cond.Inhibitors, Now: now,
+			AlreadySent: sent, ElementaryInUse: cond.ElementaryInUse})
 		if len(acts) > 0 {
 			out = append(out, Decision{Incident: inc, Actions: acts})
 		}

@@ -85,7 +85,7 @@ func TestScenario(t *testing.T) {
 
 	sweep := func(now time.Time) []string {
 		t.Helper()
-		ds, err := store.Sweep(ctx, now, policies, nil)
+		ds, err := store.Sweep(ctx, now, policies, Conditions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	var inh Inhibitors
 	sweep := func(now time.Time) []string {
 		t.Helper()
-		ds, err := store.Sweep(ctx, now, policies, inh)
+		ds, err := store.Sweep(ctx, now, policies, Conditions{Inhibitors: inh})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,155 @@
+package escalation
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// ElementaryAlert is what Todai knows of an alert edr monitor sent (an alerts_v2 row with status sent): enough to
+// find its Slack message, whose header names the asset rather than the key (elementary-schema.md §4.2).
+type ElementaryAlert struct {
+	// ID is alerts_v2.alert_id; Type is test, model or source_freshness.
+	ID   string
+	Type string
+	// SentAt is when edr monitor marked it sent, shortly after posting (zero if unknown).
+	SentAt time.Time
+	// Table is a test's lower-cased database.schema.table; Column and Test its column and short name.
+	Table, Column, Test string
+	// Name is a model's name as its header shows it (the alias), or a source's "source_name.identifier".
+	Name string
+	// UniqueIDs are the ids a report link in the message may name: the alert class, the test and the model.
+	UniqueIDs []string
+	// Channel is the Slack channel edr monitor sent it to, when the test's or model's meta names one.
+	Channel string
+}
+
+// ElementaryAlert reads the edr monitor alert linked to inc: the alerts_v2 row, its data payload and, for what the
+// payload lacks, the node and test definitions. ok is false when the alert is not in the mirror.
+func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAlert, bool, error) {
+	if inc.ElementaryAlertID == "" {
+		return ElementaryAlert{}, false, nil
+	}
+	var (
+		a              = ElementaryAlert{ID: inc.ElementaryAlertID}
+		typ, class     sql.NullString
+		sent, data     sql.NullString
+		db, schema     sql.NullString
+		alias, name    sql.NullString
+		resource, meta sql.NullString
+		short, column  sql.NullString
+		testMeta       sql.NullString
+	)
+	err := m.DB.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.data,
+			n.database_name, n.schema_name, n.alias, n.name, n.resource_type, n.meta,
+			t.short_name, t.test_column_name, t.meta
+		FROM alerts_v2 a
+		LEFT JOIN nodes n ON n.unique_id = ?
+		LEFT JOIN dbt_tests t ON t.unique_id = ?
+		WHERE a.alert_id = ?`, inc.NodeID, inc.TestID, inc.ElementaryAlertID).Scan(&typ, &class, &sent, &data,
+		&db, &schema, &alias, &name, &resource, &meta, &short, &column, &testMeta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ElementaryAlert{}, false, nil
+	}
+	if err != nil {
+		return ElementaryAlert{}, false, fmt.Errorf("read edr monitor alert %s: %w", inc.ElementaryAlertID, err)
+	}
+	a.Type = typ.String
+	if t, err := localdb.ParseTime(sent.String); err == nil {
+		a.SentAt = t
+	}
+	var d alertData
+	_ = json.Unmarshal([]byte(data.String), &d) // a malformed payload leaves the definitions to go by
+
+	// The node's own definitions first, the payload where it says more (it is what the message was built from).
+	nodeName := alias.String
+	if nodeName == "" {
+		nodeName = name.String
+	}
+	switch a.Type {
+	case "test":
+		a.Table = strings.ToLower(joinNonEmpty(".", firstOf(d.DatabaseName, db.String), firstOf(d.SchemaName, schema.String),
+			firstOf(d.TableName, nodeName)))
+		a.Column = firstOf(d.ColumnName, column.String)
+		a.Test = firstOf(d.TestShortName, short.String)
+	case "source_freshness":
+		if d.SourceName != "" && d.Identifier != "" {
+			a.Name = d.SourceName + "." + d.Identifier
+		} else if resource.String == "source" {
+			a.Name = name.String // source_name.name in the read model
+		}
+	default:
+		a.Name = firstOf(d.Alias, nodeName)
+	}
+	for _, id := range []string{d.ElementaryUniqueID, class.String, d.TestUniqueID, inc.TestID, d.ModelUniqueID, inc.NodeID} {
+		if id != "" && !slices.Contains(a.UniqueIDs, id) {
+			a.UniqueIDs = append(a.UniqueIDs, id)
+		}
+	}
+	// edr monitor picks the channel from the merged meta, a test's over its model's (§3.2).
+	a.Channel = firstOf(metaChannel(d.TestMeta), metaChannel([]byte(testMeta.String)), metaChannel(d.ModelMeta),
+		metaChannel([]byte(meta.String)))
+	return a, true, nil
+}
+
+// alertData is the part of alerts_v2.data Todai reads.
+type alertData struct {
+	DatabaseName       string          `json:"database_name"`
+	SchemaName         string          `json:"schema_name"`
+	TableName          string          `json:"table_name"`
+	ColumnName         string          `json:"column_name"`
+	TestShortName      string          `json:"test_short_name"`
+	TestUniqueID       string          `json:"test_unique_id"`
+	ModelUniqueID      string          `json:"model_unique_id"`
+	ElementaryUniqueID string          `json:"elementary_unique_id"`
+	Alias              string          `json:"alias"`
+	SourceName         string          `json:"source_name"`
+	Identifier         string          `json:"identifier"`
+	TestMeta           json.RawMessage `json:"test_meta"`
+	ModelMeta          json.RawMessage `json:"model_meta"`
+}
+
+// metaChannel reads meta.channel, or meta.alerts_config.channel which wins, from a meta that is a JSON object or a
+// JSON string holding one (Elementary stores both).
+func metaChannel(b []byte) string {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		b = []byte(s)
+	}
+	var meta struct {
+		Channel      string `json:"channel"`
+		AlertsConfig struct {
+			Channel string `json:"channel"`
+		} `json:"alerts_config"`
+	}
+	if json.Unmarshal(b, &meta) != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.TrimSpace(firstOf(meta.AlertsConfig.Channel, meta.Channel)), "#")
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
