@@ -29,6 +29,13 @@ type Alert struct {
 	Test string
 	// UniqueID is the node's unique_id when a report link names it (model runs, table groups).
 	UniqueID string
+	// TestRunsID is the id a report/test-runs/<id>/ link names: a test's elementary_unique_id
+	// (test_unique_id[.column.sub_type]) or a freshness alert's source_freshness_execution_id.
+	TestRunsID string
+	// Name is the quoted model, snapshot or source name of the header, or a table group's model name.
+	Name string
+	// Subject is the name in the *Test:*, *Model:*, *Snapshot:* or *Source:* subtitle.
+	Subject string
 	// Candidates are the names to ask about, best first: a unique_id, then qualified names, then bare names.
 	Candidates []string
 
@@ -87,6 +94,11 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 			if sm[1] == "model-runs" && modelRunsID == "" {
 				modelRunsID = sm[2]
 			}
+			if sm[1] == "test-runs" && a.TestRunsID == "" {
+				if id, err := url.PathUnescape(sm[2]); err == nil {
+					a.TestRunsID = id
+				}
+			}
 		}
 		if a.Column == "" {
 			if sm := reAlertColumn.FindStringSubmatch(t); sm != nil {
@@ -135,6 +147,7 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 		add(subjectName)
 	}
 	a.Candidates = cands
+	a.Name, a.Subject = a.headerName, subjectName
 	a.headerName = ""
 	return a, true
 }

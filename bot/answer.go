@@ -310,18 +310,7 @@ func (b *Bot) threadNode(ctx context.Context, channel, threadTS string) (node, l
 		return "", ""
 	}
 	parent := msgs[0]
-	am := AlertMessage{Text: parent.Text}
-	if len(parent.Blocks.BlockSet) > 0 {
-		if raw, err := json.Marshal(parent.Blocks); err == nil {
-			am.Blocks = raw
-		}
-	}
-	if len(parent.Attachments) > 0 {
-		if raw, err := json.Marshal(parent.Attachments); err == nil {
-			am.Attachments = raw
-		}
-	}
-	if alert, ok := RecognizeAlert(am); ok {
+	if alert, ok := RecognizeAlert(alertMessageOf(parent)); ok {
 		if n := b.firstResolved(ctx, alert.Candidates); n != "" {
 			return n, ""
 		}

@@ -167,6 +167,8 @@ type Bot struct {
 	jobs chan job
 	busy chan struct{} // bounds the "busy" replies sent when the queue is full
 
+	channels channelIndex // channel names → IDs, for ChannelID
+
 	mu        sync.RWMutex // guards the identity below, learnt from auth.test
 	botUserID string
 	botID     string

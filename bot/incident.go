@@ -55,6 +55,9 @@ type IncidentView struct {
 	ElementaryAlertID string
 	// Channel and TS are where its message was posted (empty before the first notice).
 	Channel, TS string
+	// ThreadTS is the thread its notices live in when the first notice replied under Elementary's alert message
+	// (PostIncidentsInThread); "" means TS itself is top level and its thread is TS's.
+	ThreadTS string
 	// TeamChannel is its team's configured channel; Lang the team's language.
 	TeamChannel string
 	Lang        handlers.Lang

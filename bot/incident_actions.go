@@ -55,8 +55,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				return
 			}
 			teamChannel := inc.TeamChannel
-			if strings.HasPrefix(teamChannel, "#") && channel != "" && inc.TS != "" &&
-				(msgTS == inc.TS || cb.Container.ThreadTs == inc.TS || cb.Message.ThreadTimestamp == inc.TS) {
+			if strings.HasPrefix(teamChannel, "#") && channel != "" && inc.TS != "" && onIncidentMessage(cb, msgTS, inc) {
 				// A team channel configured by name cannot be asked for its members; the button is on the incident's
 				// own message (or its thread), which Todai posted in that channel, so the click's channel is its ID.
 				teamChannel = channel
@@ -89,6 +88,9 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 					"操作できませんでした。インシデントはすでに解決している可能性があります。")))
 				return
 			}
+			// The incident's own message: a top-level grouped message, or the reply under Elementary's alert when
+			// its first notice went there (a click in that thread carries the alert's ts as container.thread_ts;
+			// the reply is still inc.TS, and it is the one to rewrite).
 			ch, ts := firstNonEmpty(inc.Channel, channel), firstNonEmpty(inc.TS, msgTS)
 			if ch == "" || ts == "" {
 				return
@@ -104,4 +106,11 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 		},
 		busy: func(ctx context.Context) { ephemeral(ctx, handlers.SlackMessage{Text: busyText(handlers.LangEN)}) },
 	}
+}
+
+// onIncidentMessage reports whether a click came from the incident's own message or from its thread (TS's, or
+// ThreadTS's when its first notice replied under Elementary's alert).
+func onIncidentMessage(cb slack.InteractionCallback, msgTS string, inc IncidentView) bool {
+	thread := firstNonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp)
+	return msgTS == inc.TS || (thread != "" && (thread == inc.TS || thread == inc.ThreadTS))
 }

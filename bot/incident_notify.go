@@ -42,6 +42,23 @@ type updater interface {
 // channel, with Acknowledge, Snooze and Show history buttons for each; it returns the message's channel and ts.
 // At most maxIncidentsPerMessage incidents fit: callers post the rest in another message.
 func (b *Bot) PostIncidents(ctx context.Context, channel string, notices []IncidentNotice) (string, string, error) {
+	return b.postIncidents(ctx, channel, "", notices)
+}
+
+// PostIncidentsInThread posts the first notices of new incidents as a reply in the thread of threadTS, edr
+// monitor's alert for the same problem (found with FindAlertMessage), rather than as a second top-level alert: the
+// same incident lines and buttons as PostIncidents under a header saying Todai tracks the alert above and will
+// escalate it by the team's policy until someone acknowledges it. It returns the reply's channel ID and ts; the
+// incidents' later notices go in the same thread (IncidentView.ThreadTS = threadTS).
+func (b *Bot) PostIncidentsInThread(ctx context.Context, channel, threadTS string, notices []IncidentNotice) (channelID, ts string, err error) {
+	if threadTS == "" {
+		return "", "", errors.New("post incidents in thread: no thread")
+	}
+	return b.postIncidents(ctx, channel, threadTS, notices)
+}
+
+// postIncidents posts a grouped first notice, top level when threadTS is "", else as a reply under it.
+func (b *Bot) postIncidents(ctx context.Context, channel, threadTS string, notices []IncidentNotice) (string, string, error) {
 	if len(notices) == 0 {
 		return "", "", errors.New("post incidents: none")
 	}
@@ -55,17 +72,24 @@ func (b *Bot) PostIncidents(ctx context.Context, channel string, notices []Incid
 	for i, n := range notices {
 		incs[i] = n.Incident
 	}
-	msg := b.incidentMessage(ctx, incs, notices)
+	msg := b.incidentMessage(ctx, incs, notices, threadTS != "")
 	channel = strings.TrimPrefix(channel, "#")
-	id, ts, err := b.post.PostMessage(ctx, channel, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+	opts := []slack.MsgOption{slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	id, ts, err := b.post.PostMessage(ctx, channel, opts...)
 	if err != nil {
+		if threadTS != "" {
+			return "", "", fmt.Errorf("post incidents of team %s under %s: %w", notices[0].Incident.Team, threadTS, err)
+		}
 		return "", "", fmt.Errorf("post incidents of team %s: %w", notices[0].Incident.Team, err)
 	}
 	return id, ts, nil // the channel's ID, which chat.update needs later
 }
 
-// PostEscalation posts a later notice (a higher level or a new loop) in the incident's thread, mentioning the
-// level's targets.
+// PostEscalation posts a later notice (a higher level or a new loop) in the incident's thread (ThreadTS when its
+// first notice replied under Elementary's alert, else the thread of TS), mentioning the level's targets.
 func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	inc := n.Incident
 	if inc.Channel == "" || inc.TS == "" {
@@ -85,7 +109,7 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	msg := textMsg(text)
 	msg.Blocks = append(msg.Blocks, incidentButtons(inc, l))
 	_, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(msg.Text, false),
-		slack.MsgOptionBlocks(msg.Blocks...), slack.MsgOptionTS(inc.TS))
+		slack.MsgOptionBlocks(msg.Blocks...), slack.MsgOptionTS(incidentThread(inc)))
 	if err != nil {
 		return fmt.Errorf("escalate incident %d: %w", inc.ID, err)
 	}
@@ -93,7 +117,8 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 }
 
 // UpdateIncidentMessage rewrites a grouped incident message in place (chat.update) with its incidents' current
-// states.
+// states. For incidents whose first notice replied under Elementary's alert (ThreadTS set), (channel, ts) is that
+// reply, Todai's own message, and it keeps its threaded header.
 func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, incs []IncidentView) error {
 	up, ok := b.post.(updater)
 	if !ok {
@@ -102,14 +127,18 @@ func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, inc
 	if len(incs) == 0 {
 		return nil
 	}
-	msg := b.incidentMessage(ctx, incs, nil)
+	inThread := false
+	for _, inc := range incs {
+		inThread = inThread || inc.ThreadTS != ""
+	}
+	msg := b.incidentMessage(ctx, incs, nil, inThread)
 	if err := up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)); err != nil {
 		return fmt.Errorf("update incident message %s/%s: %w", channel, ts, err)
 	}
 	return nil
 }
 
-// ReplyResolved says in the incident's thread that it resolved.
+// ReplyResolved says in the incident's thread (ThreadTS, else TS's) that it resolved.
 func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
 	if inc.Channel == "" || inc.TS == "" {
 		return fmt.Errorf("resolve incident %d: no message to reply to", inc.ID)
@@ -121,15 +150,16 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
 		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", handlers.SlackEscape(incidentTitle(inc))),
 			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", handlers.SlackEscape(incidentTitle(inc))))
 	}
-	if _, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(inc.TS)); err != nil {
+	if _, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(incidentThread(inc))); err != nil {
 		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
 	}
 	return nil
 }
 
 // incidentMessage renders a grouped incident message; notices (parallel to incs, may be nil) add mentions and
-// causes.
-func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices []IncidentNotice) handlers.SlackMessage {
+// causes. inThread renders the reply under Elementary's alert: a header saying Todai tracks the alert above, and
+// no "Elementary already alerted" line (the parent is that alert).
+func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices []IncidentNotice, inThread bool) handlers.SlackMessage {
 	l := incs[0].Lang
 	open := 0
 	for _, inc := range incs {
@@ -137,14 +167,18 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 			open++
 		}
 	}
+	team := handlers.SlackEscape(incs[0].Team)
 	var head string
 	switch {
 	case open == 0:
-		head = trl(l, fmt.Sprintf("✅ All %d problem(s) for team %s resolved", len(incs), handlers.SlackEscape(incs[0].Team)),
-			fmt.Sprintf("✅ チーム %s の問題 %d 件はすべて解決しました", handlers.SlackEscape(incs[0].Team), len(incs)))
+		head = trl(l, fmt.Sprintf("✅ All %d problem(s) for team %s resolved", len(incs), team),
+			fmt.Sprintf("✅ チーム %s の問題 %d 件はすべて解決しました", team, len(incs)))
+	case inThread:
+		head = trl(l, fmt.Sprintf("🔴 Todai is tracking the alert above for team %s (%d problem(s)) and will escalate it by the team's policy until someone acknowledges it", team, len(incs)),
+			fmt.Sprintf("🔴 Todai は上のアラートをチーム %s の問題（%d 件）として追跡しています。誰かが確認するまで、チームのポリシーに従ってエスカレーションします", team, len(incs)))
 	default:
-		head = trl(l, fmt.Sprintf("🔴 %d problem(s) for team %s", len(incs), handlers.SlackEscape(incs[0].Team)),
-			fmt.Sprintf("🔴 チーム %s で問題が %d 件", handlers.SlackEscape(incs[0].Team), len(incs)))
+		head = trl(l, fmt.Sprintf("🔴 %d problem(s) for team %s", len(incs), team),
+			fmt.Sprintf("🔴 チーム %s で問題が %d 件", team, len(incs)))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
 	texts := []string{head}
@@ -171,7 +205,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		if cause != "" && inc.Status != "resolved" {
 			line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(shortNodeName(cause)) + "`"
 		}
-		if alert := firstNonEmpty(n.ElementaryAlertID, inc.ElementaryAlertID); alert != "" && inc.Status != "resolved" {
+		if alert := firstNonEmpty(n.ElementaryAlertID, inc.ElementaryAlertID); alert != "" && inc.Status != "resolved" && !inThread {
 			line += "\n" + trl(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
 				"`" + handlers.SlackEscape(alert) + "`" + trl(l, ").", "）。")
 		}
@@ -248,6 +282,12 @@ func (b *Bot) targetMentions(ctx context.Context, inc IncidentView, targets []No
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// incidentThread is the thread an incident's later notices go in: ThreadTS when its first notice replied under
+// Elementary's alert, else its own message's.
+func incidentThread(inc IncidentView) string {
+	return firstNonEmpty(inc.ThreadTS, inc.TS)
 }
 
 func validGroupID(s string) bool {

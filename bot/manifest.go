@@ -14,13 +14,17 @@ const maxCommandLen = 32
 // manifestScopes are the bot token scopes the manifest asks for, sorted.
 var manifestScopes = []string{
 	"app_mentions:read", // app_mention events
-	"channels:history",  // read the parent of a thread the bot is mentioned in (public channels)
-	"channels:read",     // channel members for App Home
+	// channels:history: read the parent of a thread the bot is mentioned in, and conversations.history to find edr
+	// monitor's alert to reply under (FindAlertMessage), in public channels.
+	"channels:history",
+	// channels:read: channel members (App Home, permission checks) and conversations.list, which resolves a team
+	// channel configured by name to its ID (ChannelID) for conversations.history and chat.update.
+	"channels:read",
 	"chat:write",        // answer
 	"chat:write.public", // post to a team's public channel without being invited
 	"commands",          // the slash command
-	"groups:history",    // thread parents in private channels
-	"groups:read",       // private channel members for App Home
+	"groups:history",    // thread parents and edr monitor's alerts in private channels
+	"groups:read",       // private channel members, and private channels in conversations.list (ChannelID)
 	"im:history",        // direct messages
 	"im:read",
 	"im:write",
