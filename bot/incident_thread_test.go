@@ -1,0 +1,289 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// checkGolden compares got with testdata/golden/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+// postJSON is a post as the golden files hold it: its fallback text and blocks, indented (its ts and thread_ts
+// change with the clock and are checked by the tests).
+func postJSON(t *testing.T, p slacktest.Post) []byte {
+	t.Helper()
+	var blocks any
+	if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
+		t.Fatalf("blocks: %v", err)
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(map[string]any{"text": p.Text, "blocks": blocks}); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// threadNotices are two first notices of team finance: a failing test (owners pinged, with edr's alert id) and a
+// model held back by an upstream failure.
+func threadNotices(lang handlers.Lang) []IncidentNotice {
+	opened := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
+	test := IncidentView{ID: 41, Key: "test:test.jaffle.not_null_orders_order_id.abc", Team: "finance", Kind: "test",
+		NodeID: "model.jaffle.orders", TestID: "test.jaffle.not_null_orders_order_id.abc", Severity: "error", Status: "open",
+		Summary: "Got 3 results, configured to fail if != 0\nselect …", Owners: []string{"@alice", "bob@example.com"},
+		OpenedAt: opened, ElementaryAlertID: "a1b2c3", TeamChannel: "C0FIN", Lang: lang}
+	model := IncidentView{ID: 42, Key: "model:model.jaffle.fct_orders", Team: "finance", Kind: "model",
+		NodeID: "model.jaffle.fct_orders", Severity: "error", Status: "open", Summary: "Database Error in model fct_orders",
+		OpenedAt: opened, TeamChannel: "C0FIN", Lang: lang}
+	return []IncidentNotice{
+		{Incident: test, Level: 1, Targets: []NoticeTarget{{Kind: "owners"}, {Kind: "usergroup", ID: "S0ONCALL"}}, Mention: true,
+			ElementaryAlertID: "a1b2c3"},
+		{Incident: model, Level: 1, Targets: []NoticeTarget{{Kind: "channel"}}, CausedBy: "model.jaffle.stg_orders"},
+	}
+}
+
+func TestPostIncidentsInThread(t *testing.T) {
+	for _, lang := range []handlers.Lang{handlers.LangEN, handlers.LangJA} {
+		t.Run(string(lang), func(t *testing.T) {
+			fake := slacktest.New(t)
+			ctx := webTestCtx(t)
+			b := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken(), PostInterval: time.Millisecond},
+				Deps{Mentioner: &mapMentioner{m: map[string]string{"@alice": "<@U0ALICE>"}}})
+			fake.AddChannel(slacktest.Channel{ID: "C0FIN", Name: "data-finance"})
+			alertTS := fake.AddMessage("C0FIN", slacktest.Message{BotID: "BELEM", Blocks: json.RawMessage(alertTestNewBlocks),
+				Attachments: json.RawMessage(alertTestNewAttachments)})
+
+			ch, ts, err := b.PostIncidentsInThread(ctx, "#data-finance", alertTS, threadNotices(lang))
+			if err != nil || ch != "C0FIN" || ts == "" || ts == alertTS {
+				t.Fatalf("PostIncidentsInThread = %q %q %v", ch, ts, err)
+			}
+			posts := fake.Posts()
+			if len(posts) != 1 || posts[0].ThreadTS != alertTS || posts[0].TS != ts || posts[0].ReplyBroadcast {
+				t.Fatalf("posts = %+v", posts)
+			}
+			p := posts[0]
+			checkGolden(t, "incident_thread."+string(lang)+".json", postJSON(t, p))
+			all := p.AllText()
+			for _, s := range []string{"<@U0ALICE>", "<!subteam^S0ONCALL>", "stg_orders"} {
+				if !strings.Contains(all, s) {
+					t.Errorf("notice lacks %q:\n%s", s, all)
+				}
+			}
+			if strings.Contains(all, "a1b2c3") {
+				t.Errorf("a reply under the alert must not point at the alert:\n%s", all)
+			}
+			bs := buttons(t, p.Blocks)
+			for _, a := range []string{ActionIncidentAck, ActionIncidentSnooze + "_1h", ActionIncidentHistory} {
+				if _, ok := bs[a]; !ok {
+					t.Errorf("no %s button: %v", a, bs)
+				}
+			}
+
+			// Later levels and the resolution go in the alert's thread; the update rewrites Todai's reply.
+			n := threadNotices(lang)[0]
+			n.Incident.Channel, n.Incident.TS, n.Incident.ThreadTS = ch, ts, alertTS
+			n.Level, n.Targets = 2, []NoticeTarget{{Kind: "user", ID: "U0LEAD"}}
+			if err := b.PostEscalation(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			resolved := n.Incident
+			resolved.Status = "resolved"
+			if err := b.ReplyResolved(ctx, resolved); err != nil {
+				t.Fatal(err)
+			}
+			other := threadNotices(lang)[1].Incident
+			other.Channel, other.TS, other.ThreadTS = ch, ts, alertTS
+			if err := b.UpdateIncidentMessage(ctx, ch, ts, []IncidentView{resolved, other}); err != nil {
+				t.Fatal(err)
+			}
+			posts = fake.Posts()
+			if len(posts) != 4 {
+				t.Fatalf("posts = %+v", posts)
+			}
+			for i, p := range posts[1:3] {
+				if p.Method != "chat.postMessage" || p.ThreadTS != alertTS {
+					t.Errorf("later post %d in thread %q, want %q: %+v", i, p.ThreadTS, alertTS, p)
+				}
+			}
+			if !strings.Contains(posts[1].AllText(), "<@U0LEAD>") {
+				t.Errorf("escalation:\n%s", posts[1].AllText())
+			}
+			up := posts[3]
+			if up.Method != "chat.update" || up.TS != ts || up.ThreadTS != alertTS {
+				t.Errorf("update = %+v", up)
+			}
+			wantHead := map[handlers.Lang]string{handlers.LangEN: "Todai is tracking the alert above", handlers.LangJA: "上のアラート"}[lang]
+			if !strings.Contains(up.AllText(), wantHead) {
+				t.Errorf("the updated reply lost its header:\n%s", up.AllText())
+			}
+		})
+	}
+}
+
+func TestPostIncidentsTopLevelUnchanged(t *testing.T) {
+	fake := slacktest.New(t)
+	ctx := webTestCtx(t)
+	b := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken(), PostInterval: time.Millisecond},
+		Deps{Mentioner: &mapMentioner{}})
+	ch, ts, err := b.PostIncidents(ctx, "C0FIN", threadNotices(handlers.LangEN))
+	if err != nil || ch != "C0FIN" || ts == "" {
+		t.Fatalf("PostIncidents = %q %q %v", ch, ts, err)
+	}
+	p := fake.Posts()[0]
+	if p.ThreadTS != "" || !strings.Contains(p.AllText(), "2 problem(s) for team finance") ||
+		!strings.Contains(p.AllText(), "Elementary already alerted on this (alert `a1b2c3`)") ||
+		strings.Contains(p.AllText(), "tracking the alert above") {
+		t.Errorf("top-level notice:\n%s", p.AllText())
+	}
+	if _, _, err := b.PostIncidentsInThread(ctx, "C0FIN", "", threadNotices(handlers.LangEN)); err == nil {
+		t.Error("no thread: no error")
+	}
+}
+
+// memDesk is an IncidentDesk in memory.
+type memDesk struct {
+	mu    sync.Mutex
+	incs  map[int64]IncidentView
+	acked []int64
+}
+
+func (d *memDesk) Incident(_ context.Context, id int64) (IncidentView, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	inc, ok := d.incs[id]
+	if !ok {
+		return IncidentView{}, errors.New("no such incident")
+	}
+	return inc, nil
+}
+
+func (d *memDesk) MessageIncidents(_ context.Context, channel, ts string) ([]IncidentView, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []IncidentView
+	for id := int64(1); id <= 100; id++ {
+		if inc, ok := d.incs[id]; ok && inc.Channel == channel && inc.TS == ts {
+			out = append(out, inc)
+		}
+	}
+	return out, nil
+}
+
+func (d *memDesk) Ack(_ context.Context, id int64, actor string, _ time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	inc := d.incs[id]
+	inc.Status, inc.AckedBy = "acked", actor
+	d.incs[id] = inc
+	d.acked = append(d.acked, id)
+	return nil
+}
+
+func (d *memDesk) Snooze(context.Context, int64, time.Duration, string, time.Time) error { return nil }
+func (d *memDesk) Timeline(context.Context, int64) ([]IncidentEvent, error)              { return nil, nil }
+func (d *memDesk) Mute(_ context.Context, s SilenceView, _ time.Time) (SilenceView, error) {
+	return s, nil
+}
+func (d *memDesk) ActiveSilences(context.Context, time.Time) ([]SilenceView, error) { return nil, nil }
+
+// TestAckOnThreadedNotice: a click on the notice Todai replied under Elementary's alert carries the alert's ts as
+// container.thread_ts; the ack must rewrite the reply (chat.update with the reply's ts), not the alert.
+func TestAckOnThreadedNotice(t *testing.T) {
+	desk := &memDesk{incs: map[int64]IncidentView{}}
+	teams := []TeamInfo{{Name: "finance", Channel: "#data-finance", Location: time.UTC}}
+	h := startBot(t, harnessOpts{reader: func(r *queries.Reader) handlers.Reader {
+		return ReaderWithIncidents{Reader: r, Incidents: desk, Teams: teams}
+	}})
+	ctx := testCtx(t)
+	h.fake.AddChannel(slacktest.Channel{ID: "C0FIN", Name: "data-finance", Members: []string{"U0ANA", h.fake.BotUserID()}})
+	alertTS := h.fake.AddMessage("C0FIN", slacktest.Message{BotID: "BELEM", Blocks: json.RawMessage(alertTestNewBlocks),
+		Attachments: json.RawMessage(alertTestNewAttachments)})
+	// The team channel is configured by name: the click's channel must be accepted for the permission check.
+	notices := threadNotices(handlers.LangEN)
+	for i := range notices {
+		notices[i].Incident.TeamChannel = "#data-finance"
+	}
+	ch, ts, err := h.bot.PostIncidentsInThread(ctx, "C0FIN", alertTS, notices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk.mu.Lock()
+	for _, n := range notices {
+		inc := n.Incident
+		inc.Channel, inc.TS, inc.ThreadTS = ch, ts, alertTS
+		desk.incs[inc.ID] = inc
+	}
+	desk.mu.Unlock()
+
+	env := h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U0ANA", ChannelID: "C0FIN", MessageTS: ts, ThreadTS: alertTS,
+		Actions: []slacktest.Action{{ActionID: ActionIncidentAck, Value: "41"}}})
+	if _, err := h.fake.WaitAck(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	up, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.Method == "chat.update" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.TS != ts || up.Channel != "C0FIN" || up.ThreadTS != alertTS {
+		t.Errorf("chat.update of %s/%s (thread %s), want the reply %s", up.Channel, up.TS, up.ThreadTS, ts)
+	}
+	all := up.AllText()
+	if !strings.Contains(all, "acknowledged by <@U0ANA>") || !strings.Contains(all, "tracking the alert above") {
+		t.Errorf("updated reply:\n%s", all)
+	}
+	bs := buttons(t, up.Blocks)
+	if v, ok := bs[ActionIncidentAck]; !ok || v != "42" {
+		t.Errorf("only the unacknowledged incident keeps its Acknowledge button: %v", bs)
+	}
+	for _, c := range h.fake.Calls("chat.update") {
+		if c.Form.Get("ts") != ts || c.Error != "" {
+			t.Errorf("chat.update call: ts %s, error %q", c.Form.Get("ts"), c.Error)
+		}
+	}
+	for _, m := range h.fake.Messages("C0FIN") {
+		if m.TS == alertTS && m.BotID != "BELEM" {
+			t.Errorf("the alert was changed: %+v", m)
+		}
+	}
+	desk.mu.Lock()
+	defer desk.mu.Unlock()
+	if len(desk.acked) != 1 || desk.acked[0] != 41 {
+		t.Errorf("acked = %v", desk.acked)
+	}
+}
