@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,5 +338,45 @@ func TestChannelID(t *testing.T) {
 	fake.FailNext("conversations.list", "missing_scope")
 	if _, err := b.ChannelID(ctx, "#nope"); !isSlackError(err, "missing_scope") {
 		t.Errorf("a failed listing: %v", err)
+	}
+}
+
+// BenchmarkRecognizeAndMatch is the per-message cost of the history search: reading a message as an alert and
+// matching it.
+func BenchmarkRecognizeAndMatch(b *testing.B) {
+	msg := AlertMessage{Blocks: json.RawMessage(alertTestNewBlocks), Attachments: json.RawMessage(alertTestNewAttachments)}
+	m := AlertMatch{Kind: "test", Table: "analytics.prod.orders", Column: "order_id", Test: "not_null"}
+	b.ReportAllocs()
+	for b.Loop() {
+		a, ok := RecognizeAlert(msg)
+		if !ok || !m.Matches(a) {
+			b.Fatal("no match")
+		}
+	}
+}
+
+// BenchmarkFindAlertMessage searches a busy channel through the fake: 1,000 messages in the window, every fifth
+// an Elementary alert on another table, the match the oldest (all five pages read).
+func BenchmarkFindAlertMessage(b *testing.B) {
+	fake := slacktest.New(b)
+	bot := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken()}, Deps{Mentioner: &mapMentioner{}})
+	fake.AddChannel(slacktest.Channel{ID: "C0BUSY", Name: "busy"})
+	sentAt := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
+	want := fake.AddMessage("C0BUSY", slacktest.Message{TS: slackTS(sentAt.Add(-59 * time.Minute)), BotID: "BELEM",
+		Blocks: json.RawMessage(alertTestNewBlocks), Attachments: json.RawMessage(alertTestNewAttachments)})
+	for i := range 999 {
+		m := slacktest.Message{TS: slackTS(sentAt.Add(-58*time.Minute + time.Duration(i)*3*time.Second)), User: "U1", Text: "chat"}
+		if i%5 == 0 {
+			m = slacktest.Message{TS: m.TS, BotID: "BELEM", Blocks: json.RawMessage(alertCustomersBlocks)}
+		}
+		fake.AddMessage("C0BUSY", m)
+	}
+	match := AlertMatch{Kind: "test", Table: "analytics.prod.orders", Column: "order_id", Test: "not_null"}
+	ctx := context.Background()
+	for b.Loop() {
+		_, ts, err := bot.FindAlertMessage(ctx, "C0BUSY", sentAt, match)
+		if err != nil || ts != want {
+			b.Fatalf("= %q %v", ts, err)
+		}
 	}
 }

@@ -281,9 +281,34 @@ func TestAckOnThreadedNotice(t *testing.T) {
 			t.Errorf("the alert was changed: %+v", m)
 		}
 	}
+
+	// A later level's message in the same thread: its buttons act on the incident too (the click carries the
+	// alert's ts as thread_ts, which is the incident's ThreadTS, so the by-name team channel is the click's), and
+	// the grouped reply is what gets rewritten, not the level message.
+	desk.mu.Lock()
+	inc42 := desk.incs[42]
+	desk.mu.Unlock()
+	if err := h.bot.PostEscalation(ctx, IncidentNotice{Incident: inc42, Level: 2}); err != nil {
+		t.Fatal(err)
+	}
+	lvl, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.Method == "chat.postMessage" && p.TS != ts })
+	if err != nil || lvl.ThreadTS != alertTS {
+		t.Fatalf("level 2 post: %+v %v", lvl, err)
+	}
+	h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U0ANA", ChannelID: "C0FIN", MessageTS: lvl.TS, ThreadTS: alertTS,
+		Actions: []slacktest.Action{{ActionID: ActionIncidentAck, Value: "42"}}})
+	up2, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool {
+		return p.Method == "chat.update" && strings.Contains(p.AllText(), "fct_orders* — 👀")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up2.TS != ts || !strings.Contains(up2.AllText(), "fct_orders* — 👀 acknowledged by <@U0ANA>") {
+		t.Errorf("second update of %s, want %s:\n%s", up2.TS, ts, up2.AllText())
+	}
 	desk.mu.Lock()
 	defer desk.mu.Unlock()
-	if len(desk.acked) != 1 || desk.acked[0] != 41 {
+	if len(desk.acked) != 2 || desk.acked[0] != 41 || desk.acked[1] != 42 {
 		t.Errorf("acked = %v", desk.acked)
 	}
 }
