@@ -193,11 +193,11 @@ func (p *Poster) paced(ctx context.Context, channel, method string, call func(co
 	select {
 	case g.sem <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("%s to %s: waiting for the channel: %w", method, channel, ctx.Err())
+		return fmt.Errorf("%s to %s: waiting for the channel: %w (%w)", method, channel, ctx.Err(), errNotSent)
 	}
 	defer func() { <-g.sem }()
 	if err := sleepUntil(ctx, g.next); err != nil {
-		return fmt.Errorf("%s to %s: waiting for the channel: %w", method, channel, err)
+		return fmt.Errorf("%s to %s: waiting for the channel: %w (%w)", method, channel, err, errNotSent)
 	}
 	err := retryRateLimited(ctx, p.opts.MaxRetries, p.opts.MaxRetryWait, p.log, method, call)
 	g.next = time.Now().Add(p.opts.Interval)

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -238,5 +239,25 @@ func TestPosterCancelWhileWaiting(t *testing.T) {
 	_, _, err := p.PostMessage(short, "C1", slack.MsgOptionText("two", false))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestNotPosted(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"Slack refused", fmt.Errorf("chat.postMessage to C1: %w", slack.SlackErrorResponse{Err: "channel_not_found"}), true},
+		{"rate limited to the end", fmt.Errorf("chat.postMessage to C1: %w", &slack.RateLimitedError{RetryAfter: time.Second}), true},
+		{"never left", fmt.Errorf("chat.postMessage to C1: waiting for the channel: %w (%w)", context.Canceled, errNotSent), true},
+		{"timeout: may have been posted", fmt.Errorf("chat.postMessage to C1: %w", context.DeadlineExceeded), false},
+		{"5xx: may have been posted", fmt.Errorf("chat.postMessage to C1: %w", slack.StatusCodeError{Code: 503}), false},
+	}
+	for _, tc := range tests {
+		if got := NotPosted(tc.err); got != tc.want {
+			t.Errorf("%s: NotPosted = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -90,7 +90,7 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 type failure struct {
-	status     int // 429 or 200
+	status     int // 429, 200 (ok:false) or a 5xx
 	retryAfter time.Duration
 	slackErr   string
 }
@@ -342,6 +342,14 @@ func (s *Slack) FailNext(method, slackError string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[method] = append(s.failures[method], failure{status: http.StatusOK, slackErr: slackError})
+}
+
+// FailNextStatus makes the next call to method answer HTTP status (e.g. 502) with a plain-text body, as a proxy or
+// an outage would, without performing it.
+func (s *Slack) FailNextStatus(method string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[method] = append(s.failures[method], failure{status: status})
 }
 
 // RevokeTokens makes every later call, with either token, answer invalid_auth.

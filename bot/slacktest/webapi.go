@@ -154,6 +154,12 @@ func (s *Slack) answerFailure(w http.ResponseWriter, call Call, f failure) {
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
 		return
 	}
+	if f.status != http.StatusOK {
+		call.Error = http.StatusText(f.status)
+		s.record(call)
+		http.Error(w, http.StatusText(f.status), f.status)
+		return
+	}
 	call.Error = f.slackErr
 	s.record(call)
 	writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": f.slackErr})
