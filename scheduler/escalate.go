@@ -64,7 +64,7 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	if err := e.Store.Execute(ctx, decisions, e.Notifier(decisions), now, log); err != nil {
+	if err := e.Store.Execute(ctx, decisions, e.Notifier, now, log); err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
 	return nil

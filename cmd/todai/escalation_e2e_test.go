@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -668,34 +670,61 @@ func TestSchedulerEscalatesAfterSync(t *testing.T) {
 	}
 }
 
-// TestEscalationFirstNoticeLost: when Slack refuses the level-1 post, the send stays claimed (nothing is ever sent
-// twice), so the level-2 notice must open the incident's message itself rather than fail for want of a thread; the
-// resolution then updates that message.
-func TestEscalationFirstNoticeLost(t *testing.T) {
+// TestEscalationRefusedFirstNoticeIsRetried: Slack answering ok:false proves nothing was posted, so the level-1
+// notice is given back and goes out at the next sweep, once.
+func TestEscalationRefusedFirstNoticeIsRetried(t *testing.T) {
 	one := oneFailingTest(t)
-	ctx, t0, clock, logs, wh, orders, notNull := one.ctx, one.t0, one.clock, one.logs, one.wh, one.orders, one.notNull
+	ctx := one.ctx
 
 	fake := slacktest.New(t)
 	seedWorkspace(fake)
-	a := escalationApp(t, fake, wh.path, t.TempDir(), clock.Now, logs)
-	db, err := a.openState(ctx)
+	db, run := one.escalation(t, fake)
+	fake.FailNext("chat.postMessage", "channel_not_found")
+	if err := run(0, true); err == nil || !strings.Contains(err.Error(), "channel_not_found") {
+		t.Fatalf("a refused level-1 post must be reported, got %v", err)
+	}
+	if ps := channelPosts(fake, "C0FINANCE"); len(ps) != 0 {
+		t.Fatalf("posts: %+v", ps)
+	}
+	for _, at := range []time.Duration{time.Minute, 2 * time.Minute} {
+		if err := run(at, false); err != nil {
+			t.Fatalf("+%s: %v", at, err)
+		}
+	}
+	ps := channelPosts(fake, "C0FINANCE")
+	if len(ps) != 1 || ps[0].ThreadTS != "" || !strings.Contains(string(ps[0].Blocks), bot.ActionIncidentAck) {
+		t.Fatalf("the retried level-1 notice, once, with buttons: %+v", ps)
+	}
+	incs, err := escalation.NewStore(db).Pending(ctx)
+	if err != nil || len(incs) != 1 || incs[0].Message.TS != ps[0].TS || incs[0].LastNotified.Level != 1 {
+		t.Fatalf("incident: %+v %v", incs, err)
+	}
+	tl, err := escalation.NewStore(db).Timeline(ctx, incs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	esc := a.newEscalator(db, a.newBot(db))
-	run := func(at time.Duration, sync bool) error {
-		clock.Set(t0.Add(at))
-		if sync {
-			if err := a.syncOnce(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return esc.Run(ctx, clock.Now())
+	var events []string
+	for _, e := range tl {
+		events = append(events, e.Event)
 	}
+	if want := []string{"opened", "notified", "notify_failed", "notified"}; !slices.Equal(events, want) {
+		t.Errorf("timeline %v, want %v", events, want)
+	}
+}
 
-	fake.FailNext("chat.postMessage", "internal_error")
-	if err := run(0, true); err == nil || !strings.Contains(err.Error(), "internal_error") {
+// TestEscalationFirstNoticeLost: when the level-1 post fails in a way that may hide a posted message (a 502), the
+// send stays claimed (nothing is ever sent twice), so the level-2 notice must open the incident's message itself
+// rather than fail for want of a thread; the resolution then updates that message.
+func TestEscalationFirstNoticeLost(t *testing.T) {
+	one := oneFailingTest(t)
+	ctx, t0, wh, orders, notNull := one.ctx, one.t0, one.wh, one.orders, one.notNull
+
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	db, run := one.escalation(t, fake)
+
+	fake.FailNextStatus("chat.postMessage", http.StatusBadGateway)
+	if err := run(0, true); err == nil || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("a refused level-1 post must be reported, got %v", err)
 	}
 	if ps := channelPosts(fake, "C0FINANCE"); len(ps) != 0 {
@@ -815,4 +844,26 @@ func oneFailingTest(t *testing.T) failingTest {
 	f.TestResult(inv, one.notNull, one.orders, "fail", one.t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
 	one.wh = newFixtureWarehouse(t, f)
 	return one
+}
+
+// escalation builds serve's escalator over a fresh state file, talking to fake; run(at, sync) sets the clock to
+// t0+at, syncs the warehouse first when sync is set, and runs the escalation once.
+func (one failingTest) escalation(t *testing.T, fake *slacktest.Slack) (db *localdb.DB, run func(at time.Duration, sync bool) error) {
+	t.Helper()
+	a := escalationApp(t, fake, one.wh.path, t.TempDir(), one.clock.Now, one.logs)
+	db, err := a.openState(one.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	esc := a.newEscalator(db, a.newBot(db))
+	return db, func(at time.Duration, sync bool) error {
+		one.clock.Set(one.t0.Add(at))
+		if sync {
+			if err := a.syncOnce(one.ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return esc.Run(one.ctx, one.clock.Now())
+	}
 }

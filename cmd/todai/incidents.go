@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/todai-dev/todai/bot"
@@ -53,7 +55,8 @@ func (d incidentDesk) view(inc escalation.Incident) bot.IncidentView {
 		TestID: inc.TestID, Severity: inc.Severity, Status: string(inc.Status), Summary: inc.Summary,
 		Owners: inc.Owners, OpenedAt: inc.OpenedAt, AckedBy: inc.AckedBy, ResolvedAt: inc.ResolvedAt,
 		Snoozed: inc.SilencedBy != 0, InhibitedBy: inc.InhibitedBy, ElementaryAlertID: inc.ElementaryAlertID,
-		Channel: inc.Message.Channel, TS: inc.Message.TS, TeamChannel: t.Channel, Lang: d.a.teamLang(t)}
+		Channel: inc.Message.Channel, TS: inc.Message.TS, ThreadTS: inc.Message.ThreadTS, TeamChannel: t.Channel,
+		Lang: d.a.teamLang(t)}
 }
 
 func (d incidentDesk) Incident(ctx context.Context, id int64) (bot.IncidentView, error) {
@@ -127,21 +130,33 @@ func (d incidentDesk) ActiveSilences(ctx context.Context, now time.Time) ([]bot.
 }
 
 // incidentNotifier is escalation.Notifier over the bot for one sweep: the first notices of a team's incidents from
-// one dbt invocation go out as one message; later notices reply in its thread.
+// one dbt invocation go out as one message, except those edr monitor already alerted on, which reply under its
+// alert; later notices reply in the incident's thread.
 type incidentNotifier struct {
 	desk   incidentDesk
 	b      *bot.Bot
+	mirror escalation.Mirror
 	groups map[string][]escalation.Decision // team + invocation → the sweep's first notices
-	posted map[int64]escalation.MessageRef  // incident → the message its first notice went in
 	firsts map[int64]escalation.NotifyLevel
+	posted map[int64]bool // incidents whose first notice went out in this sweep
+	// threads are where the incidents linked to edr monitor's alerts reply, found when their group is first reached.
+	threads  map[int64]alertThread
+	searched map[string]bool
+	// refused are the groups whose message Slack refused in this sweep: their other incidents fail at once.
+	refused map[string]error
+}
+
+// alertThread is edr monitor's message for an incident: the notice replies in its thread.
+type alertThread struct {
+	channel, ts string
 }
 
 func groupKey(inc escalation.Incident) string { return inc.Team + "\x00" + inc.InvocationID }
 
 func (a *app) newIncidentNotifier(store *escalation.Store, db *localdb.DB, b *bot.Bot, ds []escalation.Decision) *incidentNotifier {
-	n := &incidentNotifier{desk: incidentDesk{a: a, store: store, db: db}, b: b,
-		groups: map[string][]escalation.Decision{}, posted: map[int64]escalation.MessageRef{},
-		firsts: map[int64]escalation.NotifyLevel{}}
+	n := &incidentNotifier{desk: incidentDesk{a: a, store: store, db: db}, b: b, mirror: escalation.Mirror{DB: db.Read},
+		groups: map[string][]escalation.Decision{}, firsts: map[int64]escalation.NotifyLevel{}, posted: map[int64]bool{},
+		threads: map[int64]alertThread{}, searched: map[string]bool{}, refused: map[string]error{}}
 	for _, d := range ds {
 		for _, act := range d.Actions {
 			if nl, ok := act.(escalation.NotifyLevel); ok && nl.First {
@@ -166,45 +181,122 @@ func (n *incidentNotifier) notice(inc escalation.Incident, nl escalation.NotifyL
 	return bn
 }
 
-// Notify posts the group's message on the group's first notice and returns it for every incident of the group.
-func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, nl escalation.NotifyLevel) (escalation.MessageRef, error) {
+// delivery marks a Slack error that proves the post never reached Slack, so that Execute gives the send back.
+func delivery(err error) error {
+	if bot.NotPosted(err) {
+		return fmt.Errorf("%w: %w", escalation.ErrNotDelivered, err)
+	}
+	return err
+}
+
+// Notify posts a first notice under edr monitor's alert when it has one, else in its group's message (with the
+// group's other incidents that have none); later notices reply in the incident's thread.
+func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, nl escalation.NotifyLevel) (escalation.Delivery, error) {
+	channel := n.desk.a.team(inc.Team).Channel
 	if !nl.First {
 		if inc.Message.TS == "" {
 			// The first notice never reached Slack (its send was claimed, then the post failed): with no thread to
 			// reply in, this notice opens the incident's message, buttons and all, so it is not lost as well.
-			ch, ts, err := n.b.PostIncidents(ctx, n.desk.a.team(inc.Team).Channel, []bot.IncidentNotice{n.notice(inc, nl)})
+			ch, ts, err := n.b.PostIncidents(ctx, channel, []bot.IncidentNotice{n.notice(inc, nl)})
 			if err != nil {
-				return escalation.MessageRef{}, err
+				return escalation.Delivery{}, delivery(err)
 			}
-			return escalation.MessageRef{Channel: ch, TS: ts}, nil
+			return escalation.Delivery{Message: escalation.MessageRef{Channel: ch, TS: ts}}, nil
 		}
-		return escalation.MessageRef{}, n.b.PostEscalation(ctx, n.notice(inc, nl))
+		return escalation.Delivery{}, delivery(n.b.PostEscalation(ctx, n.notice(inc, nl)))
 	}
-	if ref, ok := n.posted[inc.ID]; ok {
-		return ref, nil
+	k := groupKey(inc)
+	n.findAlertThreads(ctx, k)
+	if th, ok := n.threads[inc.ID]; ok {
+		ch, ts, err := n.b.PostIncidentsInThread(ctx, th.channel, th.ts, []bot.IncidentNotice{n.notice(inc, nl)})
+		if err == nil {
+			n.posted[inc.ID] = true
+			return escalation.Delivery{Message: escalation.MessageRef{Channel: ch, TS: ts, ThreadTS: th.ts}}, nil
+		}
+		n.desk.a.logger.WarnContext(ctx, "escalation: reply under edr monitor's alert failed; posting Todai's own message",
+			"incident", inc.ID, "channel", th.channel, "ts", th.ts, "err", err)
+		delete(n.threads, inc.ID)
 	}
-	// This incident leads: its message holds it and the group's incidents not posted yet (up to 20).
+	if err := n.refused[k]; err != nil {
+		return escalation.Delivery{}, err
+	}
+	// This incident leads: its message holds it and the group's incidents not posted yet and not replying under an
+	// alert of edr monitor's (up to 20).
 	notices := []bot.IncidentNotice{n.notice(inc, nl)}
 	ids := []int64{inc.ID}
-	for _, d := range n.groups[groupKey(inc)] {
+	for _, d := range n.groups[k] {
 		if len(notices) == 20 {
 			break
 		}
-		if _, done := n.posted[d.Incident.ID]; done || d.Incident.ID == inc.ID {
+		id := d.Incident.ID
+		if _, linked := n.threads[id]; linked || n.posted[id] || id == inc.ID {
 			continue
 		}
-		notices = append(notices, n.notice(d.Incident, n.firsts[d.Incident.ID]))
-		ids = append(ids, d.Incident.ID)
+		notices = append(notices, n.notice(d.Incident, n.firsts[id]))
+		ids = append(ids, id)
 	}
-	ch, ts, err := n.b.PostIncidents(ctx, n.desk.a.team(inc.Team).Channel, notices)
+	ch, ts, err := n.b.PostIncidents(ctx, channel, notices)
 	if err != nil {
-		return escalation.MessageRef{}, err
+		err = delivery(err)
+		if errors.Is(err, escalation.ErrNotDelivered) {
+			n.refused[k] = err
+		}
+		return escalation.Delivery{}, err
 	}
-	ref := escalation.MessageRef{Channel: ch, TS: ts}
 	for _, id := range ids {
-		n.posted[id] = ref
+		n.posted[id] = true
 	}
-	return ref, nil
+	return escalation.Delivery{Message: escalation.MessageRef{Channel: ch, TS: ts}, With: ids[1:]}, nil
+}
+
+// findAlertThreads looks, once per group, for edr monitor's message of each of the group's incidents linked to its
+// alert: in the channel the model's or test's meta names, edr monitor's default channel and the team's channel. An
+// alert not found (or a channel Todai cannot read) leaves the incident to the group's own message.
+func (n *incidentNotifier) findAlertThreads(ctx context.Context, group string) {
+	if n.searched[group] {
+		return
+	}
+	n.searched[group] = true
+	log := n.desk.a.logger
+	for _, d := range n.groups[group] {
+		inc, nl := d.Incident, n.firsts[d.Incident.ID]
+		if nl.LinkElementaryAlert == "" {
+			continue
+		}
+		inc.ElementaryAlertID = nl.LinkElementaryAlert
+		alert, ok, err := n.mirror.ElementaryAlert(ctx, inc)
+		if err != nil || !ok || alert.SentAt.IsZero() {
+			if err != nil {
+				log.WarnContext(ctx, "escalation: edr monitor's alert unreadable", "incident", inc.ID, "alert", nl.LinkElementaryAlert, "err", err)
+			}
+			continue
+		}
+		match := bot.AlertMatch{Kind: alert.Type, Table: alert.Table, Column: alert.Column, Test: alert.Test, Name: alert.Name,
+			UniqueIDs: alert.UniqueIDs}
+		seen := map[string]bool{}
+		for _, ch := range []string{alert.Channel, n.desk.a.cfg.Slack.ElementaryChannel, n.desk.a.team(inc.Team).Channel} {
+			if ch == "" || seen[ch] {
+				continue
+			}
+			seen[ch] = true
+			id, ts, err := n.b.FindAlertMessage(ctx, ch, alert.SentAt, match)
+			if id != "" {
+				seen[id] = true
+			}
+			if err != nil {
+				log.WarnContext(ctx, "escalation: could not search for edr monitor's alert", "incident", inc.ID, "channel", ch, "err", err)
+				continue
+			}
+			if ts != "" {
+				n.threads[inc.ID] = alertThread{channel: id, ts: ts}
+				break
+			}
+		}
+		if _, found := n.threads[inc.ID]; !found {
+			log.InfoContext(ctx, "escalation: edr monitor's alert not found in Slack; Todai posts its own message",
+				"incident", inc.ID, "alert", alert.ID)
+		}
+	}
 }
 
 // UpdateMessage rewrites the incident's message with its incidents' current states.

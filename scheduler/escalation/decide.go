@@ -223,7 +223,7 @@ type Conditions struct {
 }
 
 // Action is something the caller must do for an incident. The concrete types are NotifyLevel, UpdateMessage,
-// ReplyInThread, MarkSilenced, ClearSilence, MarkInhibited and ClearInhibition.
+// ReplyInThread, RefreshMessage, MarkSilenced, ClearSilence, MarkInhibited and ClearInhibition.
 type Action interface{ isAction() }
 
 // NotifyLevel sends level Level of loop Loop to Targets. First is the incident's first notice (it goes in the
@@ -239,6 +239,8 @@ type NotifyLevel struct {
 	ProbablyCausedBy *Cause
 	// LinkElementaryAlert is the alerts_v2 alert to link to instead of posting a notice of Todai's own.
 	LinkElementaryAlert string
+
+	claimed bool // Execute claimed it already, with the sweep's other first notices
 }
 
 // UpdateMessage rewrites the incident's message in place (chat.update) to say it resolved.
@@ -250,6 +252,12 @@ type UpdateMessage struct {
 // ReplyInThread posts in the incident's thread that it resolved.
 type ReplyInThread struct {
 	Key     SendKey
+	Message MessageRef
+}
+
+// RefreshMessage rewrites the incident's message in place with its current state (snoozed, silenced, probably
+// caused by …): its marks changed. Nothing is claimed; rewriting twice shows the same.
+type RefreshMessage struct {
 	Message MessageRef
 }
 
@@ -268,6 +276,7 @@ type ClearInhibition struct{}
 func (NotifyLevel) isAction()     {}
 func (UpdateMessage) isAction()   {}
 func (ReplyInThread) isAction()   {}
+func (RefreshMessage) isAction()  {}
 func (MarkSilenced) isAction()    {}
 func (ClearSilence) isAction()    {}
 func (MarkInhibited) isAction()   {}
@@ -302,21 +311,37 @@ func Decide(in Input) []Action {
 		return nil
 	}
 
+	// A change the message shows (snoozed or not, its probable cause) rewrites it.
+	refresh := func() {
+		if inc.Message.TS != "" && inc.LastNotified.Level > 0 {
+			acts = append(acts, RefreshMessage{Message: inc.Message})
+		}
+	}
 	if s, ok := activeSilence(in.Silences, inc, in.Now); ok {
 		if inc.SilencedBy != s.ID {
 			acts = append(acts, MarkSilenced{SilenceID: s.ID})
+			if inc.SilencedBy == 0 {
+				refresh()
+			}
 		}
 		return acts
 	}
+	shown := false
 	if inc.SilencedBy != 0 {
 		acts = append(acts, ClearSilence{})
+		shown = true
 	}
 
 	cause, inhibited := inhibitor(in.Inhibitors, inc)
 	if inhibited && inc.InhibitedBy != cause.Node {
 		acts = append(acts, MarkInhibited{Cause: cause})
+		shown = true
 	} else if !inhibited && inc.InhibitedBy != "" {
 		acts = append(acts, ClearInhibition{})
+		shown = true
+	}
+	if shown {
+		refresh()
 	}
 
 	next, due, ok := NextStep(inc, in.Policy)

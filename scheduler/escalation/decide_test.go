@@ -61,6 +61,7 @@ func TestDecide(t *testing.T) {
 	noWait := testPolicy()
 	noWait.ElementaryWait = new(time.Duration(0))
 	cause := Cause{Node: "model.shop.stg_orders", Kind: KindModel}
+	refresh := RefreshMessage{Message: openIncident().Message}
 
 	with := func(f func(*Incident)) Incident { inc := openIncident(); f(&inc); return inc }
 	snooze := Silence{ID: 3, Matchers: []Matcher{{Field: "key", Value: openIncident().Key}}, StartsAt: t0, EndsAt: t0.Add(4 * time.Hour)}
@@ -107,11 +108,13 @@ func TestDecide(t *testing.T) {
 		{name: "warn incident escalates with IncludeWarn", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.Severity = SeverityWarn }),
 			pol: warnPolicy, now: t0.Add(2 * time.Hour), want: []Action{notify(2, 0, false, true, owners)}},
 		{name: "snoozed: nothing, marked once", inc: notified(openIncident(), 1, 0, t0), silences: []Silence{snooze}, now: t0.Add(2 * time.Hour),
-			want: []Action{MarkSilenced{SilenceID: 3}}},
+			want: []Action{MarkSilenced{SilenceID: 3}, refresh}},
 		{name: "snoozed and marked: nothing", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.SilencedBy = 3 }),
 			silences: []Silence{snooze}, now: t0.Add(3 * time.Hour)},
 		{name: "snooze expired: escalation resumes", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.SilencedBy = 3 }),
-			silences: []Silence{snooze}, now: t0.Add(4 * time.Hour), want: []Action{ClearSilence{}, notify(2, 0, false, true, owners)}},
+			silences: []Silence{snooze}, now: t0.Add(4 * time.Hour), want: []Action{ClearSilence{}, refresh, notify(2, 0, false, true, owners)}},
+		{name: "another silence takes over: the message shows no change", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.SilencedBy = 2 }),
+			silences: []Silence{snooze}, now: t0.Add(time.Hour), want: []Action{MarkSilenced{SilenceID: 3}}},
 		{name: "silence not started yet", inc: with(func(i *Incident) { i.OpenedAt = t0.Add(-time.Hour) }), now: t0.Add(-time.Minute),
 			silences: []Silence{snooze}, want: []Action{notify(1, 0, true, false, ch)}},
 		{name: "silence by owner glob", inc: openIncident(), now: t0,
@@ -133,7 +136,9 @@ func TestDecide(t *testing.T) {
 		{name: "inhibited: not escalated", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.InhibitedBy = cause.Node }),
 			inhibitors: Inhibitors{"model.shop.orders": cause}, now: t0.Add(5 * time.Hour)},
 		{name: "inhibition over: escalation resumes", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.InhibitedBy = cause.Node }),
-			now: t0.Add(5 * time.Hour), want: []Action{ClearInhibition{}, notify(2, 0, false, true, owners)}},
+			now: t0.Add(5 * time.Hour), want: []Action{ClearInhibition{}, refresh, notify(2, 0, false, true, owners)}},
+		{name: "inhibited after the first notice: marked and the message rewritten", inc: notified(openIncident(), 1, 0, t0),
+			inhibitors: Inhibitors{"model.shop.orders": cause}, now: t0.Add(time.Hour), want: []Action{MarkInhibited{Cause: cause}, refresh}},
 		{name: "a failing model is not inhibited by itself", inc: with(func(i *Incident) {
 			*i = notified(*i, 1, 0, t0)
 			i.Kind, i.NodeID, i.TestID = KindModel, cause.Node, ""

@@ -407,47 +407,110 @@ func resolveTx(ctx context.Context, tx *sql.Tx, id int64, actor string, now time
 
 // RecordSend claims a send before it goes out: it returns false, and records nothing, when the same (incident,
 // level, loop) was already claimed, by this process or an earlier one. A claimed notice also becomes the incident's
-// last notice (level ResolveLevel marks the resolution announced). Claim, then send, then SetMessage: a crash
-// between claim and send loses that one notice rather than ever sending it twice.
+// last notice (level ResolveLevel marks the resolution announced). Claim, then send, then record the message: a
+// crash between claim and send loses that one notice rather than ever sending it twice.
 func (s *Store) RecordSend(ctx context.Context, key SendKey, now time.Time) (bool, error) {
-	claimed := false
-	err := s.inTx(ctx, fmt.Sprintf("record send %d/%d/%d", key.Incident, key.Level, key.Loop), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sends (incident_id, level, loop, sent_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, key.Incident, key.Level, key.Loop, localdb.FormatTime(now))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil || n == 0 {
-			return err
-		}
-		claimed = true
-		if key.Level == ResolveLevel {
-			if _, err := tx.ExecContext(ctx, `UPDATE incidents SET resolve_announced = 1 WHERE id = ?`, key.Incident); err != nil {
+	claimed, err := s.recordSends(ctx, []SendKey{key}, now)
+	return claimed[key], err
+}
+
+// recordSends claims keys in one transaction and returns those it claimed.
+func (s *Store) recordSends(ctx context.Context, keys []SendKey, now time.Time) (map[SendKey]bool, error) {
+	claimed := map[SendKey]bool{}
+	what := fmt.Sprintf("record %d sends", len(keys))
+	if len(keys) == 1 {
+		what = fmt.Sprintf("record send %d/%d/%d", keys[0].Incident, keys[0].Level, keys[0].Loop)
+	}
+	err := s.inTx(ctx, what, func(tx *sql.Tx) error {
+		clear(claimed) // a retried transaction starts over
+		for _, key := range keys {
+			ok, err := recordSendTx(ctx, tx, key, now)
+			if err != nil {
 				return err
 			}
-			return addEvent(ctx, tx, key.Incident, now, "resolve_announced", "todai", nil, nil, "")
+			if ok {
+				claimed[key] = true
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET notified_level = ?, notified_loop = ?, notified_at = ?
-			WHERE id = ? AND (notified_loop < ? OR (notified_loop = ? AND notified_level < ?))`,
-			key.Level, key.Loop, localdb.FormatTime(now), key.Incident, key.Loop, key.Loop, key.Level); err != nil {
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return claimed, nil
+}
+
+func recordSendTx(ctx context.Context, tx *sql.Tx, key SendKey, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO sends (incident_id, level, loop, sent_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, key.Incident, key.Level, key.Loop, localdb.FormatTime(now))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if key.Level == ResolveLevel {
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET resolve_announced = 1 WHERE id = ?`, key.Incident); err != nil {
+			return false, err
+		}
+		return true, addEvent(ctx, tx, key.Incident, now, "resolve_announced", "todai", nil, nil, "")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET notified_level = ?, notified_loop = ?, notified_at = ?
+		WHERE id = ? AND (notified_loop < ? OR (notified_loop = ? AND notified_level < ?))`,
+		key.Level, key.Loop, localdb.FormatTime(now), key.Incident, key.Loop, key.Loop, key.Level); err != nil {
+		return false, err
+	}
+	return true, addEvent(ctx, tx, key.Incident, now, "notified", "todai", key.Level, key.Loop, "")
+}
+
+// unclaimSend gives back the claim of a notice Slack refused, so that the next sweep tries it again, and puts the
+// incident's last notice back to prev; the timeline records the failure. After MaxSendAttempts failures of the same
+// notice the claim stays and the timeline says the notice was given up.
+func (s *Store) unclaimSend(ctx context.Context, key SendKey, prev Step, now time.Time, reason string) error {
+	return s.inTx(ctx, fmt.Sprintf("give back send %d/%d/%d", key.Incident, key.Level, key.Loop), func(tx *sql.Tx) error {
+		var failures int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM incident_events
+			WHERE incident_id = ? AND event = 'notify_failed' AND level = ? AND loop = ?`,
+			key.Incident, key.Level, key.Loop).Scan(&failures); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, key.Incident, now, "notified", "todai", key.Level, key.Loop, "")
+		if failures+1 >= MaxSendAttempts {
+			return addEvent(ctx, tx, key.Incident, now, "notify_abandoned", "todai", key.Level, key.Loop, reason)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sends WHERE incident_id = ? AND level = ? AND loop = ?`,
+			key.Incident, key.Level, key.Loop); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET notified_level = ?, notified_loop = ?, notified_at = ?
+			WHERE id = ? AND notified_level = ? AND notified_loop = ?`,
+			prev.Level, prev.Loop, nullTime(prev.At), key.Incident, key.Level, key.Loop); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, key.Incident, now, "notify_failed", "todai", key.Level, key.Loop, reason)
 	})
-	return claimed, err
 }
 
 // SetMessage records where an incident's first notice was posted (and the send's message).
 func (s *Store) SetMessage(ctx context.Context, key SendKey, msg MessageRef) error {
-	return s.inTx(ctx, fmt.Sprintf("record message of incident %d", key.Incident), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE sends SET channel = ?, ts = ? WHERE incident_id = ? AND level = ? AND loop = ?`,
-			msg.Channel, msg.TS, key.Incident, key.Level, key.Loop); err != nil {
-			return err
+	return s.setMessages(ctx, []SendKey{key}, msg)
+}
+
+// setMessages records msg as the message of every send in keys, in one transaction: a grouped first message and
+// all the incidents it carries.
+func (s *Store) setMessages(ctx context.Context, keys []SendKey, msg MessageRef) error {
+	return s.inTx(ctx, fmt.Sprintf("record message of incident %d", keys[0].Incident), func(tx *sql.Tx) error {
+		for _, key := range keys {
+			if _, err := tx.ExecContext(ctx, `UPDATE sends SET channel = ?, ts = ? WHERE incident_id = ? AND level = ? AND loop = ?`,
+				msg.Channel, msg.TS, key.Incident, key.Level, key.Loop); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE incidents SET channel = ?, ts = ?, thread_ts = ? WHERE id = ? AND ts = ''`,
+				msg.Channel, msg.TS, msg.ThreadTS, key.Incident); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE incidents SET channel = ?, ts = ?, thread_ts = ? WHERE id = ? AND ts = ''`,
-			msg.Channel, msg.TS, msg.ThreadTS, key.Incident)
-		return err
+		return nil
 	})
 }
 

@@ -31,7 +31,7 @@ type fakeSlack struct {
 	next int
 }
 
-func (f *fakeSlack) Notify(_ context.Context, inc Incident, n NotifyLevel) (MessageRef, error) {
+func (f *fakeSlack) Notify(_ context.Context, inc Incident, n NotifyLevel) (Delivery, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	line := fmt.Sprintf("notify %s L%d/%d mention=%v", inc.Key, n.Level, n.Loop, n.Mention)
@@ -43,10 +43,10 @@ func (f *fakeSlack) Notify(_ context.Context, inc Incident, n NotifyLevel) (Mess
 	}
 	f.log = append(f.log, line)
 	if !n.First {
-		return MessageRef{}, nil
+		return Delivery{}, nil
 	}
 	f.next++
-	return MessageRef{Channel: "C_TEAM", TS: fmt.Sprintf("100.%d", f.next)}, nil
+	return Delivery{Message: MessageRef{Channel: "C_TEAM", TS: fmt.Sprintf("100.%d", f.next)}}, nil
 }
 
 func (f *fakeSlack) UpdateMessage(_ context.Context, inc Incident, u UpdateMessage) error {
@@ -62,6 +62,8 @@ func (f *fakeSlack) ReplyInThread(_ context.Context, inc Incident, r ReplyInThre
 	f.log = append(f.log, fmt.Sprintf("reply %s %s/%s", inc.Key, r.Message.Channel, r.Message.TS))
 	return nil
 }
+
+func (f *fakeSlack) notifier([]Decision) Notifier { return f }
 
 func (f *fakeSlack) take() []string {
 	f.mu.Lock()
@@ -89,7 +91,7 @@ func TestScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Execute(ctx, ds, slack, now, nil); err != nil {
+		if err := store.Execute(ctx, ds, slack.notifier, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		return slack.take()
@@ -180,7 +182,7 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Execute(ctx, ds, slack, now, nil); err != nil {
+		if err := store.Execute(ctx, ds, slack.notifier, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		return slack.take()
@@ -201,9 +203,10 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	if _, err := store.Snooze(ctx, a.ID, 4*time.Hour, "U_BOB", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	expect(t0.Add(2 * time.Hour))                                     // level 2 due, snoozed
-	expect(t0.Add(5*time.Hour - time.Second))                         // still snoozed
-	expect(t0.Add(5*time.Hour), "notify "+a.Key+" L2/0 mention=true") // expired: resumes
+	expect(t0.Add(2 * time.Hour))             // level 2 due, snoozed
+	expect(t0.Add(5*time.Hour - time.Second)) // still snoozed
+	// Expired: escalation resumes, and the message no longer says snoozed.
+	expect(t0.Add(5*time.Hour), "notify "+a.Key+" L2/0 mention=true", "update "+a.Key+" C_TEAM/100.1")
 
 	// A silence on team growth's tag.
 	sil, err := store.Silence(ctx, Silence{Matchers: []Matcher{{Field: "team", Value: "growth"}, {Field: "tag", Value: "fin*", Glob: true}},
@@ -242,11 +245,14 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(t0.Add(7*time.Hour), "notify "+c.Key+" L1/0 mention=false probably caused by model.shop.stg_orders")
+	// a and b, on the same model, are inhibited too: their messages now say what probably caused them.
+	expect(t0.Add(7*time.Hour), "notify "+c.Key+" L1/0 mention=false probably caused by model.shop.stg_orders",
+		"update "+a.Key+" C_TEAM/100.1", "update "+b.Key+" C_TEAM/100.2")
 	expect(t0.Add(12 * time.Hour)) // a, b and c (same model) are all held by the inhibition
 	inh = nil
 	expect(t0.Add(12*time.Hour+time.Minute), "notify "+a.Key+" L3/0 mention=true", "notify "+b.Key+" L2/0 mention=true",
-		"notify "+c.Key+" L2/0 mention=true")
+		"notify "+c.Key+" L2/0 mention=true",
+		"update "+a.Key+" C_TEAM/100.1", "update "+b.Key+" C_TEAM/100.2", "update "+c.Key+" C_TEAM/100.3")
 
 	tl, err := store.Timeline(ctx, c.ID)
 	if err != nil {

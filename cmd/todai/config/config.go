@@ -106,6 +106,9 @@ type Slack struct {
 	// Workers answer at once (DefaultSlackWorkers); Queue is how many questions may wait (DefaultSlackQueue).
 	Workers int `yaml:"workers"`
 	Queue   int `yaml:"queue"`
+	// ElementaryChannel is where edr monitor posts its alerts by default (its --slack-channel-name), searched,
+	// with a model's meta.channel and the team's channel, for the alert a first notice replies under.
+	ElementaryChannel string `yaml:"elementary_channel"`
 }
 
 // Team is one data team and the rules that say which nodes it owns.
