@@ -434,9 +434,9 @@ func incidentTitle(inc IncidentView) string {
 	name := shortNodeName(inc.NodeID)
 	switch inc.Kind {
 	case "test":
-		return testName(inc.TestID) + " on " + name
+		return trl(inc.Lang, testName(inc.TestID)+" on "+name, name+" の "+testName(inc.TestID))
 	case "freshness":
-		return name + " (freshness)"
+		return trl(inc.Lang, name+" (freshness)", name+"（鮮度）")
 	}
 	return name
 }
