@@ -62,7 +62,7 @@ func (b *Bot) lang(ctx context.Context, q handlers.Question, userID, channelID s
 	if !q.Command {
 		return q.Lang
 	}
-	override := b.cfg.ChannelLocales[channelID]
+	override := b.channelLocale(ctx, channelID)
 	if b.locales != nil {
 		if l := b.locales.Locale(ctx, userID, override); l != "" {
 			return l

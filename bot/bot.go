@@ -54,7 +54,9 @@ type Config struct {
 	// Workers is the number of answers worked on at once (DefaultWorkers); Queue is how many may wait (DefaultQueue).
 	Workers int
 	Queue   int
-	// ChannelLocales override the asker's language in a channel (a team's channel and its configured locale).
+	// ChannelLocales override the asker's language in a channel (a team's channel and its configured locale). A key
+	// is a channel ID or a name ("#data-finance" or "data-finance"); names are resolved through ChannelID when an
+	// override is first needed, and again when the channel index is listed anew.
 	ChannelLocales map[string]handlers.Lang
 	// DefaultLang answers questions that carry no language of their own when the asker's locale is unknown.
 	DefaultLang handlers.Lang
@@ -145,6 +147,9 @@ type Deps struct {
 	Now func() time.Time
 	// HTTPClient posts to response URLs (http.DefaultClient when nil).
 	HTTPClient *http.Client
+	// Channels resolves channel names to IDs (ChannelID, name-keyed ChannelLocales); a new index over API when nil.
+	// Share it with the Home (HomeOptions.Channels) so that both list the channels once.
+	Channels *Channels
 	// Questions, when set, is told about every question answered: its intent and outcome, how long the
 	// acknowledgement took and how long until the answer was ready to post.
 	Questions QuestionObserver
@@ -167,7 +172,8 @@ type Bot struct {
 	jobs chan job
 	busy chan struct{} // bounds the "busy" replies sent when the queue is full
 
-	channels channelIndex // channel names → IDs, for ChannelID
+	channels  *Channels       // channel names → IDs, for ChannelID
+	chLocales *channelLocales // Config.ChannelLocales, names resolved lazily
 
 	mu        sync.RWMutex // guards the identity below, learnt from auth.test
 	botUserID string
@@ -220,6 +226,11 @@ func New(cfg Config, deps Deps) *Bot {
 		u := NewUsers(b.api, UsersOptions{DefaultLang: cfg.DefaultLang, Logger: b.log})
 		b.mentions, b.locales = u, u
 	}
+	b.channels = deps.Channels
+	if b.channels == nil {
+		b.channels = NewChannels(b.api, ChannelsOptions{Logger: b.log, Now: b.now})
+	}
+	b.chLocales = newChannelLocales(cfg.ChannelLocales)
 	b.post = NewPoster(b.api, PosterOptions{Interval: cfg.PostInterval, HTTPClient: deps.HTTPClient, Logger: b.log})
 	b.jobs = make(chan job, cfg.Queue)
 	b.busy = make(chan struct{}, maxBusyReplies)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,6 +155,7 @@ type harnessOpts struct {
 	noMirror  bool
 	home      HomePublisher
 	questions QuestionObserver
+	logger    *slog.Logger
 }
 
 func startBot(t testing.TB, o harnessOpts) *harness {
@@ -193,6 +195,9 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if o.logger != nil {
+		logger = o.logger
 	}
 	b := New(cfg, Deps{Reader: hr, DB: db, Mentioner: m, Logger: logger, Home: o.home, Questions: o.questions})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -817,5 +822,75 @@ func TestQuestionsObserved(t *testing.T) {
 		if obs.acks[i] <= 0 || obs.ans[i] < obs.acks[i] {
 			t.Errorf("question %d: ack %s, answer %s: both measured, the answer after the ack", i, obs.acks[i], obs.ans[i])
 		}
+	}
+}
+
+// syncBuffer is a log sink safe for the bot's workers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestChannelLocaleByName(t *testing.T) {
+	logs := &syncBuffer{}
+	h := startBot(t, harnessOpts{
+		cfg: Config{ChannelLocales: map[string]handlers.Lang{
+			"#data-finance": handlers.LangJA, // resolved through conversations.list
+			"data-ops":      handlers.LangJA, // a name without "#"
+			"#nowhere":      handlers.LangJA, // unknown: no override, one warning
+			"C0BYID01":      handlers.LangJA, // an ID is used as it is
+		}},
+		logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	h.fake.AddChannel(slacktest.Channel{ID: "C0FIN01", Name: "data-finance", Members: []string{"U1", h.fake.BotUserID()}})
+	h.fake.AddChannel(slacktest.Channel{ID: "C0OPS01", Name: "data-ops", Members: []string{"U1", h.fake.BotUserID()}})
+	h.fake.AddChannel(slacktest.Channel{ID: "C0MKT01", Name: "data-marketing", Members: []string{"U1", h.fake.BotUserID()}})
+	tests := []struct {
+		name, channel string
+		ja            bool
+	}{
+		{name: "name with #", channel: "C0FIN01", ja: true},
+		{name: "name without #", channel: "C0OPS01", ja: true},
+		{name: "by ID", channel: "C0BYID01", ja: true},
+		{name: "no override", channel: "C0MKT01", ja: false},
+		{name: "again by name", channel: "C0FIN01", ja: true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			ts := fmt.Sprintf("1700000100.%06d", i)
+			h.fake.SendEvent(slacktest.AppMention{User: "U1", Text: "<@U0BOT> status fct_orders", TS: ts,
+				Channel: tt.channel}, "", 0)
+			p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.ThreadTS == ts })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Channel != tt.channel {
+				t.Errorf("answered in %s, want %s", p.Channel, tt.channel)
+			}
+			if ja := strings.Contains(p.AllText(), "テスト"); ja != tt.ja {
+				t.Errorf("answered in Japanese = %v, want %v:\n%s", ja, tt.ja, p.AllText())
+			}
+		})
+	}
+	// One listing served every question (the unknown name did not list again within the minute), and the
+	// unknown name was logged once.
+	if n := len(h.fake.Calls("conversations.list")); n != 1 {
+		t.Errorf("conversations.list calls = %d, want 1", n)
+	}
+	if n := strings.Count(logs.String(), "channel=#nowhere"); n != 1 {
+		t.Errorf("the unknown name was logged %d times, want once:\n%s", n, logs.String())
 	}
 }

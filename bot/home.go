@@ -33,8 +33,9 @@ type HomeReader interface {
 	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
 }
 
-// HomeTeam is a configured team: its name and its Slack channel ID ("C…" or "G…"; channel names are not looked
-// up, so a "#name" only counts for ownership, not membership).
+// HomeTeam is a configured team: its name and its Slack channel, an ID ("C…" or "G…") or a name ("#data-finance"),
+// which is resolved through HomeOptions.Channels; a name that cannot be resolved shows as plain text and gives no
+// membership (its team is still shown to the owners of its nodes).
 type HomeTeam struct {
 	Name    string
 	Channel string
@@ -48,17 +49,27 @@ type HomeOptions struct {
 	Now func() time.Time
 	// Logger receives read failures (discarded when nil).
 	Logger *slog.Logger
+	// Channels resolves the teams' channel names to IDs (the Bot's *Channels, shared); a new index over the API
+	// when nil.
+	Channels ChannelResolver
+}
+
+// ChannelResolver turns a channel name ("#data-finance") into its ID; an ID passes through. *Channels and *Bot
+// are ones.
+type ChannelResolver interface {
+	ChannelID(ctx context.Context, channel string) (string, error)
 }
 
 // Home builds and publishes a user's App Home tab: the health of their teams (those whose channel they are in or
 // whose nodes they own), what they own that is failing, and their digest line.
 type Home struct {
-	api   *slack.Client
-	users *Users
-	data  HomeReader
-	teams []HomeTeam
-	now   func() time.Time
-	log   *slog.Logger
+	api      *slack.Client
+	users    *Users
+	data     HomeReader
+	teams    []HomeTeam
+	channels ChannelResolver
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // NewHome returns a Home reading data and identifying users through users.
@@ -71,7 +82,12 @@ func NewHome(api *slack.Client, users *Users, data HomeReader, opts HomeOptions)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Home{api: api, users: users, data: data, teams: slices.Clone(opts.Teams), now: now, log: log}
+	channels := opts.Channels
+	if channels == nil {
+		channels = NewChannels(api, ChannelsOptions{Logger: log, Now: now})
+	}
+	return &Home{api: api, users: users, data: data, teams: slices.Clone(opts.Teams), channels: channels, now: now,
+		log: log}
 }
 
 // Publish builds userID's Home tab in lang and publishes it (views.publish).
@@ -85,7 +101,7 @@ func (h *Home) Publish(ctx context.Context, userID string, lang handlers.Lang) e
 
 // homeTeam is one team on a user's Home tab.
 type homeTeam struct {
-	name, channel         string
+	name, channel         string // channel: an ID, or the configured name when it cannot be resolved
 	nodes, failing, warns int
 	err                   error
 }
@@ -126,8 +142,11 @@ func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slac
 			break
 		}
 		line := teamHealthEmoji(t) + " *" + handlers.SlackEscape(t.name) + "*"
-		if validChannelID(t.channel) {
+		switch {
+		case validChannelID(t.channel):
 			line += "  <#" + t.channel + ">"
+		case t.channel != "":
+			line += "  #" + handlers.SlackEscape(strings.TrimPrefix(t.channel, "#"))
 		}
 		var health string
 		switch {
@@ -227,7 +246,8 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 				slog.String("error", err.Error()))
 			return nil, fmt.Errorf("read team %s: %w", name, err)
 		}
-		in := h.isMember(ctx, channels[key], userID)
+		channel := h.channelID(ctx, channels[key])
+		in := h.isMember(ctx, channel, userID)
 		if !in {
 			for _, n := range nodes {
 				if me.owns(n.Owners) {
@@ -239,7 +259,7 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 		if !in {
 			continue
 		}
-		t := homeTeam{name: name, channel: channels[key], nodes: len(nodes)}
+		t := homeTeam{name: name, channel: channel, nodes: len(nodes)}
 		fa, err := h.data.Failures(ctx, queries.FailuresQuery{Team: name})
 		if err != nil {
 			h.log.LogAttrs(ctx, slog.LevelWarn, "home: read team failures", slog.String("team", name),
@@ -263,6 +283,21 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 	}
 	slices.SortFunc(out, func(a, b homeTeam) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
 	return out, nil
+}
+
+// channelID resolves a team's configured channel to its ID; the channel as configured (trimmed) when it cannot.
+func (h *Home) channelID(ctx context.Context, channel string) string {
+	channel = strings.TrimSpace(channel)
+	if channel == "" || validChannelID(channel) {
+		return channel
+	}
+	id, err := h.channels.ChannelID(ctx, channel)
+	if err != nil || !validChannelID(id) {
+		h.log.LogAttrs(ctx, slog.LevelDebug, "home: resolve team channel", slog.String("channel", channel),
+			slog.Any("error", err))
+		return channel
+	}
+	return id
 }
 
 // isMember reports whether userID is in channel (conversations.members, every page); false when it cannot tell.

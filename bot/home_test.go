@@ -197,3 +197,54 @@ func TestHomeReadFailure(t *testing.T) {
 		t.Errorf("Publish error = %v, want views.publish's", err)
 	}
 }
+
+func TestHomeTeamChannelByName(t *testing.T) {
+	fake, _ := homeFixture(t) // users, channels CFIN (#data-finance, with UBOB) and CMKT
+	api := newWebClient(fake)
+	channels := NewChannels(api, ChannelsOptions{})
+	data := &homeData{nodes: map[string][]queries.Node{
+		"finance": {{UniqueID: "model.shop.revenue", Name: "revenue", Owners: []string{"carol@example.com"}, Team: "finance"}},
+		"growth":  {{UniqueID: "model.shop.signups", Name: "signups", Owners: []string{"@alice"}, Team: "growth"}},
+	}}
+	home := NewHome(api, NewUsers(api, UsersOptions{}), data, HomeOptions{Channels: channels, Teams: []HomeTeam{
+		{Name: "finance", Channel: "#data-finance"}, // resolved: membership and a link
+		{Name: "growth", Channel: "#gone<x>"},       // unknown: plain text, no membership
+	}})
+	tests := []struct {
+		name, user    string
+		want, notWant []string
+	}{
+		{name: "member through a resolved name", user: "UBOB", want: []string{"*finance*  <#CFIN>"},
+			notWant: []string{"growth"}},
+		{name: "unresolved name as plain text", user: "UALICE", want: []string{"*growth*  #gone&lt;x&gt;\n"},
+			notWant: []string{"finance", "<#"}},
+		{name: "neither", user: "UNEW", want: []string{"You are not in any team's channel"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := homeText(t, fake, home, tt.user, handlers.LangEN)
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("home tab lacks %q:\n%s", w, text)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(text, w) {
+					t.Errorf("home tab has %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+	// The shared index listed the channels once for the three tabs; members were read by the resolved ID.
+	if n := len(fake.Calls("conversations.list")); n != 1 {
+		t.Errorf("conversations.list calls = %d, want 1", n)
+	}
+	for _, c := range fake.Calls("conversations.members") {
+		if ch := c.Form.Get("channel"); ch != "CFIN" {
+			t.Errorf("conversations.members asked for %q, want CFIN only", ch)
+		}
+	}
+	if id, err := channels.ChannelID(webTestCtx(t), "#data-finance"); err != nil || id != "CFIN" {
+		t.Errorf("the Home's index: %q %v", id, err)
+	}
+}
