@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -64,4 +65,41 @@ func BenchmarkSweep(b *testing.B) {
 		b.Fatal("the sweep decided nothing")
 	}
 	b.ReportMetric(float64(decided), "decisions/sweep")
+}
+
+// BenchmarkMirrorReadsDemo is what one escalation run reads of a 10,000-model demo mirror
+// (TODAI_BENCH_DEMO_MIRROR): the current problems, edr monitor's alerts for all of them, whether edr monitor is in
+// use, and the upstream failures.
+func BenchmarkMirrorReadsDemo(b *testing.B) {
+	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
+	if path == "" {
+		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
+	}
+	ctx := context.Background()
+	db := openDB(b, path)
+	m := Mirror{DB: db.Read}
+	problems, alerts := 0, 0
+	for b.Loop() {
+		ps, err := m.Problems(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		since := make(map[string]time.Time, len(ps))
+		for _, p := range ps {
+			since[p.Key] = p.DetectedAt
+		}
+		found, err := m.ElementaryAlerts(ctx, since)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.ElementaryInUse(ctx, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Inhibitors(ctx); err != nil {
+			b.Fatal(err)
+		}
+		problems, alerts = len(ps), len(found)
+	}
+	b.ReportMetric(float64(problems), "problems")
+	b.ReportMetric(float64(alerts), "edr-alerts")
 }
