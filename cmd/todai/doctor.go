@@ -33,8 +33,9 @@ func newDoctorCmd(a *app) *cobra.Command {
 		Short: "Check the whole setup (config, state, warehouse, Slack, schedule) and say how to fix what is wrong",
 		Long: `Doctor checks, in order: the configuration file (parse and validation), the state database (migrations
 current, writable, age of the last successful sync), the warehouse (connect, the Elementary tables and the columns
-Todai uses), Slack (auth.test for both tokens, the bot's scopes against the app manifest, each team channel exists
-and the bot is a member) and each team's digest schedule. It prints a checklist with a fix for every failure and
+Todai uses), Slack (auth.test for both tokens, the bot's scopes against the app manifest, each team channel exists,
+is not archived and the bot is a member, a channel given by name being resolved through conversations.list) and each
+team's digest schedule. It prints a checklist with a fix for every failure and
 exits with status 1 when anything failed (warnings do not fail). It changes nothing: it applies no migration and
 posts nothing.`,
 		Args:        cobra.NoArgs,
@@ -66,6 +67,11 @@ type doctor struct {
 	out       io.Writer
 	http      *http.Client
 	skipSlack bool
+
+	// channelIDs are the channels the bot can see (name → ID), listed once per run for the teams given by name;
+	// channelsErr is why the listing failed.
+	channelIDs  map[string]string
+	channelsErr error
 
 	failed, warned, passed int
 }
@@ -393,22 +399,100 @@ func (d *doctor) checkScopes(h http.Header) {
 	d.pass(fmt.Sprintf("bot token has the %d scopes of the manifest", len(bot.ManifestScopes())))
 }
 
+// doctorChannelsPage is the conversations.list page size; doctorChannelsPages bounds the pages read.
+const (
+	doctorChannelsPage  = 200
+	doctorChannelsPages = 100
+)
+
+// errNoSuchChannel is a channel name conversations.list does not return.
+var errNoSuchChannel = errors.New("no such channel visible to the bot")
+
+// channelID resolves a channel given by name ("#data-finance") among the public channels and the private channels
+// the bot is in, archived ones left out (conversations.list, every page, listed once per run).
+func (d *doctor) channelID(ctx context.Context, base, token, channel string) (string, error) {
+	if d.channelIDs == nil && d.channelsErr == nil {
+		ids := map[string]string{}
+		cursor := ""
+		for range doctorChannelsPages {
+			var page struct {
+				Channels []struct {
+					ID   string `json:"id"`
+					Name string `json:"name"`
+				} `json:"channels"`
+				Meta struct {
+					NextCursor string `json:"next_cursor"`
+				} `json:"response_metadata"`
+			}
+			params := url.Values{"types": {"public_channel,private_channel"}, "exclude_archived": {"true"},
+				"limit": {fmt.Sprint(doctorChannelsPage)}}
+			if cursor != "" {
+				params.Set("cursor", cursor)
+			}
+			if _, err := d.slackCall(ctx, base, "conversations.list", token, params, &page); err != nil {
+				d.channelsErr = err
+				break
+			}
+			for _, c := range page.Channels {
+				if c.ID != "" && c.Name != "" {
+					ids[strings.ToLower(c.Name)] = c.ID
+				}
+			}
+			if cursor = page.Meta.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if d.channelsErr == nil {
+			d.channelIDs = ids
+		}
+	}
+	if d.channelsErr != nil {
+		return "", d.channelsErr
+	}
+	if id, ok := d.channelIDs[strings.ToLower(strings.TrimPrefix(strings.TrimSpace(channel), "#"))]; ok {
+		return id, nil
+	}
+	return "", errNoSuchChannel
+}
+
+// checkChannel checks a team's channel exists, is not archived and has the bot as a member; a channel given by name
+// is resolved first.
 func (d *doctor) checkChannel(ctx context.Context, base, token, botUser string, t config.Team) {
 	name := fmt.Sprintf("team %s: channel %s", t.Name, t.Channel)
-	if !channelIDRE.MatchString(t.Channel) {
-		d.warn(name+": given by name, so it cannot be checked",
-			"use the channel ID (channel details → About, e.g. C0123ABCD): doctor can then check it and serve can key the team's locale on it")
-		return
+	id, byName := t.Channel, !channelIDRE.MatchString(t.Channel)
+	if byName {
+		var err error
+		id, err = d.channelID(ctx, base, token, t.Channel)
+		switch {
+		case errors.Is(err, errNoSuchChannel):
+			d.fail(name+": no channel of that name is visible to the bot (a private channel must have the bot in it; archived channels do not count)",
+				"create the channel or fix teams[].channel; for a private channel invite the bot first (/invite @todai)")
+			return
+		case err != nil:
+			d.fail(name+": cannot resolve the name: "+err.Error(),
+				"grant channels:read and groups:read (see `todai manifest`), or give the channel ID (channel details → About, e.g. C0123ABCD)")
+			return
+		}
 	}
 	var info struct {
 		Channel struct {
-			Name      string `json:"name"`
-			IsPrivate bool   `json:"is_private"`
-			IsMember  *bool  `json:"is_member"`
+			Name       string `json:"name"`
+			IsPrivate  bool   `json:"is_private"`
+			IsArchived bool   `json:"is_archived"`
+			IsMember   *bool  `json:"is_member"`
 		} `json:"channel"`
 	}
-	if _, err := d.slackCall(ctx, base, "conversations.info", token, url.Values{"channel": {t.Channel}}, &info); err != nil {
+	if _, err := d.slackCall(ctx, base, "conversations.info", token, url.Values{"channel": {id}}, &info); err != nil {
 		d.fail(name+": "+err.Error(), "check the channel ID; for a private channel invite the bot first (/invite @todai)")
+		return
+	}
+	if byName {
+		name += " (" + id + ")"
+	} else {
+		name += " (#" + info.Channel.Name + ")"
+	}
+	if info.Channel.IsArchived {
+		d.fail(name+": the channel is archived", "unarchive it, or point teams[].channel at the team's current channel")
 		return
 	}
 	member := info.Channel.IsMember != nil && *info.Channel.IsMember
@@ -421,7 +505,7 @@ func (d *doctor) checkChannel(ctx context.Context, base, token, botUser string, 
 				NextCursor string `json:"next_cursor"`
 			} `json:"response_metadata"`
 		}
-		params := url.Values{"channel": {t.Channel}, "limit": {"1000"}}
+		params := url.Values{"channel": {id}, "limit": {"1000"}}
 		if cursor != "" {
 			params.Set("cursor", cursor)
 		}
@@ -437,11 +521,11 @@ func (d *doctor) checkChannel(ctx context.Context, base, token, botUser string, 
 		}
 	}
 	if !member {
-		d.fail(fmt.Sprintf("%s (#%s): the bot is not a member", name, info.Channel.Name),
+		d.fail(name+": the bot is not a member",
 			"invite it: /invite @todai in the channel (digests and escalations are posted there)")
 		return
 	}
-	d.pass(fmt.Sprintf("%s (#%s) exists and the bot is a member", name, info.Channel.Name))
+	d.pass(name + " exists and the bot is a member")
 }
 
 func (d *doctor) checkSchedule(cfg *config.Config) {

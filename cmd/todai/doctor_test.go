@@ -91,6 +91,7 @@ func TestDoctor(t *testing.T) {
 		setup func(t *testing.T, s *doctorSetup)
 		ok    bool
 		want  []string // in the output
+		check func(t *testing.T, s *doctorSetup)
 	}{
 		{name: "healthy", ok: true, want: []string{"✓ ", "schema current", "Elementary tables with every column",
 			"newest data is", "bot token has the", "exists and the bot is a member", "digest \"0 9 * * 1-5\" (Asia/Tokyo), next", "0 failed"}},
@@ -125,6 +126,49 @@ func TestDoctor(t *testing.T) {
 			s.fake.AddChannel(slacktest.Channel{ID: "C0OTHER01", Name: "other", Members: []string{"U0ALICE"}})
 			s.channel = "C0OTHER01"
 		}, want: []string{"(#other): the bot is not a member", "/invite @todai"}},
+		{name: "channel by name", setup: func(t *testing.T, s *doctorSetup) { s.channel = "#data-finance" }, ok: true,
+			want: []string{"✓ team finance: channel #data-finance (C0FINANCE1) exists and the bot is a member", "0 failed"},
+			check: func(t *testing.T, s *doctorSetup) {
+				calls := s.fake.Calls("conversations.list")
+				if len(calls) != 1 {
+					t.Fatalf("conversations.list calls = %d, want 1", len(calls))
+				}
+				f := calls[0].Form
+				if f.Get("types") != "public_channel,private_channel" || f.Get("exclude_archived") != "true" {
+					t.Errorf("conversations.list form = %v", f)
+				}
+				if info := s.fake.Calls("conversations.info"); len(info) != 1 || info[0].Form.Get("channel") != "C0FINANCE1" {
+					t.Errorf("conversations.info calls = %+v, want one for C0FINANCE1", info)
+				}
+			}},
+		{name: "unknown channel name", setup: func(t *testing.T, s *doctorSetup) { s.channel = "#nowhere" },
+			want: []string{"✗ team finance: channel #nowhere: no channel of that name is visible to the bot",
+				"fix: create the channel or fix teams[].channel"},
+			check: func(t *testing.T, s *doctorSetup) {
+				if n := len(s.fake.Calls("conversations.info")); n != 0 {
+					t.Errorf("conversations.info called %d times for an unknown name", n)
+				}
+			}},
+		{name: "private channel name", setup: func(t *testing.T, s *doctorSetup) {
+			s.fake.AddChannel(slacktest.Channel{ID: "G0PRIVFIN1", Name: "data-private", IsPrivate: true,
+				Members: []string{"U0ALICE", s.fake.BotUserID()}})
+			s.channel = "#data-private"
+		}, ok: true, want: []string{"✓ team finance: channel #data-private (G0PRIVFIN1) exists and the bot is a member"}},
+		{name: "private channel name without the bot", setup: func(t *testing.T, s *doctorSetup) {
+			s.fake.AddChannel(slacktest.Channel{ID: "G0PRIVFIN2", Name: "data-secret", IsPrivate: true,
+				Members: []string{"U0ALICE"}})
+			s.channel = "#data-secret"
+		}, want: []string{"channel #data-secret: no channel of that name is visible", "invite the bot first (/invite @todai)"}},
+		{name: "archived channel name", setup: func(t *testing.T, s *doctorSetup) {
+			s.fake.AddChannel(slacktest.Channel{ID: "C0OLDFIN1", Name: "old-finance", IsArchived: true,
+				Members: []string{s.fake.BotUserID()}})
+			s.channel = "#old-finance"
+		}, want: []string{"channel #old-finance: no channel of that name is visible", "archived channels do not count"}},
+		{name: "channel list refused", setup: func(t *testing.T, s *doctorSetup) {
+			s.channel = "#data-finance"
+			s.fake.FailNext("conversations.list", "missing_scope")
+		}, want: []string{"channel #data-finance: cannot resolve the name: conversations.list: missing_scope",
+			"fix: grant channels:read and groups:read"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +194,12 @@ func TestDoctor(t *testing.T) {
 			}
 			if tt.ok && strings.Contains(out, "✗") {
 				t.Errorf("a passing run shows a failure:\n%s", out)
+			}
+			if strings.Contains(out, "given by name") {
+				t.Errorf("a channel name is no longer only warned about:\n%s", out)
+			}
+			if tt.check != nil {
+				tt.check(t, s)
 			}
 		})
 	}

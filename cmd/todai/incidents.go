@@ -337,17 +337,19 @@ func (a *app) newBot(db *localdb.DB) *bot.Bot {
 	for _, t := range a.cfg.Teams {
 		homeTeams = append(homeTeams, bot.HomeTeam{Name: t.Name, Channel: t.Channel})
 		teamInfos = append(teamInfos, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: t.Location(), Lang: a.teamLang(t)})
-		if t.Locale != "" && channelIDRE.MatchString(t.Channel) {
+		if t.Locale != "" && t.Channel != "" { // an ID or a name: the bot resolves names when it needs them
 			cfg.ChannelLocales[t.Channel] = handlers.Lang(t.Locale)
 		}
 	}
 	api := bot.NewClient(cfg, a.slackHTTP)
 	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger})
-	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger})
+	channels := bot.NewChannels(api, bot.ChannelsOptions{Logger: a.logger, Now: a.now}) // one index for bot and Home
+	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
+		Channels: channels})
 	desk := incidentDesk{a: a, store: escalation.NewStore(db), db: db}
 	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: desk, Teams: teamInfos}
 	deps := bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
-		Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP}
+		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP}
 	if a.questions != nil { // a typed nil would not be nil in the interface
 		deps.Questions = a.questions
 	}
