@@ -166,3 +166,49 @@ func TestEscalationEdrAlertNotFoundPostsOwnMessage(t *testing.T) {
 		t.Errorf("the failed search is not logged:\n%s", one.logs.String())
 	}
 }
+
+// TestEscalationGroupedMessageFailure: two incidents of one dbt invocation share one message, and its failure: a
+// refusal gives both back and the next sweep posts them together once; a 502, which may hide a posted message,
+// keeps both claimed rather than post the second again on its own.
+func TestEscalationGroupedMessageFailure(t *testing.T) {
+	tests := []struct {
+		name      string
+		fail      func(fake *slacktest.Slack)
+		wantPosts int // after the second sweep
+	}{
+		{name: "refused: retried together", fail: func(fake *slacktest.Slack) { fake.FailNext("chat.postMessage", "not_in_channel") }, wantPosts: 1},
+		{name: "502: never posted twice", fail: func(fake *slacktest.Slack) { fake.FailNextStatus("chat.postMessage", 502) }, wantPosts: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			one := oneFailingTest(t)
+			f := demo.NewFixture("shop")
+			unique := f.Test("unique_orders_id", "unique", one.orders, nil)
+			inv := f.Invocation("test", one.t0.Add(-4*time.Minute), nil)
+			f.TestResult(inv, one.notNull, one.orders, "fail", one.t0.Add(-4*time.Minute), demo.Values{"column_name": "id"})
+			f.TestResult(inv, unique, one.orders, "fail", one.t0.Add(-4*time.Minute), demo.Values{"column_name": "id"})
+			one.wh.add(t, f)
+
+			fake := slacktest.New(t)
+			seedWorkspace(fake)
+			_, run := one.escalation(t, fake)
+			tc.fail(fake)
+			if err := run(0, true); err == nil {
+				t.Fatal("the failed post is not reported")
+			}
+			if ps := channelPosts(fake, "C0FINANCE"); len(ps) != 0 {
+				t.Fatalf("after the failure: %+v", ps)
+			}
+			if err := run(time.Minute, false); err != nil {
+				t.Fatal(err)
+			}
+			ps := channelPosts(fake, "C0FINANCE")
+			if len(ps) != tc.wantPosts {
+				t.Fatalf("%d posts after the next sweep, want %d: %+v", len(ps), tc.wantPosts, ps)
+			}
+			if tc.wantPosts == 1 && (!strings.Contains(ps[0].AllText(), "not_null_orders_id") || !strings.Contains(ps[0].AllText(), "unique_orders_id")) {
+				t.Errorf("the retried message must hold both incidents:\n%s", ps[0].AllText())
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -142,8 +141,8 @@ type incidentNotifier struct {
 	// threads are where the incidents linked to edr monitor's alerts reply, found when their group is first reached.
 	threads  map[int64]alertThread
 	searched map[string]bool
-	// refused are the groups whose message Slack refused in this sweep: their other incidents fail at once.
-	refused map[string]error
+	// failed are the groups whose message failed in this sweep: their other incidents fail with it.
+	failed map[string]error
 }
 
 // alertThread is edr monitor's message for an incident: the notice replies in its thread.
@@ -156,7 +155,7 @@ func groupKey(inc escalation.Incident) string { return inc.Team + "\x00" + inc.I
 func (a *app) newIncidentNotifier(store *escalation.Store, db *localdb.DB, b *bot.Bot, ds []escalation.Decision) *incidentNotifier {
 	n := &incidentNotifier{desk: incidentDesk{a: a, store: store, db: db}, b: b, mirror: escalation.Mirror{DB: db.Read},
 		groups: map[string][]escalation.Decision{}, firsts: map[int64]escalation.NotifyLevel{}, posted: map[int64]bool{},
-		threads: map[int64]alertThread{}, searched: map[string]bool{}, refused: map[string]error{}}
+		threads: map[int64]alertThread{}, searched: map[string]bool{}, failed: map[string]error{}}
 	for _, d := range ds {
 		for _, act := range d.Actions {
 			if nl, ok := act.(escalation.NotifyLevel); ok && nl.First {
@@ -217,7 +216,7 @@ func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, 
 			"incident", inc.ID, "channel", th.channel, "ts", th.ts, "err", err)
 		delete(n.threads, inc.ID)
 	}
-	if err := n.refused[k]; err != nil {
+	if err := n.failed[k]; err != nil {
 		return escalation.Delivery{}, err
 	}
 	// This incident leads: its message holds it and the group's incidents not posted yet and not replying under an
@@ -237,10 +236,10 @@ func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, 
 	}
 	ch, ts, err := n.b.PostIncidents(ctx, channel, notices)
 	if err != nil {
+		// The group's other incidents were in that message: they share its fate rather than go out again, given
+		// back with it when Slack refused it, kept claimed with it when it may have been posted.
 		err = delivery(err)
-		if errors.Is(err, escalation.ErrNotDelivered) {
-			n.refused[k] = err
-		}
+		n.failed[k] = err
 		return escalation.Delivery{}, err
 	}
 	for _, id := range ids {

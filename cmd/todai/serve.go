@@ -32,7 +32,7 @@ answers in flight. See docs/slack.md.`,
 	}
 }
 
-// channelIDRE matches a Slack channel ID (team channels written as "#name" cannot be keyed without a lookup).
+// channelIDRE matches a Slack channel ID, as opposed to a channel name ("#data-finance").
 var channelIDRE = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
 
 // serve runs the bot and the background sync until ctx ends.
