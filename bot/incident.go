@@ -426,6 +426,14 @@ func eventText(e IncidentEvent, l handlers.Lang) string {
 		return trl(l, "resolved", "解決")
 	case "resolve_announced":
 		return trl(l, "resolution posted", "解決を通知")
+	case "elementary_alert":
+		return trl(l, "edr monitor alerted", "edr monitor が通知")
+	case "notify_failed":
+		return trl(l, fmt.Sprintf("Slack refused the level %d notice; it is retried at the next sweep", e.Level),
+			fmt.Sprintf("Slack がレベル %d の通知を拒否しました（次回の確認で再送します）", e.Level))
+	case "notify_abandoned":
+		return trl(l, fmt.Sprintf("Slack kept refusing the level %d notice; given up", e.Level),
+			fmt.Sprintf("Slack がレベル %d の通知を拒否し続けたため、断念しました", e.Level))
 	}
 	return handlers.SlackEscape(e.Event)
 }
