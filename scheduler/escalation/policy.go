@@ -134,12 +134,21 @@ func (p Policy) Validate() error {
 		errs = append(errs, fmt.Errorf("escalation policy: negative max_loops %d", p.MaxLoops))
 	}
 	if q := p.QuietHours; q != nil {
-		if _, err := parseClock(q.Start); err != nil {
-			errs = append(errs, fmt.Errorf("escalation policy: quiet hours start: %w", err))
+		if err := q.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("escalation policy: %w", err))
 		}
-		if _, err := parseClock(q.End); err != nil {
-			errs = append(errs, fmt.Errorf("escalation policy: quiet hours end: %w", err))
-		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports malformed quiet hours: a start or end that is not "HH:MM".
+func (q QuietHours) Validate() error {
+	var errs []error
+	if _, err := parseClock(q.Start); err != nil {
+		errs = append(errs, fmt.Errorf("quiet hours start: %w", err))
+	}
+	if _, err := parseClock(q.End); err != nil {
+		errs = append(errs, fmt.Errorf("quiet hours end: %w", err))
 	}
 	return errors.Join(errs...)
 }

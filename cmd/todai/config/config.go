@@ -460,8 +460,29 @@ func (c *Config) validate(file *ast.File) Problems {
 				add(at+".digest.schedule", err.Error(), `five fields "min hour day month weekday", e.g. "0 9 * * 1-5"`)
 			}
 		}
+		if t.QuietHours != nil {
+			for _, err := range joined(t.QuietHours.Validate()) {
+				add(at+".quiet_hours", err.Error(), `start: "22:00", end: "07:00"`)
+			}
+		}
+		if t.Escalation != nil {
+			for _, err := range joined(t.Escalation.Validate()) {
+				add(at+".escalation", err.Error(), "see teams[].escalation in docs/configuration.md")
+			}
+		}
 	}
 	return ps
+}
+
+// joined splits an errors.Join error into its errors.
+func joined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // validateOverrides checks what flags and the environment set, which have no line to point at.

@@ -31,3 +31,45 @@ func TestTeamDigestConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestTeamEscalationConfig(t *testing.T) {
+	const levels = "      levels: [{after: 0s, notify: [{kind: channel}]}]\n"
+	tests := []struct {
+		name, yaml string
+		wantErrs   []string
+	}{
+		{name: "valid, with the edr monitor settings",
+			yaml: "teams:\n  - name: finance\n    quiet_hours: {start: \"22:00\", end: \"07:00\"}\n    escalation:\n" + levels +
+				"      link_elementary_alerts: false\n      elementary_wait: 10m\n"},
+		{name: "no levels", yaml: "teams:\n  - name: finance\n    escalation: {repeat: 1h}\n", wantErrs: []string{"escalation: escalation policy: no levels"}},
+		{name: "negative durations and a bad target",
+			yaml: "teams:\n  - name: finance\n    escalation:\n      levels: [{after: 0s, notify: [{kind: pager}]}]\n" +
+				"      repeat: -1h\n      elementary_wait: -5m\n",
+			wantErrs: []string{`unknown target kind "pager"`, "negative repeat", "negative elementary_wait"}},
+		{name: "malformed quiet hours", yaml: "teams:\n  - name: finance\n    quiet_hours: {start: \"25:00\", end: \"7\"}\n",
+			wantErrs: []string{"quiet_hours: quiet hours start", "quiet_hours: quiet hours end"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("todai.yaml", []byte(tt.yaml))
+			if len(tt.wantErrs) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := c.Teams[0].Escalation
+				if p.LinksElementaryAlerts() || p.ElementaryWaitOrDefault().String() != "10m0s" {
+					t.Errorf("policy = %+v", p)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tt.wantErrs {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v\nwant one about %s", err, want)
+				}
+			}
+		})
+	}
+}
