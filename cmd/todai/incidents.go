@@ -212,6 +212,9 @@ func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, 
 			n.posted[inc.ID] = true
 			return escalation.Delivery{Message: escalation.MessageRef{Channel: ch, TS: ts, ThreadTS: th.ts}}, nil
 		}
+		if !bot.NotPosted(err) {
+			return escalation.Delivery{}, err // the reply may have been posted: never a second notice
+		}
 		n.desk.a.logger.WarnContext(ctx, "escalation: reply under edr monitor's alert failed; posting Todai's own message",
 			"incident", inc.ID, "channel", th.channel, "ts", th.ts, "err", err)
 		delete(n.threads, inc.ID)
