@@ -433,15 +433,7 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
-// validChannelID accepts a conversation ID (C…, G…), never a name.
+// validChannelID accepts a channel's ID (C…, G…), never a name or a DM's ID.
 func validChannelID(s string) bool {
-	if len(s) < 2 || len(s) > 32 || (s[0] != 'C' && s[0] != 'G') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
+	return reChannelID.MatchString(s) && s[0] != 'D'
 }

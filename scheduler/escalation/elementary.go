@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -75,10 +76,10 @@ func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAl
 	}
 	switch a.Type {
 	case "test":
-		a.Table = strings.ToLower(joinNonEmpty(".", firstOf(d.DatabaseName, db.String), firstOf(d.SchemaName, schema.String),
-			firstOf(d.TableName, nodeName)))
-		a.Column = firstOf(d.ColumnName, column.String)
-		a.Test = firstOf(d.TestShortName, short.String)
+		a.Table = strings.ToLower(joinNonEmpty(".", cmp.Or(d.DatabaseName, db.String), cmp.Or(d.SchemaName, schema.String),
+			cmp.Or(d.TableName, nodeName)))
+		a.Column = cmp.Or(d.ColumnName, column.String)
+		a.Test = cmp.Or(d.TestShortName, short.String)
 	case "source_freshness":
 		if d.SourceName != "" && d.Identifier != "" {
 			a.Name = d.SourceName + "." + d.Identifier
@@ -86,7 +87,7 @@ func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAl
 			a.Name = name.String // source_name.name in the read model
 		}
 	default:
-		a.Name = firstOf(d.Alias, nodeName)
+		a.Name = cmp.Or(d.Alias, nodeName)
 	}
 	for _, id := range []string{d.ElementaryUniqueID, class.String, d.TestUniqueID, inc.TestID, d.ModelUniqueID, inc.NodeID} {
 		if id != "" && !slices.Contains(a.UniqueIDs, id) {
@@ -94,7 +95,7 @@ func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAl
 		}
 	}
 	// edr monitor picks the channel from the merged meta, a test's over its model's (§3.2).
-	a.Channel = firstOf(metaChannel(d.TestMeta), metaChannel([]byte(testMeta.String)), metaChannel(d.ModelMeta),
+	a.Channel = cmp.Or(metaChannel(d.TestMeta), metaChannel([]byte(testMeta.String)), metaChannel(d.ModelMeta),
 		metaChannel([]byte(meta.String)))
 	return a, true, nil
 }
@@ -132,16 +133,7 @@ func metaChannel(b []byte) string {
 	if json.Unmarshal(b, &meta) != nil {
 		return ""
 	}
-	return strings.TrimPrefix(strings.TrimSpace(firstOf(meta.AlertsConfig.Channel, meta.Channel)), "#")
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return strings.TrimPrefix(strings.TrimSpace(cmp.Or(meta.AlertsConfig.Channel, meta.Channel)), "#")
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

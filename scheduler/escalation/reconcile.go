@@ -345,13 +345,13 @@ func (m Mirror) ElementaryAlerts(ctx context.Context, since map[string]time.Time
 // ElementaryInUse reports whether edr monitor is alerting: alerts_v2 holds an alert updated in the 7 days
 // before now.
 func (m Mirror) ElementaryInUse(ctx context.Context, now time.Time) (bool, error) {
-	var n int
-	err := m.DB.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts_v2 WHERE updated_at >= ? LIMIT 1)`,
-		localdb.FormatTime(now.Add(-7*24*time.Hour))).Scan(&n)
+	var inUse bool
+	err := m.DB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts_v2 WHERE updated_at >= ?)`,
+		localdb.FormatTime(now.Add(-7*24*time.Hour))).Scan(&inUse)
 	if err != nil {
 		return false, fmt.Errorf("read alerts_v2: %w", err)
 	}
-	return n > 0, nil
+	return inUse, nil
 }
 
 // Inhibitors returns every node downstream of a model (or snapshot, seed) whose latest run errored or of a source

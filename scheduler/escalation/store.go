@@ -422,7 +422,6 @@ func (s *Store) recordSends(ctx context.Context, keys []SendKey, now time.Time) 
 		what = fmt.Sprintf("record send %d/%d/%d", keys[0].Incident, keys[0].Level, keys[0].Loop)
 	}
 	err := s.inTx(ctx, what, func(tx *sql.Tx) error {
-		clear(claimed) // a retried transaction starts over
 		for _, key := range keys {
 			ok, err := recordSendTx(ctx, tx, key, now)
 			if err != nil {
