@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -72,6 +73,15 @@ func (b *Bot) lang(ctx context.Context, q handlers.Question, userID, channelID s
 		return override
 	}
 	return b.cfg.DefaultLang
+}
+
+// zone is the asker's Slack time zone, in which q's dates and times written without a zone are read; nil (UTC)
+// when q has none or Slack does not tell. Slack answers show times as Slack dates, so nothing else needs it.
+func (b *Bot) zone(ctx context.Context, q handlers.Question, userID string) *time.Location {
+	if b.locales == nil || !q.Since.NeedsZone() {
+		return nil
+	}
+	return b.locales.Zone(ctx, userID)
 }
 
 // answer asks q and renders it for Slack, with owners resolved to mentions.
@@ -175,6 +185,7 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 		run: func(ctx context.Context) {
 			q := parseQuestion(cmd.Text)
 			q.Lang = b.lang(ctx, q, cmd.UserID, cmd.ChannelID)
+			q.Zone = b.zone(ctx, q, cmd.UserID)
 			if msg, ok := b.command(ctx, q, cmd.UserID, cmd.ChannelID); ok {
 				respond(ctx, q.Public, msg)
 				return
@@ -263,6 +274,7 @@ func (b *Bot) answerMention(ctx context.Context, m mention) {
 		q = handlers.Question{Intent: handlers.IntentHelp, Command: true}
 	}
 	q.Lang = b.lang(ctx, q, m.user, m.channel)
+	q.Zone = b.zone(ctx, q, m.user)
 	if msg, ok := b.command(ctx, q, m.user, m.channel); ok {
 		b.reply(ctx, m.channel, m.replyTS(), msg, nil)
 		return

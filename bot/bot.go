@@ -111,9 +111,10 @@ type Mentioner interface {
 }
 
 // LocaleFinder returns the language to answer userID in: the first non-empty override, else the user's Slack
-// locale; "" when it does not know. *Users is one.
+// locale; "" when it does not know. Zone is the user's Slack time zone, nil when it does not know. *Users is one.
 type LocaleFinder interface {
 	Locale(ctx context.Context, userID string, overrides ...handlers.Lang) handlers.Lang
+	Zone(ctx context.Context, userID string) *time.Location
 }
 
 // HomePublisher publishes a user's App Home tab; *Home is one.

@@ -123,7 +123,7 @@ func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slac
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, tr("Todai", "Todai 灯台"), false, false)),
 		slack.NewContextBlock("home_asof", slack.NewTextBlockObject(slack.MarkdownType,
-			tr("Updated ", "更新: ")+slackDate(h.now()), false, false)),
+			tr("Updated ", "更新: ")+handlers.SlackDate(h.now()), false, false)),
 		homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"),
 	}
 	switch {
@@ -381,7 +381,7 @@ func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
 		line += tr(" on *", " — *") + handlers.SlackEscape(homeTrim(shortNodeName(f.ModelUniqueID), 120)) + "*"
 	}
 	if f.DetectedAt != nil {
-		line += " · " + slackDate(*f.DetectedAt)
+		line += " · " + handlers.SlackDate(*f.DetectedAt)
 	}
 	return line
 }
@@ -426,11 +426,6 @@ func homeTrim(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
-}
-
-// slackDate renders t in the reader's time zone, with a UTC fallback.
-func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
 // validChannelID accepts a channel's ID (C…, G…), never a name or a DM's ID.

@@ -210,8 +210,8 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		b.log.Error("bot: create silence", "user", userID, "err", err)
 		return textMsg(trl(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
 	}
-	return textMsg(trl(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, matchersText(sil.Matchers), slackDate(sil.EndsAt)),
-		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, matchersText(sil.Matchers), slackDate(sil.EndsAt)))), true
+	return textMsg(trl(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, matchersText(sil.Matchers), handlers.SlackDate(sil.EndsAt)),
+		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, matchersText(sil.Matchers), handlers.SlackDate(sil.EndsAt)))), true
 }
 
 // digestCommand builds a team's digest now: the team named, else the team whose channel the command came from.
@@ -343,7 +343,7 @@ func renderSilences(sils []SilenceView, l handlers.Lang, now time.Time) handlers
 			lines = append(lines, trl(l, fmt.Sprintf("… and %d more", len(sils)-i), fmt.Sprintf("…ほか %d 件", len(sils)-i)))
 			break
 		}
-		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, matchersText(s.Matchers), trl(l, "until", "期限"), slackDate(s.EndsAt))
+		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, matchersText(s.Matchers), trl(l, "until", "期限"), handlers.SlackDate(s.EndsAt))
 		if s.CreatedBy != "" {
 			line += " · <@" + handlers.SlackEscape(s.CreatedBy) + ">"
 		}
@@ -373,7 +373,7 @@ func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, 
 			lines = append(lines, "…")
 			break
 		}
-		line := "• " + slackDate(e.At) + " · " + eventText(e, l)
+		line := "• " + handlers.SlackDate(e.At) + " · " + eventText(e, l)
 		if e.Actor != "" && e.Actor != "todai" {
 			line += " · " + actorText(e.Actor)
 		}

@@ -305,6 +305,24 @@ func (u *Users) Locale(ctx context.Context, userID string, overrides ...handlers
 	return u.deflang
 }
 
+// Zone returns the user's time zone as Slack's users.info tells it (tz, else tz_offset), cached with the locale;
+// nil when Slack does not tell.
+func (u *Users) Zone(ctx context.Context, userID string) *time.Location {
+	info := u.info(ctx, userID)
+	if info == nil {
+		return nil
+	}
+	if info.TZ != "" {
+		if loc, err := time.LoadLocation(info.TZ); err == nil {
+			return loc
+		}
+	}
+	if info.TZOffset != 0 {
+		return time.FixedZone(info.TZLabel, info.TZOffset)
+	}
+	return nil
+}
+
 // slackLocaleLang maps a locale ("ja", "ja-JP", "en-US") to a language, or "" for an empty one.
 func slackLocaleLang(locale string) handlers.Lang {
 	l := strings.ToLower(strings.TrimSpace(locale))

@@ -63,6 +63,9 @@ type Result struct {
 	AsOf time.Time
 	// Now is when the question was asked; renderers show times relative to it.
 	Now time.Time
+	// Zone is the asker's zone, in which text answers show times (UTC when nil). Slack answers use Slack's date
+	// tokens instead, which each reader sees in their own zone.
+	Zone *time.Location
 	// Answer is one of *queries.StatusAnswer, *OwnerAnswer, *LastRunAnswer, *FailuresAnswer, *FreshnessAnswer,
 	// *LineageAnswer, *DescribeAnswer, *WhyAnswer, *UrgencyAnswer, or *HelpAnswer; nil when Err is set.
 	Answer any
@@ -88,7 +91,7 @@ func ExitCode(res Result) int {
 // Ask answers q from r. It never returns a Go error: failures become Result.Err.
 func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 	now = now.UTC()
-	res := Result{Intent: string(q.Intent), Lang: q.Lang, Now: now, Question: q}
+	res := Result{Intent: string(q.Intent), Lang: q.Lang, Now: now, Zone: q.Zone, Question: q}
 	if res.Intent == "" {
 		res.Intent = string(IntentUnknown)
 	}
@@ -160,7 +163,7 @@ func dispatch(ctx context.Context, r Reader, q Question, now time.Time) (any, er
 		}
 		return ptr(r.LastRuns(ctx, q.Node, min(limit, MaxLimit)))
 	case IntentFailures:
-		return ptr(r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now)}))
+		return ptr(r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now, q.Zone)}))
 	case IntentFreshness:
 		return ptr(r.Freshness(ctx, q.Node))
 	case IntentUpstream:
@@ -237,8 +240,8 @@ func badRequest(q Question) *AnswerError {
 	case ProblemBadNode:
 		e.Message = tr(l, "That node name is too long.", "ノード名が長すぎます。")
 	case ProblemBadSince:
-		e.Message = tr(l, fmt.Sprintf("I could not read %q as a time. Use a duration (90m, 24h, 3d, 1w), a date (2026-11-20), \"yesterday\" or \"today\".", clean(q.Detail)),
-			fmt.Sprintf("「%s」を期間として読めませんでした。90m・24h・3d・1w のような期間、2026-11-20 のような日付、「昨日」「今日」が使えます。", clean(q.Detail)))
+		e.Message = tr(l, fmt.Sprintf("I could not read %q as a time. Use a duration (90m, 24h, 3d, 1w), a date (2026-11-20), a date and time (2026-11-20T18:00Z, or 2026-11-20 18:00 in your time zone), \"yesterday\" or \"today\".", clean(q.Detail)),
+			fmt.Sprintf("「%s」を日時として読めませんでした。90m・24h・3d・1w のような期間、2026-11-20 のような日付、2026-11-20T18:00Z や 2026-11-20 18:00（あなたのタイムゾーン）のような日時、「昨日」「今日」が使えます。", clean(q.Detail)))
 	default:
 		e.Message = tr(l, "I did not understand that. Type `help` to see what I can answer.",
 			"すみません、質問を理解できませんでした。「ヘルプ」と送ると使い方を表示します。")

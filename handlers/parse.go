@@ -87,10 +87,11 @@ type SinceKind int
 const (
 	SinceNone      SinceKind = iota // not given: the default window applies
 	SinceDuration                   // a duration back from now ("24h", "3d")
-	SinceDate                       // a calendar date, midnight UTC
-	SinceToday                      // midnight UTC today
-	SinceYesterday                  // midnight UTC yesterday
-	SinceWeekday                    // midnight UTC of the latest such weekday (today when it is that day)
+	SinceDate                       // a calendar date, from midnight in the asker's zone
+	SinceToday                      // midnight today in the asker's zone
+	SinceYesterday                  // midnight yesterday in the asker's zone
+	SinceWeekday                    // midnight of the latest such weekday (today when it is that day)
+	SinceTime                       // a date and time ("2026-11-19T18:00Z", "2026-11-19 18:00" in the asker's zone)
 )
 
 // DefaultSince is the failures window when the question does not give one.
@@ -100,19 +101,41 @@ const DefaultSince = 24 * time.Hour
 type Since struct {
 	Kind     SinceKind
 	Duration time.Duration // for SinceDuration
-	Date     time.Time     // for SinceDate, midnight UTC
-	Weekday  time.Weekday  // for SinceWeekday
+	// Date is the calendar date (SinceDate) or the date and time (SinceTime) as written: when Zoned is false its
+	// clock reading is kept in UTC and means the asker's zone; when Zoned is true it is the instant written.
+	Date    time.Time
+	Zoned   bool
+	Weekday time.Weekday // for SinceWeekday
 }
 
-// Resolve returns the window start relative to now.
-func (s Since) Resolve(now time.Time) time.Time {
-	now = now.UTC()
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+// NeedsZone reports whether Resolve depends on the asker's zone: a day, a date, or a time written without a zone.
+func (s Since) NeedsZone() bool {
+	switch s.Kind {
+	case SinceDate, SinceTime:
+		return !s.Zoned
+	case SinceToday, SinceYesterday, SinceWeekday:
+		return true
+	}
+	return false
+}
+
+// Resolve returns the window start relative to now. Dates, days and times written without a zone are read in loc,
+// the asker's zone (UTC when nil).
+func (s Since) Resolve(now time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	switch s.Kind {
 	case SinceDuration:
 		return now.Add(-s.Duration)
-	case SinceDate:
-		return s.Date
+	case SinceDate, SinceTime:
+		if s.Zoned {
+			return s.Date
+		}
+		d := s.Date
+		return time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), d.Nanosecond(), loc)
 	case SinceToday:
 		return midnight
 	case SinceYesterday:
@@ -137,6 +160,9 @@ type Question struct {
 	Limit int
 	// Lang is "ja" when the text holds kana or kanji, else "en".
 	Lang Lang
+	// Zone is the asker's time zone: dates and times written without a zone are read in it, and text answers show
+	// times in it. Nil means UTC. Parse leaves it nil; the caller that knows the asker sets it.
+	Zone *time.Location
 	// Command is true when the question carries no language of its own: the command form ("status x"), or empty.
 	// Callers may then answer in a configured default language instead of Lang.
 	Command bool
@@ -154,7 +180,7 @@ type Question struct {
 // Parse turns a question into a Question. It never fails: problems are reported in Question.Problem.
 func Parse(text string) Question {
 	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "")
+		text = strings.ToValidUTF8(text, " ") // a space, so that the bytes around it are not joined into one token
 	}
 	if utf8.RuneCountInString(text) > MaxQuestionRunes {
 		q := Question{Intent: IntentUnknown, Lang: detectLang(text[:min(len(text), 4*MaxQuestionRunes)]),
@@ -471,28 +497,41 @@ var (
 	reSinceWord = regexp.MustCompile(`\b(?:since|from|after)\s+(\S+(?:\s+(?:hours?|hrs?|days?|weeks?|minutes?|mins?|ago))?)`)
 	reLastDur   = regexp.MustCompile(`\b(?:in\s+|over\s+|during\s+)?(?:the\s+)?(?:last|past)\s+(\d+\s*[a-z]+|hour|day|week|24h|month)\b`)
 	reBareDur   = regexp.MustCompile(`(?:^|\s)(\d+\s*(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?))(?:\s|$)`)
-	reDate      = regexp.MustCompile(`\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b`)
-	reDateJA    = regexp.MustCompile(`(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日`)
-	reDurJA     = regexp.MustCompile(`(\d+)\s*(分|時間|日|週間|週)`)
-	reDur       = regexp.MustCompile(`^(\d+)\s*([a-z]+)$`)
-	reLimit     = regexp.MustCompile(`(?:--limit[= ]|-n\s*|limit[:=]\s*|last\s+)(\d+)\b|\b(\d+)\s+runs\b|(\d+)\s*(?:件|回)|(?:^|\s)(\d+)$`)
+	// reDateTime is a date with an optional time and zone, as ISO 8601 and RFC 3339 write them (lower-cased):
+	// "2026-11-19", "2026-11-19t18:00z", "2026-11-19 18:00:05.123+09:00", "2026/11/19 18:00 jst".
+	reDateTime = regexp.MustCompile(`\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})` +
+		`(?:(?:t|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?` +
+		`(z\b|\s*(?:utc|gmt|jst)\b|\s*[+-]\d{2}(?::?\d{2})?\b)?`)
+	// reDateJA is a Japanese date with an optional time: "2026年11月19日", "2026年11月19日 18時30分",
+	// "2026年11月19日 18:00".
+	reDateJA = regexp.MustCompile(`(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日` +
+		`(?:\s*(\d{1,2})(?:時|:)(?:(\d{2})分?)?()()())?`)
+	reDurJA = regexp.MustCompile(`(\d+)\s*(分|時間|日|週間|週)`)
+	reDur   = regexp.MustCompile(`^(\d+)\s*([a-z]+)$`)
+	reLimit = regexp.MustCompile(`(?:--limit[= ]|-n\s*|limit[:=]\s*|last\s+)(\d+)\b|\b(\d+)\s+runs\b|(\d+)\s*(?:件|回)|(?:^|\s)(\d+)$`)
 )
 
 // parseSince finds the failures window and removes it from lower.
 func (q *Question) parseSince(lower string) string {
 	if m := reDateJA.FindStringSubmatchIndex(lower); m != nil {
-		if d, ok := mkDate(lower[m[2]:m[3]], lower[m[4]:m[5]], lower[m[6]:m[7]]); ok {
-			q.Since = Since{Kind: SinceDate, Date: d}
+		if s, ok := sinceFromMatch(lower, m); ok {
+			q.Since = s
+		} else {
+			q.Problem, q.Detail = ProblemBadSince, lower[m[0]:m[1]]
+		}
+		return cut(lower, m)
+	}
+	if m := reDateTime.FindStringSubmatchIndex(lower); m != nil {
+		if m[1] < len(lower) && isDigit(lower[m[1]]) {
+			q.Problem, q.Detail = ProblemBadSince, strings.Fields(lower[m[0]:])[0]
 			return cut(lower, m)
 		}
-	}
-	if m := reDate.FindStringSubmatchIndex(lower); m != nil {
-		if d, ok := mkDate(lower[m[2]:m[3]], lower[m[4]:m[5]], lower[m[6]:m[7]]); ok {
-			q.Since = Since{Kind: SinceDate, Date: d}
+		if s, ok := sinceFromMatch(lower, m); ok {
+			q.Since = s
 			lower = cut(lower, m)
 			return strings.Replace(lower, "since", " ", 1)
 		}
-		q.Problem, q.Detail = ProblemBadSince, lower[m[0]:m[1]]
+		q.Problem, q.Detail = ProblemBadSince, strings.TrimSpace(lower[m[0]:m[1]])
 		return cut(lower, m)
 	}
 	if m := reSinceWord.FindStringSubmatchIndex(lower); m != nil {
@@ -556,6 +595,98 @@ func (q *Question) parseSince(lower string) string {
 
 func cut(s string, m []int) string { return s[:m[0]] + " " + s[m[1]:] }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// sinceFromMatch reads a reDateTime or reDateJA match: year, month, day, then optional hour, minute, second,
+// fraction and zone. ok is false for a date or time that does not exist (2026-02-31, 25:00) or a zone that
+// cannot be read.
+func sinceFromMatch(s string, m []int) (Since, bool) {
+	group := func(g int) string {
+		if 2*g+1 >= len(m) || m[2*g] < 0 {
+			return ""
+		}
+		return s[m[2*g]:m[2*g+1]]
+	}
+	d, ok := mkDate(group(1), group(2), group(3))
+	if !ok {
+		return Since{}, false
+	}
+	hh, mm, ss, frac, zone := group(4), group(5), group(6), group(7), strings.TrimSpace(group(8))
+	if hh == "" && zone == "" {
+		return Since{Kind: SinceDate, Date: d}, true
+	}
+	clock := [3]int{}
+	for i, part := range []string{hh, mm, ss} {
+		if part == "" {
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil {
+			return Since{}, false
+		}
+		clock[i] = n
+	}
+	if clock[0] > 23 || clock[1] > 59 || clock[2] > 59 {
+		return Since{}, false
+	}
+	nanos := 0
+	if frac != "" {
+		n, err := strconv.Atoi((frac + "000000000")[:9])
+		if err != nil {
+			return Since{}, false
+		}
+		nanos = n
+	}
+	t := time.Date(d.Year(), d.Month(), d.Day(), clock[0], clock[1], clock[2], nanos, time.UTC)
+	kind := SinceTime
+	if hh == "" {
+		kind = SinceDate
+	}
+	if zone == "" {
+		return Since{Kind: kind, Date: t}, true
+	}
+	loc, ok := zoneOf(zone)
+	if !ok {
+		return Since{}, false
+	}
+	return Since{Kind: kind, Zoned: true,
+		Date: time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)}, true
+}
+
+// zoneOf reads a written zone: "z", "utc", "gmt", "jst", "+09:00", "+0900", "-05".
+func zoneOf(z string) (*time.Location, bool) {
+	switch z {
+	case "z", "utc", "gmt":
+		return time.UTC, true
+	case "jst":
+		return time.FixedZone("JST", 9*3600), true
+	}
+	if len(z) < 3 || (z[0] != '+' && z[0] != '-') {
+		return nil, false
+	}
+	digits := strings.ReplaceAll(z[1:], ":", "")
+	if len(digits) != 2 && len(digits) != 4 {
+		return nil, false
+	}
+	h, err := strconv.Atoi(digits[:2])
+	if err != nil {
+		return nil, false
+	}
+	mins := 0
+	if len(digits) == 4 {
+		if mins, err = strconv.Atoi(digits[2:]); err != nil {
+			return nil, false
+		}
+	}
+	if h > 14 || mins > 59 || (h == 14 && mins > 0) {
+		return nil, false
+	}
+	off := h*3600 + mins*60
+	if z[0] == '-' {
+		off = -off
+	}
+	return time.FixedZone("", off), true
+}
 func mkDate(ys, ms, ds string) (time.Time, bool) {
 	y, err1 := strconv.Atoi(ys)
 	mo, err2 := strconv.Atoi(ms)
@@ -570,7 +701,8 @@ func mkDate(ys, ms, ds string) (time.Time, bool) {
 	return t, true
 }
 
-// parseSinceArg reads "24h", "3d", "1w", "90m", "3 days", "yesterday", "today", "2026-11-20", "week".
+// parseSinceArg reads "24h", "3d", "1w", "90m", "3 days", "yesterday", "today", "2026-11-20", "week", and dates
+// with times as reDateTime reads them.
 func parseSinceArg(s string) (Since, bool) {
 	s = strings.TrimSpace(s)
 	switch s {
@@ -592,11 +724,8 @@ func parseSinceArg(s string) (Since, bool) {
 			return Since{Kind: SinceWeekday, Weekday: d}, true
 		}
 	}
-	if m := reDate.FindStringSubmatch(s); m != nil && m[0] == s {
-		if d, ok := mkDate(m[1], m[2], m[3]); ok {
-			return Since{Kind: SinceDate, Date: d}, true
-		}
-		return Since{}, false
+	if m := reDateTime.FindStringSubmatchIndex(s); m != nil && m[0] == 0 && m[1] == len(s) {
+		return sinceFromMatch(s, m)
 	}
 	m := reDur.FindStringSubmatch(s)
 	if m == nil {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,10 @@ func TestParse(t *testing.T) {
 	}
 	yesterday := Since{Kind: SinceYesterday}
 	today := Since{Kind: SinceToday}
+	instant := func(t time.Time) Since { return Since{Kind: SinceTime, Date: t, Zoned: true} }
+	wall := func(y int, m time.Month, d, h, min int) Since {
+		return Since{Kind: SinceTime, Date: time.Date(y, m, d, h, min, 0, 0, time.UTC)}
+	}
 	tests := []struct {
 		in      string
 		intent  Intent
@@ -44,6 +49,23 @@ func TestParse(t *testing.T) {
 		{in: "failures since soon", intent: IntentFailures, problem: ProblemBadSince},
 		{in: "failures since 2026-02-31", intent: IntentFailures, problem: ProblemBadSince},
 		{in: "failures 3d", intent: IntentFailures, since: dur(3 * day)},
+		// ISO 8601 and RFC 3339 times, with or without zone, seconds and fraction.
+		{in: "failures since 2026-11-19T18:00:00Z", intent: IntentFailures, since: instant(time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC))},
+		{in: "failures since 2026-11-19T18:00Z", intent: IntentFailures, since: instant(time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC))},
+		{in: "failures fct_orders since 2026-11-19T18:00:00.250Z", intent: IntentFailures, node: "fct_orders", since: instant(time.Date(2026, 11, 19, 18, 0, 0, 250e6, time.UTC))},
+		{in: "failures team:finance since 2026-11-19T18:00+09:00", intent: IntentFailures, team: "finance", since: instant(time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC))},
+		{in: "failures since 2026-11-19T18:00:00-0500", intent: IntentFailures, since: instant(time.Date(2026, 11, 19, 23, 0, 0, 0, time.UTC))},
+		{in: "failures since 2026-11-19 18:00 JST", intent: IntentFailures, since: instant(time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC))},
+		{in: "failures since 2026-11-19 18:00", intent: IntentFailures, since: wall(2026, 11, 19, 18, 0)},
+		{in: "failures since 2026-11-19T18:00", intent: IntentFailures, since: wall(2026, 11, 19, 18, 0)},
+		{in: "failures since 2026/11/19 18:30", intent: IntentFailures, since: wall(2026, 11, 19, 18, 30)},
+		{in: "2026-11-19T18:00Z以降の失敗", intent: IntentFailures, since: instant(time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC)), lang: LangJA},
+		{in: "2026年11月19日 18時30分からの失敗", intent: IntentFailures, since: wall(2026, 11, 19, 18, 30), lang: LangJA},
+		{in: "2026年11月19日からの失敗", intent: IntentFailures, since: date(2026, 11, 19), lang: LangJA},
+		{in: "failures since 2026-11-19T25:00Z", intent: IntentFailures, problem: ProblemBadSince},
+		{in: "failures since 2026-11-19T18:61", intent: IntentFailures, problem: ProblemBadSince},
+		{in: "failures since 2026-11-19T18:00+15:00", intent: IntentFailures, problem: ProblemBadSince},
+		{in: "failures since 2026-11-190", intent: IntentFailures, problem: ProblemBadSince},
 		{in: "freshness", intent: IntentFreshness},
 		{in: "freshness stripe.payments", intent: IntentFreshness, node: "stripe.payments"},
 		{in: "upstream fct_orders", intent: IntentUpstream, node: "fct_orders"},
@@ -180,7 +202,7 @@ func TestParse(t *testing.T) {
 			if wantLimit == 0 {
 				wantLimit = DefaultLimit
 			}
-			if q.Intent != tc.intent || q.Node != tc.node || q.Team != tc.team || q.Since != tc.since ||
+			if q.Intent != tc.intent || q.Node != tc.node || q.Team != tc.team || !sameSince(q.Since, tc.since) ||
 				q.Lang != wantLang || q.Problem != tc.problem || q.Limit != wantLimit {
 				t.Errorf("Parse(%q) =\n intent=%q node=%q team=%q since=%+v lang=%q problem=%q limit=%d\nwant\n intent=%q node=%q team=%q since=%+v lang=%q problem=%q limit=%d",
 					tc.in, q.Intent, q.Node, q.Team, q.Since, q.Lang, q.Problem, q.Limit,
@@ -188,6 +210,12 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameSince compares two Sinces, their dates as instants.
+func sameSince(a, b Since) bool {
+	return a.Kind == b.Kind && a.Duration == b.Duration && a.Weekday == b.Weekday && a.Zoned == b.Zoned &&
+		a.Date.Equal(b.Date)
 }
 
 func TestParsePublic(t *testing.T) {
@@ -251,10 +279,69 @@ func TestSinceResolve(t *testing.T) {
 		{Since{Kind: SinceWeekday, Weekday: time.Wednesday}, time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)},
 		{Since{Kind: SinceDate, Date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)},
 	} {
-		if got := tc.s.Resolve(now.In(time.FixedZone("JST", 9*3600))); !got.Equal(tc.want) {
+		if got := tc.s.Resolve(now.In(time.FixedZone("JST", 9*3600)), nil); !got.Equal(tc.want) {
 			t.Errorf("%+v.Resolve = %v, want %v", tc.s, got, tc.want)
 		}
 	}
+}
+
+func TestSinceResolveInAskersZone(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	now := time.Date(2026, 11, 24, 20, 30, 0, 0, time.UTC) // 05:30 on the 25th in Tokyo
+	for _, tc := range []struct {
+		in   string
+		loc  *time.Location
+		want time.Time
+	}{
+		{"failures since 2026-11-19 18:00", nil, time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC)},
+		{"failures since 2026-11-19 18:00", tokyo, time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC)},
+		{"failures since 2026-11-19T18:00Z", tokyo, time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC)},
+		{"failures since 2026-11-19T18:00+09:00", nil, time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC)},
+		{"failures since 2026-11-19", tokyo, time.Date(2026, 11, 18, 15, 0, 0, 0, time.UTC)},
+		{"failures since today", tokyo, time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)},
+		{"failures since yesterday", tokyo, time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)},
+		{"failures since today", nil, time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
+		{"failures since 3h", tokyo, now.Add(-3 * time.Hour)},
+		{"昨日からの失敗", tokyo, time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)},
+	} {
+		q := Parse(tc.in)
+		if q.Problem != ProblemNone {
+			t.Fatalf("Parse(%q): problem %s", tc.in, q.Problem)
+		}
+		if got := q.Since.Resolve(now, tc.loc); !got.Equal(tc.want) {
+			t.Errorf("%q in %v resolves to %v, want %v", tc.in, tc.loc, got.UTC(), tc.want)
+		}
+	}
+}
+
+// FuzzParseSince: whatever follows "since", Parse never panics and never misreads silently: text holding a
+// date-like number either parses to a date or time that prints back to the same digits, or is bad_since.
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"2026-11-19T18:00:00Z", "2026-11-19 18:00", "2026-11-19T18:00+09:00", "24h", "3 days",
+		"yesterday", "2026-02-31", "2026-11-19T24:00Z", "9999-12-31T23:59:59.999999999-14:00", "2026/1/2 3:04 jst",
+		"2026-11-19t18:00:00,5z", "2026年11月19日 18時"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q := Parse("failures since " + s)
+		if q.Intent != IntentFailures {
+			return // the text changed the intent (e.g. it held "help"): nothing to check here
+		}
+		at := q.Since.Resolve(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC), time.FixedZone("X", -7*3600))
+		if q.Problem == ProblemNone && q.Since.Kind == SinceNone && reDateTime.MatchString(strings.ToLower(normalize(s))) {
+			t.Fatalf("%q holds a date but was read as no window", s)
+		}
+		if q.Since.Kind == SinceTime || q.Since.Kind == SinceDate {
+			d := q.Since.Date
+			written := fmt.Sprintf("%04d", d.Year())
+			if !strings.Contains(s, written) {
+				t.Fatalf("%q read as %v, a year it does not hold", s, d)
+			}
+			if at.IsZero() {
+				t.Fatalf("%q resolved to the zero time", s)
+			}
+		}
+	})
 }
 
 func FuzzParse(f *testing.F) {

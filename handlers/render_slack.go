@@ -225,7 +225,7 @@ func RenderSlack(res Result, opts SlackOptions) SlackMessage {
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	b := &slackBuilder{p: &printer{l: res.Lang, now: now}, l: res.Lang, opts: opts, res: res,
+	b := &slackBuilder{p: &printer{l: res.Lang, now: now, slackDates: true}, l: res.Lang, opts: opts, res: res,
 		ids: make(map[string]int, 8), blocks: make([]slack.Block, 0, 12)}
 	if res.Err != nil {
 		b.renderError()
@@ -381,13 +381,6 @@ func statusEmoji(s string) string {
 // nodeTitle is "fct_orders (model)", raw.
 func (b *slackBuilder) nodeTitle(n queries.Node) string { return b.p.nodeTitle(n) }
 
-// asOf is the context line's date: a Slack date token shown in the reader's time zone, with a UTC fallback.
-func (b *slackBuilder) asOf(t time.Time) string {
-	t = t.UTC()
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s> (%s)", t.Unix(), t.Format("2006-01-02 15:04 UTC"),
-		relative(b.l, t, b.p.now))
-}
-
 // finish adds the context line and the buttons, enforces the block limit and builds the fallback text.
 func (b *slackBuilder) finish() SlackMessage {
 	var ctx []slack.MixedElement
@@ -395,7 +388,7 @@ func (b *slackBuilder) finish() SlackMessage {
 		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+SlackEscape(warningText(b.res)), false, false))
 	}
 	if b.res.Err == nil && !b.res.AsOf.IsZero() {
-		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, b.tr("as of ", "データ時点: ")+b.asOf(b.res.AsOf), false, false))
+		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, b.tr("as of ", "データ時点: ")+b.p.when(b.res.AsOf), false, false))
 	}
 	var tail []slack.Block
 	if len(ctx) > 0 {

@@ -22,7 +22,7 @@ const maxFieldRunes = 400
 // control characters and escape sequences first.
 func RenderText(w io.Writer, res Result) error {
 	bw := bufio.NewWriter(w)
-	p := &printer{w: bw, l: res.Lang, now: res.Now}
+	p := &printer{w: bw, l: res.Lang, now: res.Now, loc: res.Zone}
 	if p.now.IsZero() {
 		p.now = time.Now().UTC()
 	}
@@ -59,6 +59,10 @@ type printer struct {
 	w   *bufio.Writer
 	l   Lang
 	now time.Time
+	// loc is the reader's zone for text times (UTC when nil).
+	loc *time.Location
+	// slackDates renders times as Slack date tokens, which every reader sees in their own zone.
+	slackDates bool
 }
 
 func (p *printer) tr(en, ja string) string { return tr(p.l, en, ja) }
@@ -75,12 +79,31 @@ func (p *printer) kv(indent, key, val string) {
 	p.line(indent + key + ": " + val)
 }
 
-// when renders a time as "2026-11-24 10:00 UTC (3 h ago)".
+// when renders a time with its age: "2026-11-24 19:00 JST (3 h ago)" in the reader's zone, or in Slack a date token
+// that Slack shows in each reader's own zone, with the UTC time as its fallback text.
 func (p *printer) when(t time.Time) string {
 	if t.IsZero() {
 		return p.tr("never", "なし")
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC") + " (" + relative(p.l, t, p.now) + ")"
+	return p.clock(t) + " (" + relative(p.l, t, p.now) + ")"
+}
+
+// clock renders a time without its age.
+func (p *printer) clock(t time.Time) string {
+	if p.slackDates {
+		return SlackDate(t)
+	}
+	loc := p.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+// SlackDate is a Slack date token: Slack shows it in the reader's zone; clients that cannot read it show UTC.
+func SlackDate(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.Format("2006-01-02 15:04 UTC"))
 }
 
 func (p *printer) whenPtr(t *time.Time) string {

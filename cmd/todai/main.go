@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "time/tzdata" // IANA zones for teams, `timezone` and Slack users' zones, even where the system has none
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.commit=… -X main.date=…" (see the Makefile).

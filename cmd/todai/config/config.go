@@ -31,7 +31,10 @@ type Config struct {
 	Sync      Sync      `yaml:"sync"`
 	// Locale is the default answer language when the question does not tell: "en" or "ja".
 	Locale string `yaml:"locale"`
-	Teams  []Team `yaml:"teams"`
+	// Timezone is the IANA zone in which `todai ask` shows times and reads dates and times written without a zone
+	// ("Asia/Tokyo"); the machine's zone when empty. Slack answers show each reader their own zone.
+	Timezone string `yaml:"timezone"`
+	Teams    []Team `yaml:"teams"`
 	// Slack configures `todai serve`.
 	Slack Slack `yaml:"slack"`
 	// Log configures logging.
@@ -426,6 +429,11 @@ func (c *Config) validate(file *ast.File) Problems {
 	}
 	if !validLocale(c.Locale) {
 		add("$.locale", fmt.Sprintf("unknown locale %q", c.Locale), `use "en" or "ja"`)
+	}
+	if c.Timezone != "" {
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			add("$.timezone", fmt.Sprintf("unknown time zone %q", c.Timezone), `use an IANA zone name like "Asia/Tokyo"`)
+		}
 	}
 	seen := map[string]int{}
 	for i, t := range c.Teams {
