@@ -60,6 +60,10 @@ func (f *fakeReader) resolve(name string) error {
 var testNode = queries.Node{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", ResourceType: "model",
 	Owners: []string{"@alice", "bob@example.com"}, Team: "finance"}
 
+// testTestNode is a dbt test asked about as a node.
+var testTestNode = queries.Node{UniqueID: "test.jaffle.not_null_fct_orders_order_id.5d6e", Name: "not_null_fct_orders_order_id",
+	ResourceType: "test", Owners: []string{"@alice", "bob@example.com", "@qa"}, Team: "finance"}
+
 func (f *fakeReader) node(name string) queries.Node {
 	if name == "empty" {
 		return queries.Node{UniqueID: "model.jaffle.empty", Name: "empty", ResourceType: "model"}
@@ -79,7 +83,18 @@ func (f *fakeReader) Status(_ context.Context, name string) (queries.StatusAnswe
 	tests = append(tests, queries.TestState{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
 		Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR",
 		Message: "Got 3 results,\n configured to fail if != 0"})
-	for i := range 11 {
+	// a second not_null on the same column (another where config): named apart by its dbt name.
+	tests = append(tests, queries.TestState{UniqueID: "test.jaffle.not_null_fct_orders_order_id_recent.1a2b",
+		Name: "not_null_fct_orders_order_id_recent", ShortName: "not_null", Column: "order_id", Status: "pass",
+		DetectedAt: at(2 * time.Hour), Severity: "ERROR"})
+	tests[0].Name = "not_null_fct_orders_order_id"
+	if name == testTestNode.Name {
+		one := int64(1)
+		return queries.StatusAnswer{Node: testTestNode, Health: queries.HealthFailing, Tests: tests[:1],
+			LastRun: &queries.Run{Status: "fail", CompletedAt: at(2 * time.Hour), InvocationID: "inv-0043",
+				Message: ptrTo("Got 1 result, configured to fail if != 0"), Failures: &one}}, nil
+	}
+	for i := range 10 {
 		tests = append(tests, queries.TestState{UniqueID: fmt.Sprintf("test.jaffle.accepted_values_%d", i),
 			ShortName: fmt.Sprintf("accepted_values_%d", i), Status: "pass", DetectedAt: at(2 * time.Hour), Severity: "WARN"})
 	}
@@ -120,7 +135,7 @@ func (f *fakeReader) LastRuns(_ context.Context, name string, limit int) (querie
 	}
 	return queries.LastRunAnswer{Node: testNode, Runs: []queries.Run{
 		{Status: "error", CompletedAt: at(90 * time.Minute), ExecutionTime: f64(3.2), InvocationID: "inv-0043",
-			Message: "Database Error in model fct_orders\n  relation \"stg_payments\" does not exist\x1b[0m"},
+			Message: ptrTo("Database Error in model fct_orders\n  relation \"stg_payments\" does not exist\x1b[0m")},
 		{Status: "success", CompletedAt: at(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"},
 		{Status: "skipped", CompletedAt: at(49 * time.Hour), InvocationID: "inv-0041"},
 	}}, nil
@@ -220,6 +235,12 @@ func (f *fakeReader) Describe(_ context.Context, name string) (queries.DescribeA
 	if name == "empty" {
 		return queries.DescribeAnswer{Node: f.node(name)}, nil
 	}
+	if name == testTestNode.Name {
+		return queries.DescribeAnswer{Node: testTestNode, Path: "models/marts/schema.yml", Tags: []string{},
+			Columns: []queries.ColumnDoc{}, Exposures: []queries.Exposure{},
+			Test: &queries.TestDefinition{ShortName: "not_null", Column: "order_id", Severity: "ERROR",
+				ModelUniqueID: testNode.UniqueID, Tested: []string{testNode.UniqueID}}}, nil
+	}
 	return queries.DescribeAnswer{Node: testNode,
 		Description: "One row per order.\nIncludes \x1b[31mrefunds\x1b[0m\u202e and payments\x00.",
 		Path:        "marts/finance/fct_orders.sql", Materialization: "table", Relation: "analytics.finance.fct_orders",
@@ -243,7 +264,7 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 		LastSuccess: &queries.Run{Status: "success", CompletedAt: at(25 * time.Hour), InvocationID: "inv-0042"},
 		SinceLastOK: f64(25 * 3600),
 		FailedSince: []queries.Run{{Status: "error", CompletedAt: at(90 * time.Minute), InvocationID: "inv-0043",
-			Message: "relation \"stg_payments\" does not exist"}},
+			Message: ptrTo("relation \"stg_payments\" does not exist")}},
 		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
 			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
 		LikelyCauses: []queries.Cause{
@@ -277,3 +298,5 @@ func (f *fakeReader) SyncInfo(context.Context) (queries.SyncInfo, error) {
 	f.record("SyncInfo")
 	return f.sync, f.syncErr
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -121,20 +121,16 @@ func (b *slackBuilder) run(r queries.Run) string {
 	if r.Invocation != nil && r.Invocation.JobName != "" {
 		s += b.tr(", job ", "、ジョブ ") + SlackEscape(r.Invocation.JobName)
 	}
+	if r.Failures != nil && *r.Failures > 0 {
+		s += b.tr(", ", "、") + b.p.failingRows(*r.Failures)
+	}
 	return s
 }
 
-func testName(short, name, id string) string {
-	for _, s := range []string{short, name, id} {
-		if c := clean(s); c != "" {
-			return c
-		}
-	}
-	return ""
-}
 
-func (b *slackBuilder) test(t queries.TestState) string {
-	s := statusEmoji(t.Status) + " *" + SlackEscape(testName(t.ShortName, t.Name, t.UniqueID)) + "*"
+// test renders a test's latest result; name is how the list names it (testNames).
+func (b *slackBuilder) test(t queries.TestState, name string) string {
+	s := statusEmoji(t.Status) + " *" + SlackEscape(name) + "*"
 	if t.Column != "" {
 		s += b.tr(" on ", " 対象カラム ") + code(t.Column)
 	}
@@ -216,8 +212,8 @@ func (b *slackBuilder) slackStatus(a *queries.StatusAnswer) {
 	last := b.tr("no runs recorded", "実行記録なし")
 	if a.LastRun != nil {
 		last = b.run(*a.LastRun)
-		if a.LastRun.Message != "" && a.LastRun.Status != "success" {
-			last += "\n_" + fitEscaped(SlackEscape(a.LastRun.Message), 600) + "_"
+		if a.LastRun.Message != nil && !quiet(a.LastRun.Status) {
+			last += "\n_" + fitEscaped(SlackEscape(*a.LastRun.Message), 600) + "_"
 		}
 	}
 	fs := append([]slackField{b.idField(a.Node)}, b.ownerFields(a.Node)...)
@@ -226,7 +222,10 @@ func (b *slackBuilder) slackStatus(a *queries.StatusAnswer) {
 	if len(a.Tests) == 0 {
 		b.section("*" + b.tr("Tests", "テスト") + "*\n" + b.tr("none recorded", "記録なし"))
 	} else {
-		b.list(b.countTitle("Tests", "テスト", len(a.Tests)), len(a.Tests), func(i int) string { return b.test(a.Tests[i]) })
+		names := stateNames(a.Tests)
+		b.list(b.countTitle("Tests", "テスト", len(a.Tests)), len(a.Tests), func(i int) string {
+			return b.test(a.Tests[i], names[i])
+		})
 	}
 	b.list(b.tr("Freshness", "鮮度"), len(a.Freshness), func(i int) string { return b.source(a.Freshness[i]) })
 }
@@ -277,8 +276,8 @@ func (b *slackBuilder) slackLastRun(a *queries.LastRunAnswer) {
 		len(a.Runs), func(i int) string {
 			r := a.Runs[i]
 			s := b.run(r)
-			if r.Message != "" && r.Status != "success" {
-				s += "\n   _" + fitEscaped(SlackEscape(r.Message), 300) + "_"
+			if r.Message != nil && !quiet(r.Status) {
+				s += "\n   _" + fitEscaped(SlackEscape(*r.Message), 300) + "_"
 			}
 			return s
 		})
@@ -306,18 +305,22 @@ func (b *slackBuilder) slackFailures(a *queries.FailuresAnswer) {
 	}
 	b.summary = b.tr(fmt.Sprintf("%d failing tests since %s.", len(a.Failures), since),
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件。", since, len(a.Failures)))
+	names := failureNames(a.Failures)
 	b.list(b.summary, len(a.Failures), func(i int) string {
 		f := a.Failures[i]
-		s := statusEmoji(f.Status) + " *" + SlackEscape(testName(f.TestShortName, f.TestName, f.TestUniqueID)) + "*"
+		s := statusEmoji(f.Status) + " *" + SlackEscape(names[i]) + "*"
 		if f.ModelUniqueID != "" {
 			s += b.tr(" on ", " 対象 ") + code(f.ModelUniqueID)
+		}
+		if f.Column != "" {
+			s += b.tr(", column ", "、カラム ") + code(f.Column)
 		}
 		s += " — " + b.p.whenPtr(f.DetectedAt)
 		if f.Count > 1 {
 			s += b.tr(fmt.Sprintf(", %d times", f.Count), fmt.Sprintf("、%d 回", f.Count))
 		}
 		if f.Failures != nil {
-			s += b.tr(fmt.Sprintf(", %d failing rows", *f.Failures), fmt.Sprintf("、失敗行 %d", *f.Failures))
+			s += b.tr(", ", "、") + b.p.failingRows(*f.Failures)
 		}
 		if f.LatestStatus != "" && !strings.EqualFold(f.LatestStatus, f.Status) {
 			s += b.tr(", now ", "、現在 ") + statusEmoji(f.LatestStatus) + " " + SlackEscape(f.LatestStatus)
@@ -397,6 +400,9 @@ func (b *slackBuilder) slackDescribe(a *queries.DescribeAnswer) {
 	b.summary = fitEscaped(desc, 300)
 	b.section(fitEscaped(desc, 1500))
 	fs := append([]slackField{b.idField(a.Node)}, b.ownerFields(a.Node)...)
+	if a.Test != nil {
+		fs = append(fs, slackField{b.tr("Checks", "検査内容"), SlackEscape(b.p.testWhat(a.Test))})
+	}
 	fs = append(fs,
 		slackField{b.tr("Relation", "リレーション"), code(a.Relation)},
 		slackField{b.tr("Materialized", "マテリアライズ"), SlackEscape(a.Materialization)},
@@ -420,6 +426,7 @@ func (b *slackBuilder) slackDescribe(a *queries.DescribeAnswer) {
 }
 
 func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
+	failingNames := stateNames(a.FailingTests)
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
 	b.summary = b.p.healthWord(a.Health)
 	b.section("*" + b.p.healthWord(a.Health) + "*")
@@ -447,16 +454,17 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 	b.list(b.countTitle("Failed runs since", "それ以降の失敗した実行", len(a.FailedSince)), len(a.FailedSince), func(i int) string {
 		r := a.FailedSince[i]
 		s := b.run(r)
-		if r.Message != "" {
-			s += " — _" + fitEscaped(SlackEscape(r.Message), 200) + "_"
+		if r.Message != nil {
+			s += " — _" + fitEscaped(SlackEscape(*r.Message), 200) + "_"
 		}
 		return s
 	})
 	b.list(b.countTitle("Failing tests", "失敗中のテスト", len(a.FailingTests)), len(a.FailingTests),
-		func(i int) string { return b.test(a.FailingTests[i]) })
+		func(i int) string { return b.test(a.FailingTests[i], failingNames[i]) })
 }
 
 func (b *slackBuilder) slackUrgency(a *queries.UrgencyAnswer) {
+	failingNames := stateNames(a.FailingTests)
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
 	word := SlackEscape(b.p.urgencyWord(a.Urgency))
 	b.summary = b.tr("Urgency: ", "緊急度: ") + word
@@ -485,7 +493,7 @@ func (b *slackBuilder) slackUrgency(a *queries.UrgencyAnswer) {
 	b.list(b.countTitle("Exposures affected", "影響を受けるエクスポージャー", len(a.Exposures)), len(a.Exposures),
 		func(i int) string { return b.exposure(a.Exposures[i]) })
 	b.list(b.countTitle("Failing tests", "失敗中のテスト", len(a.FailingTests)), len(a.FailingTests),
-		func(i int) string { return b.test(a.FailingTests[i]) })
+		func(i int) string { return b.test(a.FailingTests[i], failingNames[i]) })
 }
 
 func (b *slackBuilder) slackHelp(a *HelpAnswer) {

@@ -267,17 +267,14 @@ func (p *printer) run(r queries.Run) string {
 	if r.Invocation != nil && r.Invocation.JobName != "" {
 		parts = append(parts, p.tr("job ", "ジョブ ")+clean(r.Invocation.JobName))
 	}
+	if r.Failures != nil && *r.Failures > 0 {
+		parts = append(parts, p.failingRows(*r.Failures))
+	}
 	return strings.Join(parts, ", ")
 }
 
-func (p *printer) test(t queries.TestState) string {
-	name := clean(t.ShortName)
-	if name == "" {
-		name = clean(t.Name)
-	}
-	if name == "" {
-		name = clean(t.UniqueID)
-	}
+// test renders a test's latest result; name is how the list names it (testNames).
+func (p *printer) test(t queries.TestState, name string) string {
 	if t.Column != "" {
 		name += p.tr(" on ", " 対象カラム ") + clean(t.Column)
 	}
@@ -286,6 +283,90 @@ func (p *printer) test(t queries.TestState) string {
 		s += " (" + clean(t.Severity) + ")"
 	}
 	return s
+}
+
+// testWhat says what a test checks: "not_null on id of model.shop.orders (ERROR)".
+func (p *printer) testWhat(d *queries.TestDefinition) string {
+	s := firstClean(d.ShortName, p.tr("test", "テスト"))
+	if d.Column != "" {
+		s += p.tr(" on ", " 対象カラム ") + clean(d.Column)
+	}
+	if d.ModelUniqueID != "" {
+		s += p.tr(" of ", " 対象 ") + clean(d.ModelUniqueID)
+	}
+	if d.Severity != "" {
+		s += " (" + clean(d.Severity) + ")"
+	}
+	return s
+}
+
+// quiet reports a run status whose message is not worth showing (a success or a passing test).
+func quiet(status string) bool {
+	st := strings.ToLower(status)
+	return st == "success" || st == "pass"
+}
+
+// failingRows is "1 failing row", "7 failing rows", "失敗行 7".
+func (p *printer) failingRows(n int64) string {
+	if n == 1 {
+		return p.tr("1 failing row", "失敗行 1")
+	}
+	return p.tr(fmt.Sprintf("%d failing rows", n), fmt.Sprintf("失敗行 %d", n))
+}
+
+// testNames returns how each test of a list is named: its short name ("not_null"), else its dbt name, else its
+// unique_id. Where two tests of the list would read the same (same short name, column and model), each of them
+// is named by its dbt name instead, and by its unique_id when even those are the same.
+func testNames(n int, ref func(i int) (short, name, id, column, model string)) []string {
+	type key struct{ label, column, model string }
+	labels := make([]string, n)
+	keys := make([]key, n)
+	seen := make(map[key]int, n)
+	for i := range n {
+		short, name, id, column, model := ref(i)
+		labels[i] = firstClean(short, name, id)
+		keys[i] = key{labels[i], column, model}
+		seen[keys[i]]++
+	}
+	full := make(map[string]int, n)
+	for i := range n {
+		if seen[keys[i]] > 1 {
+			_, name, id, _, _ := ref(i)
+			labels[i] = firstClean(name, id)
+			full[labels[i]]++
+		}
+	}
+	for i := range n {
+		if seen[keys[i]] > 1 && full[labels[i]] > 1 {
+			_, _, id, _, _ := ref(i)
+			labels[i] = clean(id)
+		}
+	}
+	return labels
+}
+
+// stateNames names the tests of a list of latest results (testNames).
+func stateNames(ts []queries.TestState) []string {
+	return testNames(len(ts), func(i int) (string, string, string, string, string) {
+		return ts[i].ShortName, ts[i].Name, ts[i].UniqueID, ts[i].Column, ""
+	})
+}
+
+// failureNames names the tests of a failures list (testNames).
+func failureNames(fs []queries.Failure) []string {
+	return testNames(len(fs), func(i int) (string, string, string, string, string) {
+		return fs[i].TestShortName, fs[i].TestName, fs[i].TestUniqueID, fs[i].Column, fs[i].ModelUniqueID
+	})
+}
+
+// firstClean is the first of ss that is not empty once cleaned.
+func firstClean(ss ...string) string {
+	for _, s := range ss {
+		if c := clean(s); c != "" {
+			return c
+		}
+	}
+	return ""
 }
 
 func (p *printer) source(s queries.SourceFreshness) string {

@@ -15,6 +15,9 @@ func (p *printer) renderDescribe(a *queries.DescribeAnswer) {
 		desc = p.tr("(no description)", "（説明なし）")
 	}
 	p.kv("  ", p.tr("description", "説明"), truncate(desc, maxFieldRunes))
+	if a.Test != nil {
+		p.kv("  ", p.tr("checks", "検査内容"), p.testWhat(a.Test))
+	}
 	p.kv("  ", p.tr("relation", "リレーション"), clean(a.Relation))
 	p.kv("  ", p.tr("materialized", "マテリアライズ"), clean(a.Materialization))
 	p.kv("  ", p.tr("path", "パス"), clean(a.Path))

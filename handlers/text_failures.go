@@ -20,25 +20,22 @@ func (p *printer) renderFailures(a *queries.FailuresAnswer) {
 	}
 	p.line(p.tr(fmt.Sprintf("%d failing tests since %s (%s):", len(a.Failures), since, scope),
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件（%s）:", since, len(a.Failures), scope)))
+	names := failureNames(a.Failures)
 	p.list("  ", len(a.Failures), func(i int) string {
 		f := a.Failures[i]
-		name := clean(f.TestShortName)
-		if name == "" {
-			name = clean(f.TestName)
-		}
-		if name == "" {
-			name = clean(f.TestUniqueID)
-		}
-		s := p.statusMark(f.Status) + " " + name
+		s := p.statusMark(f.Status) + " " + names[i]
 		if f.ModelUniqueID != "" {
 			s += p.tr(" on ", " 対象 ") + clean(f.ModelUniqueID)
+		}
+		if f.Column != "" {
+			s += p.tr(", column ", "、カラム ") + clean(f.Column)
 		}
 		s += " — " + p.whenPtr(f.DetectedAt)
 		if f.Count > 1 {
 			s += p.tr(fmt.Sprintf(", %d times", f.Count), fmt.Sprintf("、%d 回", f.Count))
 		}
 		if f.Failures != nil {
-			s += p.tr(fmt.Sprintf(", %d failing rows", *f.Failures), fmt.Sprintf("、失敗行 %d", *f.Failures))
+			s += p.tr(", ", "、") + p.failingRows(*f.Failures)
 		}
 		if f.LatestStatus != "" && !strings.EqualFold(f.LatestStatus, f.Status) {
 			s += p.tr(", now ", "、現在 ") + p.statusMark(f.LatestStatus)

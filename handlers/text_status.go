@@ -12,8 +12,8 @@ func (p *printer) renderStatus(a *queries.StatusAnswer) {
 	p.nodeHeader(a.Node)
 	if a.LastRun != nil {
 		p.kv("  ", p.tr("last run", "最終実行"), p.run(*a.LastRun))
-		if a.LastRun.Message != "" && a.LastRun.Status != "success" {
-			p.kv("    ", p.tr("message", "メッセージ"), clean(a.LastRun.Message))
+		if a.LastRun.Message != nil && !quiet(a.LastRun.Status) {
+			p.kv("    ", p.tr("message", "メッセージ"), clean(*a.LastRun.Message))
 		}
 	} else {
 		p.kv("  ", p.tr("last run", "最終実行"), p.tr("no runs recorded", "実行記録なし"))
@@ -22,7 +22,8 @@ func (p *printer) renderStatus(a *queries.StatusAnswer) {
 		p.kv("  ", p.tr("tests", "テスト"), p.tr("none recorded", "記録なし"))
 	} else {
 		p.line("  " + p.tr(fmt.Sprintf("tests (%d):", len(a.Tests)), fmt.Sprintf("テスト（%d 件）:", len(a.Tests))))
-		p.list("    ", len(a.Tests), func(i int) string { return p.test(a.Tests[i]) })
+		names := stateNames(a.Tests)
+		p.list("    ", len(a.Tests), func(i int) string { return p.test(a.Tests[i], names[i]) })
 	}
 	if len(a.Freshness) > 0 {
 		p.line("  " + p.tr("freshness:", "鮮度:"))

@@ -37,7 +37,8 @@ func (p *printer) renderUrgency(a *queries.UrgencyAnswer) {
 	}
 	if len(a.FailingTests) > 0 {
 		p.line("  " + p.tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
-		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i]) })
+		names := stateNames(a.FailingTests)
+		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
 	}
 }
 

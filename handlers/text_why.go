@@ -19,15 +19,16 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		p.line("  " + p.tr(fmt.Sprintf("failed runs since (%d):", len(a.FailedSince)), fmt.Sprintf("それ以降の失敗した実行（%d 件）:", len(a.FailedSince))))
 		p.list("    ", len(a.FailedSince), func(i int) string {
 			s := p.run(a.FailedSince[i])
-			if a.FailedSince[i].Message != "" {
-				s += " — " + truncate(clean(a.FailedSince[i].Message), 200)
+			if a.FailedSince[i].Message != nil {
+				s += " — " + truncate(clean(*a.FailedSince[i].Message), 200)
 			}
 			return s
 		})
 	}
 	if len(a.FailingTests) > 0 {
 		p.line("  " + p.tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
-		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i]) })
+		names := stateNames(a.FailingTests)
+		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
 	}
 	if len(a.LikelyCauses) == 0 {
 		p.line("  " + p.tr("No likely cause found in the mirrored data.", "ミラーされたデータからは原因の候補が見つかりませんでした。"))

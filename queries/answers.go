@@ -63,7 +63,10 @@ type Run struct {
 	CompletedAt   *time.Time `json:"completed_at"`
 	ExecutionTime *float64   `json:"execution_time"`
 	InvocationID  string     `json:"invocation_id"`
-	Message       string     `json:"message,omitempty"`
+	// Message is the run's message (a test's result description); nil when it has none (most successes, skips).
+	Message *string `json:"message"`
+	// Failures is a test's failing row count, for a test's results.
+	Failures *int64 `json:"failures,omitempty"`
 	// Invocation is the context of the dbt invocation that ran it, when known.
 	Invocation *Invocation `json:"invocation,omitempty"`
 }
@@ -221,6 +224,17 @@ type DescribeAnswer struct {
 	Columns         []ColumnDoc `json:"columns"`
 	Exposures       []Exposure  `json:"exposures"`
 	Meta            string      `json:"meta,omitempty"` // raw meta JSON, as Elementary stored it
+	// Test is what a dbt test checks, when the node is a test.
+	Test *TestDefinition `json:"test,omitempty"`
+}
+
+// TestDefinition is what a dbt test checks.
+type TestDefinition struct {
+	ShortName     string   `json:"short_name,omitempty"`  // not_null, unique, volume_anomalies …
+	Column        string   `json:"column_name,omitempty"` // the column tested, if any
+	Severity      string   `json:"severity,omitempty"`    // ERROR or WARN
+	ModelUniqueID string   `json:"model_unique_id,omitempty"`
+	Tested        []string `json:"tested"` // every node it touches (unique_ids)
 }
 
 // Cause is a likely reason a node is stale or failing.

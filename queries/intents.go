@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -30,7 +31,7 @@ func (r *Reader) resolveNode(ctx context.Context, name string) (*catalog, *nodeI
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := c.resolve(name)
+	n, err := r.resolve(ctx, c, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,13 +49,24 @@ func idsJSON(ids []string) string {
 	return string(b)
 }
 
-func (r *Reader) health(ctx context.Context, id string) (Health, error) {
+// health is a node's health: the derived one of a listed node; a test's from its latest result; one of
+// Elementary's own models' from its last run.
+func (r *Reader) health(ctx context.Context, n *nodeInfo) (Health, error) {
+	query := `SELECT health FROM nodes WHERE unique_id = ?`
+	switch {
+	case n.test != nil:
+		query = `SELECT CASE status WHEN 'error' THEN 'failing' WHEN 'fail' THEN 'failing' WHEN 'warn' THEN 'warn'
+			WHEN 'pass' THEN 'ok' ELSE 'unknown' END FROM test_latest WHERE test_unique_id = ?`
+	case isElementary(n.UniqueID, n.pkg):
+		query = `SELECT CASE status WHEN 'error' THEN 'error' WHEN 'skipped' THEN 'warn' WHEN 'success' THEN 'ok'
+			ELSE 'unknown' END FROM node_last_run WHERE unique_id = ?`
+	}
 	var h string
-	if err := r.db.Read.QueryRowContext(ctx, `SELECT health FROM nodes WHERE unique_id = ?`, id).Scan(&h); err != nil {
+	if err := r.db.Read.QueryRowContext(ctx, query, n.UniqueID).Scan(&h); err != nil {
 		if err == sql.ErrNoRows {
 			return HealthUnknown, nil
 		}
-		return HealthUnknown, fmt.Errorf("health of %s: %w", id, err)
+		return HealthUnknown, fmt.Errorf("health of %s: %w", n.UniqueID, err)
 	}
 	return Health(h), nil
 }
@@ -88,7 +100,7 @@ func (r *Reader) runs(ctx context.Context, id string, limit int, statuses []stri
 			return nil, fmt.Errorf("runs of %s: %w", id, err)
 		}
 		run.CompletedAt = timePtr(completed)
-		run.Message = str(msg)
+		run.Message = strOrNil(msg)
 		if invID != nil {
 			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
 				Target: str(target), JobRunURL: str(url)}
@@ -102,14 +114,18 @@ func (r *Reader) runs(ctx context.Context, id string, limit int, statuses []stri
 }
 
 // nodeTests returns the latest result of every test of a node (tests whose depends_on_nodes or primary model is
-// the node), worst first, then by name.
-func (r *Reader) nodeTests(ctx context.Context, id string) ([]TestState, error) {
+// the node), worst first, then by name; of a test, its own latest result.
+func (r *Reader) nodeTests(ctx context.Context, n *nodeInfo) ([]TestState, error) {
+	id := n.UniqueID
+	tests := `SELECT test_unique_id FROM test_nodes WHERE node_unique_id = ?1`
+	if n.test != nil {
+		tests = `SELECT ?1`
+	}
 	rows, err := r.db.Read.QueryContext(ctx, `SELECT tl.test_unique_id, t.name, t.short_name,
 		coalesce(tl.column_name, t.test_column_name), tl.status, tl.detected_at, coalesce(tl.severity, t.severity),
 		tl.message
-		FROM test_nodes tn JOIN test_latest tl ON tl.test_unique_id = tn.test_unique_id
-		LEFT JOIN dbt_tests t ON t.unique_id = tn.test_unique_id
-		WHERE tn.node_unique_id = ?
+		FROM test_latest tl LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
+		WHERE tl.test_unique_id IN (`+tests+`)
 		ORDER BY `+strings.ReplaceAll(statusRank, "status", "tl.status")+`, coalesce(t.name, tl.test_unique_id)`, id)
 	if err != nil {
 		return nil, fmt.Errorf("tests of %s: %w", id, err)
@@ -140,17 +156,17 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 		return StatusAnswer{}, err
 	}
 	a := StatusAnswer{Node: n.Node}
-	if a.Health, err = r.health(ctx, n.UniqueID); err != nil {
+	if a.Health, err = r.health(ctx, n); err != nil {
 		return a, err
 	}
-	runs, err := r.runs(ctx, n.UniqueID, 1, nil, nil)
+	runs, err := r.runsOf(n)(ctx, n.UniqueID, 1, nil, nil)
 	if err != nil {
 		return a, err
 	}
 	if len(runs) > 0 {
 		a.LastRun = &runs[0]
 	}
-	if a.Tests, err = r.nodeTests(ctx, n.UniqueID); err != nil {
+	if a.Tests, err = r.nodeTests(ctx, n); err != nil {
 		return a, err
 	}
 	sources := []string{n.UniqueID}
@@ -224,11 +240,68 @@ func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunA
 		limit = DefaultRunLimit
 	}
 	limit = min(limit, MaxRunLimit)
-	runs, err := r.runs(ctx, n.UniqueID, limit, nil, nil)
+	list, err := r.runsOf(n)(ctx, n.UniqueID, limit, nil, nil)
 	if err != nil {
 		return LastRunAnswer{}, err
 	}
-	return LastRunAnswer{Node: n.Node, Runs: runs}, nil
+	return LastRunAnswer{Node: n.Node, Runs: list}, nil
+}
+
+// runsOf is how a node's runs are read: a test's from its results (testRuns), any other node's from its dbt run
+// results (runs).
+func (r *Reader) runsOf(n *nodeInfo) func(ctx context.Context, id string, limit int, statuses []string,
+	after *time.Time) ([]Run, error) {
+	if n.test != nil {
+		return r.testRuns
+	}
+	return r.runs
+}
+
+// testRuns returns a test's latest results as runs, newest first: one per invocation (its worst row, as a test's
+// latest result is chosen), with the result's description as the message, its failing row count, and the
+// execution time and invocation of the test's dbt run result when there is one. statuses and after filter as in
+// runs.
+func (r *Reader) testRuns(ctx context.Context, id string, limit int, statuses []string, after *time.Time) ([]Run, error) {
+	var afterArg any
+	if after != nil {
+		afterArg = after.UTC().Format("2006-01-02T15:04:05.000000Z")
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `WITH ranked AS (
+			SELECT e.*, row_number() OVER (PARTITION BY coalesce(e.invocation_id, e.id)
+				ORDER BY `+strings.ReplaceAll(statusRank, "status", "e.status")+`, e.detected_at DESC) AS rn
+			FROM elementary_test_results e WHERE e.test_unique_id = ?1)
+		SELECT x.status, x.detected_at, rr.execution_time, coalesce(x.invocation_id, ''), x.test_results_description,
+			x.failures, i.invocation_id, i.job_name, i.orchestrator, i.command, i.target_name, i.job_run_url
+		FROM ranked x
+		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = x.invocation_id || '.' || x.test_unique_id
+		LEFT JOIN dbt_invocations i ON i.invocation_id = x.invocation_id
+		WHERE x.rn = 1 AND (?2 = '[]' OR x.status IN (SELECT value FROM json_each(?2)))
+		AND (?3 IS NULL OR x.detected_at > ?3)
+		ORDER BY x.detected_at DESC, x.created_at DESC
+		LIMIT ?4`, id, idsJSON(statuses), afterArg, limit)
+	if err != nil {
+		return nil, fmt.Errorf("results of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []Run{}
+	for rows.Next() {
+		var run Run
+		var detected, msg, invID, job, orch, cmd, target, url *string
+		if err := rows.Scan(&run.Status, &detected, &run.ExecutionTime, &run.InvocationID, &msg, &run.Failures,
+			&invID, &job, &orch, &cmd, &target, &url); err != nil {
+			return nil, fmt.Errorf("results of %s: %w", id, err)
+		}
+		run.CompletedAt, run.Message = timePtr(detected), strOrNil(msg)
+		if invID != nil {
+			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
+				Target: str(target), JobRunURL: str(url)}
+		}
+		out = append(out, run)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("results of %s: %w", id, err)
+	}
+	return out, nil
 }
 
 // Failures answers "failures": one entry per test with at least one fail, error or warn result detected since
@@ -253,7 +326,7 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 	var scopeIDs []string
 	switch {
 	case strings.TrimSpace(q.Node) != "":
-		n, err := c.resolve(q.Node)
+		n, err := r.resolve(ctx, c, q.Node)
 		if err != nil {
 			return a, err
 		}
@@ -279,7 +352,7 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 			                           WHERE node_unique_id IN (SELECT value FROM json_each(?2)))`
 	case scope == 1:
 		from = `FROM elementary_test_results r INDEXED BY test_results_test
-			WHERE r.test_unique_id IN (SELECT test_unique_id FROM test_nodes WHERE node_unique_id = ?3)
+			WHERE r.test_unique_id IN (SELECT test_unique_id FROM test_nodes WHERE node_unique_id = ?3 UNION SELECT ?3)
 			  AND r.detected_at >= ?1 AND r.status IN ('fail', 'error', 'warn') AND ?2 = ?2`
 	}
 	nodeArg := ""
@@ -398,7 +471,7 @@ func (r *Reader) Freshness(ctx context.Context, source string) (FreshnessAnswer,
 		fr, err := r.freshnessOf(ctx, c, nil, false)
 		return FreshnessAnswer{Sources: fr}, err
 	}
-	n, err := c.resolve(source)
+	n, err := r.resolve(ctx, c, source)
 	if err != nil {
 		return FreshnessAnswer{}, err
 	}
@@ -499,6 +572,9 @@ func criteria(s string) string {
 	return fmt.Sprintf("%s %s", scalarString(*c.Count), unit)
 }
 
+// testedNodes lists, at depth 1, the nodes a test (?1) touches: a test's parents. It is empty for other nodes.
+const testedNodes = `SELECT node_unique_id, 1 FROM test_nodes WHERE test_unique_id = ?1`
+
 // lineage walks node_edges from id with a recursive query (up: parents, else children), bounded by
 // maxLineageDepth so that cycles end, keeping each node's smallest depth. Nodes are ordered by depth then name.
 func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode, error) {
@@ -506,7 +582,7 @@ func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode
 	seed := `SELECT child, 1 FROM node_edges WHERE parent = ?1`
 	if up {
 		step = `SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2`
-		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1`
+		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1 UNION ` + testedNodes
 	}
 	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
 		SELECT n.unique_id, n.name, n.resource_type, n.health, min(w.depth) AS d
@@ -576,6 +652,54 @@ func (r *Reader) downstream(ctx context.Context, id string) ([]LineageNode, []Ex
 	return nodes, exps, err
 }
 
+// impact is what a node's failure reaches: its downstream nodes and exposures; for a test, the nodes it tests (at
+// depth 1) and theirs.
+func (r *Reader) impact(ctx context.Context, c *catalog, n *nodeInfo) ([]LineageNode, []Exposure, error) {
+	if n.test == nil {
+		return r.downstream(ctx, n.UniqueID)
+	}
+	var nodes []LineageNode
+	var exps []Exposure
+	seen := map[string]bool{}
+	for _, id := range n.test.tested {
+		t := c.byID[id]
+		if t == nil || seen[id] {
+			continue
+		}
+		seen[id] = true
+		h, err := r.health(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		nodes = append(nodes, LineageNode{UniqueID: id, Name: t.Name, ResourceType: t.ResourceType, Health: h, Depth: 1})
+		down, e, err := r.downstream(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, d := range down {
+			if !seen[d.UniqueID] {
+				seen[d.UniqueID] = true
+				d.Depth++
+				nodes = append(nodes, d)
+			}
+		}
+		for _, x := range e {
+			if !seen[x.UniqueID] {
+				seen[x.UniqueID] = true
+				exps = append(exps, x)
+			}
+		}
+	}
+	slices.SortStableFunc(nodes, func(a, b LineageNode) int { return cmp.Compare(a.Depth, b.Depth) })
+	if nodes == nil {
+		nodes = []LineageNode{}
+	}
+	if exps == nil {
+		exps = []Exposure{}
+	}
+	return nodes, exps, nil
+}
+
 // Upstream answers "upstream NODE": every node it depends on, transitively, with depth and health.
 func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
 	_, n, err := r.resolveNode(ctx, name)
@@ -629,6 +753,13 @@ func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, err
 		}
 		a.Relation = strings.Join(append(rel, last), ".")
 	}
+	if n.test != nil {
+		a.Test = &TestDefinition{ShortName: n.test.shortName, Column: n.test.column, Severity: n.test.severity,
+			ModelUniqueID: n.test.parent, Tested: n.test.tested}
+		if a.Test.Tested == nil {
+			a.Test.Tested = []string{}
+		}
+	}
 	if a.Columns, err = r.columns(ctx, n.UniqueID); err != nil {
 		return a, err
 	}
@@ -676,10 +807,11 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		return WhyAnswer{}, err
 	}
 	a := WhyAnswer{Node: n.Node, FailedSince: []Run{}, LikelyCauses: []Cause{}}
-	if a.Health, err = r.health(ctx, n.UniqueID); err != nil {
+	runs := r.runsOf(n)
+	if a.Health, err = r.health(ctx, n); err != nil {
 		return a, err
 	}
-	ok, err := r.runs(ctx, n.UniqueID, 1, successStatuses, nil)
+	ok, err := runs(ctx, n.UniqueID, 1, successStatuses, nil)
 	if err != nil {
 		return a, err
 	}
@@ -692,15 +824,15 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 			a.SinceLastOK = &s
 		}
 	}
-	if a.FailedSince, err = r.runs(ctx, n.UniqueID, MaxRunLimit, failedStatuses, after); err != nil {
+	if a.FailedSince, err = runs(ctx, n.UniqueID, MaxRunLimit, failedStatuses, after); err != nil {
 		return a, err
 	}
-	tests, err := r.nodeTests(ctx, n.UniqueID)
+	tests, err := r.nodeTests(ctx, n)
 	if err != nil {
 		return a, err
 	}
 	a.FailingTests = failing(tests)
-	last, err := r.runs(ctx, n.UniqueID, 1, nil, nil)
+	last, err := runs(ctx, n.UniqueID, 1, nil, nil)
 	if err != nil {
 		return a, err
 	}
@@ -708,7 +840,7 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		switch last[0].Status {
 		case "error":
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: firstLine(last[0].Message)})
+				Detail: firstLine(str(last[0].Message))})
 		case "skipped":
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name})
 		}
@@ -743,6 +875,7 @@ func firstLine(s string) string {
 func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, error) {
 	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (
 			SELECT ?1, 0
+			UNION `+testedNodes+`
 			UNION
 			SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2),
 		up AS (SELECT id, min(depth) AS depth FROM walk GROUP BY id)
@@ -783,7 +916,8 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, erro
 		if str(runStatus) == "error" {
 			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name, Detail: firstLine(str(runMsg))})
 		}
-		if testsFail {
+		if testsFail && n.test == nil {
+			// A test's own model fails through this very test (or others that do not cause it): not a cause.
 			out = append(out, Cause{Kind: "upstream_failing", UniqueID: id, Name: name})
 		}
 	}
@@ -807,21 +941,21 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, erro
 // Reasons holds the machine codes of every factor seen: run_error, tests_failing, source_stale, warn_only,
 // error_severity, warn_severity, exposure_affected, critical, wide_impact, persistent_failure.
 func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
+	c, n, err := r.resolveNode(ctx, name)
 	if err != nil {
 		return UrgencyAnswer{}, err
 	}
 	a := UrgencyAnswer{Node: n.Node, Urgency: "none", Reasons: []string{}, FailingTests: []TestState{},
 		DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality}
-	if a.Health, err = r.health(ctx, n.UniqueID); err != nil {
+	if a.Health, err = r.health(ctx, n); err != nil {
 		return a, err
 	}
-	tests, err := r.nodeTests(ctx, n.UniqueID)
+	tests, err := r.nodeTests(ctx, n)
 	if err != nil {
 		return a, err
 	}
 	a.FailingTests = failing(tests)
-	down, exps, err := r.downstream(ctx, n.UniqueID)
+	down, exps, err := r.impact(ctx, c, n)
 	if err != nil {
 		return a, err
 	}

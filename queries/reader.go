@@ -50,6 +50,8 @@ type nodeInfo struct {
 	tags                                       []string
 	path, originalPath, materialization        string
 	description, meta                          string
+	// test is set for a dbt test (see extranodes.go).
+	test *testFacts
 }
 
 type catalog struct {
@@ -64,6 +66,9 @@ type catalog struct {
 	byTeam     map[string][]string // lower(team) → unique_ids
 	teamNames  []string
 	tests      testDefCache // test definitions read by Failures, loaded on demand
+	// extra indexes tests and Elementary's own nodes, read on first use (extranodes.go).
+	extraMu sync.Mutex
+	extra   *extraIndex
 }
 
 // catalog returns the current node catalog, reloading it when the definitions changed, or an *UnavailableError
@@ -165,26 +170,30 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 }
 
 // Resolve finds the node a user means by name: a unique_id, a name, an alias, "schema.name" (or "schema.alias"),
-// or "source_name.name" for sources, all case-insensitively. Elementary's own models are never found.
+// or "source_name.name" for sources, all case-insensitively; a dbt test by unique_id or name; one of Elementary's
+// own models by its exact unique_id only.
 //
 // Matches are tried in tiers and the first tier with a match decides: exact unique_id, then qualified names
-// (source_name.name before schema.name), then name, then alias. Within a tier, when a source and non-source nodes
-// share the name, the non-source nodes win (a bare name usually means the model; the source stays reachable as
-// source_name.name); several remaining matches are an *AmbiguousError listing their unique_ids. No match is a
-// *NotFoundError with up to three near misses (prefix, substring or small edit distance). The name is only ever
-// compared in memory or passed as a parameter.
+// (source_name.name before schema.name), then name, then alias, then a test's unique_id or Elementary's, then a
+// test's name. Within a tier, when a source and non-source nodes share the name, the non-source nodes win (a bare
+// name usually means the model; the source stays reachable as source_name.name); several remaining matches are an
+// *AmbiguousError listing their unique_ids. No match is a *NotFoundError with up to three near misses among
+// models, sources, seeds, snapshots, exposures and tests (prefix, substring or small edit distance; Elementary's
+// own nodes are never suggested). The name is only ever compared in memory or passed as a parameter.
 func (r *Reader) Resolve(ctx context.Context, name string) (Node, error) {
 	c, err := r.catalog(ctx)
 	if err != nil {
 		return Node{}, err
 	}
-	n, err := c.resolve(name)
+	n, err := r.resolve(ctx, c, name)
 	if err != nil {
 		return Node{}, err
 	}
 	return n.Node, nil
 }
 
+// resolve looks name up among the listed nodes only; a miss is a *NotFoundError without suggestions (Reader.resolve
+// adds them).
 func (c *catalog) resolve(name string) (*nodeInfo, error) {
 	key := strings.ToLower(strings.TrimSpace(name))
 	key = strings.Trim(key, "`")
@@ -220,7 +229,7 @@ func (c *catalog) resolve(name string) (*nodeInfo, error) {
 		sort.Strings(ids)
 		return nil, &AmbiguousError{Name: name, Candidates: ids}
 	}
-	return nil, &NotFoundError{Name: name, Suggestions: c.suggest(key)}
+	return nil, &NotFoundError{Name: name}
 }
 
 func dedupNodes(l []*nodeInfo) []*nodeInfo {
@@ -241,7 +250,7 @@ func dedupNodes(l []*nodeInfo) []*nodeInfo {
 // It reads the lower-cased keys kept by the catalog, looks at each distinct key of a node once, and runs the edit
 // distance only where the length difference and the letters the two strings share (a lower bound of the
 // distance) leave it within reach, with buffers reused across keys.
-func (c *catalog) suggest(key string) []string {
+func suggest(key string, lists ...[]*nodeInfo) []string {
 	type cand struct {
 		id    string
 		score int
@@ -252,32 +261,34 @@ func (c *catalog) suggest(key string) []string {
 	}
 	ed := newEditDistance(key, maxDist)
 	var cands []cand
-	for _, n := range c.nodes {
-		best := -1
-		keys := [...]string{n.nameKey, n.qualifiedKey, n.aliasKey}
-		for i, k := range keys {
-			if k == "" || (i > 0 && k == keys[0]) || (i == 2 && k == keys[1]) {
-				continue // empty, or the same key again (alias = name is common)
-			}
-			s := -1
-			switch {
-			case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
-				s = 0
-			case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
-				s = 1
-			case best >= 0 && best <= 1:
-				// a prefix or substring match already beats any distance
-			default:
-				if d := ed.to(k); d >= 0 {
-					s = 1 + d
+	for _, list := range lists {
+		for _, n := range list {
+			best := -1
+			keys := [...]string{n.nameKey, n.qualifiedKey, n.aliasKey}
+			for i, k := range keys {
+				if k == "" || (i > 0 && k == keys[0]) || (i == 2 && k == keys[1]) {
+					continue // empty, or the same key again (alias = name is common)
+				}
+				s := -1
+				switch {
+				case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
+					s = 0
+				case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
+					s = 1
+				case best >= 0 && best <= 1:
+					// a prefix or substring match already beats any distance
+				default:
+					if d := ed.to(k); d >= 0 {
+						s = 1 + d
+					}
+				}
+				if s >= 0 && (best < 0 || s < best) {
+					best = s
 				}
 			}
-			if s >= 0 && (best < 0 || s < best) {
-				best = s
+			if best >= 0 {
+				cands = append(cands, cand{n.UniqueID, best})
 			}
-		}
-		if best >= 0 {
-			cands = append(cands, cand{n.UniqueID, best})
 		}
 	}
 	sort.Slice(cands, func(i, j int) bool {

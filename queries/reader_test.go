@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +79,16 @@ func TestResolve(t *testing.T) {
 			{name: "model.ext.dup", want: "model.ext.dup"},
 			{name: "ext.dup", want: "model.ext.dup"},
 			{name: "dbt_run_results", notFound: true}, // Elementary's own
-			{name: "model.elementary.dbt_run_results", notFound: true},
+			{name: "model.elementary.dbt_run_results", want: "model.elementary.dbt_run_results"}, // by exact id only
+			{name: "MODEL.ELEMENTARY.DBT_RUN_RESULTS", want: "model.elementary.dbt_run_results"},
+			{name: "elementary.dbt_run_results", notFound: true},
+			// Tests: by unique_id and by name; suggested; a test of Elementary's own models is never found.
+			{name: "test.shop.not_null_orders_id.aaa", want: "test.shop.not_null_orders_id.aaa"},
+			{name: "not_null_orders_id", want: "test.shop.not_null_orders_id.aaa"},
+			{name: "Unique_Revenue_Day", want: "test.shop.unique_revenue_day.fff"},
+			{name: "not_null_orders", notFound: true, suggest: "test.shop.not_null_orders_id.aaa"},
+			{name: "not_null_dbt_run_results_id", notFound: true},
+			{name: "test.elementary.not_null_dbt_run_results_id.eee", notFound: true},
 			{name: "ordrs", notFound: true, suggest: "model.shop.orders"},
 			{name: "custmers", notFound: true, suggest: "model.shop.customers"},
 			{name: "revenu", notFound: true, suggest: "model.shop.revenue"},
@@ -260,7 +270,7 @@ func TestLastRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Runs[0].Message == "" || a.Runs[0].Invocation == nil || a.Runs[0].Invocation.JobName != "nightly" ||
+		if a.Runs[0].Message == nil || a.Runs[0].Invocation == nil || a.Runs[0].Invocation.JobName != "nightly" ||
 			a.Runs[0].ExecutionTime == nil || *a.Runs[0].ExecutionTime != 1.5 {
 			t.Errorf("run detail = %+v", a.Runs[0])
 		}
@@ -641,4 +651,106 @@ func TestRefresh(t *testing.T) {
 	if err != nil || n.UniqueID != "model.shop.orders" {
 		t.Errorf("renamed: %v, %v", n, err)
 	}
+}
+
+// TestTestsAsNodes: a dbt test answers like a node — status and last-run show its latest results, its owners are
+// its model's merged with its own meta.owner, upstream starts at the nodes it tests, urgency reaches their
+// downstream — and Elementary's own models answer when asked by exact unique_id.
+func TestTestsAsNodes(t *testing.T) {
+	forEachWarehouse(t, Teams{}, func(t *testing.T, r *Reader, _ *localdb.DB) {
+		ctx := context.Background()
+		const t1, t2, t3 = "test.shop.not_null_orders_id.aaa", "test.shop.relationships_orders_customer_id.bbb",
+			"test.shop.elementary_volume_anomalies_stg_orders.ccc"
+
+		st, err := r.Status(ctx, "not_null_orders_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "status node", st.Node.UniqueID+"|"+st.Node.ResourceType, t1+"|test")
+		eq(t, "status health", st.Health, HealthFailing)
+		eq(t, "status tests", testIDs(st.Tests), []string{t1 + "=fail"})
+		if st.LastRun == nil || st.LastRun.Status != "fail" || st.LastRun.Failures == nil || *st.LastRun.Failures != 7 ||
+			st.LastRun.Message == nil || !strings.HasPrefix(*st.LastRun.Message, "Got 7 results") {
+			t.Errorf("status last run = %+v", st.LastRun)
+		}
+
+		lr, err := r.LastRuns(ctx, t1, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, run := range lr.Runs {
+			got = append(got, run.InvocationID[:1]+"="+run.Status)
+		}
+		eq(t, "last-run of a test", got, []string{"3=fail", "2=fail", "1=pass"})
+		lr, err = r.LastRuns(ctx, t3, 10) // an anomaly test: one run per invocation, its worst row
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		for _, run := range lr.Runs {
+			got = append(got, run.InvocationID[:1]+"="+run.Status)
+		}
+		eq(t, "last-run of an anomaly test", got, []string{"3=warn", "2=fail"})
+
+		own, err := r.Owner(ctx, t2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(own.Owners, "carol") || !slices.Contains(own.Owners, "@erin") {
+			t.Errorf("owners of a test with its own meta.owner = %v, want carol and @erin among them", own.Owners)
+		}
+
+		up, err := r.Upstream(ctx, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(up.Upstream) == 0 || up.Upstream[0].UniqueID != "model.shop.orders" || up.Upstream[0].Depth != 1 {
+			t.Errorf("upstream of a test = %v, want its model first at depth 1", lineageIDs(up.Upstream))
+		}
+
+		urg, err := r.Urgency(ctx, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if urg.Health != HealthFailing || len(urg.FailingTests) != 1 || urg.DownstreamCount == 0 ||
+			urg.DownstreamModels[0].UniqueID != "model.shop.orders" || urg.Streak != 2 {
+			t.Errorf("urgency of a test = %+v", urg)
+		}
+
+		d, err := r.Describe(ctx, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Test == nil || d.Test.ShortName != "not_null" || d.Test.Column != "id" ||
+			d.Test.ModelUniqueID != "model.shop.orders" {
+			t.Errorf("describe of a test = %+v", d.Test)
+		}
+
+		f, err := r.Failures(ctx, FailuresQuery{Node: t1, Since: day(1, 0, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Failures) != 1 || f.Failures[0].TestUniqueID != t1 {
+			t.Errorf("failures of a test = %+v", f.Failures)
+		}
+
+		why, err := r.Why(ctx, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range why.LikelyCauses {
+			if c.Kind == "upstream_failing" && c.UniqueID == "model.shop.orders" {
+				t.Errorf("why of a test names its own model as failing upstream: %+v", why.LikelyCauses)
+			}
+		}
+
+		el, err := r.Status(ctx, "model.elementary.dbt_run_results")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el.Health != HealthError || el.LastRun == nil || el.LastRun.Status != "error" {
+			t.Errorf("status of Elementary's own model = health %s, last run %+v", el.Health, el.LastRun)
+		}
+	})
 }
