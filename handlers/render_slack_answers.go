@@ -127,7 +127,6 @@ func (b *slackBuilder) run(r queries.Run) string {
 	return s
 }
 
-
 // test renders a test's latest result; name is how the list names it (testNames).
 func (b *slackBuilder) test(t queries.TestState, name string) string {
 	s := statusEmoji(t.Status) + " *" + SlackEscape(name) + "*"

@@ -78,7 +78,7 @@ func TestResolve(t *testing.T) {
 			{name: "dup", ambiguous: []string{"model.ext.dup", "model.shop.dup"}},
 			{name: "model.ext.dup", want: "model.ext.dup"},
 			{name: "ext.dup", want: "model.ext.dup"},
-			{name: "dbt_run_results", notFound: true}, // Elementary's own
+			{name: "dbt_run_results", notFound: true},                                            // Elementary's own
 			{name: "model.elementary.dbt_run_results", want: "model.elementary.dbt_run_results"}, // by exact id only
 			{name: "MODEL.ELEMENTARY.DBT_RUN_RESULTS", want: "model.elementary.dbt_run_results"},
 			{name: "elementary.dbt_run_results", notFound: true},
