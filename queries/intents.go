@@ -75,32 +75,41 @@ func (r *Reader) health(ctx context.Context, n *nodeInfo) (Health, error) {
 // model_execution_id by the mirror's key, with their invocation. statuses, when given, keeps only those;
 // after, when set, keeps runs completed strictly after it.
 func (r *Reader) runs(ctx context.Context, id string, limit int, statuses []string, after *time.Time) ([]Run, error) {
-	q := `SELECT r.status, coalesce(r.execute_completed_at, r.generated_at), r.execution_time, r.invocation_id,
-		r.message, i.invocation_id, i.job_name, i.orchestrator, i.command, i.target_name, i.job_run_url
+	return r.queryRuns(ctx, "runs of "+id, `SELECT r.status, coalesce(r.execute_completed_at, r.generated_at),
+		r.execution_time, r.invocation_id, r.message, NULL, `+invocationColumns+`
 		FROM dbt_run_results r LEFT JOIN dbt_invocations i ON i.invocation_id = r.invocation_id
 		WHERE r.unique_id = ?1 AND (?2 = '[]' OR r.status IN (SELECT value FROM json_each(?2)))
 		AND (?3 IS NULL OR coalesce(r.execute_completed_at, r.generated_at) > ?3)
 		ORDER BY coalesce(r.execute_completed_at, r.generated_at) DESC, r.created_at DESC, r.model_execution_id DESC
-		LIMIT ?4`
+		LIMIT ?4`, id, limit, statuses, after)
+}
+
+// invocationColumns are the dbt_invocations columns (as i) every run query ends with, in queryRuns' order.
+const invocationColumns = `i.invocation_id, i.job_name, i.orchestrator, i.command, i.target_name, i.job_run_url`
+
+// queryRuns runs a run query of parameters (?1 id, ?2 statuses as JSON, ?3 after, ?4 limit) whose columns are
+// status, completed at, execution time, invocation id, message, failing rows, then invocationColumns.
+func (r *Reader) queryRuns(ctx context.Context, what, query, id string, limit int, statuses []string,
+	after *time.Time) ([]Run, error) {
 	var afterArg any
 	if after != nil {
 		afterArg = after.UTC().Format("2006-01-02T15:04:05.000000Z")
 	}
-	rows, err := r.db.Read.QueryContext(ctx, q, id, idsJSON(statuses), afterArg, limit)
+	rows, err := r.db.Read.QueryContext(ctx, query, id, idsJSON(statuses), afterArg, limit)
 	if err != nil {
-		return nil, fmt.Errorf("runs of %s: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []Run{}
 	for rows.Next() {
 		var run Run
 		var completed, msg, invID, job, orch, cmd, target, url *string
-		if err := rows.Scan(&run.Status, &completed, &run.ExecutionTime, &run.InvocationID, &msg, &invID, &job, &orch,
-			&cmd, &target, &url); err != nil {
-			return nil, fmt.Errorf("runs of %s: %w", id, err)
+		var invocation *string
+		if err := rows.Scan(&run.Status, &completed, &run.ExecutionTime, &invocation, &msg, &run.Failures, &invID,
+			&job, &orch, &cmd, &target, &url); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		run.CompletedAt = timePtr(completed)
-		run.Message = strOrNil(msg)
+		run.CompletedAt, run.InvocationID, run.Message = timePtr(completed), str(invocation), strOrNil(msg)
 		if invID != nil {
 			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
 				Target: str(target), JobRunURL: str(url)}
@@ -108,7 +117,7 @@ func (r *Reader) runs(ctx context.Context, id string, limit int, statuses []stri
 		out = append(out, run)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("runs of %s: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
@@ -262,46 +271,19 @@ func (r *Reader) runsOf(n *nodeInfo) func(ctx context.Context, id string, limit 
 // execution time and invocation of the test's dbt run result when there is one. statuses and after filter as in
 // runs.
 func (r *Reader) testRuns(ctx context.Context, id string, limit int, statuses []string, after *time.Time) ([]Run, error) {
-	var afterArg any
-	if after != nil {
-		afterArg = after.UTC().Format("2006-01-02T15:04:05.000000Z")
-	}
-	rows, err := r.db.Read.QueryContext(ctx, `WITH ranked AS (
+	return r.queryRuns(ctx, "results of "+id, `WITH ranked AS (
 			SELECT e.*, row_number() OVER (PARTITION BY coalesce(e.invocation_id, e.id)
 				ORDER BY `+strings.ReplaceAll(statusRank, "status", "e.status")+`, e.detected_at DESC) AS rn
 			FROM elementary_test_results e WHERE e.test_unique_id = ?1)
-		SELECT x.status, x.detected_at, rr.execution_time, coalesce(x.invocation_id, ''), x.test_results_description,
-			x.failures, i.invocation_id, i.job_name, i.orchestrator, i.command, i.target_name, i.job_run_url
+		SELECT x.status, x.detected_at, rr.execution_time, x.invocation_id, x.test_results_description, x.failures,
+			`+invocationColumns+`
 		FROM ranked x
 		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = x.invocation_id || '.' || x.test_unique_id
 		LEFT JOIN dbt_invocations i ON i.invocation_id = x.invocation_id
 		WHERE x.rn = 1 AND (?2 = '[]' OR x.status IN (SELECT value FROM json_each(?2)))
 		AND (?3 IS NULL OR x.detected_at > ?3)
 		ORDER BY x.detected_at DESC, x.created_at DESC
-		LIMIT ?4`, id, idsJSON(statuses), afterArg, limit)
-	if err != nil {
-		return nil, fmt.Errorf("results of %s: %w", id, err)
-	}
-	defer rows.Close()
-	out := []Run{}
-	for rows.Next() {
-		var run Run
-		var detected, msg, invID, job, orch, cmd, target, url *string
-		if err := rows.Scan(&run.Status, &detected, &run.ExecutionTime, &run.InvocationID, &msg, &run.Failures,
-			&invID, &job, &orch, &cmd, &target, &url); err != nil {
-			return nil, fmt.Errorf("results of %s: %w", id, err)
-		}
-		run.CompletedAt, run.Message = timePtr(detected), strOrNil(msg)
-		if invID != nil {
-			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
-				Target: str(target), JobRunURL: str(url)}
-		}
-		out = append(out, run)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("results of %s: %w", id, err)
-	}
-	return out, nil
+		LIMIT ?4`, id, limit, statuses, after)
 }
 
 // Failures answers "failures": one entry per test with at least one fail, error or warn result detected since
