@@ -268,8 +268,8 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
 			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
 		LikelyCauses: []queries.Cause{
-			{Kind: "upstream_error", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Detail: "relation does not exist"},
-			{Kind: "stale_source", UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Detail: "loaded 30 h ago"},
+			{Kind: "upstream_error", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Detail: ptrTo("relation does not exist")},
+			{Kind: "stale_source", UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Detail: ptrTo("loaded 30 h ago")},
 		}}, nil
 }
 

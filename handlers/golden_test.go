@@ -130,6 +130,7 @@ func TestGolden(t *testing.T) {
 			}
 			checkText(t, text.String())
 			checkJSON(t, res, js.Bytes())
+			checkDocumented(t, res.Intent, js.Bytes())
 			compareGolden(t, filepath.Join(dir, tc.name+".txt"), text.Bytes())
 			compareGolden(t, filepath.Join(dir, tc.name+".json"), js.Bytes())
 		})

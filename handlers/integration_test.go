@@ -88,6 +88,36 @@ func TestAskRealMirror(t *testing.T) {
 		{text: "describe fct_orders", intent: "describe"},
 		{text: "is fct_orders urgent?", intent: "urgent"},
 		{text: "status customers", intent: "status", code: CodeAmbiguous},
+		// Tests are nodes; Elementary's own models answer by exact unique_id; ISO times.
+		{text: "status " + demo.StoryFailingTestID, intent: "status", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.StatusAnswer)
+			if a.Node.ResourceType != "test" || a.Health != queries.HealthFailing || a.LastRun == nil ||
+				len(a.Tests) != 1 || a.Tests[0].UniqueID != demo.StoryFailingTestID {
+				t.Errorf("status of a failing test: %+v", a)
+			}
+		}},
+		{text: "owner unique_fct_orders_order_id", intent: "owner", check: func(t *testing.T, res Result) {
+			if a := res.Answer.(*queries.OwnerAnswer); a.Node.UniqueID != demo.StoryFailingTestID || len(a.Owners) == 0 {
+				t.Errorf("owner of a test by name: %+v", a)
+			}
+		}},
+		{text: "last-run unique_fct_orders_order_id", intent: "last-run", check: func(t *testing.T, res Result) {
+			if a := res.Answer.(*queries.LastRunAnswer); len(a.Runs) == 0 || a.Runs[0].Status != "fail" {
+				t.Errorf("last-run of a test: %+v", a.Runs)
+			}
+		}},
+		{text: "status model.elementary.dbt_tests", intent: "status", check: func(t *testing.T, res Result) {
+			if a := res.Answer.(*queries.StatusAnswer); a.Node.UniqueID != "model.elementary.dbt_tests" {
+				t.Errorf("status of Elementary's own model: %+v", a.Node)
+			}
+		}},
+		{text: "status elementary_test_results", intent: "status", code: CodeNotFound},
+		{text: "failures since 2026-11-22T18:00:00Z", intent: "failures", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.FailuresAnswer)
+			if !a.Since.Equal(time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)) || len(a.Failures) == 0 {
+				t.Errorf("failures since an RFC 3339 time: since %v, %d failures", a.Since, len(a.Failures))
+			}
+		}},
 		{text: "status fct_ordres", intent: "status", code: CodeNotFound, check: func(t *testing.T, res Result) {
 			if !slices.Contains(res.Err.Suggestions, demo.StoryFailingModelID) {
 				t.Errorf("suggestions %q lack %s", res.Err.Suggestions, demo.StoryFailingModelID)
@@ -121,6 +151,7 @@ func TestAskRealMirror(t *testing.T) {
 			}
 			checkText(t, text.String())
 			checkJSON(t, res, js.Bytes())
+			checkDocumented(t, res.Intent, js.Bytes())
 			if tc.inText != "" && !strings.Contains(text.String(), tc.inText) {
 				t.Errorf("text lacks %q:\n%s", tc.inText, text.String())
 			}

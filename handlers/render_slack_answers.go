@@ -444,8 +444,8 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 				name = clean(c.UniqueID)
 			}
 			s := SlackEscape(b.p.causeKind(c.Kind)) + ": *" + escapeMarkup(name) + "*"
-			if c.Detail != "" {
-				s += " — " + fitEscaped(SlackEscape(c.Detail), 200)
+			if c.Detail != nil {
+				s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
 			}
 			return s
 		})

@@ -42,8 +42,8 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 			name = clean(c.UniqueID)
 		}
 		s := p.causeKind(c.Kind) + ": " + name
-		if c.Detail != "" {
-			s += " — " + truncate(clean(c.Detail), 200)
+		if c.Detail != nil {
+			s += " — " + truncate(clean(*c.Detail), 200)
 		}
 		return s
 	})

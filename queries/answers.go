@@ -241,8 +241,9 @@ type TestDefinition struct {
 type Cause struct {
 	Kind     string `json:"kind"` // upstream_error, upstream_failing, stale_source, run_error, run_skipped
 	UniqueID string `json:"unique_id"`
-	Name     string `json:"name,omitempty"`
-	Detail   string `json:"detail,omitempty"`
+	Name     string `json:"name"`
+	// Detail is the evidence in one line (an error message, a freshness status); nil when there is none.
+	Detail *string `json:"detail"`
 }
 
 // WhyAnswer answers "why NODE": why is it stale, what went wrong.

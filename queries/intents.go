@@ -822,7 +822,7 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		switch last[0].Status {
 		case "error":
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: firstLine(str(last[0].Message))})
+				Detail: textOrNil(firstLine(str(last[0].Message)))})
 		case "skipped":
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name})
 		}
@@ -890,13 +890,13 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, erro
 			if e := firstLine(str(freshErr)); e != "" {
 				detail += ": " + e
 			}
-			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: detail})
+			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: &detail})
 		}
 		if depth == 0 {
 			continue // the node's own run and tests are reported apart
 		}
 		if str(runStatus) == "error" {
-			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name, Detail: firstLine(str(runMsg))})
+			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name, Detail: textOrNil(firstLine(str(runMsg)))})
 		}
 		if testsFail && n.test == nil {
 			// A test's own model fails through this very test (or others that do not cause it): not a cause.

@@ -223,6 +223,14 @@ func timePtr(s *string) *time.Time {
 	return &t
 }
 
+// textOrNil is s, or nil when it is blank.
+func textOrNil(s string) *string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	return &s
+}
+
 // strOrNil is s, or nil when it is NULL or blank.
 func strOrNil(s *string) *string {
 	if s == nil || strings.TrimSpace(*s) == "" {

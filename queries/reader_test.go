@@ -499,7 +499,7 @@ func TestWhy(t *testing.T) {
 				eq(t, "failing tests", testIDs(a.FailingTests), c.failing)
 				causes := []string{}
 				for _, k := range a.LikelyCauses {
-					causes = append(causes, k.Kind+":"+k.UniqueID+":"+k.Detail)
+					causes = append(causes, k.Kind+":"+k.UniqueID+":"+str(k.Detail))
 				}
 				eq(t, "causes", causes, c.causes)
 			})
