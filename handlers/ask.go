@@ -14,6 +14,7 @@ import (
 // Reader is the read model Ask needs; *queries.Reader satisfies it. Answers come back by value; Result.Answer
 // holds a pointer to each.
 type Reader interface {
+	Resolve(ctx context.Context, name string) (queries.Node, error)
 	Status(ctx context.Context, name string) (queries.StatusAnswer, error)
 	Owner(ctx context.Context, name string) (queries.OwnerAnswer, error)
 	LastRuns(ctx context.Context, name string, limit int) (queries.LastRunAnswer, error)
@@ -140,6 +141,13 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 	res.AsOf = info.LastSuccess.UTC()
 	if info.LastError != "" && !info.LastAttempt.Before(info.LastSuccess) {
 		res.Warning = &SyncWarning{LastSuccess: res.AsOf, LastAttempt: info.LastAttempt.UTC(), Error: info.LastError}
+	}
+	if q.Literal != "" && q.Literal != q.Node {
+		// The command form's whole argument names the node when it names one ("status orders; legacy").
+		if _, err := r.Resolve(ctx, q.Literal); err == nil {
+			q.Node, q.Problem = q.Literal, ProblemNone
+			res.Question.Node = q.Node
+		}
 	}
 	answer, err := dispatch(ctx, r, q, now)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,18 @@ func (f *fakeReader) node(name string) queries.Node {
 		return queries.Node{UniqueID: "model.jaffle.empty", Name: "empty", ResourceType: "model"}
 	}
 	return testNode
+}
+
+// Resolve names a node for every name the fake answers, and "orders; legacy" (a name with a semicolon and space).
+func (f *fakeReader) Resolve(_ context.Context, name string) (queries.Node, error) {
+	f.record("Resolve " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.Node{}, err
+	}
+	if strings.ContainsAny(name, " ;\"?&") && name != "orders; legacy" {
+		return queries.Node{}, &queries.NotFoundError{Name: name}
+	}
+	return f.node(name), nil
 }
 
 func (f *fakeReader) Status(_ context.Context, name string) (queries.StatusAnswer, error) {

@@ -58,6 +58,11 @@ func (i Intent) needsNode() bool {
 	return false
 }
 
+// takesNode reports whether the intent is about a node, needed or optional (failures and freshness).
+func (i Intent) takesNode() bool {
+	return i.needsNode() || i == IntentFailures || i == IntentFreshness
+}
+
 // Lang is the asker's language.
 type Lang string
 
@@ -170,6 +175,10 @@ type Question struct {
 	Public bool
 	// Args is the rest of a mute or incident command after its command word, as written (case kept).
 	Args string
+	// Literal is, in the command form of an intent about a node, everything after the command word as written
+	// (quotes, spaces and semicolons kept: some aliases hold them). Ask tries it as the node first; only when it
+	// names nothing does Node, the node picked out of the words, apply.
+	Literal string
 	// Problem says why the question cannot be asked; Detail holds the offending token, if any.
 	Problem Problem
 	Detail  string
@@ -236,6 +245,9 @@ func Parse(text string) Question {
 		return q
 	}
 
+	if command && q.Intent.takesNode() {
+		q.Literal = commandLiteral(text)
+	}
 	// Strip the parts that are not the node: team, since, limit.
 	rest := lower
 	if q.Intent == IntentFailures {
@@ -244,6 +256,9 @@ func Parse(text string) Question {
 	}
 	if q.Intent == IntentLastRun {
 		rest = q.parseLimit(rest)
+	}
+	if q.Team != "" || q.Since.Kind != SinceNone || q.Limit != DefaultLimit || q.Problem != ProblemNone {
+		q.Literal = "" // the argument held a team, a window or a count: it is not one name
 	}
 	node := pickNode(rest, work, q.Lang)
 	if node == "" && command && q.Intent.needsNode() {
@@ -318,6 +333,34 @@ func normalize(s string) string {
 	}, s)
 	s = reSpaces.ReplaceAllString(s, " ")
 	return strings.TrimSpace(s)
+}
+
+// commandLiteral is what follows the command word of text, as written: without the words that address the bot
+// ("todai", "/todai", "@todai") and without the --public flag, Slack's &lt; &gt; &amp; decoded, invisible and
+// control characters dropped, and spaces at either end trimmed.
+func commandLiteral(text string) string {
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || isInvisible(r) {
+			return -1
+		}
+		return r
+	}, text)
+	text = strings.TrimSpace(reFlagPublic.ReplaceAllString(" "+text+" ", " "))
+	for {
+		first, rest, _ := strings.Cut(text, " ")
+		lf := strings.ToLower(first)
+		if lf == "todai" || lf == "/todai" || strings.HasPrefix(lf, "@") {
+			text = strings.TrimSpace(rest)
+			continue
+		}
+		_, rest, _ = strings.Cut(text, " ") // the command word
+		rest = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(rest)
+		rest = strings.TrimSpace(rest)
+		if utf8.RuneCountInString(rest) > maxNodeLen {
+			return ""
+		}
+		return rest
+	}
 }
 
 // isInvisible reports format characters that can hide or reorder text (bidi overrides, zero-width characters).

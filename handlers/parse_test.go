@@ -420,3 +420,30 @@ func TestParseScheduledCommands(t *testing.T) {
 		t.Errorf("Ask(digest) = %+v, want a bad request pointing to todai digest", res.Err)
 	}
 }
+
+// TestCommandLiteral: in the command form, the whole argument is tried as the node first (quotes, spaces and
+// semicolons kept); words picked out of it apply only when it names nothing.
+func TestCommandLiteral(t *testing.T) {
+	for _, tc := range []struct {
+		in, literal, asked string
+	}{
+		{in: "status orders; legacy", literal: "orders; legacy", asked: "orders; legacy"},
+		{in: "/todai status orders; legacy --public", literal: "orders; legacy", asked: "orders; legacy"},
+		{in: "status \"my model\"", literal: "\"my model\"", asked: "my"},
+		{in: "owner fct_orders", literal: "fct_orders", asked: "fct_orders"},
+		{in: "status fct_orders?", literal: "fct_orders?", asked: "fct_orders"},
+		{in: "status a &amp; b", literal: "a & b", asked: "b"},
+		{in: "failures team:finance since 3d", literal: "", asked: ""},
+		{in: "last-run fct_orders 10", literal: "", asked: "fct_orders"},
+		{in: "who owns fct_orders", literal: "", asked: "fct_orders"},
+	} {
+		q := Parse(tc.in)
+		if q.Literal != tc.literal {
+			t.Errorf("Parse(%q).Literal = %q, want %q", tc.in, q.Literal, tc.literal)
+		}
+		res := Ask(t.Context(), newFake(), q, testNow)
+		if res.Question.Node != tc.asked {
+			t.Errorf("Ask(%q) asked about %q, want %q", tc.in, res.Question.Node, tc.asked)
+		}
+	}
+}
