@@ -361,6 +361,14 @@ func TestMentionUnderElementaryAlert(t *testing.T) {
 		{name: "legacy alert", text: "<@U0BOT> owner?", parent: legacy, inText: []string{"stg_stripe__payments"}},
 		{name: "node in parent text", text: "<@U0BOT> status?", parent: plain, inText: []string{"int_inventory_snapshot"}},
 		{name: "explicit node wins", text: "<@U0BOT> status fct_revenue", parent: parent, inText: []string{"fct_revenue"}},
+		// The questions Todai was born from, as written.
+		{name: "seed describe ja", text: "<@U0BOT> このデータは、どういうデータ?", parent: parent, inText: []string{"fct_orders", "unique_id"}},
+		{name: "seed urgent ja", text: "<@U0BOT> このアラートは、緊急度高いやつ?", parent: parent, inText: []string{"fct_orders", "緊急度"}},
+		{name: "seed why ja", text: "<@U0BOT> なぜデータ更新されていないのか?", parent: parent, inText: []string{"fct_orders"}},
+		{name: "seed describe en", text: "<@U0BOT> What is this data?", parent: parent, inText: []string{"fct_orders", "unique_id"}},
+		{name: "seed urgent en", text: "<@U0BOT> Is this alert urgent?", parent: parent, inText: []string{"fct_orders", "Urgency"}},
+		{name: "seed why en", text: "<@U0BOT> Why hasn't the data been updated?", parent: parent, inText: []string{"fct_orders"}},
+		{name: "seed updated en", text: "<@U0BOT> When was it last updated?", parent: parent, inText: []string{"fct_orders", "successful build"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

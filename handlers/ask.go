@@ -18,6 +18,7 @@ type Reader interface {
 	Status(ctx context.Context, name string) (queries.StatusAnswer, error)
 	Owner(ctx context.Context, name string) (queries.OwnerAnswer, error)
 	LastRuns(ctx context.Context, name string, limit int) (queries.LastRunAnswer, error)
+	LastSuccess(ctx context.Context, name string) (queries.LastRunAnswer, error)
 	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
 	Freshness(ctx context.Context, source string) (queries.FreshnessAnswer, error)
 	Upstream(ctx context.Context, name string) (queries.LineageAnswer, error)
@@ -149,6 +150,12 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 			res.Question.Node = q.Node
 		}
 	}
+	if q.Intent == IntentLastRun && q.LastSuccess {
+		// "When was X updated?": a source's data is updated when it is loaded, so its answer is its freshness.
+		if n, err := r.Resolve(ctx, q.Node); err == nil && n.ResourceType == "source" {
+			q.Intent, res.Intent = IntentFreshness, string(IntentFreshness)
+		}
+	}
 	answer, err := dispatch(ctx, r, q, now)
 	if err != nil {
 		res.Err = classify(ctx, res.Lang, q, err)
@@ -165,6 +172,9 @@ func dispatch(ctx context.Context, r Reader, q Question, now time.Time) (any, er
 	case IntentOwner:
 		return ptr(r.Owner(ctx, q.Node))
 	case IntentLastRun:
+		if q.LastSuccess {
+			return ptr(r.LastSuccess(ctx, q.Node))
+		}
 		limit := q.Limit
 		if limit <= 0 {
 			limit = DefaultLimit

@@ -66,6 +66,9 @@ var testTestNode = queries.Node{UniqueID: "test.jaffle.not_null_fct_orders_order
 	ResourceType: "test", Owners: []string{"@alice", "bob@example.com", "@qa"}, Team: "finance"}
 
 func (f *fakeReader) node(name string) queries.Node {
+	if strings.HasPrefix(name, "stripe.") {
+		return queries.Node{UniqueID: "source.jaffle." + name, Name: name, ResourceType: "source", Owners: []string{}}
+	}
 	if name == "empty" {
 		return queries.Node{UniqueID: "model.jaffle.empty", Name: "empty", ResourceType: "model"}
 	}
@@ -133,6 +136,18 @@ func (f *fakeReader) Owner(_ context.Context, name string) (queries.OwnerAnswer,
 	}
 	return queries.OwnerAnswer{Node: testNode, Owners: testNode.Owners, Team: "finance",
 		Group: &queries.Group{Name: "finance", OwnerName: "Finance Data", OwnerEmail: "fin-data@example.com"}}, nil
+}
+
+func (f *fakeReader) LastSuccess(_ context.Context, name string) (queries.LastRunAnswer, error) {
+	f.record("LastSuccess " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.LastRunAnswer{}, err
+	}
+	if name == "empty" {
+		return queries.LastRunAnswer{Node: f.node(name), Runs: []queries.Run{}, SuccessfulOnly: true}, nil
+	}
+	return queries.LastRunAnswer{Node: testNode, SuccessfulOnly: true, Runs: []queries.Run{
+		{Status: "success", CompletedAt: at(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"}}}, nil
 }
 
 func (f *fakeReader) LastRuns(_ context.Context, name string, limit int) (queries.LastRunAnswer, error) {

@@ -175,6 +175,9 @@ type Question struct {
 	Public bool
 	// Args is the rest of a mute or incident command after its command word, as written (case kept).
 	Args string
+	// LastSuccess asks when the node was last updated ("when was X updated?", 「いつ更新された?」): for a model its
+	// last successful build, for a source its newest loaded data (freshness).
+	LastSuccess bool
 	// Literal is, in the command form of an intent about a node, everything after the command word as written
 	// (quotes, spaces and semicolons kept: some aliases hold them). Ask tries it as the node first; only when it
 	// names nothing does Node, the node picked out of the words, apply.
@@ -256,6 +259,7 @@ func Parse(text string) Question {
 	}
 	if q.Intent == IntentLastRun {
 		rest = q.parseLimit(rest)
+		q.LastSuccess = reUpdatedEN.MatchString(lower) || reUpdatedJA.MatchString(lower)
 	}
 	if q.Team != "" || q.Since.Kind != SinceNone || q.Limit != DefaultLimit || q.Problem != ProblemNone {
 		q.Literal = "" // the argument held a team, a window or a count: it is not one name
@@ -423,6 +427,12 @@ func commandIntent(lower string) Intent {
 	return ""
 }
 
+var (
+	// reUpdatedEN and reUpdatedJA ask when data was last updated (not when it last ran).
+	reUpdatedEN = regexp.MustCompile(`\bwhen (was|were|did|is)\b.*\b(updated?|refreshed|refresh|loaded|rebuilt)\b|\blast (updated|refreshed|loaded)\b|\blast (update|refresh)\b`)
+	reUpdatedJA = regexp.MustCompile(`いつ更新|最終更新|いつ最新|最後に更新|最後の更新`)
+)
+
 type intentRule struct {
 	intent Intent
 	re     *regexp.Regexp
@@ -453,11 +463,11 @@ var jaRules = []intentRule{
 	{IntentOwner, regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`)},
 	{IntentDownstream, regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`)},
 	{IntentUpstream, regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`)},
-	{IntentLastRun, regexp.MustCompile(`最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`)},
+	{IntentLastRun, regexp.MustCompile(`いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`)},
 	{IntentFailures, regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`)},
 	{IntentFreshness, regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`)},
 	{IntentStatus, regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`)},
-	{IntentDescribe, regexp.MustCompile(`とは|説明|について|どんな|なに|何|概要|カラム|ドキュメント`)},
+	{IntentDescribe, regexp.MustCompile(`とは|説明|について|どんな|どういう|なに|何|概要|カラム|ドキュメント`)},
 }
 
 func enIntent(lower string) Intent {
@@ -843,9 +853,11 @@ func pickNode(lower, orig string, lang Lang) string {
 }
 
 // commandArg is the command form's literal argument, for nodes named like English words ("status test"): the
-// first token after the command word that is not a preposition or article.
+// one token after the command word that is not a preposition or article. A sentence ("why is this stale?") has
+// more than one and names no node this way.
 func commandArg(lower, orig string) string {
 	_, args, _ := strings.Cut(strings.TrimSpace(lower), " ")
+	arg := ""
 	for _, tok := range reIdent.FindAllString(args, -1) {
 		tok = strings.TrimRight(tok, ".-")
 		switch tok {
@@ -855,9 +867,12 @@ func commandArg(lower, orig string) string {
 		if isNumber(tok) {
 			continue
 		}
-		return restoreCase(tok, orig)
+		if arg != "" {
+			return ""
+		}
+		arg = tok
 	}
-	return ""
+	return restoreCase(arg, orig)
 }
 
 // restoreCase finds tok in orig case-insensitively and returns it as written there.
@@ -930,7 +945,9 @@ func isStopword(s string) bool {
 		"team", "teams", "model", "models", "table", "tables", "dbt", "node", "help", "todai", "everything",
 		"anything", "something", "again", "still", "yet", "so", "very", "really", "just", "out", "if", "break",
 		"breaks", "incident", "incidents", "desc", "fresh?", "q", "todays", "thing", "things", "here", "know",
-		"want", "need", "see", "check", "look", "looks", "like", "lately", "then", "than", "after", "before":
+		"want", "need", "see", "check", "look", "looks", "like", "lately", "then", "than", "after", "before",
+		"alert", "alerts", "hasn", "haven", "isn", "aren", "wasn", "weren", "didn", "doesn", "don", "won", "one",
+		"high", "low", "kind", "sort":
 		return true
 	}
 	return false

@@ -429,7 +429,7 @@ func TestCommandLiteral(t *testing.T) {
 	}{
 		{in: "status orders; legacy", literal: "orders; legacy", asked: "orders; legacy"},
 		{in: "/todai status orders; legacy --public", literal: "orders; legacy", asked: "orders; legacy"},
-		{in: "status \"my model\"", literal: "\"my model\"", asked: "my"},
+		{in: "status \"my model\"", literal: "\"my model\"", asked: ""}, // names nothing: "which model?"
 		{in: "owner fct_orders", literal: "fct_orders", asked: "fct_orders"},
 		{in: "status fct_orders?", literal: "fct_orders?", asked: "fct_orders"},
 		{in: "status a &amp; b", literal: "a & b", asked: "b"},

@@ -266,6 +266,14 @@ func (b *slackBuilder) slackLastRun(a *queries.LastRunAnswer) {
 	}
 	b.nodeHeader(healthEmoji(h), a.Node)
 	b.fields(b.idField(a.Node))
+	if a.SuccessfulOnly {
+		b.summary = b.tr("No successful build recorded.", "成功したビルドの記録はありません。")
+		if len(a.Runs) > 0 {
+			b.summary = b.tr("Last successful build: ", "最後に成功したビルド: ") + b.run(a.Runs[0])
+		}
+		b.section(b.summary)
+		return
+	}
 	if len(a.Runs) == 0 {
 		b.section(b.tr("No runs recorded.", "実行記録はありません。"))
 		return

@@ -8,6 +8,16 @@ import (
 
 // renderLastRun writes the lastrun answer as terminal text.
 func (p *printer) renderLastRun(a *queries.LastRunAnswer) {
+	if a.SuccessfulOnly {
+		p.line(p.nodeTitle(a.Node) + p.tr(" — last successful build", " — 最後に成功したビルド"))
+		p.kv("  ", "unique_id", clean(a.Node.UniqueID))
+		if len(a.Runs) == 0 {
+			p.line("  " + p.tr("No successful build recorded.", "成功したビルドの記録はありません。"))
+			return
+		}
+		p.line("  " + p.tr("updated ", "更新: ") + p.run(a.Runs[0]))
+		return
+	}
 	p.line(p.nodeTitle(a.Node) + p.tr(fmt.Sprintf(" — last %d runs, newest first", len(a.Runs)),
 		fmt.Sprintf(" — 直近 %d 回の実行（新しい順）", len(a.Runs))))
 	p.kv("  ", "unique_id", clean(a.Node.UniqueID))

@@ -119,10 +119,12 @@ type Group struct {
 	OwnerName  string `json:"owner_name,omitempty"`
 }
 
-// LastRunAnswer answers "last-run NODE": runs newest first.
+// LastRunAnswer answers "last-run NODE": runs newest first. SuccessfulOnly marks the answer to "when was NODE
+// updated?": its newest successful run only (a test's newest pass).
 type LastRunAnswer struct {
-	Node Node  `json:"node"`
-	Runs []Run `json:"runs"`
+	Node           Node  `json:"node"`
+	Runs           []Run `json:"runs"`
+	SuccessfulOnly bool  `json:"successful_only,omitempty"`
 }
 
 // FailuresQuery scopes "failures": a node, a team, or everyone (both empty), since a time.

@@ -256,6 +256,20 @@ func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunA
 	return LastRunAnswer{Node: n.Node, Runs: list}, nil
 }
 
+// LastSuccess answers "when was NODE updated?" for a node that dbt builds: its newest successful run (a test's
+// newest pass), or no run when it never succeeded. A source's answer is its freshness (Freshness).
+func (r *Reader) LastSuccess(ctx context.Context, name string) (LastRunAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return LastRunAnswer{}, err
+	}
+	runs, err := r.runsOf(n)(ctx, n.UniqueID, 1, successStatuses, nil)
+	if err != nil {
+		return LastRunAnswer{}, err
+	}
+	return LastRunAnswer{Node: n.Node, Runs: runs, SuccessfulOnly: true}, nil
+}
+
 // runsOf is how a node's runs are read: a test's from its results (testRuns), any other node's from its dbt run
 // results (runs).
 func (r *Reader) runsOf(n *nodeInfo) func(ctx context.Context, id string, limit int, statuses []string,
