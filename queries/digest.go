@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/todai-dev/todai/queries/elementary"
 )
 
 // Digest thresholds.
@@ -323,22 +325,24 @@ func (d *digestRun) problems(ctx context.Context) error {
 		return fmt.Errorf("week's test problems: %w", err)
 	}
 	rows.Close()
-	rows, err = d.r.db.Read.QueryContext(ctx, `SELECT unique_id, created_at
+	// created_at is in the writer's session zone (up to 12 h behind UTC): the index narrows the read to the week
+	// and a half day before it; each error is then placed by its UTC time.
+	rows, err = d.r.db.Read.QueryContext(ctx, `SELECT unique_id, coalesce(execute_completed_at, generated_at, created_at)
 		FROM dbt_run_results INDEXED BY dbt_run_results_problems
-		WHERE created_at >= ?1 AND status = 'error'`, d.fmt(d.weekStart))
+		WHERE created_at >= ?1 AND status = 'error'`, d.fmt(d.weekStart.Add(-elementary.MaxZoneBehindUTC)))
 	if err != nil {
 		return fmt.Errorf("week's run errors: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, created string
-		if err := rows.Scan(&id, &created); err != nil {
+		var id, at string
+		if err := rows.Scan(&id, &at); err != nil {
 			return fmt.Errorf("week's run errors: %w", err)
 		}
 		if n := d.c.byID[id]; n == nil || !strings.EqualFold(n.Team, d.team) {
 			continue
 		}
-		if t, ok := parseTime(created); ok {
+		if t, ok := parseTime(at); ok && !t.Before(d.weekStart) {
 			d.trend[t.In(d.loc).Format("2006-01-02")]++
 		}
 	}

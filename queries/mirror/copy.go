@@ -38,22 +38,24 @@ func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp sourc
 		req.SinceColumn = t.Watermark
 		switch {
 		case st.watermark.IsZero():
-			req.Since = now.AddDate(0, 0, -s.opts.BackfillDays)
+			// The first read: the backfill window, widened by how far behind UTC a writer's clock can be.
+			req.Since = now.AddDate(0, 0, -s.opts.BackfillDays).Add(-elementary.MaxZoneBehindUTC)
 		case t.Watermark == "created_at" && s.opts.Overlap > 0:
-			// Append-only log: read what is new since the watermark, and re-read the overlap window before it
-			// only when it holds rows the mirror lacks (inserted late). Checking the window's keys is one narrow
-			// query instead of re-reading every column of every recent row — after a large dbt build, the
-			// next syncs would otherwise read the whole build again.
+			// Append-only log whose created_at is in each writer's session zone: read what is new since the
+			// watermark, and re-read from the earliest row the mirror lacks in the window before it — rows inserted
+			// late (a long transaction) or by a writer whose clock is behind the one that set the watermark (up to
+			// elementary.MaxZoneSkew). Checking the window's keys is one narrow query instead of re-reading every column of
+			// every recent row — after a large dbt build, the next syncs would otherwise read the whole build again.
 			// The key window includes the watermark itself (rows stamped with the same time may have committed
 			// after the last read); the new rows are those after it.
 			next := st.watermark.Add(time.Microsecond)
-			late, err := s.hasLateRows(ctx, tx, p, st.watermark.Add(-s.opts.Overlap), next)
+			earliest, late, err := s.lateRows(ctx, tx, p, st.watermark.Add(-s.opts.Overlap-elementary.MaxZoneSkew), next)
 			if err != nil {
 				return fmt.Errorf("sync %s: %w", t.Name, err)
 			}
 			req.Since = next
 			if late {
-				req.Since = st.watermark.Add(-s.opts.Overlap)
+				req.Since = earliest
 			}
 		default:
 			req.Since = st.watermark.Add(-s.opts.Overlap)
@@ -334,19 +336,20 @@ func suspendIndexes(ctx context.Context, tx *sql.Tx, table string) (rebuild func
 	}, nil
 }
 
-// hasLateRows reports whether the warehouse holds rows in the window [from, before) whose keys the mirror lacks:
-// rows inserted after the last read with an earlier insert time (a long transaction committing late).
-func (s *Syncer) hasLateRows(ctx context.Context, tx *sql.Tx, p *plan, from, before time.Time) (bool, error) {
+// lateRows reports whether the warehouse holds rows in the window [from, before) whose keys the mirror lacks, and
+// the earliest watermark value among them: rows inserted after the last read with an earlier insert time (a long
+// transaction committing late, or a writer whose session zone is behind another's).
+func (s *Syncer) lateRows(ctx context.Context, tx *sql.Tx, p *plan, from, before time.Time) (time.Time, bool, error) {
 	t := p.table
 	exists, err := tx.PrepareContext(ctx, "SELECT 1 FROM "+t.Name+" WHERE "+t.Key+" = ?")
 	if err != nil {
-		return false, fmt.Errorf("check late rows: %w", err)
+		return time.Time{}, false, fmt.Errorf("check late rows: %w", err)
 	}
 	defer exists.Close()
+	var earliest time.Time
 	late := false
-	errLate := errors.New("late row found")
-	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key}, SinceColumn: t.Watermark,
-		Since: from, Before: before}, func(r source.Row) error {
+	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key, t.Watermark},
+		SinceColumn: t.Watermark, Since: from, Before: before}, func(r source.Row) error {
 		key, ok := r[0].(string)
 		if !ok {
 			return nil // a NULL or odd key cannot be deduplicated anyway
@@ -354,15 +357,21 @@ func (s *Syncer) hasLateRows(ctx context.Context, tx *sql.Tx, p *plan, from, bef
 		var one int
 		switch err := exists.QueryRowContext(ctx, key).Scan(&one); {
 		case errors.Is(err, sql.ErrNoRows):
+			_, at := normTime(r[1])
+			if at.IsZero() {
+				at = from
+			}
+			if !late || at.Before(earliest) {
+				earliest = at
+			}
 			late = true
-			return errLate
 		case err != nil:
 			return err
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errLate) {
-		return false, fmt.Errorf("check late rows: %w", err)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("check late rows: %w", err)
 	}
-	return late, nil
+	return earliest, late, nil
 }

@@ -47,7 +47,8 @@ type Deriver interface {
 type Options struct {
 	// BackfillDays is how far back the first sync of a history table reads (default 30).
 	BackfillDays int
-	// RetentionDays is how long history rows stay in the mirror, by created_at (default 90).
+	// RetentionDays is how long history rows stay in the mirror, by created_at (default 90; a row is pruned once it
+	// is that old whatever its writer's zone).
 	RetentionDays int
 	// Overlap is how far before the watermark an incremental read starts, to catch late rows (default 2h).
 	Overlap time.Duration
@@ -196,7 +197,8 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 		return err
 	}
 	now := s.opts.Now()
-	cutoff := now.AddDate(0, 0, -s.opts.RetentionDays)
+	// created_at is in each writer's session zone: prune only what is older than retention whatever that zone.
+	cutoff := now.AddDate(0, 0, -s.opts.RetentionDays).Add(-elementary.MaxZoneBehindUTC)
 	changed := map[string]bool{}
 	var failed []string
 	var errs []error

@@ -123,13 +123,14 @@ func TestIncrementalSyncNewAndLateRows(t *testing.T) {
 	}, Options{Overlap: 2 * time.Hour})
 	f.sync(t)
 	f.clock.add(time.Hour)
-	addTestResult(f.wh, "r2", "fail", t0.Add(30*time.Minute))        // new
-	addTestResult(f.wh, "r-late", "warn", t0.Add(-2*time.Hour))      // late, inside the overlap (watermark - 2h = t0-3h)
-	addTestResult(f.wh, "r-too-late", "error", t0.Add(-5*time.Hour)) // outside the overlap: not re-read
-	addTestResult(f.wh, "r1", "pass", t0.Add(-time.Hour))            // a duplicate of a row already mirrored
+	addTestResult(f.wh, "r2", "fail", t0.Add(30*time.Minute))         // new
+	addTestResult(f.wh, "r-late", "warn", t0.Add(-2*time.Hour))       // late, inside the overlap (watermark - 2h = t0-3h)
+	addTestResult(f.wh, "r-la", "fail", t0.Add(-8*time.Hour))         // a writer in Los Angeles: created_at 8 h behind
+	addTestResult(f.wh, "r-too-late", "error", t0.Add(-30*time.Hour)) // beyond overlap + zone skew: not re-read
+	addTestResult(f.wh, "r1", "pass", t0.Add(-time.Hour))             // a duplicate of a row already mirrored
 	rep := f.sync(t)
 	got := queryStrings(t, f.db, `SELECT id || '|' || status FROM elementary_test_results ORDER BY id`)
-	want := []string{"r-late|warn", "r1|pass", "r2|fail"}
+	want := []string{"r-la|fail", "r-late|warn", "r1|pass", "r2|fail"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows %q, want %q", got, want)
 	}

@@ -1,0 +1,211 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/queries/source/sourcetest"
+)
+
+// elementaryDDL reads Elementary's own DDL (dbt-data-reliability 0.25.1 rendered on PostgreSQL), kept in the
+// steering repository's shared/elementary-real beside this repository.
+func elementaryDDL(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+	}
+	path := filepath.Join(dir, "..", "shared", "elementary-real", "postgres-ddl.sql")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("!!! Elementary's real DDL is not beside the repository (%v): SKIPPED !!!", err)
+	}
+	return string(b)
+}
+
+// sqliteDDL translates Elementary's PostgreSQL DDL to SQLite: the same CREATE TABLE … AS SELECT of a typed empty
+// row, without the schema.
+func sqliteDDL(pg string) string {
+	return regexp.MustCompile(`\{schema\}\.`).ReplaceAllString(pg, "")
+}
+
+// zoneWriter writes run results the way Elementary's insert_rows does: a plain INSERT whose created_at is the
+// warehouse clock in the writer's session zone, and UTC text in generated_at.
+type zoneWriter interface {
+	insertRun(ctx context.Context, t *testing.T, zone, id, model string, at time.Time)
+}
+
+type pgWriter struct {
+	db     *sql.DB
+	schema string
+}
+
+func (w pgWriter) insertRun(ctx context.Context, t *testing.T, zone, id, model string, at time.Time) {
+	t.Helper()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET TIME ZONE '"+zone+"'"); err != nil {
+		t.Fatal(err)
+	}
+	gen := at.UTC().Format("2006-01-02 15:04:05")
+	if _, err := conn.ExecContext(ctx, `INSERT INTO `+w.schema+`.dbt_run_results (model_execution_id, unique_id,
+		invocation_id, generated_at, created_at, name, status, resource_type, execute_completed_at, execution_time)
+		VALUES ($1, $2, $3, $4, current_timestamp::timestamp, $5, 'success', 'model', $6, 1.5)`,
+		id+"."+model, model, id, gen, strings.TrimPrefix(model, "model.shop."),
+		at.UTC().Format("2006-01-02T15:04:05.000000Z")); err != nil {
+		t.Fatal(err)
+	}
+	// Make the insert visible to the statistics the sync's change detection reads now, not a second later.
+	if _, err := conn.ExecContext(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type sqliteWriter struct{ db *sql.DB }
+
+func (w sqliteWriter) insertRun(ctx context.Context, t *testing.T, zone, id, model string, at time.Time) {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Now().In(loc).Format("2006-01-02 15:04:05.000000") // the writer's wall clock, no zone
+	if _, err := w.db.ExecContext(ctx, `INSERT INTO dbt_run_results (model_execution_id, unique_id, invocation_id,
+		generated_at, created_at, name, status, resource_type, execute_completed_at, execution_time)
+		VALUES (?, ?, ?, ?, ?, ?, 'success', 'model', ?, 1.5)`,
+		id+"."+model, model, id, at.UTC().Format("2006-01-02 15:04:05"), created,
+		strings.TrimPrefix(model, "model.shop."), at.UTC().Format("2006-01-02T15:04:05.000000Z")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRealElementaryWritersInManyZones: on a warehouse built from Elementary's own DDL, writers in UTC, Los Angeles
+// (8 h behind), Kiritimati (14 h ahead) and Pago Pago (11 h behind) write run results between syncs. Every row
+// reaches the mirror, the newest run by its UTC times is the last run, and a sync with nothing new sends only
+// metadata queries.
+func TestRealElementaryWritersInManyZones(t *testing.T) {
+	ddl := elementaryDDL(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			var url string
+			var w zoneWriter
+			switch backend {
+			case "sqlite":
+				path := filepath.Join(t.TempDir(), "warehouse.db")
+				db, err := sql.Open("sqlite3", "file:"+path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.ExecContext(ctx, sqliteDDL(ddl)); err != nil {
+					t.Fatalf("Elementary's DDL on SQLite: %v", err)
+				}
+				url, w = "sqlite://"+path, sqliteWriter{db}
+			case "postgres":
+				url = sourcetest.Postgres(t)
+				conn, schema, err := sourcetest.ConnString(url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := sql.Open("pgx", conn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.ExecContext(ctx, strings.ReplaceAll(ddl, "{schema}", schema)); err != nil {
+					t.Fatalf("Elementary's DDL on PostgreSQL: %v", err)
+				}
+				w = pgWriter{db, schema}
+			}
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			src, err := source.Open(ctx, url, source.Options{Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { src.Close() })
+			state := openMirror(t)
+			sy := mirror.New(state, src, mirror.Options{Logger: quiet, Deriver: &Derived{}})
+			r := NewReader(state, ReaderOptions{})
+			sync := func(what string) mirror.Report {
+				t.Helper()
+				rep, err := sy.Sync(ctx)
+				if err != nil {
+					t.Fatalf("sync after %s: %v", what, err)
+				}
+				return rep
+			}
+
+			base := time.Now().UTC().Truncate(time.Second)
+			const model = "model.shop.orders"
+			steps := []struct{ zone, inv string }{
+				{"UTC", "inv-utc-1"},
+				{"America/Los_Angeles", "inv-la-2"},  // created_at 8 h behind the watermark
+				{"Pacific/Kiritimati", "inv-kiri-3"}, // moves the watermark 14 h ahead
+				{"UTC", "inv-utc-4"},                 // 14 h behind it
+				{"Pacific/Pago_Pago", "inv-pago-5"},  // 25 h behind it
+			}
+			for i, st := range steps {
+				w.insertRun(ctx, t, st.zone, st.inv, model, base.Add(time.Duration(i)*time.Minute))
+				sync(st.zone + " writer")
+				var n int
+				if err := state.Read.QueryRow(`SELECT count(*) FROM dbt_run_results`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != i+1 {
+					t.Fatalf("after the %s writer's run: %d runs in the mirror, want %d", st.zone, n, i+1)
+				}
+			}
+			// The newest run (by its UTC times) is the last run, whatever its created_at.
+			ensureNodeInCatalog(t, state, model)
+			lr, err := r.LastRuns(ctx, model, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lr.Runs) != 1 || lr.Runs[0].InvocationID != "inv-pago-5" {
+				t.Errorf("last run = %+v, want inv-pago-5", lr.Runs)
+			}
+			before := src.Counts()
+			rep := sync("nothing new")
+			after := src.Counts()
+			if after.Data != before.Data || rep.TablesRead != 0 {
+				t.Errorf("a sync with nothing new sent %d data queries and read %d tables; want none",
+					after.Data-before.Data, rep.TablesRead)
+			}
+		})
+	}
+}
+
+// ensureNodeInCatalog adds a dbt_models row for id to the mirror when the warehouse had none, so that the read
+// model can name it (these tests write run results only).
+func ensureNodeInCatalog(t *testing.T, db *localdb.DB, id string) {
+	t.Helper()
+	name := id[strings.LastIndex(id, ".")+1:]
+	if _, err := db.Write.Exec(`INSERT OR IGNORE INTO dbt_models (unique_id, name, package_name, generated_at)
+		VALUES (?, ?, 'shop', '2026-01-01T00:00:00.000000Z')`, id, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := RefreshAll(context.Background(), db); err != nil {
+		t.Fatal(fmt.Errorf("refresh: %w", err))
+	}
+}
