@@ -32,6 +32,8 @@ type Alert struct {
 	// TestRunsID is the id a report/test-runs/<id>/ link names: a test's elementary_unique_id
 	// (test_unique_id[.column.sub_type]) or a freshness alert's source_freshness_execution_id.
 	TestRunsID string
+	// Links are the ids of every report link, in reading order (a group lists one per alert).
+	Links []string
 	// Name is the quoted model, snapshot or source name of the header, or a table group's model name.
 	Name string
 	// Subject is the name in the *Test:*, *Model:*, *Snapshot:* or *Source:* subtitle.
@@ -40,6 +42,7 @@ type Alert struct {
 	Candidates []string
 
 	headerName string // the quoted model/source name or group name in the header, while reading
+	truncated  bool   // the header was cut by edr (over 150 characters, ending in "...")
 }
 
 // Node returns the best name to ask about, or "" when the alert names none.
@@ -53,9 +56,11 @@ func (a Alert) Node() string {
 var (
 	reAlertTest    = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?"([^"]+)" test failed on (\S+)`)
 	reAlertSchema  = regexp.MustCompile(`^(Column Added|Column Removed|Type Changed) on (\S+)`)
-	reAlertModel   = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?dbt failed to build (?:([a-z_]+) )?"([^"]+)"`)
+	reAlertModel   = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?dbt failed to build (?:([A-Za-z_]+) )?"([^"]+)"`)
 	reAlertFresh   = regexp.MustCompile(`^(?:([A-Za-z][A-Za-z ]*): )?(?:Freshness exceeded the acceptable times on source|Failed to calculate the source freshness of) "([^"]+)"`)
 	reAlertGroup   = regexp.MustCompile(`^([A-Za-z][A-Za-z ]*): ([A-Za-z0-9_.\-]+): \d+ issues? detected`)
+	reAlertAll     = regexp.MustCompile(`^([A-Za-z][A-Za-z ]*): \d+ issues? detected\s*$`)
+	reAlertTable   = regexp.MustCompile(`\*Table\*\s*\n\s*([^\s*]+)`)
 	reAlertSubject = regexp.MustCompile(`\*(Test|Model|Snapshot|Source):\*\s*([^|*\n]+)`)
 	reAlertReport  = regexp.MustCompile(`report/(test-runs|model-runs)/([^/|>?\s"]+)/?`)
 	reAlertTree    = regexp.MustCompile(`report/test-runs/\?treeNode=([^|>\s]+)`)
@@ -71,7 +76,10 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 	header := false
 	powered := false
 	var subjectKind, subjectName string
-	var modelRunsID, treeID string
+	var modelRunsID, treeID, detailsTable, detailsColumn string
+	if w, ok := workflowAlert(m.Text); ok {
+		return w, true
+	}
 	for _, t := range texts {
 		t = strings.TrimSpace(t)
 		if !header {
@@ -91,26 +99,45 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 			}
 		}
 		for _, sm := range reAlertReport.FindAllStringSubmatch(t, -1) {
+			id, err := url.PathUnescape(sm[2])
+			if err != nil {
+				continue
+			}
+			if !slices.Contains(a.Links, id) {
+				a.Links = append(a.Links, id)
+			}
 			if sm[1] == "model-runs" && modelRunsID == "" {
-				modelRunsID = sm[2]
+				modelRunsID = id
 			}
 			if sm[1] == "test-runs" && a.TestRunsID == "" {
-				if id, err := url.PathUnescape(sm[2]); err == nil {
-					a.TestRunsID = id
-				}
+				a.TestRunsID = id
 			}
 		}
-		if a.Column == "" {
-			if sm := reAlertColumn.FindStringSubmatch(t); sm != nil {
-				a.Column = sm[1]
-			}
+		if sm := reAlertColumn.FindStringSubmatch(t); sm != nil {
+			detailsColumn = sm[1]
 		}
+		if sm := reAlertTable.FindStringSubmatch(t); sm != nil {
+			detailsTable = strings.ToLower(sm[1])
+		}
+	}
+	// The Details section names the table and column whole; a header over 150 characters is cut ("…cust...").
+	if detailsTable != "" && (a.Table == "" || a.truncated) {
+		a.Table = detailsTable
+	}
+	if detailsColumn != "" && (a.Column == "" || a.truncated) {
+		a.Column = detailsColumn
 	}
 	if !header && !(subjectKind != "" && (powered || modelRunsID != "" || treeID != "")) {
 		return Alert{}, false
 	}
+	if a.Kind == "all" && !powered && len(a.Links) == 0 {
+		return Alert{}, false // "Error: 3 issues detected" alone could be anyone's
+	}
 	if a.Kind == "" {
 		a.Kind = subjectKind
+	}
+	if a.Kind == "test" && a.Test == "" && subjectKind == "test" {
+		a.Test, _, _ = strings.Cut(subjectName, " - ") // the header was cut before its test name ended
 	}
 	var cands []string
 	add := func(s string) {
@@ -125,6 +152,9 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 	}
 	switch a.Kind {
 	case "test", "schema_change":
+		if strings.HasPrefix(strings.ToLower(a.TestRunsID), "test.") {
+			add(testUniqueID(a.TestRunsID)) // the test itself: tests answer as nodes
+		}
 		if a.Table != "" {
 			parts := strings.Split(a.Table, ".")
 			if n := len(parts); n >= 2 {
@@ -137,11 +167,19 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 	case "model", "snapshot", "group":
 		add(a.headerName)
 	case "source":
+		if i := strings.Index(strings.ToLower(a.TestRunsID), "source."); i >= 0 {
+			add(a.TestRunsID[i:]) // a freshness link names <invocation>.<source unique_id>
+		}
 		parts := strings.Split(a.headerName, ".")
 		if n := len(parts); n >= 2 {
 			add(parts[n-2] + "." + parts[n-1])
 		}
 		add(a.headerName)
+	case "all":
+		// The all-in-one message: every alert's node, as its links name them.
+		for _, l := range a.Links {
+			add(testUniqueID(l))
+		}
 	}
 	if subjectKind == "model" || subjectKind == "snapshot" || subjectKind == "source" {
 		add(subjectName)
@@ -157,12 +195,12 @@ func (a *Alert) readHeader(t string) bool {
 	if sm := reAlertTest.FindStringSubmatch(t); sm != nil {
 		a.Kind, a.Status = "test", sm[1]
 		a.Test, _, _ = strings.Cut(sm[2], " - ")
-		a.setAsset(strings.ToLower(strings.TrimRight(sm[3], ".,")))
+		a.setAsset(sm[3])
 		return true
 	}
 	if sm := reAlertSchema.FindStringSubmatch(t); sm != nil {
 		a.Kind = "schema_change"
-		a.setAsset(strings.ToLower(strings.TrimRight(sm[2], ".,")))
+		a.setAsset(sm[2])
 		return true
 	}
 	if sm := reAlertFresh.FindStringSubmatch(t); sm != nil {
@@ -180,11 +218,32 @@ func (a *Alert) readHeader(t string) bool {
 		a.Kind, a.Status, a.headerName = "group", sm[1], sm[2]
 		return true
 	}
+	if sm := reAlertAll.FindStringSubmatch(t); sm != nil {
+		a.Kind, a.Status = "all", sm[1]
+		return true
+	}
 	return false
 }
 
-// setAsset splits db.schema.table[.column].
+// testUniqueID turns a test's elementary_unique_id (test.pkg.name.hash.column.sub_type) into its unique_id; other
+// ids are returned as they are.
+func testUniqueID(id string) string {
+	if parts := strings.Split(id, "."); len(parts) > 4 && strings.EqualFold(parts[0], "test") {
+		return strings.Join(parts[:4], ".")
+	}
+	return id
+}
+
+// setAsset splits db.schema.table[.column], lower-cased. An asset edr cut ("….cust...") loses its cut part.
 func (a *Alert) setAsset(asset string) {
+	if strings.HasSuffix(asset, "...") {
+		a.truncated = true
+		asset = strings.TrimSuffix(asset, "...")
+		if i := strings.LastIndexByte(asset, '.'); i >= 0 {
+			asset = asset[:i]
+		}
+	}
+	asset = strings.ToLower(strings.TrimRight(asset, ".,"))
 	parts := strings.Split(asset, ".")
 	if len(parts) >= 4 {
 		a.Table = strings.Join(parts[:3], ".")
@@ -262,4 +321,65 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// workflowAlert reads an alert edr monitor posted for a Slack Workflow (slack.workflows: true): text holds the
+// alert's data as a JSON object and there are no blocks. ok is false for any other text.
+func workflowAlert(text string) (Alert, bool) {
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, "{") {
+		return Alert{}, false
+	}
+	var d map[string]any
+	if err := json.Unmarshal([]byte(text), &d); err != nil {
+		return Alert{}, false
+	}
+	get := func(k string) string {
+		if v, ok := d[k].(string); ok {
+			return strings.TrimSpace(v)
+		}
+		return ""
+	}
+	a := Alert{Status: get("status")}
+	switch {
+	case get("test_unique_id") != "":
+		a.Kind, a.Test, a.Column = "test", get("test_short_name"), get("column_name")
+		if strings.EqualFold(get("test_type"), "schema_change") {
+			a.Kind = "schema_change"
+		}
+		var parts []string
+		for _, k := range []string{"database_name", "schema_name", "table_name"} {
+			if v := get(k); v != "" {
+				parts = append(parts, strings.ToLower(v))
+			}
+		}
+		a.Table = strings.Join(parts, ".")
+		a.TestRunsID = firstNonEmpty(get("elementary_unique_id"), get("test_unique_id"))
+		a.UniqueID = get("model_unique_id")
+		a.Candidates = []string{get("test_unique_id")}
+		if a.UniqueID != "" {
+			a.Candidates = append(a.Candidates, a.UniqueID)
+		}
+	case get("source_freshness_execution_id") != "" || strings.HasPrefix(get("unique_id"), "source."):
+		a.Kind, a.UniqueID = "source", get("unique_id")
+		a.TestRunsID = get("source_freshness_execution_id")
+		a.Name = strings.Trim(get("source_name")+"."+get("identifier"), ".")
+		a.Candidates = []string{firstNonEmpty(a.UniqueID, a.Name)}
+	case get("unique_id") != "" || get("model_unique_id") != "":
+		a.Kind, a.UniqueID = "model", firstNonEmpty(get("unique_id"), get("model_unique_id"))
+		if strings.HasPrefix(a.UniqueID, "snapshot.") {
+			a.Kind = "snapshot"
+		}
+		a.Name = get("alias")
+		a.Candidates = []string{a.UniqueID}
+	default:
+		return Alert{}, false
+	}
+	for _, id := range []string{a.UniqueID, a.TestRunsID} {
+		if id != "" && !slices.Contains(a.Links, id) {
+			a.Links = append(a.Links, id)
+		}
+	}
+	a.Candidates = slices.DeleteFunc(a.Candidates, func(s string) bool { return s == "" })
+	return a, len(a.Candidates) > 0
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,31 +75,57 @@ func (m AlertMatch) Matches(a Alert) bool {
 	return false
 }
 
-// matchLinks decides on the ids the message's report links name: (true, true) when one is m's, (false, true) when
-// one names another node of a family m has an id of, (false, false) when the links do not tell.
+// matchLinks decides on the ids the message's report links name, within the family of m's kind (a test's links
+// for a test alert, a model's for a model alert): (true, true) when one is m's, (false, true) when the links name
+// only other nodes of that family, (false, false) when they do not tell (or m has no id of its family). A test alert's model id therefore never
+// links it to its model's own error message.
+//
+// Every link counts, not only the first: a group lists one alert per bullet, and m's may be any of them.
 func (m AlertMatch) matchLinks(a Alert) (match, decided bool) {
-	for _, link := range []string{a.UniqueID, a.TestRunsID} {
-		if link == "" {
+	links := a.Links
+	if len(links) == 0 {
+		links = []string{a.UniqueID, a.TestRunsID}
+	}
+	fam := m.family()
+	if !slices.ContainsFunc(m.UniqueIDs, func(id string) bool { return idFamily(id) == fam }) {
+		return false, false // m has no id to compare the links with
+	}
+	sameFamily := false
+	for _, link := range links {
+		if link == "" || linkFamily(link) != fam {
 			continue
 		}
+		sameFamily = true
 		for _, id := range m.UniqueIDs {
-			if linkNames(link, id) {
+			if idFamily(id) == fam && linkNames(link, id) {
 				return true, true
 			}
 		}
 	}
-	for _, link := range []string{a.UniqueID, a.TestRunsID} {
-		fam := idFamily(link)
-		if fam == "" {
-			continue
-		}
-		for _, id := range m.UniqueIDs {
-			if idFamily(id) == fam {
-				return false, true
-			}
-		}
+	return false, sameFamily
+}
+
+// family is the idFamily of the node m's alert is about.
+func (m AlertMatch) family() string {
+	switch m.Kind {
+	case "test":
+		return "test"
+	case "source_freshness":
+		return "source"
 	}
-	return false, false
+	return "node"
+}
+
+// linkFamily is the idFamily of the node a report link names; a freshness link names
+// <execution id>.<source unique_id>.
+func linkFamily(link string) string {
+	if f := idFamily(link); f != "" {
+		return f
+	}
+	if strings.Contains(strings.ToLower(link), ".source.") {
+		return "source"
+	}
+	return ""
 }
 
 // linkNames reports whether a report link's id names id: equal, a test's elementary_unique_id

@@ -66,7 +66,7 @@ func TestRecognizeAlert(t *testing.T) {
 	}{
 		{name: "test, new layout", msg: AlertMessage{Blocks: json.RawMessage(alertTestNewBlocks), Attachments: json.RawMessage(alertTestNewAttachments)},
 			ok: true, kind: "test", status: "Failure", table: "analytics.prod.orders", column: "order_id", test: "not_null",
-			cands: []string{"prod.orders", "orders"}},
+			cands: []string{"test.shop.not_null_orders_order_id.abc123", "prod.orders", "orders"}}, // the test itself first: tests answer as nodes
 		{name: "model, legacy layout", msg: AlertMessage{Blocks: json.RawMessage(alertModelLegacyBlocks), Attachments: json.RawMessage(alertModelLegacyAttachments)},
 			ok: true, kind: "model", status: "Error", uniqueID: "model.kumo.fct_orders", cands: []string{"model.kumo.fct_orders", "fct_orders"}},
 		{name: "model, legacy layout, attachments only", msg: AlertMessage{Attachments: json.RawMessage(`[{"color":"#ff0000","blocks":` + alertModelLegacyBlocks + `}]`)},

@@ -318,8 +318,11 @@ const alertClockSlack = 5 * time.Minute
 // ElementaryAlerts implements MirrorReader.
 func (m Mirror) ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error) {
 	out := map[string]string{}
+	// A test keyed by itself alone (schema_change, dimension_anomalies) has an alert_class_id that extends it with
+	// .<column>.<sub_type>: such keys also match by that prefix (a range, so the index serves it).
 	stmt, err := m.DB.PrepareContext(ctx, `SELECT alert_id FROM alerts_v2
-		WHERE alert_class_id = ? AND status = 'sent' AND detected_at >= ?
+		WHERE (alert_class_id = ?1 OR (?3 AND alert_class_id > ?1 || '.' AND alert_class_id < ?1 || '/'))
+		AND status = 'sent' AND detected_at >= ?2
 		ORDER BY detected_at DESC LIMIT 1`)
 	if err != nil {
 		return nil, fmt.Errorf("read alerts_v2: %w", err)
@@ -331,7 +334,7 @@ func (m Mirror) ElementaryAlerts(ctx context.Context, since map[string]time.Time
 			from = localdb.FormatTime(t.Add(-alertClockSlack))
 		}
 		var id string
-		switch err := stmt.QueryRowContext(ctx, k, from).Scan(&id); {
+		switch err := stmt.QueryRowContext(ctx, k, from, isBareTestKey(k)).Scan(&id); {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return nil, fmt.Errorf("read alerts_v2 for %s: %w", k, err)
@@ -340,6 +343,11 @@ func (m Mirror) ElementaryAlerts(ctx context.Context, since map[string]time.Time
 		}
 	}
 	return out, nil
+}
+
+// isBareTestKey reports a test key without .<column>.<sub_type>: test.<package>.<name>.<hash>.
+func isBareTestKey(key string) bool {
+	return strings.HasPrefix(key, "test.") && strings.Count(key, ".") == 3
 }
 
 // ElementaryInUse reports whether edr monitor is alerting: alerts_v2 holds an alert updated in the 7 days

@@ -259,3 +259,39 @@ func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 		t.Error("ElementaryInUse a month after the last alert")
 	}
 }
+
+// TestElementaryAlertsSchemaChange: a schema-change test is keyed by the test alone, but edr's alert_class_id for it
+// is <test_unique_id>.<column>.<sub_type>; the alert still links. Prefixes link only such bare test keys: a model
+// key never links to another model's alert (model.x.dim.v2 after model.x.dim).
+func TestElementaryAlertsSchemaChange(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	for _, a := range []struct{ id, class string }{
+		{"edr-schema", "test.shop.elementary_schema_changes_orders_.1a2b3c4d5e.discount.column_added"},
+		{"edr-dim-v2", "model.shop.dim_customers.v2"},
+		{"edr-notnull", "test.shop.not_null_orders_id.abc.id.generic"},
+	} {
+		if _, err := db.Write.ExecContext(ctx, `INSERT INTO alerts_v2 (alert_id, alert_class_id, updated_at, status,
+			detected_at) VALUES (?, ?, ?, 'sent', ?)`, a.id, a.class, "2026-03-10T09:01:00.000000Z",
+			"2026-03-10T09:01:00.000000Z"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	got, err := Mirror{DB: db.Read}.ElementaryAlerts(ctx, map[string]time.Time{
+		"test.shop.elementary_schema_changes_orders_.1a2b3c4d5e": since,
+		"model.shop.dim_customers":                               since,
+		"test.shop.not_null_orders_id.abc.id.generic":            since,
+		"test.shop.not_null_orders_id.abc.None.None":             since,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"test.shop.elementary_schema_changes_orders_.1a2b3c4d5e": "edr-schema",
+		"test.shop.not_null_orders_id.abc.id.generic":            "edr-notnull",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ElementaryAlerts = %v, want %v", got, want)
+	}
+}
