@@ -326,13 +326,15 @@ const statusRank = `CASE status WHEN 'error' THEN 0 WHEN 'fail' THEN 1 WHEN 'war
 	WHEN 'skipped' THEN 4 ELSE 5 END`
 
 // updateHistory updates the latest run, test result and freshness of what new history rows touch, and reports
-// whether there were any.
+// whether there were any. A node's last run is of models, snapshots and seeds only: not of tests, sources, or dbt
+// unit tests (resource_type unit_test, which dbt_run_results also holds since dbt 1.8).
 func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 	steps := []struct{ table, sql string }{
 		{"dbt_run_results", `INSERT OR REPLACE INTO node_last_run (unique_id, model_execution_id, status, completed_at)
 			SELECT r.unique_id, r.model_execution_id, r.status, coalesce(r.execute_completed_at, r.generated_at)
 			FROM (SELECT DISTINCT unique_id FROM dbt_run_results WHERE rowid > ?1
-			      AND unique_id NOT LIKE 'test.%' AND unique_id NOT LIKE 'source.%') a
+			      AND unique_id NOT LIKE 'test.%' AND unique_id NOT LIKE 'source.%'
+			      AND unique_id NOT LIKE 'unit\_test.%' ESCAPE '\' AND coalesce(resource_type, '') <> 'unit_test') a
 			JOIN dbt_run_results r ON r.model_execution_id = (
 				SELECT model_execution_id FROM dbt_run_results x WHERE x.unique_id = a.unique_id
 				ORDER BY ` + runOrder + ` LIMIT 1)`},

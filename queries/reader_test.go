@@ -754,3 +754,25 @@ func TestTestsAsNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestUnitTestsAreNotModels: dbt unit tests (resource_type unit_test in dbt_run_results) never become a node's last
+// run, so they are never answered or escalated as models.
+func TestUnitTestsAreNotModels(t *testing.T) {
+	f := fixture()
+	f["dbt_run_results"] = append(f["dbt_run_results"],
+		run("33333333-0000-0000-0000-000000000003", "unit_test.shop.orders.test_orders_logic", "error",
+			"2024-05-10T06:30:00Z", "2024-05-10 06:40:00", Row{"resource_type": "unit_test"}))
+	db := openMirror(t)
+	loadMirror(t, db, f)
+	var n int
+	if err := db.Read.QueryRow(`SELECT count(*) FROM node_last_run WHERE unique_id LIKE 'unit_test.%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d unit tests have a last run, want none", n)
+	}
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return fixtureNow }})
+	if _, err := r.Resolve(context.Background(), "unit_test.shop.orders.test_orders_logic"); err == nil {
+		t.Error("a unit test resolved as a node")
+	}
+}

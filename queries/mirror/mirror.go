@@ -281,6 +281,15 @@ func (s *Syncer) discover(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("discover %s warehouse: %w", s.src.Kind(), err)
 	}
+	for name, missing := range incomplete {
+		if t, ok := elementary.Lookup(name); ok && t.Optional {
+			// An optional table of an old install (an early dbt_columns was a view without unique_id) is left
+			// out like a missing one; it must not fail every sync.
+			s.opts.Logger.WarnContext(ctx, "optional elementary table lacks required columns; skipped",
+				"table", name, "missing", strings.Join(missing, ", "))
+			delete(incomplete, name)
+		}
+	}
 	s.incomplete = incomplete
 	plans := map[string]*plan{}
 	tx, err := s.db.Write.BeginTx(ctx, nil)

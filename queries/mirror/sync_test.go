@@ -228,6 +228,12 @@ func TestMissingTablesAndColumns(t *testing.T) {
 			},
 			nullQuery: `SELECT group_name FROM dbt_models UNION ALL SELECT access FROM dbt_models
 				UNION ALL SELECT model_unique_id FROM elementary_test_results UNION ALL SELECT test_short_name FROM elementary_test_results`},
+		{name: "an optional table of an old install lacks required columns: left out, the sync succeeds",
+			build: func(w *warehouse) {
+				w.createAll("dbt_columns")
+				w.create("dbt_columns", "name", "data_type") // an early dbt_columns view: no unique_id
+				addModel(w, "model.p.a", "a", "2026-07-01 10:00:00")
+			}},
 		{name: "required column missing fails that table only",
 			build: func(w *warehouse) {
 				w.createAll("dbt_run_results")

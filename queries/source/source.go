@@ -35,6 +35,9 @@ type ScanRequest struct {
 	Since       time.Time
 	// Before, when not zero (and Since is set), also keeps only rows with SinceColumn < Before: a window.
 	Before time.Time
+	// CountDistinct asks, instead of the rows, for one row holding the number of distinct values of the one column
+	// requested: a cheap check of how many rows a window holds.
+	CountDistinct bool
 }
 
 // Counts is how many queries a source has sent, by kind: metadata queries are answered without warehouse compute

@@ -91,6 +91,24 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 	if len(req.Columns) == 0 {
 		return "", nil, nil, fmt.Errorf("source: scan %s: no columns requested", t.Name)
 	}
+	if req.CountDistinct {
+		if len(req.Columns) != 1 {
+			return "", nil, nil, fmt.Errorf("source: count %s: one column, not %d", t.Name, len(req.Columns))
+		}
+		c, ok := t.Column(req.Columns[0])
+		if !ok {
+			return "", nil, nil, fmt.Errorf("source: count %s: unknown column %q", t.Name, req.Columns[0])
+		}
+		inner := req
+		inner.CountDistinct = false
+		q, args, _, err := scanSQL(d, schema, inner)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		col := d.ident(c.Name)
+		q = "SELECT count(DISTINCT " + col + ")" + strings.TrimPrefix(q, "SELECT "+col)
+		return q, args, []elementary.Column{{Name: "count", Type: elementary.Int}}, nil
+	}
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	seen := map[string]bool{}
@@ -164,16 +182,19 @@ func (d dialect) qualifiedSchema(schema string) string {
 //     row's rowid, unique_id and generated_at, concatenated (hashed by the caller).
 //
 // tables must be Elementary table names (checked by the caller): they are placed in the text as quoted identifiers
-// and string literals. hasGenerated tells whether a definition table has generated_at.
-func sqliteFingerprintSQL(tables []string, hasGenerated func(table string) bool) string {
+// and string literals. has tells whether a table has a column (its key, generated_at).
+func sqliteFingerprintSQL(tables []string, has func(table, column string) bool) string {
 	parts := make([]string, len(tables))
 	for i, t := range tables {
 		count, marker := "NULL", "NULL"
 		if spec, ok := elementary.Lookup(t); ok {
 			switch {
 			case spec.Kind == elementary.Definition:
-				row := "rowid || ':' || " + dialectSQLite.ident(spec.Key)
-				if hasGenerated(t) {
+				row := "rowid"
+				if has(t, spec.Key) { // an old install's table may lack it (an early dbt_columns view)
+					row += " || ':' || " + dialectSQLite.ident(spec.Key)
+				}
+				if has(t, "generated_at") {
 					row += " || ':' || coalesce(generated_at, '')"
 				}
 				count, marker = "count(*)", "group_concat("+row+", ',')"

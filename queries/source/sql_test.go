@@ -34,6 +34,11 @@ func TestScanSQL(t *testing.T) {
 			ScanRequest{Table: "alerts_v2", Columns: []string{"alert_id", "status"}, SinceColumn: "updated_at", Since: since},
 			`SELECT "ALERT_ID", "STATUS" FROM "ANALYTICS"."PROD_ELEMENTARY"."ALERTS_V2" WHERE "UPDATED_AT" >= CAST(? AS TIMESTAMP_NTZ)`,
 			[]any{"2024-05-01 11:05:22.123456"}},
+		{"snowflake count of a window", dialectSnowflake, "A.B",
+			ScanRequest{Table: "dbt_run_results", Columns: []string{"model_execution_id"}, SinceColumn: "created_at",
+				Since: since, Before: since.Add(time.Hour), CountDistinct: true},
+			`SELECT count(DISTINCT "MODEL_EXECUTION_ID") FROM "A"."B"."DBT_RUN_RESULTS" WHERE "CREATED_AT" >= CAST(? AS TIMESTAMP_NTZ) AND "CREATED_AT" < CAST(? AS TIMESTAMP_NTZ)`,
+			[]any{"2024-05-01 11:05:22.123456", "2024-05-01 12:05:22.123456"}},
 		{"postgres window", dialectPostgres, "s",
 			ScanRequest{Table: "dbt_run_results", Columns: []string{"model_execution_id"}, SinceColumn: "created_at",
 				Since: since, Before: since.Add(2 * time.Hour)},
@@ -82,6 +87,7 @@ func TestScanSQLRejectsUnknownNames(t *testing.T) {
 		{"text watermark", ScanRequest{Table: "dbt_run_results", Columns: []string{"unique_id"}, SinceColumn: "generated_at",
 			Since: since}, "not timestamp"},
 		{"no columns", ScanRequest{Table: "dbt_models"}, "no columns"},
+		{"count of two columns", ScanRequest{Table: "dbt_models", Columns: []string{"name", "unique_id"}, CountDistinct: true}, "one column"},
 		{"duplicate column", ScanRequest{Table: "dbt_models", Columns: []string{"name", "name"}}, "twice"},
 		{"view, not a table Todai reads", ScanRequest{Table: "model_run_results", Columns: []string{"unique_id"}}, "not an Elementary"},
 	}
@@ -135,9 +141,14 @@ func TestMetadataSQL(t *testing.T) {
 		`SELECT 'dbt_tests', max(rowid), count(*), group_concat(rowid || ':' || [unique_id], ',') FROM [dbt_tests] UNION ALL ` +
 		`SELECT 'elementary_test_results', max(rowid), NULL, NULL FROM [elementary_test_results] UNION ALL ` +
 		`SELECT 'alerts_v2', max(rowid), NULL, max([updated_at]) FROM [alerts_v2]`
-	hasGenerated := func(t string) bool { return t == "dbt_models" }
-	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests", "elementary_test_results", "alerts_v2"}, hasGenerated); got != want {
+	has := func(t, c string) bool { return c == "unique_id" || t == "dbt_models" && c == "generated_at" }
+	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests", "elementary_test_results", "alerts_v2"}, has); got != want {
 		t.Errorf("sqlite fingerprints\n got %s\nwant %s", got, want)
+	}
+	// An old install's dbt_columns (a view without unique_id) is fingerprinted by rowid alone.
+	if got := sqliteFingerprintSQL([]string{"dbt_columns"}, func(string, string) bool { return false }); got !=
+		`SELECT 'dbt_columns', max(rowid), count(*), group_concat(rowid, ',') FROM [dbt_columns]` {
+		t.Errorf("sqlite fingerprint of a table without its key: %s", got)
 	}
 	if !strings.Contains(postgresFingerprintSQL, "n.nspname = $1") {
 		t.Error("postgres fingerprints must filter the schema by parameter")

@@ -139,8 +139,7 @@ func (w *warehouse) sqliteFingerprints(ctx context.Context) (map[string]Fingerpr
 		w.mu.Lock()
 		cat := w.catalog
 		w.mu.Unlock()
-		hasGenerated := func(t string) bool { return cat.Has(t, "generated_at") }
-		err = w.query(ctx, &w.metadata, "fingerprints", sqliteFingerprintSQL(tables, hasGenerated), nil, func(rows *sql.Rows) error {
+		err = w.query(ctx, &w.metadata, "fingerprints", sqliteFingerprintSQL(tables, cat.Has), nil, func(rows *sql.Rows) error {
 			for rows.Next() {
 				var (
 					name   string
