@@ -131,10 +131,6 @@ func isElementary(uniqueID, pkg string) bool {
 	return strings.EqualFold(pkg, "elementary") || strings.HasPrefix(strings.ToLower(uniqueID), "model.elementary.")
 }
 
-type groupOwner struct {
-	uniqueID, name, email, ownerName string
-}
-
 // nodeSelects reads each definition table in one shape: unique_id, resource_type, name, source_name, alias,
 // schema, database, package, owner, meta, tags, group, path, original_path, materialization, description,
 // exposure owner email, exposure owner name.
@@ -158,10 +154,6 @@ func rebuildDefinitions(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("clear: %w", err)
 		}
 	}
-	groups, err := loadGroups(ctx, tx)
-	if err != nil {
-		return err
-	}
 	ins, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO nodes (unique_id, resource_type, name, name_key,
 		alias_key, schema_key, qualified_key, package_name, database_name, schema_name, alias, owners, group_name,
 		meta_team, tags, path, original_path, materialization, description, meta, criticality)
@@ -171,7 +163,7 @@ func rebuildDefinitions(ctx context.Context, tx *sql.Tx) error {
 	}
 	defer ins.Close()
 	for _, q := range nodeSelects {
-		if err := insertNodes(ctx, tx, ins, q, groups); err != nil {
+		if err := insertNodes(ctx, tx, ins, q); err != nil {
 			return err
 		}
 	}
@@ -184,44 +176,11 @@ func rebuildDefinitions(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-func loadGroups(ctx context.Context, tx *sql.Tx) (map[string][]groupOwner, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT unique_id, name, owner_email, owner_name FROM dbt_groups`)
-	if err != nil {
-		return nil, fmt.Errorf("read dbt_groups: %w", err)
-	}
-	defer rows.Close()
-	groups := map[string][]groupOwner{}
-	for rows.Next() {
-		var id, name string
-		var email, owner *string
-		if err := rows.Scan(&id, &name, &email, &owner); err != nil {
-			return nil, fmt.Errorf("read dbt_groups: %w", err)
-		}
-		k := strings.ToLower(name)
-		groups[k] = append(groups[k], groupOwner{uniqueID: id, name: name, email: str(email), ownerName: str(owner)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read dbt_groups: %w", err)
-	}
-	return groups, nil
-}
-
-// findGroup picks the dbt group named name, preferring the one of the node's package.
-func findGroup(groups map[string][]groupOwner, name, pkg string) (groupOwner, bool) {
-	gs := groups[strings.ToLower(name)]
-	if len(gs) == 0 {
-		return groupOwner{}, false
-	}
-	want := strings.ToLower("group." + pkg + "." + name)
-	for _, g := range gs {
-		if strings.ToLower(g.uniqueID) == want {
-			return g, true
-		}
-	}
-	return gs[0], true
-}
-
-func insertNodes(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, q string, groups map[string][]groupOwner) error {
+// insertNodes inserts the nodes of one definition query. Owners are the owner column ∪ meta.owner, as Elementary
+// wrote them for its version: since 0.25.1 the owner column of models and snapshots already falls back to their dbt
+// group's owner, while seeds, sources and older versions have no fallback — Todai adds none, so that it names the
+// same owners as Elementary's alerts (the group stays in the owner answer).
+func insertNodes(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, q string) error {
 	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read definitions: %w", err)
@@ -244,15 +203,6 @@ func insertNodes(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, q string, group
 			owners = mergeOwners(splitComma(str(expEmail)), owners)
 			if len(owners) == 0 {
 				owners = mergeOwners(splitComma(str(expName)))
-			}
-		}
-		if len(owners) == 0 && str(group) != "" {
-			if g, ok := findGroup(groups, str(group), str(pkg)); ok {
-				if g.email != "" {
-					owners = []string{g.email}
-				} else if g.ownerName != "" {
-					owners = []string{g.ownerName}
-				}
 			}
 		}
 		display := name

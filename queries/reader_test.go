@@ -206,8 +206,9 @@ func TestOwner(t *testing.T) {
 			{"stg_orders", []string{"@alice", "bob@acme.com"}, "core", nil},
 			// plain-string owner (old version); malformed meta ignored; team falls back to the group.
 			{"orders", []string{"carol"}, "finance", &Group{Name: "finance", OwnerEmail: "finance-lead@acme.com", OwnerName: "Fin"}},
-			// no owners: the dbt group's owner email; meta.team names the team.
-			{"customers", []string{"finance-lead@acme.com"}, "growth", &Group{Name: "finance", OwnerEmail: "finance-lead@acme.com", OwnerName: "Fin"}},
+			// no owner: none, as in Elementary's alerts (since 0.25.1 Elementary writes the group's owner into the owner
+			// column itself; older versions have no fallback); the group is answered apart; meta.team names the team.
+			{"customers", []string{}, "growth", &Group{Name: "finance", OwnerEmail: "finance-lead@acme.com", OwnerName: "Fin"}},
 			// NULL owner and group (version drift): no owners; path rule gives the team.
 			{"revenue", []string{}, "money", nil},
 			{"stripe.payments", []string{"@dave"}, "", nil},
