@@ -344,35 +344,29 @@ func suspendIndexes(ctx context.Context, tx *sql.Tx, table string) (rebuild func
 }
 
 // windowShort reports whether the mirror holds fewer rows in the window [from, before) than the warehouse holds
-// keys there: the mirror's count, then the warehouse's count of rows and, only when that is larger (Elementary's
-// plain INSERTs can repeat a row), of distinct keys — one aggregate each instead of every key. (A row the warehouse
-// deleted in the window while another arrived late would hide that one; Elementary does not delete recent rows.)
+// distinct keys there: two counts — the warehouse's one aggregate over the window — instead of every key. (A row
+// the warehouse deleted in the window while another arrived late would hide that one; Elementary does not delete
+// recent rows.)
 func (s *Syncer) windowShort(ctx context.Context, tx *sql.Tx, p *plan, from, before time.Time) (bool, error) {
 	t := p.table
-	var local int64
+	var local, remote int64
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name+" WHERE "+t.Watermark+" >= ? AND "+
 		t.Watermark+" < ?", localdb.FormatTime(from), localdb.FormatTime(before)).Scan(&local); err != nil {
 		return false, fmt.Errorf("count the window: %w", err)
 	}
-	for _, count := range []source.Count{source.CountRows, source.CountDistinct} {
-		var remote int64
-		err := s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key}, SinceColumn: t.Watermark,
-			Since: from, Before: before, Count: count}, func(r source.Row) error {
-			n, ok := r[0].(int64)
-			if !ok {
-				return fmt.Errorf("count of %s is %T", t.Name, r[0])
-			}
-			remote = n
-			return nil
-		})
-		if err != nil {
-			return false, fmt.Errorf("count the window: %w", err)
+	err := s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key}, SinceColumn: t.Watermark,
+		Since: from, Before: before, CountDistinct: true}, func(r source.Row) error {
+		n, ok := r[0].(int64)
+		if !ok {
+			return fmt.Errorf("count of %s is %T", t.Name, r[0])
 		}
-		if remote <= local {
-			return false, nil
-		}
+		remote = n
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("count the window: %w", err)
 	}
-	return true, nil
+	return local < remote, nil
 }
 
 // lateRows reports whether the warehouse holds rows in the window [from, before) whose keys the mirror lacks, and

@@ -35,20 +35,10 @@ type ScanRequest struct {
 	Since       time.Time
 	// Before, when not zero (and Since is set), also keeps only rows with SinceColumn < Before: a window.
 	Before time.Time
-	// Count asks, instead of the rows, for one row holding how many rows (CountRows) or distinct values of the one
-	// column requested (CountDistinct) there are: a cheap check of what a window holds.
-	Count Count
+	// CountDistinct asks, instead of the rows, for one row holding the number of distinct values of the one column
+	// requested: a cheap check of how many rows a window holds.
+	CountDistinct bool
 }
-
-// Count is what a ScanRequest counts instead of reading rows.
-type Count int
-
-// Counts of a ScanRequest.
-const (
-	CountNothing  Count = iota // read the rows
-	CountRows                  // count(*)
-	CountDistinct              // count(DISTINCT column)
-)
 
 // Counts is how many queries a source has sent, by kind: metadata queries are answered without warehouse compute
 // (information_schema, SHOW TABLES, catalog statistics); data queries read rows and, on Snowflake, resume a

@@ -91,7 +91,7 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 	if len(req.Columns) == 0 {
 		return "", nil, nil, fmt.Errorf("source: scan %s: no columns requested", t.Name)
 	}
-	if req.Count != CountNothing {
+	if req.CountDistinct {
 		if len(req.Columns) != 1 {
 			return "", nil, nil, fmt.Errorf("source: count %s: one column, not %d", t.Name, len(req.Columns))
 		}
@@ -100,17 +100,13 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 			return "", nil, nil, fmt.Errorf("source: count %s: unknown column %q", t.Name, req.Columns[0])
 		}
 		inner := req
-		inner.Count = CountNothing
+		inner.CountDistinct = false
 		q, args, _, err := scanSQL(d, schema, inner)
 		if err != nil {
 			return "", nil, nil, err
 		}
 		col := d.ident(c.Name)
-		count := "count(*)"
-		if req.Count == CountDistinct {
-			count = "count(DISTINCT " + col + ")"
-		}
-		q = "SELECT " + count + strings.TrimPrefix(q, "SELECT "+col)
+		q = "SELECT count(DISTINCT " + col + ")" + strings.TrimPrefix(q, "SELECT "+col)
 		return q, args, []elementary.Column{{Name: "count", Type: elementary.Int}}, nil
 	}
 	var b strings.Builder
