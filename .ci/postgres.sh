@@ -49,6 +49,8 @@ if [ "$(su postgres -c "psql -X -tA -p $PGPORT -c \"select 1 from pg_roles where
 	log "creating role todai"
 	psql_admin "-c \"create role todai login password 'todai'\""
 fi
+# Tests create short-lived read-only roles (the grant checks of todai doctor).
+psql_admin "-c \"alter role todai createrole\""
 if [ "$(su postgres -c "psql -X -tA -p $PGPORT -c \"select 1 from pg_database where datname = 'todai_test'\"")" != "1" ]; then
 	log "creating database todai_test"
 	psql_admin "-c \"create database todai_test owner todai\""

@@ -115,8 +115,8 @@ func (d *doctor) run(cmd *cobra.Command) bool {
 	if err := d.a.configureLogging(cmd); err != nil {
 		d.fail(err.Error(), "log.level is debug, info, warn or error")
 	}
-	lastSync := d.checkState(ctx, cfg)
-	d.checkWarehouse(ctx, cfg, lastSync)
+	lastSync, synced := d.checkState(ctx, cfg)
+	d.checkWarehouse(ctx, cfg, lastSync, synced)
 	if d.skipSlack {
 		d.section("Slack")
 		d.warn("skipped (--skip-slack)", "")
@@ -156,46 +156,48 @@ func (d *doctor) checkConfig() *config.Config {
 }
 
 // checkState checks the state database and returns when the last successful sync finished (zero when unknown).
-func (d *doctor) checkState(ctx context.Context, cfg *config.Config) time.Time {
+// checkState checks the state database; it returns when the last successful sync finished and the Elementary
+// tables synced at least once.
+func (d *doctor) checkState(ctx context.Context, cfg *config.Config) (time.Time, []string) {
 	d.section("State database")
 	path, err := filepath.Abs(cfg.State.Path)
 	if err != nil {
 		d.failErr(fmt.Errorf("state path %s: %w", cfg.State.Path, err), "set state.path to a file path")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	dir := filepath.Dir(path)
 	if err := dirWritable(dir); err != nil {
 		d.fail(fmt.Sprintf("%s is not writable: %v", dir, err),
 			"make the directory writable by the user running todai (SQLite also writes -wal and -shm files beside the database), or set state.path / --state / TODAI_STATE elsewhere")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		d.warn(fmt.Sprintf("%s does not exist yet", path), "it is created by the first `todai sync` or `todai serve`")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		d.fail(fmt.Sprintf("%s is not writable: %v", path, err), "give the user running todai write access to the file")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	f.Close()
 	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		d.failErr(fmt.Errorf("open %s: %w", path, err), "check the file is a SQLite database written by todai")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	defer db.Close()
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS())
 	if err != nil {
 		d.failErr(fmt.Errorf("load migrations: %w", err), "")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	current, target, err := p.GetVersions(ctx)
 	switch {
 	case err != nil:
 		d.fail(fmt.Sprintf("%s: cannot read the schema version: %v", path, err),
 			"check the file is a SQLite database written by todai; move it away to start a fresh mirror")
-		return time.Time{}
+		return time.Time{}, nil
 	case current > target:
 		d.fail(fmt.Sprintf("%s is at schema version %d, newer than this todai (%d)", path, current, target),
 			"run the todai release that wrote it, or a newer one")
@@ -209,14 +211,27 @@ func (d *doctor) checkState(ctx context.Context, cfg *config.Config) time.Time {
 	err = db.QueryRowContext(ctx, `SELECT MAX(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&finished)
 	if err != nil || !finished.Valid {
 		d.warn("no successful sync yet", "run `todai sync` (serve syncs every sync.interval)")
-		return time.Time{}
+		return time.Time{}, nil
 	}
 	t, err := localdb.ParseTime(finished.String)
 	if err != nil {
 		d.warn(err.Error(), "")
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	return t
+	var synced []string
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM sync_state WHERE last_success_at IS NOT NULL ORDER BY 1`)
+	if err != nil {
+		d.warn(fmt.Sprintf("cannot read which tables were synced: %v", err), "")
+		return t, nil
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) == nil {
+			synced = append(synced, name)
+		}
+	}
+	return t, synced
 }
 
 // dirWritable creates the directory when missing and proves a file can be created in it.
@@ -233,7 +248,7 @@ func dirWritable(dir string) error {
 	return os.Remove(name)
 }
 
-func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSync time.Time) {
+func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSync time.Time, synced []string) {
 	d.section("Warehouse")
 	if cfg.Warehouse.URL == "" {
 		d.warn("no warehouse configured: answers come from whatever the mirror holds",
@@ -248,6 +263,20 @@ func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSyn
 	}
 	defer src.Close()
 	cat, err := src.Discover(ctx)
+	// A table synced before that the warehouse no longer shows: on Snowflake most often a `create or replace`
+	// (a full refresh, Elementary's replace upload) that dropped the table's grant.
+	var vanished []string
+	if err == nil || errors.As(err, new(*source.SchemaError)) {
+		for _, t := range synced {
+			if _, ok := cat[t]; !ok {
+				vanished = append(vanished, t)
+			}
+		}
+	}
+	for _, t := range vanished {
+		d.fail(fmt.Sprintf("%s was synced before, but %s no longer shows it to Todai (a `create or replace` "+
+			"dropped its grant, or it was dropped)", t, src.Describe()), src.GrantFix(t))
+	}
 	var se *source.SchemaError
 	switch {
 	case errors.As(err, &se):
@@ -260,8 +289,10 @@ func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSyn
 		for _, m := range se.Missing {
 			d.fail(fmt.Sprintf("%s lacks column %s (Todai skips the table)", m.Table, m.Column), fix)
 		}
-		if len(se.AbsentTables) > 0 {
-			d.fail("Elementary tables not found: "+strings.Join(se.AbsentTables, ", "), fix)
+		if absent := slices.DeleteFunc(slices.Clone(se.AbsentTables), func(t string) bool {
+			return slices.Contains(vanished, t)
+		}); len(absent) > 0 {
+			d.fail("Elementary tables not found: "+strings.Join(absent, ", "), fix)
 		}
 	case err != nil:
 		d.failErr(fmt.Errorf("%s: %w", src.Describe(), err),

@@ -111,7 +111,8 @@ func TestDoctor(t *testing.T) {
 		}, want: []string{"✗ ", "fix: check"}},
 		{name: "missing table", setup: func(t *testing.T, s *doctorSetup) {
 			s.warehouse = "sqlite://" + alteredWarehouse(t, wh, `DROP TABLE dbt_invocations`)
-		}, want: []string{"Elementary tables not found: dbt_invocations", "fix: run `dbt run --select elementary`"}},
+		}, want: []string{"dbt_invocations was synced before, but sqlite file", "no longer shows it to Todai",
+			"fix: the table dbt_invocations is gone from"}},
 		{name: "missing column", setup: func(t *testing.T, s *doctorSetup) {
 			s.warehouse = "sqlite://" + alteredWarehouse(t, wh, `ALTER TABLE dbt_models DROP COLUMN unique_id`)
 		}, want: []string{"dbt_models lacks column unique_id"}},

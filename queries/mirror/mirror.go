@@ -89,6 +89,8 @@ type Syncer struct {
 	plans map[string]*plan // nil until discovered; reset after a failed run
 	// incomplete lists, per table, the required columns the warehouse lacks (such tables have no plan).
 	incomplete map[string][]string
+	// leftOut names the optional tables that lack required columns: skipped without failing the sync.
+	leftOut map[string]bool
 }
 
 // New returns a Syncer copying src into db.
@@ -192,6 +194,14 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return fmt.Errorf("fingerprint %s warehouse: %w", s.src.Kind(), err)
 	}
+	if s.tablesChanged(fps) {
+		// A table appeared (alerts_v2 after edr's first run, a package upgrade) or vanished (a `create or replace`
+		// that dropped its grant): discover again, so it is synced, or left out, from this run on.
+		s.opts.Logger.InfoContext(ctx, "elementary tables changed; discovering them again")
+		if err := s.discover(ctx); err != nil {
+			return err
+		}
+	}
 	states, err := s.loadStates(ctx)
 	if err != nil {
 		return err
@@ -281,6 +291,7 @@ func (s *Syncer) discover(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("discover %s warehouse: %w", s.src.Kind(), err)
 	}
+	leftOut := map[string]bool{}
 	for name, missing := range incomplete {
 		if t, ok := elementary.Lookup(name); ok && t.Optional {
 			// An optional table of an old install (an early dbt_columns was a view without unique_id) is left
@@ -288,9 +299,10 @@ func (s *Syncer) discover(ctx context.Context) error {
 			s.opts.Logger.WarnContext(ctx, "optional elementary table lacks required columns; skipped",
 				"table", name, "missing", strings.Join(missing, ", "))
 			delete(incomplete, name)
+			leftOut[name] = true
 		}
 	}
-	s.incomplete = incomplete
+	s.incomplete, s.leftOut = incomplete, leftOut
 	plans := map[string]*plan{}
 	tx, err := s.db.Write.BeginTx(ctx, nil)
 	if err != nil {
@@ -322,6 +334,27 @@ func (s *Syncer) discover(ctx context.Context) error {
 	}
 	s.plans = plans
 	return nil
+}
+
+// tablesChanged reports whether the fingerprinted tables differ from the discovered ones: a table with a fingerprint
+// but no plan (and not left out as incomplete), or a planned table without a fingerprint.
+func (s *Syncer) tablesChanged(fps map[string]source.Fingerprint) bool {
+	for name := range fps {
+		if _, known := elementary.Lookup(name); !known {
+			continue
+		}
+		if _, planned := s.plans[name]; !planned {
+			if _, incomplete := s.incomplete[name]; !incomplete && !s.leftOut[name] {
+				return true
+			}
+		}
+	}
+	for name := range s.plans {
+		if _, ok := fps[name]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Syncer) loadStates(ctx context.Context) (map[string]tableState, error) {

@@ -555,3 +555,33 @@ func TestIncrementalSyncRowAtTheWatermark(t *testing.T) {
 		t.Errorf("rows %q, want r1 and r1-twin", got)
 	}
 }
+
+// TestTablesAppearingAndVanishing: alerts_v2 appears only after edr monitor's first run, and a table whose grant a
+// `create or replace` dropped vanishes from the role's view: the next sync discovers again, syncs the new table and
+// leaves the vanished one out without failing.
+func TestTablesAppearingAndVanishing(t *testing.T) {
+	f := newFixture(t, func(w *warehouse) {
+		w.createAll("alerts_v2")
+		addModel(w, "model.p.a", "a", "2026-07-01 10:00:00")
+	}, Options{})
+	f.sync(t)
+	f.wh.create("alerts_v2")
+	f.wh.insert("alerts_v2", "alert_id", "a1", "alert_class_id", "model.p.a", "updated_at", t0, "created_at", t0,
+		"status", "sent")
+	f.clock.add(time.Minute)
+	f.sync(t)
+	if got := queryStrings(t, f.db, `SELECT alert_id FROM alerts_v2`); !reflect.DeepEqual(got, []string{"a1"}) {
+		t.Fatalf("alerts_v2 after it appeared = %q, want [a1]", got)
+	}
+	f.wh.exec(`DROP TABLE dbt_source_freshness_results`)
+	f.clock.add(time.Minute)
+	rep := f.sync(t)
+	for _, tr := range rep.Tables {
+		if tr.Table == "dbt_source_freshness_results" && (tr.Present || tr.Err != nil) {
+			t.Errorf("vanished table reported %+v, want absent without error", tr)
+		}
+	}
+	if p := queryInt(t, f.db, `SELECT present FROM sync_state WHERE table_name = 'dbt_source_freshness_results'`); p != 0 {
+		t.Errorf("vanished table present = %d in sync_state", p)
+	}
+}

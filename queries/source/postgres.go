@@ -54,6 +54,7 @@ func openPostgres(ctx context.Context, u *url.URL, opts Options) (*warehouse, er
 		schema:  schema,
 		timeout: opts.QueryTimeout,
 		log:     opts.Logger,
+		grantee: cfg.User,
 	}
 	if err := w.ping(ctx); err != nil {
 		_ = db.Close()

@@ -196,6 +196,7 @@ func openSnowflake(ctx context.Context, u *url.URL, opts Options) (*warehouse, e
 		schema:   t.schema,
 		timeout:  opts.QueryTimeout,
 		log:      opts.Logger,
+		grantee:  t.cfg.Role,
 	}
 	if err := w.ping(ctx); err != nil {
 		_ = db.Close()

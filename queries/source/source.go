@@ -64,6 +64,9 @@ type Source interface {
 	Scan(ctx context.Context, req ScanRequest, fn func(Row) error) error
 	// Counts reports the queries sent so far.
 	Counts() Counts
+	// GrantFix says, in the warehouse's own SQL, how to let Todai read table again (a GRANT, and the grant on future
+	// tables that keeps it readable when Elementary re-creates it).
+	GrantFix(table string) string
 	// Close releases the connection pool.
 	Close() error
 }

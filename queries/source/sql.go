@@ -181,6 +181,8 @@ func (d dialect) qualifiedSchema(schema string) string {
 //     which can leave count and max(rowid) as they were when SQLite reuses the highest rowid: their marker is every
 //     row's rowid, unique_id and generated_at, concatenated (hashed by the caller).
 //
+// A last row, named ”, lists the file's tables and views.
+//
 // tables must be Elementary table names (checked by the caller): they are placed in the text as quoted identifiers
 // and string literals. has tells whether a table has a column (its key, generated_at).
 func sqliteFingerprintSQL(tables []string, has func(table, column string) bool) string {
@@ -204,6 +206,9 @@ func sqliteFingerprintSQL(tables []string, has func(table, column string) bool) 
 		}
 		parts[i] = fmt.Sprintf("SELECT '%s', max(rowid), %s, %s FROM %s", t, count, marker, dialectSQLite.ident(t))
 	}
+	// Last, the file's table names (a row named ''), so that a table created since the latest Discover is seen.
+	parts = append(parts, "SELECT '', NULL, NULL, (SELECT group_concat(name, ',') FROM sqlite_master "+
+		"WHERE type IN ('table', 'view'))")
 	return strings.Join(parts, " UNION ALL ")
 }
 

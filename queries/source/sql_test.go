@@ -140,14 +140,16 @@ func TestMetadataSQL(t *testing.T) {
 	want := `SELECT 'dbt_models', max(rowid), count(*), group_concat(rowid || ':' || [unique_id] || ':' || coalesce(generated_at, ''), ',') FROM [dbt_models] UNION ALL ` +
 		`SELECT 'dbt_tests', max(rowid), count(*), group_concat(rowid || ':' || [unique_id], ',') FROM [dbt_tests] UNION ALL ` +
 		`SELECT 'elementary_test_results', max(rowid), NULL, NULL FROM [elementary_test_results] UNION ALL ` +
-		`SELECT 'alerts_v2', max(rowid), NULL, max([updated_at]) FROM [alerts_v2]`
+		`SELECT 'alerts_v2', max(rowid), NULL, max([updated_at]) FROM [alerts_v2] UNION ALL ` +
+		`SELECT '', NULL, NULL, (SELECT group_concat(name, ',') FROM sqlite_master WHERE type IN ('table', 'view'))`
 	has := func(t, c string) bool { return c == "unique_id" || t == "dbt_models" && c == "generated_at" }
 	if got := sqliteFingerprintSQL([]string{"dbt_models", "dbt_tests", "elementary_test_results", "alerts_v2"}, has); got != want {
 		t.Errorf("sqlite fingerprints\n got %s\nwant %s", got, want)
 	}
 	// An old install's dbt_columns (a view without unique_id) is fingerprinted by rowid alone.
 	if got := sqliteFingerprintSQL([]string{"dbt_columns"}, func(string, string) bool { return false }); got !=
-		`SELECT 'dbt_columns', max(rowid), count(*), group_concat(rowid, ',') FROM [dbt_columns]` {
+		`SELECT 'dbt_columns', max(rowid), count(*), group_concat(rowid, ',') FROM [dbt_columns] UNION ALL `+
+			`SELECT '', NULL, NULL, (SELECT group_concat(name, ',') FROM sqlite_master WHERE type IN ('table', 'view'))` {
 		t.Errorf("sqlite fingerprint of a table without its key: %s", got)
 	}
 	if !strings.Contains(postgresFingerprintSQL, "n.nspname = $1") {

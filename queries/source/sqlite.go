@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	// The SQLite driver, registered as "sqlite3".
@@ -100,6 +101,78 @@ func statFile(path string) (fileStat, error) {
 	return fileStat{size: st.Size(), mtime: st.ModTime()}, nil
 }
 
+// errTableVanished says a fingerprint query named a table the file no longer holds.
+var errTableVanished = errors.New("an Elementary table vanished")
+
+// sqliteFingerprintQuery fingerprints tables in one query, which also lists the file's tables: one that appeared
+// since the latest Discover gets a marker no table can have ("undiscovered"), so the sync discovers again.
+func (w *warehouse) sqliteFingerprintQuery(ctx context.Context, tables []string) (map[string]Fingerprint, error) {
+	w.mu.Lock()
+	cat := w.catalog
+	w.mu.Unlock()
+	fps := make(map[string]Fingerprint, len(tables))
+	query := sqliteFingerprintSQL(tables, cat.Has)
+	err := w.query(ctx, &w.metadata, "fingerprints", query, nil, func(rows *sql.Rows) error {
+		for rows.Next() {
+			var (
+				name   string
+				maxID  sql.NullInt64
+				nRows  sql.NullInt64
+				marker sql.NullString
+			)
+			if err := rows.Scan(&name, &maxID, &nRows, &marker); err != nil {
+				return err
+			}
+			if name == "" { // the file's table names
+				for _, n := range strings.Split(marker.String, ",") {
+					if n = strings.ToLower(n); knownTables()[n] && !slices.Contains(tables, n) {
+						fps[n] = "undiscovered"
+					}
+				}
+				continue
+			}
+			fp := fmt.Sprintf("max_rowid=%d", maxID.Int64)
+			if nRows.Valid {
+				fp += fmt.Sprintf(";rows=%d", nRows.Int64)
+			}
+			if marker.Valid {
+				h := fnv.New64a()
+				h.Write([]byte(marker.String))
+				fp += fmt.Sprintf(";marker=%016x", h.Sum64())
+			}
+			fps[name] = Fingerprint(fp)
+		}
+		return rows.Err()
+	})
+	if err != nil && strings.Contains(err.Error(), "no such table") {
+		return nil, fmt.Errorf("%w: %w", errTableVanished, err)
+	}
+	return fps, err
+}
+
+// sqliteTables lists the Elementary tables and views the file holds (one metadata query of sqlite_master).
+func (w *warehouse) sqliteTables(ctx context.Context) (map[string]bool, error) {
+	known := knownTables()
+	out := map[string]bool{}
+	err := w.query(ctx, &w.metadata, "list tables", `SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`,
+		nil, func(rows *sql.Rows) error {
+			for rows.Next() {
+				var name string
+				if err := rows.Scan(&name); err != nil {
+					return err
+				}
+				if n := strings.ToLower(name); known[n] {
+					out[n] = true
+				}
+			}
+			return rows.Err()
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // sqliteFingerprints returns "max_rowid=..[;rows=..][;marker=..]" per table present at the latest Discover
 // (running one first when none ran), from one query (sqliteFingerprintSQL says what each part covers). When the database file and
 // its -wal file have the same size and mtime as at the previous query, and were last modified more than
@@ -134,38 +207,19 @@ func (w *warehouse) sqliteFingerprints(ctx context.Context) (map[string]Fingerpr
 		}
 	}
 	checkedAt := w.now()
-	fps := make(map[string]Fingerprint, len(tables))
-	if len(tables) > 0 {
-		w.mu.Lock()
-		cat := w.catalog
-		w.mu.Unlock()
-		err = w.query(ctx, &w.metadata, "fingerprints", sqliteFingerprintSQL(tables, cat.Has), nil, func(rows *sql.Rows) error {
-			for rows.Next() {
-				var (
-					name   string
-					maxID  sql.NullInt64
-					nRows  sql.NullInt64
-					marker sql.NullString
-				)
-				if err := rows.Scan(&name, &maxID, &nRows, &marker); err != nil {
-					return err
-				}
-				fp := fmt.Sprintf("max_rowid=%d", maxID.Int64)
-				if nRows.Valid {
-					fp += fmt.Sprintf(";rows=%d", nRows.Int64)
-				}
-				if marker.Valid {
-					h := fnv.New64a()
-					h.Write([]byte(marker.String))
-					fp += fmt.Sprintf(";marker=%016x", h.Sum64())
-				}
-				fps[name] = Fingerprint(fp)
-			}
-			return rows.Err()
-		})
-		if err != nil {
-			return nil, err
+	fps, err := w.sqliteFingerprintQuery(ctx, tables)
+	if errors.Is(err, errTableVanished) {
+		// A discovered table is gone (a query naming it cannot even be prepared): fingerprint the ones left, once
+		// the file's tables are listed; the sync then discovers again.
+		listed, lerr := w.sqliteTables(ctx)
+		if lerr != nil {
+			return nil, lerr
 		}
+		tables = slices.DeleteFunc(slices.Clone(tables), func(name string) bool { return !listed[name] })
+		fps, err = w.sqliteFingerprintQuery(ctx, tables)
+	}
+	if err != nil {
+		return nil, err
 	}
 	w.mu.Lock()
 	w.fp = &fileFPMemo{db: dbStat, wal: walStat, tables: tables, checkedAt: checkedAt, fps: maps.Clone(fps)}

@@ -25,6 +25,8 @@ type warehouse struct {
 	schema  string
 	timeout time.Duration
 	log     *slog.Logger
+	// grantee is who reads: the Snowflake role of the URL, the PostgreSQL user ("" when unknown).
+	grantee string
 
 	metadata atomic.Int64
 	data     atomic.Int64
@@ -42,6 +44,32 @@ type warehouse struct {
 }
 
 var _ Source = (*warehouse)(nil)
+
+// GrantFix implements Source.
+func (w *warehouse) GrantFix(table string) string {
+	switch w.dialect {
+	case dialectSnowflake:
+		role := w.grantee
+		if role == "" {
+			role = "<Todai's role>"
+		} else {
+			role = w.dialect.ident(role)
+		}
+		schema := w.dialect.qualifiedSchema(w.schema)
+		return fmt.Sprintf("GRANT SELECT ON TABLE %s TO ROLE %s; GRANT SELECT ON FUTURE TABLES IN SCHEMA %s TO ROLE %s;"+
+			" (Elementary's `create or replace table` drops table grants; the future grant keeps new ones readable)",
+			w.dialect.qualified(w.schema, table), role, schema, role)
+	case dialectPostgres:
+		user := "<Todai's user>"
+		if w.grantee != "" {
+			user = w.dialect.ident(w.grantee)
+		}
+		schema := w.dialect.ident(w.schema)
+		return fmt.Sprintf("GRANT SELECT ON %s TO %s; ALTER DEFAULT PRIVILEGES FOR ROLE <the role dbt runs as> IN "+
+			"SCHEMA %s GRANT SELECT ON TABLES TO %s;", w.dialect.qualified(w.schema, table), user, schema, user)
+	}
+	return fmt.Sprintf("the table %s is gone from %s: run dbt with the Elementary package again", table, w.path)
+}
 
 // Kind implements Source.
 func (w *warehouse) Kind() string { return w.kind }
