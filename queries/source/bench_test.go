@@ -148,7 +148,7 @@ func BenchmarkScanSQL(b *testing.B) {
 	req := runResultsRequest()
 	req.SinceColumn, req.Since = "created_at", time.Now()
 	for b.Loop() {
-		if _, _, _, err := scanSQL(dialectSnowflake, "ANALYTICS.PROD_ELEMENTARY", req); err != nil {
+		if _, _, _, err := scanSQL(dialectSnowflake, "ANALYTICS.PROD_ELEMENTARY", nil, req); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -46,10 +46,12 @@ func snowflakeConfig(u *url.URL, opts Options, readFile func(string) ([]byte, er
 	if len(parts) != 2 {
 		return zero, errors.New("source: snowflake URL: the path must be /DATABASE/SCHEMA")
 	}
-	database, schema := strings.ToUpper(parts[0]), strings.ToUpper(parts[1])
+	database, dbQuoted := snowflakeName(parts[0])
+	schema, schemaQuoted := snowflakeName(parts[1])
 	for _, id := range []string{database, schema} {
 		if !elementary.ValidIdentifier(id) || strings.Contains(id, ".") {
-			return zero, errors.New("source: snowflake URL: database and schema must be plain identifiers (letters, digits, _, $)")
+			return zero, errors.New("source: snowflake URL: database and schema must be plain identifiers (letters, digits, _, $), " +
+				`in double quotes ("analytics") when they were created quoted in another case`)
 		}
 	}
 	q := u.Query()
@@ -70,8 +72,8 @@ func snowflakeConfig(u *url.URL, opts Options, readFile func(string) ([]byte, er
 	cfg := sf.Config{
 		Account:     account,
 		User:        u.User.Username(),
-		Database:    database,
-		Schema:      schema,
+		Database:    quoteIf(dbQuoted, database),
+		Schema:      quoteIf(schemaQuoted, schema),
 		Warehouse:   q.Get("warehouse"),
 		Role:        q.Get("role"),
 		Application: "todai",
@@ -145,6 +147,23 @@ func snowflakeConfig(u *url.URL, opts Options, readFile func(string) ([]byte, er
 		describe: fmt.Sprintf("snowflake account %s %s.%s (user %s, %s)", account, database, schema,
 			cfg.User, auth),
 	}, nil
+}
+
+// snowflakeName reads a database or schema of the URL's path as Snowflake reads an identifier: unquoted, upper-cased;
+// in double quotes ("analytics", as dbt creates it with `quoting: true`), exactly as written.
+func snowflakeName(s string) (name string, quoted bool) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1], true
+	}
+	return strings.ToUpper(s), false
+}
+
+// quoteIf double-quotes s when quoted: a case-exact name for the session's database and schema.
+func quoteIf(quoted bool, s string) string {
+	if quoted {
+		return `"` + s + `"`
+	}
+	return s
 }
 
 // parseSeconds reads "60s", "2m" or a plain number of seconds; the result is positive.

@@ -358,3 +358,56 @@ func TestReadNamed(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestSnowflakeQuotedNames: with dbt's `quoting: true` Elementary's relations are lower-case and quoted. A quoted
+// database or schema in the URL is kept exactly; tables and columns are spelled as SHOW COLUMNS reported them, and
+// only names Discover never saw fall back to Snowflake's upper case.
+func TestSnowflakeQuotedNames(t *testing.T) {
+	pw := url.UserPassword("todai", testPassword).String()
+	for _, tc := range []struct {
+		path, schema, database, sessionSchema string
+	}{
+		{`/analytics/prod_elementary`, "ANALYTICS.PROD_ELEMENTARY", "ANALYTICS", "PROD_ELEMENTARY"},
+		{`/%22analytics%22/%22prod_elementary%22`, "analytics.prod_elementary", `"analytics"`, `"prod_elementary"`},
+		{`/ANALYTICS/%22Prod_Elementary%22`, "ANALYTICS.Prod_Elementary", "ANALYTICS", `"Prod_Elementary"`},
+	} {
+		u, err := url.Parse("snowflake://" + pw + "@org-acct" + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, err := snowflakeConfig(u, Options{}.withDefaults(), os.ReadFile)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if target.schema != tc.schema || target.cfg.Database != tc.database || target.cfg.Schema != tc.sessionSchema {
+			t.Errorf("%s: schema %q, session %q.%q; want %q, %q.%q", tc.path, target.schema, target.cfg.Database,
+				target.cfg.Schema, tc.schema, tc.database, tc.sessionSchema)
+		}
+	}
+
+	spelled := names{"dbt_run_results": "dbt_run_results", "dbt_run_results.model_execution_id": "model_execution_id",
+		"dbt_run_results.created_at": "CREATED_AT"}
+	req := ScanRequest{Table: "dbt_run_results", Columns: []string{"model_execution_id", "status"},
+		SinceColumn: "created_at", Since: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)}
+	q, _, _, err := scanSQL(dialectSnowflake, "analytics.prod_elementary", spelled, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `SELECT "model_execution_id", "STATUS" FROM "analytics"."prod_elementary"."dbt_run_results" WHERE "CREATED_AT" >= CAST(? AS TIMESTAMP_NTZ)`
+	if q != want {
+		t.Errorf("scan of quoted names:\n got %s\nwant %s", q, want)
+	}
+	if got := discoverSQLText(dialectSnowflake, "analytics.prod_elementary"); got != `SHOW COLUMNS IN SCHEMA "analytics"."prod_elementary"` {
+		t.Errorf("discover = %s", got)
+	}
+	w := &warehouse{dialect: dialectSnowflake, schema: "analytics.prod_elementary", grantee: "TODAI_READER",
+		names: names{"alerts_v2": "alerts_v2"}}
+	if got := w.GrantFix("alerts_v2"); !strings.HasPrefix(got, `GRANT SELECT ON TABLE "analytics"."prod_elementary"."alerts_v2" TO ROLE "TODAI_READER"; GRANT SELECT ON FUTURE TABLES IN SCHEMA "analytics"."prod_elementary" TO ROLE "TODAI_READER";`) {
+		t.Errorf("grant fix = %s", got)
+	}
+}
+
+func discoverSQLText(d dialect, schema string) string {
+	q, _ := discoverSQL(d, schema)
+	return q
+}

@@ -38,19 +38,43 @@ func (d dialect) ident(s string) string {
 	return `"` + s + `"`
 }
 
-// qualified returns the quoted "schema"."table" (or "db"."schema"."table"); schema may be empty (SQLite) or
-// dotted (Snowflake database.schema).
-func (d dialect) qualified(schema, table string) string {
+// names are the real spellings of the tables and columns a Discover found, keyed by the lower-cased table name and
+// by "table.column". Snowflake keeps the case of a quoted identifier: with dbt's `quoting: true` Elementary's tables
+// are created lower-case ("dbt_models"), and upper-casing them names another, missing, object. A name Discover did
+// not see is spelled as ident spells it.
+type names map[string]string
+
+// exact quotes a name exactly as the warehouse spells it (its own output, never user text).
+func (d dialect) exact(s string) string {
+	if d == dialectSQLite {
+		return "[" + strings.ReplaceAll(s, "]", "]]") + "]"
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// table is the quoted table name as the warehouse spells it.
+func (d dialect) table(n names, table string) string {
+	if real, ok := n[table]; ok {
+		return d.exact(real)
+	}
+	return d.ident(table)
+}
+
+// column is the quoted column name as the warehouse spells it.
+func (d dialect) column(n names, table, column string) string {
+	if real, ok := n[table+"."+column]; ok {
+		return d.exact(real)
+	}
+	return d.ident(column)
+}
+
+// qualified returns the quoted "schema"."table" (or "db"."schema"."table"), the table spelled as n says; schema may
+// be empty (SQLite) or dotted (Snowflake database.schema, its parts already in the case to use).
+func (d dialect) qualified(schema string, n names, table string) string {
 	if schema == "" {
-		return d.ident(table)
+		return d.table(n, table)
 	}
-	var b strings.Builder
-	for _, part := range strings.Split(schema, ".") {
-		b.WriteString(d.ident(part))
-		b.WriteString(".")
-	}
-	b.WriteString(d.ident(table))
-	return b.String()
+	return d.qualifiedSchema(schema) + "." + d.table(n, table)
 }
 
 // param returns the n-th (1-based) placeholder.
@@ -83,7 +107,7 @@ func formatWatermark(t time.Time) string {
 
 // scanSQL builds the SELECT of a ScanRequest and its arguments. It returns the table description so the caller
 // can convert values by logical type.
-func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []any, cols []elementary.Column, err error) {
+func scanSQL(d dialect, schema string, n names, req ScanRequest) (query string, args []any, cols []elementary.Column, err error) {
 	t, ok := elementary.Lookup(req.Table)
 	if !ok {
 		return "", nil, nil, fmt.Errorf("source: scan: %q is not an Elementary table Todai reads", req.Table)
@@ -101,11 +125,11 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 		}
 		inner := req
 		inner.CountDistinct = false
-		q, args, _, err := scanSQL(d, schema, inner)
+		q, args, _, err := scanSQL(d, schema, n, inner)
 		if err != nil {
 			return "", nil, nil, err
 		}
-		col := d.ident(c.Name)
+		col := d.column(n, t.Name, c.Name)
 		q = "SELECT count(DISTINCT " + col + ")" + strings.TrimPrefix(q, "SELECT "+col)
 		return q, args, []elementary.Column{{Name: "count", Type: elementary.Int}}, nil
 	}
@@ -124,11 +148,11 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(d.ident(c.Name))
+		b.WriteString(d.column(n, t.Name, c.Name))
 		cols = append(cols, c)
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(d.qualified(schema, t.Name))
+	b.WriteString(d.qualified(schema, n, t.Name))
 	if !req.Since.IsZero() {
 		c, ok := t.Column(req.SinceColumn)
 		if !ok {
@@ -137,10 +161,10 @@ func scanSQL(d dialect, schema string, req ScanRequest) (query string, args []an
 		if c.Type != elementary.Timestamp {
 			return "", nil, nil, fmt.Errorf("source: scan %s: watermark column %s is %s, not timestamp", t.Name, c.Name, c.Type)
 		}
-		fmt.Fprintf(&b, " WHERE %s >= %s", d.ident(c.Name), d.timestampParam(1))
+		fmt.Fprintf(&b, " WHERE %s >= %s", d.column(n, t.Name, c.Name), d.timestampParam(1))
 		args = append(args, formatWatermark(req.Since))
 		if !req.Before.IsZero() {
-			fmt.Fprintf(&b, " AND %s < %s", d.ident(c.Name), d.timestampParam(2))
+			fmt.Fprintf(&b, " AND %s < %s", d.column(n, t.Name, c.Name), d.timestampParam(2))
 			args = append(args, formatWatermark(req.Before))
 		}
 	} else if !req.Before.IsZero() {
@@ -167,7 +191,7 @@ func discoverSQL(d dialect, schema string) (string, []any) {
 func (d dialect) qualifiedSchema(schema string) string {
 	parts := strings.Split(schema, ".")
 	for i, p := range parts {
-		parts[i] = d.ident(p)
+		parts[i] = d.exact(p)
 	}
 	return strings.Join(parts, ".")
 }

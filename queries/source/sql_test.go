@@ -55,7 +55,7 @@ func TestScanSQL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, args, cols, err := scanSQL(tt.d, tt.schema, tt.req)
+			q, args, cols, err := scanSQL(tt.d, tt.schema, nil, tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +93,7 @@ func TestScanSQLRejectsUnknownNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, d := range []dialect{dialectSQLite, dialectPostgres, dialectSnowflake} {
-			q, _, _, err := scanSQL(d, "s", tt.req)
+			q, _, _, err := scanSQL(d, "s", nil, tt.req)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%s/%d: err = %v, want %q", tt.name, d, err, tt.want)
 			}
@@ -111,7 +111,7 @@ func TestEveryTableBuildsOnEveryDialect(t *testing.T) {
 			if tab.Watermark != "" {
 				req.SinceColumn, req.Since = tab.Watermark, time.Unix(1, 0)
 			}
-			q, _, _, err := scanSQL(d, "a.b", req)
+			q, _, _, err := scanSQL(d, "a.b", nil, req)
 			if err != nil {
 				t.Fatalf("%s/%d: %v", tab.Name, d, err)
 			}

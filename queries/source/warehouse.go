@@ -39,6 +39,7 @@ type warehouse struct {
 	mu      sync.Mutex
 	tables  []string    // Elementary tables present at the latest Discover, sorted; nil before any
 	catalog Catalog     // their columns, as that Discover found them
+	names   names       // their tables' and columns' real spellings, as that Discover found them
 	fp      *fileFPMemo // SQLite: fingerprints memoised on the file stats
 	warned  bool        // PostgreSQL: track_counts=off already logged
 }
@@ -47,6 +48,9 @@ var _ Source = (*warehouse)(nil)
 
 // GrantFix implements Source.
 func (w *warehouse) GrantFix(table string) string {
+	w.mu.Lock()
+	spelled := w.names
+	w.mu.Unlock()
 	switch w.dialect {
 	case dialectSnowflake:
 		role := w.grantee
@@ -58,7 +62,7 @@ func (w *warehouse) GrantFix(table string) string {
 		schema := w.dialect.qualifiedSchema(w.schema)
 		return fmt.Sprintf("GRANT SELECT ON TABLE %s TO ROLE %s; GRANT SELECT ON FUTURE TABLES IN SCHEMA %s TO ROLE %s;"+
 			" (Elementary's `create or replace table` drops table grants; the future grant keeps new ones readable)",
-			w.dialect.qualified(w.schema, table), role, schema, role)
+			w.dialect.qualified(w.schema, spelled, table), role, schema, role)
 	case dialectPostgres:
 		user := "<Todai's user>"
 		if w.grantee != "" {
@@ -66,7 +70,7 @@ func (w *warehouse) GrantFix(table string) string {
 		}
 		schema := w.dialect.ident(w.schema)
 		return fmt.Sprintf("GRANT SELECT ON %s TO %s; ALTER DEFAULT PRIVILEGES FOR ROLE <the role dbt runs as> IN "+
-			"SCHEMA %s GRANT SELECT ON TABLES TO %s;", w.dialect.qualified(w.schema, table), user, schema, user)
+			"SCHEMA %s GRANT SELECT ON TABLES TO %s;", w.dialect.qualified(w.schema, spelled, table), user, schema, user)
 	}
 	return fmt.Sprintf("the table %s is gone from %s: run dbt with the Elementary package again", table, w.path)
 }
@@ -95,11 +99,19 @@ func (w *warehouse) Close() error {
 func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	query, args := discoverSQL(w.dialect, w.schema)
 	raw := Catalog{}
+	spelled := names{}
 	known := knownTables()
+	add := func(table, column string) {
+		raw.addColumn(known, table, column)
+		if t := strings.ToLower(table); known[t] {
+			spelled[t] = table
+			spelled[t+"."+strings.ToLower(column)] = column
+		}
+	}
 	err := w.query(ctx, &w.metadata, "discover", query, args, func(rows *sql.Rows) error {
 		if w.dialect == dialectSnowflake {
 			return readNamed(rows, []string{"table_name", "column_name"}, 2, func(v []any) error {
-				raw.addColumn(known, metaText(v[0]), metaText(v[1]))
+				add(metaText(v[0]), metaText(v[1]))
 				return nil
 			})
 		}
@@ -108,7 +120,7 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 			if err := rows.Scan(&table, &column); err != nil {
 				return err
 			}
-			raw.addColumn(known, table, column)
+			add(table, column)
 		}
 		return rows.Err()
 	})
@@ -123,6 +135,7 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	w.mu.Lock()
 	w.tables = present
 	w.catalog = raw
+	w.names = spelled
 	w.mu.Unlock()
 	return CheckCatalog(raw)
 }
@@ -159,7 +172,10 @@ func (w *warehouse) Fingerprints(ctx context.Context) (map[string]Fingerprint, e
 
 // Scan implements Source: one SELECT, values converted by the column's logical type.
 func (w *warehouse) Scan(ctx context.Context, req ScanRequest, fn func(Row) error) error {
-	query, args, cols, err := scanSQL(w.dialect, w.schema, req)
+	w.mu.Lock()
+	spelled := w.names
+	w.mu.Unlock()
+	query, args, cols, err := scanSQL(w.dialect, w.schema, spelled, req)
 	if err != nil {
 		return err
 	}
