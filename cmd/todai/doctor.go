@@ -301,6 +301,16 @@ func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSyn
 	default:
 		d.pass(fmt.Sprintf("%s: connected, %d Elementary tables with every column Todai uses", src.Describe(), len(cat)))
 	}
+	ltz, tz := zonedTimestamps(src.ZonedColumns())
+	if len(ltz) > 0 {
+		d.warn("TIMESTAMP_LTZ columns hold Elementary's UTC times shifted by each writer's session offset, which "+
+			"Snowflake does not keep: "+strings.Join(ltz, ", "),
+			"set TIMESTAMP_TYPE_MAPPING = 'TIMESTAMP_NTZ' for the user dbt runs as (ALTER USER … SET …) and rebuild "+
+				"Elementary's tables (dbt run --select elementary --full-refresh)")
+	}
+	if len(tz) > 0 {
+		d.pass("TIMESTAMP_TZ columns read by their wall clock (Elementary wrote UTC): " + strings.Join(tz, ", "))
+	}
 	fps, err := src.Fingerprints(ctx)
 	if err != nil {
 		d.failErr(fmt.Errorf("change markers: %w", err), "the role needs to see table metadata (SHOW TABLES / information_schema)")
@@ -317,6 +327,26 @@ func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, lastSyn
 	default:
 		d.pass(fmt.Sprintf("newest data is %s old (last successful sync)", age.Round(time.Second)))
 	}
+}
+
+// zonedTimestamps splits the zoned timestamp columns that hold Elementary's UTC text (not its insert times) into
+// TIMESTAMP_LTZ ones (shifted beyond recovery) and TIMESTAMP_TZ ones (read by their wall clock), each sorted.
+func zonedTimestamps(zoned map[string]string) (ltz, tz []string) {
+	for col, kind := range zoned {
+		_, name, _ := strings.Cut(col, ".")
+		if source.InsertTime(name) {
+			continue
+		}
+		switch kind {
+		case "LTZ":
+			ltz = append(ltz, col)
+		case "TZ":
+			tz = append(tz, col)
+		}
+	}
+	slices.Sort(ltz)
+	slices.Sort(tz)
+	return ltz, tz
 }
 
 // slackAuth is what auth.test says about a token.

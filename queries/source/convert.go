@@ -1,6 +1,7 @@
 package source
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -252,4 +253,40 @@ func metaText(v any) string {
 	}
 	s, _ := toText(v)
 	return s.(string)
+}
+
+// snowflakeTimestampKind reads SHOW COLUMNS' data_type JSON ({"type":"TIMESTAMP_TZ",…}) and returns "LTZ" or "TZ"
+// for a zoned timestamp column, "" for anything else (TIMESTAMP_NTZ included).
+func snowflakeTimestampKind(dataType string) string {
+	var d struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal([]byte(dataType), &d) != nil {
+		return ""
+	}
+	switch strings.ToUpper(d.Type) {
+	case "TIMESTAMP_LTZ":
+		return "LTZ"
+	case "TIMESTAMP_TZ":
+		return "TZ"
+	}
+	return ""
+}
+
+// InsertTime reports whether a timestamp column is an insert time Elementary takes from the warehouse clock
+// (created_at, updated_at): a zoned column holds its instant rightly. Its other timestamps are UTC text cast to a
+// timestamp, which a zoned column shifts by the writer's session offset.
+func InsertTime(column string) bool {
+	return column == "created_at" || column == "updated_at"
+}
+
+// wallClockUTC reads a TIMESTAMP_TZ value that holds Elementary's UTC text shifted into the writer's session zone:
+// its wall clock is the UTC time ("2024-05-01 13:05:22 -0700" was written as "2024-05-01 13:05:22"). converted is
+// the value convertValue made of it, kept when raw is not a time.
+func wallClockUTC(raw, converted any) any {
+	t, ok := raw.(time.Time)
+	if !ok {
+		return converted
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }

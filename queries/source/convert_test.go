@@ -104,3 +104,34 @@ func BenchmarkConvertValue(b *testing.B) {
 		_, _ = convertValue(elementary.String, "model.jaffle.orders")
 	}
 }
+
+// TestZonedTimestamps: an account whose TIMESTAMP_TYPE_MAPPING is TZ stores Elementary's UTC text with the writer's
+// offset; its wall clock is the UTC time. SHOW COLUMNS' data_type tells the column types apart.
+func TestZonedTimestamps(t *testing.T) {
+	for _, tc := range []struct {
+		dataType, kind string
+	}{
+		{`{"type":"TIMESTAMP_NTZ","precision":0,"scale":9,"nullable":true}`, ""},
+		{`{"type":"TIMESTAMP_LTZ","precision":0,"scale":9,"nullable":true}`, "LTZ"},
+		{`{"type":"TIMESTAMP_TZ","precision":0,"scale":9,"nullable":true}`, "TZ"},
+		{`{"type":"TEXT","length":16777216}`, ""},
+		{`not json`, ""},
+	} {
+		if got := snowflakeTimestampKind(tc.dataType); got != tc.kind {
+			t.Errorf("snowflakeTimestampKind(%s) = %q, want %q", tc.dataType, got, tc.kind)
+		}
+	}
+	la := time.FixedZone("PDT", -7*3600)
+	written := time.Date(2024, 5, 1, 13, 5, 22, 0, la) // Elementary wrote "2024-05-01 13:05:22" (UTC) in LA
+	if got := wallClockUTC(written, written.UTC()); got != time.Date(2024, 5, 1, 13, 5, 22, 0, time.UTC) {
+		t.Errorf("wallClockUTC = %v, want 2024-05-01 13:05:22 UTC", got)
+	}
+	if got := wallClockUTC("text", "text"); got != "text" {
+		t.Errorf("wallClockUTC of text = %v", got)
+	}
+	for col, want := range map[string]bool{"created_at": true, "updated_at": true, "detected_at": false, "generated_at": false} {
+		if InsertTime(col) != want {
+			t.Errorf("InsertTime(%s) = %v", col, !want)
+		}
+	}
+}

@@ -64,6 +64,10 @@ type Source interface {
 	Scan(ctx context.Context, req ScanRequest, fn func(Row) error) error
 	// Counts reports the queries sent so far.
 	Counts() Counts
+	// ZonedColumns lists the timestamp columns a Snowflake account stores zoned ("table.column" → "LTZ" or "TZ",
+	// from the latest Discover): TZ values of Elementary's UTC text are read by their wall clock; LTZ ones cannot be
+	// recovered (doctor says so).
+	ZonedColumns() map[string]string
 	// GrantFix says, in the warehouse's own SQL, how to let Todai read table again (a GRANT, and the grant on future
 	// tables that keeps it readable when Elementary re-creates it).
 	GrantFix(table string) string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -37,14 +38,24 @@ type warehouse struct {
 	now  func() time.Time
 
 	mu      sync.Mutex
-	tables  []string    // Elementary tables present at the latest Discover, sorted; nil before any
-	catalog Catalog     // their columns, as that Discover found them
-	names   names       // their tables' and columns' real spellings, as that Discover found them
-	fp      *fileFPMemo // SQLite: fingerprints memoised on the file stats
-	warned  bool        // PostgreSQL: track_counts=off already logged
+	tables  []string // Elementary tables present at the latest Discover, sorted; nil before any
+	catalog Catalog  // their columns, as that Discover found them
+	names   names    // their tables' and columns' real spellings, as that Discover found them
+	// zoned are the Snowflake timestamp columns stored as TIMESTAMP_LTZ or TIMESTAMP_TZ (an account whose
+	// TIMESTAMP_TYPE_MAPPING is not NTZ), keyed "table.column", valued "LTZ" or "TZ".
+	zoned  map[string]string
+	fp     *fileFPMemo // SQLite: fingerprints memoised on the file stats
+	warned bool        // PostgreSQL: track_counts=off already logged
 }
 
 var _ Source = (*warehouse)(nil)
+
+// ZonedColumns implements Source.
+func (w *warehouse) ZonedColumns() map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.zoned)
+}
 
 // GrantFix implements Source.
 func (w *warehouse) GrantFix(table string) string {
@@ -101,6 +112,7 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	raw := Catalog{}
 	spelled := names{}
 	known := knownTables()
+	zoned := map[string]string{}
 	add := func(table, column string) {
 		raw.addColumn(known, table, column)
 		if t := strings.ToLower(table); known[t] {
@@ -110,8 +122,11 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	}
 	err := w.query(ctx, &w.metadata, "discover", query, args, func(rows *sql.Rows) error {
 		if w.dialect == dialectSnowflake {
-			return readNamed(rows, []string{"table_name", "column_name"}, 2, func(v []any) error {
+			return readNamed(rows, []string{"table_name", "column_name", "data_type"}, 2, func(v []any) error {
 				add(metaText(v[0]), metaText(v[1]))
+				if kind := snowflakeTimestampKind(metaText(v[2])); kind != "" {
+					zoned[strings.ToLower(metaText(v[0]))+"."+strings.ToLower(metaText(v[1]))] = kind
+				}
 				return nil
 			})
 		}
@@ -136,6 +151,7 @@ func (w *warehouse) Discover(ctx context.Context) (Catalog, error) {
 	w.tables = present
 	w.catalog = raw
 	w.names = spelled
+	w.zoned = zoned
 	w.mu.Unlock()
 	return CheckCatalog(raw)
 }
@@ -173,7 +189,7 @@ func (w *warehouse) Fingerprints(ctx context.Context) (map[string]Fingerprint, e
 // Scan implements Source: one SELECT, values converted by the column's logical type.
 func (w *warehouse) Scan(ctx context.Context, req ScanRequest, fn func(Row) error) error {
 	w.mu.Lock()
-	spelled := w.names
+	spelled, zoned := w.names, w.zoned
 	w.mu.Unlock()
 	query, args, cols, err := scanSQL(w.dialect, w.schema, spelled, req)
 	if err != nil {
@@ -206,6 +222,9 @@ func (w *warehouse) Scan(ctx context.Context, req ScanRequest, fn func(Row) erro
 				v, err := convertValue(c.Type, raw[i])
 				if err != nil {
 					return fmt.Errorf("%s.%s: %w", req.Table, c.Name, err)
+				}
+				if zoned[req.Table+"."+c.Name] == "TZ" && !InsertTime(c.Name) {
+					v = wallClockUTC(raw[i], v)
 				}
 				row[i] = v
 			}
