@@ -156,6 +156,8 @@ type harnessOpts struct {
 	home      HomePublisher
 	questions QuestionObserver
 	logger    *slog.Logger
+	// mirror, when set, builds the mirror the bot answers from instead of the demo's.
+	mirror func(t testing.TB) *localdb.DB
 }
 
 func startBot(t testing.TB, o harnessOpts) *harness {
@@ -169,6 +171,8 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
+	} else if o.mirror != nil {
+		db = o.mirror(t)
 	} else {
 		db = copyMirror(t, testMirror.build(t, 80))
 	}

@@ -1,0 +1,135 @@
+package bot
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/source"
+)
+
+// shopMirror is a warehouse holding the nodes edr's real payloads are about (package shop: orders, its tests, its
+// snapshot, the stripe.payments source loaded as RAW.STRIPE_V2.PAYMENTS_V2, a long-named finance model), with the
+// failures those alerts report, synced into a mirror.
+func shopMirror(t testing.TB) *localdb.DB {
+	t.Helper()
+	now := time.Date(2026, 7, 1, 13, 0, 0, 0, time.UTC)
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"database_name": "analytics", "schema_name": "prod",
+		"owner": `["jane@acme.com"]`})
+	ltv := f.Model("fct_customer_lifetime_value_daily", demo.Values{"database_name": "analytics_prod",
+		"schema_name": "dbt_marts_finance", "depends_on_nodes": `["` + orders + `"]`})
+	f.Row("dbt_snapshots", demo.Values{"unique_id": "snapshot.shop.orders_snapshot", "name": "orders_snapshot",
+		"alias": "orders_snapshot", "package_name": "shop", "materialization": "snapshot", "tags": "[]", "meta": "{}",
+		"owner": "[]", "database_name": "analytics", "schema_name": "snapshots", "depends_on_nodes": `["` + orders + `"]`,
+		"path": "orders_snapshot.sql", "original_path": "snapshots/orders_snapshot.sql",
+		"generated_at": "2024-01-01 00:00:00"}, nil)
+	payments := f.Source("stripe", "payments", demo.Values{"identifier": "PAYMENTS_V2", "schema_name": "STRIPE_V2"})
+	tests := map[string]string{
+		"not_null_orders_order_id":               "test.shop.not_null_orders_order_id.abc1234567",
+		"unique_orders_order_id":                 "test.shop.unique_orders_order_id.def7654321",
+		"elementary_volume_anomalies_orders_":    "test.shop.elementary_volume_anomalies_orders_.9a8b7c6d5e",
+		"elementary_schema_changes_orders_":      "test.shop.elementary_schema_changes_orders_.1a2b3c4d5e",
+		"expect_column_values_to_match_regex_lt": "test.shop.expect_column_values_to_match_regex_lt.0f0f0f0f0f",
+	}
+	inv := f.Invocation("build", now, nil)
+	for name, id := range tests {
+		parent := orders
+		if strings.HasPrefix(name, "expect") {
+			parent = ltv
+		}
+		f.Test(name, strings.SplitN(name, "_", 2)[0], parent, demo.Values{"unique_id": id})
+		f.TestResult(inv, id, parent, "fail", now, nil)
+	}
+	f.RunResult(inv, orders, "error", now, demo.Values{"message": "Database Error in model orders"})
+	f.RunResult(inv, "snapshot.shop.orders_snapshot", "error", now, nil)
+	f.FreshnessResult(inv, payments, "error", now.Add(-30*time.Hour), now, nil)
+
+	dir := t.TempDir()
+	whPath := filepath.Join(dir, "warehouse.db")
+	wh, err := sql.Open("sqlite3", "file:"+whPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Write(context.Background(), wh, elementary.SQLite, "", f); err != nil {
+		t.Fatal(err)
+	}
+	wh.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	src, err := source.Open(context.Background(), "sqlite://"+whPath, source.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	db, err := localdb.Open(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := mirror.New(db, src, mirror.Options{Now: func() time.Time { return now }, BackfillDays: 3650,
+		Logger: quiet, Deriver: &queries.Derived{}}).Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestUrgentUnderEveryRealEdrAlert: for every message edr monitor really posts, `@todai is this urgent?` in its
+// thread is answered about the node the alert is about.
+func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
+	msgs := edrMessages(t)
+	h := startBot(t, harnessOpts{mirror: shopMirror})
+	ctx := testCtx(t)
+	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	for payload, about := range map[string]string{
+		"test_dbt":                       "not_null_orders_order_id",
+		"test_dbt_no_report_url":         "orders",
+		"test_anomaly":                   "elementary_volume_anomalies_orders_",
+		"test_schema_change":             "elementary_schema_changes_orders_",
+		"test_long_header":               "fct_customer_lifetime_value_daily",
+		"model":                          "orders",
+		"snapshot":                       "orders_snapshot",
+		"model_no_materialization":       "orders",
+		"source_freshness":               "stripe.payments",
+		"source_freshness_runtime_error": "stripe.payments",
+		"group_by_table_tests_only":      "orders",
+		"group_by_table_with_model":      "orders",
+		"group_all":                      "orders",
+	} {
+		t.Run(payload, func(t *testing.T) {
+			m := msgs[payload]
+			parent := h.fake.AddMessage("C9", slacktest.Message{BotID: "BELEMENTARY", Username: "Elementary",
+				Blocks: json.RawMessage(m.Blocks), Attachments: json.RawMessage(m.Attachments)})
+			sent := time.Now()
+			text := "<@U0BOT> is this urgent?"
+			ts := h.fake.AddMessage("C9", slacktest.Message{User: "U1", Text: text, ThreadTS: parent})
+			h.fake.SendEvent(slacktest.AppMention{User: "U1", Text: text, TS: ts, ThreadTS: parent, Channel: "C9"}, "", 0)
+			p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool {
+				return p.Method == "chat.postMessage" && p.ThreadTS == parent && !p.Time.Before(sent)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := p.AllText()
+			if !strings.Contains(all, about) || !strings.Contains(all, "Urgency") {
+				t.Errorf("reply is not the urgency of %s:\n%s", about, all)
+			}
+			for _, bad := range []string{"Which model", "could not find", "matches"} {
+				if strings.Contains(all, bad) {
+					t.Errorf("reply says %q:\n%s", bad, all)
+				}
+			}
+		})
+	}
+}
