@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -210,5 +214,61 @@ func TestEscalationGroupedMessageFailure(t *testing.T) {
 				t.Errorf("the retried message must hold both incidents:\n%s", ps[0].AllText())
 			}
 		})
+	}
+}
+
+// TestEscalationLinksASchemaChangeAlert: a schema-change test is keyed by the test alone, while edr's
+// alert_class_id for it is <test_unique_id>.<column>.<sub_type>. Its incident still links to edr monitor's alert (the
+// real payload edr posts) and replies in its thread instead of posting a second notice.
+func TestEscalationLinksASchemaChangeAlert(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "elementary-real", "edr-slack-messages.json"))
+	if err != nil {
+		t.Skipf("!!! edr's real Slack payloads are not beside the repository (%v): SKIPPED !!!", err)
+	}
+	var payloads map[string]struct {
+		Blocks      json.RawMessage `json:"blocks"`
+		Attachments json.RawMessage `json:"attachments"`
+	}
+	if err := json.Unmarshal(raw, &payloads); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	one := failingTest{ctx: context.Background(), t0: t0, logs: &syncBuffer{}, clock: &fakeClock{t: t0}}
+	f := demo.NewFixture("shop")
+	one.orders = f.Model("orders", demo.Values{"owner": `["@jane"]`, "database_name": "analytics"})
+	schemaTest := "test.shop.elementary_schema_changes_orders_.1a2b3c4d5e"
+	f.Test("elementary_schema_changes_orders_", "schema_changes", one.orders, demo.Values{"unique_id": schemaTest,
+		"test_namespace": "elementary", "type": "generic"})
+	inv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
+	f.TestResult(inv, schemaTest, one.orders, "fail", t0.Add(-5*time.Minute), demo.Values{"test_type": "schema_change",
+		"test_sub_type": "column_added", "column_name": "discount", "test_short_name": "schema_changes"})
+	f.Alert("edr-old", "model.shop.customers", "model", t0.Add(-48*time.Hour), nil) // edr monitor is in use
+	one.wh = newFixtureWarehouse(t, f)
+
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	fake.AddChannel(slacktest.Channel{ID: "C0FINANCE", Name: "data-finance", Members: []string{"U0ANA", "U0JANE", fake.BotUserID()}})
+	_, escalate := one.escalation(t, fake)
+	if err := escalate(0, true); err != nil {
+		t.Fatal(err)
+	}
+	sentAt := t0.Add(3*time.Minute + 5*time.Second)
+	edrTS := fake.AddMessage("C0FINANCE", slacktest.Message{TS: slackTSOf(t0.Add(3 * time.Minute)), BotID: "B0EDR",
+		Blocks: payloads["test_schema_change"].Blocks, Attachments: payloads["test_schema_change"].Attachments})
+	f1 := demo.NewFixture("shop")
+	f1.Alert("edr-schema", schemaTest+".discount.column_added", "test", t0.Add(-5*time.Minute),
+		demo.Values{"sent_at": sentAt, "updated_at": sentAt})
+	one.wh.add(t, f1)
+	if err := escalate(10*time.Minute, true); err != nil {
+		t.Fatal(err)
+	}
+	var posts []slacktest.Post
+	for _, p := range fake.Posts() {
+		if p.Channel == "C0FINANCE" && p.Method == "chat.postMessage" {
+			posts = append(posts, p)
+		}
+	}
+	if len(posts) != 1 || posts[0].ThreadTS != edrTS {
+		t.Fatalf("want one reply in the schema-change alert's thread, got %+v\nlogs:\n%s", posts, one.logs.String())
 	}
 }
