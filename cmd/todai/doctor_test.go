@@ -14,6 +14,7 @@ import (
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/queries/elementary"
 )
 
 // scopedSlack puts a proxy in front of the fake Slack that answers auth.test with the X-OAuth-Scopes header
@@ -239,5 +240,39 @@ func TestZonedTimestamps(t *testing.T) {
 	if strings.Join(ltz, ",") != "dbt_run_results.generated_at,elementary_test_results.detected_at" ||
 		strings.Join(tz, ",") != "dbt_source_freshness_results.max_loaded_at" {
 		t.Errorf("zonedTimestamps = %v, %v", ltz, tz)
+	}
+}
+
+// TestDoctorTableAppearingLater: before edr monitor's first run there is no alerts_v2; doctor says so without
+// failing, and once the table appears the next sync picks it up and doctor counts it.
+func TestDoctorTableAppearingLater(t *testing.T) {
+	wh := alteredWarehouse(t, demoWarehouse(t), `DROP TABLE alerts_v2`)
+	s := newDoctorSetup(t, wh)
+	if code, out, errOut := cli(t, "--warehouse", "sqlite://"+wh, "--state", s.state, "sync"); code != 0 {
+		t.Fatalf("sync: %s %s", out, errOut)
+	}
+	cfg := s.write(t)
+	code, out, _ := cli(t, "--config", cfg, "doctor")
+	if code != 0 || !strings.Contains(out, "alerts_v2 is not there yet") {
+		t.Fatalf("doctor before edr monitor ran (exit %d):\n%s", code, out)
+	}
+	db, err := sql.Open("sqlite3", wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tab, _ := elementary.Lookup("alerts_v2")
+	if _, err := db.Exec(elementary.CreateTableSQL(elementary.SQLite, "", tab)); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, "--warehouse", "sqlite://"+wh, "--state", s.state, "sync"); code != 0 {
+		t.Fatalf("sync after alerts_v2 appeared: %s %s", out, errOut)
+	}
+	code, out, _ = cli(t, "--config", cfg, "doctor")
+	if code != 0 || strings.Contains(out, "alerts_v2 is not there yet") {
+		t.Fatalf("doctor after alerts_v2 appeared (exit %d):\n%s", code, out)
+	}
+	if code, out, _ := cli(t, "--state", s.state, "sync", "--status"); code != 0 || !strings.Contains(out, "alerts_v2") {
+		t.Errorf("sync --status does not list alerts_v2:\n%s", out)
 	}
 }

@@ -585,3 +585,33 @@ func TestTablesAppearingAndVanishing(t *testing.T) {
 		t.Errorf("vanished table present = %d in sync_state", p)
 	}
 }
+
+// TestWindowsWhateverTheWritersZone: created_at is the writer's wall clock in its session zone, so the backfill
+// window reads a row of a writer 12 h behind UTC that is inside it by UTC time, and retention keeps a row until it is
+// past retention whatever its writer's zone.
+func TestWindowsWhateverTheWritersZone(t *testing.T) {
+	f := newFixture(t, func(w *warehouse) {
+		w.createAll()
+		// Written 29 days and 13 h ago by a writer 12 h behind UTC: created_at reads 29 days 25 h ago.
+		addTestResult(w, "r-behind", "pass", t0.AddDate(0, 0, -29).Add(-25*time.Hour))
+		// Written 31 days ago by a UTC writer: outside the 30-day backfill.
+		addTestResult(w, "r-old", "pass", t0.AddDate(0, 0, -31))
+	}, Options{BackfillDays: 30, RetentionDays: 31})
+	f.sync(t)
+	got := queryStrings(t, f.db, `SELECT id FROM elementary_test_results`)
+	if !reflect.DeepEqual(got, []string{"r-behind"}) {
+		t.Fatalf("backfilled %q, want [r-behind]", got)
+	}
+	// A day later r-behind is 30 days 13 h old by UTC (its created_at reads 31 days 1 h): not past retention yet.
+	f.clock.add(24 * time.Hour)
+	f.sync(t)
+	if got := queryStrings(t, f.db, `SELECT id FROM elementary_test_results`); !reflect.DeepEqual(got, []string{"r-behind"}) {
+		t.Fatalf("after a day %q, want [r-behind] kept", got)
+	}
+	// Two days later it is past retention whatever its writer's zone.
+	f.clock.add(48 * time.Hour)
+	f.sync(t)
+	if got := queryStrings(t, f.db, `SELECT id FROM elementary_test_results`); len(got) != 0 {
+		t.Fatalf("after three days %q, want none", got)
+	}
+}
