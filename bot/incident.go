@@ -245,13 +245,32 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 		b.log.Error("bot: digest", "team", info.Name, "err", err)
 		return textMsg(trl(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
 	}
-	o := handlers.DigestOptions{Lang: l, Location: info.Location}
+	return b.digestMessage(ctx, ans, handlers.DigestOptions{Lang: l, Location: info.Location})
+}
+
+// digestMessage renders a digest for Slack with its owners resolved to mentions: one path for `/todai digest`,
+// the scheduled digest and `todai digest --post`.
+func (b *Bot) digestMessage(ctx context.Context, ans queries.DigestAnswer, o handlers.DigestOptions) handlers.SlackMessage {
 	if b.mentions != nil {
 		if owners := answerOwners(ans); len(owners) > 0 {
 			o.Mentions = b.mentions.Mentions(ctx, owners)
 		}
 	}
 	return handlers.RenderDigestSlack(ans, o)
+}
+
+// PostDigest posts a team's digest to channel (an ID or a name) through the bot's Poster — paced per channel,
+// retried after a 429, counted — with owners mentioned as /todai digest mentions them. It returns the channel's ID
+// and the message's ts.
+func (b *Bot) PostDigest(ctx context.Context, channel string, ans queries.DigestAnswer,
+	o handlers.DigestOptions) (channelID, ts string, err error) {
+	msg := b.digestMessage(ctx, ans, o)
+	channelID, ts, err = b.post.PostMessage(ctx, strings.TrimPrefix(channel, "#"), slack.MsgOptionText(msg.Text, false),
+		slack.MsgOptionBlocks(msg.Blocks...))
+	if err != nil {
+		return "", "", fmt.Errorf("post the digest to %s: %w", channel, err)
+	}
+	return channelID, ts, nil
 }
 
 // ParseMute reads the arguments of `/todai mute`: matchers (field:value with field node, test, tag, owner, team or

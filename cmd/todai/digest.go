@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/bot"
@@ -41,7 +40,7 @@ func newDigestCmd(a *app) *cobra.Command {
 			}
 			o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location()}
 			if post {
-				ch, ts, err := a.postDigest(ctx, t, ans, o)
+				ch, ts, err := a.postDigest(ctx, a.newBot(db), t, ans, o)
 				if err != nil {
 					return err
 				}
@@ -89,35 +88,30 @@ func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, na
 	return ans, nil
 }
 
-// postDigest posts a rendered digest to the team's channel with the bot token.
-func (a *app) postDigest(ctx context.Context, t config.Team, ans queries.DigestAnswer,
+// postDigest posts a team's digest to its channel through the bot: the one Poster, with owners mentioned.
+func (a *app) postDigest(ctx context.Context, b *bot.Bot, t config.Team, ans queries.DigestAnswer,
 	o handlers.DigestOptions) (string, string, error) {
 	if t.Channel == "" {
 		return "", "", fmt.Errorf("digest: team %s has no channel in the config", t.Name)
 	}
-	sc := a.cfg.Slack
-	if sc.BotToken == "" {
+	if a.cfg.Slack.BotToken == "" {
 		return "", "", fmt.Errorf("digest: no Slack bot token (SLACK_BOT_TOKEN)")
 	}
-	api := bot.NewClient(bot.Config{BotToken: sc.BotToken, AppToken: sc.AppToken, APIURL: sc.APIURL}, nil)
-	msg := handlers.RenderDigestSlack(ans, o)
-	ch, ts, err := api.PostMessageContext(ctx, strings.TrimPrefix(t.Channel, "#"), slack.MsgOptionText(msg.Text, false),
-		slack.MsgOptionBlocks(msg.Blocks...))
-	if err != nil {
-		return "", "", fmt.Errorf("digest: post to %s: %w", t.Channel, err)
-	}
-	return ch, ts, nil
+	return b.PostDigest(ctx, t.Channel, ans, o)
 }
 
-// digestPoster is the scheduler's PostFunc: build the team's digest and post it to its channel.
-func (a *app) digestPoster(dbFor func() *localdb.DB) scheduler.PostFunc {
+// digestPoster is the scheduler's PostFunc: build the team's digest and post it to its channel through b.
+func (a *app) digestPoster(dbFor func() *localdb.DB, b *bot.Bot) scheduler.PostFunc {
 	return func(ctx context.Context, req scheduler.DigestRequest) (string, string, error) {
+		if b == nil {
+			return "", "", fmt.Errorf("digest: no Slack bot to post with")
+		}
 		t := a.team(req.Team)
 		ans, err := a.buildDigest(ctx, dbFor(), t, req.Team, req.Previous)
 		if err != nil {
 			return "", "", err
 		}
 		o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location(), Late: req.Late, Slot: req.Slot}
-		return a.postDigest(ctx, t, ans, o)
+		return a.postDigest(ctx, b, t, ans, o)
 	}
 }

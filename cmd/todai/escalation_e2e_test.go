@@ -622,7 +622,7 @@ func TestSchedulerEscalatesAfterSync(t *testing.T) {
 	}
 	defer db.Close()
 	b := a.newBot(db) // posting needs no socket connection
-	sched, err := a.newScheduler(db, a.newEscalator(db, b))
+	sched, err := a.newScheduler(db, a.newEscalator(db, b), b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/scheduler"
 )
@@ -26,7 +27,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			s, err := a.newScheduler(db, nil)
+			s, err := a.newScheduler(db, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -52,16 +53,16 @@ func newScheduleCmd(a *app) *cobra.Command {
 }
 
 // newScheduler builds the scheduler of `todai serve` from the config: the sync every sync.interval and each team's
-// digest schedule, posting with the bot token. With esc, escalation runs right after each successful sync and on
+// digest schedule, posted through b (nil: a scheduler that only shows its schedule). With esc, escalation runs right after each successful sync and on
 // the minute tick.
-func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator) (*scheduler.Scheduler, error) {
+func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, b *bot.Bot) (*scheduler.Scheduler, error) {
 	var teams []scheduler.TeamSchedule
 	for _, t := range a.cfg.Teams {
 		teams = append(teams, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
 	}
 	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
-		Teams: teams, Post: a.digestPoster(func() *localdb.DB { return db }), Logger: a.logger}
+		Teams: teams, Post: a.digestPoster(func() *localdb.DB { return db }, b), Logger: a.logger}
 	if esc != nil {
 		opts.AfterSync = esc.Run
 	}

@@ -54,7 +54,7 @@ func (a *app) serve(ctx context.Context) error {
 	a.slackHTTP, a.questions = ops.SlackClient(), ops.Questions()
 	b := a.newBot(db)
 	esc := a.newEscalator(db, b)
-	sched, err := a.newScheduler(db, esc)
+	sched, err := a.newScheduler(db, esc, b)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
