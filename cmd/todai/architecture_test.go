@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/todai-dev/todai/"
+
+// importRule forbids packages matching from to import packages matching to (../shared/architecture.md, "Never").
+type importRule struct {
+	why      string
+	from, to func(pkg string) bool
+}
+
+func under(prefix string) func(string) bool {
+	return func(p string) bool { return p == module+prefix || strings.HasPrefix(p, module+prefix+"/") }
+}
+
+func is(path string) func(string) bool { return func(p string) bool { return p == path } }
+
+func anyOf(fs ...func(string) bool) func(string) bool {
+	return func(p string) bool { return slices.ContainsFunc(fs, func(f func(string) bool) bool { return f(p) }) }
+}
+
+var slackGo = func(p string) bool {
+	return p == "github.com/slack-go/slack" || strings.HasPrefix(p, "github.com/slack-go/slack/")
+}
+
+var importRules = []importRule{
+	{"queries imports none of handlers, bot, scheduler", under("queries"), anyOf(under("handlers"), under("bot"), under("scheduler"))},
+	{"handlers imports neither bot nor scheduler", under("handlers"), anyOf(under("bot"), under("scheduler"))},
+	{"handlers does not import slack-go", under("handlers"), slackGo},
+	{"scheduler never imports bot", under("scheduler"), under("bot")},
+	{"bot may import scheduler/escalation's domain types, never scheduler", under("bot"), is(module + "scheduler")},
+	{"only packages under bot/ import slack-go", func(p string) bool { return !under("bot")(p) }, slackGo},
+	{"cmd imports neither slack-go nor database/sql", under("cmd"), anyOf(slackGo, is("database/sql"))},
+}
+
+// knownViolations are the imports that break a rule today, each until the step of issue 12 that removes it: the
+// test fails on any other violation, and on a listed one that no longer happens (so the list only shrinks).
+var knownViolations = map[string]string{
+	module + "handlers -> github.com/slack-go/slack":  "Block Kit moves to bot/slackui",
+	module + "cmd/todai -> github.com/slack-go/slack": "the Slack side of escalation moves into bot",
+	module + "cmd/todai -> database/sql":              "doctor's checks move to the packages they check",
+}
+
+// TestArchitecture keeps the import rules of ../shared/architecture.md true, over `go list` of the whole module.
+func TestArchitecture(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := map[string]bool{}
+	dec := json.NewDecoder(bufio.NewReader(bytes.NewReader(out)))
+	for dec.More() {
+		var pkg struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&pkg); err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range pkg.Imports {
+			for _, r := range importRules {
+				if !r.from(pkg.ImportPath) || !r.to(imp) {
+					continue
+				}
+				edge := pkg.ImportPath + " -> " + imp
+				if _, known := knownViolations[edge]; known {
+					seen[edge] = true
+					continue
+				}
+				t.Errorf("%s breaks %q", edge, r.why)
+			}
+		}
+	}
+	for edge, until := range knownViolations {
+		if !seen[edge] {
+			t.Errorf("%s no longer happens (%s): remove it from knownViolations", edge, until)
+		}
+	}
+}
