@@ -22,36 +22,7 @@ type resolver interface {
 var (
 	reMention   = regexp.MustCompile(`<@[UW][A-Z0-9]+(?:\|[^>]*)?>`)
 	reNodeToken = regexp.MustCompile(`[A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]`)
-	rePublic    = regexp.MustCompile(`(?i)^public\s+|\s+public$|^public$`)
 )
-
-// bareIntents are one-word questions Parse does not know that a thread reply often is.
-var bareIntents = map[string]handlers.Intent{
-	"履歴": handlers.IntentLastRun, "りれき": handlers.IntentLastRun, "history": handlers.IntentLastRun,
-	"状態": handlers.IntentStatus, "ステータス": handlers.IntentStatus,
-	"上流": handlers.IntentUpstream, "下流": handlers.IntentDownstream, "説明": handlers.IntentDescribe,
-	"担当": handlers.IntentOwner, "担当者": handlers.IntentOwner,
-}
-
-// parseQuestion parses text as handlers.Parse does, plus the bare word "public" at either end (→ Public) and the
-// one-word intents of bareIntents.
-func parseQuestion(text string) handlers.Question {
-	text = strings.TrimSpace(text)
-	public := false
-	if rePublic.MatchString(text) {
-		public = true
-		text = strings.TrimSpace(rePublic.ReplaceAllString(text, " "))
-	}
-	q := handlers.Parse(text)
-	q.Public = q.Public || public
-	if q.Problem == handlers.ProblemUnknown {
-		word := strings.ToLower(strings.TrimRight(strings.TrimSpace(text), "?？!！。. "))
-		if in, ok := bareIntents[word]; ok {
-			q.Intent, q.Problem, q.Node = in, handlers.ProblemMissingNode, ""
-		}
-	}
-	return q
-}
 
 // needsNode reports whether q lacks only a node that a thread could supply.
 func needsNode(q handlers.Question) bool {
@@ -183,7 +154,7 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 	}
 	return job{kind: "slash_command",
 		run: func(ctx context.Context) {
-			q := parseQuestion(cmd.Text)
+			q := handlers.Parse(cmd.Text)
 			q.Lang = b.lang(ctx, q, cmd.UserID, cmd.ChannelID)
 			q.Zone = b.zone(ctx, q, cmd.UserID)
 			if msg, ok := b.command(ctx, q, cmd.UserID, cmd.ChannelID); ok {
@@ -194,7 +165,7 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 			respond(ctx, q.Public, msg)
 		},
 		busy: func(ctx context.Context) {
-			q := parseQuestion(cmd.Text)
+			q := handlers.Parse(cmd.Text)
 			respond(ctx, false, handlers.SlackMessage{Text: busyText(q.Lang)})
 		},
 	}
@@ -233,7 +204,7 @@ func (b *Bot) eventJob(ev slackevents.EventsAPIEvent) job {
 	return job{kind: "mention",
 		run: func(ctx context.Context) { b.answerMention(ctx, m) },
 		busy: func(ctx context.Context) {
-			q := parseQuestion(reMention.ReplaceAllString(m.text, " "))
+			q := handlers.Parse(reMention.ReplaceAllString(m.text, " "))
 			b.reply(ctx, m.channel, m.replyTS(), handlers.SlackMessage{Text: busyText(q.Lang)}, nil)
 		},
 	}
@@ -254,7 +225,7 @@ func (m mention) replyTS() string {
 // answerMention answers in the message's thread, taking the node from the thread when the question has none.
 func (b *Bot) answerMention(ctx context.Context, m mention) {
 	text := strings.TrimSpace(reMention.ReplaceAllString(m.text, " "))
-	q := parseQuestion(text)
+	q := handlers.Parse(text)
 	inThread := m.threadTS != "" && m.threadTS != m.ts
 	if inThread && (needsNode(q) || text == "") {
 		if node, lang := b.threadNode(ctx, m.channel, m.threadTS); node != "" {

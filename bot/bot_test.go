@@ -750,30 +750,6 @@ func TestCanChange(t *testing.T) {
 	}
 }
 
-func TestParseQuestion(t *testing.T) {
-	tests := []struct {
-		text    string
-		intent  handlers.Intent
-		node    string
-		public  bool
-		problem handlers.Problem
-	}{
-		{"status fct_orders public", handlers.IntentStatus, "fct_orders", true, handlers.ProblemNone},
-		{"public status fct_orders", handlers.IntentStatus, "fct_orders", true, handlers.ProblemNone},
-		{"status public_orders", handlers.IntentStatus, "public_orders", false, handlers.ProblemNone},
-		{"履歴", handlers.IntentLastRun, "", false, handlers.ProblemMissingNode},
-		{"履歴？", handlers.IntentLastRun, "", false, handlers.ProblemMissingNode},
-		{"why?", handlers.IntentWhy, "", false, handlers.ProblemMissingNode},
-		{"blah blah", handlers.IntentUnknown, "", false, handlers.ProblemUnknown},
-	}
-	for _, tt := range tests {
-		q := parseQuestion(tt.text)
-		if q.Intent != tt.intent || q.Node != tt.node || q.Public != tt.public || q.Problem != tt.problem {
-			t.Errorf("parseQuestion(%q) = %+v", tt.text, q)
-		}
-	}
-}
-
 // homeRecorder records App Home publications.
 type homeRecorder struct{ users chan string }
 

@@ -206,6 +206,11 @@ func Parse(text string) Question {
 		q.Public = true
 		work = reFlagPublic.ReplaceAllString(work, " ")
 	}
+	if reBarePublic.MatchString(strings.TrimSpace(work)) {
+		// "public" as the first or last word also asks for a public answer ("/todai status x public").
+		q.Public = true
+		work = reBarePublic.ReplaceAllString(strings.TrimSpace(work), " ")
+	}
 	work = strings.TrimSpace(work)
 	// Drop a leading "todai", "/todai" or "@todai" (how people address the bot).
 	for {
@@ -292,6 +297,7 @@ func Parse(text string) Question {
 
 var (
 	reFlagPublic = regexp.MustCompile(`(?i)\s(?:--?|—|–)public\s`)
+	reBarePublic = regexp.MustCompile(`(?i)^public\s+|\s+public$|^public$`)
 	reIdent      = regexp.MustCompile(`[A-Za-z0-9_][A-Za-z0-9_.\-]*`)
 	reSlackLink  = regexp.MustCompile(`<([^<>|]*)\|([^<>]*)>`)
 	reSlackSpec  = regexp.MustCompile(`<[@#!][^<>]*>`)
@@ -350,6 +356,7 @@ func commandLiteral(text string) string {
 		return r
 	}, text)
 	text = strings.TrimSpace(reFlagPublic.ReplaceAllString(" "+text+" ", " "))
+	text = strings.TrimSpace(reBarePublic.ReplaceAllString(text, " "))
 	for {
 		first, rest, _ := strings.Cut(text, " ")
 		lf := strings.ToLower(first)
@@ -463,7 +470,7 @@ var jaRules = []intentRule{
 	{IntentOwner, regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`)},
 	{IntentDownstream, regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`)},
 	{IntentUpstream, regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`)},
-	{IntentLastRun, regexp.MustCompile(`いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`)},
+	{IntentLastRun, regexp.MustCompile(`^(履歴|りれき)$|いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`)},
 	{IntentFailures, regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`)},
 	{IntentFreshness, regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`)},
 	{IntentStatus, regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`)},

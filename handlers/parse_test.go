@@ -181,6 +181,8 @@ func TestParse(t *testing.T) {
 		{in: "最近3日間のfinanceチームのテスト失敗", intent: IntentFailures, team: "finance", since: dur(3 * day), lang: LangJA},
 		{in: "こんにちは", intent: IntentUnknown, problem: ProblemUnknown, lang: LangJA},
 		{in: "状態", intent: IntentStatus, problem: ProblemMissingNode, lang: LangJA},
+		{in: "履歴", intent: IntentLastRun, problem: ProblemMissingNode, lang: LangJA}, // a one-word reply in a thread
+		{in: "履歴？", intent: IntentLastRun, problem: ProblemMissingNode, lang: LangJA},
 		{in: "<@U0123ABC> fct_ordersのオーナーは誰?", intent: IntentOwner, node: "fct_orders", lang: LangJA},
 		// Refusals.
 		{in: strings.Repeat("a", MaxQuestionRunes+1), intent: IntentUnknown, problem: ProblemTooLong},
@@ -228,6 +230,8 @@ func TestParsePublic(t *testing.T) {
 		{"status fct_orders —public", true}, // Slack on macOS turns "--" into an em dash
 		{"status fct_orders", false},
 		{"status public_orders", false},
+		{"status fct_orders public", true}, // a bare "public" at either end, as Slack users type it
+		{"public status fct_orders", true},
 	} {
 		if got := Parse(tc.in).Public; got != tc.want {
 			t.Errorf("Parse(%q).Public = %v, want %v", tc.in, got, tc.want)
