@@ -211,18 +211,7 @@ func Parse(text string) Question {
 		q.Public = true
 		work = reBarePublic.ReplaceAllString(strings.TrimSpace(work), " ")
 	}
-	work = strings.TrimSpace(work)
-	// Drop a leading "todai", "/todai" or "@todai" (how people address the bot).
-	for {
-		first, rest, _ := strings.Cut(work, " ")
-		lf := strings.ToLower(first)
-		if lf == "todai" || lf == "/todai" || strings.HasPrefix(lf, "@") {
-			work = strings.TrimSpace(rest)
-			continue
-		}
-		break
-	}
-	work = trimEndPunct(work)
+	work = trimEndPunct(dropAddress(work))
 	if work == "" {
 		q.Intent, q.Command = IntentHelp, true
 		return q
@@ -345,6 +334,19 @@ func normalize(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// dropAddress drops the leading words that address the bot ("todai", "/todai", "@todai") and trims s.
+func dropAddress(s string) string {
+	s = strings.TrimSpace(s)
+	for {
+		first, rest, _ := strings.Cut(s, " ")
+		lf := strings.ToLower(first)
+		if lf != "todai" && lf != "/todai" && !strings.HasPrefix(lf, "@") {
+			return s
+		}
+		s = strings.TrimSpace(rest)
+	}
+}
+
 // commandLiteral is what follows the command word of text, as written: without the words that address the bot
 // ("todai", "/todai", "@todai") and without the --public flag, Slack's &lt; &gt; &amp; decoded, invisible and
 // control characters dropped, and spaces at either end trimmed.
@@ -356,22 +358,13 @@ func commandLiteral(text string) string {
 		return r
 	}, text)
 	text = strings.TrimSpace(reFlagPublic.ReplaceAllString(" "+text+" ", " "))
-	text = strings.TrimSpace(reBarePublic.ReplaceAllString(text, " "))
-	for {
-		first, rest, _ := strings.Cut(text, " ")
-		lf := strings.ToLower(first)
-		if lf == "todai" || lf == "/todai" || strings.HasPrefix(lf, "@") {
-			text = strings.TrimSpace(rest)
-			continue
-		}
-		_, rest, _ = strings.Cut(text, " ") // the command word
-		rest = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(rest)
-		rest = strings.TrimSpace(rest)
-		if utf8.RuneCountInString(rest) > maxNodeLen {
-			return ""
-		}
-		return rest
+	text = dropAddress(reBarePublic.ReplaceAllString(text, " "))
+	_, rest, _ := strings.Cut(text, " ") // the command word
+	rest = strings.TrimSpace(strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(rest))
+	if utf8.RuneCountInString(rest) > maxNodeLen {
+		return ""
 	}
+	return rest
 }
 
 // isInvisible reports format characters that can hide or reorder text (bidi overrides, zero-width characters).
