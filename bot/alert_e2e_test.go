@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -88,7 +87,7 @@ func shopMirror(t testing.TB) *localdb.DB {
 // TestUrgentUnderEveryRealEdrAlert: for every message edr monitor really posts, `@todai is this urgent?` in its
 // thread is answered about the node the alert is about.
 func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
-	msgs := edrMessages(t)
+	msgs := slacktest.EdrMessages(t)
 	h := startBot(t, harnessOpts{mirror: shopMirror})
 	ctx := testCtx(t)
 	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
@@ -108,9 +107,7 @@ func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
 		"group_all":                      "orders",
 	} {
 		t.Run(payload, func(t *testing.T) {
-			m := msgs[payload]
-			parent := h.fake.AddMessage("C9", slacktest.Message{BotID: "BELEMENTARY", Username: "Elementary",
-				Blocks: json.RawMessage(m.Blocks), Attachments: json.RawMessage(m.Attachments)})
+			parent := h.fake.AddMessage("C9", msgs[payload])
 			sent := time.Now()
 			text := "<@U0BOT> is this urgent?"
 			ts := h.fake.AddMessage("C9", slacktest.Message{User: "U1", Text: text, ThreadTS: parent})

@@ -2,30 +2,18 @@ package bot
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/todai-dev/todai/bot/slacktest"
 )
 
-// edrMessages reads edr monitor's real Slack payloads (edr 0.25.0's own message builder), kept in the steering
-// repository's shared/elementary-real beside this repository.
+// edrMessages is edr monitor's real payloads as the recogniser reads them.
 func edrMessages(t *testing.T) map[string]AlertMessage {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "elementary-real", "edr-slack-messages.json"))
-	if err != nil {
-		t.Skipf("!!! edr's real Slack payloads are not beside the repository (%v): SKIPPED !!!", err)
-	}
-	var m map[string]struct {
-		Blocks      json.RawMessage `json:"blocks"`
-		Attachments json.RawMessage `json:"attachments"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string]AlertMessage, len(m))
-	for k, v := range m {
-		out[k] = AlertMessage{Blocks: v.Blocks, Attachments: v.Attachments}
+	out := map[string]AlertMessage{}
+	for kind, m := range slacktest.EdrMessages(t) {
+		out[kind] = AlertMessage{Blocks: m.Blocks, Attachments: m.Attachments}
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,27 +17,6 @@ import (
 	"github.com/todai-dev/todai/queries/source"
 	"github.com/todai-dev/todai/queries/source/sourcetest"
 )
-
-// elementaryDDL reads Elementary's own DDL (dbt-data-reliability 0.25.1 rendered on PostgreSQL), kept in the
-// steering repository's shared/elementary-real beside this repository.
-func elementaryDDL(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-	}
-	path := filepath.Join(dir, "..", "shared", "elementary-real", "postgres-ddl.sql")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Skipf("!!! Elementary's real DDL is not beside the repository (%v): SKIPPED !!!", err)
-	}
-	return string(b)
-}
 
 // sqliteDDL translates Elementary's PostgreSQL DDL to SQLite: the same CREATE TABLE … AS SELECT of a typed empty
 // row, without the schema.
@@ -104,7 +82,7 @@ func (w sqliteWriter) insertRun(ctx context.Context, t *testing.T, zone, id, mod
 // reaches the mirror, the newest run by its UTC times is the last run, and a sync with nothing new sends only
 // metadata queries.
 func TestRealElementaryWritersInManyZones(t *testing.T) {
-	ddl := elementaryDDL(t)
+	ddl := sourcetest.ElementaryDDL(t)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
@@ -123,16 +101,9 @@ func TestRealElementaryWritersInManyZones(t *testing.T) {
 				}
 				url, w = "sqlite://"+path, sqliteWriter{db}
 			case "postgres":
-				url = sourcetest.Postgres(t)
-				conn, schema, err := sourcetest.ConnString(url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				db, err := sql.Open("pgx", conn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
+				var schema string
+				var db *sql.DB
+				url, schema, db = sourcetest.OpenPostgres(t)
 				if _, err := db.ExecContext(ctx, strings.ReplaceAll(ddl, "{schema}", schema)); err != nil {
 					t.Fatalf("Elementary's DDL on PostgreSQL: %v", err)
 				}

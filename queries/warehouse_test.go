@@ -115,16 +115,7 @@ func syncFromSQLite(t *testing.T, db *localdb.DB, f Fixture) {
 func syncFromPostgres(t *testing.T, db *localdb.DB, f Fixture) {
 	t.Helper()
 	checkColumns(t, f)
-	url := sourcetest.Postgres(t)
-	conn, schema, err := sourcetest.ConnString(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := sql.Open("pgx", conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
+	url, schema, wh := sourcetest.OpenPostgres(t)
 	if err := demo.Write(context.Background(), wh, elementary.Postgres, schema, f); err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"strings"
 	"testing"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/source/sourcetest"
@@ -19,16 +16,7 @@ import (
 // that role loses SELECT on a table it synced before (as Elementary's `create or replace` does on Snowflake), todai
 // doctor names the table and prints the exact GRANT to run.
 func TestDoctorLostGrant(t *testing.T) {
-	base := sourcetest.Postgres(t)
-	conn, schema, err := sourcetest.ConnString(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := sql.Open("pgx", conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
+	base, schema, admin := sourcetest.OpenPostgres(t)
 	ctx := context.Background()
 	for _, tab := range elementary.Tables() {
 		if _, err := admin.ExecContext(ctx, elementary.CreateTableSQL(elementary.Postgres, schema, tab)); err != nil {

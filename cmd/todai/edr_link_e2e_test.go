@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -221,17 +218,7 @@ func TestEscalationGroupedMessageFailure(t *testing.T) {
 // alert_class_id for it is <test_unique_id>.<column>.<sub_type>. Its incident still links to edr monitor's alert (the
 // real payload edr posts) and replies in its thread instead of posting a second notice.
 func TestEscalationLinksASchemaChangeAlert(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "elementary-real", "edr-slack-messages.json"))
-	if err != nil {
-		t.Skipf("!!! edr's real Slack payloads are not beside the repository (%v): SKIPPED !!!", err)
-	}
-	var payloads map[string]struct {
-		Blocks      json.RawMessage `json:"blocks"`
-		Attachments json.RawMessage `json:"attachments"`
-	}
-	if err := json.Unmarshal(raw, &payloads); err != nil {
-		t.Fatal(err)
-	}
+	schemaAlert := slacktest.EdrMessages(t)["test_schema_change"]
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	one := failingTest{ctx: context.Background(), t0: t0, logs: &syncBuffer{}, clock: &fakeClock{t: t0}}
 	f := demo.NewFixture("shop")
@@ -253,8 +240,8 @@ func TestEscalationLinksASchemaChangeAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	sentAt := t0.Add(3*time.Minute + 5*time.Second)
-	edrTS := fake.AddMessage("C0FINANCE", slacktest.Message{TS: slackTSOf(t0.Add(3 * time.Minute)), BotID: "B0EDR",
-		Blocks: payloads["test_schema_change"].Blocks, Attachments: payloads["test_schema_change"].Attachments})
+	schemaAlert.TS = slackTSOf(t0.Add(3 * time.Minute))
+	edrTS := fake.AddMessage("C0FINANCE", schemaAlert)
 	f1 := demo.NewFixture("shop")
 	f1.Alert("edr-schema", schemaTest+".discount.column_added", "test", t0.Add(-5*time.Minute),
 		demo.Values{"sent_at": sentAt, "updated_at": sentAt})

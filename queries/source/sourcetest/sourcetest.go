@@ -1,4 +1,5 @@
-// Package sourcetest gives tests a real PostgreSQL schema to build an Elementary warehouse in.
+// Package sourcetest gives tests a real Elementary warehouse: a PostgreSQL schema to build it in, and Elementary's
+// real outputs (its DDL, edr's Slack payloads) to build and check it with.
 //
 // Tests read TODAI_TEST_POSTGRES_URL (for example postgres://todai:todai@127.0.0.1:5432/todai_test); when it is
 // unset they are skipped with a loud message. `eval "$(.ci/postgres.sh)"` starts a local server and sets it.
@@ -7,14 +8,17 @@ package sourcetest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // EnvPostgresURL names the variable holding the test server's URL.
@@ -88,4 +92,48 @@ func withSchema(base, schema string) (string, error) {
 	q.Set("schema", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// OpenPostgres is Postgres with a connection to the new schema's database: the URL source.Open takes, the schema's
+// name, and a *sql.DB (closed when the test ends) to build the warehouse with.
+func OpenPostgres(t testing.TB) (url, schema string, db *sql.DB) {
+	t.Helper()
+	url = Postgres(t)
+	conn, schema, err := ConnString(url)
+	if err != nil {
+		t.Fatalf("sourcetest: %v", err)
+	}
+	db, err = sql.Open("pgx", conn)
+	if err != nil {
+		t.Fatalf("sourcetest: open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return url, schema, db
+}
+
+// ElementaryDDL returns Elementary's own DDL (dbt-data-reliability 0.25.1 rendered on PostgreSQL, with a {schema}
+// placeholder).
+func ElementaryDDL(tb testing.TB) string {
+	tb.Helper()
+	return string(ElementaryReal(tb, "postgres-ddl.sql"))
+}
+
+// ElementaryReal reads one of Elementary's real outputs kept for tests in shared/elementary-real, in the steering
+// repository beside this one. A test is skipped, loudly, where that folder is not there.
+func ElementaryReal(tb testing.TB, name string) []byte {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "elementary-real", name))
+	if err != nil {
+		tb.Skipf("!!! Elementary's real %s is not beside the repository (%v): SKIPPED !!!", name, err)
+	}
+	return b
 }
