@@ -442,10 +442,13 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 		last = b.p.whenPtr(a.LastSuccess.CompletedAt)
 	}
 	b.fields(b.idField(a.Node), slackField{b.tr("Last success", "最後の成功"), last})
+	if len(a.Chain) > 0 {
+		b.section("*" + b.tr("Chain", "経路") + "*\n" + SlackEscape(b.p.chain(a.Chain)))
+	}
 	if len(a.LikelyCauses) == 0 {
-		b.section(b.tr("No likely cause found in the mirrored data.", "ミラーされたデータからは原因の候補が見つかりませんでした。"))
+		b.section(b.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 	} else {
-		b.list(b.tr("Likely causes", "考えられる原因"), len(a.LikelyCauses), func(i int) string {
+		b.list(b.tr("Causes, most probable first", "原因（可能性の高い順）"), len(a.LikelyCauses), func(i int) string {
 			c := a.LikelyCauses[i]
 			name := clean(c.Name)
 			if name == "" {
@@ -454,6 +457,9 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 			s := SlackEscape(b.p.causeKind(c.Kind)) + ": *" + escapeMarkup(name) + "*"
 			if c.Detail != nil {
 				s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
+			}
+			if c.Confidence != "" {
+				s += " _(" + SlackEscape(b.p.confidence(c.Confidence)) + ")_"
 			}
 			return s
 		})

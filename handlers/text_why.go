@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -30,11 +31,14 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		names := stateNames(a.FailingTests)
 		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
 	}
+	if len(a.Chain) > 0 {
+		p.kv("  ", p.tr("chain", "経路"), p.chain(a.Chain))
+	}
 	if len(a.LikelyCauses) == 0 {
-		p.line("  " + p.tr("No likely cause found in the mirrored data.", "ミラーされたデータからは原因の候補が見つかりませんでした。"))
+		p.line("  " + p.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 		return
 	}
-	p.line("  " + p.tr("likely causes:", "考えられる原因:"))
+	p.line("  " + p.tr("causes, most probable first:", "原因（可能性の高い順）:"))
 	p.list("    - ", len(a.LikelyCauses), func(i int) string {
 		c := a.LikelyCauses[i]
 		name := clean(c.Name)
@@ -45,16 +49,53 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		if c.Detail != nil {
 			s += " — " + truncate(clean(*c.Detail), 200)
 		}
+		if c.Confidence != "" {
+			s += " [" + p.confidence(c.Confidence) + "]"
+		}
 		return s
 	})
+}
+
+// chain renders a skip chain: "stg_payments ✗ error → int_payments ⏭ skipped → fct_orders ⏭ skipped".
+func (p *printer) chain(links []queries.ChainLink) string {
+	parts := make([]string, len(links))
+	for i, l := range links {
+		parts[i] = firstClean(l.Name, l.UniqueID) + " (" + p.chainStatus(l.Status) + ")"
+	}
+	return strings.Join(parts, " → ")
+}
+
+func (p *printer) chainStatus(s string) string {
+	switch s {
+	case "error":
+		return p.tr("errored", "エラー")
+	case "fail":
+		return p.tr("a test failed", "テスト失敗")
+	case "skipped":
+		return p.tr("skipped", "スキップ")
+	}
+	return clean(s)
+}
+
+// confidence names how strongly the rows prove a cause.
+func (p *printer) confidence(c string) string {
+	switch c {
+	case queries.ConfidenceHigh:
+		return p.tr("certain", "確実")
+	case queries.ConfidenceMedium:
+		return p.tr("likely", "可能性高")
+	case queries.ConfidenceLow:
+		return p.tr("weak evidence", "根拠弱")
+	}
+	return clean(c)
 }
 
 func (p *printer) causeKind(k string) string {
 	switch k {
 	case "upstream_error":
 		return p.tr("an upstream run errored", "上流の実行がエラー")
-	case "upstream_failing":
-		return p.tr("upstream tests are failing", "上流のテストが失敗")
+	case "upstream_test_failed":
+		return p.tr("an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）")
 	case "stale_source":
 		return p.tr("a source is stale", "ソースが古い")
 	case "run_error":

@@ -239,13 +239,18 @@ type TestDefinition struct {
 	Tested        []string `json:"tested"` // every node it touches (unique_ids)
 }
 
-// Cause is a likely reason a node is stale or failing.
+// Cause is a reason a node is stale or failing, with the evidence the rows hold for it.
 type Cause struct {
-	Kind     string `json:"kind"` // upstream_error, upstream_failing, stale_source, run_error, run_skipped
+	// Kind is run_error, run_skipped, upstream_error, upstream_test_failed or stale_source (docs/json.md).
+	Kind     string `json:"kind"`
 	UniqueID string `json:"unique_id"`
 	Name     string `json:"name"`
 	// Detail is the evidence in one line (an error message, a freshness status); nil when there is none.
 	Detail *string `json:"detail"`
+	// InvocationID is the dbt invocation the evidence is from, when it is one run's.
+	InvocationID string `json:"invocation_id,omitempty"`
+	// Confidence is high, medium or low: how strongly the rows prove the cause.
+	Confidence string `json:"confidence"`
 }
 
 // WhyAnswer answers "why NODE": why is it stale, what went wrong.
@@ -256,7 +261,12 @@ type WhyAnswer struct {
 	SinceLastOK  *float64    `json:"since_last_success_seconds"` // now − last success
 	FailedSince  []Run       `json:"failed_runs_since"`          // error/skipped runs after the last success, newest first
 	FailingTests []TestState `json:"failing_tests"`
-	LikelyCauses []Cause     `json:"likely_causes"`
+	// LikelyCauses are the causes the rows give evidence of, most probable first.
+	LikelyCauses []Cause `json:"likely_causes"`
+	// RootCauses are the unique_ids of the roots of a skip, primary first (empty when not skipped or unknown).
+	RootCauses []string `json:"root_causes"`
+	// Chain runs from the primary root to the node: each node dbt skipped on the way, and how the root failed.
+	Chain []ChainLink `json:"chain"`
 }
 
 // UrgencyAnswer answers "urgent NODE": how much does this failure matter.

@@ -793,12 +793,15 @@ var successStatuses = []string{"success", "pass"}
 var failedStatuses = []string{"error", "skipped", "fail", "runtime error"}
 
 // Why answers "why NODE": its last successful run and the time since (from Now), the failed or skipped runs after
-// it (newest first, at most MaxRunLimit), its failing tests (latest fail or error), and likely causes: its own
-// last run error or skip, its own staleness (sources), then upstream nodes whose last run errored
-// (upstream_error), whose tests fail (upstream_failing), and upstream sources whose latest freshness is error or
-// runtime error (stale_source), nearest first.
+// it (newest first, at most MaxRunLimit), its failing tests (latest fail or error), and the causes the rows give
+// evidence of, most probable first, each with its confidence:
+//   - its last run errored: that error, and nothing else (what is upstream did not cause it);
+//   - its last run was skipped: the roots in that very invocation (skipRoots), with the chain from the primary one,
+//     or, when none is found, the skip itself with low confidence;
+//   - then (unless it errored) upstream sources that are stale (ingestion), and, unless it was skipped, upstream
+//     nodes whose last run errored (their data did not update). Upstream tests that merely fail are not causes.
 func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
+	c, n, err := r.resolveNode(ctx, name)
 	if err != nil {
 		return WhyAnswer{}, err
 	}
@@ -832,16 +835,37 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	if err != nil {
 		return a, err
 	}
+	a.RootCauses, a.Chain = []string{}, []ChainLink{}
+	lastStatus := ""
 	if len(last) > 0 && n.ResourceType != "source" {
-		switch last[0].Status {
-		case "error":
-			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: textOrNil(firstLine(str(last[0].Message)))})
-		case "skipped":
-			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name})
+		lastStatus = last[0].Status
+	}
+	switch lastStatus {
+	case "error":
+		// Its own error is the cause; what is upstream of it is not.
+		a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
+			Detail: textOrNil(firstLine(str(last[0].Message))), InvocationID: last[0].InvocationID,
+			Confidence: ConfidenceHigh})
+		return a, nil
+	case "skipped":
+		roots, chains, err := r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID)
+		if err != nil {
+			return a, err
+		}
+		if len(roots) == 0 {
+			detail := "nothing upstream errored or failed an ERROR test in that invocation"
+			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
+				Detail: &detail, InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
+		}
+		for i, root := range roots {
+			a.LikelyCauses = append(a.LikelyCauses, root)
+			a.RootCauses = append(a.RootCauses, root.UniqueID)
+			if i == 0 {
+				a.Chain = chains[0]
+			}
 		}
 	}
-	causes, err := r.upstreamCauses(ctx, n)
+	causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")
 	if err != nil {
 		return a, err
 	}
@@ -867,17 +891,19 @@ func firstLine(s string) string {
 	return s
 }
 
-// upstreamCauses names the node itself when it is a stale source, then its upstream problems, nearest first.
-func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, error) {
+// upstreamCauses names the node itself when it is a stale source, then, nearest first, the upstream sources whose
+// freshness is error or runtime error (ingestion: the data stopped arriving; medium confidence) and, unless the node
+// was skipped (its skip's roots are found in its invocation), the upstream nodes whose last run errored (they did
+// not update, so neither did what was built from them; medium). Upstream tests that fail are no evidence of a cause
+// and are not named.
+func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) ([]Cause, error) {
 	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (
 			SELECT ?1, 0
 			UNION `+testedNodes+`
 			UNION
 			SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2),
 		up AS (SELECT id, min(depth) AS depth FROM walk GROUP BY id)
-		SELECT n.unique_id, n.name, n.resource_type, n.health, up.depth, lr.status, rr.message, sf.status, f.error,
-			EXISTS (SELECT 1 FROM test_nodes tn JOIN test_latest tl ON tl.test_unique_id = tn.test_unique_id
-			        WHERE tn.node_unique_id = n.unique_id AND tl.status IN ('fail', 'error'))
+		SELECT n.unique_id, n.name, n.resource_type, n.health, up.depth, lr.status, rr.message, sf.status, f.error
 		FROM up JOIN nodes n ON n.unique_id = up.id
 		LEFT JOIN node_last_run lr ON lr.unique_id = n.unique_id
 		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
@@ -894,9 +920,7 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, erro
 		var id, name, rtype, health string
 		var depth int
 		var runStatus, runMsg, freshStatus, freshErr *string
-		var testsFail bool
-		if err := rows.Scan(&id, &name, &rtype, &health, &depth, &runStatus, &runMsg, &freshStatus, &freshErr,
-			&testsFail); err != nil {
+		if err := rows.Scan(&id, &name, &rtype, &health, &depth, &runStatus, &runMsg, &freshStatus, &freshErr); err != nil {
 			return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
 		}
 		if s := str(freshStatus); s == "error" || s == "runtime error" {
@@ -904,17 +928,15 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo) ([]Cause, erro
 			if e := firstLine(str(freshErr)); e != "" {
 				detail += ": " + e
 			}
-			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: &detail})
+			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: &detail,
+				Confidence: ConfidenceMedium})
 		}
 		if depth == 0 {
 			continue // the node's own run and tests are reported apart
 		}
-		if str(runStatus) == "error" {
-			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name, Detail: textOrNil(firstLine(str(runMsg)))})
-		}
-		if testsFail && n.test == nil {
-			// A test's own model fails through this very test (or others that do not cause it): not a cause.
-			out = append(out, Cause{Kind: "upstream_failing", UniqueID: id, Name: name})
+		if str(runStatus) == "error" && !skipped {
+			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name,
+				Detail: textOrNil(firstLine(str(runMsg))), Confidence: ConfidenceMedium})
 		}
 	}
 	return out, rows.Err()

@@ -1,0 +1,133 @@
+package queries
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// diagnosisFixture is a project whose failures have known root causes:
+//
+//	inv1 (build, yesterday): everything succeeds.
+//	inv2 (build, today):     stg_a errors → int_b skipped → mart_c skipped (a chain two levels deep);
+//	                         stg_d errors and stg_e's ERROR test fails → mart_f (reads stg_a, stg_d, stg_e) skipped: two
+//	                         roots plus a test root;
+//	                         stg_g's WARN test fails → mart_h still runs (warn skips nothing);
+//	                         stg_i errored in inv1b but succeeds here, mart_j is skipped by stg_a only (a root that
+//	                         recovered is not named);
+//	                         stg_k errors → mart_k errors itself (its own error first, and only it);
+//	                         mart_m skipped with nothing failing upstream in inv2 (unknown, said with low confidence),
+//	                         while stg_n's tests fail in another invocation (inv3) that skipped nothing.
+func diagnosisFixture() Fixture {
+	const (
+		inv1, inv1b, inv2, inv3 = "inv-1", "inv-1b", "inv-2", "inv-3"
+	)
+	m := func(name string, parents ...string) Row {
+		deps := make([]string, len(parents))
+		for i, p := range parents {
+			deps[i] = `"model.dx.` + p + `"`
+		}
+		return Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx",
+			"database_name": "ANALYTICS", "schema_name": "prod", "materialization": "table", "owner": "[]", "meta": "{}",
+			"tags": "[]", "depends_on_nodes": "[" + strings.Join(deps, ",") + "]", "generated_at": "2024-01-01 00:00:00"}
+	}
+	test := func(name, model, severity string) Row {
+		return Row{"unique_id": "test.dx." + name, "name": name, "short_name": "not_null", "severity": severity,
+			"depends_on_nodes": `["model.dx.` + model + `"]`, "parent_model_unique_id": "model.dx." + model,
+			"package_name": "dx"}
+	}
+	at1, at2 := day(9, 6, 0), day(10, 6, 0)
+	models := []Row{m("stg_a"), m("int_b", "stg_a"), m("mart_c", "int_b"), m("stg_d"), m("stg_e"),
+		m("mart_f", "stg_a", "stg_d", "stg_e"), m("stg_g"), m("mart_h", "stg_g"), m("stg_i"), m("mart_j", "stg_i", "int_b"),
+		m("stg_k"), m("mart_k", "stg_k"), m("stg_n"), m("mart_m", "stg_n")}
+	f := Fixture{
+		"dbt_models": models,
+		"dbt_tests": {test("not_null_stg_e_id", "stg_e", "ERROR"), test("not_null_stg_g_id", "stg_g", "WARN"),
+			test("not_null_stg_n_id", "stg_n", "ERROR")},
+		"dbt_invocations": {
+			{"invocation_id": inv1, "created_at": at1, "command": "build", "job_name": "nightly"},
+			{"invocation_id": inv1b, "created_at": at1.Add(time.Hour), "command": "run", "job_name": "hourly"},
+			{"invocation_id": inv2, "created_at": at2, "command": "build", "job_name": "nightly"},
+			{"invocation_id": inv3, "created_at": at2.Add(time.Hour), "command": "test", "job_name": "tests"},
+		},
+	}
+	iso := func(t time.Time) string { return t.Format("2006-01-02T15:04:05Z") }
+	gen := func(t time.Time) string { return t.Format("2006-01-02 15:04:05") }
+	for _, row := range models {
+		id := row["unique_id"].(string)
+		f["dbt_run_results"] = append(f["dbt_run_results"], run(inv1, id, "success", iso(at1), gen(at1), nil))
+	}
+	f["dbt_run_results"] = append(f["dbt_run_results"], run(inv1b, "model.dx.stg_i", "error", iso(at1.Add(time.Hour)),
+		gen(at1.Add(time.Hour)), Row{"message": "Database Error in model stg_i"}))
+	status2 := map[string]string{"stg_a": "error", "int_b": "skipped", "mart_c": "skipped", "stg_d": "error",
+		"stg_e": "success", "mart_f": "skipped", "stg_g": "success", "mart_h": "success", "stg_i": "success",
+		"mart_j": "skipped", "stg_k": "error", "mart_k": "error", "stg_n": "success", "mart_m": "skipped"}
+	for name, st := range status2 {
+		extra := Row{}
+		if st == "error" {
+			extra["message"] = "Database Error in model " + name + "\ndetails"
+		}
+		f["dbt_run_results"] = append(f["dbt_run_results"], run(inv2, "model.dx."+name, st, iso(at2), gen(at2), extra))
+	}
+	f["elementary_test_results"] = []Row{
+		result("r-e", "test.dx.not_null_stg_e_id", "model.dx.stg_e", inv2, "fail", at2, Row{"severity": "ERROR",
+			"test_results_description": "Got 4 results, configured to fail if != 0"}),
+		result("r-g", "test.dx.not_null_stg_g_id", "model.dx.stg_g", inv2, "fail", at2, Row{"severity": "WARN"}),
+		result("r-n", "test.dx.not_null_stg_n_id", "model.dx.stg_n", inv3, "fail", at2.Add(time.Hour),
+			Row{"severity": "ERROR"}),
+	}
+	return f
+}
+
+// TestWhyRootCauses: for a skipped model the causes are the roots in the invocation that skipped it, with the
+// chain from the primary root; for an errored model, its own error only; no innocent suspect is named.
+func TestWhyRootCauses(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			db := openMirror(t)
+			b.load(t, db, diagnosisFixture())
+			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
+			for _, tc := range []struct {
+				node   string
+				causes []string // kind:node:confidence
+				roots  []string
+				chain  string
+			}{
+				{"mart_c", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
+					"stg_a:error>int_b:skipped>mart_c:skipped"},
+				{"int_b", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
+					"stg_a:error>int_b:skipped"},
+				{"mart_f", []string{"upstream_error:model.dx.stg_a:high", "upstream_error:model.dx.stg_d:high",
+					"upstream_test_failed:model.dx.stg_e:medium"},
+					[]string{"model.dx.stg_a", "model.dx.stg_d", "model.dx.stg_e"}, "stg_a:error>mart_f:skipped"},
+				{"mart_j", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
+					"stg_a:error>int_b:skipped>mart_j:skipped"},
+				{"mart_k", []string{"run_error:model.dx.mart_k:high"}, []string{}, ""},
+				{"mart_h", []string{}, []string{}, ""},
+				{"mart_m", []string{"run_skipped:model.dx.mart_m:low"}, []string{}, ""},
+			} {
+				a, err := r.Why(context.Background(), tc.node)
+				if err != nil {
+					t.Fatal(err)
+				}
+				causes := []string{}
+				for _, c := range a.LikelyCauses {
+					causes = append(causes, c.Kind+":"+c.UniqueID+":"+c.Confidence)
+				}
+				eq(t, tc.node+" causes", causes, tc.causes)
+				eq(t, tc.node+" roots", a.RootCauses, tc.roots)
+				var chain []string
+				for _, l := range a.Chain {
+					chain = append(chain, l.Name+":"+l.Status)
+				}
+				eq(t, tc.node+" chain", strings.Join(chain, ">"), tc.chain)
+				for _, c := range a.LikelyCauses {
+					if c.Kind == "upstream_error" && (c.Detail == nil || !strings.HasPrefix(*c.Detail, "Database Error")) {
+						t.Errorf("%s: root %s without its error message: %v", tc.node, c.UniqueID, c.Detail)
+					}
+				}
+			}
+		})
+	}
+}
