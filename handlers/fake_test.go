@@ -290,7 +290,7 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 			FailingTests: []queries.TestState{}, LikelyCauses: []queries.Cause{}, RootCauses: []string{},
 			Chain: []queries.ChainLink{}}, nil
 	}
-	// Skipped in tonight's build because stg_payments errored two levels up, while its source is stale.
+	// Skipped in tonight's build because stg_payments errored two levels up and a test of stg_customers failed.
 	return queries.WhyAnswer{Node: testNode, Health: queries.HealthWarn,
 		LastSuccess: &queries.Run{Status: "success", CompletedAt: at(25 * time.Hour), InvocationID: "inv-0042"},
 		SinceLastOK: f64(25 * 3600),
@@ -300,10 +300,11 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 		LikelyCauses: []queries.Cause{
 			{Kind: "upstream_error", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments",
 				Detail: ptrTo("relation \"raw.payments\" does not exist"), InvocationID: "inv-0043", Confidence: "high"},
-			{Kind: "stale_source", UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments",
-				Detail: ptrTo("freshness error"), Confidence: "medium"},
+			{Kind: "upstream_test_failed", UniqueID: "model.jaffle.stg_customers", Name: "stg_customers",
+				Detail: ptrTo("unique_stg_customers_id: Got 2 results, configured to fail if != 0"),
+				InvocationID: "inv-0043", Confidence: "medium"},
 		},
-		RootCauses: []string{"model.jaffle.stg_payments"},
+		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
 		Chain: []queries.ChainLink{{UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Status: "error"},
 			{UniqueID: "model.jaffle.int_payments", Name: "int_payments", Status: "skipped"},
 			{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", Status: "skipped"}},

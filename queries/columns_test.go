@@ -339,7 +339,7 @@ func TestSuggestMatchesReference(t *testing.T) {
 		"crm.acounts", "ordres", "orders_x", "zzzz", "m", "prod.model_0021", "model_0021_v2", "accounts"}
 	for _, key := range keys {
 		t.Run(key, func(t *testing.T) {
-			eq(t, "suggest("+key+")", suggest(key, c.nodes), reference(key))
+			eq(t, "suggest("+key+")", suggest(key, c.nodes, nil), reference(key))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +28,50 @@ type extraIndex struct {
 	byIDLower   map[string]*nodeInfo
 	testsByName map[string][]*nodeInfo
 	tests       []*nodeInfo
+	testIndex   *testIndex
+}
+
+// testIndex finds tests whose name is near a key without comparing it to every test (a project has several tests
+// per model): names sorted for prefix matches, and grouped by length for edit distances.
+type testIndex struct {
+	sorted []*nodeInfo         // by nameKey
+	byLen  map[int][]*nodeInfo // nameKey length → tests
+}
+
+func newTestIndex(tests []*nodeInfo) *testIndex {
+	x := &testIndex{sorted: slices.Clone(tests), byLen: map[int][]*nodeInfo{}}
+	slices.SortFunc(x.sorted, func(a, b *nodeInfo) int { return strings.Compare(a.nameKey, b.nameKey) })
+	for _, t := range tests {
+		x.byLen[len(t.nameKey)] = append(x.byLen[len(t.nameKey)], t)
+	}
+	return x
+}
+
+// testMatch is a test near a key and its score, as suggest scores: 0 for a name starting with the key, 1 + the
+// edit distance otherwise.
+type testMatch struct {
+	id    string
+	score int
+}
+
+// near returns the tests whose name starts with key, or is within maxDist edits of it.
+func (x *testIndex) near(key string, ed *editDistance, maxDist int) []testMatch {
+	var out []testMatch
+	i, _ := slices.BinarySearchFunc(x.sorted, key, func(n *nodeInfo, k string) int { return strings.Compare(n.nameKey, k) })
+	for ; i < len(x.sorted) && strings.HasPrefix(x.sorted[i].nameKey, key); i++ {
+		out = append(out, testMatch{x.sorted[i].UniqueID, 0})
+		if len(out) >= 3 {
+			return out
+		}
+	}
+	for l := max(1, len(key)-maxDist); l <= len(key)+maxDist; l++ {
+		for _, t := range x.byLen[l] {
+			if d := ed.to(t.nameKey); d >= 0 && !strings.HasPrefix(t.nameKey, key) {
+				out = append(out, testMatch{t.UniqueID, 1 + d})
+			}
+		}
+	}
+	return out
 }
 
 // extras returns c's index of tests and Elementary's nodes, reading it on first use.
@@ -43,6 +88,7 @@ func (r *Reader) extras(ctx context.Context, c *catalog) (*extraIndex, error) {
 	if err := r.loadElementaryNodes(ctx, x); err != nil {
 		return nil, err
 	}
+	x.testIndex = newTestIndex(x.tests)
 	c.extra = x
 	return x, nil
 }
@@ -154,7 +200,7 @@ func (r *Reader) resolve(ctx context.Context, c *catalog, name string) (*nodeInf
 		return nil, &AmbiguousError{Name: name, Candidates: ids}
 	}
 	if key != "" {
-		nf.Suggestions = suggest(key, c.nodes, x.tests)
+		nf.Suggestions = suggest(key, c.nodes, x.testIndex)
 	}
 	return nil, nf
 }

@@ -797,7 +797,7 @@ var failedStatuses = []string{"error", "skipped", "fail", "runtime error"}
 // evidence of, most probable first, each with its confidence:
 //   - its last run errored: that error, and nothing else (what is upstream did not cause it);
 //   - its last run was skipped: the roots in that very invocation (skipRoots), with the chain from the primary one,
-//     or, when none is found, the skip itself with low confidence;
+//     and nothing else; when no root is found, the skip itself with low confidence;
 //   - then (unless it errored) upstream sources that are stale (ingestion), and, unless it was skipped, upstream
 //     nodes whose last run errored (their data did not update). Upstream tests that merely fail are not causes.
 func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
@@ -857,12 +857,14 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
 				Detail: &detail, InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
 		}
-		for i, root := range roots {
+		for _, root := range roots {
 			a.LikelyCauses = append(a.LikelyCauses, root)
 			a.RootCauses = append(a.RootCauses, root.UniqueID)
-			if i == 0 {
-				a.Chain = chains[0]
-			}
+		}
+		if len(roots) > 0 {
+			// The roots explain the skip; other problems upstream (a stale source) did not cause it.
+			a.Chain = chains[0]
+			return a, nil
 		}
 	}
 	causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")

@@ -245,12 +245,13 @@ func dedupNodes(l []*nodeInfo) []*nodeInfo {
 }
 
 // suggest returns up to three unique_ids whose name (or source_name.name) is near key: a prefix or substring match
-// first, then names within a small edit distance, closest first.
+// first, then names within a small edit distance, closest first; among tests (through their index, which a
+// project's many tests need), a name starting with key, then one within the edit distance.
 //
 // It reads the lower-cased keys kept by the catalog, looks at each distinct key of a node once, and runs the edit
 // distance only where the length difference and the letters the two strings share (a lower bound of the
 // distance) leave it within reach, with buffers reused across keys.
-func suggest(key string, lists ...[]*nodeInfo) []string {
+func suggest(key string, nodes []*nodeInfo, tests *testIndex) []string {
 	type cand struct {
 		id    string
 		score int
@@ -261,8 +262,8 @@ func suggest(key string, lists ...[]*nodeInfo) []string {
 	}
 	ed := newEditDistance(key, maxDist)
 	var cands []cand
-	for _, list := range lists {
-		for _, n := range list {
+	for _, n := range nodes {
+		{
 			best := -1
 			keys := [...]string{n.nameKey, n.qualifiedKey, n.aliasKey}
 			for i, k := range keys {
@@ -289,6 +290,11 @@ func suggest(key string, lists ...[]*nodeInfo) []string {
 			if best >= 0 {
 				cands = append(cands, cand{n.UniqueID, best})
 			}
+		}
+	}
+	if tests != nil {
+		for _, m := range tests.near(key, ed, maxDist) {
+			cands = append(cands, cand{m.id, m.score})
 		}
 	}
 	sort.Slice(cands, func(i, j int) bool {
