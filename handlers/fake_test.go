@@ -301,7 +301,7 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 			{Kind: "upstream_error", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments",
 				Detail: ptrTo("relation \"raw.payments\" does not exist"), InvocationID: "inv-0043", Confidence: "high"},
 			{Kind: "upstream_test_failed", UniqueID: "model.jaffle.stg_customers", Name: "stg_customers",
-				Detail: ptrTo("unique_stg_customers_id: Got 2 results, configured to fail if != 0"),
+				Detail:       ptrTo("unique_stg_customers_id: Got 2 results, configured to fail if != 0"),
 				InvocationID: "inv-0043", Confidence: "medium"},
 		},
 		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
