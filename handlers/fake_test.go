@@ -317,7 +317,9 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 		return queries.UrgencyAnswer{}, err
 	}
 	if name == "empty" {
-		return queries.UrgencyAnswer{Node: f.node(name), Health: queries.HealthOK, Urgency: "none"}, nil
+		return queries.UrgencyAnswer{Node: f.node(name), Health: queries.HealthOK, Urgency: "none", Level: "NONE",
+			Reasons: []string{}, DecidedBy: []string{}, DownstreamModels: []queries.LineageNode{},
+			Exposures: []queries.Exposure{}, FailingTests: []queries.TestState{}}, nil
 	}
 	return queries.UrgencyAnswer{Node: testNode, Health: queries.HealthFailing, Urgency: "high", Severity: "ERROR",
 		Streak: 3, FailingSince: at(26 * time.Hour),
@@ -329,7 +331,10 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 		Criticality: "high",
 		Reasons:     []string{"tests_failing", "error_severity", "exposure_affected", "persistent_failure"},
 		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
-			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}}}, nil
+			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
+		Likelihood: "high", Impact: "high", Level: "HIGH", DecidedBy: []string{"persistent_failure", "exposure_affected"},
+		Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.not_null_fct_orders_order_id",
+			Name: "not_null_fct_orders_order_id"}}, nil
 }
 
 func (f *fakeReader) SyncInfo(context.Context) (queries.SyncInfo, error) {

@@ -495,6 +495,12 @@ func (b *slackBuilder) slackUrgency(a *queries.UrgencyAnswer) {
 			reasons = append(reasons, w)
 		}
 	}
+	if a.Likelihood != "" {
+		b.section(SlackEscape(b.p.axes(a)))
+	}
+	if a.Next != nil {
+		b.section("*" + b.tr("Next", "次の一手") + "*: " + SlackEscape(b.p.nextStep(a.Next)))
+	}
 	b.fields(b.idField(a.Node),
 		slackField{b.tr("Severity", "重大度"), SlackEscape(a.Severity)},
 		slackField{b.tr("Failure streak", "連続失敗"), streak},

@@ -11,6 +11,12 @@ import (
 func (p *printer) renderUrgency(a *queries.UrgencyAnswer) {
 	p.line(p.tr("Urgency ", "緊急度 ") + p.urgencyWord(a.Urgency) + " — " + p.marker(a.Health) + " " + p.nodeTitle(a.Node))
 	p.kv("  ", "unique_id", clean(a.Node.UniqueID))
+	if a.Likelihood != "" {
+		p.kv("  ", p.tr("decided by", "判断"), p.axes(a))
+	}
+	if a.Next != nil {
+		p.kv("  ", p.tr("next", "次の一手"), p.nextStep(a.Next))
+	}
 	p.kv("  ", p.tr("severity", "重大度"), clean(a.Severity))
 	if a.Streak > 0 {
 		s := p.tr(fmt.Sprintf("%d in a row", a.Streak), fmt.Sprintf("%d 回連続", a.Streak))
@@ -40,6 +46,42 @@ func (p *printer) renderUrgency(a *queries.UrgencyAnswer) {
 		names := stateNames(a.FailingTests)
 		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
 	}
+}
+
+// axes says why the urgency is what it is: "likely real (failing repeatedly) × hurts a lot (an exposure is
+// affected)".
+func (p *printer) axes(a *queries.UrgencyAnswer) string {
+	why := func(i int) string {
+		if i < len(a.DecidedBy) {
+			return " (" + p.reason(a.DecidedBy[i]) + ")"
+		}
+		return ""
+	}
+	likely := map[string][2]string{"high": {"very likely real", "実害の可能性 高"}, "medium": {"possibly real", "実害の可能性 中"},
+		"low": {"not likely real yet", "実害の可能性 低"}}[a.Likelihood]
+	hurts := map[string][2]string{"high": {"hurts a lot", "影響 大"}, "medium": {"hurts some", "影響 中"},
+		"low": {"hurts little", "影響 小"}}[a.Impact]
+	return p.tr(likely[0], likely[1]) + why(0) + " × " + p.tr(hurts[0], hurts[1]) + why(1)
+}
+
+// nextStep says what to do next.
+func (p *printer) nextStep(n *queries.NextStep) string {
+	name := firstClean(n.Name, n.UniqueID)
+	switch n.Action {
+	case "fix_error":
+		return p.tr("fix the error of "+name+" (`why "+name+"` shows it)", name+" のエラーを直す（`why "+name+"` で確認）")
+	case "fix_root":
+		return p.tr("fix "+name+", which caused the skip (`why "+name+"`)", "スキップの原因 "+name+" を直す（`why "+name+"`）")
+	case "check_run":
+		return p.tr("the rows do not say why "+name+" was skipped: check the run's log", name+" がスキップされた理由はデータにありません。実行ログを確認")
+	case "check_loader":
+		return p.tr("check the loader of "+name+" (`freshness "+name+"`)", name+" のロード処理を確認（`freshness "+name+"`）")
+	case "check_test":
+		return p.tr("look at the failing test "+name+" (`last-run "+name+"`)", "失敗中のテスト "+name+" を確認（`last-run "+name+"`）")
+	case "watch":
+		return p.tr("nothing to fix yet: watch it", "まだ対応は不要です。様子を見る")
+	}
+	return clean(n.Action)
 }
 
 func (p *printer) urgencyWord(u string) string {
@@ -78,6 +120,16 @@ func (p *printer) reason(r string) string {
 		return p.tr("many downstream models", "下流モデルが多い")
 	case "persistent_failure":
 		return p.tr("failing repeatedly", "連続して失敗")
+	case "new_failure":
+		return p.tr("a new failure", "新しい失敗")
+	case "flaky":
+		return p.tr("a flaky test", "不安定なテスト")
+	case "run_skipped":
+		return p.tr("its run was skipped", "実行がスキップされた")
+	case "downstream_models":
+		return p.tr("models are downstream", "下流モデルあり")
+	case "no_downstream":
+		return p.tr("nothing downstream", "下流なし")
 	}
 	return clean(r)
 }

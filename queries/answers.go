@@ -284,6 +284,25 @@ type UrgencyAnswer struct {
 	Criticality      string        `json:"criticality,omitempty"` // from meta (criticality, priority, tier, sla)
 	Reasons          []string      `json:"reasons"`               // machine codes: exposure_affected, error_severity …
 	FailingTests     []TestState   `json:"failing_tests"`
+	// Likelihood is how likely the problem is real (high, medium, low; "" when healthy), Impact how much it hurts
+	// (high, medium, low), and Level the urgency they make (HIGH, MEDIUM, LOW, NONE): Urgency is Level in lower case.
+	Likelihood string `json:"likelihood"`
+	Impact     string `json:"impact"`
+	Level      string `json:"level"`
+	// DecidedBy are the reasons that decided the likelihood and the impact, as Reasons codes.
+	DecidedBy []string `json:"decided_by"`
+	// Next is what to do next; nil when healthy.
+	Next *NextStep `json:"next"`
+}
+
+// NextStep is what to do about a problem, and on which node.
+type NextStep struct {
+	// Action is fix_error (the node's own error), fix_root (the root that skipped it), check_run (a skip the rows do
+	// not explain: the run's log does), check_loader (a stale source's ingestion), check_test (its failing test) or
+	// watch (warnings: nothing to fix yet).
+	Action   string `json:"action"`
+	UniqueID string `json:"unique_id,omitempty"`
+	Name     string `json:"name,omitempty"`
 }
 
 // NotFoundError says no node matched a name; Suggestions are near misses (unique_ids).

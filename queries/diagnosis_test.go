@@ -2,6 +2,7 @@ package queries
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,16 @@ func diagnosisFixture() Fixture {
 		result("r-n", "test.dx.not_null_stg_n_id", "model.dx.stg_n", inv3, "fail", at2.Add(time.Hour),
 			Row{"severity": "ERROR"}),
 	}
+	// stg_p's test flips: pass, fail, pass, fail (newest) over four test runs: flaky.
+	f["dbt_models"] = append(f["dbt_models"], m("stg_p"))
+	f["dbt_tests"] = append(f["dbt_tests"], test("not_null_stg_p_id", "stg_p", "ERROR"))
+	for i, st := range []string{"pass", "fail", "pass", "fail"} {
+		inv := fmt.Sprintf("inv-p%d", i)
+		at := at1.Add(time.Duration(i) * 3 * time.Hour)
+		f["dbt_invocations"] = append(f["dbt_invocations"], Row{"invocation_id": inv, "created_at": at, "command": "test"})
+		f["elementary_test_results"] = append(f["elementary_test_results"], result("r-p"+inv, "test.dx.not_null_stg_p_id",
+			"model.dx.stg_p", inv, st, at, Row{"severity": "ERROR"}))
+	}
 	return f
 }
 
@@ -126,6 +137,44 @@ func TestWhyRootCauses(t *testing.T) {
 					if c.Kind == "upstream_error" && (c.Detail == nil || !strings.HasPrefix(*c.Detail, "Database Error")) {
 						t.Errorf("%s: root %s without its error message: %v", tc.node, c.UniqueID, c.Detail)
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestUrgencyAxes: urgency is likelihood × impact, with the reasons that decided it and what to do next.
+func TestUrgencyAxes(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			db := openMirror(t)
+			b.load(t, db, diagnosisFixture())
+			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
+			for _, tc := range []struct{ node, want string }{
+				// Skipped: it did not build; fix the root of its skip.
+				{"mart_c", "medium×low=LOW by run_skipped,no_downstream; fix_root:stg_a"},
+				{"int_b", "medium×medium=MEDIUM by run_skipped,downstream_models; fix_root:stg_a"},
+				// Its own error with models downstream.
+				{"stg_a", "high×medium=HIGH by run_error,downstream_models; fix_error:stg_a"},
+				// A new ERROR test failure with one model downstream.
+				{"stg_e", "medium×medium=MEDIUM by new_failure,downstream_models; check_test:not_null_stg_e_id"},
+				// A WARN test: not likely yet.
+				{"stg_g", "low×medium=LOW by warn_severity,downstream_models; check_test:not_null_stg_g_id"},
+				// A flaky ERROR test: one step less likely.
+				{"stg_p", "low×low=LOW by flaky,no_downstream; check_test:not_null_stg_p_id"},
+			} {
+				a, err := r.Urgency(context.Background(), tc.node)
+				if err != nil {
+					t.Fatal(err)
+				}
+				next := ""
+				if a.Next != nil {
+					next = a.Next.Action + ":" + a.Next.Name
+				}
+				got := a.Likelihood + "×" + a.Impact + "=" + a.Level + " by " + strings.Join(a.DecidedBy, ",") + "; " + next
+				eq(t, tc.node, got, tc.want)
+				if a.Urgency != strings.ToLower(a.Level) {
+					t.Errorf("%s: urgency %q disagrees with level %q", tc.node, a.Urgency, a.Level)
 				}
 			}
 		})

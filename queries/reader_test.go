@@ -523,16 +523,22 @@ func TestUrgency(t *testing.T) {
 			exposures   int
 			criticality string
 			reasons     []string
+			axes        string // likelihood×impact=level decided by …; next action:node
 		}{
 			{"revenue", "high", "ERROR", 2, "2024-05-09T06:10:00Z", 0, 1, "P1",
-				[]string{"run_error", "error_severity", "exposure_affected", "critical"}},
+				[]string{"run_error", "error_severity", "exposure_affected", "critical"},
+				"high×high=HIGH by run_error,exposure_affected; fix_error:revenue"},
 			{"orders", "high", "ERROR", 2, "2024-05-09T06:20:00Z", 2, 1, "",
-				[]string{"tests_failing", "error_severity", "exposure_affected"}},
-			{"customers", "medium", "WARN", 0, "", 1, 1, "high",
-				[]string{"warn_only", "warn_severity", "exposure_affected", "critical"}},
+				[]string{"tests_failing", "error_severity", "exposure_affected"},
+				"high×high=HIGH by persistent_failure,exposure_affected; check_test:not_null_orders_id"},
+			// Skipped (it did not build) while an exposure and a declared criticality depend on it.
+			{"customers", "high", "WARN", 0, "", 1, 1, "high",
+				[]string{"warn_only", "warn_severity", "exposure_affected", "critical"},
+				"medium×high=HIGH by run_skipped,exposure_affected; check_run:customers"},
 			{"stripe.payments", "high", "ERROR", 1, "2024-05-10T05:00:00Z", 5, 1, "",
-				[]string{"source_stale", "error_severity", "exposure_affected"}},
-			{"orders_snapshot", "none", "", 0, "", 0, 0, "", []string{}},
+				[]string{"source_stale", "error_severity", "exposure_affected"},
+				"high×high=HIGH by source_stale,exposure_affected; check_loader:stripe.payments"},
+			{"orders_snapshot", "none", "", 0, "", 0, 0, "", []string{}, "×=NONE by ; "},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -553,6 +559,11 @@ func TestUrgency(t *testing.T) {
 				eq(t, "exposures", len(a.Exposures), c.exposures)
 				eq(t, "criticality", a.Criticality, c.criticality)
 				eq(t, "reasons", a.Reasons, c.reasons)
+				next := ""
+				if a.Next != nil {
+					next = a.Next.Action + ":" + a.Next.Name
+				}
+				eq(t, "axes", a.Likelihood+"×"+a.Impact+"="+a.Level+" by "+strings.Join(a.DecidedBy, ",")+"; "+next, c.axes)
 			})
 		}
 	})
