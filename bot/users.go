@@ -43,11 +43,14 @@ type UsersOptions struct {
 	DefaultLang handlers.Lang
 	// Logger receives lookup failures (discarded when nil).
 	Logger *slog.Logger
+	// Now is the clock of the caches (time.Now when nil); the lookup rate limit waits on real time.
+	Now func() time.Time
 }
 
 // Users turns owner strings into Slack mentions and users into languages, through the Slack Web API, with caches.
 // Safe for concurrent use.
 type Users struct {
+	now       func() time.Time
 	api       *slack.Client
 	ttl       time.Duration
 	overrides map[string]string // owner key → mention
@@ -101,8 +104,12 @@ func NewUsers(api *slack.Client, opts UsersOptions) *Users {
 			over[key] = strings.TrimSpace(v)
 		}
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Users{
-		api: api, ttl: opts.TTL, overrides: over, deflang: lang, log: log,
+		api: api, ttl: opts.TTL, overrides: over, deflang: lang, log: log, now: now,
 		limit:  newTokenBucket(opts.LookupRate, opts.LookupBurst),
 		emails: map[string]cachedValue[string]{}, infos: map[string]cachedValue[*slack.User]{},
 	}
@@ -166,7 +173,7 @@ func (u *Users) Mentions(ctx context.Context, owners []string) map[string]string
 
 // byEmail resolves one lower-case email, through the cache.
 func (u *Users) byEmail(ctx context.Context, email string) string {
-	now := time.Now()
+	now := u.now()
 	u.mu.Lock()
 	c, ok := u.emails[email]
 	u.mu.Unlock()
@@ -190,7 +197,7 @@ func (u *Users) byEmail(ctx context.Context, email string) string {
 		return "" // not cached: try again next time
 	}
 	u.mu.Lock()
-	u.emails[email] = cachedValue[string]{v: mention, expires: time.Now().Add(u.ttl)}
+	u.emails[email] = cachedValue[string]{v: mention, expires: u.now().Add(u.ttl)}
 	u.mu.Unlock()
 	return mention
 }
@@ -217,7 +224,7 @@ func (u *Users) userIndex(ctx context.Context) *userIndex {
 	idx, err := u.buildIndex(ctx)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.indexAt = time.Now()
+	u.indexAt = u.now()
 	if err != nil {
 		u.log.LogAttrs(ctx, slog.LevelWarn, "user index incomplete", slog.String("error", err.Error()))
 		if u.index != nil && u.index.complete && (idx == nil || !idx.complete) {
@@ -343,7 +350,7 @@ func (u *Users) info(ctx context.Context, userID string) *slack.User {
 	u.mu.Lock()
 	c, ok := u.infos[userID]
 	u.mu.Unlock()
-	if ok && time.Now().Before(c.expires) {
+	if ok && u.now().Before(c.expires) {
 		return c.v
 	}
 	var user *slack.User
@@ -358,7 +365,7 @@ func (u *Users) info(ctx context.Context, userID string) *slack.User {
 		return nil
 	}
 	u.mu.Lock()
-	u.infos[userID] = cachedValue[*slack.User]{v: user, expires: time.Now().Add(u.ttl)}
+	u.infos[userID] = cachedValue[*slack.User]{v: user, expires: u.now().Add(u.ttl)}
 	u.mu.Unlock()
 	return user
 }

@@ -47,19 +47,12 @@ func newTestIndex(tests []*nodeInfo) *testIndex {
 	return x
 }
 
-// testMatch is a test near a key and its score, as suggest scores: 0 for a name starting with the key, 1 + the
-// edit distance otherwise.
-type testMatch struct {
-	id    string
-	score int
-}
-
-// near returns the tests whose name starts with key, or is within maxDist edits of it.
-func (x *testIndex) near(key string, ed *editDistance, maxDist int) []testMatch {
-	var out []testMatch
+// near returns the tests whose name starts with key (score 0), or is within maxDist edits of it (1 + the distance).
+func (x *testIndex) near(key string, ed *editDistance, maxDist int) []scoredID {
+	var out []scoredID
 	i, _ := slices.BinarySearchFunc(x.sorted, key, func(n *nodeInfo, k string) int { return strings.Compare(n.nameKey, k) })
 	for ; i < len(x.sorted) && strings.HasPrefix(x.sorted[i].nameKey, key); i++ {
-		out = append(out, testMatch{x.sorted[i].UniqueID, 0})
+		out = append(out, scoredID{x.sorted[i].UniqueID, 0})
 		if len(out) >= 3 {
 			return out
 		}
@@ -67,7 +60,7 @@ func (x *testIndex) near(key string, ed *editDistance, maxDist int) []testMatch 
 	for l := max(1, len(key)-maxDist); l <= len(key)+maxDist; l++ {
 		for _, t := range x.byLen[l] {
 			if d := ed.to(t.nameKey); d >= 0 && !strings.HasPrefix(t.nameKey, key) {
-				out = append(out, testMatch{t.UniqueID, 1 + d})
+				out = append(out, scoredID{t.UniqueID, 1 + d})
 			}
 		}
 	}

@@ -252,16 +252,12 @@ func dedupNodes(l []*nodeInfo) []*nodeInfo {
 // distance only where the length difference and the letters the two strings share (a lower bound of the
 // distance) leave it within reach, with buffers reused across keys.
 func suggest(key string, nodes []*nodeInfo, tests *testIndex) []string {
-	type cand struct {
-		id    string
-		score int
-	}
 	maxDist := 1 + len(key)/4
 	if maxDist > 3 {
 		maxDist = 3
 	}
 	ed := newEditDistance(key, maxDist)
-	var cands []cand
+	var cands []scoredID
 	for _, n := range nodes {
 		{
 			best := -1
@@ -288,14 +284,12 @@ func suggest(key string, nodes []*nodeInfo, tests *testIndex) []string {
 				}
 			}
 			if best >= 0 {
-				cands = append(cands, cand{n.UniqueID, best})
+				cands = append(cands, scoredID{n.UniqueID, best})
 			}
 		}
 	}
 	if tests != nil {
-		for _, m := range tests.near(key, ed, maxDist) {
-			cands = append(cands, cand{m.id, m.score})
-		}
+		cands = append(cands, tests.near(key, ed, maxDist)...)
 	}
 	sort.Slice(cands, func(i, j int) bool {
 		if cands[i].score != cands[j].score {
@@ -308,6 +302,12 @@ func suggest(key string, nodes []*nodeInfo, tests *testIndex) []string {
 		out = append(out, cands[i].id)
 	}
 	return out
+}
+
+// scoredID is a suggestion and its score: lower is nearer.
+type scoredID struct {
+	id    string
+	score int
 }
 
 // editDistance computes bounded Levenshtein distances from one string to many, reusing its buffers. It is not

@@ -48,6 +48,8 @@ type Options struct {
 	LateAfter time.Duration
 	// Logger receives the scheduler's logs (slog.Default when nil).
 	Logger *slog.Logger
+	// Now is the clock (time.Now when nil). Cron itself waits on real time (or on testing/synctest's).
+	Now func() time.Time
 }
 
 // TickFunc is a job run every minute (while this process holds the lease) with the tick's time.
@@ -97,6 +99,9 @@ func New(opts Options) (*Scheduler, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	s := &Scheduler{opts: opts, logger: logger, lease: NewLease(opts.DB, opts.Holder, opts.LeaseTTL),
 		sync: cron.Every(opts.SyncInterval)}
 	for _, t := range opts.Teams {
@@ -114,7 +119,7 @@ func New(opts Options) (*Scheduler, error) {
 		post = func(context.Context, DigestRequest) (string, string, error) { return "", "", errNoPost }
 	}
 	s.digests = &digests{db: opts.DB, holder: opts.Holder, grace: opts.Grace, lateAfter: opts.LateAfter,
-		claimTimeout: DefaultClaimTimeout, post: post, logger: logger}
+		claimTimeout: DefaultClaimTimeout, post: post, logger: logger, now: opts.Now}
 	return s, nil
 }
 
@@ -130,7 +135,7 @@ func (s *Scheduler) Lease() *Lease { return s.lease }
 
 // lead takes or renews the lease and logs changes of leadership; jobs run only when it says yes.
 func (s *Scheduler) lead(ctx context.Context) bool {
-	ok, err := s.lease.Acquire(ctx, time.Now())
+	ok, err := s.lease.Acquire(ctx, s.opts.Now())
 	if err != nil {
 		s.logger.Error("scheduler: lease", "err", err)
 		ok = false
@@ -184,7 +189,7 @@ func (s *Scheduler) ReconcileDigests(ctx context.Context, now time.Time) error {
 
 // tick is the one-minute job: the digests' reconciliation and the hooked jobs.
 func (s *Scheduler) tick(ctx context.Context) error {
-	now := time.Now()
+	now := s.opts.Now()
 	errs := []error{s.ReconcileDigests(ctx, now)}
 	s.mu.Lock()
 	ticks := append([]namedTick(nil), s.ticks...)
@@ -214,7 +219,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	}
 	for _, t := range s.teams {
 		c.Schedule(t.sched, chain.Then(s.job("digest "+t.Name, func(ctx context.Context) error {
-			return s.digests.reconcile(ctx, t, time.Now())
+			return s.digests.reconcile(ctx, t, s.opts.Now())
 		})))
 	}
 	tick := chain.Then(s.job("tick", s.tick))
@@ -234,7 +239,7 @@ func (s *Scheduler) syncThen(ctx context.Context) error {
 	if s.opts.AfterSync == nil {
 		return nil
 	}
-	if err := s.opts.AfterSync(ctx, time.Now()); err != nil {
+	if err := s.opts.AfterSync(ctx, s.opts.Now()); err != nil {
 		return fmt.Errorf("after sync: %w", err)
 	}
 	return nil

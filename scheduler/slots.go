@@ -99,6 +99,7 @@ type digests struct {
 	claimTimeout time.Duration
 	post         PostFunc
 	logger       *slog.Logger
+	now          func() time.Time
 }
 
 // since returns when the scheduler first looked after team (recording now when it never did): slots before it
@@ -219,7 +220,7 @@ func (d *digests) reconcile(ctx context.Context, t teamEntry, now time.Time) err
 		return fmt.Errorf("post digest %s %s: %w", t.Name, key, postErr)
 	}
 	if _, err := d.db.Write.ExecContext(wctx, `UPDATE digest_slots SET posted_at = ?, channel = ?, ts = ?,
-		last_error = NULL WHERE team = ? AND slot_key = ?`, localdb.FormatTime(time.Now()), channel, ts, t.Name,
+		last_error = NULL WHERE team = ? AND slot_key = ?`, localdb.FormatTime(d.now()), channel, ts, t.Name,
 		key); err != nil {
 		return fmt.Errorf("mark digest %s %s posted: %w", t.Name, key, err)
 	}

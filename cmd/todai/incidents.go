@@ -344,7 +344,7 @@ func (a *app) newBot(db *localdb.DB) *bot.Bot {
 		}
 	}
 	api := bot.NewClient(cfg, a.slackHTTP)
-	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger})
+	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger, Now: a.now})
 	channels := bot.NewChannels(api, bot.ChannelsOptions{Logger: a.logger, Now: a.now}) // one index for bot and Home
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
 		Channels: channels})
