@@ -305,6 +305,8 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 				InvocationID: "inv-0043", Confidence: "medium"},
 		},
 		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
+		Overdue: &queries.Overdue{Cadence: "daily", CadenceSeconds: 86400, LastSuccess: at(25 * time.Hour),
+			LateSeconds: 3600, JobName: "nightly", JobRanSince: true, LastJobRun: at(90 * time.Minute)},
 		Chain: []queries.ChainLink{{UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Status: "error"},
 			{UniqueID: "model.jaffle.int_payments", Name: "int_payments", Status: "skipped"},
 			{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", Status: "skipped"}},

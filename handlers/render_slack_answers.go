@@ -204,10 +204,21 @@ func (b *slackBuilder) countTitle(en, ja string, n int) string {
 	return b.tr(fmt.Sprintf("%s (%d)", en, n), fmt.Sprintf("%s（%d 件）", ja, n))
 }
 
+// overdue adds the line saying a node missed its usual build, when it did; it leads the fallback text too.
+func (b *slackBuilder) overdue(o *queries.Overdue) {
+	if o == nil {
+		return
+	}
+	line := SlackEscape(b.p.overdue(o))
+	b.summary = b.tr("Overdue: ", "遅延: ") + line
+	b.section(":hourglass: *" + b.tr("Overdue", "遅延") + "*: " + line)
+}
+
 func (b *slackBuilder) slackStatus(a *queries.StatusAnswer) {
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
 	b.summary = b.p.healthWord(a.Health)
 	b.section("*" + b.p.healthWord(a.Health) + "*")
+	b.overdue(a.Overdue)
 	last := b.tr("no runs recorded", "実行記録なし")
 	if a.LastRun != nil {
 		last = b.run(*a.LastRun)
@@ -437,6 +448,7 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
 	b.summary = b.p.healthWord(a.Health)
 	b.section("*" + b.p.healthWord(a.Health) + "*")
+	b.overdue(a.Overdue)
 	last := b.tr("none recorded", "記録なし")
 	if a.LastSuccess != nil {
 		last = b.p.whenPtr(a.LastSuccess.CompletedAt)

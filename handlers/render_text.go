@@ -306,6 +306,28 @@ func quiet(status string) bool {
 	return st == "success" || st == "pass"
 }
 
+// overdue says a node missed its usual build: "missed its daily build: last success … , 5 h late; job nightly has
+// not run since".
+func (p *printer) overdue(o *queries.Overdue) string {
+	cadence := map[string][2]string{"hourly": {"hourly", "毎時"}, "daily": {"daily", "毎日"},
+		"weekdays": {"weekday", "平日"}}[o.Cadence]
+	if cadence[0] == "" {
+		h := int(o.CadenceSeconds / 3600)
+		cadence = [2]string{fmt.Sprintf("every-%d-hour", h), fmt.Sprintf("%d時間ごとの", h)}
+	}
+	late := p.age(o.LateSeconds)
+	s := p.tr("missed its "+cadence[0]+" build: last success ", cadence[1]+"のビルドが遅れています。最後の成功 ") +
+		p.whenPtr(o.LastSuccess) + p.tr(", "+late+" late", "、"+late+"遅延")
+	switch {
+	case o.JobName == "":
+	case o.JobRanSince:
+		s += p.tr("; job "+clean(o.JobName)+" ran since without building it", "。ジョブ "+clean(o.JobName)+" は実行されましたがビルドしていません")
+	default:
+		s += p.tr("; job "+clean(o.JobName)+" has not run since", "。ジョブ "+clean(o.JobName)+" はそれ以降実行されていません")
+	}
+	return s
+}
+
 // failingRows is "1 failing row", "7 failing rows", "失敗行 7".
 func (p *printer) failingRows(n int64) string {
 	if n == 1 {

@@ -9,6 +9,9 @@ import (
 // renderStatus writes the status answer as terminal text.
 func (p *printer) renderStatus(a *queries.StatusAnswer) {
 	p.line(p.marker(a.Health) + " " + p.nodeTitle(a.Node) + " — " + p.healthWord(a.Health))
+	if a.Overdue != nil {
+		p.line("  [" + p.tr("OVERDUE", "遅延") + "] " + p.overdue(a.Overdue))
+	}
 	p.nodeHeader(a.Node)
 	if a.LastRun != nil {
 		p.kv("  ", p.tr("last run", "最終実行"), p.run(*a.LastRun))

@@ -10,6 +10,9 @@ import (
 // renderWhy writes the why answer as terminal text.
 func (p *printer) renderWhy(a *queries.WhyAnswer) {
 	p.line(p.marker(a.Health) + " " + p.nodeTitle(a.Node) + " — " + p.healthWord(a.Health))
+	if a.Overdue != nil {
+		p.line("  [" + p.tr("OVERDUE", "遅延") + "] " + p.overdue(a.Overdue))
+	}
 	p.kv("  ", "unique_id", clean(a.Node.UniqueID))
 	if a.LastSuccess != nil {
 		p.kv("  ", p.tr("last success", "最後の成功"), p.whenPtr(a.LastSuccess.CompletedAt))
@@ -98,6 +101,10 @@ func (p *printer) causeKind(k string) string {
 		return p.tr("an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）")
 	case "stale_source":
 		return p.tr("a source is stale", "ソースが古い")
+	case "job_not_run":
+		return p.tr("its job did not run", "ジョブが実行されていない")
+	case "not_built_by_job":
+		return p.tr("its job ran without building it", "ジョブが実行されたがビルドされていない")
 	case "run_error":
 		return p.tr("its own run errored", "自身の実行がエラー")
 	case "run_skipped":

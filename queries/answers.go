@@ -101,6 +101,8 @@ type StatusAnswer struct {
 	Tests   []TestState `json:"tests"`
 	// Freshness is the latest freshness of a source node, or of the sources feeding a model, when known.
 	Freshness []SourceFreshness `json:"freshness,omitempty"`
+	// Overdue is set when the node missed its usual build (nil otherwise).
+	Overdue *Overdue `json:"overdue"`
 }
 
 // OwnerAnswer answers "owner NODE".
@@ -267,6 +269,8 @@ type WhyAnswer struct {
 	RootCauses []string `json:"root_causes"`
 	// Chain runs from the primary root to the node: each node dbt skipped on the way, and how the root failed.
 	Chain []ChainLink `json:"chain"`
+	// Overdue is set when the node missed its usual build (nil otherwise).
+	Overdue *Overdue `json:"overdue"`
 }
 
 // UrgencyAnswer answers "urgent NODE": how much does this failure matter.

@@ -46,15 +46,17 @@ func diagnosisFixture() Fixture {
 		"dbt_models": models,
 		"dbt_tests": {test("not_null_stg_e_id", "stg_e", "ERROR"), test("not_null_stg_g_id", "stg_g", "WARN"),
 			test("not_null_stg_n_id", "stg_n", "ERROR")},
-		"dbt_invocations": {
-			{"invocation_id": inv1, "created_at": at1, "command": "build", "job_name": "nightly"},
-			{"invocation_id": inv1b, "created_at": at1.Add(time.Hour), "command": "run", "job_name": "hourly"},
-			{"invocation_id": inv2, "created_at": at2, "command": "build", "job_name": "nightly"},
-			{"invocation_id": inv3, "created_at": at2.Add(time.Hour), "command": "test", "job_name": "tests"},
-		},
 	}
 	iso := func(t time.Time) string { return t.Format("2006-01-02T15:04:05Z") }
 	gen := func(t time.Time) string { return t.Format("2006-01-02 15:04:05") }
+	f["dbt_invocations"] = []Row{
+		{"invocation_id": inv1, "created_at": at1, "command": "build", "job_name": "nightly", "run_completed_at": iso(at1)},
+		{"invocation_id": inv1b, "created_at": at1.Add(time.Hour), "command": "run", "job_name": "hourly",
+			"run_completed_at": iso(at1.Add(time.Hour))},
+		{"invocation_id": inv2, "created_at": at2, "command": "build", "job_name": "nightly", "run_completed_at": iso(at2)},
+		{"invocation_id": inv3, "created_at": at2.Add(time.Hour), "command": "test", "job_name": "tests",
+			"run_completed_at": iso(at2.Add(time.Hour))},
+	}
 	for _, row := range models {
 		id := row["unique_id"].(string)
 		f["dbt_run_results"] = append(f["dbt_run_results"], run(inv1, id, "success", iso(at1), gen(at1), nil))
@@ -77,6 +79,19 @@ func diagnosisFixture() Fixture {
 		result("r-g", "test.dx.not_null_stg_g_id", "model.dx.stg_g", inv2, "fail", at2, Row{"severity": "WARN"}),
 		result("r-n", "test.dx.not_null_stg_n_id", "model.dx.stg_n", inv3, "fail", at2.Add(time.Hour),
 			Row{"severity": "ERROR"}),
+	}
+	// daily_x was built every day by job nightly until day 7; nightly still runs (inv1, inv2) but without it.
+	// daily_y was built every day by job legacy until day 7; legacy stopped running.
+	f["dbt_models"] = append(f["dbt_models"], m("daily_x"), m("daily_y"))
+	for d := 3; d <= 7; d++ {
+		for _, job := range []string{"nightly", "legacy"} {
+			inv := fmt.Sprintf("inv-%s-%d", job, d)
+			at := day(d, 6, 0)
+			f["dbt_invocations"] = append(f["dbt_invocations"], Row{"invocation_id": inv, "created_at": at,
+				"command": "run", "job_name": job, "run_completed_at": iso(at)})
+			model := map[string]string{"nightly": "model.dx.daily_x", "legacy": "model.dx.daily_y"}[job]
+			f["dbt_run_results"] = append(f["dbt_run_results"], run(inv, model, "success", iso(at), gen(at), nil))
+		}
 	}
 	// stg_p's test flips: pass, fail, pass, fail (newest) over four test runs: flaky.
 	f["dbt_models"] = append(f["dbt_models"], m("stg_p"))
@@ -178,5 +193,68 @@ func TestUrgencyAxes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOverdue: a node that missed its usual build is overdue, with its cadence and how late; why tells a job that
+// did not run at all from one that ran without building it. Nodes with too little history are never overdue.
+func TestOverdue(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			db := openMirror(t)
+			b.load(t, db, diagnosisFixture())
+			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
+			for _, tc := range []struct {
+				node, overdue, cause string
+			}{
+				{"daily_x", "daily late 54h job nightly ran since", "not_built_by_job:medium"},
+				{"daily_y", "daily late 54h job legacy did not run", "job_not_run:high"},
+				{"stg_a", "", "run_error:high"},
+			} {
+				st, err := r.Status(context.Background(), tc.node)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				if o := st.Overdue; o != nil {
+					ran := "did not run"
+					if o.JobRanSince {
+						ran = "ran since"
+					}
+					got = fmt.Sprintf("%s late %.0fh job %s %s", o.Cadence, o.LateSeconds/3600, o.JobName, ran)
+				}
+				eq(t, tc.node+" overdue", got, tc.overdue)
+				why, err := r.Why(context.Background(), tc.node)
+				if err != nil {
+					t.Fatal(err)
+				}
+				first := ""
+				if len(why.LikelyCauses) > 0 {
+					first = why.LikelyCauses[0].Kind + ":" + why.LikelyCauses[0].Confidence
+				}
+				eq(t, tc.node+" first cause", first, tc.cause)
+				if (why.Overdue == nil) != (st.Overdue == nil) {
+					t.Errorf("%s: why and status disagree on overdue", tc.node)
+				}
+			}
+		})
+	}
+}
+
+func TestLearnCadence(t *testing.T) {
+	at := func(d, h int) time.Time { return time.Date(2024, 5, d, h, 0, 0, 0, time.UTC) } // 2024-05-06 is a Monday
+	for _, tc := range []struct {
+		name  string
+		times []time.Time
+		want  string
+	}{
+		{"hourly", []time.Time{at(6, 12), at(6, 11), at(6, 10), at(6, 9)}, "hourly"},
+		{"daily", []time.Time{at(12, 6), at(11, 6), at(10, 6), at(9, 6)}, "daily"},
+		{"weekdays", []time.Time{at(13, 6), at(10, 6), at(9, 6), at(8, 6), at(7, 6), at(6, 6)}, "weekdays"},
+		{"every 6 h", []time.Time{at(6, 18), at(6, 12), at(6, 6), at(6, 0)}, "every_6h"},
+	} {
+		if got, _ := learnCadence(tc.times); got != tc.want {
+			t.Errorf("%s: learnCadence = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -178,6 +178,9 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 	if a.Tests, err = r.nodeTests(ctx, n); err != nil {
 		return a, err
 	}
+	if a.Overdue, err = r.overdue(ctx, n); err != nil {
+		return a, err
+	}
 	sources := []string{n.UniqueID}
 	if n.ResourceType != "source" {
 		sources, err = r.directSourceParents(ctx, c, n.UniqueID)
@@ -836,6 +839,9 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		return a, err
 	}
 	a.RootCauses, a.Chain = []string{}, []ChainLink{}
+	if a.Overdue, err = r.overdue(ctx, n); err != nil {
+		return a, err
+	}
 	lastStatus := ""
 	if len(last) > 0 && n.ResourceType != "source" {
 		lastStatus = last[0].Status
@@ -865,6 +871,18 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 			// The roots explain the skip; other problems upstream (a stale source) did not cause it.
 			a.Chain = chains[0]
 			return a, nil
+		}
+	}
+	if o := a.Overdue; o != nil && lastStatus != "skipped" && o.JobName != "" {
+		// It missed its build without a run of its own: did its job run at all?
+		if !o.JobRanSince {
+			detail := "job " + o.JobName + " has not run since its last success"
+			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "job_not_run", UniqueID: n.UniqueID, Name: n.Name,
+				Detail: &detail, Confidence: ConfidenceHigh})
+		} else if len(last) == 0 || last[0].CompletedAt == nil || !last[0].CompletedAt.After(*o.LastSuccess) {
+			detail := "job " + o.JobName + " ran without building it"
+			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "not_built_by_job", UniqueID: n.UniqueID,
+				Name: n.Name, Detail: &detail, Confidence: ConfidenceMedium})
 		}
 	}
 	causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")
