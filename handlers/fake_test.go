@@ -288,7 +288,7 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 	if name == "empty" {
 		return queries.WhyAnswer{Node: f.node(name), Health: queries.HealthOK, FailedSince: []queries.Run{},
 			FailingTests: []queries.TestState{}, LikelyCauses: []queries.Cause{}, RootCauses: []string{},
-			Chain: []queries.ChainLink{}}, nil
+			Chain: []queries.ChainLink{}, Changes: []queries.Change{}}, nil
 	}
 	// Skipped in tonight's build because stg_payments errored two levels up and a test of stg_customers failed.
 	return queries.WhyAnswer{Node: testNode, Health: queries.HealthWarn,
@@ -305,6 +305,9 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 				InvocationID: "inv-0043", Confidence: "medium"},
 		},
 		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
+		Changes: []queries.Change{{Kind: "commit", UniqueID: testNode.UniqueID, Name: "fct_orders", At: at(90 * time.Minute),
+			Detail: "abc1234 → def5678", InvocationID: "inv-0043", JobName: "nightly", GitSHA: "def5678901",
+			PullRequestID: "42"}},
 		Overdue: &queries.Overdue{Cadence: "daily", CadenceSeconds: 86400, LastSuccess: at(25 * time.Hour),
 			LateSeconds: 3600, JobName: "nightly", JobRanSince: true, LastJobRun: at(90 * time.Minute)},
 		Chain: []queries.ChainLink{{UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Status: "error"},

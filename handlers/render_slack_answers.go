@@ -457,6 +457,8 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 	if len(a.Chain) > 0 {
 		b.section("*" + b.tr("Chain", "経路") + "*\n" + SlackEscape(b.p.chain(a.Chain)))
 	}
+	b.list(b.tr("Changed since its last success", "最後の成功以降の変更"), len(a.Changes),
+		func(i int) string { return SlackEscape(b.p.change(a.Changes[i])) })
 	if len(a.LikelyCauses) == 0 {
 		b.section(b.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 	} else {

@@ -37,6 +37,10 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 	if len(a.Chain) > 0 {
 		p.kv("  ", p.tr("chain", "経路"), p.chain(a.Chain))
 	}
+	if len(a.Changes) > 0 {
+		p.line("  " + p.tr("changed since its last success:", "最後の成功以降の変更:"))
+		p.list("    - ", len(a.Changes), func(i int) string { return p.change(a.Changes[i]) })
+	}
 	if len(a.LikelyCauses) == 0 {
 		p.line("  " + p.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 		return
@@ -57,6 +61,38 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		}
 		return s
 	})
+}
+
+// change renders what changed: "its SQL changed (abc1234 → def5678), 40 min before … in job nightly at commit
+// def5678, PR #42".
+func (p *printer) change(c queries.Change) string {
+	what := map[string][2]string{"sql": {"its SQL changed", "SQL が変更"}, "parents": {"its parents changed", "親ノードが変更"},
+		"commit": {"the commit changed", "コミットが変更"}, "dbt_version": {"the dbt version changed", "dbt のバージョンが変更"},
+		"full_refresh": {"the run was a full refresh", "フルリフレッシュで実行"}}[c.Kind]
+	s := p.tr(what[0], what[1])
+	if what[0] == "" {
+		s = clean(c.Kind)
+	}
+	if c.Kind != "full_refresh" && c.Detail != "" {
+		s += " (" + clean(c.Detail) + ")"
+	}
+	if c.At != nil {
+		s += ", " + p.whenPtr(c.At)
+	}
+	var ctx []string
+	if c.JobName != "" {
+		ctx = append(ctx, p.tr("job ", "ジョブ ")+clean(c.JobName))
+	}
+	if c.GitSHA != "" {
+		ctx = append(ctx, p.tr("commit ", "コミット ")+clean(c.GitSHA))
+	}
+	if c.PullRequestID != "" {
+		ctx = append(ctx, "PR #"+clean(c.PullRequestID))
+	}
+	if len(ctx) > 0 {
+		s += p.tr(", first failing run: ", "、最初の失敗: ") + strings.Join(ctx, ", ")
+	}
+	return s
 }
 
 // chain renders a skip chain: "stg_payments ✗ error → int_payments ⏭ skipped → fct_orders ⏭ skipped".
@@ -101,6 +137,8 @@ func (p *printer) causeKind(k string) string {
 		return p.tr("an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）")
 	case "stale_source":
 		return p.tr("a source is stale", "ソースが古い")
+	case "definition_changed":
+		return p.tr("its definition changed before it first failed", "最初の失敗の前に定義が変更")
 	case "job_not_run":
 		return p.tr("its job did not run", "ジョブが実行されていない")
 	case "not_built_by_job":

@@ -271,6 +271,8 @@ type WhyAnswer struct {
 	Chain []ChainLink `json:"chain"`
 	// Overdue is set when the node missed its usual build (nil otherwise).
 	Overdue *Overdue `json:"overdue"`
+	// Changes are what changed between its last good run and its first bad one.
+	Changes []Change `json:"changes"`
 }
 
 // UrgencyAnswer answers "urgent NODE": how much does this failure matter.

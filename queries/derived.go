@@ -47,6 +47,9 @@ func (d *Derived) Refresh(ctx context.Context, tx *sql.Tx, changed map[string]bo
 		if err := rebuildDefinitions(ctx, tx); err != nil {
 			return fmt.Errorf("refresh derived tables: %w", err)
 		}
+		if err := recordDefinitionChanges(ctx, tx, built == 0); err != nil {
+			return fmt.Errorf("refresh derived tables: %w", err)
+		}
 		if err := setState(ctx, tx, "definition_generation", strconv.FormatInt(built+1, 10)); err != nil {
 			return err
 		}
@@ -242,6 +245,46 @@ func nullable(s string) any {
 	}
 	return s
 }
+
+// recordDefinitionChanges compares the models' and snapshots' definitions with those of the previous sync and
+// records what changed in node_changes: the SQL (checksum) and the parents. The first build only records the
+// definitions (a baseline, not a change).
+func recordDefinitionChanges(ctx context.Context, tx *sql.Tx, first bool) error {
+	if !first {
+		for _, q := range []string{
+			`INSERT INTO node_changes (unique_id, changed_at, what, old_value, new_value)
+			SELECT c.unique_id, coalesce(c.generated_at, ''), 'sql', d.checksum, c.checksum
+			FROM (SELECT unique_id, checksum, generated_at FROM dbt_models
+			      UNION ALL SELECT unique_id, checksum, generated_at FROM dbt_snapshots) c
+			JOIN node_definitions d ON d.unique_id = c.unique_id
+			WHERE c.checksum IS NOT NULL AND d.checksum IS NOT NULL AND c.checksum <> d.checksum`,
+			`INSERT INTO node_changes (unique_id, changed_at, what, old_value, new_value)
+			SELECT c.unique_id, coalesce(c.generated_at, ''), 'parents', d.parents, c.parents
+			FROM (SELECT unique_id, generated_at, ` + sortedParents + ` AS parents FROM dbt_models m
+			      UNION ALL SELECT unique_id, generated_at, ` + sortedParents + ` FROM dbt_snapshots m) c
+			JOIN node_definitions d ON d.unique_id = c.unique_id
+			WHERE c.parents <> d.parents`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("record definition changes: %w", err)
+			}
+		}
+	}
+	for _, q := range []string{`DELETE FROM node_definitions`,
+		`INSERT OR REPLACE INTO node_definitions (unique_id, checksum, parents)
+		SELECT unique_id, checksum, ` + sortedParents + ` FROM dbt_models m
+		UNION ALL SELECT unique_id, checksum, ` + sortedParents + ` FROM dbt_snapshots m`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("record definitions: %w", err)
+		}
+	}
+	return nil
+}
+
+// sortedParents is a definition row m's parents as a sorted JSON list (malformed lists read as none).
+const sortedParents = `(SELECT coalesce(json_group_array(value), '[]') FROM (SELECT j.value FROM json_each(
+	CASE WHEN json_valid(m.depends_on_nodes) AND json_type(m.depends_on_nodes) = 'array' THEN m.depends_on_nodes
+	ELSE '[]' END) j ORDER BY j.value))`
 
 // edgesSQL links parents to children from depends_on_nodes; only nodes Todai shows (in nodes) are linked, and
 // malformed lists are ignored.

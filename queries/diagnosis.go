@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Confidence says how strongly the rows prove a cause.
@@ -143,4 +145,117 @@ func testNameOf(id string) string {
 		return parts[2]
 	}
 	return id
+}
+
+// Change is something that changed between a node's last good run and its first bad one.
+type Change struct {
+	// Kind is sql (its definition's checksum), parents (a parent added or removed), commit (the git sha of the
+	// invocations), dbt_version, or full_refresh (the first bad run was a full refresh).
+	Kind     string     `json:"kind"`
+	UniqueID string     `json:"unique_id"`
+	Name     string     `json:"name"`
+	At       *time.Time `json:"at"`
+	// Detail is the change in one line: "abc1234 → def5678".
+	Detail string `json:"detail"`
+	// The first bad run's invocation: its id, job, commit and pull request.
+	InvocationID  string `json:"invocation_id,omitempty"`
+	JobName       string `json:"job_name,omitempty"`
+	GitSHA        string `json:"git_sha,omitempty"`
+	PullRequestID string `json:"pull_request_id,omitempty"`
+}
+
+// changeWindowAfter is how long after a first bad run a definition change may be stamped and still be its cause:
+// Elementary uploads the new definitions at the end of the invocation that first ran them.
+const changeWindowAfter = 2 * time.Hour
+
+// changes lists what changed between a node's last good run and its first bad one: its definition's SQL and
+// parents (from the definition history Todai records at each sync), and the invocations' commit, dbt version and
+// full refresh.
+func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Change, error) {
+	out := []Change{}
+	if good.CompletedAt == nil || bad.CompletedAt == nil {
+		return out, nil
+	}
+	inv := func(id string) (sha, pr, dbtVersion, job string, fullRefresh bool, err error) {
+		var s, p, v, j sql.NullString
+		var fr sql.NullInt64
+		err = r.db.Read.QueryRowContext(ctx, `SELECT git_sha, pull_request_id, dbt_version, job_name, full_refresh
+			FROM dbt_invocations WHERE invocation_id = ?`, id).Scan(&s, &p, &v, &j, &fr)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+		return s.String, p.String, v.String, j.String, fr.Int64 == 1, err
+	}
+	goodSHA, _, goodDBT, _, _, err := inv(good.InvocationID)
+	if err != nil {
+		return nil, fmt.Errorf("invocation %s: %w", good.InvocationID, err)
+	}
+	badSHA, badPR, badDBT, badJob, badFull, err := inv(bad.InvocationID)
+	if err != nil {
+		return nil, fmt.Errorf("invocation %s: %w", bad.InvocationID, err)
+	}
+	stamp := func(c Change) Change {
+		c.InvocationID, c.JobName, c.GitSHA, c.PullRequestID = bad.InvocationID, badJob, badSHA, badPR
+		if c.UniqueID == "" {
+			c.UniqueID, c.Name = n.UniqueID, n.Name
+		}
+		return c
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT changed_at, what, coalesce(old_value, ''), coalesce(new_value, '')
+		FROM node_changes WHERE unique_id = ? AND changed_at > ? AND changed_at <= ? ORDER BY changed_at, id`,
+		n.UniqueID, good.CompletedAt.UTC().Format("2006-01-02T15:04:05.000000Z"),
+		bad.CompletedAt.Add(changeWindowAfter).UTC().Format("2006-01-02T15:04:05.000000Z"))
+	if err != nil {
+		return nil, fmt.Errorf("changes of %s: %w", n.UniqueID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at, what, old, new string
+		if err := rows.Scan(&at, &what, &old, &new); err != nil {
+			return nil, fmt.Errorf("changes of %s: %w", n.UniqueID, err)
+		}
+		detail := shortSHA(old) + " → " + shortSHA(new)
+		if what == "parents" {
+			detail = parentsDiff(old, new)
+		}
+		out = append(out, stamp(Change{Kind: what, At: timePtr(&at), Detail: detail}))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("changes of %s: %w", n.UniqueID, err)
+	}
+	if goodSHA != "" && badSHA != "" && goodSHA != badSHA {
+		out = append(out, stamp(Change{Kind: "commit", At: bad.CompletedAt, Detail: shortSHA(goodSHA) + " → " + shortSHA(badSHA)}))
+	}
+	if goodDBT != "" && badDBT != "" && goodDBT != badDBT {
+		out = append(out, stamp(Change{Kind: "dbt_version", At: bad.CompletedAt, Detail: goodDBT + " → " + badDBT}))
+	}
+	if badFull {
+		out = append(out, stamp(Change{Kind: "full_refresh", At: bad.CompletedAt, Detail: "full refresh"}))
+	}
+	return out, nil
+}
+
+// shortSHA shortens a git sha or checksum to 7 characters.
+func shortSHA(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return s
+}
+
+// parentsDiff says which parents two sorted JSON lists add and remove: "+model.x.a −model.x.b".
+func parentsDiff(old, new string) string {
+	was, is := decodeJSONList(old), decodeJSONList(new)
+	var parts []string
+	for _, p := range is {
+		if !slices.Contains(was, p) {
+			parts = append(parts, "+"+p)
+		}
+	}
+	for _, p := range was {
+		if !slices.Contains(is, p) {
+			parts = append(parts, "−"+p)
+		}
+	}
+	return strings.Join(parts, " ")
 }

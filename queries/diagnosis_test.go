@@ -29,7 +29,7 @@ func diagnosisFixture() Fixture {
 		for i, p := range parents {
 			deps[i] = `"model.dx.` + p + `"`
 		}
-		return Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx",
+		return Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx", "checksum": "sum-" + name,
 			"database_name": "ANALYTICS", "schema_name": "prod", "materialization": "table", "owner": "[]", "meta": "{}",
 			"tags": "[]", "depends_on_nodes": "[" + strings.Join(deps, ",") + "]", "generated_at": "2024-01-01 00:00:00"}
 	}
@@ -255,6 +255,53 @@ func TestLearnCadence(t *testing.T) {
 	} {
 		if got, _ := learnCadence(tc.times); got != tc.want {
 			t.Errorf("%s: learnCadence = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestWhyChanges: Todai records definition changes at each sync; why names the SQL change that lines up with a first
+// error, and what changed between the last good and the first bad invocation (commit, pull request).
+func TestWhyChanges(t *testing.T) {
+	ctx := context.Background()
+	db := openMirror(t)
+	loadMirror(t, db, diagnosisFixture())
+	// The next upload: stg_k's SQL changed in tonight's build (commit def8901, PR 42), which is when it first errored.
+	for _, q := range []string{
+		`UPDATE dbt_models SET checksum = 'sum-stg_k-v2', generated_at = '2024-05-10T06:30:00.000000Z' WHERE unique_id = 'model.dx.stg_k'`,
+		`UPDATE dbt_invocations SET git_sha = 'abc1234567' WHERE invocation_id = 'inv-1'`,
+		`UPDATE dbt_invocations SET git_sha = 'def8901234', pull_request_id = '42' WHERE invocation_id = 'inv-2'`,
+	} {
+		if _, err := db.Write.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RefreshAll(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
+	a, err := r.Why(ctx, "stg_k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var causes, changes []string
+	for _, c := range a.LikelyCauses {
+		causes = append(causes, c.Kind+":"+c.Confidence+":"+str(c.Detail))
+	}
+	for _, c := range a.Changes {
+		changes = append(changes, c.Kind+" "+c.Detail+" @"+c.InvocationID+" "+c.GitSHA+" PR"+c.PullRequestID)
+	}
+	eq(t, "causes", causes, []string{"run_error:high:Database Error in model stg_k",
+		"definition_changed:medium:sql changed sum-stg → sum-stg (commit def8901)"})
+	eq(t, "changes", changes, []string{"sql sum-stg → sum-stg @inv-2 def8901234 PR42",
+		"commit abc1234 → def8901 @inv-2 def8901234 PR42"})
+	// A model whose definition did not change names no definition change.
+	a, err = r.Why(ctx, "stg_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range a.Changes {
+		if c.Kind == "sql" || c.Kind == "parents" {
+			t.Errorf("stg_a: a definition change that did not happen: %+v", c)
 		}
 	}
 }

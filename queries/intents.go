@@ -838,9 +838,14 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	if err != nil {
 		return a, err
 	}
-	a.RootCauses, a.Chain = []string{}, []ChainLink{}
+	a.RootCauses, a.Chain, a.Changes = []string{}, []ChainLink{}, []Change{}
 	if a.Overdue, err = r.overdue(ctx, n); err != nil {
 		return a, err
+	}
+	if a.LastSuccess != nil && len(a.FailedSince) > 0 {
+		if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
+			return a, err
+		}
 	}
 	lastStatus := ""
 	if len(last) > 0 && n.ResourceType != "source" {
@@ -852,6 +857,18 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
 			Detail: textOrNil(firstLine(str(last[0].Message))), InvocationID: last[0].InvocationID,
 			Confidence: ConfidenceHigh})
+		for _, ch := range a.Changes {
+			if ch.Kind == "sql" || ch.Kind == "parents" {
+				// Its definition changed between its last success and its first error: what most likely broke it.
+				detail := ch.Kind + " changed " + ch.Detail
+				if ch.GitSHA != "" {
+					detail += " (commit " + shortSHA(ch.GitSHA) + ")"
+				}
+				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "definition_changed", UniqueID: n.UniqueID,
+					Name: n.Name, Detail: &detail, InvocationID: ch.InvocationID, Confidence: ConfidenceMedium})
+				break
+			}
+		}
 		return a, nil
 	case "skipped":
 		roots, chains, err := r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID)
