@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/elementary"
@@ -128,5 +130,22 @@ func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIncidentNoticeNamesTheDiagnosedCause: an incident's notice carries the diagnosis' cause, with its confidence:
+// the not_null test on orders fails in the build where orders itself errored.
+func TestIncidentNoticeNamesTheDiagnosedCause(t *testing.T) {
+	h := startBot(t, harnessOpts{mirror: shopMirror})
+	msg := h.bot.incidentMessage(testCtx(t), []IncidentView{{ID: 7, Kind: "test", Team: "finance",
+		NodeID: "model.shop.orders", TestID: "test.shop.not_null_orders_order_id.abc1234567", Status: "open",
+		Lang: handlers.LangEN}}, nil, false)
+	all := msg.Text
+	for _, b := range msg.Blocks {
+		raw, _ := json.Marshal(b)
+		all += string(raw)
+	}
+	if !strings.Contains(all, "Cause: an upstream run errored: *orders*") || !strings.Contains(all, "(likely)") {
+		t.Errorf("notice lacks the diagnosed cause:\n%s", all)
 	}
 }

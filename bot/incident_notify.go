@@ -157,7 +157,8 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
 }
 
 // incidentMessage renders a grouped incident message; notices (parallel to incs, may be nil) add mentions and
-// causes. inThread renders the reply under Elementary's alert: a header saying Todai tracks the alert above, and
+// causes (what the read model's diagnosis names, with its confidence, else escalation's inhibiting cause). inThread
+// renders the reply under Elementary's alert: a header saying Todai tracks the alert above, and
 // no "Elementary already alerted" line (the parent is that alert).
 func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices []IncidentNotice, inThread bool) handlers.SlackMessage {
 	l := incs[0].Lang
@@ -198,12 +199,12 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		if who := b.targetMentions(ctx, inc, withoutOwners(n.Targets)); n.Mention && who != "" {
 			line += " " + who
 		}
-		cause := n.CausedBy
-		if cause == "" {
-			cause = inc.InhibitedBy
-		}
-		if cause != "" && inc.Status != "resolved" {
-			line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(shortNodeName(cause)) + "`"
+		if inc.Status != "resolved" {
+			if why := b.incidentCause(ctx, inc, l); why != "" {
+				line += "\n" + why
+			} else if cause := firstNonEmpty(n.CausedBy, inc.InhibitedBy); cause != "" {
+				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(shortNodeName(cause)) + "`"
+			}
 		}
 		if alert := firstNonEmpty(n.ElementaryAlertID, inc.ElementaryAlertID); alert != "" && inc.Status != "resolved" && !inThread {
 			line += "\n" + trl(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
@@ -319,4 +320,26 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// incidentCause is the diagnosis' first cause of an open incident that is not the incident's own failure (a root
+// of a skip, the SQL change before an error, a stale source, a job that did not run), in one escaped line with its
+// confidence; "" when the diagnosis names none or cannot be read.
+func (b *Bot) incidentCause(ctx context.Context, inc IncidentView, l handlers.Lang) string {
+	subject := firstNonEmpty(inc.TestID, inc.NodeID)
+	if b.reader == nil || subject == "" {
+		return ""
+	}
+	why, err := b.reader.Why(ctx, subject)
+	if err != nil {
+		b.log.Debug("bot: diagnosis of an incident", "incident", inc.ID, "node", subject, "err", err)
+		return ""
+	}
+	for _, c := range why.LikelyCauses {
+		if c.Kind == "run_error" || c.Kind == "run_skipped" {
+			continue // the incident's own failure, already shown
+		}
+		return handlers.CauseLine(l, c)
+	}
+	return ""
 }

@@ -150,3 +150,17 @@ func (p *printer) causeKind(k string) string {
 	}
 	return clean(k)
 }
+
+// CauseLine renders one diagnosed cause for Slack, escaped: "Cause: an upstream run errored: *stg_payments* —
+// relation does not exist (certain)".
+func CauseLine(l Lang, c queries.Cause) string {
+	p := &printer{l: l}
+	s := p.tr("Cause: ", "原因: ") + SlackEscape(p.causeKind(c.Kind)) + ": *" + escapeMarkup(firstClean(c.Name, c.UniqueID)) + "*"
+	if c.Detail != nil {
+		s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
+	}
+	if c.Confidence != "" {
+		s += " _(" + SlackEscape(p.confidence(c.Confidence)) + ")_"
+	}
+	return s
+}
