@@ -321,6 +321,18 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 	if err := f.resolve(name); err != nil {
 		return queries.UrgencyAnswer{}, err
 	}
+	if name == "stg_flaky" {
+		// A flaky WARN test on a staging model nothing depends on: LOW.
+		return queries.UrgencyAnswer{Node: queries.Node{UniqueID: "model.jaffle.stg_flaky", Name: "stg_flaky",
+			ResourceType: "model", Owners: []string{}}, Health: queries.HealthFailing, Urgency: "low", Level: "LOW",
+			Severity: "WARN", Streak: 1, FailingSince: at(3 * time.Hour), DownstreamModels: []queries.LineageNode{},
+			Exposures: []queries.Exposure{}, Reasons: []string{"tests_failing", "warn_severity", "flaky"},
+			FailingTests: []queries.TestState{{UniqueID: "test.jaffle.accepted_values_stg_flaky_status", Name: "accepted_values_stg_flaky_status",
+				ShortName: "accepted_values", Column: "status", Status: "fail", DetectedAt: at(3 * time.Hour), Severity: "WARN"}},
+			Likelihood: "low", Impact: "low", DecidedBy: []string{"warn_severity", "no_downstream"},
+			Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.accepted_values_stg_flaky_status",
+				Name: "accepted_values_stg_flaky_status"}}, nil
+	}
 	if name == "empty" {
 		return queries.UrgencyAnswer{Node: f.node(name), Health: queries.HealthOK, Urgency: "none", Level: "NONE",
 			Reasons: []string{}, DecidedBy: []string{}, DownstreamModels: []queries.LineageNode{},

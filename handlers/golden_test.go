@@ -76,6 +76,8 @@ func goldenCases() []goldenCase {
 		{name: "urgent.en", text: "is fct_orders urgent?"},
 		{name: "urgent.ja", text: "fct_ordersは緊急?"},
 		{name: "urgent_empty.ja", text: "emptyは緊急?"},
+		{name: "urgent_low.en", text: "is stg_flaky urgent?"},
+		{name: "urgent_low.ja", text: "stg_flakyは緊急?"},
 		{name: "help.en", text: "help"},
 		{name: "help.ja", text: "ヘルプ"},
 		{name: "not_found.en", text: "status missing_orders", exit: 1},
