@@ -140,13 +140,13 @@ func (p *printer) causeKind(k string) string {
 	case "definition_changed":
 		return p.tr("its definition changed before it first failed", "最初の失敗の前に定義が変更")
 	case "job_not_run":
-		return p.tr("its job did not run", "ジョブが実行されていない")
+		return p.tr("its job has not run since its last success", "最後の成功以降ジョブが実行されていない")
 	case "not_built_by_job":
-		return p.tr("its job ran without building it", "ジョブが実行されたがビルドされていない")
+		return p.tr("its job ran since without building it", "ジョブは実行されたがビルドされていない")
 	case "run_error":
 		return p.tr("its own run errored", "自身の実行がエラー")
 	case "run_skipped":
-		return p.tr("its run was skipped", "実行がスキップされた")
+		return p.tr("its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）")
 	}
 	return clean(k)
 }

@@ -88,7 +88,8 @@ func diagnosisFixture() Fixture {
 			inv := fmt.Sprintf("inv-%s-%d", job, d)
 			at := day(d, 6, 0)
 			f["dbt_invocations"] = append(f["dbt_invocations"], Row{"invocation_id": inv, "created_at": at,
-				"command": "run", "job_name": job, "run_completed_at": iso(at)})
+				"command": "run", "job_name": job, "run_started_at": iso(at.Add(-10 * time.Minute)),
+				"run_completed_at": iso(at.Add(10 * time.Minute))}) // the invocation that built it ends after it
 			model := map[string]string{"nightly": "model.dx.daily_x", "legacy": "model.dx.daily_y"}[job]
 			f["dbt_run_results"] = append(f["dbt_run_results"], run(inv, model, "success", iso(at), gen(at), nil))
 		}
@@ -291,7 +292,7 @@ func TestWhyChanges(t *testing.T) {
 		changes = append(changes, c.Kind+" "+c.Detail+" @"+c.InvocationID+" "+c.GitSHA+" PR"+c.PullRequestID)
 	}
 	eq(t, "causes", causes, []string{"run_error:high:Database Error in model stg_k",
-		"definition_changed:medium:sql changed sum-stg → sum-stg (commit def8901)"})
+		"definition_changed:medium:sql: sum-stg → sum-stg"})
 	eq(t, "changes", changes, []string{"sql sum-stg → sum-stg @inv-2 def8901234 PR42",
 		"commit abc1234 → def8901 @inv-2 def8901234 PR42"})
 	// A model whose definition did not change names no definition change.

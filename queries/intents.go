@@ -860,10 +860,7 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		for _, ch := range a.Changes {
 			if ch.Kind == "sql" || ch.Kind == "parents" {
 				// Its definition changed between its last success and its first error: what most likely broke it.
-				detail := ch.Kind + " changed " + ch.Detail
-				if ch.GitSHA != "" {
-					detail += " (commit " + shortSHA(ch.GitSHA) + ")"
-				}
+				detail := ch.Kind + ": " + ch.Detail // data, phrased by the renderers
 				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "definition_changed", UniqueID: n.UniqueID,
 					Name: n.Name, Detail: &detail, InvocationID: ch.InvocationID, Confidence: ConfidenceMedium})
 				break
@@ -876,9 +873,9 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 			return a, err
 		}
 		if len(roots) == 0 {
-			detail := "nothing upstream errored or failed an ERROR test in that invocation"
+			// Nothing upstream errored or failed an ERROR test in that invocation: the rows do not say why.
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: &detail, InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
+				InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
 		}
 		for _, root := range roots {
 			a.LikelyCauses = append(a.LikelyCauses, root)
@@ -892,14 +889,13 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	}
 	if o := a.Overdue; o != nil && lastStatus != "skipped" && o.JobName != "" {
 		// It missed its build without a run of its own: did its job run at all?
+		job := o.JobName // the detail is the job's name: data, phrased by the renderers
 		if !o.JobRanSince {
-			detail := "job " + o.JobName + " has not run since its last success"
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "job_not_run", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: &detail, Confidence: ConfidenceHigh})
+				Detail: &job, Confidence: ConfidenceHigh})
 		} else if len(last) == 0 || last[0].CompletedAt == nil || !last[0].CompletedAt.After(*o.LastSuccess) {
-			detail := "job " + o.JobName + " ran without building it"
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "not_built_by_job", UniqueID: n.UniqueID,
-				Name: n.Name, Detail: &detail, Confidence: ConfidenceMedium})
+				Name: n.Name, Detail: &job, Confidence: ConfidenceMedium})
 		}
 	}
 	causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")

@@ -21,7 +21,7 @@ type Overdue struct {
 	// LateSeconds is how long past the expected build (the cadence plus slack) it is.
 	LateSeconds float64 `json:"late_seconds"`
 	// JobName is the job of its last successful run ("" when unknown); JobRanSince says whether an invocation of
-	// that job ran after it, LastJobRun when the newest did.
+	// that job started after it, LastJobRun when the newest started.
 	JobName     string     `json:"job_name"`
 	JobRanSince bool       `json:"job_ran_since"`
 	LastJobRun  *time.Time `json:"last_job_run"`
@@ -70,7 +70,8 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo) (*Overdue, error) {
 	}
 	if o.JobName != "" {
 		var newest sql.NullString
-		err := r.db.Read.QueryRowContext(ctx, `SELECT max(coalesce(run_completed_at, generated_at))
+		// An invocation started after the last success (the one that built it ends after it did).
+		err := r.db.Read.QueryRowContext(ctx, `SELECT max(coalesce(run_started_at, run_completed_at, generated_at))
 			FROM dbt_invocations WHERE job_name = ?`, o.JobName).Scan(&newest)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("runs of job %s: %w", o.JobName, err)
