@@ -305,6 +305,8 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 				InvocationID: "inv-0043", Confidence: "medium"},
 		},
 		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
+		Next: &queries.NextStep{Action: "fix_root", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments",
+			Owners: []string{"@payments-team"}},
 		Changes: []queries.Change{{Kind: "commit", UniqueID: testNode.UniqueID, Name: "fct_orders", At: at(90 * time.Minute),
 			Detail: "abc1234 → def5678", InvocationID: "inv-0043", JobName: "nightly", GitSHA: "def5678901",
 			PullRequestID: "42"}},
@@ -331,7 +333,7 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 				ShortName: "accepted_values", Column: "status", Status: "fail", DetectedAt: at(3 * time.Hour), Severity: "WARN"}},
 			Likelihood: "low", Impact: "low", DecidedBy: []string{"warn_severity", "no_downstream"},
 			Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.accepted_values_stg_flaky_status",
-				Name: "accepted_values_stg_flaky_status"}}, nil
+				Name: "accepted_values_stg_flaky_status", Owners: []string{}}}, nil
 	}
 	if name == "empty" {
 		return queries.UrgencyAnswer{Node: f.node(name), Health: queries.HealthOK, Urgency: "none", Level: "NONE",
@@ -351,7 +353,7 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
 		Likelihood: "high", Impact: "high", Level: "HIGH", DecidedBy: []string{"persistent_failure", "exposure_affected"},
 		Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.not_null_fct_orders_order_id",
-			Name: "not_null_fct_orders_order_id"}}, nil
+			Name: "not_null_fct_orders_order_id", Owners: []string{"@alice"}}}, nil
 }
 
 func (f *fakeReader) SyncInfo(context.Context) (queries.SyncInfo, error) {

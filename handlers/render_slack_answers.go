@@ -204,6 +204,18 @@ func (b *slackBuilder) countTitle(en, ja string, n int) string {
 	return b.tr(fmt.Sprintf("%s (%d)", en, n), fmt.Sprintf("%s（%d 件）", ja, n))
 }
 
+// next adds what to do next, with its owners mentioned.
+func (b *slackBuilder) next(n *queries.NextStep) {
+	if n == nil {
+		return
+	}
+	s := "*" + b.tr("Next", "次の一手") + "*: " + SlackEscape(b.p.nextAction(n))
+	if who := b.owners(n.Owners); who != "" {
+		s += b.tr(" — ask ", " — 相談先: ") + who
+	}
+	b.section(s)
+}
+
 // overdue adds the line saying a node missed its usual build, when it did; it leads the fallback text too.
 func (b *slackBuilder) overdue(o *queries.Overdue) {
 	if o == nil {
@@ -459,6 +471,7 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 	}
 	b.list(b.tr("Changed since its last success", "最後の成功以降の変更"), len(a.Changes),
 		func(i int) string { return SlackEscape(b.p.change(a.Changes[i])) })
+	b.next(a.Next)
 	if len(a.LikelyCauses) == 0 {
 		b.section(b.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 	} else {
@@ -512,9 +525,7 @@ func (b *slackBuilder) slackUrgency(a *queries.UrgencyAnswer) {
 	if a.Likelihood != "" {
 		b.section(SlackEscape(b.p.axes(a)))
 	}
-	if a.Next != nil {
-		b.section("*" + b.tr("Next", "次の一手") + "*: " + SlackEscape(b.p.nextStep(a.Next)))
-	}
+	b.next(a.Next)
 	b.fields(b.idField(a.Node),
 		slackField{b.tr("Severity", "重大度"), SlackEscape(a.Severity)},
 		slackField{b.tr("Failure streak", "連続失敗"), streak},

@@ -64,8 +64,17 @@ func (p *printer) axes(a *queries.UrgencyAnswer) string {
 	return p.tr(likely[0], likely[1]) + why(0) + " × " + p.tr(hurts[0], hurts[1]) + why(1)
 }
 
-// nextStep says what to do next.
+// nextStep says what to do next, and whom to ask.
 func (p *printer) nextStep(n *queries.NextStep) string {
+	s := p.nextAction(n)
+	if len(n.Owners) > 0 {
+		s += p.tr(" — ask ", " — 相談先: ") + cleanJoin(n.Owners)
+	}
+	return s
+}
+
+// nextAction says what to do next.
+func (p *printer) nextAction(n *queries.NextStep) string {
 	name := firstClean(n.Name, n.UniqueID)
 	switch n.Action {
 	case "fix_error":
@@ -78,6 +87,8 @@ func (p *printer) nextStep(n *queries.NextStep) string {
 		return p.tr("check the loader of "+name+" (`freshness "+name+"`)", name+" のロード処理を確認（`freshness "+name+"`）")
 	case "check_test":
 		return p.tr("look at the failing test "+name+" (`last-run "+name+"`)", "失敗中のテスト "+name+" を確認（`last-run "+name+"`）")
+	case "check_job":
+		return p.tr("check why job "+name+" stopped building it", "ジョブ "+name+" がビルドしなくなった理由を確認")
 	case "watch":
 		return p.tr("nothing to fix yet: watch it", "まだ対応は不要です。様子を見る")
 	}

@@ -41,6 +41,9 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		p.line("  " + p.tr("changed since its last success:", "最後の成功以降の変更:"))
 		p.list("    - ", len(a.Changes), func(i int) string { return p.change(a.Changes[i]) })
 	}
+	if a.Next != nil {
+		p.kv("  ", p.tr("next", "次の一手"), p.nextStep(a.Next))
+	}
 	if len(a.LikelyCauses) == 0 {
 		p.line("  " + p.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 		return

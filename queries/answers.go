@@ -273,6 +273,8 @@ type WhyAnswer struct {
 	Overdue *Overdue `json:"overdue"`
 	// Changes are what changed between its last good run and its first bad one.
 	Changes []Change `json:"changes"`
+	// Next is what to do next (as in UrgencyAnswer); nil when healthy.
+	Next *NextStep `json:"next"`
 }
 
 // UrgencyAnswer answers "urgent NODE": how much does this failure matter.
@@ -304,11 +306,13 @@ type UrgencyAnswer struct {
 // NextStep is what to do about a problem, and on which node.
 type NextStep struct {
 	// Action is fix_error (the node's own error), fix_root (the root that skipped it), check_run (a skip the rows do
-	// not explain: the run's log does), check_loader (a stale source's ingestion), check_test (its failing test) or
-	// watch (warnings: nothing to fix yet).
+	// not explain: the run's log does), check_loader (a stale source's ingestion), check_test (its failing test),
+	// check_job (an overdue node's job; Name is the job) or watch (warnings: nothing to fix yet).
 	Action   string `json:"action"`
 	UniqueID string `json:"unique_id,omitempty"`
 	Name     string `json:"name,omitempty"`
+	// Owners are who to ask: the owners of the node to act on.
+	Owners []string `json:"owners"`
 }
 
 // NotFoundError says no node matched a name; Suggestions are near misses (unique_ids).

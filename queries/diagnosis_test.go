@@ -206,11 +206,11 @@ func TestOverdue(t *testing.T) {
 			b.load(t, db, diagnosisFixture())
 			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
 			for _, tc := range []struct {
-				node, overdue, cause string
+				node, overdue, cause, next string
 			}{
-				{"daily_x", "daily late 54h job nightly ran since", "not_built_by_job:medium"},
-				{"daily_y", "daily late 54h job legacy did not run", "job_not_run:high"},
-				{"stg_a", "", "run_error:high"},
+				{"daily_x", "daily late 54h job nightly ran since", "not_built_by_job:medium", "check_job:nightly"},
+				{"daily_y", "daily late 54h job legacy did not run", "job_not_run:high", "check_job:legacy"},
+				{"stg_a", "", "run_error:high", "fix_error:stg_a"},
 			} {
 				st, err := r.Status(context.Background(), tc.node)
 				if err != nil {
@@ -237,6 +237,11 @@ func TestOverdue(t *testing.T) {
 				if (why.Overdue == nil) != (st.Overdue == nil) {
 					t.Errorf("%s: why and status disagree on overdue", tc.node)
 				}
+				next := ""
+				if why.Next != nil {
+					next = why.Next.Action + ":" + why.Next.Name
+				}
+				eq(t, tc.node+" next", next, tc.next)
 			}
 		})
 	}

@@ -838,9 +838,15 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	if err != nil {
 		return a, err
 	}
+	if a.Next, err = r.nextStep(ctx, c, n, a.Health, a.FailingTests, last); err != nil {
+		return a, err
+	}
 	a.RootCauses, a.Chain, a.Changes = []string{}, []ChainLink{}, []Change{}
 	if a.Overdue, err = r.overdue(ctx, n); err != nil {
 		return a, err
+	}
+	if o := a.Overdue; o != nil && a.Next == nil && o.JobName != "" {
+		a.Next = &NextStep{Action: "check_job", Name: o.JobName, Owners: n.Owners} // healthy, but its build stopped coming
 	}
 	if a.LastSuccess != nil && len(a.FailedSince) > 0 {
 		if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
@@ -1124,16 +1130,33 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		a.Urgency = "low"
 	}
 	a.Level = strings.ToUpper(a.Urgency)
-	if a.Next, err = r.nextStep(ctx, c, n, a, last); err != nil {
+	if a.Next, err = r.nextStep(ctx, c, n, a.Health, a.FailingTests, last); err != nil {
 		return a, err
 	}
 	return a, nil
 }
 
-// nextStep says what to do about a node's problem: its own error first, then the root of its skip, a stale source's
+// nextStep says what to do about a node's problem, and whom to ask (nextStepFor decides the step): its own error first, then the root of its skip, a stale source's
 // loader, its worst failing test, else watching the warnings.
-func (r *Reader) nextStep(ctx context.Context, c *catalog, n *nodeInfo, a UrgencyAnswer, last []Run) (*NextStep, error) {
-	switch a.Health {
+func (r *Reader) nextStep(ctx context.Context, c *catalog, n *nodeInfo, health Health, failingTests []TestState,
+	last []Run) (*NextStep, error) {
+	next, err := r.nextStepFor(ctx, c, n, health, failingTests, last)
+	if next == nil || err != nil {
+		return next, err
+	}
+	// Who to ask: the owners of the node to act on (a test's owners are its own, as resolve builds them).
+	next.Owners = []string{}
+	if target, err := r.resolve(ctx, c, next.UniqueID); err == nil && next.UniqueID != "" {
+		next.Owners = target.Owners
+	}
+	return next, nil
+}
+
+func (r *Reader) nextStepFor(ctx context.Context, c *catalog, n *nodeInfo, health Health, failingTests []TestState,
+	last []Run) (*NextStep, error) {
+	switch health {
+	case HealthOK, HealthUnknown:
+		return nil, nil
 	case HealthError:
 		return &NextStep{Action: "fix_error", UniqueID: n.UniqueID, Name: n.Name}, nil
 	case HealthStale:
@@ -1150,8 +1173,8 @@ func (r *Reader) nextStep(ctx context.Context, c *catalog, n *nodeInfo, a Urgenc
 		// Skipped, and the rows do not say why: the run's own log does.
 		return &NextStep{Action: "check_run", UniqueID: n.UniqueID, Name: n.Name}, nil
 	}
-	if len(a.FailingTests) > 0 {
-		t := a.FailingTests[0]
+	if len(failingTests) > 0 {
+		t := failingTests[0]
 		return &NextStep{Action: "check_test", UniqueID: t.UniqueID, Name: firstNonBlank(t.Name, t.ShortName)}, nil
 	}
 	return &NextStep{Action: "watch", UniqueID: n.UniqueID, Name: n.Name}, nil
