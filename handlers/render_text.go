@@ -67,6 +67,17 @@ type printer struct {
 
 func (p *printer) tr(en, ja string) string { return tr(p.l, en, ja) }
 
+// phrases name machine codes in English and Japanese.
+type phrases map[string][2]string
+
+// phrase names code in the reader's language; an unknown code is shown as it is.
+func (p *printer) phrase(table phrases, code string) string {
+	if ph, ok := table[code]; ok {
+		return p.tr(ph[0], ph[1])
+	}
+	return clean(code)
+}
+
 func (p *printer) line(s string) {
 	p.w.WriteString(s)
 	p.w.WriteByte('\n')

@@ -109,38 +109,23 @@ func (p *printer) urgencyWord(u string) string {
 	return clean(u)
 }
 
-func (p *printer) reason(r string) string {
-	switch r {
-	case "run_error":
-		return p.tr("the last run errored", "最後の実行がエラー")
-	case "source_stale":
-		return p.tr("a source is stale", "ソースが古い")
-	case "tests_failing":
-		return p.tr("tests are failing", "テストが失敗中")
-	case "warn_only":
-		return p.tr("warnings only", "警告のみ")
-	case "error_severity":
-		return p.tr("error severity", "重大度 ERROR")
-	case "warn_severity":
-		return p.tr("warn severity", "重大度 WARN")
-	case "exposure_affected":
-		return p.tr("an exposure is affected", "エクスポージャーに影響")
-	case "critical":
-		return p.tr("marked critical in meta", "meta で重要と指定")
-	case "wide_impact":
-		return p.tr("many downstream models", "下流モデルが多い")
-	case "persistent_failure":
-		return p.tr("failing repeatedly", "連続して失敗")
-	case "new_failure":
-		return p.tr("a new failure", "新しい失敗")
-	case "flaky":
-		return p.tr("a flaky test", "不安定なテスト")
-	case "run_skipped":
-		return p.tr("its run was skipped", "実行がスキップされた")
-	case "downstream_models":
-		return p.tr("models are downstream", "下流モデルあり")
-	case "no_downstream":
-		return p.tr("nothing downstream", "下流なし")
-	}
-	return clean(r)
+// reason names an urgency reason code.
+func (p *printer) reason(r string) string { return p.phrase(reasons, r) }
+
+var reasons = phrases{
+	"run_error":          {"the last run errored", "最後の実行がエラー"},
+	"source_stale":       {"a source is stale", "ソースが古い"},
+	"tests_failing":      {"tests are failing", "テストが失敗中"},
+	"warn_only":          {"warnings only", "警告のみ"},
+	"error_severity":     {"error severity", "重大度 ERROR"},
+	"warn_severity":      {"warn severity", "重大度 WARN"},
+	"exposure_affected":  {"an exposure is affected", "エクスポージャーに影響"},
+	"critical":           {"marked critical in meta", "meta で重要と指定"},
+	"wide_impact":        {"many downstream models", "下流モデルが多い"},
+	"persistent_failure": {"failing repeatedly", "連続して失敗"},
+	"new_failure":        {"a new failure", "新しい失敗"},
+	"flaky":              {"a flaky test", "不安定なテスト"},
+	"run_skipped":        {"its run was skipped", "実行がスキップされた"},
+	"downstream_models":  {"models are downstream", "下流モデルあり"},
+	"no_downstream":      {"nothing downstream", "下流なし"},
 }

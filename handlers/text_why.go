@@ -107,51 +107,36 @@ func (p *printer) chain(links []queries.ChainLink) string {
 	return strings.Join(parts, " → ")
 }
 
-func (p *printer) chainStatus(s string) string {
-	switch s {
-	case "error":
-		return p.tr("errored", "エラー")
-	case "fail":
-		return p.tr("a test failed", "テスト失敗")
-	case "skipped":
-		return p.tr("skipped", "スキップ")
-	}
-	return clean(s)
+func (p *printer) chainStatus(s string) string { return p.phrase(chainStatuses, s) }
+
+// chainStatuses name how a node fared in a skip chain.
+var chainStatuses = phrases{
+	"error":   {"errored", "エラー"},
+	"fail":    {"a test failed", "テスト失敗"},
+	"skipped": {"skipped", "スキップ"},
 }
 
 // confidence names how strongly the rows prove a cause.
-func (p *printer) confidence(c string) string {
-	switch c {
-	case queries.ConfidenceHigh:
-		return p.tr("certain", "確実")
-	case queries.ConfidenceMedium:
-		return p.tr("likely", "可能性高")
-	case queries.ConfidenceLow:
-		return p.tr("weak evidence", "根拠弱")
-	}
-	return clean(c)
+func (p *printer) confidence(c string) string { return p.phrase(confidences, c) }
+
+var confidences = phrases{
+	queries.ConfidenceHigh:   {"certain", "確実"},
+	queries.ConfidenceMedium: {"likely", "可能性高"},
+	queries.ConfidenceLow:    {"weak evidence", "根拠弱"},
 }
 
-func (p *printer) causeKind(k string) string {
-	switch k {
-	case "upstream_error":
-		return p.tr("an upstream run errored", "上流の実行がエラー")
-	case "upstream_test_failed":
-		return p.tr("an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）")
-	case "stale_source":
-		return p.tr("a source is stale", "ソースが古い")
-	case "definition_changed":
-		return p.tr("its definition changed before it first failed", "最初の失敗の前に定義が変更")
-	case "job_not_run":
-		return p.tr("its job has not run since its last success", "最後の成功以降ジョブが実行されていない")
-	case "not_built_by_job":
-		return p.tr("its job ran since without building it", "ジョブは実行されたがビルドされていない")
-	case "run_error":
-		return p.tr("its own run errored", "自身の実行がエラー")
-	case "run_skipped":
-		return p.tr("its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）")
-	}
-	return clean(k)
+// causeKind names a kind of cause.
+func (p *printer) causeKind(k string) string { return p.phrase(causeKinds, k) }
+
+var causeKinds = phrases{
+	"upstream_error":       {"an upstream run errored", "上流の実行がエラー"},
+	"upstream_test_failed": {"an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）"},
+	"stale_source":         {"a source is stale", "ソースが古い"},
+	"definition_changed":   {"its definition changed before it first failed", "最初の失敗の前に定義が変更"},
+	"job_not_run":          {"its job has not run since its last success", "最後の成功以降ジョブが実行されていない"},
+	"not_built_by_job":     {"its job ran since without building it", "ジョブは実行されたがビルドされていない"},
+	"run_error":            {"its own run errored", "自身の実行がエラー"},
+	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
 }
 
 // CauseLine renders one diagnosed cause for Slack, escaped: "Cause: an upstream run errored: *stg_payments* —

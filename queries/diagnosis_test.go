@@ -107,144 +107,141 @@ func diagnosisFixture() Fixture {
 	return f
 }
 
-// TestWhyRootCauses: for a skipped model the causes are the roots in the invocation that skipped it, with the
-// chain from the primary root; for an errored model, its own error only; no innocent suspect is named.
-func TestWhyRootCauses(t *testing.T) {
+// forEachDiagnosisWarehouse runs fn on the diagnosis fixture loaded each way (backends), read at day 10 12:00.
+func forEachDiagnosisWarehouse(t *testing.T, fn func(t *testing.T, r *Reader)) {
+	t.Helper()
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			db := openMirror(t)
 			b.load(t, db, diagnosisFixture())
-			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
-			for _, tc := range []struct {
-				node   string
-				causes []string // kind:node:confidence
-				roots  []string
-				chain  string
-			}{
-				{"mart_c", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
-					"stg_a:error>int_b:skipped>mart_c:skipped"},
-				{"int_b", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
-					"stg_a:error>int_b:skipped"},
-				{"mart_f", []string{"upstream_error:model.dx.stg_a:high", "upstream_error:model.dx.stg_d:high",
-					"upstream_test_failed:model.dx.stg_e:medium"},
-					[]string{"model.dx.stg_a", "model.dx.stg_d", "model.dx.stg_e"}, "stg_a:error>mart_f:skipped"},
-				{"mart_j", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
-					"stg_a:error>int_b:skipped>mart_j:skipped"},
-				{"mart_k", []string{"run_error:model.dx.mart_k:high"}, []string{}, ""},
-				{"mart_h", []string{}, []string{}, ""},
-				{"mart_m", []string{"run_skipped:model.dx.mart_m:low"}, []string{}, ""},
-			} {
-				a, err := r.Why(context.Background(), tc.node)
-				if err != nil {
-					t.Fatal(err)
-				}
-				causes := []string{}
-				for _, c := range a.LikelyCauses {
-					causes = append(causes, c.Kind+":"+c.UniqueID+":"+c.Confidence)
-				}
-				eq(t, tc.node+" causes", causes, tc.causes)
-				eq(t, tc.node+" roots", a.RootCauses, tc.roots)
-				var chain []string
-				for _, l := range a.Chain {
-					chain = append(chain, l.Name+":"+l.Status)
-				}
-				eq(t, tc.node+" chain", strings.Join(chain, ">"), tc.chain)
-				for _, c := range a.LikelyCauses {
-					if c.Kind == "upstream_error" && (c.Detail == nil || !strings.HasPrefix(*c.Detail, "Database Error")) {
-						t.Errorf("%s: root %s without its error message: %v", tc.node, c.UniqueID, c.Detail)
-					}
-				}
-			}
+			fn(t, NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }}))
 		})
 	}
 }
 
-// TestUrgencyAxes: urgency is likelihood × impact, with the reasons that decided it and what to do next.
-func TestUrgencyAxes(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			db := openMirror(t)
-			b.load(t, db, diagnosisFixture())
-			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
-			for _, tc := range []struct{ node, want string }{
-				// Skipped: it did not build; fix the root of its skip.
-				{"mart_c", "medium×low=LOW by run_skipped,no_downstream; fix_root:stg_a"},
-				{"int_b", "medium×medium=MEDIUM by run_skipped,downstream_models; fix_root:stg_a"},
-				// Its own error with models downstream.
-				{"stg_a", "high×medium=HIGH by run_error,downstream_models; fix_error:stg_a"},
-				// A new ERROR test failure with one model downstream.
-				{"stg_e", "medium×medium=MEDIUM by new_failure,downstream_models; check_test:not_null_stg_e_id"},
-				// A WARN test: not likely yet.
-				{"stg_g", "low×medium=LOW by warn_severity,downstream_models; check_test:not_null_stg_g_id"},
-				// A flaky ERROR test: one step less likely.
-				{"stg_p", "low×low=LOW by flaky,no_downstream; check_test:not_null_stg_p_id"},
-			} {
-				a, err := r.Urgency(context.Background(), tc.node)
-				if err != nil {
-					t.Fatal(err)
-				}
-				next := ""
-				if a.Next != nil {
-					next = a.Next.Action + ":" + a.Next.Name
-				}
-				got := a.Likelihood + "×" + a.Impact + "=" + a.Level + " by " + strings.Join(a.DecidedBy, ",") + "; " + next
-				eq(t, tc.node, got, tc.want)
-				if a.Urgency != strings.ToLower(a.Level) {
-					t.Errorf("%s: urgency %q disagrees with level %q", tc.node, a.Urgency, a.Level)
+// TestWhyRootCauses: for a skipped model the causes are the roots in the invocation that skipped it, with the
+// chain from the primary root; for an errored model, its own error only; no innocent suspect is named.
+func TestWhyRootCauses(t *testing.T) {
+	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
+		for _, tc := range []struct {
+			node   string
+			causes []string // kind:node:confidence
+			roots  []string
+			chain  string
+		}{
+			{"mart_c", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
+				"stg_a:error>int_b:skipped>mart_c:skipped"},
+			{"int_b", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
+				"stg_a:error>int_b:skipped"},
+			{"mart_f", []string{"upstream_error:model.dx.stg_a:high", "upstream_error:model.dx.stg_d:high",
+				"upstream_test_failed:model.dx.stg_e:medium"},
+				[]string{"model.dx.stg_a", "model.dx.stg_d", "model.dx.stg_e"}, "stg_a:error>mart_f:skipped"},
+			{"mart_j", []string{"upstream_error:model.dx.stg_a:high"}, []string{"model.dx.stg_a"},
+				"stg_a:error>int_b:skipped>mart_j:skipped"},
+			{"mart_k", []string{"run_error:model.dx.mart_k:high"}, []string{}, ""},
+			{"mart_h", []string{}, []string{}, ""},
+			{"mart_m", []string{"run_skipped:model.dx.mart_m:low"}, []string{}, ""},
+		} {
+			a, err := r.Why(context.Background(), tc.node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			causes := []string{}
+			for _, c := range a.LikelyCauses {
+				causes = append(causes, c.Kind+":"+c.UniqueID+":"+c.Confidence)
+			}
+			eq(t, tc.node+" causes", causes, tc.causes)
+			eq(t, tc.node+" roots", a.RootCauses, tc.roots)
+			var chain []string
+			for _, l := range a.Chain {
+				chain = append(chain, l.Name+":"+l.Status)
+			}
+			eq(t, tc.node+" chain", strings.Join(chain, ">"), tc.chain)
+			for _, c := range a.LikelyCauses {
+				if c.Kind == "upstream_error" && (c.Detail == nil || !strings.HasPrefix(*c.Detail, "Database Error")) {
+					t.Errorf("%s: root %s without its error message: %v", tc.node, c.UniqueID, c.Detail)
 				}
 			}
-		})
-	}
+		}
+	})
+}
+
+// TestUrgencyAxes: urgency is likelihood × impact, with the reasons that decided it and what to do next.
+func TestUrgencyAxes(t *testing.T) {
+	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
+		for _, tc := range []struct{ node, want string }{
+			// Skipped: it did not build; fix the root of its skip.
+			{"mart_c", "medium×low=LOW by run_skipped,no_downstream; fix_root:stg_a"},
+			{"int_b", "medium×medium=MEDIUM by run_skipped,downstream_models; fix_root:stg_a"},
+			// Its own error with models downstream.
+			{"stg_a", "high×medium=HIGH by run_error,downstream_models; fix_error:stg_a"},
+			// A new ERROR test failure with one model downstream.
+			{"stg_e", "medium×medium=MEDIUM by new_failure,downstream_models; check_test:not_null_stg_e_id"},
+			// A WARN test: not likely yet.
+			{"stg_g", "low×medium=LOW by warn_severity,downstream_models; check_test:not_null_stg_g_id"},
+			// A flaky ERROR test: one step less likely.
+			{"stg_p", "low×low=LOW by flaky,no_downstream; check_test:not_null_stg_p_id"},
+		} {
+			a, err := r.Urgency(context.Background(), tc.node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := ""
+			if a.Next != nil {
+				next = a.Next.Action + ":" + a.Next.Name
+			}
+			got := a.Likelihood + "×" + a.Impact + "=" + a.Level + " by " + strings.Join(a.DecidedBy, ",") + "; " + next
+			eq(t, tc.node, got, tc.want)
+			if a.Urgency != strings.ToLower(a.Level) {
+				t.Errorf("%s: urgency %q disagrees with level %q", tc.node, a.Urgency, a.Level)
+			}
+		}
+	})
 }
 
 // TestOverdue: a node that missed its usual build is overdue, with its cadence and how late; why tells a job that
 // did not run at all from one that ran without building it. Nodes with too little history are never overdue.
 func TestOverdue(t *testing.T) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			db := openMirror(t)
-			b.load(t, db, diagnosisFixture())
-			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
-			for _, tc := range []struct {
-				node, overdue, cause, next string
-			}{
-				{"daily_x", "daily late 54h job nightly ran since", "not_built_by_job:medium", "check_job:nightly"},
-				{"daily_y", "daily late 54h job legacy did not run", "job_not_run:high", "check_job:legacy"},
-				{"stg_a", "", "run_error:high", "fix_error:stg_a"},
-			} {
-				st, err := r.Status(context.Background(), tc.node)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := ""
-				if o := st.Overdue; o != nil {
-					ran := "did not run"
-					if o.JobRanSince {
-						ran = "ran since"
-					}
-					got = fmt.Sprintf("%s late %.0fh job %s %s", o.Cadence, o.LateSeconds/3600, o.JobName, ran)
-				}
-				eq(t, tc.node+" overdue", got, tc.overdue)
-				why, err := r.Why(context.Background(), tc.node)
-				if err != nil {
-					t.Fatal(err)
-				}
-				first := ""
-				if len(why.LikelyCauses) > 0 {
-					first = why.LikelyCauses[0].Kind + ":" + why.LikelyCauses[0].Confidence
-				}
-				eq(t, tc.node+" first cause", first, tc.cause)
-				if (why.Overdue == nil) != (st.Overdue == nil) {
-					t.Errorf("%s: why and status disagree on overdue", tc.node)
-				}
-				next := ""
-				if why.Next != nil {
-					next = why.Next.Action + ":" + why.Next.Name
-				}
-				eq(t, tc.node+" next", next, tc.next)
+	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
+		for _, tc := range []struct {
+			node, overdue, cause, next string
+		}{
+			{"daily_x", "daily late 54h job nightly ran since", "not_built_by_job:medium", "check_job:nightly"},
+			{"daily_y", "daily late 54h job legacy did not run", "job_not_run:high", "check_job:legacy"},
+			{"stg_a", "", "run_error:high", "fix_error:stg_a"},
+		} {
+			st, err := r.Status(context.Background(), tc.node)
+			if err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			got := ""
+			if o := st.Overdue; o != nil {
+				ran := "did not run"
+				if o.JobRanSince {
+					ran = "ran since"
+				}
+				got = fmt.Sprintf("%s late %.0fh job %s %s", o.Cadence, o.LateSeconds/3600, o.JobName, ran)
+			}
+			eq(t, tc.node+" overdue", got, tc.overdue)
+			why, err := r.Why(context.Background(), tc.node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := ""
+			if len(why.LikelyCauses) > 0 {
+				first = why.LikelyCauses[0].Kind + ":" + why.LikelyCauses[0].Confidence
+			}
+			eq(t, tc.node+" first cause", first, tc.cause)
+			if (why.Overdue == nil) != (st.Overdue == nil) {
+				t.Errorf("%s: why and status disagree on overdue", tc.node)
+			}
+			next := ""
+			if why.Next != nil {
+				next = why.Next.Action + ":" + why.Next.Name
+			}
+			eq(t, tc.node+" next", next, tc.next)
+		}
+	})
 }
 
 func TestLearnCadence(t *testing.T) {
