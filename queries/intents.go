@@ -838,9 +838,18 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	if err != nil {
 		return a, err
 	}
-	if a.Next, err = r.nextStep(ctx, c, n, a.Health, a.FailingTests, last); err != nil {
-		return a, err
+	lastStatus := ""
+	if len(last) > 0 && n.ResourceType != "source" {
+		lastStatus = last[0].Status
 	}
+	var roots []Cause
+	var chains [][]ChainLink
+	if lastStatus == "skipped" {
+		if roots, chains, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+			return a, err
+		}
+	}
+	a.Next = nextStep(c, n, a.Health, a.FailingTests, lastStatus == "skipped", roots)
 	a.RootCauses, a.Chain, a.Changes = []string{}, []ChainLink{}, []Change{}
 	if a.Overdue, err = r.overdue(ctx, n); err != nil {
 		return a, err
@@ -852,10 +861,6 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
 			return a, err
 		}
-	}
-	lastStatus := ""
-	if len(last) > 0 && n.ResourceType != "source" {
-		lastStatus = last[0].Status
 	}
 	switch lastStatus {
 	case "error":
@@ -874,10 +879,6 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		}
 		return a, nil
 	case "skipped":
-		roots, chains, err := r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID)
-		if err != nil {
-			return a, err
-		}
 		if len(roots) == 0 {
 			// Nothing upstream errored or failed an ERROR test in that invocation: the rows do not say why.
 			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
@@ -1130,54 +1131,54 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		a.Urgency = "low"
 	}
 	a.Level = strings.ToUpper(a.Urgency)
-	if a.Next, err = r.nextStep(ctx, c, n, a.Health, a.FailingTests, last); err != nil {
-		return a, err
+	var roots []Cause
+	if skipped {
+		if roots, _, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+			return a, err
+		}
 	}
+	a.Next = nextStep(c, n, a.Health, a.FailingTests, skipped, roots)
 	return a, nil
 }
 
-// nextStep says what to do about a node's problem, and whom to ask (nextStepFor decides the step): its own error first, then the root of its skip, a stale source's
-// loader, its worst failing test, else watching the warnings.
-func (r *Reader) nextStep(ctx context.Context, c *catalog, n *nodeInfo, health Health, failingTests []TestState,
-	last []Run) (*NextStep, error) {
-	next, err := r.nextStepFor(ctx, c, n, health, failingTests, last)
-	if next == nil || err != nil {
-		return next, err
+// nextStep says what to do about a node's problem (nextStepFor) and whom to ask: the owners of the node to act on.
+func nextStep(c *catalog, n *nodeInfo, health Health, failingTests []TestState, skipped bool, roots []Cause) *NextStep {
+	next := nextStepFor(n, health, failingTests, skipped, roots)
+	if next == nil {
+		return nil
 	}
-	// Who to ask: the owners of the node to act on (a test's owners are its own, as resolve builds them).
-	next.Owners = []string{}
-	if target, err := r.resolve(ctx, c, next.UniqueID); err == nil && next.UniqueID != "" {
+	// Who to ask: the owners of the node to act on; for its own test, its own owners (the catalog's lookup, not the
+	// tests' index, which a first question would have to load).
+	next.Owners = n.Owners
+	if target := c.byID[next.UniqueID]; target != nil {
 		next.Owners = target.Owners
 	}
-	return next, nil
+	return next
 }
 
-func (r *Reader) nextStepFor(ctx context.Context, c *catalog, n *nodeInfo, health Health, failingTests []TestState,
-	last []Run) (*NextStep, error) {
+// nextStepFor is the step for a node's problem: its own error first, a stale source's loader, the root of its skip
+// (the run's log when the rows show none), its worst failing test, else watching the warnings; nil when healthy.
+func nextStepFor(n *nodeInfo, health Health, failingTests []TestState, skipped bool, roots []Cause) *NextStep {
 	switch health {
 	case HealthOK, HealthUnknown:
-		return nil, nil
+		return nil
 	case HealthError:
-		return &NextStep{Action: "fix_error", UniqueID: n.UniqueID, Name: n.Name}, nil
+		return &NextStep{Action: "fix_error", UniqueID: n.UniqueID, Name: n.Name}
 	case HealthStale:
-		return &NextStep{Action: "check_loader", UniqueID: n.UniqueID, Name: n.Name}, nil
+		return &NextStep{Action: "check_loader", UniqueID: n.UniqueID, Name: n.Name}
 	}
-	if len(last) > 0 && last[0].Status == "skipped" && n.ResourceType != "source" {
-		roots, _, err := r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID)
-		if err != nil {
-			return nil, err
-		}
+	if skipped {
 		if len(roots) > 0 {
-			return &NextStep{Action: "fix_root", UniqueID: roots[0].UniqueID, Name: roots[0].Name}, nil
+			return &NextStep{Action: "fix_root", UniqueID: roots[0].UniqueID, Name: roots[0].Name}
 		}
 		// Skipped, and the rows do not say why: the run's own log does.
-		return &NextStep{Action: "check_run", UniqueID: n.UniqueID, Name: n.Name}, nil
+		return &NextStep{Action: "check_run", UniqueID: n.UniqueID, Name: n.Name}
 	}
 	if len(failingTests) > 0 {
 		t := failingTests[0]
-		return &NextStep{Action: "check_test", UniqueID: t.UniqueID, Name: firstNonBlank(t.Name, t.ShortName)}, nil
+		return &NextStep{Action: "check_test", UniqueID: t.UniqueID, Name: firstNonBlank(t.Name, t.ShortName)}
 	}
-	return &NextStep{Action: "watch", UniqueID: n.UniqueID, Name: n.Name}, nil
+	return &NextStep{Action: "watch", UniqueID: n.UniqueID, Name: n.Name}
 }
 
 // firstNonBlank is the first of ss that is not blank.
