@@ -91,6 +91,8 @@ type Syncer struct {
 	incomplete map[string][]string
 	// leftOut names the optional tables that lack required columns: skipped without failing the sync.
 	leftOut map[string]bool
+	// fingerprinted names the tables that had a fingerprint at the previous run.
+	fingerprinted map[string]bool
 }
 
 // New returns a Syncer copying src into db.
@@ -194,7 +196,12 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return fmt.Errorf("fingerprint %s warehouse: %w", s.src.Kind(), err)
 	}
-	if s.tablesChanged(fps) {
+	changedTables := s.tablesChanged(fps)
+	s.fingerprinted = map[string]bool{}
+	for name := range fps {
+		s.fingerprinted[name] = true
+	}
+	if changedTables {
 		// A table appeared (alerts_v2 after edr's first run, a package upgrade) or vanished (a `create or replace`
 		// that dropped its grant): discover again, so it is synced, or left out, from this run on.
 		s.opts.Logger.InfoContext(ctx, "elementary tables changed; discovering them again")
@@ -337,7 +344,7 @@ func (s *Syncer) discover(ctx context.Context) error {
 }
 
 // tablesChanged reports whether the fingerprinted tables differ from the discovered ones: a table with a fingerprint
-// but no plan (and not left out as incomplete), or a planned table without a fingerprint.
+// but no plan (and not left out as incomplete), or a planned table that lost the fingerprint it had.
 func (s *Syncer) tablesChanged(fps map[string]source.Fingerprint) bool {
 	for name := range fps {
 		if _, known := elementary.Lookup(name); !known {
@@ -350,8 +357,8 @@ func (s *Syncer) tablesChanged(fps map[string]source.Fingerprint) bool {
 		}
 	}
 	for name := range s.plans {
-		if _, ok := fps[name]; !ok {
-			return true
+		if _, ok := fps[name]; !ok && s.fingerprinted[name] {
+			return true // it had a fingerprint at the previous sync (a view never has one on PostgreSQL)
 		}
 	}
 	return false
