@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -78,4 +79,76 @@ func openDemoMirror(b *testing.B) *localdb.DB {
 	}
 	b.Cleanup(func() { db.Close() })
 	return db
+}
+
+// BenchmarkDiagnosisDemo asks why of every model whose newest run was skipped or errored on the demo mirror
+// (TODAI_BENCH_DEMO_MIRROR, as BenchmarkIntentsDemo) and reports how true the answers are: skipped_with_root (the
+// share of skipped models whose first cause naming another node is a root of the skip in the invocation that
+// skipped it), on_chain (the share of causes naming another node that are such roots) and errored_own_first (the
+// share of errored models whose first cause is their own error), besides the time per why.
+func BenchmarkDiagnosisDemo(b *testing.B) {
+	ctx := context.Background()
+	db := openDemoMirror(b)
+	now := time.Now()
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	rows, err := db.Read.QueryContext(ctx, `SELECT l.unique_id, l.status FROM node_last_run l
+		JOIN nodes n ON n.unique_id = l.unique_id WHERE l.status IN ('skipped', 'error') ORDER BY l.unique_id`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ids, statuses []string
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			b.Fatal(err)
+		}
+		ids, statuses = append(ids, id), append(statuses, st)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		b.Skip("no skipped or errored model in the demo mirror")
+	}
+	var skipped, skippedRoot, errored, ownFirst, others, onChain float64
+	for i := 0; b.Loop(); i++ {
+		id, st := ids[i%len(ids)], statuses[i%len(ids)]
+		a, err := r.Why(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i >= len(ids) {
+			continue // count each model once
+		}
+		if st == "error" {
+			errored++
+			if len(a.LikelyCauses) > 0 && a.LikelyCauses[0].Kind == "run_error" {
+				ownFirst++
+			}
+			continue
+		}
+		skipped++
+		first := true
+		for _, c := range a.LikelyCauses {
+			if c.UniqueID == id {
+				continue
+			}
+			others++
+			root := slices.Contains(a.RootCauses, c.UniqueID)
+			if root {
+				onChain++
+			}
+			if first && root {
+				skippedRoot++
+			}
+			first = false
+		}
+	}
+	share := func(n, d float64) float64 {
+		if d == 0 {
+			return 1
+		}
+		return n / d
+	}
+	b.ReportMetric(share(skippedRoot, skipped), "skipped_with_root")
+	b.ReportMetric(share(onChain, others), "on_chain")
+	b.ReportMetric(share(ownFirst, errored), "errored_own_first")
 }

@@ -35,8 +35,10 @@ func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]C
 		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
 	}
 	defer runStatus.Close()
+	// CROSS JOIN keeps the node's few tests as the outer loop: one index seek per test, not a scan of the whole
+	// invocation's results.
 	failedTest, err := r.db.Read.PrepareContext(ctx, `SELECT e.test_unique_id, coalesce(e.test_results_description, '')
-		FROM test_nodes tn JOIN elementary_test_results e INDEXED BY test_results_invocation
+		FROM test_nodes tn CROSS JOIN elementary_test_results e INDEXED BY test_results_invocation
 			ON e.invocation_id = ?2 AND e.test_unique_id = tn.test_unique_id
 		LEFT JOIN dbt_tests t ON t.unique_id = tn.test_unique_id
 		WHERE tn.node_unique_id = ?1 AND e.status IN ('fail', 'error')
