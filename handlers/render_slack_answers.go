@@ -485,6 +485,9 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 			if c.Detail != nil {
 				s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
 			}
+			if c.LoadedAt != nil {
+				s += b.tr(", last loaded ", "、最終ロード ") + b.p.when(*c.LoadedAt)
+			}
 			if c.Confidence != "" {
 				s += " _(" + SlackEscape(b.p.confidence(c.Confidence)) + ")_"
 			}

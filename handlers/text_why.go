@@ -59,6 +59,9 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		if c.Detail != nil {
 			s += " — " + truncate(clean(*c.Detail), 200)
 		}
+		if c.LoadedAt != nil {
+			s += p.tr(", last loaded ", "、最終ロード ") + p.when(*c.LoadedAt)
+		}
 		if c.Confidence != "" {
 			s += " [" + p.confidence(c.Confidence) + "]"
 		}
@@ -146,6 +149,9 @@ func CauseLine(l Lang, c queries.Cause) string {
 	s := p.tr("Cause: ", "原因: ") + SlackEscape(p.causeKind(c.Kind)) + ": *" + escapeMarkup(firstClean(c.Name, c.UniqueID)) + "*"
 	if c.Detail != nil {
 		s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
+	}
+	if c.LoadedAt != nil {
+		s += p.tr(", last loaded ", "、最終ロード ") + SlackDate(*c.LoadedAt)
 	}
 	if c.Confidence != "" {
 		s += " _(" + SlackEscape(p.confidence(c.Confidence)) + ")_"

@@ -253,6 +253,8 @@ type Cause struct {
 	InvocationID string `json:"invocation_id,omitempty"`
 	// Confidence is high, medium or low: how strongly the rows prove the cause.
 	Confidence string `json:"confidence"`
+	// LoadedAt is, for a stale source, when its newest data was loaded (its loader's age), when known.
+	LoadedAt *time.Time `json:"loaded_at,omitempty"`
 }
 
 // WhyAnswer answers "why NODE": why is it stale, what went wrong.

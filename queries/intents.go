@@ -943,7 +943,8 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) 
 			UNION
 			SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2),
 		up AS (SELECT id, min(depth) AS depth FROM walk GROUP BY id)
-		SELECT n.unique_id, n.name, n.resource_type, n.health, up.depth, lr.status, rr.message, sf.status, f.error
+		SELECT n.unique_id, n.name, n.resource_type, n.health, up.depth, lr.status, rr.message, sf.status, f.error,
+			f.max_loaded_at
 		FROM up JOIN nodes n ON n.unique_id = up.id
 		LEFT JOIN node_last_run lr ON lr.unique_id = n.unique_id
 		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
@@ -959,8 +960,9 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) 
 	for rows.Next() {
 		var id, name, rtype, health string
 		var depth int
-		var runStatus, runMsg, freshStatus, freshErr *string
-		if err := rows.Scan(&id, &name, &rtype, &health, &depth, &runStatus, &runMsg, &freshStatus, &freshErr); err != nil {
+		var runStatus, runMsg, freshStatus, freshErr, loaded *string
+		if err := rows.Scan(&id, &name, &rtype, &health, &depth, &runStatus, &runMsg, &freshStatus, &freshErr,
+			&loaded); err != nil {
 			return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
 		}
 		if s := str(freshStatus); s == "error" || s == "runtime error" {
@@ -969,7 +971,7 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) 
 				detail += ": " + e
 			}
 			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: &detail,
-				Confidence: ConfidenceMedium})
+				Confidence: ConfidenceMedium, LoadedAt: timePtr(loaded)})
 		}
 		if depth == 0 {
 			continue // the node's own run and tests are reported apart

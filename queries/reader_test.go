@@ -504,6 +504,12 @@ func TestWhy(t *testing.T) {
 					causes = append(causes, k.Kind+":"+k.UniqueID+":"+str(k.Detail))
 				}
 				eq(t, "causes", causes, c.causes)
+				for _, k := range a.LikelyCauses {
+					if k.Kind == "stale_source" && k.UniqueID == "source.shop.stripe.payments" &&
+						(k.LoadedAt == nil || !k.LoadedAt.Equal(ts("2024-05-08T23:00:00Z"))) {
+						t.Errorf("stale source without its loader's age: %v", k.LoadedAt)
+					}
+				}
 			})
 		}
 	})
