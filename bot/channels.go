@@ -34,6 +34,10 @@ var ErrUnknownChannel = errors.New("no such channel visible to the bot")
 // lower-case, so an upper-case word of this shape is an ID.
 var reChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 
+// IsChannelID reports whether s is a conversation's ID (C…, G…, D…) rather than a channel's name: the one rule the
+// bot, the config check and doctor share.
+func IsChannelID(s string) bool { return reChannelID.MatchString(s) }
+
 // Channels resolves channel names to IDs through conversations.list, and caches the index. It is safe for
 // concurrent use; share one between the Bot (Deps.Channels) and the Home (HomeOptions.Channels) so that they list
 // the channels once. Create it with NewChannels.

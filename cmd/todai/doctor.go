@@ -524,7 +524,7 @@ func (d *doctor) channelID(ctx context.Context, base, token, channel string) (st
 // is resolved first.
 func (d *doctor) checkChannel(ctx context.Context, base, token, botUser string, t config.Team) {
 	name := fmt.Sprintf("team %s: channel %s", t.Name, t.Channel)
-	id, byName := t.Channel, !channelIDRE.MatchString(t.Channel)
+	id, byName := t.Channel, !bot.IsChannelID(t.Channel)
 	if byName {
 		var err error
 		id, err = d.channelID(ctx, base, token, t.Channel)

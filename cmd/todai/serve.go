@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os/signal"
-	"regexp"
 	"syscall"
 	"time"
 
@@ -31,9 +30,6 @@ answers in flight. See docs/slack.md.`,
 		},
 	}
 }
-
-// channelIDRE matches a Slack channel ID, as opposed to a channel name ("#data-finance").
-var channelIDRE = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
 
 // serve runs the bot and the background sync until ctx ends.
 func (a *app) serve(ctx context.Context) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
@@ -572,9 +573,11 @@ var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 func validLocale(l string) bool { return l == "en" || l == "ja" }
 
-var channelRE = regexp.MustCompile(`^(#[a-z0-9][a-z0-9._\-\p{L}\p{N}]{0,79}|[CGD][A-Z0-9]{6,})$`)
+// channelNameRE matches a channel's name as Slack allows it (lower case, digits, Japanese and other scripts), with its "#".
+var channelNameRE = regexp.MustCompile(`^#[a-z0-9\p{Lo}\p{N}][a-z0-9._\-\p{L}\p{N}]{0,79}$`)
 
-func validChannel(s string) bool { return channelRE.MatchString(s) }
+// validChannel accepts a "#name" or an ID that the bot takes as an ID (bot.IsChannelID), so the check and the bot agree.
+func validChannel(s string) bool { return channelNameRE.MatchString(s) || bot.IsChannelID(s) }
 
 // checkWarehouseURL returns a problem and a hint, or "" when the URL looks usable. It never echoes secrets.
 func checkWarehouseURL(raw string) (msg, hint string) {

@@ -132,3 +132,26 @@ func TestLogAndHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestValidChannelAgreesWithTheBot pins the config check to the bot's own rule: what the bot takes as an ID, the
+// check accepts as one; a name needs its "#".
+func TestValidChannelAgreesWithTheBot(t *testing.T) {
+	for _, tc := range []struct {
+		channel string
+		want    bool
+	}{
+		{"#data-finance", true},
+		{"#データ", true},
+		{"C024BE91L", true},
+		{"G0123ABCD", true},
+		{"D0123ABCD", true},
+		{"data-finance", false},
+		{"#Data Finance", false},
+		{"U0123ABCD", false},
+		{"", false},
+	} {
+		if got := validChannel(tc.channel); got != tc.want {
+			t.Errorf("validChannel(%q) = %v, want %v", tc.channel, got, tc.want)
+		}
+	}
+}
