@@ -373,12 +373,12 @@ func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
 	if test == "" {
 		test = f.TestUniqueID
 	}
-	line := emoji + " " + handlers.SlackEscape(homeTrim(test, 120))
+	line := emoji + " " + handlers.SlackEscape(handlers.Truncate(test, 120))
 	if f.Column != "" {
-		line += " (" + handlers.SlackEscape(homeTrim(f.Column, 60)) + ")"
+		line += " (" + handlers.SlackEscape(handlers.Truncate(f.Column, 60)) + ")"
 	}
 	if f.ModelUniqueID != "" {
-		line += tr(" on *", " — *") + handlers.SlackEscape(homeTrim(shortNodeName(f.ModelUniqueID), 120)) + "*"
+		line += tr(" on *", " — *") + handlers.SlackEscape(handlers.Truncate(shortNodeName(f.ModelUniqueID), 120)) + "*"
 	}
 	if f.DetectedAt != nil {
 		line += " · " + handlers.SlackDate(*f.DetectedAt)
@@ -418,14 +418,6 @@ func homeSection(id, text string) *slack.SectionBlock {
 	}
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
 		slack.SectionBlockOptionBlockID(id))
-}
-
-// homeTrim cuts s to n runes.
-func homeTrim(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }
 
 // validChannelID accepts a channel's ID (C…, G…), never a name or a DM's ID.

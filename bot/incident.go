@@ -496,7 +496,7 @@ func statusText(inc IncidentView, l handlers.Lang) string {
 
 func textMsg(s string) handlers.SlackMessage {
 	return handlers.SlackMessage{Text: s, Blocks: []slack.Block{slack.NewSectionBlock(
-		slack.NewTextBlockObject(slack.MarkdownType, truncate(s, handlers.SlackMaxSectionText), false, false), nil, nil)}}
+		slack.NewTextBlockObject(slack.MarkdownType, handlers.Truncate(s, handlers.SlackMaxSectionText), false, false), nil, nil)}}
 }
 
 func notAllowed(l handlers.Lang) handlers.SlackMessage {
@@ -509,12 +509,4 @@ func trl(l handlers.Lang, en, ja string) string {
 		return ja
 	}
 	return en
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

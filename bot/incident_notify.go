@@ -190,7 +190,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		}
 		line := fmt.Sprintf("*%s* — %s", handlers.SlackEscape(incidentTitle(inc)), statusText(inc, l))
 		if inc.Summary != "" {
-			line += "\n" + handlers.SlackEscape(truncate(firstLine(inc.Summary), 300))
+			line += "\n" + handlers.SlackEscape(handlers.Truncate(firstLine(inc.Summary), 300))
 		}
 		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, "owners"))
 		if owners != "" {
@@ -212,7 +212,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		}
 		line += fmt.Sprintf("  _#%d_", inc.ID)
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-			truncate(line, handlers.SlackMaxSectionText), false, false), nil, nil,
+			handlers.Truncate(line, handlers.SlackMaxSectionText), false, false), nil, nil,
 			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
 		if inc.Status != "resolved" {
 			blocks = append(blocks, incidentButtons(inc, l))

@@ -278,7 +278,7 @@ func RenderDigestSlack(a queries.DigestAnswer, o DigestOptions) SlackMessage {
 	}
 	v := buildDigest(a, o, owner, SlackEscape)
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncateRunes(v.emoji+" "+v.title, 150), true, false)),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, Truncate(v.emoji+" "+v.title, 150), true, false)),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+v.headline+"*", false, false), nil, nil),
 	}
 	if v.note != "" {
@@ -288,7 +288,7 @@ func RenderDigestSlack(a queries.DigestAnswer, o DigestOptions) SlackMessage {
 	for _, s := range v.sections {
 		text := "*" + s.title + "*\n" + strings.Join(s.lines, "\n")
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-			truncateRunes(text, 3000), false, false), nil, nil))
+			Truncate(text, 3000), false, false), nil, nil))
 	}
 	if a.ReportURL != "" {
 		btn := slack.NewButtonBlockElement("todai_digest_report", "report",

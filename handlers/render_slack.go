@@ -429,8 +429,8 @@ func (b *slackBuilder) button(actionID, label string, a *SlackAction) *slack.But
 // actionValue encodes a as compact JSON of at most SlackMaxButtonValue characters, shortening the question text
 // if needed; ok is false if it cannot fit.
 func actionValue(a SlackAction) (string, bool) {
-	a.Node = truncateRunes(a.Node, maxNodeLen)
-	a.Text = truncateRunes(a.Text, 1000)
+	a.Node = clipRunes(a.Node, maxNodeLen)
+	a.Text = clipRunes(a.Text, 1000)
 	for range 2 {
 		v, err := json.Marshal(a)
 		if err == nil && utf8.RuneCount(v) <= SlackMaxButtonValue {
@@ -441,7 +441,8 @@ func actionValue(a SlackAction) (string, bool) {
 	return "", false
 }
 
-func truncateRunes(s string, n int) string {
+// clipRunes cuts s to at most n runes without marking the cut: for values parsed back, never for display (Truncate).
+func clipRunes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -544,12 +545,17 @@ func cleanJoin(ss []string) string {
 	return strings.Join(out, ", ")
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+// Truncate shortens s for display to at most n runes, the last one "…" when something was cut. It is the one
+// truncation of text meant for a reader, in every renderer and in the bot; data parsed back (a button's value) is
+// clipped by clipRunes instead.
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n]) + "…"
+	if n < 1 {
+		return ""
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 func orDash(s string) string {

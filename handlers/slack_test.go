@@ -466,3 +466,23 @@ func BenchmarkRenderSlack(b *testing.B) {
 		}
 	})
 }
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"orders", 10, "orders"},
+		{"orders", 6, "orders"},
+		{"orders", 5, "orde…"},
+		{"受注テーブル", 4, "受注テ…"},
+		{"orders", 1, "…"},
+		{"orders", 0, ""},
+		{"", 0, ""},
+	} {
+		if got := Truncate(tc.in, tc.n); got != tc.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

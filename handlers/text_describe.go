@@ -14,7 +14,7 @@ func (p *printer) renderDescribe(a *queries.DescribeAnswer) {
 	if desc == "" {
 		desc = p.tr("(no description)", "（説明なし）")
 	}
-	p.kv("  ", p.tr("description", "説明"), truncate(desc, maxFieldRunes))
+	p.kv("  ", p.tr("description", "説明"), Truncate(desc, maxFieldRunes))
 	if a.Test != nil {
 		p.kv("  ", p.tr("checks", "検査内容"), p.testWhat(a.Test))
 	}
@@ -34,7 +34,7 @@ func (p *printer) renderDescribe(a *queries.DescribeAnswer) {
 				s += " " + clean(c.DataType)
 			}
 			if c.Description != "" {
-				s += " — " + truncate(clean(c.Description), 120)
+				s += " — " + Truncate(clean(c.Description), 120)
 			}
 			return s
 		})

@@ -16,7 +16,7 @@ func (p *printer) renderFreshness(a *queries.FreshnessAnswer) {
 	p.list("  ", len(a.Sources), func(i int) string {
 		s := p.source(a.Sources[i])
 		if a.Sources[i].Error != "" {
-			s += "\n      " + truncate(clean(a.Sources[i].Error), 200)
+			s += "\n      " + Truncate(clean(a.Sources[i].Error), 200)
 		}
 		return s
 	})

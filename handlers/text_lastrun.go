@@ -28,7 +28,7 @@ func (p *printer) renderLastRun(a *queries.LastRunAnswer) {
 	p.list("  ", len(a.Runs), func(i int) string {
 		s := p.run(a.Runs[i])
 		if a.Runs[i].Message != nil && !quiet(a.Runs[i].Status) {
-			s += "\n      " + truncate(clean(*a.Runs[i].Message), 200)
+			s += "\n      " + Truncate(clean(*a.Runs[i].Message), 200)
 		}
 		return s
 	})

@@ -24,7 +24,7 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		p.list("    ", len(a.FailedSince), func(i int) string {
 			s := p.run(a.FailedSince[i])
 			if a.FailedSince[i].Message != nil {
-				s += " — " + truncate(clean(*a.FailedSince[i].Message), 200)
+				s += " — " + Truncate(clean(*a.FailedSince[i].Message), 200)
 			}
 			return s
 		})
@@ -57,7 +57,7 @@ func (p *printer) renderWhy(a *queries.WhyAnswer) {
 		}
 		s := p.causeKind(c.Kind) + ": " + name
 		if c.Detail != nil {
-			s += " — " + truncate(clean(*c.Detail), 200)
+			s += " — " + Truncate(clean(*c.Detail), 200)
 		}
 		if c.LoadedAt != nil {
 			s += p.tr(", last loaded ", "、最終ロード ") + p.when(*c.LoadedAt)
