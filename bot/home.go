@@ -378,20 +378,12 @@ func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
 		line += " (" + handlers.SlackEscape(handlers.Truncate(f.Column, 60)) + ")"
 	}
 	if f.ModelUniqueID != "" {
-		line += tr(" on *", " — *") + handlers.SlackEscape(handlers.Truncate(shortNodeName(f.ModelUniqueID), 120)) + "*"
+		line += tr(" on *", " — *") + handlers.SlackEscape(handlers.Truncate(queries.NameOf(f.ModelUniqueID), 120)) + "*"
 	}
 	if f.DetectedAt != nil {
 		line += " · " + handlers.SlackDate(*f.DetectedAt)
 	}
 	return line
-}
-
-// shortNodeName is a unique_id's last part ("model.shop.orders" → "orders").
-func shortNodeName(id string) string {
-	if i := strings.LastIndexByte(id, '.'); i >= 0 && i < len(id)-1 {
-		return id[i+1:]
-	}
-	return id
 }
 
 func teamHealthEmoji(t homeTeam) string {

@@ -458,24 +458,14 @@ func eventText(e IncidentEvent, l handlers.Lang) string {
 }
 
 func incidentTitle(inc IncidentView) string {
-	name := shortNodeName(inc.NodeID)
+	name := queries.NameOf(inc.NodeID)
 	switch inc.Kind {
 	case "test":
-		return trl(inc.Lang, testName(inc.TestID)+" on "+name, name+" の "+testName(inc.TestID))
+		return trl(inc.Lang, queries.NameOf(inc.TestID)+" on "+name, name+" の "+queries.NameOf(inc.TestID))
 	case "freshness":
 		return trl(inc.Lang, name+" (freshness)", name+"（鮮度）")
 	}
 	return name
-}
-
-// testName is a test's name from its unique_id: test.<package>.<name>.<hash> (generic) or test.<package>.<name>
-// (singular); the last part of a generic test's id is a hash, not a name.
-func testName(id string) string {
-	parts := strings.Split(id, ".")
-	if len(parts) >= 3 && parts[0] == "test" && parts[2] != "" {
-		return parts[2]
-	}
-	return shortNodeName(id)
 }
 
 func statusText(inc IncidentView, l handlers.Lang) string {

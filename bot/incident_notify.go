@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
 )
 
 // NoticeTarget is who a notice is for: Kind channel (the message itself), owners (the incident's owners,
@@ -203,7 +204,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 			if why := b.incidentCause(ctx, inc, l); why != "" {
 				line += "\n" + why
 			} else if cause := firstNonEmpty(n.CausedBy, inc.InhibitedBy); cause != "" {
-				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(shortNodeName(cause)) + "`"
+				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(queries.NameOf(cause)) + "`"
 			}
 		}
 		if alert := firstNonEmpty(n.ElementaryAlertID, inc.ElementaryAlertID); alert != "" && inc.Status != "resolved" && !inThread {

@@ -125,7 +125,7 @@ func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]C
 			case err != nil:
 				return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
 			default:
-				detail := testNameOf(test)
+				detail := NameOf(test)
 				if d := firstLine(desc); d != "" {
 					detail += ": " + d
 				}
@@ -141,12 +141,18 @@ func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]C
 // maxSkipWalk bounds the nodes one skip walk visits.
 const maxSkipWalk = 5000
 
-// testNameOf is a test's dbt name from its unique_id (test.<package>.<name>[.<hash>]).
-func testNameOf(id string) string {
-	if parts := strings.Split(id, "."); len(parts) >= 3 {
+// NameOf is a node's dbt name from its unique_id: <type>.<package>.<name>[.<version or hash>] gives <name> (so a
+// versioned model keeps its name and a generic test loses its hash); a source, source.<package>.<source>.<table>,
+// gives its table. Anything of another shape is returned whole.
+func NameOf(uniqueID string) string {
+	parts := strings.Split(uniqueID, ".")
+	switch {
+	case len(parts) >= 4 && parts[0] == "source" && parts[len(parts)-1] != "":
+		return parts[len(parts)-1]
+	case len(parts) >= 3 && parts[2] != "":
 		return parts[2]
 	}
-	return id
+	return uniqueID
 }
 
 // Change is something that changed between a node's last good run and its first bad one.

@@ -308,3 +308,21 @@ func TestWhyChanges(t *testing.T) {
 		}
 	}
 }
+
+func TestNameOf(t *testing.T) {
+	for _, tc := range []struct{ id, want string }{
+		{"model.shop.orders", "orders"},
+		{"model.shop.orders.v2", "orders"},
+		{"snapshot.shop.orders_snapshot", "orders_snapshot"},
+		{"source.shop.raw.orders", "orders"},
+		{"test.shop.not_null_orders_id.a1b2c3d4e5", "not_null_orders_id"},
+		{"test.shop.assert_orders_positive", "assert_orders_positive"},
+		{"orders", "orders"},
+		{"model.shop.", "model.shop."},
+		{"", ""},
+	} {
+		if got := NameOf(tc.id); got != tc.want {
+			t.Errorf("NameOf(%q) = %q, want %q", tc.id, got, tc.want)
+		}
+	}
+}
