@@ -327,18 +327,11 @@ func ParseMute(args string, now time.Time) (SilenceView, error) {
 	return s, nil
 }
 
-// parseMuteDuration reads 90m, 2h, 1h30m, 1d, 2w, 2時間, 30分, 1日.
+// parseMuteDuration reads a mute's length as a question's (handlers.ParseDuration: 90m, 2h, 1h30m, 1d, 2w, 2時間,
+// 30分, 1日) and keeps it between a moment and a year.
 func parseMuteDuration(tok string) (time.Duration, bool) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour,
-		"時間": time.Hour, "分": time.Minute, "日": 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(tok, suffix); ok {
-			if v, err := strconv.Atoi(n); err == nil && v > 0 && v <= 366 {
-				return time.Duration(v) * unit, true
-			}
-		}
-	}
-	d, err := time.ParseDuration(tok)
-	if err != nil || d <= 0 || d > 366*24*time.Hour {
+	d, ok := handlers.ParseDuration(tok)
+	if !ok || d <= 0 || d > 366*24*time.Hour {
 		return 0, false
 	}
 	return d, true

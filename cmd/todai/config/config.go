@@ -20,6 +20,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
@@ -645,21 +646,12 @@ func (d Duration) problem() string {
 	return ""
 }
 
-// ParseDuration reads Go durations (90s, 10m, 2h30m) and whole days or weeks (7d, 2w).
+// ParseDuration reads a duration in the config as a question does (handlers.ParseDuration): Go durations (90s, 10m,
+// 2h30m) and whole days or weeks (7d, 2w).
 func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			var k int
-			if _, err := fmt.Sscanf(n, "%d", &k); err != nil || fmt.Sprint(k) != n || k <= 0 {
-				return 0, fmt.Errorf("bad duration %q", s)
-			}
-			return time.Duration(k) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("bad duration %q: %w", s, err)
+	d, ok := handlers.ParseDuration(s)
+	if !ok {
+		return 0, fmt.Errorf("bad duration %q", strings.TrimSpace(s))
 	}
 	return d, nil
 }
