@@ -27,13 +27,8 @@ Questions take a command form or free English or Japanese:
   todai ask "fct_ordersが更新されていないのはなぜ?"
   todai ask help`,
 		Example: `  todai ask --json why fct_orders`,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: a.onState(func(cmd *cobra.Command, args []string, db *localdb.DB) error {
 			ctx := cmd.Context()
-			db, err := a.openState(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			if !noSync {
 				a.syncBeforeAnswer(ctx, db)
 			}
@@ -43,6 +38,7 @@ Questions take a command form or free English or Japanese:
 			}
 			q.Zone = a.zone(utc)
 			res := handlers.Ask(ctx, a.reader(db), q, a.now())
+			var err error
 			if asJSON {
 				err = handlers.RenderJSON(a.stdout, res)
 			} else {
@@ -55,7 +51,7 @@ Questions take a command form or free English or Japanese:
 				return &exitError{code: code}
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON (docs/json.md)")
 	cmd.Flags().BoolVar(&noSync, "no-sync", false, "answer from the mirror as it is, without syncing first")

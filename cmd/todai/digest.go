@@ -23,13 +23,8 @@ func newDigestCmd(a *app) *cobra.Command {
 		Use:   "digest --team TEAM [--post] [--json]",
 		Short: "Build a team's daily health digest now (and post it to the team's channel with --post)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx := cmd.Context()
-			db, err := a.openState(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			if !noSync {
 				a.syncBeforeAnswer(ctx, db)
 			}
@@ -50,7 +45,7 @@ func newDigestCmd(a *app) *cobra.Command {
 				return handlers.RenderDigestJSON(a.stdout, ans, o)
 			}
 			return handlers.RenderDigestText(a.stdout, ans, o)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&team, "team", "", "the team (as in teams: of the config, or a dbt group / meta.team)")
 	cmd.Flags().BoolVar(&post, "post", false, "post the digest to the team's Slack channel")

@@ -112,6 +112,18 @@ func (a *app) openState(ctx context.Context) (*localdb.DB, error) {
 	return localdb.Open(ctx, a.cfg.State.Path)
 }
 
+// onState makes a command's RunE that runs body with the state database open, and closes it after.
+func (a *app) onState(body func(cmd *cobra.Command, args []string, db *localdb.DB) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		db, err := a.openState(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return body(cmd, args, db)
+	}
+}
+
 // openSource opens the configured warehouse, or returns nil when none is configured.
 func (a *app) openSource(ctx context.Context) (source.Source, error) {
 	if a.cfg.Warehouse.URL == "" {

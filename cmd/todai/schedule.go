@@ -20,13 +20,8 @@ func newScheduleCmd(a *app) *cobra.Command {
 		Use:   "schedule [--next N]",
 		Short: "Print what `todai serve` runs when: the sync, each team's digest (in its zone) and the minute tick",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx := cmd.Context()
-			db, err := a.openState(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			s, err := a.newScheduler(db, nil, nil)
 			if err != nil {
 				return err
@@ -46,7 +41,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 				fmt.Fprintf(a.stdout, "lease: held by %s until %s\n", holder, exp.Format(time.RFC3339))
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&n, "next", 3, "how many upcoming runs to show per job")
 	return cmd

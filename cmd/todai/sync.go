@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 )
 
@@ -23,13 +24,8 @@ func newSyncCmd(a *app) *cobra.Command {
 warehouse's metadata first (no compute) and reads only the tables whose row counts or change times moved; history
 tables are read from their watermark. With --status it shows each table's watermark, rows, last success and error.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx := cmd.Context()
-			db, err := a.openState(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			if !status {
 				src, err := a.openSource(ctx)
 				if err != nil {
@@ -57,7 +53,7 @@ tables are read from their watermark. With --status it shows each table's waterm
 			}
 			printSyncStatus(a.stdout, st, a.now())
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&status, "status", false, "show the mirror's per-table state instead of syncing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "with --status, print JSON")
