@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/elementary"
 )
 
 // parseList reads a list-valued column as Elementary writes it: a JSON list, a JSON string, a comma-separated
@@ -185,31 +185,9 @@ func isCritical(value, key string) bool {
 	return false
 }
 
-// timeLayouts are the forms a time can take in the mirror: its own layout first, then what a value the sync could
-// not normalise may look like.
-var timeLayouts = []string{
-	localdb.TimeLayout,
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999-07:00",
-	"2006-01-02",
-}
-
-// parseTime reads a mirror time; values without a zone are UTC. ok is false when it cannot be read.
-func parseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
-}
+// parseTime reads a mirror time (elementary.ParseTimestamp: the mirror's layout, or what a value the sync could not
+// normalise may look like); values without a zone are UTC. ok is false when it cannot be read.
+func parseTime(s string) (time.Time, bool) { return elementary.ParseTimestamp(s) }
 
 // timePtr parses a nullable mirror time; unreadable values become nil.
 func timePtr(s *string) *time.Time {

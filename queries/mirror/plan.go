@@ -278,34 +278,12 @@ func normTime(v any) (any, time.Time) {
 	return v, time.Time{}
 }
 
-// parseTimeText reads the time formats Elementary tables hold: Elementary's "2006-01-02 15:04:05" (UTC), dbt's
-// ISO-8601 with "Z", "+00:00" or no zone and optional fractional seconds, and RFC 3339 with nanoseconds. A time
-// without a zone is UTC.
+// parseTimeText reads a text value as a time when it has a timestamp's shape (a date, then a time to the second:
+// a text column that only holds a date or a number stays text), in any form elementary.ParseTimestamp reads.
 func parseTimeText(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
-	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' {
 		return time.Time{}, false
 	}
-	var layouts [2]string
-	switch s[10] {
-	case 'T':
-		layouts = [2]string{time.RFC3339Nano, "2006-01-02T15:04:05"}
-	case ' ':
-		layouts = [2]string{"2006-01-02 15:04:05", "2006-01-02 15:04:05Z07:00"}
-	default:
-		return time.Time{}, false
-	}
-	// Go's parser accepts fractional seconds after the seconds even when the layout has none.
-	for _, l := range layouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	// "+0000" style offsets and a trailing " UTC" are seen in text dumps of timestamps.
-	for _, l := range []string{"2006-01-02 15:04:05-0700", "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05 MST"} {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
+	return elementary.ParseTimestamp(s)
 }

@@ -12,29 +12,6 @@ import (
 	"github.com/todai-dev/todai/queries/elementary"
 )
 
-// parseTime reads a timestamp text; texts without a zone are UTC.
-func parseTime(s string) (time.Time, bool) {
-	// The text forms a timestamp column may come back as: go-sqlite3 returns text it cannot parse as a string,
-	// and SHOW results are text.
-	layouts := [...]string{
-		"2006-01-02 15:04:05.999999999-07:00",
-		"2006-01-02 15:04:05.999999999Z07:00",
-		"2006-01-02T15:04:05.999999999-07:00",
-		time.RFC3339Nano,
-		"2006-01-02 15:04:05.999999999",
-		"2006-01-02T15:04:05.999999999",
-		"2006-01-02 15:04",
-		"2006-01-02",
-	}
-	s = strings.TrimSpace(s)
-	for _, l := range layouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
-}
-
 // convertValue turns a driver value into the Row type of logical type t: nil, string, int64, float64, bool or
 // time.Time (UTC). It accepts what go-sqlite3, pgx (database/sql) and gosnowflake return, including NUMBER as
 // text and big numbers; a value that cannot be read as t is an error (never a panic).
@@ -205,7 +182,7 @@ func toTime(v any) (any, error) {
 	case time.Time:
 		return x.UTC(), nil
 	case string:
-		t, ok := parseTime(x)
+		t, ok := elementary.ParseTimestamp(x)
 		if !ok {
 			return nil, fmt.Errorf("text %.40q is not a timestamp", x)
 		}
