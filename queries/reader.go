@@ -252,40 +252,12 @@ func dedupNodes(l []*nodeInfo) []*nodeInfo {
 // distance only where the length difference and the letters the two strings share (a lower bound of the
 // distance) leave it within reach, with buffers reused across keys.
 func suggest(key string, nodes []*nodeInfo, tests *testIndex) []string {
-	maxDist := 1 + len(key)/4
-	if maxDist > 3 {
-		maxDist = 3
-	}
+	maxDist := min(1+len(key)/4, 3)
 	ed := newEditDistance(key, maxDist)
 	var cands []scoredID
 	for _, n := range nodes {
-		{
-			best := -1
-			keys := [...]string{n.nameKey, n.qualifiedKey, n.aliasKey}
-			for i, k := range keys {
-				if k == "" || (i > 0 && k == keys[0]) || (i == 2 && k == keys[1]) {
-					continue // empty, or the same key again (alias = name is common)
-				}
-				s := -1
-				switch {
-				case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
-					s = 0
-				case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
-					s = 1
-				case best >= 0 && best <= 1:
-					// a prefix or substring match already beats any distance
-				default:
-					if d := ed.to(k); d >= 0 {
-						s = 1 + d
-					}
-				}
-				if s >= 0 && (best < 0 || s < best) {
-					best = s
-				}
-			}
-			if best >= 0 {
-				cands = append(cands, scoredID{n.UniqueID, best})
-			}
+		if score := nodeScore(n, key, ed); score >= 0 {
+			cands = append(cands, scoredID{n.UniqueID, score})
 		}
 	}
 	if tests != nil {
@@ -302,6 +274,35 @@ func suggest(key string, nodes []*nodeInfo, tests *testIndex) []string {
 		out = append(out, cands[i].id)
 	}
 	return out
+}
+
+// nodeScore is how near key is to one of n's keys (its name, schema-qualified name, alias), -1 when none is within
+// ed's reach: 0 for a prefix either way, 1 for a substring, 1+distance otherwise. Each distinct key is looked at once.
+func nodeScore(n *nodeInfo, key string, ed *editDistance) int {
+	best := -1
+	keys := [...]string{n.nameKey, n.qualifiedKey, n.aliasKey}
+	for i, k := range keys {
+		if k == "" || (i > 0 && k == keys[0]) || (i == 2 && k == keys[1]) {
+			continue // empty, or the same key again (alias = name is common)
+		}
+		s := -1
+		switch {
+		case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
+			s = 0
+		case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
+			s = 1
+		case best >= 0 && best <= 1:
+			// a prefix or substring match already beats any distance
+		default:
+			if d := ed.to(k); d >= 0 {
+				s = 1 + d
+			}
+		}
+		if s >= 0 && (best < 0 || s < best) {
+			best = s
+		}
+	}
+	return best
 }
 
 // scoredID is a suggestion and its score: lower is nearer.
