@@ -109,7 +109,7 @@ func (r *Reader) queryRuns(ctx context.Context, what, query, id string, limit in
 			&job, &orch, &cmd, &target, &url); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		run.CompletedAt, run.InvocationID, run.Message = timePtr(completed), str(invocation), strOrNil(msg)
+		run.CompletedAt, run.InvocationID, run.Message = timePtr(completed), str(invocation), textOrNil(str(msg))
 		if invID != nil {
 			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
 				Target: str(target), JobRunURL: str(url)}

@@ -209,14 +209,6 @@ func textOrNil(s string) *string {
 	return &s
 }
 
-// strOrNil is s, or nil when it is NULL or blank.
-func strOrNil(s *string) *string {
-	if s == nil || strings.TrimSpace(*s) == "" {
-		return nil
-	}
-	return s
-}
-
 func str(s *string) string {
 	if s == nil {
 		return ""
