@@ -191,7 +191,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		}
 		line := fmt.Sprintf("*%s* — %s", handlers.SlackEscape(incidentTitle(inc)), statusText(inc, l))
 		if inc.Summary != "" {
-			line += "\n" + handlers.SlackEscape(handlers.Truncate(firstLine(inc.Summary), 300))
+			line += "\n" + handlers.SlackEscape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
 		}
 		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, "owners"))
 		if owners != "" {
@@ -313,14 +313,6 @@ func withoutOwners(ts []NoticeTarget) []NoticeTarget {
 		}
 	}
 	return out
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // incidentCause is the diagnosis' first cause of an open incident that is not the incident's own failure (a root

@@ -168,7 +168,7 @@ func buildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 			line += tr(l, ", last loaded ", "、最終ロード ") + relative(l, *s.MaxLoadedAt, a.Now)
 		}
 		if s.Error != "" {
-			line += "\n    " + esc(firstLineOf(s.Error))
+			line += "\n    " + esc(FirstLine(s.Error))
 		}
 		lines = append(lines, line)
 	}
@@ -217,14 +217,6 @@ func reportLine(a queries.DigestAnswer, l Lang) string {
 		return ""
 	}
 	return tr(l, "Elementary report: ", "Elementary レポート: ") + a.ReportURL
-}
-
-func firstLineOf(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // RenderDigestText writes a digest as terminal text.

@@ -545,6 +545,15 @@ func cleanJoin(ss []string) string {
 	return strings.Join(out, ", ")
 }
 
+// FirstLine is s's first line, trimmed: an error message or a summary shown in one line.
+func FirstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
 // Truncate shortens s for display to at most n runes, the last one "…" when something was cut. It is the one
 // truncation of text meant for a reader, in every renderer and in the bot; data parsed back (a button's value) is
 // clipped by clipRunes instead.
