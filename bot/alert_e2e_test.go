@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
-	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // shopMirror is a warehouse holding the nodes edr's real payloads are about (package shop: orders, its tests, its
@@ -137,9 +137,8 @@ func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
 // the not_null test on orders fails in the build where orders itself errored.
 func TestIncidentNoticeNamesTheDiagnosedCause(t *testing.T) {
 	h := startBot(t, harnessOpts{mirror: shopMirror})
-	msg := h.bot.incidentMessage(testCtx(t), []IncidentView{{ID: 7, Kind: "test", Team: "finance",
-		NodeID: "model.shop.orders", TestID: "test.shop.not_null_orders_order_id.abc1234567", Status: "open",
-		Lang: handlers.LangEN}}, nil, false)
+	msg := h.bot.incidentMessage(testCtx(t), []escalation.Incident{{ID: 7, Kind: escalation.KindTest, Team: "finance",
+		NodeID: "model.shop.orders", TestID: "test.shop.not_null_orders_order_id.abc1234567", Status: escalation.StatusOpen}}, nil, false)
 	all := msg.Text
 	for _, b := range msg.Blocks {
 		raw, _ := json.Marshal(b)

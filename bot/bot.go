@@ -49,6 +49,9 @@ type Config struct {
 	// ReportURL and DocsURL are the Elementary report's and dbt docs' base URLs, for the answer buttons.
 	ReportURL string
 	DocsURL   string
+	// ElementaryChannel is where edr monitor posts its alerts by default: searched, with the channel a node's meta
+	// names and its team's channel, for the alert an incident's first notice replies under.
+	ElementaryChannel string
 	// Admins are user IDs allowed to change state in any team's channel.
 	Admins []string
 	// Workers is the number of answers worked on at once (DefaultWorkers); Queue is how many may wait (DefaultQueue).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // Action IDs of the buttons on incident messages. Their values are the incident's id; a snooze's is "ID:duration".
@@ -25,82 +26,16 @@ const (
 // maxIncidentsPerMessage bounds the incidents of one grouped message (two blocks each, within Slack's 50).
 const maxIncidentsPerMessage = 20
 
-// TeamInfo is what the bot knows of a configured team: its channel (for the permission check and the default
-// digest team), its zone and its language.
-type TeamInfo struct {
-	Name     string
-	Channel  string
-	Location *time.Location
-	Lang     handlers.Lang
-}
-
-// IncidentView is an incident as the bot shows it; the wiring fills it from the escalation store (the bot does not
-// import the scheduler).
-type IncidentView struct {
-	ID                int64
-	Key               string
-	Team              string
-	Kind              string // test, model, freshness
-	NodeID            string
-	TestID            string
-	Severity          string
-	Status            string // open, acked, resolved
-	Summary           string
-	Owners            []string
-	OpenedAt          time.Time
-	AckedBy           string
-	ResolvedAt        time.Time
-	Snoozed           bool
-	InhibitedBy       string
-	ElementaryAlertID string
-	// Channel and TS are where its message was posted (empty before the first notice).
-	Channel, TS string
-	// ThreadTS is the thread its notices live in when the first notice replied under Elementary's alert message
-	// (PostIncidentsInThread); "" means TS itself is top level and its thread is TS's.
-	ThreadTS string
-	// TeamChannel is its team's configured channel; Lang the team's language.
-	TeamChannel string
-	Lang        handlers.Lang
-}
-
-// IncidentEvent is one transition of an incident's timeline.
-type IncidentEvent struct {
-	At     time.Time
-	Event  string
-	Actor  string
-	Level  int
-	Loop   int
-	Detail string
-}
-
-// SilenceMatcher is one condition of a silence: Field is node, test, tag, owner, team or key.
-type SilenceMatcher struct {
-	Field string
-	Value string
-	Glob  bool
-}
-
-// SilenceView is a silence as the bot shows and creates it.
-type SilenceView struct {
-	ID        int64
-	Matchers  []SilenceMatcher
-	StartsAt  time.Time
-	EndsAt    time.Time
-	CreatedBy string
-	Comment   string
-}
-
-// IncidentDesk is the escalation state the incident buttons and commands act on; the wiring implements it over
-// the escalation store.
+// IncidentDesk is the escalation state the incident buttons and commands act on: *escalation.Store in production.
 type IncidentDesk interface {
-	Incident(ctx context.Context, id int64) (IncidentView, error)
-	// MessageIncidents returns the incidents posted in one message, by id.
-	MessageIncidents(ctx context.Context, channel, ts string) ([]IncidentView, error)
+	Get(ctx context.Context, id int64) (escalation.Incident, error)
+	// ByMessage returns the incidents posted in one message, by id.
+	ByMessage(ctx context.Context, channel, ts string) ([]escalation.Incident, error)
 	Ack(ctx context.Context, id int64, actor string, now time.Time) error
-	Snooze(ctx context.Context, id int64, d time.Duration, actor string, now time.Time) error
-	Timeline(ctx context.Context, id int64) ([]IncidentEvent, error)
-	Mute(ctx context.Context, s SilenceView, now time.Time) (SilenceView, error)
-	ActiveSilences(ctx context.Context, now time.Time) ([]SilenceView, error)
+	Snooze(ctx context.Context, id int64, d time.Duration, actor string, now time.Time) (escalation.Silence, error)
+	Timeline(ctx context.Context, id int64) ([]escalation.Event, error)
+	Silence(ctx context.Context, s escalation.Silence, now time.Time) (escalation.Silence, error)
+	ActiveSilences(ctx context.Context, now time.Time) ([]escalation.Silence, error)
 }
 
 // ReaderWithIncidents is a read model that also serves the scheduled features: pass it as Deps.Reader and the bot
@@ -110,7 +45,7 @@ type ReaderWithIncidents struct {
 	// Incidents is the escalation state (nil: the incident commands say escalation is off).
 	Incidents IncidentDesk
 	// Teams are the configured teams.
-	Teams []TeamInfo
+	Teams Teams
 }
 
 // digester is the part of *queries.Reader that builds digests.
@@ -129,24 +64,6 @@ func (b *Bot) scheduled() (ReaderWithIncidents, bool) {
 		}
 	}
 	return ReaderWithIncidents{}, false
-}
-
-func (r ReaderWithIncidents) team(name string) (TeamInfo, bool) {
-	for _, t := range r.Teams {
-		if strings.EqualFold(t.Name, name) {
-			return t, true
-		}
-	}
-	return TeamInfo{}, false
-}
-
-func (r ReaderWithIncidents) teamOfChannel(channel string) (TeamInfo, bool) {
-	for _, t := range r.Teams {
-		if channel != "" && t.Channel == channel {
-			return t, true
-		}
-	}
-	return TeamInfo{}, false
 }
 
 // command answers the scheduled features' commands (digest, mute, silences, incident); ok is false for the other
@@ -188,13 +105,13 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 	teamChannel := ""
 	for _, m := range sil.Matchers {
 		if m.Field == "team" && !m.Glob {
-			if t, ok := r.team(m.Value); ok {
+			if t, ok := r.Teams.Named(m.Value); ok {
 				teamChannel = t.Channel
 			}
 		}
 	}
 	if teamChannel == "" {
-		if t, ok := r.teamOfChannel(channelID); ok {
+		if t, ok := r.Teams.OfChannel(channelID); ok {
 			teamChannel = t.Channel
 		}
 	}
@@ -205,7 +122,7 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		return notAllowed(l), true
 	}
 	sil.CreatedBy = userID
-	sil, err = r.Incidents.Mute(ctx, sil, now)
+	sil, err = r.Incidents.Silence(ctx, sil, now)
 	if err != nil {
 		b.log.Error("bot: create silence", "user", userID, "err", err)
 		return textMsg(trl(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
@@ -221,10 +138,10 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 	var info TeamInfo
 	if q.Team != "" {
 		var ok bool
-		if info, ok = r.team(q.Team); !ok {
+		if info, ok = r.Teams.Named(q.Team); !ok {
 			info = TeamInfo{Name: q.Team}
 		}
-	} else if t, ok := r.teamOfChannel(channelID); ok {
+	} else if t, ok := r.Teams.OfChannel(channelID); ok {
 		info = t
 	} else {
 		return textMsg(trl(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
@@ -276,8 +193,8 @@ func (b *Bot) PostDigest(ctx context.Context, channel string, ans queries.Digest
 // ParseMute reads the arguments of `/todai mute`: matchers (field:value with field node, test, tag, owner, team or
 // key; a bare word is a node), "for" and a duration (90m, 2h, 1d), then an optional comment. Values with * or ? are
 // globs; a node or test without a dot matches any unique_id ending in it.
-func ParseMute(args string, now time.Time) (SilenceView, error) {
-	s := SilenceView{StartsAt: now}
+func ParseMute(args string, now time.Time) (escalation.Silence, error) {
+	s := escalation.Silence{StartsAt: now}
 	toks := strings.Fields(args)
 	i := 0
 	var dur time.Duration
@@ -307,7 +224,7 @@ func ParseMute(args string, now time.Time) (SilenceView, error) {
 		if value == "" || len(value) > 256 {
 			return s, fmt.Errorf("bad value for %s", field)
 		}
-		m := SilenceMatcher{Field: field, Value: value, Glob: strings.ContainsAny(value, "*?[")}
+		m := escalation.Matcher{Field: field, Value: value, Glob: strings.ContainsAny(value, "*?[")}
 		if (field == "node" || field == "test") && !m.Glob && !strings.Contains(value, ".") {
 			m.Value, m.Glob = "*."+value, true
 		}
@@ -337,7 +254,7 @@ func parseMuteDuration(tok string) (time.Duration, bool) {
 	return d, true
 }
 
-func matchersText(ms []SilenceMatcher) string {
+func matchersText(ms []escalation.Matcher) string {
 	parts := make([]string, len(ms))
 	for i, m := range ms {
 		parts[i] = "`" + m.Field + ":" + handlers.SlackEscape(m.Value) + "`"
@@ -345,7 +262,7 @@ func matchersText(ms []SilenceMatcher) string {
 	return strings.Join(parts, " ")
 }
 
-func renderSilences(sils []SilenceView, l handlers.Lang, now time.Time) handlers.SlackMessage {
+func renderSilences(sils []escalation.Silence, l handlers.Lang, now time.Time) handlers.SlackMessage {
 	if len(sils) == 0 {
 		return textMsg(trl(l, "No active silences.", "有効なミュートはありません。"))
 	}
@@ -369,7 +286,7 @@ func renderSilences(sils []SilenceView, l handlers.Lang, now time.Time) handlers
 
 // timelineMessage renders an incident's timeline.
 func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, l handlers.Lang) handlers.SlackMessage {
-	inc, err := desk.Incident(ctx, id)
+	inc, err := desk.Get(ctx, id)
 	if err != nil {
 		return textMsg(trl(l, fmt.Sprintf("I could not find incident %d.", id), fmt.Sprintf("インシデント %d が見つかりませんでした。", id)))
 	}
@@ -379,7 +296,7 @@ func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, 
 		return textMsg(trl(l, "Could not read the timeline; the error has been logged.", "履歴を読み込めませんでした。エラーはログに記録されています。"))
 	}
 	lines := []string{fmt.Sprintf("*%s %d* — %s · %s", trl(l, "Incident", "インシデント"), inc.ID,
-		handlers.SlackEscape(incidentTitle(inc)), statusText(inc, l))}
+		handlers.SlackEscape(incidentTitle(inc, l)), statusText(inc, l))}
 	for i, e := range evs {
 		if i == 60 {
 			lines = append(lines, "…")
@@ -416,7 +333,7 @@ func validUserID(s string) bool {
 	return true
 }
 
-func eventText(e IncidentEvent, l handlers.Lang) string {
+func eventText(e escalation.Event, l handlers.Lang) string {
 	switch e.Event {
 	case "opened":
 		return trl(l, "opened", "発生")
@@ -450,31 +367,42 @@ func eventText(e IncidentEvent, l handlers.Lang) string {
 	return handlers.SlackEscape(e.Event)
 }
 
-func incidentTitle(inc IncidentView) string {
+// incidentTitle names an incident's subject: the node, the test on its node, or the source's freshness.
+func incidentTitle(inc escalation.Incident, l handlers.Lang) string {
 	name := queries.NameOf(inc.NodeID)
 	switch inc.Kind {
-	case "test":
-		return trl(inc.Lang, queries.NameOf(inc.TestID)+" on "+name, name+" の "+queries.NameOf(inc.TestID))
-	case "freshness":
-		return trl(inc.Lang, name+" (freshness)", name+"（鮮度）")
+	case escalation.KindTest:
+		return trl(l, queries.NameOf(inc.TestID)+" on "+name, name+" の "+queries.NameOf(inc.TestID))
+	case escalation.KindFreshness:
+		return trl(l, name+" (freshness)", name+"（鮮度）")
 	}
 	return name
 }
 
-func statusText(inc IncidentView, l handlers.Lang) string {
+func statusText(inc escalation.Incident, l handlers.Lang) string {
 	switch {
-	case inc.Status == "resolved":
+	case inc.Status == escalation.StatusResolved:
 		return trl(l, "✅ resolved", "✅ 解決済み")
-	case inc.Status == "acked":
+	case inc.Status == escalation.StatusAcked:
 		by := ""
 		if inc.AckedBy != "" {
 			by = " " + trl(l, "by ", "") + actorText(inc.AckedBy)
 		}
 		return trl(l, "👀 acknowledged"+by, "👀 確認済み"+by)
-	case inc.Snoozed:
+	case inc.SilencedBy != 0:
 		return trl(l, "🔕 snoozed", "🔕 スヌーズ中")
 	}
 	return trl(l, "🔴 open", "🔴 未対応")
+}
+
+// incidentLang is the language of an incident's messages: its team's, else the bot's default.
+func (b *Bot) incidentLang(inc escalation.Incident) handlers.Lang {
+	if r, ok := b.scheduled(); ok {
+		if t, ok := r.Teams.Named(inc.Team); ok && t.Lang != "" {
+			return t.Lang
+		}
+	}
+	return b.cfg.DefaultLang
 }
 
 func textMsg(s string) handlers.SlackMessage {

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // isIncidentAction reports whether an action is one of the incident buttons.
@@ -40,22 +41,23 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				b.log.Warn("bot: bad incident button value", "action", act.ActionID, "user", cb.User.ID)
 				return
 			}
-			inc, err := r.Incidents.Incident(ctx, id)
+			inc, err := r.Incidents.Get(ctx, id)
 			if err != nil {
 				b.log.Warn("bot: incident of a button", "incident", id, "err", err)
 				ephemeral(ctx, textMsg("That incident no longer exists. / このインシデントは存在しません。"))
 				return
 			}
-			l := b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
-			if inc.Lang != "" {
-				l = inc.Lang
+			team, _ := r.Teams.Named(inc.Team)
+			l := team.Lang
+			if l == "" {
+				l = b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
 			}
 			if act.ActionID == ActionIncidentHistory {
 				ephemeral(ctx, b.timelineMessage(ctx, r.Incidents, id, l))
 				return
 			}
-			teamChannel := inc.TeamChannel
-			if strings.HasPrefix(teamChannel, "#") && channel != "" && inc.TS != "" && onIncidentMessage(cb, msgTS, inc) {
+			teamChannel := team.Channel
+			if strings.HasPrefix(teamChannel, "#") && channel != "" && inc.Message.TS != "" && onIncidentMessage(cb, msgTS, inc) {
 				// A team channel configured by name cannot be asked for its members; the button is on the incident's
 				// own message (or its thread), which Todai posted in that channel, so the click's channel is its ID.
 				teamChannel = channel
@@ -78,7 +80,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 					b.log.Warn("bot: bad snooze", "value", act.Value)
 					return
 				}
-				err = r.Incidents.Snooze(ctx, id, d, cb.User.ID, now)
+				_, err = r.Incidents.Snooze(ctx, id, d, cb.User.ID, now)
 			default:
 				return
 			}
@@ -91,11 +93,11 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			// The incident's own message: a top-level grouped message, or the reply under Elementary's alert when
 			// its first notice went there (a click in that thread carries the alert's ts as container.thread_ts;
 			// the reply is still inc.TS, and it is the one to rewrite).
-			ch, ts := firstNonEmpty(inc.Channel, channel), firstNonEmpty(inc.TS, msgTS)
+			ch, ts := firstNonEmpty(inc.Message.Channel, channel), firstNonEmpty(inc.Message.TS, msgTS)
 			if ch == "" || ts == "" {
 				return
 			}
-			incs, err := r.Incidents.MessageIncidents(ctx, ch, ts)
+			incs, err := r.Incidents.ByMessage(ctx, ch, ts)
 			if err != nil {
 				b.log.Warn("bot: incidents of a message", "channel", ch, "ts", ts, "err", err)
 				return
@@ -110,7 +112,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 
 // onIncidentMessage reports whether a click came from the incident's own message or from its thread (TS's, or
 // ThreadTS's when its first notice replied under Elementary's alert).
-func onIncidentMessage(cb slack.InteractionCallback, msgTS string, inc IncidentView) bool {
+func onIncidentMessage(cb slack.InteractionCallback, msgTS string, inc escalation.Incident) bool {
 	thread := firstNonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp)
-	return msgTS == inc.TS || (thread != "" && (thread == inc.TS || thread == inc.ThreadTS))
+	return msgTS == inc.Message.TS || (thread != "" && (thread == inc.Message.TS || thread == inc.Message.ThreadTS))
 }

@@ -11,27 +11,13 @@ import (
 
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// NoticeTarget is who a notice is for: Kind channel (the message itself), owners (the incident's owners,
-// mentioned), usergroup (ID S…) or user (ID U…).
-type NoticeTarget struct {
-	Kind string
-	ID   string
-}
-
-// IncidentNotice is one notice of an incident at a level of its team's policy.
+// IncidentNotice is one notice of an incident at a level of its team's policy, as escalation decided it.
 type IncidentNotice struct {
-	Incident IncidentView
-	Level    int
-	Loop     int
-	Targets  []NoticeTarget
-	// Mention says the targets are to be pinged.
-	Mention bool
-	// CausedBy is the upstream node whose failure probably explains the incident ("" when none).
-	CausedBy string
-	// ElementaryAlertID is edr monitor's alert for the same problem: the notice links to it.
-	ElementaryAlertID string
+	Incident escalation.Incident
+	escalation.NotifyLevel
 }
 
 // updater is the part of *Poster that edits a message in place.
@@ -50,7 +36,7 @@ func (b *Bot) PostIncidents(ctx context.Context, channel string, notices []Incid
 // monitor's alert for the same problem (found with FindAlertMessage), rather than as a second top-level alert: the
 // same incident lines and buttons as PostIncidents under a header saying Todai tracks the alert above and will
 // escalate it by the team's policy until someone acknowledges it. It returns the reply's channel ID and ts; the
-// incidents' later notices go in the same thread (IncidentView.ThreadTS = threadTS).
+// incidents' later notices go in the same thread (escalation.Incident.ThreadTS = threadTS).
 func (b *Bot) PostIncidentsInThread(ctx context.Context, channel, threadTS string, notices []IncidentNotice) (channelID, ts string, err error) {
 	if threadTS == "" {
 		return "", "", errors.New("post incidents in thread: no thread")
@@ -69,7 +55,7 @@ func (b *Bot) postIncidents(ctx context.Context, channel, threadTS string, notic
 	if len(notices) > maxIncidentsPerMessage {
 		notices = notices[:maxIncidentsPerMessage]
 	}
-	incs := make([]IncidentView, len(notices))
+	incs := make([]escalation.Incident, len(notices))
 	for i, n := range notices {
 		incs[i] = n.Incident
 	}
@@ -93,14 +79,14 @@ func (b *Bot) postIncidents(ctx context.Context, channel, threadTS string, notic
 // first notice replied under Elementary's alert, else the thread of TS), mentioning the level's targets.
 func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	inc := n.Incident
-	if inc.Channel == "" || inc.TS == "" {
+	if inc.Message.Channel == "" || inc.Message.TS == "" {
 		return fmt.Errorf("escalate incident %d: no message to reply to", inc.ID)
 	}
-	l := inc.Lang
+	l := b.incidentLang(inc)
 	who := b.targetMentions(ctx, inc, n.Targets)
 	text := trl(l, fmt.Sprintf("⏫ Level %d: *%s* is still failing and nobody has acknowledged it.", n.Level,
-		handlers.SlackEscape(incidentTitle(inc))),
-		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", n.Level, handlers.SlackEscape(incidentTitle(inc))))
+		handlers.SlackEscape(incidentTitle(inc, l))),
+		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", n.Level, handlers.SlackEscape(incidentTitle(inc, l))))
 	if n.Loop > 0 {
 		text += trl(l, fmt.Sprintf(" (round %d)", n.Loop+1), fmt.Sprintf("（%d 周目）", n.Loop+1))
 	}
@@ -109,7 +95,7 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	}
 	msg := textMsg(text)
 	msg.Blocks = append(msg.Blocks, incidentButtons(inc, l))
-	_, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(msg.Text, false),
+	_, _, err := b.post.PostMessage(ctx, inc.Message.Channel, slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...), slack.MsgOptionTS(incidentThread(inc)))
 	if err != nil {
 		return fmt.Errorf("escalate incident %d: %w", inc.ID, err)
@@ -120,7 +106,7 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 // UpdateIncidentMessage rewrites a grouped incident message in place (chat.update) with its incidents' current
 // states. For incidents whose first notice replied under Elementary's alert (ThreadTS set), (channel, ts) is that
 // reply, Todai's own message, and it keeps its threaded header.
-func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, incs []IncidentView) error {
+func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, incs []escalation.Incident) error {
 	up, ok := b.post.(updater)
 	if !ok {
 		return errors.New("update incident message: the poster cannot update messages")
@@ -130,7 +116,7 @@ func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, inc
 	}
 	inThread := false
 	for _, inc := range incs {
-		inThread = inThread || inc.ThreadTS != ""
+		inThread = inThread || inc.Message.ThreadTS != ""
 	}
 	msg := b.incidentMessage(ctx, incs, nil, inThread)
 	if err := up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)); err != nil {
@@ -140,18 +126,18 @@ func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, inc
 }
 
 // ReplyResolved says in the incident's thread (ThreadTS, else TS's) that it resolved.
-func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
-	if inc.Channel == "" || inc.TS == "" {
+func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error {
+	if inc.Message.Channel == "" || inc.Message.TS == "" {
 		return fmt.Errorf("resolve incident %d: no message to reply to", inc.ID)
 	}
-	l := inc.Lang
-	text := trl(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", handlers.SlackEscape(incidentTitle(inc))),
-		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", handlers.SlackEscape(incidentTitle(inc))))
-	if inc.Kind == "model" {
-		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", handlers.SlackEscape(incidentTitle(inc))),
-			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", handlers.SlackEscape(incidentTitle(inc))))
+	l := b.incidentLang(inc)
+	text := trl(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", handlers.SlackEscape(incidentTitle(inc, l))),
+		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", handlers.SlackEscape(incidentTitle(inc, l))))
+	if inc.Kind == escalation.KindModel {
+		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", handlers.SlackEscape(incidentTitle(inc, l))),
+			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", handlers.SlackEscape(incidentTitle(inc, l))))
 	}
-	if _, _, err := b.post.PostMessage(ctx, inc.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(incidentThread(inc))); err != nil {
+	if _, _, err := b.post.PostMessage(ctx, inc.Message.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(incidentThread(inc))); err != nil {
 		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
 	}
 	return nil
@@ -161,11 +147,11 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc IncidentView) error {
 // causes (what the read model's diagnosis names, with its confidence, else escalation's inhibiting cause). inThread
 // renders the reply under Elementary's alert: a header saying Todai tracks the alert above, and
 // no "Elementary already alerted" line (the parent is that alert).
-func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices []IncidentNotice, inThread bool) handlers.SlackMessage {
-	l := incs[0].Lang
+func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, notices []IncidentNotice, inThread bool) handlers.SlackMessage {
+	l := b.incidentLang(incs[0])
 	open := 0
 	for _, inc := range incs {
-		if inc.Status != "resolved" {
+		if inc.Status != escalation.StatusResolved {
 			open++
 		}
 	}
@@ -189,25 +175,25 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		if i < len(notices) {
 			n = notices[i]
 		}
-		line := fmt.Sprintf("*%s* — %s", handlers.SlackEscape(incidentTitle(inc)), statusText(inc, l))
+		line := fmt.Sprintf("*%s* — %s", handlers.SlackEscape(incidentTitle(inc, l)), statusText(inc, l))
 		if inc.Summary != "" {
 			line += "\n" + handlers.SlackEscape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
 		}
-		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, "owners"))
+		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, escalation.TargetOwners))
 		if owners != "" {
 			line += "\n" + trl(l, "Owners: ", "オーナー: ") + owners
 		}
 		if who := b.targetMentions(ctx, inc, withoutOwners(n.Targets)); n.Mention && who != "" {
 			line += " " + who
 		}
-		if inc.Status != "resolved" {
+		if inc.Status != escalation.StatusResolved {
 			if why := b.incidentCause(ctx, inc, l); why != "" {
 				line += "\n" + why
-			} else if cause := firstNonEmpty(n.CausedBy, inc.InhibitedBy); cause != "" {
+			} else if cause := firstNonEmpty(n.causedBy(), inc.InhibitedBy); cause != "" {
 				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(queries.NameOf(cause)) + "`"
 			}
 		}
-		if alert := firstNonEmpty(n.ElementaryAlertID, inc.ElementaryAlertID); alert != "" && inc.Status != "resolved" && !inThread {
+		if alert := firstNonEmpty(n.LinkElementaryAlert, inc.ElementaryAlertID); alert != "" && inc.Status != escalation.StatusResolved && !inThread {
 			line += "\n" + trl(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
 				"`" + handlers.SlackEscape(alert) + "`" + trl(l, ").", "）。")
 		}
@@ -215,23 +201,23 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []IncidentView, notices 
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			handlers.Truncate(line, handlers.SlackMaxSectionText), false, false), nil, nil,
 			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
-		if inc.Status != "resolved" {
+		if inc.Status != escalation.StatusResolved {
 			blocks = append(blocks, incidentButtons(inc, l))
 		}
-		texts = append(texts, incidentTitle(inc)+" — "+statusText(inc, l))
+		texts = append(texts, incidentTitle(inc, l)+" — "+statusText(inc, l))
 	}
 	return handlers.SlackMessage{Text: handlers.SlackEscape(strings.Join(texts, "\n")), Blocks: blocks}
 }
 
 // incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only
 // Show history.
-func incidentButtons(inc IncidentView, l handlers.Lang) slack.Block {
+func incidentButtons(inc escalation.Incident, l handlers.Lang) slack.Block {
 	id := strconv.FormatInt(inc.ID, 10)
 	btn := func(action, value, label string) slack.BlockElement {
 		return slack.NewButtonBlockElement(action, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
 	}
 	var els []slack.BlockElement
-	if inc.Status == "open" {
+	if inc.Status == escalation.StatusOpen {
 		ack := slack.NewButtonBlockElement(ActionIncidentAck, id,
 			slack.NewTextBlockObject(slack.PlainTextType, trl(l, "Acknowledge", "確認しました"), false, false))
 		ack.Style = slack.StylePrimary
@@ -265,19 +251,19 @@ func (b *Bot) ownersText(ctx context.Context, owners []string, ping bool) string
 }
 
 // targetMentions renders a level's targets as mentions: owners resolved, user groups and users by ID.
-func (b *Bot) targetMentions(ctx context.Context, inc IncidentView, targets []NoticeTarget) string {
+func (b *Bot) targetMentions(ctx context.Context, inc escalation.Incident, targets []escalation.Target) string {
 	var parts []string
 	for _, t := range targets {
 		switch t.Kind {
-		case "owners":
+		case escalation.TargetOwners:
 			if s := b.ownersText(ctx, inc.Owners, true); s != "" {
 				parts = append(parts, s)
 			}
-		case "usergroup":
+		case escalation.TargetUserGroup:
 			if validGroupID(t.ID) {
 				parts = append(parts, "<!subteam^"+t.ID+">")
 			}
-		case "user":
+		case escalation.TargetUser:
 			if validUserID(t.ID) {
 				parts = append(parts, "<@"+t.ID+">")
 			}
@@ -288,15 +274,15 @@ func (b *Bot) targetMentions(ctx context.Context, inc IncidentView, targets []No
 
 // incidentThread is the thread an incident's later notices go in: ThreadTS when its first notice replied under
 // Elementary's alert, else its own message's.
-func incidentThread(inc IncidentView) string {
-	return firstNonEmpty(inc.ThreadTS, inc.TS)
+func incidentThread(inc escalation.Incident) string {
+	return firstNonEmpty(inc.Message.ThreadTS, inc.Message.TS)
 }
 
 func validGroupID(s string) bool {
 	return len(s) >= 3 && s[0] == 'S' && validUserID("U"+s[1:])
 }
 
-func hasTarget(ts []NoticeTarget, kind string) bool {
+func hasTarget(ts []escalation.Target, kind escalation.TargetKind) bool {
 	for _, t := range ts {
 		if t.Kind == kind {
 			return true
@@ -305,10 +291,10 @@ func hasTarget(ts []NoticeTarget, kind string) bool {
 	return false
 }
 
-func withoutOwners(ts []NoticeTarget) []NoticeTarget {
-	var out []NoticeTarget
+func withoutOwners(ts []escalation.Target) []escalation.Target {
+	var out []escalation.Target
 	for _, t := range ts {
-		if t.Kind != "owners" {
+		if t.Kind != escalation.TargetOwners {
 			out = append(out, t)
 		}
 	}
@@ -318,7 +304,7 @@ func withoutOwners(ts []NoticeTarget) []NoticeTarget {
 // incidentCause is the diagnosis' first cause of an open incident that is not the incident's own failure (a root
 // of a skip, the SQL change before an error, a stale source, a job that did not run), in one escaped line with its
 // confidence; "" when the diagnosis names none or cannot be read.
-func (b *Bot) incidentCause(ctx context.Context, inc IncidentView, l handlers.Lang) string {
+func (b *Bot) incidentCause(ctx context.Context, inc escalation.Incident, l handlers.Lang) string {
 	subject := firstNonEmpty(inc.TestID, inc.NodeID)
 	if b.reader == nil || subject == "" {
 		return ""
@@ -335,4 +321,12 @@ func (b *Bot) incidentCause(ctx context.Context, inc IncidentView, l handlers.La
 		return handlers.CauseLine(l, c)
 	}
 	return ""
+}
+
+// causedBy is the upstream node escalation's inhibition names ("" when none).
+func (n IncidentNotice) causedBy() string {
+	if n.ProbablyCausedBy == nil {
+		return ""
+	}
+	return n.ProbablyCausedBy.Node
 }

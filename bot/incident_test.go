@@ -8,26 +8,27 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 func TestParseMute(t *testing.T) {
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		in      string
-		want    []SilenceMatcher
+		want    []escalation.Matcher
 		dur     time.Duration
 		comment string
 		bad     bool
 	}{
-		{in: "node:fct_orders for 2h deploy in progress", want: []SilenceMatcher{{"node", "*.fct_orders", true}},
+		{in: "node:fct_orders for 2h deploy in progress", want: []escalation.Matcher{{Field: "node", Value: "*.fct_orders", Glob: true}},
 			dur: 2 * time.Hour, comment: "deploy in progress"},
-		{in: "fct_orders tag:finance 1d", want: []SilenceMatcher{{"node", "*.fct_orders", true}, {"tag", "finance", false}},
+		{in: "fct_orders tag:finance 1d", want: []escalation.Matcher{{Field: "node", Value: "*.fct_orders", Glob: true}, {Field: "tag", Value: "finance", Glob: false}},
 			dur: 24 * time.Hour},
-		{in: "team:finance owner:@alice 90m", want: []SilenceMatcher{{"team", "finance", false}, {"owner", "@alice", false}},
+		{in: "team:finance owner:@alice 90m", want: []escalation.Matcher{{Field: "team", Value: "finance", Glob: false}, {Field: "owner", Value: "@alice", Glob: false}},
 			dur: 90 * time.Minute},
-		{in: "node:model.jaffle.fct_orders 2時間 デプロイ中", want: []SilenceMatcher{{"node", "model.jaffle.fct_orders", false}},
+		{in: "node:model.jaffle.fct_orders 2時間 デプロイ中", want: []escalation.Matcher{{Field: "node", Value: "model.jaffle.fct_orders", Glob: false}},
 			dur: 2 * time.Hour, comment: "デプロイ中"},
-		{in: "test:not_null_* 30m", want: []SilenceMatcher{{"test", "not_null_*", true}}, dur: 30 * time.Minute},
+		{in: "test:not_null_* 30m", want: []escalation.Matcher{{Field: "test", Value: "not_null_*", Glob: true}}, dur: 30 * time.Minute},
 		{in: "node:fct_orders", bad: true},
 		{in: "for 2h", bad: true},
 		{in: "color:red 2h", bad: true},
@@ -85,7 +86,7 @@ func TestEventTextNamesEveryTransition(t *testing.T) {
 	for _, ev := range []string{"opened", "notified", "acked", "snoozed", "silenced", "unsilenced", "inhibited",
 		"uninhibited", "resolved", "resolve_announced", "elementary_alert", "notify_failed", "notify_abandoned"} {
 		// Japanese shows whether an event has text of its own: an unknown one falls back to its name.
-		if got := eventText(IncidentEvent{Event: ev, Level: 1}, handlers.LangJA); got == ev || got == "" {
+		if got := eventText(escalation.Event{Event: ev, Level: 1}, handlers.LangJA); got == ev || got == "" {
 			t.Errorf("event %s has no text of its own: %q", ev, got)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -62,19 +63,20 @@ func postJSON(t *testing.T, p slacktest.Post) []byte {
 
 // threadNotices are two first notices of team finance: a failing test (owners pinged, with edr's alert id) and a
 // model held back by an upstream failure.
-func threadNotices(lang handlers.Lang) []IncidentNotice {
+func threadNotices() []IncidentNotice {
 	opened := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
-	test := IncidentView{ID: 41, Key: "test:test.jaffle.not_null_orders_order_id.abc", Team: "finance", Kind: "test",
+	test := escalation.Incident{ID: 41, Key: "test:test.jaffle.not_null_orders_order_id.abc", Team: "finance", Kind: "test",
 		NodeID: "model.jaffle.orders", TestID: "test.jaffle.not_null_orders_order_id.abc", Severity: "error", Status: "open",
 		Summary: "Got 3 results, configured to fail if != 0\nselect …", Owners: []string{"@alice", "bob@example.com"},
-		OpenedAt: opened, ElementaryAlertID: "a1b2c3", TeamChannel: "C0FIN", Lang: lang}
-	model := IncidentView{ID: 42, Key: "model:model.jaffle.fct_orders", Team: "finance", Kind: "model",
+		OpenedAt: opened, ElementaryAlertID: "a1b2c3"}
+	model := escalation.Incident{ID: 42, Key: "model:model.jaffle.fct_orders", Team: "finance", Kind: "model",
 		NodeID: "model.jaffle.fct_orders", Severity: "error", Status: "open", Summary: "Database Error in model fct_orders",
-		OpenedAt: opened, TeamChannel: "C0FIN", Lang: lang}
+		OpenedAt: opened}
 	return []IncidentNotice{
-		{Incident: test, Level: 1, Targets: []NoticeTarget{{Kind: "owners"}, {Kind: "usergroup", ID: "S0ONCALL"}}, Mention: true,
-			ElementaryAlertID: "a1b2c3"},
-		{Incident: model, Level: 1, Targets: []NoticeTarget{{Kind: "channel"}}, CausedBy: "model.jaffle.stg_orders"},
+		{Incident: test, NotifyLevel: escalation.NotifyLevel{Level: 1, Mention: true, LinkElementaryAlert: "a1b2c3",
+			Targets: []escalation.Target{{Kind: escalation.TargetOwners}, {Kind: escalation.TargetUserGroup, ID: "S0ONCALL"}}}},
+		{Incident: model, NotifyLevel: escalation.NotifyLevel{Level: 1, Targets: []escalation.Target{{Kind: escalation.TargetChannel}},
+			ProbablyCausedBy: &escalation.Cause{Node: "model.jaffle.stg_orders"}}},
 	}
 }
 
@@ -83,13 +85,13 @@ func TestPostIncidentsInThread(t *testing.T) {
 		t.Run(string(lang), func(t *testing.T) {
 			fake := slacktest.New(t)
 			ctx := webTestCtx(t)
-			b := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken(), PostInterval: time.Millisecond},
-				Deps{Mentioner: &mapMentioner{m: map[string]string{"@alice": "<@U0ALICE>"}}})
+			b := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken(), PostInterval: time.Millisecond,
+				DefaultLang: lang}, Deps{Mentioner: &mapMentioner{m: map[string]string{"@alice": "<@U0ALICE>"}}})
 			fake.AddChannel(slacktest.Channel{ID: "C0FIN", Name: "data-finance"})
 			alertTS := fake.AddMessage("C0FIN", slacktest.Message{BotID: "BELEM", Blocks: json.RawMessage(alertTestNewBlocks),
 				Attachments: json.RawMessage(alertTestNewAttachments)})
 
-			ch, ts, err := b.PostIncidentsInThread(ctx, "#data-finance", alertTS, threadNotices(lang))
+			ch, ts, err := b.PostIncidentsInThread(ctx, "#data-finance", alertTS, threadNotices())
 			if err != nil || ch != "C0FIN" || ts == "" || ts == alertTS {
 				t.Fatalf("PostIncidentsInThread = %q %q %v", ch, ts, err)
 			}
@@ -116,20 +118,20 @@ func TestPostIncidentsInThread(t *testing.T) {
 			}
 
 			// Later levels and the resolution go in the alert's thread; the update rewrites Todai's reply.
-			n := threadNotices(lang)[0]
-			n.Incident.Channel, n.Incident.TS, n.Incident.ThreadTS = ch, ts, alertTS
-			n.Level, n.Targets = 2, []NoticeTarget{{Kind: "user", ID: "U0LEAD"}}
+			n := threadNotices()[0]
+			n.Incident.Message = escalation.MessageRef{Channel: ch, TS: ts, ThreadTS: alertTS}
+			n.Level, n.Targets = 2, []escalation.Target{{Kind: escalation.TargetUser, ID: "U0LEAD"}}
 			if err := b.PostEscalation(ctx, n); err != nil {
 				t.Fatal(err)
 			}
 			resolved := n.Incident
-			resolved.Status = "resolved"
+			resolved.Status = escalation.StatusResolved
 			if err := b.ReplyResolved(ctx, resolved); err != nil {
 				t.Fatal(err)
 			}
-			other := threadNotices(lang)[1].Incident
-			other.Channel, other.TS, other.ThreadTS = ch, ts, alertTS
-			if err := b.UpdateIncidentMessage(ctx, ch, ts, []IncidentView{resolved, other}); err != nil {
+			other := threadNotices()[1].Incident
+			other.Message = escalation.MessageRef{Channel: ch, TS: ts, ThreadTS: alertTS}
+			if err := b.UpdateIncidentMessage(ctx, ch, ts, []escalation.Incident{resolved, other}); err != nil {
 				t.Fatal(err)
 			}
 			posts = fake.Posts()
@@ -161,7 +163,7 @@ func TestPostIncidentsTopLevelUnchanged(t *testing.T) {
 	ctx := webTestCtx(t)
 	b := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken(), PostInterval: time.Millisecond},
 		Deps{Mentioner: &mapMentioner{}})
-	ch, ts, err := b.PostIncidents(ctx, "C0FIN", threadNotices(handlers.LangEN))
+	ch, ts, err := b.PostIncidents(ctx, "C0FIN", threadNotices())
 	if err != nil || ch != "C0FIN" || ts == "" {
 		t.Fatalf("PostIncidents = %q %q %v", ch, ts, err)
 	}
@@ -171,7 +173,7 @@ func TestPostIncidentsTopLevelUnchanged(t *testing.T) {
 		strings.Contains(p.AllText(), "tracking the alert above") {
 		t.Errorf("top-level notice:\n%s", p.AllText())
 	}
-	if _, _, err := b.PostIncidentsInThread(ctx, "C0FIN", "", threadNotices(handlers.LangEN)); err == nil {
+	if _, _, err := b.PostIncidentsInThread(ctx, "C0FIN", "", threadNotices()); err == nil {
 		t.Error("no thread: no error")
 	}
 }
@@ -179,26 +181,26 @@ func TestPostIncidentsTopLevelUnchanged(t *testing.T) {
 // memDesk is an IncidentDesk in memory.
 type memDesk struct {
 	mu    sync.Mutex
-	incs  map[int64]IncidentView
+	incs  map[int64]escalation.Incident
 	acked []int64
 }
 
-func (d *memDesk) Incident(_ context.Context, id int64) (IncidentView, error) {
+func (d *memDesk) Get(_ context.Context, id int64) (escalation.Incident, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	inc, ok := d.incs[id]
 	if !ok {
-		return IncidentView{}, errors.New("no such incident")
+		return escalation.Incident{}, errors.New("no such incident")
 	}
 	return inc, nil
 }
 
-func (d *memDesk) MessageIncidents(_ context.Context, channel, ts string) ([]IncidentView, error) {
+func (d *memDesk) ByMessage(_ context.Context, channel, ts string) ([]escalation.Incident, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []IncidentView
+	var out []escalation.Incident
 	for id := int64(1); id <= 100; id++ {
-		if inc, ok := d.incs[id]; ok && inc.Channel == channel && inc.TS == ts {
+		if inc, ok := d.incs[id]; ok && inc.Message.Channel == channel && inc.Message.TS == ts {
 			out = append(out, inc)
 		}
 	}
@@ -209,24 +211,28 @@ func (d *memDesk) Ack(_ context.Context, id int64, actor string, _ time.Time) er
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	inc := d.incs[id]
-	inc.Status, inc.AckedBy = "acked", actor
+	inc.Status, inc.AckedBy = escalation.StatusAcked, actor
 	d.incs[id] = inc
 	d.acked = append(d.acked, id)
 	return nil
 }
 
-func (d *memDesk) Snooze(context.Context, int64, time.Duration, string, time.Time) error { return nil }
-func (d *memDesk) Timeline(context.Context, int64) ([]IncidentEvent, error)              { return nil, nil }
-func (d *memDesk) Mute(_ context.Context, s SilenceView, _ time.Time) (SilenceView, error) {
+func (d *memDesk) Snooze(context.Context, int64, time.Duration, string, time.Time) (escalation.Silence, error) {
+	return escalation.Silence{}, nil
+}
+func (d *memDesk) Timeline(context.Context, int64) ([]escalation.Event, error) { return nil, nil }
+func (d *memDesk) Silence(_ context.Context, s escalation.Silence, _ time.Time) (escalation.Silence, error) {
 	return s, nil
 }
-func (d *memDesk) ActiveSilences(context.Context, time.Time) ([]SilenceView, error) { return nil, nil }
+func (d *memDesk) ActiveSilences(context.Context, time.Time) ([]escalation.Silence, error) {
+	return nil, nil
+}
 
 // TestAckOnThreadedNotice: a click on the notice Todai replied under Elementary's alert carries the alert's ts as
 // container.thread_ts; the ack must rewrite the reply (chat.update with the reply's ts), not the alert.
 func TestAckOnThreadedNotice(t *testing.T) {
-	desk := &memDesk{incs: map[int64]IncidentView{}}
-	teams := []TeamInfo{{Name: "finance", Channel: "#data-finance", Location: time.UTC}}
+	desk := &memDesk{incs: map[int64]escalation.Incident{}}
+	teams := Teams{{Name: "finance", Channel: "#data-finance", Location: time.UTC}}
 	h := startBot(t, harnessOpts{reader: func(r *queries.Reader) handlers.Reader {
 		return ReaderWithIncidents{Reader: r, Incidents: desk, Teams: teams}
 	}})
@@ -235,10 +241,7 @@ func TestAckOnThreadedNotice(t *testing.T) {
 	alertTS := h.fake.AddMessage("C0FIN", slacktest.Message{BotID: "BELEM", Blocks: json.RawMessage(alertTestNewBlocks),
 		Attachments: json.RawMessage(alertTestNewAttachments)})
 	// The team channel is configured by name: the click's channel must be accepted for the permission check.
-	notices := threadNotices(handlers.LangEN)
-	for i := range notices {
-		notices[i].Incident.TeamChannel = "#data-finance"
-	}
+	notices := threadNotices()
 	ch, ts, err := h.bot.PostIncidentsInThread(ctx, "C0FIN", alertTS, notices)
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +249,7 @@ func TestAckOnThreadedNotice(t *testing.T) {
 	desk.mu.Lock()
 	for _, n := range notices {
 		inc := n.Incident
-		inc.Channel, inc.TS, inc.ThreadTS = ch, ts, alertTS
+		inc.Message = escalation.MessageRef{Channel: ch, TS: ts, ThreadTS: alertTS}
 		desk.incs[inc.ID] = inc
 	}
 	desk.mu.Unlock()
@@ -288,7 +291,7 @@ func TestAckOnThreadedNotice(t *testing.T) {
 	desk.mu.Lock()
 	inc42 := desk.incs[42]
 	desk.mu.Unlock()
-	if err := h.bot.PostEscalation(ctx, IncidentNotice{Incident: inc42, Level: 2}); err != nil {
+	if err := h.bot.PostEscalation(ctx, IncidentNotice{Incident: inc42, NotifyLevel: escalation.NotifyLevel{Level: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	lvl, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.Method == "chat.postMessage" && p.TS != ts })
