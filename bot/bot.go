@@ -212,6 +212,14 @@ func NewClient(cfg Config, httpClient *http.Client) *slack.Client {
 	return slack.New(cfg.BotToken, opts...)
 }
 
+// Ping checks that Slack answers the bot token (auth.test) through httpClient: the readiness probe.
+func Ping(ctx context.Context, cfg Config, httpClient *http.Client) error {
+	if _, err := NewClient(cfg, httpClient).AuthTestContext(ctx); err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	return nil
+}
+
 // New returns a bot; Run connects it.
 func New(cfg Config, deps Deps) *Bot {
 	cfg.applyDefaults()

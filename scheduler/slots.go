@@ -267,3 +267,32 @@ func Slots(ctx context.Context, db *localdb.DB, team string) ([]SlotRecord, erro
 }
 
 var errNoPost = errors.New("scheduler: no digest poster configured")
+
+// DigestTotals counts one team's digest slots: posted, and not posted with a failed last attempt.
+type DigestTotals struct {
+	Team   string
+	Posted int64
+	Failed int64
+}
+
+// Digests counts the recorded digest slots per team, for the metrics.
+func Digests(ctx context.Context, db *localdb.DB) ([]DigestTotals, error) {
+	rows, err := db.Read.QueryContext(ctx, `SELECT team, SUM(posted_at IS NOT NULL),
+		SUM(posted_at IS NULL AND last_error IS NOT NULL) FROM digest_slots GROUP BY team ORDER BY team`)
+	if err != nil {
+		return nil, fmt.Errorf("count digests: %w", err)
+	}
+	defer rows.Close()
+	var out []DigestTotals
+	for rows.Next() {
+		var d DigestTotals
+		if err := rows.Scan(&d.Team, &d.Posted, &d.Failed); err != nil {
+			return nil, fmt.Errorf("count digests: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count digests: %w", err)
+	}
+	return out, nil
+}

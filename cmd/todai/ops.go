@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,9 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/scheduler"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // QuestionObserver records the questions the bot answers: their intent and outcome, how long the
@@ -184,10 +186,10 @@ func (t *slackTransport) lastSeen() time.Time {
 	return t.seen
 }
 
-// stateCollector reads the state database on every scrape: the sync per table and per run, the warehouse queries
-// of the syncs, digests posted and escalations sent.
+// stateCollector reads the state database on every scrape, through the packages that own its tables: the sync per
+// table and per run, the warehouse queries of the syncs, digests posted and escalations sent.
 type stateCollector struct {
-	db  *sql.DB
+	db  *localdb.DB
 	log *slog.Logger
 
 	tableRows, tableDuration, tableError, tableLastSuccess *prometheus.Desc
@@ -196,7 +198,7 @@ type stateCollector struct {
 	digests, digestErrors, escalations, scrapeError        *prometheus.Desc
 }
 
-func newStateCollector(db *sql.DB, log *slog.Logger) *stateCollector {
+func newStateCollector(db *localdb.DB, log *slog.Logger) *stateCollector {
 	d := prometheus.NewDesc
 	table := []string{"table"}
 	return &stateCollector{db: db, log: log,
@@ -240,124 +242,80 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.scrapeError, prometheus.GaugeValue, failed)
 }
 
-func (c *stateCollector) query(ctx context.Context, q string, scan func(*sql.Rows) error) error {
-	rows, err := c.db.QueryContext(ctx, q)
-	if err != nil {
-		return fmt.Errorf("metrics query: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("metrics scan: %w", err)
-		}
-	}
-	return rows.Err()
-}
-
-func unixSeconds(s string) float64 {
-	t, err := localdb.ParseTime(s)
-	if err != nil {
-		return 0
-	}
-	return float64(t.UnixNano()) / 1e9
-}
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 func (c *stateCollector) collectTables(ctx context.Context, ch chan<- prometheus.Metric) error {
-	return c.query(ctx, `SELECT table_name, rows_read, COALESCE(last_duration_ms, 0), COALESCE(last_success_at, ''),
-		CASE WHEN last_error_at IS NOT NULL AND (last_success_at IS NULL OR last_error_at > last_success_at) THEN 1 ELSE 0 END
-		FROM sync_state WHERE present = 1 OR last_error IS NOT NULL`, func(r *sql.Rows) error {
-		var table, success string
-		var rows, ms int64
-		var failed float64
-		if err := r.Scan(&table, &rows, &ms, &success, &failed); err != nil {
-			return err
-		}
-		ch <- prometheus.MustNewConstMetric(c.tableRows, prometheus.GaugeValue, float64(rows), table)
-		ch <- prometheus.MustNewConstMetric(c.tableDuration, prometheus.GaugeValue, float64(ms)/1000, table)
-		ch <- prometheus.MustNewConstMetric(c.tableError, prometheus.GaugeValue, failed, table)
-		if success != "" {
-			ch <- prometheus.MustNewConstMetric(c.tableLastSuccess, prometheus.GaugeValue, unixSeconds(success), table)
-		}
-		return nil
-	})
-}
-
-func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.Metric) error {
-	var ok, failed, metadata, data uint64
-	var sum, warehouseMS float64
-	var last float64
-	buckets := make(map[float64]uint64, len(runDurationBuckets))
-	err := c.query(ctx, `SELECT ok, started_at, COALESCE(finished_at, ''), metadata_queries, data_queries, warehouse_ms
-		FROM sync_runs`,
-		func(r *sql.Rows) error {
-			var isOK bool
-			var started, finished string
-			var m, d uint64
-			var ms float64
-			if err := r.Scan(&isOK, &started, &finished, &m, &d, &ms); err != nil {
-				return err
-			}
-			metadata += m
-			data += d
-			warehouseMS += ms
-			if finished == "" {
-				return nil // still running
-			}
-			if !isOK {
-				failed++
-			} else {
-				ok++
-				if f := unixSeconds(finished); f > last {
-					last = f
-				}
-			}
-			secs := unixSeconds(finished) - unixSeconds(started)
-			sum += secs
-			for _, b := range runDurationBuckets {
-				if secs <= b {
-					buckets[b]++
-				}
-			}
-			return nil
-		})
+	st, err := mirror.Status(ctx, c.db)
 	if err != nil {
 		return err
 	}
-	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(ok), "ok")
-	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(failed), "failed")
-	ch <- prometheus.MustNewConstHistogram(c.runDuration, ok+failed, sum, buckets)
-	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(metadata), "metadata")
-	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(data), "data")
-	ch <- prometheus.MustNewConstMetric(c.warehouseSeconds, prometheus.CounterValue, warehouseMS/1000)
-	if last > 0 {
-		ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue, last)
+	for _, t := range st.Tables {
+		if !t.Known || (!t.Present && t.LastError == "") {
+			continue
+		}
+		failed := 0.0
+		if !t.LastErrorAt.IsZero() && t.LastErrorAt.After(t.LastSuccess) {
+			failed = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.tableRows, prometheus.GaugeValue, float64(t.RowsRead), t.Table)
+		ch <- prometheus.MustNewConstMetric(c.tableDuration, prometheus.GaugeValue, t.Duration.Seconds(), t.Table)
+		ch <- prometheus.MustNewConstMetric(c.tableError, prometheus.GaugeValue, failed, t.Table)
+		if !t.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.tableLastSuccess, prometheus.GaugeValue, unixSeconds(t.LastSuccess), t.Table)
+		}
+	}
+	return nil
+}
+
+func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.Metric) error {
+	runs, err := mirror.Runs(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	var sum float64
+	buckets := make(map[float64]uint64, len(runDurationBuckets))
+	for _, d := range runs.Durations {
+		secs := d.Seconds()
+		sum += secs
+		for _, b := range runDurationBuckets {
+			if secs <= b {
+				buckets[b]++
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(runs.OK), "ok")
+	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(runs.Failed), "failed")
+	ch <- prometheus.MustNewConstHistogram(c.runDuration, uint64(len(runs.Durations)), sum, buckets)
+	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(runs.MetadataQueries), "metadata")
+	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(runs.DataQueries), "data")
+	ch <- prometheus.MustNewConstMetric(c.warehouseSeconds, prometheus.CounterValue, runs.WarehouseTime.Seconds())
+	if !runs.LastSuccess.IsZero() {
+		ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue, unixSeconds(runs.LastSuccess))
 	}
 	return nil
 }
 
 func (c *stateCollector) collectDigests(ctx context.Context, ch chan<- prometheus.Metric) error {
-	return c.query(ctx, `SELECT team, SUM(posted_at IS NOT NULL), SUM(posted_at IS NULL AND last_error IS NOT NULL)
-		FROM digest_slots GROUP BY team`, func(r *sql.Rows) error {
-		var team string
-		var posted, failed int64
-		if err := r.Scan(&team, &posted, &failed); err != nil {
-			return err
-		}
-		ch <- prometheus.MustNewConstMetric(c.digests, prometheus.CounterValue, float64(posted), team)
-		ch <- prometheus.MustNewConstMetric(c.digestErrors, prometheus.GaugeValue, float64(failed), team)
-		return nil
-	})
+	teams, err := scheduler.Digests(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	for _, d := range teams {
+		ch <- prometheus.MustNewConstMetric(c.digests, prometheus.CounterValue, float64(d.Posted), d.Team)
+		ch <- prometheus.MustNewConstMetric(c.digestErrors, prometheus.GaugeValue, float64(d.Failed), d.Team)
+	}
+	return nil
 }
 
 func (c *stateCollector) collectEscalations(ctx context.Context, ch chan<- prometheus.Metric) error {
-	return c.query(ctx, `SELECT level, COUNT(*) FROM sends GROUP BY level`, func(r *sql.Rows) error {
-		var level, n int64
-		if err := r.Scan(&level, &n); err != nil {
-			return err
-		}
-		ch <- prometheus.MustNewConstMetric(c.escalations, prometheus.CounterValue, float64(n), strconv.FormatInt(level, 10))
-		return nil
-	})
+	levels, err := escalation.NewStore(c.db).SendsByLevel(ctx)
+	if err != nil {
+		return err
+	}
+	for level, n := range levels {
+		ch <- prometheus.MustNewConstMetric(c.escalations, prometheus.CounterValue, float64(n), strconv.Itoa(level))
+	}
+	return nil
 }
 
 // opsOptions configure the ops endpoints.
@@ -395,7 +353,7 @@ func newOpsHandler(opts opsOptions) *opsHandler {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newStateCollector(opts.DB.Read, opts.Logger))
+		newStateCollector(opts.DB, opts.Logger))
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "todai_build_info",
 		Help: "Always 1; the labels say which todai runs."}, []string{"version", "commit"})
 	buildInfo.WithLabelValues(version, commit).Set(1)
@@ -436,16 +394,14 @@ func (h *opsHandler) ready(w http.ResponseWriter, r *http.Request) {
 		why = append(why, "slack: "+reason)
 	}
 	if h.opts.MaxSyncAge > 0 {
-		var finished sql.NullString
-		err := h.opts.DB.Read.QueryRowContext(r.Context(), `SELECT MAX(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&finished)
+		runs, err := mirror.Runs(r.Context(), h.opts.DB)
 		switch {
 		case err != nil:
 			why = append(why, "sync: cannot read the state database: "+err.Error())
-		case !finished.Valid:
+		case runs.LastSuccess.IsZero():
 			why = append(why, "sync: no successful sync yet")
 		default:
-			t, err := localdb.ParseTime(finished.String)
-			if age := h.opts.Now().Sub(t); err != nil || age > h.opts.MaxSyncAge {
+			if age := h.opts.Now().Sub(runs.LastSuccess); age > h.opts.MaxSyncAge {
 				why = append(why, fmt.Sprintf("sync: the last successful sync is %s old (limit %s)", age.Round(time.Second), h.opts.MaxSyncAge))
 			}
 		}
@@ -477,12 +433,7 @@ func (a *app) startOps(db *localdb.DB) (*opsServer, error) {
 	}
 	h := newOpsHandler(opsOptions{DB: db, MaxSyncAge: maxAge, Now: a.now, Logger: a.logger,
 		SlackProbe: func(ctx context.Context, c *http.Client) error {
-			opts := []slack.Option{slack.OptionHTTPClient(c)}
-			if u := a.cfg.Slack.APIURL; u != "" {
-				opts = append(opts, slack.OptionAPIURL(strings.TrimSuffix(u, "/")+"/"))
-			}
-			_, err := slack.New(a.cfg.Slack.BotToken, opts...).AuthTestContext(ctx)
-			return err
+			return bot.Ping(ctx, bot.Config{BotToken: a.cfg.Slack.BotToken, APIURL: a.cfg.Slack.APIURL}, c)
 		}})
 	s := &opsServer{opsHandler: h, done: make(chan error, 1)}
 	if strings.EqualFold(a.cfg.HTTP.Addr, "off") {

@@ -123,3 +123,57 @@ func parseMirrorTime(s string) (time.Time, error) {
 	}
 	return localdb.ParseTime(s)
 }
+
+// RunTotals sums the sync runs the state database keeps, for the metrics and the readiness check.
+type RunTotals struct {
+	// OK and Failed count the finished runs by outcome.
+	OK, Failed int64
+	// Durations are the finished runs' durations.
+	Durations []time.Duration
+	// MetadataQueries and DataQueries count the warehouse queries of every kept run; WarehouseTime is their time.
+	MetadataQueries, DataQueries int64
+	WarehouseTime                time.Duration
+	// LastSuccess is when the newest successful run finished (zero when none did).
+	LastSuccess time.Time
+}
+
+// Runs sums the kept sync runs.
+func Runs(ctx context.Context, db *localdb.DB) (RunTotals, error) {
+	var t RunTotals
+	rows, err := db.Read.QueryContext(ctx, `SELECT ok, started_at, COALESCE(finished_at, ''), metadata_queries,
+		data_queries, warehouse_ms FROM sync_runs`)
+	if err != nil {
+		return t, fmt.Errorf("sum sync runs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ok bool
+		var started, finished string
+		var metadata, data int64
+		var ms float64
+		if err := rows.Scan(&ok, &started, &finished, &metadata, &data, &ms); err != nil {
+			return t, fmt.Errorf("sum sync runs: %w", err)
+		}
+		t.MetadataQueries += metadata
+		t.DataQueries += data
+		t.WarehouseTime += time.Duration(ms * float64(time.Millisecond))
+		if finished == "" {
+			continue // still running
+		}
+		start, _ := parseMirrorTime(started)
+		end, _ := parseMirrorTime(finished)
+		if ok {
+			t.OK++
+			if end.After(t.LastSuccess) {
+				t.LastSuccess = end
+			}
+		} else {
+			t.Failed++
+		}
+		t.Durations = append(t.Durations, end.Sub(start))
+	}
+	if err := rows.Err(); err != nil {
+		return t, fmt.Errorf("sum sync runs: %w", err)
+	}
+	return t, nil
+}

@@ -347,6 +347,28 @@ func (s *Store) ActiveSilences(ctx context.Context, now time.Time) ([]Silence, e
 	return s.silences(ctx, s.db.Read, `WHERE ends_at > ?`, localdb.FormatTime(now))
 }
 
+// SendsByLevel counts the escalation messages sent, by level (0 is the resolution notice), for the metrics.
+func (s *Store) SendsByLevel(ctx context.Context) (map[int]int64, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT level, COUNT(*) FROM sends GROUP BY level`)
+	if err != nil {
+		return nil, fmt.Errorf("count sends: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]int64{}
+	for rows.Next() {
+		var level int
+		var n int64
+		if err := rows.Scan(&level, &n); err != nil {
+			return nil, fmt.Errorf("count sends: %w", err)
+		}
+		out[level] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count sends: %w", err)
+	}
+	return out, nil
+}
+
 // Silences returns every silence, expired ones too, oldest first.
 func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 	return s.silences(ctx, s.db.Read, "")
