@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,13 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pressly/goose/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/cmd/todai/config"
-	"github.com/todai-dev/todai/migrations"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
 	"github.com/todai-dev/todai/scheduler"
 )
@@ -181,18 +179,13 @@ func (d *doctor) checkState(ctx context.Context, cfg *config.Config) (time.Time,
 		return time.Time{}, nil
 	}
 	f.Close()
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_busy_timeout=5000")
+	db, err := localdb.OpenReadOnly(ctx, path)
 	if err != nil {
-		d.failErr(fmt.Errorf("open %s: %w", path, err), "check the file is a SQLite database written by todai")
+		d.failErr(err, "check the file is a SQLite database written by todai")
 		return time.Time{}, nil
 	}
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS())
-	if err != nil {
-		d.failErr(fmt.Errorf("load migrations: %w", err), "")
-		return time.Time{}, nil
-	}
-	current, target, err := p.GetVersions(ctx)
+	current, target, err := db.Versions(ctx)
 	switch {
 	case err != nil:
 		d.fail(fmt.Sprintf("%s: cannot read the schema version: %v", path, err),
@@ -207,31 +200,24 @@ func (d *doctor) checkState(ctx context.Context, cfg *config.Config) (time.Time,
 	default:
 		d.pass(fmt.Sprintf("%s: schema current (version %d), writable", path, current))
 	}
-	var finished sql.NullString
-	err = db.QueryRowContext(ctx, `SELECT MAX(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&finished)
-	if err != nil || !finished.Valid {
+	runs, err := mirror.Runs(ctx, db)
+	if err != nil || runs.LastSuccess.IsZero() {
 		d.warn("no successful sync yet", "run `todai sync` (serve syncs every sync.interval)")
 		return time.Time{}, nil
 	}
-	t, err := localdb.ParseTime(finished.String)
-	if err != nil {
-		d.warn(err.Error(), "")
-		return time.Time{}, nil
-	}
-	var synced []string
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM sync_state WHERE last_success_at IS NOT NULL ORDER BY 1`)
+	st, err := mirror.Status(ctx, db)
 	if err != nil {
 		d.warn(fmt.Sprintf("cannot read which tables were synced: %v", err), "")
-		return t, nil
+		return runs.LastSuccess, nil
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		if rows.Scan(&name) == nil {
-			synced = append(synced, name)
+	var synced []string
+	for _, t := range st.Tables {
+		if !t.LastSuccess.IsZero() {
+			synced = append(synced, t.Table)
 		}
 	}
-	return t, synced
+	slices.Sort(synced)
+	return runs.LastSuccess, synced
 }
 
 // dirWritable creates the directory when missing and proves a file can be created in it.

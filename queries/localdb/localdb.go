@@ -83,8 +83,46 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return &DB{Write: write, Read: read, Path: abs}, nil
 }
 
-// Close closes both pools.
+// OpenReadOnly opens an existing database file at path for reading only: no file is created, no migration applied
+// (todai doctor looks without changing). Write is nil.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite3", dsn(abs, true))
+	if err != nil {
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(2)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		return nil, fmt.Errorf("open local database %s: %w", path, err)
+	}
+	return &DB{Read: read, Path: abs}, nil
+}
+
+// Versions reports the schema version the database is at and the newest this build's migrations reach.
+func (db *DB) Versions(ctx context.Context) (current, latest int64, err error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.Read, migrations.FS())
+	if err != nil {
+		return 0, 0, fmt.Errorf("load migrations: %w", err)
+	}
+	current, latest, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the schema version: %w", err)
+	}
+	return current, latest, nil
+}
+
+// Close closes both pools (the reader only, for a database opened read-only).
 func (db *DB) Close() error {
+	if db.Write == nil {
+		return db.Read.Close()
+	}
 	return errors.Join(db.Read.Close(), db.Write.Close())
 }
 
