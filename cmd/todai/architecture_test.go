@@ -45,7 +45,7 @@ var importRules = []importRule{
 // knownViolations are the imports that break a rule today, each until the step of issue 12 that removes it: the
 // test fails on any other violation, and on a listed one that no longer happens (so the list only shrinks).
 var knownViolations = map[string]string{
-	module + "handlers -> github.com/slack-go/slack":  "Block Kit moves to bot/slackui",
+	module + "handlers -> github.com/slack-go/slack": "Block Kit moves to bot/slackui",
 }
 
 // TestArchitecture keeps the import rules of ../shared/architecture.md true, over `go list` of the whole module.

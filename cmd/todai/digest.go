@@ -65,6 +65,16 @@ func (a *app) team(name string) config.Team {
 	return config.Team{Name: name}
 }
 
+// teams is the team directory the bot reads: every configured team's channel, zone and language.
+func (a *app) teams() bot.Teams {
+	out := make(bot.Teams, 0, len(a.cfg.Teams))
+	for _, t := range a.cfg.Teams {
+		out = append(out, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: t.Location(), Lang: a.teamLang(t)})
+	}
+	return out
+}
+
+// teamLang is a team's language: its own locale, else the configured one.
 func (a *app) teamLang(t config.Team) handlers.Lang {
 	if t.Locale != "" {
 		return handlers.Lang(t.Locale)

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,13 +48,13 @@ posts nothing.`,
 	return cmd
 }
 
-// checkState is the outcome of one doctor check.
-type checkState int
+// checkState is the outcome of one doctor check: bot.CheckOutcome, which the Slack checks return.
+type checkState = bot.CheckOutcome
 
 const (
-	checkPass checkState = iota
-	checkWarn
-	checkFail
+	checkPass = bot.CheckPass
+	checkWarn = bot.CheckWarn
+	checkFail = bot.CheckFail
 )
 
 // doctor runs the checks and prints the checklist.
@@ -65,11 +63,6 @@ type doctor struct {
 	out       io.Writer
 	http      *http.Client
 	skipSlack bool
-
-	// channelIDs are the channels the bot can see (name → ID), listed once per run for the teams given by name;
-	// channelsErr is why the listing failed.
-	channelIDs  map[string]string
-	channelsErr error
 
 	failed, warned, passed int
 }
@@ -339,244 +332,17 @@ func zonedTimestamps(zoned map[string]string) (ltz, tz []string) {
 	return ltz, tz
 }
 
-// slackAuth is what auth.test says about a token.
-type slackAuth struct {
-	OK     bool   `json:"ok"`
-	Error  string `json:"error"`
-	UserID string `json:"user_id"`
-	User   string `json:"user"`
-	Team   string `json:"team"`
-}
-
-// slackCall calls a Slack Web API method with token and decodes the answer into out; it returns the response
-// headers. A Slack error ("ok": false) is returned as an error naming it.
-func (d *doctor) slackCall(ctx context.Context, base, method, token string, params url.Values, out any) (http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+method, strings.NewReader(params.Encode()))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s: read: %w", method, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return resp.Header, fmt.Errorf("%s: HTTP %d", method, resp.StatusCode)
-	}
-	var envelope struct {
-		OK    bool   `json:"ok"`
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal(body, &envelope); err != nil {
-		return resp.Header, fmt.Errorf("%s: decode: %w", method, err)
-	}
-	if !envelope.OK {
-		return resp.Header, fmt.Errorf("%s: %s", method, envelope.Error)
-	}
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			return resp.Header, fmt.Errorf("%s: decode: %w", method, err)
-		}
-	}
-	return resp.Header, nil
-}
-
 func (d *doctor) checkSlack(ctx context.Context, cfg *config.Config) {
 	d.section("Slack")
-	base := cfg.Slack.APIURL
-	if base == "" {
-		base = "https://slack.com/api/"
-	}
-	if !strings.HasSuffix(base, "/") {
-		base += "/"
-	}
-	tokenFix := "create the tokens as docs/slack-setup.md says and set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…)"
 	if err := cfg.Slack.CheckTokens(); err != nil {
-		d.failErr(err, tokenFix)
+		d.failErr(err, "create the tokens as docs/slack-setup.md says and set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…)")
 		return
 	}
-	var botAuth slackAuth
-	h, err := d.slackCall(ctx, base, "auth.test", cfg.Slack.BotToken, nil, &botAuth)
-	if err != nil {
-		d.fail("bot token: "+err.Error(), "the token was revoked or belongs to another app: reinstall the app and copy the Bot User OAuth Token (docs/slack-setup.md)")
-	} else {
-		d.pass(fmt.Sprintf("bot token: authenticated as @%s (%s) in %s", botAuth.User, botAuth.UserID, botAuth.Team))
-		d.checkScopes(h)
+	checks := bot.CheckSlack(ctx, bot.Config{BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken,
+		APIURL: cfg.Slack.APIURL}, d.a.teams(), d.http)
+	for _, c := range checks {
+		d.report(c.Outcome, c.What, c.Fix)
 	}
-	if _, err := d.slackCall(ctx, base, "auth.test", cfg.Slack.AppToken, nil, nil); err != nil {
-		d.fail("app token: "+err.Error(), "create an app-level token with connections:write under Basic Information → App-Level Tokens (docs/slack-setup.md)")
-	} else {
-		d.pass("app token: valid")
-	}
-	if botAuth.UserID == "" {
-		return
-	}
-	for _, t := range cfg.Teams {
-		if t.Channel == "" {
-			continue
-		}
-		d.checkChannel(ctx, base, cfg.Slack.BotToken, botAuth.UserID, t)
-	}
-}
-
-// checkScopes compares the scopes Slack granted (X-OAuth-Scopes of auth.test) with the manifest's.
-func (d *doctor) checkScopes(h http.Header) {
-	raw := h.Get("X-OAuth-Scopes")
-	if raw == "" {
-		d.warn("Slack did not report the bot token's scopes", "compare the app's OAuth scopes with `todai manifest`")
-		return
-	}
-	granted := map[string]bool{}
-	for _, s := range strings.Split(raw, ",") {
-		granted[strings.TrimSpace(s)] = true
-	}
-	var missing []string
-	for _, s := range bot.ManifestScopes() {
-		if !granted[s] {
-			missing = append(missing, s)
-		}
-	}
-	if len(missing) > 0 {
-		d.fail("bot token lacks scopes: "+strings.Join(missing, ", "),
-			"update the app from `todai manifest` (or add the scopes under OAuth & Permissions) and reinstall it to the workspace")
-		return
-	}
-	d.pass(fmt.Sprintf("bot token has the %d scopes of the manifest", len(bot.ManifestScopes())))
-}
-
-// doctorChannelsPage is the conversations.list page size; doctorChannelsPages bounds the pages read.
-const (
-	doctorChannelsPage  = 200
-	doctorChannelsPages = 100
-)
-
-// errNoSuchChannel is a channel name conversations.list does not return.
-var errNoSuchChannel = errors.New("no such channel visible to the bot")
-
-// channelID resolves a channel given by name ("#data-finance") among the public channels and the private channels
-// the bot is in, archived ones left out (conversations.list, every page, listed once per run).
-func (d *doctor) channelID(ctx context.Context, base, token, channel string) (string, error) {
-	if d.channelIDs == nil && d.channelsErr == nil {
-		ids := map[string]string{}
-		cursor := ""
-		for range doctorChannelsPages {
-			var page struct {
-				Channels []struct {
-					ID   string `json:"id"`
-					Name string `json:"name"`
-				} `json:"channels"`
-				Meta struct {
-					NextCursor string `json:"next_cursor"`
-				} `json:"response_metadata"`
-			}
-			params := url.Values{"types": {"public_channel,private_channel"}, "exclude_archived": {"true"},
-				"limit": {fmt.Sprint(doctorChannelsPage)}}
-			if cursor != "" {
-				params.Set("cursor", cursor)
-			}
-			if _, err := d.slackCall(ctx, base, "conversations.list", token, params, &page); err != nil {
-				d.channelsErr = err
-				break
-			}
-			for _, c := range page.Channels {
-				if c.ID != "" && c.Name != "" {
-					ids[strings.ToLower(c.Name)] = c.ID
-				}
-			}
-			if cursor = page.Meta.NextCursor; cursor == "" {
-				break
-			}
-		}
-		if d.channelsErr == nil {
-			d.channelIDs = ids
-		}
-	}
-	if d.channelsErr != nil {
-		return "", d.channelsErr
-	}
-	if id, ok := d.channelIDs[strings.ToLower(strings.TrimPrefix(strings.TrimSpace(channel), "#"))]; ok {
-		return id, nil
-	}
-	return "", errNoSuchChannel
-}
-
-// checkChannel checks a team's channel exists, is not archived and has the bot as a member; a channel given by name
-// is resolved first.
-func (d *doctor) checkChannel(ctx context.Context, base, token, botUser string, t config.Team) {
-	name := fmt.Sprintf("team %s: channel %s", t.Name, t.Channel)
-	id, byName := t.Channel, !bot.IsChannelID(t.Channel)
-	if byName {
-		var err error
-		id, err = d.channelID(ctx, base, token, t.Channel)
-		switch {
-		case errors.Is(err, errNoSuchChannel):
-			d.fail(name+": no channel of that name is visible to the bot (a private channel must have the bot in it; archived channels do not count)",
-				"create the channel or fix teams[].channel; for a private channel invite the bot first (/invite @todai)")
-			return
-		case err != nil:
-			d.fail(name+": cannot resolve the name: "+err.Error(),
-				"grant channels:read and groups:read (see `todai manifest`), or give the channel ID (channel details → About, e.g. C0123ABCD)")
-			return
-		}
-	}
-	var info struct {
-		Channel struct {
-			Name       string `json:"name"`
-			IsPrivate  bool   `json:"is_private"`
-			IsArchived bool   `json:"is_archived"`
-			IsMember   *bool  `json:"is_member"`
-		} `json:"channel"`
-	}
-	if _, err := d.slackCall(ctx, base, "conversations.info", token, url.Values{"channel": {id}}, &info); err != nil {
-		d.fail(name+": "+err.Error(), "check the channel ID; for a private channel invite the bot first (/invite @todai)")
-		return
-	}
-	if byName {
-		name += " (" + id + ")"
-	} else {
-		name += " (#" + info.Channel.Name + ")"
-	}
-	if info.Channel.IsArchived {
-		d.fail(name+": the channel is archived", "unarchive it, or point teams[].channel at the team's current channel")
-		return
-	}
-	member := info.Channel.IsMember != nil && *info.Channel.IsMember
-	var members []string
-	cursor := ""
-	for range 100 {
-		var page struct {
-			Members []string `json:"members"`
-			Meta    struct {
-				NextCursor string `json:"next_cursor"`
-			} `json:"response_metadata"`
-		}
-		params := url.Values{"channel": {id}, "limit": {"1000"}}
-		if cursor != "" {
-			params.Set("cursor", cursor)
-		}
-		if _, err := d.slackCall(ctx, base, "conversations.members", token, params, &page); err != nil {
-			d.warn(name+": cannot list members: "+err.Error(), "grant channels:read and groups:read (see `todai manifest`)")
-			members = nil
-			break
-		}
-		members = append(members, page.Members...)
-		if cursor = page.Meta.NextCursor; cursor == "" {
-			member = slices.Contains(members, botUser)
-			break
-		}
-	}
-	if !member {
-		d.fail(name+": the bot is not a member",
-			"invite it: /invite @todai in the channel (digests and escalations are posted there)")
-		return
-	}
-	d.pass(name + " exists and the bot is a member")
 }
 
 func (d *doctor) checkSchedule(cfg *config.Config) {

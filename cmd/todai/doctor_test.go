@@ -169,7 +169,7 @@ func TestDoctor(t *testing.T) {
 		{name: "channel list refused", setup: func(t *testing.T, s *doctorSetup) {
 			s.channel = "#data-finance"
 			s.fake.FailNext("conversations.list", "missing_scope")
-		}, want: []string{"channel #data-finance: cannot resolve the name: conversations.list: missing_scope",
+		}, want: []string{"channel #data-finance: cannot resolve the name:", "conversations.list: missing_scope",
 			"fix: grant channels:read and groups:read"}},
 	}
 	for _, tt := range tests {

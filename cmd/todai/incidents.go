@@ -51,10 +51,8 @@ func (a *app) newBot(db *localdb.DB) *bot.Bot {
 		DefaultLang: lang, ChannelLocales: map[string]handlers.Lang{},
 	}
 	var homeTeams []bot.HomeTeam
-	var teams bot.Teams
 	for _, t := range a.cfg.Teams {
 		homeTeams = append(homeTeams, bot.HomeTeam{Name: t.Name, Channel: t.Channel})
-		teams = append(teams, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: t.Location(), Lang: a.teamLang(t)})
 		if t.Locale != "" && t.Channel != "" { // an ID or a name: the bot resolves names when it needs them
 			cfg.ChannelLocales[t.Channel] = handlers.Lang(t.Locale)
 		}
@@ -64,7 +62,7 @@ func (a *app) newBot(db *localdb.DB) *bot.Bot {
 	channels := bot.NewChannels(api, bot.ChannelsOptions{Logger: a.logger, Now: a.now}) // one index for bot and Home
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
 		Channels: channels})
-	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: escalation.NewStore(db), Teams: teams}
+	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: escalation.NewStore(db), Teams: a.teams()}
 	deps := bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
 		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP}
 	if a.questions != nil { // a typed nil would not be nil in the interface
