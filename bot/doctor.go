@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 
@@ -149,7 +148,7 @@ func checkChannel(ctx context.Context, api *slack.Client, channels *Channels, bo
 		return []Check{{CheckFail, name + ": the channel is archived", "unarchive it, or point teams[].channel at the team's current channel"}}
 	}
 	var out []Check
-	member, err := isMember(ctx, api, id, botUser)
+	member, err := CanChange(ctx, api, nil, botUser, id) // is the bot a member, as the permission check asks
 	if err != nil {
 		// conversations.info says whether the bot is in it when listing the members is not allowed.
 		out = append(out, Check{CheckWarn, name + ": cannot list members: " + err.Error(),
@@ -161,23 +160,4 @@ func checkChannel(ctx context.Context, api *slack.Client, channels *Channels, bo
 			"invite it: /invite @todai in the channel (digests and escalations are posted there)"})
 	}
 	return append(out, Check{CheckPass, name + " exists and the bot is a member", ""})
-}
-
-// isMember reads every page of a channel's members (conversations.members) for user.
-func isMember(ctx context.Context, api *slack.Client, channel, user string) (bool, error) {
-	params := &slack.GetUsersInConversationParameters{ChannelID: channel, Limit: 1000}
-	for range maxChannelPages {
-		members, next, err := api.GetUsersInConversationContext(ctx, params)
-		if err != nil {
-			return false, fmt.Errorf("conversations.members: %w", err)
-		}
-		if slices.Contains(members, user) {
-			return true, nil
-		}
-		if next == "" {
-			return false, nil
-		}
-		params.Cursor = next
-	}
-	return false, nil
 }
