@@ -199,8 +199,12 @@ func (d *digests) reconcile(ctx context.Context, t teamEntry, now time.Time) err
 	key := slot.Format(slotKeyLayout)
 	late := now.Sub(slot) > d.lateAfter
 	claimed, err := d.claim(ctx, t.Name, key, slot, now, late)
-	if err != nil || !claimed {
+	if err != nil {
 		return err
+	}
+	if !claimed {
+		d.logger.Debug("scheduler: digest slot already taken", "team", t.Name, "slot", key)
+		return nil
 	}
 	prev, err := d.previous(ctx, t.Name, slot)
 	if err != nil {

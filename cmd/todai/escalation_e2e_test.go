@@ -133,11 +133,19 @@ const escalationConfig = `teams:
 // escalationApp loads escalationConfig against the warehouse and a state file in dir, talking to the fake Slack.
 func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, now func() time.Time, logs *syncBuffer) *app {
 	t.Helper()
+	return configuredApp(t, fake, warehouse, dir, escalationConfig, now, logs, slog.LevelInfo)
+}
+
+// configuredApp loads the YAML config body against the warehouse and a state file in dir, talking to the fake
+// Slack, logging at level into logs.
+func configuredApp(t *testing.T, fake *slacktest.Slack, warehouse, dir, body string, now func() time.Time,
+	logs *syncBuffer, level slog.Level) *app {
+	t.Helper()
 	t.Setenv("SLACK_APP_TOKEN", "")
 	t.Setenv("SLACK_BOT_TOKEN", "")
 	t.Setenv("TODAI_SLACK_API_URL", "")
 	file := filepath.Join(dir, "todai.yaml")
-	if err := os.WriteFile(file, []byte(escalationConfig), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(file, config.Overrides{Warehouse: "sqlite://" + warehouse, State: filepath.Join(dir, "state.db")})
@@ -147,7 +155,7 @@ func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, n
 	cfg.Slack.APIURL = fake.APIURL()
 	cfg.Slack.AppToken = fake.AppToken()
 	cfg.Slack.BotToken = fake.BotToken()
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	return &app{stdout: logs, stderr: logs, now: now, cfg: cfg, logger: logger}
 }
 

@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/scheduler"
 )
 
 // serveApp is an app configured for `todai serve` against a fake Slack.
@@ -102,5 +106,116 @@ func TestServeRefusesBadTokens(t *testing.T) {
 				t.Errorf("errors.Is(err, ErrAuth) = %v", !tt.auth)
 			}
 		})
+	}
+}
+
+// scheduledDigestConfig gives finance (owned by @jane and ana@acme.com) a digest every day at 09:00 UTC.
+const scheduledDigestConfig = `teams:
+  - name: finance
+    channel: C0FINANCE
+    owners: ["@jane", "ana@acme.com"]
+    digest: {schedule: "0 9 * * *", timezone: UTC}
+`
+
+// TestServePostsTheScheduledDigest runs `todai serve` three times over one state file, as a deployment restarting
+// would: before the 09:00 slot, just after it (the first chat.postMessage answered 429), and again a few minutes
+// later. The digest goes out once, through the bot's Poster, with both owners mentioned as Slack users.
+func TestServePostsTheScheduledDigest(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 12, 3, 8, 59, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	setClock := func(t time.Time) { mu.Lock(); defer mu.Unlock(); clock = t }
+
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"owner": `["@jane", "ana@acme.com"]`})
+	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
+	inv := f.Invocation("test", clock.Add(-30*time.Minute), nil)
+	f.TestResult(inv, notNull, orders, "fail", clock.Add(-30*time.Minute), demo.Values{"column_name": "id"})
+	wh := newFixtureWarehouse(t, f)
+
+	fake := slacktest.New(t)
+	fake.AddUser(slacktest.User{ID: "U0JANE", Name: "jane"})
+	fake.AddUser(slacktest.User{ID: "U0ANA", Name: "ana", Email: "ana@acme.com"})
+	fake.AddChannel(slacktest.Channel{ID: "C0FINANCE", Name: "data-finance", Members: []string{"U0ANA", "U0JANE"}})
+	dir := t.TempDir()
+	digests := func() []slacktest.Post {
+		var out []slacktest.Post
+		for _, p := range fake.Posts() {
+			if p.Method == "chat.postMessage" && p.Channel == "C0FINANCE" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	// serveUntil runs `todai serve` until the log shows want, then stops it.
+	serveUntil := func(want string) string {
+		t.Helper()
+		logs := &syncBuffer{}
+		a := configuredApp(t, fake, wh.path, dir, scheduledDigestConfig, now, logs, slog.LevelDebug)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cmd := newServeCmd(a)
+		cmd.SetArgs([]string{})
+		done := make(chan error, 1)
+		go func() { done <- cmd.ExecuteContext(ctx) }()
+		deadline := time.After(60 * time.Second)
+		for !strings.Contains(logs.String(), want) {
+			select {
+			case err := <-done:
+				t.Fatalf("serve ended before %q: %v\nlogs:\n%s", want, err, logs.String())
+			case <-deadline:
+				t.Fatalf("no %q in the logs:\n%s", want, logs.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\nlogs:\n%s", err, logs.String())
+		}
+		return logs.String()
+	}
+
+	// 08:59: the first start syncs and looks after finance's digest from now on; no slot is due.
+	serveUntil("serve: synced")
+	if n := len(digests()); n != 0 {
+		t.Fatalf("%d digests before the slot", n)
+	}
+
+	// 09:01: the restart finds the 09:00 slot due and posts it; Slack answers the first attempt 429.
+	setClock(time.Date(2026, 12, 3, 9, 1, 0, 0, time.UTC))
+	fake.RateLimitNext("chat.postMessage", 1, time.Second)
+	serveUntil("scheduler: digest posted")
+	posted := digests()
+	if len(posted) != 1 {
+		t.Fatalf("%d digests posted, want 1", len(posted))
+	}
+	if calls := fake.Calls("chat.postMessage"); len(calls) != 2 {
+		t.Errorf("chat.postMessage called %d times, want 2 (429, then delivered)", len(calls))
+	}
+	text := posted[0].AllText()
+	for _, want := range []string{"<@U0JANE>", "<@U0ANA>", "not_null_orders_id"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("digest lacks %s:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "ana@acme.com") || strings.Contains(text, "@jane") {
+		t.Errorf("digest names an owner as plain text:\n%s", text)
+	}
+
+	// 09:04: another restart sees the slot taken and posts nothing.
+	setClock(time.Date(2026, 12, 3, 9, 4, 0, 0, time.UTC))
+	serveUntil("scheduler: digest slot already taken")
+	if n := len(digests()); n != 1 {
+		t.Errorf("%d digests after the second restart, want 1", n)
+	}
+
+	db, err := localdb.Open(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	totals, err := scheduler.Digests(context.Background(), db)
+	if err != nil || len(totals) != 1 || totals[0].Posted != 1 || totals[0].Failed != 0 {
+		t.Errorf("digest slots = %+v, %v; want finance posted once", totals, err)
 	}
 }
