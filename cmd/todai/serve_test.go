@@ -37,18 +37,36 @@ func serveApp(t *testing.T, fake *slacktest.Slack, warehouse, botToken string) *
 	return &app{stdout: &out, stderr: &out, now: time.Now, cfg: cfg, logger: slog.New(slog.DiscardHandler)}
 }
 
+// startServe runs `todai serve` in the background; the returned stop shuts it down as SIGTERM would and returns
+// its error.
+func startServe(t *testing.T, a *app) (stop func() error, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := newServeCmd(a)
+	cmd.SetArgs([]string{})
+	result := make(chan error, 1)
+	go func() { result <- cmd.ExecuteContext(ctx) }()
+	stop = func() error {
+		cancel()
+		select {
+		case err := <-result:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not stop")
+			return nil
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	return stop, result
+}
+
 func TestServe(t *testing.T) {
 	fake := slacktest.New(t)
 	a := serveApp(t, fake, "sqlite://"+demoWarehouse(t), fake.BotToken())
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := newServeCmd(a)
-	cmd.SetArgs([]string{})
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
+	stop, _ := startServe(t, a)
 
-	wait, stop := context.WithTimeout(ctx, 60*time.Second)
-	defer stop()
+	wait, cancelWait := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelWait()
 	// The first sync runs in the background: until it lands the bot says so; then it answers.
 	for i := 0; ; i++ {
 		rid := "serve" + string(rune('a'+i%26)) + time.Now().Format("150405.000000")
@@ -70,14 +88,8 @@ func TestServe(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve after SIGTERM = %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Errorf("serve after SIGTERM = %v", err)
 	}
 }
 
@@ -148,16 +160,11 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 		return out
 	}
 	// serveUntil runs `todai serve` until the log shows want, then stops it.
-	serveUntil := func(want string) string {
+	serveUntil := func(want string) {
 		t.Helper()
 		logs := &syncBuffer{}
 		a := configuredApp(t, fake, wh.path, dir, scheduledDigestConfig, now, logs, slog.LevelDebug)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		cmd := newServeCmd(a)
-		cmd.SetArgs([]string{})
-		done := make(chan error, 1)
-		go func() { done <- cmd.ExecuteContext(ctx) }()
+		stop, done := startServe(t, a)
 		deadline := time.After(60 * time.Second)
 		for !strings.Contains(logs.String(), want) {
 			select {
@@ -168,11 +175,9 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Fatalf("serve: %v\nlogs:\n%s", err, logs.String())
 		}
-		return logs.String()
 	}
 
 	// 08:59: the first start syncs and looks after finance's digest from now on; no slot is due.
