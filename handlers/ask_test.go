@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,8 +42,8 @@ func TestAskDispatch(t *testing.T) {
 		t.Run(tc.text, func(t *testing.T) {
 			f := newFake()
 			res := Ask(context.Background(), f, Parse(tc.text), testNow)
-			if !reflect.DeepEqual(f.calls, tc.wantCalls) {
-				t.Errorf("calls = %q, want %q", f.calls, tc.wantCalls)
+			if !reflect.DeepEqual(f.Calls(), tc.wantCalls) {
+				t.Errorf("calls = %q, want %q", f.Calls(), tc.wantCalls)
 			}
 			if tc.answer == nil {
 				if res.Err == nil || res.Err.Code != CodeBadRequest || res.Answer != nil {
@@ -56,8 +57,8 @@ func TestAskDispatch(t *testing.T) {
 			if reflect.TypeOf(res.Answer) != reflect.TypeOf(tc.answer) {
 				t.Errorf("answer %T, want %T", res.Answer, tc.answer)
 			}
-			if !res.AsOf.Equal(testSyncedAt) || res.AsOf.Location() != time.UTC {
-				t.Errorf("AsOf = %v, want %v", res.AsOf, testSyncedAt)
+			if !res.AsOf.Equal(handlerstest.SyncedAt) || res.AsOf.Location() != time.UTC {
+				t.Errorf("AsOf = %v, want %v", res.AsOf, handlerstest.SyncedAt)
 			}
 		})
 	}
@@ -82,8 +83,8 @@ func TestAskFailuresWindow(t *testing.T) {
 		if res.Err != nil {
 			t.Fatalf("%q: %+v", tc.text, res.Err)
 		}
-		if !f.fq.Since.Equal(tc.want) {
-			t.Errorf("%q: since = %v, want %v", tc.text, f.fq.Since, tc.want)
+		if !f.FailuresQuery().Since.Equal(tc.want) {
+			t.Errorf("%q: since = %v, want %v", tc.text, f.FailuresQuery().Since, tc.want)
 		}
 	}
 }
@@ -92,7 +93,7 @@ func TestAskErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		text   string
-		setup  func(*fakeReader)
+		setup  func(*handlerstest.Fake)
 		code   ErrorCode
 		sugg   []string
 		exit   int
@@ -103,9 +104,9 @@ func TestAskErrors(t *testing.T) {
 		{name: "ambiguous deduplicated", text: "status orders", code: CodeAmbiguous, exit: 1,
 			sugg: []string{"model.jaffle.orders", "source.jaffle.shop.orders"}, inText: "Candidates"},
 		{name: "no sync yet", text: "status fct_orders", code: CodeUnavailable, exit: 2,
-			setup: func(f *fakeReader) { f.sync = queries.SyncInfo{} }, inText: "todai sync"},
+			setup: func(f *handlerstest.Fake) { f.Sync = queries.SyncInfo{} }, inText: "todai sync"},
 		{name: "sync info fails", text: "status fct_orders", code: CodeUnavailable, exit: 2,
-			setup: func(f *fakeReader) { f.syncErr = errors.New("database is locked") }, inText: "mirror"},
+			setup: func(f *handlerstest.Fake) { f.SyncErr = errors.New("database is locked") }, inText: "mirror"},
 		{name: "internal error", text: "why boom", code: CodeUnavailable, exit: 2, inText: "logged"},
 		{name: "too long", text: strings.Repeat("x", MaxQuestionRunes+1), code: CodeBadRequest, exit: 1, inText: "too long"},
 		{name: "missing node ja", text: "上流", code: CodeBadRequest, exit: 1, inText: "例: fct_ordersの上流"},
@@ -142,7 +143,7 @@ func TestAskErrors(t *testing.T) {
 
 // errReader fails every answer with one error.
 type errReader struct {
-	*fakeReader
+	*handlerstest.Fake
 	err error
 }
 
@@ -186,7 +187,7 @@ func TestAskSyncWarning(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
-			f.sync = tc.info
+			f.Sync = tc.info
 			res := Ask(context.Background(), f, Parse("owner fct_orders"), testNow)
 			if (res.Warning != nil) != tc.want {
 				t.Fatalf("warning = %+v, want %v", res.Warning, tc.want)
@@ -400,8 +401,8 @@ func TestRenderTextStripsControlCharacters(t *testing.T) {
 	for intent, a := range answers {
 		poison(reflect.ValueOf(a).Elem(), nasty)
 		for _, lang := range []Lang{LangEN, LangJA} {
-			res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: testSyncedAt, Answer: a,
-				Warning: &SyncWarning{LastSuccess: testSyncedAt, Error: nasty}}
+			res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: a,
+				Warning: &SyncWarning{LastSuccess: handlerstest.SyncedAt, Error: nasty}}
 			var b bytes.Buffer
 			if err := RenderText(&b, res); err != nil {
 				t.Fatal(err)

@@ -6,99 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
-
-	"github.com/todai-dev/todai/queries"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
-type goldenCase struct {
-	name string
-	text string
-	// setup changes the fake before asking.
-	setup func(*fakeReader)
-	exit  int
-}
-
-func goldenCases() []goldenCase {
-	failedSync := func(f *fakeReader) {
-		f.sync.LastAttempt = testNow.Add(-5 * time.Minute)
-		f.sync.LastError = "dial tcp 10.0.0.1:443: i/o timeout"
-		f.sync.LastSuccess = testNow.Add(-2 * time.Hour)
-	}
-	noData := func(f *fakeReader) { f.sync = queries.SyncInfo{} }
-	return []goldenCase{
-		{name: "status.en", text: "status fct_orders"},
-		{name: "status.ja", text: "fct_ordersの状態"},
-		{name: "status_empty.en", text: "status empty"},
-		{name: "status_test.en", text: "status not_null_fct_orders_order_id"},
-		{name: "status_test.ja", text: "not_null_fct_orders_order_idの状態"},
-		{name: "describe_test.en", text: "describe not_null_fct_orders_order_id"},
-		{name: "owner.en", text: "who owns fct_orders?"},
-		{name: "owner.ja", text: "fct_ordersのオーナーは誰?"},
-		{name: "owner_empty.ja", text: "emptyのオーナーは誰?"},
-		{name: "last-run.en", text: "when did fct_orders last run"},
-		{name: "last-run.ja", text: "fct_ordersの最終実行"},
-		{name: "last-run_empty.en", text: "last-run empty"},
-		{name: "updated.en", text: "When was fct_orders updated?"},
-		{name: "updated.ja", text: "fct_ordersはいつ更新された?"},
-		{name: "updated_source.en", text: "When was stripe.payments last updated?"},
-		{name: "describe_seed.ja", text: "fct_ordersは、どういうデータ?"},
-		{name: "urgent_seed.ja", text: "fct_ordersは、緊急度高いやつ?"},
-		{name: "why_seed.ja", text: "なぜfct_ordersのデータ更新されていないのか?"},
-		{name: "failures.en", text: "failures since yesterday"},
-		{name: "failures.ja", text: "昨日からのテスト失敗"},
-		{name: "failures_team.en", text: "test failures for team finance"},
-		{name: "failures_team.ja", text: "financeチームの失敗"},
-		{name: "failures_empty.en", text: "failures team:empty since 3d"},
-		{name: "failures_empty.ja", text: "emptyチームの失敗"},
-		{name: "freshness.en", text: "freshness"},
-		{name: "freshness.ja", text: "ソースの鮮度"},
-		{name: "freshness_empty.en", text: "is empty fresh?"},
-		{name: "upstream.en", text: "what feeds fct_orders"},
-		{name: "upstream.ja", text: "fct_ordersの上流"},
-		{name: "upstream_empty.en", text: "upstream empty"},
-		{name: "downstream.en", text: "what depends on fct_orders"},
-		{name: "downstream.ja", text: "fct_ordersの下流"},
-		{name: "downstream_empty.ja", text: "emptyの下流"},
-		{name: "describe.en", text: "what is fct_orders"},
-		{name: "describe.ja", text: "fct_ordersとは?"},
-		{name: "describe_empty.ja", text: "emptyとは?"},
-		{name: "why.en", text: "why is fct_orders stale"},
-		{name: "why.ja", text: "fct_ordersが更新されていないのはなぜ?"},
-		{name: "why_empty.en", text: "why empty"},
-		{name: "urgent.en", text: "is fct_orders urgent?"},
-		{name: "urgent.ja", text: "fct_ordersは緊急?"},
-		{name: "urgent_empty.ja", text: "emptyは緊急?"},
-		{name: "urgent_low.en", text: "is stg_flaky urgent?"},
-		{name: "urgent_low.ja", text: "stg_flakyは緊急?"},
-		{name: "help.en", text: "help"},
-		{name: "help.ja", text: "ヘルプ"},
-		{name: "not_found.en", text: "status missing_orders", exit: 1},
-		{name: "not_found.ja", text: "missing_ordersの状態", exit: 1},
-		{name: "ambiguous.en", text: "owner orders", exit: 1},
-		{name: "ambiguous.ja", text: "ordersのオーナーは?", exit: 1},
-		{name: "unavailable.en", text: "status fct_orders", setup: noData, exit: 2},
-		{name: "unavailable.ja", text: "fct_ordersの状態", setup: noData, exit: 2},
-		{name: "internal.en", text: "status boom", exit: 2},
-		{name: "too_long.en", text: strings.Repeat("why ", 600), exit: 1},
-		{name: "too_long.ja", text: strings.Repeat("なぜ", 1001), exit: 1},
-		{name: "unknown.en", text: "hello there", exit: 1},
-		{name: "unknown.ja", text: "こんにちは", exit: 1},
-		{name: "missing_node.en", text: "owner", exit: 1},
-		{name: "missing_node.ja", text: "オーナーは誰?", exit: 1},
-		{name: "bad_since.en", text: "failures since someday", exit: 1},
-		{name: "bad_since.ja", text: "failures since いつか", exit: 1},
-		{name: "sync_failed.en", text: "status fct_orders", setup: failedSync},
-		{name: "sync_failed.ja", text: "fct_ordersの状態", setup: failedSync},
-	}
-}
 
 // tokyo is Japan Standard Time, as a Japanese asker's zone.
 var tokyo = time.FixedZone("JST", 9*3600)
@@ -110,24 +27,24 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range goldenCases() {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range handlerstest.GoldenCases() {
+		t.Run(tc.Name, func(t *testing.T) {
 			f := newFake()
-			if tc.setup != nil {
-				tc.setup(f)
+			if tc.Setup != nil {
+				tc.Setup(f)
 			}
-			q := Parse(tc.text)
+			q := Parse(tc.Text)
 			wantLang := LangEN
-			if strings.HasSuffix(tc.name, ".ja") {
+			if strings.HasSuffix(tc.Name, ".ja") {
 				wantLang = LangJA
 				q.Zone = tokyo // a Japanese reader's text answers show JST
 			}
 			if q.Lang != wantLang {
-				t.Fatalf("Parse(%q).Lang = %q, want %q", tc.text, q.Lang, wantLang)
+				t.Fatalf("Parse(%q).Lang = %q, want %q", tc.Text, q.Lang, wantLang)
 			}
 			res := Ask(context.Background(), f, q, testNow)
-			if got := ExitCode(res); got != tc.exit {
-				t.Errorf("ExitCode = %d, want %d (err %+v)", got, tc.exit, res.Err)
+			if got := ExitCode(res); got != tc.Exit {
+				t.Errorf("ExitCode = %d, want %d (err %+v)", got, tc.Exit, res.Err)
 			}
 			var text, js bytes.Buffer
 			if err := RenderText(&text, res); err != nil {
@@ -139,8 +56,8 @@ func TestGolden(t *testing.T) {
 			checkText(t, text.String())
 			checkJSON(t, res, js.Bytes())
 			checkDocumented(t, res.Intent, js.Bytes())
-			compareGolden(t, filepath.Join(dir, tc.name+".txt"), text.Bytes())
-			compareGolden(t, filepath.Join(dir, tc.name+".json"), js.Bytes())
+			compareGolden(t, filepath.Join(dir, tc.Name+".txt"), text.Bytes())
+			compareGolden(t, filepath.Join(dir, tc.Name+".json"), js.Bytes())
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -48,13 +49,13 @@ func TestGoldenSlack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range goldenCases() {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range handlerstest.GoldenCases() {
+		t.Run(tc.Name, func(t *testing.T) {
 			f := newFake()
-			if tc.setup != nil {
-				tc.setup(f)
+			if tc.Setup != nil {
+				tc.Setup(f)
 			}
-			res := Ask(context.Background(), f, Parse(tc.text), testNow)
+			res := Ask(context.Background(), f, Parse(tc.Text), testNow)
 			msg := RenderSlack(res, testSlackOptions())
 			validateBlocks(t, msg.Blocks)
 			if msg.Text == "" {
@@ -71,7 +72,7 @@ func TestGoldenSlack(t *testing.T) {
 			if len(back.Blocks.BlockSet) != len(msg.Blocks) {
 				t.Errorf("round trip: %d blocks, want %d", len(back.Blocks.BlockSet), len(msg.Blocks))
 			}
-			compareGolden(t, filepath.Join(dir, tc.name+".json"), js)
+			compareGolden(t, filepath.Join(dir, tc.Name+".json"), js)
 		})
 	}
 }
@@ -228,8 +229,8 @@ func TestRenderSlackEscapesEverything(t *testing.T) {
 			t.Run(intent+"/"+string(lang), func(t *testing.T) {
 				a := mk()
 				poison(reflect.ValueOf(a).Elem(), nasty)
-				res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: testSyncedAt, Answer: a,
-					Warning:  &SyncWarning{LastSuccess: testSyncedAt, Error: nasty},
+				res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: a,
+					Warning:  &SyncWarning{LastSuccess: handlerstest.SyncedAt, Error: nasty},
 					Question: Question{Intent: Intent(intent), Node: nasty, Text: nasty, Lang: lang}}
 				msg := RenderSlack(res, testSlackOptions())
 				validateBlocks(t, msg.Blocks)
@@ -253,7 +254,7 @@ func TestRenderSlackEscapesEverything(t *testing.T) {
 // TestRenderSlackMentions checks that owners come out as the bot's mentions, and that a mapped value that is not a
 // user or group mention (here "<!channel>") is refused.
 func TestRenderSlackMentions(t *testing.T) {
-	a := &queries.OwnerAnswer{Node: testNode, Owners: []string{"@alice", "evil", "finance-team", "bob@example.com"}}
+	a := &queries.OwnerAnswer{Node: handlerstest.Model, Owners: []string{"@alice", "evil", "finance-team", "bob@example.com"}}
 	msg := RenderSlack(Result{Intent: "owner", Lang: LangEN, Now: testNow, Answer: a}, testSlackOptions())
 	js := string(slackJSON(t, msg))
 	for _, want := range []string{"<@U0ALICE>, evil, <!subteam^S0FIN>, bob@example.com"} {
@@ -307,7 +308,7 @@ func TestRenderSlackLimits(t *testing.T) {
 	big := &queries.FailuresAnswer{Since: testNow.Add(-time.Hour), Scope: "model.p." + long}
 	for i := range 5000 {
 		big.Failures = append(big.Failures, queries.Failure{TestUniqueID: fmt.Sprint("t", i), TestShortName: long,
-			ModelUniqueID: long, Status: "fail", Message: long, Owners: []string{"@alice", long}, DetectedAt: at(time.Minute)})
+			ModelUniqueID: long, Status: "fail", Message: long, Owners: []string{"@alice", long}, DetectedAt: handlerstest.Ago(time.Minute)})
 	}
 	desc := &queries.DescribeAnswer{Node: node, Description: long, Relation: long, Path: long, Tags: []string{long}}
 	for range 500 {
@@ -330,7 +331,7 @@ func TestRenderSlackLimits(t *testing.T) {
 	}
 	for name, res := range cases {
 		for _, lang := range []Lang{LangEN, LangJA} {
-			res.Lang, res.Now, res.AsOf = lang, testNow, testSyncedAt
+			res.Lang, res.Now, res.AsOf = lang, testNow, handlerstest.SyncedAt
 			res.Question = Question{Text: long + long, Node: long}
 			msg := RenderSlack(res, testSlackOptions())
 			validateBlocks(t, msg.Blocks)
@@ -446,13 +447,14 @@ func TestSlackEscape(t *testing.T) {
 
 func BenchmarkRenderSlack(b *testing.B) {
 	big := &queries.FailuresAnswer{Since: testNow.Add(-24 * time.Hour)}
+	seven := int64(7)
 	for i := range 2000 {
 		big.Failures = append(big.Failures, queries.Failure{TestUniqueID: fmt.Sprint("test.p.unique_", i),
 			TestShortName: fmt.Sprint("unique_", i), ModelUniqueID: "model.p.fct_orders", Status: "fail",
-			LatestStatus: "pass", DetectedAt: at(time.Hour), Count: 2, Failures: i64(7),
+			LatestStatus: "pass", DetectedAt: handlerstest.Ago(time.Hour), Count: 2, Failures: &seven,
 			Message: strings.Repeat("Got 3 results, configured to fail if != 0 <!here> ", 10), Owners: []string{"@alice", "bob"}})
 	}
-	res := Result{Intent: "failures", Lang: LangEN, Now: testNow, AsOf: testSyncedAt, Answer: big}
+	res := Result{Intent: "failures", Lang: LangEN, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: big}
 	status := Ask(context.Background(), newFake(), Parse("status fct_orders"), testNow)
 	opts := testSlackOptions()
 	b.Run("failures-2000", func(b *testing.B) {

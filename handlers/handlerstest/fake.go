@@ -1,4 +1,6 @@
-package handlers
+// Package handlerstest holds the test fixtures the conversation's renderers share: a read model answering from
+// fixed data, its clock, and the golden questions every renderer (text, JSON, Block Kit) is checked against.
+package handlerstest
 
 import (
 	"context"
@@ -11,23 +13,23 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
-// The real read model satisfies Reader.
-var _ Reader = (*queries.Reader)(nil)
-
+// Now is the fixtures' clock: every answer is asked at Now; SyncedAt is the fake mirror's last sync.
 var (
-	testNow      = time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
-	testSyncedAt = time.Date(2026, 11, 24, 12, 50, 0, 0, time.UTC)
+	Now      = time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	SyncedAt = time.Date(2026, 11, 24, 12, 50, 0, 0, time.UTC)
 )
 
-func at(d time.Duration) *time.Time { t := testNow.Add(-d); return &t }
-func f64(v float64) *float64        { return &v }
-func i64(v int64) *int64            { return &v }
+// Ago is the time d before Now.
+func Ago(d time.Duration) *time.Time { t := Now.Add(-d); return &t }
+func f64(v float64) *float64         { return &v }
+func i64(v int64) *int64             { return &v }
 
-// fakeReader answers from fixed data. Names: "missing*" → not found with suggestions, "orders" → ambiguous,
+// Fake is a read model answering from fixed data. Names: "missing*" → not found with suggestions, "orders" → ambiguous,
 // "boom" → an internal error, "empty" → answers with empty lists; anything else → the fixture answers.
-type fakeReader struct {
-	sync    queries.SyncInfo
-	syncErr error
+type Fake struct {
+	// Sync is what SyncInfo answers; SyncErr, when set, its error.
+	Sync    queries.SyncInfo
+	SyncErr error
 
 	mu    sync.Mutex
 	calls []string
@@ -35,17 +37,39 @@ type fakeReader struct {
 	limit int
 }
 
-func newFake() *fakeReader {
-	return &fakeReader{sync: queries.SyncInfo{LastSuccess: testSyncedAt, LastAttempt: testSyncedAt}}
+// NewFake returns a fake synced at SyncedAt.
+func NewFake() *Fake {
+	return &Fake{Sync: queries.SyncInfo{LastSuccess: SyncedAt, LastAttempt: SyncedAt}}
 }
 
-func (f *fakeReader) record(call string) {
+// Calls lists the read-model calls made so far, "Method argument" each.
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// FailuresQuery is the last query Failures was asked.
+func (f *Fake) FailuresQuery() queries.FailuresQuery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fq
+}
+
+// Limit is the last limit LastRuns was asked for.
+func (f *Fake) Limit() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limit
+}
+
+func (f *Fake) record(call string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, call)
 }
 
-func (f *fakeReader) resolve(name string) error {
+func (f *Fake) resolve(name string) error {
 	switch {
 	case name == "boom":
 		return errors.New("disk I/O error")
@@ -58,25 +82,26 @@ func (f *fakeReader) resolve(name string) error {
 	return nil
 }
 
-var testNode = queries.Node{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", ResourceType: "model",
+// Model is the fake's model, fct_orders, owned by @alice and bob@example.com of team finance.
+var Model = queries.Node{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", ResourceType: "model",
 	Owners: []string{"@alice", "bob@example.com"}, Team: "finance"}
 
 // testTestNode is a dbt test asked about as a node.
 var testTestNode = queries.Node{UniqueID: "test.jaffle.not_null_fct_orders_order_id.5d6e", Name: "not_null_fct_orders_order_id",
 	ResourceType: "test", Owners: []string{"@alice", "bob@example.com", "@qa"}, Team: "finance"}
 
-func (f *fakeReader) node(name string) queries.Node {
+func (f *Fake) node(name string) queries.Node {
 	if strings.HasPrefix(name, "stripe.") {
 		return queries.Node{UniqueID: "source.jaffle." + name, Name: name, ResourceType: "source", Owners: []string{}}
 	}
 	if name == "empty" {
 		return queries.Node{UniqueID: "model.jaffle.empty", Name: "empty", ResourceType: "model"}
 	}
-	return testNode
+	return Model
 }
 
 // Resolve names a node for every name the fake answers, and "orders; legacy" (a name with a semicolon and space).
-func (f *fakeReader) Resolve(_ context.Context, name string) (queries.Node, error) {
+func (f *Fake) Resolve(_ context.Context, name string) (queries.Node, error) {
 	f.record("Resolve " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.Node{}, err
@@ -87,7 +112,7 @@ func (f *fakeReader) Resolve(_ context.Context, name string) (queries.Node, erro
 	return f.node(name), nil
 }
 
-func (f *fakeReader) Status(_ context.Context, name string) (queries.StatusAnswer, error) {
+func (f *Fake) Status(_ context.Context, name string) (queries.StatusAnswer, error) {
 	f.record("Status " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.StatusAnswer{}, err
@@ -97,36 +122,36 @@ func (f *fakeReader) Status(_ context.Context, name string) (queries.StatusAnswe
 	}
 	tests := make([]queries.TestState, 0, 12)
 	tests = append(tests, queries.TestState{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
-		Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR",
+		Column: "order_id", Status: "fail", DetectedAt: Ago(2 * time.Hour), Severity: "ERROR",
 		Message: "Got 3 results,\n configured to fail if != 0"})
 	// a second not_null on the same column (another where config): named apart by its dbt name.
 	tests = append(tests, queries.TestState{UniqueID: "test.jaffle.not_null_fct_orders_order_id_recent.1a2b",
 		Name: "not_null_fct_orders_order_id_recent", ShortName: "not_null", Column: "order_id", Status: "pass",
-		DetectedAt: at(2 * time.Hour), Severity: "ERROR"})
+		DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"})
 	tests[0].Name = "not_null_fct_orders_order_id"
 	if name == testTestNode.Name {
 		one := int64(1)
 		return queries.StatusAnswer{Node: testTestNode, Health: queries.HealthFailing, Tests: tests[:1],
-			LastRun: &queries.Run{Status: "fail", CompletedAt: at(2 * time.Hour), InvocationID: "inv-0043",
+			LastRun: &queries.Run{Status: "fail", CompletedAt: Ago(2 * time.Hour), InvocationID: "inv-0043",
 				Message: ptrTo("Got 1 result, configured to fail if != 0"), Failures: &one}}, nil
 	}
 	for i := range 10 {
 		tests = append(tests, queries.TestState{UniqueID: fmt.Sprintf("test.jaffle.accepted_values_%d", i),
-			ShortName: fmt.Sprintf("accepted_values_%d", i), Status: "pass", DetectedAt: at(2 * time.Hour), Severity: "WARN"})
+			ShortName: fmt.Sprintf("accepted_values_%d", i), Status: "pass", DetectedAt: Ago(2 * time.Hour), Severity: "WARN"})
 	}
 	return queries.StatusAnswer{
 		Node:   f.node(name),
 		Health: queries.HealthFailing,
-		LastRun: &queries.Run{Status: "success", CompletedAt: at(3 * time.Hour), ExecutionTime: f64(12.34),
+		LastRun: &queries.Run{Status: "success", CompletedAt: Ago(3 * time.Hour), ExecutionTime: f64(12.34),
 			InvocationID: "inv-0042", Invocation: &queries.Invocation{ID: "inv-0042", JobName: "nightly"}},
 		Tests: tests,
 		Freshness: []queries.SourceFreshness{{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments",
-			Status: "pass", MaxLoadedAt: at(50 * time.Minute), SnapshottedAt: at(45 * time.Minute),
+			Status: "pass", MaxLoadedAt: Ago(50 * time.Minute), SnapshottedAt: Ago(45 * time.Minute),
 			AgeSeconds: f64(3000), WarnAfter: "12 hours", ErrorAfter: "1 day"}},
 	}, nil
 }
 
-func (f *fakeReader) Owner(_ context.Context, name string) (queries.OwnerAnswer, error) {
+func (f *Fake) Owner(_ context.Context, name string) (queries.OwnerAnswer, error) {
 	f.record("Owner " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.OwnerAnswer{}, err
@@ -134,11 +159,11 @@ func (f *fakeReader) Owner(_ context.Context, name string) (queries.OwnerAnswer,
 	if name == "empty" {
 		return queries.OwnerAnswer{Node: f.node(name)}, nil
 	}
-	return queries.OwnerAnswer{Node: testNode, Owners: testNode.Owners, Team: "finance",
+	return queries.OwnerAnswer{Node: Model, Owners: Model.Owners, Team: "finance",
 		Group: &queries.Group{Name: "finance", OwnerName: "Finance Data", OwnerEmail: "fin-data@example.com"}}, nil
 }
 
-func (f *fakeReader) LastSuccess(_ context.Context, name string) (queries.LastRunAnswer, error) {
+func (f *Fake) LastSuccess(_ context.Context, name string) (queries.LastRunAnswer, error) {
 	f.record("LastSuccess " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.LastRunAnswer{}, err
@@ -146,11 +171,11 @@ func (f *fakeReader) LastSuccess(_ context.Context, name string) (queries.LastRu
 	if name == "empty" {
 		return queries.LastRunAnswer{Node: f.node(name), Runs: []queries.Run{}, SuccessfulOnly: true}, nil
 	}
-	return queries.LastRunAnswer{Node: testNode, SuccessfulOnly: true, Runs: []queries.Run{
-		{Status: "success", CompletedAt: at(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"}}}, nil
+	return queries.LastRunAnswer{Node: Model, SuccessfulOnly: true, Runs: []queries.Run{
+		{Status: "success", CompletedAt: Ago(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"}}}, nil
 }
 
-func (f *fakeReader) LastRuns(_ context.Context, name string, limit int) (queries.LastRunAnswer, error) {
+func (f *Fake) LastRuns(_ context.Context, name string, limit int) (queries.LastRunAnswer, error) {
 	f.record(fmt.Sprintf("LastRuns %s %d", name, limit))
 	f.mu.Lock()
 	f.limit = limit
@@ -161,15 +186,15 @@ func (f *fakeReader) LastRuns(_ context.Context, name string, limit int) (querie
 	if name == "empty" {
 		return queries.LastRunAnswer{Node: f.node(name)}, nil
 	}
-	return queries.LastRunAnswer{Node: testNode, Runs: []queries.Run{
-		{Status: "error", CompletedAt: at(90 * time.Minute), ExecutionTime: f64(3.2), InvocationID: "inv-0043",
+	return queries.LastRunAnswer{Node: Model, Runs: []queries.Run{
+		{Status: "error", CompletedAt: Ago(90 * time.Minute), ExecutionTime: f64(3.2), InvocationID: "inv-0043",
 			Message: ptrTo("Database Error in model fct_orders\n  relation \"stg_payments\" does not exist\x1b[0m")},
-		{Status: "success", CompletedAt: at(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"},
-		{Status: "skipped", CompletedAt: at(49 * time.Hour), InvocationID: "inv-0041"},
+		{Status: "success", CompletedAt: Ago(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"},
+		{Status: "skipped", CompletedAt: Ago(49 * time.Hour), InvocationID: "inv-0041"},
 	}}, nil
 }
 
-func (f *fakeReader) Failures(_ context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error) {
+func (f *Fake) Failures(_ context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error) {
 	f.record("Failures " + q.Node + " " + q.Team)
 	f.mu.Lock()
 	f.fq = q
@@ -194,12 +219,12 @@ func (f *fakeReader) Failures(_ context.Context, q queries.FailuresQuery) (queri
 			TestUniqueID:  fmt.Sprintf("test.jaffle.unique_fct_orders_%d", i),
 			ModelUniqueID: "model.jaffle.fct_orders", TestShortName: fmt.Sprintf("unique_%d", i),
 			Status: "fail", LatestStatus: map[bool]string{true: "pass", false: "fail"}[i%3 == 0],
-			DetectedAt: at(time.Duration(i+1) * time.Hour), Count: i%2 + 1, Failures: i64(int64(i * 7)), Severity: "ERROR"})
+			DetectedAt: Ago(time.Duration(i+1) * time.Hour), Count: i%2 + 1, Failures: i64(int64(i * 7)), Severity: "ERROR"})
 	}
 	return a, nil
 }
 
-func (f *fakeReader) Freshness(_ context.Context, source string) (queries.FreshnessAnswer, error) {
+func (f *Fake) Freshness(_ context.Context, source string) (queries.FreshnessAnswer, error) {
 	f.record("Freshness " + source)
 	if source != "" {
 		if err := f.resolve(source); err != nil {
@@ -211,16 +236,16 @@ func (f *fakeReader) Freshness(_ context.Context, source string) (queries.Freshn
 	}
 	return queries.FreshnessAnswer{Sources: []queries.SourceFreshness{
 		{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Status: "error",
-			MaxLoadedAt: at(30 * time.Hour), SnapshottedAt: at(time.Hour), AgeSeconds: f64(30 * 3600),
+			MaxLoadedAt: Ago(30 * time.Hour), SnapshottedAt: Ago(time.Hour), AgeSeconds: f64(30 * 3600),
 			WarnAfter: "12 hours", ErrorAfter: "1 day"},
 		{UniqueID: "source.jaffle.shop.customers", Name: "shop.customers", Status: "runtime error",
-			SnapshottedAt: at(time.Hour), Error: "permission denied for table customers\r\n\x07"},
-		{UniqueID: "source.jaffle.shop.orders", Name: "shop.orders", Status: "pass", MaxLoadedAt: at(20 * time.Minute),
-			SnapshottedAt: at(time.Hour), AgeSeconds: f64(1200)},
+			SnapshottedAt: Ago(time.Hour), Error: "permission denied for table customers\r\n\x07"},
+		{UniqueID: "source.jaffle.shop.orders", Name: "shop.orders", Status: "pass", MaxLoadedAt: Ago(20 * time.Minute),
+			SnapshottedAt: Ago(time.Hour), AgeSeconds: f64(1200)},
 	}}, nil
 }
 
-func (f *fakeReader) lineage(name string, up bool) (queries.LineageAnswer, error) {
+func (f *Fake) lineage(name string, up bool) (queries.LineageAnswer, error) {
 	if err := f.resolve(name); err != nil {
 		return queries.LineageAnswer{}, err
 	}
@@ -245,17 +270,17 @@ func (f *fakeReader) lineage(name string, up bool) (queries.LineageAnswer, error
 	return a, nil
 }
 
-func (f *fakeReader) Upstream(_ context.Context, name string) (queries.LineageAnswer, error) {
+func (f *Fake) Upstream(_ context.Context, name string) (queries.LineageAnswer, error) {
 	f.record("Upstream " + name)
 	return f.lineage(name, true)
 }
 
-func (f *fakeReader) Downstream(_ context.Context, name string) (queries.LineageAnswer, error) {
+func (f *Fake) Downstream(_ context.Context, name string) (queries.LineageAnswer, error) {
 	f.record("Downstream " + name)
 	return f.lineage(name, false)
 }
 
-func (f *fakeReader) Describe(_ context.Context, name string) (queries.DescribeAnswer, error) {
+func (f *Fake) Describe(_ context.Context, name string) (queries.DescribeAnswer, error) {
 	f.record("Describe " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.DescribeAnswer{}, err
@@ -267,9 +292,9 @@ func (f *fakeReader) Describe(_ context.Context, name string) (queries.DescribeA
 		return queries.DescribeAnswer{Node: testTestNode, Path: "models/marts/schema.yml", Tags: []string{},
 			Columns: []queries.ColumnDoc{}, Exposures: []queries.Exposure{},
 			Test: &queries.TestDefinition{ShortName: "not_null", Column: "order_id", Severity: "ERROR",
-				ModelUniqueID: testNode.UniqueID, Tested: []string{testNode.UniqueID}}}, nil
+				ModelUniqueID: Model.UniqueID, Tested: []string{Model.UniqueID}}}, nil
 	}
-	return queries.DescribeAnswer{Node: testNode,
+	return queries.DescribeAnswer{Node: Model,
 		Description: "One row per order.\nIncludes \x1b[31mrefunds\x1b[0m\u202e and payments\x00.",
 		Path:        "marts/finance/fct_orders.sql", Materialization: "table", Relation: "analytics.finance.fct_orders",
 		Tags: []string{"finance", "daily"}, Group: "finance",
@@ -280,7 +305,7 @@ func (f *fakeReader) Describe(_ context.Context, name string) (queries.DescribeA
 		Meta: `{"owner":"@alice","criticality":"high"}`}, nil
 }
 
-func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
+func (f *Fake) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
 	f.record("Why " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.WhyAnswer{}, err
@@ -291,12 +316,12 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 			Chain: []queries.ChainLink{}, Changes: []queries.Change{}}, nil
 	}
 	// Skipped in tonight's build because stg_payments errored two levels up and a test of stg_customers failed.
-	return queries.WhyAnswer{Node: testNode, Health: queries.HealthWarn,
-		LastSuccess: &queries.Run{Status: "success", CompletedAt: at(25 * time.Hour), InvocationID: "inv-0042"},
+	return queries.WhyAnswer{Node: Model, Health: queries.HealthWarn,
+		LastSuccess: &queries.Run{Status: "success", CompletedAt: Ago(25 * time.Hour), InvocationID: "inv-0042"},
 		SinceLastOK: f64(25 * 3600),
-		FailedSince: []queries.Run{{Status: "skipped", CompletedAt: at(90 * time.Minute), InvocationID: "inv-0043"}},
+		FailedSince: []queries.Run{{Status: "skipped", CompletedAt: Ago(90 * time.Minute), InvocationID: "inv-0043"}},
 		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
-			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
+			Column: "order_id", Status: "fail", DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"}},
 		LikelyCauses: []queries.Cause{
 			{Kind: "upstream_error", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments",
 				Detail: ptrTo("relation \"raw.payments\" does not exist"), InvocationID: "inv-0043", Confidence: "high"},
@@ -307,18 +332,18 @@ func (f *fakeReader) Why(_ context.Context, name string) (queries.WhyAnswer, err
 		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
 		Next: &queries.NextStep{Action: "fix_root", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments",
 			Owners: []string{"@payments-team"}},
-		Changes: []queries.Change{{Kind: "commit", UniqueID: testNode.UniqueID, Name: "fct_orders", At: at(90 * time.Minute),
+		Changes: []queries.Change{{Kind: "commit", UniqueID: Model.UniqueID, Name: "fct_orders", At: Ago(90 * time.Minute),
 			Detail: "abc1234 → def5678", InvocationID: "inv-0043", JobName: "nightly", GitSHA: "def5678901",
 			PullRequestID: "42"}},
-		Overdue: &queries.Overdue{Cadence: "daily", CadenceSeconds: 86400, LastSuccess: at(25 * time.Hour),
-			LateSeconds: 3600, JobName: "nightly", JobRanSince: true, LastJobRun: at(90 * time.Minute)},
+		Overdue: &queries.Overdue{Cadence: "daily", CadenceSeconds: 86400, LastSuccess: Ago(25 * time.Hour),
+			LateSeconds: 3600, JobName: "nightly", JobRanSince: true, LastJobRun: Ago(90 * time.Minute)},
 		Chain: []queries.ChainLink{{UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Status: "error"},
 			{UniqueID: "model.jaffle.int_payments", Name: "int_payments", Status: "skipped"},
 			{UniqueID: "model.jaffle.fct_orders", Name: "fct_orders", Status: "skipped"}},
 	}, nil
 }
 
-func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, error) {
+func (f *Fake) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, error) {
 	f.record("Urgency " + name)
 	if err := f.resolve(name); err != nil {
 		return queries.UrgencyAnswer{}, err
@@ -327,10 +352,10 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 		// A flaky WARN test on a staging model nothing depends on: LOW.
 		return queries.UrgencyAnswer{Node: queries.Node{UniqueID: "model.jaffle.stg_flaky", Name: "stg_flaky",
 			ResourceType: "model", Owners: []string{}}, Health: queries.HealthFailing, Urgency: "low", Level: "LOW",
-			Severity: "WARN", Streak: 1, FailingSince: at(3 * time.Hour), DownstreamModels: []queries.LineageNode{},
+			Severity: "WARN", Streak: 1, FailingSince: Ago(3 * time.Hour), DownstreamModels: []queries.LineageNode{},
 			Exposures: []queries.Exposure{}, Reasons: []string{"tests_failing", "warn_severity", "flaky"},
 			FailingTests: []queries.TestState{{UniqueID: "test.jaffle.accepted_values_stg_flaky_status", Name: "accepted_values_stg_flaky_status",
-				ShortName: "accepted_values", Column: "status", Status: "fail", DetectedAt: at(3 * time.Hour), Severity: "WARN"}},
+				ShortName: "accepted_values", Column: "status", Status: "fail", DetectedAt: Ago(3 * time.Hour), Severity: "WARN"}},
 			Likelihood: "low", Impact: "low", DecidedBy: []string{"warn_severity", "no_downstream"},
 			Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.accepted_values_stg_flaky_status",
 				Name: "accepted_values_stg_flaky_status", Owners: []string{}}}, nil
@@ -340,8 +365,8 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 			Reasons: []string{}, DecidedBy: []string{}, DownstreamModels: []queries.LineageNode{},
 			Exposures: []queries.Exposure{}, FailingTests: []queries.TestState{}}, nil
 	}
-	return queries.UrgencyAnswer{Node: testNode, Health: queries.HealthFailing, Urgency: "high", Severity: "ERROR",
-		Streak: 3, FailingSince: at(26 * time.Hour),
+	return queries.UrgencyAnswer{Node: Model, Health: queries.HealthFailing, Urgency: "high", Severity: "ERROR",
+		Streak: 3, FailingSince: Ago(26 * time.Hour),
 		DownstreamModels: []queries.LineageNode{{UniqueID: "model.jaffle.mart_revenue", Name: "mart_revenue",
 			ResourceType: "model", Health: queries.HealthWarn, Depth: 1}},
 		DownstreamCount: 1,
@@ -350,15 +375,15 @@ func (f *fakeReader) Urgency(_ context.Context, name string) (queries.UrgencyAns
 		Criticality: "high",
 		Reasons:     []string{"tests_failing", "error_severity", "exposure_affected", "persistent_failure"},
 		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
-			Column: "order_id", Status: "fail", DetectedAt: at(2 * time.Hour), Severity: "ERROR"}},
+			Column: "order_id", Status: "fail", DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"}},
 		Likelihood: "high", Impact: "high", Level: "HIGH", DecidedBy: []string{"persistent_failure", "exposure_affected"},
 		Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.not_null_fct_orders_order_id",
 			Name: "not_null_fct_orders_order_id", Owners: []string{"@alice"}}}, nil
 }
 
-func (f *fakeReader) SyncInfo(context.Context) (queries.SyncInfo, error) {
+func (f *Fake) SyncInfo(context.Context) (queries.SyncInfo, error) {
 	f.record("SyncInfo")
-	return f.sync, f.syncErr
+	return f.Sync, f.SyncErr
 }
 
 func ptrTo[T any](v T) *T { return &v }
