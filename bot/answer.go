@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 )
@@ -56,16 +57,16 @@ func (b *Bot) zone(ctx context.Context, q handlers.Question, userID string) *tim
 }
 
 // answer asks q and renders it for Slack, with owners resolved to mentions.
-func (b *Bot) answer(ctx context.Context, q handlers.Question, ephemeral bool) (handlers.Result, handlers.SlackMessage) {
+func (b *Bot) answer(ctx context.Context, q handlers.Question, ephemeral bool) (handlers.Result, slackui.Message) {
 	res := handlers.Ask(ctx, b.reader, q, b.now())
-	opts := handlers.SlackOptions{ReportURL: b.cfg.ReportURL, DocsURL: b.cfg.DocsURL, Ephemeral: ephemeral,
+	opts := slackui.Options{ReportURL: b.cfg.ReportURL, DocsURL: b.cfg.DocsURL, Ephemeral: ephemeral,
 		Now: res.Now}
 	if b.mentions != nil && res.Answer != nil {
 		if owners := answerOwners(res.Answer); len(owners) > 0 {
 			opts.Mentions = b.mentions.Mentions(ctx, owners)
 		}
 	}
-	msg := handlers.RenderSlack(res, opts)
+	msg := slackui.Answer(res, opts)
 	b.observe(ctx, res)
 	return res, msg
 }
@@ -143,7 +144,7 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 	if cmd.Command != "" && cmd.Command != b.cfg.Command {
 		b.log.Warn("bot: unknown slash command", "command", cmd.Command)
 	}
-	respond := func(ctx context.Context, public bool, msg handlers.SlackMessage) {
+	respond := func(ctx context.Context, public bool, msg slackui.Message) {
 		rm := ResponseMessage{ResponseType: responseType(public), Text: msg.Text, Blocks: msg.Blocks}
 		if public {
 			rm.Channel = cmd.ChannelID
@@ -166,7 +167,7 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 		},
 		busy: func(ctx context.Context) {
 			q := handlers.Parse(cmd.Text)
-			respond(ctx, false, handlers.SlackMessage{Text: busyText(q.Lang)})
+			respond(ctx, false, slackui.Message{Text: busyText(q.Lang)})
 		},
 	}
 }
@@ -205,7 +206,7 @@ func (b *Bot) eventJob(ev slackevents.EventsAPIEvent) job {
 		run: func(ctx context.Context) { b.answerMention(ctx, m) },
 		busy: func(ctx context.Context) {
 			q := handlers.Parse(reMention.ReplaceAllString(m.text, " "))
-			b.reply(ctx, m.channel, m.replyTS(), handlers.SlackMessage{Text: busyText(q.Lang)}, nil)
+			b.reply(ctx, m.channel, m.replyTS(), slackui.Message{Text: busyText(q.Lang)}, nil)
 		},
 	}
 }
@@ -255,7 +256,7 @@ func (b *Bot) answerMention(ctx context.Context, m mention) {
 }
 
 // reply posts msg in channel's thread threadTS and remembers what it was about.
-func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg handlers.SlackMessage, res *handlers.Result) {
+func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg slackui.Message, res *handlers.Result) {
 	opts := []slack.MsgOption{slack.MsgOptionText(msg.Text, false)}
 	if len(msg.Blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(msg.Blocks...))
@@ -340,8 +341,8 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 			return b.incidentActionJob(cb, a)
 		}
 		switch {
-		case a.ActionID == handlers.SlackActionShare, a.ActionID == handlers.SlackActionUpstream,
-			a.ActionID == handlers.SlackActionOwner, strings.HasPrefix(a.ActionID, handlers.SlackActionSuggest):
+		case a.ActionID == slackui.ActionShare, a.ActionID == slackui.ActionUpstream,
+			a.ActionID == slackui.ActionOwner, strings.HasPrefix(a.ActionID, slackui.ActionSuggest):
 			act = a
 		}
 		if act != nil {
@@ -354,7 +355,7 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
 	ephemeral := cb.Container.IsEphemeral || cb.Message.Timestamp == ""
 	threadTS := firstNonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp, cb.Container.MessageTs)
-	respond := func(ctx context.Context, public bool, msg handlers.SlackMessage) {
+	respond := func(ctx context.Context, public bool, msg slackui.Message) {
 		rm := ResponseMessage{ResponseType: responseType(public), Text: msg.Text, Blocks: msg.Blocks}
 		if public {
 			rm.Channel = channel
@@ -365,7 +366,7 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 	}
 	return job{kind: "action:" + act.ActionID,
 		run: func(ctx context.Context) {
-			sa, err := handlers.ParseSlackAction(act.Value)
+			sa, err := slackui.ParseAction(act.Value)
 			if err != nil {
 				b.log.Warn("bot: bad button value", "action", act.ActionID, "user", cb.User.ID, "err", err)
 				return
@@ -373,7 +374,7 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 			q := sa.Question()
 			q.Lang = sa.Lang
 			switch {
-			case act.ActionID == handlers.SlackActionShare:
+			case act.ActionID == slackui.ActionShare:
 				_, msg := b.answer(ctx, q, false)
 				respond(ctx, true, msg)
 			case ephemeral || channel == "":
@@ -384,6 +385,6 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 				b.reply(ctx, channel, threadTS, msg, &res)
 			}
 		},
-		busy: func(ctx context.Context) { respond(ctx, false, handlers.SlackMessage{Text: busyText(handlers.LangEN)}) },
+		busy: func(ctx context.Context) { respond(ctx, false, slackui.Message{Text: busyText(handlers.LangEN)}) },
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
@@ -301,7 +302,7 @@ func TestSlashCommand(t *testing.T) {
 			if len(p.Blocks) == 0 || p.Text == "" {
 				t.Errorf("answer needs blocks and fallback text: %+v", p)
 			}
-			if _, ok := buttons(t, p.Blocks)[handlers.SlackActionShare]; ok != tt.share {
+			if _, ok := buttons(t, p.Blocks)[slackui.ActionShare]; ok != tt.share {
 				t.Errorf("share button present = %v, want %v", ok, tt.share)
 			}
 		})
@@ -465,12 +466,12 @@ func TestButtons(t *testing.T) {
 		t.Fatal(err)
 	}
 	bs := buttons(t, eph.Blocks)
-	share, ok := bs[handlers.SlackActionShare]
+	share, ok := bs[slackui.ActionShare]
 	if !ok {
 		t.Fatalf("no share button: %v", bs)
 	}
 	env := h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U1", ChannelID: "C4", IsEphemeral: true,
-		MessageTS: eph.TS, Actions: []slacktest.Action{{ActionID: handlers.SlackActionShare, Value: share}}})
+		MessageTS: eph.TS, Actions: []slacktest.Action{{ActionID: slackui.ActionShare, Value: share}}})
 	if _, err := h.fake.WaitAck(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +482,7 @@ func TestButtons(t *testing.T) {
 	if pub.ReplaceOriginal || !strings.Contains(pub.AllText(), "fct_orders") {
 		t.Errorf("shared answer: replace_original=%v\n%s", pub.ReplaceOriginal, pub.AllText())
 	}
-	if _, ok := buttons(t, pub.Blocks)[handlers.SlackActionShare]; ok {
+	if _, ok := buttons(t, pub.Blocks)[slackui.ActionShare]; ok {
 		t.Errorf("a public answer must not offer sharing")
 	}
 
@@ -489,7 +490,7 @@ func TestButtons(t *testing.T) {
 	msgTS := h.fake.AddMessage("C4", slacktest.Message{BotID: "B0BOT", Text: "fct_orders is failing"})
 	value := `{"i":"upstream","n":"` + demo.StoryFailingModelID + `","l":"en"}`
 	h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U1", ChannelID: "C4", MessageTS: msgTS,
-		Actions: []slacktest.Action{{ActionID: handlers.SlackActionUpstream, Value: value}}})
+		Actions: []slacktest.Action{{ActionID: slackui.ActionUpstream, Value: value}}})
 	p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.Method == "chat.postMessage" && p.ThreadTS == msgTS })
 	if err != nil {
 		t.Fatal(err)
@@ -499,8 +500,8 @@ func TestButtons(t *testing.T) {
 	}
 
 	// A bad value and a link button are acked and ignored.
-	for _, a := range []slacktest.Action{{ActionID: handlers.SlackActionOwner, Value: "not json"},
-		{ActionID: handlers.SlackActionReport, Value: ""}} {
+	for _, a := range []slacktest.Action{{ActionID: slackui.ActionOwner, Value: "not json"},
+		{ActionID: slackui.ActionReport, Value: ""}} {
 		env := h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U1", ChannelID: "C4", MessageTS: msgTS,
 			Actions: []slacktest.Action{a}})
 		if _, err := h.fake.WaitAck(ctx, env); err != nil {

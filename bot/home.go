@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 )
@@ -123,7 +124,7 @@ func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slac
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, tr("Todai", "Todai 灯台"), false, false)),
 		slack.NewContextBlock("home_asof", slack.NewTextBlockObject(slack.MarkdownType,
-			tr("Updated ", "更新: ")+handlers.SlackDate(h.now()), false, false)),
+			tr("Updated ", "更新: ")+slackui.Date(h.now()), false, false)),
 		homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"),
 	}
 	switch {
@@ -141,12 +142,12 @@ func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slac
 				tr(fmt.Sprintf("…and %d more teams", len(teams)-i), fmt.Sprintf("…他 %d チーム", len(teams)-i))))
 			break
 		}
-		line := teamHealthEmoji(t) + " *" + handlers.SlackEscape(t.name) + "*"
+		line := teamHealthEmoji(t) + " *" + slackui.Escape(t.name) + "*"
 		switch {
 		case validChannelID(t.channel):
 			line += "  <#" + t.channel + ">"
 		case t.channel != "":
-			line += "  #" + handlers.SlackEscape(strings.TrimPrefix(t.channel, "#"))
+			line += "  #" + slackui.Escape(strings.TrimPrefix(t.channel, "#"))
 		}
 		var health string
 		switch {
@@ -373,15 +374,15 @@ func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
 	if test == "" {
 		test = f.TestUniqueID
 	}
-	line := emoji + " " + handlers.SlackEscape(handlers.Truncate(test, 120))
+	line := emoji + " " + slackui.Escape(handlers.Truncate(test, 120))
 	if f.Column != "" {
-		line += " (" + handlers.SlackEscape(handlers.Truncate(f.Column, 60)) + ")"
+		line += " (" + slackui.Escape(handlers.Truncate(f.Column, 60)) + ")"
 	}
 	if f.ModelUniqueID != "" {
-		line += tr(" on *", " — *") + handlers.SlackEscape(handlers.Truncate(queries.NameOf(f.ModelUniqueID), 120)) + "*"
+		line += tr(" on *", " — *") + slackui.Escape(handlers.Truncate(queries.NameOf(f.ModelUniqueID), 120)) + "*"
 	}
 	if f.DetectedAt != nil {
-		line += " · " + handlers.SlackDate(*f.DetectedAt)
+		line += " · " + slackui.Date(*f.DetectedAt)
 	}
 	return line
 }

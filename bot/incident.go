@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
@@ -68,14 +69,14 @@ func (b *Bot) scheduled() (ReaderWithIncidents, bool) {
 
 // command answers the scheduled features' commands (digest, mute, silences, incident); ok is false for the other
 // intents.
-func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelID string) (handlers.SlackMessage, bool) {
+func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelID string) (slackui.Message, bool) {
 	l := q.Lang
 	switch q.Intent {
 	case handlers.IntentDigest:
 		return b.digestCommand(ctx, q, channelID), true
 	case handlers.IntentMute, handlers.IntentSilences, handlers.IntentIncident:
 	default:
-		return handlers.SlackMessage{}, false
+		return slackui.Message{}, false
 	}
 	r, ok := b.scheduled()
 	if !ok || r.Incidents == nil {
@@ -127,12 +128,12 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		b.log.Error("bot: create silence", "user", userID, "err", err)
 		return textMsg(trl(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
 	}
-	return textMsg(trl(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, matchersText(sil.Matchers), handlers.SlackDate(sil.EndsAt)),
-		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, matchersText(sil.Matchers), handlers.SlackDate(sil.EndsAt)))), true
+	return textMsg(trl(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, matchersText(sil.Matchers), slackui.Date(sil.EndsAt)),
+		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, matchersText(sil.Matchers), slackui.Date(sil.EndsAt)))), true
 }
 
 // digestCommand builds a team's digest now: the team named, else the team whose channel the command came from.
-func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID string) handlers.SlackMessage {
+func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID string) slackui.Message {
 	l := q.Lang
 	r, _ := b.scheduled()
 	var info TeamInfo
@@ -167,13 +168,14 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 
 // digestMessage renders a digest for Slack with its owners resolved to mentions: one path for `/todai digest`,
 // the scheduled digest and `todai digest --post`.
-func (b *Bot) digestMessage(ctx context.Context, ans queries.DigestAnswer, o handlers.DigestOptions) handlers.SlackMessage {
+func (b *Bot) digestMessage(ctx context.Context, ans queries.DigestAnswer, o handlers.DigestOptions) slackui.Message {
+	var mentions map[string]string
 	if b.mentions != nil {
 		if owners := answerOwners(ans); len(owners) > 0 {
-			o.Mentions = b.mentions.Mentions(ctx, owners)
+			mentions = b.mentions.Mentions(ctx, owners)
 		}
 	}
-	return handlers.RenderDigestSlack(ans, o)
+	return slackui.Digest(ans, o, mentions)
 }
 
 // PostDigest posts a team's digest to channel (an ID or a name) through the bot's Poster — paced per channel,
@@ -257,12 +259,12 @@ func parseMuteDuration(tok string) (time.Duration, bool) {
 func matchersText(ms []escalation.Matcher) string {
 	parts := make([]string, len(ms))
 	for i, m := range ms {
-		parts[i] = "`" + m.Field + ":" + handlers.SlackEscape(m.Value) + "`"
+		parts[i] = "`" + m.Field + ":" + slackui.Escape(m.Value) + "`"
 	}
 	return strings.Join(parts, " ")
 }
 
-func renderSilences(sils []escalation.Silence, l handlers.Lang, now time.Time) handlers.SlackMessage {
+func renderSilences(sils []escalation.Silence, l handlers.Lang, now time.Time) slackui.Message {
 	if len(sils) == 0 {
 		return textMsg(trl(l, "No active silences.", "有効なミュートはありません。"))
 	}
@@ -272,12 +274,12 @@ func renderSilences(sils []escalation.Silence, l handlers.Lang, now time.Time) h
 			lines = append(lines, trl(l, fmt.Sprintf("… and %d more", len(sils)-i), fmt.Sprintf("…ほか %d 件", len(sils)-i)))
 			break
 		}
-		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, matchersText(s.Matchers), trl(l, "until", "期限"), handlers.SlackDate(s.EndsAt))
+		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, matchersText(s.Matchers), trl(l, "until", "期限"), slackui.Date(s.EndsAt))
 		if s.CreatedBy != "" {
-			line += " · <@" + handlers.SlackEscape(s.CreatedBy) + ">"
+			line += " · <@" + slackui.Escape(s.CreatedBy) + ">"
 		}
 		if s.Comment != "" {
-			line += " · " + handlers.SlackEscape(s.Comment)
+			line += " · " + slackui.Escape(s.Comment)
 		}
 		lines = append(lines, line)
 	}
@@ -285,7 +287,7 @@ func renderSilences(sils []escalation.Silence, l handlers.Lang, now time.Time) h
 }
 
 // timelineMessage renders an incident's timeline.
-func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, l handlers.Lang) handlers.SlackMessage {
+func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, l handlers.Lang) slackui.Message {
 	inc, err := desk.Get(ctx, id)
 	if err != nil {
 		return textMsg(trl(l, fmt.Sprintf("I could not find incident %d.", id), fmt.Sprintf("インシデント %d が見つかりませんでした。", id)))
@@ -296,18 +298,18 @@ func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, 
 		return textMsg(trl(l, "Could not read the timeline; the error has been logged.", "履歴を読み込めませんでした。エラーはログに記録されています。"))
 	}
 	lines := []string{fmt.Sprintf("*%s %d* — %s · %s", trl(l, "Incident", "インシデント"), inc.ID,
-		handlers.SlackEscape(incidentTitle(inc, l)), statusText(inc, l))}
+		slackui.Escape(incidentTitle(inc, l)), statusText(inc, l))}
 	for i, e := range evs {
 		if i == 60 {
 			lines = append(lines, "…")
 			break
 		}
-		line := "• " + handlers.SlackDate(e.At) + " · " + eventText(e, l)
+		line := "• " + slackui.Date(e.At) + " · " + eventText(e, l)
 		if e.Actor != "" && e.Actor != "todai" {
 			line += " · " + actorText(e.Actor)
 		}
 		if e.Detail != "" {
-			line += " · " + handlers.SlackEscape(e.Detail)
+			line += " · " + slackui.Escape(e.Detail)
 		}
 		lines = append(lines, line)
 	}
@@ -318,7 +320,7 @@ func actorText(a string) string {
 	if validUserID(a) {
 		return "<@" + a + ">"
 	}
-	return handlers.SlackEscape(a)
+	return slackui.Escape(a)
 }
 
 func validUserID(s string) bool {
@@ -364,7 +366,7 @@ func eventText(e escalation.Event, l handlers.Lang) string {
 		return trl(l, fmt.Sprintf("Slack kept refusing the level %d notice; given up", e.Level),
 			fmt.Sprintf("Slack がレベル %d の通知を拒否し続けたため、断念しました", e.Level))
 	}
-	return handlers.SlackEscape(e.Event)
+	return slackui.Escape(e.Event)
 }
 
 // incidentTitle names an incident's subject: the node, the test on its node, or the source's freshness.
@@ -405,12 +407,12 @@ func (b *Bot) incidentLang(inc escalation.Incident) handlers.Lang {
 	return b.cfg.DefaultLang
 }
 
-func textMsg(s string) handlers.SlackMessage {
-	return handlers.SlackMessage{Text: s, Blocks: []slack.Block{slack.NewSectionBlock(
-		slack.NewTextBlockObject(slack.MarkdownType, handlers.Truncate(s, handlers.SlackMaxSectionText), false, false), nil, nil)}}
+func textMsg(s string) slackui.Message {
+	return slackui.Message{Text: s, Blocks: []slack.Block{slack.NewSectionBlock(
+		slack.NewTextBlockObject(slack.MarkdownType, handlers.Truncate(s, slackui.MaxSectionText), false, false), nil, nil)}}
 }
 
-func notAllowed(l handlers.Lang) handlers.SlackMessage {
+func notAllowed(l handlers.Lang) slackui.Message {
 	return textMsg(trl(l, "Sorry, only members of the team's channel (or Todai admins) can change this incident.",
 		"申し訳ありません。この操作はチームのチャンネルのメンバー（または Todai の管理者）のみ行えます。"))
 }

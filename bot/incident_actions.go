@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
@@ -23,7 +24,7 @@ func isIncidentAction(actionID string) bool {
 func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAction) job {
 	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
 	msgTS := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)
-	ephemeral := func(ctx context.Context, msg handlers.SlackMessage) {
+	ephemeral := func(ctx context.Context, msg slackui.Message) {
 		rm := ResponseMessage{ResponseType: slack.ResponseTypeEphemeral, Text: msg.Text, Blocks: msg.Blocks}
 		if err := b.post.PostResponse(ctx, cb.ResponseURL, rm); err != nil {
 			b.log.Error("slack: incident action response", "action", act.ActionID, "channel", channel, "err", err)
@@ -106,7 +107,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				b.log.Warn("bot: update incident message", "err", err)
 			}
 		},
-		busy: func(ctx context.Context) { ephemeral(ctx, handlers.SlackMessage{Text: busyText(handlers.LangEN)}) },
+		busy: func(ctx context.Context) { ephemeral(ctx, slackui.Message{Text: busyText(handlers.LangEN)}) },
 	}
 }
 

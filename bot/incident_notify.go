@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
@@ -85,8 +86,8 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	l := b.incidentLang(inc)
 	who := b.targetMentions(ctx, inc, n.Targets)
 	text := trl(l, fmt.Sprintf("⏫ Level %d: *%s* is still failing and nobody has acknowledged it.", n.Level,
-		handlers.SlackEscape(incidentTitle(inc, l))),
-		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", n.Level, handlers.SlackEscape(incidentTitle(inc, l))))
+		slackui.Escape(incidentTitle(inc, l))),
+		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", n.Level, slackui.Escape(incidentTitle(inc, l))))
 	if n.Loop > 0 {
 		text += trl(l, fmt.Sprintf(" (round %d)", n.Loop+1), fmt.Sprintf("（%d 周目）", n.Loop+1))
 	}
@@ -131,11 +132,11 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error 
 		return fmt.Errorf("resolve incident %d: no message to reply to", inc.ID)
 	}
 	l := b.incidentLang(inc)
-	text := trl(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", handlers.SlackEscape(incidentTitle(inc, l))),
-		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", handlers.SlackEscape(incidentTitle(inc, l))))
+	text := trl(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", slackui.Escape(incidentTitle(inc, l))),
+		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", slackui.Escape(incidentTitle(inc, l))))
 	if inc.Kind == escalation.KindModel {
-		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", handlers.SlackEscape(incidentTitle(inc, l))),
-			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", handlers.SlackEscape(incidentTitle(inc, l))))
+		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", slackui.Escape(incidentTitle(inc, l))),
+			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", slackui.Escape(incidentTitle(inc, l))))
 	}
 	if _, _, err := b.post.PostMessage(ctx, inc.Message.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(incidentThread(inc))); err != nil {
 		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
@@ -147,7 +148,7 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error 
 // causes (what the read model's diagnosis names, with its confidence, else escalation's inhibiting cause). inThread
 // renders the reply under Elementary's alert: a header saying Todai tracks the alert above, and
 // no "Elementary already alerted" line (the parent is that alert).
-func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, notices []IncidentNotice, inThread bool) handlers.SlackMessage {
+func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, notices []IncidentNotice, inThread bool) slackui.Message {
 	l := b.incidentLang(incs[0])
 	open := 0
 	for _, inc := range incs {
@@ -155,7 +156,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 			open++
 		}
 	}
-	team := handlers.SlackEscape(incs[0].Team)
+	team := slackui.Escape(incs[0].Team)
 	var head string
 	switch {
 	case open == 0:
@@ -175,9 +176,9 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 		if i < len(notices) {
 			n = notices[i]
 		}
-		line := fmt.Sprintf("*%s* — %s", handlers.SlackEscape(incidentTitle(inc, l)), statusText(inc, l))
+		line := fmt.Sprintf("*%s* — %s", slackui.Escape(incidentTitle(inc, l)), statusText(inc, l))
 		if inc.Summary != "" {
-			line += "\n" + handlers.SlackEscape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
+			line += "\n" + slackui.Escape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
 		}
 		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, escalation.TargetOwners))
 		if owners != "" {
@@ -190,23 +191,23 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 			if why := b.incidentCause(ctx, inc, l); why != "" {
 				line += "\n" + why
 			} else if cause := firstNonEmpty(n.causedBy(), inc.InhibitedBy); cause != "" {
-				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + handlers.SlackEscape(queries.NameOf(cause)) + "`"
+				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + slackui.Escape(queries.NameOf(cause)) + "`"
 			}
 		}
 		if alert := firstNonEmpty(n.LinkElementaryAlert, inc.ElementaryAlertID); alert != "" && inc.Status != escalation.StatusResolved && !inThread {
 			line += "\n" + trl(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
-				"`" + handlers.SlackEscape(alert) + "`" + trl(l, ").", "）。")
+				"`" + slackui.Escape(alert) + "`" + trl(l, ").", "）。")
 		}
 		line += fmt.Sprintf("  _#%d_", inc.ID)
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-			handlers.Truncate(line, handlers.SlackMaxSectionText), false, false), nil, nil,
+			handlers.Truncate(line, slackui.MaxSectionText), false, false), nil, nil,
 			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
 		if inc.Status != escalation.StatusResolved {
 			blocks = append(blocks, incidentButtons(inc, l))
 		}
 		texts = append(texts, incidentTitle(inc, l)+" — "+statusText(inc, l))
 	}
-	return handlers.SlackMessage{Text: handlers.SlackEscape(strings.Join(texts, "\n")), Blocks: blocks}
+	return slackui.Message{Text: slackui.Escape(strings.Join(texts, "\n")), Blocks: blocks}
 }
 
 // incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only
@@ -244,7 +245,7 @@ func (b *Bot) ownersText(ctx context.Context, owners []string, ping bool) string
 		if v, ok := m[o]; ok && (strings.HasPrefix(v, "<@") || strings.HasPrefix(v, "<!subteam^")) {
 			parts = append(parts, v)
 		} else {
-			parts = append(parts, handlers.SlackEscape(o))
+			parts = append(parts, slackui.Escape(o))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -318,7 +319,7 @@ func (b *Bot) incidentCause(ctx context.Context, inc escalation.Incident, l hand
 		if c.Kind == "run_error" || c.Kind == "run_skipped" {
 			continue // the incident's own failure, already shown
 		}
-		return handlers.CauseLine(l, c)
+		return slackui.CauseLine(l, c)
 	}
 	return ""
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,32 +13,15 @@ import (
 
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
 // checkGolden compares got with testdata/golden/name, or rewrites it with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	handlerstest.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // postJSON is a post as the golden files hold it: its fallback text and blocks, indented (its ts and thread_ts

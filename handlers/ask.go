@@ -97,7 +97,7 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 	if res.Intent == "" {
 		res.Intent = string(IntentUnknown)
 	}
-	res.Lang = normLang(q.Lang)
+	res.Lang = NormLang(q.Lang)
 	res.Question.Lang = res.Lang
 	if q.Intent == IntentHelp {
 		if r != nil {
@@ -111,7 +111,7 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 	switch q.Intent {
 	case IntentDigest, IntentMute, IntentSilences, IntentIncident:
 		// Answered by the Slack bot (and `todai digest`), not from the read model's questions.
-		res.Err = &AnswerError{Code: CodeBadRequest, Problem: q.Problem, Message: tr(res.Lang,
+		res.Err = &AnswerError{Code: CodeBadRequest, Problem: q.Problem, Message: Tr(res.Lang,
 			fmt.Sprintf("`%s` is answered in Slack (/todai %s); for a digest here, run `todai digest --team TEAM`.", q.Intent, q.Intent),
 			fmt.Sprintf("`%s` は Slack（/todai %s）で使えます。ここでダイジェストを見るには `todai digest --team TEAM` を実行してください。", q.Intent, q.Intent))}
 		return res
@@ -121,20 +121,20 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 		return res
 	}
 	if r == nil {
-		res.Err = &AnswerError{Code: CodeUnavailable, Message: tr(res.Lang, "No data source is configured.",
+		res.Err = &AnswerError{Code: CodeUnavailable, Message: Tr(res.Lang, "No data source is configured.",
 			"データソースが設定されていません。")}
 		return res
 	}
 	info, err := r.SyncInfo(ctx)
 	if err != nil {
 		slog.ErrorContext(ctx, "read sync info", "err", err)
-		res.Err = &AnswerError{Code: CodeUnavailable, Message: tr(res.Lang,
+		res.Err = &AnswerError{Code: CodeUnavailable, Message: Tr(res.Lang,
 			"The local mirror could not be read. Try again in a moment.",
 			"ローカルのミラーを読み込めませんでした。しばらくしてからもう一度お試しください。")}
 		return res
 	}
 	if info.LastSuccess.IsZero() {
-		res.Err = &AnswerError{Code: CodeUnavailable, Message: tr(res.Lang,
+		res.Err = &AnswerError{Code: CodeUnavailable, Message: Tr(res.Lang,
 			"No data yet: Todai has not finished a sync from the warehouse. Run `todai sync` or wait for the next scheduled sync.",
 			"まだデータがありません。ウェアハウスからの同期が一度も完了していません。`todai sync` を実行するか、次の定期同期をお待ちください。")}
 		return res
@@ -224,25 +224,25 @@ func classify(ctx context.Context, lang Lang, q Question, err error) *AnswerErro
 			name = q.Node
 		}
 		c := unique(amb.Candidates)
-		return &AnswerError{Code: CodeAmbiguous, Suggestions: c, Message: tr(lang,
-			fmt.Sprintf("%q matches %d nodes; ask again with one of the unique_ids below.", clean(name), len(c)),
-			fmt.Sprintf("「%s」に一致するノードが %d 件あります。下の unique_id のどれかで聞き直してください。", clean(name), len(c)))}
+		return &AnswerError{Code: CodeAmbiguous, Suggestions: c, Message: Tr(lang,
+			fmt.Sprintf("%q matches %d nodes; ask again with one of the unique_ids below.", Clean(name), len(c)),
+			fmt.Sprintf("「%s」に一致するノードが %d 件あります。下の unique_id のどれかで聞き直してください。", Clean(name), len(c)))}
 	case errors.As(err, &un):
-		return &AnswerError{Code: CodeUnavailable, Message: tr(lang,
-			"No data yet: "+clean(un.Reason)+".", "まだデータがありません: "+clean(un.Reason)+"。")}
+		return &AnswerError{Code: CodeUnavailable, Message: Tr(lang,
+			"No data yet: "+Clean(un.Reason)+".", "まだデータがありません: "+Clean(un.Reason)+"。")}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &AnswerError{Code: CodeUnavailable, Message: tr(lang,
+		return &AnswerError{Code: CodeUnavailable, Message: Tr(lang,
 			"The answer took too long; try again.", "回答に時間がかかりすぎました。もう一度お試しください。")}
 	}
 	slog.ErrorContext(ctx, "answer question", "intent", string(q.Intent), "node", q.Node, "err", err)
-	return &AnswerError{Code: CodeUnavailable, Message: tr(lang,
+	return &AnswerError{Code: CodeUnavailable, Message: Tr(lang,
 		"Something went wrong reading the local mirror; the error has been logged.",
 		"ローカルのミラーの読み込み中に問題が発生しました。エラーはログに記録されています。")}
 }
 
 func notFoundMessage(lang Lang, name string) string {
-	return tr(lang, fmt.Sprintf("I could not find a node named %q.", clean(name)),
-		fmt.Sprintf("「%s」という名前のノードが見つかりませんでした。", clean(name)))
+	return Tr(lang, fmt.Sprintf("I could not find a node named %q.", Clean(name)),
+		fmt.Sprintf("「%s」という名前のノードが見つかりませんでした。", Clean(name)))
 }
 
 func badRequest(q Question) *AnswerError {
@@ -250,18 +250,18 @@ func badRequest(q Question) *AnswerError {
 	e := &AnswerError{Code: CodeBadRequest, Problem: q.Problem}
 	switch q.Problem {
 	case ProblemTooLong:
-		e.Message = tr(l, fmt.Sprintf("That question is too long (over %d characters). Please ask something shorter.", MaxQuestionRunes),
+		e.Message = Tr(l, fmt.Sprintf("That question is too long (over %d characters). Please ask something shorter.", MaxQuestionRunes),
 			fmt.Sprintf("質問が長すぎます（%d 文字を超えています）。短くして聞き直してください。", MaxQuestionRunes))
 	case ProblemMissingNode:
-		e.Message = tr(l, fmt.Sprintf("Which model or source? Try: %s", exampleFor(LangEN, q.Intent)),
+		e.Message = Tr(l, fmt.Sprintf("Which model or source? Try: %s", exampleFor(LangEN, q.Intent)),
 			fmt.Sprintf("どのモデル・ソースについてですか? 例: %s", exampleFor(LangJA, q.Intent)))
 	case ProblemBadNode:
-		e.Message = tr(l, "That node name is too long.", "ノード名が長すぎます。")
+		e.Message = Tr(l, "That node name is too long.", "ノード名が長すぎます。")
 	case ProblemBadSince:
-		e.Message = tr(l, fmt.Sprintf("I could not read %q as a time. Use a duration (90m, 24h, 3d, 1w), a date (2026-11-20), a date and time (2026-11-20T18:00Z, or 2026-11-20 18:00 in your time zone), \"yesterday\" or \"today\".", clean(q.Detail)),
-			fmt.Sprintf("「%s」を日時として読めませんでした。90m・24h・3d・1w のような期間、2026-11-20 のような日付、2026-11-20T18:00Z や 2026-11-20 18:00（あなたのタイムゾーン）のような日時、「昨日」「今日」が使えます。", clean(q.Detail)))
+		e.Message = Tr(l, fmt.Sprintf("I could not read %q as a time. Use a duration (90m, 24h, 3d, 1w), a date (2026-11-20), a date and time (2026-11-20T18:00Z, or 2026-11-20 18:00 in your time zone), \"yesterday\" or \"today\".", Clean(q.Detail)),
+			fmt.Sprintf("「%s」を日時として読めませんでした。90m・24h・3d・1w のような期間、2026-11-20 のような日付、2026-11-20T18:00Z や 2026-11-20 18:00（あなたのタイムゾーン）のような日時、「昨日」「今日」が使えます。", Clean(q.Detail)))
 	default:
-		e.Message = tr(l, "I did not understand that. Type `help` to see what I can answer.",
+		e.Message = Tr(l, "I did not understand that. Type `help` to see what I can answer.",
 			"すみません、質問を理解できませんでした。「ヘルプ」と送ると使い方を表示します。")
 	}
 	return e
@@ -280,16 +280,16 @@ func unique(in []string) []string {
 	return out
 }
 
-// normLang maps a language or locale ("ja", "ja-JP", "ja_JP.UTF-8", "en-US", "") to LangJA or LangEN.
-func normLang(l Lang) Lang {
+// NormLang maps a language or locale ("ja", "ja-JP", "ja_JP.UTF-8", "en-US", "") to LangJA or LangEN.
+func NormLang(l Lang) Lang {
 	if len(l) >= 2 && strings.EqualFold(string(l[:2]), "ja") {
 		return LangJA
 	}
 	return LangEN
 }
 
-// tr picks the English or Japanese text.
-func tr(l Lang, en, ja string) string {
+// Tr picks the English or Japanese text.
+func Tr(l Lang, en, ja string) string {
 	if l == LangJA {
 		return ja
 	}

@@ -256,7 +256,7 @@ func TestClean(t *testing.T) {
 		{"bad\xffutf8", "badutf8"},
 		{"日本語\u3000テキスト", "日本語 テキスト"},
 	} {
-		if got := clean(tc.in); got != tc.want {
+		if got := Clean(tc.in); got != tc.want {
 			t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -351,45 +351,6 @@ func BenchmarkAskRender(b *testing.B) {
 	}
 }
 
-// poison sets every string in v (recursively: struct fields, slices grown to two elements, pointers allocated) to
-// s, and every number to 1.
-func poison(v reflect.Value, s string) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.Type() == reflect.TypeFor[*time.Time]() {
-			t := testNow.Add(-time.Hour)
-			v.Set(reflect.ValueOf(&t))
-			return
-		}
-		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
-		}
-		poison(v.Elem(), s)
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			v.Set(reflect.ValueOf(testNow.Add(-time.Hour)))
-			return
-		}
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				poison(v.Field(i), s)
-			}
-		}
-	case reflect.Slice:
-		n := reflect.MakeSlice(v.Type(), 2, 2)
-		for i := range 2 {
-			poison(n.Index(i), s)
-		}
-		v.Set(n)
-	case reflect.String:
-		v.SetString(s)
-	case reflect.Int, reflect.Int64:
-		v.SetInt(1)
-	case reflect.Float64:
-		v.SetFloat(1)
-	}
-}
-
 // TestRenderTextStripsControlCharacters fills every data string of every answer with escapes and control
 // characters and checks that none reach the terminal.
 func TestRenderTextStripsControlCharacters(t *testing.T) {
@@ -399,7 +360,7 @@ func TestRenderTextStripsControlCharacters(t *testing.T) {
 		"upstream": &queries.LineageAnswer{}, "downstream": &queries.LineageAnswer{}, "describe": &queries.DescribeAnswer{},
 		"why": &queries.WhyAnswer{}, "urgent": &queries.UrgencyAnswer{}, "help": &HelpAnswer{}}
 	for intent, a := range answers {
-		poison(reflect.ValueOf(a).Elem(), nasty)
+		handlerstest.Poison(reflect.ValueOf(a).Elem(), nasty)
 		for _, lang := range []Lang{LangEN, LangJA} {
 			res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: a,
 				Warning: &SyncWarning{LastSuccess: handlerstest.SyncedAt, Error: nasty}}
@@ -454,7 +415,7 @@ func FuzzAskRender(f *testing.F) {
 			t.Fatalf("invalid JSON %q", b.String())
 		}
 		a := &queries.WhyAnswer{}
-		poison(reflect.ValueOf(a).Elem(), data)
+		handlerstest.Poison(reflect.ValueOf(a).Elem(), data)
 		b.Reset()
 		if err := RenderText(&b, Result{Intent: "why", Lang: res.Lang, Now: testNow, Answer: a}); err != nil {
 			t.Fatal(err)

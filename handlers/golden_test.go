@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"github.com/todai-dev/todai/handlers/handlerstest"
 	"os"
 	"path/filepath"
@@ -15,14 +14,12 @@ import (
 	"unicode"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
 // tokyo is Japan Standard Time, as a Japanese asker's zone.
 var tokyo = time.FixedZone("JST", 9*3600)
 
 func TestGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "golden")
-	if *update {
+	if handlerstest.Updating() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -56,26 +53,9 @@ func TestGolden(t *testing.T) {
 			checkText(t, text.String())
 			checkJSON(t, res, js.Bytes())
 			checkDocumented(t, res.Intent, js.Bytes())
-			compareGolden(t, filepath.Join(dir, tc.Name+".txt"), text.Bytes())
-			compareGolden(t, filepath.Join(dir, tc.Name+".json"), js.Bytes())
+			handlerstest.Golden(t, filepath.Join(dir, tc.Name+".txt"), text.Bytes())
+			handlerstest.Golden(t, filepath.Join(dir, tc.Name+".json"), js.Bytes())
 		})
-	}
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }
 

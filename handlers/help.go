@@ -52,5 +52,5 @@ func exampleFor(lang Lang, intent Intent) string {
 			return c.Examples[0]
 		}
 	}
-	return tr(lang, "status fct_orders", "fct_ordersの状態")
+	return Tr(lang, "status fct_orders", "fct_ordersの状態")
 }

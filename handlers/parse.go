@@ -13,8 +13,8 @@ import (
 // MaxQuestionRunes is the longest question Parse accepts; longer text is refused with ProblemTooLong.
 const MaxQuestionRunes = 2000
 
-// maxNodeLen bounds a node or team token.
-const maxNodeLen = 256
+// MaxNodeLen bounds a node or team token.
+const MaxNodeLen = 256
 
 // DefaultLimit is how many runs last-run shows when the question does not say.
 const DefaultLimit = 5
@@ -263,8 +263,8 @@ func Parse(text string) Question {
 	if node == "" && command && q.Intent.needsNode() {
 		node = commandArg(rest, work)
 	}
-	if len(node) > maxNodeLen {
-		q.Problem, q.Detail = ProblemBadNode, node[:maxNodeLen]+"…"
+	if len(node) > MaxNodeLen {
+		q.Problem, q.Detail = ProblemBadNode, node[:MaxNodeLen]+"…"
 		return q
 	}
 	q.Node = node
@@ -362,7 +362,7 @@ func commandLiteral(text string) string {
 	text = dropAddress(reBarePublic.ReplaceAllString(text, " "))
 	_, rest, _ := strings.Cut(text, " ") // the command word
 	rest = strings.TrimSpace(strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(rest))
-	if utf8.RuneCountInString(rest) > maxNodeLen {
+	if utf8.RuneCountInString(rest) > MaxNodeLen {
 		return ""
 	}
 	return rest
@@ -538,8 +538,8 @@ func (q *Question) parseDigestTeam(lower, orig string) {
 		if tok == "" || isStopword(tok) || digestFiller[tok] || isNumber(tok) {
 			continue
 		}
-		if len(tok) > maxNodeLen {
-			q.Problem, q.Detail = ProblemBadNode, tok[:maxNodeLen]+"…"
+		if len(tok) > MaxNodeLen {
+			q.Problem, q.Detail = ProblemBadNode, tok[:MaxNodeLen]+"…"
 			return
 		}
 		q.Team = restoreCase(tok, orig)

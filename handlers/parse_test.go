@@ -368,7 +368,7 @@ func FuzzParse(f *testing.F) {
 		if !utf8.ValidString(q.Node) || !utf8.ValidString(q.Team) || !utf8.ValidString(q.Text) {
 			t.Fatalf("invalid utf8 in %+v", q)
 		}
-		if len(q.Node) > maxNodeLen {
+		if len(q.Node) > MaxNodeLen {
 			t.Fatalf("node too long: %d", len(q.Node))
 		}
 		for _, r := range q.Node {

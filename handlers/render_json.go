@@ -51,7 +51,7 @@ func RenderJSON(w io.Writer, res Result) error {
 		head.AsOf = &s
 	}
 	if res.Warning != nil {
-		head.Warning = &jsonWarning{Code: "sync_failed", Message: warningText(res),
+		head.Warning = &jsonWarning{Code: "sync_failed", Message: WarningText(res),
 			LastAttempt: res.Warning.LastAttempt.UTC().Format(time.RFC3339), Error: res.Warning.Error}
 	}
 	var body any

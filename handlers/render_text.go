@@ -23,12 +23,12 @@ const maxFieldRunes = 400
 // control characters and escape sequences first.
 func RenderText(w io.Writer, res Result) error {
 	bw := bufio.NewWriter(w)
-	p := &printer{w: bw, l: res.Lang, now: res.Now, loc: res.Zone}
+	p := &Printer{w: bw, l: res.Lang, now: res.Now, loc: res.Zone}
 	if p.now.IsZero() {
 		p.now = time.Now().UTC()
 	}
 	if res.Warning != nil {
-		p.line("! " + warningText(res))
+		p.line("! " + WarningText(res))
 	}
 	switch {
 	case res.Err != nil:
@@ -37,7 +37,7 @@ func RenderText(w io.Writer, res Result) error {
 		p.renderAnswer(res)
 	}
 	if res.Err == nil && !res.AsOf.IsZero() {
-		p.line(p.tr("As of ", "データ時点: ") + p.when(res.AsOf) + p.tr(".", ""))
+		p.line(p.Tr("As of ", "データ時点: ") + p.When(res.AsOf) + p.Tr(".", ""))
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("render text %s: %w", res.Intent, err)
@@ -45,65 +45,76 @@ func RenderText(w io.Writer, res Result) error {
 	return nil
 }
 
-// warningText says the answer comes from an older sync because the last one failed.
-func warningText(res Result) string {
+// WarningText says the answer comes from an older sync because the last one failed.
+func WarningText(res Result) string {
 	if res.Warning == nil {
 		return ""
 	}
 	ago := relative(res.Lang, res.Warning.LastSuccess, res.Now)
-	return tr(res.Lang,
+	return Tr(res.Lang,
 		"The warehouse could not be reached; answer from the last good sync, "+ago+".",
 		"ウェアハウスに接続できませんでした。最後に成功した同期（"+ago+"）のデータで回答しています。")
 }
 
-type printer struct {
+// Printer phrases an answer's facts in the reader's language (times with their age, durations, health, causes,
+// changes…) and, for the terminal, writes the answer's lines. The text renderer writes with it; bot/slackui lays
+// out Block Kit with its phrases (NewPrinter), so both media word a fact the same way.
+type Printer struct {
 	w   *bufio.Writer
 	l   Lang
 	now time.Time
 	// loc is the reader's zone for text times (UTC when nil).
 	loc *time.Location
-	// slackDates renders times as Slack date tokens, which every reader sees in their own zone.
-	slackDates bool
+	// showTime, when set, shows a time without its age instead of the zone's clock (Slack's date tokens, which every
+	// reader sees in their own zone).
+	showTime func(time.Time) string
 }
 
-func (p *printer) tr(en, ja string) string { return tr(p.l, en, ja) }
+// NewPrinter returns a Printer for phrases only (it writes no lines) in language l, ages counted to now, times
+// shown by showTime.
+func NewPrinter(l Lang, now time.Time, showTime func(time.Time) string) *Printer {
+	return &Printer{l: NormLang(l), now: now, showTime: showTime}
+}
+
+// Tr picks the English or the Japanese text for the reader.
+func (p *Printer) Tr(en, ja string) string { return Tr(p.l, en, ja) }
 
 // phrases name machine codes in English and Japanese.
 type phrases map[string][2]string
 
 // phrase names code in the reader's language; an unknown code is shown as it is.
-func (p *printer) phrase(table phrases, code string) string {
+func (p *Printer) phrase(table phrases, code string) string {
 	if ph, ok := table[code]; ok {
-		return p.tr(ph[0], ph[1])
+		return p.Tr(ph[0], ph[1])
 	}
-	return clean(code)
+	return Clean(code)
 }
 
-func (p *printer) line(s string) {
+func (p *Printer) line(s string) {
 	p.w.WriteString(s)
 	p.w.WriteByte('\n')
 }
 
-func (p *printer) kv(indent, key, val string) {
+func (p *Printer) kv(indent, key, val string) {
 	if val == "" {
 		return
 	}
 	p.line(indent + key + ": " + val)
 }
 
-// when renders a time with its age: "2026-11-24 19:00 JST (3 h ago)" in the reader's zone, or in Slack a date token
+// When renders a time with its age: "2026-11-24 19:00 JST (3 h ago)" in the reader's zone, or in Slack a date token
 // that Slack shows in each reader's own zone, with the UTC time as its fallback text.
-func (p *printer) when(t time.Time) string {
+func (p *Printer) When(t time.Time) string {
 	if t.IsZero() {
-		return p.tr("never", "なし")
+		return p.Tr("never", "なし")
 	}
 	return p.clock(t) + " (" + relative(p.l, t, p.now) + ")"
 }
 
 // clock renders a time without its age.
-func (p *printer) clock(t time.Time) string {
-	if p.slackDates {
-		return SlackDate(t)
+func (p *Printer) clock(t time.Time) string {
+	if p.showTime != nil {
+		return p.showTime(t)
 	}
 	loc := p.loc
 	if loc == nil {
@@ -112,17 +123,12 @@ func (p *printer) clock(t time.Time) string {
 	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
-// SlackDate is a Slack date token: Slack shows it in the reader's zone; clients that cannot read it show UTC.
-func SlackDate(t time.Time) string {
-	t = t.UTC()
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.Format("2006-01-02 15:04 UTC"))
-}
-
-func (p *printer) whenPtr(t *time.Time) string {
+// WhenPtr is When of a time that may be unknown.
+func (p *Printer) WhenPtr(t *time.Time) string {
 	if t == nil {
-		return p.tr("unknown time", "時刻不明")
+		return p.Tr("unknown time", "時刻不明")
 	}
-	return p.when(*t)
+	return p.When(*t)
 }
 
 // relative renders t relative to now: "3 h ago", "3時間前".
@@ -136,7 +142,7 @@ func relative(l Lang, t, now time.Time) string {
 	var en, ja string
 	switch {
 	case d < time.Minute:
-		return tr(l, "just now", "たった今")
+		return Tr(l, "just now", "たった今")
 	case d < time.Hour:
 		n, en, ja = int(d/time.Minute), "min", "分"
 	case d < 48*time.Hour:
@@ -145,103 +151,106 @@ func relative(l Lang, t, now time.Time) string {
 		n, en, ja = int(d/(24*time.Hour)), "d", "日"
 	}
 	if future {
-		return tr(l, fmt.Sprintf("in %d %s", n, en), fmt.Sprintf("%d%s後", n, ja))
+		return Tr(l, fmt.Sprintf("in %d %s", n, en), fmt.Sprintf("%d%s後", n, ja))
 	}
-	return tr(l, fmt.Sprintf("%d %s ago", n, en), fmt.Sprintf("%d%s前", n, ja))
+	return Tr(l, fmt.Sprintf("%d %s ago", n, en), fmt.Sprintf("%d%s前", n, ja))
 }
 
-func (p *printer) seconds(s *float64) string {
+// Seconds renders a run's execution time ("12.3 s"); "" when unknown.
+func (p *Printer) Seconds(s *float64) string {
 	if s == nil {
 		return ""
 	}
-	return p.tr(fmt.Sprintf("%.1f s", *s), fmt.Sprintf("%.1f秒", *s))
+	return p.Tr(fmt.Sprintf("%.1f s", *s), fmt.Sprintf("%.1f秒", *s))
 }
 
-// age renders a number of seconds as "3 h" / "3時間".
-func (p *printer) age(s float64) string {
+// Age renders a number of seconds as "3 h" / "3時間".
+func (p *Printer) Age(s float64) string {
 	if math.IsNaN(s) || math.IsInf(s, 0) {
 		return "?"
 	}
 	d := time.Duration(s * float64(time.Second))
 	switch {
 	case d < time.Hour:
-		return p.tr(fmt.Sprintf("%d min", int(d/time.Minute)), fmt.Sprintf("%d分", int(d/time.Minute)))
+		return p.Tr(fmt.Sprintf("%d min", int(d/time.Minute)), fmt.Sprintf("%d分", int(d/time.Minute)))
 	case d < 48*time.Hour:
-		return p.tr(fmt.Sprintf("%d h", int(d/time.Hour)), fmt.Sprintf("%d時間", int(d/time.Hour)))
+		return p.Tr(fmt.Sprintf("%d h", int(d/time.Hour)), fmt.Sprintf("%d時間", int(d/time.Hour)))
 	}
-	return p.tr(fmt.Sprintf("%d d", int(d/(24*time.Hour))), fmt.Sprintf("%d日", int(d/(24*time.Hour))))
+	return p.Tr(fmt.Sprintf("%d d", int(d/(24*time.Hour))), fmt.Sprintf("%d日", int(d/(24*time.Hour))))
 }
 
 // more writes "…and N more" when a list was capped.
-func (p *printer) more(indent string, total int) {
+func (p *Printer) more(indent string, total int) {
 	if total > MaxListItems {
-		p.line(indent + p.tr(fmt.Sprintf("…and %d more", total-MaxListItems), fmt.Sprintf("…他 %d 件", total-MaxListItems)))
+		p.line(indent + p.Tr(fmt.Sprintf("…and %d more", total-MaxListItems), fmt.Sprintf("…他 %d 件", total-MaxListItems)))
 	}
 }
 
 // marker is a plain-text health marker.
-func (p *printer) marker(h queries.Health) string {
+func (p *Printer) marker(h queries.Health) string {
 	switch h {
 	case queries.HealthError:
-		return p.tr("[ERROR]", "[エラー]")
+		return p.Tr("[ERROR]", "[エラー]")
 	case queries.HealthFailing:
-		return p.tr("[FAILING]", "[テスト失敗]")
+		return p.Tr("[FAILING]", "[テスト失敗]")
 	case queries.HealthStale:
-		return p.tr("[STALE]", "[鮮度切れ]")
+		return p.Tr("[STALE]", "[鮮度切れ]")
 	case queries.HealthWarn:
-		return p.tr("[warn]", "[警告]")
+		return p.Tr("[warn]", "[警告]")
 	case queries.HealthOK:
-		return p.tr("[ok]", "[正常]")
+		return p.Tr("[ok]", "[正常]")
 	}
-	return p.tr("[?]", "[不明]")
+	return p.Tr("[?]", "[不明]")
 }
 
 // statusMark is a marker for a raw run/test/freshness status string.
-func (p *printer) statusMark(s string) string {
+func (p *Printer) statusMark(s string) string {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "success", "pass":
 		return "[ok]"
 	case "warn":
 		return "[warn]"
 	case "fail", "error", "runtime error":
-		return "[" + strings.ToUpper(clean(s)) + "]"
+		return "[" + strings.ToUpper(Clean(s)) + "]"
 	case "skipped":
 		return "[skipped]"
 	case "":
 		return "[?]"
 	}
-	return "[" + clean(s) + "]"
+	return "[" + Clean(s) + "]"
 }
 
-// freshMark is a marker for a source freshness status.
-func (p *printer) freshMark(s string) string {
+// FreshMark is a marker for a source freshness status.
+func (p *Printer) FreshMark(s string) string {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "pass":
-		return p.tr("[fresh]", "[新鮮]")
+		return p.Tr("[fresh]", "[新鮮]")
 	case "warn":
-		return p.tr("[warn]", "[警告]")
+		return p.Tr("[warn]", "[警告]")
 	case "error":
-		return p.tr("[STALE]", "[鮮度切れ]")
+		return p.Tr("[STALE]", "[鮮度切れ]")
 	case "runtime error":
-		return p.tr("[CHECK FAILED]", "[チェック失敗]")
+		return p.Tr("[CHECK FAILED]", "[チェック失敗]")
 	}
 	return p.statusMark(s)
 }
 
-func (p *printer) nodeTitle(n queries.Node) string {
-	name := clean(n.Name)
+// NodeTitle is "fct_orders (model)" in the reader's language.
+func (p *Printer) NodeTitle(n queries.Node) string {
+	name := Clean(n.Name)
 	if name == "" {
-		name = clean(n.UniqueID)
+		name = Clean(n.UniqueID)
 	}
 	if n.ResourceType != "" {
-		name += " (" + p.resourceType(n.ResourceType) + ")"
+		name += " (" + p.ResourceType(n.ResourceType) + ")"
 	}
 	return name
 }
 
-func (p *printer) resourceType(t string) string {
+// ResourceType names a dbt resource type in the reader's language.
+func (p *Printer) ResourceType(t string) string {
 	if p.l != LangJA {
-		return clean(t)
+		return Clean(t)
 	}
 	switch t {
 	case "model":
@@ -257,95 +266,95 @@ func (p *printer) resourceType(t string) string {
 	case "test":
 		return "テスト"
 	}
-	return clean(t)
+	return Clean(t)
 }
 
-func (p *printer) nodeHeader(n queries.Node) {
-	p.kv("  ", "unique_id", clean(n.UniqueID))
+func (p *Printer) nodeHeader(n queries.Node) {
+	p.kv("  ", "unique_id", Clean(n.UniqueID))
 	if len(n.Owners) > 0 {
-		p.kv("  ", p.tr("owners", "オーナー"), cleanJoin(n.Owners))
+		p.kv("  ", p.Tr("owners", "オーナー"), CleanJoin(n.Owners))
 	}
-	p.kv("  ", p.tr("team", "チーム"), clean(n.Team))
+	p.kv("  ", p.Tr("team", "チーム"), Clean(n.Team))
 }
 
-func (p *printer) run(r queries.Run) string {
-	parts := []string{p.statusMark(r.Status) + " " + p.whenPtr(r.CompletedAt)}
-	if s := p.seconds(r.ExecutionTime); s != "" {
+func (p *Printer) run(r queries.Run) string {
+	parts := []string{p.statusMark(r.Status) + " " + p.WhenPtr(r.CompletedAt)}
+	if s := p.Seconds(r.ExecutionTime); s != "" {
 		parts = append(parts, s)
 	}
 	if r.InvocationID != "" {
-		parts = append(parts, p.tr("invocation ", "実行ID ")+clean(r.InvocationID))
+		parts = append(parts, p.Tr("invocation ", "実行ID ")+Clean(r.InvocationID))
 	}
 	if r.Invocation != nil && r.Invocation.JobName != "" {
-		parts = append(parts, p.tr("job ", "ジョブ ")+clean(r.Invocation.JobName))
+		parts = append(parts, p.Tr("job ", "ジョブ ")+Clean(r.Invocation.JobName))
 	}
 	if r.Failures != nil && *r.Failures > 0 {
-		parts = append(parts, p.failingRows(*r.Failures))
+		parts = append(parts, p.FailingRows(*r.Failures))
 	}
 	return strings.Join(parts, ", ")
 }
 
 // test renders a test's latest result; name is how the list names it (testNames).
-func (p *printer) test(t queries.TestState, name string) string {
+func (p *Printer) test(t queries.TestState, name string) string {
 	if t.Column != "" {
-		name += p.tr(" on ", " 対象カラム ") + clean(t.Column)
+		name += p.Tr(" on ", " 対象カラム ") + Clean(t.Column)
 	}
-	s := p.statusMark(t.Status) + " " + name + " — " + p.whenPtr(t.DetectedAt)
+	s := p.statusMark(t.Status) + " " + name + " — " + p.WhenPtr(t.DetectedAt)
 	if st := strings.ToLower(t.Status); t.Severity != "" && st != "pass" && st != "success" {
-		s += " (" + clean(t.Severity) + ")"
+		s += " (" + Clean(t.Severity) + ")"
 	}
 	return s
 }
 
-// testWhat says what a test checks: "not_null on id of model.shop.orders (ERROR)".
-func (p *printer) testWhat(d *queries.TestDefinition) string {
-	s := firstClean(d.ShortName, p.tr("test", "テスト"))
+// TestWhat says what a test checks: "not_null on id of model.shop.orders (ERROR)".
+func (p *Printer) TestWhat(d *queries.TestDefinition) string {
+	s := FirstClean(d.ShortName, p.Tr("test", "テスト"))
 	if d.Column != "" {
-		s += p.tr(" on ", " 対象カラム ") + clean(d.Column)
+		s += p.Tr(" on ", " 対象カラム ") + Clean(d.Column)
 	}
 	if d.ModelUniqueID != "" {
-		s += p.tr(" of ", " 対象 ") + clean(d.ModelUniqueID)
+		s += p.Tr(" of ", " 対象 ") + Clean(d.ModelUniqueID)
 	}
 	if d.Severity != "" {
-		s += " (" + clean(d.Severity) + ")"
+		s += " (" + Clean(d.Severity) + ")"
 	}
 	return s
 }
 
-// quiet reports a run status whose message is not worth showing (a success or a passing test).
-func quiet(status string) bool {
+// QuietStatus reports a run status whose message is not worth showing (a success or a passing test).
+func QuietStatus(status string) bool {
 	st := strings.ToLower(status)
 	return st == "success" || st == "pass"
 }
 
-// overdue says a node missed its usual build: "missed its daily build: last success … , 5 h late; job nightly has
+// Overdue says a node missed its usual build: "missed its daily build: last success … , 5 h late; job nightly has
 // not run since".
-func (p *printer) overdue(o *queries.Overdue) string {
+func (p *Printer) Overdue(o *queries.Overdue) string {
 	cadence := map[string][2]string{"hourly": {"hourly", "毎時"}, "daily": {"daily", "毎日"},
 		"weekdays": {"weekday", "平日"}}[o.Cadence]
 	if cadence[0] == "" {
 		h := int(o.CadenceSeconds / 3600)
 		cadence = [2]string{fmt.Sprintf("every-%d-hour", h), fmt.Sprintf("%d時間ごとの", h)}
 	}
-	late := p.age(o.LateSeconds)
-	s := p.tr("missed its "+cadence[0]+" build: last success ", cadence[1]+"のビルドが遅れています。最後の成功 ") +
-		p.whenPtr(o.LastSuccess) + p.tr(", "+late+" late", "、"+late+"遅延")
+	late := p.Age(o.LateSeconds)
+	s := p.Tr("missed its "+cadence[0]+" build: last success ", cadence[1]+"のビルドが遅れています。最後の成功 ") +
+		p.WhenPtr(o.LastSuccess) + p.Tr(", "+late+" late", "、"+late+"遅延")
 	switch {
 	case o.JobName == "":
 	case o.JobRanSince:
-		s += p.tr("; job "+clean(o.JobName)+" ran since without building it", "。ジョブ "+clean(o.JobName)+" は実行されましたがビルドしていません")
+		s += p.Tr("; job "+Clean(o.JobName)+" ran since without building it", "。ジョブ "+Clean(o.JobName)+" は実行されましたがビルドしていません")
 	default:
-		s += p.tr("; job "+clean(o.JobName)+" has not run since", "。ジョブ "+clean(o.JobName)+" はそれ以降実行されていません")
+		s += p.Tr("; job "+Clean(o.JobName)+" has not run since", "。ジョブ "+Clean(o.JobName)+" はそれ以降実行されていません")
 	}
 	return s
 }
 
-// failingRows is "1 failing row", "7 failing rows", "失敗行 7".
-func (p *printer) failingRows(n int64) string {
+// FailingRows is "1 failing row", "7 failing rows", "失敗行 7".
+func (p *Printer) FailingRows(n int64) string {
 	if n == 1 {
-		return p.tr("1 failing row", "失敗行 1")
+		return p.Tr("1 failing row", "失敗行 1")
 	}
-	return p.tr(fmt.Sprintf("%d failing rows", n), fmt.Sprintf("失敗行 %d", n))
+	return p.Tr(fmt.Sprintf("%d failing rows", n), fmt.Sprintf("失敗行 %d", n))
 }
 
 // testNames returns how each test of a list is named: its short name ("not_null"), else its dbt name, else its
@@ -358,7 +367,7 @@ func testNames(n int, ref func(i int) (short, name, id, column, model string)) [
 	seen := make(map[key]int, n)
 	for i := range n {
 		short, name, id, column, model := ref(i)
-		labels[i] = firstClean(short, name, id)
+		labels[i] = FirstClean(short, name, id)
 		keys[i] = key{labels[i], column, model}
 		seen[keys[i]]++
 	}
@@ -366,113 +375,113 @@ func testNames(n int, ref func(i int) (short, name, id, column, model string)) [
 	for i := range n {
 		if seen[keys[i]] > 1 {
 			_, name, id, _, _ := ref(i)
-			labels[i] = firstClean(name, id)
+			labels[i] = FirstClean(name, id)
 			full[labels[i]]++
 		}
 	}
 	for i := range n {
 		if seen[keys[i]] > 1 && full[labels[i]] > 1 {
 			_, _, id, _, _ := ref(i)
-			labels[i] = clean(id)
+			labels[i] = Clean(id)
 		}
 	}
 	return labels
 }
 
-// stateNames names the tests of a list of latest results (testNames).
-func stateNames(ts []queries.TestState) []string {
+// StateNames names the tests of a list of latest results (testNames).
+func StateNames(ts []queries.TestState) []string {
 	return testNames(len(ts), func(i int) (string, string, string, string, string) {
 		return ts[i].ShortName, ts[i].Name, ts[i].UniqueID, ts[i].Column, ""
 	})
 }
 
-// failureNames names the tests of a failures list (testNames).
-func failureNames(fs []queries.Failure) []string {
+// FailureNames names the tests of a failures list (testNames).
+func FailureNames(fs []queries.Failure) []string {
 	return testNames(len(fs), func(i int) (string, string, string, string, string) {
 		return fs[i].TestShortName, fs[i].TestName, fs[i].TestUniqueID, fs[i].Column, fs[i].ModelUniqueID
 	})
 }
 
-// firstClean is the first of ss that is not empty once cleaned.
-func firstClean(ss ...string) string {
+// FirstClean is the first of ss that is not empty once cleaned.
+func FirstClean(ss ...string) string {
 	for _, s := range ss {
-		if c := clean(s); c != "" {
+		if c := Clean(s); c != "" {
 			return c
 		}
 	}
 	return ""
 }
 
-func (p *printer) source(s queries.SourceFreshness) string {
-	name := clean(s.Name)
+func (p *Printer) source(s queries.SourceFreshness) string {
+	name := Clean(s.Name)
 	if name == "" {
-		name = clean(s.UniqueID)
+		name = Clean(s.UniqueID)
 	}
-	loaded := p.tr("never loaded", "ロード記録なし")
+	loaded := p.Tr("never loaded", "ロード記録なし")
 	if s.MaxLoadedAt != nil {
-		loaded = p.tr("loaded ", "最終ロード ") + p.when(*s.MaxLoadedAt)
+		loaded = p.Tr("loaded ", "最終ロード ") + p.When(*s.MaxLoadedAt)
 	}
-	out := p.freshMark(s.Status) + " " + name + " — " + loaded
+	out := p.FreshMark(s.Status) + " " + name + " — " + loaded
 	if s.AgeSeconds != nil {
-		out += p.tr(", age ", "、経過 ") + p.age(*s.AgeSeconds)
+		out += p.Tr(", age ", "、経過 ") + p.Age(*s.AgeSeconds)
 	}
 	if s.WarnAfter != "" || s.ErrorAfter != "" {
-		out += p.tr(" (warn after ", "（警告 ") + orDash(clean(s.WarnAfter)) + p.tr(", error after ", "、エラー ") +
-			orDash(clean(s.ErrorAfter)) + p.tr(")", "）")
+		out += p.Tr(" (warn after ", "（警告 ") + OrDash(Clean(s.WarnAfter)) + p.Tr(", error after ", "、エラー ") +
+			OrDash(Clean(s.ErrorAfter)) + p.Tr(")", "）")
 	}
 	return out
 }
 
-func (p *printer) lineage(n queries.LineageNode) string {
-	name := clean(n.Name)
+func (p *Printer) lineage(n queries.LineageNode) string {
+	name := Clean(n.Name)
 	if name == "" {
-		name = clean(n.UniqueID)
+		name = Clean(n.UniqueID)
 	}
 	s := p.marker(n.Health) + " " + name
 	if n.ResourceType != "" {
-		s += " (" + p.resourceType(n.ResourceType) + ")"
+		s += " (" + p.ResourceType(n.ResourceType) + ")"
 	}
 	if n.Depth > 1 {
-		s += p.tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))
+		s += p.Tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))
 	}
 	return s
 }
 
-func (p *printer) exposure(e queries.Exposure) string {
-	name := clean(e.Label)
+func (p *Printer) exposure(e queries.Exposure) string {
+	name := Clean(e.Label)
 	if name == "" {
-		name = clean(e.Name)
+		name = Clean(e.Name)
 	}
 	s := name
 	if e.Type != "" {
-		s += " (" + clean(e.Type) + ")"
+		s += " (" + Clean(e.Type) + ")"
 	}
 	if e.OwnerName != "" || e.OwnerEmail != "" {
-		s += p.tr(" — owner ", " — オーナー ") + strings.TrimSpace(clean(e.OwnerName)+" "+clean(e.OwnerEmail))
+		s += p.Tr(" — owner ", " — オーナー ") + strings.TrimSpace(Clean(e.OwnerName)+" "+Clean(e.OwnerEmail))
 	}
 	if e.URL != "" {
-		s += " " + clean(e.URL)
+		s += " " + Clean(e.URL)
 	}
 	return s
 }
 
-func (p *printer) list(indent string, n int, item func(i int) string) {
+func (p *Printer) list(indent string, n int, item func(i int) string) {
 	for i := 0; i < n && i < MaxListItems; i++ {
 		p.line(indent + item(i))
 	}
 	p.more(indent, n)
 }
 
-func (p *printer) renderError(res Result) {
+func (p *Printer) renderError(res Result) {
 	e := res.Err
-	p.line(p.tr("Sorry: ", "エラー: ") + clean(e.Message))
+	p.line(p.Tr("Sorry: ", "エラー: ") + Clean(e.Message))
 	if len(e.Suggestions) > 0 {
 		if e.Code == CodeAmbiguous {
-			p.line(p.tr("Candidates:", "候補:"))
+			p.line(p.Tr("Candidates:", "候補:"))
 		} else {
-			p.line(p.tr("Did you mean:", "もしかして:"))
+			p.line(p.Tr("Did you mean:", "もしかして:"))
 		}
-		p.list("  - ", len(e.Suggestions), func(i int) string { return clean(e.Suggestions[i]) })
+		p.list("  - ", len(e.Suggestions), func(i int) string { return Clean(e.Suggestions[i]) })
 	}
 	if e.Code == CodeBadRequest && (e.Problem == ProblemUnknown || e.Problem == ProblemNone) {
 		p.line("")
@@ -480,7 +489,7 @@ func (p *printer) renderError(res Result) {
 	}
 }
 
-func (p *printer) renderAnswer(res Result) {
+func (p *Printer) renderAnswer(res Result) {
 	switch a := res.Answer.(type) {
 	case *queries.StatusAnswer:
 		p.renderStatus(a)
@@ -503,13 +512,13 @@ func (p *printer) renderAnswer(res Result) {
 	case *HelpAnswer:
 		p.renderHelp(a)
 	default:
-		p.line(p.tr("No answer.", "回答はありません。"))
+		p.line(p.Tr("No answer.", "回答はありません。"))
 	}
 }
 
-// clean makes a data string safe for a terminal: ANSI escape sequences removed, control and bidi/format characters
+// Clean makes a data string safe for a terminal: ANSI escape sequences removed, control and bidi/format characters
 // replaced by spaces (newlines and tabs too, so one datum stays on one line), runs of spaces collapsed.
-func clean(s string) string {
+func Clean(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -535,10 +544,10 @@ func clean(s string) string {
 	return strings.TrimRight(b.String(), " ")
 }
 
-func cleanJoin(ss []string) string {
+func CleanJoin(ss []string) string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		if c := clean(s); c != "" {
+		if c := Clean(s); c != "" {
 			out = append(out, c)
 		}
 	}
@@ -567,7 +576,7 @@ func Truncate(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-func orDash(s string) string {
+func OrDash(s string) string {
 	if s == "" {
 		return "-"
 	}

@@ -8,109 +8,109 @@ import (
 )
 
 // renderWhy writes the why answer as terminal text.
-func (p *printer) renderWhy(a *queries.WhyAnswer) {
-	p.line(p.marker(a.Health) + " " + p.nodeTitle(a.Node) + " — " + p.healthWord(a.Health))
+func (p *Printer) renderWhy(a *queries.WhyAnswer) {
+	p.line(p.marker(a.Health) + " " + p.NodeTitle(a.Node) + " — " + p.HealthWord(a.Health))
 	if a.Overdue != nil {
-		p.line("  [" + p.tr("OVERDUE", "遅延") + "] " + p.overdue(a.Overdue))
+		p.line("  [" + p.Tr("OVERDUE", "遅延") + "] " + p.Overdue(a.Overdue))
 	}
-	p.kv("  ", "unique_id", clean(a.Node.UniqueID))
+	p.kv("  ", "unique_id", Clean(a.Node.UniqueID))
 	if a.LastSuccess != nil {
-		p.kv("  ", p.tr("last success", "最後の成功"), p.whenPtr(a.LastSuccess.CompletedAt))
+		p.kv("  ", p.Tr("last success", "最後の成功"), p.WhenPtr(a.LastSuccess.CompletedAt))
 	} else {
-		p.kv("  ", p.tr("last success", "最後の成功"), p.tr("none recorded", "記録なし"))
+		p.kv("  ", p.Tr("last success", "最後の成功"), p.Tr("none recorded", "記録なし"))
 	}
 	if len(a.FailedSince) > 0 {
-		p.line("  " + p.tr(fmt.Sprintf("failed runs since (%d):", len(a.FailedSince)), fmt.Sprintf("それ以降の失敗した実行（%d 件）:", len(a.FailedSince))))
+		p.line("  " + p.Tr(fmt.Sprintf("failed runs since (%d):", len(a.FailedSince)), fmt.Sprintf("それ以降の失敗した実行（%d 件）:", len(a.FailedSince))))
 		p.list("    ", len(a.FailedSince), func(i int) string {
 			s := p.run(a.FailedSince[i])
 			if a.FailedSince[i].Message != nil {
-				s += " — " + Truncate(clean(*a.FailedSince[i].Message), 200)
+				s += " — " + Truncate(Clean(*a.FailedSince[i].Message), 200)
 			}
 			return s
 		})
 	}
 	if len(a.FailingTests) > 0 {
-		p.line("  " + p.tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
-		names := stateNames(a.FailingTests)
+		p.line("  " + p.Tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
+		names := StateNames(a.FailingTests)
 		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
 	}
 	if len(a.Chain) > 0 {
-		p.kv("  ", p.tr("chain", "経路"), p.chain(a.Chain))
+		p.kv("  ", p.Tr("chain", "経路"), p.Chain(a.Chain))
 	}
 	if len(a.Changes) > 0 {
-		p.line("  " + p.tr("changed since its last success:", "最後の成功以降の変更:"))
-		p.list("    - ", len(a.Changes), func(i int) string { return p.change(a.Changes[i]) })
+		p.line("  " + p.Tr("changed since its last success:", "最後の成功以降の変更:"))
+		p.list("    - ", len(a.Changes), func(i int) string { return p.Change(a.Changes[i]) })
 	}
 	if a.Next != nil {
-		p.kv("  ", p.tr("next", "次の一手"), p.nextStep(a.Next))
+		p.kv("  ", p.Tr("next", "次の一手"), p.nextStep(a.Next))
 	}
 	if len(a.LikelyCauses) == 0 {
-		p.line("  " + p.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
+		p.line("  " + p.Tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 		return
 	}
-	p.line("  " + p.tr("causes, most probable first:", "原因（可能性の高い順）:"))
+	p.line("  " + p.Tr("causes, most probable first:", "原因（可能性の高い順）:"))
 	p.list("    - ", len(a.LikelyCauses), func(i int) string {
 		c := a.LikelyCauses[i]
-		name := clean(c.Name)
+		name := Clean(c.Name)
 		if name == "" {
-			name = clean(c.UniqueID)
+			name = Clean(c.UniqueID)
 		}
-		s := p.causeKind(c.Kind) + ": " + name
+		s := p.CauseKind(c.Kind) + ": " + name
 		if c.Detail != nil {
-			s += " — " + Truncate(clean(*c.Detail), 200)
+			s += " — " + Truncate(Clean(*c.Detail), 200)
 		}
 		if c.LoadedAt != nil {
-			s += p.tr(", last loaded ", "、最終ロード ") + p.when(*c.LoadedAt)
+			s += p.Tr(", last loaded ", "、最終ロード ") + p.When(*c.LoadedAt)
 		}
 		if c.Confidence != "" {
-			s += " [" + p.confidence(c.Confidence) + "]"
+			s += " [" + p.Confidence(c.Confidence) + "]"
 		}
 		return s
 	})
 }
 
-// change renders what changed: "its SQL changed (abc1234 → def5678), 40 min before … in job nightly at commit
+// Change renders what changed: "its SQL changed (abc1234 → def5678), 40 min before … in job nightly at commit
 // def5678, PR #42".
-func (p *printer) change(c queries.Change) string {
+func (p *Printer) Change(c queries.Change) string {
 	what := map[string][2]string{"sql": {"its SQL changed", "SQL が変更"}, "parents": {"its parents changed", "親ノードが変更"},
 		"commit": {"the commit changed", "コミットが変更"}, "dbt_version": {"the dbt version changed", "dbt のバージョンが変更"},
 		"full_refresh": {"the run was a full refresh", "フルリフレッシュで実行"}}[c.Kind]
-	s := p.tr(what[0], what[1])
+	s := p.Tr(what[0], what[1])
 	if what[0] == "" {
-		s = clean(c.Kind)
+		s = Clean(c.Kind)
 	}
 	if c.Kind != "full_refresh" && c.Detail != "" {
-		s += " (" + clean(c.Detail) + ")"
+		s += " (" + Clean(c.Detail) + ")"
 	}
 	if c.At != nil {
-		s += ", " + p.whenPtr(c.At)
+		s += ", " + p.WhenPtr(c.At)
 	}
 	var ctx []string
 	if c.JobName != "" {
-		ctx = append(ctx, p.tr("job ", "ジョブ ")+clean(c.JobName))
+		ctx = append(ctx, p.Tr("job ", "ジョブ ")+Clean(c.JobName))
 	}
 	if c.GitSHA != "" {
-		ctx = append(ctx, p.tr("commit ", "コミット ")+clean(c.GitSHA))
+		ctx = append(ctx, p.Tr("commit ", "コミット ")+Clean(c.GitSHA))
 	}
 	if c.PullRequestID != "" {
-		ctx = append(ctx, "PR #"+clean(c.PullRequestID))
+		ctx = append(ctx, "PR #"+Clean(c.PullRequestID))
 	}
 	if len(ctx) > 0 {
-		s += p.tr(", first failing run: ", "、最初の失敗: ") + strings.Join(ctx, ", ")
+		s += p.Tr(", first failing run: ", "、最初の失敗: ") + strings.Join(ctx, ", ")
 	}
 	return s
 }
 
-// chain renders a skip chain: "stg_payments ✗ error → int_payments ⏭ skipped → fct_orders ⏭ skipped".
-func (p *printer) chain(links []queries.ChainLink) string {
+// Chain renders a skip chain: "stg_payments ✗ error → int_payments ⏭ skipped → fct_orders ⏭ skipped".
+func (p *Printer) Chain(links []queries.ChainLink) string {
 	parts := make([]string, len(links))
 	for i, l := range links {
-		parts[i] = firstClean(l.Name, l.UniqueID) + " (" + p.chainStatus(l.Status) + ")"
+		parts[i] = FirstClean(l.Name, l.UniqueID) + " (" + p.chainStatus(l.Status) + ")"
 	}
 	return strings.Join(parts, " → ")
 }
 
-func (p *printer) chainStatus(s string) string { return p.phrase(chainStatuses, s) }
+func (p *Printer) chainStatus(s string) string { return p.phrase(chainStatuses, s) }
 
 // chainStatuses name how a node fared in a skip chain.
 var chainStatuses = phrases{
@@ -119,8 +119,8 @@ var chainStatuses = phrases{
 	"skipped": {"skipped", "スキップ"},
 }
 
-// confidence names how strongly the rows prove a cause.
-func (p *printer) confidence(c string) string { return p.phrase(confidences, c) }
+// Confidence names how strongly the rows prove a cause.
+func (p *Printer) Confidence(c string) string { return p.phrase(confidences, c) }
 
 var confidences = phrases{
 	queries.ConfidenceHigh:   {"certain", "確実"},
@@ -128,8 +128,8 @@ var confidences = phrases{
 	queries.ConfidenceLow:    {"weak evidence", "根拠弱"},
 }
 
-// causeKind names a kind of cause.
-func (p *printer) causeKind(k string) string { return p.phrase(causeKinds, k) }
+// CauseKind names a kind of cause.
+func (p *Printer) CauseKind(k string) string { return p.phrase(causeKinds, k) }
 
 var causeKinds = phrases{
 	"upstream_error":       {"an upstream run errored", "上流の実行がエラー"},
@@ -140,21 +140,4 @@ var causeKinds = phrases{
 	"not_built_by_job":     {"its job ran since without building it", "ジョブは実行されたがビルドされていない"},
 	"run_error":            {"its own run errored", "自身の実行がエラー"},
 	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
-}
-
-// CauseLine renders one diagnosed cause for Slack, escaped: "Cause: an upstream run errored: *stg_payments* —
-// relation does not exist (certain)".
-func CauseLine(l Lang, c queries.Cause) string {
-	p := &printer{l: l}
-	s := p.tr("Cause: ", "原因: ") + SlackEscape(p.causeKind(c.Kind)) + ": *" + escapeMarkup(firstClean(c.Name, c.UniqueID)) + "*"
-	if c.Detail != nil {
-		s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
-	}
-	if c.LoadedAt != nil {
-		s += p.tr(", last loaded ", "、最終ロード ") + SlackDate(*c.LoadedAt)
-	}
-	if c.Confidence != "" {
-		s += " _(" + SlackEscape(p.confidence(c.Confidence)) + ")_"
-	}
-	return s
 }

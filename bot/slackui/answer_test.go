@@ -1,10 +1,11 @@
-package handlers
+package slackui
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/handlers/handlerstest"
 	"os"
 	"path/filepath"
@@ -20,16 +21,16 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
-func testSlackOptions() SlackOptions {
-	return SlackOptions{
+func testSlackOptions() Options {
+	return Options{
 		Mentions:  map[string]string{"@alice": "<@U0ALICE>", "finance-team": "<!subteam^S0FIN>", "evil": "<!channel>"},
 		ReportURL: "https://elementary.example.com/", DocsURL: "https://docs.example.com",
-		Ephemeral: true, Now: testNow,
+		Ephemeral: true, Now: handlerstest.Now,
 	}
 }
 
 // slackJSON is the golden form of a message.
-func slackJSON(t testing.TB, m SlackMessage) []byte {
+func slackJSON(t testing.TB, m Message) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -44,19 +45,19 @@ func slackJSON(t testing.TB, m SlackMessage) []byte {
 // TestGoldenSlack renders every golden case as Block Kit and compares the JSON with testdata/golden/slack.
 func TestGoldenSlack(t *testing.T) {
 	dir := filepath.Join("testdata", "golden", "slack")
-	if *update {
+	if handlerstest.Updating() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, tc := range handlerstest.GoldenCases() {
 		t.Run(tc.Name, func(t *testing.T) {
-			f := newFake()
+			f := handlerstest.NewFake()
 			if tc.Setup != nil {
 				tc.Setup(f)
 			}
-			res := Ask(context.Background(), f, Parse(tc.Text), testNow)
-			msg := RenderSlack(res, testSlackOptions())
+			res := handlers.Ask(context.Background(), f, handlers.Parse(tc.Text), handlerstest.Now)
+			msg := Answer(res, testSlackOptions())
 			validateBlocks(t, msg.Blocks)
 			if msg.Text == "" {
 				t.Error("fallback text is empty")
@@ -72,7 +73,7 @@ func TestGoldenSlack(t *testing.T) {
 			if len(back.Blocks.BlockSet) != len(msg.Blocks) {
 				t.Errorf("round trip: %d blocks, want %d", len(back.Blocks.BlockSet), len(msg.Blocks))
 			}
-			compareGolden(t, filepath.Join(dir, tc.Name+".json"), js)
+			handlerstest.Golden(t, filepath.Join(dir, tc.Name+".json"), js)
 		})
 	}
 }
@@ -80,8 +81,8 @@ func TestGoldenSlack(t *testing.T) {
 // validateBlocks checks Slack's Block Kit limits on a message's blocks.
 func validateBlocks(t testing.TB, blocks []slack.Block) {
 	t.Helper()
-	if len(blocks) == 0 || len(blocks) > SlackMaxBlocks {
-		t.Fatalf("%d blocks, want 1..%d", len(blocks), SlackMaxBlocks)
+	if len(blocks) == 0 || len(blocks) > MaxBlocks {
+		t.Fatalf("%d blocks, want 1..%d", len(blocks), MaxBlocks)
 	}
 	raw, err := json.Marshal(blocks)
 	if err != nil {
@@ -108,7 +109,7 @@ func validateBlocks(t testing.TB, blocks []slack.Block) {
 		switch b["type"] {
 		case "header":
 			typ, s := textOf(b["text"])
-			if typ != "plain_text" || s == "" || runes(s) > SlackMaxHeaderText {
+			if typ != "plain_text" || s == "" || runes(s) > MaxHeaderText {
 				t.Errorf("block %d: header %s %q (%d chars)", i, typ, s, runes(s))
 			}
 		case "section":
@@ -117,25 +118,25 @@ func validateBlocks(t testing.TB, blocks []slack.Block) {
 			if s == "" && len(fields) == 0 {
 				t.Errorf("block %d: empty section", i)
 			}
-			if runes(s) > SlackMaxSectionText {
+			if runes(s) > MaxSectionText {
 				t.Errorf("block %d: section text %d chars", i, runes(s))
 			}
-			if len(fields) > SlackMaxFields {
+			if len(fields) > MaxFields {
 				t.Errorf("block %d: %d fields", i, len(fields))
 			}
 			for _, f := range fields {
-				if _, s := textOf(f); s == "" || runes(s) > SlackMaxFieldText {
+				if _, s := textOf(f); s == "" || runes(s) > MaxFieldText {
 					t.Errorf("block %d: field %q (%d chars)", i, s, runes(s))
 				}
 			}
 		case "context":
 			els, _ := b["elements"].([]any)
-			if len(els) == 0 || len(els) > SlackMaxContextItems {
+			if len(els) == 0 || len(els) > MaxContextItems {
 				t.Errorf("block %d: %d context elements", i, len(els))
 			}
 		case "actions":
 			els, _ := b["elements"].([]any)
-			if len(els) == 0 || len(els) > SlackMaxActionElements {
+			if len(els) == 0 || len(els) > MaxActionElements {
 				t.Errorf("block %d: %d action elements", i, len(els))
 			}
 			for _, e := range els {
@@ -146,17 +147,17 @@ func validateBlocks(t testing.TB, blocks []slack.Block) {
 				}
 				actionIDs[aid] = true
 				typ, s := textOf(m["text"])
-				if typ != "plain_text" || s == "" || runes(s) > SlackMaxButtonText {
+				if typ != "plain_text" || s == "" || runes(s) > MaxButtonText {
 					t.Errorf("button %s: text %q (%d chars)", aid, s, runes(s))
 				}
-				if runes(m["value"]) > SlackMaxButtonValue || runes(m["url"]) > SlackMaxButtonURL {
+				if runes(m["value"]) > MaxButtonValue || runes(m["url"]) > MaxButtonURL {
 					t.Errorf("button %s: value or url too long", aid)
 				}
 				if m["value"] == nil && m["url"] == nil {
 					t.Errorf("button %s: neither value nor url", aid)
 				}
 				if v, ok := m["value"].(string); ok {
-					if _, err := ParseSlackAction(v); err != nil {
+					if _, err := ParseAction(v); err != nil {
 						t.Errorf("button %s: value %q: %v", aid, v, err)
 					}
 				}
@@ -167,11 +168,11 @@ func validateBlocks(t testing.TB, blocks []slack.Block) {
 	}
 }
 
-// reToken matches what RenderSlack may put in angle brackets: a mention from SlackOptions.Mentions or a date.
+// reToken matches what Answer may put in angle brackets: a mention from Options.Mentions or a date.
 var reToken = regexp.MustCompile(`<(@U0ALICE|!subteam\^S0FIN|!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC)>`)
 
 // checkNoMarkup asserts that no text in the message holds Slack markup other than the allowed tokens, and no raw &.
-func checkNoMarkup(t testing.TB, m SlackMessage) {
+func checkNoMarkup(t testing.TB, m Message) {
 	t.Helper()
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -223,16 +224,16 @@ func TestRenderSlackEscapesEverything(t *testing.T) {
 		"failures": func() any { return &queries.FailuresAnswer{} }, "freshness": func() any { return &queries.FreshnessAnswer{} },
 		"upstream": func() any { return &queries.LineageAnswer{} }, "downstream": func() any { return &queries.LineageAnswer{} },
 		"describe": func() any { return &queries.DescribeAnswer{} }, "why": func() any { return &queries.WhyAnswer{} },
-		"urgent": func() any { return &queries.UrgencyAnswer{} }, "help": func() any { return &HelpAnswer{} }}
+		"urgent": func() any { return &queries.UrgencyAnswer{} }, "help": func() any { return &handlers.HelpAnswer{} }}
 	for intent, mk := range answers {
-		for _, lang := range []Lang{LangEN, LangJA} {
+		for _, lang := range []handlers.Lang{handlers.LangEN, handlers.LangJA} {
 			t.Run(intent+"/"+string(lang), func(t *testing.T) {
 				a := mk()
-				poison(reflect.ValueOf(a).Elem(), nasty)
-				res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: a,
-					Warning:  &SyncWarning{LastSuccess: handlerstest.SyncedAt, Error: nasty},
-					Question: Question{Intent: Intent(intent), Node: nasty, Text: nasty, Lang: lang}}
-				msg := RenderSlack(res, testSlackOptions())
+				handlerstest.Poison(reflect.ValueOf(a).Elem(), nasty)
+				res := handlers.Result{Intent: intent, Lang: lang, Now: handlerstest.Now, AsOf: handlerstest.SyncedAt, Answer: a,
+					Warning:  &handlers.SyncWarning{LastSuccess: handlerstest.SyncedAt, Error: nasty},
+					Question: handlers.Question{Intent: handlers.Intent(intent), Node: nasty, Text: nasty, Lang: lang}}
+				msg := Answer(res, testSlackOptions())
 				validateBlocks(t, msg.Blocks)
 				checkNoMarkup(t, msg)
 				js := string(slackJSON(t, msg))
@@ -242,10 +243,10 @@ func TestRenderSlackEscapesEverything(t *testing.T) {
 			})
 		}
 	}
-	for _, code := range []ErrorCode{CodeNotFound, CodeAmbiguous, CodeBadRequest, CodeUnavailable} {
-		res := Result{Intent: "status", Lang: LangEN, Now: testNow, Err: &AnswerError{Code: code, Message: nasty,
+	for _, code := range []handlers.ErrorCode{handlers.CodeNotFound, handlers.CodeAmbiguous, handlers.CodeBadRequest, handlers.CodeUnavailable} {
+		res := handlers.Result{Intent: "status", Lang: handlers.LangEN, Now: handlerstest.Now, Err: &handlers.AnswerError{Code: code, Message: nasty,
 			Suggestions: []string{nasty, "model.x." + nasty}}}
-		msg := RenderSlack(res, testSlackOptions())
+		msg := Answer(res, testSlackOptions())
 		validateBlocks(t, msg.Blocks)
 		checkNoMarkup(t, msg)
 	}
@@ -255,7 +256,7 @@ func TestRenderSlackEscapesEverything(t *testing.T) {
 // user or group mention (here "<!channel>") is refused.
 func TestRenderSlackMentions(t *testing.T) {
 	a := &queries.OwnerAnswer{Node: handlerstest.Model, Owners: []string{"@alice", "evil", "finance-team", "bob@example.com"}}
-	msg := RenderSlack(Result{Intent: "owner", Lang: LangEN, Now: testNow, Answer: a}, testSlackOptions())
+	msg := Answer(handlers.Result{Intent: "owner", Lang: handlers.LangEN, Now: handlerstest.Now, Answer: a}, testSlackOptions())
 	js := string(slackJSON(t, msg))
 	for _, want := range []string{"<@U0ALICE>, evil, <!subteam^S0FIN>, bob@example.com"} {
 		if !strings.Contains(js, want) {
@@ -305,7 +306,7 @@ func TestFitEscaped(t *testing.T) {
 func TestRenderSlackLimits(t *testing.T) {
 	long := strings.Repeat("&<x>", 2000)
 	node := queries.Node{UniqueID: "model.p." + long, Name: long, ResourceType: "model", Owners: []string{long, long}, Team: long}
-	big := &queries.FailuresAnswer{Since: testNow.Add(-time.Hour), Scope: "model.p." + long}
+	big := &queries.FailuresAnswer{Since: handlerstest.Now.Add(-time.Hour), Scope: "model.p." + long}
 	for i := range 5000 {
 		big.Failures = append(big.Failures, queries.Failure{TestUniqueID: fmt.Sprint("t", i), TestShortName: long,
 			ModelUniqueID: long, Status: "fail", Message: long, Owners: []string{"@alice", long}, DetectedAt: handlerstest.Ago(time.Minute)})
@@ -314,30 +315,30 @@ func TestRenderSlackLimits(t *testing.T) {
 	for range 500 {
 		desc.Columns = append(desc.Columns, queries.ColumnDoc{Name: long, DataType: long, Description: long})
 	}
-	help := &HelpAnswer{}
+	help := &handlers.HelpAnswer{}
 	for range 40 {
-		help.Commands = append(help.Commands, HelpEntry{Usage: long, Description: long, Examples: []string{long, long}})
+		help.Commands = append(help.Commands, handlers.HelpEntry{Usage: long, Description: long, Examples: []string{long, long}})
 	}
 	sugg := make([]string, 100)
 	for i := range sugg {
 		sugg[i] = fmt.Sprint("model.p.", i, long)
 	}
-	cases := map[string]Result{
+	cases := map[string]handlers.Result{
 		"failures": {Intent: "failures", Answer: big},
 		"describe": {Intent: "describe", Answer: desc},
 		"status":   {Intent: "status", Answer: &queries.StatusAnswer{Node: node, Tests: make([]queries.TestState, 300)}},
 		"help":     {Intent: "help", Answer: help},
-		"notfound": {Intent: "status", Err: &AnswerError{Code: CodeNotFound, Message: long, Suggestions: sugg}},
+		"notfound": {Intent: "status", Err: &handlers.AnswerError{Code: handlers.CodeNotFound, Message: long, Suggestions: sugg}},
 	}
 	for name, res := range cases {
-		for _, lang := range []Lang{LangEN, LangJA} {
-			res.Lang, res.Now, res.AsOf = lang, testNow, handlerstest.SyncedAt
-			res.Question = Question{Text: long + long, Node: long}
-			msg := RenderSlack(res, testSlackOptions())
+		for _, lang := range []handlers.Lang{handlers.LangEN, handlers.LangJA} {
+			res.Lang, res.Now, res.AsOf = lang, handlerstest.Now, handlerstest.SyncedAt
+			res.Question = handlers.Question{Text: long + long, Node: long}
+			msg := Answer(res, testSlackOptions())
 			validateBlocks(t, msg.Blocks)
 			checkNoMarkup(t, msg)
 			js := string(slackJSON(t, msg))
-			if name == "failures" && !strings.Contains(js, tr(lang, "…and ", "…他 ")) {
+			if name == "failures" && !strings.Contains(js, handlers.Tr(lang, "…and ", "…他 ")) {
 				t.Errorf("%s/%s: list not cut with a count", name, lang)
 			}
 			if name == "help" && len(msg.Blocks) < 5 {
@@ -351,7 +352,7 @@ func TestRenderSlackLimits(t *testing.T) {
 func TestRenderSlackButtons(t *testing.T) {
 	ctx := context.Background()
 	type button struct{ id, url, value string }
-	buttons := func(m SlackMessage) []button {
+	buttons := func(m Message) []button {
 		var out []button
 		for _, b := range m.Blocks {
 			if a, ok := b.(*slack.ActionBlock); ok {
@@ -365,32 +366,32 @@ func TestRenderSlackButtons(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, text string
-		opts       SlackOptions
+		opts       Options
 		want       []button
 	}{
 		{"all", "fct_ordersの状態", testSlackOptions(), []button{
-			{SlackActionShare, "", `{"i":"status","n":"model.jaffle.fct_orders","l":"ja","q":"fct_ordersの状態"}`},
-			{SlackActionUpstream, "", `{"i":"upstream","n":"model.jaffle.fct_orders","l":"ja"}`},
-			{SlackActionOwner, "", `{"i":"owner","n":"model.jaffle.fct_orders","l":"ja"}`},
-			{SlackActionReport, "https://elementary.example.com/report/model-runs/model.jaffle.fct_orders/", ""},
-			{SlackActionDocs, "https://docs.example.com/#!/model/model.jaffle.fct_orders", ""},
+			{ActionShare, "", `{"i":"status","n":"model.jaffle.fct_orders","l":"ja","q":"fct_ordersの状態"}`},
+			{ActionUpstream, "", `{"i":"upstream","n":"model.jaffle.fct_orders","l":"ja"}`},
+			{ActionOwner, "", `{"i":"owner","n":"model.jaffle.fct_orders","l":"ja"}`},
+			{ActionReport, "https://elementary.example.com/report/model-runs/model.jaffle.fct_orders/", ""},
+			{ActionDocs, "https://docs.example.com/#!/model/model.jaffle.fct_orders", ""},
 		}},
-		{"public, no links", "status fct_orders", SlackOptions{ReportURL: "javascript:alert(1)"}, []button{
-			{SlackActionUpstream, "", `{"i":"upstream","n":"model.jaffle.fct_orders","l":"en"}`},
-			{SlackActionOwner, "", `{"i":"owner","n":"model.jaffle.fct_orders","l":"en"}`},
+		{"public, no links", "status fct_orders", Options{ReportURL: "javascript:alert(1)"}, []button{
+			{ActionUpstream, "", `{"i":"upstream","n":"model.jaffle.fct_orders","l":"en"}`},
+			{ActionOwner, "", `{"i":"owner","n":"model.jaffle.fct_orders","l":"en"}`},
 		}},
-		{"upstream has no upstream button", "upstream fct_orders", SlackOptions{}, []button{
-			{SlackActionOwner, "", `{"i":"owner","n":"model.jaffle.fct_orders","l":"en"}`},
+		{"upstream has no upstream button", "upstream fct_orders", Options{}, []button{
+			{ActionOwner, "", `{"i":"owner","n":"model.jaffle.fct_orders","l":"en"}`},
 		}},
 		{"suggestions", "status missing_x", testSlackOptions(), []button{
-			{SlackActionSuggest + "0", "", `{"i":"status","n":"model.jaffle.fct_orders","l":"en"}`},
-			{SlackActionSuggest + "1", "", `{"i":"status","n":"model.jaffle.fct_order_items","l":"en"}`},
+			{ActionSuggest + "0", "", `{"i":"status","n":"model.jaffle.fct_orders","l":"en"}`},
+			{ActionSuggest + "1", "", `{"i":"status","n":"model.jaffle.fct_order_items","l":"en"}`},
 		}},
 		{"unavailable", "status boom", testSlackOptions(), nil},
 		{"help", "help", testSlackOptions(), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := RenderSlack(Ask(ctx, newFake(), Parse(tc.text), testNow), tc.opts)
+			msg := Answer(handlers.Ask(ctx, handlerstest.NewFake(), handlers.Parse(tc.text), handlerstest.Now), tc.opts)
 			if got := buttons(msg); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("buttons = %+v\nwant %+v", got, tc.want)
 			}
@@ -402,36 +403,36 @@ func TestRenderSlackButtons(t *testing.T) {
 func TestSlackActionQuestion(t *testing.T) {
 	for _, tc := range []struct {
 		value   string
-		want    Question
+		want    handlers.Question
 		wantErr bool
 	}{
 		{value: `{"i":"upstream","n":"model.x.y","l":"ja"}`,
-			want: Question{Intent: IntentUpstream, Node: "model.x.y", Lang: LangJA, Command: true, Text: "upstream model.x.y"}},
+			want: handlers.Question{Intent: handlers.IntentUpstream, Node: "model.x.y", Lang: handlers.LangJA, Command: true, Text: "upstream model.x.y"}},
 		{value: `{"i":"failures","n":"team:finance","l":"en"}`,
-			want: Question{Intent: IntentFailures, Team: "finance", Lang: LangEN, Command: true, Text: "failures team:finance"}},
+			want: handlers.Question{Intent: handlers.IntentFailures, Team: "finance", Lang: handlers.LangEN, Command: true, Text: "failures team:finance"}},
 		{value: `{"i":"owner","l":"en"}`,
-			want: Question{Intent: IntentOwner, Lang: LangEN, Command: true, Text: "owner ", Problem: ProblemMissingNode}},
+			want: handlers.Question{Intent: handlers.IntentOwner, Lang: handlers.LangEN, Command: true, Text: "owner ", Problem: handlers.ProblemMissingNode}},
 		{value: `{"i":"drop table","n":"x"}`,
-			want: Question{Intent: IntentUnknown, Node: "x", Lang: LangEN, Command: true, Text: "drop table x", Problem: ProblemUnknown}},
+			want: handlers.Question{Intent: handlers.IntentUnknown, Node: "x", Lang: handlers.LangEN, Command: true, Text: "drop table x", Problem: handlers.ProblemUnknown}},
 		{value: `not json`, wantErr: true},
 		{value: `{"n":"x"}`, wantErr: true},
 	} {
-		a, err := ParseSlackAction(tc.value)
+		a, err := ParseAction(tc.value)
 		if (err != nil) != tc.wantErr {
-			t.Fatalf("ParseSlackAction(%s) err = %v", tc.value, err)
+			t.Fatalf("ParseAction(%s) err = %v", tc.value, err)
 		}
 		if err != nil {
 			continue
 		}
 		if got := a.Question(); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: Question() = %+v, want %+v", tc.value, got, tc.want)
+			t.Errorf("%s: handlers.Question() = %+v, want %+v", tc.value, got, tc.want)
 		}
 	}
-	a, err := ParseSlackAction(`{"i":"status","n":"model.jaffle.fct_orders","l":"ja","q":"status fct_orders --public"}`)
+	a, err := ParseAction(`{"i":"status","n":"model.jaffle.fct_orders","l":"ja","q":"status fct_orders --public"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q := a.Question(); q.Intent != IntentStatus || q.Node != "fct_orders" || q.Lang != LangJA {
+	if q := a.Question(); q.Intent != handlers.IntentStatus || q.Node != "fct_orders" || q.Lang != handlers.LangJA {
 		t.Errorf("share question = %+v", q)
 	}
 }
@@ -439,14 +440,14 @@ func TestSlackActionQuestion(t *testing.T) {
 func TestSlackEscape(t *testing.T) {
 	for in, want := range map[string]string{"": "", "plain": "plain", "<!channel>": "&lt;!channel&gt;",
 		"a & b": "a &amp; b", "&amp;": "&amp;amp;", "x\ny\x1b[1m": "x y"} {
-		if got := SlackEscape(in); got != want {
-			t.Errorf("SlackEscape(%q) = %q, want %q", in, got, want)
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func BenchmarkRenderSlack(b *testing.B) {
-	big := &queries.FailuresAnswer{Since: testNow.Add(-24 * time.Hour)}
+	big := &queries.FailuresAnswer{Since: handlerstest.Now.Add(-24 * time.Hour)}
 	seven := int64(7)
 	for i := range 2000 {
 		big.Failures = append(big.Failures, queries.Failure{TestUniqueID: fmt.Sprint("test.p.unique_", i),
@@ -454,17 +455,17 @@ func BenchmarkRenderSlack(b *testing.B) {
 			LatestStatus: "pass", DetectedAt: handlerstest.Ago(time.Hour), Count: 2, Failures: &seven,
 			Message: strings.Repeat("Got 3 results, configured to fail if != 0 <!here> ", 10), Owners: []string{"@alice", "bob"}})
 	}
-	res := Result{Intent: "failures", Lang: LangEN, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: big}
-	status := Ask(context.Background(), newFake(), Parse("status fct_orders"), testNow)
+	res := handlers.Result{Intent: "failures", Lang: handlers.LangEN, Now: handlerstest.Now, AsOf: handlerstest.SyncedAt, Answer: big}
+	status := handlers.Ask(context.Background(), handlerstest.NewFake(), handlers.Parse("status fct_orders"), handlerstest.Now)
 	opts := testSlackOptions()
 	b.Run("failures-2000", func(b *testing.B) {
 		for b.Loop() {
-			RenderSlack(res, opts)
+			Answer(res, opts)
 		}
 	})
 	b.Run("status", func(b *testing.B) {
 		for b.Loop() {
-			RenderSlack(status, opts)
+			Answer(status, opts)
 		}
 	})
 }
@@ -483,7 +484,7 @@ func TestTruncate(t *testing.T) {
 		{"orders", 0, ""},
 		{"", 0, ""},
 	} {
-		if got := Truncate(tc.in, tc.n); got != tc.want {
+		if got := handlers.Truncate(tc.in, tc.n); got != tc.want {
 			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}

@@ -1,16 +1,17 @@
-package handlers
+package slackui
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 )
 
-// This file lays out each answer (and each error) as blocks. Every datum goes through SlackEscape (or code, or
+// This file lays out each answer (and each error) as blocks. Every datum goes through Escape (or code, or
 // owner); labels are ours.
 
-func (b *slackBuilder) renderAnswer() {
+func (b *builder) renderAnswer() {
 	switch a := b.res.Answer.(type) {
 	case *queries.StatusAnswer:
 		b.slackStatus(a)
@@ -23,14 +24,14 @@ func (b *slackBuilder) renderAnswer() {
 	case *queries.FreshnessAnswer:
 		b.slackFreshness(a)
 	case *queries.LineageAnswer:
-		b.slackLineage(a, b.res.Intent == string(IntentDownstream))
+		b.slackLineage(a, b.res.Intent == string(handlers.IntentDownstream))
 	case *queries.DescribeAnswer:
 		b.slackDescribe(a)
 	case *queries.WhyAnswer:
 		b.slackWhy(a)
 	case *queries.UrgencyAnswer:
 		b.slackUrgency(a)
-	case *HelpAnswer:
+	case *handlers.HelpAnswer:
 		b.slackHelp(a)
 	default:
 		b.header(":white_circle:", "Todai")
@@ -38,139 +39,139 @@ func (b *slackBuilder) renderAnswer() {
 	}
 }
 
-func (b *slackBuilder) renderError() {
+func (b *builder) renderError() {
 	e := b.res.Err
 	emoji := ":warning:"
 	title := b.tr("Sorry", "エラー")
 	switch e.Code {
-	case CodeNotFound:
+	case handlers.CodeNotFound:
 		emoji, title = ":mag:", b.tr("Not found", "見つかりません")
-	case CodeAmbiguous:
+	case handlers.CodeAmbiguous:
 		emoji, title = ":twisted_rightwards_arrows:", b.tr("Which one?", "どれのことですか?")
-	case CodeUnavailable:
+	case handlers.CodeUnavailable:
 		emoji, title = ":hourglass_flowing_sand:", b.tr("No data", "データがありません")
-	case CodeBadRequest:
+	case handlers.CodeBadRequest:
 		title = b.tr("I did not get that", "質問を理解できませんでした")
 	}
 	b.header(emoji, title)
-	msg := SlackEscape(e.Message)
+	msg := Escape(e.Message)
 	b.summary = msg
 	b.section(msg)
 	if len(e.Suggestions) > 0 {
 		label := b.tr("Did you mean", "もしかして")
-		if e.Code == CodeAmbiguous {
+		if e.Code == handlers.CodeAmbiguous {
 			label = b.tr("Candidates", "候補")
 		}
 		b.list(label, len(e.Suggestions), func(i int) string { return code(e.Suggestions[i]) })
 	}
-	if e.Code == CodeBadRequest && (e.Problem == ProblemUnknown || e.Problem == ProblemNone) {
-		b.helpSections(Help(b.l))
+	if e.Code == handlers.CodeBadRequest && (e.Problem == handlers.ProblemUnknown || e.Problem == handlers.ProblemNone) {
+		b.helpSections(handlers.Help(b.l))
 	}
 }
 
 // intentLabel is the header's first word for an intent.
-func (b *slackBuilder) intentLabel(intent string) string {
-	switch Intent(intent) {
-	case IntentStatus:
+func (b *builder) intentLabel(intent string) string {
+	switch handlers.Intent(intent) {
+	case handlers.IntentStatus:
 		return b.tr("Status", "状態")
-	case IntentOwner:
+	case handlers.IntentOwner:
 		return b.tr("Owner", "オーナー")
-	case IntentLastRun:
+	case handlers.IntentLastRun:
 		return b.tr("Last runs", "最終実行")
-	case IntentFailures:
+	case handlers.IntentFailures:
 		return b.tr("Test failures", "テスト失敗")
-	case IntentFreshness:
+	case handlers.IntentFreshness:
 		return b.tr("Source freshness", "ソースの鮮度")
-	case IntentUpstream:
+	case handlers.IntentUpstream:
 		return b.tr("Upstream", "上流")
-	case IntentDownstream:
+	case handlers.IntentDownstream:
 		return b.tr("Downstream", "下流")
-	case IntentDescribe:
+	case handlers.IntentDescribe:
 		return b.tr("About", "説明")
-	case IntentWhy:
+	case handlers.IntentWhy:
 		return b.tr("Why", "原因")
-	case IntentUrgent:
+	case handlers.IntentUrgent:
 		return b.tr("Urgency", "緊急度")
 	}
 	return "Todai"
 }
 
 // nodeHeader adds the header "<emoji> <Label>: fct_orders (model)" and remembers the node for the buttons.
-func (b *slackBuilder) nodeHeader(emoji string, n queries.Node) {
+func (b *builder) nodeHeader(emoji string, n queries.Node) {
 	b.node = &n
 	b.header(emoji, b.intentLabel(b.res.Intent)+": "+b.nodeTitle(n))
 }
 
 // idField is the unique_id as a code span.
-func (b *slackBuilder) idField(n queries.Node) slackField {
-	return slackField{"unique_id", code(n.UniqueID)}
+func (b *builder) idField(n queries.Node) field {
+	return field{"unique_id", code(n.UniqueID)}
 }
 
-func (b *slackBuilder) ownerFields(n queries.Node) []slackField {
-	return []slackField{{b.tr("Owners", "オーナー"), b.owners(n.Owners)}, {b.tr("Team", "チーム"), SlackEscape(n.Team)}}
+func (b *builder) ownerFields(n queries.Node) []field {
+	return []field{{b.tr("Owners", "オーナー"), b.owners(n.Owners)}, {b.tr("Team", "チーム"), Escape(n.Team)}}
 }
 
-func (b *slackBuilder) run(r queries.Run) string {
-	s := statusEmoji(r.Status) + " " + b.p.whenPtr(r.CompletedAt)
-	if sec := b.p.seconds(r.ExecutionTime); sec != "" {
+func (b *builder) run(r queries.Run) string {
+	s := statusEmoji(r.Status) + " " + b.p.WhenPtr(r.CompletedAt)
+	if sec := b.p.Seconds(r.ExecutionTime); sec != "" {
 		s += ", " + sec
 	}
 	if r.InvocationID != "" {
 		s += b.tr(", invocation ", "、実行ID ") + code(r.InvocationID)
 	}
 	if r.Invocation != nil && r.Invocation.JobName != "" {
-		s += b.tr(", job ", "、ジョブ ") + SlackEscape(r.Invocation.JobName)
+		s += b.tr(", job ", "、ジョブ ") + Escape(r.Invocation.JobName)
 	}
 	if r.Failures != nil && *r.Failures > 0 {
-		s += b.tr(", ", "、") + b.p.failingRows(*r.Failures)
+		s += b.tr(", ", "、") + b.p.FailingRows(*r.Failures)
 	}
 	return s
 }
 
 // test renders a test's latest result; name is how the list names it (testNames).
-func (b *slackBuilder) test(t queries.TestState, name string) string {
-	s := statusEmoji(t.Status) + " *" + SlackEscape(name) + "*"
+func (b *builder) test(t queries.TestState, name string) string {
+	s := statusEmoji(t.Status) + " *" + Escape(name) + "*"
 	if t.Column != "" {
 		s += b.tr(" on ", " 対象カラム ") + code(t.Column)
 	}
-	s += " — " + b.p.whenPtr(t.DetectedAt)
+	s += " — " + b.p.WhenPtr(t.DetectedAt)
 	if st := strings.ToLower(t.Status); t.Severity != "" && st != "pass" && st != "success" {
-		s += " (" + SlackEscape(t.Severity) + ")"
+		s += " (" + Escape(t.Severity) + ")"
 	}
 	return s
 }
 
-func (b *slackBuilder) source(s queries.SourceFreshness) string {
-	name := clean(s.Name)
+func (b *builder) source(s queries.SourceFreshness) string {
+	name := handlers.Clean(s.Name)
 	if name == "" {
-		name = clean(s.UniqueID)
+		name = handlers.Clean(s.UniqueID)
 	}
 	loaded := b.tr("never loaded", "ロード記録なし")
 	if s.MaxLoadedAt != nil {
-		loaded = b.tr("loaded ", "最終ロード ") + b.p.when(*s.MaxLoadedAt)
+		loaded = b.tr("loaded ", "最終ロード ") + b.p.When(*s.MaxLoadedAt)
 	}
-	out := statusEmoji(s.Status) + " *" + escapeMarkup(name) + "* " + SlackEscape(b.p.freshMark(s.Status)) + " — " + loaded
+	out := statusEmoji(s.Status) + " *" + escapeMarkup(name) + "* " + Escape(b.p.FreshMark(s.Status)) + " — " + loaded
 	if s.AgeSeconds != nil {
-		out += b.tr(", age ", "、経過 ") + b.p.age(*s.AgeSeconds)
+		out += b.tr(", age ", "、経過 ") + b.p.Age(*s.AgeSeconds)
 	}
 	if s.WarnAfter != "" || s.ErrorAfter != "" {
-		out += b.tr(" (warn after ", "（警告 ") + orDash(SlackEscape(s.WarnAfter)) + b.tr(", error after ", "、エラー ") +
-			orDash(SlackEscape(s.ErrorAfter)) + b.tr(")", "）")
+		out += b.tr(" (warn after ", "（警告 ") + handlers.OrDash(Escape(s.WarnAfter)) + b.tr(", error after ", "、エラー ") +
+			handlers.OrDash(Escape(s.ErrorAfter)) + b.tr(")", "）")
 	}
 	if s.Error != "" {
-		out += "\n   _" + fitEscaped(SlackEscape(s.Error), 300) + "_"
+		out += "\n   _" + fitEscaped(Escape(s.Error), 300) + "_"
 	}
 	return out
 }
 
-func (b *slackBuilder) lineage(n queries.LineageNode) string {
-	name := clean(n.Name)
+func (b *builder) lineage(n queries.LineageNode) string {
+	name := handlers.Clean(n.Name)
 	if name == "" {
-		name = clean(n.UniqueID)
+		name = handlers.Clean(n.UniqueID)
 	}
 	s := healthEmoji(n.Health) + " " + escapeMarkup(name)
 	if n.ResourceType != "" {
-		s += " (" + SlackEscape(b.p.resourceType(n.ResourceType)) + ")"
+		s += " (" + Escape(b.p.ResourceType(n.ResourceType)) + ")"
 	}
 	if n.Depth > 1 {
 		s += b.tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))
@@ -178,38 +179,38 @@ func (b *slackBuilder) lineage(n queries.LineageNode) string {
 	return s
 }
 
-func (b *slackBuilder) exposure(e queries.Exposure) string {
-	name := clean(e.Label)
+func (b *builder) exposure(e queries.Exposure) string {
+	name := handlers.Clean(e.Label)
 	if name == "" {
-		name = clean(e.Name)
+		name = handlers.Clean(e.Name)
 	}
 	s := escapeMarkup(name)
 	if e.Type != "" {
-		s += " (" + SlackEscape(e.Type) + ")"
+		s += " (" + Escape(e.Type) + ")"
 	}
 	if e.OwnerEmail != "" || e.OwnerName != "" {
-		o := SlackEscape(strings.TrimSpace(clean(e.OwnerName) + " " + clean(e.OwnerEmail)))
+		o := Escape(strings.TrimSpace(handlers.Clean(e.OwnerName) + " " + handlers.Clean(e.OwnerEmail)))
 		if m, ok := b.opts.Mentions[e.OwnerEmail]; ok && validMention(m) {
 			o = m
 		}
 		s += b.tr(" — owner ", " — オーナー ") + o
 	}
 	if e.URL != "" {
-		s += " " + SlackEscape(e.URL)
+		s += " " + Escape(e.URL)
 	}
 	return s
 }
 
-func (b *slackBuilder) countTitle(en, ja string, n int) string {
+func (b *builder) countTitle(en, ja string, n int) string {
 	return b.tr(fmt.Sprintf("%s (%d)", en, n), fmt.Sprintf("%s（%d 件）", ja, n))
 }
 
 // next adds what to do next, with its owners mentioned.
-func (b *slackBuilder) next(n *queries.NextStep) {
+func (b *builder) next(n *queries.NextStep) {
 	if n == nil {
 		return
 	}
-	s := "*" + b.tr("Next", "次の一手") + "*: " + SlackEscape(b.p.nextAction(n))
+	s := "*" + b.tr("Next", "次の一手") + "*: " + Escape(b.p.NextAction(n))
 	if who := b.owners(n.Owners); who != "" {
 		s += b.tr(" — ask ", " — 相談先: ") + who
 	}
@@ -217,34 +218,34 @@ func (b *slackBuilder) next(n *queries.NextStep) {
 }
 
 // overdue adds the line saying a node missed its usual build, when it did; it leads the fallback text too.
-func (b *slackBuilder) overdue(o *queries.Overdue) {
+func (b *builder) overdue(o *queries.Overdue) {
 	if o == nil {
 		return
 	}
-	line := SlackEscape(b.p.overdue(o))
+	line := Escape(b.p.Overdue(o))
 	b.summary = b.tr("Overdue: ", "遅延: ") + line
 	b.section(":hourglass: *" + b.tr("Overdue", "遅延") + "*: " + line)
 }
 
-func (b *slackBuilder) slackStatus(a *queries.StatusAnswer) {
+func (b *builder) slackStatus(a *queries.StatusAnswer) {
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
-	b.summary = b.p.healthWord(a.Health)
-	b.section("*" + b.p.healthWord(a.Health) + "*")
+	b.summary = b.p.HealthWord(a.Health)
+	b.section("*" + b.p.HealthWord(a.Health) + "*")
 	b.overdue(a.Overdue)
 	last := b.tr("no runs recorded", "実行記録なし")
 	if a.LastRun != nil {
 		last = b.run(*a.LastRun)
-		if a.LastRun.Message != nil && !quiet(a.LastRun.Status) {
-			last += "\n_" + fitEscaped(SlackEscape(*a.LastRun.Message), 600) + "_"
+		if a.LastRun.Message != nil && !handlers.QuietStatus(a.LastRun.Status) {
+			last += "\n_" + fitEscaped(Escape(*a.LastRun.Message), 600) + "_"
 		}
 	}
-	fs := append([]slackField{b.idField(a.Node)}, b.ownerFields(a.Node)...)
-	fs = append(fs, slackField{b.tr("Last run", "最終実行"), last})
+	fs := append([]field{b.idField(a.Node)}, b.ownerFields(a.Node)...)
+	fs = append(fs, field{b.tr("Last run", "最終実行"), last})
 	b.fields(fs...)
 	if len(a.Tests) == 0 {
 		b.section("*" + b.tr("Tests", "テスト") + "*\n" + b.tr("none recorded", "記録なし"))
 	} else {
-		names := stateNames(a.Tests)
+		names := handlers.StateNames(a.Tests)
 		b.list(b.countTitle("Tests", "テスト", len(a.Tests)), len(a.Tests), func(i int) string {
 			return b.test(a.Tests[i], names[i])
 		})
@@ -252,30 +253,30 @@ func (b *slackBuilder) slackStatus(a *queries.StatusAnswer) {
 	b.list(b.tr("Freshness", "鮮度"), len(a.Freshness), func(i int) string { return b.source(a.Freshness[i]) })
 }
 
-func (b *slackBuilder) slackOwner(a *queries.OwnerAnswer) {
+func (b *builder) slackOwner(a *queries.OwnerAnswer) {
 	b.nodeHeader(":bust_in_silhouette:", a.Node)
 	owners := b.owners(a.Owners)
 	if owners == "" {
 		owners = b.tr("none set (add meta.owner in dbt)", "未設定（dbt の meta.owner で設定できます）")
 	}
 	b.summary = owners
-	fs := []slackField{b.idField(a.Node), {b.tr("Owners", "オーナー"), owners},
-		{b.tr("Team", "チーム"), orDash(SlackEscape(a.Team))}}
+	fs := []field{b.idField(a.Node), {b.tr("Owners", "オーナー"), owners},
+		{b.tr("Team", "チーム"), handlers.OrDash(Escape(a.Team))}}
 	if a.Group != nil {
-		g := SlackEscape(a.Group.Name)
+		g := Escape(a.Group.Name)
 		if a.Group.OwnerName != "" || a.Group.OwnerEmail != "" {
-			o := SlackEscape(strings.TrimSpace(clean(a.Group.OwnerName) + " " + clean(a.Group.OwnerEmail)))
+			o := Escape(strings.TrimSpace(handlers.Clean(a.Group.OwnerName) + " " + handlers.Clean(a.Group.OwnerEmail)))
 			if m, ok := b.opts.Mentions[a.Group.OwnerEmail]; ok && validMention(m) {
 				o = m
 			}
 			g += " — " + o
 		}
-		fs = append(fs, slackField{b.tr("Group", "グループ"), g})
+		fs = append(fs, field{b.tr("Group", "グループ"), g})
 	}
 	b.fields(fs...)
 }
 
-func (b *slackBuilder) slackLastRun(a *queries.LastRunAnswer) {
+func (b *builder) slackLastRun(a *queries.LastRunAnswer) {
 	h := queries.HealthUnknown
 	if len(a.Runs) > 0 {
 		switch strings.ToLower(a.Runs[0].Status) {
@@ -306,15 +307,15 @@ func (b *slackBuilder) slackLastRun(a *queries.LastRunAnswer) {
 		len(a.Runs), func(i int) string {
 			r := a.Runs[i]
 			s := b.run(r)
-			if r.Message != nil && !quiet(r.Status) {
-				s += "\n   _" + fitEscaped(SlackEscape(*r.Message), 300) + "_"
+			if r.Message != nil && !handlers.QuietStatus(r.Status) {
+				s += "\n   _" + fitEscaped(Escape(*r.Message), 300) + "_"
 			}
 			return s
 		})
 }
 
-func (b *slackBuilder) slackFailures(a *queries.FailuresAnswer) {
-	scope := clean(a.Scope)
+func (b *builder) slackFailures(a *queries.FailuresAnswer) {
+	scope := handlers.Clean(a.Scope)
 	if scope == "" {
 		scope = b.tr("all nodes", "全ノード")
 	}
@@ -327,7 +328,7 @@ func (b *slackBuilder) slackFailures(a *queries.FailuresAnswer) {
 		emoji = ":red_circle:"
 	}
 	b.header(emoji, b.intentLabel(b.res.Intent)+": "+scope)
-	since := b.p.when(a.Since)
+	since := b.p.When(a.Since)
 	if len(a.Failures) == 0 {
 		b.summary = b.tr("No test failures since "+since+".", since+" 以降、テストの失敗はありません。")
 		b.section(b.summary)
@@ -335,25 +336,25 @@ func (b *slackBuilder) slackFailures(a *queries.FailuresAnswer) {
 	}
 	b.summary = b.tr(fmt.Sprintf("%d failing tests since %s.", len(a.Failures), since),
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件。", since, len(a.Failures)))
-	names := failureNames(a.Failures)
+	names := handlers.FailureNames(a.Failures)
 	b.list(b.summary, len(a.Failures), func(i int) string {
 		f := a.Failures[i]
-		s := statusEmoji(f.Status) + " *" + SlackEscape(names[i]) + "*"
+		s := statusEmoji(f.Status) + " *" + Escape(names[i]) + "*"
 		if f.ModelUniqueID != "" {
 			s += b.tr(" on ", " 対象 ") + code(f.ModelUniqueID)
 		}
 		if f.Column != "" {
 			s += b.tr(", column ", "、カラム ") + code(f.Column)
 		}
-		s += " — " + b.p.whenPtr(f.DetectedAt)
+		s += " — " + b.p.WhenPtr(f.DetectedAt)
 		if f.Count > 1 {
 			s += b.tr(fmt.Sprintf(", %d times", f.Count), fmt.Sprintf("、%d 回", f.Count))
 		}
 		if f.Failures != nil {
-			s += b.tr(", ", "、") + b.p.failingRows(*f.Failures)
+			s += b.tr(", ", "、") + b.p.FailingRows(*f.Failures)
 		}
 		if f.LatestStatus != "" && !strings.EqualFold(f.LatestStatus, f.Status) {
-			s += b.tr(", now ", "、現在 ") + statusEmoji(f.LatestStatus) + " " + SlackEscape(f.LatestStatus)
+			s += b.tr(", now ", "、現在 ") + statusEmoji(f.LatestStatus) + " " + Escape(f.LatestStatus)
 		}
 		if len(f.Owners) > 0 {
 			s += b.tr(" — owners ", " — オーナー ") + b.owners(f.Owners)
@@ -362,7 +363,7 @@ func (b *slackBuilder) slackFailures(a *queries.FailuresAnswer) {
 	})
 }
 
-func (b *slackBuilder) slackFreshness(a *queries.FreshnessAnswer) {
+func (b *builder) slackFreshness(a *queries.FreshnessAnswer) {
 	h := queries.HealthUnknown
 	for i, s := range a.Sources {
 		sh := queries.HealthOK
@@ -392,7 +393,7 @@ func (b *slackBuilder) slackFreshness(a *queries.FreshnessAnswer) {
 	b.list(b.countTitle("Sources", "ソース", len(a.Sources)), len(a.Sources), func(i int) string { return b.source(a.Sources[i]) })
 }
 
-func (b *slackBuilder) slackLineage(a *queries.LineageAnswer, down bool) {
+func (b *builder) slackLineage(a *queries.LineageAnswer, down bool) {
 	nodes := a.Upstream
 	if down {
 		nodes = a.Downstream
@@ -421,33 +422,33 @@ func (b *slackBuilder) slackLineage(a *queries.LineageAnswer, down bool) {
 	}
 }
 
-func (b *slackBuilder) slackDescribe(a *queries.DescribeAnswer) {
+func (b *builder) slackDescribe(a *queries.DescribeAnswer) {
 	b.nodeHeader(":page_facing_up:", a.Node)
-	desc := SlackEscape(a.Description)
+	desc := Escape(a.Description)
 	if desc == "" {
 		desc = "_" + b.tr("(no description)", "（説明なし）") + "_"
 	}
 	b.summary = fitEscaped(desc, 300)
 	b.section(fitEscaped(desc, 1500))
-	fs := append([]slackField{b.idField(a.Node)}, b.ownerFields(a.Node)...)
+	fs := append([]field{b.idField(a.Node)}, b.ownerFields(a.Node)...)
 	if a.Test != nil {
-		fs = append(fs, slackField{b.tr("Checks", "検査内容"), SlackEscape(b.p.testWhat(a.Test))})
+		fs = append(fs, field{b.tr("Checks", "検査内容"), Escape(b.p.TestWhat(a.Test))})
 	}
 	fs = append(fs,
-		slackField{b.tr("Relation", "リレーション"), code(a.Relation)},
-		slackField{b.tr("Materialized", "マテリアライズ"), SlackEscape(a.Materialization)},
-		slackField{b.tr("Path", "パス"), code(a.Path)},
-		slackField{b.tr("Group", "グループ"), SlackEscape(a.Group)},
-		slackField{b.tr("Tags", "タグ"), SlackEscape(cleanJoin(a.Tags))})
+		field{b.tr("Relation", "リレーション"), code(a.Relation)},
+		field{b.tr("Materialized", "マテリアライズ"), Escape(a.Materialization)},
+		field{b.tr("Path", "パス"), code(a.Path)},
+		field{b.tr("Group", "グループ"), Escape(a.Group)},
+		field{b.tr("Tags", "タグ"), Escape(handlers.CleanJoin(a.Tags))})
 	b.fields(fs...)
 	b.list(b.countTitle("Columns", "カラム", len(a.Columns)), len(a.Columns), func(i int) string {
 		c := a.Columns[i]
 		s := code(c.Name)
 		if c.DataType != "" {
-			s += " " + SlackEscape(c.DataType)
+			s += " " + Escape(c.DataType)
 		}
 		if c.Description != "" {
-			s += " — " + fitEscaped(SlackEscape(c.Description), 200)
+			s += " — " + fitEscaped(Escape(c.Description), 200)
 		}
 		return s
 	})
@@ -455,41 +456,41 @@ func (b *slackBuilder) slackDescribe(a *queries.DescribeAnswer) {
 		func(i int) string { return b.exposure(a.Exposures[i]) })
 }
 
-func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
-	failingNames := stateNames(a.FailingTests)
+func (b *builder) slackWhy(a *queries.WhyAnswer) {
+	failingNames := handlers.StateNames(a.FailingTests)
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
-	b.summary = b.p.healthWord(a.Health)
-	b.section("*" + b.p.healthWord(a.Health) + "*")
+	b.summary = b.p.HealthWord(a.Health)
+	b.section("*" + b.p.HealthWord(a.Health) + "*")
 	b.overdue(a.Overdue)
 	last := b.tr("none recorded", "記録なし")
 	if a.LastSuccess != nil {
-		last = b.p.whenPtr(a.LastSuccess.CompletedAt)
+		last = b.p.WhenPtr(a.LastSuccess.CompletedAt)
 	}
-	b.fields(b.idField(a.Node), slackField{b.tr("Last success", "最後の成功"), last})
+	b.fields(b.idField(a.Node), field{b.tr("Last success", "最後の成功"), last})
 	if len(a.Chain) > 0 {
-		b.section("*" + b.tr("Chain", "経路") + "*\n" + SlackEscape(b.p.chain(a.Chain)))
+		b.section("*" + b.tr("Chain", "経路") + "*\n" + Escape(b.p.Chain(a.Chain)))
 	}
 	b.list(b.tr("Changed since its last success", "最後の成功以降の変更"), len(a.Changes),
-		func(i int) string { return SlackEscape(b.p.change(a.Changes[i])) })
+		func(i int) string { return Escape(b.p.Change(a.Changes[i])) })
 	b.next(a.Next)
 	if len(a.LikelyCauses) == 0 {
 		b.section(b.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
 	} else {
 		b.list(b.tr("Causes, most probable first", "原因（可能性の高い順）"), len(a.LikelyCauses), func(i int) string {
 			c := a.LikelyCauses[i]
-			name := clean(c.Name)
+			name := handlers.Clean(c.Name)
 			if name == "" {
-				name = clean(c.UniqueID)
+				name = handlers.Clean(c.UniqueID)
 			}
-			s := SlackEscape(b.p.causeKind(c.Kind)) + ": *" + escapeMarkup(name) + "*"
+			s := Escape(b.p.CauseKind(c.Kind)) + ": *" + escapeMarkup(name) + "*"
 			if c.Detail != nil {
-				s += " — " + fitEscaped(SlackEscape(*c.Detail), 200)
+				s += " — " + fitEscaped(Escape(*c.Detail), 200)
 			}
 			if c.LoadedAt != nil {
-				s += b.tr(", last loaded ", "、最終ロード ") + b.p.when(*c.LoadedAt)
+				s += b.tr(", last loaded ", "、最終ロード ") + b.p.When(*c.LoadedAt)
 			}
 			if c.Confidence != "" {
-				s += " _(" + SlackEscape(b.p.confidence(c.Confidence)) + ")_"
+				s += " _(" + Escape(b.p.Confidence(c.Confidence)) + ")_"
 			}
 			return s
 		})
@@ -498,7 +499,7 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 		r := a.FailedSince[i]
 		s := b.run(r)
 		if r.Message != nil {
-			s += " — _" + fitEscaped(SlackEscape(*r.Message), 200) + "_"
+			s += " — _" + fitEscaped(Escape(*r.Message), 200) + "_"
 		}
 		return s
 	})
@@ -506,35 +507,35 @@ func (b *slackBuilder) slackWhy(a *queries.WhyAnswer) {
 		func(i int) string { return b.test(a.FailingTests[i], failingNames[i]) })
 }
 
-func (b *slackBuilder) slackUrgency(a *queries.UrgencyAnswer) {
-	failingNames := stateNames(a.FailingTests)
+func (b *builder) slackUrgency(a *queries.UrgencyAnswer) {
+	failingNames := handlers.StateNames(a.FailingTests)
 	b.nodeHeader(healthEmoji(a.Health), a.Node)
-	word := SlackEscape(b.p.urgencyWord(a.Urgency))
+	word := Escape(b.p.UrgencyWord(a.Urgency))
 	b.summary = b.tr("Urgency: ", "緊急度: ") + word
-	b.section("*" + b.summary + "* — " + b.p.healthWord(a.Health))
+	b.section("*" + b.summary + "* — " + b.p.HealthWord(a.Health))
 	streak := ""
 	if a.Streak > 0 {
 		streak = b.tr(fmt.Sprintf("%d in a row", a.Streak), fmt.Sprintf("%d 回連続", a.Streak))
 		if a.FailingSince != nil {
-			streak += b.tr(", since ", "、開始 ") + b.p.whenPtr(a.FailingSince)
+			streak += b.tr(", since ", "、開始 ") + b.p.WhenPtr(a.FailingSince)
 		}
 	}
 	reasons := make([]string, 0, len(a.Reasons))
 	for _, r := range a.Reasons {
-		if w := SlackEscape(b.p.reason(r)); w != "" {
+		if w := Escape(b.p.Reason(r)); w != "" {
 			reasons = append(reasons, w)
 		}
 	}
 	if a.Likelihood != "" {
-		b.section(SlackEscape(b.p.axes(a)))
+		b.section(Escape(b.p.Axes(a)))
 	}
 	b.next(a.Next)
 	b.fields(b.idField(a.Node),
-		slackField{b.tr("Severity", "重大度"), SlackEscape(a.Severity)},
-		slackField{b.tr("Failure streak", "連続失敗"), streak},
-		slackField{b.tr("Criticality", "重要度"), SlackEscape(a.Criticality)},
-		slackField{b.tr("Downstream models", "下流モデル"), fmt.Sprint(a.DownstreamCount)},
-		slackField{b.tr("Because", "理由"), strings.Join(reasons, b.tr("; ", "、"))})
+		field{b.tr("Severity", "重大度"), Escape(a.Severity)},
+		field{b.tr("Failure streak", "連続失敗"), streak},
+		field{b.tr("Criticality", "重要度"), Escape(a.Criticality)},
+		field{b.tr("Downstream models", "下流モデル"), fmt.Sprint(a.DownstreamCount)},
+		field{b.tr("Because", "理由"), strings.Join(reasons, b.tr("; ", "、"))})
 	b.list(b.countTitle("Downstream models", "下流モデル", len(a.DownstreamModels)), len(a.DownstreamModels),
 		func(i int) string { return b.lineage(a.DownstreamModels[i]) })
 	b.list(b.countTitle("Exposures affected", "影響を受けるエクスポージャー", len(a.Exposures)), len(a.Exposures),
@@ -543,26 +544,26 @@ func (b *slackBuilder) slackUrgency(a *queries.UrgencyAnswer) {
 		func(i int) string { return b.test(a.FailingTests[i], failingNames[i]) })
 }
 
-func (b *slackBuilder) slackHelp(a *HelpAnswer) {
+func (b *builder) slackHelp(a *handlers.HelpAnswer) {
 	b.header(":wave:", b.tr("Todai help", "Todai ヘルプ"))
 	b.helpSections(a)
 }
 
 // helpSections adds the intro and one section per command (examples included).
-func (b *slackBuilder) helpSections(a *HelpAnswer) {
+func (b *builder) helpSections(a *handlers.HelpAnswer) {
 	intro := b.tr("I answer questions about your dbt models from Elementary's results. Ask in English or Japanese:",
 		"Elementary の結果から dbt モデルについての質問に答えます。日本語でも英語でも質問できます:")
 	if b.summary == "" {
 		b.summary = intro
 	}
 	b.section(intro)
-	fs := make([]slackField, 0, len(a.Commands))
+	fs := make([]field, 0, len(a.Commands))
 	for _, c := range a.Commands {
-		v := SlackEscape(c.Description)
+		v := Escape(c.Description)
 		for _, e := range c.Examples {
 			v += "\n" + b.tr("_e.g._ ", "_例:_ ") + code(e)
 		}
-		fs = append(fs, slackField{strings.ReplaceAll(SlackEscape(c.Usage), "*", ""), v})
+		fs = append(fs, field{strings.ReplaceAll(Escape(c.Usage), "*", ""), v})
 	}
 	b.fields(fs...)
 }

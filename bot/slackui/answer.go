@@ -1,4 +1,4 @@
-package handlers
+package slackui
 
 import (
 	"encoding/json"
@@ -12,39 +12,40 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 )
 
-// Slack Block Kit limits (docs.slack.dev/reference/block-kit); RenderSlack never exceeds them.
+// Slack Block Kit limits (docs.slack.dev/reference/block-kit); Answer never exceeds them.
 const (
-	SlackMaxBlocks         = 50
-	SlackMaxSectionText    = 3000
-	SlackMaxFields         = 10
-	SlackMaxFieldText      = 2000
-	SlackMaxHeaderText     = 150
-	SlackMaxActionElements = 25
-	SlackMaxButtonText     = 75
-	SlackMaxButtonValue    = 2000
-	SlackMaxButtonURL      = 3000
-	SlackMaxContextItems   = 10
-	// slackMaxItemRunes bounds one list item so one long message cannot crowd out the rest.
-	slackMaxItemRunes = 500
-	// slackMaxSuggestionButtons bounds the "ask about this one instead" buttons on a not-found or ambiguous error.
-	slackMaxSuggestionButtons = 5
+	MaxBlocks         = 50
+	MaxSectionText    = 3000
+	MaxFields         = 10
+	MaxFieldText      = 2000
+	MaxHeaderText     = 150
+	MaxActionElements = 25
+	MaxButtonText     = 75
+	MaxButtonValue    = 2000
+	MaxButtonURL      = 3000
+	MaxContextItems   = 10
+	// maxItemRunes bounds one list item so one long message cannot crowd out the rest.
+	maxItemRunes = 500
+	// maxSuggestionButtons bounds the "ask about this one instead" buttons on a not-found or ambiguous error.
+	maxSuggestionButtons = 5
 )
 
-// Action IDs of the buttons RenderSlack adds. Suggestion buttons use SlackActionSuggest followed by an index.
+// Action IDs of the buttons Answer adds. Suggestion buttons use ActionSuggest followed by an index.
 const (
-	SlackActionShare    = "todai_share"
-	SlackActionUpstream = "todai_upstream"
-	SlackActionOwner    = "todai_owner"
-	SlackActionReport   = "todai_report"
-	SlackActionDocs     = "todai_docs"
-	SlackActionSuggest  = "todai_suggest_"
+	ActionShare    = "todai_share"
+	ActionUpstream = "todai_upstream"
+	ActionOwner    = "todai_owner"
+	ActionReport   = "todai_report"
+	ActionDocs     = "todai_docs"
+	ActionSuggest  = "todai_suggest_"
 )
 
-// SlackOptions are what the bot knows that the answer does not.
-type SlackOptions struct {
+// Options are what the bot knows that the answer does not.
+type Options struct {
 	// Mentions maps an owner as found in the data ("@alice", "alice@example.com", "finance-team") to a mention the
 	// bot resolved ("<@U123>", "<!subteam^S123>"). Owners not in the map, or mapped to anything that is not a
 	// user or user-group mention, are shown as escaped plain text.
@@ -59,165 +60,78 @@ type SlackOptions struct {
 	Now time.Time
 }
 
-// SlackMessage is a rendered answer: Blocks for the message and Text as the notification and fallback text.
-type SlackMessage struct {
+// Message is a rendered answer: Blocks for the message and Text as the notification and fallback text.
+type Message struct {
 	// Text is the plain fallback (notifications, screen readers); always set, already escaped for Slack.
 	Text string `json:"text"`
 	// Blocks can be posted with slack.MsgOptionBlocks(msg.Blocks...).
 	Blocks []slack.Block `json:"blocks"`
 }
 
-// SlackAction is what a Todai button's value carries, so the bot can ask again: {"i":"upstream","n":"model.x.y","l":"ja"}.
-type SlackAction struct {
+// Action is what a Todai button's value carries, so the bot can ask again: {"i":"upstream","n":"model.x.y","l":"ja"}.
+type Action struct {
 	// Intent is the intent to ask ("upstream", "owner", …).
 	Intent string `json:"i"`
 	// Node is the node to ask about (a unique_id where known), or the failures scope.
 	Node string `json:"n,omitempty"`
 	// Lang is the asker's language.
-	Lang Lang `json:"l,omitempty"`
+	Lang handlers.Lang `json:"l,omitempty"`
 	// Text is the original question, for the share button: the bot parses it again and posts the answer publicly.
 	Text string `json:"q,omitempty"`
 }
 
-// ErrBadAction is returned by ParseSlackAction for a value that is not a Todai button value.
+// ErrBadAction is returned by ParseAction for a value that is not a Todai button value.
 var ErrBadAction = errors.New("not a todai button value")
 
-// ParseSlackAction reads a button value written by RenderSlack.
-func ParseSlackAction(value string) (SlackAction, error) {
-	var a SlackAction
-	if len(value) > 4*SlackMaxButtonValue {
+// ParseAction reads a button value written by Answer.
+func ParseAction(value string) (Action, error) {
+	var a Action
+	if len(value) > 4*MaxButtonValue {
 		return a, fmt.Errorf("parse button value (%d bytes): %w", len(value), ErrBadAction)
 	}
 	if err := json.Unmarshal([]byte(value), &a); err != nil {
-		return SlackAction{}, fmt.Errorf("parse button value: %w: %w", ErrBadAction, err)
+		return Action{}, fmt.Errorf("parse button value: %w: %w", ErrBadAction, err)
 	}
 	if a.Intent == "" {
-		return SlackAction{}, fmt.Errorf("parse button value: no intent: %w", ErrBadAction)
+		return Action{}, fmt.Errorf("parse button value: no intent: %w", ErrBadAction)
 	}
-	a.Lang = normLang(a.Lang)
+	a.Lang = handlers.NormLang(a.Lang)
 	return a, nil
 }
 
 // Question turns a button's action back into a question. With Text it parses the original question again (in the
 // action's language); otherwise it asks Intent about Node. Bad values become a Question with a Problem, never a
 // panic.
-func (a SlackAction) Question() Question {
-	lang := normLang(a.Lang)
+func (a Action) Question() handlers.Question {
+	lang := handlers.NormLang(a.Lang)
 	if a.Text != "" {
-		q := Parse(a.Text)
+		q := handlers.Parse(a.Text)
 		q.Lang = lang
 		return q
 	}
-	q := Question{Intent: Intent(a.Intent), Node: a.Node, Lang: lang, Command: true, Text: a.Intent + " " + a.Node}
+	q := handlers.Question{Intent: handlers.Intent(a.Intent), Node: a.Node, Lang: lang, Command: true, Text: a.Intent + " " + a.Node}
 	switch q.Intent {
-	case IntentStatus, IntentOwner, IntentLastRun, IntentUpstream, IntentDownstream, IntentDescribe, IntentWhy,
-		IntentUrgent:
+	case handlers.IntentStatus, handlers.IntentOwner, handlers.IntentLastRun, handlers.IntentUpstream, handlers.IntentDownstream, handlers.IntentDescribe, handlers.IntentWhy,
+		handlers.IntentUrgent:
 		if a.Node == "" {
-			q.Problem = ProblemMissingNode
+			q.Problem = handlers.ProblemMissingNode
 		}
-	case IntentFailures, IntentFreshness, IntentHelp:
+	case handlers.IntentFailures, handlers.IntentFreshness, handlers.IntentHelp:
 	default:
-		q.Intent, q.Problem = IntentUnknown, ProblemUnknown
+		q.Intent, q.Problem = handlers.IntentUnknown, handlers.ProblemUnknown
 	}
-	if strings.HasPrefix(q.Node, "team:") && q.Intent == IntentFailures {
+	if strings.HasPrefix(q.Node, "team:") && q.Intent == handlers.IntentFailures {
 		q.Team, q.Node = strings.TrimPrefix(q.Node, "team:"), ""
 	}
-	if len(q.Node) > maxNodeLen || len(q.Team) > maxNodeLen {
-		q.Problem, q.Node, q.Team = ProblemBadNode, "", ""
+	if len(q.Node) > handlers.MaxNodeLen || len(q.Team) > handlers.MaxNodeLen {
+		q.Problem, q.Node, q.Team = handlers.ProblemBadNode, "", ""
 	}
 	return q
 }
 
-// SlackEscape makes a data or user string safe for Slack text: control characters removed (as for the terminal),
-// then &, < and > escaped, so no datum can become a mention, a broadcast or a link.
-func SlackEscape(s string) string { return escapeMarkup(clean(s)) }
-
-// escapeMarkup escapes Slack's three control characters.
-func escapeMarkup(s string) string {
-	if !strings.ContainsAny(s, "&<>") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// code puts a datum in an inline code span (backticks inside it become quotes), escaped.
-func code(s string) string {
-	s = clean(s)
-	if s == "" {
-		return ""
-	}
-	return "`" + escapeMarkup(strings.ReplaceAll(s, "`", "'")) + "`"
-}
-
-// fitEscaped cuts escaped mrkdwn to at most n runes, ending with "…", never inside an entity (&amp;) or a
-// <…> token (mentions, dates).
-func fitEscaped(s string, n int) string {
-	if len(s) <= n || utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	cut, runes, end := 0, 0, rune(0)
-	for i, r := range s {
-		if runes > n-1 {
-			break
-		}
-		if end == 0 {
-			cut = i
-		}
-		switch {
-		case end == 0 && r == '&':
-			end = ';'
-		case end == 0 && r == '<':
-			end = '>'
-		case end != 0 && r == end:
-			end = 0
-		}
-		runes++
-	}
-	return s[:cut] + "…"
-}
-
-// validMention accepts only what the bot can produce: <@U…>, <@W…> and <!subteam^S…>.
-func validMention(m string) bool {
-	var id string
-	switch {
-	case strings.HasPrefix(m, "<@") && strings.HasSuffix(m, ">"):
-		id = m[2 : len(m)-1]
-		if len(id) < 2 || (id[0] != 'U' && id[0] != 'W') {
-			return false
-		}
-	case strings.HasPrefix(m, "<!subteam^") && strings.HasSuffix(m, ">"):
-		id = m[len("<!subteam^") : len(m)-1]
-	default:
-		return false
-	}
-	if id == "" || len(id) > 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// RenderSlack renders res as a Block Kit message in the asker's language, within Slack's limits. Every data string
+// Answer renders res as a Block Kit message in the asker's language, within Slack's limits. Every data string
 // is escaped; only opts.Mentions produces mentions.
-func RenderSlack(res Result, opts SlackOptions) SlackMessage {
+func Answer(res handlers.Result, opts Options) Message {
 	now := opts.Now
 	if now.IsZero() {
 		now = res.Now
@@ -225,7 +139,7 @@ func RenderSlack(res Result, opts SlackOptions) SlackMessage {
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	b := &slackBuilder{p: &printer{l: res.Lang, now: now, slackDates: true}, l: res.Lang, opts: opts, res: res,
+	b := &builder{p: handlers.NewPrinter(res.Lang, now, Date), l: res.Lang, opts: opts, res: res,
 		ids: make(map[string]int, 8), blocks: make([]slack.Block, 0, 12)}
 	if res.Err != nil {
 		b.renderError()
@@ -235,11 +149,11 @@ func RenderSlack(res Result, opts SlackOptions) SlackMessage {
 	return b.finish()
 }
 
-type slackBuilder struct {
-	p      *printer
-	l      Lang
-	opts   SlackOptions
-	res    Result
+type builder struct {
+	p      *handlers.Printer
+	l      handlers.Lang
+	opts   Options
+	res    handlers.Result
 	ids    map[string]int
 	blocks []slack.Block
 	// title is the header's text without the emoji, for the fallback.
@@ -250,10 +164,10 @@ type slackBuilder struct {
 	node *queries.Node
 }
 
-func (b *slackBuilder) tr(en, ja string) string { return tr(b.l, en, ja) }
+func (b *builder) tr(en, ja string) string { return handlers.Tr(b.l, en, ja) }
 
 // id returns a block_id unique within the message.
-func (b *slackBuilder) id(base string) string {
+func (b *builder) id(base string) string {
 	n := b.ids[base]
 	b.ids[base] = n + 1
 	if n == 0 {
@@ -263,38 +177,38 @@ func (b *slackBuilder) id(base string) string {
 }
 
 // header adds the header block: emoji and title, plain text. title is raw (not yet escaped).
-func (b *slackBuilder) header(emoji, title string) {
-	b.title = fitEscaped(SlackEscape(title), SlackMaxHeaderText)
-	text := fitEscaped(emoji+" "+SlackEscape(title), SlackMaxHeaderText)
+func (b *builder) header(emoji, title string) {
+	b.title = fitEscaped(Escape(title), MaxHeaderText)
+	text := fitEscaped(emoji+" "+Escape(title), MaxHeaderText)
 	b.blocks = append(b.blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, text, true, false),
 		slack.HeaderBlockOptionBlockID(b.id("header"))))
 }
 
 // section adds a mrkdwn section; text is already escaped.
-func (b *slackBuilder) section(text string) {
+func (b *builder) section(text string) {
 	if text == "" {
 		return
 	}
 	b.blocks = append(b.blocks, slack.NewSectionBlock(
-		slack.NewTextBlockObject(slack.MarkdownType, fitEscaped(text, SlackMaxSectionText), false, false), nil, nil,
+		slack.NewTextBlockObject(slack.MarkdownType, fitEscaped(text, MaxSectionText), false, false), nil, nil,
 		slack.SectionBlockOptionBlockID(b.id("section"))))
 }
 
-// slackField is a label (trusted) and an escaped value.
-type slackField struct{ label, value string }
+// field is a label (trusted) and an escaped value.
+type field struct{ label, value string }
 
 // fields adds sections of at most ten "*label*\nvalue" fields; empty values are left out.
-func (b *slackBuilder) fields(fs ...slackField) {
+func (b *builder) fields(fs ...field) {
 	objs := make([]*slack.TextBlockObject, 0, len(fs))
 	for _, f := range fs {
 		if f.value == "" {
 			continue
 		}
 		objs = append(objs, slack.NewTextBlockObject(slack.MarkdownType,
-			fitEscaped("*"+f.label+"*\n"+f.value, SlackMaxFieldText), false, false))
+			fitEscaped("*"+f.label+"*\n"+f.value, MaxFieldText), false, false))
 	}
 	for len(objs) > 0 {
-		n := min(len(objs), SlackMaxFields)
+		n := min(len(objs), MaxFields)
 		b.blocks = append(b.blocks, slack.NewSectionBlock(nil, objs[:n:n], nil,
 			slack.SectionBlockOptionBlockID(b.id("fields"))))
 		objs = objs[n:]
@@ -303,7 +217,7 @@ func (b *slackBuilder) fields(fs ...slackField) {
 
 // list adds a section: a bold title line, then up to MaxListItems bullet items (escaped mrkdwn), then
 // "…and N more" for the rest or for what did not fit in one section.
-func (b *slackBuilder) list(title string, n int, item func(i int) string) {
+func (b *builder) list(title string, n int, item func(i int) string) {
 	if n == 0 {
 		return
 	}
@@ -312,10 +226,10 @@ func (b *slackBuilder) list(title string, n int, item func(i int) string) {
 	runes := utf8.RuneCountInString(title) + 2
 	const reserve = 40 // room for "…and N more"
 	shown := 0
-	for i := 0; i < n && i < MaxListItems; i++ {
-		line := "\n• " + fitEscaped(item(i), slackMaxItemRunes)
+	for i := 0; i < n && i < handlers.MaxListItems; i++ {
+		line := "\n• " + fitEscaped(item(i), maxItemRunes)
 		lr := utf8.RuneCountInString(line)
-		if runes+lr > SlackMaxSectionText-reserve {
+		if runes+lr > MaxSectionText-reserve {
 			break
 		}
 		sb.WriteString(line)
@@ -329,14 +243,14 @@ func (b *slackBuilder) list(title string, n int, item func(i int) string) {
 }
 
 // owner renders an owner: the resolved mention, or the escaped name.
-func (b *slackBuilder) owner(o string) string {
+func (b *builder) owner(o string) string {
 	if m, ok := b.opts.Mentions[o]; ok && validMention(m) {
 		return m
 	}
-	return SlackEscape(o)
+	return Escape(o)
 }
 
-func (b *slackBuilder) owners(os []string) string {
+func (b *builder) owners(os []string) string {
 	out := make([]string, 0, len(os))
 	for _, o := range os {
 		if s := b.owner(o); s != "" {
@@ -379,16 +293,16 @@ func statusEmoji(s string) string {
 }
 
 // nodeTitle is "fct_orders (model)", raw.
-func (b *slackBuilder) nodeTitle(n queries.Node) string { return b.p.nodeTitle(n) }
+func (b *builder) nodeTitle(n queries.Node) string { return b.p.NodeTitle(n) }
 
 // finish adds the context line and the buttons, enforces the block limit and builds the fallback text.
-func (b *slackBuilder) finish() SlackMessage {
+func (b *builder) finish() Message {
 	var ctx []slack.MixedElement
 	if b.res.Warning != nil {
-		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+SlackEscape(warningText(b.res)), false, false))
+		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, ":warning: "+Escape(handlers.WarningText(b.res)), false, false))
 	}
 	if b.res.Err == nil && !b.res.AsOf.IsZero() {
-		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, b.tr("as of ", "データ時点: ")+b.p.when(b.res.AsOf), false, false))
+		ctx = append(ctx, slack.NewTextBlockObject(slack.MarkdownType, b.tr("as of ", "データ時点: ")+b.p.When(b.res.AsOf), false, false))
 	}
 	var tail []slack.Block
 	if len(ctx) > 0 {
@@ -397,7 +311,7 @@ func (b *slackBuilder) finish() SlackMessage {
 	if btns := b.buttons(); len(btns) > 0 {
 		tail = append(tail, slack.NewActionBlock(b.id("actions"), btns...))
 	}
-	if room := SlackMaxBlocks - len(tail); len(b.blocks) > room {
+	if room := MaxBlocks - len(tail); len(b.blocks) > room {
 		b.blocks = b.blocks[:room-1]
 		b.section(b.tr("…(cut to fit Slack's limits)", "…（Slack の制限のため省略）"))
 	}
@@ -409,13 +323,13 @@ func (b *slackBuilder) finish() SlackMessage {
 	if text == "" {
 		text = "Todai"
 	}
-	return SlackMessage{Text: fitEscaped(text, SlackMaxSectionText), Blocks: b.blocks}
+	return Message{Text: fitEscaped(text, MaxSectionText), Blocks: b.blocks}
 }
 
 // button makes a button with escaped, length-limited text.
-func (b *slackBuilder) button(actionID, label string, a *SlackAction) *slack.ButtonBlockElement {
+func (b *builder) button(actionID, label string, a *Action) *slack.ButtonBlockElement {
 	btn := slack.NewButtonBlockElement(actionID, "",
-		slack.NewTextBlockObject(slack.PlainTextType, fitEscaped(SlackEscape(label), SlackMaxButtonText), false, false))
+		slack.NewTextBlockObject(slack.PlainTextType, fitEscaped(Escape(label), MaxButtonText), false, false))
 	if a != nil {
 		v, ok := actionValue(*a)
 		if !ok {
@@ -426,14 +340,14 @@ func (b *slackBuilder) button(actionID, label string, a *SlackAction) *slack.But
 	return btn
 }
 
-// actionValue encodes a as compact JSON of at most SlackMaxButtonValue characters, shortening the question text
+// actionValue encodes a as compact JSON of at most MaxButtonValue characters, shortening the question text
 // if needed; ok is false if it cannot fit.
-func actionValue(a SlackAction) (string, bool) {
-	a.Node = clipRunes(a.Node, maxNodeLen)
+func actionValue(a Action) (string, bool) {
+	a.Node = clipRunes(a.Node, handlers.MaxNodeLen)
 	a.Text = clipRunes(a.Text, 1000)
 	for range 2 {
 		v, err := json.Marshal(a)
-		if err == nil && utf8.RuneCount(v) <= SlackMaxButtonValue {
+		if err == nil && utf8.RuneCount(v) <= MaxButtonValue {
 			return string(v), true
 		}
 		a.Text = ""
@@ -454,34 +368,34 @@ func clipRunes(s string, n int) string {
 }
 
 // buttons are Share, Show upstream, Who owns this, the report and docs links, or suggestions for an error.
-func (b *slackBuilder) buttons() []slack.BlockElement {
+func (b *builder) buttons() []slack.BlockElement {
 	out := make([]slack.BlockElement, 0, 6)
 	add := func(btn *slack.ButtonBlockElement) {
-		if btn != nil && len(out) < SlackMaxActionElements {
+		if btn != nil && len(out) < MaxActionElements {
 			out = append(out, btn)
 		}
 	}
 	res := b.res
 	if res.Err != nil {
-		if res.Err.Code != CodeNotFound && res.Err.Code != CodeAmbiguous {
+		if res.Err.Code != handlers.CodeNotFound && res.Err.Code != handlers.CodeAmbiguous {
 			return out
 		}
 		for i, s := range res.Err.Suggestions {
-			if i == slackMaxSuggestionButtons {
+			if i == maxSuggestionButtons {
 				break
 			}
-			add(b.button(SlackActionSuggest+strconv.Itoa(i), clean(s),
-				&SlackAction{Intent: res.Intent, Node: s, Lang: b.l}))
+			add(b.button(ActionSuggest+strconv.Itoa(i), handlers.Clean(s),
+				&Action{Intent: res.Intent, Node: s, Lang: b.l}))
 		}
 		return out
 	}
-	if b.opts.Ephemeral && res.Intent != string(IntentHelp) {
+	if b.opts.Ephemeral && res.Intent != string(handlers.IntentHelp) {
 		node := res.Question.Node
 		if b.node != nil && b.node.UniqueID != "" {
 			node = b.node.UniqueID
 		}
-		btn := b.button(SlackActionShare, b.tr("Share in channel", "チャンネルに共有"),
-			&SlackAction{Intent: res.Intent, Node: node, Lang: b.l, Text: res.Question.Text})
+		btn := b.button(ActionShare, b.tr("Share in channel", "チャンネルに共有"),
+			&Action{Intent: res.Intent, Node: node, Lang: b.l, Text: res.Question.Text})
 		if btn != nil {
 			btn.Style = slack.StylePrimary
 		}
@@ -491,21 +405,21 @@ func (b *slackBuilder) buttons() []slack.BlockElement {
 	if n == nil || n.UniqueID == "" {
 		return out
 	}
-	if res.Intent != string(IntentUpstream) && n.ResourceType != "source" {
-		add(b.button(SlackActionUpstream, b.tr("Show upstream", "上流を表示"),
-			&SlackAction{Intent: string(IntentUpstream), Node: n.UniqueID, Lang: b.l}))
+	if res.Intent != string(handlers.IntentUpstream) && n.ResourceType != "source" {
+		add(b.button(ActionUpstream, b.tr("Show upstream", "上流を表示"),
+			&Action{Intent: string(handlers.IntentUpstream), Node: n.UniqueID, Lang: b.l}))
 	}
-	if res.Intent != string(IntentOwner) {
-		add(b.button(SlackActionOwner, b.tr("Who owns this", "オーナーは誰?"),
-			&SlackAction{Intent: string(IntentOwner), Node: n.UniqueID, Lang: b.l}))
+	if res.Intent != string(handlers.IntentOwner) {
+		add(b.button(ActionOwner, b.tr("Who owns this", "オーナーは誰?"),
+			&Action{Intent: string(handlers.IntentOwner), Node: n.UniqueID, Lang: b.l}))
 	}
 	if u := reportURL(b.opts.ReportURL, *n); u != "" {
-		btn := b.button(SlackActionReport, b.tr("Open in Elementary report", "Elementary レポートを開く"), nil)
+		btn := b.button(ActionReport, b.tr("Open in Elementary report", "Elementary レポートを開く"), nil)
 		btn.URL = u
 		add(btn)
 	}
 	if u := docsURL(b.opts.DocsURL, *n); u != "" {
-		btn := b.button(SlackActionDocs, b.tr("dbt docs", "dbt ドキュメント"), nil)
+		btn := b.button(ActionDocs, b.tr("dbt docs", "dbt ドキュメント"), nil)
 		btn.URL = u
 		add(btn)
 	}
@@ -534,7 +448,7 @@ func reportURL(base string, n queries.Node) string {
 		return ""
 	}
 	u := base + "/report/model-runs/" + url.PathEscape(n.UniqueID) + "/"
-	if len(u) > SlackMaxButtonURL {
+	if len(u) > MaxButtonURL {
 		return ""
 	}
 	return u
@@ -552,7 +466,7 @@ func docsURL(base string, n queries.Node) string {
 		return ""
 	}
 	u := base + "/#!/" + n.ResourceType + "/" + url.PathEscape(n.UniqueID)
-	if len(u) > SlackMaxButtonURL {
+	if len(u) > MaxButtonURL {
 		return ""
 	}
 	return u

@@ -1,0 +1,42 @@
+package slackui
+
+import (
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// Digest renders a digest as Block Kit: a header with the status emoji, the headline, one section per part,
+// owners as the mentions the bot resolved (mentions; the others escaped), and a button to the Elementary report.
+func Digest(a queries.DigestAnswer, o handlers.DigestOptions, mentions map[string]string) Message {
+	owner := func(s string) string {
+		if m, ok := mentions[s]; ok && validMention(m) {
+			return m
+		}
+		return Escape(s)
+	}
+	v := handlers.BuildDigest(a, o, owner, Escape)
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, handlers.Truncate(v.Emoji+" "+v.Title, 150), true, false)),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+v.Headline+"*", false, false), nil, nil),
+	}
+	if v.Note != "" {
+		blocks = append(blocks, slack.NewContextBlock("todai_digest_late",
+			slack.NewTextBlockObject(slack.MarkdownType, v.Note, false, false)))
+	}
+	for _, s := range v.Sections {
+		text := "*" + s.Title + "*\n" + strings.Join(s.Lines, "\n")
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
+			handlers.Truncate(text, 3000), false, false), nil, nil))
+	}
+	if a.ReportURL != "" {
+		btn := slack.NewButtonBlockElement("todai_digest_report", "report",
+			slack.NewTextBlockObject(slack.PlainTextType, handlers.Tr(o.Lang, "Open Elementary report", "Elementary レポートを開く"), false, false))
+		btn.URL = a.ReportURL
+		blocks = append(blocks, slack.NewActionBlock("todai_digest_actions", btn))
+	}
+	return Message{Text: v.Emoji + " " + v.Title + " — " + v.Headline, Blocks: blocks}
+}

@@ -1,0 +1,121 @@
+package slackui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// Date is a Slack date token: Slack shows it in the reader's zone; clients that cannot read it show UTC.
+func Date(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.Format("2006-01-02 15:04 UTC"))
+}
+
+// Escape makes a data or user string safe for Slack text: control characters removed (as for the terminal),
+// then &, < and > escaped, so no datum can become a mention, a broadcast or a link.
+func Escape(s string) string { return escapeMarkup(handlers.Clean(s)) }
+
+// escapeMarkup escapes Slack's three control characters.
+func escapeMarkup(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// code puts a datum in an inline code span (backticks inside it become quotes), escaped.
+func code(s string) string {
+	s = handlers.Clean(s)
+	if s == "" {
+		return ""
+	}
+	return "`" + escapeMarkup(strings.ReplaceAll(s, "`", "'")) + "`"
+}
+
+// fitEscaped cuts escaped mrkdwn to at most n runes, ending with "…", never inside an entity (&amp;) or a
+// <…> token (mentions, dates).
+func fitEscaped(s string, n int) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut, runes, end := 0, 0, rune(0)
+	for i, r := range s {
+		if runes > n-1 {
+			break
+		}
+		if end == 0 {
+			cut = i
+		}
+		switch {
+		case end == 0 && r == '&':
+			end = ';'
+		case end == 0 && r == '<':
+			end = '>'
+		case end != 0 && r == end:
+			end = 0
+		}
+		runes++
+	}
+	return s[:cut] + "…"
+}
+
+// validMention accepts only what the bot can produce: <@U…>, <@W…> and <!subteam^S…>.
+func validMention(m string) bool {
+	var id string
+	switch {
+	case strings.HasPrefix(m, "<@") && strings.HasSuffix(m, ">"):
+		id = m[2 : len(m)-1]
+		if len(id) < 2 || (id[0] != 'U' && id[0] != 'W') {
+			return false
+		}
+	case strings.HasPrefix(m, "<!subteam^") && strings.HasSuffix(m, ">"):
+		id = m[len("<!subteam^") : len(m)-1]
+	default:
+		return false
+	}
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// CauseLine renders one diagnosed cause for Slack, escaped: "Cause: an upstream run errored: *stg_payments* —
+// relation does not exist (certain)".
+func CauseLine(l handlers.Lang, c queries.Cause) string {
+	p := handlers.NewPrinter(l, time.Time{}, Date)
+	s := p.Tr("Cause: ", "原因: ") + Escape(p.CauseKind(c.Kind)) + ": *" + escapeMarkup(handlers.FirstClean(c.Name, c.UniqueID)) + "*"
+	if c.Detail != nil {
+		s += " — " + fitEscaped(Escape(*c.Detail), 200)
+	}
+	if c.LoadedAt != nil {
+		s += p.Tr(", last loaded ", "、最終ロード ") + Date(*c.LoadedAt)
+	}
+	if c.Confidence != "" {
+		s += " _(" + Escape(p.Confidence(c.Confidence)) + ")_"
+	}
+	return s
+}

@@ -1,0 +1,90 @@
+package handlerstest
+
+import (
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// DigestAnswers are the digests the renderers' golden files show: "red" (every kind of problem, owners to mention)
+// and "green" (nothing to report).
+func DigestAnswers() map[string]queries.DigestAnswer {
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	ago := func(h int) *time.Time { t := now.Add(-time.Duration(h) * time.Hour); return &t }
+	orders := queries.Node{UniqueID: "model.shop.orders", Name: "orders", ResourceType: "model",
+		Owners: []string{"@carol"}, Team: "finance"}
+	revenue := queries.Node{UniqueID: "model.shop.revenue", Name: "revenue", ResourceType: "model",
+		Owners: []string{"@dave"}, Team: "finance"}
+	trend := []queries.TrendDay{{Day: "2026-11-18"}, {Day: "2026-11-19", Problems: 1}, {Day: "2026-11-20"},
+		{Day: "2026-11-21", Problems: 2}, {Day: "2026-11-22", Problems: 4}, {Day: "2026-11-23", Problems: 3},
+		{Day: "2026-11-24", Problems: 3}}
+	red := queries.DigestAnswer{Team: "finance", Now: now, WindowStart: now.Add(-24 * time.Hour), Previous: ago(24),
+		Status: queries.DigestRed,
+		Counts: queries.DigestCounts{ModelsRun: 120, ModelsFailed: 1, ModelsSkipped: 2, TestsPass: 300, TestsWarn: 1,
+			TestsFail: 2},
+		New: []queries.DigestProblem{{Kind: "test_fail", Node: orders, TestUniqueID: "test.shop.not_null_orders_id",
+			TestName: "not_null_orders_id", Detail: "Got 7 results, configured to fail if != 0", Since: ago(3),
+			Owners: []string{"@carol"}, New: true}},
+		StillFailing: []queries.DigestProblem{{Kind: "test_error", Node: revenue, TestName: "unique_revenue_day",
+			Since: ago(50), Owners: []string{"@dave", "finance-lead@acme.com"}}},
+		ModelErrors: []queries.DigestProblem{{Kind: "model_error", Node: revenue, Detail: "Database Error in model revenue",
+			Since: ago(26), Owners: []string{"@dave"}}},
+		Sources: []queries.SourceFreshness{{UniqueID: "source.shop.stripe.payments", Name: "stripe.payments",
+			Status: "error", MaxLoadedAt: ago(30)}},
+		Slow: []queries.SlowModel{{Node: orders, Seconds: 130, MedianSeconds: 40, Ratio: 3.25}},
+		Flaky: []queries.FlakyTest{{TestUniqueID: "test.shop.accepted_values", Name: "accepted_values_orders_kind",
+			Node: orders, Flips: 4, Owners: []string{"@carol"}}},
+		Trend: trend, Sparkline: queries.Sparkline(trend),
+		Actions: []queries.DigestAction{{Kind: "fix_model", Node: revenue, Subject: "revenue", Owners: []string{"@dave"}},
+			{Kind: "check_source", Subject: "stripe.payments", Owners: []string{}},
+			{Kind: "fix_test", Node: revenue, Subject: "unique_revenue_day", Owners: []string{"@dave"}}},
+		ReportURL: "https://elementary.acme.com/report"}
+	greenTrend := make([]queries.TrendDay, 7)
+	green := queries.DigestAnswer{Team: "growth", Now: now, WindowStart: now.Add(-24 * time.Hour),
+		Status: queries.DigestGreen, Counts: queries.DigestCounts{ModelsRun: 40, TestsPass: 90},
+		New: []queries.DigestProblem{}, StillFailing: []queries.DigestProblem{}, ModelErrors: []queries.DigestProblem{},
+		Sources: []queries.SourceFreshness{}, Slow: []queries.SlowModel{}, Flaky: []queries.FlakyTest{},
+		Trend: greenTrend, Sparkline: queries.Sparkline(greenTrend), Actions: []queries.DigestAction{}}
+	return map[string]queries.DigestAnswer{"red": red, "green": green}
+}
+
+// DigestCase is one digest golden: Base names its files (red.en, red_late.ja…), Lang is its language, Location the
+// team's zone (Asia/Tokyo), Late says it was posted late for its slot at Slot.
+type DigestCase struct {
+	Base, Name string
+	Answer     queries.DigestAnswer
+	Lang       string
+	Location   *time.Location
+	Late       bool
+	Slot       time.Time
+}
+
+// DigestCases are the digest goldens: each digest in English and Japanese, the red one also late.
+func DigestCases() []DigestCase {
+	tokyo := time.FixedZone("JST", 9*3600) // Asia/Tokyo, which has kept +09:00 since 1951
+	var out []DigestCase
+	answers := DigestAnswers()
+	for _, name := range []string{"green", "red"} {
+		for _, lang := range []string{"en", "ja"} {
+			for _, late := range []bool{false, true} {
+				if late && name == "green" {
+					continue
+				}
+				base := name + "." + lang
+				if late {
+					base = name + "_late." + lang
+				}
+				a := answers[name]
+				out = append(out, DigestCase{Base: base, Name: name, Answer: a, Lang: lang, Location: tokyo, Late: late,
+					Slot: a.Now.Add(-3 * time.Hour)})
+			}
+		}
+	}
+	return out
+}
+
+// DigestMentions are the mentions the bot would resolve for the digests' owners: one user, and one value that is
+// not a mention (which must be shown as plain text).
+func DigestMentions() map[string]string {
+	return map[string]string{"@dave": "<@U0DAVE>", "@carol": "not a mention"}
+}
