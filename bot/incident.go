@@ -21,7 +21,9 @@ const (
 	ActionIncidentAck     = "todai_inc_ack"
 	ActionIncidentSnooze  = "todai_inc_snooze"
 	ActionIncidentHistory = "todai_inc_history"
-	actionIncidentPrefix  = "todai_inc_"
+	// ActionIncidentSplit splits an incident out of its root cause's incident (value: its id).
+	ActionIncidentSplit  = "todai_inc_split"
+	actionIncidentPrefix = "todai_inc_"
 )
 
 // maxIncidentsPerMessage bounds the incidents of one grouped message (two blocks each, within Slack's 50).
@@ -32,6 +34,10 @@ type IncidentDesk interface {
 	Get(ctx context.Context, id int64) (escalation.Incident, error)
 	// ByMessage returns the incidents posted in one message, by id.
 	ByMessage(ctx context.Context, channel, ts string) ([]escalation.Incident, error)
+	// ByParent returns the incidents grouped under one (its blast radius), by id.
+	ByParent(ctx context.Context, id int64) ([]escalation.Incident, error)
+	// Split takes an incident out of its root cause's incident.
+	Split(ctx context.Context, id int64, actor string, now time.Time) error
 	Ack(ctx context.Context, id int64, actor string, now time.Time) error
 	Snooze(ctx context.Context, id int64, d time.Duration, actor string, now time.Time) (escalation.Silence, error)
 	Timeline(ctx context.Context, id int64) ([]escalation.Event, error)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -18,9 +19,9 @@ func isIncidentAction(actionID string) bool {
 	return strings.HasPrefix(actionID, actionIncidentPrefix)
 }
 
-// incidentActionJob answers an incident button: Acknowledge and Snooze change the incident (members of the
-// team's channel and admins only; others get an ephemeral refusal) and rewrite its message; Show history answers
-// with the timeline, ephemeral.
+// incidentActionJob answers an incident button: Acknowledge, Snooze and Split change the incident (members of the
+// team's channel and admins only; others get an ephemeral refusal) and rewrite its message (a grouped incident's:
+// its root's); Show history answers with the timeline, ephemeral.
 func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAction) job {
 	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
 	msgTS := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)
@@ -57,8 +58,15 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				ephemeral(ctx, b.timelineMessage(ctx, r.Incidents, id, l))
 				return
 			}
+			// A grouped incident's buttons are on its root's message.
+			shown := inc
+			if inc.ParentID != 0 {
+				if root, err := r.Incidents.Get(ctx, inc.ParentID); err == nil {
+					shown = root
+				}
+			}
 			teamChannel := team.Channel
-			if strings.HasPrefix(teamChannel, "#") && channel != "" && inc.Message.TS != "" && onIncidentMessage(cb, msgTS, inc) {
+			if strings.HasPrefix(teamChannel, "#") && channel != "" && shown.Message.TS != "" && onIncidentMessage(cb, msgTS, shown) {
 				// A team channel configured by name cannot be asked for its members; the button is on the incident's
 				// own message (or its thread), which Todai posted in that channel, so the click's channel is its ID.
 				teamChannel = channel
@@ -82,6 +90,12 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 					return
 				}
 				_, err = r.Incidents.Snooze(ctx, id, d, cb.User.ID, now)
+			case strings.HasPrefix(act.ActionID, ActionIncidentSplit):
+				if err = r.Incidents.Split(ctx, id, cb.User.ID, now); err == nil {
+					ephemeral(ctx, textMsg(trl(l, fmt.Sprintf("Split out: *%s* gets notices of its own from the next check.",
+						slackui.Escape(incidentTitle(inc, l))),
+						fmt.Sprintf("分離しました: *%s* は次回の確認から個別に通知されます。", slackui.Escape(incidentTitle(inc, l))))))
+				}
 			default:
 				return
 			}
@@ -94,7 +108,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			// The incident's own message: a top-level grouped message, or the reply under Elementary's alert when
 			// its first notice went there (a click in that thread carries the alert's ts as container.thread_ts;
 			// the reply is still inc.TS, and it is the one to rewrite).
-			ch, ts := firstNonEmpty(inc.Message.Channel, channel), firstNonEmpty(inc.Message.TS, msgTS)
+			ch, ts := firstNonEmpty(shown.Message.Channel, channel), firstNonEmpty(shown.Message.TS, msgTS)
 			if ch == "" || ts == "" {
 				return
 			}

@@ -184,6 +184,9 @@ func (n *incidentNotifier) findAlertThreads(ctx context.Context, group string) {
 
 // UpdateMessage rewrites the incident's message with its incidents' current states.
 func (n *incidentNotifier) UpdateMessage(ctx context.Context, _ escalation.Incident, u escalation.UpdateMessage) error {
+	if u.Message.TS == "" {
+		return nil // not posted (a grouped incident whose root's notice has not gone out): nothing to rewrite
+	}
 	incs, err := n.desk.ByMessage(ctx, u.Message.Channel, u.Message.TS)
 	if err != nil {
 		return err

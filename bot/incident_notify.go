@@ -199,15 +199,81 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 				"`" + slackui.Escape(alert) + "`" + trl(l, ").", "）。")
 		}
 		line += fmt.Sprintf("  _#%d_", inc.ID)
+		children := b.blastRadius(ctx, inc)
+		if len(children) > 0 {
+			line += "\n" + blastRadiusText(children, l)
+		}
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			handlers.Truncate(line, slackui.MaxSectionText), false, false), nil, nil,
 			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
 		if inc.Status != escalation.StatusResolved {
 			blocks = append(blocks, incidentButtons(inc, l))
+			if split := splitButtons(inc, children, l); split != nil {
+				blocks = append(blocks, split)
+			}
 		}
 		texts = append(texts, incidentTitle(inc, l)+" — "+statusText(inc, l))
 	}
 	return slackui.Message{Text: slackui.Escape(strings.Join(texts, "\n")), Blocks: blocks}
+}
+
+// blastRadius returns the incidents grouped under inc (nil when it has none or they cannot be read).
+func (b *Bot) blastRadius(ctx context.Context, inc escalation.Incident) []escalation.Incident {
+	r, ok := b.scheduled()
+	if !ok || r.Incidents == nil {
+		return nil
+	}
+	children, err := r.Incidents.ByParent(ctx, inc.ID)
+	if err != nil {
+		b.log.Warn("bot: incidents grouped under an incident", "incident", inc.ID, "err", err)
+		return nil
+	}
+	return children
+}
+
+// maxBlastRadiusLines bounds the grouped incidents listed under their root's line.
+const maxBlastRadiusLines = 10
+
+// blastRadiusText lists the incidents a root caused: "Caused downstream (3, 2 still failing): • a — 🔴 open …".
+func blastRadiusText(children []escalation.Incident, l handlers.Lang) string {
+	failing := 0
+	for _, c := range children {
+		if c.Status != escalation.StatusResolved {
+			failing++
+		}
+	}
+	lines := []string{trl(l, fmt.Sprintf("*Caused downstream* (%d, %d still failing):", len(children), failing),
+		fmt.Sprintf("*下流への影響* (%d 件、うち %d 件が失敗中):", len(children), failing))}
+	for i, c := range children {
+		if i == maxBlastRadiusLines {
+			lines = append(lines, trl(l, fmt.Sprintf("…and %d more", len(children)-i), fmt.Sprintf("…ほか %d 件", len(children)-i)))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("• %s — %s  _#%d_", slackui.Escape(incidentTitle(c, l)), statusText(c, l), c.ID))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxSplitButtons bounds the Split buttons under a root (one actions block).
+const maxSplitButtons = 5
+
+// splitButtons are a Split button for each grouped incident still failing: its grouping under inc was wrong, it gets
+// notices of its own. Nil when there is none.
+func splitButtons(inc escalation.Incident, children []escalation.Incident, l handlers.Lang) slack.Block {
+	var els []slack.BlockElement
+	for _, c := range children {
+		if c.Status == escalation.StatusResolved || len(els) == maxSplitButtons {
+			continue
+		}
+		id := strconv.FormatInt(c.ID, 10)
+		label := handlers.Truncate(trl(l, "Split out ", "分離: ")+queries.NameOf(firstNonEmpty(c.TestID, c.NodeID)), slackui.MaxButtonText)
+		els = append(els, slack.NewButtonBlockElement(ActionIncidentSplit+"_"+id, id,
+			slack.NewTextBlockObject(slack.PlainTextType, label, false, false)))
+	}
+	if len(els) == 0 {
+		return nil
+	}
+	return slack.NewActionBlock("todai_inc_split_"+strconv.FormatInt(inc.ID, 10), els...)
 }
 
 // incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only

@@ -188,6 +188,27 @@ func (d *memDesk) ByMessage(_ context.Context, channel, ts string) ([]escalation
 	return out, nil
 }
 
+func (d *memDesk) ByParent(_ context.Context, id int64) ([]escalation.Incident, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []escalation.Incident
+	for i := int64(1); i <= 100; i++ {
+		if inc, ok := d.incs[i]; ok && inc.ParentID == id {
+			out = append(out, inc)
+		}
+	}
+	return out, nil
+}
+
+func (d *memDesk) Split(_ context.Context, id int64, _ string, _ time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	inc := d.incs[id]
+	inc.Split, inc.ParentID = true, 0
+	d.incs[id] = inc
+	return nil
+}
+
 func (d *memDesk) Ack(_ context.Context, id int64, actor string, _ time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -12,10 +12,9 @@ import (
 )
 
 // EscalationMirror is what the escalation job reads of the mirror: the current problems, edr monitor's alerts and
-// whether it is in use, and the upstream failures; escalation.Mirror implements it.
+// whether it is in use; escalation.Mirror implements it.
 type EscalationMirror interface {
 	escalation.MirrorReader
-	Inhibitors(ctx context.Context) (escalation.Inhibitors, error)
 	ElementaryInUse(ctx context.Context, now time.Time) (bool, error)
 }
 
@@ -24,7 +23,9 @@ type EscalationMirror interface {
 type Escalator struct {
 	Store  *escalation.Store
 	Mirror EscalationMirror
-	Teams  escalation.TeamResolver
+	// Diagnosis is the read model's diagnosis: it groups incidents by root cause and names their causes.
+	Diagnosis escalation.Diagnoser
+	Teams     escalation.TeamResolver
 	// PolicyFor returns a team's policy; teams without one get no incidents escalated.
 	PolicyFor func(team string) (escalation.Policy, bool)
 	// Notifier returns the notifier for one sweep's decisions (it may group the first notices per team and
@@ -45,15 +46,15 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	if _, err := e.Store.Reconcile(ctx, e.Mirror, e.Teams, e.PolicyFor, now); err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
-	inh, err := e.Mirror.Inhibitors(ctx)
-	if err != nil {
-		return fmt.Errorf("escalation: inhibitors: %w", err)
-	}
 	inUse, err := e.Mirror.ElementaryInUse(ctx, now)
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
-	decisions, err := e.Store.Sweep(ctx, now, e.PolicyFor, escalation.Conditions{Inhibitors: inh, ElementaryInUse: inUse})
+	cond := escalation.Conditions{ElementaryInUse: inUse}
+	if e.Diagnosis != nil {
+		cond.CauseOf = escalation.DiagnosedCause(e.Diagnosis)
+	}
+	decisions, err := e.Store.Sweep(ctx, now, e.PolicyFor, cond)
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}

@@ -51,6 +51,17 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
+// testLogs is a log buffer printed when the test fails.
+func testLogs(t *testing.T) *syncBuffer {
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	})
+	return logs
+}
+
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,6 +210,20 @@ func startStack(t *testing.T, a *app, fake *slacktest.Slack, connections int) *s
 	return s
 }
 
+// sweep moves the clock to at, syncs when asked, and runs the escalation job as the scheduler would.
+func (s *serveStack) sweep(t *testing.T, a *app, clock *fakeClock, at time.Time, sync bool) {
+	t.Helper()
+	clock.Set(at)
+	if sync {
+		if err := a.syncOnce(context.Background(), s.db); err != nil {
+			t.Fatalf("sync at %s: %v", at, err)
+		}
+	}
+	if err := s.esc.Run(context.Background(), at); err != nil {
+		t.Fatalf("escalation at %s: %v", at, err)
+	}
+}
+
 // close stops the bot (draining its answers) and closes the state file, as SIGTERM does.
 func (s *serveStack) close(t *testing.T) {
 	t.Helper()
@@ -263,12 +288,7 @@ func channelPosts(fake *slacktest.Slack, channel string) []slacktest.Post {
 }
 
 func TestEscalationTimeline(t *testing.T) {
-	logs := &syncBuffer{}
-	defer func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
+	logs := testLogs(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: t0}
@@ -292,19 +312,7 @@ func TestEscalationTimeline(t *testing.T) {
 	st := startStack(t, a, fake, 1)
 	defer func() { st.close(t) }()
 
-	// run moves the clock, optionally syncs, and runs the escalation job as the scheduler would.
-	run := func(at time.Duration, sync bool) {
-		t.Helper()
-		clock.Set(t0.Add(at))
-		if sync {
-			if err := a.syncOnce(ctx, st.db); err != nil {
-				t.Fatalf("sync at +%s: %v", at, err)
-			}
-		}
-		if err := st.esc.Run(ctx, clock.Now()); err != nil {
-			t.Fatalf("escalation at +%s: %v", at, err)
-		}
-	}
+	run := func(at time.Duration, sync bool) { t.Helper(); st.sweep(t, a, clock, t0.Add(at), sync) }
 	incidents := func() map[string]escalation.Incident {
 		t.Helper()
 		rows, err := st.db.Read.QueryContext(ctx, `SELECT id FROM incidents ORDER BY id`)
@@ -605,12 +613,7 @@ func TestEscalationTimeline(t *testing.T) {
 // TestSchedulerEscalatesAfterSync proves serve's scheduler runs escalation right after a sync, not a minute later:
 // a failure that lands in the warehouse is posted within seconds of the next sync, before the minute tick.
 func TestSchedulerEscalatesAfterSync(t *testing.T) {
-	logs := &syncBuffer{}
-	defer func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
+	logs := testLogs(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	f := demo.NewFixture("shop")

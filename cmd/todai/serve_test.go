@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -133,16 +132,13 @@ const scheduledDigestConfig = `teams:
 // would: before the 09:00 slot, just after it (the first chat.postMessage answered 429), and again a few minutes
 // later. The digest goes out once, through the bot's Poster, with both owners mentioned as Slack users.
 func TestServePostsTheScheduledDigest(t *testing.T) {
-	var mu sync.Mutex
-	clock := time.Date(2026, 12, 3, 8, 59, 0, 0, time.UTC)
-	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	setClock := func(t time.Time) { mu.Lock(); defer mu.Unlock(); clock = t }
+	clock := &fakeClock{t: time.Date(2026, 12, 3, 8, 59, 0, 0, time.UTC)}
 
 	f := demo.NewFixture("shop")
 	orders := f.Model("orders", demo.Values{"owner": `["@jane", "ana@acme.com"]`})
 	notNull := f.Test("not_null_orders_id", "not_null", orders, nil)
-	inv := f.Invocation("test", clock.Add(-30*time.Minute), nil)
-	f.TestResult(inv, notNull, orders, "fail", clock.Add(-30*time.Minute), demo.Values{"column_name": "id"})
+	inv := f.Invocation("test", clock.Now().Add(-30*time.Minute), nil)
+	f.TestResult(inv, notNull, orders, "fail", clock.Now().Add(-30*time.Minute), demo.Values{"column_name": "id"})
 	wh := newFixtureWarehouse(t, f)
 
 	fake := slacktest.New(t)
@@ -163,7 +159,7 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 	serveUntil := func(want string) {
 		t.Helper()
 		logs := &syncBuffer{}
-		a := configuredApp(t, fake, wh.path, dir, scheduledDigestConfig, now, logs, slog.LevelDebug)
+		a := configuredApp(t, fake, wh.path, dir, scheduledDigestConfig, clock.Now, logs, slog.LevelDebug)
 		stop, done := startServe(t, a)
 		deadline := time.After(60 * time.Second)
 		for !strings.Contains(logs.String(), want) {
@@ -187,7 +183,7 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 	}
 
 	// 09:01: the restart finds the 09:00 slot due and posts it; Slack answers the first attempt 429.
-	setClock(time.Date(2026, 12, 3, 9, 1, 0, 0, time.UTC))
+	clock.Set(time.Date(2026, 12, 3, 9, 1, 0, 0, time.UTC))
 	fake.RateLimitNext("chat.postMessage", 1, time.Second)
 	serveUntil("scheduler: digest posted")
 	posted := digests()
@@ -208,7 +204,7 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 	}
 
 	// 09:04: another restart sees the slot taken and posts nothing.
-	setClock(time.Date(2026, 12, 3, 9, 4, 0, 0, time.UTC))
+	clock.Set(time.Date(2026, 12, 3, 9, 4, 0, 0, time.UTC))
 	serveUntil("scheduler: digest slot already taken")
 	if n := len(digests()); n != 1 {
 		t.Errorf("%d digests after the second restart, want 1", n)

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"context"
 	"path"
 	"strings"
 	"time"
@@ -110,6 +111,10 @@ type Incident struct {
 	ElementaryAlertID string
 	// Message is where the first notice was posted.
 	Message MessageRef
+	// ParentID is the incident of its root cause it is grouped under (0: none): it has no notices of its own, the
+	// root's message lists it. Split says somebody split it out of its root's incident: it is never grouped again.
+	ParentID int64
+	Split    bool
 }
 
 // Matcher is one condition of a silence. Field is node, test, tag, owner, team or key; Value is compared for
@@ -184,15 +189,11 @@ func (m Matcher) matches(inc Incident) bool {
 
 // Cause is an upstream failure that explains downstream incidents.
 type Cause struct {
-	// Node is the model that errored or the source that is stale.
+	// Node is the model that errored, the test that failed or the source that is stale.
 	Node string
-	// Kind is KindModel or KindFreshness.
+	// Kind is KindModel, KindTest or KindFreshness.
 	Kind Kind
 }
-
-// Inhibitors maps each node to the upstream failure that explains its incidents: the nodes downstream of an errored
-// model or a stale source, and those failing nodes themselves (so their tests are inhibited too).
-type Inhibitors map[string]Cause
 
 // SendKey identifies one send: nothing is sent twice for the same key. Level ResolveLevel is the resolution notice.
 type SendKey struct {
@@ -203,10 +204,15 @@ type SendKey struct {
 
 // Input is everything Decide looks at.
 type Input struct {
-	Incident    Incident
-	Policy      Policy
-	Silences    []Silence
-	Inhibitors  Inhibitors
+	Incident Incident
+	Policy   Policy
+	Silences []Silence
+	// Cause is the other node's failure the diagnosis names as the incident's cause (nil: none evidenced); Root the
+	// incident of that failure the incident belongs to (Roots), when there is one; Parent the incident it is
+	// grouped under now (by ParentID), whose message shows it.
+	Cause       *Cause
+	Root        *Incident
+	Parent      *Incident
 	Now         time.Time
 	AlreadySent map[SendKey]bool
 	// ElementaryInUse says edr monitor is alerting (alerts_v2 holds alerts of the last 7 days): a first notice
@@ -216,14 +222,16 @@ type Input struct {
 
 // Conditions are the facts of the mirror a sweep decides with.
 type Conditions struct {
-	// Inhibitors are the upstream failures.
-	Inhibitors Inhibitors
+	// CauseOf diagnoses an unresolved incident: the other node whose failure caused it, as the read model's
+	// diagnosis proves it (ok false: none). Nil diagnoses nothing.
+	CauseOf func(ctx context.Context, inc Incident) (c Cause, ok bool, err error)
 	// ElementaryInUse says edr monitor is alerting (see Input).
 	ElementaryInUse bool
 }
 
 // Action is something the caller must do for an incident. The concrete types are NotifyLevel, UpdateMessage,
-// ReplyInThread, RefreshMessage, MarkSilenced, ClearSilence, MarkInhibited and ClearInhibition.
+// ReplyInThread, RefreshMessage, MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition, MarkGrouped and
+// ClearGrouping.
 type Action interface{ isAction() }
 
 // NotifyLevel sends level Level of loop Loop to Targets. First is the incident's first notice (it goes in the
@@ -273,6 +281,13 @@ type MarkInhibited struct{ Cause Cause }
 // ClearInhibition records that the upstream failure is gone.
 type ClearInhibition struct{}
 
+// MarkGrouped records that the incident belongs to the incident Root of its root cause: it has no notices of its
+// own, Root's message lists it.
+type MarkGrouped struct{ Root int64 }
+
+// ClearGrouping records that the incident no longer belongs to another's (its root resolved, or it was split out).
+type ClearGrouping struct{}
+
 func (NotifyLevel) isAction()     {}
 func (UpdateMessage) isAction()   {}
 func (ReplyInThread) isAction()   {}
@@ -281,14 +296,19 @@ func (MarkSilenced) isAction()    {}
 func (ClearSilence) isAction()    {}
 func (MarkInhibited) isAction()   {}
 func (ClearInhibition) isAction() {}
+func (MarkGrouped) isAction()     {}
+func (ClearGrouping) isAction()   {}
 
 // Decide is the escalation decision: given an incident's state, its team's policy, the silences, the upstream
 // failures and the time, what to do now. It is pure: same input, same actions; it changes nothing. The caller
 // performs the actions and records each send with Store.RecordSend, which refuses a key already sent.
 //
-// The rules, in order: a resolved incident whose notice went out gets its message updated and a thread reply, once;
-// an acknowledged incident gets nothing; an active silence holds every notice (MarkSilenced once); an upstream
-// failure lets the first notice out with "probably caused by …" and holds the rest (MarkInhibited once); a warn
+// The rules, in order: a resolved incident whose notice went out gets its message updated and a thread reply, once
+// (one listed in its root's message gets that message updated); an acknowledged incident gets nothing; an incident
+// whose root cause is another incident of its team (Root) is grouped under it (MarkGrouped once, its root's message
+// rewritten) and gets no notice of its own; one no longer explained by its root is ungrouped (ClearGrouping); an
+// active silence holds every notice (MarkSilenced once); a diagnosed upstream cause without an incident of the
+// team (Cause) lets the first notice out with "probably caused by …" and holds the rest (MarkInhibited once); a warn
 // incident stops after level 1 unless the policy includes warn; quiet hours hold every notice until they end; while
 // edr monitor is in use, a first notice waits up to the policy's ElementaryWait for its alert, to link to it.
 // Otherwise the next step is due Levels[0].After after opening, each later level its After minus the previous
@@ -299,14 +319,26 @@ func Decide(in Input) []Action {
 	var acts []Action
 	switch inc.Status {
 	case StatusResolved:
-		if inc.ResolveAnnounced || inc.LastNotified.Level == 0 {
-			return nil
-		}
 		key := SendKey{Incident: inc.ID, Level: ResolveLevel}
-		if in.AlreadySent[key] {
+		if inc.ResolveAnnounced || in.AlreadySent[key] {
 			return nil
 		}
-		return []Action{UpdateMessage{Key: key, Message: inc.Message}, ReplyInThread{Key: key, Message: inc.Message}}
+		if inc.LastNotified.Level == 0 {
+			if inc.ParentID == 0 {
+				return nil
+			}
+			// Listed in its root's message only: that message shows it resolved.
+			var root MessageRef
+			if in.Parent != nil {
+				root = in.Parent.Message
+			}
+			return []Action{UpdateMessage{Key: key, Message: root}}
+		}
+		acts := []Action{UpdateMessage{Key: key, Message: inc.Message}, ReplyInThread{Key: key, Message: inc.Message}}
+		if in.Parent != nil && in.Parent.Message.TS != "" {
+			acts = append(acts, RefreshMessage{Message: in.Parent.Message})
+		}
+		return acts
 	case StatusAcked:
 		return nil
 	}
@@ -317,6 +349,24 @@ func Decide(in Input) []Action {
 			acts = append(acts, RefreshMessage{Message: inc.Message})
 		}
 	}
+	// One incident per root cause: an incident its root's incident explains has no notices of its own.
+	if root := in.Root; root != nil {
+		if inc.ParentID != root.ID {
+			acts = append(acts, MarkGrouped{Root: root.ID})
+			if root.Message.TS != "" && root.LastNotified.Level > 0 {
+				acts = append(acts, RefreshMessage{Message: root.Message}) // its blast radius grew
+			}
+			refresh()
+		}
+		return acts
+	}
+	if inc.ParentID != 0 {
+		acts = append(acts, ClearGrouping{})
+		if p := in.Parent; p != nil && p.Message.TS != "" && p.LastNotified.Level > 0 {
+			acts = append(acts, RefreshMessage{Message: p.Message}) // its blast radius shrank
+		}
+	}
+
 	if s, ok := activeSilence(in.Silences, inc, in.Now); ok {
 		if inc.SilencedBy != s.ID {
 			acts = append(acts, MarkSilenced{SilenceID: s.ID})
@@ -332,7 +382,11 @@ func Decide(in Input) []Action {
 		shown = true
 	}
 
-	cause, inhibited := inhibitor(in.Inhibitors, inc)
+	var cause Cause
+	inhibited := in.Cause != nil && in.Cause.Node != ""
+	if inhibited {
+		cause = *in.Cause
+	}
 	if inhibited && inc.InhibitedBy != cause.Node {
 		acts = append(acts, MarkInhibited{Cause: cause})
 		shown = true
@@ -469,18 +523,6 @@ func activeSilence(ss []Silence, inc Incident, now time.Time) (Silence, bool) {
 		}
 	}
 	return found, ok
-}
-
-func inhibitor(in Inhibitors, inc Incident) (Cause, bool) {
-	c, ok := in[inc.NodeID]
-	if !ok || c.Node == "" {
-		return Cause{}, false
-	}
-	// A failing node is not inhibited by itself; its tests are.
-	if inc.Kind != KindTest && c.Node == inc.NodeID {
-		return Cause{}, false
-	}
-	return c, true
 }
 
 func mentions(ts []Target) bool {

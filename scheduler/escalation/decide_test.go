@@ -64,18 +64,25 @@ func TestDecide(t *testing.T) {
 	refresh := RefreshMessage{Message: openIncident().Message}
 
 	with := func(f func(*Incident)) Incident { inc := openIncident(); f(&inc); return inc }
+	// root is the incident of stg_orders' error, its message posted; grouped is openIncident grouped under it.
+	root := Incident{ID: 9, Key: "model.shop.stg_orders", Team: "finance", Kind: KindModel, NodeID: cause.Node,
+		Status: StatusOpen, OpenedAt: t0, LastNotified: Step{Level: 1, At: t0}, Message: MessageRef{Channel: "C1", TS: "9.9"}}
+	rootMsg := RefreshMessage{Message: root.Message}
+	grouped := func(f func(*Incident)) Incident { inc := openIncident(); inc.ParentID = root.ID; f(&inc); return inc }
 	snooze := Silence{ID: 3, Matchers: []Matcher{{Field: "key", Value: openIncident().Key}}, StartsAt: t0, EndsAt: t0.Add(4 * time.Hour)}
 
 	tests := []struct {
-		name       string
-		inc        Incident
-		pol        Policy
-		silences   []Silence
-		inhibitors Inhibitors
-		now        time.Time
-		sent       map[SendKey]bool
-		edr        bool // edr monitor in use
-		want       []Action
+		name     string
+		inc      Incident
+		pol      Policy
+		silences []Silence
+		cause    *Cause
+		root     *Incident
+		parent   *Incident
+		now      time.Time
+		sent     map[SendKey]bool
+		edr      bool // edr monitor in use
+		want     []Action
 	}{
 		{name: "a failing test gets its level-1 notice at once", inc: openIncident(), now: t0,
 			want: []Action{notify(1, 0, true, false, ch)}},
@@ -127,22 +134,40 @@ func TestDecide(t *testing.T) {
 			silences: []Silence{{ID: 6, StartsAt: t0, EndsAt: t0.Add(time.Hour)}},
 			want:     []Action{notify(1, 0, true, false, ch)}},
 		{name: "inhibited: first notice says probably caused by", inc: openIncident(), now: t0,
-			inhibitors: Inhibitors{"model.shop.orders": cause},
+			cause: &cause,
 			want: []Action{MarkInhibited{Cause: cause}, func() NotifyLevel {
 				n := notify(1, 0, true, false, ch)
 				n.ProbablyCausedBy = &cause
 				return n
 			}()}},
 		{name: "inhibited: not escalated", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.InhibitedBy = cause.Node }),
-			inhibitors: Inhibitors{"model.shop.orders": cause}, now: t0.Add(5 * time.Hour)},
+			cause: &cause, now: t0.Add(5 * time.Hour)},
 		{name: "inhibition over: escalation resumes", inc: with(func(i *Incident) { *i = notified(*i, 1, 0, t0); i.InhibitedBy = cause.Node }),
 			now: t0.Add(5 * time.Hour), want: []Action{ClearInhibition{}, refresh, notify(2, 0, false, true, owners)}},
 		{name: "inhibited after the first notice: marked and the message rewritten", inc: notified(openIncident(), 1, 0, t0),
-			inhibitors: Inhibitors{"model.shop.orders": cause}, now: t0.Add(time.Hour), want: []Action{MarkInhibited{Cause: cause}, refresh}},
-		{name: "a failing model is not inhibited by itself", inc: with(func(i *Incident) {
+			cause: &cause, now: t0.Add(time.Hour), want: []Action{MarkInhibited{Cause: cause}, refresh}},
+		{name: "its root's incident explains it: grouped, the root's message rewritten, no notice", inc: openIncident(),
+			cause: &cause, root: &root, now: t0, want: []Action{MarkGrouped{Root: 9}, rootMsg}},
+		{name: "grouped under a root not posted yet: grouped only", inc: openIncident(), cause: &cause,
+			root: &Incident{ID: root.ID, Team: root.Team, Kind: KindModel, NodeID: cause.Node, Status: StatusOpen}, now: t0,
+			want: []Action{MarkGrouped{Root: 9}}},
+		{name: "grouped: nothing more, ever, while its root explains it", inc: grouped(func(*Incident) {}), cause: &cause,
+			root: &root, parent: &root, now: t0.Add(9 * time.Hour)},
+		{name: "grouped after its own notice: its message says so too", inc: notified(openIncident(), 1, 0, t0), cause: &cause,
+			root: &root, now: t0.Add(time.Hour), want: []Action{MarkGrouped{Root: 9}, rootMsg, refresh}},
+		{name: "its root resolved: ungrouped, the root's message rewritten, its own first notice", inc: grouped(func(*Incident) {}),
+			parent: &root, now: t0.Add(time.Hour), want: []Action{ClearGrouping{}, rootMsg, notify(1, 0, true, false, ch)}},
+		{name: "grouped and resolved: its root's message shows it, once", inc: grouped(func(i *Incident) { i.Status = StatusResolved }),
+			parent: &root, now: t0.Add(time.Hour),
+			want: []Action{UpdateMessage{Key: SendKey{Incident: 7}, Message: root.Message}}},
+		{name: "grouped and resolved, shown already: nothing", inc: grouped(func(i *Incident) { i.Status = StatusResolved }),
+			parent: &root, sent: map[SendKey]bool{{Incident: 7}: true}, now: t0.Add(time.Hour)},
+		{name: "resolved after its own notice while grouped: its thread, and its root's message", inc: grouped(func(i *Incident) {
 			*i = notified(*i, 1, 0, t0)
-			i.Kind, i.NodeID, i.TestID = KindModel, cause.Node, ""
-		}), inhibitors: Inhibitors{cause.Node: cause}, now: t0.Add(2 * time.Hour), want: []Action{notify(2, 0, false, true, owners)}},
+			i.ParentID, i.Status = root.ID, StatusResolved
+		}), parent: &root, now: t0.Add(time.Hour), want: []Action{
+			UpdateMessage{Key: SendKey{Incident: 7}, Message: MessageRef{Channel: "C1", TS: "1.1"}},
+			ReplyInThread{Key: SendKey{Incident: 7}, Message: MessageRef{Channel: "C1", TS: "1.1"}}, rootMsg}},
 		{name: "links to edr monitor's alert", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }), now: t0,
 			want: []Action{linked(notify(1, 0, true, false, ch), "a-1")}},
 		{name: "edr alert not linked when the policy says so", inc: with(func(i *Incident) { i.ElementaryAlertID = "a-1" }),
@@ -188,8 +213,8 @@ func TestDecide(t *testing.T) {
 			if pol.Levels == nil && tc.name != "no levels: nothing" {
 				pol = testPolicy()
 			}
-			in := Input{Incident: tc.inc, Policy: pol, Silences: tc.silences, Inhibitors: tc.inhibitors, Now: tc.now,
-				AlreadySent: tc.sent, ElementaryInUse: tc.edr}
+			in := Input{Incident: tc.inc, Policy: pol, Silences: tc.silences, Cause: tc.cause, Root: tc.root,
+				Parent: tc.parent, Now: tc.now, AlreadySent: tc.sent, ElementaryInUse: tc.edr}
 			got := Decide(in)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Decide =\n  %#v\nwant\n  %#v", got, tc.want)

@@ -126,7 +126,7 @@ func (s *Store) claimFirstNotices(ctx context.Context, decisions []Decision, now
 // isMark reports whether act is a marking action (recorded with Store.Apply).
 func isMark(act Action) bool {
 	switch act.(type) {
-	case MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition:
+	case MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition, MarkGrouped, ClearGrouping:
 		return true
 	}
 	return false

@@ -361,36 +361,3 @@ func (m Mirror) ElementaryInUse(ctx context.Context, now time.Time) (bool, error
 	}
 	return inUse, nil
 }
-
-// Inhibitors returns every node downstream of a model (or snapshot, seed) whose latest run errored or of a source
-// whose latest freshness check errored, and those nodes themselves, each with its cause (the first by unique_id
-// when several upstream failures reach it).
-func (m Mirror) Inhibitors(ctx context.Context) (Inhibitors, error) {
-	rows, err := m.DB.QueryContext(ctx, `WITH RECURSIVE
-		roots(node, kind) AS (
-			SELECT unique_id, 'model' FROM node_last_run WHERE status = 'error'
-			UNION SELECT unique_id, 'freshness' FROM source_freshness_latest WHERE status IN ('error', 'runtime error')),
-		down(node, root, kind) AS (
-			SELECT node, node, kind FROM roots
-			UNION SELECT e.child, d.root, d.kind FROM down d JOIN node_edges e ON e.parent = d.node)
-		SELECT node, root, kind FROM down ORDER BY node, root`)
-	if err != nil {
-		return nil, fmt.Errorf("read upstream failures: %w", err)
-	}
-	defer rows.Close()
-	out := Inhibitors{}
-	for rows.Next() {
-		var node, root, kind string
-		if err := rows.Scan(&node, &root, &kind); err != nil {
-			return nil, fmt.Errorf("read upstream failures: %w", err)
-		}
-		// The first cause by unique_id wins, except that a node that failed itself is its own cause.
-		if c, ok := out[node]; !ok || (root == node && c.Node != node) {
-			out[node] = Cause{Node: root, Kind: Kind(kind)}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read upstream failures: %w", err)
-	}
-	return out, nil
-}

@@ -164,23 +164,7 @@ func TestReconcile(t *testing.T) {
 					}
 				}
 			}
-			inh, err := mirror.Inhibitors(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantInh := Inhibitors{"model.shop.stg_orders": {Node: "model.shop.stg_orders", Kind: KindModel},
-				"model.shop.orders": {Node: "model.shop.stg_orders", Kind: KindModel}}
-			if !reflect.DeepEqual(inh, wantInh) {
-				t.Errorf("Inhibitors = %v, want %v", inh, wantInh)
-			}
 		}
-	}
-	inh, err := mirror.Inhibitors(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := inh["model.shop.orders"]; c.Node != "source.shop.raw.orders" || c.Kind != KindFreshness {
-		t.Errorf("after the source went stale, orders' cause = %+v", c)
 	}
 }
 

@@ -22,7 +22,7 @@ var ErrResolved = errors.New("incident already resolved")
 // Event is one transition of an incident's timeline.
 type Event struct {
 	At     time.Time
-	Event  string // opened, notified, acked, snoozed, silenced, unsilenced, inhibited, uninhibited, resolved, resolve_announced
+	Event  string // opened, notified, acked, snoozed, silenced, unsilenced, inhibited, uninhibited, grouped, ungrouped, split, resolved, resolve_announced
 	Actor  string
 	Level  int
 	Loop   int
@@ -40,7 +40,7 @@ func NewStore(db *localdb.DB) *Store { return &Store{db: db} }
 
 const incidentCols = `id, key, team, kind, node_id, test_id, severity, status, invocation_id, summary, owners, tags,
 	opened_at, notified_level, notified_loop, notified_at, acked_by, acked_at, resolved_at, resolve_announced,
-	silenced_by, inhibited_by, elementary_alert_id, channel, ts, thread_ts, detected_at`
+	silenced_by, inhibited_by, elementary_alert_id, channel, ts, thread_ts, detected_at, parent_id, split`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -50,16 +50,17 @@ func scanIncident(r scanner) (Incident, error) {
 		kind, status, owners, tags, opened string
 		notifiedAt, ackedAt, resolvedAt    sql.NullString
 		detectedAt                         sql.NullString
-		announced                          int
+		announced, split                   int
 	)
 	err := r.Scan(&inc.ID, &inc.Key, &inc.Team, &kind, &inc.NodeID, &inc.TestID, &inc.Severity, &status,
 		&inc.InvocationID, &inc.Summary, &owners, &tags, &opened, &inc.LastNotified.Level, &inc.LastNotified.Loop,
 		&notifiedAt, &inc.AckedBy, &ackedAt, &resolvedAt, &announced, &inc.SilencedBy, &inc.InhibitedBy,
-		&inc.ElementaryAlertID, &inc.Message.Channel, &inc.Message.TS, &inc.Message.ThreadTS, &detectedAt)
+		&inc.ElementaryAlertID, &inc.Message.Channel, &inc.Message.TS, &inc.Message.ThreadTS, &detectedAt, &inc.ParentID,
+		&split)
 	if err != nil {
 		return Incident{}, err
 	}
-	inc.Kind, inc.Status, inc.ResolveAnnounced = Kind(kind), Status(status), announced != 0
+	inc.Kind, inc.Status, inc.ResolveAnnounced, inc.Split = Kind(kind), Status(status), announced != 0, split != 0
 	if err := json.Unmarshal([]byte(owners), &inc.Owners); err != nil {
 		return Incident{}, fmt.Errorf("incident %d owners: %w", inc.ID, err)
 	}
@@ -143,33 +144,39 @@ func (s *Store) Get(ctx context.Context, id int64) (Incident, error) {
 
 // ByMessage returns the incidents whose Slack message is channel/ts (a grouped first notice holds several), by ID.
 func (s *Store) ByMessage(ctx context.Context, channel, ts string) ([]Incident, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM incidents WHERE channel = ? AND ts = ? ORDER BY id`,
-		channel, ts)
+	incs, err := s.where(ctx, `channel = ? AND ts = ?`, channel, ts)
 	if err != nil {
 		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
 	}
-	var ids []int64
+	return incs, nil
+}
+
+// ByParent returns the incidents grouped under the incident id (its blast radius), by id.
+func (s *Store) ByParent(ctx context.Context, id int64) ([]Incident, error) {
+	incs, err := s.where(ctx, `parent_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("incidents grouped under %d: %w", id, err)
+	}
+	return incs, nil
+}
+
+// where reads the incidents matching the condition, by id, through the writer (so that a message is rendered with
+// what was just written).
+func (s *Store) where(ctx context.Context, cond string, args ...any) ([]Incident, error) {
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE `+cond+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Incident
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("incidents of message %s/%s: %w", channel, ts, err)
-	}
-	out := make([]Incident, 0, len(ids))
-	for _, id := range ids {
-		inc, err := s.Get(ctx, id)
+		inc, err := scanIncident(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, inc)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Open opens inc (its ID, Status and notice fields are ignored) at inc.OpenedAt, unless an unresolved incident with
@@ -254,6 +261,27 @@ func (s *Store) Ack(ctx context.Context, id int64, actor string, now time.Time) 
 			return err
 		}
 		return addEvent(ctx, tx, id, now, "acked", actor, nil, nil, "")
+	})
+}
+
+// Split takes an incident out of its root cause's incident for good (the Split button: the grouping was wrong): it
+// is never grouped again and gets notices of its own from the next sweep.
+func (s *Store) Split(ctx context.Context, id int64, actor string, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("split incident %d", id), func(tx *sql.Tx) error {
+		inc, err := getIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inc.Status == StatusResolved {
+			return ErrResolved
+		}
+		if inc.Split {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET split = 1, parent_id = 0 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, now, "split", actor, nil, nil, "from incident "+strconv.FormatInt(inc.ParentID, 10))
 	})
 }
 
@@ -535,7 +563,8 @@ func (s *Store) setMessages(ctx context.Context, keys []SendKey, msg MessageRef)
 	})
 }
 
-// Apply records a marking action of Decide (MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition) on the
+// Apply records a marking action of Decide (MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition, MarkGrouped,
+// ClearGrouping) on the
 // incident, with its timeline event. Other actions are sends: claim them with RecordSend.
 func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) error {
 	return s.inTx(ctx, fmt.Sprintf("apply %T to incident %d", act, id), func(tx *sql.Tx) error {
@@ -552,6 +581,10 @@ func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) 
 			query, arg, event, detail = `UPDATE incidents SET inhibited_by = ? WHERE id = ?`, a.Cause.Node, "inhibited", "probably caused by "+a.Cause.Node
 		case ClearInhibition:
 			query, arg, event = `UPDATE incidents SET inhibited_by = ? WHERE id = ?`, "", "uninhibited"
+		case MarkGrouped:
+			query, arg, event, detail = `UPDATE incidents SET parent_id = ? WHERE id = ?`, a.Root, "grouped", "caused by incident "+strconv.FormatInt(a.Root, 10)
+		case ClearGrouping:
+			query, arg, event = `UPDATE incidents SET parent_id = ? WHERE id = ?`, 0, "ungrouped"
 		default:
 			return fmt.Errorf("%T is not a marking action", act)
 		}
@@ -617,10 +650,11 @@ func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
 }
 
 // Pending returns the incidents a sweep must look at: every unresolved one, and the resolved ones whose resolution
-// was not yet announced though a notice went out. Ordered by id.
+// was not yet announced though a notice went out or their root's message lists them. Ordered by id.
 func (s *Store) Pending(ctx context.Context) ([]Incident, error) {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents
-		WHERE status IN ('open', 'acked') OR (status = 'resolved' AND resolve_announced = 0 AND notified_level > 0)
+		WHERE status IN ('open', 'acked')
+			OR (status = 'resolved' AND resolve_announced = 0 AND (notified_level > 0 OR parent_id != 0))
 		ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("read pending incidents: %w", err)
@@ -685,6 +719,26 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team st
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
+	causes := map[int64]Cause{}
+	if cond.CauseOf != nil {
+		for _, inc := range incs {
+			if inc.Status != StatusOpen {
+				continue
+			}
+			c, ok, err := cond.CauseOf(ctx, inc)
+			if err != nil {
+				return nil, fmt.Errorf("sweep: diagnose incident %d: %w", inc.ID, err)
+			}
+			if ok {
+				causes[inc.ID] = c
+			}
+		}
+	}
+	roots := Roots(incs, causes)
+	byID := make(map[int64]Incident, len(incs))
+	for _, inc := range incs {
+		byID[inc.ID] = inc
+	}
 	var out []Decision
 	for _, inc := range incs {
 		if err := ctx.Err(); err != nil {
@@ -694,9 +748,26 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team st
 		if !ok {
 			continue
 		}
-		acts := Decide(Input{Incident: inc, Policy: pol, Silences: sils, Inhibitors: cond.Inhibitors, Now: now,
-			AlreadySent: sent, ElementaryInUse: cond.ElementaryInUse})
-		if len(acts) > 0 {
+		in := Input{Incident: inc, Policy: pol, Silences: sils, Now: now, AlreadySent: sent,
+			ElementaryInUse: cond.ElementaryInUse}
+		if c, ok := causes[inc.ID]; ok {
+			in.Cause = &c
+		}
+		if r, ok := roots[inc.ID]; ok {
+			in.Root = &r
+		}
+		if inc.ParentID != 0 {
+			p, ok := byID[inc.ParentID]
+			if !ok {
+				if p, err = s.Get(ctx, inc.ParentID); err != nil && !errors.Is(err, ErrNotFound) {
+					return nil, fmt.Errorf("sweep: root of incident %d: %w", inc.ID, err)
+				}
+			}
+			if p.ID != 0 {
+				in.Parent = &p
+			}
+		}
+		if acts := Decide(in); len(acts) > 0 {
 			out = append(out, Decision{Incident: inc, Actions: acts})
 		}
 	}

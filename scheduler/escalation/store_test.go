@@ -175,10 +175,14 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	slack := &fakeSlack{}
 	pol := testPolicy()
 	policies := func(string) (Policy, bool) { return pol, true }
-	var inh Inhibitors
+	var inh map[string]Cause // the diagnosed cause of each node's incidents
+	causeOf := func(_ context.Context, inc Incident) (Cause, bool, error) {
+		c, ok := inh[inc.NodeID]
+		return c, ok, nil
+	}
 	sweep := func(now time.Time) []string {
 		t.Helper()
-		ds, err := store.Sweep(ctx, now, policies, Conditions{Inhibitors: inh})
+		ds, err := store.Sweep(ctx, now, policies, Conditions{CauseOf: causeOf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +242,7 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	}
 
 	// Inhibition: model.shop.orders' upstream errored.
-	inh = Inhibitors{"model.shop.orders": {Node: "model.shop.stg_orders", Kind: KindModel}}
+	inh = map[string]Cause{"model.shop.orders": {Node: "model.shop.stg_orders", Kind: KindModel}}
 	c := openIncident()
 	c.Key, c.TestID, c.OpenedAt = "test.shop.accepted_values_orders_status.status.None", "test.shop.accepted_values_orders_status", t0.Add(7*time.Hour)
 	c, _, err = store.Open(ctx, c)
