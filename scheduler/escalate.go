@@ -23,9 +23,10 @@ type EscalationMirror interface {
 type Escalator struct {
 	Store  *escalation.Store
 	Mirror EscalationMirror
-	// Diagnosis is the read model's diagnosis: it groups incidents by root cause and names their causes.
-	Diagnosis escalation.Diagnoser
-	Teams     escalation.TeamResolver
+	// Causes diagnoses the incidents through the read model, once per sync: it groups them by root cause and names
+	// their causes (nil: no diagnosis).
+	Causes *escalation.CauseCache
+	Teams  escalation.TeamResolver
 	// PolicyFor returns a team's policy; teams without one get no incidents escalated.
 	PolicyFor func(team string) (escalation.Policy, bool)
 	// Notifier returns the notifier for one sweep's decisions (it may group the first notices per team and
@@ -51,8 +52,10 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("escalation: %w", err)
 	}
 	cond := escalation.Conditions{ElementaryInUse: inUse}
-	if e.Diagnosis != nil {
-		cond.CauseOf = escalation.DiagnosedCause(e.Diagnosis)
+	if e.Causes != nil {
+		if cond.CauseOf, err = e.Causes.CauseOf(ctx); err != nil {
+			return fmt.Errorf("escalation: %w", err)
+		}
 	}
 	decisions, err := e.Store.Sweep(ctx, now, e.PolicyFor, cond)
 	if err != nil {

@@ -32,7 +32,7 @@ func (a *app) policyFor(team string) (escalation.Policy, bool) {
 // newEscalator builds the escalation job over the state file, posting through b.
 func (a *app) newEscalator(db *localdb.DB, b *bot.Bot) *scheduler.Escalator {
 	store := escalation.NewStore(db)
-	return &scheduler.Escalator{Store: store, Mirror: escalation.Mirror{DB: db.Read}, Diagnosis: a.reader(db),
+	return &scheduler.Escalator{Store: store, Mirror: escalation.Mirror{DB: db.Read}, Causes: escalation.NewCauseCache(a.reader(db)),
 		Teams:     a.cfg.TeamRules(),
 		PolicyFor: a.policyFor, Logger: a.logger,
 		Notifier: func(ds []escalation.Decision) escalation.Notifier {

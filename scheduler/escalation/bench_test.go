@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries"
 )
 
 // BenchmarkSweep is the escalation sweep over 5,000 open incidents of 50 teams at various stages, with 100 silences
@@ -104,4 +106,53 @@ func BenchmarkMirrorReadsDemo(b *testing.B) {
 	}
 	b.ReportMetric(float64(problems), "problems")
 	b.ReportMetric(float64(alerts), "edr-alerts")
+}
+
+// BenchmarkDiagnosedCauseDemo is what grouping by root cause costs a sweep on a 10,000-model demo mirror
+// (TODAI_BENCH_DEMO_MIRROR): the diagnosis of every current problem, as an open incident of it is diagnosed —
+// after-sync diagnoses them all (the first sweep after a sync), tick finds them cached (the minute ticks between
+// syncs). Metrics: problems, and those whose cause is another node's failure.
+func BenchmarkDiagnosedCauseDemo(b *testing.B) {
+	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
+	if path == "" {
+		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
+	}
+	ctx := context.Background()
+	db := openDB(b, path)
+	problems, err := Mirror{DB: db.Read}.Problems(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reader := queries.NewReader(db, queries.ReaderOptions{})
+	sweep := func(b *testing.B, cache *CauseCache) (caused int) {
+		causeOf, err := cache.CauseOf(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range problems {
+			_, ok, err := causeOf(ctx, Incident{Kind: p.Kind, NodeID: p.NodeID, TestID: p.TestID})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ok {
+				caused++
+			}
+		}
+		return caused
+	}
+	b.Run("after-sync", func(b *testing.B) {
+		caused := 0
+		for b.Loop() {
+			caused = sweep(b, NewCauseCache(reader))
+		}
+		b.ReportMetric(float64(len(problems)), "problems")
+		b.ReportMetric(float64(caused), "caused")
+	})
+	b.Run("tick", func(b *testing.B) {
+		cache := NewCauseCache(reader)
+		sweep(b, cache)
+		for b.Loop() {
+			sweep(b, cache)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -81,6 +82,8 @@ func (w whyOf) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
 	return a, nil
 }
 
+func (whyOf) SyncInfo(context.Context) (queries.SyncInfo, error) { return queries.SyncInfo{}, nil }
+
 func TestDiagnosedCause(t *testing.T) {
 	d := whyOf{
 		"test.s.unique_fct": {LikelyCauses: []queries.Cause{{Kind: "run_error", UniqueID: "test.s.unique_fct"},
@@ -121,5 +124,54 @@ func TestDiagnosedCause(t *testing.T) {
 	}
 	if _, _, err := causeOf(context.Background(), Incident{NodeID: "boom"}); err == nil {
 		t.Error("a failing diagnosis must be an error")
+	}
+}
+
+// countingWhy counts the diagnoses asked of it; its mirror was last synced at synced.
+type countingWhy struct {
+	whyOf
+	synced time.Time
+	asked  int
+}
+
+func (c *countingWhy) Why(ctx context.Context, name string) (queries.WhyAnswer, error) {
+	c.asked++
+	return c.whyOf.Why(ctx, name)
+}
+
+func (c *countingWhy) SyncInfo(context.Context) (queries.SyncInfo, error) {
+	return queries.SyncInfo{LastSuccess: c.synced}, nil
+}
+
+func TestCauseCacheDiagnosesOncePerSync(t *testing.T) {
+	ctx := context.Background()
+	d := &countingWhy{whyOf: whyOf{"test.s.unique_fct": {LikelyCauses: []queries.Cause{{Kind: "upstream_error", UniqueID: "model.s.stg"}}}},
+		synced: t0}
+	cache := NewCauseCache(d)
+	inc := Incident{Kind: KindTest, NodeID: "model.s.fct", TestID: "test.s.unique_fct"}
+	sweep := func() Cause {
+		t.Helper()
+		causeOf, err := cache.CauseOf(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok, err := causeOf(ctx, inc)
+		if err != nil || !ok {
+			t.Fatalf("cause = %+v %v %v", c, ok, err)
+		}
+		return c
+	}
+	for range 3 { // three minute ticks without a sync
+		if c := sweep(); c.Node != "model.s.stg" {
+			t.Fatalf("cause = %+v", c)
+		}
+	}
+	if d.asked != 1 {
+		t.Errorf("diagnosed %d times between two syncs, want 1", d.asked)
+	}
+	d.synced = t0.Add(10 * time.Minute)
+	sweep()
+	if d.asked != 2 {
+		t.Errorf("after a sync: diagnosed %d times in all, want 2", d.asked)
 	}
 }
