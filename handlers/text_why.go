@@ -39,7 +39,13 @@ func (p *Printer) renderWhy(a *queries.WhyAnswer) {
 	}
 	if len(a.Changes) > 0 {
 		p.line("  " + p.Tr("changed since its last success:", "最後の成功以降の変更:"))
-		p.list("    - ", len(a.Changes), func(i int) string { return p.Change(a.Changes[i]) })
+		p.list("    - ", len(a.Changes), func(i int) string {
+			s := p.Change(a.Changes[i])
+			if u := a.Changes[i].CompareURL; u != "" {
+				s += p.Tr(" — compare: ", " — 比較: ") + Clean(u)
+			}
+			return s
+		})
 	}
 	if a.Next != nil {
 		p.kv("  ", p.Tr("next", "次の一手"), p.nextStep(a.Next))

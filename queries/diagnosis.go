@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -170,6 +171,9 @@ type Change struct {
 	JobName       string `json:"job_name,omitempty"`
 	GitSHA        string `json:"git_sha,omitempty"`
 	PullRequestID string `json:"pull_request_id,omitempty"`
+	// CompareURL is the repository's compare view of the last good run's commit and the first bad run's, when the
+	// repository is configured and the commit changed.
+	CompareURL string `json:"compare_url,omitempty"`
 }
 
 // changeWindowAfter is how long after a first bad run a definition change may be stamped and still be its cause:
@@ -202,8 +206,10 @@ func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Cha
 	if err != nil {
 		return nil, fmt.Errorf("invocation %s: %w", bad.InvocationID, err)
 	}
+	compare := compareURL(r.repo, goodSHA, badSHA)
 	stamp := func(c Change) Change {
 		c.InvocationID, c.JobName, c.GitSHA, c.PullRequestID = bad.InvocationID, badJob, badSHA, badPR
+		c.CompareURL = compare
 		if c.UniqueID == "" {
 			c.UniqueID, c.Name = n.UniqueID, n.Name
 		}
@@ -241,6 +247,37 @@ func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Cha
 		out = append(out, stamp(Change{Kind: "full_refresh", At: bad.CompletedAt, Detail: "full refresh"}))
 	}
 	return out, nil
+}
+
+// compareURL links the repository's compare view of two commits: GitHub's /compare/a...b, GitLab's
+// /-/compare/a...b (a host naming gitlab). "" without a repository, without both commits, or when they are equal.
+func compareURL(repo, from, to string) string {
+	repo = strings.TrimRight(strings.TrimSpace(repo), "/")
+	if repo == "" || from == "" || to == "" || from == to || !isCommitSHA(from) || !isCommitSHA(to) {
+		return ""
+	}
+	u, err := url.Parse(repo)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	path := "/compare/"
+	if strings.Contains(strings.ToLower(u.Host), "gitlab") {
+		path = "/-/compare/"
+	}
+	return repo + path + from + "..." + to
+}
+
+// isCommitSHA reports whether s looks like a git commit's hash (hex, 7 to 64 characters): data, never a path.
+func isCommitSHA(s string) bool {
+	if len(s) < 7 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // shortSHA shortens a git sha or checksum to 7 characters.

@@ -297,6 +297,17 @@ func TestWhyChanges(t *testing.T) {
 		"definition_changed:medium:sql: sum-stg → sum-stg"})
 	eq(t, "changes", changes, []string{"sql sum-stg → sum-stg @inv-2 def8901234 PR42",
 		"commit abc1234 → def8901 @inv-2 def8901234 PR42"})
+	// With the repository configured, every change links the compare view of the two runs' commits.
+	linked, err := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) },
+		RepositoryURL: "https://github.com/acme/dbt/"}).Why(ctx, "stg_k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range linked.Changes {
+		if c.CompareURL != "https://github.com/acme/dbt/compare/abc1234567...def8901234" {
+			t.Errorf("%s change: compare_url %q", c.Kind, c.CompareURL)
+		}
+	}
 	// A model whose definition did not change names no definition change.
 	a, err = r.Why(ctx, "stg_a")
 	if err != nil {
@@ -305,6 +316,25 @@ func TestWhyChanges(t *testing.T) {
 	for _, c := range a.Changes {
 		if c.Kind == "sql" || c.Kind == "parents" {
 			t.Errorf("stg_a: a definition change that did not happen: %+v", c)
+		}
+	}
+}
+
+func TestCompareURL(t *testing.T) {
+	for _, tc := range []struct{ repo, from, to, want string }{
+		{"https://github.com/acme/dbt", "abc1234", "def5678", "https://github.com/acme/dbt/compare/abc1234...def5678"},
+		{"https://gitlab.com/acme/data/dbt/", "abc1234", "def5678", "https://gitlab.com/acme/data/dbt/-/compare/abc1234...def5678"},
+		{"https://git.acme.io/data/dbt", "ABCDEF0123", "0123456789", "https://git.acme.io/data/dbt/compare/ABCDEF0123...0123456789"},
+		{"", "abc1234", "def5678", ""},                                 // no repository configured
+		{"https://github.com/acme/dbt", "abc1234", "abc1234", ""},      // the same commit
+		{"https://github.com/acme/dbt", "", "def5678", ""},             // one run without a commit
+		{"https://github.com/acme/dbt", "main", "def5678", ""},         // not a commit hash: never part of a path
+		{"https://github.com/acme/dbt", "abc1234/../x", "def5678", ""}, // nor a path
+		{"javascript:alert(1)", "abc1234", "def5678", ""},              // not http(s)
+		{"ssh://git@github.com/acme/dbt", "abc1234", "def5678", ""},    // not a web page
+	} {
+		if got := compareURL(tc.repo, tc.from, tc.to); got != tc.want {
+			t.Errorf("compareURL(%q, %q, %q) = %q, want %q", tc.repo, tc.from, tc.to, got, tc.want)
 		}
 	}
 }

@@ -19,6 +19,9 @@ type ReaderOptions struct {
 	Teams Teams
 	// Now is the clock (time.Now when nil); "why" and "failures" measure from it.
 	Now func() time.Time
+	// RepositoryURL is the dbt project's repository (GitHub or GitLab): "why" links the compare view of the commits
+	// between a node's last good run and its first bad one ("" links nothing).
+	RepositoryURL string
 }
 
 // Reader answers questions from the local mirror and its derived tables. It is safe for concurrent use. It keeps
@@ -27,6 +30,7 @@ type Reader struct {
 	db    *localdb.DB
 	teams Teams
 	now   func() time.Time
+	repo  string
 
 	mu  sync.Mutex
 	cat *catalog
@@ -38,7 +42,7 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reader{db: db, teams: opts.Teams, now: now}
+	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL}
 }
 
 // nodeInfo is one node of the catalog.

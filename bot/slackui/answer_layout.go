@@ -471,7 +471,14 @@ func (b *builder) slackWhy(a *queries.WhyAnswer) {
 		b.section("*" + b.tr("Chain", "経路") + "*\n" + Escape(b.p.Chain(a.Chain)))
 	}
 	b.list(b.tr("Changed since its last success", "最後の成功以降の変更"), len(a.Changes),
-		func(i int) string { return Escape(b.p.Change(a.Changes[i])) })
+		func(i int) string {
+			c := a.Changes[i]
+			s := Escape(b.p.Change(c))
+			if l := link(c.CompareURL, b.tr("compare", "比較")); l != "" {
+				s += " · " + l
+			}
+			return s
+		})
 	b.next(a.Next)
 	if len(a.LikelyCauses) == 0 {
 		b.section(b.tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))

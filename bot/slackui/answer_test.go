@@ -439,7 +439,12 @@ func TestSlackActionQuestion(t *testing.T) {
 
 func TestSlackEscape(t *testing.T) {
 	for in, want := range map[string]string{"": "", "plain": "plain", "<!channel>": "&lt;!channel&gt;",
-		"a & b": "a &amp; b", "&amp;": "&amp;amp;", "x\ny\x1b[1m": "x y"} {
+		"a & b": "a &amp; b", "&amp;": "&amp;amp;", "x\ny\x1b[1m": "x y",
+		// a phrase's time stays a date token; anything else shaped like a token is escaped
+		"at " + Date(handlerstest.Now) + " <x>":                           "at <!date^1795525200^{date_short_pretty} {time}|2026-11-24 13:00 UTC> &lt;x&gt;",
+		"<!date^1^{date_short_pretty} {time}|x <!here>>":                  "&lt;!date^1^{date_short_pretty} {time}|x &lt;!here&gt;&gt;",
+		"<!date^1^{date_short_pretty} {time}|2026-11-24 13:00 UTC|<@U1>>": "&lt;!date^1^{date_short_pretty} {time}|2026-11-24 13:00 UTC|&lt;@U1&gt;&gt;",
+	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
 		}

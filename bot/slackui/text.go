@@ -2,6 +2,7 @@ package slackui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,8 +18,27 @@ func Date(t time.Time) string {
 }
 
 // Escape makes a data or user string safe for Slack text: control characters removed (as for the terminal),
-// then &, < and > escaped, so no datum can become a mention, a broadcast or a link.
-func Escape(s string) string { return escapeMarkup(handlers.Clean(s)) }
+// then &, < and > escaped, so no datum can become a mention, a broadcast or a link. Date tokens exactly as Date
+// writes them are kept: a phrase of handlers.Printer holds its times as such tokens (and a date is all a datum
+// could make of one).
+func Escape(s string) string {
+	s = handlers.Clean(s)
+	if !strings.Contains(s, "<!date^") {
+		return escapeMarkup(s)
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range dateToken.FindAllStringIndex(s, -1) {
+		b.WriteString(escapeMarkup(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(escapeMarkup(s[last:]))
+	return b.String()
+}
+
+// dateToken matches a date token as Date writes it.
+var dateToken = regexp.MustCompile(`<!date\^[0-9]{1,12}\^\{date_short_pretty\} \{time\}\|[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC>`)
 
 // escapeMarkup escapes Slack's three control characters.
 func escapeMarkup(s string) string {
@@ -101,6 +121,15 @@ func validMention(m string) bool {
 		}
 	}
 	return true
+}
+
+// link is a Slack link to u labelled label (both ours or validated: an http(s) URL of the configuration and hex
+// commits), "" when u is empty or holds a character that would break the link's markup.
+func link(u, label string) string {
+	if u == "" || strings.ContainsAny(u, "<>| \n") || (!strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://")) {
+		return ""
+	}
+	return "<" + u + "|" + Escape(label) + ">"
 }
 
 // CauseLine renders one diagnosed cause for Slack, escaped: "Cause: an upstream run errored: *stg_payments* —

@@ -334,7 +334,7 @@ func (f *Fake) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
 			Owners: []string{"@payments-team"}},
 		Changes: []queries.Change{{Kind: "commit", UniqueID: Model.UniqueID, Name: "fct_orders", At: Ago(90 * time.Minute),
 			Detail: "abc1234 → def5678", InvocationID: "inv-0043", JobName: "nightly", GitSHA: "def5678901",
-			PullRequestID: "42"}},
+			PullRequestID: "42", CompareURL: "https://github.com/acme/jaffle/compare/abc1234...def5678901"}},
 		Overdue: &queries.Overdue{Cadence: "daily", CadenceSeconds: 86400, LastSuccess: Ago(25 * time.Hour),
 			LateSeconds: 3600, JobName: "nightly", JobRanSince: true, LastJobRun: Ago(90 * time.Minute)},
 		Chain: []queries.ChainLink{{UniqueID: "model.jaffle.stg_payments", Name: "stg_payments", Status: "error"},

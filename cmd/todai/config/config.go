@@ -100,9 +100,11 @@ type Slack struct {
 	BotToken string `yaml:"bot_token"`
 	// Command is the slash command's name (DefaultSlackCommand).
 	Command string `yaml:"command"`
-	// ReportURL is the Elementary report's base URL; DocsURL the dbt docs site's.
-	ReportURL string `yaml:"report_url"`
-	DocsURL   string `yaml:"docs_url"`
+	// ReportURL is the Elementary report's base URL; DocsURL the dbt docs site's; RepositoryURL the dbt project's
+	// repository (GitHub or GitLab), for the compare links of `why`.
+	ReportURL     string `yaml:"report_url"`
+	DocsURL       string `yaml:"docs_url"`
+	RepositoryURL string `yaml:"repository_url"`
 	// Admins are Slack user IDs allowed to change state (acknowledge, snooze) for every team.
 	Admins []string `yaml:"admins"`
 	// Mentions map owners as found in the data ("@alice", "finance-team") to Slack mentions ("<@U123>",
@@ -321,6 +323,7 @@ func (c *Config) expandEnv() {
 	c.Slack.BotToken = expand(c.Slack.BotToken)
 	c.Slack.ReportURL = expand(c.Slack.ReportURL)
 	c.Slack.DocsURL = expand(c.Slack.DocsURL)
+	c.Slack.RepositoryURL = expand(c.Slack.RepositoryURL)
 }
 
 func (c *Config) applyDefaults() {
@@ -532,7 +535,8 @@ func (s Slack) check() [][3]string {
 				"user IDs look like U0123ABCD (profile → ⋮ → Copy member ID)"})
 		}
 	}
-	for _, u := range []struct{ key, v string }{{"report_url", s.ReportURL}, {"docs_url", s.DocsURL}} {
+	for _, u := range []struct{ key, v string }{{"report_url", s.ReportURL}, {"docs_url", s.DocsURL},
+		{"repository_url", s.RepositoryURL}} {
 		if u.v == "" {
 			continue
 		}
