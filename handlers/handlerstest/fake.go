@@ -315,6 +315,42 @@ func (f *Fake) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
 			FailingTests: []queries.TestState{}, LikelyCauses: []queries.Cause{}, RootCauses: []string{},
 			Chain: []queries.ChainLink{}, Changes: []queries.Change{}}, nil
 	}
+	switch name {
+	case "orders_stale":
+		// Green runs, but its source stopped loading: the data is stale.
+		n := queries.Node{UniqueID: "model.jaffle.orders_stale", Name: "orders_stale", ResourceType: "model",
+			Owners: []string{"@alice"}, Team: "finance"}
+		return queries.WhyAnswer{Node: n, Health: queries.HealthStale,
+			LastSuccess: &queries.Run{Status: "success", CompletedAt: Ago(time.Hour), InvocationID: "inv-0044"},
+			SinceLastOK: f64(3600), FailedSince: []queries.Run{}, FailingTests: []queries.TestState{},
+			LikelyCauses: []queries.Cause{{Kind: "stale_source", UniqueID: "source.jaffle.stripe.payments",
+				Name: "stripe.payments", Detail: ptrTo("freshness error: max_loaded_at is 30 hours old"),
+				Confidence: "medium", LoadedAt: Ago(30 * time.Hour)}},
+			RootCauses: []string{}, Chain: []queries.ChainLink{}, Changes: []queries.Change{},
+			Next: &queries.NextStep{Action: "check_loader", UniqueID: "source.jaffle.stripe.payments",
+				Name: "stripe.payments", Owners: []string{"@ingest"}}}, nil
+	case "orders_changed":
+		// Its SQL changed in the run that first failed.
+		n := queries.Node{UniqueID: "model.jaffle.orders_changed", Name: "orders_changed", ResourceType: "model",
+			Owners: []string{"@alice"}, Team: "finance"}
+		return queries.WhyAnswer{Node: n, Health: queries.HealthError,
+			LastSuccess: &queries.Run{Status: "success", CompletedAt: Ago(26 * time.Hour), InvocationID: "inv-0040"},
+			SinceLastOK: f64(26 * 3600),
+			FailedSince: []queries.Run{{Status: "error", CompletedAt: Ago(2 * time.Hour), InvocationID: "inv-0045",
+				Message: ptrTo("Database Error: column \"amount_usd\" does not exist")}},
+			FailingTests: []queries.TestState{},
+			LikelyCauses: []queries.Cause{
+				{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
+					Detail: ptrTo("Database Error: column \"amount_usd\" does not exist"), InvocationID: "inv-0045",
+					Confidence: "high"},
+				{Kind: "definition_changed", UniqueID: n.UniqueID, Name: n.Name, Detail: ptrTo("sql: 1a2b3c4 → 5d6e7f8"),
+					InvocationID: "inv-0045", Confidence: "medium"}},
+			RootCauses: []string{}, Chain: []queries.ChainLink{},
+			Changes: []queries.Change{{Kind: "sql", UniqueID: n.UniqueID, Name: n.Name, At: Ago(150 * time.Minute),
+				Detail: "1a2b3c4 → 5d6e7f8", InvocationID: "inv-0045", JobName: "nightly", GitSHA: "5d6e7f8090",
+				PullRequestID: "57", CompareURL: "https://github.com/acme/jaffle/compare/0a1b2c3d4e...5d6e7f8090"}},
+			Next: &queries.NextStep{Action: "fix_error", UniqueID: n.UniqueID, Name: n.Name, Owners: []string{"@alice"}}}, nil
+	}
 	// Skipped in tonight's build because stg_payments errored two levels up and a test of stg_customers failed.
 	return queries.WhyAnswer{Node: Model, Health: queries.HealthWarn,
 		LastSuccess: &queries.Run{Status: "success", CompletedAt: Ago(25 * time.Hour), InvocationID: "inv-0042"},
