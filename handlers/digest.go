@@ -194,7 +194,17 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 		default:
 			what = Tr(l, "Fix the test ", "テストを修正: ") + esc(x.Subject) + Tr(l, " on ", "（") + esc(x.Node.Name) + Tr(l, "", "）")
 		}
-		lines = append(lines, fmt.Sprintf("%d. %s → %s", i+1, what, owners(x.Owners)))
+		line := fmt.Sprintf("%d. %s → %s", i+1, what, owners(x.Owners))
+		if x.Downstream > 0 {
+			line += Tr(l, fmt.Sprintf(" — also fixes %d failing test(s) downstream", x.Downstream),
+				fmt.Sprintf(" — 下流の失敗中のテスト %d 件も解消", x.Downstream))
+		}
+		if c := x.Cause; c != nil {
+			p := &Printer{l: l}
+			line += Tr(l, " — caused by ", " — 原因: ") + esc(p.CauseKind(c.Kind)+": "+FirstClean(c.Name, c.UniqueID)) +
+				" (" + esc(p.Confidence(c.Confidence)) + ")"
+		}
+		lines = append(lines, line)
 	}
 	add(Tr(l, "Top actions", "優先アクション"), lines)
 	v.Footer = reportLine(a, l)

@@ -304,3 +304,28 @@ func parentsDiff(old, new string) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// rootKinds are the causes the diagnosis names that are another node's failure: the roots a failure can be traced
+// to.
+var rootKinds = map[string]bool{"upstream_error": true, "upstream_test_failed": true, "stale_source": true}
+
+// RootCause is the first cause `why` names for subject (a node or a test; node is the node it belongs to) that is
+// another node's failure — the root of its skip or an upstream model that errored, an upstream test that failed in
+// a build, a stale source — the one root-cause engine of escalation's grouping and the digest's actions; ok is
+// false when the rows prove none or subject is unknown.
+func (r *Reader) RootCause(ctx context.Context, subject, node string) (Cause, bool, error) {
+	why, err := r.Why(ctx, subject)
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		return Cause{}, false, nil
+	}
+	if err != nil {
+		return Cause{}, false, err
+	}
+	for _, c := range why.LikelyCauses {
+		if rootKinds[c.Kind] && c.UniqueID != "" && c.UniqueID != subject && c.UniqueID != node {
+			return c, true, nil
+		}
+	}
+	return Cause{}, false, nil
+}

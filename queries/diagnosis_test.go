@@ -320,6 +320,33 @@ func TestWhyChanges(t *testing.T) {
 	}
 }
 
+// TestRootCause: the root a failure is traced to is another node's failure, proven by the rows; a node's own error,
+// a skip nothing explains and an unknown name trace to none.
+func TestRootCause(t *testing.T) {
+	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
+		for _, tc := range []struct{ subject, node, want string }{
+			{"mart_c", "model.dx.mart_c", "upstream_error:model.dx.stg_a"},
+			{"mart_f", "model.dx.mart_f", "upstream_error:model.dx.stg_a"},
+			{"mart_k", "model.dx.mart_k", ""}, // its own error
+			{"mart_m", "model.dx.mart_m", ""}, // a skip the rows do not explain
+			{"mart_h", "model.dx.mart_h", ""}, // a warn upstream skips nothing
+			{"model.dx.nowhere", "model.dx.nowhere", ""},
+		} {
+			c, ok, err := r.RootCause(context.Background(), tc.subject, tc.node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if ok {
+				got = c.Kind + ":" + c.UniqueID
+			}
+			if got != tc.want {
+				t.Errorf("RootCause(%s) = %q, want %q", tc.subject, got, tc.want)
+			}
+		}
+	})
+}
+
 func TestCompareURL(t *testing.T) {
 	for _, tc := range []struct{ repo, from, to, want string }{
 		{"https://github.com/acme/dbt", "abc1234", "def5678", "https://github.com/acme/dbt/compare/abc1234...def5678"},

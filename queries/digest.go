@@ -101,10 +101,18 @@ type TrendDay struct {
 
 // DigestAction is one of the top actions, with who should take it.
 type DigestAction struct {
-	Kind    string   `json:"kind"` // fix_model, fix_test, check_source
-	Node    Node     `json:"node"`
-	Subject string   `json:"subject"` // the test or source name the action is about
-	Owners  []string `json:"owners"`
+	Kind    string `json:"kind"` // fix_model, fix_test, check_source
+	Node    Node   `json:"node"`
+	Subject string `json:"subject"` // the test or source name the action is about
+	// SubjectID is the unique_id of what to act on: the model, the source or the test.
+	SubjectID string   `json:"subject_id"`
+	Owners    []string `json:"owners"`
+	// Downstream counts the digest's failing tests this action's failure caused, as `why` diagnoses them: they are
+	// folded into it rather than listed as actions of their own.
+	Downstream int `json:"downstream"`
+	// Cause is the diagnosed cause of a failing test whose root is not among the digest's actions (another
+	// team's model, say); nil when none is evidenced.
+	Cause *Cause `json:"cause"`
 }
 
 // DigestAnswer is a team's daily health digest.
@@ -179,6 +187,9 @@ func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error
 		}
 	}
 	d.finish()
+	if err := d.byRoot(ctx); err != nil {
+		return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+	}
 	return a, nil
 }
 
@@ -586,7 +597,7 @@ func (d *digestRun) finish() {
 	// oldest first.
 	for _, p := range a.ModelErrors {
 		a.Actions = append(a.Actions, DigestAction{Kind: "fix_model", Node: p.Node, Subject: p.Node.Name,
-			Owners: p.Owners})
+			SubjectID: p.Node.UniqueID, Owners: p.Owners})
 	}
 	for _, s := range a.Sources {
 		n := d.c.byID[s.UniqueID]
@@ -595,12 +606,12 @@ func (d *digestRun) finish() {
 			node = n.Node
 		}
 		a.Actions = append(a.Actions, DigestAction{Kind: "check_source", Node: node, Subject: s.Name,
-			Owners: node.Owners})
+			SubjectID: s.UniqueID, Owners: node.Owners})
 	}
 	for _, l := range [][]DigestProblem{a.StillFailing, a.New} {
 		for _, p := range l {
 			a.Actions = append(a.Actions, DigestAction{Kind: "fix_test", Node: p.Node, Subject: p.TestName,
-				Owners: p.Owners})
+				SubjectID: p.TestUniqueID, Owners: p.Owners})
 		}
 	}
 	for i := range a.Actions {
@@ -608,7 +619,6 @@ func (d *digestRun) finish() {
 			a.Actions[i].Owners = []string{}
 		}
 	}
-	capList(&a.Actions, digestActions)
 	capList(&a.New, digestListCap)
 	capList(&a.StillFailing, digestListCap)
 	capList(&a.ModelErrors, digestListCap)
@@ -662,4 +672,47 @@ func Sparkline(days []TrendDay) string {
 		b.WriteRune(levels[i])
 	}
 	return b.String()
+}
+
+// byRoot makes the top actions the roots to fix, as `why` finds them: a failing test whose diagnosed cause is
+// another action's failure (the model that errored upstream of it, a stale source, a test that failed in a build) is
+// folded into that action (Downstream), one whose cause is not in the digest names it (Cause). Then the actions
+// are capped.
+func (d *digestRun) byRoot(ctx context.Context) error {
+	a := d.a
+	index := make(map[string]int, len(a.Actions))
+	for i, x := range a.Actions {
+		if x.SubjectID != "" {
+			index[x.SubjectID] = i
+		}
+	}
+	folded := make([]bool, len(a.Actions))
+	for i := range a.Actions {
+		x := &a.Actions[i]
+		if x.Kind != "fix_test" || x.SubjectID == "" {
+			continue
+		}
+		cause, ok, err := d.r.RootCause(ctx, x.SubjectID, x.Node.UniqueID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if j, found := index[cause.UniqueID]; found && j != i && !folded[j] {
+			a.Actions[j].Downstream++
+			folded[i] = true
+			continue
+		}
+		x.Cause = &cause
+	}
+	kept := a.Actions[:0]
+	for i, x := range a.Actions {
+		if !folded[i] {
+			kept = append(kept, x)
+		}
+	}
+	a.Actions = kept
+	capList(&a.Actions, digestActions)
+	return nil
 }

@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -75,7 +76,10 @@ func TestDigest(t *testing.T) {
 			if a.Sparkline != "▁▁▁▁▁▇▇" || a.Trend[6].Day != "2024-05-10" || a.Trend[6].Problems != 2 {
 				t.Errorf("trend = %+v %s", a.Trend, a.Sparkline)
 			}
-			if len(a.Actions) != 2 || a.Actions[0].Kind != "fix_model" || a.Actions[1].Kind != "fix_test" {
+			// orders' test traces to stripe.payments, core's stale source: named as its cause.
+			if len(a.Actions) != 2 || a.Actions[0].Kind != "fix_model" || a.Actions[1].Kind != "fix_test" ||
+				a.Actions[0].Downstream != 0 || a.Actions[1].Cause == nil ||
+				a.Actions[1].Cause.Kind+" "+a.Actions[1].Cause.UniqueID != "stale_source source.shop.stripe.payments" {
 				t.Errorf("actions = %+v", a.Actions)
 			}
 		}},
@@ -130,6 +134,39 @@ func TestDigest(t *testing.T) {
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || len(nf.Suggestions) == 0 {
 		t.Errorf("unknown team: %v", err)
+	}
+}
+
+// TestDigestActionsByRoot: the top actions are the roots to fix, as the diagnosis traces the failures.
+func TestDigestActionsByRoot(t *testing.T) {
+	f := digestFixture()
+	// revenue_daily reads revenue, which errors: its test fails in a later test run, traced to revenue's error.
+	const daily, dailyTest = "model.shop.revenue_daily", "test.shop.not_null_revenue_daily_amount.hhh"
+	f["dbt_models"] = append(f["dbt_models"], Row{"unique_id": daily, "name": "revenue_daily", "package_name": "shop",
+		"schema_name": "prod", "path": "marts/finance/revenue_daily.sql", "depends_on_nodes": `["model.shop.revenue"]`})
+	f["dbt_tests"] = append(f["dbt_tests"], Row{"unique_id": dailyTest, "name": "not_null_revenue_daily_amount",
+		"depends_on_nodes": `["` + daily + `"]`, "parent_model_unique_id": daily, "package_name": "shop"})
+	f["dbt_run_results"] = append(f["dbt_run_results"], run("daily-inv", daily, "success",
+		day(8, 7, 0).Format(time.RFC3339), day(8, 7, 5).Format("2006-01-02 15:04:05"), nil))
+	f["elementary_test_results"] = append(f["elementary_test_results"],
+		result("daily-r", dailyTest, daily, "daily-test-inv", "fail", day(10, 7, 0), nil))
+	db := openMirror(t)
+	loadMirror(t, db, f)
+	r := NewReader(db, ReaderOptions{Teams: digestTeams, Now: func() time.Time { return fixtureNow }})
+	a, err := r.Digest(context.Background(), DigestQuery{Team: "finance"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// revenue_daily's failing test is traced to revenue's error: folded into fixing revenue, not an action of its
+	// own; orders' failing test traces to core's stale source, outside finance's digest: it stays, naming it.
+	var got []string
+	for _, x := range a.Actions {
+		got = append(got, fmt.Sprintf("%s %s downstream=%d cause=%v", x.Kind, x.SubjectID, x.Downstream, x.Cause != nil))
+	}
+	eq(t, "actions", got, []string{"fix_model model.shop.revenue downstream=1 cause=false",
+		"fix_test test.shop.not_null_orders_id.aaa downstream=0 cause=true"})
+	if len(a.StillFailing) != 2 {
+		t.Errorf("the folded test is still listed among the failures: %+v", a.StillFailing)
 	}
 }
 

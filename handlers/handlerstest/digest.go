@@ -35,9 +35,12 @@ func DigestAnswers() map[string]queries.DigestAnswer {
 		Flaky: []queries.FlakyTest{{TestUniqueID: "test.shop.accepted_values", Name: "accepted_values_orders_kind",
 			Node: orders, Flips: 4, Owners: []string{"@carol"}}},
 		Trend: trend, Sparkline: queries.Sparkline(trend),
-		Actions: []queries.DigestAction{{Kind: "fix_model", Node: revenue, Subject: "revenue", Owners: []string{"@dave"}},
-			{Kind: "check_source", Subject: "stripe.payments", Owners: []string{}},
-			{Kind: "fix_test", Node: revenue, Subject: "unique_revenue_day", Owners: []string{"@dave"}}},
+		Actions: []queries.DigestAction{{Kind: "fix_model", Node: revenue, Subject: "revenue", SubjectID: revenue.UniqueID,
+			Owners: []string{"@dave"}, Downstream: 2},
+			{Kind: "check_source", Subject: "stripe.payments", SubjectID: "source.shop.stripe.payments", Owners: []string{}},
+			{Kind: "fix_test", Node: orders, Subject: "not_null_orders_id", SubjectID: "test.shop.not_null_orders_id",
+				Owners: []string{"@carol"}, Cause: &queries.Cause{Kind: "upstream_error", UniqueID: "model.core.customers",
+					Name: "customers", Confidence: "medium"}}},
 		ReportURL: "https://elementary.acme.com/report"}
 	greenTrend := make([]queries.TrendDay, 7)
 	green := queries.DigestAnswer{Team: "growth", Now: now, WindowStart: now.Add(-24 * time.Hour),

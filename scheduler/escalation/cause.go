@@ -2,7 +2,6 @@ package escalation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,20 +12,20 @@ import (
 // Diagnoser is the read model's diagnosis (*queries.Reader): one engine for what `why` answers, what a notice
 // names as the cause and how escalation groups incidents. SyncInfo says when the mirror last changed.
 type Diagnoser interface {
-	Why(ctx context.Context, name string) (queries.WhyAnswer, error)
+	RootCause(ctx context.Context, subject, node string) (queries.Cause, bool, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
-// rootKinds are the diagnosis' causes that are another node's failure, and the incident kind of that failure.
+// rootKinds are the incident kinds of the failures a root cause names.
 var rootKinds = map[string]Kind{
 	"upstream_error":       KindModel,
 	"upstream_test_failed": KindTest,
 	"stale_source":         KindFreshness,
 }
 
-// DiagnosedCause is Conditions.CauseOf over the diagnosis: the first cause `why` names for the incident's test (else
-// its node) that is another node's failure — the root of its skip or an upstream model that errored, an upstream
-// test that failed in a build, a stale source upstream. A subject the read model does not know has no cause.
+// DiagnosedCause is Conditions.CauseOf over the diagnosis: the root cause (queries.Reader.RootCause) of the
+// incident's test, else its node — the root of its skip or an upstream model that errored, an upstream test that
+// failed in a build, a stale source upstream. A subject the read model does not know has no cause.
 func DiagnosedCause(d Diagnoser) func(ctx context.Context, inc Incident) (Cause, bool, error) {
 	return func(ctx context.Context, inc Incident) (Cause, bool, error) {
 		return diagnose(ctx, d, inc)
@@ -43,23 +42,15 @@ func subject(inc Incident) string {
 
 // diagnose is DiagnosedCause's work for one incident.
 func diagnose(ctx context.Context, d Diagnoser, inc Incident) (Cause, bool, error) {
-	subj := subject(inc)
-	why, err := d.Why(ctx, subj)
-	var notFound *queries.NotFoundError
-	if errors.As(err, &notFound) {
+	c, ok, err := d.RootCause(ctx, subject(inc), inc.NodeID)
+	if err != nil {
+		return Cause{}, false, fmt.Errorf("diagnose %s: %w", subject(inc), err)
+	}
+	kind, known := rootKinds[c.Kind]
+	if !ok || !known {
 		return Cause{}, false, nil
 	}
-	if err != nil {
-		return Cause{}, false, fmt.Errorf("diagnose %s: %w", subj, err)
-	}
-	for _, c := range why.LikelyCauses {
-		kind, ok := rootKinds[c.Kind]
-		if !ok || c.UniqueID == "" || c.UniqueID == subj || c.UniqueID == inc.NodeID {
-			continue
-		}
-		return Cause{Node: c.UniqueID, Kind: kind}, true, nil
-	}
-	return Cause{}, false, nil
+	return Cause{Node: c.UniqueID, Kind: kind}, true, nil
 }
 
 // CauseCache remembers diagnosed causes while the mirror does not change: the sweeps of the minute ticks between two

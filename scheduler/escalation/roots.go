@@ -2,7 +2,8 @@ package escalation
 
 // Roots groups incidents by root cause: for each unresolved incident whose diagnosed cause (causes, by incident ID)
 // is the failure of another unresolved incident of the same team, that incident — the node's own failure (its
-// error, its staleness) before a failing test of it, the oldest first — following roots of roots to the top. An
+// error, its staleness) before a failing test of it, the oldest first; a cause naming a model whose test failed
+// finds that test's incident — following roots of roots to the top. An
 // incident split out of its root's (Split) is never grouped; acknowledged incidents are left as they are. It is pure.
 func Roots(incs []Incident, causes map[int64]Cause) map[int64]Incident {
 	// The unresolved incidents by the failure they are about: a model's error or a source's staleness by node, a
@@ -18,9 +19,10 @@ func Roots(incs []Incident, causes map[int64]Cause) map[int64]Incident {
 		if inc.Status == StatusResolved {
 			continue
 		}
-		key := failureKey(inc)
-		if cur, ok := byFailure[key]; !ok || better(inc, cur) {
-			byFailure[key] = inc
+		for _, key := range failureKeys(inc) {
+			if cur, ok := byFailure[key]; !ok || better(inc, cur) {
+				byFailure[key] = inc
+			}
 		}
 	}
 	rootOf := func(inc Incident) (Incident, bool) {
@@ -60,10 +62,12 @@ func Roots(incs []Incident, causes map[int64]Cause) map[int64]Incident {
 	return out
 }
 
-// failureKey names the failure an incident is about within its team: its test's, else its node's.
-func failureKey(inc Incident) string {
-	if inc.Kind == KindTest {
-		return inc.Team + "\x00" + inc.TestID
+// failureKeys name the failure an incident is about within its team: its node's (a failing test stands for its
+// model's failure too, as the diagnosis names the model of an upstream test that failed in a build), and its test's.
+func failureKeys(inc Incident) []string {
+	keys := []string{inc.Team + "\x00" + inc.NodeID}
+	if inc.Kind == KindTest && inc.TestID != "" {
+		keys = append(keys, inc.Team+"\x00"+inc.TestID)
 	}
-	return inc.Team + "\x00" + inc.NodeID
+	return keys
 }

@@ -39,6 +39,8 @@ func TestRoots(t *testing.T) {
 			causes: map[int64]Cause{3: byStg}, want: map[int64]int64{3: 1}},
 		{name: "a failed test as the root", incs: []Incident{stgTest, fct},
 			causes: map[int64]Cause{3: {Node: "test.s.not_null_stg", Kind: KindTest}}, want: map[int64]int64{3: 2}},
+		{name: "an upstream test that failed in a build, named by its model", incs: []Incident{stgTest, fct},
+			causes: map[int64]Cause{3: {Node: "model.s.stg", Kind: KindTest}}, want: map[int64]int64{3: 2}},
 		{name: "roots of roots: the top one takes them all", incs: []Incident{source, stg, fct},
 			causes: map[int64]Cause{1: {Node: "source.s.raw.orders", Kind: KindFreshness}, 3: byStg},
 			want:   map[int64]int64{1: 5, 3: 5}},
@@ -68,47 +70,40 @@ func TestRoots(t *testing.T) {
 	}
 }
 
-// whyOf is a Diagnoser answering from fixed diagnoses.
-type whyOf map[string]queries.WhyAnswer
+// rootsOf is a Diagnoser answering from fixed root causes by subject; "boom" fails.
+type rootsOf map[string]queries.Cause
 
-func (w whyOf) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
-	if name == "boom" {
-		return queries.WhyAnswer{}, errors.New("disk I/O error")
+func (r rootsOf) RootCause(_ context.Context, subject, _ string) (queries.Cause, bool, error) {
+	if subject == "boom" {
+		return queries.Cause{}, false, errors.New("disk I/O error")
 	}
-	a, ok := w[name]
-	if !ok {
-		return a, &queries.NotFoundError{Name: name}
-	}
-	return a, nil
+	c, ok := r[subject]
+	return c, ok, nil
 }
 
-func (whyOf) SyncInfo(context.Context) (queries.SyncInfo, error) { return queries.SyncInfo{}, nil }
+func (rootsOf) SyncInfo(context.Context) (queries.SyncInfo, error) { return queries.SyncInfo{}, nil }
 
 func TestDiagnosedCause(t *testing.T) {
-	d := whyOf{
-		"test.s.unique_fct": {LikelyCauses: []queries.Cause{{Kind: "run_error", UniqueID: "test.s.unique_fct"},
-			{Kind: "upstream_error", UniqueID: "model.s.stg"}}},
-		"model.s.stg": {LikelyCauses: []queries.Cause{{Kind: "run_error", UniqueID: "model.s.stg"},
-			{Kind: "definition_changed", UniqueID: "model.s.stg"}}},
-		"source.s.raw.orders": {LikelyCauses: []queries.Cause{{Kind: "stale_source", UniqueID: "source.s.raw.orders"}}},
-		"model.s.mart":        {LikelyCauses: []queries.Cause{{Kind: "stale_source", UniqueID: "source.s.raw.orders"}}},
-		"test.s.on_mart": {LikelyCauses: []queries.Cause{{Kind: "upstream_test_failed", UniqueID: "test.s.not_null_stg"},
-			{Kind: "upstream_error", UniqueID: "model.s.stg"}}},
+	d := rootsOf{
+		"test.s.unique_fct":   {Kind: "upstream_error", UniqueID: "model.s.stg"},
+		"model.s.mart":        {Kind: "stale_source", UniqueID: "source.s.raw.orders"},
+		"test.s.on_mart":      {Kind: "upstream_test_failed", UniqueID: "test.s.not_null_stg"},
+		"model.s.odd":         {Kind: "some_future_kind", UniqueID: "model.s.x"},
+		"test.s.not_null_fct": {Kind: "upstream_error", UniqueID: "model.s.stg"},
 	}
 	tests := []struct {
 		name string
 		inc  Incident
 		want *Cause
 	}{
-		{name: "a test whose upstream errored", inc: Incident{Kind: KindTest, NodeID: "model.s.fct", TestID: "test.s.unique_fct"},
+		{name: "a test whose upstream errored: asked about the test", inc: Incident{Kind: KindTest, NodeID: "model.s.fct", TestID: "test.s.unique_fct"},
 			want: &Cause{Node: "model.s.stg", Kind: KindModel}},
-		{name: "its own error and its own change are not another's failure", inc: Incident{Kind: KindModel, NodeID: "model.s.stg"}},
-		{name: "a stale source is not its own cause", inc: Incident{Kind: KindFreshness, NodeID: "source.s.raw.orders"}},
 		{name: "a model under a stale source", inc: Incident{Kind: KindModel, NodeID: "model.s.mart"},
 			want: &Cause{Node: "source.s.raw.orders", Kind: KindFreshness}},
-		{name: "the first root named: a failed upstream test", inc: Incident{Kind: KindTest, NodeID: "model.s.mart", TestID: "test.s.on_mart"},
+		{name: "a failed upstream test", inc: Incident{Kind: KindTest, NodeID: "model.s.mart", TestID: "test.s.on_mart"},
 			want: &Cause{Node: "test.s.not_null_stg", Kind: KindTest}},
-		{name: "a node the read model does not know", inc: Incident{Kind: KindModel, NodeID: "model.s.gone"}},
+		{name: "no root proven", inc: Incident{Kind: KindModel, NodeID: "model.s.stg"}},
+		{name: "a cause escalation has no incident kind for", inc: Incident{Kind: KindModel, NodeID: "model.s.odd"}},
 	}
 	causeOf := DiagnosedCause(d)
 	for _, tc := range tests {
@@ -129,14 +124,14 @@ func TestDiagnosedCause(t *testing.T) {
 
 // countingWhy counts the diagnoses asked of it; its mirror was last synced at synced.
 type countingWhy struct {
-	whyOf
+	rootsOf
 	synced time.Time
 	asked  int
 }
 
-func (c *countingWhy) Why(ctx context.Context, name string) (queries.WhyAnswer, error) {
+func (c *countingWhy) RootCause(ctx context.Context, subject, node string) (queries.Cause, bool, error) {
 	c.asked++
-	return c.whyOf.Why(ctx, name)
+	return c.rootsOf.RootCause(ctx, subject, node)
 }
 
 func (c *countingWhy) SyncInfo(context.Context) (queries.SyncInfo, error) {
@@ -145,8 +140,7 @@ func (c *countingWhy) SyncInfo(context.Context) (queries.SyncInfo, error) {
 
 func TestCauseCacheDiagnosesOncePerSync(t *testing.T) {
 	ctx := context.Background()
-	d := &countingWhy{whyOf: whyOf{"test.s.unique_fct": {LikelyCauses: []queries.Cause{{Kind: "upstream_error", UniqueID: "model.s.stg"}}}},
-		synced: t0}
+	d := &countingWhy{rootsOf: rootsOf{"test.s.unique_fct": {Kind: "upstream_error", UniqueID: "model.s.stg"}}, synced: t0}
 	cache := NewCauseCache(d)
 	inc := Incident{Kind: KindTest, NodeID: "model.s.fct", TestID: "test.s.unique_fct"}
 	sweep := func() Cause {
