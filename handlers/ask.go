@@ -165,35 +165,10 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 	return res
 }
 
+// dispatch asks the read model through the registry's entry for the intent.
 func dispatch(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
-	switch q.Intent {
-	case IntentStatus:
-		return ptr(r.Status(ctx, q.Node))
-	case IntentOwner:
-		return ptr(r.Owner(ctx, q.Node))
-	case IntentLastRun:
-		if q.LastSuccess {
-			return ptr(r.LastSuccess(ctx, q.Node))
-		}
-		limit := q.Limit
-		if limit <= 0 {
-			limit = DefaultLimit
-		}
-		return ptr(r.LastRuns(ctx, q.Node, min(limit, MaxLimit)))
-	case IntentFailures:
-		return ptr(r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now, q.Zone)}))
-	case IntentFreshness:
-		return ptr(r.Freshness(ctx, q.Node))
-	case IntentUpstream:
-		return ptr(r.Upstream(ctx, q.Node))
-	case IntentDownstream:
-		return ptr(r.Downstream(ctx, q.Node))
-	case IntentDescribe:
-		return ptr(r.Describe(ctx, q.Node))
-	case IntentWhy:
-		return ptr(r.Why(ctx, q.Node))
-	case IntentUrgent:
-		return ptr(r.Urgency(ctx, q.Node))
+	if s, ok := Spec(q.Intent); ok && s.Answer != nil {
+		return s.Answer(ctx, r, q, now)
 	}
 	return nil, fmt.Errorf("intent %q: not answerable", q.Intent)
 }

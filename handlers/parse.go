@@ -49,21 +49,6 @@ const (
 	IntentIncident Intent = "incident"
 )
 
-// needsNode reports whether the intent cannot be answered without a node.
-func (i Intent) needsNode() bool {
-	switch i {
-	case IntentStatus, IntentOwner, IntentLastRun, IntentUpstream, IntentDownstream, IntentDescribe, IntentWhy,
-		IntentUrgent:
-		return true
-	}
-	return false
-}
-
-// takesNode reports whether the intent is about a node, needed or optional (failures and freshness).
-func (i Intent) takesNode() bool {
-	return i.needsNode() || i == IntentFailures || i == IntentFreshness
-}
-
 // Lang is the asker's language.
 type Lang string
 
@@ -224,9 +209,9 @@ func Parse(text string) Question {
 	q.Command = command && q.Lang == LangEN
 	if q.Intent == "" {
 		if q.Lang == LangJA {
-			q.Intent = jaIntent(lower)
+			q.Intent = phrasedIntent(lower, LangJA)
 		} else {
-			q.Intent = enIntent(lower)
+			q.Intent = phrasedIntent(lower, LangEN)
 		}
 	}
 	switch q.Intent {
@@ -391,104 +376,11 @@ func detectLang(s string) Lang {
 }
 
 // commandIntent recognises the command form: the first word is a command.
-func commandIntent(lower string) Intent {
-	first, _, _ := strings.Cut(lower, " ")
-	switch first {
-	case "status", "health", "state":
-		return IntentStatus
-	case "owner", "owners", "who-owns":
-		return IntentOwner
-	case "last-run", "lastrun", "last_run", "runs", "history":
-		return IntentLastRun
-	case "failures", "failure", "fails", "failed", "failing":
-		return IntentFailures
-	case "freshness", "fresh":
-		return IntentFreshness
-	case "upstream", "parents":
-		return IntentUpstream
-	case "downstream", "children", "impact":
-		return IntentDownstream
-	case "describe", "desc", "info", "docs":
-		return IntentDescribe
-	case "why":
-		return IntentWhy
-	case "urgent", "urgency":
-		return IntentUrgent
-	case "help", "-h", "--help", "usage", "commands":
-		return IntentHelp
-	case "digest", "summary":
-		return IntentDigest
-	case "mute", "silence", "snooze", "ミュート":
-		return IntentMute
-	case "silences", "mutes", "ミュート一覧":
-		return IntentSilences
-	case "incident", "インシデント":
-		return IntentIncident
-	}
-	return ""
-}
-
 var (
 	// reUpdatedEN and reUpdatedJA ask when data was last updated (not when it last ran).
 	reUpdatedEN = regexp.MustCompile(`\bwhen (was|were|did|is)\b.*\b(updated?|refreshed|refresh|loaded|rebuilt)\b|\blast (updated|refreshed|loaded)\b|\blast (update|refresh)\b`)
 	reUpdatedJA = regexp.MustCompile(`いつ更新|最終更新|いつ最新|最後に更新|最後の更新`)
 )
-
-type intentRule struct {
-	intent Intent
-	re     *regexp.Regexp
-}
-
-// enRules are tried in order; the first match wins.
-var enRules = []intentRule{
-	{IntentDigest, regexp.MustCompile(`\bdigest\b|\bdaily (summary|report)\b`)},
-	{IntentHelp, regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`)},
-	{IntentWhy, regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`)},
-	{IntentUrgent, regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`)},
-	{IntentOwner, regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho (should|do|can|to) (i |we )?(ask|ping|contact|talk to)\b`)},
-	{IntentDownstream, regexp.MustCompile(`\b(what|who|which)( \w+)? (depends|depend|relies|rely) on\b|\bdownstream\b|\bchildren\b|\bconsumers?\b|\baffected\b|\bimpacted\b|\bimpact\b|\bblast radius\b|\bused by\b|\bwhat uses\b|\bwho uses\b|\bwhat does \S+ feed\b|\bbreaks? if\b`)},
-	{IntentUpstream, regexp.MustCompile(`\bupstream\b|\bwhat feeds\b|\bfeeds? into\b|\bfeeding\b|\bparents?\b|\bdepends? on\b|\bdepend on\b|\binputs?\b|\bbuilt from\b|\bcomes? from\b|\bsources of\b|\bwhere does \S+ come from\b`)},
-	{IntentLastRun, regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b|\b(did|has) \S+ (run|ran|build|built)\b`)},
-	{IntentFailures, regexp.MustCompile(`\bfailures?\b|\b(failing|failed|broken) tests\b|\btests? (failing|failed|fail)\b|\bwhat (has )?(failed|broke)\b|\bwhat('s| is) (failing|broken)\b|\bwhich tests\b|\bincidents?\b`)},
-	{IntentFreshness, regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`)},
-	{IntentStatus, regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`)},
-	{IntentDescribe, regexp.MustCompile(`^what (is|are)\b|^what's\b|^whats\b|\bdescribe\b|\bdescription\b|\btell me about\b|\bdocs?\b|\bdocumentation\b|\bcolumns?\b|\bexplain\b|\bdefinition\b|\bwhat does \S+ (contain|mean|do|hold)\b|\bmeaning of\b|\binfo\b`)},
-}
-
-// jaRules are tried in order; the first match wins.
-var jaRules = []intentRule{
-	{IntentDigest, regexp.MustCompile(`ダイジェスト|日報|デイリーレポート`)},
-	{IntentHelp, regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`)},
-	{IntentWhy, regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`)},
-	{IntentUrgent, regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`)},
-	{IntentOwner, regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`)},
-	{IntentDownstream, regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`)},
-	{IntentUpstream, regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`)},
-	{IntentLastRun, regexp.MustCompile(`^(履歴|りれき)$|いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`)},
-	{IntentFailures, regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`)},
-	{IntentFreshness, regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`)},
-	{IntentStatus, regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`)},
-	{IntentDescribe, regexp.MustCompile(`とは|説明|について|どんな|どういう|なに|何|概要|カラム|ドキュメント`)},
-}
-
-func enIntent(lower string) Intent {
-	for _, r := range enRules {
-		if r.re.MatchString(lower) {
-			return r.intent
-		}
-	}
-	return IntentUnknown
-}
-
-func jaIntent(lower string) Intent {
-	for _, r := range jaRules {
-		if r.re.MatchString(lower) {
-			return r.intent
-		}
-	}
-	// Japanese text may still use English words ("fct_ordersのstatus").
-	return enIntent(lower)
-}
 
 var (
 	reTeamColon = regexp.MustCompile(`(?:^|\s|の)(?:team|チーム)[:=]\s*([A-Za-z0-9_.\-]+|[^\s]+?)(?:\s|$|の|から|で|は|が)`)

@@ -110,15 +110,12 @@ func (a Action) Question() handlers.Question {
 		return q
 	}
 	q := handlers.Question{Intent: handlers.Intent(a.Intent), Node: a.Node, Lang: lang, Command: true, Text: a.Intent + " " + a.Node}
-	switch q.Intent {
-	case handlers.IntentStatus, handlers.IntentOwner, handlers.IntentLastRun, handlers.IntentUpstream, handlers.IntentDownstream, handlers.IntentDescribe, handlers.IntentWhy,
-		handlers.IntentUrgent:
-		if a.Node == "" {
-			q.Problem = handlers.ProblemMissingNode
-		}
-	case handlers.IntentFailures, handlers.IntentFreshness, handlers.IntentHelp:
-	default:
+	// A button asks what the read model answers, or for help.
+	switch spec, ok := handlers.Spec(q.Intent); {
+	case !ok || (spec.Answer == nil && q.Intent != handlers.IntentHelp):
 		q.Intent, q.Problem = handlers.IntentUnknown, handlers.ProblemUnknown
+	case spec.Node == handlers.NeedsNode && a.Node == "":
+		q.Problem = handlers.ProblemMissingNode
 	}
 	if strings.HasPrefix(q.Node, "team:") && q.Intent == handlers.IntentFailures {
 		q.Team, q.Node = strings.TrimPrefix(q.Node, "team:"), ""

@@ -70,31 +70,7 @@ func (b *builder) renderError() {
 }
 
 // intentLabel is the header's first word for an intent.
-func (b *builder) intentLabel(intent string) string {
-	switch handlers.Intent(intent) {
-	case handlers.IntentStatus:
-		return b.tr("Status", "状態")
-	case handlers.IntentOwner:
-		return b.tr("Owner", "オーナー")
-	case handlers.IntentLastRun:
-		return b.tr("Last runs", "最終実行")
-	case handlers.IntentFailures:
-		return b.tr("Test failures", "テスト失敗")
-	case handlers.IntentFreshness:
-		return b.tr("Source freshness", "ソースの鮮度")
-	case handlers.IntentUpstream:
-		return b.tr("Upstream", "上流")
-	case handlers.IntentDownstream:
-		return b.tr("Downstream", "下流")
-	case handlers.IntentDescribe:
-		return b.tr("About", "説明")
-	case handlers.IntentWhy:
-		return b.tr("Why", "原因")
-	case handlers.IntentUrgent:
-		return b.tr("Urgency", "緊急度")
-	}
-	return "Todai"
-}
+func (b *builder) intentLabel(intent string) string { return handlers.Label(handlers.Intent(intent), b.l) }
 
 // nodeHeader adds the header "<emoji> <Label>: fct_orders (model)" and remembers the node for the buttons.
 func (b *builder) nodeHeader(emoji string, n queries.Node) {
