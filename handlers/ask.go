@@ -26,6 +26,7 @@ type Reader interface {
 	Describe(ctx context.Context, name string) (queries.DescribeAnswer, error)
 	Why(ctx context.Context, name string) (queries.WhyAnswer, error)
 	Urgency(ctx context.Context, name string) (queries.UrgencyAnswer, error)
+	Tests(ctx context.Context, name string) (queries.TestsAnswer, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 

@@ -87,6 +87,18 @@ func TestAskRealMirror(t *testing.T) {
 		{text: "ソースの鮮度", intent: "freshness", inText: "鮮度"},
 		{text: "describe fct_orders", intent: "describe"},
 		{text: "is fct_orders urgent?", intent: "urgent"},
+		{text: "what tests run on fct_orders?", intent: "tests", check: func(t *testing.T, res Result) {
+			a := res.Answer.(*queries.TestsAnswer)
+			if len(a.Tests) == 0 || a.WindowDays != 14 {
+				t.Fatalf("tests of fct_orders: %+v", a)
+			}
+			for _, x := range a.Tests {
+				if x.Runs < x.Passed || (x.Runs > 0) != (x.PassRate != nil) ||
+					(x.PassRate != nil && (*x.PassRate < 0 || *x.PassRate > 1)) {
+					t.Errorf("test %s: runs %d passed %d rate %v", x.UniqueID, x.Runs, x.Passed, x.PassRate)
+				}
+			}
+		}},
 		{text: "status customers", intent: "status", code: CodeAmbiguous},
 		// Tests are nodes; Elementary's own models answer by exact unique_id; ISO times.
 		{text: "status " + demo.StoryFailingTestID, intent: "status", check: func(t *testing.T, res Result) {

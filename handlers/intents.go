@@ -10,6 +10,34 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
+// Intent is what a question asks for.
+type Intent string
+
+// Intents.
+const (
+	IntentStatus     Intent = "status"
+	IntentOwner      Intent = "owner"
+	IntentLastRun    Intent = "last-run"
+	IntentFailures   Intent = "failures"
+	IntentFreshness  Intent = "freshness"
+	IntentUpstream   Intent = "upstream"
+	IntentDownstream Intent = "downstream"
+	IntentDescribe   Intent = "describe"
+	IntentWhy        Intent = "why"
+	IntentUrgent     Intent = "urgent"
+	IntentTests      Intent = "tests"
+	IntentHelp       Intent = "help"
+	IntentUnknown    Intent = "unknown"
+	// IntentDigest asks for a team's daily health digest now ("digest finance", "finance のダイジェスト").
+	IntentDigest Intent = "digest"
+	// IntentMute creates a silence ("mute node:fct_orders for 2h reason"); Args holds the rest as written.
+	IntentMute Intent = "mute"
+	// IntentSilences lists the active silences.
+	IntentSilences Intent = "silences"
+	// IntentIncident shows an incident's timeline ("incident 42"); Args holds the id.
+	IntentIncident Intent = "incident"
+)
+
 // NodeUse says whether an intent is about a node.
 type NodeUse int
 
@@ -143,6 +171,15 @@ var intents = []IntentSpec{
 		Label: [2]string{"Urgency", "緊急度"},
 		Help: [2]HelpEntry{{"urgent", "urgent NODE", "how much a failure matters: reach, severity, streak", []string{"is fct_orders urgent?"}},
 			{"urgent", "urgent NODE", "失敗の緊急度（影響範囲・重大度・連続失敗）", []string{"fct_ordersは緊急?"}}}},
+	{Intent: IntentTests, Words: []string{"tests"}, Rank: 95, Node: NeedsNode,
+		EN: regexp.MustCompile(`\bwhat tests\b|\btests (on|of)\b|\bpass rate\b|\btest coverage\b`),
+		JA: regexp.MustCompile(`のテスト(一覧)?$|テスト一覧|合格率|どんなテスト`),
+		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
+			return ptr(r.Tests(ctx, q.Node))
+		},
+		Label: [2]string{"Tests", "テスト"},
+		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
+			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},
 	{Intent: IntentHelp, Words: []string{"help", "-h", "--help", "usage", "commands"}, Rank: 20,
 		EN:   regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),
 		JA:   regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`),

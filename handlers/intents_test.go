@@ -6,7 +6,7 @@ import "testing"
 // intents about a node are answered by the read model, and help lists each answered intent in both languages.
 func TestRegistry(t *testing.T) {
 	all := []Intent{IntentStatus, IntentOwner, IntentLastRun, IntentFailures, IntentFreshness, IntentUpstream,
-		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentHelp, IntentDigest, IntentMute,
+		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentTests, IntentHelp, IntentDigest, IntentMute,
 		IntentSilences, IntentIncident}
 	entries := map[Intent]int{}
 	words := map[string]Intent{}

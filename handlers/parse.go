@@ -22,33 +22,6 @@ const DefaultLimit = 5
 // MaxLimit is the most runs last-run shows.
 const MaxLimit = 50
 
-// Intent is what a question asks for.
-type Intent string
-
-// Intents.
-const (
-	IntentStatus     Intent = "status"
-	IntentOwner      Intent = "owner"
-	IntentLastRun    Intent = "last-run"
-	IntentFailures   Intent = "failures"
-	IntentFreshness  Intent = "freshness"
-	IntentUpstream   Intent = "upstream"
-	IntentDownstream Intent = "downstream"
-	IntentDescribe   Intent = "describe"
-	IntentWhy        Intent = "why"
-	IntentUrgent     Intent = "urgent"
-	IntentHelp       Intent = "help"
-	IntentUnknown    Intent = "unknown"
-	// IntentDigest asks for a team's daily health digest now ("digest finance", "finance のダイジェスト").
-	IntentDigest Intent = "digest"
-	// IntentMute creates a silence ("mute node:fct_orders for 2h reason"); Args holds the rest as written.
-	IntentMute Intent = "mute"
-	// IntentSilences lists the active silences.
-	IntentSilences Intent = "silences"
-	// IntentIncident shows an incident's timeline ("incident 42"); Args holds the id.
-	IntentIncident Intent = "incident"
-)
-
 // Lang is the asker's language.
 type Lang string
 

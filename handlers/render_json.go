@@ -156,6 +156,15 @@ func jsonBody(res Result) any {
 		c.Reasons = nonNil(c.Reasons)
 		c.FailingTests = fixTests(c.FailingTests)
 		return c
+	case *queries.TestsAnswer:
+		c := *a
+		c.Node = fixNode(c.Node)
+		c.Tests = make([]queries.TestRecord, len(a.Tests))
+		for i, t := range a.Tests {
+			t.DetectedAt = utcPtr(t.DetectedAt)
+			c.Tests[i] = t
+		}
+		return c
 	case *HelpAnswer:
 		c := *a
 		c.Commands = nonNil(c.Commands)

@@ -509,6 +509,8 @@ func (p *Printer) renderAnswer(res Result) {
 		p.renderWhy(a)
 	case *queries.UrgencyAnswer:
 		p.renderUrgency(a)
+	case *queries.TestsAnswer:
+		p.renderTests(a)
 	case *HelpAnswer:
 		p.renderHelp(a)
 	default:

@@ -347,6 +347,38 @@ func TestRootCause(t *testing.T) {
 	})
 }
 
+// TestTests: a node's tests with their latest result and their pass rate in the window; a node without tests has
+// none, a test is its own only test.
+func TestTests(t *testing.T) {
+	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
+		for _, tc := range []struct {
+			name string
+			want []string // unique_id status runs/passed rate
+		}{
+			{"stg_p", []string{"test.dx.not_null_stg_p_id fail 4/2 0.50"}},
+			{"stg_e", []string{"test.dx.not_null_stg_e_id fail 1/0 0.00"}},
+			{"mart_c", []string{}},
+		} {
+			a, err := r.Tests(context.Background(), tc.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{}
+			for _, x := range a.Tests {
+				rate := "none"
+				if x.PassRate != nil {
+					rate = fmt.Sprintf("%.2f", *x.PassRate)
+				}
+				got = append(got, fmt.Sprintf("%s %s %d/%d %s", x.UniqueID, x.Status, x.Runs, x.Passed, rate))
+			}
+			eq(t, tc.name+" tests", got, tc.want)
+			if a.WindowDays != 14 {
+				t.Errorf("window = %d days", a.WindowDays)
+			}
+		}
+	})
+}
+
 func TestCompareURL(t *testing.T) {
 	for _, tc := range []struct{ repo, from, to, want string }{
 		{"https://github.com/acme/dbt", "abc1234", "def5678", "https://github.com/acme/dbt/compare/abc1234...def5678"},

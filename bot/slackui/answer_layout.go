@@ -31,6 +31,8 @@ func (b *builder) renderAnswer() {
 		b.slackWhy(a)
 	case *queries.UrgencyAnswer:
 		b.slackUrgency(a)
+	case *queries.TestsAnswer:
+		b.slackTests(a)
 	case *handlers.HelpAnswer:
 		b.slackHelp(a)
 	default:
@@ -70,7 +72,9 @@ func (b *builder) renderError() {
 }
 
 // intentLabel is the header's first word for an intent.
-func (b *builder) intentLabel(intent string) string { return handlers.Label(handlers.Intent(intent), b.l) }
+func (b *builder) intentLabel(intent string) string {
+	return handlers.Label(handlers.Intent(intent), b.l)
+}
 
 // nodeHeader adds the header "<emoji> <Label>: fct_orders (model)" and remembers the node for the buttons.
 func (b *builder) nodeHeader(emoji string, n queries.Node) {
@@ -549,4 +553,30 @@ func (b *builder) helpSections(a *handlers.HelpAnswer) {
 		fs = append(fs, field{strings.ReplaceAll(Escape(c.Usage), "*", ""), v})
 	}
 	b.fields(fs...)
+}
+
+func (b *builder) slackTests(a *queries.TestsAnswer) {
+	b.nodeHeader(":test_tube:", a.Node)
+	b.fields(b.ownerFields(a.Node)...)
+	if len(a.Tests) == 0 {
+		b.summary = b.tr("No tests on it.", "テストはありません。")
+		b.section(b.summary)
+		return
+	}
+	failing := 0
+	states := make([]queries.TestState, len(a.Tests))
+	for i, t := range a.Tests {
+		states[i] = t.TestState
+		if t.Status == "fail" || t.Status == "error" {
+			failing++
+		}
+	}
+	b.summary = b.tr(fmt.Sprintf("%d test(s), %d failing", len(a.Tests), failing),
+		fmt.Sprintf("テスト %d 件、うち失敗 %d 件", len(a.Tests), failing))
+	names := handlers.StateNames(states)
+	b.list(b.countTitle(fmt.Sprintf("Tests, pass rate over %d days", a.WindowDays),
+		fmt.Sprintf("テストと %d 日間の合格率", a.WindowDays), len(a.Tests)), len(a.Tests),
+		func(i int) string {
+			return b.test(a.Tests[i].TestState, names[i]) + " · " + Escape(b.p.PassRate(a.Tests[i]))
+		})
 }

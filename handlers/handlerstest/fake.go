@@ -417,6 +417,29 @@ func (f *Fake) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, e
 			Name: "not_null_fct_orders_order_id", Owners: []string{"@alice"}}}, nil
 }
 
+// Tests answers "tests NODE": a failing test, a flaky one and one never run in the window.
+func (f *Fake) Tests(_ context.Context, name string) (queries.TestsAnswer, error) {
+	f.record("Tests " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.TestsAnswer{}, err
+	}
+	a := queries.TestsAnswer{Node: f.node(name), WindowDays: 14, Tests: []queries.TestRecord{}}
+	if name == "empty" {
+		return a, nil
+	}
+	a.Tests = []queries.TestRecord{
+		{TestState: queries.TestState{UniqueID: "test.jaffle.not_null_fct_orders_order_id", Name: "not_null_fct_orders_order_id",
+			ShortName: "not_null", Column: "order_id", Status: "fail", DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"},
+			Runs: 14, Passed: 11, PassRate: f64(11.0 / 14)},
+		{TestState: queries.TestState{UniqueID: "test.jaffle.accepted_values_fct_orders_status", Name: "accepted_values_fct_orders_status",
+			ShortName: "accepted_values", Column: "status", Status: "pass", DetectedAt: Ago(2 * time.Hour), Severity: "WARN"},
+			Runs: 14, Passed: 14, PassRate: f64(1)},
+		{TestState: queries.TestState{UniqueID: "test.jaffle.assert_orders_positive", Name: "assert_orders_positive",
+			ShortName: "assert_orders_positive", Status: "pass", DetectedAt: Ago(20 * 24 * time.Hour), Severity: "ERROR"}},
+	}
+	return a, nil
+}
+
 func (f *Fake) SyncInfo(context.Context) (queries.SyncInfo, error) {
 	f.record("SyncInfo")
 	return f.Sync, f.SyncErr
