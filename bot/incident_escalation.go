@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// alertReader finds edr monitor's alert behind an incident (escalation.Mirror in production).
+// alertReader finds edr monitor's alert behind an incident (*queries.Reader in production).
 type alertReader interface {
-	ElementaryAlert(ctx context.Context, inc escalation.Incident) (escalation.ElementaryAlert, bool, error)
+	ElementaryAlert(ctx context.Context, alertID, nodeID, testID string) (queries.ElementaryAlert, bool, error)
 }
 
 // incidentNotifier is escalation.Notifier over the bot for one sweep: the first notices of a team's incidents from
@@ -146,8 +147,7 @@ func (n *incidentNotifier) findAlertThreads(ctx context.Context, group string) {
 		if nl.LinkElementaryAlert == "" {
 			continue
 		}
-		inc.ElementaryAlertID = nl.LinkElementaryAlert
-		alert, ok, err := n.alerts.ElementaryAlert(ctx, inc)
+		alert, ok, err := n.alerts.ElementaryAlert(ctx, nl.LinkElementaryAlert, inc.NodeID, inc.TestID)
 		if err != nil || !ok || alert.SentAt.IsZero() {
 			if err != nil {
 				log.WarnContext(ctx, "escalation: edr monitor's alert unreadable", "incident", inc.ID, "alert", nl.LinkElementaryAlert, "err", err)

@@ -12,7 +12,7 @@ import (
 )
 
 // EscalationMirror is what the escalation job reads of the mirror: the current problems, edr monitor's alerts and
-// whether it is in use; escalation.Mirror implements it.
+// whether it is in use; *queries.Reader implements it.
 type EscalationMirror interface {
 	escalation.MirrorReader
 	ElementaryInUse(ctx context.Context, now time.Time) (bool, error)

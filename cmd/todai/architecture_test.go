@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -70,5 +74,45 @@ func TestArchitecture(t *testing.T) {
 	}
 	if packages < 10 {
 		t.Fatalf("go list named %d packages: the rules were not checked", packages)
+	}
+}
+
+// mirrorSQL matches a statement reading or writing a table of Elementary's or of the mirror's derived tables.
+var mirrorSQL = regexp.MustCompile(`(?i)\b(FROM|JOIN|INTO|UPDATE)\s+"?(test_latest|node_last_run|source_freshness_latest|nodes|node_edges|test_nodes|node_definitions|node_changes|alerts_v2|dbt_[a-z_]+|elementary_test_results|data_monitoring_metrics|schema_columns_snapshot)\b`)
+
+// TestNoMirrorSQLOutsideQueries keeps Elementary's facts in queries/ (../shared/architecture.md, "Never"): no
+// non-test Go file outside it holds a statement on Elementary's or the mirror's tables.
+func TestNoMirrorSQLOutsideQueries(t *testing.T) {
+	root := filepath.Join("..", "..")
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if rel == "queries" || rel == "testdata" || strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked++
+		if m := mirrorSQL.Find(b); m != nil {
+			t.Errorf("%s holds SQL on a mirror table (%q): move the read into queries/", rel, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("only %d Go files checked", checked)
 	}
 }

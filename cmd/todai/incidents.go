@@ -32,11 +32,12 @@ func (a *app) policyFor(team string) (escalation.Policy, bool) {
 // newEscalator builds the escalation job over the state file, posting through b.
 func (a *app) newEscalator(db *localdb.DB, b *bot.Bot) *scheduler.Escalator {
 	store := escalation.NewStore(db)
-	return &scheduler.Escalator{Store: store, Mirror: escalation.Mirror{DB: db.Read}, Causes: escalation.NewCauseCache(a.reader(db)),
+	reader := a.reader(db)
+	return &scheduler.Escalator{Store: store, Mirror: reader, Causes: escalation.NewCauseCache(reader),
 		Teams:     a.cfg.TeamRules(),
 		PolicyFor: a.policyFor, Logger: a.logger,
 		Notifier: func(ds []escalation.Decision) escalation.Notifier {
-			return b.IncidentNotifier(store, escalation.Mirror{DB: db.Read}, ds)
+			return b.IncidentNotifier(store, reader, ds)
 		}}
 }
 

@@ -84,7 +84,7 @@ func BenchmarkMirrorReadsDemo(b *testing.B) {
 	}
 	ctx := context.Background()
 	db := openDB(b, path)
-	m := Mirror{DB: db.Read}
+	m := queries.NewReader(db, queries.ReaderOptions{})
 	problems, alerts := 0, 0
 	for b.Loop() {
 		ps, err := m.Problems(ctx)
@@ -119,7 +119,7 @@ func BenchmarkDiagnosedCauseDemo(b *testing.B) {
 	}
 	ctx := context.Background()
 	db := openDB(b, path)
-	problems, err := Mirror{DB: db.Read}.Problems(ctx)
+	problems, err := queries.NewReader(db, queries.ReaderOptions{}).Problems(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func BenchmarkDiagnosedCauseDemo(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, p := range problems {
-			_, ok, err := causeOf(ctx, Incident{Kind: p.Kind, NodeID: p.NodeID, TestID: p.TestID})
+			_, ok, err := causeOf(ctx, Incident{Kind: Kind(p.Kind), NodeID: p.NodeID, TestID: p.TestID})
 			if err != nil {
 				b.Fatal(err)
 			}

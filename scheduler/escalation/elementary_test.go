@@ -2,6 +2,7 @@ package escalation
 
 import (
 	"context"
+	"github.com/todai-dev/todai/queries"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -45,29 +46,29 @@ func TestMirrorElementaryAlert(t *testing.T) {
 	tests := []struct {
 		name   string
 		inc    Incident
-		want   ElementaryAlert
+		want   queries.ElementaryAlert
 		wantOK bool
 	}{
 		{name: "a test alert read from its payload; the test meta's channel wins", inc: with(test, "a-payload"), wantOK: true,
-			want: ElementaryAlert{ID: "a-payload", Type: "test", SentAt: sent, Table: "analytics.prod.fct_orders",
+			want: queries.ElementaryAlert{ID: "a-payload", Type: "test", SentAt: sent, Table: "analytics.prod.fct_orders",
 				Column: "order_id", Test: "not_null", Channel: "dq-alerts",
 				UniqueIDs: []string{"test.shop.not_null_orders_id.order_id.None", "test.shop.not_null_orders_id", "model.shop.orders"}}},
 		{name: "a test alert without payload: the definitions say the asset and alerts_config.channel", inc: with(test, "a-bare"), wantOK: true,
-			want: ElementaryAlert{ID: "a-bare", Type: "test", SentAt: sent, Table: "analytics.prod.fct_orders",
+			want: queries.ElementaryAlert{ID: "a-bare", Type: "test", SentAt: sent, Table: "analytics.prod.fct_orders",
 				Column: "order_id", Test: "not_null", Channel: "shop-alerts",
 				UniqueIDs: []string{"test.shop.not_null_orders_id.order_id.None", "test.shop.not_null_orders_id", "model.shop.orders"}}},
 		{name: "a model alert with a malformed payload: the alias, the model's channel without #", inc: with(model, "a-model"), wantOK: true,
-			want: ElementaryAlert{ID: "a-model", Type: "model", SentAt: sent, Name: "fct_orders", Channel: "data-shop",
+			want: queries.ElementaryAlert{ID: "a-model", Type: "model", SentAt: sent, Name: "fct_orders", Channel: "data-shop",
 				UniqueIDs: []string{"model.shop.orders"}}},
 		{name: "a freshness alert names source_name.identifier; no sent_at", inc: with(fresh, "a-fresh"), wantOK: true,
-			want: ElementaryAlert{ID: "a-fresh", Type: "source_freshness", Name: "stripe.payments_v2",
+			want: queries.ElementaryAlert{ID: "a-fresh", Type: "source_freshness", Name: "stripe.payments_v2",
 				UniqueIDs: []string{"source.shop.stripe.payments"}}},
 		{name: "an alert not in the mirror", inc: with(model, "gone")},
 		{name: "no alert linked", inc: model},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok, err := Mirror{DB: db.Read}.ElementaryAlert(ctx, tc.inc)
+			got, ok, err := queries.NewReader(db, queries.ReaderOptions{}).ElementaryAlert(ctx, tc.inc.ElementaryAlertID, tc.inc.NodeID, tc.inc.TestID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,7 +81,7 @@ func TestReconcile(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
 	seedNodes(t, ctx, db.Write)
 	store := NewStore(db)
-	mirror := Mirror{DB: db.Read}
+	mirror := queries.NewReader(db, queries.ReaderOptions{})
 	policies := map[string]Policy{"core": testPolicy(), "growth": func() Policy { p := testPolicy(); p.IncludeWarn = true; return p }()}
 	policyFor := func(team string) (Policy, bool) { p, ok := policies[team]; return p, ok }
 	teams := queries.Teams{}
@@ -175,7 +175,7 @@ func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
 	seedNodes(t, ctx, db.Write)
 	store := NewStore(db)
-	mirror := Mirror{DB: db.Read}
+	mirror := queries.NewReader(db, queries.ReaderOptions{})
 	policyFor := func(string) (Policy, bool) { return testPolicy(), true }
 	insertAlert := func(id, class, detected string) {
 		t.Helper()
@@ -262,7 +262,7 @@ func TestElementaryAlertsSchemaChange(t *testing.T) {
 		}
 	}
 	since := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	got, err := Mirror{DB: db.Read}.ElementaryAlerts(ctx, map[string]time.Time{
+	got, err := queries.NewReader(db, queries.ReaderOptions{}).ElementaryAlerts(ctx, map[string]time.Time{
 		"test.shop.elementary_schema_changes_orders_.1a2b3c4d5e": since,
 		"model.shop.dim_customers":                               since,
 		"test.shop.not_null_orders_id.abc.id.generic":            since,

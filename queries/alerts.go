@@ -1,4 +1,4 @@
-package escalation
+package queries
 
 import (
 	"cmp"
@@ -32,14 +32,15 @@ type ElementaryAlert struct {
 	Channel string
 }
 
-// ElementaryAlert reads the edr monitor alert linked to inc: the alerts_v2 row, its data payload and, for what the
-// payload lacks, the node and test definitions. ok is false when the alert is not in the mirror.
-func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAlert, bool, error) {
-	if inc.ElementaryAlertID == "" {
+// ElementaryAlert reads edr monitor's alert alertID about a failure of nodeID (and testID, for a test): the
+// alerts_v2 row, its data payload and, for what the payload lacks, the node and test definitions. ok is false when
+// the alert is not in the mirror.
+func (r *Reader) ElementaryAlert(ctx context.Context, alertID, nodeID, testID string) (ElementaryAlert, bool, error) {
+	if alertID == "" {
 		return ElementaryAlert{}, false, nil
 	}
 	var (
-		a              = ElementaryAlert{ID: inc.ElementaryAlertID}
+		a              = ElementaryAlert{ID: alertID}
 		typ, class     sql.NullString
 		sent, data     sql.NullString
 		db, schema     sql.NullString
@@ -48,19 +49,19 @@ func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAl
 		short, column  sql.NullString
 		testMeta       sql.NullString
 	)
-	err := m.DB.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.data,
+	err := r.db.Read.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.data,
 			n.database_name, n.schema_name, n.alias, n.name, n.resource_type, n.meta,
 			t.short_name, t.test_column_name, t.meta
 		FROM alerts_v2 a
 		LEFT JOIN nodes n ON n.unique_id = ?
 		LEFT JOIN dbt_tests t ON t.unique_id = ?
-		WHERE a.alert_id = ?`, inc.NodeID, inc.TestID, inc.ElementaryAlertID).Scan(&typ, &class, &sent, &data,
+		WHERE a.alert_id = ?`, nodeID, testID, alertID).Scan(&typ, &class, &sent, &data,
 		&db, &schema, &alias, &name, &resource, &meta, &short, &column, &testMeta)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ElementaryAlert{}, false, nil
 	}
 	if err != nil {
-		return ElementaryAlert{}, false, fmt.Errorf("read edr monitor alert %s: %w", inc.ElementaryAlertID, err)
+		return ElementaryAlert{}, false, fmt.Errorf("read edr monitor alert %s: %w", alertID, err)
 	}
 	a.Type = typ.String
 	if t, err := localdb.ParseTime(sent.String); err == nil {
@@ -89,7 +90,7 @@ func (m Mirror) ElementaryAlert(ctx context.Context, inc Incident) (ElementaryAl
 	default:
 		a.Name = cmp.Or(d.Alias, nodeName)
 	}
-	for _, id := range []string{d.ElementaryUniqueID, class.String, d.TestUniqueID, inc.TestID, d.ModelUniqueID, inc.NodeID} {
+	for _, id := range []string{d.ElementaryUniqueID, class.String, d.TestUniqueID, testID, d.ModelUniqueID, nodeID} {
 		if id != "" && !slices.Contains(a.UniqueIDs, id) {
 			a.UniqueIDs = append(a.UniqueIDs, id)
 		}
