@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/cmd/todai/ops"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
@@ -34,7 +35,7 @@ type app struct {
 	// slackHTTP and questions, set by serve from its ops endpoints, let /metrics see the bot's Slack calls and
 	// questions; nil elsewhere.
 	slackHTTP *http.Client
-	questions *QuestionObserver
+	questions *ops.QuestionObserver
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
