@@ -16,16 +16,6 @@ import (
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// Action IDs of the buttons on incident messages. Their values are the incident's id; a snooze's is "ID:duration".
-const (
-	ActionIncidentAck     = "todai_inc_ack"
-	ActionIncidentSnooze  = "todai_inc_snooze"
-	ActionIncidentHistory = "todai_inc_history"
-	// ActionIncidentSplit splits an incident out of its root cause's incident (value: its id).
-	ActionIncidentSplit  = "todai_inc_split"
-	actionIncidentPrefix = "todai_inc_"
-)
-
 // maxIncidentsPerMessage bounds the incidents of one grouped message (two blocks each, within Slack's 50).
 const maxIncidentsPerMessage = 20
 
@@ -86,7 +76,7 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 	}
 	r, ok := b.scheduled()
 	if !ok || r.Incidents == nil {
-		return textMsg(trl(l, "Escalation is not enabled on this Todai.", "この Todai ではエスカレーションが有効になっていません。")), true
+		return slackui.Text(handlers.Tr(l, "Escalation is not enabled on this Todai.", "この Todai ではエスカレーションが有効になっていません。")), true
 	}
 	now := b.now()
 	switch q.Intent {
@@ -94,19 +84,19 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		sils, err := r.Incidents.ActiveSilences(ctx, now)
 		if err != nil {
 			b.log.Error("bot: list silences", "err", err)
-			return textMsg(trl(l, "Could not read the silences; the error has been logged.", "ミュートを読み込めませんでした。エラーはログに記録されています。")), true
+			return slackui.Text(handlers.Tr(l, "Could not read the silences; the error has been logged.", "ミュートを読み込めませんでした。エラーはログに記録されています。")), true
 		}
-		return renderSilences(sils, l, now), true
+		return slackui.Silences(sils, l, now), true
 	case handlers.IntentIncident:
 		id, err := strconv.ParseInt(strings.TrimPrefix(strings.Fields(q.Args + " x")[0], "#"), 10, 64)
 		if err != nil || id <= 0 {
-			return textMsg(trl(l, "Which incident? Try: `/todai incident 42`", "どのインシデントですか? 例: `/todai incident 42`")), true
+			return slackui.Text(handlers.Tr(l, "Which incident? Try: `/todai incident 42`", "どのインシデントですか? 例: `/todai incident 42`")), true
 		}
 		return b.timelineMessage(ctx, r.Incidents, id, l), true
 	}
 	sil, err := ParseMute(q.Args, now)
 	if err != nil {
-		return textMsg(trl(l, "I could not read that mute: "+err.Error()+". Try: `/todai mute node:fct_orders tag:finance for 2h deploy in progress`",
+		return slackui.Text(handlers.Tr(l, "I could not read that mute: "+err.Error()+". Try: `/todai mute node:fct_orders tag:finance for 2h deploy in progress`",
 			"ミュートを読み取れませんでした: "+err.Error()+"。例: `/todai mute node:fct_orders for 2h デプロイ中`")), true
 	}
 	teamChannel := ""
@@ -126,16 +116,16 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		if err != nil {
 			b.log.Warn("bot: permission check", "user", userID, "channel", teamChannel, "err", err)
 		}
-		return notAllowed(l), true
+		return slackui.NotAllowed(l), true
 	}
 	sil.CreatedBy = userID
 	sil, err = r.Incidents.Silence(ctx, sil, now)
 	if err != nil {
 		b.log.Error("bot: create silence", "user", userID, "err", err)
-		return textMsg(trl(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
+		return slackui.Text(handlers.Tr(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
 	}
-	return textMsg(trl(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, matchersText(sil.Matchers), slackui.Date(sil.EndsAt)),
-		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, matchersText(sil.Matchers), slackui.Date(sil.EndsAt)))), true
+	return slackui.Text(handlers.Tr(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, slackui.MatchersText(sil.Matchers), slackui.Date(sil.EndsAt)),
+		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, slackui.MatchersText(sil.Matchers), slackui.Date(sil.EndsAt)))), true
 }
 
 // digestCommand builds a team's digest now: the team named, else the team whose channel the command came from.
@@ -151,7 +141,7 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 	} else if t, ok := r.Teams.OfChannel(channelID); ok {
 		info = t
 	} else {
-		return textMsg(trl(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
+		return slackui.Text(handlers.Tr(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
 	}
 	var d digester
 	if r.Reader != nil {
@@ -161,13 +151,13 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 		d, _ = b.reader.(digester)
 	}
 	if d == nil {
-		return textMsg(trl(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
+		return slackui.Text(handlers.Tr(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
 	}
 	ans, err := d.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Location: info.Location,
 		ReportURL: b.cfg.ReportURL})
 	if err != nil {
 		b.log.Error("bot: digest", "team", info.Name, "err", err)
-		return textMsg(trl(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
+		return slackui.Text(handlers.Tr(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
 	}
 	return b.digestMessage(ctx, ans, handlers.DigestOptions{Lang: l, Location: info.Location})
 }
@@ -262,145 +252,18 @@ func parseMuteDuration(tok string) (time.Duration, bool) {
 	return d, true
 }
 
-func matchersText(ms []escalation.Matcher) string {
-	parts := make([]string, len(ms))
-	for i, m := range ms {
-		parts[i] = "`" + m.Field + ":" + slackui.Escape(m.Value) + "`"
-	}
-	return strings.Join(parts, " ")
-}
-
-func renderSilences(sils []escalation.Silence, l handlers.Lang, now time.Time) slackui.Message {
-	if len(sils) == 0 {
-		return textMsg(trl(l, "No active silences.", "有効なミュートはありません。"))
-	}
-	lines := []string{trl(l, fmt.Sprintf("*%d active silence(s)*", len(sils)), fmt.Sprintf("*有効なミュート %d 件*", len(sils)))}
-	for i, s := range sils {
-		if i == 30 {
-			lines = append(lines, trl(l, fmt.Sprintf("… and %d more", len(sils)-i), fmt.Sprintf("…ほか %d 件", len(sils)-i)))
-			break
-		}
-		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, matchersText(s.Matchers), trl(l, "until", "期限"), slackui.Date(s.EndsAt))
-		if s.CreatedBy != "" {
-			line += " · <@" + slackui.Escape(s.CreatedBy) + ">"
-		}
-		if s.Comment != "" {
-			line += " · " + slackui.Escape(s.Comment)
-		}
-		lines = append(lines, line)
-	}
-	return textMsg(strings.Join(lines, "\n"))
-}
-
 // timelineMessage renders an incident's timeline.
 func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, l handlers.Lang) slackui.Message {
 	inc, err := desk.Get(ctx, id)
 	if err != nil {
-		return textMsg(trl(l, fmt.Sprintf("I could not find incident %d.", id), fmt.Sprintf("インシデント %d が見つかりませんでした。", id)))
+		return slackui.Text(handlers.Tr(l, fmt.Sprintf("I could not find incident %d.", id), fmt.Sprintf("インシデント %d が見つかりませんでした。", id)))
 	}
 	evs, err := desk.Timeline(ctx, id)
 	if err != nil {
 		b.log.Error("bot: incident timeline", "incident", id, "err", err)
-		return textMsg(trl(l, "Could not read the timeline; the error has been logged.", "履歴を読み込めませんでした。エラーはログに記録されています。"))
+		return slackui.Text(handlers.Tr(l, "Could not read the timeline; the error has been logged.", "履歴を読み込めませんでした。エラーはログに記録されています。"))
 	}
-	lines := []string{fmt.Sprintf("*%s %d* — %s · %s", trl(l, "Incident", "インシデント"), inc.ID,
-		slackui.Escape(incidentTitle(inc, l)), statusText(inc, l))}
-	for i, e := range evs {
-		if i == 60 {
-			lines = append(lines, "…")
-			break
-		}
-		line := "• " + slackui.Date(e.At) + " · " + eventText(e, l)
-		if e.Actor != "" && e.Actor != "todai" {
-			line += " · " + actorText(e.Actor)
-		}
-		if e.Detail != "" {
-			line += " · " + slackui.Escape(e.Detail)
-		}
-		lines = append(lines, line)
-	}
-	return textMsg(strings.Join(lines, "\n"))
-}
-
-func actorText(a string) string {
-	if validUserID(a) {
-		return "<@" + a + ">"
-	}
-	return slackui.Escape(a)
-}
-
-func validUserID(s string) bool {
-	if len(s) < 3 || len(s) > 20 || (s[0] != 'U' && s[0] != 'W') {
-		return false
-	}
-	for _, c := range s[1:] {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
-
-func eventText(e escalation.Event, l handlers.Lang) string {
-	switch e.Event {
-	case "opened":
-		return trl(l, "opened", "発生")
-	case "notified":
-		return trl(l, fmt.Sprintf("notified at level %d (loop %d)", e.Level, e.Loop+1), fmt.Sprintf("レベル %d で通知（%d 周目）", e.Level, e.Loop+1))
-	case "acked":
-		return trl(l, "acknowledged", "確認済み")
-	case "snoozed":
-		return trl(l, "snoozed", "スヌーズ")
-	case "silenced":
-		return trl(l, "silenced", "ミュート")
-	case "unsilenced":
-		return trl(l, "silence ended", "ミュート終了")
-	case "inhibited":
-		return trl(l, "held back by an upstream failure", "上流の障害のため抑制")
-	case "uninhibited":
-		return trl(l, "upstream failure gone", "上流の障害が解消")
-	case "resolved":
-		return trl(l, "resolved", "解決")
-	case "resolve_announced":
-		return trl(l, "resolution posted", "解決を通知")
-	case "elementary_alert":
-		return trl(l, "edr monitor alerted", "edr monitor が通知")
-	case "notify_failed":
-		return trl(l, fmt.Sprintf("Slack refused the level %d notice; it is retried at the next sweep", e.Level),
-			fmt.Sprintf("Slack がレベル %d の通知を拒否しました（次回の確認で再送します）", e.Level))
-	case "notify_abandoned":
-		return trl(l, fmt.Sprintf("Slack kept refusing the level %d notice; given up", e.Level),
-			fmt.Sprintf("Slack がレベル %d の通知を拒否し続けたため、断念しました", e.Level))
-	}
-	return slackui.Escape(e.Event)
-}
-
-// incidentTitle names an incident's subject: the node, the test on its node, or the source's freshness.
-func incidentTitle(inc escalation.Incident, l handlers.Lang) string {
-	name := queries.NameOf(inc.NodeID)
-	switch inc.Kind {
-	case escalation.KindTest:
-		return trl(l, queries.NameOf(inc.TestID)+" on "+name, name+" の "+queries.NameOf(inc.TestID))
-	case escalation.KindFreshness:
-		return trl(l, name+" (freshness)", name+"（鮮度）")
-	}
-	return name
-}
-
-func statusText(inc escalation.Incident, l handlers.Lang) string {
-	switch {
-	case inc.Status == escalation.StatusResolved:
-		return trl(l, "✅ resolved", "✅ 解決済み")
-	case inc.Status == escalation.StatusAcked:
-		by := ""
-		if inc.AckedBy != "" {
-			by = " " + trl(l, "by ", "") + actorText(inc.AckedBy)
-		}
-		return trl(l, "👀 acknowledged"+by, "👀 確認済み"+by)
-	case inc.SilencedBy != 0:
-		return trl(l, "🔕 snoozed", "🔕 スヌーズ中")
-	}
-	return trl(l, "🔴 open", "🔴 未対応")
+	return slackui.Timeline(inc, evs, l)
 }
 
 // incidentLang is the language of an incident's messages: its team's, else the bot's default.
@@ -411,21 +274,4 @@ func (b *Bot) incidentLang(inc escalation.Incident) handlers.Lang {
 		}
 	}
 	return b.cfg.DefaultLang
-}
-
-func textMsg(s string) slackui.Message {
-	return slackui.Message{Text: s, Blocks: []slack.Block{slack.NewSectionBlock(
-		slack.NewTextBlockObject(slack.MarkdownType, handlers.Truncate(s, slackui.MaxSectionText), false, false), nil, nil)}}
-}
-
-func notAllowed(l handlers.Lang) slackui.Message {
-	return textMsg(trl(l, "Sorry, only members of the team's channel (or Todai admins) can change this incident.",
-		"申し訳ありません。この操作はチームのチャンネルのメンバー（または Todai の管理者）のみ行えます。"))
-}
-
-func trl(l handlers.Lang, en, ja string) string {
-	if l == handlers.LangJA {
-		return ja
-	}
-	return en
 }

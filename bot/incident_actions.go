@@ -16,7 +16,7 @@ import (
 
 // isIncidentAction reports whether an action is one of the incident buttons.
 func isIncidentAction(actionID string) bool {
-	return strings.HasPrefix(actionID, actionIncidentPrefix)
+	return strings.HasPrefix(actionID, slackui.ActionIncidentPrefix)
 }
 
 // incidentActionJob answers an incident button: Acknowledge, Snooze and Split change the incident (members of the
@@ -46,7 +46,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			inc, err := r.Incidents.Get(ctx, id)
 			if err != nil {
 				b.log.Warn("bot: incident of a button", "incident", id, "err", err)
-				ephemeral(ctx, textMsg("That incident no longer exists. / このインシデントは存在しません。"))
+				ephemeral(ctx, slackui.Text("That incident no longer exists. / このインシデントは存在しません。"))
 				return
 			}
 			team, _ := r.Teams.Named(inc.Team)
@@ -54,7 +54,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			if l == "" {
 				l = b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
 			}
-			if act.ActionID == ActionIncidentHistory {
+			if act.ActionID == slackui.ActionIncidentHistory {
 				ephemeral(ctx, b.timelineMessage(ctx, r.Incidents, id, l))
 				return
 			}
@@ -76,32 +76,32 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				b.log.Warn("bot: permission check", "user", cb.User.ID, "channel", teamChannel, "err", err)
 			}
 			if !allowed {
-				ephemeral(ctx, notAllowed(l))
+				ephemeral(ctx, slackui.NotAllowed(l))
 				return
 			}
 			now := b.now()
 			switch {
-			case act.ActionID == ActionIncidentAck:
+			case act.ActionID == slackui.ActionIncidentAck:
 				err = r.Incidents.Ack(ctx, id, cb.User.ID, now)
-			case strings.HasPrefix(act.ActionID, ActionIncidentSnooze):
+			case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSnooze):
 				d, perr := time.ParseDuration(durText)
 				if perr != nil || d <= 0 || d > 7*24*time.Hour {
 					b.log.Warn("bot: bad snooze", "value", act.Value)
 					return
 				}
 				_, err = r.Incidents.Snooze(ctx, id, d, cb.User.ID, now)
-			case strings.HasPrefix(act.ActionID, ActionIncidentSplit):
+			case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSplit):
 				if err = r.Incidents.Split(ctx, id, cb.User.ID, now); err == nil {
-					ephemeral(ctx, textMsg(trl(l, fmt.Sprintf("Split out: *%s* gets notices of its own from the next check.",
-						slackui.Escape(incidentTitle(inc, l))),
-						fmt.Sprintf("分離しました: *%s* は次回の確認から個別に通知されます。", slackui.Escape(incidentTitle(inc, l))))))
+					ephemeral(ctx, slackui.Text(handlers.Tr(l, fmt.Sprintf("Split out: *%s* gets notices of its own from the next check.",
+						slackui.Escape(slackui.IncidentTitle(inc, l))),
+						fmt.Sprintf("分離しました: *%s* は次回の確認から個別に通知されます。", slackui.Escape(slackui.IncidentTitle(inc, l))))))
 				}
 			default:
 				return
 			}
 			if err != nil {
 				b.log.Warn("bot: incident action", "action", act.ActionID, "incident", id, "err", err)
-				ephemeral(ctx, textMsg(trl(l, "That did not work: the incident may have resolved already.",
+				ephemeral(ctx, slackui.Text(handlers.Tr(l, "That did not work: the incident may have resolved already.",
 					"操作できませんでした。インシデントはすでに解決している可能性があります。")))
 				return
 			}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -83,19 +81,7 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 	if inc.Message.Channel == "" || inc.Message.TS == "" {
 		return fmt.Errorf("escalate incident %d: no message to reply to", inc.ID)
 	}
-	l := b.incidentLang(inc)
-	who := b.targetMentions(ctx, inc, n.Targets)
-	text := trl(l, fmt.Sprintf("⏫ Level %d: *%s* is still failing and nobody has acknowledged it.", n.Level,
-		slackui.Escape(incidentTitle(inc, l))),
-		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", n.Level, slackui.Escape(incidentTitle(inc, l))))
-	if n.Loop > 0 {
-		text += trl(l, fmt.Sprintf(" (round %d)", n.Loop+1), fmt.Sprintf("（%d 周目）", n.Loop+1))
-	}
-	if who != "" {
-		text += " " + who
-	}
-	msg := textMsg(text)
-	msg.Blocks = append(msg.Blocks, incidentButtons(inc, l))
+	msg := slackui.EscalationMessage(inc, n.Level, n.Loop, b.targetMentions(ctx, inc, n.Targets), b.incidentLang(inc))
 	_, _, err := b.post.PostMessage(ctx, inc.Message.Channel, slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...), slack.MsgOptionTS(incidentThread(inc)))
 	if err != nil {
@@ -131,90 +117,41 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error 
 	if inc.Message.Channel == "" || inc.Message.TS == "" {
 		return fmt.Errorf("resolve incident %d: no message to reply to", inc.ID)
 	}
-	l := b.incidentLang(inc)
-	text := trl(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", slackui.Escape(incidentTitle(inc, l))),
-		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", slackui.Escape(incidentTitle(inc, l))))
-	if inc.Kind == escalation.KindModel {
-		text = trl(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", slackui.Escape(incidentTitle(inc, l))),
-			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", slackui.Escape(incidentTitle(inc, l))))
-	}
+	text := slackui.ResolvedText(inc, b.incidentLang(inc))
 	if _, _, err := b.post.PostMessage(ctx, inc.Message.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(incidentThread(inc))); err != nil {
 		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
 	}
 	return nil
 }
 
-// incidentMessage renders a grouped incident message; notices (parallel to incs, may be nil) add mentions and
-// causes (what the read model's diagnosis names, with its confidence, else escalation's inhibiting cause). inThread
-// renders the reply under Elementary's alert: a header saying Todai tracks the alert above, and
-// no "Elementary already alerted" line (the parent is that alert).
+// incidentMessage renders a grouped incident message: for each incident, its owners (mentioned when its notice
+// pings them), its level's other targets, its cause (what the read model's diagnosis names, with its confidence,
+// else escalation's inhibiting cause), edr monitor's alert it follows and its blast radius; notices (parallel to
+// incs, may be nil) are what this sweep sends.
 func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, notices []IncidentNotice, inThread bool) slackui.Message {
 	l := b.incidentLang(incs[0])
-	open := 0
-	for _, inc := range incs {
-		if inc.Status != escalation.StatusResolved {
-			open++
-		}
-	}
-	team := slackui.Escape(incs[0].Team)
-	var head string
-	switch {
-	case open == 0:
-		head = trl(l, fmt.Sprintf("✅ All %d problem(s) for team %s resolved", len(incs), team),
-			fmt.Sprintf("✅ チーム %s の問題 %d 件はすべて解決しました", team, len(incs)))
-	case inThread:
-		head = trl(l, fmt.Sprintf("🔴 Todai is tracking the alert above for team %s (%d problem(s)) and will escalate it by the team's policy until someone acknowledges it", team, len(incs)),
-			fmt.Sprintf("🔴 Todai は上のアラートをチーム %s の問題（%d 件）として追跡しています。誰かが確認するまで、チームのポリシーに従ってエスカレーションします", team, len(incs)))
-	default:
-		head = trl(l, fmt.Sprintf("🔴 %d problem(s) for team %s", len(incs), team),
-			fmt.Sprintf("🔴 チーム %s で問題が %d 件", team, len(incs)))
-	}
-	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
-	texts := []string{head}
+	lines := make([]slackui.IncidentLine, len(incs))
 	for i, inc := range incs {
 		var n IncidentNotice
 		if i < len(notices) {
 			n = notices[i]
 		}
-		line := fmt.Sprintf("*%s* — %s", slackui.Escape(incidentTitle(inc, l)), statusText(inc, l))
-		if inc.Summary != "" {
-			line += "\n" + slackui.Escape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
-		}
-		owners := b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, escalation.TargetOwners))
-		if owners != "" {
-			line += "\n" + trl(l, "Owners: ", "オーナー: ") + owners
-		}
-		if who := b.targetMentions(ctx, inc, withoutOwners(n.Targets)); n.Mention && who != "" {
-			line += " " + who
+		x := slackui.IncidentLine{Incident: inc, AlertID: firstNonEmpty(n.LinkElementaryAlert, inc.ElementaryAlertID),
+			Owners:   b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, escalation.TargetOwners)),
+			Children: b.blastRadius(ctx, inc)}
+		if who := b.targetMentions(ctx, inc, withoutOwners(n.Targets)); n.Mention {
+			x.Mentions = who
 		}
 		if inc.Status != escalation.StatusResolved {
-			if why := b.incidentCause(ctx, inc, l); why != "" {
-				line += "\n" + why
-			} else if cause := firstNonEmpty(n.causedBy(), inc.InhibitedBy); cause != "" {
-				line += "\n" + trl(l, "Probably caused by ", "おそらく原因: ") + "`" + slackui.Escape(queries.NameOf(cause)) + "`"
+			if x.Cause = b.incidentCause(ctx, inc, l); x.Cause == "" {
+				if cause := firstNonEmpty(n.causedBy(), inc.InhibitedBy); cause != "" {
+					x.Cause = slackui.ProbablyCausedBy(l, cause)
+				}
 			}
 		}
-		if alert := firstNonEmpty(n.LinkElementaryAlert, inc.ElementaryAlertID); alert != "" && inc.Status != escalation.StatusResolved && !inThread {
-			line += "\n" + trl(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
-				"`" + slackui.Escape(alert) + "`" + trl(l, ").", "）。")
-		}
-		line += fmt.Sprintf("  _#%d_", inc.ID)
-		children := b.blastRadius(ctx, inc)
-		if len(children) > 0 {
-			line += "\n" + blastRadiusText(children, l)
-		}
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-			handlers.Truncate(line, slackui.MaxSectionText), false, false), nil, nil,
-			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
-		if inc.Status != escalation.StatusResolved {
-			blocks = append(blocks, incidentButtons(inc, l))
-			if split := splitButtons(inc, children, l); split != nil {
-				blocks = append(blocks, split)
-			}
-		}
-		texts = append(texts, incidentTitle(inc, l)+" — "+statusText(inc, l))
+		lines[i] = x
 	}
-	return slackui.Message{Text: slackui.Escape(strings.Join(texts, "\n")), Blocks: blocks}
+	return slackui.IncidentMessage(l, lines, inThread)
 }
 
 // blastRadius returns the incidents grouped under inc (nil when it has none or they cannot be read).
@@ -229,72 +166,6 @@ func (b *Bot) blastRadius(ctx context.Context, inc escalation.Incident) []escala
 		return nil
 	}
 	return children
-}
-
-// maxBlastRadiusLines bounds the grouped incidents listed under their root's line.
-const maxBlastRadiusLines = 10
-
-// blastRadiusText lists the incidents a root caused: "Caused downstream (3, 2 still failing): • a — 🔴 open …".
-func blastRadiusText(children []escalation.Incident, l handlers.Lang) string {
-	failing := 0
-	for _, c := range children {
-		if c.Status != escalation.StatusResolved {
-			failing++
-		}
-	}
-	lines := []string{trl(l, fmt.Sprintf("*Caused downstream* (%d, %d still failing):", len(children), failing),
-		fmt.Sprintf("*下流への影響* (%d 件、うち %d 件が失敗中):", len(children), failing))}
-	for i, c := range children {
-		if i == maxBlastRadiusLines {
-			lines = append(lines, trl(l, fmt.Sprintf("…and %d more", len(children)-i), fmt.Sprintf("…ほか %d 件", len(children)-i)))
-			break
-		}
-		lines = append(lines, fmt.Sprintf("• %s — %s  _#%d_", slackui.Escape(incidentTitle(c, l)), statusText(c, l), c.ID))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// maxSplitButtons bounds the Split buttons under a root (one actions block).
-const maxSplitButtons = 5
-
-// splitButtons are a Split button for each grouped incident still failing: its grouping under inc was wrong, it gets
-// notices of its own. Nil when there is none.
-func splitButtons(inc escalation.Incident, children []escalation.Incident, l handlers.Lang) slack.Block {
-	var els []slack.BlockElement
-	for _, c := range children {
-		if c.Status == escalation.StatusResolved || len(els) == maxSplitButtons {
-			continue
-		}
-		id := strconv.FormatInt(c.ID, 10)
-		label := handlers.Truncate(trl(l, "Split out ", "分離: ")+queries.NameOf(firstNonEmpty(c.TestID, c.NodeID)), slackui.MaxButtonText)
-		els = append(els, slack.NewButtonBlockElement(ActionIncidentSplit+"_"+id, id,
-			slack.NewTextBlockObject(slack.PlainTextType, label, false, false)))
-	}
-	if len(els) == 0 {
-		return nil
-	}
-	return slack.NewActionBlock("todai_inc_split_"+strconv.FormatInt(inc.ID, 10), els...)
-}
-
-// incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only
-// Show history.
-func incidentButtons(inc escalation.Incident, l handlers.Lang) slack.Block {
-	id := strconv.FormatInt(inc.ID, 10)
-	btn := func(action, value, label string) slack.BlockElement {
-		return slack.NewButtonBlockElement(action, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
-	}
-	var els []slack.BlockElement
-	if inc.Status == escalation.StatusOpen {
-		ack := slack.NewButtonBlockElement(ActionIncidentAck, id,
-			slack.NewTextBlockObject(slack.PlainTextType, trl(l, "Acknowledge", "確認しました"), false, false))
-		ack.Style = slack.StylePrimary
-		els = append(els, ack,
-			btn(ActionIncidentSnooze+"_1h", id+":1h", trl(l, "Snooze 1 h", "1時間スヌーズ")),
-			btn(ActionIncidentSnooze+"_4h", id+":4h", trl(l, "Snooze 4 h", "4時間スヌーズ")),
-			btn(ActionIncidentSnooze+"_1d", id+":24h", trl(l, "Snooze 1 day", "1日スヌーズ")))
-	}
-	els = append(els, btn(ActionIncidentHistory, id, trl(l, "Show history", "履歴を見る")))
-	return slack.NewActionBlock("todai_inc_actions_"+id, els...)
 }
 
 // ownersText renders owners, as mentions when ping is set and the mentioner resolves them.
@@ -331,7 +202,7 @@ func (b *Bot) targetMentions(ctx context.Context, inc escalation.Incident, targe
 				parts = append(parts, "<!subteam^"+t.ID+">")
 			}
 		case escalation.TargetUser:
-			if validUserID(t.ID) {
+			if slackui.ValidUserID(t.ID) {
 				parts = append(parts, "<@"+t.ID+">")
 			}
 		}
@@ -346,7 +217,7 @@ func incidentThread(inc escalation.Incident) string {
 }
 
 func validGroupID(s string) bool {
-	return len(s) >= 3 && s[0] == 'S' && validUserID("U"+s[1:])
+	return len(s) >= 3 && s[0] == 'S' && slackui.ValidUserID("U"+s[1:])
 }
 
 func hasTarget(ts []escalation.Target, kind escalation.TargetKind) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/todai-dev/todai/bot/slackui"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ func TestPostIncidentsInThread(t *testing.T) {
 				t.Errorf("a reply under the alert must not point at the alert:\n%s", all)
 			}
 			bs := buttons(t, p.Blocks)
-			for _, a := range []string{ActionIncidentAck, ActionIncidentSnooze + "_1h", ActionIncidentHistory} {
+			for _, a := range []string{slackui.ActionIncidentAck, slackui.ActionIncidentSnooze + "_1h", slackui.ActionIncidentHistory} {
 				if _, ok := bs[a]; !ok {
 					t.Errorf("no %s button: %v", a, bs)
 				}
@@ -257,7 +258,7 @@ func TestAckOnThreadedNotice(t *testing.T) {
 	desk.mu.Unlock()
 
 	env := h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U0ANA", ChannelID: "C0FIN", MessageTS: ts, ThreadTS: alertTS,
-		Actions: []slacktest.Action{{ActionID: ActionIncidentAck, Value: "41"}}})
+		Actions: []slacktest.Action{{ActionID: slackui.ActionIncidentAck, Value: "41"}}})
 	if _, err := h.fake.WaitAck(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestAckOnThreadedNotice(t *testing.T) {
 		t.Errorf("updated reply:\n%s", all)
 	}
 	bs := buttons(t, up.Blocks)
-	if v, ok := bs[ActionIncidentAck]; !ok || v != "42" {
+	if v, ok := bs[slackui.ActionIncidentAck]; !ok || v != "42" {
 		t.Errorf("only the unacknowledged incident keeps its Acknowledge button: %v", bs)
 	}
 	for _, c := range h.fake.Calls("chat.update") {
@@ -301,7 +302,7 @@ func TestAckOnThreadedNotice(t *testing.T) {
 		t.Fatalf("level 2 post: %+v %v", lvl, err)
 	}
 	h.fake.SendBlockAction(slacktest.BlockAction{UserID: "U0ANA", ChannelID: "C0FIN", MessageTS: lvl.TS, ThreadTS: alertTS,
-		Actions: []slacktest.Action{{ActionID: ActionIncidentAck, Value: "42"}}})
+		Actions: []slacktest.Action{{ActionID: slackui.ActionIncidentAck, Value: "42"}}})
 	up2, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool {
 		return p.Method == "chat.update" && strings.Contains(p.AllText(), "fct_orders* — 👀")
 	})

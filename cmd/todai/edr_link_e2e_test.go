@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/todai-dev/todai/bot/slackui"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/scheduler/escalation"
@@ -76,7 +76,7 @@ func TestEscalationRepliesUnderEdrMonitorsAlert(t *testing.T) {
 	run(10*time.Minute, true)
 
 	ps := todaiPosts()
-	if len(ps) != 1 || ps[0].ThreadTS != edrTS || !strings.Contains(string(ps[0].Blocks), bot.ActionIncidentAck) ||
+	if len(ps) != 1 || ps[0].ThreadTS != edrTS || !strings.Contains(string(ps[0].Blocks), slackui.ActionIncidentAck) ||
 		!strings.Contains(ps[0].AllText(), "not_null_orders_id") {
 		t.Fatalf("one reply under edr monitor's alert, with buttons: %+v", ps)
 	}
@@ -157,7 +157,7 @@ func TestEscalationEdrAlertNotFoundPostsOwnMessage(t *testing.T) {
 	}
 	ps := channelPosts(fake, "C0FINANCE")
 	if len(ps) != 1 || ps[0].ThreadTS != "" || !strings.Contains(ps[0].AllText(), "edr-9") ||
-		!strings.Contains(string(ps[0].Blocks), bot.ActionIncidentAck) {
+		!strings.Contains(string(ps[0].Blocks), slackui.ActionIncidentAck) {
 		t.Fatalf("Todai's own message naming edr monitor's alert: %+v", ps)
 	}
 	if len(fake.Calls("conversations.history")) == 0 {

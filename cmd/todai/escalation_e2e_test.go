@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/todai-dev/todai/bot/slackui"
 	"log/slog"
 	"net/http"
 	"os"
@@ -406,8 +407,8 @@ func TestEscalationTimeline(t *testing.T) {
 		if inc.Team != "finance" || inc.Message.Channel != "C0FINANCE" || inc.Message.TS != first.TS || inc.LastNotified.Level != 1 {
 			t.Errorf("incident after level 1: %+v", inc)
 		}
-		for _, act := range []string{bot.ActionIncidentAck, bot.ActionIncidentSnooze + "_1h", bot.ActionIncidentSnooze + "_4h",
-			bot.ActionIncidentSnooze + "_1d", bot.ActionIncidentHistory} {
+		for _, act := range []string{slackui.ActionIncidentAck, slackui.ActionIncidentSnooze + "_1h", slackui.ActionIncidentSnooze + "_4h",
+			slackui.ActionIncidentSnooze + "_1d", slackui.ActionIncidentHistory} {
 			if !hasButton(first, inc.ID, act) {
 				t.Errorf("message lacks %s for incident %d", act, inc.ID)
 			}
@@ -422,7 +423,7 @@ func TestEscalationTimeline(t *testing.T) {
 
 	// +1h30: ana (a member of #data-finance) snoozes the accepted_values incident for 1 h.
 	clock.Set(t0.Add(90 * time.Minute))
-	press("U0ANA", first, buttonOf(t, first, b1.ID, bot.ActionIncidentSnooze+"_1h"), "snooze1")
+	press("U0ANA", first, buttonOf(t, first, b1.ID, slackui.ActionIncidentSnooze+"_1h"), "snooze1")
 	w, cancel := wait()
 	_, err := fake.WaitPost(w, func(p slacktest.Post) bool {
 		return p.Method == "chat.update" && p.TS == first.TS && strings.Contains(p.AllText(), "snoozed")
@@ -469,7 +470,7 @@ func TestEscalationTimeline(t *testing.T) {
 
 	// +2h40: an outsider presses Acknowledge → an ephemeral refusal; nothing changes.
 	clock.Set(t0.Add(2*time.Hour + 40*time.Minute))
-	press("U0OUT", first, buttonOf(t, first, a1.ID, bot.ActionIncidentAck), "deny1")
+	press("U0OUT", first, buttonOf(t, first, a1.ID, slackui.ActionIncidentAck), "deny1")
 	w, cancel = wait()
 	refusal, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == "deny1" })
 	cancel()
@@ -485,7 +486,7 @@ func TestEscalationTimeline(t *testing.T) {
 
 	// +2h45: ana acknowledges not_null from the level-2 reply → the message says who, and no level 3 follows.
 	clock.Set(t0.Add(2*time.Hour + 45*time.Minute))
-	press("U0ANA", lvl2, buttonOf(t, lvl2, a1.ID, bot.ActionIncidentAck), "ack1")
+	press("U0ANA", lvl2, buttonOf(t, lvl2, a1.ID, slackui.ActionIncidentAck), "ack1")
 	w, cancel = wait()
 	_, err = fake.WaitPost(w, func(p slacktest.Post) bool {
 		return p.Method == "chat.update" && p.TS == first.TS && strings.Contains(p.AllText(), "acknowledged by <@U0ANA>")
@@ -524,7 +525,7 @@ func TestEscalationTimeline(t *testing.T) {
 		t.Errorf("timeline shows a level 3 after the ack:\n%s", tl)
 	}
 	// Show history answers with the same timeline, ephemeral.
-	press("U0OUT", first, buttonOf(t, first, b1.ID, bot.ActionIncidentHistory), "hist1")
+	press("U0OUT", first, buttonOf(t, first, b1.ID, slackui.ActionIncidentHistory), "hist1")
 	w, cancel = wait()
 	hist, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == "hist1" })
 	cancel()
@@ -564,7 +565,7 @@ func TestEscalationTimeline(t *testing.T) {
 		}
 	}
 	if len(fake.Calls("chat.update")) <= updatesBefore || !strings.Contains(lastUpdate.AllText(), "All 2 problem(s) for team finance resolved") ||
-		strings.Contains(string(lastUpdate.Blocks), bot.ActionIncidentAck) {
+		strings.Contains(string(lastUpdate.Blocks), slackui.ActionIncidentAck) {
 		t.Errorf("the original message after the resolution:\n%s", lastUpdate.AllText())
 	}
 	for _, inc := range incidents() {
@@ -703,7 +704,7 @@ func TestEscalationRefusedFirstNoticeIsRetried(t *testing.T) {
 		}
 	}
 	ps := channelPosts(fake, "C0FINANCE")
-	if len(ps) != 1 || ps[0].ThreadTS != "" || !strings.Contains(string(ps[0].Blocks), bot.ActionIncidentAck) {
+	if len(ps) != 1 || ps[0].ThreadTS != "" || !strings.Contains(string(ps[0].Blocks), slackui.ActionIncidentAck) {
 		t.Fatalf("the retried level-1 notice, once, with buttons: %+v", ps)
 	}
 	incs, err := escalation.NewStore(db).Pending(ctx)
@@ -749,7 +750,7 @@ func TestEscalationFirstNoticeLost(t *testing.T) {
 	}
 	ps := channelPosts(fake, "C0FINANCE")
 	if len(ps) != 1 || ps[0].ThreadTS != "" || !strings.Contains(ps[0].AllText(), "not_null_orders_id") ||
-		!strings.Contains(ps[0].AllText(), "<@U0ONCALL>") || !strings.Contains(string(ps[0].Blocks), bot.ActionIncidentAck) {
+		!strings.Contains(ps[0].AllText(), "<@U0ONCALL>") || !strings.Contains(string(ps[0].Blocks), slackui.ActionIncidentAck) {
 		t.Fatalf("level 2 must open the message, mentioning the on-call, with buttons: %+v", ps)
 	}
 	inc, err := escalation.NewStore(db).Pending(ctx)
@@ -808,7 +809,7 @@ func TestEscalationAckInNamedChannel(t *testing.T) {
 	id := incs[0].ID
 	for _, tc := range []struct{ user, rid, want string }{{"U0OUT", "n-deny", "only members"}, {"U0ANA", "n-ack", ""}} {
 		fake.SendBlockAction(slacktest.BlockAction{UserID: tc.user, ChannelID: "C0FINANCE", MessageTS: ps[0].TS,
-			ResponseURL: fake.ResponseURL(tc.rid), Actions: []slacktest.Action{buttonOf(t, ps[0], id, bot.ActionIncidentAck)}})
+			ResponseURL: fake.ResponseURL(tc.rid), Actions: []slacktest.Action{buttonOf(t, ps[0], id, slackui.ActionIncidentAck)}})
 		w, cancel := context.WithTimeout(ctx, 20*time.Second)
 		if tc.want != "" {
 			p, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == tc.rid })

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"github.com/todai-dev/todai/bot/slackui"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
@@ -120,7 +120,7 @@ func TestOneIncidentPerRootCause(t *testing.T) {
 	// Split one out: it gets its own notice at the next sweep; the root's message no longer lists it.
 	split := incs["accepted_values_mart_status"]
 	fake.SendBlockAction(slacktest.BlockAction{UserID: "U0ANA", ChannelID: "C0FINANCE", MessageTS: posts[0].TS,
-		ResponseURL: fake.ResponseURL("split"), Actions: []slacktest.Action{{ActionID: bot.ActionIncidentSplit + "_" +
+		ResponseURL: fake.ResponseURL("split"), Actions: []slacktest.Action{{ActionID: slackui.ActionIncidentSplit + "_" +
 			strconv.FormatInt(split.ID, 10), BlockID: "todai_inc_split_" + strconv.FormatInt(root.ID, 10), Value: strconv.FormatInt(split.ID, 10)}}})
 	w, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()

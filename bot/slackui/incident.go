@@ -1,0 +1,354 @@
+package slackui
+
+import (
+	"cmp"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
+)
+
+// Action IDs of the buttons on incident messages. Their values are the incident's id; a snooze's is "ID:duration".
+const (
+	ActionIncidentAck     = "todai_inc_ack"
+	ActionIncidentSnooze  = "todai_inc_snooze"
+	ActionIncidentHistory = "todai_inc_history"
+	// ActionIncidentSplit splits an incident out of its root cause's incident (value: its id).
+	ActionIncidentSplit = "todai_inc_split"
+	// ActionIncidentPrefix starts every incident button's action ID.
+	ActionIncidentPrefix = "todai_inc_"
+)
+
+// IncidentLine is one incident of a grouped message with what the bot resolved for it: its owners (mentioned or
+// escaped), the level's other targets' mentions, its cause line, edr monitor's alert it follows, and the incidents
+// grouped under it.
+type IncidentLine struct {
+	Incident escalation.Incident
+	Owners   string
+	Mentions string
+	Cause    string
+	AlertID  string
+	Children []escalation.Incident
+}
+
+// IncidentMessage renders a grouped incident message in l. inThread renders the reply under Elementary's alert: a
+// header saying Todai tracks the alert above, and no "Elementary already alerted" line (the parent is that alert).
+func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Message {
+	open := 0
+	for _, x := range lines {
+		if x.Incident.Status != escalation.StatusResolved {
+			open++
+		}
+	}
+	team := Escape(lines[0].Incident.Team)
+	var head string
+	switch {
+	case open == 0:
+		head = handlers.Tr(l, fmt.Sprintf("✅ All %d problem(s) for team %s resolved", len(lines), team),
+			fmt.Sprintf("✅ チーム %s の問題 %d 件はすべて解決しました", team, len(lines)))
+	case inThread:
+		head = handlers.Tr(l, fmt.Sprintf("🔴 Todai is tracking the alert above for team %s (%d problem(s)) and will escalate it by the team's policy until someone acknowledges it", team, len(lines)),
+			fmt.Sprintf("🔴 Todai は上のアラートをチーム %s の問題（%d 件）として追跡しています。誰かが確認するまで、チームのポリシーに従ってエスカレーションします", team, len(lines)))
+	default:
+		head = handlers.Tr(l, fmt.Sprintf("🔴 %d problem(s) for team %s", len(lines), team),
+			fmt.Sprintf("🔴 チーム %s で問題が %d 件", team, len(lines)))
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
+	texts := []string{head}
+	for _, x := range lines {
+		inc := x.Incident
+		line := fmt.Sprintf("*%s* — %s", Escape(IncidentTitle(inc, l)), IncidentStatus(inc, l))
+		if inc.Summary != "" {
+			line += "\n" + Escape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
+		}
+		if x.Owners != "" {
+			line += "\n" + handlers.Tr(l, "Owners: ", "オーナー: ") + x.Owners
+		}
+		if x.Mentions != "" {
+			line += " " + x.Mentions
+		}
+		if x.Cause != "" && inc.Status != escalation.StatusResolved {
+			line += "\n" + x.Cause
+		}
+		if x.AlertID != "" && inc.Status != escalation.StatusResolved && !inThread {
+			line += "\n" + handlers.Tr(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
+				"`" + Escape(x.AlertID) + "`" + handlers.Tr(l, ").", "）。")
+		}
+		line += fmt.Sprintf("  _#%d_", inc.ID)
+		if len(x.Children) > 0 {
+			line += "\n" + blastRadiusText(x.Children, l)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
+			handlers.Truncate(line, MaxSectionText), false, false), nil, nil,
+			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
+		if inc.Status != escalation.StatusResolved {
+			blocks = append(blocks, IncidentButtons(inc, l))
+			if split := splitButtons(inc, x.Children, l); split != nil {
+				blocks = append(blocks, split)
+			}
+		}
+		texts = append(texts, IncidentTitle(inc, l)+" — "+IncidentStatus(inc, l))
+	}
+	return Message{Text: Escape(strings.Join(texts, "\n")), Blocks: blocks}
+}
+
+// ProbablyCausedBy is the cause line of an incident whose cause escalation names but the diagnosis does not phrase.
+func ProbablyCausedBy(l handlers.Lang, node string) string {
+	return handlers.Tr(l, "Probably caused by ", "おそらく原因: ") + "`" + Escape(queries.NameOf(node)) + "`"
+}
+
+// EscalationMessage is a later level's notice in an incident's thread, mentioning who: the level, the round, and
+// the incident's buttons.
+func EscalationMessage(inc escalation.Incident, level, loop int, who string, l handlers.Lang) Message {
+	text := handlers.Tr(l, fmt.Sprintf("⏫ Level %d: *%s* is still failing and nobody has acknowledged it.", level,
+		Escape(IncidentTitle(inc, l))),
+		fmt.Sprintf("⏫ レベル %d: *%s* はまだ失敗しており、誰も確認していません。", level, Escape(IncidentTitle(inc, l))))
+	if loop > 0 {
+		text += handlers.Tr(l, fmt.Sprintf(" (round %d)", loop+1), fmt.Sprintf("（%d 周目）", loop+1))
+	}
+	if who != "" {
+		text += " " + who
+	}
+	msg := Text(text)
+	msg.Blocks = append(msg.Blocks, IncidentButtons(inc, l))
+	return msg
+}
+
+// ResolvedText says in an incident's thread that it resolved: a test passes again, a model ran successfully.
+func ResolvedText(inc escalation.Incident, l handlers.Lang) string {
+	if inc.Kind == escalation.KindModel {
+		return handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", Escape(IncidentTitle(inc, l))),
+			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", Escape(IncidentTitle(inc, l))))
+	}
+	return handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", Escape(IncidentTitle(inc, l))),
+		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", Escape(IncidentTitle(inc, l))))
+}
+
+// MatchersText renders a silence's matchers as code spans: `node:*.fct_orders` `tag:finance`.
+func MatchersText(ms []escalation.Matcher) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = "`" + m.Field + ":" + Escape(m.Value) + "`"
+	}
+	return strings.Join(parts, " ")
+}
+
+// Silences lists the active silences (at most 30), each with its end, its author and its comment.
+func Silences(sils []escalation.Silence, l handlers.Lang, now time.Time) Message {
+	if len(sils) == 0 {
+		return Text(handlers.Tr(l, "No active silences.", "有効なミュートはありません。"))
+	}
+	lines := []string{handlers.Tr(l, fmt.Sprintf("*%d active silence(s)*", len(sils)), fmt.Sprintf("*有効なミュート %d 件*", len(sils)))}
+	for i, s := range sils {
+		if i == 30 {
+			lines = append(lines, handlers.Tr(l, fmt.Sprintf("… and %d more", len(sils)-i), fmt.Sprintf("…ほか %d 件", len(sils)-i)))
+			break
+		}
+		line := fmt.Sprintf("• #%d %s — %s %s", s.ID, MatchersText(s.Matchers), handlers.Tr(l, "until", "期限"), Date(s.EndsAt))
+		if s.CreatedBy != "" {
+			line += " · <@" + Escape(s.CreatedBy) + ">"
+		}
+		if s.Comment != "" {
+			line += " · " + Escape(s.Comment)
+		}
+		lines = append(lines, line)
+	}
+	return Text(strings.Join(lines, "\n"))
+}
+
+// actorText is a timeline's actor: a mention for a Slack user ID, else the escaped name.
+func actorText(a string) string {
+	if ValidUserID(a) {
+		return "<@" + a + ">"
+	}
+	return Escape(a)
+}
+
+// ValidUserID reports whether s is a Slack user ID (U… or W…), safe to mention.
+func ValidUserID(s string) bool {
+	if len(s) < 3 || len(s) > 20 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// eventText says what an incident's timeline event did, in the reader's language.
+func eventText(e escalation.Event, l handlers.Lang) string {
+	switch e.Event {
+	case "opened":
+		return handlers.Tr(l, "opened", "発生")
+	case "notified":
+		return handlers.Tr(l, fmt.Sprintf("notified at level %d (loop %d)", e.Level, e.Loop+1), fmt.Sprintf("レベル %d で通知（%d 周目）", e.Level, e.Loop+1))
+	case "acked":
+		return handlers.Tr(l, "acknowledged", "確認済み")
+	case "snoozed":
+		return handlers.Tr(l, "snoozed", "スヌーズ")
+	case "silenced":
+		return handlers.Tr(l, "silenced", "ミュート")
+	case "unsilenced":
+		return handlers.Tr(l, "silence ended", "ミュート終了")
+	case "inhibited":
+		return handlers.Tr(l, "held back by an upstream failure", "上流の障害のため抑制")
+	case "uninhibited":
+		return handlers.Tr(l, "upstream failure gone", "上流の障害が解消")
+	case "grouped":
+		return handlers.Tr(l, "grouped under its root cause's incident", "根本原因のインシデントにまとめられました")
+	case "ungrouped":
+		return handlers.Tr(l, "its root cause's incident no longer explains it", "根本原因のインシデントから外れました")
+	case "split":
+		return handlers.Tr(l, "split out of its root cause's incident", "根本原因のインシデントから分離されました")
+	case "resolved":
+		return handlers.Tr(l, "resolved", "解決")
+	case "resolve_announced":
+		return handlers.Tr(l, "resolution posted", "解決を通知")
+	case "elementary_alert":
+		return handlers.Tr(l, "edr monitor alerted", "edr monitor が通知")
+	case "notify_failed":
+		return handlers.Tr(l, fmt.Sprintf("Slack refused the level %d notice; it is retried at the next sweep", e.Level),
+			fmt.Sprintf("Slack がレベル %d の通知を拒否しました（次回の確認で再送します）", e.Level))
+	case "notify_abandoned":
+		return handlers.Tr(l, fmt.Sprintf("Slack kept refusing the level %d notice; given up", e.Level),
+			fmt.Sprintf("Slack がレベル %d の通知を拒否し続けたため、断念しました", e.Level))
+	}
+	return Escape(e.Event)
+}
+
+// IncidentTitle names an incident's subject: the node, the test on its node, or the source's freshness.
+// IncidentTitle names an incident's subject: the node, the test on its node, or the source's freshness.
+func IncidentTitle(inc escalation.Incident, l handlers.Lang) string {
+	name := queries.NameOf(inc.NodeID)
+	switch inc.Kind {
+	case escalation.KindTest:
+		return handlers.Tr(l, queries.NameOf(inc.TestID)+" on "+name, name+" の "+queries.NameOf(inc.TestID))
+	case escalation.KindFreshness:
+		return handlers.Tr(l, name+" (freshness)", name+"（鮮度）")
+	}
+	return name
+}
+
+// IncidentStatus is an incident's state with its emoji: open, acknowledged (by whom), snoozed, resolved.
+func IncidentStatus(inc escalation.Incident, l handlers.Lang) string {
+	switch {
+	case inc.Status == escalation.StatusResolved:
+		return handlers.Tr(l, "✅ resolved", "✅ 解決済み")
+	case inc.Status == escalation.StatusAcked:
+		by := ""
+		if inc.AckedBy != "" {
+			by = " " + handlers.Tr(l, "by ", "") + actorText(inc.AckedBy)
+		}
+		return handlers.Tr(l, "👀 acknowledged"+by, "👀 確認済み"+by)
+	case inc.SilencedBy != 0:
+		return handlers.Tr(l, "🔕 snoozed", "🔕 スヌーズ中")
+	}
+	return handlers.Tr(l, "🔴 open", "🔴 未対応")
+}
+
+// Text is a message of one mrkdwn section (already escaped), within Slack's limits.
+func Text(s string) Message {
+	return Message{Text: s, Blocks: []slack.Block{slack.NewSectionBlock(
+		slack.NewTextBlockObject(slack.MarkdownType, handlers.Truncate(s, MaxSectionText), false, false), nil, nil)}}
+}
+
+// NotAllowed refuses a change to an incident to someone outside its team's channel.
+func NotAllowed(l handlers.Lang) Message {
+	return Text(handlers.Tr(l, "Sorry, only members of the team's channel (or Todai admins) can change this incident.",
+		"申し訳ありません。この操作はチームのチャンネルのメンバー（または Todai の管理者）のみ行えます。"))
+}
+
+// Timeline renders an incident's timeline: its title and state, then each event with its time and actor.
+func Timeline(inc escalation.Incident, evs []escalation.Event, l handlers.Lang) Message {
+	lines := []string{fmt.Sprintf("*%s %d* — %s · %s", handlers.Tr(l, "Incident", "インシデント"), inc.ID,
+		Escape(IncidentTitle(inc, l)), IncidentStatus(inc, l))}
+	for i, e := range evs {
+		if i == 60 {
+			lines = append(lines, "…")
+			break
+		}
+		line := "• " + Date(e.At) + " · " + eventText(e, l)
+		if e.Actor != "" && e.Actor != "todai" {
+			line += " · " + actorText(e.Actor)
+		}
+		if e.Detail != "" {
+			line += " · " + Escape(e.Detail)
+		}
+		lines = append(lines, line)
+	}
+	return Text(strings.Join(lines, "\n"))
+}
+
+// maxBlastRadiusLines bounds the grouped incidents listed under their root's line.
+const maxBlastRadiusLines = 10
+
+// blastRadiusText lists the incidents a root caused: "Caused downstream (3, 2 still failing): • a — 🔴 open …".
+func blastRadiusText(children []escalation.Incident, l handlers.Lang) string {
+	failing := 0
+	for _, c := range children {
+		if c.Status != escalation.StatusResolved {
+			failing++
+		}
+	}
+	lines := []string{handlers.Tr(l, fmt.Sprintf("*Caused downstream* (%d, %d still failing):", len(children), failing),
+		fmt.Sprintf("*下流への影響* (%d 件、うち %d 件が失敗中):", len(children), failing))}
+	for i, c := range children {
+		if i == maxBlastRadiusLines {
+			lines = append(lines, handlers.Tr(l, fmt.Sprintf("…and %d more", len(children)-i), fmt.Sprintf("…ほか %d 件", len(children)-i)))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("• %s — %s  _#%d_", Escape(IncidentTitle(c, l)), IncidentStatus(c, l), c.ID))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxSplitButtons bounds the Split buttons under a root (one actions block).
+const maxSplitButtons = 5
+
+// splitButtons are a Split button for each grouped incident still failing: its grouping under inc was wrong, it gets
+// notices of its own. Nil when there is none.
+func splitButtons(inc escalation.Incident, children []escalation.Incident, l handlers.Lang) slack.Block {
+	var els []slack.BlockElement
+	for _, c := range children {
+		if c.Status == escalation.StatusResolved || len(els) == maxSplitButtons {
+			continue
+		}
+		id := strconv.FormatInt(c.ID, 10)
+		label := handlers.Truncate(handlers.Tr(l, "Split out ", "分離: ")+queries.NameOf(cmp.Or(c.TestID, c.NodeID)), MaxButtonText)
+		els = append(els, slack.NewButtonBlockElement(ActionIncidentSplit+"_"+id, id,
+			slack.NewTextBlockObject(slack.PlainTextType, label, false, false)))
+	}
+	if len(els) == 0 {
+		return nil
+	}
+	return slack.NewActionBlock("todai_inc_split_"+strconv.FormatInt(inc.ID, 10), els...)
+}
+
+// incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only
+// Show history.
+func IncidentButtons(inc escalation.Incident, l handlers.Lang) slack.Block {
+	id := strconv.FormatInt(inc.ID, 10)
+	btn := func(action, value, label string) slack.BlockElement {
+		return slack.NewButtonBlockElement(action, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
+	}
+	var els []slack.BlockElement
+	if inc.Status == escalation.StatusOpen {
+		ack := slack.NewButtonBlockElement(ActionIncidentAck, id,
+			slack.NewTextBlockObject(slack.PlainTextType, handlers.Tr(l, "Acknowledge", "確認しました"), false, false))
+		ack.Style = slack.StylePrimary
+		els = append(els, ack,
+			btn(ActionIncidentSnooze+"_1h", id+":1h", handlers.Tr(l, "Snooze 1 h", "1時間スヌーズ")),
+			btn(ActionIncidentSnooze+"_4h", id+":4h", handlers.Tr(l, "Snooze 4 h", "4時間スヌーズ")),
+			btn(ActionIncidentSnooze+"_1d", id+":24h", handlers.Tr(l, "Snooze 1 day", "1日スヌーズ")))
+	}
+	els = append(els, btn(ActionIncidentHistory, id, handlers.Tr(l, "Show history", "履歴を見る")))
+	return slack.NewActionBlock("todai_inc_actions_"+id, els...)
+}
