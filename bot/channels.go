@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 )
 
@@ -30,13 +30,9 @@ const (
 // ErrUnknownChannel is returned (wrapped) by ChannelID for a channel name the bot cannot see.
 var ErrUnknownChannel = errors.New("no such channel visible to the bot")
 
-// reChannelID matches a conversation ID: channels (C…), private channels of old (G…) and DMs (D…). Channel names are
-// lower-case, so an upper-case word of this shape is an ID.
-var reChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
-
 // IsChannelID reports whether s is a conversation's ID (C…, G…, D…) rather than a channel's name: the one rule the
-// bot, the config check and doctor share.
-func IsChannelID(s string) bool { return reChannelID.MatchString(s) }
+// bot, the config check and doctor share (slackui.IsChannelID).
+func IsChannelID(s string) bool { return slackui.IsChannelID(s) }
 
 // Channels resolves channel names to IDs through conversations.list, and caches the index. It is safe for
 // concurrent use; share one between the Bot (Deps.Channels) and the Home (HomeOptions.Channels) so that they list
@@ -90,7 +86,7 @@ func normalizeChannelName(s string) string {
 // Slack errors are wrapped too.
 func (c *Channels) ChannelID(ctx context.Context, channel string) (string, error) {
 	channel = strings.TrimSpace(channel)
-	if reChannelID.MatchString(channel) {
+	if slackui.IsChannelID(channel) {
 		return channel, nil
 	}
 	name := normalizeChannelName(channel)
@@ -181,7 +177,7 @@ func newChannelLocales(m map[string]handlers.Lang) *channelLocales {
 		k = strings.TrimSpace(k)
 		switch {
 		case l == "" || k == "":
-		case reChannelID.MatchString(k):
+		case slackui.IsChannelID(k):
 			cl.byID[k] = l
 		default:
 			if n := normalizeChannelName(k); n != "" {

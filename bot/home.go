@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -18,9 +17,6 @@ import (
 
 // App Home bounds.
 const (
-	homeMaxTeams    = 40   // team sections shown; the Home tab allows 100 blocks
-	homeMaxOwned    = 15   // owned failures listed
-	homeMaxText     = 2900 // under Slack's 3000-character section text
 	homeMembersPage = 200
 )
 
@@ -100,98 +96,14 @@ func (h *Home) Publish(ctx context.Context, userID string, lang handlers.Lang) e
 	return nil
 }
 
-// homeTeam is one team on a user's Home tab.
-type homeTeam struct {
-	name, channel         string // channel: an ID, or the configured name when it cannot be resolved
-	nodes, failing, warns int
-	err                   error
-}
-
 // View builds userID's Home tab in lang. Read failures show as a line on the tab (and in the log), never as an
 // error: the tab always renders.
 func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slack.HomeTabViewRequest {
-	ja := lang == handlers.LangJA
-	tr := func(en, jp string) string {
-		if ja {
-			return jp
-		}
-		return en
-	}
 	me := h.identity(ctx, userID)
 	teams, readErr := h.userTeams(ctx, userID, me)
 	owned, ownedErr := h.ownedFailures(ctx, me)
-
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, tr("Todai", "Todai 灯台"), false, false)),
-		slack.NewContextBlock("home_asof", slack.NewTextBlockObject(slack.MarkdownType,
-			tr("Updated ", "更新: ")+slackui.Date(h.now()), false, false)),
-		homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"),
-	}
-	switch {
-	case readErr != nil:
-		blocks = append(blocks, homeSection("home_teams_error",
-			tr(":warning: Could not read the teams right now.", ":warning: 現在チーム情報を読み込めません。")))
-	case len(teams) == 0:
-		blocks = append(blocks, homeSection("home_teams_none", tr(
-			"You are not in any team's channel and own no nodes yet.",
-			"どのチームのチャンネルにも参加しておらず、所有するノードもまだありません。")))
-	}
-	for i, t := range teams {
-		if i == homeMaxTeams {
-			blocks = append(blocks, homeSection("home_teams_more",
-				tr(fmt.Sprintf("…and %d more teams", len(teams)-i), fmt.Sprintf("…他 %d チーム", len(teams)-i))))
-			break
-		}
-		line := teamHealthEmoji(t) + " *" + slackui.Escape(t.name) + "*"
-		switch {
-		case validChannelID(t.channel):
-			line += "  <#" + t.channel + ">"
-		case t.channel != "":
-			line += "  #" + slackui.Escape(strings.TrimPrefix(t.channel, "#"))
-		}
-		var health string
-		switch {
-		case t.err != nil:
-			health = tr("could not read its failures", "失敗情報を読み込めません")
-		case t.failing > 0 || t.warns > 0:
-			health = tr(fmt.Sprintf("%d failing, %d warning", t.failing, t.warns),
-				fmt.Sprintf("失敗 %d 件、警告 %d 件", t.failing, t.warns))
-		default:
-			health = tr("all passing", "すべて正常")
-		}
-		line += "\n" + health + tr(fmt.Sprintf(" · %d nodes", t.nodes), fmt.Sprintf(" · ノード %d 件", t.nodes))
-		blocks = append(blocks, homeSection(fmt.Sprintf("home_team_%d", i), line))
-	}
-
-	blocks = append(blocks, slack.NewDividerBlock(),
-		homeSection("home_owned_title", "*"+tr("Failing that you own", "あなたが所有する失敗中のもの")+"*"))
-	switch {
-	case ownedErr != nil:
-		blocks = append(blocks, homeSection("home_owned_error",
-			tr(":warning: Could not read the failures right now.", ":warning: 現在失敗情報を読み込めません。")))
-	case len(owned) == 0:
-		blocks = append(blocks, homeSection("home_owned_none",
-			tr(":white_check_mark: Nothing you own is failing.", ":white_check_mark: 所有するもので失敗中のものはありません。")))
-	default:
-		lines := make([]string, 0, min(len(owned), homeMaxOwned)+1)
-		size := 0
-		for i, f := range owned {
-			line := ownedLine(f, tr)
-			size += utf8.RuneCountInString(line) + 1
-			if i == homeMaxOwned || size > homeMaxText-40 { // room for the "more" line
-				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(owned)-i), fmt.Sprintf("…他 %d 件", len(owned)-i)))
-				break
-			}
-			lines = append(lines, line)
-		}
-		blocks = append(blocks, homeSection("home_owned_list", strings.Join(lines, "\n")))
-	}
-
-	blocks = append(blocks, slack.NewDividerBlock(),
-		slack.NewContextBlock("home_digest", slack.NewTextBlockObject(slack.MarkdownType,
-			tr(":calendar: digests: not scheduled yet", ":calendar: ダイジェスト: まだ予定されていません"), false, false)))
-	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks},
-		CallbackID: "todai_home"}
+	return slackui.Home(slackui.HomeData{Updated: h.now(), Teams: teams, TeamsUnreadable: readErr != nil, Owned: owned,
+		OwnedUnreadable: ownedErr != nil}, lang)
 }
 
 // homeIdentity is who a user is in owner strings: their email, handle and display name, lower-case.
@@ -219,7 +131,7 @@ func (id homeIdentity) owns(owners []string) bool {
 }
 
 // userTeams returns the teams userID is in (by channel) or owns nodes of, sorted by name, with their health.
-func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([]homeTeam, error) {
+func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([]slackui.HomeTeam, error) {
 	channels := map[string]string{} // lower-case team → channel
 	names := map[string]string{}    // lower-case team → display name
 	for _, t := range h.teams {
@@ -239,7 +151,7 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 			names[key] = t
 		}
 	}
-	var out []homeTeam
+	var out []slackui.HomeTeam
 	for key, name := range names {
 		nodes, err := h.data.TeamNodes(ctx, name)
 		if err != nil {
@@ -260,12 +172,12 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 		if !in {
 			continue
 		}
-		t := homeTeam{name: name, channel: channel, nodes: len(nodes)}
+		t := slackui.HomeTeam{Name: name, Channel: channel, Nodes: len(nodes)}
 		fa, err := h.data.Failures(ctx, queries.FailuresQuery{Team: name})
 		if err != nil {
 			h.log.LogAttrs(ctx, slog.LevelWarn, "home: read team failures", slog.String("team", name),
 				slog.String("error", err.Error()))
-			t.err = err
+			t.Unreadable = true
 		}
 		failing, warns := map[string]bool{}, map[string]bool{}
 		for _, f := range fa.Failures {
@@ -279,21 +191,23 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 		for id := range failing {
 			delete(warns, id)
 		}
-		t.failing, t.warns = len(failing), len(warns)
+		t.Failing, t.Warns = len(failing), len(warns)
 		out = append(out, t)
 	}
-	slices.SortFunc(out, func(a, b homeTeam) int { return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) })
+	slices.SortFunc(out, func(a, b slackui.HomeTeam) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
 	return out, nil
 }
 
 // channelID resolves a team's configured channel to its ID; the channel as configured (trimmed) when it cannot.
 func (h *Home) channelID(ctx context.Context, channel string) string {
 	channel = strings.TrimSpace(channel)
-	if channel == "" || validChannelID(channel) {
+	if channel == "" || slackui.IsConversationChannel(channel) {
 		return channel
 	}
 	id, err := h.channels.ChannelID(ctx, channel)
-	if err != nil || !validChannelID(id) {
+	if err != nil || !slackui.IsConversationChannel(id) {
 		h.log.LogAttrs(ctx, slog.LevelDebug, "home: resolve team channel", slog.String("channel", channel),
 			slog.Any("error", err))
 		return channel
@@ -303,7 +217,7 @@ func (h *Home) channelID(ctx context.Context, channel string) string {
 
 // isMember reports whether userID is in channel (conversations.members, every page); false when it cannot tell.
 func (h *Home) isMember(ctx context.Context, channel, userID string) bool {
-	if !validChannelID(channel) || userID == "" {
+	if !slackui.IsConversationChannel(channel) || userID == "" {
 		return false
 	}
 	cursor := ""
@@ -359,61 +273,4 @@ func statusRank(s string) int {
 		return 1
 	}
 	return 2
-}
-
-// ownedLine renders one owned failure: emoji, test, model and when.
-func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
-	emoji := ":red_circle:"
-	if f.LatestStatus == "warn" {
-		emoji = ":large_yellow_circle:"
-	}
-	test := f.TestShortName
-	if test == "" {
-		test = f.TestName
-	}
-	if test == "" {
-		test = f.TestUniqueID
-	}
-	line := emoji + " " + slackui.Escape(handlers.Truncate(test, 120))
-	if f.Column != "" {
-		line += " (" + slackui.Escape(handlers.Truncate(f.Column, 60)) + ")"
-	}
-	if f.ModelUniqueID != "" {
-		line += tr(" on *", " — *") + slackui.Escape(handlers.Truncate(queries.NameOf(f.ModelUniqueID), 120)) + "*"
-	}
-	if f.DetectedAt != nil {
-		line += " · " + slackui.Date(*f.DetectedAt)
-	}
-	return line
-}
-
-func teamHealthEmoji(t homeTeam) string {
-	switch {
-	case t.err != nil:
-		return ":grey_question:"
-	case t.failing > 0:
-		return ":red_circle:"
-	case t.warns > 0:
-		return ":large_yellow_circle:"
-	}
-	return ":large_green_circle:"
-}
-
-// homeSection is a mrkdwn section; text must already be escaped. It is cut to fit Slack's limit on a line break.
-func homeSection(id, text string) *slack.SectionBlock {
-	if utf8.RuneCountInString(text) > homeMaxText {
-		r := []rune(text)[:homeMaxText]
-		cut := string(r)
-		if i := strings.LastIndexByte(cut, '\n'); i > 0 {
-			cut = cut[:i]
-		}
-		text = cut + "\n…"
-	}
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
-		slack.SectionBlockOptionBlockID(id))
-}
-
-// validChannelID accepts a channel's ID (C…, G…), never a name or a DM's ID.
-func validChannelID(s string) bool {
-	return reChannelID.MatchString(s) && s[0] != 'D'
 }

@@ -1,0 +1,178 @@
+package slackui
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
+)
+
+// App Home bounds.
+const (
+	homeMaxTeams = 40   // team sections shown; the Home tab allows 100 blocks
+	homeMaxOwned = 15   // owned failures listed
+	homeMaxText  = 2900 // under Slack's 3000-character section text
+)
+
+// HomeTeam is one team on a user's Home tab: its channel (an ID, or the configured name when it cannot be
+// resolved), its nodes, and its failing and warning tests (Unreadable: they could not be read).
+type HomeTeam struct {
+	Name, Channel         string
+	Nodes, Failing, Warns int
+	Unreadable            bool
+}
+
+// HomeData is what a user's Home tab shows: their teams and the failures they own, as of Updated.
+type HomeData struct {
+	Updated         time.Time
+	Teams           []HomeTeam
+	TeamsUnreadable bool
+	Owned           []queries.Failure
+	OwnedUnreadable bool
+}
+
+// Home renders a user's Home tab in lang.
+func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
+	tr := func(en, ja string) string { return handlers.Tr(lang, en, ja) }
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, tr("Todai", "Todai 灯台"), false, false)),
+		slack.NewContextBlock("home_asof", slack.NewTextBlockObject(slack.MarkdownType,
+			tr("Updated ", "更新: ")+Date(d.Updated), false, false)),
+		homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"),
+	}
+	switch {
+	case d.TeamsUnreadable:
+		blocks = append(blocks, homeSection("home_teams_error",
+			tr(":warning: Could not read the teams right now.", ":warning: 現在チーム情報を読み込めません。")))
+	case len(d.Teams) == 0:
+		blocks = append(blocks, homeSection("home_teams_none", tr(
+			"You are not in any team's channel and own no nodes yet.",
+			"どのチームのチャンネルにも参加しておらず、所有するノードもまだありません。")))
+	}
+	for i, t := range d.Teams {
+		if i == homeMaxTeams {
+			blocks = append(blocks, homeSection("home_teams_more",
+				tr(fmt.Sprintf("…and %d more teams", len(d.Teams)-i), fmt.Sprintf("…他 %d チーム", len(d.Teams)-i))))
+			break
+		}
+		line := teamHealthEmoji(t) + " *" + Escape(t.Name) + "*"
+		switch {
+		case IsConversationChannel(t.Channel):
+			line += "  <#" + t.Channel + ">"
+		case t.Channel != "":
+			line += "  #" + Escape(strings.TrimPrefix(t.Channel, "#"))
+		}
+		var health string
+		switch {
+		case t.Unreadable:
+			health = tr("could not read its failures", "失敗情報を読み込めません")
+		case t.Failing > 0 || t.Warns > 0:
+			health = tr(fmt.Sprintf("%d failing, %d warning", t.Failing, t.Warns),
+				fmt.Sprintf("失敗 %d 件、警告 %d 件", t.Failing, t.Warns))
+		default:
+			health = tr("all passing", "すべて正常")
+		}
+		line += "\n" + health + tr(fmt.Sprintf(" · %d nodes", t.Nodes), fmt.Sprintf(" · ノード %d 件", t.Nodes))
+		blocks = append(blocks, homeSection(fmt.Sprintf("home_team_%d", i), line))
+	}
+
+	blocks = append(blocks, slack.NewDividerBlock(),
+		homeSection("home_owned_title", "*"+tr("Failing that you own", "あなたが所有する失敗中のもの")+"*"))
+	switch {
+	case d.OwnedUnreadable:
+		blocks = append(blocks, homeSection("home_owned_error",
+			tr(":warning: Could not read the failures right now.", ":warning: 現在失敗情報を読み込めません。")))
+	case len(d.Owned) == 0:
+		blocks = append(blocks, homeSection("home_owned_none",
+			tr(":white_check_mark: Nothing you own is failing.", ":white_check_mark: 所有するもので失敗中のものはありません。")))
+	default:
+		lines := make([]string, 0, min(len(d.Owned), homeMaxOwned)+1)
+		size := 0
+		for i, f := range d.Owned {
+			line := ownedLine(f, tr)
+			size += utf8.RuneCountInString(line) + 1
+			if i == homeMaxOwned || size > homeMaxText-40 { // room for the "more" line
+				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(d.Owned)-i), fmt.Sprintf("…他 %d 件", len(d.Owned)-i)))
+				break
+			}
+			lines = append(lines, line)
+		}
+		blocks = append(blocks, homeSection("home_owned_list", strings.Join(lines, "\n")))
+	}
+
+	blocks = append(blocks, slack.NewDividerBlock(),
+		slack.NewContextBlock("home_digest", slack.NewTextBlockObject(slack.MarkdownType,
+			tr(":calendar: digests: not scheduled yet", ":calendar: ダイジェスト: まだ予定されていません"), false, false)))
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks},
+		CallbackID: "todai_home"}
+}
+
+// ownedLine renders one owned failure: emoji, test, model and when.
+func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
+	emoji := ":red_circle:"
+	if f.LatestStatus == "warn" {
+		emoji = ":large_yellow_circle:"
+	}
+	test := f.TestShortName
+	if test == "" {
+		test = f.TestName
+	}
+	if test == "" {
+		test = f.TestUniqueID
+	}
+	line := emoji + " " + Escape(handlers.Truncate(test, 120))
+	if f.Column != "" {
+		line += " (" + Escape(handlers.Truncate(f.Column, 60)) + ")"
+	}
+	if f.ModelUniqueID != "" {
+		line += tr(" on *", " — *") + Escape(handlers.Truncate(queries.NameOf(f.ModelUniqueID), 120)) + "*"
+	}
+	if f.DetectedAt != nil {
+		line += " · " + Date(*f.DetectedAt)
+	}
+	return line
+}
+
+func teamHealthEmoji(t HomeTeam) string {
+	switch {
+	case t.Unreadable:
+		return ":grey_question:"
+	case t.Failing > 0:
+		return ":red_circle:"
+	case t.Warns > 0:
+		return ":large_yellow_circle:"
+	}
+	return ":large_green_circle:"
+}
+
+// homeSection is a mrkdwn section; text must already be escaped. It is cut to fit Slack's limit on a line break.
+func homeSection(id, text string) *slack.SectionBlock {
+	if utf8.RuneCountInString(text) > homeMaxText {
+		r := []rune(text)[:homeMaxText]
+		cut := string(r)
+		if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+			cut = cut[:i]
+		}
+		text = cut + "\n…"
+	}
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
+		slack.SectionBlockOptionBlockID(id))
+}
+
+// IsConversationChannel accepts a channel's ID (C…, G…), never a name or a DM's ID.
+func IsConversationChannel(s string) bool {
+	return IsChannelID(s) && s[0] != 'D'
+}
+
+// channelID matches a conversation ID: channels (C…), private channels of old (G…) and DMs (D…). Channel names are
+// lower-case, so an upper-case word of this shape is an ID.
+var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// IsChannelID reports whether s is a conversation's ID (C…, G…, D…) rather than a channel's name.
+func IsChannelID(s string) bool { return channelID.MatchString(s) }
