@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -71,63 +70,25 @@ func (b *Bot) answer(ctx context.Context, q handlers.Question, ephemeral bool) (
 	return res, msg
 }
 
-// answerOwners collects every owner named anywhere in an answer (any "owners" list in its JSON form).
+// ownersNamer is an answer that names owners (every read-model answer and the digest).
+type ownersNamer interface{ OwnersNamed() []string }
+
+// subjecter is an answer about one node.
+type subjecter interface{ Subject() queries.Node }
+
+// answerOwners lists the owners an answer names: whom its message may mention.
 func answerOwners(answer any) []string {
-	raw, err := json.Marshal(answer)
-	if err != nil {
-		return nil
+	if a, ok := answer.(ownersNamer); ok {
+		return a.OwnersNamed()
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		if depth > 16 {
-			return
-		}
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if k == "owners" {
-					if l, ok := e.([]any); ok {
-						for _, o := range l {
-							if s, ok := o.(string); ok && s != "" && !seen[s] {
-								seen[s] = true
-								out = append(out, s)
-							}
-						}
-						continue
-					}
-				}
-				walk(e, depth+1)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e, depth+1)
-			}
-		}
-	}
-	walk(v, 0)
-	return out
+	return nil
 }
 
-// topicOf is what a posted answer is about, for bot_messages.
+// topicOf is what a posted answer is about, for bot_messages: its node's unique_id when it is about one.
 func topicOf(res handlers.Result) messageTopic {
 	t := messageTopic{Intent: res.Intent, Node: res.Question.Node, Lang: string(res.Lang)}
-	if res.Answer != nil {
-		if raw, err := json.Marshal(res.Answer); err == nil {
-			var v struct {
-				Node struct {
-					UniqueID string `json:"unique_id"`
-				} `json:"node"`
-			}
-			if json.Unmarshal(raw, &v) == nil && v.Node.UniqueID != "" {
-				t.Node = v.Node.UniqueID
-			}
-		}
+	if a, ok := res.Answer.(subjecter); ok && a.Subject().UniqueID != "" {
+		t.Node = a.Subject().UniqueID
 	}
 	return t
 }
