@@ -147,4 +147,8 @@ func TestIncidentNoticeNamesTheDiagnosedCause(t *testing.T) {
 	if !strings.Contains(all, "Cause: an upstream run errored: *orders*") || !strings.Contains(all, "(likely)") {
 		t.Errorf("notice lacks the diagnosed cause:\n%s", all)
 	}
+	// What to do next, with whom to ask: the third part of every diagnosis.
+	if !strings.Contains(all, "Next: ") {
+		t.Errorf("notice lacks what to do next:\n%s", all)
+	}
 }

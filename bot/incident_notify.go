@@ -126,7 +126,7 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error 
 
 // incidentMessage renders a grouped incident message: for each incident, its owners (mentioned when its notice
 // pings them), its level's other targets, its cause (what the read model's diagnosis names, with its confidence,
-// else escalation's inhibiting cause), edr monitor's alert it follows and its blast radius; notices (parallel to
+// else escalation's inhibiting cause) and what to do next, edr monitor's alert it follows and its blast radius; notices (parallel to
 // incs, may be nil) are what this sweep sends.
 func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, notices []IncidentNotice, inThread bool) slackui.Message {
 	l := b.incidentLang(incs[0])
@@ -143,7 +143,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 			x.Mentions = who
 		}
 		if inc.Status != escalation.StatusResolved {
-			if x.Cause = b.incidentCause(ctx, inc, l); x.Cause == "" {
+			if x.Cause, x.Next = b.incidentDiagnosis(ctx, inc, l); x.Cause == "" {
 				if cause := firstNonEmpty(n.causedBy(), inc.InhibitedBy); cause != "" {
 					x.Cause = slackui.ProbablyCausedBy(l, cause)
 				}
@@ -239,26 +239,28 @@ func withoutOwners(ts []escalation.Target) []escalation.Target {
 	return out
 }
 
-// incidentCause is the diagnosis' first cause of an open incident that is not the incident's own failure (a root
-// of a skip, the SQL change before an error, a stale source, a job that did not run), in one escaped line with its
-// confidence; "" when the diagnosis names none or cannot be read.
-func (b *Bot) incidentCause(ctx context.Context, inc escalation.Incident, l handlers.Lang) string {
+// incidentDiagnosis is what the diagnosis says of an open incident: its first cause that is not the incident's own
+// failure (a root of a skip, the SQL change before an error, a stale source, a job that did not run), with its
+// confidence, and what to do next (whom to ask, which command); escaped lines, "" for what it does not say or when
+// it cannot be read.
+func (b *Bot) incidentDiagnosis(ctx context.Context, inc escalation.Incident, l handlers.Lang) (cause, next string) {
 	subject := firstNonEmpty(inc.TestID, inc.NodeID)
 	if b.reader == nil || subject == "" {
-		return ""
+		return "", ""
 	}
 	why, err := b.reader.Why(ctx, subject)
 	if err != nil {
 		b.log.Debug("bot: diagnosis of an incident", "incident", inc.ID, "node", subject, "err", err)
-		return ""
+		return "", ""
 	}
 	for _, c := range why.LikelyCauses {
 		if c.Kind == "run_error" || c.Kind == "run_skipped" {
 			continue // the incident's own failure, already shown
 		}
-		return slackui.CauseLine(l, c)
+		cause = slackui.CauseLine(l, c)
+		break
 	}
-	return ""
+	return cause, slackui.NextLine(l, why.Next)
 }
 
 // causedBy is the upstream node escalation's inhibition names ("" when none).

@@ -26,13 +26,14 @@ const (
 )
 
 // IncidentLine is one incident of a grouped message with what the bot resolved for it: its owners (mentioned or
-// escaped), the level's other targets' mentions, its cause line, edr monitor's alert it follows, and the incidents
-// grouped under it.
+// escaped), the level's other targets' mentions, its cause line and what to do next (CauseLine, NextLine), edr
+// monitor's alert it follows, and the incidents grouped under it.
 type IncidentLine struct {
 	Incident escalation.Incident
 	Owners   string
 	Mentions string
 	Cause    string
+	Next     string
 	AlertID  string
 	Children []escalation.Incident
 }
@@ -75,6 +76,9 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		}
 		if x.Cause != "" && inc.Status != escalation.StatusResolved {
 			line += "\n" + x.Cause
+		}
+		if x.Next != "" && inc.Status != escalation.StatusResolved {
+			line += "\n" + x.Next
 		}
 		if x.AlertID != "" && inc.Status != escalation.StatusResolved && !inThread {
 			line += "\n" + handlers.Tr(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +

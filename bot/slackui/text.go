@@ -148,3 +148,17 @@ func CauseLine(l handlers.Lang, c queries.Cause) string {
 	}
 	return s
 }
+
+// NextLine says what to do next, escaped: "Next: fix stg_payments, which caused the skip (`why stg_payments`) — ask
+// @payments" (owners named, not pinged); "" when there is nothing to do.
+func NextLine(l handlers.Lang, n *queries.NextStep) string {
+	if n == nil {
+		return ""
+	}
+	p := handlers.NewPrinter(l, time.Time{}, Date)
+	s := p.Tr("Next: ", "次の一手: ") + Escape(p.NextAction(n))
+	if len(n.Owners) > 0 {
+		s += p.Tr(" — ask ", " — 相談先: ") + Escape(strings.Join(n.Owners, ", "))
+	}
+	return s
+}
