@@ -57,7 +57,8 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("escalation: %w", err)
 		}
 	}
-	decisions, err := e.Store.Sweep(ctx, now, e.PolicyFor, cond)
+	engine := escalation.Engine{Store: e.Store}
+	decisions, err := engine.Sweep(ctx, now, e.PolicyFor, cond)
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
@@ -68,7 +69,7 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	if err := e.Store.Execute(ctx, decisions, e.Notifier, now, log); err != nil {
+	if err := engine.Execute(ctx, decisions, e.Notifier, now, log); err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
 	return nil

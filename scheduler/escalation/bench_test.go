@@ -62,7 +62,7 @@ func BenchmarkSweep(b *testing.B) {
 	b.ResetTimer()
 	var decided int
 	for b.Loop() {
-		ds, err := store.Sweep(ctx, t0.Add(3*time.Hour), policyFor, Conditions{CauseOf: causeOf})
+		ds, err := Engine{Store: store}.Sweep(ctx, t0.Add(3*time.Hour), policyFor, Conditions{CauseOf: causeOf})
 		if err != nil {
 			b.Fatal(err)
 		}

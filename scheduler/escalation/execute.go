@@ -44,7 +44,7 @@ type Notifier interface {
 // cannot post those incidents again. A notice Slack refused (ErrNotDelivered) is given back and tried again at the
 // next sweep, up to MaxSendAttempts. Messages whose incidents changed marks (snoozed, silenced, inhibited, or no
 // longer) are rewritten once at the end. An incident's failure is logged and the others go on; errors are joined.
-func (s *Store) Execute(ctx context.Context, decisions []Decision, notifierFor func([]Decision) Notifier, now time.Time, log *slog.Logger) error {
+func (e Engine) Execute(ctx context.Context, decisions []Decision, notifierFor func([]Decision) Notifier, now time.Time, log *slog.Logger) error {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -54,7 +54,7 @@ func (s *Store) Execute(ctx context.Context, decisions []Decision, notifierFor f
 	for _, d := range decisions {
 		for _, act := range d.Actions {
 			if isMark(act) {
-				if err := s.Apply(ctx, d.Incident.ID, act, now); err != nil {
+				if err := e.Store.Apply(ctx, d.Incident.ID, act, now); err != nil {
 					log.ErrorContext(ctx, "escalation: incident action failed", "incident", d.Incident.ID, "key", d.Incident.Key, "err", err)
 					errs = append(errs, err)
 					failed[d.Incident.ID] = true
@@ -64,11 +64,11 @@ func (s *Store) Execute(ctx context.Context, decisions []Decision, notifierFor f
 		}
 	}
 	decisions = slices.DeleteFunc(slices.Clone(decisions), func(d Decision) bool { return failed[d.Incident.ID] })
-	decisions, err := s.claimFirstNotices(ctx, decisions, now)
+	decisions, err := e.claimFirstNotices(ctx, decisions, now)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	x := &execution{store: s, n: notifierFor(decisions), now: now, delivered: map[int64]bool{},
+	x := &execution{store: e.Store, n: notifierFor(decisions), now: now, delivered: map[int64]bool{},
 		refresh: map[MessageRef]Incident{}}
 	for _, d := range decisions {
 		if err := x.decision(ctx, d); err != nil {
@@ -87,7 +87,7 @@ func (s *Store) Execute(ctx context.Context, decisions []Decision, notifierFor f
 
 // claimFirstNotices claims every first notice of decisions in one transaction and returns the decisions with those
 // claimed marked, and those already claimed elsewhere dropped.
-func (s *Store) claimFirstNotices(ctx context.Context, decisions []Decision, now time.Time) ([]Decision, error) {
+func (e Engine) claimFirstNotices(ctx context.Context, decisions []Decision, now time.Time) ([]Decision, error) {
 	var keys []SendKey
 	for _, d := range decisions {
 		for _, act := range d.Actions {
@@ -99,7 +99,7 @@ func (s *Store) claimFirstNotices(ctx context.Context, decisions []Decision, now
 	if len(keys) == 0 {
 		return decisions, nil
 	}
-	claimed, err := s.recordSends(ctx, keys, now)
+	claimed, err := e.Store.ClaimSends(ctx, keys, now)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func isMark(act Action) bool {
 
 // execution is one Execute call's state.
 type execution struct {
-	store *Store
+	store IncidentStore
 	n     Notifier
 	now   time.Time
 	// delivered are the incidents whose first notice went out in another incident's grouped message.
@@ -144,8 +144,14 @@ type execution struct {
 	refreshOrder []MessageRef
 }
 
+// claim claims one send (IncidentStore.ClaimSends): false when it was claimed before.
+func (x *execution) claim(ctx context.Context, key SendKey) (bool, error) {
+	claimed, err := x.store.ClaimSends(ctx, []SendKey{key}, x.now)
+	return claimed[key], err
+}
+
 func (x *execution) decision(ctx context.Context, d Decision) error {
-	s, inc := x.store, d.Incident
+	inc := d.Incident
 	resolveClaimed := false
 	for _, act := range d.Actions { // marks were applied before the sends
 
@@ -156,7 +162,7 @@ func (x *execution) decision(ctx context.Context, d Decision) error {
 			}
 		case UpdateMessage:
 			if !resolveClaimed {
-				ok, err := s.RecordSend(ctx, a.Key, x.now)
+				ok, err := x.claim(ctx, a.Key)
 				if err != nil || !ok {
 					return err
 				}
@@ -167,7 +173,7 @@ func (x *execution) decision(ctx context.Context, d Decision) error {
 			}
 		case ReplyInThread:
 			if !resolveClaimed {
-				ok, err := s.RecordSend(ctx, a.Key, x.now)
+				ok, err := x.claim(ctx, a.Key)
 				if err != nil || !ok {
 					return err
 				}
@@ -192,7 +198,7 @@ func (x *execution) notify(ctx context.Context, inc Incident, a NotifyLevel) err
 		return nil // its first notice went out in a grouped message, recorded with it
 	}
 	if !a.claimed {
-		ok, err := s.RecordSend(ctx, a.Key, x.now)
+		ok, err := x.claim(ctx, a.Key)
 		if err != nil || !ok {
 			return err
 		}
@@ -201,7 +207,7 @@ func (x *execution) notify(ctx context.Context, inc Incident, a NotifyLevel) err
 	if err != nil {
 		err = fmt.Errorf("incident %d level %d loop %d: %w", inc.ID, a.Level, a.Loop, err)
 		if errors.Is(err, ErrNotDelivered) {
-			if uerr := s.unclaimSend(ctx, a.Key, inc.LastNotified, x.now, err.Error()); uerr != nil {
+			if uerr := s.UnclaimSend(ctx, a.Key, inc.LastNotified, x.now, err.Error()); uerr != nil {
 				return errors.Join(err, uerr)
 			}
 		}
@@ -217,5 +223,5 @@ func (x *execution) notify(ctx context.Context, inc Incident, a NotifyLevel) err
 			x.delivered[id] = true
 		}
 	}
-	return s.setMessages(ctx, keys, del.Message)
+	return s.SetMessages(ctx, keys, del.Message)
 }

@@ -10,19 +10,23 @@ import (
 	"time"
 )
 
-// groupingSlack posts the sweep's first notices as one message, like the Slack notifier, and can refuse posts.
+// groupingSlack posts the sweep's first notices as one message, like the Slack notifier, and can refuse posts: the
+// next refuse ones (with err), and every one of the incidents in refuseIncidents (not delivered). log says what it
+// saw.
 type groupingSlack struct {
-	firsts []int64 // the first notices of the sweep, from the decisions
-	posts  int
-	refuse int   // refuse this many posts
-	err    error // with this error
+	firsts          []int64 // the first notices of the sweep, from the decisions
+	posts           int
+	refuse          int   // refuse this many posts
+	err             error // with this error
+	refuseIncidents map[int64]bool
+	log             []string
 }
 
 func (g *groupingSlack) notifier(ds []Decision) Notifier {
 	g.firsts = nil
 	for _, d := range ds {
 		for _, a := range d.Actions {
-			if n, ok := a.(NotifyLevel); ok && n.First {
+			if n, ok := a.(NotifyLevel); ok && n.First && !g.refuseIncidents[d.Incident.ID] {
 				g.firsts = append(g.firsts, d.Incident.ID)
 			}
 		}
@@ -31,19 +35,31 @@ func (g *groupingSlack) notifier(ds []Decision) Notifier {
 }
 
 func (g *groupingSlack) Notify(_ context.Context, inc Incident, n NotifyLevel) (Delivery, error) {
+	if g.refuseIncidents[inc.ID] {
+		g.log = append(g.log, fmt.Sprintf("refused %d L%d", inc.ID, n.Level))
+		return Delivery{}, fmt.Errorf("slack said no: %w", ErrNotDelivered)
+	}
 	if g.refuse > 0 {
 		g.refuse--
 		return Delivery{}, g.err
 	}
 	g.posts++
+	g.log = append(g.log, fmt.Sprintf("notify %d L%d", inc.ID, n.Level))
 	if !n.First {
 		return Delivery{}, nil
 	}
 	return Delivery{Message: MessageRef{Channel: "C_TEAM", TS: fmt.Sprintf("200.%d", g.posts)}, With: g.firsts}, nil
 }
 
-func (g *groupingSlack) UpdateMessage(context.Context, Incident, UpdateMessage) error { return nil }
-func (g *groupingSlack) ReplyInThread(context.Context, Incident, ReplyInThread) error { return nil }
+func (g *groupingSlack) UpdateMessage(_ context.Context, _ Incident, u UpdateMessage) error {
+	g.log = append(g.log, "update "+u.Message.TS)
+	return nil
+}
+
+func (g *groupingSlack) ReplyInThread(_ context.Context, inc Incident, _ ReplyInThread) error {
+	g.log = append(g.log, fmt.Sprintf("reply %d", inc.ID))
+	return nil
+}
 
 func openN(t *testing.T, store *Store, n int) []Incident {
 	t.Helper()
@@ -63,11 +79,11 @@ func openN(t *testing.T, store *Store, n int) []Incident {
 func sweepWith(t *testing.T, store *Store, slack *groupingSlack, now time.Time) error {
 	t.Helper()
 	ctx := context.Background()
-	ds, err := store.Sweep(ctx, now, func(string) (Policy, bool) { return testPolicy(), true }, Conditions{})
+	ds, err := Engine{Store: store}.Sweep(ctx, now, func(string) (Policy, bool) { return testPolicy(), true }, Conditions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store.Execute(ctx, ds, slack.notifier, now, nil)
+	return Engine{Store: store}.Execute(ctx, ds, slack.notifier, now, nil)
 }
 
 // A grouped first message is recorded for every incident it carries at once, and only one post goes out.

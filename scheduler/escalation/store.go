@@ -460,12 +460,12 @@ func resolveTx(ctx context.Context, tx *sql.Tx, id int64, actor string, now time
 // last notice (level ResolveLevel marks the resolution announced). Claim, then send, then record the message: a
 // crash between claim and send loses that one notice rather than ever sending it twice.
 func (s *Store) RecordSend(ctx context.Context, key SendKey, now time.Time) (bool, error) {
-	claimed, err := s.recordSends(ctx, []SendKey{key}, now)
+	claimed, err := s.ClaimSends(ctx, []SendKey{key}, now)
 	return claimed[key], err
 }
 
-// recordSends claims keys in one transaction and returns those it claimed.
-func (s *Store) recordSends(ctx context.Context, keys []SendKey, now time.Time) (map[SendKey]bool, error) {
+// ClaimSends claims keys in one transaction and returns those it claimed (see RecordSend).
+func (s *Store) ClaimSends(ctx context.Context, keys []SendKey, now time.Time) (map[SendKey]bool, error) {
 	claimed := map[SendKey]bool{}
 	what := fmt.Sprintf("record %d sends", len(keys))
 	if len(keys) == 1 {
@@ -513,10 +513,10 @@ func recordSendTx(ctx context.Context, tx *sql.Tx, key SendKey, now time.Time) (
 	return true, addEvent(ctx, tx, key.Incident, now, "notified", "todai", key.Level, key.Loop, "")
 }
 
-// unclaimSend gives back the claim of a notice Slack refused, so that the next sweep tries it again, and puts the
+// UnclaimSend gives back the claim of a notice Slack refused, so that the next sweep tries it again, and puts the
 // incident's last notice back to prev; the timeline records the failure. After MaxSendAttempts failures of the same
 // notice the claim stays and the timeline says the notice was given up.
-func (s *Store) unclaimSend(ctx context.Context, key SendKey, prev Step, now time.Time, reason string) error {
+func (s *Store) UnclaimSend(ctx context.Context, key SendKey, prev Step, now time.Time, reason string) error {
 	return s.inTx(ctx, fmt.Sprintf("give back send %d/%d/%d", key.Incident, key.Level, key.Loop), func(tx *sql.Tx) error {
 		var failures int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM incident_events
@@ -542,12 +542,12 @@ func (s *Store) unclaimSend(ctx context.Context, key SendKey, prev Step, now tim
 
 // SetMessage records where an incident's first notice was posted (and the send's message).
 func (s *Store) SetMessage(ctx context.Context, key SendKey, msg MessageRef) error {
-	return s.setMessages(ctx, []SendKey{key}, msg)
+	return s.SetMessages(ctx, []SendKey{key}, msg)
 }
 
-// setMessages records msg as the message of every send in keys, in one transaction: a grouped first message and
+// SetMessages records msg as the message of every send in keys, in one transaction: a grouped first message and
 // all the incidents it carries.
-func (s *Store) setMessages(ctx context.Context, keys []SendKey, msg MessageRef) error {
+func (s *Store) SetMessages(ctx context.Context, keys []SendKey, msg MessageRef) error {
 	return s.inTx(ctx, fmt.Sprintf("record message of incident %d", keys[0].Incident), func(tx *sql.Tx) error {
 		for _, key := range keys {
 			if _, err := tx.ExecContext(ctx, `UPDATE sends SET channel = ?, ts = ? WHERE incident_id = ? AND level = ? AND loop = ?`,
@@ -701,75 +701,4 @@ func (s *Store) SentKeys(ctx context.Context) (map[SendKey]bool, error) {
 type Decision struct {
 	Incident Incident
 	Actions  []Action
-}
-
-// Sweep reads every pending incident, the silences and the sends, and decides for each with its team's policy
-// (policyFor; an incident whose team has no policy is skipped) under the mirror's conditions. It changes nothing: the
-// caller performs the actions, claiming each send with RecordSend and recording marks with Apply.
-func (s *Store) Sweep(ctx context.Context, now time.Time, policyFor func(team string) (Policy, bool), cond Conditions) ([]Decision, error) {
-	incs, err := s.Pending(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
-	sils, err := s.ActiveSilences(ctx, now)
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
-	sent, err := s.SentKeys(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
-	causes := map[int64]Cause{}
-	if cond.CauseOf != nil {
-		for _, inc := range incs {
-			if inc.Status != StatusOpen {
-				continue
-			}
-			c, ok, err := cond.CauseOf(ctx, inc)
-			if err != nil {
-				return nil, fmt.Errorf("sweep: diagnose incident %d: %w", inc.ID, err)
-			}
-			if ok {
-				causes[inc.ID] = c
-			}
-		}
-	}
-	roots := Roots(incs, causes)
-	byID := make(map[int64]Incident, len(incs))
-	for _, inc := range incs {
-		byID[inc.ID] = inc
-	}
-	var out []Decision
-	for _, inc := range incs {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("sweep: %w", err)
-		}
-		pol, ok := policyFor(inc.Team)
-		if !ok {
-			continue
-		}
-		in := Input{Incident: inc, Policy: pol, Silences: sils, Now: now, AlreadySent: sent,
-			ElementaryInUse: cond.ElementaryInUse}
-		if c, ok := causes[inc.ID]; ok {
-			in.Cause = &c
-		}
-		if r, ok := roots[inc.ID]; ok {
-			in.Root = &r
-		}
-		if inc.ParentID != 0 {
-			p, ok := byID[inc.ParentID]
-			if !ok {
-				if p, err = s.Get(ctx, inc.ParentID); err != nil && !errors.Is(err, ErrNotFound) {
-					return nil, fmt.Errorf("sweep: root of incident %d: %w", inc.ID, err)
-				}
-			}
-			if p.ID != 0 {
-				in.Parent = &p
-			}
-		}
-		if acts := Decide(in); len(acts) > 0 {
-			out = append(out, Decision{Incident: inc, Actions: acts})
-		}
-	}
-	return out, nil
 }

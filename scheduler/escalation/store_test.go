@@ -87,11 +87,11 @@ func TestScenario(t *testing.T) {
 
 	sweep := func(now time.Time) []string {
 		t.Helper()
-		ds, err := store.Sweep(ctx, now, policies, Conditions{})
+		ds, err := Engine{Store: store}.Sweep(ctx, now, policies, Conditions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Execute(ctx, ds, slack.notifier, now, nil); err != nil {
+		if err := (Engine{Store: store}).Execute(ctx, ds, slack.notifier, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		return slack.take()
@@ -182,11 +182,11 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	}
 	sweep := func(now time.Time) []string {
 		t.Helper()
-		ds, err := store.Sweep(ctx, now, policies, Conditions{CauseOf: causeOf})
+		ds, err := Engine{Store: store}.Sweep(ctx, now, policies, Conditions{CauseOf: causeOf})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Execute(ctx, ds, slack.notifier, now, nil); err != nil {
+		if err := (Engine{Store: store}).Execute(ctx, ds, slack.notifier, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		return slack.take()

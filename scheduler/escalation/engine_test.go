@@ -1,0 +1,219 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memStore is an IncidentStore in memory: the engine's tests run without SQLite.
+type memStore struct {
+	mu       sync.Mutex
+	incs     map[int64]*Incident
+	sends    map[SendKey]bool
+	failures map[SendKey]int
+	silences []Silence
+	events   []string
+}
+
+func newMemStore(incs ...Incident) *memStore {
+	m := &memStore{incs: map[int64]*Incident{}, sends: map[SendKey]bool{}, failures: map[SendKey]int{}}
+	for i := range incs {
+		inc := incs[i]
+		m.incs[inc.ID] = &inc
+	}
+	return m
+}
+
+func (m *memStore) Pending(context.Context) ([]Incident, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Incident
+	for _, inc := range m.incs {
+		if inc.Status != StatusResolved ||
+			(!inc.ResolveAnnounced && (inc.LastNotified.Level > 0 || inc.ParentID != 0)) {
+			out = append(out, *inc)
+		}
+	}
+	slices.SortFunc(out, func(a, b Incident) int { return int(a.ID - b.ID) })
+	return out, nil
+}
+
+func (m *memStore) Get(_ context.Context, id int64) (Incident, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inc, ok := m.incs[id]
+	if !ok {
+		return Incident{}, fmt.Errorf("incident %d: %w", id, ErrNotFound)
+	}
+	return *inc, nil
+}
+
+func (m *memStore) ActiveSilences(_ context.Context, now time.Time) ([]Silence, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Silence
+	for _, s := range m.silences {
+		if s.Active(now) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) SentKeys(context.Context) (map[SendKey]bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[SendKey]bool, len(m.sends))
+	for k := range m.sends {
+		out[k] = true
+	}
+	return out, nil
+}
+
+func (m *memStore) Apply(_ context.Context, id int64, act Action, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inc := m.incs[id]
+	switch a := act.(type) {
+	case MarkSilenced:
+		inc.SilencedBy = a.SilenceID
+	case ClearSilence:
+		inc.SilencedBy = 0
+	case MarkInhibited:
+		inc.InhibitedBy = a.Cause.Node
+	case ClearInhibition:
+		inc.InhibitedBy = ""
+	case MarkGrouped:
+		inc.ParentID = a.Root
+	case ClearGrouping:
+		inc.ParentID = 0
+	default:
+		return fmt.Errorf("%T is not a marking action", act)
+	}
+	m.events = append(m.events, fmt.Sprintf("%d %T", id, act))
+	return nil
+}
+
+func (m *memStore) ClaimSends(_ context.Context, keys []SendKey, now time.Time) (map[SendKey]bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	claimed := map[SendKey]bool{}
+	for _, k := range keys {
+		if m.sends[k] {
+			continue
+		}
+		m.sends[k], claimed[k] = true, true
+		inc := m.incs[k.Incident]
+		switch last := inc.LastNotified; {
+		case k.Level == ResolveLevel:
+			inc.ResolveAnnounced = true
+		case k.Loop > last.Loop || (k.Loop == last.Loop && k.Level > last.Level):
+			inc.LastNotified = Step{Level: k.Level, Loop: k.Loop, At: now}
+		}
+	}
+	return claimed, nil
+}
+
+func (m *memStore) UnclaimSend(_ context.Context, key SendKey, prev Step, _ time.Time, _ string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failures[key]++
+	if m.failures[key] >= MaxSendAttempts {
+		m.events = append(m.events, fmt.Sprintf("%d notify_abandoned", key.Incident))
+		return nil
+	}
+	delete(m.sends, key)
+	if inc := m.incs[key.Incident]; inc.LastNotified.Level == key.Level && inc.LastNotified.Loop == key.Loop {
+		inc.LastNotified = prev
+	}
+	return nil
+}
+
+func (m *memStore) SetMessages(_ context.Context, keys []SendKey, msg MessageRef) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		if inc := m.incs[k.Incident]; inc.Message.TS == "" {
+			inc.Message = msg
+		}
+	}
+	return nil
+}
+
+// TestEngineOverMemoryStore runs the engine on an in-memory store: first notices of one team go out as one
+// message, claimed once; a refused notice is given back and tried again until MaxSendAttempts; an incident its
+// root's incident explains is grouped under it and its root's message rewritten, with no notice of its own.
+func TestEngineOverMemoryStore(t *testing.T) {
+	ctx := context.Background()
+	mk := func(id int64, test string) Incident {
+		return Incident{ID: id, Key: test + ".id.None", Team: "core", Kind: KindTest, NodeID: "model.shop.orders",
+			TestID: test, Severity: SeverityError, Status: StatusOpen, OpenedAt: t0, InvocationID: "inv-1"}
+	}
+	a, b := mk(1, "test.shop.not_null_orders_id"), mk(2, "test.shop.unique_orders_id")
+	store := newMemStore(a, b)
+	slack := &groupingSlack{refuseIncidents: map[int64]bool{}}
+	causes := map[int64]Cause{}
+	engine := Engine{Store: store}
+	pol := testPolicy()
+	sweep := func(now time.Time) []string {
+		t.Helper()
+		cond := Conditions{CauseOf: func(_ context.Context, inc Incident) (Cause, bool, error) {
+			c, ok := causes[inc.ID]
+			return c, ok, nil
+		}}
+		ds, err := engine.Sweep(ctx, now, func(string) (Policy, bool) { return pol, true }, cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := engine.Execute(ctx, ds, slack.notifier, now, nil); err != nil && !errorsIsNotDelivered(err) {
+			t.Fatal(err)
+		}
+		out := slack.log
+		slack.log = nil
+		return out
+	}
+	expect := func(at time.Duration, want ...string) {
+		t.Helper()
+		if got := sweep(t0.Add(at)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("at +%s: %q, want %q", at, got, want)
+		}
+	}
+
+	// Both first notices go out in one message; nothing twice.
+	expect(0, "notify 1 L1")
+	if got, _ := store.Get(ctx, 2); got.Message.TS != "200.1" || got.LastNotified.Level != 1 {
+		t.Fatalf("b went with a's message: %+v", got)
+	}
+	expect(time.Minute)
+
+	// c is refused: given back and tried again at each sweep, until MaxSendAttempts.
+	c := mk(3, "test.shop.accepted_values_orders_status")
+	c.OpenedAt, c.InvocationID = t0.Add(time.Hour), "inv-2"
+	store.incs[c.ID] = &c
+	slack.refuseIncidents[c.ID] = true
+	for i := range MaxSendAttempts {
+		expect(time.Hour+time.Duration(i)*time.Minute, "refused 3 L1")
+	}
+	expect(time.Hour + MaxSendAttempts*time.Minute) // given up: the claim stays
+	if !slices.Contains(store.events, "3 notify_abandoned") {
+		t.Errorf("events %q lack the abandoned notice", store.events)
+	}
+
+	// d's diagnosed cause is a's failure: grouped under a, a's message rewritten, no notice for d.
+	d := mk(4, "test.shop.relationships_orders_customer_id")
+	d.NodeID, d.OpenedAt = "model.shop.fct_orders", t0.Add(90*time.Minute)
+	store.incs[d.ID] = &d
+	causes[d.ID] = Cause{Node: a.TestID, Kind: KindTest}
+	expect(90*time.Minute, "update 200.1")
+	if got, _ := store.Get(ctx, 4); got.ParentID != 1 || got.LastNotified.Level != 0 {
+		t.Errorf("d = %+v, want grouped under a without a notice", got)
+	}
+}
+
+func errorsIsNotDelivered(err error) bool { return errors.Is(err, ErrNotDelivered) }
