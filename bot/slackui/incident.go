@@ -80,6 +80,10 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		if x.Next != "" && inc.Status != escalation.StatusResolved {
 			line += "\n" + x.Next
 		}
+		if inc.ParentID != 0 && inc.Status != escalation.StatusResolved {
+			line += "\n" + handlers.Tr(l, fmt.Sprintf("Now part of incident #%d, its root cause's: escalated there.", inc.ParentID),
+				fmt.Sprintf("根本原因のインシデント #%d にまとめられました（エスカレーションはそちらで行います）。", inc.ParentID))
+		}
 		if x.AlertID != "" && inc.Status != escalation.StatusResolved && !inThread {
 			line += "\n" + handlers.Tr(l, "Elementary already alerted on this (alert ", "Elementary がすでに通知済みです（アラート ") +
 				"`" + Escape(x.AlertID) + "`" + handlers.Tr(l, ").", "）。")
