@@ -47,6 +47,7 @@ func BenchmarkIntentsDemo(b *testing.B) {
 		{"describe", func() error { _, err := r.Describe(ctx, demo.StoryHealthyModel); return err }},
 		{"why", func() error { _, err := r.Why(ctx, demo.StoryFailingModel); return err }},
 		{"urgency", func() error { _, err := r.Urgency(ctx, demo.StoryFailingModel); return err }},
+		{"tests", func() error { _, err := r.Tests(ctx, demo.StoryFailingModel); return err }},
 		{"not_found", func() error {
 			if _, err := r.Status(ctx, "fct_ordrs"); err == nil {
 				return os.ErrInvalid
