@@ -26,8 +26,8 @@ type HomeReader interface {
 	Teams(ctx context.Context) ([]string, error)
 	// TeamNodes lists a team's nodes.
 	TeamNodes(ctx context.Context, team string) ([]queries.Node, error)
-	// Failures lists the tests with problems in the window (the default window when Since is zero).
-	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
+	// Problems returns what is failing now, as escalation sees it.
+	Problems(ctx context.Context) ([]queries.Problem, error)
 }
 
 // HomeTeam is a configured team: its name and its Slack channel, an ID ("C…" or "G…") or a name ("#data-finance"),
@@ -100,8 +100,12 @@ func (h *Home) Publish(ctx context.Context, userID string, lang handlers.Lang) e
 // error: the tab always renders.
 func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slack.HomeTabViewRequest {
 	me := h.identity(ctx, userID)
-	teams, readErr := h.userTeams(ctx, userID, me)
-	owned, ownedErr := h.ownedFailures(ctx, me)
+	problems, problemsErr := h.data.Problems(ctx)
+	if problemsErr != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read problems", slog.String("error", problemsErr.Error()))
+	}
+	teams, readErr := h.userTeams(ctx, userID, me, problems, problemsErr != nil)
+	owned, ownedErr := ownedProblems(problems, me), problemsErr
 	return slackui.Home(slackui.HomeData{Updated: h.now(), Teams: teams, TeamsUnreadable: readErr != nil, Owned: owned,
 		OwnedUnreadable: ownedErr != nil}, lang)
 }
@@ -131,7 +135,8 @@ func (id homeIdentity) owns(owners []string) bool {
 }
 
 // userTeams returns the teams userID is in (by channel) or owns nodes of, sorted by name, with their health.
-func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([]slackui.HomeTeam, error) {
+func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity, problems []queries.Problem,
+	unreadable bool) ([]slackui.HomeTeam, error) {
 	channels := map[string]string{} // lower-case team → channel
 	names := map[string]string{}    // lower-case team → display name
 	for _, t := range h.teams {
@@ -172,20 +177,16 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity) ([
 		if !in {
 			continue
 		}
-		t := slackui.HomeTeam{Name: name, Channel: channel, Nodes: len(nodes)}
-		fa, err := h.data.Failures(ctx, queries.FailuresQuery{Team: name})
-		if err != nil {
-			h.log.LogAttrs(ctx, slog.LevelWarn, "home: read team failures", slog.String("team", name),
-				slog.String("error", err.Error()))
-			t.Unreadable = true
-		}
+		t := slackui.HomeTeam{Name: name, Channel: channel, Nodes: len(nodes), Unreadable: unreadable}
 		failing, warns := map[string]bool{}, map[string]bool{}
-		for _, f := range fa.Failures {
-			switch f.LatestStatus {
-			case "fail", "error":
-				failing[f.ModelUniqueID] = true
-			case "warn":
-				warns[f.ModelUniqueID] = true
+		for _, p := range problems {
+			if !strings.EqualFold(p.Team, name) {
+				continue
+			}
+			if p.Severity == "WARN" {
+				warns[p.NodeID] = true
+			} else {
+				failing[p.NodeID] = true
 			}
 		}
 		for id := range failing {
@@ -245,32 +246,26 @@ func (h *Home) isMember(ctx context.Context, channel, userID string) bool {
 	}
 }
 
-// ownedFailures returns the failing or warning tests (latest result) whose owners include the user, worst first.
-func (h *Home) ownedFailures(ctx context.Context, me homeIdentity) ([]queries.Failure, error) {
+// ownedProblems returns what is failing now whose owners include the user: errors first, then warnings.
+func ownedProblems(problems []queries.Problem, me homeIdentity) []queries.Problem {
 	if len(me) == 0 {
-		return nil, nil
+		return nil
 	}
-	fa, err := h.data.Failures(ctx, queries.FailuresQuery{})
-	if err != nil {
-		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read failures", slog.String("error", err.Error()))
-		return nil, fmt.Errorf("read failures: %w", err)
-	}
-	var out []queries.Failure
-	for _, f := range fa.Failures {
-		if (f.LatestStatus == "fail" || f.LatestStatus == "error" || f.LatestStatus == "warn") && me.owns(f.Owners) {
-			out = append(out, f)
+	var out []queries.Problem
+	for _, p := range problems {
+		if me.owns(p.Facts.Owners) {
+			out = append(out, p)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b queries.Failure) int { return statusRank(a.LatestStatus) - statusRank(b.LatestStatus) })
-	return out, nil
-}
-
-func statusRank(s string) int {
-	switch s {
-	case "error":
-		return 0
-	case "fail":
+	rank := func(p queries.Problem) int {
+		switch {
+		case p.Kind != "test":
+			return 0 // a model that errored or a stale source blocks what is downstream
+		case p.Severity == "WARN":
+			return 2
+		}
 		return 1
 	}
-	return 2
+	slices.SortStableFunc(out, func(a, b queries.Problem) int { return rank(a) - rank(b) })
+	return out
 }

@@ -21,7 +21,7 @@ var _ HomeReader = (*queries.Reader)(nil)
 // homeData is an in-memory HomeReader.
 type homeData struct {
 	nodes    map[string][]queries.Node // team → nodes
-	failures []queries.Failure
+	problems []queries.Problem
 	err      error
 }
 
@@ -37,15 +37,7 @@ func (d *homeData) TeamNodes(_ context.Context, team string) ([]queries.Node, er
 	return d.nodes[team], d.err
 }
 
-func (d *homeData) Failures(_ context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error) {
-	var out []queries.Failure
-	for _, f := range d.failures {
-		if q.Team == "" || strings.EqualFold(f.Team, q.Team) {
-			out = append(out, f)
-		}
-	}
-	return queries.FailuresAnswer{Failures: out}, d.err
-}
+func (d *homeData) Problems(context.Context) ([]queries.Problem, error) { return d.problems, d.err }
 
 func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
 	t.Helper()
@@ -66,13 +58,13 @@ func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
 			"marketing": {{UniqueID: "model.shop.campaigns", Name: "campaigns", Owners: []string{"dave"}, Team: "marketing"}},
 			"growth":    {{UniqueID: "model.shop.signups", Name: "signups", Owners: []string{"ALICE@example.com"}, Team: "growth"}},
 		},
-		failures: []queries.Failure{
-			{TestUniqueID: "test.shop.nn_revenue", TestShortName: "not_null", Column: "amount",
-				ModelUniqueID: "model.shop.revenue", LatestStatus: "fail", Owners: []string{"@Alice"}, Team: "finance", DetectedAt: &at},
-			{TestUniqueID: "test.shop.uq_invoices", TestShortName: "unique <!channel>",
-				ModelUniqueID: "model.shop.invoices", LatestStatus: "warn", Owners: []string{"carol@example.com"}, Team: "finance"},
-			{TestUniqueID: "test.shop.fresh_signups", TestShortName: "recency",
-				ModelUniqueID: "model.shop.signups", LatestStatus: "pass", Owners: []string{"alice@example.com"}, Team: "growth"},
+		problems: []queries.Problem{
+			{Kind: "test", TestID: "test.shop.nn_revenue", ShortName: "not_null", Column: "amount",
+				NodeID: "model.shop.revenue", Severity: "ERROR", Facts: queries.NodeFacts{Owners: []string{"@Alice"}},
+				Team: "finance", DetectedAt: at},
+			{Kind: "test", TestID: "test.shop.uq_invoices", ShortName: "unique <!channel>",
+				NodeID: "model.shop.invoices", Severity: "WARN", Facts: queries.NodeFacts{Owners: []string{"carol@example.com"}},
+				Team: "finance"},
 		},
 	}
 	users := NewUsers(api, UsersOptions{})
@@ -158,15 +150,16 @@ func TestHomeView(t *testing.T) {
 func TestHomeEscapesAndBounds(t *testing.T) {
 	fake, api := newWebFake(t)
 	fake.AddUser(slacktest.User{ID: "U1", Name: "owner", Email: "o@example.com"})
-	var failures []queries.Failure
+	var problems []queries.Problem
 	nodes := map[string][]queries.Node{}
 	for i := range 60 {
 		team := fmt.Sprintf("team<%d>", i)
 		nodes[team] = []queries.Node{{UniqueID: fmt.Sprintf("model.p.m%d", i), Owners: []string{"@owner"}}}
-		failures = append(failures, queries.Failure{TestShortName: strings.Repeat("<@U999>&", 40),
-			ModelUniqueID: fmt.Sprintf("model.p.m%d", i), LatestStatus: "error", Owners: []string{"o@example.com"}, Team: team})
+		problems = append(problems, queries.Problem{Kind: "test", ShortName: strings.Repeat("<@U999>&", 40),
+			NodeID: fmt.Sprintf("model.p.m%d", i), Severity: "ERROR", Facts: queries.NodeFacts{Owners: []string{"o@example.com"}},
+			Team: team})
 	}
-	home := NewHome(api, NewUsers(api, UsersOptions{}), &homeData{nodes: nodes, failures: failures}, HomeOptions{})
+	home := NewHome(api, NewUsers(api, UsersOptions{}), &homeData{nodes: nodes, problems: problems}, HomeOptions{})
 	text := homeText(t, fake, home, "U1", handlers.LangEN)
 	for _, w := range []string{"…and 20 more teams", "&lt;@U999&gt;&amp;", "*team&lt;0&gt;*"} {
 		if !strings.Contains(text, w) {
@@ -246,5 +239,33 @@ func TestHomeTeamChannelByName(t *testing.T) {
 	}
 	if id, err := channels.ChannelID(webTestCtx(t), "#data-finance"); err != nil || id != "CFIN" {
 		t.Errorf("the Home's index: %q %v", id, err)
+	}
+}
+
+// TestHomeShowsWhatIsFailingNow: the Home lists what escalation sees failing now, models and sources too, the
+// blocking ones first.
+func TestHomeShowsWhatIsFailingNow(t *testing.T) {
+	fake, api := newWebFake(t)
+	fake.AddUser(slacktest.User{ID: "U1", Name: "owner", Email: "o@example.com"})
+	mine := queries.NodeFacts{Owners: []string{"o@example.com"}}
+	data := &homeData{
+		nodes: map[string][]queries.Node{"core": {{UniqueID: "model.p.orders", Owners: []string{"o@example.com"}, Team: "core"}}},
+		problems: []queries.Problem{
+			{Kind: "test", TestID: "test.p.not_null_orders_id.abc", NodeID: "model.p.orders", Severity: "WARN", Facts: mine, Team: "core"},
+			{Kind: "model", NodeID: "model.p.orders", Severity: "ERROR", Facts: mine, Team: "core"},
+			{Kind: "freshness", NodeID: "source.p.raw.payments", Severity: "ERROR", Facts: mine, Team: "core"},
+			{Kind: "test", TestID: "test.p.other.def", NodeID: "model.p.other", Severity: "ERROR", Team: "core"},
+		},
+	}
+	home := NewHome(api, NewUsers(api, UsersOptions{}), data, HomeOptions{})
+	text := homeText(t, fake, home, "U1", handlers.LangEN)
+	model := strings.Index(text, "*orders* failed to build")
+	source := strings.Index(text, "*payments* is stale")
+	warn := strings.Index(text, ":large_yellow_circle: not_null_orders_id on *orders*")
+	if model < 0 || source < 0 || warn < 0 || warn < model || warn < source {
+		t.Errorf("owned problems, blocking ones first:\n%s", text)
+	}
+	if !strings.Contains(text, "3 failing, 0 warning") || strings.Contains(text, "other") {
+		t.Errorf("team health or someone else's problem:\n%s", text)
 	}
 }

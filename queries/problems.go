@@ -24,6 +24,10 @@ type Problem struct {
 	InvocationID string
 	Summary      string
 	DetectedAt   time.Time
+	// ShortName and Column are a test's (not_null, order_id), for showing it; "" when unknown.
+	ShortName, Column string
+	// Team is the team of its node ("" when no team rule matches it).
+	Team string
 	// Facts are the node's, for the team rules and silences.
 	Facts NodeFacts
 }
@@ -32,8 +36,8 @@ const nodeFactCols = `coalesce(n.owners, '[]'), coalesce(n.tags, '[]'), coalesce
 	coalesce(n.original_path, ''), coalesce(n.meta_team, '')`
 
 // Problems returns what is failing now: every test whose latest result fails, errors or warns, every node whose
-// latest run errored, every source whose latest freshness check errored, with the facts of its node (for team rules
-// and silences). Escalation opens its incidents from them.
+// latest run errored, every source whose latest freshness check errored, with its node's team and facts (for team
+// rules and silences). Escalation opens its incidents from them; the App Home shows them.
 func (r *Reader) Problems(ctx context.Context) ([]Problem, error) {
 	var out []Problem
 	queriesByKind := []struct {
@@ -43,20 +47,20 @@ func (r *Reader) Problems(ctx context.Context) ([]Problem, error) {
 		{"test", `SELECT tl.test_unique_id, coalesce(nullif(tl.column_name, ''), nullif(r.column_name, ''), 'None'),
 			coalesce(nullif(r.test_sub_type, ''), 'None'), coalesce(r.test_type, ''), tl.status,
 			coalesce(tl.invocation_id, ''), coalesce(tl.detected_at, ''), coalesce(tl.message, ''),
-			coalesce(t.parent_model_unique_id, r.model_unique_id, ''), ` + nodeFactCols + `
+			coalesce(t.parent_model_unique_id, r.model_unique_id, ''), coalesce(t.short_name, ''), ` + nodeFactCols + `
 			FROM test_latest tl
 			LEFT JOIN elementary_test_results r ON r.id = tl.result_id
 			LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
 			LEFT JOIN nodes n ON n.unique_id = coalesce(t.parent_model_unique_id, r.model_unique_id)
 			WHERE tl.status IN ('fail', 'error', 'warn')`},
 		{"model", `SELECT l.unique_id, '', '', '', l.status, r.invocation_id, coalesce(l.completed_at, r.generated_at, r.created_at, ''),
-			coalesce(r.message, ''), l.unique_id, ` + nodeFactCols + `
+			coalesce(r.message, ''), l.unique_id, '', ` + nodeFactCols + `
 			FROM node_last_run l
 			JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
 			LEFT JOIN nodes n ON n.unique_id = l.unique_id
 			WHERE l.status = 'error'`},
 		{"freshness", `SELECT s.unique_id, '', '', '', s.status, coalesce(f.invocation_id, ''),
-			coalesce(f.generated_at, f.created_at, ''), coalesce(f.error, ''), s.unique_id, ` + nodeFactCols + `
+			coalesce(f.generated_at, f.created_at, ''), coalesce(f.error, ''), s.unique_id, '', ` + nodeFactCols + `
 			FROM source_freshness_latest s
 			LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = s.execution_id
 			LEFT JOIN nodes n ON n.unique_id = s.unique_id
@@ -65,6 +69,19 @@ func (r *Reader) Problems(ctx context.Context) ([]Problem, error) {
 	for _, k := range queriesByKind {
 		if err := r.scanProblems(ctx, k.kind, k.q, &out); err != nil {
 			return nil, fmt.Errorf("read %s problems: %w", k.kind, err)
+		}
+	}
+	c, err := r.catalog(ctx)
+	var unavailable *UnavailableError
+	if errors.As(err, &unavailable) {
+		return out, nil // no catalog yet: the teams are unknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if n := c.byID[out[i].NodeID]; n != nil {
+			out[i].Team = n.Team
 		}
 	}
 	return out, nil
@@ -81,13 +98,16 @@ func (r *Reader) scanProblems(ctx context.Context, kind, q string, out *[]Proble
 			id, column, subType, testType, status, detected, owners, tags string
 			p                                                             Problem
 		)
-		if err := rows.Scan(&id, &column, &subType, &testType, &status, &p.InvocationID, &detected, &p.Summary, &p.NodeID,
+		if err := rows.Scan(&id, &column, &subType, &testType, &status, &p.InvocationID, &detected, &p.Summary, &p.NodeID, &p.ShortName,
 			&owners, &tags, &p.Facts.Group, &p.Facts.Path, &p.Facts.OriginalPath, &p.Facts.MetaTeam); err != nil {
 			return err
 		}
 		p.Kind, p.Severity, p.Key = kind, "ERROR", id
 		if kind == "test" {
 			p.TestID = id
+			if column != "None" {
+				p.Column = column
+			}
 			// Elementary keys schema_change and dimension_anomalies tests by the test alone.
 			if testType != "schema_change" && testType != "dimension_anomalies" {
 				p.Key = id + "." + column + "." + subType

@@ -1,6 +1,7 @@
 package slackui
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
@@ -33,7 +34,7 @@ type HomeData struct {
 	Updated         time.Time
 	Teams           []HomeTeam
 	TeamsUnreadable bool
-	Owned           []queries.Failure
+	Owned           []queries.Problem
 	OwnedUnreadable bool
 }
 
@@ -113,28 +114,30 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 		CallbackID: "todai_home"}
 }
 
-// ownedLine renders one owned failure: emoji, test, model and when.
-func ownedLine(f queries.Failure, tr func(en, ja string) string) string {
+// ownedLine renders one owned problem: emoji, what fails (a test on its model, a model's run, a source's
+// freshness) and since when.
+func ownedLine(p queries.Problem, tr func(en, ja string) string) string {
 	emoji := ":red_circle:"
-	if f.LatestStatus == "warn" {
+	if p.Severity == "WARN" {
 		emoji = ":large_yellow_circle:"
 	}
-	test := f.TestShortName
-	if test == "" {
-		test = f.TestName
+	node := "*" + Escape(handlers.Truncate(queries.NameOf(p.NodeID), 120)) + "*"
+	var line string
+	switch p.Kind {
+	case "test":
+		test := cmp.Or(p.ShortName, queries.NameOf(p.TestID))
+		line = emoji + " " + Escape(handlers.Truncate(test, 120))
+		if p.Column != "" {
+			line += " (" + Escape(handlers.Truncate(p.Column, 60)) + ")"
+		}
+		line += tr(" on ", " — ") + node
+	case "freshness":
+		line = ":large_orange_circle: " + node + tr(" is stale", " のデータが古い")
+	default:
+		line = emoji + " " + node + tr(" failed to build", " のビルドが失敗")
 	}
-	if test == "" {
-		test = f.TestUniqueID
-	}
-	line := emoji + " " + Escape(handlers.Truncate(test, 120))
-	if f.Column != "" {
-		line += " (" + Escape(handlers.Truncate(f.Column, 60)) + ")"
-	}
-	if f.ModelUniqueID != "" {
-		line += tr(" on *", " — *") + Escape(handlers.Truncate(queries.NameOf(f.ModelUniqueID), 120)) + "*"
-	}
-	if f.DetectedAt != nil {
-		line += " · " + Date(*f.DetectedAt)
+	if !p.DetectedAt.IsZero() {
+		line += " · " + Date(p.DetectedAt)
 	}
 	return line
 }
