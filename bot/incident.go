@@ -143,6 +143,23 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 	} else {
 		return slackui.Text(handlers.Tr(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
 	}
+	ans, err := b.teamDigest(ctx, info, time.Time{})
+	if errors.Is(err, errNoDigests) {
+		return slackui.Text(handlers.Tr(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
+	}
+	if err != nil {
+		b.log.Error("bot: digest", "team", info.Name, "err", err)
+		return slackui.Text(handlers.Tr(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
+	}
+	return b.digestMessage(ctx, ans, handlers.DigestOptions{Lang: l, Location: info.Location})
+}
+
+// errNoDigests says the bot's read model cannot build digests.
+var errNoDigests = errors.New("digests are not available")
+
+// teamDigest builds a team's digest at the bot's now, new since previous (zero: the default window).
+func (b *Bot) teamDigest(ctx context.Context, info TeamInfo, previous time.Time) (queries.DigestAnswer, error) {
+	r, _ := b.scheduled()
 	var d digester
 	if r.Reader != nil {
 		d, _ = r.Reader.(digester)
@@ -151,15 +168,38 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 		d, _ = b.reader.(digester)
 	}
 	if d == nil {
-		return slackui.Text(handlers.Tr(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
+		return queries.DigestAnswer{}, errNoDigests
 	}
-	ans, err := d.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Location: info.Location,
-		ReportURL: b.cfg.ReportURL})
+	ans, err := d.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Previous: previous,
+		Location: info.Location, ReportURL: b.cfg.ReportURL})
 	if err != nil {
-		b.log.Error("bot: digest", "team", info.Name, "err", err)
-		return slackui.Text(handlers.Tr(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
+		return ans, fmt.Errorf("digest of %s: %w", info.Name, err)
 	}
-	return b.digestMessage(ctx, ans, handlers.DigestOptions{Lang: l, Location: info.Location})
+	return ans, nil
+}
+
+// PostTeamDigest is the scheduled digest: it builds team's digest (new since previous) and posts it to the team's
+// channel as /todai digest and todai digest --post do — one path, the one Poster, owners mentioned; late notes a
+// slot missed while Todai was down. It returns the channel's ID and the message's ts.
+func (b *Bot) PostTeamDigest(ctx context.Context, team string, slot, previous time.Time, late bool) (channelID, ts string, err error) {
+	r, _ := b.scheduled()
+	info, ok := r.Teams.Named(team)
+	if !ok {
+		info = TeamInfo{Name: team}
+	}
+	if info.Channel == "" {
+		return "", "", fmt.Errorf("digest: team %s has no channel in the config", team)
+	}
+	ans, err := b.teamDigest(ctx, info, previous)
+	if err != nil {
+		return "", "", err
+	}
+	lang := info.Lang
+	if lang == "" {
+		lang = b.cfg.DefaultLang
+	}
+	return b.PostDigest(ctx, info.Channel, ans, handlers.DigestOptions{Lang: lang, Location: info.Location,
+		Late: late, Slot: slot})
 }
 
 // digestMessage renders a digest for Slack with its owners resolved to mentions: one path for `/todai digest`,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +28,7 @@ func newDigestCmd(a *app) *cobra.Command {
 				a.syncBeforeAnswer(ctx, db)
 			}
 			t := a.team(team)
-			ans, err := a.buildDigest(ctx, db, t, team, time.Time{})
+			ans, err := a.buildDigest(ctx, db, t, team)
 			if err != nil {
 				return err
 			}
@@ -82,11 +81,10 @@ func (a *app) teamLang(t config.Team) handlers.Lang {
 	return handlers.Lang(a.cfg.Locale)
 }
 
-// buildDigest reads a team's digest at a.now(), new since previous.
-func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, name string,
-	previous time.Time) (queries.DigestAnswer, error) {
-	ans, err := a.reader(db).Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Previous: previous,
-		Location: t.Location(), ReportURL: a.cfg.Slack.ReportURL})
+// buildDigest reads a team's digest at a.now(), over the default window.
+func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, name string) (queries.DigestAnswer, error) {
+	ans, err := a.reader(db).Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Location: t.Location(),
+		ReportURL: a.cfg.Slack.ReportURL})
 	if err != nil {
 		return ans, fmt.Errorf("digest: %w", err)
 	}
@@ -105,18 +103,12 @@ func (a *app) postDigest(ctx context.Context, b *bot.Bot, t config.Team, ans que
 	return b.PostDigest(ctx, t.Channel, ans, o)
 }
 
-// digestPoster is the scheduler's PostFunc: build the team's digest and post it to its channel through b.
-func (a *app) digestPoster(dbFor func() *localdb.DB, b *bot.Bot) scheduler.PostFunc {
+// digestPoster is the scheduler's PostFunc: the bot builds the team's digest and posts it to its channel.
+func (a *app) digestPoster(b *bot.Bot) scheduler.PostFunc {
 	return func(ctx context.Context, req scheduler.DigestRequest) (string, string, error) {
 		if b == nil {
 			return "", "", fmt.Errorf("digest: no Slack bot to post with")
 		}
-		t := a.team(req.Team)
-		ans, err := a.buildDigest(ctx, dbFor(), t, req.Team, req.Previous)
-		if err != nil {
-			return "", "", err
-		}
-		o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location(), Late: req.Late, Slot: req.Slot}
-		return a.postDigest(ctx, b, t, ans, o)
+		return b.PostTeamDigest(ctx, req.Team, req.Slot, req.Previous, req.Late)
 	}
 }

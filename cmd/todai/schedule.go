@@ -57,7 +57,7 @@ func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, b *bot.Bot)
 	}
 	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
-		Teams: teams, Post: a.digestPoster(func() *localdb.DB { return db }, b), Logger: a.logger, Now: a.now}
+		Teams: teams, Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
 	if esc != nil {
 		opts.AfterSync = esc.Run
 	}
