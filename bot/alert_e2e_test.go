@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -74,11 +75,7 @@ func shopMirror(t testing.TB) *localdb.DB {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	db, err := localdb.Open(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, filepath.Join(dir, "state.db"))
 	if _, err := mirror.New(db, src, mirror.Options{Now: func() time.Time { return now }, BackfillDays: 3650,
 		Logger: quiet, Deriver: &queries.Derived{}}).Sync(context.Background()); err != nil {
 		t.Fatal(err)

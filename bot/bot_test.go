@@ -1,11 +1,12 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/todai-dev/todai/handlers/handlerstest"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 
 	"log/slog"
@@ -109,11 +110,7 @@ func copyMirror(tb testing.TB, template string) *localdb.DB {
 	if err := errors.Join(out.Sync(), out.Close()); err != nil {
 		tb.Fatal(err)
 	}
-	db, err := localdb.Open(context.Background(), path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(tb, path)
 	return db
 }
 
@@ -166,12 +163,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	fake := slacktest.New(t, o.fakeOpts...)
 	var db *localdb.DB
 	if o.noMirror {
-		var err error
-		db, err = localdb.Open(context.Background(), filepath.Join(t.TempDir(), "empty.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db = localdbtest.Open(t, filepath.Join(t.TempDir(), "empty.db"))
 	} else if o.mirror != nil {
 		db = o.mirror(t)
 	} else {
@@ -814,26 +806,8 @@ func TestQuestionsObserved(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the bot's workers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestChannelLocaleByName(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &handlerstest.LogBuffer{}
 	h := startBot(t, harnessOpts{
 		cfg: Config{ChannelLocales: map[string]handlers.Lang{
 			"#data-finance": handlers.LangJA, // resolved through conversations.list

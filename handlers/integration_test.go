@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
-	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
 )
@@ -36,11 +36,7 @@ func TestAskRealMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := localdb.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, filepath.Join(dir, "state.db"))
 	clock := func() time.Time { return now }
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := mirror.New(db, src, mirror.Options{Now: clock, Logger: quiet, Deriver: &queries.Derived{}}).Sync(ctx); err != nil {

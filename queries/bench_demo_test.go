@@ -2,6 +2,7 @@ package queries
 
 import (
 	"context"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"os"
 	"slices"
 	"testing"
@@ -74,11 +75,7 @@ func openDemoMirror(b *testing.B) *localdb.DB {
 	if path == "" {
 		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
 	}
-	db, err := localdb.Open(context.Background(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(b, path)
 	return db
 }
 

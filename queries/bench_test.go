@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -186,11 +187,7 @@ func benchMirror(b *testing.B, now time.Time) *localdb.DB {
 		path = filepath.Join(b.TempDir(), "bench.db")
 	}
 	_, statErr := os.Stat(path)
-	db, err := localdb.Open(context.Background(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(b, path)
 	if statErr != nil {
 		start := time.Now()
 		buildBenchMirror(b, db, now)

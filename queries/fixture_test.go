@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"fmt"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -238,11 +239,7 @@ func normalise(c elementary.Column, v any) any {
 // openMirror opens a new mirror database in a temporary directory.
 func openMirror(tb testing.TB) *localdb.DB {
 	tb.Helper()
-	db, err := localdb.Open(context.Background(), filepath.Join(tb.TempDir(), "todai.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(tb, filepath.Join(tb.TempDir(), "todai.db"))
 	return db
 }
 

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,11 +23,7 @@ import (
 
 func openDB(t *testing.T) *localdb.DB {
 	t.Helper()
-	db, err := localdb.Open(context.Background(), filepath.Join(t.TempDir(), "todai.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, filepath.Join(t.TempDir(), "todai.db"))
 	return db
 }
 

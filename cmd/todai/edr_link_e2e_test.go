@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/todai-dev/todai/bot/slackui"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"slices"
 	"strings"
 	"testing"
@@ -220,7 +221,7 @@ func TestEscalationGroupedMessageFailure(t *testing.T) {
 func TestEscalationLinksASchemaChangeAlert(t *testing.T) {
 	schemaAlert := slacktest.EdrMessages(t)["test_schema_change"]
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	one := failingTest{ctx: context.Background(), t0: t0, logs: &syncBuffer{}, clock: &fakeClock{t: t0}}
+	one := failingTest{ctx: context.Background(), t0: t0, logs: &handlerstest.LogBuffer{}, clock: &fakeClock{t: t0}}
 	f := demo.NewFixture("shop")
 	one.orders = f.Model("orders", demo.Values{"owner": `["@jane"]`, "database_name": "analytics"})
 	schemaTest := "test.shop.elementary_schema_changes_orders_.1a2b3c4d5e"

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"github.com/todai-dev/todai/bot/slackui"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"log/slog"
 	"net/http"
 	"os"
@@ -44,35 +44,6 @@ func (c *fakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
-}
-
-// syncBuffer collects logs from the bot's goroutines; it is printed when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// testLogs is a log buffer printed when the test fails.
-func testLogs(t *testing.T) *syncBuffer {
-	logs := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	})
-	return logs
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fixtureWarehouse is an Elementary warehouse in a SQLite file, written with demo.Write.
@@ -143,7 +114,7 @@ const escalationConfig = `teams:
 `
 
 // escalationApp loads escalationConfig against the warehouse and a state file in dir, talking to the fake Slack.
-func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, now func() time.Time, logs *syncBuffer) *app {
+func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, now func() time.Time, logs *handlerstest.LogBuffer) *app {
 	t.Helper()
 	return configuredApp(t, fake, warehouse, dir, escalationConfig, now, logs, slog.LevelInfo)
 }
@@ -151,7 +122,7 @@ func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, n
 // configuredApp loads the YAML config body against the warehouse and a state file in dir, talking to the fake
 // Slack, logging at level into logs.
 func configuredApp(t *testing.T, fake *slacktest.Slack, warehouse, dir, body string, now func() time.Time,
-	logs *syncBuffer, level slog.Level) *app {
+	logs *handlerstest.LogBuffer, level slog.Level) *app {
 	t.Helper()
 	t.Setenv("SLACK_APP_TOKEN", "")
 	t.Setenv("SLACK_BOT_TOKEN", "")
@@ -835,14 +806,14 @@ type failingTest struct {
 	ctx             context.Context
 	t0              time.Time
 	clock           *fakeClock
-	logs            *syncBuffer
+	logs            *handlerstest.LogBuffer
 	wh              fixtureWarehouse
 	orders, notNull string
 }
 
 func oneFailingTest(t *testing.T) failingTest {
 	t.Helper()
-	one := failingTest{ctx: context.Background(), t0: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	one := failingTest{ctx: context.Background(), t0: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), logs: &handlerstest.LogBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", one.logs.String())
@@ -878,4 +849,15 @@ func (one failingTest) escalation(t *testing.T, fake *slacktest.Slack) (db *loca
 		}
 		return esc.Run(one.ctx, one.clock.Now())
 	}
+}
+
+// testLogs is a log buffer printed when the test fails.
+func testLogs(t *testing.T) *handlerstest.LogBuffer {
+	logs := &handlerstest.LogBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	})
+	return logs
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,7 +88,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		{"--config", cfgFile, "sync", "--status"},
 	}
 	for _, args := range runs {
-		var out, errOut lockedBuffer
+		var out, errOut handlerstest.LogBuffer
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		code := run(ctx, args, &out, &errOut)
 		cancel()
@@ -104,22 +104,4 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if _, err := os.Stat(filepath.Clean(s.state)); err != nil {
 		t.Errorf("state file: %v", err)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the goroutines of serve that may still log after run returns.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

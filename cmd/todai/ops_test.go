@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -19,11 +19,7 @@ func syncedState(t *testing.T) *localdb.DB {
 	if code, out, errOut := cli(t, "--warehouse", "sqlite://"+demoWarehouse(t), "--state", state, "sync"); code != 0 {
 		t.Fatalf("sync: %s %s", out, errOut)
 	}
-	db, err := localdb.Open(context.Background(), state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, state)
 	return db
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/todai-dev/todai/handlers/handlerstest"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -14,7 +16,6 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/cmd/todai/config"
 	"github.com/todai-dev/todai/queries/demo"
-	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/scheduler"
 )
 
@@ -158,7 +159,7 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 	// serveUntil runs `todai serve` until the log shows want, then stops it.
 	serveUntil := func(want string) {
 		t.Helper()
-		logs := &syncBuffer{}
+		logs := &handlerstest.LogBuffer{}
 		a := configuredApp(t, fake, wh.path, dir, scheduledDigestConfig, clock.Now, logs, slog.LevelDebug)
 		stop, done := startServe(t, a)
 		deadline := time.After(60 * time.Second)
@@ -210,11 +211,7 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 		t.Errorf("%d digests after the second restart, want 1", n)
 	}
 
-	db, err := localdb.Open(context.Background(), filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := localdbtest.Open(t, filepath.Join(dir, "state.db"))
 	totals, err := scheduler.Digests(context.Background(), db)
 	if err != nil || len(totals) != 1 || totals[0].Posted != 1 || totals[0].Failed != 0 {
 		t.Errorf("digest slots = %+v, %v; want finance posted once", totals, err)

@@ -1,5 +1,7 @@
-// Package handlerstest holds the test fixtures the conversation's renderers share: a read model answering from
-// fixed data, its clock, and the golden questions every renderer (text, JSON, Block Kit) is checked against.
+// Package handlerstest holds the test fixtures the conversation's renderers share — a read model answering from
+// fixed data, its clock, the golden questions every renderer (text, JSON, Block Kit) is checked against — and the
+// helpers every package's tests share: the golden-file comparison (one -update flag) and a concurrency-safe log
+// buffer. (The state-DB opener is queries/localdb/localdbtest.)
 package handlerstest
 
 import (

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -122,11 +123,7 @@ func (f *failingSource) Scan(ctx context.Context, req source.ScanRequest, fn fun
 
 func openMirror(t testing.TB, dir string) *localdb.DB {
 	t.Helper()
-	db, err := localdb.Open(context.Background(), filepath.Join(dir, "mirror.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, filepath.Join(dir, "mirror.db"))
 	return db
 }
 

@@ -2,20 +2,15 @@ package escalation
 
 import (
 	"context"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/todai-dev/todai/queries/localdb"
 )
 
 func TestByMessage(t *testing.T) {
 	ctx := context.Background()
-	db, err := localdb.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := localdbtest.Open(t, filepath.Join(t.TempDir(), "state.db"))
 	s := NewStore(db)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	var ids []int64

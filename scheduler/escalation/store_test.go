@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,11 +17,7 @@ import (
 
 func openDB(t testing.TB, path string) *localdb.DB {
 	t.Helper()
-	db, err := localdb.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, path)
 	return db
 }
 

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,11 +31,7 @@ func syncedState(t *testing.T) *localdb.DB {
 	if err := demo.Build(ctx, wh, demo.Options{Models: 40, Sources: 6, Days: 3, Now: time.Now().UTC().Truncate(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := localdb.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := localdbtest.Open(t, filepath.Join(t.TempDir(), "state.db"))
 	src, err := source.Open(ctx, "sqlite://"+wh, source.Options{})
 	if err != nil {
 		t.Fatal(err)
