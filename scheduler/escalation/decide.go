@@ -301,7 +301,7 @@ func (ClearGrouping) isAction()   {}
 
 // Decide is the escalation decision: given an incident's state, its team's policy, the silences, the upstream
 // failures and the time, what to do now. It is pure: same input, same actions; it changes nothing. The caller
-// performs the actions and records each send with Store.RecordSend, which refuses a key already sent.
+// performs the actions and claims each send with ClaimSends, which refuses a key already sent.
 //
 // The rules, in order: a resolved incident whose notice went out gets its message updated and a thread reply, once
 // (one listed in its root's message gets that message updated); an acknowledged incident gets nothing; an incident

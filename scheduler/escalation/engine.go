@@ -39,7 +39,7 @@ var _ IncidentStore = (*Store)(nil)
 
 // Sweep reads every pending incident, the silences and the sends, and decides for each with its team's policy
 // (policyFor; an incident whose team has no policy is skipped) under the mirror's conditions. It changes nothing: the
-// caller performs the actions, claiming each send with RecordSend and recording marks with Apply.
+// caller performs the actions, claiming each send with ClaimSends and recording marks with Apply.
 func (e Engine) Sweep(ctx context.Context, now time.Time, policyFor func(team string) (Policy, bool), cond Conditions) ([]Decision, error) {
 	incs, err := e.Store.Pending(ctx)
 	if err != nil {

@@ -207,8 +207,8 @@ func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 	}
 	// campaigns gets its first notice before edr monitor alerts on it.
 	camp := byKey["model.mkt.campaigns"]
-	if ok, err := store.RecordSend(ctx, SendKey{Incident: camp.ID, Level: 1}, t0); err != nil || !ok {
-		t.Fatalf("RecordSend: %v %v", ok, err)
+	if claimed, err := store.ClaimSends(ctx, []SendKey{{Incident: camp.ID, Level: 1}}, t0); err != nil || !claimed[SendKey{Incident: camp.ID, Level: 1}] {
+		t.Fatalf("ClaimSends: %v %v", claimed, err)
 	}
 
 	// edr monitor runs: both models alerted.

@@ -455,16 +455,10 @@ func resolveTx(ctx context.Context, tx *sql.Tx, id int64, actor string, now time
 	return addEvent(ctx, tx, id, now, "resolved", actor, nil, nil, detail)
 }
 
-// RecordSend claims a send before it goes out: it returns false, and records nothing, when the same (incident,
-// level, loop) was already claimed, by this process or an earlier one. A claimed notice also becomes the incident's
-// last notice (level ResolveLevel marks the resolution announced). Claim, then send, then record the message: a
-// crash between claim and send loses that one notice rather than ever sending it twice.
-func (s *Store) RecordSend(ctx context.Context, key SendKey, now time.Time) (bool, error) {
-	claimed, err := s.ClaimSends(ctx, []SendKey{key}, now)
-	return claimed[key], err
-}
-
-// ClaimSends claims keys in one transaction and returns those it claimed (see RecordSend).
+// ClaimSends claims sends before they go out, in one transaction, and returns those it claimed: a key already
+// claimed (by this process or an earlier one) is not, and records nothing. A claimed notice also becomes the
+// incident's last notice (level ResolveLevel marks the resolution announced). Claim, then send, then record the
+// message: a crash between claim and send loses that one notice rather than ever sending it twice.
 func (s *Store) ClaimSends(ctx context.Context, keys []SendKey, now time.Time) (map[SendKey]bool, error) {
 	claimed := map[SendKey]bool{}
 	what := fmt.Sprintf("record %d sends", len(keys))
@@ -540,11 +534,6 @@ func (s *Store) UnclaimSend(ctx context.Context, key SendKey, prev Step, now tim
 	})
 }
 
-// SetMessage records where an incident's first notice was posted (and the send's message).
-func (s *Store) SetMessage(ctx context.Context, key SendKey, msg MessageRef) error {
-	return s.SetMessages(ctx, []SendKey{key}, msg)
-}
-
 // SetMessages records msg as the message of every send in keys, in one transaction: a grouped first message and
 // all the incidents it carries.
 func (s *Store) SetMessages(ctx context.Context, keys []SendKey, msg MessageRef) error {
@@ -565,7 +554,7 @@ func (s *Store) SetMessages(ctx context.Context, keys []SendKey, msg MessageRef)
 
 // Apply records a marking action of Decide (MarkSilenced, ClearSilence, MarkInhibited, ClearInhibition, MarkGrouped,
 // ClearGrouping) on the
-// incident, with its timeline event. Other actions are sends: claim them with RecordSend.
+// incident, with its timeline event. Other actions are sends: claim them with ClaimSends.
 func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) error {
 	return s.inTx(ctx, fmt.Sprintf("apply %T to incident %d", act, id), func(tx *sql.Tx) error {
 		var (

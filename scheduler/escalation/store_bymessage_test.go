@@ -28,7 +28,7 @@ func TestByMessage(t *testing.T) {
 		if i == 2 {
 			ts = "1700000000.000200"
 		}
-		if err := s.SetMessage(ctx, SendKey{Incident: id, Level: 1}, MessageRef{Channel: "C0FIN", TS: ts}); err != nil {
+		if err := s.SetMessages(ctx, []SendKey{{Incident: id, Level: 1}}, MessageRef{Channel: "C0FIN", TS: ts}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -140,8 +140,8 @@ func TestScenario(t *testing.T) {
 		}
 	}
 	// Claims are refused once made, across stores.
-	if ok, err := NewStore(openDB(t, path)).RecordSend(ctx, SendKey{Incident: id, Level: 2}, t0); err != nil || ok {
-		t.Errorf("RecordSend of a sent key = %v, %v; want false", ok, err)
+	if claimed, err := NewStore(openDB(t, path)).ClaimSends(ctx, []SendKey{{Incident: id, Level: 2}}, t0); err != nil || claimed[SendKey{Incident: id, Level: 2}] {
+		t.Errorf("ClaimSends of a sent key = %v, %v; want nothing claimed", claimed, err)
 	}
 	tl, err := store.Timeline(ctx, id)
 	if err != nil {
