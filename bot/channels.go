@@ -30,10 +30,6 @@ const (
 // ErrUnknownChannel is returned (wrapped) by ChannelID for a channel name the bot cannot see.
 var ErrUnknownChannel = errors.New("no such channel visible to the bot")
 
-// IsChannelID reports whether s is a conversation's ID (C…, G…, D…) rather than a channel's name: the one rule the
-// bot, the config check and doctor share (slackui.IsChannelID).
-func IsChannelID(s string) bool { return slackui.IsChannelID(s) }
-
 // Channels resolves channel names to IDs through conversations.list, and caches the index. It is safe for
 // concurrent use; share one between the Bot (Deps.Channels) and the Home (HomeOptions.Channels) so that they list
 // the channels once. Create it with NewChannels.

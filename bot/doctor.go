@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/todai-dev/todai/bot/slackui"
 	"net/http"
 	"strings"
 	"sync"
@@ -124,7 +125,7 @@ func checkScopes(raw string) Check {
 // checkChannel checks a team's channel exists, is not archived and has the bot as a member.
 func checkChannel(ctx context.Context, api *slack.Client, channels *Channels, botUser string, t TeamInfo) []Check {
 	name := fmt.Sprintf("team %s: channel %s", t.Name, t.Channel)
-	byName := !IsChannelID(t.Channel)
+	byName := !slackui.IsChannelID(t.Channel)
 	id, err := channels.ChannelID(ctx, t.Channel)
 	switch {
 	case errors.Is(err, ErrUnknownChannel):

@@ -3,7 +3,6 @@ package slackui
 import (
 	"cmp"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,15 +166,3 @@ func homeSection(id, text string) *slack.SectionBlock {
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
 		slack.SectionBlockOptionBlockID(id))
 }
-
-// IsConversationChannel accepts a channel's ID (C…, G…), never a name or a DM's ID.
-func IsConversationChannel(s string) bool {
-	return IsChannelID(s) && s[0] != 'D'
-}
-
-// channelID matches a conversation ID: channels (C…), private channels of old (G…) and DMs (D…). Channel names are
-// lower-case, so an upper-case word of this shape is an ID.
-var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
-
-// IsChannelID reports whether s is a conversation's ID (C…, G…, D…) rather than a channel's name.
-func IsChannelID(s string) bool { return channelID.MatchString(s) }

@@ -162,3 +162,16 @@ func NextLine(l handlers.Lang, n *queries.NextStep) string {
 	}
 	return s
 }
+
+// channelID matches a conversation ID: channels (C…), private channels of old (G…) and DMs (D…). Channel names are
+// lower-case, so an upper-case word of this shape is an ID.
+var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// IsChannelID reports whether s is a conversation's ID (C…, G…, D…) rather than a channel's name: the one rule
+// the bot, the config check and doctor share.
+func IsChannelID(s string) bool { return channelID.MatchString(s) }
+
+// IsConversationChannel accepts a channel's ID (C…, G…), never a name or a DM's ID.
+func IsConversationChannel(s string) bool {
+	return IsChannelID(s) && s[0] != 'D'
+}

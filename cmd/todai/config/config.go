@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/todai-dev/todai/bot/slackui"
 	"log/slog"
 	"net"
 	"net/url"
@@ -19,7 +20,6 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
-	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler"
@@ -581,8 +581,8 @@ func validLocale(l string) bool { return l == "en" || l == "ja" }
 // channelNameRE matches a channel's name as Slack allows it (lower case, digits, Japanese and other scripts), with its "#".
 var channelNameRE = regexp.MustCompile(`^#[a-z0-9\p{Lo}\p{N}][a-z0-9._\-\p{L}\p{N}]{0,79}$`)
 
-// validChannel accepts a "#name" or an ID that the bot takes as an ID (bot.IsChannelID), so the check and the bot agree.
-func validChannel(s string) bool { return channelNameRE.MatchString(s) || bot.IsChannelID(s) }
+// validChannel accepts a "#name" or an ID that the bot takes as an ID (slackui.IsChannelID), so the check and the bot agree.
+func validChannel(s string) bool { return channelNameRE.MatchString(s) || slackui.IsChannelID(s) }
 
 // checkWarehouseURL returns a problem and a hint, or "" when the URL looks usable. It never echoes secrets.
 func checkWarehouseURL(raw string) (msg, hint string) {
