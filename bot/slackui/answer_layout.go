@@ -207,11 +207,17 @@ func (b *builder) overdue(o *queries.Overdue) {
 	b.section(":hourglass: *" + b.tr("Overdue", "遅延") + "*: " + line)
 }
 
+// healthHeader opens a node's health answer: the header with its health's emoji, the health in words, and how late
+// it is when it missed its usual build.
+func (b *builder) healthHeader(n queries.Node, h queries.Health, o *queries.Overdue) {
+	b.nodeHeader(healthEmoji(h), n)
+	b.summary = b.p.HealthWord(h)
+	b.section("*" + b.p.HealthWord(h) + "*")
+	b.overdue(o)
+}
+
 func (b *builder) slackStatus(a *queries.StatusAnswer) {
-	b.nodeHeader(healthEmoji(a.Health), a.Node)
-	b.summary = b.p.HealthWord(a.Health)
-	b.section("*" + b.p.HealthWord(a.Health) + "*")
-	b.overdue(a.Overdue)
+	b.healthHeader(a.Node, a.Health, a.Overdue)
 	last := b.tr("no runs recorded", "実行記録なし")
 	if a.LastRun != nil {
 		last = b.run(*a.LastRun)
@@ -438,10 +444,7 @@ func (b *builder) slackDescribe(a *queries.DescribeAnswer) {
 
 func (b *builder) slackWhy(a *queries.WhyAnswer) {
 	failingNames := handlers.StateNames(a.FailingTests)
-	b.nodeHeader(healthEmoji(a.Health), a.Node)
-	b.summary = b.p.HealthWord(a.Health)
-	b.section("*" + b.p.HealthWord(a.Health) + "*")
-	b.overdue(a.Overdue)
+	b.healthHeader(a.Node, a.Health, a.Overdue)
 	last := b.tr("none recorded", "記録なし")
 	if a.LastSuccess != nil {
 		last = b.p.WhenPtr(a.LastSuccess.CompletedAt)
