@@ -194,11 +194,7 @@ func (b *Bot) PostTeamDigest(ctx context.Context, team string, slot, previous ti
 	if err != nil {
 		return "", "", err
 	}
-	lang := info.Lang
-	if lang == "" {
-		lang = b.cfg.DefaultLang
-	}
-	return b.PostDigest(ctx, info.Channel, ans, handlers.DigestOptions{Lang: lang, Location: info.Location,
+	return b.PostDigest(ctx, info.Channel, ans, handlers.DigestOptions{Lang: b.teamLang(info), Location: info.Location,
 		Late: late, Slot: slot})
 }
 
@@ -308,10 +304,15 @@ func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, 
 
 // incidentLang is the language of an incident's messages: its team's, else the bot's default.
 func (b *Bot) incidentLang(inc escalation.Incident) handlers.Lang {
-	if r, ok := b.scheduled(); ok {
-		if t, ok := r.Teams.Named(inc.Team); ok && t.Lang != "" {
-			return t.Lang
-		}
+	r, _ := b.scheduled()
+	t, _ := r.Teams.Named(inc.Team)
+	return b.teamLang(t)
+}
+
+// teamLang is the language of a team's messages: its own, else the bot's default.
+func (b *Bot) teamLang(t TeamInfo) handlers.Lang {
+	if t.Lang != "" {
+		return t.Lang
 	}
 	return b.cfg.DefaultLang
 }
