@@ -51,13 +51,9 @@ func newScheduleCmd(a *app) *cobra.Command {
 // digest schedule, posted through b (nil: a scheduler that only shows its schedule). With esc, escalation runs right after each successful sync and on
 // the minute tick.
 func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, b *bot.Bot) (*scheduler.Scheduler, error) {
-	var teams []scheduler.TeamSchedule
-	for _, t := range a.cfg.Teams {
-		teams = append(teams, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
-	}
 	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
-		Teams: teams, Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
+		Teams: a.teamSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
 	if esc != nil {
 		opts.AfterSync = esc.Run
 	}
@@ -93,4 +89,13 @@ func (a *app) syncOnce(ctx context.Context, db *localdb.DB) error {
 	rep, err := a.syncer(db, src).Sync(ctx)
 	logSync(a.logger, rep, err, ctx)
 	return err
+}
+
+// teamSchedules lists each configured team's digest schedule, as the scheduler reads them.
+func (a *app) teamSchedules() []scheduler.TeamSchedule {
+	out := make([]scheduler.TeamSchedule, 0, len(a.cfg.Teams))
+	for _, t := range a.cfg.Teams {
+		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
+	}
+	return out
 }
