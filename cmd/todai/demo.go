@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,35 +15,6 @@ import (
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries/demo"
 )
-
-// tourQuestions are what `todai demo` asks, in order: one question per thing Todai knows, in both languages.
-func tourQuestions() []string {
-	return []string{
-		"status " + demo.StoryFailingModel,
-		"who owns " + demo.StoryFailingModel + "?",
-		"why is " + demo.StoryFailingModel + " stale?",
-		"is " + demo.StoryFailingModel + " urgent?",
-		"upstream " + demo.StoryFailingModel,
-		"downstream " + demo.StoryHealthyModel,
-		"describe " + demo.StoryHealthyModel,
-		"last-run " + demo.StoryErroredModel,
-		"failures since 1d",
-		"freshness",
-		demo.StoryFailingModel + "のオーナーは誰?",
-		demo.StoryFailingModel + "が更新されていないのはなぜ?",
-		"昨日からのテスト失敗",
-		"status " + demo.StoryAmbiguousName,
-		"status fct_ordrs",
-	}
-}
-
-// demoStamp records what a demo warehouse was built from, so that `todai demo` builds it once.
-type demoStamp struct {
-	Models int       `json:"models"`
-	Days   int       `json:"days"`
-	Seed   int64     `json:"seed"`
-	Now    time.Time `json:"now"`
-}
 
 func newDemoCmd(a *app) *cobra.Command {
 	var (
@@ -92,38 +61,21 @@ With --out it only writes a warehouse file, of any size, for benchmarks:
 }
 
 func (a *app) runDemo(ctx context.Context, dir string, opts demo.Options, noTour bool) error {
-	abs, err := filepath.Abs(dir)
+	ws, err := demo.OpenWorkspace(dir)
 	if err != nil {
-		return fmt.Errorf("demo dir: %w", err)
+		return err
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("demo dir: %w", err)
-	}
-	warehouse := filepath.Join(abs, "elementary.db")
-	state := filepath.Join(abs, "state.db")
-	stampFile := filepath.Join(abs, "stamp.json")
-	want := demoStamp{Models: opts.Models, Days: opts.Days, Seed: opts.Seed, Now: opts.Now}
-
-	if !demoFresh(stampFile, want) {
-		fmt.Fprintf(a.stdout, "Building the Kumo Coffee demo warehouse (%d models, %d days) in %s …\n", opts.Models, opts.Days, warehouse)
+	if !ws.Fresh(opts) {
+		fmt.Fprintf(a.stdout, "Building the Kumo Coffee demo warehouse (%d models, %d days) in %s …\n", opts.Models, opts.Days, ws.Warehouse)
 		start := time.Now()
-		for _, f := range []string{state, state + "-wal", state + "-shm", stampFile} {
-			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("reset demo: %w", err)
-			}
-		}
-		if err := demo.Build(ctx, warehouse, opts); err != nil {
+		if err := ws.Rebuild(ctx, opts); err != nil {
 			return err
-		}
-		stamp, _ := json.Marshal(want)
-		if err := os.WriteFile(stampFile, stamp, 0o644); err != nil {
-			return fmt.Errorf("demo stamp: %w", err)
 		}
 		fmt.Fprintf(a.stdout, "  built in %s\n", time.Since(start).Round(time.Millisecond))
 	}
 
-	cfgFile := filepath.Join(abs, "todai.yaml")
-	if err := os.WriteFile(cfgFile, []byte(demoConfig(warehouse, state)), 0o644); err != nil {
+	cfgFile := filepath.Join(ws.Dir, "todai.yaml")
+	if err := os.WriteFile(cfgFile, []byte(demoConfig(ws.Warehouse, ws.State)), 0o644); err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	cfg, err := config.Load(cfgFile, config.Overrides{})
@@ -156,7 +108,7 @@ func (a *app) runDemo(ctx context.Context, dir string, opts demo.Options, noTour
 	if isTerminal(a.stdout) {
 		bold, plain = "\033[1m", "\033[0m"
 	}
-	for _, question := range tourQuestions() {
+	for _, question := range demo.Tour() {
 		fmt.Fprintf(a.stdout, "\n%s$ todai ask %q%s\n", bold, question, plain)
 		res := handlers.Ask(ctx, reader, handlers.Parse(question), a.now())
 		if err := handlers.RenderText(a.stdout, res); err != nil {
@@ -170,23 +122,6 @@ func (a *app) runDemo(ctx context.Context, dir string, opts demo.Options, noTour
 	fmt.Fprintf(a.stdout, "\nAsk your own:\n  %s --config %s ask \"who owns %s?\"\n  %s --config %s ask --json failures team:finance since 2d\n",
 		self, relOrAbs(cfgFile), demo.StoryHealthyModel, self, relOrAbs(cfgFile))
 	return nil
-}
-
-// demoFresh tells whether the stamp says the warehouse was built from the same options less than 6 hours ago.
-func demoFresh(stampFile string, want demoStamp) bool {
-	data, err := os.ReadFile(stampFile)
-	if err != nil {
-		return false
-	}
-	var have demoStamp
-	if json.Unmarshal(data, &have) != nil {
-		return false
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(stampFile), "elementary.db")); err != nil {
-		return false
-	}
-	return have.Models == want.Models && have.Days == want.Days && have.Seed == want.Seed &&
-		want.Now.Sub(have.Now) < 6*time.Hour
 }
 
 func demoConfig(warehouse, state string) string {
