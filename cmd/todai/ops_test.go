@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/cmd/todai/redact"
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
@@ -30,7 +31,7 @@ func TestStartOps(t *testing.T) {
 		listen bool
 	}{{"127.0.0.1:0", true}, {"off", false}, {"256.0.0.1:1", false}} {
 		t.Run(tt.addr, func(t *testing.T) {
-			a := &app{cfg: config.Default(), now: time.Now, logger: newLogger(io.Discard, 0, "text", nil)}
+			a := &app{cfg: config.Default(), now: time.Now, logger: redact.NewLogger(io.Discard, 0, "text", nil)}
 			a.cfg.HTTP.Addr = tt.addr
 			s, err := a.startOps(db)
 			if err != nil {

@@ -659,3 +659,22 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Secrets lists the secret values of a configuration: Slack tokens and the password, passphrase and token
+// of the warehouse URL.
+func (c *Config) Secrets() []string {
+	if c == nil {
+		return nil
+	}
+	out := []string{c.Slack.AppToken, c.Slack.BotToken}
+	if u, err := url.Parse(c.Warehouse.URL); err == nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+		q := u.Query()
+		for _, k := range []string{"password", "private_key_passphrase", "token", "passphrase"} {
+			out = append(out, q.Get(k))
+		}
+	}
+	return out
+}
