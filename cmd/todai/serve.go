@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/todai-dev/todai/cmd/todai/ops"
 	"github.com/todai-dev/todai/queries/mirror"
 )
 
@@ -42,12 +43,10 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	ops, err := a.startOps(db) // /healthz, /readyz, /metrics on http.addr (cmd/todai/ops.go)
-	if err != nil {
-		return err
-	}
-	defer ops.Close()
-	a.slackHTTP, a.questions = ops.SlackClient(), ops.Questions()
+	opsHandler := a.newOps(db)
+	endpoints := ops.Listen(a.cfg.HTTP.Addr, opsHandler, a.logger)
+	defer endpoints.Close()
+	a.slackHTTP, a.questions = opsHandler.SlackClient(), opsHandler.Questions()
 	b := a.newBot(db)
 	esc := a.newEscalator(db, b)
 	sched, err := a.newScheduler(db, esc, b)
