@@ -8,34 +8,13 @@ import (
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// policyFor returns a team's escalation policy with the team's quiet hours in its zone.
-func (a *app) policyFor(team string) (escalation.Policy, bool) {
-	for _, t := range a.cfg.Teams {
-		if t.Name != team || t.Escalation == nil {
-			continue
-		}
-		p := *t.Escalation
-		if p.QuietHours == nil && t.QuietHours != nil {
-			q := *t.QuietHours
-			p.QuietHours = &q
-		}
-		if p.QuietHours != nil {
-			q := *p.QuietHours
-			q.Location = t.Location()
-			p.QuietHours = &q
-		}
-		return p, true
-	}
-	return escalation.Policy{}, false
-}
-
 // newEscalator builds the escalation job over the state file, posting through b.
 func (a *app) newEscalator(db *localdb.DB, b *bot.Bot) *scheduler.Escalator {
 	store := escalation.NewStore(db)
 	reader := a.reader(db)
 	return &scheduler.Escalator{Store: store, Mirror: reader, Causes: escalation.NewCauseCache(reader),
 		Teams:     a.cfg.TeamRules(),
-		PolicyFor: a.policyFor, Logger: a.logger,
+		PolicyFor: a.cfg.EscalationPolicy, Logger: a.logger,
 		Notifier: func(ds []escalation.Decision) escalation.Notifier {
 			return b.IncidentNotifier(store, reader, ds)
 		}}

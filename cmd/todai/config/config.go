@@ -678,3 +678,25 @@ func (c *Config) Secrets() []string {
 	}
 	return out
 }
+
+// EscalationPolicy returns a team's escalation policy, with the team's quiet hours (its own, else the team's)
+// in the team's zone; false when the team has none.
+func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
+	for _, t := range c.Teams {
+		if t.Name != team || t.Escalation == nil {
+			continue
+		}
+		p := *t.Escalation
+		if p.QuietHours == nil && t.QuietHours != nil {
+			q := *t.QuietHours
+			p.QuietHours = &q
+		}
+		if p.QuietHours != nil {
+			q := *p.QuietHours
+			q.Location = t.Location()
+			p.QuietHours = &q
+		}
+		return p, true
+	}
+	return escalation.Policy{}, false
+}

@@ -73,3 +73,41 @@ func TestTeamEscalationConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestEscalationPolicy: a team's policy gets the team's quiet hours unless it has its own, always in the team's
+// zone; a team without a policy (or not configured) has none.
+func TestEscalationPolicy(t *testing.T) {
+	const levels = "      levels: [{after: 0s, notify: [{kind: channel}]}]\n"
+	c, err := Parse("todai.yaml", []byte("teams:\n"+
+		"  - name: finance\n    digest: {timezone: Asia/Tokyo}\n    quiet_hours: {start: \"22:00\", end: \"07:00\"}\n    escalation:\n"+levels+
+		"  - name: growth\n    digest: {timezone: Europe/Paris}\n    quiet_hours: {start: \"22:00\", end: \"07:00\"}\n    escalation:\n"+levels+
+		"      quiet_hours: {start: \"20:00\", end: \"08:00\"}\n"+
+		"  - name: people\n    quiet_hours: {start: \"22:00\", end: \"07:00\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		team, start, zone string
+		ok                bool
+	}{
+		{"finance", "22:00", "Asia/Tokyo", true},
+		{"growth", "20:00", "Europe/Paris", true},
+		{"people", "", "", false},
+		{"nobody", "", "", false},
+	} {
+		p, ok := c.EscalationPolicy(tt.team)
+		if ok != tt.ok {
+			t.Errorf("%s: has a policy = %v, want %v", tt.team, ok, tt.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if p.QuietHours == nil || p.QuietHours.Start != tt.start || p.QuietHours.Location.String() != tt.zone {
+			t.Errorf("%s: quiet hours = %+v, want from %s in %s", tt.team, p.QuietHours, tt.start, tt.zone)
+		}
+	}
+	if c.Teams[0].Escalation.QuietHours != nil {
+		t.Error("EscalationPolicy changed the configured policy")
+	}
+}
