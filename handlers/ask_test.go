@@ -275,10 +275,10 @@ func TestRelative(t *testing.T) {
 		{-2 * time.Hour, "in 2 h", "2時間後"},
 	} {
 		at := testNow.Add(-tc.d)
-		if got := relative(LangEN, at, testNow); got != tc.en {
+		if got := Relative(LangEN, at, testNow); got != tc.en {
 			t.Errorf("relative(%v, en) = %q, want %q", tc.d, got, tc.en)
 		}
-		if got := relative(LangJA, at, testNow); got != tc.ja {
+		if got := Relative(LangJA, at, testNow); got != tc.ja {
 			t.Errorf("relative(%v, ja) = %q, want %q", tc.d, got, tc.ja)
 		}
 	}

@@ -69,7 +69,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 		if p.Since == nil {
 			return ""
 		}
-		d := relative(l, *p.Since, a.Now)
+		d := Relative(l, *p.Since, a.Now)
 		if p.SinceBefore {
 			return Tr(l, "for over 7 days", "7日以上")
 		}
@@ -162,7 +162,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 		}
 		line := "• " + esc(s.Name) + " — " + what
 		if s.MaxLoadedAt != nil {
-			line += Tr(l, ", last loaded ", "、最終ロード ") + relative(l, *s.MaxLoadedAt, a.Now)
+			line += Tr(l, ", last loaded ", "、最終ロード ") + Relative(l, *s.MaxLoadedAt, a.Now)
 		}
 		if s.Error != "" {
 			line += "\n    " + esc(FirstLine(s.Error))

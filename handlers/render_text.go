@@ -50,7 +50,7 @@ func WarningText(res Result) string {
 	if res.Warning == nil {
 		return ""
 	}
-	ago := relative(res.Lang, res.Warning.LastSuccess, res.Now)
+	ago := Relative(res.Lang, res.Warning.LastSuccess, res.Now)
 	return Tr(res.Lang,
 		"The warehouse could not be reached; answer from the last good sync, "+ago+".",
 		"ウェアハウスに接続できませんでした。最後に成功した同期（"+ago+"）のデータで回答しています。")
@@ -108,7 +108,7 @@ func (p *Printer) When(t time.Time) string {
 	if t.IsZero() {
 		return p.Tr("never", "なし")
 	}
-	return p.clock(t) + " (" + relative(p.l, t, p.now) + ")"
+	return p.clock(t) + " (" + Relative(p.l, t, p.now) + ")"
 }
 
 // clock renders a time without its age.
@@ -131,8 +131,8 @@ func (p *Printer) WhenPtr(t *time.Time) string {
 	return p.When(*t)
 }
 
-// relative renders t relative to now: "3 h ago", "3時間前".
-func relative(l Lang, t, now time.Time) string {
+// Relative renders t Relative to now: "3 h ago", "3時間前".
+func Relative(l Lang, t, now time.Time) string {
 	d := now.Sub(t)
 	future := d < 0
 	if future {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 )
@@ -112,21 +113,12 @@ func printSyncStatus(w io.Writer, st mirror.StatusReport, now time.Time) {
 	}
 }
 
-// ago says how long before now t was, in the largest sensible unit.
+// ago says how long before now t was ("never" for a zero time).
 func ago(now, t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d d ago", int(d.Hours()/24))
+	return handlers.Relative(handlers.LangEN, t, now)
 }
 
 // describeWarehouse names a warehouse URL without its secrets.
