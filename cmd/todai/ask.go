@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -76,16 +77,7 @@ func (a *app) zone(utc bool) *time.Location {
 // syncBeforeAnswer brings the mirror up to date when a warehouse is configured. A failure is logged, not fatal:
 // the answer then comes from the last good sync and says how old it is.
 func (a *app) syncBeforeAnswer(ctx context.Context, db *localdb.DB) {
-	src, err := a.openSource(ctx)
-	if err != nil {
-		a.logger.Warn("cannot open the warehouse; answering from the last good sync", "err", err)
-		return
-	}
-	if src == nil {
-		return
-	}
-	defer src.Close()
-	if _, err := a.syncer(db, src).Sync(ctx); err != nil {
+	if _, err := a.syncMirror(ctx, db); err != nil && !errors.Is(err, errNoWarehouse) {
 		a.logger.Warn("sync failed; answering from the last good sync", "err", err)
 	}
 }

@@ -89,13 +89,8 @@ func (a *app) runDemo(ctx context.Context, dir string, opts demo.Options, noTour
 		return err
 	}
 	defer db.Close()
-	src, err := a.openSource(ctx)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	fmt.Fprintln(a.stdout, "Syncing it into Todai's local mirror …")
-	rep, err := a.syncer(db, src).Sync(ctx)
+	rep, err := a.syncMirror(ctx, db)
 	printSyncReport(a.stdout, rep)
 	if err != nil {
 		return err

@@ -149,8 +149,7 @@ func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, state m
 			"set warehouse.url in todai.yaml, --warehouse or TODAI_WAREHOUSE (see docs/configuration.md)")
 		return
 	}
-	src, err := source.Open(ctx, cfg.Warehouse.URL, source.Options{QueryTimeout: cfg.Warehouse.QueryTimeout.Duration,
-		Logger: d.a.logger})
+	src, err := d.a.openSource(ctx)
 	if err != nil {
 		d.fail(err.Error(), "check warehouse.url (docs/configuration.md; for Snowflake docs/snowflake-setup.md)")
 		return

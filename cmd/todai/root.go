@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,15 +126,32 @@ func (a *app) onState(body func(cmd *cobra.Command, args []string, db *localdb.D
 	}
 }
 
-// openSource opens the configured warehouse, or returns nil when none is configured.
+// errNoWarehouse is the answer of openSource and syncMirror when no warehouse is configured.
+var errNoWarehouse = errors.New("no warehouse configured: set warehouse.url in todai.yaml, --warehouse or TODAI_WAREHOUSE")
+
+// openSource opens the configured warehouse (errNoWarehouse when none is configured).
 func (a *app) openSource(ctx context.Context) (source.Source, error) {
 	if a.cfg.Warehouse.URL == "" {
-		return nil, nil
+		return nil, errNoWarehouse
 	}
 	return source.Open(ctx, a.cfg.Warehouse.URL, source.Options{
 		QueryTimeout: a.cfg.Warehouse.QueryTimeout.Duration,
 		Logger:       a.logger,
 	})
+}
+
+// syncMirror brings the mirror in db up to date with the configured warehouse (errNoWarehouse when none is
+// configured). Every command that syncs — sync, ask, digest, demo and serve's scheduler — syncs through it.
+func (a *app) syncMirror(ctx context.Context, db *localdb.DB) (mirror.Report, error) {
+	src, err := a.openSource(ctx)
+	if errors.Is(err, errNoWarehouse) {
+		return mirror.Report{}, err
+	}
+	if err != nil {
+		return mirror.Report{}, fmt.Errorf("sync: open warehouse: %w", err)
+	}
+	defer src.Close()
+	return a.syncer(db, src).Sync(ctx)
 }
 
 // syncer builds the sync of the configured warehouse into db.

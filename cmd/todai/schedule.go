@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -78,15 +79,10 @@ func holderID() string {
 
 // syncOnce syncs the mirror when a warehouse is configured (nothing otherwise).
 func (a *app) syncOnce(ctx context.Context, db *localdb.DB) error {
-	src, err := a.openSource(ctx)
-	if err != nil {
-		return fmt.Errorf("sync: open warehouse: %w", err)
-	}
-	if src == nil {
+	rep, err := a.syncMirror(ctx, db)
+	if errors.Is(err, errNoWarehouse) {
 		return nil
 	}
-	defer src.Close()
-	rep, err := a.syncer(db, src).Sync(ctx)
 	logSync(a.logger, rep, err, ctx)
 	return err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -28,20 +27,9 @@ tables are read from their watermark. With --status it shows each table's waterm
 		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx := cmd.Context()
 			if !status {
-				src, err := a.openSource(ctx)
-				if err != nil {
-					return err
-				}
-				if src == nil {
-					return errors.New("no warehouse configured: set warehouse.url in todai.yaml, --warehouse or TODAI_WAREHOUSE")
-				}
-				defer src.Close()
-				rep, err := a.syncer(db, src).Sync(ctx)
+				rep, err := a.syncMirror(ctx, db)
 				printSyncReport(a.stdout, rep)
-				if err != nil {
-					return err
-				}
-				return nil
+				return err
 			}
 			st, err := mirror.Status(ctx, db)
 			if err != nil {
@@ -61,7 +49,11 @@ tables are read from their watermark. With --status it shows each table's waterm
 	return cmd
 }
 
+// printSyncReport prints what a sync read and each table's error (nothing when no sync started).
 func printSyncReport(w io.Writer, rep mirror.Report) {
+	if rep.Started.IsZero() {
+		return
+	}
 	fmt.Fprintf(w, "synced in %s: %d table(s) read, %d row(s); %d metadata and %d data queries\n",
 		rep.Finished.Sub(rep.Started).Round(time.Millisecond), rep.TablesRead, rep.RowsRead, rep.MetadataQueries, rep.DataQueries)
 	for _, t := range rep.Tables {
