@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/url"
 	"regexp"
@@ -146,7 +147,7 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 			cands = append(cands, s)
 		}
 	}
-	if id := firstNonEmpty(modelRunsID, treeID); id != "" {
+	if id := cmp.Or(modelRunsID, treeID); id != "" {
 		a.UniqueID = id
 		add(id)
 	}
@@ -314,15 +315,6 @@ func walkTexts(v any, out *[]string, depth int) {
 	}
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // workflowAlert reads an alert edr monitor posted for a Slack Workflow (slack.workflows: true): text holds the
 // alert's data as a JSON object and there are no blocks. ok is false for any other text.
 func workflowAlert(text string) (Alert, bool) {
@@ -354,7 +346,7 @@ func workflowAlert(text string) (Alert, bool) {
 			}
 		}
 		a.Table = strings.Join(parts, ".")
-		a.TestRunsID = firstNonEmpty(get("elementary_unique_id"), get("test_unique_id"))
+		a.TestRunsID = cmp.Or(get("elementary_unique_id"), get("test_unique_id"))
 		a.UniqueID = get("model_unique_id")
 		a.Candidates = []string{get("test_unique_id")}
 		if a.UniqueID != "" {
@@ -364,9 +356,9 @@ func workflowAlert(text string) (Alert, bool) {
 		a.Kind, a.UniqueID = "source", get("unique_id")
 		a.TestRunsID = get("source_freshness_execution_id")
 		a.Name = strings.Trim(get("source_name")+"."+get("identifier"), ".")
-		a.Candidates = []string{firstNonEmpty(a.UniqueID, a.Name)}
+		a.Candidates = []string{cmp.Or(a.UniqueID, a.Name)}
 	case get("unique_id") != "" || get("model_unique_id") != "":
-		a.Kind, a.UniqueID = "model", firstNonEmpty(get("unique_id"), get("model_unique_id"))
+		a.Kind, a.UniqueID = "model", cmp.Or(get("unique_id"), get("model_unique_id"))
 		if strings.HasPrefix(a.UniqueID, "snapshot.") {
 			a.Kind = "snapshot"
 		}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,7 @@ func (m AlertMatch) Matches(a Alert) bool {
 	case "model":
 		switch a.Kind {
 		case "model", "snapshot":
-			return m.Name != "" && strings.EqualFold(firstNonEmpty(a.Name, a.Subject), m.Name)
+			return m.Name != "" && strings.EqualFold(cmp.Or(a.Name, a.Subject), m.Name)
 		case "group":
 			return m.groupOfModel(a)
 		}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"regexp"
 	"strings"
@@ -313,9 +314,9 @@ func (b *Bot) actionJob(cb slack.InteractionCallback) job {
 	if act == nil {
 		return job{} // link buttons (report, docs) need nothing
 	}
-	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
+	channel := cmp.Or(cb.Container.ChannelID, cb.Channel.ID)
 	ephemeral := cb.Container.IsEphemeral || cb.Message.Timestamp == ""
-	threadTS := firstNonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp, cb.Container.MessageTs)
+	threadTS := cmp.Or(cb.Container.ThreadTs, cb.Message.ThreadTimestamp, cb.Container.MessageTs)
 	respond := func(ctx context.Context, public bool, msg slackui.Message) {
 		rm := ResponseMessage{ResponseType: responseType(public), Text: msg.Text, Blocks: msg.Blocks}
 		if public {

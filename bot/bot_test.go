@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -177,7 +178,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	cfg := o.cfg
 	cfg.APIURL = fake.APIURL()
 	cfg.AppToken = fake.AppToken()
-	cfg.BotToken = firstNonEmpty(o.botToken, fake.BotToken())
+	cfg.BotToken = cmp.Or(o.botToken, fake.BotToken())
 	if cfg.PingInterval == 0 {
 		cfg.PingInterval = 5 * time.Second
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -23,8 +24,8 @@ func isIncidentAction(actionID string) bool {
 // team's channel and admins only; others get an ephemeral refusal) and rewrite its message (a grouped incident's:
 // its root's); Show history answers with the timeline, ephemeral.
 func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAction) job {
-	channel := firstNonEmpty(cb.Container.ChannelID, cb.Channel.ID)
-	msgTS := firstNonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)
+	channel := cmp.Or(cb.Container.ChannelID, cb.Channel.ID)
+	msgTS := cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)
 	ephemeral := func(ctx context.Context, msg slackui.Message) {
 		rm := ResponseMessage{ResponseType: slack.ResponseTypeEphemeral, Text: msg.Text, Blocks: msg.Blocks}
 		if err := b.post.PostResponse(ctx, cb.ResponseURL, rm); err != nil {
@@ -108,7 +109,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			// The incident's own message: a top-level grouped message, or the reply under Elementary's alert when
 			// its first notice went there (a click in that thread carries the alert's ts as container.thread_ts;
 			// the reply is still inc.TS, and it is the one to rewrite).
-			ch, ts := firstNonEmpty(shown.Message.Channel, channel), firstNonEmpty(shown.Message.TS, msgTS)
+			ch, ts := cmp.Or(shown.Message.Channel, channel), cmp.Or(shown.Message.TS, msgTS)
 			if ch == "" || ts == "" {
 				return
 			}
@@ -128,6 +129,6 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 // onIncidentMessage reports whether a click came from the incident's own message or from its thread (TS's, or
 // ThreadTS's when its first notice replied under Elementary's alert).
 func onIncidentMessage(cb slack.InteractionCallback, msgTS string, inc escalation.Incident) bool {
-	thread := firstNonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp)
+	thread := cmp.Or(cb.Container.ThreadTs, cb.Message.ThreadTimestamp)
 	return msgTS == inc.Message.TS || (thread != "" && (thread == inc.Message.TS || thread == inc.Message.ThreadTS))
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -136,7 +137,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 		if i < len(notices) {
 			n = notices[i]
 		}
-		x := slackui.IncidentLine{Incident: inc, AlertID: firstNonEmpty(n.LinkElementaryAlert, inc.ElementaryAlertID),
+		x := slackui.IncidentLine{Incident: inc, AlertID: cmp.Or(n.LinkElementaryAlert, inc.ElementaryAlertID),
 			Owners:   b.ownersText(ctx, inc.Owners, n.Mention && hasTarget(n.Targets, escalation.TargetOwners)),
 			Children: b.blastRadius(ctx, inc)}
 		if who := b.targetMentions(ctx, inc, withoutOwners(n.Targets)); n.Mention {
@@ -144,7 +145,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 		}
 		if inc.Status != escalation.StatusResolved {
 			if x.Cause, x.Next = b.incidentDiagnosis(ctx, inc, l); x.Cause == "" {
-				if cause := firstNonEmpty(n.causedBy(), inc.InhibitedBy); cause != "" {
+				if cause := cmp.Or(n.causedBy(), inc.InhibitedBy); cause != "" {
 					x.Cause = slackui.ProbablyCausedBy(l, cause)
 				}
 			}
@@ -213,7 +214,7 @@ func (b *Bot) targetMentions(ctx context.Context, inc escalation.Incident, targe
 // incidentThread is the thread an incident's later notices go in: ThreadTS when its first notice replied under
 // Elementary's alert, else its own message's.
 func incidentThread(inc escalation.Incident) string {
-	return firstNonEmpty(inc.Message.ThreadTS, inc.Message.TS)
+	return cmp.Or(inc.Message.ThreadTS, inc.Message.TS)
 }
 
 func validGroupID(s string) bool {
@@ -244,7 +245,7 @@ func withoutOwners(ts []escalation.Target) []escalation.Target {
 // confidence, and what to do next (whom to ask, which command); escaped lines, "" for what it does not say or when
 // it cannot be read.
 func (b *Bot) incidentDiagnosis(ctx context.Context, inc escalation.Incident, l handlers.Lang) (cause, next string) {
-	subject := firstNonEmpty(inc.TestID, inc.NodeID)
+	subject := cmp.Or(inc.TestID, inc.NodeID)
 	if b.reader == nil || subject == "" {
 		return "", ""
 	}
