@@ -37,7 +37,10 @@ Questions take a command form or free English or Japanese:
 			if q.Command {
 				q.Lang = handlers.Lang(a.cfg.Locale)
 			}
-			q.Zone = a.zone(utc)
+			q.Zone = a.cfg.Location()
+			if utc {
+				q.Zone = time.UTC
+			}
 			res := handlers.Ask(ctx, a.reader(db), q, a.now())
 			var err error
 			if asJSON {
@@ -58,20 +61,6 @@ Questions take a command form or free English or Japanese:
 	cmd.Flags().BoolVar(&noSync, "no-sync", false, "answer from the mirror as it is, without syncing first")
 	cmd.Flags().BoolVar(&utc, "utc", false, "show times in UTC and read times written without a zone as UTC")
 	return cmd
-}
-
-// zone is the asker's zone for `todai ask`: UTC with --utc, else the configured timezone, else the machine's.
-func (a *app) zone(utc bool) *time.Location {
-	if utc {
-		return time.UTC
-	}
-	if a.cfg.Timezone != "" {
-		if loc, err := time.LoadLocation(a.cfg.Timezone); err == nil {
-			return loc
-		}
-		a.logger.Warn("unknown timezone in the configuration; using the machine's", "timezone", a.cfg.Timezone)
-	}
-	return time.Local
 }
 
 // syncBeforeAnswer brings the mirror up to date when a warehouse is configured. A failure is logged, not fatal:

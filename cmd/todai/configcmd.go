@@ -34,7 +34,7 @@ func newConfigCmd(a *app) *cobra.Command {
 				where = "no file (defaults, flags and environment)"
 			}
 			fmt.Fprintf(a.stdout, "✓ %s is valid: %d team(s), state %s, warehouse %s\n", where, len(cfg.Teams),
-				cfg.State.Path, describeWarehouse(cfg.Warehouse.URL))
+				cfg.State.Path, cfg.Warehouse.Describe())
 			return nil
 		},
 	})

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +26,7 @@ func newDigestCmd(a *app) *cobra.Command {
 			if !noSync {
 				a.syncBeforeAnswer(ctx, db)
 			}
-			t := a.team(team)
+			t := a.cfg.Team(team)
 			ans, err := a.buildDigest(ctx, db, t, team)
 			if err != nil {
 				return err
@@ -54,16 +53,6 @@ func newDigestCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// team returns the configured team named name (case-insensitively), or a bare team of that name.
-func (a *app) team(name string) config.Team {
-	for _, t := range a.cfg.Teams {
-		if strings.EqualFold(t.Name, name) {
-			return t
-		}
-	}
-	return config.Team{Name: name}
-}
-
 // teams is the team directory the bot reads: every configured team's channel, zone and language.
 func (a *app) teams() bot.Teams {
 	out := make(bot.Teams, 0, len(a.cfg.Teams))
@@ -74,12 +63,7 @@ func (a *app) teams() bot.Teams {
 }
 
 // teamLang is a team's language: its own locale, else the configured one.
-func (a *app) teamLang(t config.Team) handlers.Lang {
-	if t.Locale != "" {
-		return handlers.Lang(t.Locale)
-	}
-	return handlers.Lang(a.cfg.Locale)
-}
+func (a *app) teamLang(t config.Team) handlers.Lang { return handlers.Lang(a.cfg.TeamLocale(t)) }
 
 // buildDigest reads a team's digest at a.now(), over the default window.
 func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, name string) (queries.DigestAnswer, error) {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,25 +87,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 }
 
 func (a *app) loadConfig() (*config.Config, error) {
-	file := firstNonEmpty(a.configFile, os.Getenv("TODAI_CONFIG"))
-	if file == "" {
-		if _, err := os.Stat("todai.yaml"); err == nil {
-			file = "todai.yaml"
-		}
-	}
-	return config.Load(file, config.Overrides{
-		Warehouse: firstNonEmpty(a.warehouse, os.Getenv("TODAI_WAREHOUSE")),
-		State:     firstNonEmpty(a.state, os.Getenv("TODAI_STATE")),
-	})
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-	}
-	return ""
+	return config.Load(config.Locate(a.configFile, config.Overrides{Warehouse: a.warehouse, State: a.state}, os.Getenv))
 }
 
 // openState opens the local database, applying migrations.

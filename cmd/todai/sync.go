@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"text/tabwriter"
 	"time"
 
@@ -111,22 +110,4 @@ func ago(now, t time.Time) string {
 		return "never"
 	}
 	return handlers.Relative(handlers.LangEN, t, now)
-}
-
-// describeWarehouse names a warehouse URL without its secrets.
-func describeWarehouse(raw string) string {
-	if raw == "" {
-		return "none"
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	switch u.Scheme {
-	case "sqlite":
-		return "sqlite " + u.Path
-	case "snowflake":
-		return "snowflake account " + u.Host + u.Path
-	}
-	return u.Scheme + " " + u.Host + u.Path
 }

@@ -182,6 +182,77 @@ type Overrides struct {
 	State     string
 }
 
+// Locate applies the environment below the flags: the file is --config, else TODAI_CONFIG, else ./todai.yaml when
+// it exists; the warehouse and state overrides are their flags, else TODAI_WAREHOUSE and TODAI_STATE.
+func Locate(file string, flags Overrides, getenv func(string) string) (string, Overrides) {
+	file = firstNonBlank(file, getenv("TODAI_CONFIG"))
+	if file == "" {
+		if _, err := os.Stat("todai.yaml"); err == nil {
+			file = "todai.yaml"
+		}
+	}
+	return file, Overrides{
+		Warehouse: firstNonBlank(flags.Warehouse, getenv("TODAI_WAREHOUSE")),
+		State:     firstNonBlank(flags.State, getenv("TODAI_STATE")),
+	}
+}
+
+func firstNonBlank(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Describe names the warehouse without its secrets: "snowflake account xy12345/ANALYTICS", "none".
+func (w Warehouse) Describe() string {
+	if w.URL == "" {
+		return "none"
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	switch u.Scheme {
+	case "sqlite":
+		return "sqlite " + u.Path
+	case "snowflake":
+		return "snowflake account " + u.Host + u.Path
+	}
+	return u.Scheme + " " + u.Host + u.Path
+}
+
+// Location is the zone in which `todai ask` shows times: the configured timezone, else the machine's (an unknown
+// zone is a Problem of Load).
+func (c *Config) Location() *time.Location {
+	if c.Timezone != "" {
+		if loc, err := time.LoadLocation(c.Timezone); err == nil {
+			return loc
+		}
+	}
+	return time.Local
+}
+
+// Team returns the configured team named name (case-insensitively), or a bare team of that name.
+func (c *Config) Team(name string) Team {
+	for _, t := range c.Teams {
+		if strings.EqualFold(t.Name, name) {
+			return t
+		}
+	}
+	return Team{Name: name}
+}
+
+// TeamLocale is a team's language: its own locale, else the configured one.
+func (c *Config) TeamLocale(t Team) string {
+	if t.Locale != "" {
+		return t.Locale
+	}
+	return c.Locale
+}
+
 // Problem is one mistake in the configuration, with where it is and how to fix it.
 type Problem struct {
 	File   string

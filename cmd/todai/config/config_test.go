@@ -155,3 +155,43 @@ func TestValidChannelAgreesWithTheBot(t *testing.T) {
 		}
 	}
 }
+
+// TestLocate: flags win over the environment; without either the file is ./todai.yaml when it exists.
+func TestLocate(t *testing.T) {
+	env := map[string]string{"TODAI_CONFIG": "/etc/todai.yaml", "TODAI_WAREHOUSE": "sqlite:///env.db", "TODAI_STATE": " "}
+	getenv := func(k string) string { return env[k] }
+	file, o := Locate("", Overrides{State: "/flag/state.db"}, getenv)
+	if file != "/etc/todai.yaml" || o.Warehouse != "sqlite:///env.db" || o.State != "/flag/state.db" {
+		t.Errorf("from the environment: %q %+v", file, o)
+	}
+	file, o = Locate("mine.yaml", Overrides{Warehouse: "postgres://h/db"}, getenv)
+	if file != "mine.yaml" || o.Warehouse != "postgres://h/db" || o.State != "" {
+		t.Errorf("flags first (a blank variable is unset): %q %+v", file, o)
+	}
+	t.Chdir(t.TempDir())
+	none := func(string) string { return "" }
+	if file, _ := Locate("", Overrides{}, none); file != "" {
+		t.Errorf("no file anywhere: %q", file)
+	}
+	if err := os.WriteFile("todai.yaml", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if file, _ := Locate("", Overrides{}, none); file != "todai.yaml" {
+		t.Errorf("./todai.yaml: %q", file)
+	}
+}
+
+// TestWarehouseDescribe: the warehouse is named without its secrets.
+func TestWarehouseDescribe(t *testing.T) {
+	for url, want := range map[string]string{
+		"":                             "none",
+		"sqlite:///data/elementary.db": "sqlite /data/elementary.db",
+		"postgres://todai:s3cret@db.internal:5432/analytics":                     "postgres db.internal:5432/analytics",
+		"snowflake://todai:s3cret@xy12345/ANALYTICS/PROD?warehouse=W&password=p": "snowflake account xy12345/ANALYTICS/PROD",
+		"::not a url": "(unparseable URL)",
+	} {
+		if got := (Warehouse{URL: url}).Describe(); got != want {
+			t.Errorf("Describe(%q) = %q, want %q", url, got, want)
+		}
+	}
+}
