@@ -188,13 +188,13 @@ func (b *Bot) PostTeamDigest(ctx context.Context, team string, slot, previous ti
 		info = TeamInfo{Name: team}
 	}
 	if info.Channel == "" {
-		return "", "", fmt.Errorf("digest: team %s has no channel in the config", team)
+		return "", "", noChannel(team)
 	}
 	ans, err := b.teamDigest(ctx, info, previous)
 	if err != nil {
 		return "", "", err
 	}
-	return b.PostDigest(ctx, info.Channel, ans, handlers.DigestOptions{Lang: b.teamLang(info), Location: info.Location,
+	return b.PostDigest(ctx, info, ans, handlers.DigestOptions{Lang: b.teamLang(info), Location: info.Location,
 		Late: late, Slot: slot})
 }
 
@@ -210,11 +210,15 @@ func (b *Bot) digestMessage(ctx context.Context, ans queries.DigestAnswer, o han
 	return slackui.Digest(ans, o, mentions)
 }
 
-// PostDigest posts a team's digest to channel (an ID or a name) through the bot's Poster — paced per channel,
-// retried after a 429, counted — with owners mentioned as /todai digest mentions them. It returns the channel's ID
-// and the message's ts.
-func (b *Bot) PostDigest(ctx context.Context, channel string, ans queries.DigestAnswer,
+// PostDigest posts a team's digest to the team's channel (an ID or a name) through the bot's Poster — paced per
+// channel, retried after a 429, counted — with owners mentioned as /todai digest mentions them. It returns the
+// channel's ID and the message's ts.
+func (b *Bot) PostDigest(ctx context.Context, team TeamInfo, ans queries.DigestAnswer,
 	o handlers.DigestOptions) (channelID, ts string, err error) {
+	channel := team.Channel
+	if channel == "" {
+		return "", "", noChannel(team.Name)
+	}
 	msg := b.digestMessage(ctx, ans, o)
 	channelID, ts, err = b.post.PostMessage(ctx, strings.TrimPrefix(channel, "#"), slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...))
@@ -315,4 +319,9 @@ func (b *Bot) teamLang(t TeamInfo) handlers.Lang {
 		return t.Lang
 	}
 	return b.cfg.DefaultLang
+}
+
+// noChannel is the error of a digest for a team without a channel.
+func noChannel(team string) error {
+	return fmt.Errorf("digest: team %s has no channel in the config", team)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,10 @@ func newDigestCmd(a *app) *cobra.Command {
 			}
 			o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location()}
 			if post {
-				ch, ts, err := a.postDigest(ctx, a.newBot(db), t, ans, o)
+				if a.cfg.Slack.BotToken == "" {
+					return errors.New("digest: no Slack bot token (SLACK_BOT_TOKEN)")
+				}
+				ch, ts, err := a.newBot(db).PostDigest(ctx, bot.TeamInfo{Name: t.Name, Channel: t.Channel}, ans, o)
 				if err != nil {
 					return err
 				}
@@ -73,18 +77,6 @@ func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, na
 		return ans, fmt.Errorf("digest: %w", err)
 	}
 	return ans, nil
-}
-
-// postDigest posts a team's digest to its channel through the bot: the one Poster, with owners mentioned.
-func (a *app) postDigest(ctx context.Context, b *bot.Bot, t config.Team, ans queries.DigestAnswer,
-	o handlers.DigestOptions) (string, string, error) {
-	if t.Channel == "" {
-		return "", "", fmt.Errorf("digest: team %s has no channel in the config", t.Name)
-	}
-	if a.cfg.Slack.BotToken == "" {
-		return "", "", fmt.Errorf("digest: no Slack bot token (SLACK_BOT_TOKEN)")
-	}
-	return b.PostDigest(ctx, t.Channel, ans, o)
 }
 
 // digestPoster is the scheduler's PostFunc: the bot builds the team's digest and posts it to its channel.
