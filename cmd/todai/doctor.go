@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,7 +80,6 @@ func (d *doctor) reportAll(fs checkup.Findings) {
 	}
 }
 
-func (d *doctor) pass(what string) { d.report(checkup.Finding{Outcome: checkup.Pass, What: what}) }
 func (d *doctor) warn(what, fix string) {
 	d.report(checkup.Finding{Outcome: checkup.Warn, What: what, Fix: fix})
 }
@@ -93,7 +91,9 @@ func (d *doctor) fail(what, fix string) {
 func (d *doctor) run(cmd *cobra.Command) bool {
 	ctx := cmd.Context()
 	fmt.Fprintf(d.out, "todai doctor (todai %s)\n", version)
-	cfg := d.checkConfig()
+	d.section("Configuration")
+	cfg, findings := config.Check(d.a.locateConfig())
+	d.reportAll(findings)
 	if cfg == nil {
 		fmt.Fprintln(d.out, "\nthe other checks need a valid configuration: fix it first")
 		d.summary()
@@ -116,29 +116,6 @@ func (d *doctor) run(cmd *cobra.Command) bool {
 
 func (d *doctor) summary() {
 	fmt.Fprintf(d.out, "\n%d passed, %d warning(s), %d failed\n", d.passed, d.warned, d.failed)
-}
-
-func (d *doctor) checkConfig() *config.Config {
-	d.section("Configuration")
-	cfg, err := d.a.loadConfig()
-	var ps config.Problems
-	switch {
-	case errors.As(err, &ps):
-		for _, p := range ps {
-			d.fail(p.String(), "edit the file (see docs/configuration.md); `todai config check` re-checks it")
-		}
-		return nil
-	case err != nil:
-		d.fail(err.Error(), "pass the file with --config or TODAI_CONFIG, or create todai.yaml (see todai.example.yaml)")
-		return nil
-	}
-	if cfg.File == "" {
-		d.warn("no configuration file: defaults, flags and environment only",
-			"create todai.yaml (see todai.example.yaml) to configure teams and Slack")
-	} else {
-		d.pass(fmt.Sprintf("%s parses and is valid (%d team(s))", cfg.File, len(cfg.Teams)))
-	}
-	return cfg
 }
 
 // checkWarehouse opens the configured warehouse and runs the source's checks, then says how old the mirror is.

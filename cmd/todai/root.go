@@ -87,7 +87,12 @@ func (a *app) setup(cmd *cobra.Command) error {
 }
 
 func (a *app) loadConfig() (*config.Config, error) {
-	return config.Load(config.Locate(a.configFile, config.Overrides{Warehouse: a.warehouse, State: a.state}, os.Getenv))
+	return config.Load(a.locateConfig())
+}
+
+// locateConfig is the configuration file and the overrides from the flags and the environment.
+func (a *app) locateConfig() (string, config.Overrides) {
+	return config.Locate(a.configFile, config.Overrides{Warehouse: a.warehouse, State: a.state}, os.Getenv)
 }
 
 // openState opens the local database, applying migrations.

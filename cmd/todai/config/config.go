@@ -22,6 +22,7 @@ import (
 
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/checkup"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
@@ -770,4 +771,29 @@ func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
 		return p, true
 	}
 	return escalation.Policy{}, false
+}
+
+// Check is doctor's configuration check: Load, each of its Problems a failed finding, and whether there is a file.
+// The configuration is nil when it cannot be used.
+func Check(file string, o Overrides) (*Config, checkup.Findings) {
+	var out checkup.Findings
+	cfg, err := Load(file, o)
+	var ps Problems
+	switch {
+	case errors.As(err, &ps):
+		for _, p := range ps {
+			out.Fail(p.String(), "edit the file (see docs/configuration.md); `todai config check` re-checks it")
+		}
+		return nil, out
+	case err != nil:
+		out.Fail(err.Error(), "pass the file with --config or TODAI_CONFIG, or create todai.yaml (see todai.example.yaml)")
+		return nil, out
+	}
+	if cfg.File == "" {
+		out.Warn("no configuration file: defaults, flags and environment only",
+			"create todai.yaml (see todai.example.yaml) to configure teams and Slack")
+	} else {
+		out.Pass(fmt.Sprintf("%s parses and is valid (%d team(s))", cfg.File, len(cfg.Teams)))
+	}
+	return cfg, out
 }
