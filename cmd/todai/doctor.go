@@ -109,7 +109,7 @@ func (d *doctor) run(cmd *cobra.Command) bool {
 	d.checkWarehouse(ctx, cfg, state)
 	d.checkSlack(ctx, cfg)
 	d.section("Schedule")
-	d.reportAll(scheduler.CheckSchedules(d.a.now(), cfg.Sync.Interval.Duration, d.a.teamSchedules()))
+	d.reportAll(scheduler.CheckSchedules(d.a.now(), cfg.Sync.Interval.Duration, cfg.DigestSchedules()))
 	d.summary()
 	return d.failed == 0
 }

@@ -54,7 +54,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, b *bot.Bot) (*scheduler.Scheduler, error) {
 	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
-		Teams: a.teamSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
+		Teams: a.cfg.DigestSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
 	if esc != nil {
 		opts.AfterSync = esc.Run
 	}
@@ -85,13 +85,4 @@ func (a *app) syncOnce(ctx context.Context, db *localdb.DB) error {
 	}
 	logSync(a.logger, rep, err, ctx)
 	return err
-}
-
-// teamSchedules lists each configured team's digest schedule, as the scheduler reads them.
-func (a *app) teamSchedules() []scheduler.TeamSchedule {
-	out := make([]scheduler.TeamSchedule, 0, len(a.cfg.Teams))
-	for _, t := range a.cfg.Teams {
-		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
-	}
-	return out
 }

@@ -797,3 +797,12 @@ func Check(file string, o Overrides) (*Config, checkup.Findings) {
 	}
 	return cfg, out
 }
+
+// DigestSchedules lists each team's digest schedule, as the scheduler reads them.
+func (c *Config) DigestSchedules() []scheduler.TeamSchedule {
+	out := make([]scheduler.TeamSchedule, 0, len(c.Teams))
+	for _, t := range c.Teams {
+		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
+	}
+	return out
+}
