@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/todai-dev/todai/handlers/handlerstest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/handlers/handlerstest"
 
 	"github.com/todai-dev/todai/queries"
 )

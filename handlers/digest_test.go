@@ -2,10 +2,11 @@ package handlers
 
 import (
 	"bytes"
-	"github.com/todai-dev/todai/handlers/handlerstest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/todai-dev/todai/handlers/handlerstest"
 )
 
 func TestDigestGolden(t *testing.T) {

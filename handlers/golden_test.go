@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/todai-dev/todai/handlers/handlerstest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/todai-dev/todai/handlers/handlerstest"
 )
 
 // tokyo is Japan Standard Time, as a Japanese asker's zone.

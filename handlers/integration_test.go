@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"

@@ -52,8 +52,8 @@ const (
 )
 
 // IntentSpec is one intent, the unit Todai answers: how it is asked (its command words, its English and Japanese
-// phrasings), whether it needs a node, the read-model call that answers it, its help entry and its label. Adding an
-// intent is an entry here, its read-model query, its answer type and its views (text, Slack).
+// phrasings), whether it needs a node, the read-model call that answers it, its view, its help entry and its label.
+// Adding an intent is an entry here, its read-model query, its answer type and its view.
 type IntentSpec struct {
 	Intent Intent
 	// Words are the command form's first words ("status fct_orders").
@@ -66,6 +66,8 @@ type IntentSpec struct {
 	// Answer asks the read model; nil for the intents the Slack bot answers itself (digest, mute, silences,
 	// incident) and help.
 	Answer func(ctx context.Context, r Reader, q Question, now time.Time) (any, error)
+	// View lays the answer out for every medium (view_*.go); nil for the intents the Slack bot answers itself.
+	View func(p *Printer, res Result) (View, bool)
 	// Label names the intent in an answer's title, English then Japanese.
 	Label [2]string
 	// Help is its help entry, English then Japanese; an intent with no usage is not listed.
@@ -80,6 +82,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Status(ctx, q.Node))
 		},
+		View:  viewOf(viewStatus),
 		Label: [2]string{"Status", "状態"},
 		Help: [2]HelpEntry{{"status", "status NODE", "a node's health: last run, tests, freshness", []string{"status fct_orders", "what's wrong with fct_orders?"}},
 			{"status", "status NODE", "ノードの状態（最終実行・テスト・鮮度）", []string{"fct_ordersの状態", "fct_ordersは大丈夫?"}}}},
@@ -89,6 +92,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Owner(ctx, q.Node))
 		},
+		View:  viewOf(viewOwner),
 		Label: [2]string{"Owner", "オーナー"},
 		Help: [2]HelpEntry{{"owner", "owner NODE", "who owns it, and the team", []string{"who owns fct_orders?"}},
 			{"owner", "owner NODE", "オーナーとチーム", []string{"fct_ordersのオーナーは誰?"}}}},
@@ -105,6 +109,7 @@ var intents = []IntentSpec{
 			}
 			return ptr(r.LastRuns(ctx, q.Node, min(limit, MaxLimit)))
 		},
+		View:  viewOf(viewLastRun),
 		Label: [2]string{"Last runs", "最終実行"},
 		Help: [2]HelpEntry{{"last-run", "last-run NODE", "recent runs (5 by default)", []string{"when did fct_orders last run?", "last 10 runs of fct_orders"}},
 			{"last-run", "last-run NODE", "最近の実行（既定 5 件）", []string{"fct_ordersの最終実行", "fct_ordersの実行履歴 10件"}}}},
@@ -114,6 +119,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
 			return ptr(r.Failures(ctx, queries.FailuresQuery{Node: q.Node, Team: q.Team, Since: q.Since.Resolve(now, q.Zone)}))
 		},
+		View:  viewOf(viewFailures),
 		Label: [2]string{"Test failures", "テスト失敗"},
 		Help: [2]HelpEntry{{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "test failures in a window (last 24 hours by default)", []string{"failures since yesterday", "test failures for team finance"}},
 			{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "期間内のテスト失敗（既定は直近 24 時間）", []string{"昨日からのテスト失敗", "financeチームの失敗"}}}},
@@ -123,6 +129,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Freshness(ctx, q.Node))
 		},
+		View:  viewOf(viewFreshness),
 		Label: [2]string{"Source freshness", "ソースの鮮度"},
 		Help: [2]HelpEntry{{"freshness", "freshness [SOURCE]", "source freshness", []string{"freshness", "is stripe.payments fresh?"}},
 			{"freshness", "freshness [SOURCE]", "ソースの鮮度", []string{"ソースの鮮度", "stripe.paymentsの鮮度"}}}},
@@ -132,6 +139,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Upstream(ctx, q.Node))
 		},
+		View:  viewOf(viewLineage),
 		Label: [2]string{"Upstream", "上流"},
 		Help: [2]HelpEntry{{"upstream", "upstream NODE", "what feeds it, with health", []string{"what feeds fct_orders?"}},
 			{"upstream", "upstream NODE", "上流のノードとその状態", []string{"fct_ordersの上流"}}}},
@@ -141,6 +149,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Downstream(ctx, q.Node))
 		},
+		View:  viewOf(viewLineage),
 		Label: [2]string{"Downstream", "下流"},
 		Help: [2]HelpEntry{{"downstream", "downstream NODE", "what depends on it (models and exposures), with health", []string{"what depends on fct_orders?"}},
 			{"downstream", "downstream NODE", "下流のノード・エクスポージャーとその状態", []string{"fct_ordersの下流"}}}},
@@ -150,6 +159,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Describe(ctx, q.Node))
 		},
+		View:  viewOf(viewDescribe),
 		Label: [2]string{"About", "説明"},
 		Help: [2]HelpEntry{{"describe", "describe NODE", "description, columns, tags", []string{"what is fct_orders?"}},
 			{"describe", "describe NODE", "説明・カラム・タグ", []string{"fct_ordersとは?"}}}},
@@ -159,6 +169,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Why(ctx, q.Node))
 		},
+		View:  viewOf(viewWhy),
 		Label: [2]string{"Why", "原因"},
 		Help: [2]HelpEntry{{"why", "why NODE", "likely reasons it is stale or failing", []string{"why is fct_orders stale?"}},
 			{"why", "why NODE", "古い・失敗している理由の候補", []string{"fct_ordersが更新されていないのはなぜ?"}}}},
@@ -168,6 +179,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Urgency(ctx, q.Node))
 		},
+		View:  viewOf(viewUrgency),
 		Label: [2]string{"Urgency", "緊急度"},
 		Help: [2]HelpEntry{{"urgent", "urgent NODE", "how much a failure matters: reach, severity, streak", []string{"is fct_orders urgent?"}},
 			{"urgent", "urgent NODE", "失敗の緊急度（影響範囲・重大度・連続失敗）", []string{"fct_ordersは緊急?"}}}},
@@ -177,6 +189,7 @@ var intents = []IntentSpec{
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Tests(ctx, q.Node))
 		},
+		View:  viewOf(viewTests),
 		Label: [2]string{"Tests", "テスト"},
 		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
 			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},

@@ -16,9 +16,6 @@ import (
 // MaxListItems is how many items a text list shows before "…and N more".
 const MaxListItems = 10
 
-// maxFieldRunes bounds one data string in text output (messages, descriptions).
-const maxFieldRunes = 400
-
 // RenderText writes res as friendly terminal text in the asker's language. Every data string is stripped of
 // control characters and escape sequences first.
 func RenderText(w io.Writer, res Result) error {
@@ -93,13 +90,6 @@ func (p *Printer) phrase(table phrases, code string) string {
 func (p *Printer) line(s string) {
 	p.w.WriteString(s)
 	p.w.WriteByte('\n')
-}
-
-func (p *Printer) kv(indent, key, val string) {
-	if val == "" {
-		return
-	}
-	p.line(indent + key + ": " + val)
 }
 
 // When renders a time with its age: "2026-11-24 19:00 JST (3 h ago)" in the reader's zone, or in Slack a date token
@@ -269,43 +259,6 @@ func (p *Printer) ResourceType(t string) string {
 	return Clean(t)
 }
 
-func (p *Printer) nodeHeader(n queries.Node) {
-	p.kv("  ", "unique_id", Clean(n.UniqueID))
-	if len(n.Owners) > 0 {
-		p.kv("  ", p.Tr("owners", "オーナー"), CleanJoin(n.Owners))
-	}
-	p.kv("  ", p.Tr("team", "チーム"), Clean(n.Team))
-}
-
-func (p *Printer) run(r queries.Run) string {
-	parts := []string{p.statusMark(r.Status) + " " + p.WhenPtr(r.CompletedAt)}
-	if s := p.Seconds(r.ExecutionTime); s != "" {
-		parts = append(parts, s)
-	}
-	if r.InvocationID != "" {
-		parts = append(parts, p.Tr("invocation ", "実行ID ")+Clean(r.InvocationID))
-	}
-	if r.Invocation != nil && r.Invocation.JobName != "" {
-		parts = append(parts, p.Tr("job ", "ジョブ ")+Clean(r.Invocation.JobName))
-	}
-	if r.Failures != nil && *r.Failures > 0 {
-		parts = append(parts, p.FailingRows(*r.Failures))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// test renders a test's latest result; name is how the list names it (testNames).
-func (p *Printer) test(t queries.TestState, name string) string {
-	if t.Column != "" {
-		name += p.Tr(" on ", " 対象カラム ") + Clean(t.Column)
-	}
-	s := p.statusMark(t.Status) + " " + name + " — " + p.WhenPtr(t.DetectedAt)
-	if st := strings.ToLower(t.Status); t.Severity != "" && st != "pass" && st != "success" {
-		s += " (" + Clean(t.Severity) + ")"
-	}
-	return s
-}
-
 // TestWhat says what a test checks: "not_null on id of model.shop.orders (ERROR)".
 func (p *Printer) TestWhat(d *queries.TestDefinition) string {
 	s := FirstClean(d.ShortName, p.Tr("test", "テスト"))
@@ -412,59 +365,6 @@ func FirstClean(ss ...string) string {
 	return ""
 }
 
-func (p *Printer) source(s queries.SourceFreshness) string {
-	name := Clean(s.Name)
-	if name == "" {
-		name = Clean(s.UniqueID)
-	}
-	loaded := p.Tr("never loaded", "ロード記録なし")
-	if s.MaxLoadedAt != nil {
-		loaded = p.Tr("loaded ", "最終ロード ") + p.When(*s.MaxLoadedAt)
-	}
-	out := p.FreshMark(s.Status) + " " + name + " — " + loaded
-	if s.AgeSeconds != nil {
-		out += p.Tr(", age ", "、経過 ") + p.Age(*s.AgeSeconds)
-	}
-	if s.WarnAfter != "" || s.ErrorAfter != "" {
-		out += p.Tr(" (warn after ", "（警告 ") + OrDash(Clean(s.WarnAfter)) + p.Tr(", error after ", "、エラー ") +
-			OrDash(Clean(s.ErrorAfter)) + p.Tr(")", "）")
-	}
-	return out
-}
-
-func (p *Printer) lineage(n queries.LineageNode) string {
-	name := Clean(n.Name)
-	if name == "" {
-		name = Clean(n.UniqueID)
-	}
-	s := p.marker(n.Health) + " " + name
-	if n.ResourceType != "" {
-		s += " (" + p.ResourceType(n.ResourceType) + ")"
-	}
-	if n.Depth > 1 {
-		s += p.Tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))
-	}
-	return s
-}
-
-func (p *Printer) exposure(e queries.Exposure) string {
-	name := Clean(e.Label)
-	if name == "" {
-		name = Clean(e.Name)
-	}
-	s := name
-	if e.Type != "" {
-		s += " (" + Clean(e.Type) + ")"
-	}
-	if e.OwnerName != "" || e.OwnerEmail != "" {
-		s += p.Tr(" — owner ", " — オーナー ") + strings.TrimSpace(Clean(e.OwnerName)+" "+Clean(e.OwnerEmail))
-	}
-	if e.URL != "" {
-		s += " " + Clean(e.URL)
-	}
-	return s
-}
-
 func (p *Printer) list(indent string, n int, item func(i int) string) {
 	for i := 0; i < n && i < MaxListItems; i++ {
 		p.line(indent + item(i))
@@ -485,36 +385,60 @@ func (p *Printer) renderError(res Result) {
 	}
 	if e.Code == CodeBadRequest && (e.Problem == ProblemUnknown || e.Problem == ProblemNone) {
 		p.line("")
-		p.renderHelp(Help(res.Lang))
+		p.renderView(p.viewHelp(Help(res.Lang)))
 	}
 }
 
 func (p *Printer) renderAnswer(res Result) {
-	switch a := res.Answer.(type) {
-	case *queries.StatusAnswer:
-		p.renderStatus(a)
-	case *queries.OwnerAnswer:
-		p.renderOwner(a)
-	case *queries.LastRunAnswer:
-		p.renderLastRun(a)
-	case *queries.FailuresAnswer:
-		p.renderFailures(a)
-	case *queries.FreshnessAnswer:
-		p.renderFreshness(a)
-	case *queries.LineageAnswer:
-		p.renderLineage(a, res.Intent == string(IntentDownstream))
-	case *queries.DescribeAnswer:
-		p.renderDescribe(a)
-	case *queries.WhyAnswer:
-		p.renderWhy(a)
-	case *queries.UrgencyAnswer:
-		p.renderUrgency(a)
-	case *queries.TestsAnswer:
-		p.renderTests(a)
-	case *HelpAnswer:
-		p.renderHelp(a)
-	default:
+	v, ok := p.View(res)
+	if !ok {
 		p.line(p.Tr("No answer.", "回答はありません。"))
+		return
+	}
+	p.renderView(v)
+}
+
+// renderView writes a view as lines: the marked title, then each block indented — a note as "label: text" (its
+// icon's marker standing for the label), facts one per line, a list under its title.
+func (p *Printer) renderView(v View) {
+	title := v.Title
+	if m := p.plainSpan(v.Mark); m != "" {
+		title = m + " " + title
+	}
+	if v.Subtitle != "" {
+		title += " — " + v.Subtitle
+	}
+	p.line(title)
+	for _, b := range v.Blocks {
+		switch b := b.(type) {
+		case Note:
+			head := b.Label + ": "
+			if m := p.plainSpan(IconMark(b.Icon)); m != "" {
+				head = m + " "
+			} else if b.Label == "" {
+				head = ""
+			}
+			p.line("  " + head + p.Plain(b.Text))
+		case Facts:
+			for _, f := range b {
+				if f.Value.Empty() {
+					continue
+				}
+				p.line("  " + f.Label + ": " + p.Plain(f.Value))
+				for _, m := range f.More {
+					p.line("      " + p.Plain(m))
+				}
+			}
+		case List:
+			p.line("  " + b.Title + ":")
+			p.list("    ", len(b.Items), func(i int) string {
+				s := p.Plain(b.Items[i].Text)
+				if !b.Items[i].Detail.Empty() {
+					s += "\n      " + p.Plain(b.Items[i].Detail)
+				}
+				return s
+			})
+		}
 	}
 }
 

@@ -239,59 +239,6 @@ func (b *builder) list(title string, n int, item func(i int) string) {
 	b.section(sb.String())
 }
 
-// owner renders an owner: the resolved mention, or the escaped name.
-func (b *builder) owner(o string) string {
-	if m, ok := b.opts.Mentions[o]; ok && validMention(m) {
-		return m
-	}
-	return Escape(o)
-}
-
-func (b *builder) owners(os []string) string {
-	out := make([]string, 0, len(os))
-	for _, o := range os {
-		if s := b.owner(o); s != "" {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-// healthEmoji is the Slack emoji for a health.
-func healthEmoji(h queries.Health) string {
-	switch h {
-	case queries.HealthError, queries.HealthFailing:
-		return ":red_circle:"
-	case queries.HealthStale:
-		return ":large_orange_circle:"
-	case queries.HealthWarn:
-		return ":large_yellow_circle:"
-	case queries.HealthOK:
-		return ":large_green_circle:"
-	}
-	return ":white_circle:"
-}
-
-// statusEmoji is the emoji for a raw run, test or freshness status.
-func statusEmoji(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "success", "pass":
-		return ":white_check_mark:"
-	case "warn":
-		return ":warning:"
-	case "fail", "error":
-		return ":x:"
-	case "runtime error":
-		return ":exclamation:"
-	case "skipped":
-		return ":fast_forward:"
-	}
-	return ":grey_question:"
-}
-
-// nodeTitle is "fct_orders (model)", raw.
-func (b *builder) nodeTitle(n queries.Node) string { return b.p.NodeTitle(n) }
-
 // finish adds the context line and the buttons, enforces the block limit and builds the fallback text.
 func (b *builder) finish() Message {
 	var ctx []slack.MixedElement

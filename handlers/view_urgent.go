@@ -7,45 +7,39 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
-// renderUrgency writes the urgent answer as terminal text.
-func (p *Printer) renderUrgency(a *queries.UrgencyAnswer) {
-	p.line(p.Tr("Urgency ", "緊急度 ") + p.UrgencyWord(a.Urgency) + " — " + p.marker(a.Health) + " " + p.NodeTitle(a.Node))
-	p.kv("  ", "unique_id", Clean(a.Node.UniqueID))
+// viewUrgency lays out the urgent answer: the urgency and the two axes that decided it, the next step, the facts
+// behind it, then what is downstream and the failing tests.
+func viewUrgency(p *Printer, a *queries.UrgencyAnswer, res Result) View {
+	word := p.UrgencyWord(a.Urgency)
+	v := View{Mark: HealthMark(a.Health), Title: p.NodeTitle(a.Node), Node: &a.Node,
+		Summary: Line{Words(p.Tr("Urgency: ", "緊急度: ") + word)}}
+	v.Blocks = append(v.Blocks, Note{Label: p.Tr("Urgency", "緊急度"), Text: Line{Strong(word), Words(" — " + p.HealthWord(a.Health))}})
 	if a.Likelihood != "" {
-		p.kv("  ", p.Tr("decided by", "判断"), p.Axes(a))
+		v.Blocks = append(v.Blocks, Note{Label: p.Tr("Decided by", "判断"), Text: Line{Words(p.Axes(a))}})
 	}
-	if a.Next != nil {
-		p.kv("  ", p.Tr("next", "次の一手"), p.nextStep(a.Next))
-	}
-	p.kv("  ", p.Tr("severity", "重大度"), Clean(a.Severity))
+	v.Blocks = append(v.Blocks, p.nextNote(a.Next)...)
+	var streak Line
 	if a.Streak > 0 {
 		s := p.Tr(fmt.Sprintf("%d in a row", a.Streak), fmt.Sprintf("%d 回連続", a.Streak))
 		if a.FailingSince != nil {
 			s += p.Tr(", since ", "、開始 ") + p.WhenPtr(a.FailingSince)
 		}
-		p.kv("  ", p.Tr("failure streak", "連続失敗"), s)
+		streak = Line{Words(s)}
 	}
-	p.kv("  ", p.Tr("criticality", "重要度"), Clean(a.Criticality))
-	p.kv("  ", p.Tr("downstream models", "下流モデル"), fmt.Sprint(a.DownstreamCount))
-	if len(a.DownstreamModels) > 0 {
-		p.list("    ", len(a.DownstreamModels), func(i int) string { return p.lineage(a.DownstreamModels[i]) })
+	words := make([]string, 0, len(a.Reasons))
+	for _, r := range a.Reasons {
+		words = append(words, p.Reason(r))
 	}
-	if len(a.Exposures) > 0 {
-		p.line("  " + p.Tr(fmt.Sprintf("exposures affected (%d):", len(a.Exposures)), fmt.Sprintf("影響を受けるエクスポージャー（%d 件）:", len(a.Exposures))))
-		p.list("    ", len(a.Exposures), func(i int) string { return p.exposure(a.Exposures[i]) })
-	}
-	if len(a.Reasons) > 0 {
-		words := make([]string, len(a.Reasons))
-		for i, r := range a.Reasons {
-			words[i] = p.Reason(r)
-		}
-		p.kv("  ", p.Tr("because", "理由"), strings.Join(words, p.Tr("; ", "、")))
-	}
-	if len(a.FailingTests) > 0 {
-		p.line("  " + p.Tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
-		names := StateNames(a.FailingTests)
-		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
-	}
+	v.Blocks = append(v.Blocks, Facts{p.idFact(a.Node),
+		{Label: p.Tr("Severity", "重大度"), Value: Line{Datum(a.Severity)}},
+		{Label: p.Tr("Failure streak", "連続失敗"), Value: streak},
+		{Label: p.Tr("Criticality", "重要度"), Value: Line{Datum(a.Criticality)}},
+		{Label: p.Tr("Downstream models", "下流モデル"), Value: Line{Words(fmt.Sprint(a.DownstreamCount))}},
+		{Label: p.Tr("Because", "理由"), Value: Line{Words(strings.Join(words, p.Tr("; ", "、")))}}})
+	v.Blocks = append(v.Blocks, p.lineageList(p.count("Downstream models", "下流モデル", len(a.DownstreamModels)), a.DownstreamModels)...)
+	v.Blocks = append(v.Blocks, p.exposureList("Exposures affected", "影響を受けるエクスポージャー", a.Exposures)...)
+	v.Blocks = append(v.Blocks, p.testList("Failing tests", "失敗中のテスト", a.FailingTests)...)
+	return v
 }
 
 // Axes says why the urgency is what it is: "likely real (failing repeatedly) × hurts a lot (an exposure is
@@ -62,15 +56,6 @@ func (p *Printer) Axes(a *queries.UrgencyAnswer) string {
 	hurts := map[string][2]string{"high": {"hurts a lot", "影響 大"}, "medium": {"hurts some", "影響 中"},
 		"low": {"hurts little", "影響 小"}}[a.Impact]
 	return p.Tr(likely[0], likely[1]) + why(0) + " × " + p.Tr(hurts[0], hurts[1]) + why(1)
-}
-
-// nextStep says what to do next, and whom to ask.
-func (p *Printer) nextStep(n *queries.NextStep) string {
-	s := p.NextAction(n)
-	if len(n.Owners) > 0 {
-		s += p.Tr(" — ask ", " — 相談先: ") + CleanJoin(n.Owners)
-	}
-	return s
 }
 
 // NextAction says what to do next.

@@ -1,78 +1,67 @@
 package handlers
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/todai-dev/todai/queries"
 )
 
-// renderWhy writes the why answer as terminal text.
-func (p *Printer) renderWhy(a *queries.WhyAnswer) {
-	p.line(p.marker(a.Health) + " " + p.NodeTitle(a.Node) + " — " + p.HealthWord(a.Health))
-	if a.Overdue != nil {
-		p.line("  [" + p.Tr("OVERDUE", "遅延") + "] " + p.Overdue(a.Overdue))
-	}
-	p.kv("  ", "unique_id", Clean(a.Node.UniqueID))
+// viewWhy lays out the why answer: health and overdue build, the last success, the skip chain, what changed, the
+// next step, the causes by evidence, then the failed runs and failing tests behind them.
+func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
+	v := p.healthView(res, a.Node, a.Health, a.Overdue)
+	last := Line{Words(p.Tr("none recorded", "記録なし"))}
 	if a.LastSuccess != nil {
-		p.kv("  ", p.Tr("last success", "最後の成功"), p.WhenPtr(a.LastSuccess.CompletedAt))
-	} else {
-		p.kv("  ", p.Tr("last success", "最後の成功"), p.Tr("none recorded", "記録なし"))
+		last = Line{Words(p.WhenPtr(a.LastSuccess.CompletedAt))}
 	}
-	if len(a.FailedSince) > 0 {
-		p.line("  " + p.Tr(fmt.Sprintf("failed runs since (%d):", len(a.FailedSince)), fmt.Sprintf("それ以降の失敗した実行（%d 件）:", len(a.FailedSince))))
-		p.list("    ", len(a.FailedSince), func(i int) string {
-			s := p.run(a.FailedSince[i])
-			if a.FailedSince[i].Message != nil {
-				s += " — " + Truncate(Clean(*a.FailedSince[i].Message), 200)
-			}
-			return s
-		})
-	}
-	if len(a.FailingTests) > 0 {
-		p.line("  " + p.Tr(fmt.Sprintf("failing tests (%d):", len(a.FailingTests)), fmt.Sprintf("失敗中のテスト（%d 件）:", len(a.FailingTests))))
-		names := StateNames(a.FailingTests)
-		p.list("    ", len(a.FailingTests), func(i int) string { return p.test(a.FailingTests[i], names[i]) })
-	}
+	v.Blocks = append(v.Blocks, Facts{p.idFact(a.Node), {Label: p.Tr("Last success", "最後の成功"), Value: last}})
 	if len(a.Chain) > 0 {
-		p.kv("  ", p.Tr("chain", "経路"), p.Chain(a.Chain))
+		v.Blocks = append(v.Blocks, Note{Label: p.Tr("Chain", "経路"), Text: Line{Words(p.Chain(a.Chain))}})
 	}
 	if len(a.Changes) > 0 {
-		p.line("  " + p.Tr("changed since its last success:", "最後の成功以降の変更:"))
-		p.list("    - ", len(a.Changes), func(i int) string {
-			s := p.Change(a.Changes[i])
-			if u := a.Changes[i].CompareURL; u != "" {
-				s += p.Tr(" — compare: ", " — 比較: ") + Clean(u)
+		items := make([]Item, len(a.Changes))
+		for i, c := range a.Changes {
+			l := Line{Words(p.Change(c))}
+			if c.CompareURL != "" {
+				l = append(l, Words(" · "), Link(c.CompareURL, p.Tr("compare", "比較")))
 			}
-			return s
-		})
+			items[i] = Item{Text: l}
+		}
+		v.Blocks = append(v.Blocks, List{Title: p.Tr("Changed since its last success", "最後の成功以降の変更"), Items: items})
 	}
-	if a.Next != nil {
-		p.kv("  ", p.Tr("next", "次の一手"), p.nextStep(a.Next))
-	}
+	v.Blocks = append(v.Blocks, p.nextNote(a.Next)...)
 	if len(a.LikelyCauses) == 0 {
-		p.line("  " + p.Tr("No cause found in the mirrored data.", "ミラーされたデータからは原因が見つかりませんでした。"))
-		return
+		v.Blocks = append(v.Blocks, Note{Text: Line{Words(p.Tr("No cause found in the mirrored data.",
+			"ミラーされたデータからは原因が見つかりませんでした。"))}})
+	} else {
+		items := make([]Item, len(a.LikelyCauses))
+		for i, c := range a.LikelyCauses {
+			l := Line{Words(p.CauseKind(c.Kind) + ": "), Strong(FirstClean(c.Name, c.UniqueID))}
+			if c.Detail != nil {
+				l = append(l, Words(" — "), Span{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes})
+			}
+			if c.LoadedAt != nil {
+				l = append(l, Words(p.Tr(", last loaded ", "、最終ロード ")+p.When(*c.LoadedAt)))
+			}
+			if c.Confidence != "" {
+				l = append(l, Words(" ("+p.Confidence(c.Confidence)+")"))
+			}
+			items[i] = Item{Text: l}
+		}
+		v.Blocks = append(v.Blocks, List{Title: p.Tr("Causes, most probable first", "原因（可能性の高い順）"), Items: items})
 	}
-	p.line("  " + p.Tr("causes, most probable first:", "原因（可能性の高い順）:"))
-	p.list("    - ", len(a.LikelyCauses), func(i int) string {
-		c := a.LikelyCauses[i]
-		name := Clean(c.Name)
-		if name == "" {
-			name = Clean(c.UniqueID)
+	if len(a.FailedSince) > 0 {
+		items := make([]Item, len(a.FailedSince))
+		for i, r := range a.FailedSince {
+			items[i] = Item{Text: p.runLine(r)}
+			if r.Message != nil {
+				items[i].Detail = Line{Quote(*r.Message, messageRunes)}
+			}
 		}
-		s := p.CauseKind(c.Kind) + ": " + name
-		if c.Detail != nil {
-			s += " — " + Truncate(Clean(*c.Detail), 200)
-		}
-		if c.LoadedAt != nil {
-			s += p.Tr(", last loaded ", "、最終ロード ") + p.When(*c.LoadedAt)
-		}
-		if c.Confidence != "" {
-			s += " [" + p.Confidence(c.Confidence) + "]"
-		}
-		return s
-	})
+		v.Blocks = append(v.Blocks, List{Title: p.count("Failed runs since", "それ以降の失敗した実行", len(a.FailedSince)), Items: items})
+	}
+	v.Blocks = append(v.Blocks, p.testList("Failing tests", "失敗中のテスト", a.FailingTests)...)
+	return v
 }
 
 // Change renders what changed: "its SQL changed (abc1234 → def5678), 40 min before … in job nightly at commit

@@ -1,0 +1,189 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// The parts several views share: a node's facts, a run, a test, a source, a lineage node, an exposure, the next
+// step and an overdue build, each as spans.
+
+// messageRunes bounds a run's or a check's message in a list.
+const messageRunes = 200
+
+// idFact is the node's unique_id.
+func (p *Printer) idFact(n queries.Node) Fact {
+	return Fact{Label: "unique_id", Value: Line{Code(n.UniqueID)}}
+}
+
+// ownerFacts are the node's owners and team.
+func (p *Printer) ownerFacts(n queries.Node) []Fact {
+	return []Fact{{Label: p.Tr("Owners", "オーナー"), Value: Owners(n.Owners)},
+		{Label: p.Tr("Team", "チーム"), Value: Line{Datum(n.Team)}}}
+}
+
+// runLine is a run: its status, when it completed, how long it took, its invocation and job, and failing rows.
+func (p *Printer) runLine(r queries.Run) Line {
+	l := Line{Status(r.Status), Words(" " + p.WhenPtr(r.CompletedAt))}
+	if s := p.Seconds(r.ExecutionTime); s != "" {
+		l = append(l, Words(", "+s))
+	}
+	if r.InvocationID != "" {
+		l = append(l, Words(p.Tr(", invocation ", "、実行ID ")), Code(r.InvocationID))
+	}
+	if r.Invocation != nil && r.Invocation.JobName != "" {
+		l = append(l, Words(p.Tr(", job ", "、ジョブ ")), Datum(r.Invocation.JobName))
+	}
+	if r.Failures != nil && *r.Failures > 0 {
+		l = append(l, Words(p.Tr(", ", "、")+p.FailingRows(*r.Failures)))
+	}
+	return l
+}
+
+// runItem is a run with its message under it unless it succeeded.
+func (p *Printer) runItem(r queries.Run) Item {
+	it := Item{Text: p.runLine(r)}
+	if r.Message != nil && !QuietStatus(r.Status) {
+		it.Detail = Line{Quote(*r.Message, messageRunes)}
+	}
+	return it
+}
+
+// testLine is a test's latest result; name is how the list names it (StateNames).
+func (p *Printer) testLine(t queries.TestState, name string) Line {
+	l := Line{Status(t.Status), Words(" "), Strong(name)}
+	if t.Column != "" {
+		l = append(l, Words(p.Tr(" on ", " 対象カラム ")), Code(t.Column))
+	}
+	l = append(l, Words(" — "+p.WhenPtr(t.DetectedAt)))
+	if st := strings.ToLower(t.Status); t.Severity != "" && st != "pass" && st != "success" {
+		l = append(l, Words(" ("), Datum(t.Severity), Words(")"))
+	}
+	return l
+}
+
+// testItems are a list of tests' latest results.
+func (p *Printer) testItems(ts []queries.TestState) []Item {
+	names := StateNames(ts)
+	out := make([]Item, len(ts))
+	for i, t := range ts {
+		out[i] = Item{Text: p.testLine(t, names[i])}
+	}
+	return out
+}
+
+// sourceItem is a source's freshness: its status, when it was loaded, its age and thresholds, and the check's
+// error under it.
+func (p *Printer) sourceItem(s queries.SourceFreshness) Item {
+	l := Line{Fresh(s.Status), Words(" "), Strong(FirstClean(s.Name, s.UniqueID)), Words(" — ")}
+	if s.MaxLoadedAt != nil {
+		l = append(l, Words(p.Tr("loaded ", "最終ロード ")+p.When(*s.MaxLoadedAt)))
+	} else {
+		l = append(l, Words(p.Tr("never loaded", "ロード記録なし")))
+	}
+	if s.AgeSeconds != nil {
+		l = append(l, Words(p.Tr(", age ", "、経過 ")+p.Age(*s.AgeSeconds)))
+	}
+	if s.WarnAfter != "" || s.ErrorAfter != "" {
+		l = append(l, Words(p.Tr(" (warn after ", "（警告 ")), Datum(OrDash(Clean(s.WarnAfter))),
+			Words(p.Tr(", error after ", "、エラー ")), Datum(OrDash(Clean(s.ErrorAfter))), Words(p.Tr(")", "）")))
+	}
+	it := Item{Text: l}
+	if s.Error != "" {
+		it.Detail = Line{Quote(s.Error, messageRunes)}
+	}
+	return it
+}
+
+// lineageItem is a node up- or downstream: its health, name, type and how many hops away.
+func (p *Printer) lineageItem(n queries.LineageNode) Item {
+	l := Line{HealthMark(n.Health), Words(" "), Datum(FirstClean(n.Name, n.UniqueID))}
+	if n.ResourceType != "" {
+		l = append(l, Words(" ("+p.ResourceType(n.ResourceType)+")"))
+	}
+	if n.Depth > 1 {
+		l = append(l, Words(p.Tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))))
+	}
+	return Item{Text: l}
+}
+
+// exposureItem is an exposure: its name, type, owner (mentioned by email) and URL.
+func (p *Printer) exposureItem(e queries.Exposure) Item {
+	l := Line{Datum(FirstClean(e.Label, e.Name))}
+	if e.Type != "" {
+		l = append(l, Words(" ("), Datum(e.Type), Words(")"))
+	}
+	if e.OwnerName != "" || e.OwnerEmail != "" {
+		l = append(l, Words(p.Tr(" — owner ", " — オーナー ")),
+			Owner(strings.TrimSpace(Clean(e.OwnerName)+" "+Clean(e.OwnerEmail)), e.OwnerEmail))
+	}
+	if e.URL != "" {
+		l = append(l, Words(" "), Datum(e.URL))
+	}
+	return Item{Text: l}
+}
+
+// lineageList is a titled list of lineage nodes, or nil when there are none.
+func (p *Printer) lineageList(title string, ns []queries.LineageNode) []Block {
+	if len(ns) == 0 {
+		return nil
+	}
+	items := make([]Item, len(ns))
+	for i, n := range ns {
+		items[i] = p.lineageItem(n)
+	}
+	return []Block{List{Title: title, Items: items}}
+}
+
+// exposureList is the "Exposures (n)" list, or nil when there are none.
+func (p *Printer) exposureList(en, ja string, es []queries.Exposure) []Block {
+	if len(es) == 0 {
+		return nil
+	}
+	items := make([]Item, len(es))
+	for i, e := range es {
+		items[i] = p.exposureItem(e)
+	}
+	return []Block{List{Title: p.count(en, ja, len(es)), Items: items}}
+}
+
+// testList is a titled list of test results, or nil when there are none.
+func (p *Printer) testList(en, ja string, ts []queries.TestState) []Block {
+	if len(ts) == 0 {
+		return nil
+	}
+	return []Block{List{Title: p.count(en, ja, len(ts)), Items: p.testItems(ts)}}
+}
+
+// nextNote says what to do next and whom to ask, or nothing.
+func (p *Printer) nextNote(n *queries.NextStep) []Block {
+	if n == nil {
+		return nil
+	}
+	l := Line{Words(p.NextAction(n))}
+	if who := Owners(n.Owners); len(who) > 0 {
+		l = append(append(l, Words(p.Tr(" — ask ", " — 相談先: "))), who...)
+	}
+	return []Block{Note{Label: p.Tr("Next", "次の一手"), Text: l}}
+}
+
+// overdueNote says a node missed its usual build, or nothing.
+func (p *Printer) overdueNote(o *queries.Overdue) []Block {
+	if o == nil {
+		return nil
+	}
+	return []Block{Note{Icon: IconOverdue, Label: p.Tr("Overdue", "遅延"), Text: Line{Words(p.Overdue(o))}}}
+}
+
+// healthView opens a node's health answer: its health as mark and subtitle, and the overdue note; the summary is
+// the overdue build when there is one, else the health.
+func (p *Printer) healthView(res Result, n queries.Node, h queries.Health, o *queries.Overdue) View {
+	v := View{Mark: HealthMark(h), Title: p.NodeTitle(n), Subtitle: p.HealthWord(h), Node: &n,
+		Summary: Line{Words(p.HealthWord(h))}, Blocks: p.overdueNote(o)}
+	if o != nil {
+		v.Summary = Line{Words(p.Tr("Overdue: ", "遅延: ") + p.Overdue(o))}
+	}
+	return v
+}

@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"github.com/todai-dev/todai/queries"
+)
+
+// viewStatus lays out the status answer: health, overdue build, the node, its last run, tests and freshness.
+func viewStatus(p *Printer, a *queries.StatusAnswer, res Result) View {
+	v := p.healthView(res, a.Node, a.Health, a.Overdue)
+	last := Fact{Label: p.Tr("Last run", "最終実行"), Value: Line{Words(p.Tr("no runs recorded", "実行記録なし"))}}
+	if a.LastRun != nil {
+		it := p.runItem(*a.LastRun)
+		last.Value = it.Text
+		if len(it.Detail) > 0 {
+			last.More = []Line{{Quote(*a.LastRun.Message, 600)}}
+		}
+	}
+	facts := append(Facts{p.idFact(a.Node)}, p.ownerFacts(a.Node)...)
+	facts = append(facts, last)
+	if len(a.Tests) == 0 {
+		facts = append(facts, Fact{Label: p.Tr("Tests", "テスト"), Value: Line{Words(p.Tr("none recorded", "記録なし"))}})
+	}
+	v.Blocks = append(v.Blocks, facts)
+	v.Blocks = append(v.Blocks, p.testList("Tests", "テスト", a.Tests)...)
+	if len(a.Freshness) > 0 {
+		items := make([]Item, len(a.Freshness))
+		for i, s := range a.Freshness {
+			items[i] = p.sourceItem(s)
+		}
+		v.Blocks = append(v.Blocks, List{Title: p.Tr("Freshness", "鮮度"), Items: items})
+	}
+	return v
+}
+
+// HealthWord names a health in the reader's language.
+func (p *Printer) HealthWord(h queries.Health) string {
+	switch h {
+	case queries.HealthError:
+		return p.Tr("the last run errored", "最後の実行がエラーでした")
+	case queries.HealthFailing:
+		return p.Tr("tests are failing", "テストが失敗しています")
+	case queries.HealthStale:
+		return p.Tr("source data is stale", "ソースデータが古くなっています")
+	case queries.HealthWarn:
+		return p.Tr("warnings", "警告があります")
+	case queries.HealthOK:
+		return p.Tr("healthy", "正常です")
+	}
+	return p.Tr("no runs or results yet", "実行・結果がまだありません")
+}
