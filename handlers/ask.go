@@ -11,25 +11,6 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
-// Reader is the read model Ask needs; *queries.Reader satisfies it. Answers come back by value; Result.Answer
-// holds a pointer to each.
-type Reader interface {
-	Resolve(ctx context.Context, name string) (queries.Node, error)
-	Status(ctx context.Context, name string) (queries.StatusAnswer, error)
-	Owner(ctx context.Context, name string) (queries.OwnerAnswer, error)
-	LastRuns(ctx context.Context, name string, limit int) (queries.LastRunAnswer, error)
-	LastSuccess(ctx context.Context, name string) (queries.LastRunAnswer, error)
-	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
-	Freshness(ctx context.Context, source string) (queries.FreshnessAnswer, error)
-	Upstream(ctx context.Context, name string) (queries.LineageAnswer, error)
-	Downstream(ctx context.Context, name string) (queries.LineageAnswer, error)
-	Describe(ctx context.Context, name string) (queries.DescribeAnswer, error)
-	Why(ctx context.Context, name string) (queries.WhyAnswer, error)
-	Urgency(ctx context.Context, name string) (queries.UrgencyAnswer, error)
-	Tests(ctx context.Context, name string) (queries.TestsAnswer, error)
-	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
-}
-
 // ErrorCode classifies an answer that could not be given.
 type ErrorCode string
 

@@ -51,6 +51,25 @@ const (
 	NeedsNode
 )
 
+// Reader is the read model the registry's intents ask (and Ask, for names and the last sync); *queries.Reader
+// satisfies it. Answers come back by value; Result.Answer holds a pointer to each.
+type Reader interface {
+	Resolve(ctx context.Context, name string) (queries.Node, error)
+	Status(ctx context.Context, name string) (queries.StatusAnswer, error)
+	Owner(ctx context.Context, name string) (queries.OwnerAnswer, error)
+	LastRuns(ctx context.Context, name string, limit int) (queries.LastRunAnswer, error)
+	LastSuccess(ctx context.Context, name string) (queries.LastRunAnswer, error)
+	Failures(ctx context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error)
+	Freshness(ctx context.Context, source string) (queries.FreshnessAnswer, error)
+	Upstream(ctx context.Context, name string) (queries.LineageAnswer, error)
+	Downstream(ctx context.Context, name string) (queries.LineageAnswer, error)
+	Describe(ctx context.Context, name string) (queries.DescribeAnswer, error)
+	Why(ctx context.Context, name string) (queries.WhyAnswer, error)
+	Urgency(ctx context.Context, name string) (queries.UrgencyAnswer, error)
+	Tests(ctx context.Context, name string) (queries.TestsAnswer, error)
+	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
+}
+
 // IntentSpec is one intent, the unit Todai answers: how it is asked (its command words, its English and Japanese
 // phrasings), whether it needs a node, the read-model call that answers it, its view, its help entry and its label.
 // Adding an intent is an entry here, its read-model query, its answer type and its view.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/todai-dev/todai/queries"
@@ -31,7 +33,7 @@ type jsonError struct {
 	Suggestions []string  `json:"suggestions"`
 }
 
-// Lineage answers are written with explicit (never omitted) lists.
+// Lineage answers are written with explicit (never omitted) lists, one direction at a time.
 type jsonUpstream struct {
 	Node     queries.Node          `json:"node"`
 	Upstream []queries.LineageNode `json:"upstream"`
@@ -96,140 +98,62 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// jsonBody copies the answer with every list non-nil and every time in UTC.
+// jsonBody is the answer as JSON shows it: a lineage answer shows the one direction asked for, every other answer
+// itself, made ready by jsonReady.
 func jsonBody(res Result) any {
 	switch a := res.Answer.(type) {
-	case *queries.StatusAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.LastRun = fixRunPtr(c.LastRun)
-		c.Tests = fixTests(c.Tests)
-		c.Freshness = fixSources(c.Freshness, true)
-		return c
-	case *queries.OwnerAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.Owners = nonNil(c.Owners)
-		return c
-	case *queries.LastRunAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.Runs = fixRuns(c.Runs)
-		return c
-	case *queries.FailuresAnswer:
-		c := *a
-		c.Since = c.Since.UTC()
-		c.Failures = make([]queries.Failure, len(a.Failures))
-		for i, f := range a.Failures {
-			f.DetectedAt = utcPtr(f.DetectedAt)
-			c.Failures[i] = f
-		}
-		return c
-	case *queries.FreshnessAnswer:
-		return queries.FreshnessAnswer{Sources: fixSources(a.Sources, false)}
+	case nil:
+		return struct{}{}
 	case *queries.LineageAnswer:
 		if res.Intent == string(IntentDownstream) {
-			return jsonDownstream{Node: fixNode(a.Node), Downstream: nonNil(a.Downstream), Exposures: nonNil(a.Exposures)}
+			return jsonReady(jsonDownstream{Node: a.Node, Downstream: a.Downstream, Exposures: a.Exposures})
 		}
-		return jsonUpstream{Node: fixNode(a.Node), Upstream: nonNil(a.Upstream)}
-	case *queries.DescribeAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.Tags = nonNil(c.Tags)
-		c.Columns = nonNil(c.Columns)
-		c.Exposures = nonNil(c.Exposures)
-		return c
-	case *queries.WhyAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.LastSuccess = fixRunPtr(c.LastSuccess)
-		c.FailedSince = fixRuns(c.FailedSince)
-		c.FailingTests = fixTests(c.FailingTests)
-		c.LikelyCauses = nonNil(c.LikelyCauses)
-		return c
-	case *queries.UrgencyAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.FailingSince = utcPtr(c.FailingSince)
-		c.DownstreamModels = nonNil(c.DownstreamModels)
-		c.Exposures = nonNil(c.Exposures)
-		c.Reasons = nonNil(c.Reasons)
-		c.FailingTests = fixTests(c.FailingTests)
-		return c
-	case *queries.TestsAnswer:
-		c := *a
-		c.Node = fixNode(c.Node)
-		c.Tests = make([]queries.TestRecord, len(a.Tests))
-		for i, t := range a.Tests {
-			t.DetectedAt = utcPtr(t.DetectedAt)
-			c.Tests[i] = t
+		return jsonReady(jsonUpstream{Node: a.Node, Upstream: a.Upstream})
+	}
+	return jsonReady(res.Answer)
+}
+
+// jsonReady copies v for JSON with every time in UTC and every nil list an empty one, unless its field is
+// omitempty (docs/json.md: lists are always lists). The answer itself is left as it is.
+func jsonReady(v any) any {
+	return readyValue(reflect.ValueOf(v), false).Interface()
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func readyValue(v reflect.Value, omitEmpty bool) reflect.Value {
+	if v.Type() == timeType {
+		return reflect.ValueOf(v.Interface().(time.Time).UTC())
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
 		}
-		return c
-	case *HelpAnswer:
-		c := *a
-		c.Commands = nonNil(c.Commands)
-		return c
+		out := reflect.New(v.Type().Elem())
+		out.Elem().Set(readyValue(v.Elem(), false))
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.IsExported() {
+				out.Field(i).Set(readyValue(v.Field(i), strings.Contains(f.Tag.Get("json"), ",omitempty")))
+			}
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() {
+			if omitEmpty {
+				return v
+			}
+			return reflect.MakeSlice(v.Type(), 0, 0)
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(readyValue(v.Index(i), false))
+		}
+		return out
 	}
-	return struct{}{}
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
-func fixNode(n queries.Node) queries.Node {
-	n.Owners = nonNil(n.Owners)
-	return n
-}
-
-func fixRunPtr(r *queries.Run) *queries.Run {
-	if r == nil {
-		return nil
-	}
-	c := *r
-	c.CompletedAt = utcPtr(c.CompletedAt)
-	return &c
-}
-
-func fixRuns(in []queries.Run) []queries.Run {
-	out := make([]queries.Run, len(in))
-	for i, r := range in {
-		r.CompletedAt = utcPtr(r.CompletedAt)
-		out[i] = r
-	}
-	return out
-}
-
-func fixTests(in []queries.TestState) []queries.TestState {
-	out := make([]queries.TestState, len(in))
-	for i, t := range in {
-		t.DetectedAt = utcPtr(t.DetectedAt)
-		out[i] = t
-	}
-	return out
-}
-
-// fixSources copies sources with UTC times; keepNil leaves a nil list nil (for omitempty fields).
-func fixSources(in []queries.SourceFreshness, keepNil bool) []queries.SourceFreshness {
-	if in == nil && keepNil {
-		return nil
-	}
-	out := make([]queries.SourceFreshness, len(in))
-	for i, s := range in {
-		s.MaxLoadedAt = utcPtr(s.MaxLoadedAt)
-		s.SnapshottedAt = utcPtr(s.SnapshottedAt)
-		out[i] = s
-	}
-	return out
+	return v
 }
