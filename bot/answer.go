@@ -61,35 +61,19 @@ func (b *Bot) answer(ctx context.Context, q handlers.Question, ephemeral bool) (
 	res := handlers.Ask(ctx, b.reader, q, b.now())
 	opts := slackui.Options{ReportURL: b.cfg.ReportURL, DocsURL: b.cfg.DocsURL, Ephemeral: ephemeral,
 		Now: res.Now}
-	if b.mentions != nil && res.Answer != nil {
-		if owners := answerOwners(res.Answer); len(owners) > 0 {
-			opts.Mentions = b.mentions.Mentions(ctx, owners)
-		}
+	if b.mentions != nil {
+		opts.Resolve = func(owners []string) map[string]string { return b.mentions.Mentions(ctx, owners) }
 	}
 	msg := slackui.Answer(res, opts)
 	b.observe(ctx, res)
 	return res, msg
 }
 
-// ownersNamer is an answer that names owners (every read-model answer and the digest).
-type ownersNamer interface{ OwnersNamed() []string }
-
-// subjecter is an answer about one node.
-type subjecter interface{ Subject() queries.Node }
-
-// answerOwners lists the owners an answer names: whom its message may mention.
-func answerOwners(answer any) []string {
-	if a, ok := answer.(ownersNamer); ok {
-		return a.OwnersNamed()
-	}
-	return nil
-}
-
 // topicOf is what a posted answer is about, for bot_messages: its node's unique_id when it is about one.
-func topicOf(res handlers.Result) messageTopic {
+func topicOf(res handlers.Result, msg slackui.Message) messageTopic {
 	t := messageTopic{Intent: res.Intent, Node: res.Question.Node, Lang: string(res.Lang)}
-	if a, ok := res.Answer.(subjecter); ok && a.Subject().UniqueID != "" {
-		t.Node = a.Subject().UniqueID
+	if msg.Subject != "" {
+		t.Node = msg.Subject
 	}
 	return t
 }
@@ -232,7 +216,7 @@ func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg slackui.M
 		return
 	}
 	if res != nil && ts != "" {
-		if err := b.st.remember(ctx, id, ts, topicOf(*res), b.now()); err != nil {
+		if err := b.st.remember(ctx, id, ts, topicOf(*res, msg), b.now()); err != nil {
 			b.log.Warn("bot: remember message", "channel", channel, "ts", ts, "err", err)
 		}
 	}

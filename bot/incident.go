@@ -203,7 +203,7 @@ func (b *Bot) PostTeamDigest(ctx context.Context, team string, slot, previous ti
 func (b *Bot) digestMessage(ctx context.Context, ans queries.DigestAnswer, o handlers.DigestOptions) slackui.Message {
 	var mentions map[string]string
 	if b.mentions != nil {
-		if owners := answerOwners(ans); len(owners) > 0 {
+		if owners := ans.OwnersNamed(); len(owners) > 0 {
 			mentions = b.mentions.Mentions(ctx, owners)
 		}
 	}

@@ -249,3 +249,41 @@ func viewOf[A any](f func(p *Printer, a A, res Result) View) func(*Printer, Resu
 func (p *Printer) count(en, ja string, n int) string {
 	return p.Tr(en+" ("+strconv.Itoa(n)+")", ja+"（"+strconv.Itoa(n)+" 件）")
 }
+
+// OwnerKeys lists the owners the view names, first seen first: whom its message may mention, and no one else.
+func (v View) OwnerKeys() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(l Line) {
+		for _, s := range l {
+			key := s.Key
+			if key == "" {
+				key = s.Text
+			}
+			if s.Kind == SpanOwner && key != "" && !seen[key] {
+				seen[key] = true
+				out = append(out, key)
+			}
+		}
+	}
+	add(v.Summary)
+	for _, b := range v.Blocks {
+		switch b := b.(type) {
+		case Note:
+			add(b.Text)
+		case Facts:
+			for _, f := range b {
+				add(f.Value)
+				for _, m := range f.More {
+					add(m)
+				}
+			}
+		case List:
+			for _, it := range b.Items {
+				add(it.Text)
+				add(it.Detail)
+			}
+		}
+	}
+	return out
+}

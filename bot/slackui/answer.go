@@ -46,6 +46,9 @@ const (
 
 // Options are what the bot knows that the answer does not.
 type Options struct {
+	// Resolve, when set and Mentions is not, turns the owners an answer shows into their mentions (the bot's user
+	// directory); it is called once per answer, with exactly those owners.
+	Resolve func(owners []string) map[string]string
 	// Mentions maps an owner as found in the data ("@alice", "alice@example.com", "finance-team") to a mention the
 	// bot resolved ("<@U123>", "<!subteam^S123>"). Owners not in the map, or mapped to anything that is not a
 	// user or user-group mention, are shown as escaped plain text.
@@ -66,6 +69,9 @@ type Message struct {
 	Text string `json:"text"`
 	// Blocks can be posted with slack.MsgOptionBlocks(msg.Blocks...).
 	Blocks []slack.Block `json:"blocks"`
+	// Subject is the unique_id of the node the answer is about, when it is about one (the bot remembers it for
+	// replies in the thread).
+	Subject string `json:"-"`
 }
 
 // Action is what a Todai button's value carries, so the bot can ask again: {"i":"upstream","n":"model.x.y","l":"ja"}.
@@ -267,7 +273,11 @@ func (b *builder) finish() Message {
 	if text == "" {
 		text = "Todai"
 	}
-	return Message{Text: fitEscaped(text, MaxSectionText), Blocks: b.blocks}
+	msg := Message{Text: fitEscaped(text, MaxSectionText), Blocks: b.blocks}
+	if b.node != nil {
+		msg.Subject = b.node.UniqueID
+	}
+	return msg
 }
 
 // button makes a button with escaped, length-limited text.

@@ -18,6 +18,11 @@ func (b *builder) renderAnswer() {
 		return
 	}
 	b.node = v.Node
+	if b.opts.Mentions == nil && b.opts.Resolve != nil {
+		if owners := v.OwnerKeys(); len(owners) > 0 {
+			b.opts.Mentions = b.opts.Resolve(owners)
+		}
+	}
 	b.header(b.span(v.Mark), v.Title)
 	b.summary = b.line(v.Summary)
 	if v.Subtitle != "" {
