@@ -76,17 +76,6 @@ func NewPrinter(l Lang, now time.Time, showTime func(time.Time) string) *Printer
 // Tr picks the English or the Japanese text for the reader.
 func (p *Printer) Tr(en, ja string) string { return Tr(p.l, en, ja) }
 
-// phrases name machine codes in English and Japanese.
-type phrases map[string][2]string
-
-// phrase names code in the reader's language; an unknown code is shown as it is.
-func (p *Printer) phrase(table phrases, code string) string {
-	if ph, ok := table[code]; ok {
-		return p.Tr(ph[0], ph[1])
-	}
-	return Clean(code)
-}
-
 func (p *Printer) line(s string) {
 	p.w.WriteString(s)
 	p.w.WriteByte('\n')
@@ -178,19 +167,7 @@ func (p *Printer) more(indent string, total int) {
 
 // marker is a plain-text health marker.
 func (p *Printer) marker(h queries.Health) string {
-	switch h {
-	case queries.HealthError:
-		return p.Tr("[ERROR]", "[エラー]")
-	case queries.HealthFailing:
-		return p.Tr("[FAILING]", "[テスト失敗]")
-	case queries.HealthStale:
-		return p.Tr("[STALE]", "[鮮度切れ]")
-	case queries.HealthWarn:
-		return p.Tr("[warn]", "[警告]")
-	case queries.HealthOK:
-		return p.Tr("[ok]", "[正常]")
-	}
-	return p.Tr("[?]", "[不明]")
+	return p.phraseOr(healthMarkers, string(h), healthMarkers[string(queries.HealthUnknown)])
 }
 
 // statusMark is a marker for a raw run/test/freshness status string.
@@ -212,15 +189,8 @@ func (p *Printer) statusMark(s string) string {
 
 // FreshMark is a marker for a source freshness status.
 func (p *Printer) FreshMark(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "pass":
-		return p.Tr("[fresh]", "[新鮮]")
-	case "warn":
-		return p.Tr("[warn]", "[警告]")
-	case "error":
-		return p.Tr("[STALE]", "[鮮度切れ]")
-	case "runtime error":
-		return p.Tr("[CHECK FAILED]", "[チェック失敗]")
+	if ph, ok := freshMarkers[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return p.Tr(ph[0], ph[1])
 	}
 	return p.statusMark(s)
 }
@@ -238,26 +208,7 @@ func (p *Printer) NodeTitle(n queries.Node) string {
 }
 
 // ResourceType names a dbt resource type in the reader's language.
-func (p *Printer) ResourceType(t string) string {
-	if p.l != LangJA {
-		return Clean(t)
-	}
-	switch t {
-	case "model":
-		return "モデル"
-	case "source":
-		return "ソース"
-	case "seed":
-		return "シード"
-	case "snapshot":
-		return "スナップショット"
-	case "exposure":
-		return "エクスポージャー"
-	case "test":
-		return "テスト"
-	}
-	return Clean(t)
-}
+func (p *Printer) ResourceType(t string) string { return p.phrase(resourceTypes, t) }
 
 // TestWhat says what a test checks: "not_null on id of model.shop.orders (ERROR)".
 func (p *Printer) TestWhat(d *queries.TestDefinition) string {

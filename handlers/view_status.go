@@ -34,17 +34,5 @@ func viewStatus(p *Printer, a *queries.StatusAnswer, res Result) View {
 
 // HealthWord names a health in the reader's language.
 func (p *Printer) HealthWord(h queries.Health) string {
-	switch h {
-	case queries.HealthError:
-		return p.Tr("the last run errored", "最後の実行がエラーでした")
-	case queries.HealthFailing:
-		return p.Tr("tests are failing", "テストが失敗しています")
-	case queries.HealthStale:
-		return p.Tr("source data is stale", "ソースデータが古くなっています")
-	case queries.HealthWarn:
-		return p.Tr("warnings", "警告があります")
-	case queries.HealthOK:
-		return p.Tr("healthy", "正常です")
-	}
-	return p.Tr("no runs or results yet", "実行・結果がまだありません")
+	return p.phraseOr(healthWords, string(h), healthWords[string(queries.HealthUnknown)])
 }

@@ -81,37 +81,7 @@ func (p *Printer) NextAction(n *queries.NextStep) string {
 }
 
 // UrgencyWord names an urgency level in the reader's language.
-func (p *Printer) UrgencyWord(u string) string {
-	switch u {
-	case "high":
-		return p.Tr("HIGH", "高")
-	case "medium":
-		return p.Tr("medium", "中")
-	case "low":
-		return p.Tr("low", "低")
-	case "none":
-		return p.Tr("none", "なし")
-	}
-	return Clean(u)
-}
+func (p *Printer) UrgencyWord(u string) string { return p.phrase(urgencyWords, u) }
 
 // Reason names an urgency reason code.
 func (p *Printer) Reason(r string) string { return p.phrase(reasons, r) }
-
-var reasons = phrases{
-	"run_error":          {"the last run errored", "最後の実行がエラー"},
-	"source_stale":       {"a source is stale", "ソースが古い"},
-	"tests_failing":      {"tests are failing", "テストが失敗中"},
-	"warn_only":          {"warnings only", "警告のみ"},
-	"error_severity":     {"error severity", "重大度 ERROR"},
-	"warn_severity":      {"warn severity", "重大度 WARN"},
-	"exposure_affected":  {"an exposure is affected", "エクスポージャーに影響"},
-	"critical":           {"marked critical in meta", "meta で重要と指定"},
-	"wide_impact":        {"many downstream models", "下流モデルが多い"},
-	"persistent_failure": {"failing repeatedly", "連続して失敗"},
-	"new_failure":        {"a new failure", "新しい失敗"},
-	"flaky":              {"a flaky test", "不安定なテスト"},
-	"run_skipped":        {"its run was skipped", "実行がスキップされた"},
-	"downstream_models":  {"models are downstream", "下流モデルあり"},
-	"no_downstream":      {"nothing downstream", "下流なし"},
-}

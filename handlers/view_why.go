@@ -67,13 +67,7 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 // Change renders what changed: "its SQL changed (abc1234 → def5678), 40 min before … in job nightly at commit
 // def5678, PR #42".
 func (p *Printer) Change(c queries.Change) string {
-	what := map[string][2]string{"sql": {"its SQL changed", "SQL が変更"}, "parents": {"its parents changed", "親ノードが変更"},
-		"commit": {"the commit changed", "コミットが変更"}, "dbt_version": {"the dbt version changed", "dbt のバージョンが変更"},
-		"full_refresh": {"the run was a full refresh", "フルリフレッシュで実行"}}[c.Kind]
-	s := p.Tr(what[0], what[1])
-	if what[0] == "" {
-		s = Clean(c.Kind)
-	}
+	s := p.phrase(changeKinds, c.Kind)
 	if c.Kind != "full_refresh" && c.Detail != "" {
 		s += " (" + Clean(c.Detail) + ")"
 	}
@@ -107,32 +101,8 @@ func (p *Printer) Chain(links []queries.ChainLink) string {
 
 func (p *Printer) chainStatus(s string) string { return p.phrase(chainStatuses, s) }
 
-// chainStatuses name how a node fared in a skip chain.
-var chainStatuses = phrases{
-	"error":   {"errored", "エラー"},
-	"fail":    {"a test failed", "テスト失敗"},
-	"skipped": {"skipped", "スキップ"},
-}
-
 // Confidence names how strongly the rows prove a cause.
 func (p *Printer) Confidence(c string) string { return p.phrase(confidences, c) }
 
-var confidences = phrases{
-	queries.ConfidenceHigh:   {"certain", "確実"},
-	queries.ConfidenceMedium: {"likely", "可能性高"},
-	queries.ConfidenceLow:    {"weak evidence", "根拠弱"},
-}
-
 // CauseKind names a kind of cause.
 func (p *Printer) CauseKind(k string) string { return p.phrase(causeKinds, k) }
-
-var causeKinds = phrases{
-	"upstream_error":       {"an upstream run errored", "上流の実行がエラー"},
-	"upstream_test_failed": {"an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）"},
-	"stale_source":         {"a source is stale", "ソースが古い"},
-	"definition_changed":   {"its definition changed before it first failed", "最初の失敗の前に定義が変更"},
-	"job_not_run":          {"its job has not run since its last success", "最後の成功以降ジョブが実行されていない"},
-	"not_built_by_job":     {"its job ran since without building it", "ジョブは実行されたがビルドされていない"},
-	"run_error":            {"its own run errored", "自身の実行がエラー"},
-	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
-}

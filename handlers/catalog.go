@@ -1,0 +1,125 @@
+package handlers
+
+import "github.com/todai-dev/todai/queries"
+
+// The words of the codes Todai's answers carry (healths, statuses, causes, reasons…), English then Japanese, in one
+// place: every medium names a code through these tables (Printer.phrase).
+
+// phrases name machine codes in English and Japanese.
+type phrases map[string][2]string
+
+// phrase names code in the reader's language; an unknown code is shown as it is.
+func (p *Printer) phrase(table phrases, code string) string {
+	if ph, ok := table[code]; ok {
+		return p.Tr(ph[0], ph[1])
+	}
+	return Clean(code)
+}
+
+// phraseOr names code in the reader's language, or says fallback when the table does not know it.
+func (p *Printer) phraseOr(table phrases, code string, fallback [2]string) string {
+	if ph, ok := table[code]; ok {
+		return p.Tr(ph[0], ph[1])
+	}
+	return p.Tr(fallback[0], fallback[1])
+}
+
+// healthMarkers mark a health in text.
+var healthMarkers = phrases{
+	string(queries.HealthError):   {"[ERROR]", "[エラー]"},
+	string(queries.HealthFailing): {"[FAILING]", "[テスト失敗]"},
+	string(queries.HealthStale):   {"[STALE]", "[鮮度切れ]"},
+	string(queries.HealthWarn):    {"[warn]", "[警告]"},
+	string(queries.HealthOK):      {"[ok]", "[正常]"},
+	string(queries.HealthUnknown): {"[?]", "[不明]"},
+}
+
+// healthWords say a health.
+var healthWords = phrases{
+	string(queries.HealthError):   {"the last run errored", "最後の実行がエラーでした"},
+	string(queries.HealthFailing): {"tests are failing", "テストが失敗しています"},
+	string(queries.HealthStale):   {"source data is stale", "ソースデータが古くなっています"},
+	string(queries.HealthWarn):    {"warnings", "警告があります"},
+	string(queries.HealthOK):      {"healthy", "正常です"},
+	string(queries.HealthUnknown): {"no runs or results yet", "実行・結果がまだありません"},
+}
+
+// freshMarkers mark a source freshness status in text (other statuses are marked as runs are).
+var freshMarkers = phrases{
+	"pass":          {"[fresh]", "[新鮮]"},
+	"warn":          {"[warn]", "[警告]"},
+	"error":         {"[STALE]", "[鮮度切れ]"},
+	"runtime error": {"[CHECK FAILED]", "[チェック失敗]"},
+}
+
+// resourceTypes name dbt's resource types.
+var resourceTypes = phrases{
+	"model":    {"model", "モデル"},
+	"source":   {"source", "ソース"},
+	"seed":     {"seed", "シード"},
+	"snapshot": {"snapshot", "スナップショット"},
+	"exposure": {"exposure", "エクスポージャー"},
+	"test":     {"test", "テスト"},
+}
+
+// urgencyWords name an urgency level.
+var urgencyWords = phrases{
+	"high":   {"HIGH", "高"},
+	"medium": {"medium", "中"},
+	"low":    {"low", "低"},
+	"none":   {"none", "なし"},
+}
+
+// changeKinds name what changed before a node first failed.
+var changeKinds = phrases{
+	"sql":          {"its SQL changed", "SQL が変更"},
+	"parents":      {"its parents changed", "親ノードが変更"},
+	"commit":       {"the commit changed", "コミットが変更"},
+	"dbt_version":  {"the dbt version changed", "dbt のバージョンが変更"},
+	"full_refresh": {"the run was a full refresh", "フルリフレッシュで実行"},
+}
+
+// reasons name the urgency reason codes.
+var reasons = phrases{
+	"run_error":          {"the last run errored", "最後の実行がエラー"},
+	"source_stale":       {"a source is stale", "ソースが古い"},
+	"tests_failing":      {"tests are failing", "テストが失敗中"},
+	"warn_only":          {"warnings only", "警告のみ"},
+	"error_severity":     {"error severity", "重大度 ERROR"},
+	"warn_severity":      {"warn severity", "重大度 WARN"},
+	"exposure_affected":  {"an exposure is affected", "エクスポージャーに影響"},
+	"critical":           {"marked critical in meta", "meta で重要と指定"},
+	"wide_impact":        {"many downstream models", "下流モデルが多い"},
+	"persistent_failure": {"failing repeatedly", "連続して失敗"},
+	"new_failure":        {"a new failure", "新しい失敗"},
+	"flaky":              {"a flaky test", "不安定なテスト"},
+	"run_skipped":        {"its run was skipped", "実行がスキップされた"},
+	"downstream_models":  {"models are downstream", "下流モデルあり"},
+	"no_downstream":      {"nothing downstream", "下流なし"},
+}
+
+// chainStatuses name how a node fared in a skip chain.
+var chainStatuses = phrases{
+	"error":   {"errored", "エラー"},
+	"fail":    {"a test failed", "テスト失敗"},
+	"skipped": {"skipped", "スキップ"},
+}
+
+// confidences name how strongly the rows prove a cause.
+var confidences = phrases{
+	queries.ConfidenceHigh:   {"certain", "確実"},
+	queries.ConfidenceMedium: {"likely", "可能性高"},
+	queries.ConfidenceLow:    {"weak evidence", "根拠弱"},
+}
+
+// causeKinds name the kinds of cause.
+var causeKinds = phrases{
+	"upstream_error":       {"an upstream run errored", "上流の実行がエラー"},
+	"upstream_test_failed": {"an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）"},
+	"stale_source":         {"a source is stale", "ソースが古い"},
+	"definition_changed":   {"its definition changed before it first failed", "最初の失敗の前に定義が変更"},
+	"job_not_run":          {"its job has not run since its last success", "最後の成功以降ジョブが実行されていない"},
+	"not_built_by_job":     {"its job ran since without building it", "ジョブは実行されたがビルドされていない"},
+	"run_error":            {"its own run errored", "自身の実行がエラー"},
+	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
+}
