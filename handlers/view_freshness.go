@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/todai-dev/todai/queries"
 )
 
@@ -11,15 +9,7 @@ func viewFreshness(p *Printer, a *queries.FreshnessAnswer, res Result) View {
 	h := queries.HealthUnknown
 	items := make([]Item, len(a.Sources))
 	for i, s := range a.Sources {
-		sh := queries.HealthOK
-		switch strings.ToLower(strings.TrimSpace(s.Status)) {
-		case "error":
-			sh = queries.HealthStale
-		case "runtime error":
-			sh = queries.HealthError
-		case "warn":
-			sh = queries.HealthWarn
-		}
+		sh := s.Health()
 		if i == 0 {
 			h = sh
 		}

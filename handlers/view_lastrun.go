@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -11,14 +10,7 @@ import (
 func viewLastRun(p *Printer, a *queries.LastRunAnswer, res Result) View {
 	h := queries.HealthUnknown
 	if len(a.Runs) > 0 {
-		switch strings.ToLower(a.Runs[0].Status) {
-		case "success":
-			h = queries.HealthOK
-		case "error":
-			h = queries.HealthError
-		case "skipped":
-			h = queries.HealthWarn
-		}
+		h = a.Runs[0].Health()
 	}
 	v := View{Mark: HealthMark(h), Title: p.NodeTitle(a.Node), Node: &a.Node,
 		Blocks: []Block{Facts{p.idFact(a.Node)}}}

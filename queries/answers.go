@@ -71,6 +71,19 @@ type Run struct {
 	Invocation *Invocation `json:"invocation,omitempty"`
 }
 
+// Health is what the run says of its node's health: an error errored, a skip warns, a success is healthy.
+func (r Run) Health() Health {
+	switch strings.ToLower(r.Status) {
+	case "success":
+		return HealthOK
+	case "error":
+		return HealthError
+	case "skipped":
+		return HealthWarn
+	}
+	return HealthUnknown
+}
+
 // Invocation is the context of one dbt invocation.
 type Invocation struct {
 	ID           string `json:"invocation_id"`
@@ -173,6 +186,20 @@ type SourceFreshness struct {
 	WarnAfter     string     `json:"warn_after,omitempty"`  // "12 hours"
 	ErrorAfter    string     `json:"error_after,omitempty"` // "1 day"
 	Error         string     `json:"error,omitempty"`
+}
+
+// Health is what the check says of the source: an error is stale, a runtime error (no check) an error, a warning
+// warns, a pass is healthy.
+func (s SourceFreshness) Health() Health {
+	switch strings.ToLower(strings.TrimSpace(s.Status)) {
+	case "error":
+		return HealthStale
+	case "runtime error":
+		return HealthError
+	case "warn":
+		return HealthWarn
+	}
+	return HealthOK
 }
 
 // FreshnessAnswer answers "freshness [SOURCE]".
