@@ -4,6 +4,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"github.com/todai-dev/todai/bot/slackui"
@@ -399,53 +400,28 @@ func (c *Config) expandEnv() {
 }
 
 func (c *Config) applyDefaults() {
-	if c.State.Path == "" {
-		c.State.Path = DefaultStatePath
-	}
-	if c.Sync.BackfillDays == 0 {
-		c.Sync.BackfillDays = DefaultBackfillDays
-	}
-	if c.Sync.RetentionDays == 0 {
-		c.Sync.RetentionDays = DefaultRetentionDays
-	}
-	if c.Sync.Overlap.Duration == 0 && c.Sync.Overlap.raw == "" {
-		c.Sync.Overlap.Duration = DefaultOverlap
-	}
-	if c.Warehouse.QueryTimeout.Duration == 0 && c.Warehouse.QueryTimeout.raw == "" {
-		c.Warehouse.QueryTimeout.Duration = DefaultQueryTimeout
-	}
-	if c.Locale == "" {
-		c.Locale = DefaultLocale
-	}
-	if c.Log.Format == "" {
-		c.Log.Format = "text"
-	}
-	if c.HTTP.Addr == "" {
-		c.HTTP.Addr = DefaultHTTPAddr
-	}
-	if c.HTTP.ReadyMaxSyncAge.Duration == 0 && c.HTTP.ReadyMaxSyncAge.raw == "" {
-		c.HTTP.ReadyMaxSyncAge.Duration = DefaultReadyMaxSyncAge
-	}
-	if c.Sync.Interval.Duration == 0 && c.Sync.Interval.raw == "" {
-		c.Sync.Interval.Duration = DefaultSyncInterval
-	}
-	if v := os.Getenv("TODAI_SLACK_API_URL"); v != "" {
-		c.Slack.APIURL = v
-	}
-	if c.Slack.AppToken == "" {
-		c.Slack.AppToken = os.Getenv("SLACK_APP_TOKEN")
-	}
-	if c.Slack.BotToken == "" {
-		c.Slack.BotToken = os.Getenv("SLACK_BOT_TOKEN")
-	}
-	if c.Slack.Command == "" {
-		c.Slack.Command = DefaultSlackCommand
-	}
-	if c.Slack.Workers == 0 {
-		c.Slack.Workers = DefaultSlackWorkers
-	}
-	if c.Slack.Queue == 0 {
-		c.Slack.Queue = DefaultSlackQueue
+	c.State.Path = cmp.Or(c.State.Path, DefaultStatePath)
+	c.Sync.BackfillDays = cmp.Or(c.Sync.BackfillDays, DefaultBackfillDays)
+	c.Sync.RetentionDays = cmp.Or(c.Sync.RetentionDays, DefaultRetentionDays)
+	c.Sync.Overlap.orDefault(DefaultOverlap)
+	c.Sync.Interval.orDefault(DefaultSyncInterval)
+	c.Warehouse.QueryTimeout.orDefault(DefaultQueryTimeout)
+	c.HTTP.ReadyMaxSyncAge.orDefault(DefaultReadyMaxSyncAge)
+	c.Locale = cmp.Or(c.Locale, DefaultLocale)
+	c.Log.Format = cmp.Or(c.Log.Format, "text")
+	c.HTTP.Addr = cmp.Or(c.HTTP.Addr, DefaultHTTPAddr)
+	c.Slack.APIURL = cmp.Or(os.Getenv("TODAI_SLACK_API_URL"), c.Slack.APIURL)
+	c.Slack.AppToken = cmp.Or(c.Slack.AppToken, os.Getenv("SLACK_APP_TOKEN"))
+	c.Slack.BotToken = cmp.Or(c.Slack.BotToken, os.Getenv("SLACK_BOT_TOKEN"))
+	c.Slack.Command = cmp.Or(c.Slack.Command, DefaultSlackCommand)
+	c.Slack.Workers = cmp.Or(c.Slack.Workers, DefaultSlackWorkers)
+	c.Slack.Queue = cmp.Or(c.Slack.Queue, DefaultSlackQueue)
+}
+
+// orDefault sets the duration to def when the file did not give one.
+func (d *Duration) orDefault(def time.Duration) {
+	if d.Duration == 0 && d.raw == "" {
+		d.Duration = def
 	}
 }
 
