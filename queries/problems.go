@@ -26,7 +26,7 @@ type Problem struct {
 	DetectedAt   time.Time
 	// ShortName and Column are a test's (not_null, order_id), for showing it; "" when unknown.
 	ShortName, Column string
-	// Team is the team of its node ("" when no team rule matches it).
+	// Team is the team of its node by the team rules ("" when none matches it).
 	Team string
 	// Facts are the node's, for the team rules and silences.
 	Facts NodeFacts
@@ -71,18 +71,8 @@ func (r *Reader) Problems(ctx context.Context) ([]Problem, error) {
 			return nil, fmt.Errorf("read %s problems: %w", k.kind, err)
 		}
 	}
-	c, err := r.catalog(ctx)
-	var unavailable *UnavailableError
-	if errors.As(err, &unavailable) {
-		return out, nil // no catalog yet: the teams are unknown
-	}
-	if err != nil {
-		return nil, err
-	}
 	for i := range out {
-		if n := c.byID[out[i].NodeID]; n != nil {
-			out[i].Team = n.Team
-		}
+		out[i].Team = r.teams.TeamOf(out[i].Facts)
 	}
 	return out, nil
 }

@@ -26,7 +26,6 @@ type Escalator struct {
 	// Causes diagnoses the incidents through the read model, once per sync: it groups them by root cause and names
 	// their causes (nil: no diagnosis).
 	Causes *escalation.CauseCache
-	Teams  escalation.TeamResolver
 	// PolicyFor returns a team's policy; teams without one get no incidents escalated.
 	PolicyFor func(team string) (escalation.Policy, bool)
 	// Notifier returns the notifier for one sweep's decisions (it may group the first notices per team and
@@ -44,7 +43,7 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, err := e.Store.Reconcile(ctx, e.Mirror, e.Teams, e.PolicyFor, now); err != nil {
+	if _, err := e.Store.Reconcile(ctx, e.Mirror, e.PolicyFor, now); err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
 	inUse, err := e.Mirror.ElementaryInUse(ctx, now)

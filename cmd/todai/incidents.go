@@ -13,7 +13,6 @@ func (a *app) newEscalator(db *localdb.DB, b *bot.Bot) *scheduler.Escalator {
 	store := escalation.NewStore(db)
 	reader := a.reader(db)
 	return &scheduler.Escalator{Store: store, Mirror: reader, Causes: escalation.NewCauseCache(reader),
-		Teams:     a.cfg.TeamRules(),
 		PolicyFor: a.cfg.EscalationPolicy, Logger: a.logger,
 		Notifier: func(ds []escalation.Decision) escalation.Notifier {
 			return b.IncidentNotifier(store, reader, ds)

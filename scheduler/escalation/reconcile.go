@@ -20,11 +20,6 @@ type MirrorReader interface {
 	ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error)
 }
 
-// TeamResolver maps a node to its team; queries.Teams implements it.
-type TeamResolver interface {
-	TeamOf(n queries.NodeFacts) string
-}
-
 // Group is the new incidents of one team from one dbt invocation: they go out as one message.
 type Group struct {
 	Team         string
@@ -43,7 +38,7 @@ type ReconcileResult struct {
 // Reconcile opens an incident for every current problem without an unresolved one (warn-only tests only when the
 // team's policy includes warn) and resolves every unresolved incident whose problem is gone: the test passes again,
 // the model ran successfully, the source is fresh. It runs in one write transaction.
-func (s *Store) Reconcile(ctx context.Context, m MirrorReader, teams TeamResolver, policyFor func(team string) (Policy, bool), now time.Time) (ReconcileResult, error) {
+func (s *Store) Reconcile(ctx context.Context, m MirrorReader, policyFor func(team string) (Policy, bool), now time.Time) (ReconcileResult, error) {
 	var res ReconcileResult
 	problems, err := m.Problems(ctx)
 	if err != nil {
@@ -52,10 +47,7 @@ func (s *Store) Reconcile(ctx context.Context, m MirrorReader, teams TeamResolve
 	current := make(map[string]bool, len(problems))
 	var wanted []Incident
 	for _, p := range problems {
-		team := ""
-		if teams != nil {
-			team = teams.TeamOf(p.Facts)
-		}
+		team := p.Team
 		if p.Severity == SeverityWarn {
 			if pol, ok := policyFor(team); !ok || !pol.IncludeWarn {
 				continue
