@@ -43,7 +43,8 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, err := e.Store.Reconcile(ctx, e.Mirror, e.PolicyFor, now); err != nil {
+	engine := escalation.Engine{Store: e.Store}
+	if _, err := engine.Reconcile(ctx, e.Mirror, e.PolicyFor, now); err != nil {
 		return fmt.Errorf("escalation: %w", err)
 	}
 	inUse, err := e.Mirror.ElementaryInUse(ctx, now)
@@ -56,7 +57,6 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("escalation: %w", err)
 		}
 	}
-	engine := escalation.Engine{Store: e.Store}
 	decisions, err := engine.Sweep(ctx, now, e.PolicyFor, cond)
 	if err != nil {
 		return fmt.Errorf("escalation: %w", err)

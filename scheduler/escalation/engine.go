@@ -26,11 +26,15 @@ type IncidentStore interface {
 	UnclaimSend(ctx context.Context, key SendKey, prev Step, now time.Time, reason string) error
 	// SetMessages records where the sends went (the incidents' message, for the first ones).
 	SetMessages(ctx context.Context, keys []SendKey, msg MessageRef) error
+	// Unresolved returns the unresolved incidents by key, for Reconcile.
+	Unresolved(ctx context.Context) (map[string]Unresolved, error)
+	// ApplyReconcile carries a reconcile's plan out at once and returns the incidents it opened and resolved.
+	ApplyReconcile(ctx context.Context, plan ReconcilePlan, now time.Time) (opened, resolved []Incident, err error)
 }
 
-// Engine is escalation's orchestration over a store: Sweep decides (Decide for each incident, grouped by root
-// cause), Execute carries the decisions out through a Notifier. Reconcile, which opens and resolves incidents in
-// one transaction, is the SQLite store's.
+// Engine is escalation's orchestration over a store: Reconcile opens and resolves incidents from the mirror's
+// problems, Sweep decides (Decide for each incident, grouped by root cause), Execute carries the decisions out
+// through a Notifier.
 type Engine struct {
 	Store IncidentStore
 }

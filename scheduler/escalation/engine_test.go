@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries"
 )
 
 // memStore is an IncidentStore in memory: the engine's tests run without SQLite.
@@ -144,6 +146,106 @@ func (m *memStore) SetMessages(_ context.Context, keys []SendKey, msg MessageRef
 		}
 	}
 	return nil
+}
+
+func (m *memStore) Unresolved(context.Context) (map[string]Unresolved, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]Unresolved{}
+	for _, inc := range m.incs {
+		if inc.Status != StatusResolved {
+			out[inc.Key] = Unresolved{ID: inc.ID, Team: inc.Team, DetectedAt: inc.DetectedAt, OpenedAt: inc.OpenedAt,
+				WaitsForAlert: inc.LastNotified.Level == 0 && inc.ElementaryAlertID == ""}
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) ApplyReconcile(_ context.Context, plan ReconcilePlan, now time.Time) (opened, resolved []Incident, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, alert := range plan.Link {
+		m.incs[id].ElementaryAlertID = alert
+	}
+	for _, w := range plan.Open {
+		w.ID, w.Status = int64(len(m.incs)+1), StatusOpen
+		m.incs[w.ID] = &w
+		opened = append(opened, w)
+	}
+	for _, id := range plan.Resolve {
+		inc := m.incs[id]
+		inc.Status, inc.ResolvedAt = StatusResolved, now
+		resolved = append(resolved, *inc)
+	}
+	return opened, resolved, nil
+}
+
+// memMirror is the mirror Reconcile reads: the current problems and edr monitor's alerts.
+type memMirror struct {
+	problems []queries.Problem
+	alerts   map[string]string
+}
+
+func (m *memMirror) Problems(context.Context) ([]queries.Problem, error) { return m.problems, nil }
+
+func (m *memMirror) ElementaryAlerts(_ context.Context, since map[string]time.Time) (map[string]string, error) {
+	out := map[string]string{}
+	for key := range since {
+		if a, ok := m.alerts[key]; ok {
+			out[key] = a
+		}
+	}
+	return out, nil
+}
+
+// TestEngineReconcileOverMemoryStore: the engine opens an incident per problem in its node's team (warnings only
+// where the policy takes them), links edr monitor's alert when it appears before a first notice, and resolves what
+// stopped failing — without SQLite.
+func TestEngineReconcileOverMemoryStore(t *testing.T) {
+	ctx := context.Background()
+	store := newMemStore()
+	engine := Engine{Store: store}
+	policies := map[string]Policy{"core": testPolicy()}
+	policyFor := func(team string) (Policy, bool) { p, ok := policies[team]; return p, ok }
+	fail := queries.Problem{Key: "test.shop.not_null_orders_id", Kind: "test", NodeID: "model.shop.orders",
+		TestID: "test.shop.not_null_orders_id", Severity: SeverityError, InvocationID: "inv-1", Team: "core"}
+	warn := queries.Problem{Key: "test.shop.unique_orders_id", Kind: "test", NodeID: "model.shop.orders",
+		TestID: "test.shop.unique_orders_id", Severity: SeverityWarn, InvocationID: "inv-1", Team: "core"}
+	errored := queries.Problem{Key: "model.mkt.campaigns", Kind: "model", NodeID: "model.mkt.campaigns",
+		Severity: SeverityError, InvocationID: "inv-1", Team: "growth"}
+	mirror := &memMirror{problems: []queries.Problem{fail, warn, errored}}
+
+	res, err := engine.Reconcile(ctx, mirror, policyFor, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened []string
+	for _, inc := range res.Opened {
+		opened = append(opened, inc.Team+"/"+inc.Key)
+	}
+	if want := []string{"core/" + fail.Key, "growth/" + errored.Key}; !reflect.DeepEqual(opened, want) {
+		t.Fatalf("opened %q, want %q (the warning stays out of core's policy)", opened, want)
+	}
+	if len(res.Groups) != 2 || res.Groups[0].Team != "core" {
+		t.Errorf("groups = %+v, want one per team", res.Groups)
+	}
+
+	mirror.alerts = map[string]string{fail.Key: "alert-1"}
+	if _, err := engine.Reconcile(ctx, mirror, policyFor, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Get(ctx, res.Opened[0].ID); got.ElementaryAlertID != "alert-1" {
+		t.Errorf("edr monitor's alert not linked: %+v", got)
+	}
+
+	mirror.problems = []queries.Problem{errored}
+	res, err = engine.Reconcile(ctx, mirror, policyFor, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Opened) != 0 || len(res.Resolved) != 1 || res.Resolved[0].Key != fail.Key {
+		t.Errorf("second reconcile: opened %d, resolved %+v; want only %s resolved", len(res.Opened), res.Resolved, fail.Key)
+	}
 }
 
 // TestEngineOverMemoryStore runs the engine on an in-memory store: first notices of one team go out as one

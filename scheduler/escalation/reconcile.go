@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -36,104 +37,149 @@ type ReconcileResult struct {
 }
 
 // Reconcile opens an incident for every current problem without an unresolved one (warn-only tests only when the
-// team's policy includes warn) and resolves every unresolved incident whose problem is gone: the test passes again,
-// the model ran successfully, the source is fresh. It runs in one write transaction.
-func (s *Store) Reconcile(ctx context.Context, m MirrorReader, policyFor func(team string) (Policy, bool), now time.Time) (ReconcileResult, error) {
-	var res ReconcileResult
+// team's policy includes warn), links edr monitor's alerts to the incidents still waiting for theirs, and resolves
+// every unresolved incident whose problem is gone: the test passes again, the model ran successfully, the source is
+// fresh. The store applies it all at once (ApplyReconcile).
+func (e Engine) Reconcile(ctx context.Context, m MirrorReader, policyFor func(team string) (Policy, bool), now time.Time) (ReconcileResult, error) {
 	problems, err := m.Problems(ctx)
 	if err != nil {
-		return res, fmt.Errorf("reconcile: %w", err)
+		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 	}
-	current := make(map[string]bool, len(problems))
-	var wanted []Incident
+	open, err := e.Store.Unresolved(ctx)
+	if err != nil {
+		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
+	}
+	wanted := wantedIncidents(problems, policyFor, now)
+	alerts := map[string]string{}
+	if since := alertWindows(wanted, open, policyFor, now); len(since) > 0 {
+		if alerts, err = m.ElementaryAlerts(ctx, since); err != nil {
+			return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
+		}
+	}
+	opened, resolved, err := e.Store.ApplyReconcile(ctx, planReconcile(wanted, open, alerts), now)
+	if err != nil {
+		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
+	}
+	sort.Slice(resolved, func(i, j int) bool { return resolved[i].ID < resolved[j].ID })
+	return ReconcileResult{Opened: opened, Resolved: resolved, Groups: groupIncidents(opened)}, nil
+}
+
+// ReconcilePlan is what a reconcile changes.
+type ReconcilePlan struct {
+	// Open are the incidents to open (a key already open is left as it is).
+	Open []Incident
+	// Link maps an unresolved incident's id to the edr monitor alert found for it.
+	Link map[int64]string
+	// Resolve lists the unresolved incidents whose problem is gone.
+	Resolve []int64
+}
+
+// Unresolved is what Reconcile needs of an unresolved incident.
+type Unresolved struct {
+	ID   int64
+	Team string
+	// WaitsForAlert: no notice went out and no edr monitor alert is linked yet.
+	WaitsForAlert bool
+	DetectedAt    time.Time
+	OpenedAt      time.Time
+}
+
+// wantedIncidents are the incidents the current problems call for, in the team of each problem's node.
+func wantedIncidents(problems []queries.Problem, policyFor func(team string) (Policy, bool), now time.Time) []Incident {
+	var out []Incident
 	for _, p := range problems {
-		team := p.Team
 		if p.Severity == SeverityWarn {
-			if pol, ok := policyFor(team); !ok || !pol.IncludeWarn {
+			if pol, ok := policyFor(p.Team); !ok || !pol.IncludeWarn {
 				continue
 			}
 		}
-		current[p.Key] = true
-		wanted = append(wanted, Incident{Key: p.Key, Team: team, Kind: Kind(p.Kind), NodeID: p.NodeID, TestID: p.TestID,
+		out = append(out, Incident{Key: p.Key, Team: p.Team, Kind: Kind(p.Kind), NodeID: p.NodeID, TestID: p.TestID,
 			Severity: p.Severity, InvocationID: p.InvocationID, Summary: p.Summary, Owners: p.Facts.Owners,
 			Tags: p.Facts.Tags, OpenedAt: now, DetectedAt: p.DetectedAt})
 	}
-	open, err := s.unresolved(ctx)
-	if err != nil {
-		return res, fmt.Errorf("reconcile: %w", err)
-	}
-	// edr monitor's alerts: for the new incidents, and for those still waiting for theirs before a first notice.
+	return out
+}
+
+// alertWindows says, per key, since when an edr monitor alert counts: for the new incidents, and for those still
+// waiting for theirs before a first notice.
+func alertWindows(wanted []Incident, open map[string]Unresolved, policyFor func(team string) (Policy, bool),
+	now time.Time) map[string]time.Time {
 	since := map[string]time.Time{}
+	current := map[string]bool{}
 	for _, w := range wanted {
+		current[w.Key] = true
 		if _, ok := open[w.Key]; !ok {
 			since[w.Key] = alertsSince(w.DetectedAt, now)
 		}
 	}
 	for key, u := range open {
-		if u.waitsForAlert && current[key] {
-			if pol, ok := policyFor(u.team); ok && pol.LinksElementaryAlerts() {
-				since[key] = alertsSince(u.detectedAt, u.openedAt)
+		if u.WaitsForAlert && current[key] {
+			if pol, ok := policyFor(u.Team); ok && pol.LinksElementaryAlerts() {
+				since[key] = alertsSince(u.DetectedAt, u.OpenedAt)
 			}
 		}
 	}
-	alerts := map[string]string{}
-	if len(since) > 0 {
-		if alerts, err = m.ElementaryAlerts(ctx, since); err != nil {
-			return res, fmt.Errorf("reconcile: %w", err)
+	return since
+}
+
+// planReconcile is pure: open what is wanted and not open (with its alert), link the alerts found for the open
+// incidents still waiting, resolve what is open and no longer wanted.
+func planReconcile(wanted []Incident, open map[string]Unresolved, alerts map[string]string) ReconcilePlan {
+	plan := ReconcilePlan{Link: map[int64]string{}}
+	current := map[string]bool{}
+	for _, w := range wanted {
+		current[w.Key] = true
+		if _, ok := open[w.Key]; ok {
+			continue
+		}
+		w.ElementaryAlertID = alerts[w.Key]
+		plan.Open = append(plan.Open, w)
+	}
+	for key, u := range open {
+		switch {
+		case !current[key]:
+			plan.Resolve = append(plan.Resolve, u.ID)
+		case u.WaitsForAlert && alerts[key] != "":
+			plan.Link[u.ID] = alerts[key]
 		}
 	}
+	slices.Sort(plan.Resolve)
+	return plan
+}
+
+// ApplyReconcile carries a plan out in one write transaction and returns the incidents it opened and resolved.
+func (s *Store) ApplyReconcile(ctx context.Context, plan ReconcilePlan, now time.Time) (opened, resolved []Incident, err error) {
 	err = s.inTx(ctx, "reconcile", func(tx *sql.Tx) error {
-		for key, u := range open {
-			if a := alerts[key]; a != "" && u.waitsForAlert && current[key] {
-				if err := linkAlertTx(ctx, tx, u.id, a, now); err != nil {
-					return fmt.Errorf("link %s: %w", key, err)
-				}
+		for id, alert := range plan.Link {
+			if err := linkAlertTx(ctx, tx, id, alert, now); err != nil {
+				return fmt.Errorf("link incident %d: %w", id, err)
 			}
 		}
-		for _, w := range wanted {
-			if _, ok := open[w.Key]; ok {
-				continue
-			}
-			w.ElementaryAlertID = alerts[w.Key]
-			inc, opened, err := openTx(ctx, tx, w)
+		for _, w := range plan.Open {
+			inc, isNew, err := openTx(ctx, tx, w)
 			if err != nil {
 				return fmt.Errorf("open %s: %w", w.Key, err)
 			}
-			if opened {
-				res.Opened = append(res.Opened, inc)
+			if isNew {
+				opened = append(opened, inc)
 			}
 		}
-		for key, u := range open {
-			if current[key] {
-				continue
+		for _, id := range plan.Resolve {
+			if err := resolveTx(ctx, tx, id, "todai", now, "no longer failing in the mirror"); err != nil {
+				return fmt.Errorf("resolve incident %d: %w", id, err)
 			}
-			if err := resolveTx(ctx, tx, u.id, "todai", now, "no longer failing in the mirror"); err != nil {
-				return fmt.Errorf("resolve %s: %w", key, err)
-			}
-			inc, err := getIncident(ctx, tx, u.id)
+			inc, err := getIncident(ctx, tx, id)
 			if err != nil {
 				return err
 			}
-			res.Resolved = append(res.Resolved, inc)
+			resolved = append(resolved, inc)
 		}
 		return nil
 	})
 	if err != nil {
-		return ReconcileResult{}, err
+		return nil, nil, err
 	}
-	sort.Slice(res.Resolved, func(i, j int) bool { return res.Resolved[i].ID < res.Resolved[j].ID })
-	res.Groups = groupIncidents(res.Opened)
-	return res, nil
-}
-
-// unresolvedIncident is what Reconcile needs of an unresolved incident.
-type unresolvedIncident struct {
-	id   int64
-	team string
-	// waitsForAlert: no notice went out and no edr monitor alert is linked yet.
-	waitsForAlert bool
-	detectedAt    time.Time
-	openedAt      time.Time
+	return opened, resolved, nil
 }
 
 // alertsSince is the earliest detection time of an edr monitor alert about a failure detected at detected: the
@@ -145,28 +191,29 @@ func alertsSince(detected, opened time.Time) time.Time {
 	return detected
 }
 
-func (s *Store) unresolved(ctx context.Context) (map[string]unresolvedIncident, error) {
+// Unresolved returns the unresolved incidents by key.
+func (s *Store) Unresolved(ctx context.Context) (map[string]Unresolved, error) {
 	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id, team, notified_level = 0 AND elementary_alert_id = '',
 		coalesce(detected_at, ''), opened_at FROM incidents WHERE status <> 'resolved'`)
 	if err != nil {
 		return nil, fmt.Errorf("read unresolved incidents: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]unresolvedIncident{}
+	out := map[string]Unresolved{}
 	for rows.Next() {
 		var (
 			k, detected, opened string
-			u                   unresolvedIncident
+			u                   Unresolved
 		)
-		if err := rows.Scan(&k, &u.id, &u.team, &u.waitsForAlert, &detected, &opened); err != nil {
+		if err := rows.Scan(&k, &u.ID, &u.Team, &u.WaitsForAlert, &detected, &opened); err != nil {
 			return nil, fmt.Errorf("read unresolved incidents: %w", err)
 		}
-		if u.openedAt, err = localdb.ParseTime(opened); err != nil {
-			return nil, fmt.Errorf("read unresolved incident %d: %w", u.id, err)
+		if u.OpenedAt, err = localdb.ParseTime(opened); err != nil {
+			return nil, fmt.Errorf("read unresolved incident %d: %w", u.ID, err)
 		}
 		if detected != "" {
-			if u.detectedAt, err = localdb.ParseTime(detected); err != nil {
-				return nil, fmt.Errorf("read unresolved incident %d: %w", u.id, err)
+			if u.DetectedAt, err = localdb.ParseTime(detected); err != nil {
+				return nil, fmt.Errorf("read unresolved incident %d: %w", u.ID, err)
 			}
 		}
 		out[k] = u

@@ -129,7 +129,7 @@ func TestReconcile(t *testing.T) {
 	for i, st := range steps {
 		writeMirror(t, ctx, db.Write, st.inv, st.state)
 		now := t0.Add(time.Duration(i) * time.Hour)
-		res, err := store.Reconcile(ctx, mirror, policyFor, now)
+		res, err := Engine{Store: store}.Reconcile(ctx, mirror, policyFor, now)
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
@@ -187,7 +187,7 @@ func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 	insertAlert("edr-old", "model.shop.stg_orders", "2026-03-09T09:00:00.000000Z")
 	writeMirror(t, ctx, db.Write, "inv1", mirrorState{runs: map[string]string{"model.shop.stg_orders": "error", "model.mkt.campaigns": "error"}})
 
-	res, err := store.Reconcile(ctx, mirror, policyFor, t0)
+	res, err := Engine{Store: store}.Reconcile(ctx, mirror, policyFor, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 	// edr monitor runs: both models alerted.
 	insertAlert("edr-new", "model.shop.stg_orders", "2026-03-10T09:01:00.000000Z")
 	insertAlert("edr-camp", "model.mkt.campaigns", "2026-03-10T09:01:00.000000Z")
-	if _, err := store.Reconcile(ctx, mirror, policyFor, t0.Add(10*time.Minute)); err != nil {
+	if _, err := (Engine{Store: store}).Reconcile(ctx, mirror, policyFor, t0.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	stg, err := store.Get(ctx, byKey["model.shop.stg_orders"].ID)
