@@ -382,10 +382,11 @@ func (p *Printer) renderView(v View) {
 			}
 		case List:
 			p.line("  " + b.Title + ":")
-			p.list("    ", len(b.Items), func(i int) string {
-				s := p.Plain(b.Items[i].Text)
-				if !b.Items[i].Detail.Empty() {
-					s += "\n      " + p.Plain(b.Items[i].Detail)
+			items, total := b.Shown()
+			p.list("    ", total, func(i int) string {
+				s := p.Plain(items[i].Text)
+				if !items[i].Detail.Empty() {
+					s += "\n      " + p.Plain(items[i].Detail)
 				}
 				return s
 			})
@@ -396,8 +397,8 @@ func (p *Printer) renderView(v View) {
 // Clean makes a data string safe for a terminal: ANSI escape sequences removed, control and bidi/format characters
 // replaced by spaces (newlines and tabs too, so one datum stays on one line), runs of spaces collapsed.
 func Clean(s string) string {
-	if s == "" {
-		return ""
+	if s == "" || alreadyClean(s) {
+		return s
 	}
 	s = strings.ToValidUTF8(s, "")
 	s = reANSI.ReplaceAllString(s, "")
@@ -419,6 +420,29 @@ func Clean(s string) string {
 		}
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+// alreadyClean reports whether Clean would return s unchanged: valid UTF-8 with no control, invisible or
+// non-space white space characters, single spaces and none at the ends. Most data is; it skips Clean's rebuild.
+func alreadyClean(s string) bool {
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	prevSpace := false
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+			continue
+		case r < 0x20, r == 0x7f, r >= 0x80 && (unicode.IsSpace(r) || unicode.IsControl(r) || isInvisible(r)):
+			return false
+		}
+		prevSpace = false
+	}
+	return true
 }
 
 func CleanJoin(ss []string) string {

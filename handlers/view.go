@@ -47,10 +47,31 @@ type Fact struct {
 	More  []Line
 }
 
-// List is a titled list of items; renderers show the first MaxListItems and count the rest.
+// List is a titled list: Items holds the first MaxListItems of its Total entries, and the renderers count the rest
+// ("…and 12 more").
 type List struct {
 	Title string
 	Items []Item
+	Total int
+}
+
+// Shown is what a medium shows of the list: at most MaxListItems items, and how many entries there are in all.
+func (l List) Shown() ([]Item, int) {
+	items := l.Items[:min(len(l.Items), MaxListItems)]
+	total := max(l.Total, len(l.Items))
+	if len(items) < min(total, MaxListItems) {
+		total = len(items) // Total promised more items than the list holds
+	}
+	return items, total
+}
+
+// listOf makes the list of n entries, laying out only the ones a medium shows.
+func listOf(title string, n int, item func(i int) Item) List {
+	items := make([]Item, min(n, MaxListItems))
+	for i := range items {
+		items[i] = item(i)
+	}
+	return List{Title: title, Items: items, Total: n}
 }
 
 // Item is one entry of a list; Detail, when set, is shown under it (a run's message, a check's error).

@@ -29,8 +29,9 @@ func viewDescribe(p *Printer, a *queries.DescribeAnswer, res Result) View {
 	v := View{Mark: IconMark(IconDescribe), Title: p.NodeTitle(a.Node), Node: &a.Node, Summary: summary,
 		Blocks: []Block{Note{Text: desc}, facts}}
 	if len(a.Columns) > 0 {
-		items := make([]Item, len(a.Columns))
-		for i, c := range a.Columns {
+		n := len(a.Columns)
+		item := func(i int) Item {
+			c := a.Columns[i]
 			l := Line{Code(c.Name)}
 			if c.DataType != "" {
 				l = append(l, Words(" "), Datum(c.DataType))
@@ -40,9 +41,9 @@ func viewDescribe(p *Printer, a *queries.DescribeAnswer, res Result) View {
 				d.Max = 120
 				l = append(l, Words(" — "), d)
 			}
-			items[i] = Item{Text: l}
+			return Item{Text: l}
 		}
-		v.Blocks = append(v.Blocks, List{Title: p.count("Columns", "カラム", len(a.Columns)), Items: items})
+		v.Blocks = append(v.Blocks, listOf(p.count("Columns", "カラム", len(a.Columns)), n, item))
 	}
 	v.Blocks = append(v.Blocks, p.exposureList("Exposures", "エクスポージャー", a.Exposures)...)
 	return v

@@ -27,8 +27,9 @@ func viewFailures(p *Printer, a *queries.FailuresAnswer, res Result) View {
 	v.Summary = Line{Words(p.Tr(fmt.Sprintf("%d failing tests since %s.", len(a.Failures), since),
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件。", since, len(a.Failures))))}
 	names := FailureNames(a.Failures)
-	items := make([]Item, len(a.Failures))
-	for i, f := range a.Failures {
+	n := len(a.Failures)
+	item := func(i int) Item {
+		f := a.Failures[i]
 		l := Line{Status(f.Status), Words(" "), Strong(names[i])}
 		if f.ModelUniqueID != "" {
 			l = append(l, Words(p.Tr(" on ", " 対象 ")), Code(f.ModelUniqueID))
@@ -49,9 +50,9 @@ func viewFailures(p *Printer, a *queries.FailuresAnswer, res Result) View {
 		if owners := Owners(f.Owners); len(owners) > 0 {
 			l = append(append(l, Words(p.Tr(" — owners ", " — オーナー "))), owners...)
 		}
-		items[i] = Item{Text: l}
+		return Item{Text: l}
 	}
-	v.Blocks = []Block{List{Title: p.Tr(fmt.Sprintf("%d failing tests since %s", len(a.Failures), since),
-		fmt.Sprintf("%s 以降に失敗したテスト %d 件", since, len(a.Failures))), Items: items}}
+	v.Blocks = []Block{listOf(p.Tr(fmt.Sprintf("%d failing tests since %s", len(a.Failures), since),
+		fmt.Sprintf("%s 以降に失敗したテスト %d 件", since, len(a.Failures))), n, item)}
 	return v
 }

@@ -7,14 +7,11 @@ import (
 // viewFreshness lays out the freshness answer: each source's latest check, the worst first in the mark.
 func viewFreshness(p *Printer, a *queries.FreshnessAnswer, res Result) View {
 	h := queries.HealthUnknown
-	items := make([]Item, len(a.Sources))
 	for i, s := range a.Sources {
-		sh := s.Health()
 		if i == 0 {
-			h = sh
+			h = s.Health()
 		}
-		h = queries.Worse(h, sh)
-		items[i] = p.sourceItem(s)
+		h = queries.Worse(h, s.Health())
 	}
 	v := View{Mark: HealthMark(h)}
 	if len(a.Sources) == 1 {
@@ -25,6 +22,7 @@ func viewFreshness(p *Printer, a *queries.FreshnessAnswer, res Result) View {
 		v.Blocks = []Block{Note{Text: v.Summary}}
 		return v
 	}
-	v.Blocks = []Block{List{Title: p.count("Sources", "ソース", len(a.Sources)), Items: items}}
+	v.Blocks = []Block{listOf(p.count("Sources", "ソース", len(a.Sources)), len(a.Sources),
+		func(i int) Item { return p.sourceItem(a.Sources[i]) })}
 	return v
 }

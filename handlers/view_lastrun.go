@@ -27,12 +27,13 @@ func viewLastRun(p *Printer, a *queries.LastRunAnswer, res Result) View {
 		note(Line{Words(p.Tr("No runs recorded.", "実行記録はありません。"))})
 	default:
 		v.Summary = p.runLine(a.Runs[0])
-		items := make([]Item, len(a.Runs))
-		for i, r := range a.Runs {
-			items[i] = p.runItem(r)
+		n := len(a.Runs)
+		item := func(i int) Item {
+			r := a.Runs[i]
+			return p.runItem(r)
 		}
-		v.Blocks = append(v.Blocks, List{Title: p.Tr(fmt.Sprintf("Last %d runs, newest first", len(a.Runs)),
-			fmt.Sprintf("直近 %d 回の実行（新しい順）", len(a.Runs))), Items: items})
+		v.Blocks = append(v.Blocks, listOf(p.Tr(fmt.Sprintf("Last %d runs, newest first", len(a.Runs)),
+			fmt.Sprintf("直近 %d 回の実行（新しい順）", len(a.Runs))), n, item))
 	}
 	return v
 }

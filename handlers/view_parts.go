@@ -64,14 +64,10 @@ func (p *Printer) testLine(t queries.TestState, name string) Line {
 	return l
 }
 
-// testItems are a list of tests' latest results.
-func (p *Printer) testItems(ts []queries.TestState) []Item {
+// testItem returns the i-th of a list of tests' latest results, named apart from the others (StateNames).
+func (p *Printer) testItem(ts []queries.TestState) func(i int) Item {
 	names := StateNames(ts)
-	out := make([]Item, len(ts))
-	for i, t := range ts {
-		out[i] = Item{Text: p.testLine(t, names[i])}
-	}
-	return out
+	return func(i int) Item { return Item{Text: p.testLine(ts[i], names[i])} }
 }
 
 // sourceItem is a source's freshness: its status, when it was loaded, its age and thresholds, and the check's
@@ -130,11 +126,7 @@ func (p *Printer) lineageList(title string, ns []queries.LineageNode) []Block {
 	if len(ns) == 0 {
 		return nil
 	}
-	items := make([]Item, len(ns))
-	for i, n := range ns {
-		items[i] = p.lineageItem(n)
-	}
-	return []Block{List{Title: title, Items: items}}
+	return []Block{listOf(title, len(ns), func(i int) Item { return p.lineageItem(ns[i]) })}
 }
 
 // exposureList is the "Exposures (n)" list, or nil when there are none.
@@ -142,11 +134,7 @@ func (p *Printer) exposureList(en, ja string, es []queries.Exposure) []Block {
 	if len(es) == 0 {
 		return nil
 	}
-	items := make([]Item, len(es))
-	for i, e := range es {
-		items[i] = p.exposureItem(e)
-	}
-	return []Block{List{Title: p.count(en, ja, len(es)), Items: items}}
+	return []Block{listOf(p.count(en, ja, len(es)), len(es), func(i int) Item { return p.exposureItem(es[i]) })}
 }
 
 // testList is a titled list of test results, or nil when there are none.
@@ -154,7 +142,7 @@ func (p *Printer) testList(en, ja string, ts []queries.TestState) []Block {
 	if len(ts) == 0 {
 		return nil
 	}
-	return []Block{List{Title: p.count(en, ja, len(ts)), Items: p.testItems(ts)}}
+	return []Block{listOf(p.count(en, ja, len(ts)), len(ts), p.testItem(ts))}
 }
 
 // nextNote says what to do next and whom to ask, or nothing.

@@ -23,11 +23,12 @@ func viewStatus(p *Printer, a *queries.StatusAnswer, res Result) View {
 	v.Blocks = append(v.Blocks, facts)
 	v.Blocks = append(v.Blocks, p.testList("Tests", "テスト", a.Tests)...)
 	if len(a.Freshness) > 0 {
-		items := make([]Item, len(a.Freshness))
-		for i, s := range a.Freshness {
-			items[i] = p.sourceItem(s)
+		n := len(a.Freshness)
+		item := func(i int) Item {
+			s := a.Freshness[i]
+			return p.sourceItem(s)
 		}
-		v.Blocks = append(v.Blocks, List{Title: p.Tr("Freshness", "鮮度"), Items: items})
+		v.Blocks = append(v.Blocks, listOf(p.Tr("Freshness", "鮮度"), n, item))
 	}
 	return v
 }

@@ -40,3 +40,45 @@ func TestOwnerKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestListShown: a medium shows at most MaxListItems items of a list and counts all its entries, and a list that
+// promises more entries than it holds is counted by what it holds.
+func TestListShown(t *testing.T) {
+	item := func(int) Item { return Item{Text: Line{Words("x")}} }
+	for _, tc := range []struct {
+		name         string
+		list         List
+		shown, total int
+	}{
+		{"short", listOf("t", 3, item), 3, 3},
+		{"long: only the shown ones are laid out", listOf("t", 2000, item), MaxListItems, 2000},
+		{"empty", listOf("t", 0, item), 0, 0},
+		{"built by hand, no total", List{Items: make([]Item, 12)}, MaxListItems, 12},
+		{"a total it does not hold", List{Items: make([]Item, 2), Total: 50}, 2, 2},
+	} {
+		items, total := tc.list.Shown()
+		if len(items) != tc.shown || total != tc.total {
+			t.Errorf("%s: shows %d of %d, want %d of %d", tc.name, len(items), total, tc.shown, tc.total)
+		}
+	}
+	if l := listOf("t", 2000, item); len(l.Items) != MaxListItems {
+		t.Errorf("listOf laid out %d items of 2000", len(l.Items))
+	}
+}
+
+// FuzzClean: Clean's fast path agrees with the full cleaning, and a cleaned string is clean.
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"fct_orders", "a  b", " lead", "trail ", "tab\there", "\x1b[31mred\x1b[0m", "日本語 テキスト",
+		"zero\u200bwidth", "bad\xffutf8", "nbsp\u00a0here", "line\nbreak", "ok"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := Clean(s)
+		if s != "" && alreadyClean(s) && c != s {
+			t.Fatalf("alreadyClean(%q) but Clean = %q", s, c)
+		}
+		if Clean(c) != c {
+			t.Fatalf("Clean(%q) = %q is not clean: %q", s, c, Clean(c))
+		}
+	})
+}

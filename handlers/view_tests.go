@@ -23,12 +23,13 @@ func viewTests(p *Printer, a *queries.TestsAnswer, res Result) View {
 	}
 	v.Summary = Line{Words(p.Tr(fmt.Sprintf("%d test(s), %d failing", len(a.Tests), failing),
 		fmt.Sprintf("テスト %d 件、うち失敗 %d 件", len(a.Tests), failing)))}
-	items := p.testItems(states(a.Tests))
-	for i, t := range a.Tests {
-		items[i].Text = append(items[i].Text, Words(" · "+p.PassRate(t)))
-	}
-	v.Blocks = append(v.Blocks, List{Title: p.count(fmt.Sprintf("Tests, pass rate over %d days", a.WindowDays),
-		fmt.Sprintf("テストと %d 日間の合格率", a.WindowDays), len(a.Tests)), Items: items})
+	test := p.testItem(states(a.Tests))
+	v.Blocks = append(v.Blocks, listOf(p.count(fmt.Sprintf("Tests, pass rate over %d days", a.WindowDays),
+		fmt.Sprintf("テストと %d 日間の合格率", a.WindowDays), len(a.Tests)), len(a.Tests), func(i int) Item {
+		it := test(i)
+		it.Text = append(it.Text, Words(" · "+p.PassRate(a.Tests[i])))
+		return it
+	}))
 	return v
 }
 

@@ -19,23 +19,25 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 		v.Blocks = append(v.Blocks, Note{Label: p.Tr("Chain", "経路"), Text: Line{Words(p.Chain(a.Chain))}})
 	}
 	if len(a.Changes) > 0 {
-		items := make([]Item, len(a.Changes))
-		for i, c := range a.Changes {
+		n := len(a.Changes)
+		item := func(i int) Item {
+			c := a.Changes[i]
 			l := Line{Words(p.Change(c))}
 			if c.CompareURL != "" {
 				l = append(l, Words(" · "), Link(c.CompareURL, p.Tr("compare", "比較")))
 			}
-			items[i] = Item{Text: l}
+			return Item{Text: l}
 		}
-		v.Blocks = append(v.Blocks, List{Title: p.Tr("Changed since its last success", "最後の成功以降の変更"), Items: items})
+		v.Blocks = append(v.Blocks, listOf(p.Tr("Changed since its last success", "最後の成功以降の変更"), n, item))
 	}
 	v.Blocks = append(v.Blocks, p.nextNote(a.Next)...)
 	if len(a.LikelyCauses) == 0 {
 		v.Blocks = append(v.Blocks, Note{Text: Line{Words(p.Tr("No cause found in the mirrored data.",
 			"ミラーされたデータからは原因が見つかりませんでした。"))}})
 	} else {
-		items := make([]Item, len(a.LikelyCauses))
-		for i, c := range a.LikelyCauses {
+		n := len(a.LikelyCauses)
+		item := func(i int) Item {
+			c := a.LikelyCauses[i]
 			l := Line{Words(p.CauseKind(c.Kind) + ": "), Strong(FirstClean(c.Name, c.UniqueID))}
 			if c.Detail != nil {
 				l = append(l, Words(" — "), Span{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes})
@@ -46,19 +48,21 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 			if c.Confidence != "" {
 				l = append(l, Words(" ("+p.Confidence(c.Confidence)+")"))
 			}
-			items[i] = Item{Text: l}
+			return Item{Text: l}
 		}
-		v.Blocks = append(v.Blocks, List{Title: p.Tr("Causes, most probable first", "原因（可能性の高い順）"), Items: items})
+		v.Blocks = append(v.Blocks, listOf(p.Tr("Causes, most probable first", "原因（可能性の高い順）"), n, item))
 	}
 	if len(a.FailedSince) > 0 {
-		items := make([]Item, len(a.FailedSince))
-		for i, r := range a.FailedSince {
-			items[i] = Item{Text: p.runLine(r)}
+		n := len(a.FailedSince)
+		item := func(i int) Item {
+			r := a.FailedSince[i]
+			it := Item{Text: p.runLine(r)}
 			if r.Message != nil {
-				items[i].Detail = Line{Quote(*r.Message, messageRunes)}
+				it.Detail = Line{Quote(*r.Message, messageRunes)}
 			}
+			return it
 		}
-		v.Blocks = append(v.Blocks, List{Title: p.count("Failed runs since", "それ以降の失敗した実行", len(a.FailedSince)), Items: items})
+		v.Blocks = append(v.Blocks, listOf(p.count("Failed runs since", "それ以降の失敗した実行", len(a.FailedSince)), n, item))
 	}
 	v.Blocks = append(v.Blocks, p.testList("Failing tests", "失敗中のテスト", a.FailingTests)...)
 	return v

@@ -61,9 +61,10 @@ func (b *builder) blocksOf(v handlers.View, ok bool) {
 			}
 			b.fields(fs...)
 		case handlers.List:
-			b.list(Escape(blk.Title), len(blk.Items), func(i int) string {
-				s := b.line(blk.Items[i].Text)
-				if d := blk.Items[i].Detail; !d.Empty() {
+			items, total := blk.Shown()
+			b.list(Escape(blk.Title), total, func(i int) string {
+				s := b.line(items[i].Text)
+				if d := items[i].Detail; !d.Empty() {
 					s += "\n   " + b.line(d)
 				}
 				return s
