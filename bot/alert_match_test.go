@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -267,10 +266,7 @@ func TestFindAlertMessagePages(t *testing.T) {
 func TestChannelID(t *testing.T) {
 	fake := slacktest.New(t)
 	ctx := webTestCtx(t)
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clock, advance := testClock(time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC))
 	b := newSearchBot(t, fake, clock)
 	bot := fake.BotUserID()
 	for i := range 450 { // three pages of 200

@@ -39,10 +39,7 @@ func TestNewChannelLocales(t *testing.T) {
 func TestChannelLocaleRefresh(t *testing.T) {
 	fake := slacktest.New(t)
 	ctx := webTestCtx(t)
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clock, advance := testClock(time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC))
 	var logs bytes.Buffer // the calls below are sequential
 	b := New(Config{APIURL: fake.APIURL(), BotToken: fake.BotToken(), AppToken: fake.AppToken(),
 		ChannelLocales: map[string]handlers.Lang{"#data-finance": handlers.LangJA, "#late": handlers.LangJA}},
@@ -105,4 +102,12 @@ func BenchmarkChannelLocale(b *testing.B) {
 	for b.Loop() {
 		bt.channelLocale(ctx, "C9FIN")
 	}
+}
+
+// testClock is a clock the test moves forward by hand; it is safe for the bot's goroutines to read.
+func testClock(start time.Time) (now func() time.Time, advance func(time.Duration)) {
+	var mu sync.Mutex
+	t := start
+	return func() time.Time { mu.Lock(); defer mu.Unlock(); return t },
+		func(d time.Duration) { mu.Lock(); t = t.Add(d); mu.Unlock() }
 }

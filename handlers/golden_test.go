@@ -44,20 +44,27 @@ func TestGolden(t *testing.T) {
 			if got := ExitCode(res); got != tc.Exit {
 				t.Errorf("ExitCode = %d, want %d (err %+v)", got, tc.Exit, res.Err)
 			}
-			var text, js bytes.Buffer
-			if err := RenderText(&text, res); err != nil {
-				t.Fatal(err)
-			}
-			if err := RenderJSON(&js, res); err != nil {
-				t.Fatal(err)
-			}
-			checkText(t, text.String())
-			checkJSON(t, res, js.Bytes())
-			checkDocumented(t, res.Intent, js.Bytes())
+			text, js := renderChecked(t, res)
 			handlerstest.Golden(t, filepath.Join(dir, tc.Name+".txt"), text.Bytes())
 			handlerstest.Golden(t, filepath.Join(dir, tc.Name+".json"), js.Bytes())
 		})
 	}
+}
+
+// renderChecked renders res as text and JSON and checks both: clean text, JSON within its contract and documented.
+func renderChecked(t *testing.T, res Result) (text, js *bytes.Buffer) {
+	t.Helper()
+	text, js = new(bytes.Buffer), new(bytes.Buffer)
+	if err := RenderText(text, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderJSON(js, res); err != nil {
+		t.Fatal(err)
+	}
+	checkText(t, text.String())
+	checkJSON(t, res, js.Bytes())
+	checkDocumented(t, res.Intent, js.Bytes())
+	return text, js
 }
 
 // checkText asserts terminal text holds no control characters except newlines and no escape sequences.

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -151,16 +150,7 @@ func TestAskRealMirror(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, res)
 			}
-			var text, js bytes.Buffer
-			if err := RenderText(&text, res); err != nil {
-				t.Fatal(err)
-			}
-			if err := RenderJSON(&js, res); err != nil {
-				t.Fatal(err)
-			}
-			checkText(t, text.String())
-			checkJSON(t, res, js.Bytes())
-			checkDocumented(t, res.Intent, js.Bytes())
+			text, js := renderChecked(t, res)
 			if tc.inText != "" && !strings.Contains(text.String(), tc.inText) {
 				t.Errorf("text lacks %q:\n%s", tc.inText, text.String())
 			}
