@@ -167,7 +167,7 @@ func (p *Printer) overdueNote(o *queries.Overdue) []Block {
 
 // healthView opens a node's health answer: its health as mark and subtitle, and the overdue note; the summary is
 // the overdue build when there is one, else the health.
-func (p *Printer) healthView(res Result, n queries.Node, h queries.Health, o *queries.Overdue) View {
+func (p *Printer) healthView(n queries.Node, h queries.Health, o *queries.Overdue) View {
 	v := View{Mark: HealthMark(h), Title: p.NodeTitle(n), Subtitle: p.HealthWord(h), Node: &n,
 		Summary: Line{Words(p.HealthWord(h))}, Blocks: p.overdueNote(o)}
 	if o != nil {
