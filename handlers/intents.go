@@ -213,9 +213,11 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
 			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},
 	{Intent: IntentHelp, Words: []string{"help", "-h", "--help", "usage", "commands"}, Rank: 20,
-		EN:   regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),
-		JA:   regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`),
-		Help: [2]HelpEntry{{"help", "help", "this list", []string{"help"}}, {"help", "help", "この説明", []string{"ヘルプ"}}}},
+		EN:    regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),
+		JA:    regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`),
+		View:  viewOf(viewHelp),
+		Label: [2]string{"Todai help", "Todai ヘルプ"},
+		Help:  [2]HelpEntry{{"help", "help", "this list", []string{"help"}}, {"help", "help", "この説明", []string{"ヘルプ"}}}},
 	{Intent: IntentDigest, Words: []string{"digest", "summary"}, Rank: 10,
 		EN: regexp.MustCompile(`\bdigest\b|\bdaily (summary|report)\b`),
 		JA: regexp.MustCompile(`ダイジェスト|日報|デイリーレポート`)},
@@ -239,15 +241,6 @@ func Spec(i Intent) (IntentSpec, bool) {
 		}
 	}
 	return IntentSpec{}, false
-}
-
-// Label names an intent in an answer's title in lang ("Todai" for an intent without one).
-func Label(i Intent, lang Lang) string {
-	s, ok := Spec(i)
-	if !ok || s.Label[0] == "" {
-		return "Todai"
-	}
-	return Tr(lang, s.Label[0], s.Label[1])
 }
 
 // commandIntent is the intent a command form's first word names, or "".

@@ -336,7 +336,9 @@ func (p *Printer) renderError(res Result) {
 	}
 	if e.Code == CodeBadRequest && (e.Problem == ProblemUnknown || e.Problem == ProblemNone) {
 		p.line("")
-		p.renderView(p.viewHelp(Help(res.Lang)))
+		if help, ok := p.View(Result{Intent: string(IntentHelp), Answer: Help(res.Lang), Lang: res.Lang}); ok {
+			p.renderView(help)
+		}
 	}
 }
 

@@ -194,6 +194,14 @@ func Owners(owners []string) Line {
 	return l
 }
 
+// OwnerKey is whom an Owner span mentions: its Key, else the owner as shown.
+func (s Span) OwnerKey() string {
+	if s.Key != "" {
+		return s.Key
+	}
+	return s.Text
+}
+
 // Empty reports whether the line shows nothing.
 func (l Line) Empty() bool {
 	for _, s := range l {
@@ -249,9 +257,6 @@ func (p *Printer) View(res Result) (View, bool) {
 		}
 		return v, ok
 	}
-	if h, isHelp := res.Answer.(*HelpAnswer); isHelp {
-		return p.viewHelp(h), true
-	}
 	return View{}, false
 }
 
@@ -277,11 +282,7 @@ func (v View) OwnerKeys() []string {
 	seen := map[string]bool{}
 	add := func(l Line) {
 		for _, s := range l {
-			key := s.Key
-			if key == "" {
-				key = s.Text
-			}
-			if s.Kind == SpanOwner && key != "" && !seen[key] {
+			if key := s.OwnerKey(); s.Kind == SpanOwner && key != "" && !seen[key] {
 				seen[key] = true
 				out = append(out, key)
 			}

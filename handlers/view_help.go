@@ -7,8 +7,8 @@ func (p *Printer) helpIntro() Line {
 }
 
 // viewHelp lays out the help: what Todai answers, then each command with its examples.
-func (p *Printer) viewHelp(a *HelpAnswer) View {
-	return View{Mark: IconMark(IconHelp), Title: p.Tr("Todai help", "Todai ヘルプ"), Summary: p.helpIntro(),
+func viewHelp(p *Printer, a *HelpAnswer, _ Result) View {
+	return View{Mark: IconMark(IconHelp), Summary: p.helpIntro(),
 		Blocks: []Block{Note{Text: p.helpIntro()}, p.helpFacts(a)}}
 }
 

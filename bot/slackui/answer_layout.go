@@ -28,14 +28,11 @@ func (b *builder) renderAnswer() {
 	if v.Subtitle != "" {
 		b.section("*" + Escape(v.Subtitle) + "*")
 	}
-	b.blocksOf(v, true)
+	b.blocksOf(v)
 }
 
 // blocksOf adds a view's body: a note as a section ("*Label*: text"), facts as fields, a list as a titled list.
-func (b *builder) blocksOf(v handlers.View, ok bool) {
-	if !ok {
-		return
-	}
+func (b *builder) blocksOf(v handlers.View) {
 	for _, blk := range v.Blocks {
 		switch blk := blk.(type) {
 		case handlers.Note:
@@ -103,11 +100,7 @@ func (b *builder) span(s handlers.Span) string {
 		}
 		return ""
 	case handlers.SpanOwner:
-		key := s.Key
-		if key == "" {
-			key = s.Text
-		}
-		if m, ok := b.opts.Mentions[key]; ok && validMention(m) {
+		if m, ok := b.opts.Mentions[s.OwnerKey()]; ok && validMention(m) {
 			return m
 		}
 		return Escape(s.Text)
@@ -218,6 +211,8 @@ func (b *builder) renderError() {
 		b.list(label, len(e.Suggestions), func(i int) string { return code(e.Suggestions[i]) })
 	}
 	if e.Code == handlers.CodeBadRequest && (e.Problem == handlers.ProblemUnknown || e.Problem == handlers.ProblemNone) {
-		b.blocksOf(b.p.View(handlers.Result{Intent: string(handlers.IntentHelp), Answer: handlers.Help(b.l), Lang: b.l}))
+		if help, ok := b.p.View(handlers.Result{Intent: string(handlers.IntentHelp), Answer: handlers.Help(b.l), Lang: b.l}); ok {
+			b.blocksOf(help)
+		}
 	}
 }
