@@ -11,13 +11,7 @@ func (d *Dataset) dailyBuild(e emitter, inv *invocation, build, latest int) erro
 	rng := inv.rng
 	cur := inv.started.Add(6 * time.Second)
 	status := make([]string, len(d.nodes))
-	type res struct {
-		i     int
-		msg   string
-		begin time.Time
-		secs  float64
-	}
-	var out []res
+	var runs []modelRun
 	for i := range d.nodes {
 		n := &d.nodes[i]
 		if n.kind == "source" || n.hourly {
@@ -50,7 +44,7 @@ func (d *Dataset) dailyBuild(e emitter, inv *invocation, build, latest int) erro
 				secs *= 3
 			}
 		}
-		out = append(out, res{i, msg, cur, secs})
+		runs = append(runs, modelRun{n, st, msg, cur, secs})
 		cur = cur.Add(time.Duration(secs * float64(time.Second) / 8))
 	}
 	testStart := cur
@@ -100,16 +94,8 @@ func (d *Dataset) dailyBuild(e emitter, inv *invocation, build, latest int) erro
 		}
 	}
 	inv.completed = cur.Add(30 * time.Second)
-	for _, r := range out {
-		n := &d.nodes[r.i]
-		if err := d.runResult(e, inv, n, status[r.i], r.msg, r.begin, r.secs, inv.completed); err != nil {
-			return err
-		}
-		if status[r.i] == "error" {
-			if err := d.alert(e, inv, "model", inv.id+"."+n.id, n.id, n.id, r.begin, "error"); err != nil {
-				return err
-			}
-		}
+	if err := d.modelRuns(e, inv, runs); err != nil {
+		return err
 	}
 	for _, tr := range tests {
 		if err := d.testResults(e, inv, tr.t, tr.status, tr.at); err != nil {

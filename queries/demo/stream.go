@@ -371,17 +371,34 @@ func errorMessage(rng *rand.Rand, n *node) string {
 	return "Database Error in " + what + "\n000630 (57014): Statement reached its statement or warehouse timeout of 3,600 second(s) and was canceled."
 }
 
+// modelRun is one model's run within an invocation, kept until the invocation's end is known.
+type modelRun struct {
+	n      *node
+	status string
+	msg    string
+	begin  time.Time
+	secs   float64
+}
+
+// modelRuns writes the runs' results, and an alert for each run that ended in error, once inv.completed is set.
+func (d *Dataset) modelRuns(e emitter, inv *invocation, runs []modelRun) error {
+	for _, r := range runs {
+		if err := d.runResult(e, inv, r.n, r.status, r.msg, r.begin, r.secs, inv.completed); err != nil {
+			return err
+		}
+		if r.status == "error" {
+			if err := d.alert(e, inv, "model", inv.id+"."+r.n.id, r.n.id, r.n.id, r.begin, "error"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (d *Dataset) hourlyRun(e emitter, inv *invocation) error {
 	rng := inv.rng
 	cur := inv.started.Add(4 * time.Second)
-	type res struct {
-		n      *node
-		status string
-		msg    string
-		begin  time.Time
-		secs   float64
-	}
-	var out []res
+	var runs []modelRun
 	for i := range d.nodes {
 		n := &d.nodes[i]
 		if !n.hourly {
@@ -392,19 +409,12 @@ func (d *Dataset) hourlyRun(e emitter, inv *invocation) error {
 		if !n.protected && rng.Float64() < 0.001 {
 			status, msg = "error", errorMessage(rng, n)
 		}
-		out = append(out, res{n, status, msg, cur, secs})
+		runs = append(runs, modelRun{n, status, msg, cur, secs})
 		cur = cur.Add(time.Duration(secs * float64(time.Second) / 4))
 	}
 	inv.completed = cur.Add(8 * time.Second)
-	for _, r := range out {
-		if err := d.runResult(e, inv, r.n, r.status, r.msg, r.begin, r.secs, inv.completed); err != nil {
-			return err
-		}
-		if r.status == "error" {
-			if err := d.alert(e, inv, "model", inv.id+"."+r.n.id, r.n.id, r.n.id, r.begin, "error"); err != nil {
-				return err
-			}
-		}
+	if err := d.modelRuns(e, inv, runs); err != nil {
+		return err
 	}
 	return d.invocationRow(e, inv)
 }
