@@ -8,11 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -43,11 +40,6 @@ type ReaderWithIncidents struct {
 	Incidents IncidentDesk
 	// Teams are the configured teams.
 	Teams Teams
-}
-
-// digester is the part of *queries.Reader that builds digests.
-type digester interface {
-	Digest(ctx context.Context, q queries.DigestQuery) (queries.DigestAnswer, error)
 }
 
 // scheduled returns the reader's scheduled features, if it has them.
@@ -126,106 +118,6 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 	}
 	return slackui.Text(handlers.Tr(l, fmt.Sprintf("🔕 Silence %d: %s until %s.", sil.ID, slackui.MatchersText(sil.Matchers), slackui.Date(sil.EndsAt)),
 		fmt.Sprintf("🔕 ミュート %d: %s を %s まで。", sil.ID, slackui.MatchersText(sil.Matchers), slackui.Date(sil.EndsAt)))), true
-}
-
-// digestCommand builds a team's digest now: the team named, else the team whose channel the command came from.
-func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID string) slackui.Message {
-	l := q.Lang
-	r, _ := b.scheduled()
-	var info TeamInfo
-	if q.Team != "" {
-		var ok bool
-		if info, ok = r.Teams.Named(q.Team); !ok {
-			info = TeamInfo{Name: q.Team}
-		}
-	} else if t, ok := r.Teams.OfChannel(channelID); ok {
-		info = t
-	} else {
-		return slackui.Text(handlers.Tr(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
-	}
-	ans, err := b.teamDigest(ctx, info, time.Time{})
-	if errors.Is(err, errNoDigests) {
-		return slackui.Text(handlers.Tr(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
-	}
-	if err != nil {
-		b.log.Error("bot: digest", "team", info.Name, "err", err)
-		return slackui.Text(handlers.Tr(l, "Could not build the digest; the error has been logged.", "ダイジェストを作成できませんでした。エラーはログに記録されています。"))
-	}
-	return b.digestMessage(ctx, ans, handlers.DigestOptions{Lang: l, Location: info.Location})
-}
-
-// errNoDigests says the bot's read model cannot build digests.
-var errNoDigests = errors.New("digests are not available")
-
-// teamDigest builds a team's digest at the bot's now, new since previous (zero: the default window).
-func (b *Bot) teamDigest(ctx context.Context, info TeamInfo, previous time.Time) (queries.DigestAnswer, error) {
-	r, _ := b.scheduled()
-	var d digester
-	if r.Reader != nil {
-		d, _ = r.Reader.(digester)
-	}
-	if d == nil {
-		d, _ = b.reader.(digester)
-	}
-	if d == nil {
-		return queries.DigestAnswer{}, errNoDigests
-	}
-	ans, err := d.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Previous: previous,
-		Location: info.Location, ReportURL: b.cfg.ReportURL})
-	if err != nil {
-		return ans, fmt.Errorf("digest of %s: %w", info.Name, err)
-	}
-	return ans, nil
-}
-
-// PostTeamDigest is the scheduled digest: it builds team's digest (new since previous) and posts it to the team's
-// channel as /todai digest and todai digest --post do — one path, the one Poster, owners mentioned; late notes a
-// slot missed while Todai was down. It returns the channel's ID and the message's ts.
-func (b *Bot) PostTeamDigest(ctx context.Context, team string, slot, previous time.Time, late bool) (channelID, ts string, err error) {
-	r, _ := b.scheduled()
-	info, ok := r.Teams.Named(team)
-	if !ok {
-		info = TeamInfo{Name: team}
-	}
-	if info.Channel == "" {
-		return "", "", noChannel(team)
-	}
-	ans, err := b.teamDigest(ctx, info, previous)
-	if err != nil {
-		return "", "", err
-	}
-	return b.PostDigest(ctx, info, ans, handlers.DigestOptions{Lang: b.teamLang(info), Location: info.Location,
-		Late: late, Slot: slot})
-}
-
-// digestMessage renders a digest for Slack with its owners resolved to mentions: one path for `/todai digest`,
-// the scheduled digest and `todai digest --post`.
-func (b *Bot) digestMessage(ctx context.Context, ans queries.DigestAnswer, o handlers.DigestOptions) slackui.Message {
-	var mentions map[string]string
-	if b.mentions != nil {
-		if owners := ans.OwnersNamed(); len(owners) > 0 {
-			mentions = b.mentions.Mentions(ctx, owners)
-		}
-	}
-	return slackui.Digest(ans, o, mentions)
-}
-
-// PostDigest posts a team's digest to the team's channel (an ID or a name) through the bot's Poster — paced per
-// channel, retried after a 429, counted — with owners mentioned as /todai digest mentions them. It returns the
-// channel's ID and the message's ts.
-func (b *Bot) PostDigest(ctx context.Context, team TeamInfo, ans queries.DigestAnswer,
-	o handlers.DigestOptions) (channelID, ts string, err error) {
-	channel := team.Channel
-	if channel == "" {
-		return "", "", noChannel(team.Name)
-	}
-	msg := b.digestMessage(ctx, ans, o)
-	channelID, ts, err = b.post.PostMessage(ctx, strings.TrimPrefix(channel, "#"), slack.MsgOptionText(msg.Text, false),
-		slack.MsgOptionBlocks(msg.Blocks...))
-	if err != nil {
-		return "", "", fmt.Errorf("post the digest to %s: %w", channel, err)
-	}
-	return channelID, ts, nil
 }
 
 // ParseMute reads the arguments of `/todai mute`: matchers (field:value with field node, test, tag, owner, team or
@@ -319,9 +211,4 @@ func (b *Bot) teamLang(t TeamInfo) handlers.Lang {
 		return t.Lang
 	}
 	return b.cfg.DefaultLang
-}
-
-// noChannel is the error of a digest for a team without a channel.
-func noChannel(team string) error {
-	return fmt.Errorf("digest: team %s has no channel in the config", team)
 }
