@@ -14,6 +14,33 @@ import (
 // historyTS returns the ts of the i-th seeded message: one a second from 1700000000.
 func historyTS(i int) string { return fmt.Sprintf("%d.000100", 1700000000+i) }
 
+// each maps xs to one string each, in order (nil for none, as the cases' want).
+func each[T any](xs []T, f func(T) string) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+
+// failedAsWanted reports whether a case that wants the Web API error want ("": none) got it, and stops the test on
+// any other outcome than the one wanted.
+func failedAsWanted(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	return true
+}
+
+func messageText(m slack.Message) string { return m.Text }
+
 func TestConversationsHistory(t *testing.T) {
 	fake := slacktest.New(t)
 	ctx := timeout(t)
@@ -43,13 +70,6 @@ func TestConversationsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	texts := func(msgs []slack.Message) []string {
-		var out []string
-		for _, m := range msgs {
-			out = append(out, m.Text)
-		}
-		return out
-	}
 	tests := []struct {
 		name    string
 		params  slack.GetConversationHistoryParameters
@@ -75,16 +95,10 @@ func TestConversationsHistory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := api.GetConversationHistoryContext(ctx, &tt.params)
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err {
-					t.Fatalf("err = %v, want %s", err, tt.err)
-				}
+			if failedAsWanted(t, err, tt.err) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := texts(resp.Messages); !slices.Equal(got, tt.want) {
+			if got := each(resp.Messages, messageText); !slices.Equal(got, tt.want) {
 				t.Errorf("messages = %q, want %q", got, tt.want)
 			}
 			if resp.HasMore != tt.hasMore || (resp.ResponseMetaData.NextCursor != "") != tt.hasMore {
@@ -127,7 +141,7 @@ func TestConversationsHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, texts(resp.Messages)...)
+		got = append(got, each(resp.Messages, messageText)...)
 		if !resp.HasMore {
 			break
 		}
@@ -176,13 +190,6 @@ func TestConversationsList(t *testing.T) {
 			p.Cursor = next
 		}
 	}
-	ids := func(chans []slack.Channel) []string {
-		var out []string
-		for _, c := range chans {
-			out = append(out, c.ID)
-		}
-		return out
-	}
 	tests := []struct {
 		name   string
 		params slack.GetConversationsParameters
@@ -199,16 +206,10 @@ func TestConversationsList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			chans, pages, err := all(tt.params)
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err {
-					t.Fatalf("err = %v, want %s", err, tt.err)
-				}
+			if failedAsWanted(t, err, tt.err) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ids(chans); !slices.Equal(got, tt.want) || pages != tt.pages {
+			if got := each(chans, func(c slack.Channel) string { return c.ID }); !slices.Equal(got, tt.want) || pages != tt.pages {
 				t.Errorf("channels = %v in %d pages, want %v in %d", got, pages, tt.want, tt.pages)
 			}
 		})
