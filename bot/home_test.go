@@ -97,6 +97,21 @@ func homeText(t *testing.T, fake *slacktest.Slack, home *Home, userID string, la
 	return slacktest.Post{Blocks: view.Blocks}.AllText()
 }
 
+// checkHomeText checks that a home tab's text has every want and no notWant.
+func checkHomeText(t *testing.T, text string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("home tab lacks %q:\n%s", w, text)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(text, w) {
+			t.Errorf("home tab has %q:\n%s", w, text)
+		}
+	}
+}
+
 func TestHomeView(t *testing.T) {
 	fake, home := homeFixture(t)
 	tests := []struct {
@@ -125,16 +140,7 @@ func TestHomeView(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := homeText(t, fake, home, tt.user, tt.lang)
-			for _, w := range tt.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("home tab lacks %q:\n%s", w, text)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(text, w) {
-					t.Errorf("home tab has %q:\n%s", w, text)
-				}
-			}
+			checkHomeText(t, text, tt.want, tt.notWant)
 			if strings.Contains(text, "<!channel>") {
 				t.Errorf("unescaped broadcast in:\n%s", text)
 			}
@@ -161,11 +167,7 @@ func TestHomeEscapesAndBounds(t *testing.T) {
 	}
 	home := NewHome(api, NewUsers(api, UsersOptions{}), &homeData{nodes: nodes, problems: problems}, HomeOptions{})
 	text := homeText(t, fake, home, "U1", handlers.LangEN)
-	for _, w := range []string{"…and 20 more teams", "&lt;@U999&gt;&amp;", "*team&lt;0&gt;*"} {
-		if !strings.Contains(text, w) {
-			t.Errorf("home tab lacks %q", w)
-		}
-	}
+	checkHomeText(t, text, []string{"…and 20 more teams", "&lt;@U999&gt;&amp;", "*team&lt;0&gt;*"}, nil)
 	if !regexp.MustCompile(`(?m)^…and (4[0-9]|5[0-9]) more$`).MatchString(text) {
 		t.Errorf("owned failures not cut to fit with a count of the rest:\n%s", text)
 	}
@@ -179,11 +181,7 @@ func TestHomeReadFailure(t *testing.T) {
 	fake.AddUser(slacktest.User{ID: "U1", Name: "owner", Email: "o@example.com"})
 	home := NewHome(api, NewUsers(api, UsersOptions{}), &homeData{err: errors.New("database is locked")}, HomeOptions{})
 	text := homeText(t, fake, home, "U1", handlers.LangEN)
-	for _, w := range []string{"Could not read the teams", "Could not read the failures", "digests: not scheduled yet"} {
-		if !strings.Contains(text, w) {
-			t.Errorf("home tab lacks %q:\n%s", w, text)
-		}
-	}
+	checkHomeText(t, text, []string{"Could not read the teams", "Could not read the failures", "digests: not scheduled yet"}, nil)
 	fake.FailNext("views.publish", "invalid_auth")
 	err := home.Publish(webTestCtx(t), "U1", handlers.LangEN)
 	if err == nil || !strings.Contains(err.Error(), "views.publish for U1") {
@@ -216,16 +214,7 @@ func TestHomeTeamChannelByName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := homeText(t, fake, home, tt.user, handlers.LangEN)
-			for _, w := range tt.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("home tab lacks %q:\n%s", w, text)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(text, w) {
-					t.Errorf("home tab has %q:\n%s", w, text)
-				}
-			}
+			checkHomeText(t, text, tt.want, tt.notWant)
 		})
 	}
 	// The shared index listed the channels once for the three tabs; members were read by the resolved ID.
