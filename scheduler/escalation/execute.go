@@ -152,32 +152,32 @@ func (x *execution) claim(ctx context.Context, key SendKey) (bool, error) {
 
 func (x *execution) decision(ctx context.Context, d Decision) error {
 	inc := d.Incident
+	// The resolution's update and thread reply share one send: claimed once, by whichever comes first.
 	resolveClaimed := false
+	claimResolution := func(key SendKey) (bool, error) {
+		if resolveClaimed {
+			return true, nil
+		}
+		ok, err := x.claim(ctx, key)
+		resolveClaimed = ok && err == nil
+		return ok, err
+	}
 	for _, act := range d.Actions { // marks were applied before the sends
-
 		switch a := act.(type) {
 		case NotifyLevel:
 			if err := x.notify(ctx, inc, a); err != nil {
 				return err
 			}
 		case UpdateMessage:
-			if !resolveClaimed {
-				ok, err := x.claim(ctx, a.Key)
-				if err != nil || !ok {
-					return err
-				}
-				resolveClaimed = true
+			if ok, err := claimResolution(a.Key); err != nil || !ok {
+				return err // not ok: another run sent the resolution
 			}
 			if err := x.n.UpdateMessage(ctx, inc, a); err != nil {
 				return fmt.Errorf("incident %d update: %w", inc.ID, err)
 			}
 		case ReplyInThread:
-			if !resolveClaimed {
-				ok, err := x.claim(ctx, a.Key)
-				if err != nil || !ok {
-					return err
-				}
-				resolveClaimed = true
+			if ok, err := claimResolution(a.Key); err != nil || !ok {
+				return err
 			}
 			if err := x.n.ReplyInThread(ctx, inc, a); err != nil {
 				return fmt.Errorf("incident %d thread reply: %w", inc.ID, err)
