@@ -223,11 +223,7 @@ func (s *Slack) ResponseURL(id string) string { return s.srv.URL + "/response/" 
 func (s *Slack) AddUser(u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i := slices.IndexFunc(s.users, func(x User) bool { return x.ID == u.ID }); i >= 0 {
-		s.users[i] = u
-		return
-	}
-	s.users = append(s.users, u)
+	s.users = upsert(s.users, u, func(u User) string { return u.ID })
 }
 
 // AddUserGroup seeds (or replaces, by ID) a user group.
@@ -235,11 +231,16 @@ func (s *Slack) AddUserGroup(g UserGroup) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g.Users = slices.Clone(g.Users)
-	if i := slices.IndexFunc(s.groups, func(x UserGroup) bool { return x.ID == g.ID }); i >= 0 {
-		s.groups[i] = g
-		return
+	s.groups = upsert(s.groups, g, func(g UserGroup) string { return g.ID })
+}
+
+// upsert replaces the item of xs with x's ID, or appends x.
+func upsert[T any](xs []T, x T, id func(T) string) []T {
+	if i := slices.IndexFunc(xs, func(y T) bool { return id(y) == id(x) }); i >= 0 {
+		xs[i] = x
+		return xs
 	}
-	s.groups = append(s.groups, g)
+	return append(xs, x)
 }
 
 // AddChannel seeds (or replaces, by ID) a conversation and its members.
