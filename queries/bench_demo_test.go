@@ -2,14 +2,14 @@ package queries
 
 import (
 	"context"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+
 	"github.com/todai-dev/todai/queries/demo"
-	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // BenchmarkIntentsDemo measures every intent on a mirror synced from the demo warehouse, with the demo's story
@@ -17,7 +17,7 @@ import (
 // warehouse built with `todai demo --models 10000 --out FILE`). Skipped when unset.
 func BenchmarkIntentsDemo(b *testing.B) {
 	ctx := context.Background()
-	db := openDemoMirror(b)
+	db := localdbtest.OpenDemoMirror(b)
 	now := time.Now()
 	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
 	if _, err := r.Resolve(ctx, demo.StoryFailingModel); err != nil {
@@ -67,18 +67,6 @@ func BenchmarkIntentsDemo(b *testing.B) {
 	}
 }
 
-// openDemoMirror opens the mirror named by TODAI_BENCH_DEMO_MIRROR (a state file synced from a 10,000-model demo
-// warehouse), closed when the benchmark ends; the benchmark is skipped when the variable is unset.
-func openDemoMirror(b *testing.B) *localdb.DB {
-	b.Helper()
-	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
-	if path == "" {
-		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
-	}
-	db := localdbtest.Open(b, path)
-	return db
-}
-
 // BenchmarkDiagnosisDemo asks why of every model whose newest run was skipped or errored on the demo mirror
 // (TODAI_BENCH_DEMO_MIRROR, as BenchmarkIntentsDemo) and reports how true the answers are: skipped_with_root (the
 // share of skipped models whose first cause naming another node is a root of the skip in the invocation that
@@ -86,7 +74,7 @@ func openDemoMirror(b *testing.B) *localdb.DB {
 // share of errored models whose first cause is their own error), besides the time per why.
 func BenchmarkDiagnosisDemo(b *testing.B) {
 	ctx := context.Background()
-	db := openDemoMirror(b)
+	db := localdbtest.OpenDemoMirror(b)
 	now := time.Now()
 	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
 	rows, err := db.Read.QueryContext(ctx, `SELECT l.unique_id, l.status FROM node_last_run l

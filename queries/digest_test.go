@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 var digestTeams = Teams{Rules: []TeamRule{
@@ -195,7 +196,7 @@ func TestSparkline(t *testing.T) {
 // (TODAI_BENCH_DEMO_MIRROR; skipped when unset): the teams of the demo, cycled to 50 digests per iteration.
 func BenchmarkDigestDemo(b *testing.B) {
 	ctx := context.Background()
-	db := openDemoMirror(b)
+	db := localdbtest.OpenDemoMirror(b)
 	var newest string
 	if err := db.Read.QueryRowContext(ctx, `SELECT max(created_at) FROM dbt_run_results`).Scan(&newest); err != nil {
 		b.Fatal(err)

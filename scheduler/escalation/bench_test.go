@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // BenchmarkSweep is the escalation sweep over 5,000 open incidents of 50 teams at various stages, with 100 silences
@@ -78,12 +78,8 @@ func BenchmarkSweep(b *testing.B) {
 // (TODAI_BENCH_DEMO_MIRROR): the current problems, edr monitor's alerts for all of them, whether edr monitor is in
 // use.
 func BenchmarkMirrorReadsDemo(b *testing.B) {
-	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
-	if path == "" {
-		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
-	}
 	ctx := context.Background()
-	db := openDB(b, path)
+	db := localdbtest.OpenDemoMirror(b)
 	m := queries.NewReader(db, queries.ReaderOptions{})
 	problems, alerts := 0, 0
 	for b.Loop() {
@@ -113,12 +109,8 @@ func BenchmarkMirrorReadsDemo(b *testing.B) {
 // after-sync diagnoses them all (the first sweep after a sync), tick finds them cached (the minute ticks between
 // syncs). Metrics: problems, and those whose cause is another node's failure.
 func BenchmarkDiagnosedCauseDemo(b *testing.B) {
-	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
-	if path == "" {
-		b.Skip("set TODAI_BENCH_DEMO_MIRROR to a mirror synced from a 10,000-model demo warehouse")
-	}
 	ctx := context.Background()
-	db := openDB(b, path)
+	db := localdbtest.OpenDemoMirror(b)
 	problems, err := queries.NewReader(db, queries.ReaderOptions{}).Problems(ctx)
 	if err != nil {
 		b.Fatal(err)

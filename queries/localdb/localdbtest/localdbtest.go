@@ -3,6 +3,7 @@ package localdbtest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -22,4 +23,23 @@ func Open(tb testing.TB, path string) *localdb.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// DemoMirrorEnv names the state file the demo benchmarks read: a mirror synced from a large demo warehouse, e.g.
+// `todai demo --models 10000 --dir /tmp/demo10k` then TODAI_BENCH_DEMO_MIRROR=/tmp/demo10k/state.db.
+const DemoMirrorEnv = "TODAI_BENCH_DEMO_MIRROR"
+
+// OpenDemoMirror opens the mirror DemoMirrorEnv names, closed when the benchmark ends. The benchmark is skipped
+// when the variable is unset, and fails when the file is missing (opening would create an empty mirror and measure
+// nothing).
+func OpenDemoMirror(b *testing.B) *localdb.DB {
+	b.Helper()
+	path := os.Getenv(DemoMirrorEnv)
+	if path == "" {
+		b.Skip("set " + DemoMirrorEnv + " to a mirror synced from a 10,000-model demo warehouse")
+	}
+	if _, err := os.Stat(path); err != nil {
+		b.Fatalf("%s: %v", DemoMirrorEnv, err)
+	}
+	return Open(b, path)
 }
