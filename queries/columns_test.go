@@ -298,24 +298,26 @@ func TestSuggestMatchesReference(t *testing.T) {
 			score int
 		}
 		var cands []cand
+		// score ranks one key: 0 a prefix either way, 1 a substring either way, 1+d within maxDist edits, else -1.
+		score := func(k string) int {
+			if k == "" {
+				return -1
+			}
+			if strings.HasPrefix(k, key) || strings.HasPrefix(key, k) {
+				return 0
+			}
+			if strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)) {
+				return 1
+			}
+			if d := levenshtein(key, k); d <= maxDist {
+				return 1 + d
+			}
+			return -1
+		}
 		for _, n := range c.nodes {
 			best := -1
 			for _, k := range []string{n.nameKey, n.qualifiedKey, n.aliasKey} {
-				if k == "" {
-					continue
-				}
-				s := -1
-				switch {
-				case strings.HasPrefix(k, key) || strings.HasPrefix(key, k):
-					s = 0
-				case strings.Contains(k, key) || (len(k) > 3 && strings.Contains(key, k)):
-					s = 1
-				default:
-					if d := levenshtein(key, k); d <= maxDist {
-						s = 1 + d
-					}
-				}
-				if s >= 0 && (best < 0 || s < best) {
+				if s := score(k); s >= 0 && (best < 0 || s < best) {
 					best = s
 				}
 			}
