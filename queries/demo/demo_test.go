@@ -149,11 +149,17 @@ func TestDemoContents(t *testing.T) {
 	}
 }
 
-// latestStatuses returns the statuses of a test's results in the daily builds, oldest first.
+// testStatuses returns the statuses of a test's results in the daily builds, oldest first.
 func testStatuses(t *testing.T, db *sql.DB, testID string) []string {
 	t.Helper()
-	rows, err := db.Query(`select status from (select distinct id, status, detected_at from elementary_test_results
+	return queryStrings(t, db, `select status from (select distinct id, status, detected_at from elementary_test_results
 		where test_unique_id = ?) order by detected_at`, testID)
+}
+
+// queryStrings reads one string column of a warehouse query.
+func queryStrings(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +171,9 @@ func testStatuses(t *testing.T, db *sql.DB, testID string) []string {
 			t.Fatal(err)
 		}
 		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -285,19 +294,7 @@ func TestWrittenColumns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := buildDemo(t, Options{Now: testNow, Models: 40, Sources: 12, Days: 2}, tc.opts...)
 			for _, tb := range elementary.Tables() {
-				rows, err := db.Query(`select name from pragma_table_info(?)`, tb.Name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got []string
-				for rows.Next() {
-					var s string
-					if err := rows.Scan(&s); err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, s)
-				}
-				rows.Close()
+				got := queryStrings(t, db, `select name from pragma_table_info(?)`, tb.Name)
 				if tb.Name == "alerts_v2" && tc.missing != nil {
 					if len(got) != 0 {
 						t.Errorf("alerts_v2 exists")
