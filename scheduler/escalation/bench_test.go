@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 // ≤200 ms per sweep.
 func BenchmarkSweep(b *testing.B) {
 	ctx := context.Background()
-	store := NewStore(openDB(b, filepath.Join(b.TempDir(), "state.db")))
+	store := NewStore(localdbtest.Open(b, ""))
 	const n = 5000
 	err := store.inTx(ctx, "seed", func(tx *sql.Tx) error {
 		for i := range n {

@@ -2,16 +2,17 @@ package escalation
 
 import (
 	"context"
-	"github.com/todai-dev/todai/queries"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 func TestMirrorElementaryAlert(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	db := localdbtest.Open(t, "")
 	for _, q := range []string{
 		`INSERT INTO nodes (unique_id, resource_type, name, name_key, database_name, schema_name, alias, meta) VALUES
 			('model.shop.orders', 'model', 'orders', 'orders', 'ANALYTICS', 'prod', 'fct_orders', '{"channel": "#data-shop"}'),

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // groupingSlack posts the sweep's first notices as one message, like the Slack notifier, and can refuse posts: the
@@ -89,7 +90,7 @@ func sweepWith(t *testing.T, store *Store, slack *groupingSlack, now time.Time) 
 // A grouped first message is recorded for every incident it carries at once, and only one post goes out.
 func TestExecuteRecordsAGroupedMessageForAllItsIncidents(t *testing.T) {
 	ctx := context.Background()
-	store := NewStore(openDB(t, filepath.Join(t.TempDir(), "state.db")))
+	store := NewStore(localdbtest.Open(t, ""))
 	incs := openN(t, store, 3)
 	slack := &groupingSlack{}
 	if err := sweepWith(t, store, slack, t0); err != nil {
@@ -134,7 +135,7 @@ func TestExecuteRetriesARefusedNotice(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			store := NewStore(openDB(t, filepath.Join(t.TempDir(), "state.db")))
+			store := NewStore(localdbtest.Open(t, ""))
 			inc := openN(t, store, 1)[0]
 			slack := &groupingSlack{refuse: tc.refuse, err: tc.err}
 			for i := range MaxSendAttempts + 1 {

@@ -3,13 +3,13 @@ package escalation
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // mirrorState is the mirror's current failures, written straight into the derived tables.
@@ -78,7 +78,7 @@ func seedNodes(t *testing.T, ctx context.Context, db *sql.DB) {
 
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	db := localdbtest.Open(t, "")
 	seedNodes(t, ctx, db.Write)
 	store := NewStore(db)
 	mirror := queries.NewReader(db, queries.ReaderOptions{})
@@ -171,7 +171,7 @@ func TestReconcile(t *testing.T) {
 // Reconcile links it to the incident still waiting for its first notice, and never an alert of an older occurrence.
 func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	db := localdbtest.Open(t, "")
 	seedNodes(t, ctx, db.Write)
 	store := NewStore(db)
 	mirror := queries.NewReader(db, queries.ReaderOptions{})
@@ -248,7 +248,7 @@ func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 // key never links to another model's alert (model.x.dim.v2 after model.x.dim).
 func TestElementaryAlertsSchemaChange(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, filepath.Join(t.TempDir(), "state.db"))
+	db := localdbtest.Open(t, "")
 	for _, a := range []struct{ id, class string }{
 		{"edr-schema", "test.shop.elementary_schema_changes_orders_.1a2b3c4d5e.discount.column_added"},
 		{"edr-dim-v2", "model.shop.dim_customers.v2"},

@@ -2,15 +2,15 @@ package escalation
 
 import (
 	"context"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 func TestByMessage(t *testing.T) {
 	ctx := context.Background()
-	db := localdbtest.Open(t, filepath.Join(t.TempDir(), "state.db"))
+	db := localdbtest.Open(t, "")
 	s := NewStore(db)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	var ids []int64

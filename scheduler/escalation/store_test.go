@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,14 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
-
-func openDB(t testing.TB, path string) *localdb.DB {
-	t.Helper()
-	db := localdbtest.Open(t, path)
-	return db
-}
 
 // fakeSlack records every delivery.
 type fakeSlack struct {
@@ -75,7 +68,7 @@ func (f *fakeSlack) take() []string {
 func TestScenario(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
-	store := NewStore(openDB(t, path))
+	store := NewStore(localdbtest.Open(t, path))
 	slack := &fakeSlack{}
 	pol := testPolicy()
 	policies := func(team string) (Policy, bool) { return pol, team == "core" }
@@ -116,7 +109,7 @@ func TestScenario(t *testing.T) {
 		{at: 119 * time.Minute},
 		{at: 120 * time.Minute, want: []string{"notify " + key + " L2/0 mention=true"}},
 		// A restart: a new store on the same file, and a sweep at the same instant sends nothing again.
-		{at: 121 * time.Minute, do: func(time.Time) { store = NewStore(openDB(t, path)) }},
+		{at: 121 * time.Minute, do: func(time.Time) { store = NewStore(localdbtest.Open(t, path)) }},
 		{at: 150 * time.Minute, do: func(now time.Time) {
 			if err := store.Ack(ctx, id, "U_ANA", now); err != nil {
 				t.Fatal(err)
@@ -140,7 +133,7 @@ func TestScenario(t *testing.T) {
 		}
 	}
 	// Claims are refused once made, across stores.
-	if claimed, err := NewStore(openDB(t, path)).ClaimSends(ctx, []SendKey{{Incident: id, Level: 2}}, t0); err != nil || claimed[SendKey{Incident: id, Level: 2}] {
+	if claimed, err := NewStore(localdbtest.Open(t, path)).ClaimSends(ctx, []SendKey{{Incident: id, Level: 2}}, t0); err != nil || claimed[SendKey{Incident: id, Level: 2}] {
 		t.Errorf("ClaimSends of a sent key = %v, %v; want nothing claimed", claimed, err)
 	}
 	tl, err := store.Timeline(ctx, id)
@@ -168,7 +161,7 @@ func TestScenario(t *testing.T) {
 // incident entirely; an upstream error lets the first notice out with its cause and holds the rest.
 func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	ctx := context.Background()
-	store := NewStore(openDB(t, filepath.Join(t.TempDir(), "state.db")))
+	store := NewStore(localdbtest.Open(t, ""))
 	slack := &fakeSlack{}
 	pol := testPolicy()
 	policies := func(string) (Policy, bool) { return pol, true }
@@ -270,7 +263,7 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 
 func TestStoreErrors(t *testing.T) {
 	ctx := context.Background()
-	store := NewStore(openDB(t, filepath.Join(t.TempDir(), "state.db")))
+	store := NewStore(localdbtest.Open(t, ""))
 	inc := openIncident()
 	got, _, err := store.Open(ctx, inc)
 	if err != nil {

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
 )
@@ -31,7 +31,7 @@ func syncedState(t *testing.T) *localdb.DB {
 	if err := demo.Build(ctx, wh, demo.Options{Models: 40, Sources: 6, Days: 3, Now: time.Now().UTC().Truncate(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	db := localdbtest.Open(t, filepath.Join(t.TempDir(), "state.db"))
+	db := localdbtest.Open(t, "")
 	src, err := source.Open(ctx, "sqlite://"+wh, source.Options{})
 	if err != nil {
 		t.Fatal(err)
