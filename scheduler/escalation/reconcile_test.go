@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
@@ -52,8 +53,11 @@ func writeMirror(t *testing.T, ctx context.Context, db *sql.DB, inv string, st m
 	}
 }
 
-func seedNodes(t *testing.T, ctx context.Context, db *sql.DB) {
+// seededState opens a new state database whose mirror holds four nodes of teams core and growth, their tests and
+// edr monitor's alerts on two of them, with its incident store and read model.
+func seededState(t *testing.T) (*localdb.DB, *Store, *queries.Reader) {
 	t.Helper()
+	db := localdbtest.Open(t, "")
 	for _, q := range []string{
 		`INSERT INTO nodes (unique_id, resource_type, name, name_key, owners, tags, meta_team) VALUES
 			('source.shop.raw.orders', 'source', 'raw.orders', 'orders', '[]', '[]', 'core'),
@@ -70,18 +74,16 @@ func seedNodes(t *testing.T, ctx context.Context, db *sql.DB) {
 			('edr-1', 'test.shop.not_null_orders_id.id.generic', '2026-03-10T09:00:00.000000Z', 'sent', '2026-03-10T09:00:00.000000Z'),
 			('edr-2', 'test.shop.unique_orders_id.id.generic', '2026-03-10T09:00:00.000000Z', 'pending', '2026-03-10T09:00:00.000000Z')`,
 	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
+		if _, err := db.Write.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return db, NewStore(db), queries.NewReader(db, queries.ReaderOptions{})
 }
 
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
-	db := localdbtest.Open(t, "")
-	seedNodes(t, ctx, db.Write)
-	store := NewStore(db)
-	mirror := queries.NewReader(db, queries.ReaderOptions{})
+	db, store, mirror := seededState(t)
 	policies := map[string]Policy{"core": testPolicy(), "growth": func() Policy { p := testPolicy(); p.IncludeWarn = true; return p }()}
 	policyFor := func(team string) (Policy, bool) { p, ok := policies[team]; return p, ok }
 
@@ -171,10 +173,7 @@ func TestReconcile(t *testing.T) {
 // Reconcile links it to the incident still waiting for its first notice, and never an alert of an older occurrence.
 func TestReconcileLinksALateElementaryAlert(t *testing.T) {
 	ctx := context.Background()
-	db := localdbtest.Open(t, "")
-	seedNodes(t, ctx, db.Write)
-	store := NewStore(db)
-	mirror := queries.NewReader(db, queries.ReaderOptions{})
+	db, store, mirror := seededState(t)
 	policyFor := func(string) (Policy, bool) { return testPolicy(), true }
 	insertAlert := func(id, class, detected string) {
 		t.Helper()
