@@ -3,11 +3,9 @@ package scheduler
 import (
 	"context"
 	"errors"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,14 +16,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/bot/slacktest"
-	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
-
-func openDB(t *testing.T) *localdb.DB {
-	t.Helper()
-	db := localdbtest.Open(t, filepath.Join(t.TempDir(), "todai.db"))
-	return db
-}
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -56,6 +48,24 @@ func digestPosts(fake *slacktest.Slack) []string {
 
 // sleepUntil advances the bubble's clock to t.
 func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
+
+// tokyoZone is Asia/Tokyo, the zone of the tests' digests.
+func tokyoZone(t *testing.T) *time.Location {
+	t.Helper()
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokyo
+}
+
+// mondayMorningInTokyo advances the bubble's clock to Monday 2026-11-23 08:00 JST and returns the zone.
+func mondayMorningInTokyo(t *testing.T) *time.Location {
+	t.Helper()
+	tokyo := tokyoZone(t)
+	sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo))
+	return tokyo
+}
 
 func TestParseSpec(t *testing.T) {
 	tests := []struct {
@@ -89,7 +99,7 @@ func TestParseSpec(t *testing.T) {
 }
 
 func TestLease(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	ctx := context.Background()
 	a, b := NewLease(db, "a", time.Minute), NewLease(db, "b", time.Minute)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -149,11 +159,10 @@ func runScheduler(t *testing.T, opts Options) (stop func()) {
 }
 
 func TestDigestTokyoWeekdays(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
-		tokyo, _ := time.LoadLocation("Asia/Tokyo")
-		sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo)) // Monday 08:00 JST
+		mondayMorningInTokyo(t)
 		stop := runScheduler(t, Options{DB: db, Holder: "p1",
 			Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5", Timezone: "Asia/Tokyo"}},
 			Post:  slackPoster(fake, "C0FINANCE")})
@@ -195,7 +204,7 @@ func TestDigestDST(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := openDB(t)
+			db := localdbtest.Open(t, "")
 			fake := slacktest.New(t)
 			synctest.Test(t, func(t *testing.T) {
 				loc, err := time.LoadLocation(tt.tz)
@@ -241,10 +250,10 @@ func TestDigestMissedDuringDowntime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := openDB(t)
+			db := localdbtest.Open(t, "")
 			fake := slacktest.New(t)
 			synctest.Test(t, func(t *testing.T) {
-				tokyo, _ := time.LoadLocation("Asia/Tokyo")
+				tokyo := tokyoZone(t)
 				at := func(s string) time.Time {
 					v, err := time.ParseInLocation("2006-01-02T15:04", s, tokyo)
 					if err != nil {
@@ -276,11 +285,10 @@ func TestDigestMissedDuringDowntime(t *testing.T) {
 
 // A crash after the claim and before the post: the restarted process retries the slot once, so it is posted once.
 func TestDigestCrashAfterClaimRetriedOnce(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
-		tokyo, _ := time.LoadLocation("Asia/Tokyo")
-		sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo))
+		tokyo := mondayMorningInTokyo(t)
 		var crashes atomic.Int32
 		crashing := func(ctx context.Context, req DigestRequest) (string, string, error) {
 			crashes.Add(1)
@@ -310,11 +318,10 @@ func TestDigestCrashAfterClaimRetriedOnce(t *testing.T) {
 
 // Two processes on one state file: only the lease holder syncs and posts; when it stops, the other takes over.
 func TestTwoProcessesOneLease(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
-		tokyo, _ := time.LoadLocation("Asia/Tokyo")
-		sleepUntil(time.Date(2026, 11, 23, 8, 0, 0, 0, tokyo))
+		mondayMorningInTokyo(t)
 		var mu sync.Mutex
 		syncs := map[string]int{}
 		opts := func(holder string) Options {
@@ -355,7 +362,7 @@ func TestTwoProcessesOneLease(t *testing.T) {
 
 // A panicking job is recovered and keeps its schedule (Recover inside SkipIfStillRunning).
 func TestPanicRecovered(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	synctest.Test(t, func(t *testing.T) {
 		var runs atomic.Int32
 		s, err := New(Options{DB: db, Holder: "p", Logger: quiet(), SyncInterval: time.Minute,
@@ -385,7 +392,7 @@ func TestPanicRecovered(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	s, err := New(Options{DB: db, Holder: "p", Sync: func(context.Context) error { return nil },
 		Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5", Timezone: "Asia/Tokyo"},
 			{Name: "growth", Spec: "30 8 * * *", Timezone: "Europe/Berlin"}, {Name: "none"}}})
@@ -419,7 +426,7 @@ func TestPlan(t *testing.T) {
 // TestRunWaitsForItsFirstRuns: the first sync, started by Start itself rather than by cron, has finished when Run
 // returns, so nothing of the scheduler outlives it.
 func TestRunWaitsForItsFirstRuns(t *testing.T) {
-	db := openDB(t)
+	db := localdbtest.Open(t, "")
 	started := make(chan struct{})
 	var finished atomic.Bool
 	s, err := New(Options{DB: db, Holder: "p", Logger: quiet(), SyncInterval: time.Hour,
