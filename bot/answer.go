@@ -41,10 +41,7 @@ func (b *Bot) lang(ctx context.Context, q handlers.Question, userID, channelID s
 			return l
 		}
 	}
-	if override != "" {
-		return override
-	}
-	return b.cfg.DefaultLang
+	return cmp.Or(override, b.cfg.DefaultLang)
 }
 
 // zone is the asker's Slack time zone, in which q's dates and times written without a zone are read; nil (UTC)
@@ -163,10 +160,7 @@ type mention struct {
 }
 
 func (m mention) replyTS() string {
-	if m.threadTS != "" {
-		return m.threadTS
-	}
-	return m.ts
+	return cmp.Or(m.threadTS, m.ts)
 }
 
 // answerMention answers in the message's thread, taking the node from the thread when the question has none.

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -207,8 +208,5 @@ func (b *Bot) incidentLang(inc escalation.Incident) handlers.Lang {
 
 // teamLang is the language of a team's messages: its own, else the bot's default.
 func (b *Bot) teamLang(t TeamInfo) handlers.Lang {
-	if t.Lang != "" {
-		return t.Lang
-	}
-	return b.cfg.DefaultLang
+	return cmp.Or(t.Lang, b.cfg.DefaultLang)
 }

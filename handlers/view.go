@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"strconv"
 
 	"github.com/todai-dev/todai/queries"
@@ -196,10 +197,7 @@ func Owners(owners []string) Line {
 
 // OwnerKey is whom an Owner span mentions: its Key, else the owner as shown.
 func (s Span) OwnerKey() string {
-	if s.Key != "" {
-		return s.Key
-	}
-	return s.Text
+	return cmp.Or(s.Key, s.Text)
 }
 
 // Empty reports whether the line shows nothing.

@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"cmp"
 	"path"
 	"strings"
 )
@@ -43,10 +44,7 @@ func (t Teams) TeamOf(n NodeFacts) string {
 			return r.Name
 		}
 	}
-	if n.MetaTeam != "" {
-		return n.MetaTeam
-	}
-	return n.Group
+	return cmp.Or(n.MetaTeam, n.Group)
 }
 
 // Rule returns the rule named name (case-insensitively).

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -34,10 +35,7 @@ func DiagnosedCause(d Diagnoser) func(ctx context.Context, inc Incident) (Cause,
 
 // subject is what an incident is about, as `why` is asked: its test, else its node.
 func subject(inc Incident) string {
-	if inc.TestID != "" {
-		return inc.TestID
-	}
-	return inc.NodeID
+	return cmp.Or(inc.TestID, inc.NodeID)
 }
 
 // diagnose is DiagnosedCause's work for one incident.

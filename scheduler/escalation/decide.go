@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"path"
 	"strings"
@@ -60,10 +61,7 @@ type MessageRef struct {
 
 // Thread returns the ts of the thread the incident's later notices go in.
 func (m MessageRef) Thread() string {
-	if m.ThreadTS != "" {
-		return m.ThreadTS
-	}
-	return m.TS
+	return cmp.Or(m.ThreadTS, m.TS)
 }
 
 // Incident is one problem Todai tracks until it resolves.

@@ -7,7 +7,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/todai-dev/todai/bot/slackui"
 	"log/slog"
 	"net"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/checkup"
@@ -249,10 +249,7 @@ func (c *Config) Team(name string) Team {
 
 // TeamLocale is a team's language: its own locale, else the configured one.
 func (c *Config) TeamLocale(t Team) string {
-	if t.Locale != "" {
-		return t.Locale
-	}
-	return c.Locale
+	return cmp.Or(t.Locale, c.Locale)
 }
 
 // Problem is one mistake in the configuration, with where it is and how to fix it.
