@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/todai-dev/todai/handlers/handlerstest"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
-
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,9 +20,11 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
 )

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/todai-dev/todai/bot/slackui"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries"

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/handlers/handlerstest"
-
 	"github.com/todai-dev/todai/queries"
 )
 

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
-
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
 )

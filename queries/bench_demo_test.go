@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
-
 	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // BenchmarkIntentsDemo measures every intent on a mirror synced from the demo warehouse, with the demo's story

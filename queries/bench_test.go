@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // benchShape is the synthetic mirror of BenchmarkIntents: 10,000 models in four layers (staging on sources,

@@ -3,7 +3,6 @@ package queries
 import (
 	"context"
 	"fmt"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // Row is one warehouse row of a fixture, by column name, as Elementary would have written it (times as text in

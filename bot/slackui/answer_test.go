@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/handlers/handlerstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries"
 )
 

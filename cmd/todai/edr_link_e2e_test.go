@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/todai-dev/todai/bot/slackui"
-	"github.com/todai-dev/todai/handlers/handlerstest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/bot/slackui"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )

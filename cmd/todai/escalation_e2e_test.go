@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/todai-dev/todai/bot/slackui"
-	"github.com/todai-dev/todai/handlers/handlerstest"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,7 +18,9 @@ import (
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"

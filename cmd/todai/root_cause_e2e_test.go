@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/todai-dev/todai/bot/slackui"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/scheduler/escalation"

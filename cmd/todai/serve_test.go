@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/todai-dev/todai/handlers/handlerstest"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -15,7 +13,9 @@ import (
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/scheduler"
 )
 

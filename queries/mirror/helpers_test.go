@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/source"
 )
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake/v2"
+
 	"github.com/todai-dev/todai/queries/elementary"
 )
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/source/sourcetest"
 )
