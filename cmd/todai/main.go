@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
 	_ "time/tzdata" // IANA zones for teams, `timezone` and Slack users' zones, even where the system has none
 )
 
