@@ -12,7 +12,8 @@ import (
 // times are the medium's); the text renderer here and bot/slackui's Block Kit renderer only decide how each kind of
 // block and span looks. So the terminal and Slack say the same things in the same order.
 type View struct {
-	// Mark leads the title: a health (a text marker, a coloured circle in Slack) or an icon.
+	// Mark leads the title: a health (a text marker, a coloured circle in Slack) or an icon; none where there is
+	// nothing to sum up (an empty lineage).
 	Mark Span
 	// Title names what the answer is about ("fct_orders (model)"); the registry puts the intent's label before it
 	// ("Why: fct_orders (model)").

@@ -12,17 +12,16 @@ func viewLineage(p *Printer, a *queries.LineageAnswer, res Result) View {
 	if down {
 		nodes, title = a.Downstream, p.count("Downstream", "下流", len(a.Downstream))
 	}
-	h := queries.HealthOK
+	v := View{Title: p.NodeTitle(a.Node), Node: &a.Node, Blocks: []Block{Facts{p.idFact(a.Node)}}}
 	if len(nodes) == 0 {
-		h = queries.HealthUnknown
-	}
-	for _, n := range nodes {
-		h = queries.Worse(h, n.Health)
-	}
-	v := View{Mark: HealthMark(h), Title: p.NodeTitle(a.Node), Node: &a.Node,
-		Blocks: []Block{Facts{p.idFact(a.Node)}}}
-	if len(nodes) == 0 {
+		// No mark: nothing up- or downstream has a health to sum up (a mark would say "unknown").
 		v.Blocks = append(v.Blocks, Note{Label: title, Text: Line{Words(p.Tr("nothing", "なし"))}})
+	} else {
+		h := queries.HealthOK
+		for _, n := range nodes {
+			h = queries.Worse(h, n.Health)
+		}
+		v.Mark = HealthMark(h)
 	}
 	v.Blocks = append(v.Blocks, p.lineageList(title, nodes)...)
 	if down {

@@ -182,7 +182,7 @@ func (b *builder) id(base string) string {
 // header adds the header block: emoji and title, plain text. title is raw (not yet escaped).
 func (b *builder) header(emoji, title string) {
 	b.title = fitEscaped(Escape(title), MaxHeaderText)
-	text := fitEscaped(emoji+" "+Escape(title), MaxHeaderText)
+	text := fitEscaped(strings.TrimSpace(emoji+" "+Escape(title)), MaxHeaderText) // a view may have no mark
 	b.blocks = append(b.blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, text, true, false),
 		slack.HeaderBlockOptionBlockID(b.id("header"))))
 }
