@@ -35,8 +35,10 @@ const (
 	StoryFailingDays    = 3
 	StoryStaleStaging   = "stg_stripe__payments"
 	StoryStaleSourceID  = "source.kumo.stripe.payments"
-	// StoryStaleHours is how long before Now the stale source last loaded.
-	StoryStaleHours = 30
+	// StoryStaleHours is how long before Now the stale source last loaded: longer than the StoryFailingDays daily
+	// builds, so that StoryFailingTest began failing after the source's data stopped arriving (`why` names a stale
+	// source only as the cause of failures that began after its last load).
+	StoryStaleHours = 80
 
 	// StoryHealthyModel (fct_revenue) succeeds and passes every test; StoryCriticalExposure, a high-maturity
 	// dashboard with meta.criticality high, depends on it.

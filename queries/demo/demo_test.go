@@ -218,6 +218,15 @@ func TestDemoStories(t *testing.T) {
 		if status != "error" || age < 24*3600 {
 			t.Errorf("latest freshness = %s age %.0fs, want error older than 24h", status, age)
 		}
+		// Its data stopped arriving before the failing test's first failure: the story's cause precedes its effect.
+		var firstFail string
+		if err := db.QueryRow(`select min(detected_at) from elementary_test_results where test_unique_id = ?
+			and status = 'fail'`, StoryFailingTestID).Scan(&firstFail); err != nil {
+			t.Fatal(err)
+		}
+		if stopped := testNow.Add(-StoryStaleHours * time.Hour); firstFail <= stopped.UTC().Format("2006-01-02 15:04:05") {
+			t.Errorf("the failing test first failed at %s, before the stale source's last load at %s", firstFail, stopped)
+		}
 		var parents string
 		if err := db.QueryRow(`select depends_on_nodes from dbt_models where name = ?`, StoryStaleStaging).Scan(&parents); err != nil {
 			t.Fatal(err)
