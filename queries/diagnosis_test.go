@@ -415,3 +415,66 @@ func TestNameOf(t *testing.T) {
 		}
 	}
 }
+
+// TestWhyStaleSourceBeforeTheFailure: a stale source upstream is named as the cause of a failing test only when its
+// newest data was loaded before the test began failing; one whose data still arrived after the first failure is
+// innocent of it and not named (the failure began while it was fresh).
+func TestWhyStaleSourceBeforeTheFailure(t *testing.T) {
+	const (
+		src   = "source.sx.stripe.payments"
+		mart  = "model.sx.mart"
+		check = "test.sx.unique_mart_id"
+	)
+	iso := func(t time.Time) string { return t.Format("2006-01-02T15:04:05Z") }
+	fixture := func(loaded time.Time) Fixture {
+		f := Fixture{
+			"dbt_sources": {{"unique_id": src, "source_name": "stripe", "name": "payments", "schema_name": "stripe",
+				"package_name": "sx"}},
+			"dbt_models": {{"unique_id": mart, "name": "mart", "package_name": "sx", "schema_name": "prod",
+				"depends_on_nodes": `["` + src + `"]`, "owner": "[]", "meta": "{}", "tags": "[]"}},
+			"dbt_tests": {{"unique_id": check, "name": "unique_mart_id", "short_name": "unique", "severity": "ERROR",
+				"depends_on_nodes": `["` + mart + `"]`, "parent_model_unique_id": mart, "package_name": "sx"}},
+			"dbt_source_freshness_results": {{"source_freshness_execution_id": "fr." + src, "unique_id": src,
+				"status": "error", "generated_at": iso(day(10, 11, 0)), "created_at": day(10, 11, 0),
+				"max_loaded_at": iso(loaded), "snapshotted_at": iso(day(10, 11, 0))}},
+		}
+		// The mart builds each morning; its test passed on the 8th and has failed since the 9th.
+		for i, d := range []int{8, 9, 10} {
+			inv := fmt.Sprintf("inv-%d", d)
+			status := map[bool]string{true: "pass", false: "fail"}[i == 0]
+			f["dbt_invocations"] = append(f["dbt_invocations"], Row{"invocation_id": inv, "created_at": day(d, 6, 0),
+				"command": "build", "job_name": "nightly", "run_completed_at": iso(day(d, 6, 0))})
+			f["dbt_run_results"] = append(f["dbt_run_results"], run(inv, mart, "success", iso(day(d, 6, 0)),
+				day(d, 6, 0).Format("2006-01-02 15:04:05"), nil))
+			f["elementary_test_results"] = append(f["elementary_test_results"],
+				result("r-"+inv, check, mart, inv, status, day(d, 6, 5), nil))
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name   string
+		loaded time.Time
+		want   []string
+	}{
+		{"loaded last before the first failure", day(8, 23, 0), []string{"stale_source:" + src}},
+		{"loaded last after the first failure", day(9, 9, 0), []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openMirror(t)
+			loadMirror(t, db, fixture(tc.loaded))
+			r := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) }})
+			for _, subject := range []string{"mart", "unique_mart_id"} {
+				a, err := r.Why(context.Background(), subject)
+				if err != nil {
+					t.Fatal(err)
+				}
+				causes := []string{}
+				for _, c := range a.LikelyCauses {
+					causes = append(causes, c.Kind+":"+c.UniqueID)
+				}
+				eq(t, subject+" health", a.Health, HealthFailing)
+				eq(t, subject+" causes", causes, tc.want)
+			}
+		})
+	}
+}

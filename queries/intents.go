@@ -909,8 +909,38 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	if err != nil {
 		return a, err
 	}
+	if a.Health == HealthFailing {
+		if causes, err = r.beforeTestsFailed(ctx, causes, a.FailingTests); err != nil {
+			return a, err
+		}
+	}
 	a.LikelyCauses = append(a.LikelyCauses, causes...)
 	return a, nil
+}
+
+// beforeTestsFailed keeps the causes that can explain a failing test: a stale source whose newest data was loaded
+// after every failing test had begun failing is not a cause of them (they failed while its data still arrived), and
+// is left out. A cause whose time, or a test whose streak's start, the rows do not give is kept.
+func (r *Reader) beforeTestsFailed(ctx context.Context, causes []Cause, tests []TestState) ([]Cause, error) {
+	var latestStart *time.Time // the last failing test to begin failing began then
+	for _, t := range tests {
+		_, since, _, err := r.testStreak(ctx, t.UniqueID)
+		if err != nil {
+			return nil, err
+		}
+		if since == nil {
+			return causes, nil // one test's start is unknown: no cause can be ruled out
+		}
+		if latestStart == nil || since.After(*latestStart) {
+			latestStart = since
+		}
+	}
+	if latestStart == nil {
+		return causes, nil
+	}
+	return slices.DeleteFunc(causes, func(c Cause) bool {
+		return c.Kind == "stale_source" && c.LoadedAt != nil && !c.LoadedAt.Before(*latestStart)
+	}), nil
 }
 
 func failing(tests []TestState) []TestState {
