@@ -1,6 +1,10 @@
 package handlers
 
-import "github.com/todai-dev/todai/queries"
+import (
+	"strings"
+
+	"github.com/todai-dev/todai/queries"
+)
 
 // The words of the codes Todai's answers carry (healths, statuses, causes, reasons…), English then Japanese, in one
 // place: every medium names a code through these tables (Printer.phrase).
@@ -122,4 +126,19 @@ var causeKinds = phrases{
 	"not_built_by_job":     {"its job ran since without building it", "ジョブは実行されたがビルドされていない"},
 	"run_error":            {"its own run errored", "自身の実行がエラー"},
 	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
+}
+
+// freshnessPeriods name the periods of dbt's freshness criteria (warn_after, error_after) in Japanese, by the
+// English the read model words them in ("12 hours").
+var freshnessPeriods = map[string]string{"minute": "分", "hour": "時間", "day": "日"}
+
+// criterion says a freshness criterion ("12 hours", as the read model words it) in the reader's language: the
+// count is data, the period ours; a criterion of another form is shown as it is.
+func (p *Printer) criterion(s string) string {
+	count, unit, _ := strings.Cut(strings.TrimSpace(s), " ")
+	ja, ok := freshnessPeriods[strings.TrimSuffix(unit, "s")]
+	if !ok {
+		return Clean(s)
+	}
+	return p.Tr(Clean(s), Clean(count)+ja)
 }

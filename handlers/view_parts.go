@@ -83,8 +83,8 @@ func (p *Printer) sourceItem(s queries.SourceFreshness) Item {
 		l = append(l, Words(p.Tr(", age ", "、経過 ")+p.Age(*s.AgeSeconds)))
 	}
 	if s.WarnAfter != "" || s.ErrorAfter != "" {
-		l = append(l, Words(p.Tr(" (warn after ", "（警告 ")), Datum(OrDash(Clean(s.WarnAfter))),
-			Words(p.Tr(", error after ", "、エラー ")), Datum(OrDash(Clean(s.ErrorAfter))), Words(p.Tr(")", "）")))
+		l = append(l, Words(p.Tr(" (warn after ", "（警告 ")), Datum(OrDash(p.criterion(s.WarnAfter))),
+			Words(p.Tr(", error after ", "、エラー ")), Datum(OrDash(p.criterion(s.ErrorAfter))), Words(p.Tr(")", "）")))
 	}
 	it := Item{Text: l}
 	if s.Error != "" {
