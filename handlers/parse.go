@@ -358,13 +358,15 @@ var (
 var (
 	reTeamColon = regexp.MustCompile(`(?:^|\s|の)(?:team|チーム)[:=]\s*([A-Za-z0-9_.\-]+|[^\s]+?)(?:\s|$|の|から|で|は|が)`)
 	reTeamEN    = regexp.MustCompile(`\b(?:for|of|by|on|from)?\s*(?:the\s+)?team\s+([a-z0-9_.\-]+)\b|\b(?:for|of|by|on|from)\s+(?:the\s+)?([a-z0-9_.\-]+)\s+team\b|^([a-z0-9_.\-]+)\s+team\b`)
-	reTeamJA    = regexp.MustCompile(`([A-Za-z0-9_.\-]+|[\p{Han}\p{Katakana}ー]+?)\s*チーム`)
+	reTeamJA    = regexp.MustCompile(`([A-Za-z0-9_.\-]+)\s*チーム|([\p{Han}\p{Katakana}ー]+?)チーム`)
+	// reTeamJAAfter is "チーム NAME", a Latin name written after the word.
+	reTeamJAAfter = regexp.MustCompile(`チーム\s*([A-Za-z0-9_.\-]+)`)
 )
 
-// parseTeam finds "team:NAME", "team NAME", "NAME team", "NAMEチーム" and removes it from lower; the team keeps the
-// case it was written in.
+// parseTeam finds "team:NAME", "team NAME", "NAME team", "NAMEチーム", "チーム NAME" and removes it from lower; the
+// team keeps the case it was written in.
 func (q *Question) parseTeam(lower, orig string) string {
-	for _, re := range []*regexp.Regexp{reTeamColon, reTeamEN, reTeamJA} {
+	for _, re := range []*regexp.Regexp{reTeamColon, reTeamEN, reTeamJA, reTeamJAAfter} {
 		m := re.FindStringSubmatchIndex(lower)
 		if m == nil {
 			continue

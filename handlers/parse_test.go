@@ -162,6 +162,8 @@ func TestParse(t *testing.T) {
 		{in: "ソースの鮮度", intent: IntentFreshness, lang: LangJA},
 		{in: "stripe.paymentsの鮮度は?", intent: IntentFreshness, node: "stripe.payments", lang: LangJA},
 		{in: "financeチームの失敗", intent: IntentFailures, team: "finance", lang: LangJA},
+		{in: "チーム finance の失敗", intent: IntentFailures, team: "finance", lang: LangJA},
+		{in: "直近の失敗 チーム Finance", intent: IntentFailures, team: "Finance", lang: LangJA},
 		{in: "昨日からの経理チームの失敗", intent: IntentFailures, team: "経理", since: yesterday, lang: LangJA},
 		{in: "ヘルプ", intent: IntentHelp, lang: LangJA},
 		{in: "fct_ordersに依存しているモデル", intent: IntentDownstream, node: "fct_orders", lang: LangJA},
