@@ -150,7 +150,7 @@ func TestPostIncidentsTopLevelUnchanged(t *testing.T) {
 		t.Fatalf("PostIncidents = %q %q %v", ch, ts, err)
 	}
 	p := fake.Posts()[0]
-	if p.ThreadTS != "" || !strings.Contains(p.AllText(), "2 problem(s) for team finance") ||
+	if p.ThreadTS != "" || !strings.Contains(p.AllText(), "2 problems for team finance") ||
 		!strings.Contains(p.AllText(), "Elementary already alerted on this (alert `a1b2c3`)") ||
 		strings.Contains(p.AllText(), "tracking the alert above") {
 		t.Errorf("top-level notice:\n%s", p.AllText())

@@ -24,7 +24,7 @@ func viewFailures(p *Printer, a *queries.FailuresAnswer, res Result) View {
 		return v
 	}
 	v.Mark = HealthMark(queries.HealthFailing)
-	v.Summary = Line{Words(p.Tr(fmt.Sprintf("%d failing tests since %s.", len(a.Failures), since),
+	v.Summary = Line{Words(p.Tr(Plural(len(a.Failures), "failing test", "failing tests")+" since "+since+".",
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件。", since, len(a.Failures))))}
 	names := FailureNames(a.Failures)
 	n := len(a.Failures)
@@ -52,7 +52,7 @@ func viewFailures(p *Printer, a *queries.FailuresAnswer, res Result) View {
 		}
 		return Item{Text: l}
 	}
-	v.Blocks = []Block{listOf(p.Tr(fmt.Sprintf("%d failing tests since %s", len(a.Failures), since),
+	v.Blocks = []Block{listOf(p.Tr(Plural(len(a.Failures), "failing test", "failing tests")+" since "+since,
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件", since, len(a.Failures))), n, item)}
 	return v
 }

@@ -104,3 +104,14 @@ func TestCriterion(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		want string
+	}{{0, "0 problems"}, {1, "1 problem"}, {2, "2 problems"}, {1500, "1500 problems"}} {
+		if got := Plural(tc.n, "problem", "problems"); got != tc.want {
+			t.Errorf("Plural(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}

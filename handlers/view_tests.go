@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -21,7 +22,7 @@ func viewTests(p *Printer, a *queries.TestsAnswer, res Result) View {
 			failing++
 		}
 	}
-	v.Summary = Line{Words(p.Tr(fmt.Sprintf("%d test(s), %d failing", len(a.Tests), failing),
+	v.Summary = Line{Words(p.Tr(Plural(len(a.Tests), "test", "tests")+", "+strconv.Itoa(failing)+" failing",
 		fmt.Sprintf("テスト %d 件、うち失敗 %d 件", len(a.Tests), failing)))}
 	test := p.testItem(states(a.Tests))
 	v.Blocks = append(v.Blocks, listOf(p.count(fmt.Sprintf("Tests, pass rate over %d days", a.WindowDays),

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/handlers"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -23,7 +24,7 @@ func newConfigCmd(a *app) *cobra.Command {
 				for _, p := range ps {
 					fmt.Fprintln(a.stdout, "✗", p)
 				}
-				fmt.Fprintf(a.stdout, "%d problem(s)\n", len(ps))
+				fmt.Fprintln(a.stdout, handlers.Plural(len(ps), "problem", "problems"))
 				return &exitError{code: 1}
 			}
 			if err != nil {
@@ -33,7 +34,7 @@ func newConfigCmd(a *app) *cobra.Command {
 			if where == "" {
 				where = "no file (defaults, flags and environment)"
 			}
-			fmt.Fprintf(a.stdout, "✓ %s is valid: %d team(s), state %s, warehouse %s\n", where, len(cfg.Teams),
+			fmt.Fprintf(a.stdout, "✓ %s is valid: %s, state %s, warehouse %s\n", where, handlers.Plural(len(cfg.Teams), "team", "teams"),
 				cfg.State.Path, cfg.Warehouse.Describe())
 			return nil
 		},

@@ -361,7 +361,7 @@ func TestEscalationTimeline(t *testing.T) {
 	}
 	first := posts[0]
 	text := first.AllText()
-	for _, want := range []string{"not_null_orders_id", "accepted_values_orders_status", "<@U0JANE>", "2 problem(s) for team finance"} {
+	for _, want := range []string{"not_null_orders_id", "accepted_values_orders_status", "<@U0JANE>", "2 problems for team finance"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("level-1 message lacks %q:\n%s", want, text)
 		}
@@ -535,7 +535,7 @@ func TestEscalationTimeline(t *testing.T) {
 			lastUpdate = p
 		}
 	}
-	if len(fake.Calls("chat.update")) <= updatesBefore || !strings.Contains(lastUpdate.AllText(), "All 2 problem(s) for team finance resolved") ||
+	if len(fake.Calls("chat.update")) <= updatesBefore || !strings.Contains(lastUpdate.AllText(), "All 2 problems for team finance resolved") ||
 		strings.Contains(string(lastUpdate.Blocks), slackui.ActionIncidentAck) {
 		t.Errorf("the original message after the resolution:\n%s", lastUpdate.AllText())
 	}
@@ -559,7 +559,7 @@ func TestEscalationTimeline(t *testing.T) {
 		t.Fatalf("mute: %s", muted)
 	}
 	list := slash("U0OUT", "C0FINANCE", "silences", "sil1").AllText()
-	if !strings.Contains(list, "1 active silence(s)") || !strings.Contains(list, "node:*.orders") ||
+	if !strings.Contains(list, "*1 active silence*") || !strings.Contains(list, "node:*.orders") ||
 		!strings.Contains(list, "deploy in progress") || !strings.Contains(list, "<@U0ANA>") {
 		t.Errorf("silences:\n%s", list)
 	}

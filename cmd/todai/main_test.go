@@ -41,7 +41,7 @@ func TestAskEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sync exit %d: %s %s", code, out, errOut)
 	}
-	if !strings.Contains(out, "table(s) read") {
+	if !strings.Contains(out, "tables read") {
 		t.Errorf("sync report: %s", out)
 	}
 
@@ -119,7 +119,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ := cli(t, "--config", bad, "config", "check")
-	if code != 1 || !strings.Contains(out, bad+":2:") || !strings.Contains(out, bad+":5:") || !strings.Contains(out, "2 problem(s)") {
+	if code != 1 || !strings.Contains(out, bad+":2:") || !strings.Contains(out, bad+":5:") || !strings.Contains(out, "2 problems") {
 		t.Errorf("config check: exit %d\n%s", code, out)
 	}
 	code, out, _ = cli(t, "--config", "../../todai.example.yaml", "config", "check")

@@ -53,8 +53,10 @@ func printSyncReport(w io.Writer, rep mirror.Report) {
 	if rep.Started.IsZero() {
 		return
 	}
-	fmt.Fprintf(w, "synced in %s: %d table(s) read, %d row(s); %d metadata and %d data queries\n",
-		rep.Finished.Sub(rep.Started).Round(time.Millisecond), rep.TablesRead, rep.RowsRead, rep.MetadataQueries, rep.DataQueries)
+	fmt.Fprintf(w, "synced in %s: %s read, %s; %s and %s\n", rep.Finished.Sub(rep.Started).Round(time.Millisecond),
+		handlers.Plural(rep.TablesRead, "table", "tables"), handlers.Plural(rep.RowsRead, "row", "rows"),
+		handlers.Plural(rep.MetadataQueries, "metadata query", "metadata queries"),
+		handlers.Plural(rep.DataQueries, "data query", "data queries"))
 	for _, t := range rep.Tables {
 		if t.Err != nil {
 			fmt.Fprintf(w, "  ✗ %s: %v\n", t.Table, t.Err)

@@ -72,7 +72,7 @@ func Check(ctx context.Context, src Source, synced []string) (out checkup.Findin
 	if err != nil {
 		out.Fail(fmt.Sprintf("change markers: %v", err), "the role needs to see table metadata (SHOW TABLES / information_schema)")
 	} else {
-		out.Pass(fmt.Sprintf("change markers readable for %d table(s) (metadata only, no warehouse compute)", len(fps)))
+		out.Pass(fmt.Sprintf("change markers readable for every table (%d; metadata only, no warehouse compute)", len(fps)))
 	}
 	return out, true
 }
