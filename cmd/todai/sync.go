@@ -76,7 +76,7 @@ func printSyncStatus(w io.Writer, st mirror.StatusReport, now time.Time) {
 	}
 	fmt.Fprintf(w, "last sync #%d %s (%s): %s\n", r.ID, ago(now, r.Finished), r.Finished.UTC().Format(time.RFC3339), state)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TABLE\tPRESENT\tWATERMARK\tROWS READ\tROWS LOCAL\tLAST SUCCESS\tDURATION\tLAST ERROR")
+	fmt.Fprintln(tw, "TABLE\tPRESENT\tWATERMARK\tROWS READ\tROWS LOCAL\tLAST READ\tDURATION\tLAST ERROR")
 	for _, t := range st.Tables {
 		present := "no"
 		if t.Present {

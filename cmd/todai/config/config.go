@@ -766,7 +766,7 @@ func Check(file string, o Overrides) (*Config, checkup.Findings) {
 		out.Warn("no configuration file: defaults, flags and environment only",
 			"create todai.yaml (see todai.example.yaml) to configure teams and Slack")
 	} else {
-		out.Pass(fmt.Sprintf("%s parses and is valid (%d team(s))", cfg.File, len(cfg.Teams)))
+		out.Pass(fmt.Sprintf("%s parses and is valid (%s)", cfg.File, handlers.Plural(len(cfg.Teams), "team", "teams")))
 	}
 	return cfg, out
 }
