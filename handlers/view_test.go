@@ -86,20 +86,18 @@ func FuzzClean(f *testing.F) {
 // TestCriterion: a freshness criterion keeps the read model's English, and in Japanese says its period in Japanese;
 // a criterion of another form is shown as it is, cleaned.
 func TestCriterion(t *testing.T) {
-	for _, tc := range []struct {
-		in     string
-		en, ja string
-	}{
-		{"12 hours", "12 hours", "12時間"},
-		{"1 day", "1 day", "1日"},
-		{"30 minutes", "30 minutes", "30分"},
-		{"2 weeks", "2 weeks", "2 weeks"},
-		{"soon", "soon", "soon"},
-		{"1\x1b[31m hour", "1 hour", "1時間"},
+	// criterion → its English and its Japanese
+	for in, want := range map[string][2]string{
+		"12 hours":       {"12 hours", "12時間"},
+		"1 day":          {"1 day", "1日"},
+		"30 minutes":     {"30 minutes", "30分"},
+		"2 weeks":        {"2 weeks", "2 weeks"},
+		"soon":           {"soon", "soon"},
+		"1\x1b[31m hour": {"1 hour", "1時間"},
 	} {
-		for lang, want := range map[Lang]string{LangEN: tc.en, LangJA: tc.ja} {
-			if got := NewPrinter(lang, time.Now(), nil).criterion(tc.in); got != want {
-				t.Errorf("criterion(%q) in %s = %q, want %q", tc.in, lang, got, want)
+		for i, lang := range []Lang{LangEN, LangJA} {
+			if got := NewPrinter(lang, time.Now(), nil).criterion(in); got != want[i] {
+				t.Errorf("criterion(%q) in %s = %q, want %q", in, lang, got, want[i])
 			}
 		}
 	}
