@@ -128,6 +128,12 @@ var causeKinds = phrases{
 	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
 }
 
+// freshnessFailures say a source's failing freshness status as a cause's evidence.
+var freshnessFailures = phrases{
+	"error":         {"freshness error", "鮮度エラー"},
+	"runtime error": {"freshness check failed", "鮮度チェック失敗"},
+}
+
 // freshnessPeriods name the periods of dbt's freshness criteria (warn_after, error_after) in Japanese, by the
 // English the read model words them in ("12 hours").
 var freshnessPeriods = map[string]string{"minute": "分", "hour": "時間", "day": "日"}

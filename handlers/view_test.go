@@ -113,3 +113,27 @@ func TestPlural(t *testing.T) {
 		}
 	}
 }
+
+// TestCauseDetail: a stale source's evidence says its freshness status in the reader's language and keeps the
+// error as data; other evidence is data as it is.
+func TestCauseDetail(t *testing.T) {
+	for _, tc := range []struct {
+		kind, detail string
+		en, ja       string
+	}{
+		{"stale_source", "freshness error", "freshness error", "鮮度エラー"},
+		{"stale_source", "freshness runtime error: Database Error", "freshness check failed: Database Error",
+			"鮮度チェック失敗: Database Error"},
+		{"stale_source", "freshness pending: odd", "freshness pending: odd", "freshness pending: odd"},
+		{"upstream_error", "freshness error", "freshness error", "freshness error"},
+		{"run_error", "Database Error in model x", "Database Error in model x", "Database Error in model x"},
+	} {
+		c := queries.Cause{Kind: tc.kind, Detail: &tc.detail}
+		for lang, want := range map[Lang]string{LangEN: tc.en, LangJA: tc.ja} {
+			p := NewPrinter(lang, time.Now(), nil)
+			if got := p.Plain(p.causeDetail(c)); got != want {
+				t.Errorf("%s %q in %s = %q, want %q", tc.kind, tc.detail, lang, got, want)
+			}
+		}
+	}
+}

@@ -40,7 +40,7 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 			c := a.LikelyCauses[i]
 			l := Line{Words(p.CauseKind(c.Kind) + ": "), Strong(FirstClean(c.Name, c.UniqueID))}
 			if c.Detail != nil {
-				l = append(l, Words(" — "), Span{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes})
+				l = append(append(l, Words(" — ")), p.causeDetail(c)...)
 			}
 			if c.LoadedAt != nil {
 				l = append(l, Words(p.Tr(", last loaded ", "、最終ロード ")+p.When(*c.LoadedAt)))
@@ -110,3 +110,23 @@ func (p *Printer) Confidence(c string) string { return p.phrase(confidences, c) 
 
 // CauseKind names a kind of cause.
 func (p *Printer) CauseKind(k string) string { return p.phrase(causeKinds, k) }
+
+// causeDetail is a cause's evidence: a stale source's "freshness STATUS[: error]" (the read model's words) says its
+// status in the reader's language, then the error as data; any other detail is data.
+func (p *Printer) causeDetail(c queries.Cause) Line {
+	data := Line{{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes}}
+	rest, found := strings.CutPrefix(*c.Detail, "freshness ")
+	if c.Kind != "stale_source" || !found {
+		return data
+	}
+	status, msg, _ := strings.Cut(rest, ": ")
+	ph, ok := freshnessFailures[status]
+	if !ok {
+		return data
+	}
+	l := Line{Words(p.Tr(ph[0], ph[1]))}
+	if msg != "" {
+		l = append(l, Words(": "), Span{Kind: SpanDatum, Text: msg, Max: messageRunes})
+	}
+	return l
+}
