@@ -127,6 +127,8 @@ func TestCauseDetail(t *testing.T) {
 		{"stale_source", "freshness pending: odd", "freshness pending: odd", "freshness pending: odd"},
 		{"upstream_error", "freshness error", "freshness error", "freshness error"},
 		{"run_error", "Database Error in model x", "Database Error in model x", "Database Error in model x"},
+		{"definition_changed", "sql: 1a2b → 5d6e", "its SQL changed: 1a2b → 5d6e", "SQL が変更: 1a2b → 5d6e"},
+		{"definition_changed", "macro: m", "macro: m", "macro: m"},
 	} {
 		c := queries.Cause{Kind: tc.kind, Detail: &tc.detail}
 		for lang, want := range map[Lang]string{LangEN: tc.en, LangJA: tc.ja} {

@@ -111,10 +111,17 @@ func (p *Printer) Confidence(c string) string { return p.phrase(confidences, c) 
 // CauseKind names a kind of cause.
 func (p *Printer) CauseKind(k string) string { return p.phrase(causeKinds, k) }
 
-// causeDetail is a cause's evidence: a stale source's "freshness STATUS[: error]" (the read model's words) says its
-// status in the reader's language, then the error as data; any other detail is data.
+// causeDetail is a cause's evidence: a stale source's "freshness STATUS[: error]" and a changed definition's
+// "KIND: how" (the read model's words) say the status or the kind in the reader's language, then the rest as data;
+// any other detail is data.
 func (p *Printer) causeDetail(c queries.Cause) Line {
 	data := Line{{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes}}
+	if kind, how, ok := strings.Cut(*c.Detail, ": "); ok && c.Kind == "definition_changed" {
+		if _, known := changeKinds[kind]; known {
+			return Line{Words(p.phrase(changeKinds, kind) + ": "), {Kind: SpanDatum, Text: how, Max: messageRunes}}
+		}
+		return data
+	}
 	rest, found := strings.CutPrefix(*c.Detail, "freshness ")
 	if c.Kind != "stale_source" || !found {
 		return data
