@@ -111,29 +111,20 @@ func (p *Printer) Confidence(c string) string { return p.phrase(confidences, c) 
 // CauseKind names a kind of cause.
 func (p *Printer) CauseKind(k string) string { return p.phrase(causeKinds, k) }
 
-// causeDetail is a cause's evidence: a stale source's "freshness STATUS[: error]" and a changed definition's
-// "KIND: how" (the read model's words) say the status or the kind in the reader's language, then the rest as data;
-// any other detail is data.
+// causeDetail is a cause's evidence: a stale source's freshness status and a changed definition's kind said in the
+// reader's language, then the data behind them; any other detail is data.
 func (p *Printer) causeDetail(c queries.Cause) Line {
-	data := Line{{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes}}
-	if kind, how, ok := strings.Cut(*c.Detail, ": "); ok && c.Kind == "definition_changed" {
-		if _, known := changeKinds[kind]; known {
-			return Line{Words(p.phrase(changeKinds, kind) + ": "), {Kind: SpanDatum, Text: how, Max: messageRunes}}
-		}
-		return data
+	code, data, ok := c.Evidence()
+	table := changeKinds
+	if c.Kind == "stale_source" {
+		table = freshnessFailures
 	}
-	rest, found := strings.CutPrefix(*c.Detail, "freshness ")
-	if c.Kind != "stale_source" || !found {
-		return data
+	if _, known := table[code]; !ok || !known {
+		return Line{{Kind: SpanDatum, Text: *c.Detail, Max: messageRunes}}
 	}
-	status, msg, _ := strings.Cut(rest, ": ")
-	ph, ok := freshnessFailures[status]
-	if !ok {
-		return data
-	}
-	l := Line{Words(p.Tr(ph[0], ph[1]))}
-	if msg != "" {
-		l = append(l, Words(": "), Span{Kind: SpanDatum, Text: msg, Max: messageRunes})
+	l := Line{Words(p.phrase(table, code))}
+	if data != "" {
+		l = append(l, Words(": "), Span{Kind: SpanDatum, Text: data, Max: messageRunes})
 	}
 	return l
 }

@@ -284,6 +284,33 @@ type Cause struct {
 	LoadedAt *time.Time `json:"loaded_at,omitempty"`
 }
 
+// evidenceDetail is the Detail of a cause whose evidence is a code and its data: "freshness STATUS[: error]" for a
+// stale source, "KIND: how" for a changed definition. Cause.Evidence reads it back.
+func evidenceDetail(code, data string) string {
+	if data == "" {
+		return code
+	}
+	return code + ": " + data
+}
+
+// Evidence splits a stale source's or a changed definition's Detail into its code — the freshness status (error,
+// runtime error) or what changed (sql, parents) — and the data behind it, for renderers to phrase the code; ok is
+// false for other causes.
+func (c Cause) Evidence() (code, data string, ok bool) {
+	if c.Detail == nil {
+		return "", "", false
+	}
+	code, data, _ = strings.Cut(*c.Detail, ": ")
+	switch c.Kind {
+	case "stale_source":
+		code, ok = strings.CutPrefix(code, "freshness ")
+		return code, data, ok
+	case "definition_changed":
+		return code, data, true
+	}
+	return "", "", false
+}
+
 // WhyAnswer answers "why NODE": why is it stale, what went wrong.
 type WhyAnswer struct {
 	Node         Node        `json:"node"`

@@ -871,7 +871,7 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		for _, ch := range a.Changes {
 			if ch.Kind == "sql" || ch.Kind == "parents" {
 				// Its definition changed between its last success and its first error: what most likely broke it.
-				detail := ch.Kind + ": " + ch.Detail // data, phrased by the renderers
+				detail := evidenceDetail(ch.Kind, ch.Detail)
 				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "definition_changed", UniqueID: n.UniqueID,
 					Name: n.Name, Detail: &detail, InvocationID: ch.InvocationID, Confidence: ConfidenceMedium})
 				break
@@ -996,10 +996,7 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) 
 			return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
 		}
 		if s := str(freshStatus); s == "error" || s == "runtime error" {
-			detail := "freshness " + s
-			if e := firstLine(str(freshErr)); e != "" {
-				detail += ": " + e
-			}
+			detail := evidenceDetail("freshness "+s, firstLine(str(freshErr)))
 			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: &detail,
 				Confidence: ConfidenceMedium, LoadedAt: timePtr(loaded)})
 		}
