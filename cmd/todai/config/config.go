@@ -295,13 +295,6 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Default returns the configuration used when there is no file.
-func Default() *Config {
-	c := &Config{}
-	c.applyDefaults()
-	return c
-}
-
 // Load reads the file at path (none when path is ""), expands ${ENV} references, applies overrides and defaults,
 // and validates. A file with mistakes returns Problems.
 func Load(file string, o Overrides) (*Config, error) {
