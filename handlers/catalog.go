@@ -128,6 +128,12 @@ var causeKinds = phrases{
 	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
 }
 
+// digestSourceStates say a digest's failing source: stale, or its freshness check failed.
+var digestSourceStates = phrases{
+	"error":         {"stale", "鮮度切れ"},
+	"runtime error": {"freshness check failed", "鮮度チェック失敗"},
+}
+
 // freshnessFailures say a source's failing freshness status as a cause's evidence.
 var freshnessFailures = phrases{
 	"error":         {"freshness error", "鮮度エラー"},

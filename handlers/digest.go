@@ -50,6 +50,7 @@ func digestEmoji(s string) string {
 // a data string for the medium.
 func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) string, esc func(string) string) DigestView {
 	l := o.Lang
+	words := &Printer{l: l} // the catalog's words for codes
 	loc := o.Location
 	if loc == nil {
 		loc = time.UTC
@@ -156,11 +157,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 	add(Tr(l, "Model errors", "モデルのエラー"), lines)
 	lines = nil
 	for _, s := range a.Sources {
-		what := Tr(l, "stale", "鮮度切れ")
-		if s.Status == "runtime error" {
-			what = Tr(l, "freshness check failed", "鮮度チェック失敗")
-		}
-		line := "• " + esc(s.Name) + " — " + what
+		line := "• " + esc(s.Name) + " — " + words.phraseOr(digestSourceStates, s.Status, digestSourceStates["error"])
 		if s.MaxLoadedAt != nil {
 			line += Tr(l, ", last loaded ", "、最終ロード ") + Relative(l, *s.MaxLoadedAt, a.Now)
 		}
@@ -200,9 +197,8 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 				fmt.Sprintf(" — 下流の失敗中のテスト %d 件も解消", x.Downstream))
 		}
 		if c := x.Cause; c != nil {
-			p := &Printer{l: l}
-			line += Tr(l, " — caused by ", " — 原因: ") + esc(p.CauseKind(c.Kind)+": "+FirstClean(c.Name, c.UniqueID)) +
-				" (" + esc(p.Confidence(c.Confidence)) + ")"
+			line += Tr(l, " — caused by ", " — 原因: ") + esc(words.CauseKind(c.Kind)+": "+FirstClean(c.Name, c.UniqueID)) +
+				" (" + esc(words.Confidence(c.Confidence)) + ")"
 		}
 		lines = append(lines, line)
 	}
