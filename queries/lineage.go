@@ -1,0 +1,160 @@
+package queries
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+)
+
+// maxLineageDepth bounds the lineage walk: it keeps the recursive query finite on cyclic or very deep graphs.
+const maxLineageDepth = 64
+
+// testedNodes lists, at depth 1, the nodes a test (?1) touches: a test's parents. It is empty for other nodes.
+const testedNodes = `SELECT node_unique_id, 1 FROM test_nodes WHERE test_unique_id = ?1`
+
+// lineage walks node_edges from id with a recursive query (up: parents, else children), bounded by
+// maxLineageDepth so that cycles end, keeping each node's smallest depth. Nodes are ordered by depth then name.
+func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode, error) {
+	step := `SELECT e.child, w.depth + 1 FROM walk w JOIN node_edges e ON e.parent = w.id WHERE w.depth < ?2`
+	seed := `SELECT child, 1 FROM node_edges WHERE parent = ?1`
+	if up {
+		step = `SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2`
+		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1 UNION ` + testedNodes
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
+		SELECT n.unique_id, n.name, n.resource_type, n.health, min(w.depth) AS d
+		FROM walk w JOIN nodes n ON n.unique_id = w.id
+		WHERE w.id <> ?1
+		GROUP BY n.unique_id
+		ORDER BY d, n.name, n.unique_id`, id, maxLineageDepth)
+	if err != nil {
+		return nil, fmt.Errorf("lineage of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []LineageNode{}
+	for rows.Next() {
+		var l LineageNode
+		var h string
+		if err := rows.Scan(&l.UniqueID, &l.Name, &l.ResourceType, &h, &l.Depth); err != nil {
+			return nil, fmt.Errorf("lineage of %s: %w", id, err)
+		}
+		l.Health = Health(h)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// exposures returns the exposures among ids, by name.
+func (r *Reader) exposures(ctx context.Context, ids []string) ([]Exposure, error) {
+	out := []Exposure{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT unique_id, name, label, type, maturity, url, owner_name,
+		owner_email FROM dbt_exposures WHERE unique_id IN (SELECT value FROM json_each(?)) ORDER BY name, unique_id`,
+		idsJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("exposures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Exposure
+		var label, typ, mat, url, on, oe *string
+		if err := rows.Scan(&e.UniqueID, &e.Name, &label, &typ, &mat, &url, &on, &oe); err != nil {
+			return nil, fmt.Errorf("exposures: %w", err)
+		}
+		e.Label, e.Type, e.Maturity, e.URL, e.OwnerName, e.OwnerEmail = str(label), str(typ), str(mat), str(url),
+			str(on), str(oe)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// downstream splits the transitive children of id into non-exposure nodes and exposures.
+func (r *Reader) downstream(ctx context.Context, id string) ([]LineageNode, []Exposure, error) {
+	all, err := r.lineage(ctx, id, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes := []LineageNode{}
+	var expIDs []string
+	for _, l := range all {
+		if l.ResourceType == "exposure" {
+			expIDs = append(expIDs, l.UniqueID)
+		} else {
+			nodes = append(nodes, l)
+		}
+	}
+	exps, err := r.exposures(ctx, expIDs)
+	return nodes, exps, err
+}
+
+// impact is what a node's failure reaches: its downstream nodes and exposures; for a test, the nodes it tests (at
+// depth 1) and theirs.
+func (r *Reader) impact(ctx context.Context, c *catalog, n *nodeInfo) ([]LineageNode, []Exposure, error) {
+	if n.test == nil {
+		return r.downstream(ctx, n.UniqueID)
+	}
+	var nodes []LineageNode
+	var exps []Exposure
+	seen := map[string]bool{}
+	for _, id := range n.test.tested {
+		t := c.byID[id]
+		if t == nil || seen[id] {
+			continue
+		}
+		seen[id] = true
+		h, err := r.health(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		nodes = append(nodes, LineageNode{UniqueID: id, Name: t.Name, ResourceType: t.ResourceType, Health: h, Depth: 1})
+		down, e, err := r.downstream(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, d := range down {
+			if !seen[d.UniqueID] {
+				seen[d.UniqueID] = true
+				d.Depth++
+				nodes = append(nodes, d)
+			}
+		}
+		for _, x := range e {
+			if !seen[x.UniqueID] {
+				seen[x.UniqueID] = true
+				exps = append(exps, x)
+			}
+		}
+	}
+	slices.SortStableFunc(nodes, func(a, b LineageNode) int { return cmp.Compare(a.Depth, b.Depth) })
+	if nodes == nil {
+		nodes = []LineageNode{}
+	}
+	if exps == nil {
+		exps = []Exposure{}
+	}
+	return nodes, exps, nil
+}
+
+// Upstream answers "upstream NODE": every node it depends on, transitively, with depth and health.
+func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return LineageAnswer{}, err
+	}
+	up, err := r.lineage(ctx, n.UniqueID, true)
+	return LineageAnswer{Node: n.Node, Upstream: up}, err
+}
+
+// Downstream answers "downstream NODE": every node depending on it, transitively, with depth and health; the
+// exposures reached are listed apart in Exposures.
+func (r *Reader) Downstream(ctx context.Context, name string) (LineageAnswer, error) {
+	_, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return LineageAnswer{}, err
+	}
+	down, exps, err := r.downstream(ctx, n.UniqueID)
+	return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
+}

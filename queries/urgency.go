@@ -1,0 +1,342 @@
+package queries
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// urgencyDownstreamList caps the downstream models listed by Urgency (the count covers all of them).
+const urgencyDownstreamList = 25
+
+// Urgency answers "urgent NODE": how much its current failure matters.
+//
+//   - Severity: ERROR for a run error or a stale source (freshness error or runtime error), else the worst
+//     severity among its failing tests (latest fail or error; a test without severity counts as ERROR), else WARN
+//     when it only warns.
+//   - Streak: the longest run of consecutive failing latest results, counted from the newest: run errors, a
+//     failing test's invocations (worst row per invocation fail or error), or a source's freshness error/runtime
+//     error checks; FailingSince is when that streak began.
+//   - Downstream models (nearest 25) and their count, and the exposures reached.
+//   - Criticality: meta criticality, priority, tier or sla (meta.alerts_config overrides the top level).
+//
+// Urgency is none when healthy (ok or unknown). Otherwise it is decided on two axes, each low (1), medium (2) or
+// high (3), and their sum (5 or more high, 4 medium, less low):
+//   - Likelihood, how likely it is real: high for a run error, a stale source, or an ERROR test failing twice or
+//     more in a row; medium for a new ERROR failure or a skipped run (it did not build); low for warnings only; one
+//     step less for a flaky test (results flipping three times or more over its last ten invocations).
+//   - Impact, how much it hurts: high when an exposure is affected, the declared criticality is high (high,
+//     critical, P0/P1, tier 0/1, gold, any sla) or ten or more models are downstream; medium with any downstream
+//     model; low otherwise.
+//
+// DecidedBy names the two reasons that decided the axes; Next what to do (its error, the root of its skip, the
+// loader of a stale source, its failing test, or watch). Reasons holds the machine codes of every factor seen:
+// run_error, tests_failing, source_stale, warn_only, error_severity, warn_severity, exposure_affected, critical,
+// wide_impact, persistent_failure, flaky.
+func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error) {
+	c, n, err := r.resolveNode(ctx, name)
+	if err != nil {
+		return UrgencyAnswer{}, err
+	}
+	a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []string{}, FailingTests: []TestState{},
+		DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []string{}}
+	if a.Health, err = r.health(ctx, n); err != nil {
+		return a, err
+	}
+	tests, err := r.nodeTests(ctx, n)
+	if err != nil {
+		return a, err
+	}
+	a.FailingTests = failing(tests)
+	down, exps, err := r.impact(ctx, c, n)
+	if err != nil {
+		return a, err
+	}
+	a.DownstreamCount, a.Exposures = len(down), exps
+	a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
+	if a.Health == HealthOK || a.Health == HealthUnknown {
+		return a, nil
+	}
+	var reasons []string
+	switch a.Health {
+	case HealthError:
+		a.Severity = "ERROR"
+		reasons = append(reasons, "run_error")
+	case HealthStale:
+		a.Severity = "ERROR"
+		reasons = append(reasons, "source_stale")
+	}
+	if len(a.FailingTests) > 0 {
+		reasons = append(reasons, "tests_failing")
+		sev := "WARN"
+		for _, t := range a.FailingTests {
+			if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
+				sev = "ERROR"
+			}
+		}
+		if a.Severity == "" {
+			a.Severity = sev
+		}
+	}
+	if a.Severity == "" {
+		a.Severity = "WARN"
+		reasons = append(reasons, "warn_only")
+	}
+	var flaky bool
+	if a.Streak, a.FailingSince, flaky, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
+		return a, err
+	}
+	if a.Severity == "ERROR" {
+		reasons = append(reasons, "error_severity")
+	} else {
+		reasons = append(reasons, "warn_severity")
+	}
+	if len(a.Exposures) > 0 {
+		reasons = append(reasons, "exposure_affected")
+	}
+	if _, key := metaCriticality(parseMeta(n.meta)); isCritical(n.criticality, key) {
+		reasons = append(reasons, "critical")
+	}
+	if a.DownstreamCount >= 10 {
+		reasons = append(reasons, "wide_impact")
+	}
+	if a.Streak >= 3 {
+		reasons = append(reasons, "persistent_failure")
+	}
+	if flaky {
+		reasons = append(reasons, "flaky")
+	}
+	a.Reasons = reasons
+
+	// How likely it is real: an error or a stale source is; a failing ERROR test is, once it failed twice in a
+	// row; a warning is not yet. A test that flips between pass and fail is one step less likely.
+	last, err := r.runsOf(n)(ctx, n.UniqueID, 1, nil, nil)
+	if err != nil {
+		return a, err
+	}
+	skipped := len(last) > 0 && last[0].Status == "skipped" && n.ResourceType != "source"
+	likely, likelyWhy := 1, "warn_only"
+	switch {
+	case a.Health == HealthError:
+		likely, likelyWhy = 3, "run_error"
+	case a.Health == HealthStale:
+		likely, likelyWhy = 3, "source_stale"
+	case a.Severity == "ERROR" && a.Streak >= 2:
+		likely, likelyWhy = 3, "persistent_failure"
+	case a.Severity == "ERROR":
+		likely, likelyWhy = 2, "new_failure"
+	case skipped:
+		likely, likelyWhy = 2, "run_skipped" // it did not build: its data is not updated
+	case len(a.FailingTests) > 0:
+		likelyWhy = "warn_severity"
+	}
+	if flaky && likely > 1 {
+		likely, likelyWhy = likely-1, "flaky"
+	}
+	// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
+	// model some; nothing downstream little.
+	impact, impactWhy := 1, "no_downstream"
+	switch {
+	case len(a.Exposures) > 0:
+		impact, impactWhy = 3, "exposure_affected"
+	case slices.Contains(reasons, "critical"):
+		impact, impactWhy = 3, "critical"
+	case a.DownstreamCount >= 10:
+		impact, impactWhy = 3, "wide_impact"
+	case a.DownstreamCount > 0:
+		impact, impactWhy = 2, "downstream_models"
+	}
+	words := [...]string{"", "low", "medium", "high"}
+	a.Likelihood, a.Impact = words[likely], words[impact]
+	a.DecidedBy = []string{likelyWhy, impactWhy}
+	switch sum := likely + impact; {
+	case sum >= 5:
+		a.Urgency = "high"
+	case sum == 4:
+		a.Urgency = "medium"
+	default:
+		a.Urgency = "low"
+	}
+	a.Level = strings.ToUpper(a.Urgency)
+	var roots []Cause
+	if skipped {
+		if roots, _, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+			return a, err
+		}
+	}
+	a.Next = nextStep(c, n, a.Health, a.FailingTests, skipped, roots)
+	return a, nil
+}
+
+// nextStep says what to do about a node's problem (nextStepFor) and whom to ask: the owners of the node to act on.
+func nextStep(c *catalog, n *nodeInfo, health Health, failingTests []TestState, skipped bool, roots []Cause) *NextStep {
+	next := nextStepFor(n, health, failingTests, skipped, roots)
+	if next == nil {
+		return nil
+	}
+	// Who to ask: the owners of the node to act on; for its own test, its own owners (the catalog's lookup, not the
+	// tests' index, which a first question would have to load).
+	next.Owners = n.Owners
+	if target := c.byID[next.UniqueID]; target != nil {
+		next.Owners = target.Owners
+	}
+	return next
+}
+
+// nextStepFor is the step for a node's problem: its own error first, a stale source's loader, the root of its skip
+// (the run's log when the rows show none), its worst failing test, else watching the warnings; nil when healthy.
+func nextStepFor(n *nodeInfo, health Health, failingTests []TestState, skipped bool, roots []Cause) *NextStep {
+	switch health {
+	case HealthOK, HealthUnknown:
+		return nil
+	case HealthError:
+		return &NextStep{Action: "fix_error", UniqueID: n.UniqueID, Name: n.Name}
+	case HealthStale:
+		return &NextStep{Action: "check_loader", UniqueID: n.UniqueID, Name: n.Name}
+	}
+	if skipped {
+		if len(roots) > 0 {
+			return &NextStep{Action: "fix_root", UniqueID: roots[0].UniqueID, Name: roots[0].Name}
+		}
+		// Skipped, and the rows do not say why: the run's own log does.
+		return &NextStep{Action: "check_run", UniqueID: n.UniqueID, Name: n.Name}
+	}
+	if len(failingTests) > 0 {
+		t := failingTests[0]
+		return &NextStep{Action: "check_test", UniqueID: t.UniqueID, Name: firstNonBlank(t.Name, t.ShortName)}
+	}
+	return &NextStep{Action: "watch", UniqueID: n.UniqueID, Name: n.Name}
+}
+
+// firstNonBlank is the first of ss that is not blank.
+func firstNonBlank(ss ...string) string {
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// streak finds the longest current failure streak of a node: run errors, failing tests' invocations, or stale
+// freshness checks.
+func (r *Reader) streak(ctx context.Context, n *nodeInfo, h Health, tests []TestState) (int, *time.Time, bool, error) {
+	best, var0 := 0, (*time.Time)(nil)
+	consider := func(count int, since *time.Time) {
+		if count > best || (count == best && count > 0 && since != nil && (var0 == nil || since.Before(*var0))) {
+			best, var0 = count, since
+		}
+	}
+	if h == HealthError {
+		runs, err := r.runs(ctx, n.UniqueID, MaxRunLimit, nil, nil)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		count, since := 0, (*time.Time)(nil)
+		for _, run := range runs {
+			if run.Status != "error" {
+				break
+			}
+			count, since = count+1, run.CompletedAt
+		}
+		consider(count, since)
+	}
+	flaky := false
+	for _, t := range tests {
+		count, since, flips, err := r.testStreak(ctx, t.UniqueID)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		consider(count, since)
+		flaky = flaky || flips >= flakyFlips
+	}
+	if n.ResourceType == "source" {
+		rows, err := r.db.Read.QueryContext(ctx, `SELECT status, coalesce(snapshotted_at, generated_at)
+			FROM dbt_source_freshness_results WHERE unique_id = ?
+			ORDER BY generated_at DESC, created_at DESC LIMIT ?`, n.UniqueID, MaxRunLimit)
+		if err != nil {
+			return 0, nil, false, fmt.Errorf("freshness streak of %s: %w", n.UniqueID, err)
+		}
+		defer rows.Close()
+		count, since := 0, (*time.Time)(nil)
+		for rows.Next() {
+			var status string
+			var at *string
+			if err := rows.Scan(&status, &at); err != nil {
+				return 0, nil, false, fmt.Errorf("freshness streak of %s: %w", n.UniqueID, err)
+			}
+			if status != "error" && status != "runtime error" {
+				break
+			}
+			count, since = count+1, timePtr(at)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, nil, false, fmt.Errorf("freshness streak of %s: %w", n.UniqueID, err)
+		}
+		consider(count, since)
+	}
+	return best, var0, flaky, nil
+}
+
+// testStreak counts a test's consecutive failing invocations from the newest (each invocation's worst row), and how
+// often its results flipped between passing and failing over its last flakyWindow invocations.
+func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time, int, error) {
+	rows, err := r.db.Read.QueryContext(ctx, `SELECT coalesce(invocation_id, detected_at), status, detected_at
+		FROM elementary_test_results WHERE test_unique_id = ? ORDER BY detected_at DESC, created_at DESC LIMIT 500`,
+		testID)
+	if err != nil {
+		return 0, nil, 0, fmt.Errorf("streak of %s: %w", testID, err)
+	}
+	defer rows.Close()
+	type inv struct {
+		failing bool
+		at      *time.Time
+	}
+	var order []string
+	invs := map[string]*inv{}
+	for rows.Next() {
+		var key, status string
+		var at *string
+		if err := rows.Scan(&key, &status, &at); err != nil {
+			return 0, nil, 0, fmt.Errorf("streak of %s: %w", testID, err)
+		}
+		i := invs[key]
+		if i == nil {
+			i = &inv{}
+			invs[key] = i
+			order = append(order, key)
+		}
+		if status == "fail" || status == "error" {
+			i.failing = true
+		}
+		if t := timePtr(at); t != nil && (i.at == nil || t.Before(*i.at)) {
+			i.at = t
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, 0, fmt.Errorf("streak of %s: %w", testID, err)
+	}
+	count, since := 0, (*time.Time)(nil)
+	for _, k := range order {
+		if !invs[k].failing {
+			break
+		}
+		count, since = count+1, invs[k].at
+	}
+	flips := 0
+	for i := 1; i < len(order) && i < flakyWindow; i++ {
+		if invs[order[i]].failing != invs[order[i-1]].failing {
+			flips++
+		}
+	}
+	return count, since, flips, nil
+}
+
+// A test is flaky when its results flipped between passing and failing flakyFlips times or more over its last
+// flakyWindow invocations.
+const (
+	flakyWindow = 10
+	flakyFlips  = 3
+)
