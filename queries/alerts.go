@@ -49,7 +49,7 @@ func (r *Reader) ElementaryAlert(ctx context.Context, alertID, nodeID, testID st
 		short, column  sql.NullString
 		testMeta       sql.NullString
 	)
-	err := r.db.Read.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.data,
+	err := r.q.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.data,
 			n.database_name, n.schema_name, n.alias, n.name, n.resource_type, n.meta,
 			t.short_name, t.test_column_name, t.meta
 		FROM alerts_v2 a

@@ -28,6 +28,11 @@ type Derived struct{}
 // are seen) update the latest run, test result and freshness of the nodes they touch; every node's health is then
 // recomputed. With nothing changed it returns at once.
 func (d *Derived) Refresh(ctx context.Context, tx *sql.Tx, changed map[string]bool) error {
+	if len(changed) > 0 {
+		if err := bumpState(ctx, tx, dataGeneration); err != nil {
+			return err
+		}
+	}
 	built, err := stateInt(ctx, tx, "definition_generation")
 	if err != nil {
 		return err
@@ -114,6 +119,19 @@ func stateInt(ctx context.Context, q querier, key string) (int64, error) {
 	return n, nil
 }
 
+// dataGeneration counts the syncs that changed the mirror: what is computed from the mirror's rows alone (the
+// diagnosis) is remembered while it stays the same.
+const dataGeneration = "data_generation"
+
+// bumpState adds one to an integer of derived_state.
+func bumpState(ctx context.Context, tx *sql.Tx, key string) error {
+	n, err := stateInt(ctx, tx, key)
+	if err != nil {
+		return err
+	}
+	return setState(ctx, tx, key, strconv.FormatInt(n+1, 10))
+}
+
 func setState(ctx context.Context, tx *sql.Tx, key, value string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO derived_state(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
@@ -121,12 +139,6 @@ func setState(ctx context.Context, tx *sql.Tx, key, value string) error {
 		return fmt.Errorf("write derived state %s: %w", key, err)
 	}
 	return nil
-}
-
-// querier is what the read model needs of *sql.DB, *sql.Conn and *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // isElementary says whether a node is Elementary's own.

@@ -30,7 +30,7 @@ type ChainLink struct {
 // failed there (medium: a `dbt build` skips what is downstream of them). Only roots are returned, each with the
 // chain from it down to id; parents that succeeded, or did not run in inv, end the walk.
 func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]Cause, [][]ChainLink, error) {
-	runStatus, err := r.db.Read.PrepareContext(ctx, `SELECT status, coalesce(message, '') FROM dbt_run_results
+	runStatus, err := r.q.PrepareContext(ctx, `SELECT status, coalesce(message, '') FROM dbt_run_results
 		WHERE model_execution_id = ?`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
@@ -38,7 +38,7 @@ func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]C
 	defer runStatus.Close()
 	// CROSS JOIN keeps the node's few tests as the outer loop: one index seek per test, not a scan of the whole
 	// invocation's results.
-	failedTest, err := r.db.Read.PrepareContext(ctx, `SELECT e.test_unique_id, coalesce(e.test_results_description, '')
+	failedTest, err := r.q.PrepareContext(ctx, `SELECT e.test_unique_id, coalesce(e.test_results_description, '')
 		FROM test_nodes tn CROSS JOIN elementary_test_results e INDEXED BY test_results_invocation
 			ON e.invocation_id = ?2 AND e.test_unique_id = tn.test_unique_id
 		LEFT JOIN dbt_tests t ON t.unique_id = tn.test_unique_id
@@ -49,7 +49,7 @@ func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]C
 		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
 	}
 	defer failedTest.Close()
-	parents, err := r.db.Read.PrepareContext(ctx, `SELECT parent FROM node_edges WHERE child = ? ORDER BY parent`)
+	parents, err := r.q.PrepareContext(ctx, `SELECT parent FROM node_edges WHERE child = ? ORDER BY parent`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
 	}
@@ -191,7 +191,7 @@ func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Cha
 	inv := func(id string) (sha, pr, dbtVersion, job string, fullRefresh bool, err error) {
 		var s, p, v, j sql.NullString
 		var fr sql.NullInt64
-		err = r.db.Read.QueryRowContext(ctx, `SELECT git_sha, pull_request_id, dbt_version, job_name, full_refresh
+		err = r.q.QueryRowContext(ctx, `SELECT git_sha, pull_request_id, dbt_version, job_name, full_refresh
 			FROM dbt_invocations WHERE invocation_id = ?`, id).Scan(&s, &p, &v, &j, &fr)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = nil
@@ -215,7 +215,7 @@ func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Cha
 		}
 		return c
 	}
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT changed_at, what, coalesce(old_value, ''), coalesce(new_value, '')
+	rows, err := r.q.QueryContext(ctx, `SELECT changed_at, what, coalesce(old_value, ''), coalesce(new_value, '')
 		FROM node_changes WHERE unique_id = ? AND changed_at > ? AND changed_at <= ? ORDER BY changed_at, id`,
 		n.UniqueID, good.CompletedAt.UTC().Format("2006-01-02T15:04:05.000000Z"),
 		bad.CompletedAt.Add(changeWindowAfter).UTC().Format("2006-01-02T15:04:05.000000Z"))

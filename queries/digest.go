@@ -148,49 +148,51 @@ func (a DigestAnswer) AllGreen() bool { return a.Status == DigestGreen }
 // tables (node_last_run, test_latest) and the partial indexes of problems, so its cost follows a team's size and
 // the week's problems rather than the history's size.
 func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error) {
-	c, err := r.catalog(ctx)
-	if err != nil {
-		return DigestAnswer{}, err
-	}
-	team := strings.TrimPrefix(strings.TrimSpace(q.Team), "team:")
-	ids := c.byTeam[strings.ToLower(team)]
-	if len(ids) == 0 {
-		return DigestAnswer{}, &NotFoundError{Name: "team:" + team, Suggestions: c.teamNames}
-	}
-	now := q.Now
-	if now.IsZero() {
-		now = r.now()
-	}
-	now = now.UTC()
-	loc := q.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	if spelled := c.byID[ids[0]].Team; spelled != "" {
-		team = spelled
-	}
-	a := DigestAnswer{Team: team, Now: now, WindowStart: now.Add(-DigestWindow), ReportURL: q.ReportURL,
-		New: []DigestProblem{}, StillFailing: []DigestProblem{}, ModelErrors: []DigestProblem{},
-		Sources: []SourceFreshness{}, Slow: []SlowModel{}, Flaky: []FlakyTest{}, Actions: []DigestAction{}}
-	newAfter := a.WindowStart
-	if !q.Previous.IsZero() {
-		p := q.Previous.UTC()
-		a.Previous, newAfter = &p, p
-	}
-	weekStart := now.Add(-DigestTrendDays * 24 * time.Hour)
-	d := digestRun{r: r, c: c, a: &a, ids: ids, team: team, now: now, weekStart: weekStart, newAfter: newAfter,
-		loc: loc}
-	steps := []func(context.Context) error{d.runs, d.tests, d.problems, d.histories, d.slow, d.sources}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
+	return inSnapshot(ctx, r, func(r *Reader) (DigestAnswer, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return DigestAnswer{}, err
+		}
+		team := strings.TrimPrefix(strings.TrimSpace(q.Team), "team:")
+		ids := c.byTeam[strings.ToLower(team)]
+		if len(ids) == 0 {
+			return DigestAnswer{}, &NotFoundError{Name: "team:" + team, Suggestions: c.teamNames}
+		}
+		now := q.Now
+		if now.IsZero() {
+			now = r.now()
+		}
+		now = now.UTC()
+		loc := q.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		if spelled := c.byID[ids[0]].Team; spelled != "" {
+			team = spelled
+		}
+		a := DigestAnswer{Team: team, Now: now, WindowStart: now.Add(-DigestWindow), ReportURL: q.ReportURL,
+			New: []DigestProblem{}, StillFailing: []DigestProblem{}, ModelErrors: []DigestProblem{},
+			Sources: []SourceFreshness{}, Slow: []SlowModel{}, Flaky: []FlakyTest{}, Actions: []DigestAction{}}
+		newAfter := a.WindowStart
+		if !q.Previous.IsZero() {
+			p := q.Previous.UTC()
+			a.Previous, newAfter = &p, p
+		}
+		weekStart := now.Add(-DigestTrendDays * 24 * time.Hour)
+		d := digestRun{r: r, c: c, a: &a, ids: ids, team: team, now: now, weekStart: weekStart, newAfter: newAfter,
+			loc: loc}
+		steps := []func(context.Context) error{d.runs, d.tests, d.problems, d.histories, d.slow, d.sources}
+		for _, step := range steps {
+			if err := step(ctx); err != nil {
+				return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+			}
+		}
+		d.finish()
+		if err := d.byRoot(ctx); err != nil {
 			return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
 		}
-	}
-	d.finish()
-	if err := d.byRoot(ctx); err != nil {
-		return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
-	}
-	return a, nil
+		return a, nil
+	})
 }
 
 // digestRun holds one digest's intermediate state.
@@ -221,7 +223,7 @@ func (d *digestRun) fmt(t time.Time) string { return t.UTC().Format("2006-01-02T
 
 // runs reads each team node's latest run: the run counts, the model errors and the slow candidates.
 func (d *digestRun) runs(ctx context.Context) error {
-	rows, err := d.r.db.Read.QueryContext(ctx, `SELECT l.unique_id, l.status, l.completed_at, r.execution_time,
+	rows, err := d.r.q.QueryContext(ctx, `SELECT l.unique_id, l.status, l.completed_at, r.execution_time,
 			r.message
 		FROM json_each(?1) j JOIN node_last_run l ON l.unique_id = j.value
 		JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
@@ -264,7 +266,7 @@ func (d *digestRun) runs(ctx context.Context) error {
 
 // tests reads the latest result of each of the team's tests: the test counts and the failing tests.
 func (d *digestRun) tests(ctx context.Context) error {
-	rows, err := d.r.db.Read.QueryContext(ctx, `WITH t AS (SELECT DISTINCT tn.test_unique_id AS id
+	rows, err := d.r.q.QueryContext(ctx, `WITH t AS (SELECT DISTINCT tn.test_unique_id AS id
 			FROM json_each(?1) j JOIN test_nodes tn ON tn.node_unique_id = j.value)
 		SELECT t.id, tl.status, tl.detected_at >= ?2, CASE WHEN tl.status IN ('fail', 'error') THEN tl.detected_at END,
 			CASE WHEN tl.status IN ('fail', 'error') THEN tl.message END
@@ -309,7 +311,7 @@ func (d *digestRun) tests(ctx context.Context) error {
 // trend, and the tests with enough problems to be flaky.
 func (d *digestRun) problems(ctx context.Context) error {
 	d.trend, d.problemRows = map[string]int{}, map[string]int{}
-	rows, err := d.r.db.Read.QueryContext(ctx, `SELECT test_unique_id, status, detected_at
+	rows, err := d.r.q.QueryContext(ctx, `SELECT test_unique_id, status, detected_at
 		FROM elementary_test_results INDEXED BY test_results_problems
 		WHERE detected_at >= ?1 AND status IN ('fail', 'error', 'warn')`, d.fmt(d.weekStart))
 	if err != nil {
@@ -338,7 +340,7 @@ func (d *digestRun) problems(ctx context.Context) error {
 	rows.Close()
 	// created_at is in the writer's session zone (up to 12 h behind UTC): the index narrows the read to the week
 	// and a half day before it; each error is then placed by its UTC time.
-	rows, err = d.r.db.Read.QueryContext(ctx, `SELECT unique_id, coalesce(execute_completed_at, generated_at, created_at)
+	rows, err = d.r.q.QueryContext(ctx, `SELECT unique_id, coalesce(execute_completed_at, generated_at, created_at)
 		FROM dbt_run_results INDEXED BY dbt_run_results_problems
 		WHERE created_at >= ?1 AND status = 'error'`, d.fmt(d.weekStart.Add(-elementary.MaxZoneBehindUTC)))
 	if err != nil {
@@ -380,7 +382,7 @@ func (d *digestRun) histories(ctx context.Context) error {
 	}
 	hist := map[string][]res{}
 	if len(ids) > 0 {
-		rows, err := d.r.db.Read.QueryContext(ctx, `SELECT r.test_unique_id, r.detected_at,
+		rows, err := d.r.q.QueryContext(ctx, `SELECT r.test_unique_id, r.detected_at,
 				max(r.status IN ('fail', 'error', 'warn'))
 			FROM json_each(?1) j JOIN elementary_test_results r INDEXED BY test_results_test
 				ON r.test_unique_id = j.value AND r.detected_at >= ?2
@@ -505,7 +507,7 @@ func (d *digestRun) slow(ctx context.Context) error {
 	for id := range d.slowCands {
 		ids = append(ids, id)
 	}
-	rows, err := d.r.db.Read.QueryContext(ctx, `SELECT r.unique_id, r.execution_time
+	rows, err := d.r.q.QueryContext(ctx, `SELECT r.unique_id, r.execution_time
 		FROM json_each(?1) j JOIN dbt_run_results r ON r.unique_id = j.value
 			AND coalesce(r.execute_completed_at, r.generated_at) >= ?2
 		WHERE r.status = 'success' AND r.execution_time IS NOT NULL`, idsJSON(ids), d.fmt(d.weekStart))

@@ -89,7 +89,7 @@ func (r *Reader) extras(ctx context.Context, c *catalog) (*extraIndex, error) {
 // loadTestNodes reads every test of dbt_tests. A test's owners are its primary node's owners ∪ model_owners ∪ its
 // own meta.owner, as Elementary's alerts merge them; its team is its primary node's.
 func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) error {
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT t.unique_id, t.name, t.short_name, t.test_column_name,
+	rows, err := r.q.QueryContext(ctx, `SELECT t.unique_id, t.name, t.short_name, t.test_column_name,
 			t.severity, t.parent_model_unique_id, t.model_owners, t.meta, t.tags, t.package_name, t.description,
 			t.path, t.original_path, t.group_name,
 			(SELECT json_group_array(node_unique_id) FROM test_nodes tn WHERE tn.test_unique_id = t.unique_id)
@@ -139,7 +139,7 @@ func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) e
 
 // loadElementaryNodes reads Elementary's own models (package elementary), reachable by exact unique_id only.
 func (r *Reader) loadElementaryNodes(ctx context.Context, x *extraIndex) error {
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT unique_id, name, alias, schema_name, database_name,
+	rows, err := r.q.QueryContext(ctx, `SELECT unique_id, name, alias, schema_name, database_name,
 			package_name, description, path, original_path, materialization, tags, meta
 		FROM dbt_models WHERE lower(package_name) = 'elementary' OR lower(unique_id) LIKE 'model.elementary.%'`)
 	if err != nil {

@@ -12,34 +12,36 @@ import (
 // checked); or, when the name resolves to a model, of every source upstream of it. "error" means stale (past
 // error_after) and "runtime error" means the check itself failed.
 func (r *Reader) Freshness(ctx context.Context, source string) (FreshnessAnswer, error) {
-	c, err := r.catalog(ctx)
-	if err != nil {
-		return FreshnessAnswer{}, err
-	}
-	if strings.TrimSpace(source) == "" {
-		fr, err := r.freshnessOf(ctx, c, nil, false)
-		return FreshnessAnswer{Sources: fr}, err
-	}
-	n, err := r.resolve(ctx, c, source)
-	if err != nil {
-		return FreshnessAnswer{}, err
-	}
-	if n.ResourceType == "source" {
-		fr, err := r.freshnessOf(ctx, c, []string{n.UniqueID}, true)
-		return FreshnessAnswer{Sources: fr}, err
-	}
-	up, err := r.lineage(ctx, n.UniqueID, true)
-	if err != nil {
-		return FreshnessAnswer{}, err
-	}
-	var ids []string
-	for _, l := range up {
-		if l.ResourceType == "source" {
-			ids = append(ids, l.UniqueID)
+	return inSnapshot(ctx, r, func(r *Reader) (FreshnessAnswer, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return FreshnessAnswer{}, err
 		}
-	}
-	fr, err := r.freshnessOf(ctx, c, ids, true)
-	return FreshnessAnswer{Sources: fr}, err
+		if strings.TrimSpace(source) == "" {
+			fr, err := r.freshnessOf(ctx, c, nil, false)
+			return FreshnessAnswer{Sources: fr}, err
+		}
+		n, err := r.resolve(ctx, c, source)
+		if err != nil {
+			return FreshnessAnswer{}, err
+		}
+		if n.ResourceType == "source" {
+			fr, err := r.freshnessOf(ctx, c, []string{n.UniqueID}, true)
+			return FreshnessAnswer{Sources: fr}, err
+		}
+		up, err := r.lineage(ctx, n.UniqueID, true)
+		if err != nil {
+			return FreshnessAnswer{}, err
+		}
+		var ids []string
+		for _, l := range up {
+			if l.ResourceType == "source" {
+				ids = append(ids, l.UniqueID)
+			}
+		}
+		fr, err := r.freshnessOf(ctx, c, ids, true)
+		return FreshnessAnswer{Sources: fr}, err
+	})
 }
 
 // freshnessOf returns the latest freshness of the given sources (all checked sources when ids is nil); with
@@ -50,7 +52,7 @@ func (r *Reader) freshnessOf(ctx context.Context, c *catalog, ids []string, with
 	if ids == nil {
 		all = 1
 	}
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT l.unique_id, f.status, f.max_loaded_at, f.snapshotted_at,
+	rows, err := r.q.QueryContext(ctx, `SELECT l.unique_id, f.status, f.max_loaded_at, f.snapshotted_at,
 		f.max_loaded_at_time_ago_in_s, coalesce(f.warn_after, s.freshness_warn_after),
 		coalesce(f.error_after, s.freshness_error_after), f.error
 		FROM source_freshness_latest l

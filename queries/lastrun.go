@@ -14,31 +14,35 @@ const (
 // deduplicated on model_execution_id, ordered by execute_completed_at else generated_at, with invocation context.
 // Skipped runs are included.
 func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return LastRunAnswer{}, err
-	}
-	if limit <= 0 {
-		limit = DefaultRunLimit
-	}
-	limit = min(limit, MaxRunLimit)
-	list, err := r.runsOf(n)(ctx, n.UniqueID, limit, nil, nil)
-	if err != nil {
-		return LastRunAnswer{}, err
-	}
-	return LastRunAnswer{Node: n.Node, Runs: list}, nil
+	return inSnapshot(ctx, r, func(r *Reader) (LastRunAnswer, error) {
+		_, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return LastRunAnswer{}, err
+		}
+		if limit <= 0 {
+			limit = DefaultRunLimit
+		}
+		limit = min(limit, MaxRunLimit)
+		list, err := r.runsOf(n)(ctx, n.UniqueID, limit, nil, nil)
+		if err != nil {
+			return LastRunAnswer{}, err
+		}
+		return LastRunAnswer{Node: n.Node, Runs: list}, nil
+	})
 }
 
 // LastSuccess answers "when was NODE updated?" for a node that dbt builds: its newest successful run (a test's
 // newest pass), or no run when it never succeeded. A source's answer is its freshness (Freshness).
 func (r *Reader) LastSuccess(ctx context.Context, name string) (LastRunAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return LastRunAnswer{}, err
-	}
-	runs, err := r.runsOf(n)(ctx, n.UniqueID, 1, successStatuses, nil)
-	if err != nil {
-		return LastRunAnswer{}, err
-	}
-	return LastRunAnswer{Node: n.Node, Runs: runs, SuccessfulOnly: true}, nil
+	return inSnapshot(ctx, r, func(r *Reader) (LastRunAnswer, error) {
+		_, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return LastRunAnswer{}, err
+		}
+		runs, err := r.runsOf(n)(ctx, n.UniqueID, 1, successStatuses, nil)
+		if err != nil {
+			return LastRunAnswer{}, err
+		}
+		return LastRunAnswer{Node: n.Node, Runs: runs, SuccessfulOnly: true}, nil
+	})
 }

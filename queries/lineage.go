@@ -22,7 +22,7 @@ func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode
 		step = `SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2`
 		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1 UNION ` + testedNodes
 	}
-	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
+	rows, err := r.q.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
 		SELECT n.unique_id, n.name, n.resource_type, n.health, min(w.depth) AS d
 		FROM walk w JOIN nodes n ON n.unique_id = w.id
 		WHERE w.id <> ?1
@@ -51,7 +51,7 @@ func (r *Reader) exposures(ctx context.Context, ids []string) ([]Exposure, error
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT unique_id, name, label, type, maturity, url, owner_name,
+	rows, err := r.q.QueryContext(ctx, `SELECT unique_id, name, label, type, maturity, url, owner_name,
 		owner_email FROM dbt_exposures WHERE unique_id IN (SELECT value FROM json_each(?)) ORDER BY name, unique_id`,
 		idsJSON(ids))
 	if err != nil {
@@ -140,21 +140,25 @@ func (r *Reader) impact(ctx context.Context, c *catalog, n *nodeInfo) ([]Lineage
 
 // Upstream answers "upstream NODE": every node it depends on, transitively, with depth and health.
 func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return LineageAnswer{}, err
-	}
-	up, err := r.lineage(ctx, n.UniqueID, true)
-	return LineageAnswer{Node: n.Node, Upstream: up}, err
+	return inSnapshot(ctx, r, func(r *Reader) (LineageAnswer, error) {
+		_, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return LineageAnswer{}, err
+		}
+		up, err := r.lineage(ctx, n.UniqueID, true)
+		return LineageAnswer{Node: n.Node, Upstream: up}, err
+	})
 }
 
 // Downstream answers "downstream NODE": every node depending on it, transitively, with depth and health; the
 // exposures reached are listed apart in Exposures.
 func (r *Reader) Downstream(ctx context.Context, name string) (LineageAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return LineageAnswer{}, err
-	}
-	down, exps, err := r.downstream(ctx, n.UniqueID)
-	return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
+	return inSnapshot(ctx, r, func(r *Reader) (LineageAnswer, error) {
+		_, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return LineageAnswer{}, err
+		}
+		down, exps, err := r.downstream(ctx, n.UniqueID)
+		return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
+	})
 }

@@ -71,7 +71,7 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo) (*Overdue, error) {
 	if o.JobName != "" {
 		var newest sql.NullString
 		// An invocation started after the last success (the one that built it ends after it did).
-		err := r.db.Read.QueryRowContext(ctx, `SELECT max(coalesce(run_started_at, run_completed_at, generated_at))
+		err := r.q.QueryRowContext(ctx, `SELECT max(coalesce(run_started_at, run_completed_at, generated_at))
 			FROM dbt_invocations WHERE job_name = ?`, o.JobName).Scan(&newest)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("runs of job %s: %w", o.JobName, err)

@@ -39,46 +39,48 @@ const nodeFactCols = `coalesce(n.owners, '[]'), coalesce(n.tags, '[]'), coalesce
 // latest run errored, every source whose latest freshness check errored, with its node's team and facts (for team
 // rules and silences). Escalation opens its incidents from them; the App Home shows them.
 func (r *Reader) Problems(ctx context.Context) ([]Problem, error) {
-	var out []Problem
-	queriesByKind := []struct {
-		kind string
-		q    string
-	}{
-		{"test", `SELECT tl.test_unique_id, coalesce(nullif(tl.column_name, ''), nullif(r.column_name, ''), 'None'),
-			coalesce(nullif(r.test_sub_type, ''), 'None'), coalesce(r.test_type, ''), tl.status,
-			coalesce(tl.invocation_id, ''), coalesce(tl.detected_at, ''), coalesce(tl.message, ''),
-			coalesce(t.parent_model_unique_id, r.model_unique_id, ''), coalesce(t.short_name, ''), ` + nodeFactCols + `
-			FROM test_latest tl
-			LEFT JOIN elementary_test_results r ON r.id = tl.result_id
-			LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
-			LEFT JOIN nodes n ON n.unique_id = coalesce(t.parent_model_unique_id, r.model_unique_id)
-			WHERE tl.status IN ('fail', 'error', 'warn')`},
-		{"model", `SELECT l.unique_id, '', '', '', l.status, r.invocation_id, coalesce(l.completed_at, r.generated_at, r.created_at, ''),
-			coalesce(r.message, ''), l.unique_id, '', ` + nodeFactCols + `
-			FROM node_last_run l
-			JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
-			LEFT JOIN nodes n ON n.unique_id = l.unique_id
-			WHERE l.status = 'error'`},
-		{"freshness", `SELECT s.unique_id, '', '', '', s.status, coalesce(f.invocation_id, ''),
-			coalesce(f.generated_at, f.created_at, ''), coalesce(f.error, ''), s.unique_id, '', ` + nodeFactCols + `
-			FROM source_freshness_latest s
-			LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = s.execution_id
-			LEFT JOIN nodes n ON n.unique_id = s.unique_id
-			WHERE s.status IN ('error', 'runtime error')`},
-	}
-	for _, k := range queriesByKind {
-		if err := r.scanProblems(ctx, k.kind, k.q, &out); err != nil {
-			return nil, fmt.Errorf("read %s problems: %w", k.kind, err)
+	return inSnapshot(ctx, r, func(r *Reader) ([]Problem, error) {
+		var out []Problem
+		queriesByKind := []struct {
+			kind string
+			q    string
+		}{
+			{"test", `SELECT tl.test_unique_id, coalesce(nullif(tl.column_name, ''), nullif(r.column_name, ''), 'None'),
+				coalesce(nullif(r.test_sub_type, ''), 'None'), coalesce(r.test_type, ''), tl.status,
+				coalesce(tl.invocation_id, ''), coalesce(tl.detected_at, ''), coalesce(tl.message, ''),
+				coalesce(t.parent_model_unique_id, r.model_unique_id, ''), coalesce(t.short_name, ''), ` + nodeFactCols + `
+				FROM test_latest tl
+				LEFT JOIN elementary_test_results r ON r.id = tl.result_id
+				LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
+				LEFT JOIN nodes n ON n.unique_id = coalesce(t.parent_model_unique_id, r.model_unique_id)
+				WHERE tl.status IN ('fail', 'error', 'warn')`},
+			{"model", `SELECT l.unique_id, '', '', '', l.status, r.invocation_id, coalesce(l.completed_at, r.generated_at, r.created_at, ''),
+				coalesce(r.message, ''), l.unique_id, '', ` + nodeFactCols + `
+				FROM node_last_run l
+				JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
+				LEFT JOIN nodes n ON n.unique_id = l.unique_id
+				WHERE l.status = 'error'`},
+			{"freshness", `SELECT s.unique_id, '', '', '', s.status, coalesce(f.invocation_id, ''),
+				coalesce(f.generated_at, f.created_at, ''), coalesce(f.error, ''), s.unique_id, '', ` + nodeFactCols + `
+				FROM source_freshness_latest s
+				LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = s.execution_id
+				LEFT JOIN nodes n ON n.unique_id = s.unique_id
+				WHERE s.status IN ('error', 'runtime error')`},
 		}
-	}
-	for i := range out {
-		out[i].Team = r.teams.TeamOf(out[i].Facts)
-	}
-	return out, nil
+		for _, k := range queriesByKind {
+			if err := r.scanProblems(ctx, k.kind, k.q, &out); err != nil {
+				return nil, fmt.Errorf("read %s problems: %w", k.kind, err)
+			}
+		}
+		for i := range out {
+			out[i].Team = r.teams.TeamOf(out[i].Facts)
+		}
+		return out, nil
+	})
 }
 
 func (r *Reader) scanProblems(ctx context.Context, kind, q string, out *[]Problem) error {
-	rows, err := r.db.Read.QueryContext(ctx, q)
+	rows, err := r.q.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -130,32 +132,34 @@ const alertClockSlack = 5 * time.Minute
 // ElementaryAlerts returns, for each key (a failure's alert_class_id) that edr monitor alerted on (alerts_v2, status
 // sent) for a failure detected at or after since[key] (zero: any time), the newest such alert's id.
 func (r *Reader) ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error) {
-	out := map[string]string{}
-	// A test keyed by itself alone (schema_change, dimension_anomalies) has an alert_class_id that extends it with
-	// .<column>.<sub_type>: such keys also match by that prefix (a range, so the index serves it).
-	stmt, err := r.db.Read.PrepareContext(ctx, `SELECT alert_id FROM alerts_v2
-		WHERE (alert_class_id = ?1 OR (?3 AND alert_class_id > ?1 || '.' AND alert_class_id < ?1 || '/'))
-		AND status = 'sent' AND detected_at >= ?2
-		ORDER BY detected_at DESC LIMIT 1`)
-	if err != nil {
-		return nil, fmt.Errorf("read alerts_v2: %w", err)
-	}
-	defer stmt.Close()
-	for k, t := range since {
-		from := ""
-		if !t.IsZero() {
-			from = localdb.FormatTime(t.Add(-alertClockSlack))
+	return inSnapshot(ctx, r, func(r *Reader) (map[string]string, error) {
+		out := map[string]string{}
+		// A test keyed by itself alone (schema_change, dimension_anomalies) has an alert_class_id that extends it with
+		// .<column>.<sub_type>: such keys also match by that prefix (a range, so the index serves it).
+		stmt, err := r.q.PrepareContext(ctx, `SELECT alert_id FROM alerts_v2
+			WHERE (alert_class_id = ?1 OR (?3 AND alert_class_id > ?1 || '.' AND alert_class_id < ?1 || '/'))
+			AND status = 'sent' AND detected_at >= ?2
+			ORDER BY detected_at DESC LIMIT 1`)
+		if err != nil {
+			return nil, fmt.Errorf("read alerts_v2: %w", err)
 		}
-		var id string
-		switch err := stmt.QueryRowContext(ctx, k, from, isBareTestKey(k)).Scan(&id); {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return nil, fmt.Errorf("read alerts_v2 for %s: %w", k, err)
-		default:
-			out[k] = id
+		defer stmt.Close()
+		for k, t := range since {
+			from := ""
+			if !t.IsZero() {
+				from = localdb.FormatTime(t.Add(-alertClockSlack))
+			}
+			var id string
+			switch err := stmt.QueryRowContext(ctx, k, from, isBareTestKey(k)).Scan(&id); {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return nil, fmt.Errorf("read alerts_v2 for %s: %w", k, err)
+			default:
+				out[k] = id
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // isBareTestKey reports a test key without .<column>.<sub_type>: test.<package>.<name>.<hash>.
@@ -167,7 +171,7 @@ func isBareTestKey(key string) bool {
 // before now.
 func (r *Reader) ElementaryInUse(ctx context.Context, now time.Time) (bool, error) {
 	var inUse bool
-	err := r.db.Read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts_v2 WHERE updated_at >= ?)`,
+	err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts_v2 WHERE updated_at >= ?)`,
 		localdb.FormatTime(now.Add(-7*24*time.Hour))).Scan(&inUse)
 	if err != nil {
 		return false, fmt.Errorf("read alerts_v2: %w", err)

@@ -26,12 +26,32 @@ type ReaderOptions struct {
 
 // Reader answers questions from the local mirror and its derived tables. It is safe for concurrent use. It keeps
 // an in-memory catalog of the nodes (names, owners, teams), reloaded when Refresh rebuilt the definitions.
+//
+// Every answer reads one snapshot of the mirror: each exported method runs in one read transaction (Snapshot), so
+// that a sync landing meanwhile is seen whole or not at all — the mirror's rows and the derived tables they imply
+// together (a sync commits both at once).
 type Reader struct {
 	db    *localdb.DB
 	teams Teams
 	now   func() time.Time
 	repo  string
 
+	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
+	q  querier
+	tx *sql.Tx
+	// shared is what a Reader and its snapshots keep in memory together.
+	shared *readerCache
+}
+
+// querier runs the read model's statements: the pool of readers (*sql.DB), or one read transaction (*sql.Tx).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// readerCache is the in-memory state a Reader shares with its snapshots: the catalog of one definition generation.
+type readerCache struct {
 	mu  sync.Mutex
 	cat *catalog
 }
@@ -42,7 +62,35 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL}
+	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, q: db.Read, shared: &readerCache{}}
+}
+
+// Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same
+// sync, however many syncs land meanwhile (SQLite's WAL keeps a read transaction's snapshot). A digest, a sweep or
+// any caller asking several questions that must agree takes one; release ends it (it holds one of the pool's
+// connections until then). A snapshot's snapshot is itself.
+func (r *Reader) Snapshot(ctx context.Context) (snap *Reader, release func(), err error) {
+	if r.tx != nil {
+		return r, func() {}, nil
+	}
+	tx, err := r.db.Read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the mirror: %w", err)
+	}
+	s := *r
+	s.q, s.tx = tx, tx
+	return &s, func() { _ = tx.Rollback() }, nil
+}
+
+// inSnapshot runs read on one snapshot of the mirror: r's own when r is one, else a new one.
+func inSnapshot[T any](ctx context.Context, r *Reader, read func(s *Reader) (T, error)) (T, error) {
+	s, release, err := r.Snapshot(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer release()
+	return read(s)
 }
 
 // nodeInfo is one node of the catalog.
@@ -80,7 +128,7 @@ type catalog struct {
 func (r *Reader) catalog(ctx context.Context) (*catalog, error) {
 	var gen sql.NullString
 	var ok int
-	err := r.db.Read.QueryRowContext(ctx, `SELECT
+	err := r.q.QueryRowContext(ctx, `SELECT
 		(SELECT value FROM derived_state WHERE key = 'definition_generation'),
 		EXISTS (SELECT 1 FROM sync_runs WHERE ok = 1)`).Scan(&gen, &ok)
 	if err != nil {
@@ -95,21 +143,21 @@ func (r *Reader) catalog(ctx context.Context) (*catalog, error) {
 			return nil, fmt.Errorf("read mirror state: %w", err)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cat != nil && r.cat.generation == g {
-		return r.cat, nil
+	r.shared.mu.Lock()
+	defer r.shared.mu.Unlock()
+	if r.shared.cat != nil && r.shared.cat.generation == g {
+		return r.shared.cat, nil
 	}
 	c, err := r.loadCatalog(ctx, g)
 	if err != nil {
 		return nil, err
 	}
-	r.cat = c
+	r.shared.cat = c
 	return c, nil
 }
 
 func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT unique_id, resource_type, name, name_key, alias_key, schema_key,
+	rows, err := r.q.QueryContext(ctx, `SELECT unique_id, resource_type, name, name_key, alias_key, schema_key,
 		qualified_key, package_name, database_name, schema_name, alias, owners, group_name, meta_team, tags, path,
 		original_path, materialization, description, meta, criticality FROM nodes ORDER BY unique_id`)
 	if err != nil {
@@ -185,15 +233,17 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 // models, sources, seeds, snapshots, exposures and tests (prefix, substring or small edit distance; Elementary's
 // own nodes are never suggested). The name is only ever compared in memory or passed as a parameter.
 func (r *Reader) Resolve(ctx context.Context, name string) (Node, error) {
-	c, err := r.catalog(ctx)
-	if err != nil {
-		return Node{}, err
-	}
-	n, err := r.resolve(ctx, c, name)
-	if err != nil {
-		return Node{}, err
-	}
-	return n.Node, nil
+	return inSnapshot(ctx, r, func(r *Reader) (Node, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return Node{}, err
+		}
+		n, err := r.resolve(ctx, c, name)
+		if err != nil {
+			return Node{}, err
+		}
+		return n.Node, nil
+	})
 }
 
 // resolve looks name up among the listed nodes only; a miss is a *NotFoundError without suggestions (Reader.resolve
@@ -391,61 +441,67 @@ func boundedDistance(a, b string, max int, prevBuf, curBuf *[]int) int {
 
 // Teams lists the teams that own at least one node, sorted.
 func (r *Reader) Teams(ctx context.Context) ([]string, error) {
-	c, err := r.catalog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return append([]string(nil), c.teamNames...), nil
+	return inSnapshot(ctx, r, func(r *Reader) ([]string, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return append([]string(nil), c.teamNames...), nil
+	})
 }
 
 // TeamNodes lists the nodes of a team (case-insensitively), sorted by unique_id.
 func (r *Reader) TeamNodes(ctx context.Context, team string) ([]Node, error) {
-	c, err := r.catalog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []Node
-	for _, id := range c.byTeam[strings.ToLower(strings.TrimSpace(team))] {
-		out = append(out, c.byID[id].Node)
-	}
-	return out, nil
+	return inSnapshot(ctx, r, func(r *Reader) ([]Node, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []Node
+		for _, id := range c.byTeam[strings.ToLower(strings.TrimSpace(team))] {
+			out = append(out, c.byID[id].Node)
+		}
+		return out, nil
+	})
 }
 
 // SyncInfo reports how fresh the mirror is, from sync_runs: when the last successful sync finished, when the last
 // attempt finished (or started, while unfinished) and that attempt's error if it failed. It works on an empty
 // mirror (zero values).
 func (r *Reader) SyncInfo(ctx context.Context) (SyncInfo, error) {
-	var info SyncInfo
-	var okAt sql.NullString
-	if err := r.db.Read.QueryRowContext(ctx,
-		`SELECT max(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&okAt); err != nil {
-		return info, fmt.Errorf("read sync runs: %w", err)
-	}
-	if okAt.Valid {
-		if t, ok := parseTime(okAt.String); ok {
-			info.LastSuccess = t
+	return inSnapshot(ctx, r, func(r *Reader) (SyncInfo, error) {
+		var info SyncInfo
+		var okAt sql.NullString
+		if err := r.q.QueryRowContext(ctx,
+			`SELECT max(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&okAt); err != nil {
+			return info, fmt.Errorf("read sync runs: %w", err)
 		}
-	}
-	var started string
-	var finished, errText sql.NullString
-	var ok int
-	err := r.db.Read.QueryRowContext(ctx, `SELECT started_at, finished_at, ok, error FROM sync_runs
-		ORDER BY id DESC LIMIT 1`).Scan(&started, &finished, &ok, &errText)
-	if errors.Is(err, sql.ErrNoRows) {
+		if okAt.Valid {
+			if t, ok := parseTime(okAt.String); ok {
+				info.LastSuccess = t
+			}
+		}
+		var started string
+		var finished, errText sql.NullString
+		var ok int
+		err := r.q.QueryRowContext(ctx, `SELECT started_at, finished_at, ok, error FROM sync_runs
+			ORDER BY id DESC LIMIT 1`).Scan(&started, &finished, &ok, &errText)
+		if errors.Is(err, sql.ErrNoRows) {
+			return info, nil
+		}
+		if err != nil {
+			return info, fmt.Errorf("read sync runs: %w", err)
+		}
+		at := started
+		if finished.Valid {
+			at = finished.String
+		}
+		if t, ok := parseTime(at); ok {
+			info.LastAttempt = t
+		}
+		if ok == 0 {
+			info.LastError = errText.String
+		}
 		return info, nil
-	}
-	if err != nil {
-		return info, fmt.Errorf("read sync runs: %w", err)
-	}
-	at := started
-	if finished.Valid {
-		at = finished.String
-	}
-	if t, ok := parseTime(at); ok {
-		info.LastAttempt = t
-	}
-	if ok == 0 {
-		info.LastError = errText.String
-	}
-	return info, nil
+	})
 }

@@ -45,7 +45,7 @@ func (r *Reader) health(ctx context.Context, n *nodeInfo) (Health, error) {
 			ELSE 'unknown' END FROM node_last_run WHERE unique_id = ?`
 	}
 	var h string
-	if err := r.db.Read.QueryRowContext(ctx, query, n.UniqueID).Scan(&h); err != nil {
+	if err := r.q.QueryRowContext(ctx, query, n.UniqueID).Scan(&h); err != nil {
 		if err == sql.ErrNoRows {
 			return HealthUnknown, nil
 		}
@@ -78,7 +78,7 @@ func (r *Reader) queryRuns(ctx context.Context, what, query, id string, limit in
 	if after != nil {
 		afterArg = after.UTC().Format("2006-01-02T15:04:05.000000Z")
 	}
-	rows, err := r.db.Read.QueryContext(ctx, query, id, idsJSON(statuses), afterArg, limit)
+	rows, err := r.q.QueryContext(ctx, query, id, idsJSON(statuses), afterArg, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -113,7 +113,7 @@ func (r *Reader) nodeTests(ctx context.Context, n *nodeInfo) ([]TestState, error
 	if n.test != nil {
 		tests = `SELECT ?1`
 	}
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT tl.test_unique_id, t.name, t.short_name,
+	rows, err := r.q.QueryContext(ctx, `SELECT tl.test_unique_id, t.name, t.short_name,
 		coalesce(tl.column_name, t.test_column_name), tl.status, tl.detected_at, coalesce(tl.severity, t.severity),
 		tl.message
 		FROM test_latest tl LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id

@@ -28,28 +28,30 @@ type TestsAnswer struct {
 
 // Tests answers "tests NODE".
 func (r *Reader) Tests(ctx context.Context, name string) (TestsAnswer, error) {
-	_, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return TestsAnswer{}, err
-	}
-	a := TestsAnswer{Node: n.Node, WindowDays: int(TestsWindow / (24 * time.Hour)), Tests: []TestRecord{}}
-	latest, err := r.nodeTests(ctx, n)
-	if err != nil {
-		return a, err
-	}
-	since := r.now().Add(-TestsWindow).UTC().Format("2006-01-02T15:04:05.000000Z")
-	for _, t := range latest {
-		rec := TestRecord{TestState: t}
-		if err := r.db.Read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(status = 'pass'), 0)
-			FROM elementary_test_results WHERE test_unique_id = ? AND detected_at >= ?`, t.UniqueID, since).
-			Scan(&rec.Runs, &rec.Passed); err != nil {
-			return a, fmt.Errorf("pass rate of %s: %w", t.UniqueID, err)
+	return inSnapshot(ctx, r, func(r *Reader) (TestsAnswer, error) {
+		_, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return TestsAnswer{}, err
 		}
-		if rec.Runs > 0 {
-			rate := float64(rec.Passed) / float64(rec.Runs)
-			rec.PassRate = &rate
+		a := TestsAnswer{Node: n.Node, WindowDays: int(TestsWindow / (24 * time.Hour)), Tests: []TestRecord{}}
+		latest, err := r.nodeTests(ctx, n)
+		if err != nil {
+			return a, err
 		}
-		a.Tests = append(a.Tests, rec)
-	}
-	return a, nil
+		since := r.now().Add(-TestsWindow).UTC().Format("2006-01-02T15:04:05.000000Z")
+		for _, t := range latest {
+			rec := TestRecord{TestState: t}
+			if err := r.q.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(status = 'pass'), 0)
+				FROM elementary_test_results WHERE test_unique_id = ? AND detected_at >= ?`, t.UniqueID, since).
+				Scan(&rec.Runs, &rec.Passed); err != nil {
+				return a, fmt.Errorf("pass rate of %s: %w", t.UniqueID, err)
+			}
+			if rec.Runs > 0 {
+				rate := float64(rec.Passed) / float64(rec.Runs)
+				rec.PassRate = &rate
+			}
+			a.Tests = append(a.Tests, rec)
+		}
+		return a, nil
+	})
 }

@@ -36,138 +36,140 @@ const urgencyDownstreamList = 25
 // run_error, tests_failing, source_stale, warn_only, error_severity, warn_severity, exposure_affected, critical,
 // wide_impact, persistent_failure, flaky.
 func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error) {
-	c, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return UrgencyAnswer{}, err
-	}
-	a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []string{}, FailingTests: []TestState{},
-		DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []string{}}
-	if a.Health, err = r.health(ctx, n); err != nil {
-		return a, err
-	}
-	tests, err := r.nodeTests(ctx, n)
-	if err != nil {
-		return a, err
-	}
-	a.FailingTests = failing(tests)
-	down, exps, err := r.impact(ctx, c, n)
-	if err != nil {
-		return a, err
-	}
-	a.DownstreamCount, a.Exposures = len(down), exps
-	a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
-	if a.Health == HealthOK || a.Health == HealthUnknown {
-		return a, nil
-	}
-	var reasons []string
-	switch a.Health {
-	case HealthError:
-		a.Severity = "ERROR"
-		reasons = append(reasons, "run_error")
-	case HealthStale:
-		a.Severity = "ERROR"
-		reasons = append(reasons, "source_stale")
-	}
-	if len(a.FailingTests) > 0 {
-		reasons = append(reasons, "tests_failing")
-		sev := "WARN"
-		for _, t := range a.FailingTests {
-			if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
-				sev = "ERROR"
+	return inSnapshot(ctx, r, func(r *Reader) (UrgencyAnswer, error) {
+		c, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return UrgencyAnswer{}, err
+		}
+		a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []string{}, FailingTests: []TestState{},
+			DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []string{}}
+		if a.Health, err = r.health(ctx, n); err != nil {
+			return a, err
+		}
+		tests, err := r.nodeTests(ctx, n)
+		if err != nil {
+			return a, err
+		}
+		a.FailingTests = failing(tests)
+		down, exps, err := r.impact(ctx, c, n)
+		if err != nil {
+			return a, err
+		}
+		a.DownstreamCount, a.Exposures = len(down), exps
+		a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
+		if a.Health == HealthOK || a.Health == HealthUnknown {
+			return a, nil
+		}
+		var reasons []string
+		switch a.Health {
+		case HealthError:
+			a.Severity = "ERROR"
+			reasons = append(reasons, "run_error")
+		case HealthStale:
+			a.Severity = "ERROR"
+			reasons = append(reasons, "source_stale")
+		}
+		if len(a.FailingTests) > 0 {
+			reasons = append(reasons, "tests_failing")
+			sev := "WARN"
+			for _, t := range a.FailingTests {
+				if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
+					sev = "ERROR"
+				}
+			}
+			if a.Severity == "" {
+				a.Severity = sev
 			}
 		}
 		if a.Severity == "" {
-			a.Severity = sev
+			a.Severity = "WARN"
+			reasons = append(reasons, "warn_only")
 		}
-	}
-	if a.Severity == "" {
-		a.Severity = "WARN"
-		reasons = append(reasons, "warn_only")
-	}
-	var flaky bool
-	if a.Streak, a.FailingSince, flaky, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
-		return a, err
-	}
-	if a.Severity == "ERROR" {
-		reasons = append(reasons, "error_severity")
-	} else {
-		reasons = append(reasons, "warn_severity")
-	}
-	if len(a.Exposures) > 0 {
-		reasons = append(reasons, "exposure_affected")
-	}
-	if _, key := metaCriticality(parseMeta(n.meta)); isCritical(n.criticality, key) {
-		reasons = append(reasons, "critical")
-	}
-	if a.DownstreamCount >= 10 {
-		reasons = append(reasons, "wide_impact")
-	}
-	if a.Streak >= 3 {
-		reasons = append(reasons, "persistent_failure")
-	}
-	if flaky {
-		reasons = append(reasons, "flaky")
-	}
-	a.Reasons = reasons
-
-	// How likely it is real: an error or a stale source is; a failing ERROR test is, once it failed twice in a
-	// row; a warning is not yet. A test that flips between pass and fail is one step less likely.
-	last, err := r.runsOf(n)(ctx, n.UniqueID, 1, nil, nil)
-	if err != nil {
-		return a, err
-	}
-	skipped := len(last) > 0 && last[0].Status == "skipped" && n.ResourceType != "source"
-	likely, likelyWhy := 1, "warn_only"
-	switch {
-	case a.Health == HealthError:
-		likely, likelyWhy = 3, "run_error"
-	case a.Health == HealthStale:
-		likely, likelyWhy = 3, "source_stale"
-	case a.Severity == "ERROR" && a.Streak >= 2:
-		likely, likelyWhy = 3, "persistent_failure"
-	case a.Severity == "ERROR":
-		likely, likelyWhy = 2, "new_failure"
-	case skipped:
-		likely, likelyWhy = 2, "run_skipped" // it did not build: its data is not updated
-	case len(a.FailingTests) > 0:
-		likelyWhy = "warn_severity"
-	}
-	if flaky && likely > 1 {
-		likely, likelyWhy = likely-1, "flaky"
-	}
-	// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
-	// model some; nothing downstream little.
-	impact, impactWhy := 1, "no_downstream"
-	switch {
-	case len(a.Exposures) > 0:
-		impact, impactWhy = 3, "exposure_affected"
-	case slices.Contains(reasons, "critical"):
-		impact, impactWhy = 3, "critical"
-	case a.DownstreamCount >= 10:
-		impact, impactWhy = 3, "wide_impact"
-	case a.DownstreamCount > 0:
-		impact, impactWhy = 2, "downstream_models"
-	}
-	words := [...]string{"", "low", "medium", "high"}
-	a.Likelihood, a.Impact = words[likely], words[impact]
-	a.DecidedBy = []string{likelyWhy, impactWhy}
-	switch sum := likely + impact; {
-	case sum >= 5:
-		a.Urgency = "high"
-	case sum == 4:
-		a.Urgency = "medium"
-	default:
-		a.Urgency = "low"
-	}
-	a.Level = strings.ToUpper(a.Urgency)
-	var roots []Cause
-	if skipped {
-		if roots, _, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+		var flaky bool
+		if a.Streak, a.FailingSince, flaky, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
 			return a, err
 		}
-	}
-	a.Next = nextStep(c, n, a.Health, a.FailingTests, skipped, roots)
-	return a, nil
+		if a.Severity == "ERROR" {
+			reasons = append(reasons, "error_severity")
+		} else {
+			reasons = append(reasons, "warn_severity")
+		}
+		if len(a.Exposures) > 0 {
+			reasons = append(reasons, "exposure_affected")
+		}
+		if _, key := metaCriticality(parseMeta(n.meta)); isCritical(n.criticality, key) {
+			reasons = append(reasons, "critical")
+		}
+		if a.DownstreamCount >= 10 {
+			reasons = append(reasons, "wide_impact")
+		}
+		if a.Streak >= 3 {
+			reasons = append(reasons, "persistent_failure")
+		}
+		if flaky {
+			reasons = append(reasons, "flaky")
+		}
+		a.Reasons = reasons
+
+		// How likely it is real: an error or a stale source is; a failing ERROR test is, once it failed twice in a
+		// row; a warning is not yet. A test that flips between pass and fail is one step less likely.
+		last, err := r.runsOf(n)(ctx, n.UniqueID, 1, nil, nil)
+		if err != nil {
+			return a, err
+		}
+		skipped := len(last) > 0 && last[0].Status == "skipped" && n.ResourceType != "source"
+		likely, likelyWhy := 1, "warn_only"
+		switch {
+		case a.Health == HealthError:
+			likely, likelyWhy = 3, "run_error"
+		case a.Health == HealthStale:
+			likely, likelyWhy = 3, "source_stale"
+		case a.Severity == "ERROR" && a.Streak >= 2:
+			likely, likelyWhy = 3, "persistent_failure"
+		case a.Severity == "ERROR":
+			likely, likelyWhy = 2, "new_failure"
+		case skipped:
+			likely, likelyWhy = 2, "run_skipped" // it did not build: its data is not updated
+		case len(a.FailingTests) > 0:
+			likelyWhy = "warn_severity"
+		}
+		if flaky && likely > 1 {
+			likely, likelyWhy = likely-1, "flaky"
+		}
+		// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
+		// model some; nothing downstream little.
+		impact, impactWhy := 1, "no_downstream"
+		switch {
+		case len(a.Exposures) > 0:
+			impact, impactWhy = 3, "exposure_affected"
+		case slices.Contains(reasons, "critical"):
+			impact, impactWhy = 3, "critical"
+		case a.DownstreamCount >= 10:
+			impact, impactWhy = 3, "wide_impact"
+		case a.DownstreamCount > 0:
+			impact, impactWhy = 2, "downstream_models"
+		}
+		words := [...]string{"", "low", "medium", "high"}
+		a.Likelihood, a.Impact = words[likely], words[impact]
+		a.DecidedBy = []string{likelyWhy, impactWhy}
+		switch sum := likely + impact; {
+		case sum >= 5:
+			a.Urgency = "high"
+		case sum == 4:
+			a.Urgency = "medium"
+		default:
+			a.Urgency = "low"
+		}
+		a.Level = strings.ToUpper(a.Urgency)
+		var roots []Cause
+		if skipped {
+			if roots, _, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+				return a, err
+			}
+		}
+		a.Next = nextStep(c, n, a.Health, a.FailingTests, skipped, roots)
+		return a, nil
+	})
 }
 
 // nextStep says what to do about a node's problem (nextStepFor) and whom to ask: the owners of the node to act on.
@@ -253,7 +255,7 @@ func (r *Reader) streak(ctx context.Context, n *nodeInfo, h Health, tests []Test
 		flaky = flaky || flips >= flakyFlips
 	}
 	if n.ResourceType == "source" {
-		rows, err := r.db.Read.QueryContext(ctx, `SELECT status, coalesce(snapshotted_at, generated_at)
+		rows, err := r.q.QueryContext(ctx, `SELECT status, coalesce(snapshotted_at, generated_at)
 			FROM dbt_source_freshness_results WHERE unique_id = ?
 			ORDER BY generated_at DESC, created_at DESC LIMIT ?`, n.UniqueID, MaxRunLimit)
 		if err != nil {
@@ -283,7 +285,7 @@ func (r *Reader) streak(ctx context.Context, n *nodeInfo, h Health, tests []Test
 // testStreak counts a test's consecutive failing invocations from the newest (each invocation's worst row), and how
 // often its results flipped between passing and failing over its last flakyWindow invocations.
 func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time, int, error) {
-	rows, err := r.db.Read.QueryContext(ctx, `SELECT coalesce(invocation_id, detected_at), status, detected_at
+	rows, err := r.q.QueryContext(ctx, `SELECT coalesce(invocation_id, detected_at), status, detected_at
 		FROM elementary_test_results WHERE test_unique_id = ? ORDER BY detected_at DESC, created_at DESC LIMIT 500`,
 		testID)
 	if err != nil {

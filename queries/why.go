@@ -17,118 +17,120 @@ import (
 //   - then (unless it errored) upstream sources that are stale (ingestion), and, unless it was skipped, upstream
 //     nodes whose last run errored (their data did not update). Upstream tests that merely fail are not causes.
 func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
-	c, n, err := r.resolveNode(ctx, name)
-	if err != nil {
-		return WhyAnswer{}, err
-	}
-	a := WhyAnswer{Node: n.Node, FailedSince: []Run{}, LikelyCauses: []Cause{}}
-	runs := r.runsOf(n)
-	if a.Health, err = r.health(ctx, n); err != nil {
-		return a, err
-	}
-	ok, err := runs(ctx, n.UniqueID, 1, successStatuses, nil)
-	if err != nil {
-		return a, err
-	}
-	var after *time.Time
-	if len(ok) > 0 {
-		a.LastSuccess = &ok[0]
-		after = ok[0].CompletedAt
-		if after != nil {
-			s := r.now().Sub(*after).Seconds()
-			a.SinceLastOK = &s
+	return inSnapshot(ctx, r, func(r *Reader) (WhyAnswer, error) {
+		c, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			return WhyAnswer{}, err
 		}
-	}
-	if a.FailedSince, err = runs(ctx, n.UniqueID, MaxRunLimit, failedStatuses, after); err != nil {
-		return a, err
-	}
-	tests, err := r.nodeTests(ctx, n)
-	if err != nil {
-		return a, err
-	}
-	a.FailingTests = failing(tests)
-	last, err := runs(ctx, n.UniqueID, 1, nil, nil)
-	if err != nil {
-		return a, err
-	}
-	lastStatus := ""
-	if len(last) > 0 && n.ResourceType != "source" {
-		lastStatus = last[0].Status
-	}
-	var roots []Cause
-	var chains [][]ChainLink
-	if lastStatus == "skipped" {
-		if roots, chains, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+		a := WhyAnswer{Node: n.Node, FailedSince: []Run{}, LikelyCauses: []Cause{}}
+		runs := r.runsOf(n)
+		if a.Health, err = r.health(ctx, n); err != nil {
 			return a, err
 		}
-	}
-	a.Next = nextStep(c, n, a.Health, a.FailingTests, lastStatus == "skipped", roots)
-	a.RootCauses, a.Chain, a.Changes = []string{}, []ChainLink{}, []Change{}
-	if a.Overdue, err = r.overdue(ctx, n); err != nil {
-		return a, err
-	}
-	if o := a.Overdue; o != nil && a.Next == nil && o.JobName != "" {
-		a.Next = &NextStep{Action: "check_job", Name: o.JobName, Owners: n.Owners} // healthy, but its build stopped coming
-	}
-	if a.LastSuccess != nil && len(a.FailedSince) > 0 {
-		if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
+		ok, err := runs(ctx, n.UniqueID, 1, successStatuses, nil)
+		if err != nil {
 			return a, err
 		}
-	}
-	switch lastStatus {
-	case "error":
-		// Its own error is the cause; what is upstream of it is not.
-		a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
-			Detail: textOrNil(firstLine(str(last[0].Message))), InvocationID: last[0].InvocationID,
-			Confidence: ConfidenceHigh})
-		for _, ch := range a.Changes {
-			if ch.Kind == "sql" || ch.Kind == "parents" {
-				// Its definition changed between its last success and its first error: what most likely broke it.
-				detail := evidenceDetail(ch.Kind, ch.Detail)
-				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "definition_changed", UniqueID: n.UniqueID,
-					Name: n.Name, Detail: &detail, InvocationID: ch.InvocationID, Confidence: ConfidenceMedium})
-				break
+		var after *time.Time
+		if len(ok) > 0 {
+			a.LastSuccess = &ok[0]
+			after = ok[0].CompletedAt
+			if after != nil {
+				s := r.now().Sub(*after).Seconds()
+				a.SinceLastOK = &s
 			}
 		}
-		return a, nil
-	case "skipped":
-		if len(roots) == 0 {
-			// Nothing upstream errored or failed an ERROR test in that invocation: the rows do not say why.
-			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
-				InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
-		}
-		for _, root := range roots {
-			a.LikelyCauses = append(a.LikelyCauses, root)
-			a.RootCauses = append(a.RootCauses, root.UniqueID)
-		}
-		if len(roots) > 0 {
-			// The roots explain the skip; other problems upstream (a stale source) did not cause it.
-			a.Chain = chains[0]
-			return a, nil
-		}
-	}
-	if o := a.Overdue; o != nil && lastStatus != "skipped" && o.JobName != "" {
-		// It missed its build without a run of its own: did its job run at all?
-		job := o.JobName // the detail is the job's name: data, phrased by the renderers
-		if !o.JobRanSince {
-			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "job_not_run", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: &job, Confidence: ConfidenceHigh})
-		} else if len(last) == 0 || last[0].CompletedAt == nil || !last[0].CompletedAt.After(*o.LastSuccess) {
-			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "not_built_by_job", UniqueID: n.UniqueID,
-				Name: n.Name, Detail: &job, Confidence: ConfidenceMedium})
-		}
-	}
-	causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")
-	if err != nil {
-		return a, err
-	}
-	if a.Health == HealthFailing {
-		if causes, err = r.beforeTestsFailed(ctx, causes, a.FailingTests); err != nil {
+		if a.FailedSince, err = runs(ctx, n.UniqueID, MaxRunLimit, failedStatuses, after); err != nil {
 			return a, err
 		}
-	}
-	a.LikelyCauses = append(a.LikelyCauses, causes...)
-	return a, nil
+		tests, err := r.nodeTests(ctx, n)
+		if err != nil {
+			return a, err
+		}
+		a.FailingTests = failing(tests)
+		last, err := runs(ctx, n.UniqueID, 1, nil, nil)
+		if err != nil {
+			return a, err
+		}
+		lastStatus := ""
+		if len(last) > 0 && n.ResourceType != "source" {
+			lastStatus = last[0].Status
+		}
+		var roots []Cause
+		var chains [][]ChainLink
+		if lastStatus == "skipped" {
+			if roots, chains, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+				return a, err
+			}
+		}
+		a.Next = nextStep(c, n, a.Health, a.FailingTests, lastStatus == "skipped", roots)
+		a.RootCauses, a.Chain, a.Changes = []string{}, []ChainLink{}, []Change{}
+		if a.Overdue, err = r.overdue(ctx, n); err != nil {
+			return a, err
+		}
+		if o := a.Overdue; o != nil && a.Next == nil && o.JobName != "" {
+			a.Next = &NextStep{Action: "check_job", Name: o.JobName, Owners: n.Owners} // healthy, but its build stopped coming
+		}
+		if a.LastSuccess != nil && len(a.FailedSince) > 0 {
+			if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
+				return a, err
+			}
+		}
+		switch lastStatus {
+		case "error":
+			// Its own error is the cause; what is upstream of it is not.
+			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
+				Detail: textOrNil(firstLine(str(last[0].Message))), InvocationID: last[0].InvocationID,
+				Confidence: ConfidenceHigh})
+			for _, ch := range a.Changes {
+				if ch.Kind == "sql" || ch.Kind == "parents" {
+					// Its definition changed between its last success and its first error: what most likely broke it.
+					detail := evidenceDetail(ch.Kind, ch.Detail)
+					a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "definition_changed", UniqueID: n.UniqueID,
+						Name: n.Name, Detail: &detail, InvocationID: ch.InvocationID, Confidence: ConfidenceMedium})
+					break
+				}
+			}
+			return a, nil
+		case "skipped":
+			if len(roots) == 0 {
+				// Nothing upstream errored or failed an ERROR test in that invocation: the rows do not say why.
+				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
+					InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
+			}
+			for _, root := range roots {
+				a.LikelyCauses = append(a.LikelyCauses, root)
+				a.RootCauses = append(a.RootCauses, root.UniqueID)
+			}
+			if len(roots) > 0 {
+				// The roots explain the skip; other problems upstream (a stale source) did not cause it.
+				a.Chain = chains[0]
+				return a, nil
+			}
+		}
+		if o := a.Overdue; o != nil && lastStatus != "skipped" && o.JobName != "" {
+			// It missed its build without a run of its own: did its job run at all?
+			job := o.JobName // the detail is the job's name: data, phrased by the renderers
+			if !o.JobRanSince {
+				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "job_not_run", UniqueID: n.UniqueID, Name: n.Name,
+					Detail: &job, Confidence: ConfidenceHigh})
+			} else if len(last) == 0 || last[0].CompletedAt == nil || !last[0].CompletedAt.After(*o.LastSuccess) {
+				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "not_built_by_job", UniqueID: n.UniqueID,
+					Name: n.Name, Detail: &job, Confidence: ConfidenceMedium})
+			}
+		}
+		causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")
+		if err != nil {
+			return a, err
+		}
+		if a.Health == HealthFailing {
+			if causes, err = r.beforeTestsFailed(ctx, causes, a.FailingTests); err != nil {
+				return a, err
+			}
+		}
+		a.LikelyCauses = append(a.LikelyCauses, causes...)
+		return a, nil
+	})
 }
 
 // beforeTestsFailed keeps the causes that can explain a failing test: a stale source whose newest data was loaded
@@ -180,7 +182,7 @@ func firstLine(s string) string {
 // not update, so neither did what was built from them; medium). Upstream tests that fail are no evidence of a cause
 // and are not named.
 func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) ([]Cause, error) {
-	rows, err := r.db.Read.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (
+	rows, err := r.q.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (
 			SELECT ?1, 0
 			UNION `+testedNodes+`
 			UNION

@@ -16,11 +16,11 @@ import (
 // batchRows is how many rows the reader hands the writer at a time.
 const batchRows = 1024
 
-// copyTable reads one changed table and writes it to the mirror in one transaction together with its sync_state
-// row. Reading and writing overlap: the source's Scan (and the normalisation) runs in a goroutine that hands
-// batches of rows to the writer.
-func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp source.Fingerprint, now, cutoff time.Time,
-	tr *TableReport) error {
+// copyTable reads one changed table and writes it to the mirror in the sync's transaction together with its
+// sync_state row. Reading and writing overlap: the source's Scan (and the normalisation) runs in a goroutine that
+// hands batches of rows to the writer.
+func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableState, fp source.Fingerprint, now,
+	cutoff time.Time, tr *TableReport) error {
 	t := p.table
 	if len(p.missing) > 0 {
 		return fmt.Errorf("table %s lacks required column(s) %s (Elementary package too old or not Elementary's table?)",
@@ -28,12 +28,6 @@ func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp sourc
 	}
 	start := time.Now()
 	req := source.ScanRequest{Table: t.Name, Columns: p.cols}
-
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sync %s: begin: %w", t.Name, err)
-	}
-	defer tx.Rollback()
 	if t.Kind == elementary.History {
 		req.SinceColumn = t.Watermark
 		switch {
@@ -122,9 +116,6 @@ func (s *Syncer) copyTable(ctx context.Context, p *plan, st tableState, fp sourc
 			ON CONFLICT(id) DO UPDATE SET dirty = 1`); err != nil {
 			return fmt.Errorf("sync %s: mark derived tables dirty: %w", t.Name, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sync %s: commit: %w", t.Name, err)
 	}
 	tr.Watermark = wm
 	tr.Duration = time.Since(start)
@@ -267,13 +258,8 @@ func deleteOlder(ctx context.Context, tx *sql.Tx, table string, cutoff time.Time
 	return n, nil
 }
 
-// prune applies retention to a history table that was not read this run, in its own small transaction.
-func (s *Syncer) prune(ctx context.Context, p *plan, cutoff time.Time, tr *TableReport) error {
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("prune %s: %w", p.table.Name, err)
-	}
-	defer tx.Rollback()
+// prune applies retention to a history table that was not read this run.
+func prune(ctx context.Context, tx *sql.Tx, p *plan, cutoff time.Time, tr *TableReport) error {
 	n, err := deleteOlder(ctx, tx, p.table.Name, cutoff)
 	if err != nil {
 		return fmt.Errorf("prune %s: %w", p.table.Name, err)
@@ -287,9 +273,6 @@ func (s *Syncer) prune(ctx context.Context, p *plan, cutoff time.Time, tr *Table
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET rows_local = ? WHERE table_name = ?`, tr.RowsLocal,
 		p.table.Name); err != nil {
-		return fmt.Errorf("prune %s: %w", p.table.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("prune %s: %w", p.table.Name, err)
 	}
 	return nil

@@ -1,8 +1,10 @@
 // Package mirror copies Elementary's tables from a warehouse source into Todai's local SQLite mirror, incrementally:
 // a table whose fingerprint did not change is not read at all; definition tables (dbt artifacts) are replaced whole
 // when they changed; history tables are read by watermark (with an overlap for late rows) and deduplicated on their
-// natural key. Each table is written in one transaction together with its sync_state row, so a failure leaves the
-// table and its watermark as they were.
+// natural key. A sync writes in one transaction: every table it read, their sync_state rows, the derived tables they
+// imply and the sync_runs row become visible to readers together, so that an answer never mixes two syncs. Each
+// table is written under its own savepoint, so a table that fails is left with its watermark as it was while the
+// others land.
 package mirror
 
 import (
@@ -36,8 +38,8 @@ type Source interface {
 	Counts() source.Counts
 }
 
-// Deriver rebuilds the read model's derived tables (nodes, lineage edges …) from the mirror. Refresh runs in its
-// own write transaction after the mirror tables were written; changed names the tables that changed (every
+// Deriver rebuilds the read model's derived tables (nodes, lineage edges …) from the mirror. Refresh runs in the
+// sync's write transaction after the mirror tables were written; changed names the tables that changed (every
 // definition table when a previous Refresh failed).
 type Deriver interface {
 	Refresh(ctx context.Context, tx *sql.Tx, changed map[string]bool) error
@@ -161,19 +163,25 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 	}
 	rep.RunID = id
 	restore := s.growCache(ctx)
-	runErr := s.run(ctx, &rep)
+	finish := func(runErr error) {
+		counts := s.src.Counts()
+		rep.MetadataQueries = counts.Metadata - counts0.Metadata
+		rep.DataQueries = counts.Data - counts0.Data
+		rep.WarehouseTime = counts.Elapsed - counts0.Elapsed
+		rep.Finished = s.opts.Now()
+	}
+	recorded, runErr := s.run(ctx, &rep, finish)
 	restore()
 	if runErr != nil {
 		// Rediscover on the next run: the warehouse may have changed under us.
 		s.plans = nil
 	}
-	counts := s.src.Counts()
-	rep.MetadataQueries = counts.Metadata - counts0.Metadata
-	rep.DataQueries = counts.Data - counts0.Data
-	rep.WarehouseTime = counts.Elapsed - counts0.Elapsed
-	rep.Finished = s.opts.Now()
-	if err := s.finishRun(context.WithoutCancel(ctx), rep, runErr); err != nil {
-		runErr = errors.Join(runErr, err)
+	if !recorded {
+		// The run failed before its transaction committed (or the commit failed): record that on its own.
+		finish(runErr)
+		if err := finishRun(context.WithoutCancel(ctx), s.db.Write, rep, runErr); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
 	}
 	attrs := []any{"source", s.src.Kind(), "run", rep.RunID, "tables_read", rep.TablesRead, "rows", rep.RowsRead,
 		"metadata_queries", rep.MetadataQueries, "data_queries", rep.DataQueries, "derived", rep.Derived,
@@ -186,15 +194,17 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 	return rep, runErr
 }
 
-func (s *Syncer) run(ctx context.Context, rep *Report) error {
+// run reads the changed tables and writes them, the derived tables and the run's sync_runs row (finish fills rep's
+// totals first) in one transaction. recorded says whether that transaction committed the run's row.
+func (s *Syncer) run(ctx context.Context, rep *Report, finish func(error)) (recorded bool, err error) {
 	if s.plans == nil {
 		if err := s.discover(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 	fps, err := s.src.Fingerprints(ctx)
 	if err != nil {
-		return fmt.Errorf("fingerprint %s warehouse: %w", s.src.Kind(), err)
+		return false, fmt.Errorf("fingerprint %s warehouse: %w", s.src.Kind(), err)
 	}
 	changedTables := s.tablesChanged(fps)
 	s.fingerprinted = map[string]bool{}
@@ -206,10 +216,29 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 		// that dropped its grant): discover again, so it is synced, or left out, from this run on.
 		s.opts.Logger.InfoContext(ctx, "elementary tables changed; discovering them again")
 		if err := s.discover(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
-	states, err := s.loadStates(ctx)
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sync: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	runErr := s.copyAll(ctx, tx, fps, rep)
+	finish(runErr)
+	if err := finishRun(ctx, tx, *rep, runErr); err != nil {
+		return false, errors.Join(runErr, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, errors.Join(runErr, fmt.Errorf("sync: commit: %w", err))
+	}
+	return true, runErr
+}
+
+// copyAll reads every changed table into tx, each under its own savepoint (a table that fails is rolled back alone
+// and its failure recorded), prunes the others, and refreshes the derived tables.
+func (s *Syncer) copyAll(ctx context.Context, tx *sql.Tx, fps map[string]source.Fingerprint, rep *Report) error {
+	states, err := loadStates(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -219,6 +248,14 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 	changed := map[string]bool{}
 	var failed []string
 	var errs []error
+	fail := func(tr *TableReport, err error) {
+		tr.Err = err
+		failed = append(failed, tr.Table)
+		errs = append(errs, err)
+		if rerr := recordFailure(context.WithoutCancel(ctx), tx, tr.Table, now, err); rerr != nil {
+			errs = append(errs, rerr)
+		}
+	}
 	for _, t := range elementary.Tables() {
 		tr := TableReport{Table: t.Name}
 		p := s.plans[t.Name]
@@ -226,13 +263,8 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 		if missing := s.incomplete[t.Name]; p == nil && len(missing) > 0 {
 			// The table exists but lacks columns Todai cannot do without: that table fails, the others sync.
 			tr.Present = true
-			tr.Err = fmt.Errorf("table %s lacks required column(s) %s (Elementary package too old or not Elementary's table?)",
-				t.Name, strings.Join(missing, ", "))
-			failed = append(failed, t.Name)
-			errs = append(errs, tr.Err)
-			if rerr := s.recordFailure(context.WithoutCancel(ctx), t.Name, now, tr.Err); rerr != nil {
-				errs = append(errs, rerr)
-			}
+			fail(&tr, fmt.Errorf("table %s lacks required column(s) %s (Elementary package too old or not Elementary's table?)",
+				t.Name, strings.Join(missing, ", ")))
 			rep.Tables = append(rep.Tables, tr)
 			continue
 		}
@@ -250,28 +282,27 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 			return fmt.Errorf("sync: %w", err)
 		}
 		fp, hasFP := fps[t.Name]
-		if !hasFP || string(fp) != st.fingerprint || st.fingerprint == "" {
-			tr.Read = true
-			err = s.copyTable(ctx, p, st, fp, now, cutoff, &tr)
-			if err == nil {
+		read := !hasFP || string(fp) != st.fingerprint || st.fingerprint == ""
+		if read || t.Kind == elementary.History {
+			err := savepoint(ctx, tx, "mirror_table", func() error {
+				if read {
+					tr.Read = true
+					return s.copyTable(ctx, tx, p, st, fp, now, cutoff, &tr)
+				}
+				return prune(ctx, tx, p, cutoff, &tr)
+			})
+			switch {
+			case err != nil:
+				fail(&tr, err)
+			case read:
 				changed[t.Name] = true
 				rep.TablesRead++
 				rep.RowsRead += tr.RowsRead
 			}
-		} else if t.Kind == elementary.History {
-			err = s.prune(ctx, p, cutoff, &tr)
-		}
-		if err != nil {
-			tr.Err = err
-			failed = append(failed, t.Name)
-			errs = append(errs, err)
-			if rerr := s.recordFailure(context.WithoutCancel(ctx), t.Name, now, err); rerr != nil {
-				errs = append(errs, rerr)
-			}
 		}
 		rep.Tables = append(rep.Tables, tr)
 	}
-	derived, err := s.derive(ctx, changed, now)
+	derived, err := s.derive(ctx, tx, changed, now)
 	rep.Derived = derived
 	if err != nil {
 		errs = append(errs, err)
@@ -280,6 +311,29 @@ func (s *Syncer) run(ctx context.Context, rep *Report) error {
 		return fmt.Errorf("sync failed for %s: %w", strings.Join(failed, ", "), errors.Join(errs...))
 	}
 	return errors.Join(errs...)
+}
+
+// savepoint runs f under a savepoint of tx: what f wrote is kept when it succeeds and rolled back alone when it
+// fails, the transaction going on either way.
+func savepoint(ctx context.Context, tx *sql.Tx, name string, f func() error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := f(); err != nil {
+		// The rollback runs even when ctx ended, so that the transaction is left as it was before f.
+		bg := context.WithoutCancel(ctx)
+		if _, rerr := tx.ExecContext(bg, "ROLLBACK TO "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("roll back: %w", rerr))
+		}
+		if _, rerr := tx.ExecContext(bg, "RELEASE "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
 }
 
 // discover reads the warehouse catalog, builds the plans and records presence and columns in sync_state. A
@@ -364,8 +418,8 @@ func (s *Syncer) tablesChanged(fps map[string]source.Fingerprint) bool {
 	return false
 }
 
-func (s *Syncer) loadStates(ctx context.Context) (map[string]tableState, error) {
-	rows, err := s.db.Write.QueryContext(ctx,
+func loadStates(ctx context.Context, tx *sql.Tx) (map[string]tableState, error) {
+	rows, err := tx.QueryContext(ctx,
 		`SELECT table_name, COALESCE(fingerprint, ''), COALESCE(watermark, ''), rows_local FROM sync_state`)
 	if err != nil {
 		return nil, fmt.Errorf("read sync state: %w", err)
@@ -393,9 +447,10 @@ func (s *Syncer) loadStates(ctx context.Context) (map[string]tableState, error) 
 	return out, nil
 }
 
-func (s *Syncer) recordFailure(ctx context.Context, table string, now time.Time, cause error) error {
+// recordFailure notes a table's failure in its sync_state row.
+func recordFailure(ctx context.Context, tx *sql.Tx, table string, now time.Time, cause error) error {
 	at := localdb.FormatTime(now)
-	_, err := s.db.Write.ExecContext(ctx, `UPDATE sync_state SET last_error = ?, last_error_at = ?, last_attempt_at = ?
+	_, err := tx.ExecContext(ctx, `UPDATE sync_state SET last_error = ?, last_error_at = ?, last_attempt_at = ?
 		WHERE table_name = ?`, cause.Error(), at, at, table)
 	if err != nil {
 		return fmt.Errorf("record failure of %s: %w", table, err)
@@ -403,14 +458,14 @@ func (s *Syncer) recordFailure(ctx context.Context, table string, now time.Time,
 	return nil
 }
 
-// derive refreshes the Deriver when anything changed or a previous refresh failed, in its own transaction that
-// also clears the "derived is dirty" flag.
-func (s *Syncer) derive(ctx context.Context, changed map[string]bool, now time.Time) (bool, error) {
+// derive refreshes the Deriver in tx, under its own savepoint, when anything changed or a previous refresh failed,
+// and clears the "derived is dirty" flag; a refresh that fails is rolled back alone and leaves the flag set.
+func (s *Syncer) derive(ctx context.Context, tx *sql.Tx, changed map[string]bool, now time.Time) (bool, error) {
 	if s.opts.Deriver == nil {
 		return false, nil
 	}
 	var dirty bool
-	if err := s.db.Write.QueryRowContext(ctx, `SELECT dirty FROM sync_derived WHERE id = 1`).Scan(&dirty); err != nil &&
+	if err := tx.QueryRowContext(ctx, `SELECT dirty FROM sync_derived WHERE id = 1`).Scan(&dirty); err != nil &&
 		!errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("read derived state: %w", err)
 	}
@@ -424,36 +479,26 @@ func (s *Syncer) derive(ctx context.Context, changed map[string]bool, now time.T
 			}
 		}
 	}
-	err := s.refresh(ctx, changed, now)
+	err := savepoint(ctx, tx, "derived_tables", func() error {
+		if err := s.opts.Deriver.Refresh(ctx, tx, changed); err != nil {
+			return fmt.Errorf("refresh derived tables: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty, refreshed_at) VALUES (1, 0, ?)
+			ON CONFLICT(id) DO UPDATE SET dirty = 0, refreshed_at = excluded.refreshed_at, last_error = NULL,
+			last_error_at = NULL`, localdb.FormatTime(now)); err != nil {
+			return fmt.Errorf("refresh derived tables: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		at := localdb.FormatTime(now)
-		_, rerr := s.db.Write.ExecContext(context.WithoutCancel(ctx), `INSERT INTO sync_derived (id, dirty, last_error, last_error_at)
+		_, rerr := tx.ExecContext(context.WithoutCancel(ctx), `INSERT INTO sync_derived (id, dirty, last_error, last_error_at)
 			VALUES (1, 1, ?, ?) ON CONFLICT(id) DO UPDATE SET dirty = 1, last_error = excluded.last_error,
 			last_error_at = excluded.last_error_at`, err.Error(), at)
 		return false, errors.Join(err, rerr)
 	}
 	s.opts.Logger.InfoContext(ctx, "derived tables refreshed", "changed", sortedKeys(changed))
 	return true, nil
-}
-
-func (s *Syncer) refresh(ctx context.Context, changed map[string]bool, now time.Time) error {
-	tx, err := s.db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("refresh derived tables: %w", err)
-	}
-	defer tx.Rollback()
-	if err := s.opts.Deriver.Refresh(ctx, tx, changed); err != nil {
-		return fmt.Errorf("refresh derived tables: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty, refreshed_at) VALUES (1, 0, ?)
-		ON CONFLICT(id) DO UPDATE SET dirty = 0, refreshed_at = excluded.refreshed_at, last_error = NULL,
-		last_error_at = NULL`, localdb.FormatTime(now)); err != nil {
-		return fmt.Errorf("refresh derived tables: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("refresh derived tables: %w", err)
-	}
-	return nil
 }
 
 func (s *Syncer) startRun(ctx context.Context, started time.Time) (int64, error) {
@@ -468,12 +513,18 @@ func (s *Syncer) startRun(ctx context.Context, started time.Time) (int64, error)
 	return id, nil
 }
 
-func (s *Syncer) finishRun(ctx context.Context, rep Report, runErr error) error {
+// execer is a connection pool or a transaction: where finishRun writes.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// finishRun records how a run ended in its sync_runs row.
+func finishRun(ctx context.Context, db execer, rep Report, runErr error) error {
 	var msg any
 	if runErr != nil {
 		msg = runErr.Error()
 	}
-	_, err := s.db.Write.ExecContext(ctx, `UPDATE sync_runs SET finished_at = ?, ok = ?, tables_read = ?, rows_read = ?,
+	_, err := db.ExecContext(ctx, `UPDATE sync_runs SET finished_at = ?, ok = ?, tables_read = ?, rows_read = ?,
 		metadata_queries = ?, data_queries = ?, warehouse_ms = ?, error = ? WHERE id = ?`,
 		localdb.FormatTime(rep.Finished), runErr == nil, rep.TablesRead, rep.RowsRead, rep.MetadataQueries,
 		rep.DataQueries, rep.WarehouseTime.Milliseconds(), msg, rep.RunID)
