@@ -134,7 +134,7 @@ func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
 // the not_null test on orders fails in the build where orders itself errored.
 func TestIncidentNoticeNamesTheDiagnosedCause(t *testing.T) {
 	h := startBot(t, harnessOpts{mirror: shopMirror})
-	msg := h.bot.incidentMessage(testCtx(t), []escalation.Incident{{ID: 7, Kind: escalation.KindTest, Team: "finance",
+	msg := h.bot.incidentMessage(testCtx(t), h.reader, []escalation.Incident{{ID: 7, Kind: escalation.KindTest, Team: "finance",
 		NodeID: "model.shop.orders", TestID: "test.shop.not_null_orders_order_id.abc1234567", Status: escalation.StatusOpen}}, nil, false)
 	all := msg.Text
 	for _, b := range msg.Blocks {

@@ -12,13 +12,7 @@ import (
 
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/queries"
 )
-
-// resolver is the part of *queries.Reader that checks a name names a node; used to pick a thread's node.
-type resolver interface {
-	Resolve(ctx context.Context, name string) (queries.Node, error)
-}
 
 var (
 	reMention   = regexp.MustCompile(`<@[UW][A-Z0-9]+(?:\|[^>]*)?>`)
@@ -254,15 +248,11 @@ func (b *Bot) threadNode(ctx context.Context, channel, threadTS string) (node, l
 
 // firstResolved returns the unique_id of the first candidate naming exactly one node, or "".
 func (b *Bot) firstResolved(ctx context.Context, cands []string) string {
-	r, ok := b.reader.(resolver)
-	if s, wrapped := b.scheduled(); !ok && wrapped {
-		r, ok = s.Reader.(resolver)
-	}
-	if !ok {
+	if b.reader == nil {
 		return ""
 	}
 	for _, c := range cands {
-		if n, err := r.Resolve(ctx, c); err == nil && n.UniqueID != "" {
+		if n, err := b.reader.Resolve(ctx, c); err == nil && n.UniqueID != "" {
 			return n.UniqueID
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
@@ -131,10 +132,23 @@ type poster interface {
 	PostResponse(ctx context.Context, responseURL string, msg ResponseMessage) error
 }
 
+// ReadModel is the read model the bot answers from (*queries.Reader): every intent's answer, the teams' digests and
+// the diagnosis that names an incident's cause.
+type ReadModel interface {
+	handlers.Reader
+	Digest(ctx context.Context, q queries.DigestQuery) (queries.DigestAnswer, error)
+	Diagnose(ctx context.Context, subject string) (queries.Diagnosis, error)
+}
+
 // Deps are the bot's collaborators.
 type Deps struct {
 	// Reader is the read model the answers come from (*queries.Reader); nil answers "no data source".
-	Reader handlers.Reader
+	Reader ReadModel
+	// Incidents is the escalation state the incident buttons and commands act on (*escalation.Store); nil: those
+	// commands say escalation is not enabled.
+	Incidents IncidentDesk
+	// Teams is the configured team directory: channels, zones and languages of the teams.
+	Teams Teams
 	// DB is the local database holding the bot's state (delivery dedupe, message topics). Required.
 	DB *localdb.DB
 	// API is the Slack client; NewClient(cfg, nil) when nil.
@@ -161,17 +175,19 @@ type Deps struct {
 
 // Bot is a running (or ready to run) Slack bot. Create it with New.
 type Bot struct {
-	cfg      Config
-	api      *slack.Client
-	reader   handlers.Reader
-	st       state
-	log      *slog.Logger
-	now      func() time.Time
-	mentions Mentioner
-	locales  LocaleFinder
-	home     HomePublisher
-	post     poster
-	observer QuestionObserver
+	cfg       Config
+	api       *slack.Client
+	reader    ReadModel
+	incidents IncidentDesk
+	teams     Teams
+	st        state
+	log       *slog.Logger
+	now       func() time.Time
+	mentions  Mentioner
+	locales   LocaleFinder
+	home      HomePublisher
+	post      poster
+	observer  QuestionObserver
 
 	jobs chan job
 	busy chan struct{} // bounds the "busy" replies sent when the queue is full
@@ -223,7 +239,8 @@ func Ping(ctx context.Context, cfg Config, httpClient *http.Client) error {
 // New returns a bot; Run connects it.
 func New(cfg Config, deps Deps) *Bot {
 	cfg.applyDefaults()
-	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
+	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, incidents: deps.Incidents, teams: deps.Teams,
+		st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
 		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home, observer: deps.Questions}
 	if b.api == nil {
 		b.api = NewClient(cfg, deps.HTTPClient)

@@ -146,7 +146,9 @@ type harness struct {
 
 type harnessOpts struct {
 	cfg       Config
-	reader    func(*queries.Reader) handlers.Reader
+	reader    func(*queries.Reader) ReadModel
+	incidents IncidentDesk
+	teams     Teams
 	mentioner Mentioner
 	fakeOpts  []slacktest.Option
 	botToken  string
@@ -170,7 +172,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 		db = copyMirror(t, testMirror.build(t, 80))
 	}
 	r := queries.NewReader(db, queries.ReaderOptions{})
-	var hr handlers.Reader = r
+	var hr ReadModel = r
 	if o.reader != nil {
 		hr = o.reader(r)
 	}
@@ -196,7 +198,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	if o.logger != nil {
 		logger = o.logger
 	}
-	b := New(cfg, Deps{Reader: hr, DB: db, Mentioner: m, Logger: logger, Home: o.home, Questions: o.questions})
+	b := New(cfg, Deps{Reader: hr, Incidents: o.incidents, Teams: o.teams, DB: db, Mentioner: m, Logger: logger, Home: o.home, Questions: o.questions})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{fake: fake, bot: b, db: db, reader: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()
@@ -623,7 +625,7 @@ func TestBroadcastInDataIsEscaped(t *testing.T) {
 
 // blockingReader holds Status calls until released.
 type blockingReader struct {
-	handlers.Reader
+	ReadModel
 	started chan struct{}
 	release chan struct{}
 	panicky bool
@@ -642,12 +644,12 @@ func (r *blockingReader) Status(ctx context.Context, name string) (queries.Statu
 	case <-ctx.Done():
 		return queries.StatusAnswer{}, ctx.Err()
 	}
-	return r.Reader.Status(ctx, name)
+	return r.ReadModel.Status(ctx, name)
 }
 
 func TestShutdownDrains(t *testing.T) {
 	br := &blockingReader{started: make(chan struct{}, 1), release: make(chan struct{})}
-	h := startBot(t, harnessOpts{reader: func(r *queries.Reader) handlers.Reader { br.Reader = r; return br }})
+	h := startBot(t, harnessOpts{reader: func(r *queries.Reader) ReadModel { br.ReadModel = r; return br }})
 	ctx := testCtx(t)
 	h.fake.SendSlashCommand(slacktest.SlashCommand{Text: "status fct_orders", UserID: "U1", ChannelID: "C8"})
 	select {
@@ -669,7 +671,7 @@ func TestShutdownDrains(t *testing.T) {
 func TestQueueFullAnswersBusy(t *testing.T) {
 	br := &blockingReader{started: make(chan struct{}, 1), release: make(chan struct{}), panicky: true}
 	h := startBot(t, harnessOpts{cfg: Config{Workers: 1, Queue: 1},
-		reader: func(r *queries.Reader) handlers.Reader { br.Reader = r; return br }})
+		reader: func(r *queries.Reader) ReadModel { br.ReadModel = r; return br }})
 	ctx := testCtx(t)
 	var envs []string
 	envs = append(envs, h.fake.SendSlashCommand(slacktest.SlashCommand{Text: "status fct_orders", UserID: "U1", ChannelID: "C9"}))

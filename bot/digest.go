@@ -14,22 +14,16 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
-// digester is the part of *queries.Reader that builds digests.
-type digester interface {
-	Digest(ctx context.Context, q queries.DigestQuery) (queries.DigestAnswer, error)
-}
-
 // digestCommand builds a team's digest now: the team named, else the team whose channel the command came from.
 func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID string) slackui.Message {
 	l := q.Lang
-	r, _ := b.scheduled()
 	var info TeamInfo
 	if q.Team != "" {
 		var ok bool
-		if info, ok = r.Teams.Named(q.Team); !ok {
+		if info, ok = b.teams.Named(q.Team); !ok {
 			info = TeamInfo{Name: q.Team}
 		}
-	} else if t, ok := r.Teams.OfChannel(channelID); ok {
+	} else if t, ok := b.teams.OfChannel(channelID); ok {
 		info = t
 	} else {
 		return slackui.Text(handlers.Tr(l, "Which team? Try: `/todai digest finance`", "どのチームですか? 例: `/todai digest finance`"))
@@ -50,18 +44,10 @@ var errNoDigests = errors.New("digests are not available")
 
 // teamDigest builds a team's digest at the bot's now, new since previous (zero: the default window).
 func (b *Bot) teamDigest(ctx context.Context, info TeamInfo, previous time.Time) (queries.DigestAnswer, error) {
-	r, _ := b.scheduled()
-	var d digester
-	if r.Reader != nil {
-		d, _ = r.Reader.(digester)
-	}
-	if d == nil {
-		d, _ = b.reader.(digester)
-	}
-	if d == nil {
+	if b.reader == nil {
 		return queries.DigestAnswer{}, errNoDigests
 	}
-	ans, err := d.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Previous: previous,
+	ans, err := b.reader.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Previous: previous,
 		Location: info.Location, ReportURL: b.cfg.ReportURL})
 	if err != nil {
 		return ans, fmt.Errorf("digest of %s: %w", info.Name, err)
@@ -73,8 +59,7 @@ func (b *Bot) teamDigest(ctx context.Context, info TeamInfo, previous time.Time)
 // channel as /todai digest and todai digest --post do — one path, the one Poster, owners mentioned; late notes a
 // slot missed while Todai was down. It returns the channel's ID and the message's ts.
 func (b *Bot) PostTeamDigest(ctx context.Context, team string, slot, previous time.Time, late bool) (channelID, ts string, err error) {
-	r, _ := b.scheduled()
-	info, ok := r.Teams.Named(team)
+	info, ok := b.teams.Named(team)
 	if !ok {
 		info = TeamInfo{Name: team}
 	}

@@ -33,29 +33,6 @@ type IncidentDesk interface {
 	ActiveSilences(ctx context.Context, now time.Time) ([]escalation.Silence, error)
 }
 
-// ReaderWithIncidents is a read model that also serves the scheduled features: pass it as Deps.Reader and the bot
-// answers `/todai digest`, `/todai mute`, `/todai silences`, `/todai incident ID` and the incident buttons.
-type ReaderWithIncidents struct {
-	handlers.Reader
-	// Incidents is the escalation state (nil: the incident commands say escalation is off).
-	Incidents IncidentDesk
-	// Teams are the configured teams.
-	Teams Teams
-}
-
-// scheduled returns the reader's scheduled features, if it has them.
-func (b *Bot) scheduled() (ReaderWithIncidents, bool) {
-	switch r := b.reader.(type) {
-	case ReaderWithIncidents:
-		return r, true
-	case *ReaderWithIncidents:
-		if r != nil {
-			return *r, true
-		}
-	}
-	return ReaderWithIncidents{}, false
-}
-
 // command answers the scheduled features' commands (digest, mute, silences, incident); ok is false for the other
 // intents.
 func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelID string) (slackui.Message, bool) {
@@ -67,14 +44,13 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 	default:
 		return slackui.Message{}, false
 	}
-	r, ok := b.scheduled()
-	if !ok || r.Incidents == nil {
+	if b.incidents == nil {
 		return slackui.Text(handlers.Tr(l, "Escalation is not enabled on this Todai.", "この Todai ではエスカレーションが有効になっていません。")), true
 	}
 	now := b.now()
 	switch q.Intent {
 	case handlers.IntentSilences:
-		sils, err := r.Incidents.ActiveSilences(ctx, now)
+		sils, err := b.incidents.ActiveSilences(ctx, now)
 		if err != nil {
 			b.log.Error("bot: list silences", "err", err)
 			return slackui.Text(handlers.Tr(l, "Could not read the silences; the error has been logged.", "ミュートを読み込めませんでした。エラーはログに記録されています。")), true
@@ -85,7 +61,7 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		if err != nil || id <= 0 {
 			return slackui.Text(handlers.Tr(l, "Which incident? Try: `/todai incident 42`", "どのインシデントですか? 例: `/todai incident 42`")), true
 		}
-		return b.timelineMessage(ctx, r.Incidents, id, l), true
+		return b.timelineMessage(ctx, id, l), true
 	}
 	sil, err := ParseMute(q.Args, now)
 	if err != nil {
@@ -95,13 +71,13 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 	teamChannel := ""
 	for _, m := range sil.Matchers {
 		if m.Field == "team" && !m.Glob {
-			if t, ok := r.Teams.Named(m.Value); ok {
+			if t, ok := b.teams.Named(m.Value); ok {
 				teamChannel = t.Channel
 			}
 		}
 	}
 	if teamChannel == "" {
-		if t, ok := r.Teams.OfChannel(channelID); ok {
+		if t, ok := b.teams.OfChannel(channelID); ok {
 			teamChannel = t.Channel
 		}
 	}
@@ -112,7 +88,7 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 		return slackui.NotAllowed(l), true
 	}
 	sil.CreatedBy = userID
-	sil, err = r.Incidents.Silence(ctx, sil, now)
+	sil, err = b.incidents.Silence(ctx, sil, now)
 	if err != nil {
 		b.log.Error("bot: create silence", "user", userID, "err", err)
 		return slackui.Text(handlers.Tr(l, "Could not create the silence; the error has been logged.", "ミュートを作成できませんでした。エラーはログに記録されています。")), true
@@ -186,12 +162,12 @@ func parseMuteDuration(tok string) (time.Duration, bool) {
 }
 
 // timelineMessage renders an incident's timeline.
-func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, l handlers.Lang) slackui.Message {
-	inc, err := desk.Get(ctx, id)
+func (b *Bot) timelineMessage(ctx context.Context, id int64, l handlers.Lang) slackui.Message {
+	inc, err := b.incidents.Get(ctx, id)
 	if err != nil {
 		return slackui.Text(handlers.Tr(l, fmt.Sprintf("I could not find incident %d.", id), fmt.Sprintf("インシデント %d が見つかりませんでした。", id)))
 	}
-	evs, err := desk.Timeline(ctx, id)
+	evs, err := b.incidents.Timeline(ctx, id)
 	if err != nil {
 		b.log.Error("bot: incident timeline", "incident", id, "err", err)
 		return slackui.Text(handlers.Tr(l, "Could not read the timeline; the error has been logged.", "履歴を読み込めませんでした。エラーはログに記録されています。"))
@@ -201,8 +177,7 @@ func (b *Bot) timelineMessage(ctx context.Context, desk IncidentDesk, id int64, 
 
 // incidentLang is the language of an incident's messages: its team's, else the bot's default.
 func (b *Bot) incidentLang(inc escalation.Incident) handlers.Lang {
-	r, _ := b.scheduled()
-	t, _ := r.Teams.Named(inc.Team)
+	t, _ := b.teams.Named(inc.Team)
 	return b.teamLang(t)
 }
 

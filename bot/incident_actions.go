@@ -34,8 +34,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 	}
 	return job{kind: "action:" + act.ActionID,
 		run: func(ctx context.Context) {
-			r, ok := b.scheduled()
-			if !ok || r.Incidents == nil {
+			if b.incidents == nil {
 				return
 			}
 			idText, durText, _ := strings.Cut(act.Value, ":")
@@ -44,25 +43,25 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 				b.log.Warn("bot: bad incident button value", "action", act.ActionID, "user", cb.User.ID)
 				return
 			}
-			inc, err := r.Incidents.Get(ctx, id)
+			inc, err := b.incidents.Get(ctx, id)
 			if err != nil {
 				b.log.Warn("bot: incident of a button", "incident", id, "err", err)
 				ephemeral(ctx, slackui.Text("That incident no longer exists. / このインシデントは存在しません。"))
 				return
 			}
-			team, _ := r.Teams.Named(inc.Team)
+			team, _ := b.teams.Named(inc.Team)
 			l := team.Lang
 			if l == "" {
 				l = b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
 			}
 			if act.ActionID == slackui.ActionIncidentHistory {
-				ephemeral(ctx, b.timelineMessage(ctx, r.Incidents, id, l))
+				ephemeral(ctx, b.timelineMessage(ctx, id, l))
 				return
 			}
 			// A grouped incident's buttons are on its root's message.
 			shown := inc
 			if inc.ParentID != 0 {
-				if root, err := r.Incidents.Get(ctx, inc.ParentID); err == nil {
+				if root, err := b.incidents.Get(ctx, inc.ParentID); err == nil {
 					shown = root
 				}
 			}
@@ -83,16 +82,16 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			now := b.now()
 			switch {
 			case act.ActionID == slackui.ActionIncidentAck:
-				err = r.Incidents.Ack(ctx, id, cb.User.ID, now)
+				err = b.incidents.Ack(ctx, id, cb.User.ID, now)
 			case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSnooze):
 				d, perr := time.ParseDuration(durText)
 				if perr != nil || d <= 0 || d > 7*24*time.Hour {
 					b.log.Warn("bot: bad snooze", "value", act.Value)
 					return
 				}
-				_, err = r.Incidents.Snooze(ctx, id, d, cb.User.ID, now)
+				_, err = b.incidents.Snooze(ctx, id, d, cb.User.ID, now)
 			case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSplit):
-				if err = r.Incidents.Split(ctx, id, cb.User.ID, now); err == nil {
+				if err = b.incidents.Split(ctx, id, cb.User.ID, now); err == nil {
 					ephemeral(ctx, slackui.Text(handlers.Tr(l, fmt.Sprintf("Split out: *%s* gets notices of its own from the next check.",
 						slackui.Escape(slackui.IncidentTitle(inc, l))),
 						fmt.Sprintf("分離しました: *%s* は次回の確認から個別に通知されます。", slackui.Escape(slackui.IncidentTitle(inc, l))))))
@@ -113,7 +112,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			if ch == "" || ts == "" {
 				return
 			}
-			incs, err := r.Incidents.ByMessage(ctx, ch, ts)
+			incs, err := b.incidents.ByMessage(ctx, ch, ts)
 			if err != nil {
 				b.log.Warn("bot: incidents of a message", "channel", ch, "ts", ts, "err", err)
 				return

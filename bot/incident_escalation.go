@@ -8,9 +8,11 @@ import (
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// alertReader finds edr monitor's alert behind an incident (*queries.Reader in production).
-type alertReader interface {
+// incidentMirror is what a sweep's notices read of the mirror (the sweep's snapshot of *queries.Reader): edr
+// monitor's alert behind an incident, and the diagnosis that names its cause.
+type incidentMirror interface {
 	ElementaryAlert(ctx context.Context, alertID, nodeID, testID string) (queries.ElementaryAlert, bool, error)
+	diagnoser
 }
 
 // incidentNotifier is escalation.Notifier over the bot for one sweep: the first notices of a team's incidents from
@@ -19,7 +21,7 @@ type alertReader interface {
 type incidentNotifier struct {
 	b      *Bot
 	desk   IncidentDesk
-	alerts alertReader
+	mirror incidentMirror
 	groups map[string][]escalation.Decision // team + invocation → the sweep's first notices
 	firsts map[int64]escalation.NotifyLevel
 	posted map[int64]bool // incidents whose first notice went out in this sweep
@@ -38,9 +40,10 @@ type alertThread struct {
 func groupKey(inc escalation.Incident) string { return inc.Team + "\x00" + inc.InvocationID }
 
 // IncidentNotifier returns the notifier of one escalation sweep's decisions: it posts through the bot's Poster,
-// reads the incidents of a message from desk and edr monitor's alerts from alerts.
-func (b *Bot) IncidentNotifier(desk IncidentDesk, alerts alertReader, ds []escalation.Decision) escalation.Notifier {
-	n := &incidentNotifier{b: b, desk: desk, alerts: alerts,
+// reads the incidents of a message from desk, and edr monitor's alerts and the causes from mirror, the sweep's
+// snapshot of the read model (so a notice names the cause the sweep grouped by).
+func (b *Bot) IncidentNotifier(desk IncidentDesk, mirror incidentMirror, ds []escalation.Decision) escalation.Notifier {
+	n := &incidentNotifier{b: b, desk: desk, mirror: mirror,
 		groups: map[string][]escalation.Decision{}, firsts: map[int64]escalation.NotifyLevel{}, posted: map[int64]bool{},
 		threads: map[int64]alertThread{}, searched: map[string]bool{}, failed: map[string]error{}}
 	for _, d := range ds {
@@ -57,8 +60,7 @@ func (b *Bot) IncidentNotifier(desk IncidentDesk, alerts alertReader, ds []escal
 
 // teamChannel is the configured channel of an incident's team ("" when the team has none).
 func (b *Bot) teamChannel(team string) string {
-	r, _ := b.scheduled()
-	t, _ := r.Teams.Named(team)
+	t, _ := b.teams.Named(team)
 	return t.Channel
 }
 
@@ -78,7 +80,7 @@ func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, 
 		if inc.Message.TS == "" {
 			// The first notice never reached Slack (its send was claimed, then the post failed): with no thread to
 			// reply in, this notice opens the incident's message, buttons and all, so it is not lost as well.
-			ch, ts, err := n.b.PostIncidents(ctx, channel, []IncidentNotice{{inc, nl}})
+			ch, ts, err := n.b.postIncidents(ctx, n.mirror, channel, "", []IncidentNotice{{inc, nl}})
 			if err != nil {
 				return escalation.Delivery{}, delivery(err)
 			}
@@ -89,7 +91,7 @@ func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, 
 	k := groupKey(inc)
 	n.findAlertThreads(ctx, k)
 	if th, ok := n.threads[inc.ID]; ok {
-		ch, ts, err := n.b.PostIncidentsInThread(ctx, th.channel, th.ts, []IncidentNotice{{inc, nl}})
+		ch, ts, err := n.b.postIncidents(ctx, n.mirror, th.channel, th.ts, []IncidentNotice{{inc, nl}})
 		if err == nil {
 			n.posted[inc.ID] = true
 			return escalation.Delivery{Message: escalation.MessageRef{Channel: ch, TS: ts, ThreadTS: th.ts}}, nil
@@ -119,7 +121,7 @@ func (n *incidentNotifier) Notify(ctx context.Context, inc escalation.Incident, 
 		notices = append(notices, IncidentNotice{d.Incident, n.firsts[id]})
 		ids = append(ids, id)
 	}
-	ch, ts, err := n.b.PostIncidents(ctx, channel, notices)
+	ch, ts, err := n.b.postIncidents(ctx, n.mirror, channel, "", notices)
 	if err != nil {
 		// The group's other incidents were in that message: they share its fate rather than go out again, given
 		// back with it when Slack refused it, kept claimed with it when it may have been posted.
@@ -147,7 +149,7 @@ func (n *incidentNotifier) findAlertThreads(ctx context.Context, group string) {
 		if nl.LinkElementaryAlert == "" {
 			continue
 		}
-		alert, ok, err := n.alerts.ElementaryAlert(ctx, nl.LinkElementaryAlert, inc.NodeID, inc.TestID)
+		alert, ok, err := n.mirror.ElementaryAlert(ctx, nl.LinkElementaryAlert, inc.NodeID, inc.TestID)
 		if err != nil || !ok || alert.SentAt.IsZero() {
 			if err != nil {
 				log.WarnContext(ctx, "escalation: edr monitor's alert unreadable", "incident", inc.ID, "alert", nl.LinkElementaryAlert, "err", err)
@@ -191,7 +193,7 @@ func (n *incidentNotifier) UpdateMessage(ctx context.Context, _ escalation.Incid
 	if err != nil {
 		return err
 	}
-	return n.b.UpdateIncidentMessage(ctx, u.Message.Channel, u.Message.TS, incs)
+	return n.b.updateIncidentMessage(ctx, n.mirror, u.Message.Channel, u.Message.TS, incs)
 }
 
 // ReplyInThread says in the incident's thread that it resolved.

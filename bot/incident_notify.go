@@ -11,6 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -29,7 +30,7 @@ type updater interface {
 // channel, with Acknowledge, Snooze and Show history buttons for each; it returns the message's channel and ts.
 // At most maxIncidentsPerMessage incidents fit: callers post the rest in another message.
 func (b *Bot) PostIncidents(ctx context.Context, channel string, notices []IncidentNotice) (string, string, error) {
-	return b.postIncidents(ctx, channel, "", notices)
+	return b.postIncidents(ctx, b.diagnoser(), channel, "", notices)
 }
 
 // PostIncidentsInThread posts the first notices of new incidents as a reply in the thread of threadTS, edr
@@ -41,11 +42,25 @@ func (b *Bot) PostIncidentsInThread(ctx context.Context, channel, threadTS strin
 	if threadTS == "" {
 		return "", "", errors.New("post incidents in thread: no thread")
 	}
-	return b.postIncidents(ctx, channel, threadTS, notices)
+	return b.postIncidents(ctx, b.diagnoser(), channel, threadTS, notices)
 }
 
-// postIncidents posts a grouped first notice, top level when threadTS is "", else as a reply under it.
-func (b *Bot) postIncidents(ctx context.Context, channel, threadTS string, notices []IncidentNotice) (string, string, error) {
+// diagnoser is what names an incident's cause: the diagnosis core of the read model.
+type diagnoser interface {
+	Diagnose(ctx context.Context, subject string) (queries.Diagnosis, error)
+}
+
+// diagnoser is the bot's read model as a diagnoser; nil when it has none.
+func (b *Bot) diagnoser() diagnoser {
+	if b.reader == nil {
+		return nil
+	}
+	return b.reader
+}
+
+// postIncidents posts a grouped first notice, top level when threadTS is "", else as a reply under it, naming the
+// causes diag finds.
+func (b *Bot) postIncidents(ctx context.Context, diag diagnoser, channel, threadTS string, notices []IncidentNotice) (string, string, error) {
 	if len(notices) == 0 {
 		return "", "", errors.New("post incidents: none")
 	}
@@ -59,7 +74,7 @@ func (b *Bot) postIncidents(ctx context.Context, channel, threadTS string, notic
 	for i, n := range notices {
 		incs[i] = n.Incident
 	}
-	msg := b.incidentMessage(ctx, incs, notices, threadTS != "")
+	msg := b.incidentMessage(ctx, diag, incs, notices, threadTS != "")
 	channel = strings.TrimPrefix(channel, "#")
 	opts := []slack.MsgOption{slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)}
 	if threadTS != "" {
@@ -95,6 +110,11 @@ func (b *Bot) PostEscalation(ctx context.Context, n IncidentNotice) error {
 // states. For incidents whose first notice replied under Elementary's alert (ThreadTS set), (channel, ts) is that
 // reply, Todai's own message, and it keeps its threaded header.
 func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, incs []escalation.Incident) error {
+	return b.updateIncidentMessage(ctx, b.diagnoser(), channel, ts, incs)
+}
+
+// updateIncidentMessage is UpdateIncidentMessage naming the causes diag finds.
+func (b *Bot) updateIncidentMessage(ctx context.Context, diag diagnoser, channel, ts string, incs []escalation.Incident) error {
 	up, ok := b.post.(updater)
 	if !ok {
 		return errors.New("update incident message: the poster cannot update messages")
@@ -106,7 +126,7 @@ func (b *Bot) UpdateIncidentMessage(ctx context.Context, channel, ts string, inc
 	for _, inc := range incs {
 		inThread = inThread || inc.Message.ThreadTS != ""
 	}
-	msg := b.incidentMessage(ctx, incs, nil, inThread)
+	msg := b.incidentMessage(ctx, diag, incs, nil, inThread)
 	if err := up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)); err != nil {
 		return fmt.Errorf("update incident message %s/%s: %w", channel, ts, err)
 	}
@@ -126,10 +146,10 @@ func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error 
 }
 
 // incidentMessage renders a grouped incident message: for each incident, its owners (mentioned when its notice
-// pings them), its level's other targets, its cause (what the read model's diagnosis names, with its confidence,
-// else escalation's inhibiting cause) and what to do next, edr monitor's alert it follows and its blast radius; notices (parallel to
-// incs, may be nil) are what this sweep sends.
-func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, notices []IncidentNotice, inThread bool) slackui.Message {
+// pings them), its level's other targets, its cause (the diagnosis' Explanation, with its confidence — the root it
+// is grouped under, when it has one — else escalation's inhibiting cause) and what to do next, edr monitor's alert it
+// follows and its blast radius; notices (parallel to incs, may be nil) are what this sweep sends.
+func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escalation.Incident, notices []IncidentNotice, inThread bool) slackui.Message {
 	l := b.incidentLang(incs[0])
 	lines := make([]slackui.IncidentLine, len(incs))
 	for i, inc := range incs {
@@ -144,7 +164,7 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 			x.Mentions = who
 		}
 		if inc.Status != escalation.StatusResolved {
-			if x.Cause, x.Next = b.incidentDiagnosis(ctx, inc, l); x.Cause == "" {
+			if x.Cause, x.Next = b.incidentDiagnosis(ctx, diag, inc, l); x.Cause == "" {
 				if cause := cmp.Or(n.causedBy(), inc.InhibitedBy); cause != "" {
 					x.Cause = slackui.ProbablyCausedBy(l, cause)
 				}
@@ -157,11 +177,10 @@ func (b *Bot) incidentMessage(ctx context.Context, incs []escalation.Incident, n
 
 // blastRadius returns the incidents grouped under inc (nil when it has none or they cannot be read).
 func (b *Bot) blastRadius(ctx context.Context, inc escalation.Incident) []escalation.Incident {
-	r, ok := b.scheduled()
-	if !ok || r.Incidents == nil {
+	if b.incidents == nil {
 		return nil
 	}
-	children, err := r.Incidents.ByParent(ctx, inc.ID)
+	children, err := b.incidents.ByParent(ctx, inc.ID)
 	if err != nil {
 		b.log.Warn("bot: incidents grouped under an incident", "incident", inc.ID, "err", err)
 		return nil
@@ -240,28 +259,24 @@ func withoutOwners(ts []escalation.Target) []escalation.Target {
 	return out
 }
 
-// incidentDiagnosis is what the diagnosis says of an open incident: its first cause that is not the incident's own
-// failure (a root of a skip, the SQL change before an error, a stale source, a job that did not run), with its
-// confidence, and what to do next (whom to ask, which command); escaped lines, "" for what it does not say or when
-// it cannot be read.
-func (b *Bot) incidentDiagnosis(ctx context.Context, inc escalation.Incident, l handlers.Lang) (cause, next string) {
+// incidentDiagnosis is what the diagnosis core says of an open incident: its Explanation (the first cause that is
+// not the incident's own failure: the root it is grouped under, the SQL change before an error, a stale source, a
+// job that did not run), with its confidence, and what to do next (whom to ask, which command); escaped lines, ""
+// for what it does not say or when it cannot be read.
+func (b *Bot) incidentDiagnosis(ctx context.Context, diag diagnoser, inc escalation.Incident, l handlers.Lang) (cause, next string) {
 	subject := cmp.Or(inc.TestID, inc.NodeID)
-	if b.reader == nil || subject == "" {
+	if diag == nil || subject == "" {
 		return "", ""
 	}
-	why, err := b.reader.Why(ctx, subject)
+	d, err := diag.Diagnose(ctx, subject)
 	if err != nil {
 		b.log.Debug("bot: diagnosis of an incident", "incident", inc.ID, "node", subject, "err", err)
 		return "", ""
 	}
-	for _, c := range why.LikelyCauses {
-		if c.Kind == "run_error" || c.Kind == "run_skipped" {
-			continue // the incident's own failure, already shown
-		}
+	if c, ok := d.Explanation(); ok {
 		cause = slackui.CauseLine(l, c)
-		break
 	}
-	return cause, slackui.NextLine(l, why.Next)
+	return cause, slackui.NextLine(l, d.Next)
 }
 
 // causedBy is the upstream node escalation's inhibition names ("" when none).

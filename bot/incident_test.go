@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
-	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -59,9 +57,7 @@ func TestParseMute(t *testing.T) {
 
 func TestSlashDigest(t *testing.T) {
 	teams := []TeamInfo{{Name: "finance", Channel: "C0FIN", Location: time.UTC}}
-	h := startBot(t, harnessOpts{reader: func(r *queries.Reader) handlers.Reader {
-		return ReaderWithIncidents{Reader: r, Teams: teams}
-	}})
+	h := startBot(t, harnessOpts{teams: teams})
 	ctx := testCtx(t)
 	for _, tc := range []struct{ text, channel, want string }{
 		{"digest finance", "C4", "Daily digest: finance"},

@@ -15,7 +15,6 @@ import (
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/handlers/handlerstest"
-	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -236,9 +235,7 @@ func (d *memDesk) ActiveSilences(context.Context, time.Time) ([]escalation.Silen
 func TestAckOnThreadedNotice(t *testing.T) {
 	desk := &memDesk{incs: map[int64]escalation.Incident{}}
 	teams := Teams{{Name: "finance", Channel: "#data-finance", Location: time.UTC}}
-	h := startBot(t, harnessOpts{reader: func(r *queries.Reader) handlers.Reader {
-		return ReaderWithIncidents{Reader: r, Incidents: desk, Teams: teams}
-	}})
+	h := startBot(t, harnessOpts{incidents: desk, teams: teams})
 	ctx := testCtx(t)
 	h.fake.AddChannel(slacktest.Channel{ID: "C0FIN", Name: "data-finance", Members: []string{"U0ANA", h.fake.BotUserID()}})
 	alertTS := h.fake.AddMessage("C0FIN", slacktest.Message{BotID: "BELEM", Blocks: json.RawMessage(alertTestNewBlocks),

@@ -83,7 +83,7 @@ var changeKinds = phrases{
 	"full_refresh": {"the run was a full refresh", "フルリフレッシュで実行"},
 }
 
-// reasons name the urgency reason codes.
+// reasons name the urgency reason codes (every queries.Reasons value).
 var reasons = phrases{
 	"run_error":          {"the last run errored", "最後の実行がエラー"},
 	"source_stale":       {"a source is stale", "ソースが古い"},
@@ -116,7 +116,7 @@ var confidences = phrases{
 	queries.ConfidenceLow:    {"weak evidence", "根拠弱"},
 }
 
-// causeKinds name the kinds of cause.
+// causeKinds name the kinds of cause (every queries.CauseKinds value).
 var causeKinds = phrases{
 	"upstream_error":       {"an upstream run errored", "上流の実行がエラー"},
 	"upstream_test_failed": {"an upstream test failed (a build skips what is downstream)", "上流のテストが失敗（build は下流をスキップ）"},
@@ -126,6 +126,19 @@ var causeKinds = phrases{
 	"not_built_by_job":     {"its job ran since without building it", "ジョブは実行されたがビルドされていない"},
 	"run_error":            {"its own run errored", "自身の実行がエラー"},
 	"run_skipped":          {"its run was skipped, and nothing upstream failed in that run", "実行がスキップされた（その実行で上流の失敗はなし）"},
+	"pipeline_stopped":     {"the whole pipeline stopped (no dbt run of any job)", "パイプライン全体が停止（どのジョブの dbt 実行もなし）"},
+}
+
+// nextActions say what to do next, of the node (or job) they name: %[1]s is its name.
+var nextActions = phrases{
+	"fix_error":      {"fix the error of %[1]s (`why %[1]s` shows it)", "%[1]s のエラーを直す（`why %[1]s` で確認）"},
+	"fix_root":       {"fix %[1]s, which caused the skip (`why %[1]s`)", "スキップの原因 %[1]s を直す（`why %[1]s`）"},
+	"check_run":      {"the rows do not say why %[1]s was skipped: check the run's log", "%[1]s がスキップされた理由はデータにありません。実行ログを確認"},
+	"check_loader":   {"check the loader of %[1]s (`freshness %[1]s`)", "%[1]s のロード処理を確認（`freshness %[1]s`）"},
+	"check_test":     {"look at the failing test %[1]s (`last-run %[1]s`)", "失敗中のテスト %[1]s を確認（`last-run %[1]s`）"},
+	"check_job":      {"check why job %[1]s stopped building it", "ジョブ %[1]s がビルドしなくなった理由を確認"},
+	"check_pipeline": {"check the orchestrator: no dbt job has run at all", "オーケストレーターを確認（どの dbt ジョブも実行されていません）"},
+	"watch":          {"nothing to fix yet: watch it", "まだ対応は不要です。様子を見る"},
 }
 
 // digestSourceStates say a digest's failing source: stale, or its freshness check failed.

@@ -130,7 +130,7 @@ func TestCauseDetail(t *testing.T) {
 		{"definition_changed", "sql: 1a2b → 5d6e", "its SQL changed: 1a2b → 5d6e", "SQL が変更: 1a2b → 5d6e"},
 		{"definition_changed", "macro: m", "macro: m", "macro: m"},
 	} {
-		c := queries.Cause{Kind: tc.kind, Detail: &tc.detail}
+		c := queries.Cause{Kind: queries.CauseKind(tc.kind), Detail: &tc.detail}
 		for lang, want := range map[Lang]string{LangEN: tc.en, LangJA: tc.ja} {
 			p := NewPrinter(lang, time.Now(), nil)
 			if got := p.Plain(p.causeDetail(c)); got != want {

@@ -58,30 +58,17 @@ func (p *Printer) Axes(a *queries.UrgencyAnswer) string {
 	return p.Tr(likely[0], likely[1]) + why(0) + " × " + p.Tr(hurts[0], hurts[1]) + why(1)
 }
 
-// NextAction says what to do next.
+// NextAction says what to do next, naming the node (or job) to act on.
 func (p *Printer) NextAction(n *queries.NextStep) string {
 	name := FirstClean(n.Name, n.UniqueID)
-	switch n.Action {
-	case "fix_error":
-		return p.Tr("fix the error of "+name+" (`why "+name+"` shows it)", name+" のエラーを直す（`why "+name+"` で確認）")
-	case "fix_root":
-		return p.Tr("fix "+name+", which caused the skip (`why "+name+"`)", "スキップの原因 "+name+" を直す（`why "+name+"`）")
-	case "check_run":
-		return p.Tr("the rows do not say why "+name+" was skipped: check the run's log", name+" がスキップされた理由はデータにありません。実行ログを確認")
-	case "check_loader":
-		return p.Tr("check the loader of "+name+" (`freshness "+name+"`)", name+" のロード処理を確認（`freshness "+name+"`）")
-	case "check_test":
-		return p.Tr("look at the failing test "+name+" (`last-run "+name+"`)", "失敗中のテスト "+name+" を確認（`last-run "+name+"`）")
-	case "check_job":
-		return p.Tr("check why job "+name+" stopped building it", "ジョブ "+name+" がビルドしなくなった理由を確認")
-	case "watch":
-		return p.Tr("nothing to fix yet: watch it", "まだ対応は不要です。様子を見る")
+	if ph, ok := nextActions[string(n.Action)]; ok {
+		return fmt.Sprintf(p.Tr(ph[0], ph[1]), name)
 	}
-	return Clean(n.Action)
+	return Clean(string(n.Action))
 }
 
 // UrgencyWord names an urgency level in the reader's language.
 func (p *Printer) UrgencyWord(u string) string { return p.phrase(urgencyWords, u) }
 
 // Reason names an urgency reason code.
-func (p *Printer) Reason(r string) string { return p.phrase(reasons, r) }
+func (p *Printer) Reason(r queries.Reason) string { return p.phrase(reasons, string(r)) }

@@ -109,14 +109,14 @@ func (p *Printer) chainStatus(s string) string { return p.phrase(chainStatuses, 
 func (p *Printer) Confidence(c string) string { return p.phrase(confidences, c) }
 
 // CauseKind names a kind of cause.
-func (p *Printer) CauseKind(k string) string { return p.phrase(causeKinds, k) }
+func (p *Printer) CauseKind(k queries.CauseKind) string { return p.phrase(causeKinds, string(k)) }
 
 // causeDetail is a cause's evidence: a stale source's freshness status and a changed definition's kind said in the
 // reader's language, then the data behind them; any other detail is data.
 func (p *Printer) causeDetail(c queries.Cause) Line {
 	code, data, ok := c.Evidence()
 	table := changeKinds
-	if c.Kind == "stale_source" {
+	if c.Kind == queries.CauseStaleSource {
 		table = freshnessFailures
 	}
 	if _, known := table[code]; !ok || !known {

@@ -90,8 +90,10 @@ type Invocation struct {
 	JobName      string `json:"job_name,omitempty"`
 	Orchestrator string `json:"orchestrator,omitempty"`
 	Command      string `json:"command,omitempty"`
-	Target       string `json:"target,omitempty"`
-	JobRunURL    string `json:"job_run_url,omitempty"`
+	// Selected is the invocation's selector (--select) as written, when it had one.
+	Selected  string `json:"selected,omitempty"`
+	Target    string `json:"target,omitempty"`
+	JobRunURL string `json:"job_run_url,omitempty"`
 }
 
 // TestState is a test's latest result.
@@ -116,6 +118,8 @@ type StatusAnswer struct {
 	Freshness []SourceFreshness `json:"freshness,omitempty"`
 	// Overdue is set when the node missed its usual build (nil otherwise).
 	Overdue *Overdue `json:"overdue"`
+	// Pipeline is set when the whole dbt pipeline stopped (omitted otherwise).
+	Pipeline *PipelineStop `json:"pipeline,omitempty"`
 }
 
 // OwnerAnswer answers "owner NODE".
@@ -270,10 +274,10 @@ type TestDefinition struct {
 
 // Cause is a reason a node is stale or failing, with the evidence the rows hold for it.
 type Cause struct {
-	// Kind is run_error, run_skipped, upstream_error, upstream_test_failed or stale_source (docs/json.md).
-	Kind     string `json:"kind"`
-	UniqueID string `json:"unique_id"`
-	Name     string `json:"name"`
+	// Kind says what kind of cause it is (CauseKinds lists them; docs/json.md says each).
+	Kind     CauseKind `json:"kind"`
+	UniqueID string    `json:"unique_id"`
+	Name     string    `json:"name"`
 	// Detail is the evidence in one line (an error message, a freshness status); nil when there is none.
 	Detail *string `json:"detail"`
 	// InvocationID is the dbt invocation the evidence is from, when it is one run's.
@@ -282,6 +286,8 @@ type Cause struct {
 	Confidence string `json:"confidence"`
 	// LoadedAt is, for a stale source, when its newest data was loaded (its loader's age), when known.
 	LoadedAt *time.Time `json:"loaded_at,omitempty"`
+	// Since is, for a stopped pipeline, when the last dbt invocation of any job started.
+	Since *time.Time `json:"since,omitempty"`
 }
 
 // evidenceDetail is the Detail of a cause whose evidence is a code and its data: "freshness STATUS[: error]" for a
@@ -302,10 +308,10 @@ func (c Cause) Evidence() (code, data string, ok bool) {
 	}
 	code, data, _ = strings.Cut(*c.Detail, ": ")
 	switch c.Kind {
-	case "stale_source":
+	case CauseStaleSource:
 		code, ok = strings.CutPrefix(code, "freshness ")
 		return code, data, ok
-	case "definition_changed":
+	case CauseDefinitionChanged:
 		return code, data, true
 	}
 	return "", "", false
@@ -327,6 +333,9 @@ type WhyAnswer struct {
 	Chain []ChainLink `json:"chain"`
 	// Overdue is set when the node missed its usual build (nil otherwise).
 	Overdue *Overdue `json:"overdue"`
+	// Pipeline is set when no dbt invocation of any job has arrived for longer than usual: the whole pipeline
+	// stopped (omitted otherwise).
+	Pipeline *PipelineStop `json:"pipeline,omitempty"`
 	// Changes are what changed between its last good run and its first bad one.
 	Changes []Change `json:"changes"`
 	// Next is what to do next (as in UrgencyAnswer); nil when healthy.
@@ -346,27 +355,25 @@ type UrgencyAnswer struct {
 	DownstreamCount  int           `json:"downstream_count"`
 	Exposures        []Exposure    `json:"exposures"`
 	Criticality      string        `json:"criticality,omitempty"` // from meta (criticality, priority, tier, sla)
-	Reasons          []string      `json:"reasons"`               // machine codes: exposure_affected, error_severity …
+	Reasons          []Reason      `json:"reasons"`               // every factor seen: exposure_affected, error_severity …
 	FailingTests     []TestState   `json:"failing_tests"`
 	// Likelihood is how likely the problem is real (high, medium, low; "" when healthy), Impact how much it hurts
 	// (high, medium, low), and Level the urgency they make (HIGH, MEDIUM, LOW, NONE): Urgency is Level in lower case.
 	Likelihood string `json:"likelihood"`
 	Impact     string `json:"impact"`
 	Level      string `json:"level"`
-	// DecidedBy are the reasons that decided the likelihood and the impact, as Reasons codes.
-	DecidedBy []string `json:"decided_by"`
+	// DecidedBy are the reasons that decided the likelihood and the impact.
+	DecidedBy []Reason `json:"decided_by"`
 	// Next is what to do next; nil when healthy.
 	Next *NextStep `json:"next"`
 }
 
 // NextStep is what to do about a problem, and on which node.
 type NextStep struct {
-	// Action is fix_error (the node's own error), fix_root (the root that skipped it), check_run (a skip the rows do
-	// not explain: the run's log does), check_loader (a stale source's ingestion), check_test (its failing test),
-	// check_job (an overdue node's job; Name is the job) or watch (warnings: nothing to fix yet).
-	Action   string `json:"action"`
-	UniqueID string `json:"unique_id,omitempty"`
-	Name     string `json:"name,omitempty"`
+	// Action is what to do (NextActions lists them).
+	Action   NextAction `json:"action"`
+	UniqueID string     `json:"unique_id,omitempty"`
+	Name     string     `json:"name,omitempty"`
 	// Owners are who to ask: the owners of the node to act on.
 	Owners []string `json:"owners"`
 }

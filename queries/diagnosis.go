@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // Confidence says how strongly the rows prove a cause.
@@ -215,10 +217,36 @@ func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Cha
 		}
 		return c
 	}
+	defs, err := r.nodeChanges(ctx, n, good, bad)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range defs {
+		out = append(out, stamp(c))
+	}
+	if goodSHA != "" && badSHA != "" && goodSHA != badSHA {
+		out = append(out, stamp(Change{Kind: "commit", At: bad.CompletedAt, Detail: shortSHA(goodSHA) + " → " + shortSHA(badSHA)}))
+	}
+	if goodDBT != "" && badDBT != "" && goodDBT != badDBT {
+		out = append(out, stamp(Change{Kind: "dbt_version", At: bad.CompletedAt, Detail: goodDBT + " → " + badDBT}))
+	}
+	if badFull {
+		out = append(out, stamp(Change{Kind: "full_refresh", At: bad.CompletedAt, Detail: "full refresh"}))
+	}
+	return out, nil
+}
+
+// nodeChanges lists the changes of n's definition (its SQL checksum, its parents) that Todai recorded between its
+// last good run and its first bad one (and a little after it: Elementary uploads the new definitions at the end of
+// the invocation that first ran them), oldest first.
+func (r *Reader) nodeChanges(ctx context.Context, n *nodeInfo, good, bad Run) ([]Change, error) {
+	var out []Change
+	if good.CompletedAt == nil || bad.CompletedAt == nil {
+		return out, nil
+	}
 	rows, err := r.q.QueryContext(ctx, `SELECT changed_at, what, coalesce(old_value, ''), coalesce(new_value, '')
 		FROM node_changes WHERE unique_id = ? AND changed_at > ? AND changed_at <= ? ORDER BY changed_at, id`,
-		n.UniqueID, good.CompletedAt.UTC().Format("2006-01-02T15:04:05.000000Z"),
-		bad.CompletedAt.Add(changeWindowAfter).UTC().Format("2006-01-02T15:04:05.000000Z"))
+		n.UniqueID, localdb.FormatTime(*good.CompletedAt), localdb.FormatTime(bad.CompletedAt.Add(changeWindowAfter)))
 	if err != nil {
 		return nil, fmt.Errorf("changes of %s: %w", n.UniqueID, err)
 	}
@@ -232,19 +260,10 @@ func (r *Reader) changes(ctx context.Context, n *nodeInfo, good, bad Run) ([]Cha
 		if what == "parents" {
 			detail = parentsDiff(old, new)
 		}
-		out = append(out, stamp(Change{Kind: what, At: timePtr(&at), Detail: detail}))
+		out = append(out, Change{Kind: what, UniqueID: n.UniqueID, Name: n.Name, At: timePtr(&at), Detail: detail})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("changes of %s: %w", n.UniqueID, err)
-	}
-	if goodSHA != "" && badSHA != "" && goodSHA != badSHA {
-		out = append(out, stamp(Change{Kind: "commit", At: bad.CompletedAt, Detail: shortSHA(goodSHA) + " → " + shortSHA(badSHA)}))
-	}
-	if goodDBT != "" && badDBT != "" && goodDBT != badDBT {
-		out = append(out, stamp(Change{Kind: "dbt_version", At: bad.CompletedAt, Detail: goodDBT + " → " + badDBT}))
-	}
-	if badFull {
-		out = append(out, stamp(Change{Kind: "full_refresh", At: bad.CompletedAt, Detail: "full refresh"}))
 	}
 	return out, nil
 }
@@ -303,29 +322,4 @@ func parentsDiff(old, new string) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// rootKinds are the causes the diagnosis names that are another node's failure: the roots a failure can be traced
-// to.
-var rootKinds = map[string]bool{"upstream_error": true, "upstream_test_failed": true, "stale_source": true}
-
-// RootCause is the first cause `why` names for subject (a node or a test; node is the node it belongs to) that is
-// another node's failure — the root of its skip or an upstream model that errored, an upstream test that failed in
-// a build, a stale source — the one root-cause engine of escalation's grouping and the digest's actions; ok is
-// false when the rows prove none or subject is unknown.
-func (r *Reader) RootCause(ctx context.Context, subject, node string) (Cause, bool, error) {
-	why, err := r.Why(ctx, subject)
-	var nf *NotFoundError
-	if errors.As(err, &nf) {
-		return Cause{}, false, nil
-	}
-	if err != nil {
-		return Cause{}, false, err
-	}
-	for _, c := range why.LikelyCauses {
-		if rootKinds[c.Kind] && c.UniqueID != "" && c.UniqueID != subject && c.UniqueID != node {
-			return c, true, nil
-		}
-	}
-	return Cause{}, false, nil
 }

@@ -2,6 +2,9 @@ package queries
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -29,7 +32,7 @@ func diagnosisFixture() Fixture {
 		for i, p := range parents {
 			deps[i] = `"model.dx.` + p + `"`
 		}
-		return Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx", "checksum": "sum-" + name,
+		return Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx", "checksum": checksum(name),
 			"database_name": "ANALYTICS", "schema_name": "prod", "materialization": "table", "owner": "[]", "meta": "{}",
 			"tags": "[]", "depends_on_nodes": "[" + strings.Join(deps, ",") + "]", "generated_at": "2024-01-01 00:00:00"}
 	}
@@ -148,7 +151,7 @@ func TestWhyRootCauses(t *testing.T) {
 			}
 			causes := []string{}
 			for _, c := range a.LikelyCauses {
-				causes = append(causes, c.Kind+":"+c.UniqueID+":"+c.Confidence)
+				causes = append(causes, string(c.Kind)+":"+c.UniqueID+":"+c.Confidence)
 			}
 			eq(t, tc.node+" causes", causes, tc.causes)
 			eq(t, tc.node+" roots", a.RootCauses, tc.roots)
@@ -158,7 +161,7 @@ func TestWhyRootCauses(t *testing.T) {
 			}
 			eq(t, tc.node+" chain", strings.Join(chain, ">"), tc.chain)
 			for _, c := range a.LikelyCauses {
-				if c.Kind == "upstream_error" && (c.Detail == nil || !strings.HasPrefix(*c.Detail, "Database Error")) {
+				if c.Kind == CauseUpstreamError && (c.Detail == nil || !strings.HasPrefix(*c.Detail, "Database Error")) {
 					t.Errorf("%s: root %s without its error message: %v", tc.node, c.UniqueID, c.Detail)
 				}
 			}
@@ -188,9 +191,9 @@ func TestUrgencyAxes(t *testing.T) {
 			}
 			next := ""
 			if a.Next != nil {
-				next = a.Next.Action + ":" + a.Next.Name
+				next = string(a.Next.Action) + ":" + a.Next.Name
 			}
-			got := a.Likelihood + "×" + a.Impact + "=" + a.Level + " by " + strings.Join(a.DecidedBy, ",") + "; " + next
+			got := a.Likelihood + "×" + a.Impact + "=" + a.Level + " by " + joinCodes(a.DecidedBy) + "; " + next
 			eq(t, tc.node, got, tc.want)
 			if a.Urgency != strings.ToLower(a.Level) {
 				t.Errorf("%s: urgency %q disagrees with level %q", tc.node, a.Urgency, a.Level)
@@ -229,7 +232,7 @@ func TestOverdue(t *testing.T) {
 			}
 			first := ""
 			if len(why.LikelyCauses) > 0 {
-				first = why.LikelyCauses[0].Kind + ":" + why.LikelyCauses[0].Confidence
+				first = string(why.LikelyCauses[0].Kind) + ":" + why.LikelyCauses[0].Confidence
 			}
 			eq(t, tc.node+" first cause", first, tc.cause)
 			if (why.Overdue == nil) != (st.Overdue == nil) {
@@ -237,7 +240,7 @@ func TestOverdue(t *testing.T) {
 			}
 			next := ""
 			if why.Next != nil {
-				next = why.Next.Action + ":" + why.Next.Name
+				next = string(why.Next.Action) + ":" + why.Next.Name
 			}
 			eq(t, tc.node+" next", next, tc.next)
 		}
@@ -256,7 +259,7 @@ func TestLearnCadence(t *testing.T) {
 		{"weekdays", []time.Time{at(13, 6), at(10, 6), at(9, 6), at(8, 6), at(7, 6), at(6, 6)}, "weekdays"},
 		{"every 6 h", []time.Time{at(6, 18), at(6, 12), at(6, 6), at(6, 0)}, "every_6h"},
 	} {
-		if got, _ := learnCadence(tc.times); got != tc.want {
+		if got := learnCadence(tc.times, time.UTC).name; got != tc.want {
 			t.Errorf("%s: learnCadence = %q, want %q", tc.name, got, tc.want)
 		}
 	}
@@ -270,7 +273,7 @@ func TestWhyChanges(t *testing.T) {
 	loadMirror(t, db, diagnosisFixture())
 	// The next upload: stg_k's SQL changed in tonight's build (commit def8901, PR 42), which is when it first errored.
 	for _, q := range []string{
-		`UPDATE dbt_models SET checksum = 'sum-stg_k-v2', generated_at = '2024-05-10T06:30:00.000000Z' WHERE unique_id = 'model.dx.stg_k'`,
+		`UPDATE dbt_models SET checksum = '` + checksum("stg_k v2") + `', generated_at = '2024-05-10T06:30:00.000000Z' WHERE unique_id = 'model.dx.stg_k'`,
 		`UPDATE dbt_invocations SET git_sha = 'abc1234567' WHERE invocation_id = 'inv-1'`,
 		`UPDATE dbt_invocations SET git_sha = 'def8901234', pull_request_id = '42' WHERE invocation_id = 'inv-2'`,
 	} {
@@ -288,14 +291,16 @@ func TestWhyChanges(t *testing.T) {
 	}
 	var causes, changes []string
 	for _, c := range a.LikelyCauses {
-		causes = append(causes, c.Kind+":"+c.Confidence+":"+str(c.Detail))
+		causes = append(causes, string(c.Kind)+":"+c.Confidence+":"+str(c.Detail))
 	}
 	for _, c := range a.Changes {
 		changes = append(changes, c.Kind+" "+c.Detail+" @"+c.InvocationID+" "+c.GitSHA+" PR"+c.PullRequestID)
 	}
+	// The checksums are hex, as dbt's: the old one first, then the new one, shortened to seven digits.
+	sqlChange := checksum("stg_k")[:7] + " → " + checksum("stg_k v2")[:7]
 	eq(t, "causes", causes, []string{"run_error:high:Database Error in model stg_k",
-		"definition_changed:medium:sql: sum-stg → sum-stg"})
-	eq(t, "changes", changes, []string{"sql sum-stg → sum-stg @inv-2 def8901234 PR42",
+		"definition_changed:medium:sql: " + sqlChange})
+	eq(t, "changes", changes, []string{"sql " + sqlChange + " @inv-2 def8901234 PR42",
 		"commit abc1234 → def8901 @inv-2 def8901234 PR42"})
 	// With the repository configured, every change links the compare view of the two runs' commits.
 	linked, err := NewReader(db, ReaderOptions{Now: func() time.Time { return day(10, 12, 0) },
@@ -320,31 +325,53 @@ func TestWhyChanges(t *testing.T) {
 	}
 }
 
-// TestRootCause: the root a failure is traced to is another node's failure, proven by the rows; a node's own error,
-// a skip nothing explains and an unknown name trace to none.
-func TestRootCause(t *testing.T) {
+// TestDiagnosisRoot: the root a failure is traced to is another node's failure, proven by the rows — the first
+// cause why lists, which is also what a notice names; a node's own error and a skip nothing explains trace to none.
+func TestDiagnosisRoot(t *testing.T) {
 	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
-		for _, tc := range []struct{ subject, node, want string }{
-			{"mart_c", "model.dx.mart_c", "upstream_error:model.dx.stg_a"},
-			{"mart_f", "model.dx.mart_f", "upstream_error:model.dx.stg_a"},
-			{"mart_k", "model.dx.mart_k", ""}, // its own error
-			{"mart_m", "model.dx.mart_m", ""}, // a skip the rows do not explain
-			{"mart_h", "model.dx.mart_h", ""}, // a warn upstream skips nothing
-			{"model.dx.nowhere", "model.dx.nowhere", ""},
+		for _, tc := range []struct{ subject, root, explanation string }{
+			{"mart_c", "upstream_error:model.dx.stg_a", "upstream_error:model.dx.stg_a"},
+			{"mart_f", "upstream_error:model.dx.stg_a", "upstream_error:model.dx.stg_a"},
+			{"mart_k", "", ""}, // its own error, and no change before it
+			{"stg_k", "", ""},  // its own error
+			{"mart_m", "", ""}, // a skip the rows do not explain
+			{"mart_h", "", ""}, // a warn upstream skips nothing
 		} {
-			c, ok, err := r.RootCause(context.Background(), tc.subject, tc.node)
+			d, err := r.Diagnose(context.Background(), tc.subject)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := ""
-			if ok {
-				got = c.Kind + ":" + c.UniqueID
+			code := func(c Cause, ok bool) string {
+				if !ok {
+					return ""
+				}
+				return string(c.Kind) + ":" + c.UniqueID
 			}
-			if got != tc.want {
-				t.Errorf("RootCause(%s) = %q, want %q", tc.subject, got, tc.want)
+			if got := code(d.Root()); got != tc.root {
+				t.Errorf("%s: root %q, want %q", tc.subject, got, tc.root)
+			}
+			if got := code(d.Explanation()); got != tc.explanation {
+				t.Errorf("%s: explanation %q, want %q", tc.subject, got, tc.explanation)
+			}
+			why, err := r.Why(context.Background(), tc.subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if root, ok := d.Root(); ok && (len(why.LikelyCauses) == 0 || why.LikelyCauses[0] != root) {
+				t.Errorf("%s: why's first cause %+v is not the root %+v", tc.subject, why.LikelyCauses, root)
 			}
 		}
+		var unknown *NotFoundError
+		if _, err := r.Diagnose(context.Background(), "model.dx.nowhere"); !errors.As(err, &unknown) {
+			t.Errorf("an unknown subject: %v, want a *NotFoundError", err)
+		}
 	})
+}
+
+// checksum is a dbt-like checksum of s: 64 hex digits.
+func checksum(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // TestTests: a node's tests with their latest result and their pass rate in the window; a node without tests has
@@ -470,7 +497,7 @@ func TestWhyStaleSourceBeforeTheFailure(t *testing.T) {
 				}
 				causes := []string{}
 				for _, c := range a.LikelyCauses {
-					causes = append(causes, c.Kind+":"+c.UniqueID)
+					causes = append(causes, string(c.Kind)+":"+c.UniqueID)
 				}
 				eq(t, subject+" health", a.Health, HealthFailing)
 				eq(t, subject+" causes", causes, tc.want)

@@ -2,6 +2,7 @@ package queries
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -694,10 +695,15 @@ func (d *digestRun) byRoot(ctx context.Context) error {
 		if x.Kind != "fix_test" || x.SubjectID == "" {
 			continue
 		}
-		cause, ok, err := d.r.RootCause(ctx, x.SubjectID, x.Node.UniqueID)
+		diag, err := d.r.Diagnose(ctx, x.SubjectID)
+		var unknown *NotFoundError
+		if errors.As(err, &unknown) {
+			continue // a test the catalog no longer lists: nothing to fold it into
+		}
 		if err != nil {
 			return err
 		}
+		cause, ok := diag.Root()
 		if !ok {
 			continue
 		}

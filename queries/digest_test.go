@@ -80,7 +80,7 @@ func TestDigest(t *testing.T) {
 			// orders' test traces to stripe.payments, core's stale source: named as its cause.
 			if len(a.Actions) != 2 || a.Actions[0].Kind != "fix_model" || a.Actions[1].Kind != "fix_test" ||
 				a.Actions[0].Downstream != 0 || a.Actions[1].Cause == nil ||
-				a.Actions[1].Cause.Kind+" "+a.Actions[1].Cause.UniqueID != "stale_source source.shop.stripe.payments" {
+				string(a.Actions[1].Cause.Kind)+" "+a.Actions[1].Cause.UniqueID != "stale_source source.shop.stripe.payments" {
 				t.Errorf("actions = %+v", a.Actions)
 			}
 		}},

@@ -11,17 +11,20 @@ import (
 )
 
 // Overdue says a node missed its usual build: the cadence learned from its successful runs, when it last
-// succeeded, how late it is, and whether the job that usually builds it ran since (it ran but skipped or failed
-// the node) or not (the job itself did not run).
+// succeeded, how late it is, and whether its job ran since in a way that could have built it (it ran but skipped or
+// failed the node) or not (the job did not run, or ran only what cannot build it: a `dbt test`, another selector).
 type Overdue struct {
-	// Cadence is hourly, daily, weekdays or every_<n>h; CadenceSeconds the interval it expects.
+	// Cadence is hourly, daily, weekdays (daily, Monday to Friday) or every_<n>h; CadenceSeconds the interval it
+	// expects. Weekdays and days are those of Zone, the zone of the node's team (else the project's).
 	Cadence        string     `json:"cadence"`
 	CadenceSeconds float64    `json:"cadence_seconds"`
+	Zone           string     `json:"zone,omitempty"`
 	LastSuccess    *time.Time `json:"last_success"`
 	// LateSeconds is how long past the expected build (the cadence plus slack) it is.
 	LateSeconds float64 `json:"late_seconds"`
-	// JobName is the job of its last successful run ("" when unknown); JobRanSince says whether an invocation of
-	// that job started after it, LastJobRun when the newest started.
+	// JobName is the job of its last successful run ("" when unknown). JobRanSince says whether an invocation of that
+	// job that could build it — a command that builds its kind, with no selector or one that built it before —
+	// started after its last success; LastJobRun is when the newest such invocation started.
 	JobName     string     `json:"job_name"`
 	JobRanSince bool       `json:"job_ran_since"`
 	LastJobRun  *time.Time `json:"last_job_run"`
@@ -33,15 +36,15 @@ const (
 	cadenceMinRuns = 3
 )
 
-// overdue returns a node's Overdue when it missed its cadence at r.now(), else nil. Sources, tests and nodes with
-// fewer than cadenceMinRuns successful runs have none.
-func (r *Reader) overdue(ctx context.Context, n *nodeInfo) (*Overdue, error) {
+// overdue returns a node's Overdue when it missed its cadence at now, else nil and when it will have (zero when it
+// has no cadence). Sources, tests, exposures and nodes with fewer than cadenceMinRuns successful runs have none.
+func (r *Reader) overdue(ctx context.Context, n *nodeInfo, now time.Time) (*Overdue, time.Time, error) {
 	if n.test != nil || n.ResourceType == "source" || n.ResourceType == "exposure" {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
 	runs, err := r.runs(ctx, n.UniqueID, cadenceHistory, successStatuses, nil)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	var times []time.Time
 	for _, run := range runs {
@@ -50,48 +53,81 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo) (*Overdue, error) {
 		}
 	}
 	if len(times) < cadenceMinRuns {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
-	cadence, every := learnCadence(times)
+	loc := r.zoneOf(n)
+	c := learnCadence(times, loc)
 	last := times[0]
-	now := r.now()
-	due := nextDue(cadence, every, last)
-	slack := max(every/2, 30*time.Minute)
-	if cadence == "weekdays" {
+	due := c.nextDue(last)
+	slack := max(c.every/2, 30*time.Minute)
+	if c.name == "weekdays" {
 		slack = 12 * time.Hour
 	}
 	if !now.After(due.Add(slack)) {
-		return nil, nil
+		return nil, due.Add(slack), nil
 	}
-	o := &Overdue{Cadence: cadence, CadenceSeconds: every.Seconds(), LastSuccess: &last,
+	o := &Overdue{Cadence: c.name, CadenceSeconds: c.every.Seconds(), Zone: loc.String(), LastSuccess: &last,
 		LateSeconds: math.Round(now.Sub(due).Seconds())}
 	if runs[0].Invocation != nil {
 		o.JobName = runs[0].Invocation.JobName
 	}
 	if o.JobName != "" {
-		var newest sql.NullString
-		// An invocation started after the last success (the one that built it ends after it did).
-		err := r.q.QueryRowContext(ctx, `SELECT max(coalesce(run_started_at, run_completed_at, generated_at))
-			FROM dbt_invocations WHERE job_name = ?`, o.JobName).Scan(&newest)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("runs of job %s: %w", o.JobName, err)
+		if o.LastJobRun, err = r.lastBuildingRun(ctx, n, o.JobName, runs); err != nil {
+			return nil, time.Time{}, err
 		}
-		if t := timePtr(&newest.String); newest.Valid && t != nil {
-			o.LastJobRun = t
-			o.JobRanSince = t.After(last)
-		}
+		o.JobRanSince = o.LastJobRun != nil && o.LastJobRun.After(last)
 	}
-	return o, nil
+	return o, time.Time{}, nil
 }
 
-// learnCadence names the interval between successive successful runs (newest first): the median interval, as
-// hourly (45–90 min), daily (20–28 h; weekdays when every run is on Monday to Friday and one gap spans a weekend)
-// or every_<n>h.
-func learnCadence(newestFirst []time.Time) (string, time.Duration) {
+// lastBuildingRun is when the newest invocation of job started that could build n, whose successful runs built
+// are: a command that builds n's kind (run or build for a model, seed for a seed, snapshot for a snapshot; retry) with
+// no selector, or with the selector of an invocation that built it. A `dbt test` after the `dbt run`, or a build of
+// another selector, is not one.
+func (r *Reader) lastBuildingRun(ctx context.Context, n *nodeInfo, job string, built []Run) (*time.Time, error) {
+	selectors := []string{}
+	for _, run := range built {
+		if inv := run.Invocation; inv != nil && inv.JobName == job && !slices.Contains(selectors, inv.Selected) {
+			selectors = append(selectors, inv.Selected)
+		}
+	}
+	commands := []string{"build", "retry", "run"}
+	switch n.ResourceType {
+	case "seed":
+		commands = []string{"build", "retry", "seed"}
+	case "snapshot":
+		commands = []string{"build", "retry", "snapshot"}
+	}
+	var newest sql.NullString
+	err := r.q.QueryRowContext(ctx, `SELECT max(coalesce(run_started_at, run_completed_at, generated_at))
+		FROM dbt_invocations INDEXED BY dbt_invocations_job
+		WHERE job_name = ?1 AND command IN (SELECT value FROM json_each(?2))
+		  AND (coalesce(selected, '') IN ('', '[]', 'null') OR selected IN (SELECT value FROM json_each(?3)))`,
+		job, idsJSON(commands), idsJSON(selectors)).Scan(&newest)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("runs of job %s: %w", job, err)
+	}
+	if !newest.Valid {
+		return nil, nil
+	}
+	return timePtr(&newest.String), nil
+}
+
+// cadence is how often a node is built: its name, its interval, and the zone its days are counted in.
+type cadence struct {
+	name  string
+	every time.Duration
+	loc   *time.Location
+}
+
+// learnCadence names the interval between successive successful runs (newest first), in loc: the median interval,
+// as hourly (45–90 min), daily (20–28 h; weekdays when every run is on Monday to Friday in loc and one gap spans a
+// weekend) or every_<n>h.
+func learnCadence(newestFirst []time.Time, loc *time.Location) cadence {
 	var gaps []time.Duration
 	weekdaysOnly := true
 	for i, t := range newestFirst {
-		if wd := t.UTC().Weekday(); wd == time.Saturday || wd == time.Sunday {
+		if isWeekend(t.In(loc)) {
 			weekdaysOnly = false
 		}
 		if i > 0 {
@@ -102,24 +138,32 @@ func learnCadence(newestFirst []time.Time) (string, time.Duration) {
 	median := gaps[len(gaps)/2]
 	switch {
 	case median >= 45*time.Minute && median <= 90*time.Minute:
-		return "hourly", time.Hour
+		return cadence{"hourly", time.Hour, loc}
 	case median >= 20*time.Hour && median <= 28*time.Hour:
 		if weekdaysOnly && gaps[len(gaps)-1] >= 60*time.Hour {
-			return "weekdays", 24 * time.Hour
+			return cadence{"weekdays", 24 * time.Hour, loc}
 		}
-		return "daily", 24 * time.Hour
+		return cadence{"daily", 24 * time.Hour, loc}
 	}
 	hours := max(1, int(math.Round(median.Hours())))
-	return fmt.Sprintf("every_%dh", hours), time.Duration(hours) * time.Hour
+	return cadence{fmt.Sprintf("every_%dh", hours), time.Duration(hours) * time.Hour, loc}
 }
 
-// nextDue is when the next build after last is expected: a cadence later, on the next weekday for weekdays.
-func nextDue(cadence string, every time.Duration, last time.Time) time.Time {
-	due := last.Add(every)
-	if cadence == "weekdays" {
-		for due.UTC().Weekday() == time.Saturday || due.UTC().Weekday() == time.Sunday {
-			due = due.Add(24 * time.Hour)
-		}
+// nextDue is when the next build after last is expected: a cadence later, on the next weekday (in the cadence's
+// zone) for weekdays. Days are added on the zone's calendar, so a daily build keeps its local time across a change of
+// daylight saving time.
+func (c cadence) nextDue(last time.Time) time.Time {
+	if c.name != "daily" && c.name != "weekdays" {
+		return last.Add(c.every)
+	}
+	due := last.In(c.loc).AddDate(0, 0, 1)
+	for c.name == "weekdays" && isWeekend(due) {
+		due = due.AddDate(0, 0, 1)
 	}
 	return due
+}
+
+// isWeekend reports whether t falls on a Saturday or a Sunday in its own zone.
+func isWeekend(t time.Time) bool {
+	return t.Weekday() == time.Saturday || t.Weekday() == time.Sunday
 }

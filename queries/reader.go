@@ -22,6 +22,9 @@ type ReaderOptions struct {
 	// RepositoryURL is the dbt project's repository (GitHub or GitLab): "why" links the compare view of the commits
 	// between a node's last good run and its first bad one ("" links nothing).
 	RepositoryURL string
+	// Location is the project's zone: where a node's team has no zone of its own, its cadence (hourly, daily, on
+	// weekdays) is learned and judged in it. UTC when nil.
+	Location *time.Location
 }
 
 // Reader answers questions from the local mirror and its derived tables. It is safe for concurrent use. It keeps
@@ -35,6 +38,7 @@ type Reader struct {
 	teams Teams
 	now   func() time.Time
 	repo  string
+	loc   *time.Location
 
 	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
 	q  querier
@@ -50,10 +54,13 @@ type querier interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// readerCache is the in-memory state a Reader shares with its snapshots: the catalog of one definition generation.
+// readerCache is the in-memory state a Reader shares with its snapshots: the catalog of one definition generation,
+// the diagnoses and the pipeline's state of one data generation.
 type readerCache struct {
-	mu  sync.Mutex
-	cat *catalog
+	mu       sync.Mutex
+	cat      *catalog
+	diag     diagnosisMemo
+	pipeline pipelineMemo
 }
 
 // NewReader returns a Reader over db.
@@ -62,7 +69,12 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, q: db.Read, shared: &readerCache{}}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc, q: db.Read,
+		shared: &readerCache{}}
 }
 
 // Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same
@@ -121,6 +133,19 @@ type catalog struct {
 	// extra indexes tests and Elementary's own nodes, read on first use (extranodes.go).
 	extraMu sync.Mutex
 	extra   *extraIndex
+}
+
+// dataGeneration is the mirror's data generation: it changes with every sync that changed a row.
+func (r *Reader) dataGeneration(ctx context.Context) (int64, error) {
+	return stateInt(ctx, r.q, dataGeneration)
+}
+
+// zoneOf is the zone n's schedules live in: its team's, else the project's.
+func (r *Reader) zoneOf(n *nodeInfo) *time.Location {
+	if rule, ok := r.teams.Rule(n.Team); ok && rule.Location != nil {
+		return rule.Location
+	}
+	return r.loc
 }
 
 // catalog returns the current node catalog, reloading it when the definitions changed, or an *UnavailableError

@@ -501,11 +501,11 @@ func TestWhy(t *testing.T) {
 				eq(t, "failing tests", testIDs(a.FailingTests), c.failing)
 				causes := []string{}
 				for _, k := range a.LikelyCauses {
-					causes = append(causes, k.Kind+":"+k.UniqueID+":"+str(k.Detail))
+					causes = append(causes, string(k.Kind)+":"+k.UniqueID+":"+str(k.Detail))
 				}
 				eq(t, "causes", causes, c.causes)
 				for _, k := range a.LikelyCauses {
-					if k.Kind == "stale_source" && k.UniqueID == "source.shop.stripe.payments" &&
+					if k.Kind == CauseStaleSource && k.UniqueID == "source.shop.stripe.payments" &&
 						(k.LoadedAt == nil || !k.LoadedAt.Equal(ts("2024-05-08T23:00:00Z"))) {
 						t.Errorf("stale source without its loader's age: %v", k.LoadedAt)
 					}
@@ -563,12 +563,12 @@ func TestUrgency(t *testing.T) {
 				eq(t, "downstream listed", len(a.DownstreamModels), c.downstream)
 				eq(t, "exposures", len(a.Exposures), c.exposures)
 				eq(t, "criticality", a.Criticality, c.criticality)
-				eq(t, "reasons", a.Reasons, c.reasons)
+				eq(t, "reasons", joinCodes(a.Reasons), strings.Join(c.reasons, ","))
 				next := ""
 				if a.Next != nil {
-					next = a.Next.Action + ":" + a.Next.Name
+					next = string(a.Next.Action) + ":" + a.Next.Name
 				}
-				eq(t, "axes", a.Likelihood+"×"+a.Impact+"="+a.Level+" by "+strings.Join(a.DecidedBy, ",")+"; "+next, c.axes)
+				eq(t, "axes", a.Likelihood+"×"+a.Impact+"="+a.Level+" by "+joinCodes(a.DecidedBy)+"; "+next, c.axes)
 			})
 		}
 	})
@@ -794,4 +794,13 @@ func TestUnitTestsAreNotModels(t *testing.T) {
 	if _, err := r.Resolve(context.Background(), "unit_test.shop.orders.test_orders_logic"); err == nil {
 		t.Error("a unit test resolved as a node")
 	}
+}
+
+// joinCodes joins codes with commas.
+func joinCodes[T ~string](codes []T) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
 }

@@ -68,7 +68,8 @@ func (r *Reader) runs(ctx context.Context, id string, limit int, statuses []stri
 }
 
 // invocationColumns are the dbt_invocations columns (as i) every run query ends with, in queryRuns' order.
-const invocationColumns = `i.invocation_id, i.job_name, i.orchestrator, i.command, i.target_name, i.job_run_url`
+const invocationColumns = `i.invocation_id, i.job_name, i.orchestrator, i.command, i.selected, i.target_name,
+	i.job_run_url`
 
 // queryRuns runs a run query of parameters (?1 id, ?2 statuses as JSON, ?3 after, ?4 limit) whose columns are
 // status, completed at, execution time, invocation id, message, failing rows, then invocationColumns.
@@ -86,16 +87,16 @@ func (r *Reader) queryRuns(ctx context.Context, what, query, id string, limit in
 	out := []Run{}
 	for rows.Next() {
 		var run Run
-		var completed, msg, invID, job, orch, cmd, target, url *string
+		var completed, msg, invID, job, orch, cmd, selected, target, url *string
 		var invocation *string
 		if err := rows.Scan(&run.Status, &completed, &run.ExecutionTime, &invocation, &msg, &run.Failures, &invID,
-			&job, &orch, &cmd, &target, &url); err != nil {
+			&job, &orch, &cmd, &selected, &target, &url); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		run.CompletedAt, run.InvocationID, run.Message = timePtr(completed), str(invocation), textOrNil(str(msg))
 		if invID != nil {
 			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
-				Target: str(target), JobRunURL: str(url)}
+				Selected: str(selected), Target: str(target), JobRunURL: str(url)}
 		}
 		out = append(out, run)
 	}

@@ -27,7 +27,11 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 		if a.Tests, err = r.nodeTests(ctx, n); err != nil {
 			return a, err
 		}
-		if a.Overdue, err = r.overdue(ctx, n); err != nil {
+		now := r.now()
+		if a.Overdue, _, err = r.overdue(ctx, n, now); err != nil {
+			return a, err
+		}
+		if a.Pipeline, err = r.pipeline(ctx, now); err != nil {
 			return a, err
 		}
 		sources := []string{n.UniqueID}

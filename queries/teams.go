@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"path"
 	"strings"
+	"time"
 )
 
 // TeamRule says which nodes belong to a team. A node matches when any one criterion matches; rules are tried in
@@ -20,6 +21,8 @@ type TeamRule struct {
 	Paths []string
 	// MetaTeam matches the node's meta.team value.
 	MetaTeam []string
+	// Location is the team's zone: its nodes' cadences are learned and judged in it (the project's when nil).
+	Location *time.Location
 }
 
 // NodeFacts are what team rules look at.

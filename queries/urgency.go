@@ -41,11 +41,13 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		if err != nil {
 			return UrgencyAnswer{}, err
 		}
-		a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []string{}, FailingTests: []TestState{},
-			DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []string{}}
-		if a.Health, err = r.health(ctx, n); err != nil {
+		a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []Reason{}, FailingTests: []TestState{},
+			DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []Reason{}}
+		d, err := r.diagnosis(ctx, c, n)
+		if err != nil {
 			return a, err
 		}
+		a.Health = d.Health
 		tests, err := r.nodeTests(ctx, n)
 		if err != nil {
 			return a, err
@@ -60,17 +62,17 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		if a.Health == HealthOK || a.Health == HealthUnknown {
 			return a, nil
 		}
-		var reasons []string
+		var reasons []Reason
 		switch a.Health {
 		case HealthError:
 			a.Severity = "ERROR"
-			reasons = append(reasons, "run_error")
+			reasons = append(reasons, ReasonRunError)
 		case HealthStale:
 			a.Severity = "ERROR"
-			reasons = append(reasons, "source_stale")
+			reasons = append(reasons, ReasonSourceStale)
 		}
 		if len(a.FailingTests) > 0 {
-			reasons = append(reasons, "tests_failing")
+			reasons = append(reasons, ReasonTestsFailing)
 			sev := "WARN"
 			for _, t := range a.FailingTests {
 				if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
@@ -83,75 +85,71 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		}
 		if a.Severity == "" {
 			a.Severity = "WARN"
-			reasons = append(reasons, "warn_only")
+			reasons = append(reasons, ReasonWarnOnly)
 		}
 		var flaky bool
 		if a.Streak, a.FailingSince, flaky, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
 			return a, err
 		}
 		if a.Severity == "ERROR" {
-			reasons = append(reasons, "error_severity")
+			reasons = append(reasons, ReasonErrorSeverity)
 		} else {
-			reasons = append(reasons, "warn_severity")
+			reasons = append(reasons, ReasonWarnSeverity)
 		}
 		if len(a.Exposures) > 0 {
-			reasons = append(reasons, "exposure_affected")
+			reasons = append(reasons, ReasonExposureAffected)
 		}
 		if _, key := metaCriticality(parseMeta(n.meta)); isCritical(n.criticality, key) {
-			reasons = append(reasons, "critical")
+			reasons = append(reasons, ReasonCritical)
 		}
 		if a.DownstreamCount >= 10 {
-			reasons = append(reasons, "wide_impact")
+			reasons = append(reasons, ReasonWideImpact)
 		}
 		if a.Streak >= 3 {
-			reasons = append(reasons, "persistent_failure")
+			reasons = append(reasons, ReasonPersistentFailure)
 		}
 		if flaky {
-			reasons = append(reasons, "flaky")
+			reasons = append(reasons, ReasonFlaky)
 		}
 		a.Reasons = reasons
 
 		// How likely it is real: an error or a stale source is; a failing ERROR test is, once it failed twice in a
 		// row; a warning is not yet. A test that flips between pass and fail is one step less likely.
-		last, err := r.runsOf(n)(ctx, n.UniqueID, 1, nil, nil)
-		if err != nil {
-			return a, err
-		}
-		skipped := len(last) > 0 && last[0].Status == "skipped" && n.ResourceType != "source"
-		likely, likelyWhy := 1, "warn_only"
+		skipped := d.LastRun != nil && d.LastRun.Status == "skipped"
+		likely, likelyWhy := 1, ReasonWarnOnly
 		switch {
 		case a.Health == HealthError:
-			likely, likelyWhy = 3, "run_error"
+			likely, likelyWhy = 3, ReasonRunError
 		case a.Health == HealthStale:
-			likely, likelyWhy = 3, "source_stale"
+			likely, likelyWhy = 3, ReasonSourceStale
 		case a.Severity == "ERROR" && a.Streak >= 2:
-			likely, likelyWhy = 3, "persistent_failure"
+			likely, likelyWhy = 3, ReasonPersistentFailure
 		case a.Severity == "ERROR":
-			likely, likelyWhy = 2, "new_failure"
+			likely, likelyWhy = 2, ReasonNewFailure
 		case skipped:
-			likely, likelyWhy = 2, "run_skipped" // it did not build: its data is not updated
+			likely, likelyWhy = 2, ReasonRunSkipped // it did not build: its data is not updated
 		case len(a.FailingTests) > 0:
-			likelyWhy = "warn_severity"
+			likelyWhy = ReasonWarnSeverity
 		}
 		if flaky && likely > 1 {
-			likely, likelyWhy = likely-1, "flaky"
+			likely, likelyWhy = likely-1, ReasonFlaky
 		}
 		// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
 		// model some; nothing downstream little.
-		impact, impactWhy := 1, "no_downstream"
+		impact, impactWhy := 1, ReasonNoDownstream
 		switch {
 		case len(a.Exposures) > 0:
-			impact, impactWhy = 3, "exposure_affected"
-		case slices.Contains(reasons, "critical"):
-			impact, impactWhy = 3, "critical"
+			impact, impactWhy = 3, ReasonExposureAffected
+		case slices.Contains(reasons, ReasonCritical):
+			impact, impactWhy = 3, ReasonCritical
 		case a.DownstreamCount >= 10:
-			impact, impactWhy = 3, "wide_impact"
+			impact, impactWhy = 3, ReasonWideImpact
 		case a.DownstreamCount > 0:
-			impact, impactWhy = 2, "downstream_models"
+			impact, impactWhy = 2, ReasonDownstreamModels
 		}
 		words := [...]string{"", "low", "medium", "high"}
 		a.Likelihood, a.Impact = words[likely], words[impact]
-		a.DecidedBy = []string{likelyWhy, impactWhy}
+		a.DecidedBy = []Reason{likelyWhy, impactWhy}
 		switch sum := likely + impact; {
 		case sum >= 5:
 			a.Urgency = "high"
@@ -161,13 +159,7 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 			a.Urgency = "low"
 		}
 		a.Level = strings.ToUpper(a.Urgency)
-		var roots []Cause
-		if skipped {
-			if roots, _, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
-				return a, err
-			}
-		}
-		a.Next = nextStep(c, n, a.Health, a.FailingTests, skipped, roots)
+		a.Next = d.Next
 		return a, nil
 	})
 }
@@ -194,22 +186,22 @@ func nextStepFor(n *nodeInfo, health Health, failingTests []TestState, skipped b
 	case HealthOK, HealthUnknown:
 		return nil
 	case HealthError:
-		return &NextStep{Action: "fix_error", UniqueID: n.UniqueID, Name: n.Name}
+		return &NextStep{Action: ActionFixError, UniqueID: n.UniqueID, Name: n.Name}
 	case HealthStale:
-		return &NextStep{Action: "check_loader", UniqueID: n.UniqueID, Name: n.Name}
+		return &NextStep{Action: ActionCheckLoader, UniqueID: n.UniqueID, Name: n.Name}
 	}
 	if skipped {
 		if len(roots) > 0 {
-			return &NextStep{Action: "fix_root", UniqueID: roots[0].UniqueID, Name: roots[0].Name}
+			return &NextStep{Action: ActionFixRoot, UniqueID: roots[0].UniqueID, Name: roots[0].Name}
 		}
 		// Skipped, and the rows do not say why: the run's own log does.
-		return &NextStep{Action: "check_run", UniqueID: n.UniqueID, Name: n.Name}
+		return &NextStep{Action: ActionCheckRun, UniqueID: n.UniqueID, Name: n.Name}
 	}
 	if len(failingTests) > 0 {
 		t := failingTests[0]
-		return &NextStep{Action: "check_test", UniqueID: t.UniqueID, Name: firstNonBlank(t.Name, t.ShortName)}
+		return &NextStep{Action: ActionCheckTest, UniqueID: t.UniqueID, Name: firstNonBlank(t.Name, t.ShortName)}
 	}
-	return &NextStep{Action: "watch", UniqueID: n.UniqueID, Name: n.Name}
+	return &NextStep{Action: ActionWatch, UniqueID: n.UniqueID, Name: n.Name}
 }
 
 // firstNonBlank is the first of ss that is not blank.

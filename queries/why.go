@@ -8,25 +8,31 @@ import (
 	"time"
 )
 
-// Why answers "why NODE": its last successful run and the time since (from Now), the failed or skipped runs after
-// it (newest first, at most MaxRunLimit), its failing tests (latest fail or error), and the causes the rows give
-// evidence of, most probable first, each with its confidence:
-//   - its last run errored: that error, and nothing else (what is upstream did not cause it);
-//   - its last run was skipped: the roots in that very invocation (skipRoots), with the chain from the primary one,
-//     and nothing else; when no root is found, the skip itself with low confidence;
-//   - then (unless it errored) upstream sources that are stale (ingestion), and, unless it was skipped, upstream
-//     nodes whose last run errored (their data did not update). Upstream tests that merely fail are not causes.
+// Why answers "why NODE": its diagnosis (Diagnose: the causes the rows give evidence of, most probable first, each
+// with its confidence; the chain of a skip; the next step), its last successful run and the time since (from Now),
+// the failed or skipped runs after it (newest first, at most MaxRunLimit), its failing tests, what changed between
+// its last success and its first failure, and whether the whole pipeline stopped.
 func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 	return inSnapshot(ctx, r, func(r *Reader) (WhyAnswer, error) {
 		c, n, err := r.resolveNode(ctx, name)
 		if err != nil {
 			return WhyAnswer{}, err
 		}
-		a := WhyAnswer{Node: n.Node, FailedSince: []Run{}, LikelyCauses: []Cause{}}
-		runs := r.runsOf(n)
-		if a.Health, err = r.health(ctx, n); err != nil {
+		d, err := r.diagnosis(ctx, c, n)
+		if err != nil {
+			return WhyAnswer{}, err
+		}
+		a := WhyAnswer{Node: n.Node, Health: d.Health, FailedSince: []Run{}, LikelyCauses: slices.Clone(d.Causes),
+			RootCauses: []string{}, Chain: slices.Clone(d.Chain), Overdue: d.Overdue, Next: d.Next, Changes: []Change{}}
+		if len(a.Chain) > 0 {
+			for _, cause := range d.Causes {
+				a.RootCauses = append(a.RootCauses, cause.UniqueID)
+			}
+		}
+		if a.Pipeline, err = r.pipeline(ctx, r.now()); err != nil {
 			return a, err
 		}
+		runs := r.runsOf(n)
 		ok, err := runs(ctx, n.UniqueID, 1, successStatuses, nil)
 		if err != nil {
 			return a, err
@@ -43,92 +49,18 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		if a.FailedSince, err = runs(ctx, n.UniqueID, MaxRunLimit, failedStatuses, after); err != nil {
 			return a, err
 		}
-		tests, err := r.nodeTests(ctx, n)
-		if err != nil {
-			return a, err
-		}
-		a.FailingTests = failing(tests)
-		last, err := runs(ctx, n.UniqueID, 1, nil, nil)
-		if err != nil {
-			return a, err
-		}
-		lastStatus := ""
-		if len(last) > 0 && n.ResourceType != "source" {
-			lastStatus = last[0].Status
-		}
-		var roots []Cause
-		var chains [][]ChainLink
-		if lastStatus == "skipped" {
-			if roots, chains, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+		if a.FailingTests = d.FailingTests; d.Health != HealthFailing {
+			tests, err := r.nodeTests(ctx, n)
+			if err != nil {
 				return a, err
 			}
-		}
-		a.Next = nextStep(c, n, a.Health, a.FailingTests, lastStatus == "skipped", roots)
-		a.RootCauses, a.Chain, a.Changes = []string{}, []ChainLink{}, []Change{}
-		if a.Overdue, err = r.overdue(ctx, n); err != nil {
-			return a, err
-		}
-		if o := a.Overdue; o != nil && a.Next == nil && o.JobName != "" {
-			a.Next = &NextStep{Action: "check_job", Name: o.JobName, Owners: n.Owners} // healthy, but its build stopped coming
+			a.FailingTests = failing(tests)
 		}
 		if a.LastSuccess != nil && len(a.FailedSince) > 0 {
 			if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
 				return a, err
 			}
 		}
-		switch lastStatus {
-		case "error":
-			// Its own error is the cause; what is upstream of it is not.
-			a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_error", UniqueID: n.UniqueID, Name: n.Name,
-				Detail: textOrNil(firstLine(str(last[0].Message))), InvocationID: last[0].InvocationID,
-				Confidence: ConfidenceHigh})
-			for _, ch := range a.Changes {
-				if ch.Kind == "sql" || ch.Kind == "parents" {
-					// Its definition changed between its last success and its first error: what most likely broke it.
-					detail := evidenceDetail(ch.Kind, ch.Detail)
-					a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "definition_changed", UniqueID: n.UniqueID,
-						Name: n.Name, Detail: &detail, InvocationID: ch.InvocationID, Confidence: ConfidenceMedium})
-					break
-				}
-			}
-			return a, nil
-		case "skipped":
-			if len(roots) == 0 {
-				// Nothing upstream errored or failed an ERROR test in that invocation: the rows do not say why.
-				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "run_skipped", UniqueID: n.UniqueID, Name: n.Name,
-					InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
-			}
-			for _, root := range roots {
-				a.LikelyCauses = append(a.LikelyCauses, root)
-				a.RootCauses = append(a.RootCauses, root.UniqueID)
-			}
-			if len(roots) > 0 {
-				// The roots explain the skip; other problems upstream (a stale source) did not cause it.
-				a.Chain = chains[0]
-				return a, nil
-			}
-		}
-		if o := a.Overdue; o != nil && lastStatus != "skipped" && o.JobName != "" {
-			// It missed its build without a run of its own: did its job run at all?
-			job := o.JobName // the detail is the job's name: data, phrased by the renderers
-			if !o.JobRanSince {
-				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "job_not_run", UniqueID: n.UniqueID, Name: n.Name,
-					Detail: &job, Confidence: ConfidenceHigh})
-			} else if len(last) == 0 || last[0].CompletedAt == nil || !last[0].CompletedAt.After(*o.LastSuccess) {
-				a.LikelyCauses = append(a.LikelyCauses, Cause{Kind: "not_built_by_job", UniqueID: n.UniqueID,
-					Name: n.Name, Detail: &job, Confidence: ConfidenceMedium})
-			}
-		}
-		causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")
-		if err != nil {
-			return a, err
-		}
-		if a.Health == HealthFailing {
-			if causes, err = r.beforeTestsFailed(ctx, causes, a.FailingTests); err != nil {
-				return a, err
-			}
-		}
-		a.LikelyCauses = append(a.LikelyCauses, causes...)
 		return a, nil
 	})
 }
@@ -154,7 +86,7 @@ func (r *Reader) beforeTestsFailed(ctx context.Context, causes []Cause, tests []
 		return causes, nil
 	}
 	return slices.DeleteFunc(causes, func(c Cause) bool {
-		return c.Kind == "stale_source" && c.LoadedAt != nil && !c.LoadedAt.Before(*latestStart)
+		return c.Kind == CauseStaleSource && c.LoadedAt != nil && !c.LoadedAt.Before(*latestStart)
 	}), nil
 }
 
@@ -212,14 +144,14 @@ func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) 
 		}
 		if s := str(freshStatus); s == "error" || s == "runtime error" {
 			detail := evidenceDetail("freshness "+s, firstLine(str(freshErr)))
-			out = append(out, Cause{Kind: "stale_source", UniqueID: id, Name: name, Detail: &detail,
+			out = append(out, Cause{Kind: CauseStaleSource, UniqueID: id, Name: name, Detail: &detail,
 				Confidence: ConfidenceMedium, LoadedAt: timePtr(loaded)})
 		}
 		if depth == 0 {
 			continue // the node's own run and tests are reported apart
 		}
 		if str(runStatus) == "error" && !skipped {
-			out = append(out, Cause{Kind: "upstream_error", UniqueID: id, Name: name,
+			out = append(out, Cause{Kind: CauseUpstreamError, UniqueID: id, Name: name,
 				Detail: textOrNil(firstLine(str(runMsg))), Confidence: ConfidenceMedium})
 		}
 	}

@@ -28,7 +28,8 @@ func newDigestCmd(a *app) *cobra.Command {
 				a.syncBeforeAnswer(ctx, db)
 			}
 			t := a.cfg.Team(team)
-			ans, err := a.buildDigest(ctx, db, t, team)
+			reader := a.reader(db)
+			ans, err := a.buildDigest(ctx, reader, t, team)
 			if err != nil {
 				return err
 			}
@@ -37,7 +38,7 @@ func newDigestCmd(a *app) *cobra.Command {
 				if a.cfg.Slack.BotToken == "" {
 					return errors.New("digest: no Slack bot token (SLACK_BOT_TOKEN)")
 				}
-				ch, ts, err := a.newBot(db).PostDigest(ctx, bot.TeamInfo{Name: t.Name, Channel: t.Channel}, ans, o)
+				ch, ts, err := a.newBot(db, reader).PostDigest(ctx, bot.TeamInfo{Name: t.Name, Channel: t.Channel}, ans, o)
 				if err != nil {
 					return err
 				}
@@ -70,8 +71,8 @@ func (a *app) teams() bot.Teams {
 func (a *app) teamLang(t config.Team) handlers.Lang { return handlers.Lang(a.cfg.TeamLocale(t)) }
 
 // buildDigest reads a team's digest at a.now(), over the default window.
-func (a *app) buildDigest(ctx context.Context, db *localdb.DB, t config.Team, name string) (queries.DigestAnswer, error) {
-	ans, err := a.reader(db).Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Location: t.Location(),
+func (a *app) buildDigest(ctx context.Context, reader *queries.Reader, t config.Team, name string) (queries.DigestAnswer, error) {
+	ans, err := reader.Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Location: t.Location(),
 		ReportURL: a.cfg.Slack.ReportURL})
 	if err != nil {
 		return ans, fmt.Errorf("digest: %w", err)

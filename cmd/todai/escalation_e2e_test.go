@@ -169,8 +169,9 @@ func startStack(t *testing.T, a *app, fake *slacktest.Slack, connections int) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &serveStack{db: db, bot: a.newBot(db), done: make(chan error, 1)}
-	s.esc = a.newEscalator(db, s.bot)
+	reader := a.reader(db)
+	s := &serveStack{db: db, bot: a.newBot(db, reader), done: make(chan error, 1)}
+	s.esc = a.newEscalator(db, reader, s.bot)
 	runCtx, stop := context.WithCancel(ctx)
 	s.stop = stop
 	go func() { s.done <- s.bot.Run(runCtx) }()
@@ -604,8 +605,9 @@ func TestSchedulerEscalatesAfterSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	b := a.newBot(db) // posting needs no socket connection
-	sched, err := a.newScheduler(db, a.newEscalator(db, b), b)
+	reader := a.reader(db)
+	b := a.newBot(db, reader) // posting needs no socket connection
+	sched, err := a.newScheduler(db, a.newEscalator(db, reader, b), b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -839,7 +841,8 @@ func (one failingTest) escalation(t *testing.T, fake *slacktest.Slack) (db *loca
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	esc := a.newEscalator(db, a.newBot(db))
+	reader := a.reader(db)
+	esc := a.newEscalator(db, reader, a.newBot(db, reader))
 	return db, func(at time.Duration, sync bool) error {
 		one.clock.Set(one.t0.Add(at))
 		if sync {

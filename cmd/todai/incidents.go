@@ -3,27 +3,25 @@ package main
 import (
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// newEscalator builds the escalation job over the state file, posting through b.
-func (a *app) newEscalator(db *localdb.DB, b *bot.Bot) *scheduler.Escalator {
+// newEscalator builds the escalation job over the state file and the read model, posting through b.
+func (a *app) newEscalator(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *scheduler.Escalator {
 	store := escalation.NewStore(db)
-	reader := a.reader(db)
-	return &scheduler.Escalator{Store: store, Mirror: reader, Causes: escalation.NewCauseCache(reader),
-		PolicyFor: a.cfg.EscalationPolicy, Logger: a.logger,
-		Notifier: func(ds []escalation.Decision) escalation.Notifier {
-			return b.IncidentNotifier(store, reader, ds)
+	return &scheduler.Escalator{Store: store, Mirror: reader, PolicyFor: a.cfg.EscalationPolicy, Logger: a.logger,
+		Notifier: func(ds []escalation.Decision, mirror *queries.Reader) escalation.Notifier {
+			return b.IncidentNotifier(store, mirror, ds)
 		}}
 }
 
-// newBot builds the Slack bot of `todai serve` over the state file: the read model with the incident desk and the
+// newBot builds the Slack bot of `todai serve` over the state file and the read model: the incident desk, the
 // configured teams, the users directory (mentions, locales) and the App Home.
-func (a *app) newBot(db *localdb.DB) *bot.Bot {
+func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {
 	sc := a.cfg.Slack
-	reader := a.reader(db)
 	lang := handlers.Lang(a.cfg.Locale)
 	cfg := bot.Config{
 		AppToken: sc.AppToken, BotToken: sc.BotToken, APIURL: sc.APIURL, Command: sc.Command,
@@ -42,8 +40,7 @@ func (a *app) newBot(db *localdb.DB) *bot.Bot {
 	channels := bot.NewChannels(api, bot.ChannelsOptions{Logger: a.logger, Now: a.now}) // one index for bot and Home
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
 		Channels: channels})
-	withIncidents := bot.ReaderWithIncidents{Reader: reader, Incidents: escalation.NewStore(db), Teams: a.teams()}
-	deps := bot.Deps{Reader: withIncidents, DB: db, API: api, Mentioner: users, Locales: users, Home: home,
+	deps := bot.Deps{Reader: reader, Incidents: escalation.NewStore(db), Teams: a.teams(), DB: db, API: api, Mentioner: users, Locales: users, Home: home,
 		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP}
 	if a.questions != nil { // a typed nil would not be nil in the interface
 		deps.Questions = a.questions

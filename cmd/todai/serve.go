@@ -47,8 +47,9 @@ func (a *app) serve(ctx context.Context) error {
 	endpoints := ops.Listen(a.cfg.HTTP.Addr, opsHandler, a.logger)
 	defer endpoints.Close()
 	a.slackHTTP, a.questions = opsHandler.SlackClient(), opsHandler.Questions()
-	b := a.newBot(db)
-	esc := a.newEscalator(db, b)
+	reader := a.reader(db) // one read model: its catalog and diagnoses serve the bot, the escalation and the digests
+	b := a.newBot(db, reader)
+	esc := a.newEscalator(db, reader, b)
 	sched, err := a.newScheduler(db, esc, b)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -391,16 +391,16 @@ func (f *Fake) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, e
 		return queries.UrgencyAnswer{Node: queries.Node{UniqueID: "model.jaffle.stg_flaky", Name: "stg_flaky",
 			ResourceType: "model", Owners: []string{}}, Health: queries.HealthFailing, Urgency: "low", Level: "LOW",
 			Severity: "WARN", Streak: 1, FailingSince: Ago(3 * time.Hour), DownstreamModels: []queries.LineageNode{},
-			Exposures: []queries.Exposure{}, Reasons: []string{"tests_failing", "warn_severity", "flaky"},
+			Exposures: []queries.Exposure{}, Reasons: []queries.Reason{"tests_failing", "warn_severity", "flaky"},
 			FailingTests: []queries.TestState{{UniqueID: "test.jaffle.accepted_values_stg_flaky_status", Name: "accepted_values_stg_flaky_status",
 				ShortName: "accepted_values", Column: "status", Status: "fail", DetectedAt: Ago(3 * time.Hour), Severity: "WARN"}},
-			Likelihood: "low", Impact: "low", DecidedBy: []string{"warn_severity", "no_downstream"},
+			Likelihood: "low", Impact: "low", DecidedBy: []queries.Reason{"warn_severity", "no_downstream"},
 			Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.accepted_values_stg_flaky_status",
 				Name: "accepted_values_stg_flaky_status", Owners: []string{}}}, nil
 	}
 	if name == "empty" {
 		return queries.UrgencyAnswer{Node: f.node(name), Health: queries.HealthOK, Urgency: "none", Level: "NONE",
-			Reasons: []string{}, DecidedBy: []string{}, DownstreamModels: []queries.LineageNode{},
+			Reasons: []queries.Reason{}, DecidedBy: []queries.Reason{}, DownstreamModels: []queries.LineageNode{},
 			Exposures: []queries.Exposure{}, FailingTests: []queries.TestState{}}, nil
 	}
 	return queries.UrgencyAnswer{Node: Model, Health: queries.HealthFailing, Urgency: "high", Severity: "ERROR",
@@ -411,10 +411,10 @@ func (f *Fake) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, e
 		Exposures: []queries.Exposure{{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
 			Type: "dashboard"}},
 		Criticality: "high",
-		Reasons:     []string{"tests_failing", "error_severity", "exposure_affected", "persistent_failure"},
+		Reasons:     []queries.Reason{"tests_failing", "error_severity", "exposure_affected", "persistent_failure"},
 		FailingTests: []queries.TestState{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", ShortName: "not_null",
 			Column: "order_id", Status: "fail", DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"}},
-		Likelihood: "high", Impact: "high", Level: "HIGH", DecidedBy: []string{"persistent_failure", "exposure_affected"},
+		Likelihood: "high", Impact: "high", Level: "HIGH", DecidedBy: []queries.Reason{"persistent_failure", "exposure_affected"},
 		Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.not_null_fct_orders_order_id",
 			Name: "not_null_fct_orders_order_id", Owners: []string{"@alice"}}}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/todai-dev/todai/queries"
 )
 
 // Kind is what an incident is about.
@@ -189,8 +191,8 @@ func (m Matcher) matches(inc Incident) bool {
 type Cause struct {
 	// Node is the model that errored, the test that failed or the source that is stale.
 	Node string
-	// Kind is KindModel, KindTest or KindFreshness.
-	Kind Kind
+	// Kind is the kind of cause, as the diagnosis names it (an upstream error, a stale source …).
+	Kind queries.CauseKind
 }
 
 // SendKey identifies one send: nothing is sent twice for the same key. Level ResolveLevel is the resolution notice.

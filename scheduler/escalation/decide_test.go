@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries"
 )
 
 var t0 = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
@@ -60,7 +62,7 @@ func TestDecide(t *testing.T) {
 	noLink.LinkElementaryAlerts = new(false)
 	noWait := testPolicy()
 	noWait.ElementaryWait = new(time.Duration(0))
-	cause := Cause{Node: "model.shop.stg_orders", Kind: KindModel}
+	cause := Cause{Node: "model.shop.stg_orders", Kind: queries.CauseUpstreamError}
 	refresh := RefreshMessage{Message: openIncident().Message}
 
 	with := func(f func(*Incident)) Incident { inc := openIncident(); f(&inc); return inc }

@@ -311,7 +311,7 @@ func TestEngineOverMemoryStore(t *testing.T) {
 	d := mk(4, "test.shop.relationships_orders_customer_id")
 	d.NodeID, d.OpenedAt = "model.shop.fct_orders", t0.Add(90*time.Minute)
 	store.incs[d.ID] = &d
-	causes[d.ID] = Cause{Node: a.TestID, Kind: KindTest}
+	causes[d.ID] = Cause{Node: a.TestID, Kind: queries.CauseUpstreamTestFailed}
 	expect(90*time.Minute, "update 200.1")
 	if got, _ := store.Get(ctx, 4); got.ParentID != 1 || got.LastNotified.Level != 0 {
 		t.Errorf("d = %+v, want grouped under a without a notice", got)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -23,7 +22,7 @@ func TestRoots(t *testing.T) {
 	fct := inc(3, KindTest, "model.s.fct", "test.s.unique_fct")
 	mart := inc(4, KindTest, "model.s.mart", "test.s.accepted_mart")
 	source := inc(5, KindFreshness, "source.s.raw.orders", "")
-	byStg := Cause{Node: "model.s.stg", Kind: KindModel}
+	byStg := Cause{Node: "model.s.stg", Kind: queries.CauseUpstreamError}
 	tests := []struct {
 		name   string
 		incs   []Incident
@@ -38,11 +37,11 @@ func TestRoots(t *testing.T) {
 		{name: "the node's own failure is the root before a test on it", incs: []Incident{stgTest, fct, stg},
 			causes: map[int64]Cause{3: byStg}, want: map[int64]int64{3: 1}},
 		{name: "a failed test as the root", incs: []Incident{stgTest, fct},
-			causes: map[int64]Cause{3: {Node: "test.s.not_null_stg", Kind: KindTest}}, want: map[int64]int64{3: 2}},
+			causes: map[int64]Cause{3: {Node: "test.s.not_null_stg", Kind: queries.CauseUpstreamTestFailed}}, want: map[int64]int64{3: 2}},
 		{name: "an upstream test that failed in a build, named by its model", incs: []Incident{stgTest, fct},
-			causes: map[int64]Cause{3: {Node: "model.s.stg", Kind: KindTest}}, want: map[int64]int64{3: 2}},
+			causes: map[int64]Cause{3: {Node: "model.s.stg", Kind: queries.CauseUpstreamTestFailed}}, want: map[int64]int64{3: 2}},
 		{name: "roots of roots: the top one takes them all", incs: []Incident{source, stg, fct},
-			causes: map[int64]Cause{1: {Node: "source.s.raw.orders", Kind: KindFreshness}, 3: byStg},
+			causes: map[int64]Cause{1: {Node: "source.s.raw.orders", Kind: queries.CauseStaleSource}, 3: byStg},
 			want:   map[int64]int64{1: 5, 3: 5}},
 		{name: "a cycle groups nobody", incs: []Incident{stg, inc(6, KindModel, "model.s.other", "")},
 			causes: map[int64]Cause{1: {Node: "model.s.other"}, 6: {Node: "model.s.stg"}}, want: map[int64]int64{}},
@@ -70,26 +69,30 @@ func TestRoots(t *testing.T) {
 	}
 }
 
-// rootsOf is a Diagnoser answering from fixed root causes by subject; "boom" fails.
-type rootsOf map[string]queries.Cause
+// causesOf is a Diagnoser answering from fixed causes by subject, first first; "boom" fails, "gone" is unknown.
+type causesOf map[string][]queries.Cause
 
-func (r rootsOf) RootCause(_ context.Context, subject, _ string) (queries.Cause, bool, error) {
-	if subject == "boom" {
-		return queries.Cause{}, false, errors.New("disk I/O error")
+func (c causesOf) Diagnose(_ context.Context, subject string) (queries.Diagnosis, error) {
+	switch subject {
+	case "boom":
+		return queries.Diagnosis{}, errors.New("disk I/O error")
+	case "gone":
+		return queries.Diagnosis{}, &queries.NotFoundError{Name: subject}
 	}
-	c, ok := r[subject]
-	return c, ok, nil
+	return queries.Diagnosis{Subject: queries.Node{UniqueID: subject}, Causes: c[subject]}, nil
 }
 
-func (rootsOf) SyncInfo(context.Context) (queries.SyncInfo, error) { return queries.SyncInfo{}, nil }
-
 func TestDiagnosedCause(t *testing.T) {
-	d := rootsOf{
-		"test.s.unique_fct":   {Kind: "upstream_error", UniqueID: "model.s.stg"},
-		"model.s.mart":        {Kind: "stale_source", UniqueID: "source.s.raw.orders"},
-		"test.s.on_mart":      {Kind: "upstream_test_failed", UniqueID: "test.s.not_null_stg"},
-		"model.s.odd":         {Kind: "some_future_kind", UniqueID: "model.s.x"},
-		"test.s.not_null_fct": {Kind: "upstream_error", UniqueID: "model.s.stg"},
+	d := causesOf{
+		"test.s.unique_fct": {{Kind: queries.CauseUpstreamError, UniqueID: "model.s.stg"}},
+		"model.s.mart":      {{Kind: queries.CauseStaleSource, UniqueID: "source.s.raw.orders"}},
+		"test.s.on_mart":    {{Kind: queries.CauseUpstreamTestFailed, UniqueID: "test.s.not_null_stg"}},
+		// Its own error first: what follows explains it, and is not a root to group it under.
+		"model.s.stg": {{Kind: queries.CauseRunError, UniqueID: "model.s.stg"},
+			{Kind: queries.CauseDefinitionChanged, UniqueID: "model.s.stg"}},
+		// A job that did not run comes before a stale source: the source is not why it missed its build.
+		"model.s.late": {{Kind: queries.CauseJobNotRun, UniqueID: "model.s.late"},
+			{Kind: queries.CauseStaleSource, UniqueID: "source.s.raw.orders"}},
 	}
 	tests := []struct {
 		name string
@@ -97,13 +100,15 @@ func TestDiagnosedCause(t *testing.T) {
 		want *Cause
 	}{
 		{name: "a test whose upstream errored: asked about the test", inc: Incident{Kind: KindTest, NodeID: "model.s.fct", TestID: "test.s.unique_fct"},
-			want: &Cause{Node: "model.s.stg", Kind: KindModel}},
+			want: &Cause{Node: "model.s.stg", Kind: queries.CauseUpstreamError}},
 		{name: "a model under a stale source", inc: Incident{Kind: KindModel, NodeID: "model.s.mart"},
-			want: &Cause{Node: "source.s.raw.orders", Kind: KindFreshness}},
+			want: &Cause{Node: "source.s.raw.orders", Kind: queries.CauseStaleSource}},
 		{name: "a failed upstream test", inc: Incident{Kind: KindTest, NodeID: "model.s.mart", TestID: "test.s.on_mart"},
-			want: &Cause{Node: "test.s.not_null_stg", Kind: KindTest}},
-		{name: "no root proven", inc: Incident{Kind: KindModel, NodeID: "model.s.stg"}},
-		{name: "a cause escalation has no incident kind for", inc: Incident{Kind: KindModel, NodeID: "model.s.odd"}},
+			want: &Cause{Node: "test.s.not_null_stg", Kind: queries.CauseUpstreamTestFailed}},
+		{name: "its own error", inc: Incident{Kind: KindModel, NodeID: "model.s.stg"}},
+		{name: "a root that is not the first cause", inc: Incident{Kind: KindModel, NodeID: "model.s.late"}},
+		{name: "nothing proven", inc: Incident{Kind: KindModel, NodeID: "model.s.other"}},
+		{name: "a subject the read model does not know", inc: Incident{Kind: KindModel, NodeID: "gone"}},
 	}
 	causeOf := DiagnosedCause(d)
 	for _, tc := range tests {
@@ -119,53 +124,5 @@ func TestDiagnosedCause(t *testing.T) {
 	}
 	if _, _, err := causeOf(context.Background(), Incident{NodeID: "boom"}); err == nil {
 		t.Error("a failing diagnosis must be an error")
-	}
-}
-
-// countingWhy counts the diagnoses asked of it; its mirror was last synced at synced.
-type countingWhy struct {
-	rootsOf
-	synced time.Time
-	asked  int
-}
-
-func (c *countingWhy) RootCause(ctx context.Context, subject, node string) (queries.Cause, bool, error) {
-	c.asked++
-	return c.rootsOf.RootCause(ctx, subject, node)
-}
-
-func (c *countingWhy) SyncInfo(context.Context) (queries.SyncInfo, error) {
-	return queries.SyncInfo{LastSuccess: c.synced}, nil
-}
-
-func TestCauseCacheDiagnosesOncePerSync(t *testing.T) {
-	ctx := context.Background()
-	d := &countingWhy{rootsOf: rootsOf{"test.s.unique_fct": {Kind: "upstream_error", UniqueID: "model.s.stg"}}, synced: t0}
-	cache := NewCauseCache(d)
-	inc := Incident{Kind: KindTest, NodeID: "model.s.fct", TestID: "test.s.unique_fct"}
-	sweep := func() Cause {
-		t.Helper()
-		causeOf, err := cache.CauseOf(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, ok, err := causeOf(ctx, inc)
-		if err != nil || !ok {
-			t.Fatalf("cause = %+v %v %v", c, ok, err)
-		}
-		return c
-	}
-	for range 3 { // three minute ticks without a sync
-		if c := sweep(); c.Node != "model.s.stg" {
-			t.Fatalf("cause = %+v", c)
-		}
-	}
-	if d.asked != 1 {
-		t.Errorf("diagnosed %d times between two syncs, want 1", d.asked)
-	}
-	d.synced = t0.Add(10 * time.Minute)
-	sweep()
-	if d.asked != 2 {
-		t.Errorf("after a sync: diagnosed %d times in all, want 2", d.asked)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
@@ -232,7 +233,7 @@ func TestScenarioSnoozeSilenceInhibition(t *testing.T) {
 	}
 
 	// Inhibition: model.shop.orders' upstream errored.
-	inh = map[string]Cause{"model.shop.orders": {Node: "model.shop.stg_orders", Kind: KindModel}}
+	inh = map[string]Cause{"model.shop.orders": {Node: "model.shop.stg_orders", Kind: queries.CauseUpstreamError}}
 	c := openIncident()
 	c.Key, c.TestID, c.OpenedAt = "test.shop.accepted_values_orders_status.status.None", "test.shop.accepted_values_orders_status", t0.Add(7*time.Hour)
 	c, _, err = store.Open(ctx, c)

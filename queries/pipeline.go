@@ -1,0 +1,110 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// PipelineStop says the whole dbt pipeline stopped: no invocation of any job has started since Since, while by
+// this time of the week one had started in each of the two weeks before (or it has been a week). Said once, at the
+// top of an answer, it replaces a guess per model about its own job.
+type PipelineStop struct {
+	// Since is when the newest invocation started, and JobName its job ("" when unnamed).
+	Since   time.Time `json:"since"`
+	JobName string    `json:"job_name,omitempty"`
+	// SilentSeconds is how long no invocation has started.
+	SilentSeconds float64 `json:"silent_seconds"`
+}
+
+// Thresholds of a stopped pipeline.
+const (
+	// pipelineMinSilence is the shortest silence called a stop.
+	pipelineMinSilence = time.Hour
+	// pipelineWeeks is how many weeks before must have had a run by this time of the week.
+	pipelineWeeks = 2
+	// pipelineJitter bounds how much later than usual a run may start and not count as missed.
+	pipelineJitter = 2 * time.Hour
+)
+
+// pipelineMemo remembers the pipeline's state of one data generation for pipelineRecheck.
+type pipelineMemo struct {
+	generation int64
+	at         time.Time
+	stop       *PipelineStop
+}
+
+// pipeline returns the pipeline's stop at now, nil when it runs as usual (or the rows cannot tell).
+//
+// The rule: let T be when the newest invocation of any job started and L = now − T. The pipeline stopped at T when L
+// is at least pipelineMinSilence and either L is a week or more, or in each of the pipelineWeeks weeks before, an
+// invocation started within the same stretch of the week — after T (plus min(L/2, pipelineJitter), so that the run
+// T stands for, starting a little late that week, is not taken for another) and by now. Comparing a week with the
+// weeks before follows any schedule — hourly, nightly, weekdays only, business hours — in any zone, and a project
+// with less than two weeks of history is never said to have stopped before a week of silence.
+func (r *Reader) pipeline(ctx context.Context, now time.Time) (*PipelineStop, error) {
+	gen, err := r.dataGeneration(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.shared.mu.Lock()
+	m := r.shared.pipeline
+	r.shared.mu.Unlock()
+	if m.generation == gen && !m.at.IsZero() && !now.Before(m.at) && now.Sub(m.at) < pipelineRecheck {
+		return m.stop, nil
+	}
+	stop, err := r.pipelineAt(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	r.shared.mu.Lock()
+	r.shared.pipeline = pipelineMemo{generation: gen, at: now, stop: stop}
+	r.shared.mu.Unlock()
+	return stop, nil
+}
+
+// pipelineAt applies pipeline's rule at now.
+func (r *Reader) pipelineAt(ctx context.Context, now time.Time) (*PipelineStop, error) {
+	var started, job sql.NullString
+	err := r.q.QueryRowContext(ctx, `SELECT coalesce(run_started_at, run_completed_at, generated_at), job_name
+		FROM dbt_invocations INDEXED BY dbt_invocations_started
+		WHERE coalesce(run_started_at, run_completed_at, generated_at) IS NOT NULL
+		ORDER BY coalesce(run_started_at, run_completed_at, generated_at) DESC LIMIT 1`).Scan(&started, &job)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("newest dbt invocation: %w", err)
+	}
+	t, ok := parseTime(started.String)
+	if !ok {
+		return nil, nil
+	}
+	silence := now.Sub(t)
+	if silence < pipelineMinSilence {
+		return nil, nil
+	}
+	stop := &PipelineStop{Since: t, JobName: job.String, SilentSeconds: silence.Round(time.Second).Seconds()}
+	if silence >= 7*24*time.Hour {
+		return stop, nil
+	}
+	margin := min(silence/2, pipelineJitter)
+	for w := 1; w <= pipelineWeeks; w++ {
+		back := time.Duration(w) * 7 * 24 * time.Hour
+		var ran bool
+		if err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM dbt_invocations INDEXED BY dbt_invocations_started
+			WHERE coalesce(run_started_at, run_completed_at, generated_at) > ?1
+			  AND coalesce(run_started_at, run_completed_at, generated_at) <= ?2)`,
+			localdb.FormatTime(t.Add(margin-back)), localdb.FormatTime(now.Add(-back))).Scan(&ran); err != nil {
+			return nil, fmt.Errorf("dbt invocations %d weeks before: %w", w, err)
+		}
+		if !ran {
+			return nil, nil // that week had no run by this time either: the silence is usual
+		}
+	}
+	return stop, nil
+}
