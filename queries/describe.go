@@ -15,8 +15,12 @@ func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, err
 		if err != nil {
 			return DescribeAnswer{}, err
 		}
-		a := DescribeAnswer{Node: n.Node, Description: n.description, Path: n.originalPath,
-			Materialization: n.materialization, Tags: n.tags, Group: n.group, Columns: []ColumnDoc{}, Meta: n.meta}
+		desc, meta, err := r.nodeTexts(ctx, n)
+		if err != nil {
+			return DescribeAnswer{}, err
+		}
+		a := DescribeAnswer{Node: n.Node, Description: desc, Path: n.originalPath,
+			Materialization: n.materialization, Tags: n.tags, Group: n.group, Columns: []ColumnDoc{}, Meta: meta}
 		if a.Path == "" {
 			a.Path = n.path
 		}

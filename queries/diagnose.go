@@ -2,6 +2,9 @@ package queries
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -12,7 +15,8 @@ import (
 type Diagnosis struct {
 	Subject Node
 	Health  Health
-	// LastRun is the subject's last run (a test's last result); nil for a source, or when it never ran.
+	// LastRun is the subject's last run (a test's latest result: its status, time, invocation and message); nil for
+	// a source, or when it never ran.
 	LastRun *Run
 	// Causes are the causes the rows give evidence of, most probable first:
 	//   - its last run errored: that error, then the change of its definition before it first errored, if any;
@@ -105,15 +109,14 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 	if d.Health, err = r.health(ctx, n); err != nil {
 		return d, err
 	}
-	runs := r.runsOf(n)
-	last, err := runs(ctx, n.UniqueID, 1, nil, nil)
+	last, err := r.lastRun(ctx, n)
 	if err != nil {
 		return d, err
 	}
 	lastStatus := ""
-	if len(last) > 0 && n.ResourceType != "source" {
-		d.LastRun = &last[0]
-		lastStatus = last[0].Status
+	if last != nil && n.ResourceType != "source" {
+		d.LastRun = last
+		lastStatus = last.Status
 	}
 	if d.Health == HealthFailing {
 		tests, err := r.nodeTests(ctx, n)
@@ -125,7 +128,7 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 	var roots []Cause
 	var chains [][]ChainLink
 	if lastStatus == "skipped" {
-		if roots, chains, err = r.skipRoots(ctx, c, n.UniqueID, last[0].InvocationID); err != nil {
+		if roots, chains, err = r.skipRoots(ctx, c, n.UniqueID, last.InvocationID); err != nil {
 			return d, err
 		}
 	}
@@ -153,7 +156,7 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 	case "error":
 		// Its own error is the cause, then what changed before it; what is upstream of it is not.
 		d.Causes = append(d.Causes, Cause{Kind: CauseRunError, UniqueID: n.UniqueID, Name: n.Name,
-			Detail: textOrNil(firstLine(str(last[0].Message))), InvocationID: last[0].InvocationID,
+			Detail: textOrNil(firstLine(str(last.Message))), InvocationID: last.InvocationID,
 			Confidence: ConfidenceHigh})
 		changed, err := r.definitionChange(ctx, n, &d)
 		if err != nil {
@@ -167,7 +170,7 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 		if len(roots) == 0 {
 			// Nothing upstream errored or failed an ERROR test in that invocation: the rows do not say why.
 			d.Causes = append(d.Causes, Cause{Kind: CauseRunSkipped, UniqueID: n.UniqueID, Name: n.Name,
-				InvocationID: last[0].InvocationID, Confidence: ConfidenceLow})
+				InvocationID: last.InvocationID, Confidence: ConfidenceLow})
 		} else {
 			// The roots explain the skip; other problems upstream (a stale source) did not cause it.
 			d.Causes = append(d.Causes, roots...)
@@ -193,7 +196,7 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 				Detail: &job, Confidence: ConfidenceMedium})
 		}
 	}
-	causes, err := r.upstreamCauses(ctx, n, lastStatus == "skipped")
+	causes, err := r.upstreamCauses(ctx, c, n, lastStatus == "skipped")
 	if err != nil {
 		return d, err
 	}
@@ -204,6 +207,30 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 	}
 	d.Causes = append(d.Causes, causes...)
 	return d, nil
+}
+
+// lastRun is n's last run: a test's latest result (test_latest, the worst row of its newest invocation), else its
+// newest run; nil when it has none.
+func (r *Reader) lastRun(ctx context.Context, n *nodeInfo) (*Run, error) {
+	if n.test == nil {
+		runs, err := r.runs(ctx, n.UniqueID, 1, nil, nil)
+		if err != nil || len(runs) == 0 {
+			return nil, err
+		}
+		return &runs[0], nil
+	}
+	var run Run
+	var detected, inv, msg *string
+	err := r.q.QueryRowContext(ctx, `SELECT status, detected_at, invocation_id, message, failures FROM test_latest
+		WHERE test_unique_id = ?`, n.UniqueID).Scan(&run.Status, &detected, &inv, &msg, &run.Failures)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest result of %s: %w", n.UniqueID, err)
+	}
+	run.CompletedAt, run.InvocationID, run.Message = timePtr(detected), str(inv), textOrNil(str(msg))
+	return &run, nil
 }
 
 // definitionChange is the change of n's definition (its SQL, its parents) between its last success and its first

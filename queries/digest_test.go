@@ -223,3 +223,38 @@ func BenchmarkDigestDemo(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAllDigestsDemo is the morning's digests on a mirror synced from the 10,000-model demo warehouse
+// (TODAI_BENCH_DEMO_MIRROR; skipped when unset): every team's digest once, right after a sync that brought new rows
+// (the mirror's data generation moved on; the catalog of the definitions stays).
+func BenchmarkAllDigestsDemo(b *testing.B) {
+	ctx := context.Background()
+	db := localdbtest.OpenDemoMirror(b)
+	var newest string
+	if err := db.Read.QueryRowContext(ctx, `SELECT max(created_at) FROM dbt_run_results`).Scan(&newest); err != nil {
+		b.Fatal(err)
+	}
+	now, err := localdb.ParseTime(newest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	teams, err := r.Teams(ctx)
+	if err != nil || len(teams) == 0 {
+		b.Fatalf("teams %v: %v", teams, err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		if _, err := db.Write.ExecContext(ctx, `INSERT INTO derived_state (key, value) VALUES ('data_generation', 1)
+			ON CONFLICT (key) DO UPDATE SET value = value + 1`); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for _, team := range teams {
+			if _, err := r.Digest(ctx, DigestQuery{Team: team, Now: now, Previous: now.Add(-24 * time.Hour)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(teams)), "teams")
+}

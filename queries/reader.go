@@ -60,6 +60,7 @@ type readerCache struct {
 	mu       sync.Mutex
 	cat      *catalog
 	diag     diagnosisMemo
+	trouble  troubleMemo
 	pipeline pipelineMemo
 }
 
@@ -113,7 +114,8 @@ type nodeInfo struct {
 	group, metaTeam, criticality               string
 	tags                                       []string
 	path, originalPath, materialization        string
-	description, meta                          string
+	// description and meta are a test's (the catalog leaves other nodes' out: texts, read when asked, nodeTexts).
+	description, meta string
 	// test is set for a dbt test (see extranodes.go).
 	test *testFacts
 }
@@ -129,7 +131,10 @@ type catalog struct {
 	byQual     map[string][]*nodeInfo
 	byTeam     map[string][]string // lower(team) → unique_ids
 	teamNames  []string
-	tests      testDefCache // test definitions read by Failures, loaded on demand
+	// parents are each node's parents in the lineage (node_edges), sorted: edges are rebuilt with the definitions,
+	// so they live as long as the catalog's generation.
+	parents map[string][]string
+	tests   testDefCache // test definitions read by Failures, loaded on demand
 	// extra indexes tests and Elementary's own nodes, read on first use (extranodes.go).
 	extraMu sync.Mutex
 	extra   *extraIndex
@@ -184,7 +189,7 @@ func (r *Reader) catalog(ctx context.Context) (*catalog, error) {
 func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT unique_id, resource_type, name, name_key, alias_key, schema_key,
 		qualified_key, package_name, database_name, schema_name, alias, owners, group_name, meta_team, tags, path,
-		original_path, materialization, description, meta, criticality FROM nodes ORDER BY unique_id`)
+		original_path, materialization, criticality FROM nodes ORDER BY unique_id`)
 	if err != nil {
 		return nil, fmt.Errorf("load nodes: %w", err)
 	}
@@ -195,11 +200,11 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 	teamSpelling := map[string]string{}
 	for rows.Next() {
 		n := &nodeInfo{}
-		var aliasKey, schemaKey, qualKey, pkg, database, schema, alias, group, metaTeam, path, origPath, mat, desc,
-			meta, crit *string
+		var aliasKey, schemaKey, qualKey, pkg, database, schema, alias, group, metaTeam, path, origPath, mat,
+			crit *string
 		var owners, tags string
 		if err := rows.Scan(&n.UniqueID, &n.ResourceType, &n.Name, &n.nameKey, &aliasKey, &schemaKey, &qualKey, &pkg,
-			&database, &schema, &alias, &owners, &group, &metaTeam, &tags, &path, &origPath, &mat, &desc, &meta,
+			&database, &schema, &alias, &owners, &group, &metaTeam, &tags, &path, &origPath, &mat,
 			&crit); err != nil {
 			return nil, fmt.Errorf("load nodes: %w", err)
 		}
@@ -207,7 +212,6 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 		n.pkg, n.database, n.schema, n.alias = str(pkg), str(database), str(schema), str(alias)
 		n.group, n.metaTeam, n.criticality = str(group), str(metaTeam), str(crit)
 		n.path, n.originalPath, n.materialization = str(path), str(origPath), str(mat)
-		n.description, n.meta = str(desc), str(meta)
 		n.Owners = decodeJSONList(owners)
 		if n.Owners == nil {
 			n.Owners = []string{}
@@ -239,11 +243,51 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load nodes: %w", err)
 	}
+	rows.Close()
 	for _, t := range teamSpelling {
 		c.teamNames = append(c.teamNames, t)
 	}
 	sort.Strings(c.teamNames)
+	if c.parents, err = r.loadParents(ctx); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// nodeTexts returns n's description and raw meta JSON: a test's from the catalog, another node's read from the
+// mirror (the catalog does not keep them: they are the bulk of a node's text, and only describe and urgency read
+// them).
+func (r *Reader) nodeTexts(ctx context.Context, n *nodeInfo) (description, meta string, err error) {
+	if n.test != nil {
+		return n.description, n.meta, nil
+	}
+	var desc, m *string
+	err = r.q.QueryRowContext(ctx, `SELECT description, meta FROM nodes WHERE unique_id = ?`, n.UniqueID).Scan(&desc, &m)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("description of %s: %w", n.UniqueID, err)
+	}
+	return str(desc), str(m), nil
+}
+
+// loadParents reads the lineage's edges: each node's parents, sorted.
+func (r *Reader) loadParents(ctx context.Context) (map[string][]string, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT child, parent FROM node_edges ORDER BY child, parent`)
+	if err != nil {
+		return nil, fmt.Errorf("load lineage: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var child, parent string
+		if err := rows.Scan(&child, &parent); err != nil {
+			return nil, fmt.Errorf("load lineage: %w", err)
+		}
+		out[child] = append(out[child], parent)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load lineage: %w", err)
+	}
+	return out, nil
 }
 
 // Resolve finds the node a user means by name: a unique_id, a name, an alias, "schema.name" (or "schema.alias"),

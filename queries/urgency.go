@@ -99,7 +99,11 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		if len(a.Exposures) > 0 {
 			reasons = append(reasons, ReasonExposureAffected)
 		}
-		if _, key := metaCriticality(parseMeta(n.meta)); isCritical(n.criticality, key) {
+		_, meta, err := r.nodeTexts(ctx, n)
+		if err != nil {
+			return a, err
+		}
+		if _, key := metaCriticality(parseMeta(meta)); isCritical(n.criticality, key) {
 			reasons = append(reasons, ReasonCritical)
 		}
 		if a.DownstreamCount >= 10 {

@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -69,6 +70,9 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 // after every failing test had begun failing is not a cause of them (they failed while its data still arrived), and
 // is left out. A cause whose time, or a test whose streak's start, the rows do not give is kept.
 func (r *Reader) beforeTestsFailed(ctx context.Context, causes []Cause, tests []TestState) ([]Cause, error) {
+	if !slices.ContainsFunc(causes, func(c Cause) bool { return c.Kind == CauseStaleSource && c.LoadedAt != nil }) {
+		return causes, nil // nothing it could rule out: no failing test's history to read
+	}
 	var latestStart *time.Time // the last failing test to begin failing began then
 	for _, t := range tests {
 		_, since, _, err := r.testStreak(ctx, t.UniqueID)
@@ -112,48 +116,126 @@ func firstLine(s string) string {
 // freshness is error or runtime error (ingestion: the data stopped arriving; medium confidence) and, unless the node
 // was skipped (its skip's roots are found in its invocation), the upstream nodes whose last run errored (they did
 // not update, so neither did what was built from them; medium). Upstream tests that fail are no evidence of a cause
-// and are not named.
-func (r *Reader) upstreamCauses(ctx context.Context, n *nodeInfo, skipped bool) ([]Cause, error) {
-	rows, err := r.q.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (
-			SELECT ?1, 0
-			UNION `+testedNodes+`
-			UNION
-			SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2),
-		up AS (SELECT id, min(depth) AS depth FROM walk GROUP BY id)
-		SELECT n.unique_id, n.name, n.resource_type, n.health, up.depth, lr.status, rr.message, sf.status, f.error,
-			f.max_loaded_at
-		FROM up JOIN nodes n ON n.unique_id = up.id
+// and are not named. It walks the catalog's lineage in memory (a test reaches the nodes it tests at depth 1), at most
+// maxLineageDepth deep, and looks each node up in the mirror's troubled nodes.
+func (r *Reader) upstreamCauses(ctx context.Context, c *catalog, n *nodeInfo, skipped bool) ([]Cause, error) {
+	troubled, err := r.troubled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type reached struct {
+		id    string
+		depth int
+	}
+	depth := map[string]int{n.UniqueID: 0}
+	frontier := []string{n.UniqueID}
+	var found []reached
+	if t, ok := troubled[n.UniqueID]; ok && t.stale() {
+		found = append(found, reached{n.UniqueID, 0})
+	}
+	for d := 1; len(frontier) > 0 && d <= maxLineageDepth; d++ {
+		var next []string
+		for _, child := range frontier {
+			parents := c.parents[child]
+			if child == n.UniqueID && n.test != nil {
+				parents = append(slices.Clone(parents), n.test.tested...)
+			}
+			for _, p := range parents {
+				if _, seen := depth[p]; seen {
+					continue
+				}
+				depth[p] = d
+				next = append(next, p)
+				if _, ok := troubled[p]; ok {
+					found = append(found, reached{p, d})
+				}
+			}
+		}
+		frontier = next
+	}
+	name := func(id string) string {
+		if x := c.byID[id]; x != nil {
+			return x.Name
+		}
+		return id
+	}
+	slices.SortFunc(found, func(a, b reached) int {
+		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(name(a.id), name(b.id)), cmp.Compare(a.id, b.id))
+	})
+	out := []Cause{}
+	for _, f := range found {
+		t := troubled[f.id]
+		if t.stale() {
+			detail := evidenceDetail("freshness "+t.freshStatus, firstLine(t.freshError))
+			out = append(out, Cause{Kind: CauseStaleSource, UniqueID: f.id, Name: name(f.id), Detail: &detail,
+				Confidence: ConfidenceMedium, LoadedAt: t.loadedAt})
+		}
+		if f.depth == 0 {
+			continue // the node's own run and tests are reported apart
+		}
+		if t.runStatus == "error" && !skipped {
+			out = append(out, Cause{Kind: CauseUpstreamError, UniqueID: f.id, Name: name(f.id),
+				Detail: textOrNil(firstLine(t.runMessage)), Confidence: ConfidenceMedium})
+		}
+	}
+	return out, nil
+}
+
+// trouble is what the mirror says of a node whose health is error, failing or stale: its last run and its latest
+// freshness check.
+type trouble struct {
+	runStatus, runMessage   string
+	freshStatus, freshError string
+	loadedAt                *time.Time
+}
+
+// stale reports whether the node's latest freshness check errored or failed to run.
+func (t trouble) stale() bool { return t.freshStatus == "error" || t.freshStatus == "runtime error" }
+
+// troubleMemo remembers the troubled nodes of one data generation.
+type troubleMemo struct {
+	generation int64
+	byID       map[string]trouble
+}
+
+// troubled returns the nodes whose health is error, failing or stale, read once per data generation of the mirror.
+func (r *Reader) troubled(ctx context.Context) (map[string]trouble, error) {
+	gen, err := r.dataGeneration(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.shared.mu.Lock()
+	m := r.shared.trouble
+	r.shared.mu.Unlock()
+	if m.byID != nil && m.generation == gen {
+		return m.byID, nil
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT n.unique_id, lr.status, rr.message, sf.status, f.error, f.max_loaded_at
+		FROM nodes n
 		LEFT JOIN node_last_run lr ON lr.unique_id = n.unique_id
 		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
 		LEFT JOIN source_freshness_latest sf ON sf.unique_id = n.unique_id
 		LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = sf.execution_id
-		WHERE n.health IN ('error', 'failing', 'stale')
-		ORDER BY up.depth, n.name, n.unique_id`, n.UniqueID, maxLineageDepth)
+		WHERE n.health IN ('error', 'failing', 'stale')`)
 	if err != nil {
-		return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
+		return nil, fmt.Errorf("troubled nodes: %w", err)
 	}
 	defer rows.Close()
-	out := []Cause{}
+	byID := map[string]trouble{}
 	for rows.Next() {
-		var id, name, rtype, health string
-		var depth int
+		var id string
 		var runStatus, runMsg, freshStatus, freshErr, loaded *string
-		if err := rows.Scan(&id, &name, &rtype, &health, &depth, &runStatus, &runMsg, &freshStatus, &freshErr,
-			&loaded); err != nil {
-			return nil, fmt.Errorf("causes of %s: %w", n.UniqueID, err)
+		if err := rows.Scan(&id, &runStatus, &runMsg, &freshStatus, &freshErr, &loaded); err != nil {
+			return nil, fmt.Errorf("troubled nodes: %w", err)
 		}
-		if s := str(freshStatus); s == "error" || s == "runtime error" {
-			detail := evidenceDetail("freshness "+s, firstLine(str(freshErr)))
-			out = append(out, Cause{Kind: CauseStaleSource, UniqueID: id, Name: name, Detail: &detail,
-				Confidence: ConfidenceMedium, LoadedAt: timePtr(loaded)})
-		}
-		if depth == 0 {
-			continue // the node's own run and tests are reported apart
-		}
-		if str(runStatus) == "error" && !skipped {
-			out = append(out, Cause{Kind: CauseUpstreamError, UniqueID: id, Name: name,
-				Detail: textOrNil(firstLine(str(runMsg))), Confidence: ConfidenceMedium})
-		}
+		byID[id] = trouble{runStatus: str(runStatus), runMessage: str(runMsg), freshStatus: str(freshStatus),
+			freshError: str(freshErr), loadedAt: timePtr(loaded)}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("troubled nodes: %w", err)
+	}
+	r.shared.mu.Lock()
+	r.shared.trouble = troubleMemo{generation: gen, byID: byID}
+	r.shared.mu.Unlock()
+	return byID, nil
 }
