@@ -11,6 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -154,7 +155,7 @@ func ParseMute(args string, now time.Time) (escalation.Silence, error) {
 // parseMuteDuration reads a mute's length as a question's (handlers.ParseDuration: 90m, 2h, 1h30m, 1d, 2w, 2時間,
 // 30分, 1日) and keeps it between a moment and a year.
 func parseMuteDuration(tok string) (time.Duration, bool) {
-	d, ok := handlers.ParseDuration(tok)
+	d, ok := quantity.ParseDuration(tok)
 	if !ok || d <= 0 || d > 366*24*time.Hour {
 		return 0, false
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -252,12 +251,4 @@ func Tr(l Lang, en, ja string) string {
 		return ja
 	}
 	return en
-}
-
-// Plural is n and an English noun in its number: "1 problem", "3 problems" (Japanese counts with 件 instead).
-func Plural[N ~int | ~int64](n N, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.FormatInt(int64(n), 10) + " " + many
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
 )
 
@@ -82,7 +83,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 	switch a.Status {
 	case queries.DigestRed:
 		n := len(a.ModelErrors) + len(a.New) + len(a.StillFailing) + len(a.Sources)
-		v.Headline = Tr(l, Plural(n, "problem needs", "problems need")+" attention.", fmt.Sprintf("対応が必要な問題が %d 件あります。", n))
+		v.Headline = Tr(l, quantity.Plural(n, "problem needs", "problems need")+" attention.", fmt.Sprintf("対応が必要な問題が %d 件あります。", n))
 	case queries.DigestYellow:
 		v.Headline = Tr(l, "No failures, but some warnings to look at.", "失敗はありませんが、確認したい警告があります。")
 	default:
@@ -193,7 +194,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 		}
 		line := fmt.Sprintf("%d. %s → %s", i+1, what, owners(x.Owners))
 		if x.Downstream > 0 {
-			line += Tr(l, " — also fixes "+Plural(x.Downstream, "failing test", "failing tests")+" downstream",
+			line += Tr(l, " — also fixes "+quantity.Plural(x.Downstream, "failing test", "failing tests")+" downstream",
 				fmt.Sprintf(" — 下流の失敗中のテスト %d 件も解消", x.Downstream))
 		}
 		if c := x.Cause; c != nil {

@@ -1,13 +1,14 @@
 package handlers
 
 import (
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/todai-dev/todai/handlers/quantity"
 )
 
 // MaxQuestionRunes is the longest question Parse accepts; longer text is refused with ProblemTooLong.
@@ -428,7 +429,6 @@ var (
 	reDateJA = regexp.MustCompile(`(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日` +
 		`(?:\s*(\d{1,2})(?:時|:)(?:(\d{2})分?)?()()())?`)
 	reDurJA = regexp.MustCompile(`(\d+)\s*(分|時間|日|週間|週)`)
-	reDur   = regexp.MustCompile(`^(\d+)\s*([a-z]+|分|時間|日|週間|週)$`)
 	reLimit = regexp.MustCompile(`(?:--limit[= ]|-n\s*|limit[:=]\s*|last\s+)(\d+)\b|\b(\d+)\s+runs\b|(\d+)\s*(?:件|回)|(?:^|\s)(\d+)$`)
 )
 
@@ -497,7 +497,7 @@ func (q *Question) parseSince(lower string) string {
 		return lower[:i] + " " + lower[i+len("先週"):]
 	}
 	if m := reDurJA.FindStringSubmatchIndex(lower); m != nil {
-		if d, ok := ParseDuration(lower[m[2]:m[5]]); ok && d > 0 {
+		if d, ok := quantity.ParseDuration(lower[m[2]:m[5]]); ok && d > 0 {
 			q.Since = Since{Kind: SinceDuration, Duration: d}
 			return cut(lower, m)
 		}
@@ -645,42 +645,11 @@ func parseSinceArg(s string) (Since, bool) {
 	if m := reDateTime.FindStringSubmatchIndex(s); m != nil && m[0] == 0 && m[1] == len(s) {
 		return sinceFromMatch(s, m)
 	}
-	d, ok := ParseDuration(s)
+	d, ok := quantity.ParseDuration(s)
 	if !ok || d <= 0 {
 		return Since{}, false
 	}
 	return Since{Kind: SinceDuration, Duration: d}, true
-}
-
-// durationUnits are the units a person writes after a whole number, in English and Japanese.
-var durationUnits = map[string]time.Duration{
-	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute, "分": time.Minute,
-	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour, "時間": time.Hour,
-	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour, "日": 24 * time.Hour,
-	"w": 7 * 24 * time.Hour, "wk": 7 * 24 * time.Hour, "wks": 7 * 24 * time.Hour, "week": 7 * 24 * time.Hour,
-	"weeks": 7 * 24 * time.Hour, "週": 7 * 24 * time.Hour, "週間": 7 * 24 * time.Hour,
-}
-
-// ParseDuration reads a duration as people write it, in a question, a mute or the config: a whole number and a
-// unit in English or Japanese (3d, 3 days, 2w, 2時間, 30分, 1日, 2週間) or Go's own form (90s, 1h30m). ok is false
-// for anything else, for a negative duration and for one too long to represent (no silent overflow); callers bound
-// the range they accept.
-func ParseDuration(s string) (d time.Duration, ok bool) {
-	s = strings.TrimSpace(s)
-	if m := reDur.FindStringSubmatch(s); m != nil {
-		if unit, known := durationUnits[m[2]]; known {
-			n, err := strconv.ParseInt(m[1], 10, 64)
-			if err != nil || n > int64(math.MaxInt64/unit) {
-				return 0, false
-			}
-			return time.Duration(n) * unit, true
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, false
-	}
-	return d, true
 }
 
 // parseLimit finds how many runs to show and removes it from lower.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
 )
 
@@ -24,7 +25,7 @@ func viewFailures(p *Printer, a *queries.FailuresAnswer, res Result) View {
 		return v
 	}
 	v.Mark = HealthMark(queries.HealthFailing)
-	v.Summary = Line{Words(p.Tr(Plural(len(a.Failures), "failing test", "failing tests")+" since "+since+".",
+	v.Summary = Line{Words(p.Tr(quantity.Plural(len(a.Failures), "failing test", "failing tests")+" since "+since+".",
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件。", since, len(a.Failures))))}
 	names := FailureNames(a.Failures)
 	n := len(a.Failures)
@@ -52,7 +53,7 @@ func viewFailures(p *Printer, a *queries.FailuresAnswer, res Result) View {
 		}
 		return Item{Text: l}
 	}
-	v.Blocks = []Block{listOf(p.Tr(Plural(len(a.Failures), "failing test", "failing tests")+" since "+since,
+	v.Blocks = []Block{listOf(p.Tr(quantity.Plural(len(a.Failures), "failing test", "failing tests")+" since "+since,
 		fmt.Sprintf("%s 以降に失敗したテスト %d 件", since, len(a.Failures))), n, item)}
 	return v
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
 )
 
@@ -108,8 +109,8 @@ func TestPlural(t *testing.T) {
 		n    int64
 		want string
 	}{{0, "0 problems"}, {1, "1 problem"}, {2, "2 problems"}, {1500, "1500 problems"}} {
-		if got := Plural(tc.n, "problem", "problems"); got != tc.want {
-			t.Errorf("Plural(%d) = %q, want %q", tc.n, got, tc.want)
+		if got := quantity.Plural(tc.n, "problem", "problems"); got != tc.want {
+			t.Errorf("quantity.Plural(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
 )
 
@@ -22,7 +23,7 @@ func viewTests(p *Printer, a *queries.TestsAnswer, res Result) View {
 			failing++
 		}
 	}
-	v.Summary = Line{Words(p.Tr(Plural(len(a.Tests), "test", "tests")+", "+strconv.Itoa(failing)+" failing",
+	v.Summary = Line{Words(p.Tr(quantity.Plural(len(a.Tests), "test", "tests")+", "+strconv.Itoa(failing)+" failing",
 		fmt.Sprintf("テスト %d 件、うち失敗 %d 件", len(a.Tests), failing)))}
 	test := p.testItem(states(a.Tests))
 	v.Blocks = append(v.Blocks, listOf(p.count(fmt.Sprintf("Tests, pass rate over %d days", a.WindowDays),

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
@@ -58,10 +59,10 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		head = handlers.Tr(l, resolved,
 			fmt.Sprintf("✅ チーム %s の問題 %d 件はすべて解決しました", team, len(lines)))
 	case inThread:
-		head = handlers.Tr(l, fmt.Sprintf("🔴 Todai is tracking the alert above for team %s (%s) and will escalate it by the team's policy until someone acknowledges it", team, handlers.Plural(len(lines), "problem", "problems")),
+		head = handlers.Tr(l, fmt.Sprintf("🔴 Todai is tracking the alert above for team %s (%s) and will escalate it by the team's policy until someone acknowledges it", team, quantity.Plural(len(lines), "problem", "problems")),
 			fmt.Sprintf("🔴 Todai は上のアラートをチーム %s の問題（%d 件）として追跡しています。誰かが確認するまで、チームのポリシーに従ってエスカレーションします", team, len(lines)))
 	default:
-		head = handlers.Tr(l, "🔴 "+handlers.Plural(len(lines), "problem", "problems")+" for team "+team,
+		head = handlers.Tr(l, "🔴 "+quantity.Plural(len(lines), "problem", "problems")+" for team "+team,
 			fmt.Sprintf("🔴 チーム %s で問題が %d 件", team, len(lines)))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
@@ -156,7 +157,7 @@ func Silences(sils []escalation.Silence, l handlers.Lang, now time.Time) Message
 	if len(sils) == 0 {
 		return Text(handlers.Tr(l, "No active silences.", "有効なミュートはありません。"))
 	}
-	lines := []string{handlers.Tr(l, "*"+handlers.Plural(len(sils), "active silence", "active silences")+"*", fmt.Sprintf("*有効なミュート %d 件*", len(sils)))}
+	lines := []string{handlers.Tr(l, "*"+quantity.Plural(len(sils), "active silence", "active silences")+"*", fmt.Sprintf("*有効なミュート %d 件*", len(sils)))}
 	for i, s := range sils {
 		if i == 30 {
 			lines = append(lines, handlers.Tr(l, fmt.Sprintf("… and %d more", len(sils)-i), fmt.Sprintf("…ほか %d 件", len(sils)-i)))

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
-	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/quantity"
 )
 
 func newConfigCmd(a *app) *cobra.Command {
@@ -24,7 +24,7 @@ func newConfigCmd(a *app) *cobra.Command {
 				for _, p := range ps {
 					fmt.Fprintln(a.stdout, "✗", p)
 				}
-				fmt.Fprintln(a.stdout, handlers.Plural(len(ps), "problem", "problems"))
+				fmt.Fprintln(a.stdout, quantity.Plural(len(ps), "problem", "problems"))
 				return &exitError{code: 1}
 			}
 			if err != nil {
@@ -34,7 +34,7 @@ func newConfigCmd(a *app) *cobra.Command {
 			if where == "" {
 				where = "no file (defaults, flags and environment)"
 			}
-			fmt.Fprintf(a.stdout, "✓ %s is valid: %s, state %s, warehouse %s\n", where, handlers.Plural(len(cfg.Teams), "team", "teams"),
+			fmt.Fprintf(a.stdout, "✓ %s is valid: %s, state %s, warehouse %s\n", where, quantity.Plural(len(cfg.Teams), "team", "teams"),
 				cfg.State.Path, cfg.Warehouse.Describe())
 			return nil
 		},

@@ -11,7 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/cmd/todai/config"
-	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries/checkup"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
@@ -116,7 +116,7 @@ func (d *doctor) run(cmd *cobra.Command) bool {
 }
 
 func (d *doctor) summary() {
-	fmt.Fprintf(d.out, "\n%d passed, %s, %d failed\n", d.passed, handlers.Plural(d.warned, "warning", "warnings"), d.failed)
+	fmt.Fprintf(d.out, "\n%d passed, %s, %d failed\n", d.passed, quantity.Plural(d.warned, "warning", "warnings"), d.failed)
 }
 
 // checkWarehouse opens the configured warehouse and runs the source's checks, then says how old the mirror is.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 )
@@ -54,9 +55,9 @@ func printSyncReport(w io.Writer, rep mirror.Report) {
 		return
 	}
 	fmt.Fprintf(w, "synced in %s: %s read, %s; %s and %s\n", rep.Finished.Sub(rep.Started).Round(time.Millisecond),
-		handlers.Plural(rep.TablesRead, "table", "tables"), handlers.Plural(rep.RowsRead, "row", "rows"),
-		handlers.Plural(rep.MetadataQueries, "metadata query", "metadata queries"),
-		handlers.Plural(rep.DataQueries, "data query", "data queries"))
+		quantity.Plural(rep.TablesRead, "table", "tables"), quantity.Plural(rep.RowsRead, "row", "rows"),
+		quantity.Plural(rep.MetadataQueries, "metadata query", "metadata queries"),
+		quantity.Plural(rep.DataQueries, "data query", "data queries"))
 	for _, t := range rep.Tables {
 		if t.Err != nil {
 			fmt.Fprintf(w, "  ✗ %s: %v\n", t.Table, t.Err)

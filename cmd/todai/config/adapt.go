@@ -1,0 +1,140 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/handlers/quantity"
+	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler"
+	"github.com/todai-dev/todai/scheduler/escalation"
+)
+
+// Location returns the team's zone (UTC when unset or unknown; config check reports unknown zones).
+func (t Team) Location() *time.Location {
+	if t.Digest.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(t.Digest.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Describe names the warehouse without its secrets: "snowflake account xy12345/ANALYTICS", "none".
+func (w Warehouse) Describe() string {
+	if w.URL == "" {
+		return "none"
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	switch u.Scheme {
+	case "sqlite":
+		return "sqlite " + u.Path
+	case "snowflake":
+		return "snowflake account " + u.Host + u.Path
+	}
+	return u.Scheme + " " + u.Host + u.Path
+}
+
+// Location is the zone in which `todai ask` shows times: the configured timezone, else the machine's (an unknown
+// zone is a Problem of Load).
+func (c *Config) Location() *time.Location {
+	if c.Timezone != "" {
+		if loc, err := time.LoadLocation(c.Timezone); err == nil {
+			return loc
+		}
+	}
+	return time.Local
+}
+
+// TeamLocale is a team's language: its own locale, else the configured one.
+func (c *Config) TeamLocale(t Team) string {
+	return cmp.Or(t.Locale, c.Locale)
+}
+
+// TeamRules turns the teams into the read model's rules.
+func (c *Config) TeamRules() queries.Teams {
+	rules := make([]queries.TeamRule, 0, len(c.Teams))
+	for _, t := range c.Teams {
+		rules = append(rules, queries.TeamRule{Name: t.Name, Owners: t.Owners, Groups: t.Groups, Tags: t.Tags,
+			Paths: t.Paths, MetaTeam: t.MetaTeam})
+	}
+	return queries.Teams{Rules: rules}
+}
+
+// ParseDuration reads a duration in the config as a question does (handlers.ParseDuration): Go durations (90s, 10m,
+// 2h30m) and whole days or weeks (7d, 2w).
+func ParseDuration(s string) (time.Duration, error) {
+	d, ok := quantity.ParseDuration(s)
+	if !ok {
+		return 0, fmt.Errorf("bad duration %q", strings.TrimSpace(s))
+	}
+	return d, nil
+}
+
+// Secrets lists the secret values of a configuration: Slack tokens and the password, passphrase and token
+// of the warehouse URL.
+func (c *Config) Secrets() []string {
+	if c == nil {
+		return nil
+	}
+	out := []string{c.Slack.AppToken, c.Slack.BotToken}
+	if u, err := url.Parse(c.Warehouse.URL); err == nil {
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p)
+		}
+		q := u.Query()
+		for _, k := range []string{"password", "private_key_passphrase", "token", "passphrase"} {
+			out = append(out, q.Get(k))
+		}
+	}
+	return out
+}
+
+// EscalationPolicy returns a team's escalation policy, with the team's quiet hours (its own, else the team's)
+// in the team's zone; false when the team has none.
+func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
+	for _, t := range c.Teams {
+		if t.Name != team || t.Escalation == nil {
+			continue
+		}
+		p := *t.Escalation
+		if p.QuietHours == nil && t.QuietHours != nil {
+			q := *t.QuietHours
+			p.QuietHours = &q
+		}
+		if p.QuietHours != nil {
+			q := *p.QuietHours
+			q.Location = t.Location()
+			p.QuietHours = &q
+		}
+		return p, true
+	}
+	return escalation.Policy{}, false
+}
+
+// DigestSchedules lists each team's digest schedule, as the scheduler reads them.
+func (c *Config) DigestSchedules() []scheduler.TeamSchedule {
+	out := make([]scheduler.TeamSchedule, 0, len(c.Teams))
+	for _, t := range c.Teams {
+		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
+	}
+	return out
+}
+
+// Team returns the configured team named name (case-insensitively), or a bare team of that name.
+func (c *Config) Team(name string) Team {
+	for _, t := range c.Teams {
+		if strings.EqualFold(t.Name, name) {
+			return t
+		}
+	}
+	return Team{Name: name}
+}

@@ -1,0 +1,221 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/todai-dev/todai/scheduler/escalation"
+)
+
+// Config is the whole of todai.yaml.
+type Config struct {
+	Warehouse Warehouse `yaml:"warehouse"`
+	State     State     `yaml:"state"`
+	Sync      Sync      `yaml:"sync"`
+	// Locale is the default answer language when the question does not tell: "en" or "ja".
+	Locale string `yaml:"locale"`
+	// Timezone is the IANA zone in which `todai ask` shows times and reads dates and times written without a zone
+	// ("Asia/Tokyo"); the machine's zone when empty. Slack answers show each reader their own zone.
+	Timezone string `yaml:"timezone"`
+	Teams    []Team `yaml:"teams"`
+	// Slack configures `todai serve`.
+	Slack Slack `yaml:"slack"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+	// HTTP configures the health and metrics endpoints of `todai serve`.
+	HTTP HTTP `yaml:"http"`
+
+	// File is the path the configuration was read from ("" when there was none).
+	File string `yaml:"-"`
+}
+
+// Log says how Todai logs: structured records to standard error.
+type Log struct {
+	// Level is debug, info, warn or error (default info for serve; the --log-level flag overrides it).
+	Level string `yaml:"level"`
+	// Format is text or json (default text).
+	Format string `yaml:"format"`
+}
+
+// HTTP is the address `todai serve` answers /healthz, /readyz and /metrics on.
+type HTTP struct {
+	// Addr is host:port, e.g. ":9090" (default "127.0.0.1:9090"; "off" disables the endpoints).
+	Addr string `yaml:"addr"`
+	// ReadyMaxSyncAge is how old the last successful sync may be for /readyz to answer ready (default 30m).
+	ReadyMaxSyncAge Duration `yaml:"ready_max_sync_age"`
+}
+
+// Warehouse says where Elementary's tables are.
+type Warehouse struct {
+	// URL is sqlite:///abs/path.db, postgres://user:pass@host/db?schema=…, or snowflake://… (docs/configuration.md).
+	URL string `yaml:"url"`
+	// QueryTimeout bounds every warehouse query.
+	QueryTimeout Duration `yaml:"query_timeout"`
+}
+
+// State is Todai's local database.
+type State struct {
+	// Path is the SQLite file holding the mirror and Todai's own state.
+	Path string `yaml:"path"`
+}
+
+// Sync tunes the mirror.
+type Sync struct {
+	// BackfillDays is how much history the first sync reads.
+	BackfillDays int `yaml:"backfill_days"`
+	// RetentionDays is how long local history is kept.
+	RetentionDays int `yaml:"retention_days"`
+	// Overlap is how far behind the watermark each read starts, to catch rows inserted late.
+	Overlap Duration `yaml:"overlap"`
+	// Interval is how often `todai serve` syncs in the background (DefaultSyncInterval).
+	Interval Duration `yaml:"interval"`
+}
+
+// Slack configures the Slack bot (`todai serve`). Tokens are best given as ${SLACK_APP_TOKEN} and
+// ${SLACK_BOT_TOKEN}; when the file leaves them empty those variables are read.
+type Slack struct {
+	// APIURL is the Web API base (GovSlack, a proxy); env TODAI_SLACK_API_URL. Default https://slack.com/api/.
+	APIURL string `yaml:"api_url"`
+	// AppToken is the app-level token (xapp-…), BotToken the bot token (xoxb-…).
+	AppToken string `yaml:"app_token"`
+	BotToken string `yaml:"bot_token"`
+	// Command is the slash command's name (DefaultSlackCommand).
+	Command string `yaml:"command"`
+	// ReportURL is the Elementary report's base URL; DocsURL the dbt docs site's; RepositoryURL the dbt project's
+	// repository (GitHub or GitLab), for the compare links of `why`.
+	ReportURL     string `yaml:"report_url"`
+	DocsURL       string `yaml:"docs_url"`
+	RepositoryURL string `yaml:"repository_url"`
+	// Admins are Slack user IDs allowed to change state (acknowledge, snooze) for every team.
+	Admins []string `yaml:"admins"`
+	// Mentions map owners as found in the data ("@alice", "finance-team") to Slack mentions ("<@U123>",
+	// "<!subteam^S123>"), overriding lookups.
+	Mentions map[string]string `yaml:"mentions"`
+	// Workers answer at once (DefaultSlackWorkers); Queue is how many questions may wait (DefaultSlackQueue).
+	Workers int `yaml:"workers"`
+	Queue   int `yaml:"queue"`
+	// ElementaryChannel is where edr monitor posts its alerts by default (its --slack-channel-name), searched,
+	// with a model's meta.channel and the team's channel, for the alert a first notice replies under.
+	ElementaryChannel string `yaml:"elementary_channel"`
+}
+
+// Team is one data team and the rules that say which nodes it owns.
+type Team struct {
+	Name string `yaml:"name"`
+	// Channel is the team's Slack channel, "#data-finance" or a channel ID.
+	Channel  string   `yaml:"channel"`
+	Owners   []string `yaml:"owners"`
+	Groups   []string `yaml:"groups"`
+	Tags     []string `yaml:"tags"`
+	Paths    []string `yaml:"paths"`
+	MetaTeam []string `yaml:"meta_team"`
+	// Locale overrides the default language for this team's messages.
+	Locale string `yaml:"locale"`
+	// Digest is when the team gets its daily health digest in its channel.
+	Digest TeamDigest `yaml:"digest"`
+	// QuietHours hold back escalation pings in the team's zone (digest.timezone).
+	QuietHours *escalation.QuietHours `yaml:"quiet_hours"`
+	// Escalation is the team's escalation policy.
+	Escalation *escalation.Policy `yaml:"escalation"`
+}
+
+// TeamDigest schedules a team's daily digest.
+type TeamDigest struct {
+	// Schedule is a five-field cron spec or a descriptor ("0 9 * * 1-5"); empty means no scheduled digest.
+	Schedule string `yaml:"schedule"`
+	// Timezone is the IANA zone of the schedule and of the digest's times ("Asia/Tokyo"); UTC when empty.
+	Timezone string `yaml:"timezone"`
+}
+
+// Defaults used where the file says nothing.
+const (
+	DefaultStatePath     = ".todai/state.db"
+	DefaultBackfillDays  = 30
+	DefaultRetentionDays = 90
+	DefaultOverlap       = 2 * time.Hour
+	DefaultQueryTimeout  = 60 * time.Second
+	DefaultLocale        = "en"
+	// DefaultHTTPAddr serves the health and metrics endpoints on loopback only.
+	DefaultHTTPAddr = "127.0.0.1:9090"
+	// DefaultReadyMaxSyncAge is how stale the mirror may be for /readyz.
+	DefaultReadyMaxSyncAge = 30 * time.Minute
+	DefaultSyncInterval    = 10 * time.Minute
+	DefaultSlackCommand    = "/todai"
+	DefaultSlackWorkers    = 4
+	DefaultSlackQueue      = 100
+)
+
+// Problem is one mistake in the configuration, with where it is and how to fix it.
+type Problem struct {
+	File   string
+	Line   int
+	Column int
+	Path   string // YAML path, e.g. $.teams[1].paths[0]
+	Msg    string
+	Hint   string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+			if p.Column > 0 {
+				fmt.Fprintf(&b, ":%d", p.Column)
+			}
+		}
+		b.WriteString(": ")
+	}
+	if p.Path != "" {
+		b.WriteString(p.Path + ": ")
+	}
+	b.WriteString(p.Msg)
+	if p.Hint != "" {
+		b.WriteString(" (hint: " + p.Hint + ")")
+	}
+	return b.String()
+}
+
+// Problems is a list of mistakes; it is the error Load returns when the file is wrong.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Duration is a length of time written like 90s, 10m, 2h or 7d. A value that cannot be read is kept and reported
+// by validation with its line, rather than failing the whole decode.
+type Duration struct {
+	time.Duration
+	raw string
+	bad bool
+}
+
+// UnmarshalYAML reads a duration.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	d.raw = s
+	v, err := ParseDuration(s)
+	if err != nil {
+		d.bad = true
+		return nil
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) problem() string {
+	switch {
+	case d.bad:
+		return fmt.Sprintf("%q is not a duration", d.raw)
+	case d.Duration <= 0:
+		return "must be positive"
+	}
+	return ""
+}
