@@ -56,16 +56,11 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo, now time.Time) (*Over
 		return nil, time.Time{}, nil
 	}
 	loc := r.zoneOf(n)
-	c := learnCadence(times, loc)
+	c, due, lateAt := judge(times, loc)
+	if !now.After(lateAt) {
+		return nil, lateAt, nil
+	}
 	last := times[0]
-	due := c.nextDue(last)
-	slack := max(c.every/2, 30*time.Minute)
-	if c.name == "weekdays" {
-		slack = 12 * time.Hour
-	}
-	if !now.After(due.Add(slack)) {
-		return nil, due.Add(slack), nil
-	}
 	o := &Overdue{Cadence: c.name, CadenceSeconds: c.every.Seconds(), Zone: loc.String(), LastSuccess: &last,
 		LateSeconds: math.Round(now.Sub(due).Seconds())}
 	if runs[0].Invocation != nil {
@@ -111,6 +106,19 @@ func (r *Reader) lastBuildingRun(ctx context.Context, n *nodeInfo, job string, b
 		return nil, nil
 	}
 	return timePtr(&newest.String), nil
+}
+
+// judge learns the cadence of a node's builds (newest first, at least two) in loc, and says when the next build is
+// due and from when it is late: the due time plus a slack of half the cadence (at least 30 minutes; 12 hours for a
+// weekday build, whose due time is the next weekday's).
+func judge(builds []time.Time, loc *time.Location) (c cadence, due, lateAt time.Time) {
+	c = learnCadence(builds, loc)
+	due = c.nextDue(builds[0])
+	slack := max(c.every/2, 30*time.Minute)
+	if c.name == "weekdays" {
+		slack = 12 * time.Hour
+	}
+	return c, due, due.Add(slack)
 }
 
 // cadence is how often a node is built: its name, its interval, and the zone its days are counted in.

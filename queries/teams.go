@@ -40,14 +40,20 @@ type Teams struct {
 	Rules []TeamRule
 }
 
-// TeamOf returns the team a node belongs to, or "" when nothing says.
+// TeamOf returns the team a node belongs to, or "" when nothing says: the first rule that matches it, else its
+// meta.team, else its dbt group — spelled as a rule names that team, when one does in any case ("Finance" in the
+// data is the configured "finance").
 func (t Teams) TeamOf(n NodeFacts) string {
 	for _, r := range t.Rules {
 		if r.matches(n) {
 			return r.Name
 		}
 	}
-	return cmp.Or(n.MetaTeam, n.Group)
+	name := cmp.Or(n.MetaTeam, n.Group)
+	if r, ok := t.Rule(name); ok {
+		return r.Name
+	}
+	return name
 }
 
 // Rule returns the rule named name (case-insensitively).

@@ -36,6 +36,9 @@ func newConfigCmd(a *app) *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "✓ %s is valid: %s, state %s, warehouse %s\n", where, quantity.Plural(len(cfg.Teams), "team", "teams"),
 				cfg.State.Path, cfg.Warehouse.Describe())
+			for _, w := range cfg.Warnings {
+				fmt.Fprintln(a.stdout, "!", w)
+			}
 			return nil
 		},
 	})

@@ -33,7 +33,7 @@ func newDigestCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := handlers.DigestOptions{Lang: a.teamLang(t), Location: t.Location()}
+			o := handlers.DigestOptions{Lang: a.teamLang(t), Location: a.cfg.TeamLocation(t)}
 			if post {
 				if a.cfg.Slack.BotToken == "" {
 					return errors.New("digest: no Slack bot token (SLACK_BOT_TOKEN)")
@@ -62,7 +62,7 @@ func newDigestCmd(a *app) *cobra.Command {
 func (a *app) teams() bot.Teams {
 	out := make(bot.Teams, 0, len(a.cfg.Teams))
 	for _, t := range a.cfg.Teams {
-		out = append(out, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: t.Location(), Lang: a.teamLang(t)})
+		out = append(out, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: a.cfg.TeamLocation(t), Lang: a.teamLang(t)})
 	}
 	return out
 }
@@ -72,7 +72,7 @@ func (a *app) teamLang(t config.Team) handlers.Lang { return handlers.Lang(a.cfg
 
 // buildDigest reads a team's digest at a.now(), over the default window.
 func (a *app) buildDigest(ctx context.Context, reader *queries.Reader, t config.Team, name string) (queries.DigestAnswer, error) {
-	ans, err := reader.Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Location: t.Location(),
+	ans, err := reader.Digest(ctx, queries.DigestQuery{Team: name, Now: a.now(), Location: a.cfg.TeamLocation(t),
 		ReportURL: a.cfg.Slack.ReportURL})
 	if err != nil {
 		return ans, fmt.Errorf("digest: %w", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/cmd/todai/config"
 	"github.com/todai-dev/todai/handlers/handlerstest"
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
@@ -863,4 +864,65 @@ func testLogs(t *testing.T) *handlerstest.LogBuffer {
 		}
 	})
 	return logs
+}
+
+// TestEscalationTeamNameCase: the dbt group (Finance), a model's meta.team (FINANCE) and the config (finance) spell
+// the team three ways; the failures of both models escalate by finance's policy, in finance's channel, as "finance".
+func TestEscalationTeamNameCase(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0}
+	logs := testLogs(t)
+	f := demo.NewFixture("shop")
+	orders := f.Model("orders", demo.Values{"group_name": "Finance"})
+	refunds := f.Model("refunds", demo.Values{"meta": `{"team": "FINANCE"}`})
+	inv := f.Invocation("test", t0.Add(-5*time.Minute), nil)
+	for _, m := range []string{orders, refunds} {
+		test := f.Test("not_null_"+queries.NameOf(m)+"_id", "not_null", m, nil)
+		f.TestResult(inv, test, m, "fail", t0.Add(-5*time.Minute), demo.Values{"column_name": "id"})
+	}
+	wh := newFixtureWarehouse(t, f)
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	a := configuredApp(t, fake, wh.path, t.TempDir(), `teams:
+  - name: finance
+    channel: C0FINANCE
+    escalation:
+      levels:
+        - after: 0s
+          notify: [{kind: channel}]
+`, clock.Now, logs, slog.LevelInfo)
+	db, err := a.openState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reader := a.reader(db)
+	if err := a.syncOnce(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.newEscalator(db, reader, a.newBot(db, reader)).Run(ctx, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	posts := channelPosts(fake, "C0FINANCE")
+	if len(posts) != 1 {
+		t.Fatalf("%d posts in finance's channel, want the one notice of both failures", len(posts))
+	}
+	for _, name := range []string{"orders", "refunds"} {
+		if !strings.Contains(posts[0].AllText(), name) {
+			t.Errorf("the notice lacks %s:\n%s", name, posts[0].AllText())
+		}
+	}
+	incs, err := escalation.NewStore(db).Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range incs {
+		if inc.Team != "finance" {
+			t.Errorf("incident %d of team %q, want the configured spelling finance", inc.ID, inc.Team)
+		}
+	}
+	if len(incs) != 2 {
+		t.Errorf("%d incidents, want 2", len(incs))
+	}
 }

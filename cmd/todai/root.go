@@ -155,5 +155,5 @@ func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
 // reader builds the read model over db.
 func (a *app) reader(db *localdb.DB) *queries.Reader {
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
-		RepositoryURL: a.cfg.Slack.RepositoryURL})
+		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation()})
 }

@@ -13,12 +13,30 @@ import (
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// Location returns the team's zone (UTC when unset or unknown; config check reports unknown zones).
-func (t Team) Location() *time.Location {
-	if t.Digest.Timezone == "" {
+// TeamZone is the name of a team's one zone, where its schedules live: its timezone (else the digest.timezone of
+// earlier releases), else the project's, else "" (UTC).
+func (c *Config) TeamZone(t Team) string {
+	return cmp.Or(t.Timezone, t.Digest.Timezone, c.Timezone)
+}
+
+// TeamLocation is a team's zone (TeamZone; UTC when none is set, or the name is unknown: config check reports
+// unknown zones).
+func (c *Config) TeamLocation(t Team) *time.Location {
+	return zoneOrUTC(c.TeamZone(t))
+}
+
+// ScheduleLocation is the project's zone for schedules: its timezone, else UTC (never the machine's: a schedule
+// must not change with the server it runs on).
+func (c *Config) ScheduleLocation() *time.Location {
+	return zoneOrUTC(c.Timezone)
+}
+
+// zoneOrUTC loads a zone by name: UTC when the name is empty or unknown.
+func zoneOrUTC(name string) *time.Location {
+	if name == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(t.Digest.Timezone)
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}
@@ -64,7 +82,7 @@ func (c *Config) TeamRules() queries.Teams {
 	rules := make([]queries.TeamRule, 0, len(c.Teams))
 	for _, t := range c.Teams {
 		rules = append(rules, queries.TeamRule{Name: t.Name, Owners: t.Owners, Groups: t.Groups, Tags: t.Tags,
-			Paths: t.Paths, MetaTeam: t.MetaTeam})
+			Paths: t.Paths, MetaTeam: t.MetaTeam, Location: c.TeamLocation(t)})
 	}
 	return queries.Teams{Rules: rules}
 }
@@ -98,11 +116,12 @@ func (c *Config) Secrets() []string {
 	return out
 }
 
-// EscalationPolicy returns a team's escalation policy, with the team's quiet hours (its own, else the team's)
-// in the team's zone; false when the team has none.
+// EscalationPolicy returns a team's escalation policy (the team named case-insensitively: the dbt group or
+// meta.team of a node may spell it otherwise), with the team's quiet hours (its own, else the team's) in the team's
+// zone; false when the team has none.
 func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
 	for _, t := range c.Teams {
-		if t.Name != team || t.Escalation == nil {
+		if !strings.EqualFold(t.Name, team) || t.Escalation == nil {
 			continue
 		}
 		p := *t.Escalation
@@ -112,7 +131,7 @@ func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
 		}
 		if p.QuietHours != nil {
 			q := *p.QuietHours
-			q.Location = t.Location()
+			q.Location = c.TeamLocation(t)
 			p.QuietHours = &q
 		}
 		return p, true
@@ -124,7 +143,7 @@ func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
 func (c *Config) DigestSchedules() []scheduler.TeamSchedule {
 	out := make([]scheduler.TeamSchedule, 0, len(c.Teams))
 	for _, t := range c.Teams {
-		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: t.Digest.Timezone})
+		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: c.TeamZone(t)})
 	}
 	return out
 }

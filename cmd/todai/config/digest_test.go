@@ -20,7 +20,7 @@ func TestTeamDigestConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.Teams[0].Digest.Schedule != "0 9 * * 1-5" || c.Teams[0].Location().String() != "Asia/Tokyo" {
+				if c.Teams[0].Digest.Schedule != "0 9 * * 1-5" || c.TeamLocation(c.Teams[0]).String() != "Asia/Tokyo" {
 					t.Errorf("team = %+v", c.Teams[0])
 				}
 				return
@@ -109,5 +109,61 @@ func TestEscalationPolicy(t *testing.T) {
 	}
 	if c.Teams[0].Escalation.QuietHours != nil {
 		t.Error("EscalationPolicy changed the configured policy")
+	}
+}
+
+// TestTeamZones: a team has one zone — its timezone, else the digest.timezone of earlier releases, else the
+// project's, else UTC — which its digest schedule, its quiet hours and its nodes' cadences share; config check warns
+// where a zone is implied, and refuses two zones for one team.
+func TestTeamZones(t *testing.T) {
+	const esc = "    escalation: {levels: [{after: 0s, notify: [{kind: channel}]}], quiet_hours: {start: \"22:00\", end: \"07:00\"}}\n"
+	for _, tc := range []struct {
+		name, yaml       string
+		zone, quietZone  string
+		warning, problem string
+	}{
+		{name: "the team's own", yaml: "teams:\n  - name: finance\n    timezone: Asia/Tokyo\n" + esc,
+			zone: "Asia/Tokyo", quietZone: "Asia/Tokyo"},
+		{name: "the project's", yaml: "timezone: America/Los_Angeles\nteams:\n  - name: finance\n" + esc,
+			zone: "America/Los_Angeles", quietZone: "America/Los_Angeles"},
+		{name: "an earlier release's digest.timezone", yaml: "teams:\n  - name: finance\n    digest: {timezone: Asia/Kolkata}\n" + esc,
+			zone: "Asia/Kolkata", quietZone: "Asia/Kolkata", warning: "digest.timezone is the team's zone now"},
+		{name: "none: UTC, said", yaml: "teams:\n  - name: finance\n" + esc, zone: "UTC", quietZone: "UTC",
+			warning: "has no zone"},
+		{name: "two zones", yaml: "teams:\n  - name: finance\n    timezone: Asia/Tokyo\n    digest: {timezone: UTC}\n",
+			problem: "has two zones"},
+		{name: "an unknown zone", yaml: "teams:\n  - name: finance\n    timezone: Mars/Olympus\n",
+			problem: `unknown time zone "Mars/Olympus"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("todai.yaml", []byte(tc.yaml))
+			if tc.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.problem) {
+					t.Fatalf("err = %v, want %q", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TeamLocation(c.Teams[0]).String(); got != tc.zone {
+				t.Errorf("zone %s, want %s", got, tc.zone)
+			}
+			if got := c.TeamRules().Rules[0].Location.String(); got != tc.zone {
+				t.Errorf("the read model's zone %s, want %s", got, tc.zone)
+			}
+			// The dbt group may spell the team otherwise: the policy is found all the same.
+			p, ok := c.EscalationPolicy("FINANCE")
+			if !ok || p.QuietHours == nil || p.QuietHours.Location.String() != tc.quietZone {
+				t.Errorf("policy of FINANCE = %+v, %v; want quiet hours in %s", p, ok, tc.quietZone)
+			}
+			var warned []string
+			for _, w := range c.Warnings {
+				warned = append(warned, w.String())
+			}
+			if got := strings.Join(warned, "; "); (tc.warning == "") != (got == "") || !strings.Contains(got, tc.warning) {
+				t.Errorf("warnings %q, want %q", got, tc.warning)
+			}
+		})
 	}
 }

@@ -15,8 +15,10 @@ type Config struct {
 	Sync      Sync      `yaml:"sync"`
 	// Locale is the default answer language when the question does not tell: "en" or "ja".
 	Locale string `yaml:"locale"`
-	// Timezone is the IANA zone in which `todai ask` shows times and reads dates and times written without a zone
-	// ("Asia/Tokyo"); the machine's zone when empty. Slack answers show each reader their own zone.
+	// Timezone is the project's IANA zone ("Asia/Tokyo"): the zone of the schedules of teams without one of their
+	// own (their nodes' cadences, quiet hours and digests; UTC when empty), and the one in which `todai ask` shows
+	// times and reads dates written without a zone (the machine's when empty). Slack answers show each reader their
+	// own zone.
 	Timezone string `yaml:"timezone"`
 	Teams    []Team `yaml:"teams"`
 	// Slack configures `todai serve`.
@@ -28,6 +30,8 @@ type Config struct {
 
 	// File is the path the configuration was read from ("" when there was none).
 	File string `yaml:"-"`
+	// Warnings are what the file leaves to chance without being wrong: a zone it implies, a key it should move.
+	Warnings Problems `yaml:"-"`
 }
 
 // Log says how Todai logs: structured records to standard error.
@@ -112,9 +116,12 @@ type Team struct {
 	MetaTeam []string `yaml:"meta_team"`
 	// Locale overrides the default language for this team's messages.
 	Locale string `yaml:"locale"`
+	// Timezone is the team's one IANA zone: its nodes' cadences (hourly, daily, weekdays) are learned and judged
+	// in it, its quiet hours and its digest run in it. The project's timezone when empty, else UTC.
+	Timezone string `yaml:"timezone"`
 	// Digest is when the team gets its daily health digest in its channel.
 	Digest TeamDigest `yaml:"digest"`
-	// QuietHours hold back escalation pings in the team's zone (digest.timezone).
+	// QuietHours hold back escalation pings in the team's zone.
 	QuietHours *escalation.QuietHours `yaml:"quiet_hours"`
 	// Escalation is the team's escalation policy.
 	Escalation *escalation.Policy `yaml:"escalation"`
@@ -124,7 +131,8 @@ type Team struct {
 type TeamDigest struct {
 	// Schedule is a five-field cron spec or a descriptor ("0 9 * * 1-5"); empty means no scheduled digest.
 	Schedule string `yaml:"schedule"`
-	// Timezone is the IANA zone of the schedule and of the digest's times ("Asia/Tokyo"); UTC when empty.
+	// Timezone is the team's zone as earlier releases read it, for the digest only: still read as the team's
+	// timezone when that is empty (config check says to move it).
 	Timezone string `yaml:"timezone"`
 }
 

@@ -22,18 +22,20 @@ import (
 	"github.com/todai-dev/todai/scheduler"
 )
 
-// validate checks the decoded file, pointing each problem at its line.
+// validate checks the decoded file, pointing each problem — and each warning, kept in c.Warnings — at its line.
 func (c *Config) validate(file *ast.File) Problems {
 	var ps Problems
-	add := func(yamlPath, msg, hint string) {
+	at := func(yamlPath, msg, hint string) Problem {
 		p := Problem{File: c.File, Path: yamlPath, Msg: msg, Hint: hint}
 		if pp, err := yaml.PathString(yamlPath); err == nil {
 			if n, err := pp.FilterFile(file); err == nil && n != nil && n.GetToken() != nil {
 				p.Line, p.Column = n.GetToken().Position.Line, n.GetToken().Position.Column
 			}
 		}
-		ps = append(ps, p)
+		return p
 	}
+	add := func(yamlPath, msg, hint string) { ps = append(ps, at(yamlPath, msg, hint)) }
+	warn := func(yamlPath, msg, hint string) { c.Warnings = append(c.Warnings, at(yamlPath, msg, hint)) }
 	if c.Warehouse.URL != "" {
 		if msg, hint := checkWarehouseURL(c.Warehouse.URL); msg != "" {
 			add("$.warehouse.url", msg, hint)
@@ -107,11 +109,24 @@ func (c *Config) validate(file *ast.File) Problems {
 		if t.Locale != "" && !validLocale(t.Locale) {
 			add(at+".locale", fmt.Sprintf("unknown locale %q", t.Locale), `use "en" or "ja"`)
 		}
-		if t.Digest.Timezone != "" {
-			if _, err := time.LoadLocation(t.Digest.Timezone); err != nil {
-				add(at+".digest.timezone", fmt.Sprintf("unknown time zone %q", t.Digest.Timezone),
-					`use an IANA zone name like "Asia/Tokyo"`)
+		for _, z := range []struct{ key, name string }{{".timezone", t.Timezone}, {".digest.timezone", t.Digest.Timezone}} {
+			if z.name == "" {
+				continue
 			}
+			if _, err := time.LoadLocation(z.name); err != nil {
+				add(at+z.key, fmt.Sprintf("unknown time zone %q", z.name), `use an IANA zone name like "Asia/Tokyo"`)
+			}
+		}
+		switch {
+		case t.Timezone != "" && t.Digest.Timezone != "" && t.Timezone != t.Digest.Timezone:
+			add(at+".digest.timezone", fmt.Sprintf("team %q has two zones: timezone %s and digest.timezone %s", t.Name,
+				t.Timezone, t.Digest.Timezone), "a team has one zone: keep timezone and remove digest.timezone")
+		case t.Digest.Timezone != "":
+			warn(at+".digest.timezone", "digest.timezone is the team's zone now: its nodes' cadences and its quiet hours follow it too",
+				"move it up to the team: timezone: "+t.Digest.Timezone)
+		case c.TeamZone(t) == "" && (t.Digest.Schedule != "" || t.QuietHours != nil || t.Escalation != nil):
+			warn(at, fmt.Sprintf("team %q has no zone: its digest, quiet hours and the cadences of its nodes run in UTC", t.Name),
+				`set timezone: "Asia/Tokyo" on the team, or timezone: for the project`)
 		}
 		if t.Digest.Schedule != "" {
 			if _, _, err := scheduler.ParseSpec(t.Digest.Schedule, ""); err != nil {
@@ -290,6 +305,9 @@ func Check(file string, o Overrides) (*Config, checkup.Findings) {
 			"create todai.yaml (see todai.example.yaml) to configure teams and Slack")
 	} else {
 		out.Pass(fmt.Sprintf("%s parses and is valid (%s)", cfg.File, quantity.Plural(len(cfg.Teams), "team", "teams")))
+	}
+	for _, w := range cfg.Warnings {
+		out.Warn(w.String(), w.Hint)
 	}
 	return cfg, out
 }
