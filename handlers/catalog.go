@@ -129,7 +129,7 @@ var causeKinds = phrases{
 	"pipeline_stopped":     {"the whole pipeline stopped (no dbt run of any job)", "パイプライン全体が停止（どのジョブの dbt 実行もなし）"},
 }
 
-// nextActions say what to do next, of the node (or job) they name: %[1]s is its name.
+// nextActions say what to do next, of the node (or job) they name: %[1]s, where they name one, is its name.
 var nextActions = phrases{
 	"fix_error":      {"fix the error of %[1]s (`why %[1]s` shows it)", "%[1]s のエラーを直す（`why %[1]s` で確認）"},
 	"fix_root":       {"fix %[1]s, which caused the skip (`why %[1]s`)", "スキップの原因 %[1]s を直す（`why %[1]s`）"},

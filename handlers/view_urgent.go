@@ -61,10 +61,15 @@ func (p *Printer) Axes(a *queries.UrgencyAnswer) string {
 // NextAction says what to do next, naming the node (or job) to act on.
 func (p *Printer) NextAction(n *queries.NextStep) string {
 	name := FirstClean(n.Name, n.UniqueID)
-	if ph, ok := nextActions[string(n.Action)]; ok {
-		return fmt.Sprintf(p.Tr(ph[0], ph[1]), name)
+	ph, ok := nextActions[string(n.Action)]
+	if !ok {
+		return Clean(string(n.Action))
 	}
-	return Clean(string(n.Action))
+	words := p.Tr(ph[0], ph[1])
+	if !strings.Contains(words, "%[1]s") {
+		return words
+	}
+	return fmt.Sprintf(words, name)
 }
 
 // UrgencyWord names an urgency level in the reader's language.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/queries"
 )
 
 // repoFile reads a file relative to the repository root.
@@ -313,5 +314,26 @@ func remarshal(t *testing.T, in any, out any) {
 	}
 	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCodesDocumented: docs/json.md names every value of the answers' typed codes (cause kinds, next actions,
+// urgency reasons), so a new code cannot ship undocumented.
+func TestCodesDocumented(t *testing.T) {
+	doc := repoFile(t, "docs/json.md")
+	var codes []string
+	for _, k := range queries.CauseKinds() {
+		codes = append(codes, string(k))
+	}
+	for _, a := range queries.NextActions() {
+		codes = append(codes, string(a))
+	}
+	for _, r := range queries.Reasons() {
+		codes = append(codes, string(r))
+	}
+	for _, c := range codes {
+		if !strings.Contains(doc, "`"+c+"`") {
+			t.Errorf("docs/json.md does not name the code %s", c)
+		}
 	}
 }

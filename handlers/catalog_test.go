@@ -1,0 +1,62 @@
+package handlers
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/todai-dev/todai/queries"
+)
+
+// TestEveryCodeHasWords: every value of the read model's typed codes — cause kinds, next actions, urgency reasons
+// — has its own words in English and in Japanese, so that a new code never reaches a reader raw.
+func TestEveryCodeHasWords(t *testing.T) {
+	en, ja := NewPrinter(LangEN, time.Now(), nil), NewPrinter(LangJA, time.Now(), nil)
+	check := func(kind, code, inEN, inJA string) {
+		t.Helper()
+		if inEN == "" || inEN == code || inEN == Clean(code) || strings.Contains(inEN+inJA, "%!") {
+			t.Errorf("%s %s has no English words (%q)", kind, code, inEN)
+		}
+		if inJA == inEN || !hasJapanese(inJA) {
+			t.Errorf("%s %s has no Japanese words (%q)", kind, code, inJA)
+		}
+	}
+	for _, k := range queries.CauseKinds() {
+		check("cause kind", string(k), en.CauseKind(k), ja.CauseKind(k))
+	}
+	for _, r := range queries.Reasons() {
+		check("reason", string(r), en.Reason(r), ja.Reason(r))
+	}
+	for _, a := range queries.NextActions() {
+		step := &queries.NextStep{Action: a, Name: "fct_orders"}
+		check("next action", string(a), en.NextAction(step), ja.NextAction(step))
+	}
+	// And nothing is phrased that the read model does not know.
+	known := map[string]bool{}
+	for _, k := range queries.CauseKinds() {
+		known["cause:"+string(k)] = true
+	}
+	for _, r := range queries.Reasons() {
+		known["reason:"+string(r)] = true
+	}
+	for _, a := range queries.NextActions() {
+		known["action:"+string(a)] = true
+	}
+	for table, codes := range map[string]phrases{"cause": causeKinds, "reason": reasons, "action": nextActions} {
+		for code := range codes {
+			if !known[table+":"+code] {
+				t.Errorf("%s %q has words but is not a code of the read model", table, code)
+			}
+		}
+	}
+}
+
+func hasJapanese(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Hiragana, unicode.Katakana, unicode.Han) {
+			return true
+		}
+	}
+	return false
+}
