@@ -28,6 +28,8 @@ type HomeReader interface {
 	TeamNodes(ctx context.Context, team string) ([]queries.Node, error)
 	// Problems returns what is failing now, as escalation sees it.
 	Problems(ctx context.Context) ([]queries.Problem, error)
+	// Pipeline says whether the whole dbt pipeline stopped (nil when it runs).
+	Pipeline(ctx context.Context) (*queries.PipelineStop, error)
 }
 
 // HomeTeam is a configured team: its name and its Slack channel, an ID ("C…" or "G…") or a name ("#data-finance"),
@@ -106,8 +108,12 @@ func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slac
 	}
 	teams, readErr := h.userTeams(ctx, userID, me, problems, problemsErr != nil)
 	owned, ownedErr := ownedProblems(problems, me), problemsErr
-	return slackui.Home(slackui.HomeData{Updated: h.now(), Teams: teams, TeamsUnreadable: readErr != nil, Owned: owned,
-		OwnedUnreadable: ownedErr != nil}, lang)
+	stop, err := h.data.Pipeline(ctx)
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read the pipeline's state", slog.String("error", err.Error()))
+	}
+	return slackui.Home(slackui.HomeData{Updated: h.now(), Pipeline: stop, Teams: teams, TeamsUnreadable: readErr != nil,
+		Owned: owned, OwnedUnreadable: ownedErr != nil}, lang)
 }
 
 // homeIdentity is who a user is in owner strings: their email, handle and display name, lower-case.

@@ -22,6 +22,7 @@ var _ HomeReader = (*queries.Reader)(nil)
 type homeData struct {
 	nodes    map[string][]queries.Node // team → nodes
 	problems []queries.Problem
+	stop     *queries.PipelineStop
 	err      error
 }
 
@@ -38,6 +39,8 @@ func (d *homeData) TeamNodes(_ context.Context, team string) ([]queries.Node, er
 }
 
 func (d *homeData) Problems(context.Context) ([]queries.Problem, error) { return d.problems, d.err }
+
+func (d *homeData) Pipeline(context.Context) (*queries.PipelineStop, error) { return d.stop, d.err }
 
 func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
 	t.Helper()
@@ -256,5 +259,22 @@ func TestHomeShowsWhatIsFailingNow(t *testing.T) {
 	}
 	if !strings.Contains(text, "3 failing, 0 warning") || strings.Contains(text, "other") {
 		t.Errorf("team health or someone else's problem:\n%s", text)
+	}
+}
+
+// TestHomeSaysThePipelineStopped: when no dbt job has run for longer than usual, the Home says so first, once.
+func TestHomeSaysThePipelineStopped(t *testing.T) {
+	fake, home := homeFixture(t)
+	since := time.Date(2026, 12, 3, 5, 0, 0, 0, time.UTC)
+	home.data.(*homeData).stop = &queries.PipelineStop{Since: since, JobName: "nightly", SilentSeconds: 3 * 86400}
+	for lang, want := range map[handlers.Lang][]string{
+		handlers.LangEN: {":octagonal_sign: *Pipeline stopped*: no dbt run of any job since", "the last: job nightly", "check the orchestrator"},
+		handlers.LangJA: {"パイプライン停止", "どのジョブの dbt 実行もありません", "最後はジョブ nightly"},
+	} {
+		text := homeText(t, fake, home, "UALICE", lang)
+		checkHomeText(t, text, want, nil)
+		if strings.Index(text, "Pipeline stopped") > strings.Index(text, "Your teams") && lang == handlers.LangEN {
+			t.Errorf("the stopped pipeline is not said first:\n%s", text)
+		}
 	}
 }

@@ -80,11 +80,14 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 	v := DigestView{Emoji: digestEmoji(a.Status),
 		Title: Tr(l, "Daily digest: ", "デイリーダイジェスト: ") + esc(a.Team) + " · " + a.Now.In(loc).Format("2006-01-02")}
 	c := a.Counts
-	switch a.Status {
-	case queries.DigestRed:
+	switch {
+	case a.Pipeline != nil:
+		v.Headline = Tr(l, "The whole dbt pipeline stopped: no job has run since "+at(a.Pipeline.Since)+".",
+			"dbt パイプライン全体が停止しています: "+at(a.Pipeline.Since)+" 以降どのジョブも実行されていません。")
+	case a.Status == queries.DigestRed:
 		n := len(a.ModelErrors) + len(a.New) + len(a.StillFailing) + len(a.Sources)
 		v.Headline = Tr(l, quantity.Plural(n, "problem needs", "problems need")+" attention.", fmt.Sprintf("対応が必要な問題が %d 件あります。", n))
-	case queries.DigestYellow:
+	case a.Status == queries.DigestYellow:
 		v.Headline = Tr(l, "No failures, but some warnings to look at.", "失敗はありませんが、確認したい警告があります。")
 	default:
 		v.Headline = Tr(l, "All green: every model ran and every test passed.", "オールグリーン: すべてのモデルとテストが正常です。")
@@ -106,6 +109,15 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 		if len(lines) > 0 {
 			v.Sections = append(v.Sections, DigestSection{title, lines})
 		}
+	}
+	if s := a.Pipeline; s != nil {
+		last := ""
+		if s.JobName != "" {
+			last = Tr(l, " (the last: job ", "（最後はジョブ ") + esc(s.JobName) + Tr(l, ")", "）")
+		}
+		add(Tr(l, "⛔ Pipeline stopped", "⛔ パイプライン停止"), []string{Tr(l,
+			"No dbt run of any job since "+at(s.Since)+last+": check the orchestrator before anything below.",
+			at(s.Since)+" 以降、どのジョブの dbt 実行もありません"+last+"。以下より先にオーケストレーターを確認してください。")})
 	}
 	add(Tr(l, "Last 24 h", "過去24時間"), []string{counts})
 	if a.AllGreen() {
@@ -156,6 +168,11 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 		lines = append(lines, s)
 	}
 	add(Tr(l, "Model errors", "モデルのエラー"), lines)
+	lines = nil
+	for _, s := range a.Skipped {
+		lines = append(lines, "• "+skipLine(l, words, s, owners, esc))
+	}
+	add(Tr(l, "Skipped models", "スキップされたモデル"), lines)
 	lines = nil
 	for _, s := range a.Sources {
 		line := "• " + esc(s.Name) + " — " + words.phraseOr(digestSourceStates, s.Status, digestSourceStates["error"])
@@ -261,4 +278,44 @@ func RenderDigestJSON(w io.Writer, a queries.DigestAnswer, o DigestOptions) erro
 		return fmt.Errorf("render digest json: %w", err)
 	}
 	return nil
+}
+
+// skipLine says why some of a team's models were skipped and whom to ask: "2 models were skipped because
+// stg_payments errored (team payments): fct_orders, int_payments — ask @payments". A root nobody owns sends the
+// reader to the platform team; models whose skip the rows do not explain send them to the run's log.
+func skipLine(l Lang, words *Printer, s queries.DigestSkip, owners func([]string) string, esc func(string) string) string {
+	models := make([]string, len(s.Models))
+	for i, m := range s.Models {
+		models[i] = esc(m.Name)
+	}
+	list := ": " + strings.Join(models, ", ")
+	if s.Count > len(s.Models) {
+		list += Tr(l, fmt.Sprintf(" and %d more", s.Count-len(s.Models)), fmt.Sprintf(" ほか %d 件", s.Count-len(s.Models)))
+	}
+	count := Tr(l, quantity.Plural(s.Count, "model was", "models were"), fmt.Sprintf(" %d 件のモデル", s.Count))
+	c := s.Root
+	if c == nil {
+		return Tr(l, count+" skipped"+list+" — the rows do not say why: check the run's log",
+			strings.TrimSpace(count)+"がスキップされました"+list+" — 理由はデータにありません。実行ログを確認")
+	}
+	name := esc(FirstClean(c.Name, c.UniqueID))
+	var because string
+	switch c.Kind {
+	case queries.CauseUpstreamError:
+		because = Tr(l, name+" errored", name+" がエラー")
+	case queries.CauseUpstreamTestFailed:
+		because = Tr(l, "a test of "+name+" failed", name+" のテストが失敗")
+	default:
+		because = esc(words.CauseKind(c.Kind)) + ": " + name
+	}
+	team := ""
+	if s.Team != "" {
+		team = Tr(l, " (team ", "（チーム ") + esc(s.Team) + Tr(l, ")", "）")
+	}
+	ask := Tr(l, "ask ", "相談先: ") + owners(s.Owners)
+	if len(s.Owners) == 0 {
+		ask = Tr(l, "nobody owns it: ask the platform team", "オーナー不在のためプラットフォームチームへ")
+	}
+	return Tr(l, count+" skipped because "+because+team+list+" — "+ask,
+		because+team+"のため"+count+"がスキップされました"+list+" — "+ask)
 }

@@ -142,6 +142,7 @@ type Icon string
 // Icons.
 const (
 	IconOverdue  Icon = "overdue"
+	IconStopped  Icon = "stopped"
 	IconOwner    Icon = "owner"
 	IconDescribe Icon = "describe"
 	IconTests    Icon = "tests"
@@ -231,8 +232,11 @@ func (p *Printer) plainSpan(s Span) string {
 	case SpanHealth:
 		return p.marker(s.Health)
 	case SpanIcon:
-		if s.Icon == IconOverdue {
+		switch s.Icon {
+		case IconOverdue:
 			return "[" + p.Tr("OVERDUE", "遅延") + "]"
+		case IconStopped:
+			return "[" + p.Tr("STOPPED", "停止") + "]"
 		}
 		return ""
 	case SpanLink:

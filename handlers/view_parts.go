@@ -165,12 +165,35 @@ func (p *Printer) overdueNote(o *queries.Overdue) []Block {
 	return []Block{Note{Icon: IconOverdue, Label: p.Tr("Overdue", "遅延"), Text: Line{Words(p.Overdue(o))}}}
 }
 
-// healthView opens a node's health answer: its health as mark and subtitle, and the overdue note; the summary is
-// the overdue build when there is one, else the health.
-func (p *Printer) healthView(n queries.Node, h queries.Health, o *queries.Overdue) View {
+// pipelineNote says, once and first, that the whole dbt pipeline stopped.
+func (p *Printer) pipelineNote(s *queries.PipelineStop) []Block {
+	if s == nil {
+		return nil
+	}
+	return []Block{Note{Icon: IconStopped, Label: p.Tr("Pipeline stopped", "パイプライン停止"), Text: Line{Words(p.PipelineStop(s))}}}
+}
+
+// PipelineStop says that no dbt run of any job came since the last one: "no dbt run of any job since 2026-12-03
+// 05:00 UTC (3 d ago; the last: job nightly) — check the orchestrator".
+func (p *Printer) PipelineStop(s *queries.PipelineStop) string {
+	last := ""
+	if s.JobName != "" {
+		last = p.Tr("; the last: job ", "、最後はジョブ ") + Clean(s.JobName)
+	}
+	return p.Tr("no dbt run of any job since ", "どのジョブの dbt 実行もありません。最後の開始 ") + p.When(s.Since) + last +
+		p.Tr(" — check the orchestrator", " — オーケストレーターを確認してください")
+}
+
+// healthView opens a node's health answer: the stopped pipeline first when it stopped, its health as mark and
+// subtitle, and the overdue note; the summary is the stopped pipeline of an overdue node, else the overdue build,
+// else the health.
+func (p *Printer) healthView(n queries.Node, h queries.Health, o *queries.Overdue, stop *queries.PipelineStop) View {
 	v := View{Mark: HealthMark(h), Title: p.NodeTitle(n), Subtitle: p.HealthWord(h), Node: &n,
-		Summary: Line{Words(p.HealthWord(h))}, Blocks: p.overdueNote(o)}
-	if o != nil {
+		Summary: Line{Words(p.HealthWord(h))}, Blocks: append(p.pipelineNote(stop), p.overdueNote(o)...)}
+	switch {
+	case o != nil && stop != nil:
+		v.Summary = Line{Words(p.Tr("Pipeline stopped: ", "パイプライン停止: ") + p.PipelineStop(stop))}
+	case o != nil:
 		v.Summary = Line{Words(p.Tr("Overdue: ", "遅延: ") + p.Overdue(o))}
 	}
 	return v

@@ -9,7 +9,7 @@ import (
 // viewWhy lays out the why answer: health and overdue build, the last success, the skip chain, what changed, the
 // next step, the causes by evidence, then the failed runs and failing tests behind them.
 func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
-	v := p.healthView(a.Node, a.Health, a.Overdue)
+	v := p.healthView(a.Node, a.Health, a.Overdue, a.Pipeline)
 	last := Line{Words(p.Tr("none recorded", "記録なし"))}
 	if a.LastSuccess != nil {
 		last = Line{Words(p.WhenPtr(a.LastSuccess.CompletedAt))}
@@ -44,6 +44,9 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 			}
 			if c.LoadedAt != nil {
 				l = append(l, Words(p.Tr(", last loaded ", "、最終ロード ")+p.When(*c.LoadedAt)))
+			}
+			if c.Since != nil {
+				l = append(l, Words(p.Tr(", since ", "、開始 ")+p.When(*c.Since)))
 			}
 			if c.Confidence != "" {
 				l = append(l, Words(" ("+p.Confidence(c.Confidence)+")"))

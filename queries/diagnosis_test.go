@@ -32,9 +32,13 @@ func diagnosisFixture() Fixture {
 		for i, p := range parents {
 			deps[i] = `"model.dx.` + p + `"`
 		}
-		return Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx", "checksum": checksum(name),
+		r := Row{"unique_id": "model.dx." + name, "name": name, "alias": name, "package_name": "dx", "checksum": checksum(name),
 			"database_name": "ANALYTICS", "schema_name": "prod", "materialization": "table", "owner": "[]", "meta": "{}",
 			"tags": "[]", "depends_on_nodes": "[" + strings.Join(deps, ",") + "]", "generated_at": "2024-01-01 00:00:00"}
+		if strings.HasPrefix(name, "mart_") {
+			r["group_name"] = "marts" // the marts team; the staging models belong to no team
+		}
+		return r
 	}
 	test := func(name, model, severity string) Row {
 		return Row{"unique_id": "test.dx." + name, "name": name, "short_name": "not_null", "severity": severity,
@@ -504,4 +508,34 @@ func TestWhyStaleSourceBeforeTheFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDigestSaysWhyModelsWereSkipped: the marts team's digest says its skipped models were skipped because stg_a
+// errored — a model of no team, owned by nobody — and which models its skip the rows do not explain.
+func TestDigestSaysWhyModelsWereSkipped(t *testing.T) {
+	forEachDiagnosisWarehouse(t, func(t *testing.T, r *Reader) {
+		a, err := r.Digest(context.Background(), DigestQuery{Team: "marts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range a.Skipped {
+			root := "unexplained"
+			if s.Root != nil {
+				root = string(s.Root.Kind) + ":" + s.Root.UniqueID
+			}
+			var models []string
+			for _, m := range s.Models {
+				models = append(models, m.Name)
+			}
+			got = append(got, fmt.Sprintf("%s team=%q owners=%v ×%d %v", root, s.Team, s.Owners, s.Count, models))
+		}
+		eq(t, "skipped", got, []string{
+			`upstream_error:model.dx.stg_a team="" owners=[] ×3 [mart_c mart_f mart_j]`,
+			`unexplained team="" owners=[] ×1 [mart_m]`,
+		})
+		if a.Counts.ModelsSkipped != 4 {
+			t.Errorf("%d models counted as skipped, want the 4 explained above", a.Counts.ModelsSkipped)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,14 +117,29 @@ type DigestAction struct {
 	Cause *Cause `json:"cause"`
 }
 
+// DigestSkip is why some of a team's models were skipped: the root that skipped them, as the diagnosis finds it,
+// and whom to ask about it.
+type DigestSkip struct {
+	// Root is the first cause of their skip (another team's model that errored, a test that failed in a build);
+	// nil when the rows do not say why they were skipped.
+	Root *Cause `json:"root"`
+	// Team is the root's team ("" when it belongs to none); Owners its owners (empty when nobody owns it: ask the
+	// platform team).
+	Team   string   `json:"team"`
+	Owners []string `json:"owners"`
+	// Count is how many of the team's models it skipped; Models names them (at most digestListCap).
+	Count  int    `json:"count"`
+	Models []Node `json:"models"`
+}
+
 // DigestAnswer is a team's daily health digest.
 type DigestAnswer struct {
 	Team        string     `json:"team"`
 	Now         time.Time  `json:"now"`
 	WindowStart time.Time  `json:"window_start"`
 	Previous    *time.Time `json:"previous_digest"`
-	// Status is the headline's colour: red (errors or failing tests, stale sources), yellow (warnings, skips,
-	// slow or flaky) or green.
+	// Status is the headline's colour: red (errors or failing tests, stale sources, a stopped pipeline), yellow
+	// (warnings, skips, slow or flaky) or green.
 	Status string       `json:"status"`
 	Counts DigestCounts `json:"counts"`
 	// New are the failing tests whose failure began after the previous digest; StillFailing those older, oldest
@@ -138,6 +154,10 @@ type DigestAnswer struct {
 	Sparkline    string            `json:"sparkline"`
 	Actions      []DigestAction    `json:"actions"`
 	ReportURL    string            `json:"report_url,omitempty"`
+	// Skipped says why the models counted as skipped were skipped, grouped by their root, most skipped first.
+	Skipped []DigestSkip `json:"skipped"`
+	// Pipeline is set when the whole dbt pipeline stopped (omitted otherwise).
+	Pipeline *PipelineStop `json:"pipeline,omitempty"`
 }
 
 // AllGreen says nothing needs anyone's attention.
@@ -173,7 +193,8 @@ func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error
 		}
 		a := DigestAnswer{Team: team, Now: now, WindowStart: now.Add(-DigestWindow), ReportURL: q.ReportURL,
 			New: []DigestProblem{}, StillFailing: []DigestProblem{}, ModelErrors: []DigestProblem{},
-			Sources: []SourceFreshness{}, Slow: []SlowModel{}, Flaky: []FlakyTest{}, Actions: []DigestAction{}}
+			Sources: []SourceFreshness{}, Slow: []SlowModel{}, Flaky: []FlakyTest{}, Actions: []DigestAction{},
+			Skipped: []DigestSkip{}}
 		newAfter := a.WindowStart
 		if !q.Previous.IsZero() {
 			p := q.Previous.UTC()
@@ -191,6 +212,15 @@ func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error
 		d.finish()
 		if err := d.byRoot(ctx); err != nil {
 			return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+		}
+		if err := d.skips(ctx); err != nil {
+			return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+		}
+		if a.Pipeline, err = r.pipeline(ctx, now); err != nil {
+			return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+		}
+		if a.Pipeline != nil {
+			a.Status = DigestRed // nothing is being built: all else waits on it
 		}
 		return a, nil
 	})
@@ -212,6 +242,7 @@ type digestRun struct {
 	problemRows              map[string]int     // test → problem results in the week
 	trend                    map[string]int
 	errorModels              []string
+	skippedModels            []string // the team's models whose latest run, in the window, was skipped
 }
 
 type testLatestRow struct {
@@ -250,6 +281,7 @@ func (d *digestRun) runs(ctx context.Context) error {
 				d.a.Counts.ModelsFailed++
 			case "skipped":
 				d.a.Counts.ModelsSkipped++
+				d.skippedModels = append(d.skippedModels, id)
 			}
 		}
 		n := d.c.byID[id]
@@ -589,7 +621,9 @@ func (d *digestRun) finish() {
 	bySince(a.New)
 	bySince(a.StillFailing)
 	bySince(a.ModelErrors)
-	sort.Slice(a.Slow, func(i, j int) bool { return a.Slow[i].Ratio > a.Slow[j].Ratio })
+	slices.SortFunc(a.Slow, func(x, y SlowModel) int {
+		return cmp.Or(cmp.Compare(y.Ratio, x.Ratio), strings.Compare(x.Node.UniqueID, y.Node.UniqueID))
+	})
 	sort.Slice(a.Flaky, func(i, j int) bool {
 		if a.Flaky[i].Flips != a.Flaky[j].Flips {
 			return a.Flaky[i].Flips > a.Flaky[j].Flips
@@ -722,5 +756,50 @@ func (d *digestRun) byRoot(ctx context.Context) error {
 	}
 	a.Actions = kept
 	capList(&a.Actions, digestActions)
+	return nil
+}
+
+// skips groups the team's skipped models by the root of their skip, as the diagnosis finds it, with the root's team
+// and owners: a team is told why its models were skipped even when the root belongs to no team.
+func (d *digestRun) skips(ctx context.Context) error {
+	byRoot := map[string]*DigestSkip{}
+	for _, id := range d.skippedModels {
+		n := d.c.byID[id]
+		if n == nil {
+			continue
+		}
+		diag, err := d.r.diagnosis(ctx, d.c, n)
+		if err != nil {
+			return err
+		}
+		key, skip := "", DigestSkip{Owners: []string{}, Models: []Node{}}
+		if root, ok := diag.Root(); ok {
+			key, skip.Root = root.UniqueID, &root
+			if rn := d.c.byID[root.UniqueID]; rn != nil {
+				skip.Team, skip.Owners = rn.Team, slices.Clip(rn.Owners)
+			}
+		}
+		g := byRoot[key]
+		if g == nil {
+			g = &skip
+			byRoot[key] = g
+		}
+		g.Count++
+		if len(g.Models) < digestListCap {
+			g.Models = append(g.Models, n.Node)
+		}
+	}
+	for _, g := range byRoot {
+		d.a.Skipped = append(d.a.Skipped, *g)
+	}
+	slices.SortFunc(d.a.Skipped, func(x, y DigestSkip) int {
+		rootID := func(s DigestSkip) string {
+			if s.Root == nil {
+				return "\uffff" // the unexplained last
+			}
+			return s.Root.UniqueID
+		}
+		return cmp.Or(cmp.Compare(y.Count, x.Count), strings.Compare(rootID(x), rootID(y)))
+	})
 	return nil
 }

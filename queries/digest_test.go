@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -257,4 +258,20 @@ func BenchmarkAllDigestsDemo(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(teams)), "teams")
+}
+
+// TestDigestSlowModelsOrder: slow models are listed slowest first against their median, and models as slow as each
+// other by unique_id, so that the capped list is the same every time.
+func TestDigestSlowModelsOrder(t *testing.T) {
+	slow := func(id string, ratio float64) SlowModel { return SlowModel{Node: Node{UniqueID: id}, Ratio: ratio} }
+	a := DigestAnswer{Slow: []SlowModel{slow("model.x.c", 2), slow("model.x.a", 2), slow("model.x.d", 3), slow("model.x.b", 2)}}
+	d := digestRun{a: &a, c: &catalog{}, now: time.Now(), loc: time.UTC, trend: map[string]int{}}
+	d.finish()
+	var got []string
+	for _, s := range a.Slow {
+		got = append(got, s.Node.UniqueID)
+	}
+	if want := []string{"model.x.d", "model.x.a", "model.x.b", "model.x.c"}; !slices.Equal(got, want) {
+		t.Errorf("slow models %v, want %v", got, want)
+	}
 }

@@ -31,6 +31,12 @@ const (
 	pipelineJitter = 2 * time.Hour
 )
 
+// Pipeline returns the pipeline's stop at the Reader's now: set when the whole dbt pipeline stopped, nil when it runs
+// as usual (or the rows cannot tell).
+func (r *Reader) Pipeline(ctx context.Context) (*PipelineStop, error) {
+	return inSnapshot(ctx, r, func(r *Reader) (*PipelineStop, error) { return r.pipeline(ctx, r.now()) })
+}
+
 // pipelineMemo remembers the pipeline's state of one data generation for pipelineRecheck.
 type pipelineMemo struct {
 	generation int64

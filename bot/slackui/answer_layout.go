@@ -141,6 +141,8 @@ func iconEmoji(i handlers.Icon) string {
 	switch i {
 	case handlers.IconOverdue:
 		return ":hourglass:"
+	case handlers.IconStopped:
+		return ":octagonal_sign:"
 	case handlers.IconOwner:
 		return ":bust_in_silhouette:"
 	case handlers.IconDescribe:

@@ -30,7 +30,9 @@ type HomeTeam struct {
 
 // HomeData is what a user's Home tab shows: their teams and the failures they own, as of Updated.
 type HomeData struct {
-	Updated         time.Time
+	Updated time.Time
+	// Pipeline is set when the whole dbt pipeline stopped: said first, once.
+	Pipeline        *queries.PipelineStop
 	Teams           []HomeTeam
 	TeamsUnreadable bool
 	Owned           []queries.Problem
@@ -44,8 +46,13 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, tr("Todai", "Todai 灯台"), false, false)),
 		slack.NewContextBlock("home_asof", slack.NewTextBlockObject(slack.MarkdownType,
 			tr("Updated ", "更新: ")+Date(d.Updated), false, false)),
-		homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"),
 	}
+	if s := d.Pipeline; s != nil {
+		p := handlers.NewPrinter(lang, d.Updated, Date)
+		blocks = append(blocks, homeSection("home_pipeline", ":octagonal_sign: *"+tr("Pipeline stopped", "パイプライン停止")+
+			"*: "+Escape(p.PipelineStop(s))))
+	}
+	blocks = append(blocks, homeSection("home_teams_title", "*"+tr("Your teams", "あなたのチーム")+"*"))
 	switch {
 	case d.TeamsUnreadable:
 		blocks = append(blocks, homeSection("home_teams_error",

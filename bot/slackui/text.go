@@ -143,6 +143,9 @@ func CauseLine(l handlers.Lang, c queries.Cause) string {
 	if c.LoadedAt != nil {
 		s += p.Tr(", last loaded ", "、最終ロード ") + Date(*c.LoadedAt)
 	}
+	if c.Since != nil {
+		s += p.Tr(", since ", "、開始 ") + Date(*c.Since)
+	}
 	if c.Confidence != "" {
 		s += " _(" + Escape(p.Confidence(c.Confidence)) + ")_"
 	}

@@ -20,8 +20,17 @@ func DigestAnswers() map[string]queries.DigestAnswer {
 		{Day: "2026-11-24", Problems: 3}}
 	red := queries.DigestAnswer{Team: "finance", Now: now, WindowStart: now.Add(-24 * time.Hour), Previous: ago(24),
 		Status: queries.DigestRed,
-		Counts: queries.DigestCounts{ModelsRun: 120, ModelsFailed: 1, ModelsSkipped: 2, TestsPass: 300, TestsWarn: 1,
+		Counts: queries.DigestCounts{ModelsRun: 120, ModelsFailed: 1, ModelsSkipped: 3, TestsPass: 300, TestsWarn: 1,
 			TestsFail: 2},
+		// Skipped by another team's model, and by a model nobody owns.
+		Skipped: []queries.DigestSkip{
+			{Root: &queries.Cause{Kind: queries.CauseUpstreamError, UniqueID: "model.shop.stg_payments", Name: "stg_payments",
+				Confidence: queries.ConfidenceHigh}, Team: "payments", Owners: []string{"@payments-team"}, Count: 2,
+				Models: []queries.Node{{UniqueID: "model.shop.int_payments", Name: "int_payments"},
+					{UniqueID: "model.shop.fct_payments", Name: "fct_payments"}}},
+			{Root: &queries.Cause{Kind: queries.CauseUpstreamTestFailed, UniqueID: "model.shop.raw_events", Name: "raw_events",
+				Confidence: queries.ConfidenceMedium}, Owners: []string{}, Count: 1,
+				Models: []queries.Node{{UniqueID: "model.shop.events_daily", Name: "events_daily"}}}},
 		New: []queries.DigestProblem{{Kind: "test_fail", Node: orders, TestUniqueID: "test.shop.not_null_orders_id",
 			TestName: "not_null_orders_id", Detail: "Got 7 results, configured to fail if != 0", Since: ago(3),
 			Owners: []string{"@carol"}, New: true}},
@@ -47,8 +56,13 @@ func DigestAnswers() map[string]queries.DigestAnswer {
 		Status: queries.DigestGreen, Counts: queries.DigestCounts{ModelsRun: 40, TestsPass: 90},
 		New: []queries.DigestProblem{}, StillFailing: []queries.DigestProblem{}, ModelErrors: []queries.DigestProblem{},
 		Sources: []queries.SourceFreshness{}, Slow: []queries.SlowModel{}, Flaky: []queries.FlakyTest{},
-		Trend: greenTrend, Sparkline: queries.Sparkline(greenTrend), Actions: []queries.DigestAction{}}
-	return map[string]queries.DigestAnswer{"red": red, "green": green}
+		Trend: greenTrend, Sparkline: queries.Sparkline(greenTrend), Actions: []queries.DigestAction{},
+		Skipped: []queries.DigestSkip{}}
+	// The whole pipeline stopped: nothing failed, because nothing ran.
+	stopped := green
+	stopped.Team, stopped.Status, stopped.Counts = "supply", queries.DigestRed, queries.DigestCounts{}
+	stopped.Pipeline = &queries.PipelineStop{Since: now.Add(-30 * time.Hour), JobName: "nightly", SilentSeconds: 30 * 3600}
+	return map[string]queries.DigestAnswer{"red": red, "green": green, "stopped": stopped}
 }
 
 // DigestCase is one digest golden: Base names its files (red.en, red_late.ja…), Lang is its language, Location the
@@ -67,10 +81,10 @@ func DigestCases() []DigestCase {
 	tokyo := time.FixedZone("JST", 9*3600) // Asia/Tokyo, which has kept +09:00 since 1951
 	var out []DigestCase
 	answers := DigestAnswers()
-	for _, name := range []string{"green", "red"} {
+	for _, name := range []string{"green", "red", "stopped"} {
 		for _, lang := range []string{"en", "ja"} {
 			for _, late := range []bool{false, true} {
-				if late && name == "green" {
+				if late && name != "red" {
 					continue
 				}
 				base := name + "." + lang

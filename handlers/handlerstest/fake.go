@@ -318,6 +318,21 @@ func (f *Fake) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
 			Chain: []queries.ChainLink{}, Changes: []queries.Change{}}, nil
 	}
 	switch name {
+	case "orders_nightly":
+		// Healthy, but overdue: no dbt job of any kind has run since yesterday morning.
+		n := queries.Node{UniqueID: "model.jaffle.orders_nightly", Name: "orders_nightly", ResourceType: "model",
+			Owners: []string{"@alice"}, Team: "finance"}
+		stop := &queries.PipelineStop{Since: *Ago(30 * time.Hour), JobName: "nightly", SilentSeconds: 30 * 3600}
+		return queries.WhyAnswer{Node: n, Health: queries.HealthOK,
+			LastSuccess: &queries.Run{Status: "success", CompletedAt: Ago(30 * time.Hour), InvocationID: "inv-0041"},
+			SinceLastOK: f64(30 * 3600), FailedSince: []queries.Run{}, FailingTests: []queries.TestState{},
+			LikelyCauses: []queries.Cause{{Kind: queries.CausePipelineStopped, UniqueID: n.UniqueID, Name: n.Name,
+				Since: &stop.Since, Confidence: queries.ConfidenceHigh}},
+			RootCauses: []string{}, Chain: []queries.ChainLink{}, Changes: []queries.Change{},
+			Overdue: &queries.Overdue{Cadence: "daily", CadenceSeconds: 86400, Zone: "Asia/Tokyo",
+				LastSuccess: Ago(30 * time.Hour), LateSeconds: 6 * 3600, JobName: "nightly", LastJobRun: Ago(30 * time.Hour)},
+			Pipeline: stop,
+			Next:     &queries.NextStep{Action: queries.ActionCheckPipeline, Name: "nightly", Owners: []string{"@alice"}}}, nil
 	case "orders_stale":
 		// Green runs, but its source stopped loading: the data is stale.
 		n := queries.Node{UniqueID: "model.jaffle.orders_stale", Name: "orders_stale", ResourceType: "model",

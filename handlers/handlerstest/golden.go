@@ -66,6 +66,8 @@ func GoldenCases() []GoldenCase {
 		{Name: "why_empty.en", Text: "why empty"},
 		{Name: "why_stale_source.en", Text: "why is orders_stale stale?"},
 		{Name: "why_stale_source.ja", Text: "orders_staleが更新されていないのはなぜ?"},
+		{Name: "why_stopped.en", Text: "why is orders_nightly stale?"},
+		{Name: "why_stopped.ja", Text: "orders_nightlyが更新されていないのはなぜ?"},
 		{Name: "why_changed.en", Text: "why orders_changed"},
 		{Name: "why_changed.ja", Text: "orders_changedはなぜ失敗した?"},
 		{Name: "urgent.en", Text: "is fct_orders urgent?"},
