@@ -27,8 +27,8 @@ const (
 	pipelineMinSilence = time.Hour
 	// pipelineWeeks is how many weeks before must have had a run by this time of the week.
 	pipelineWeeks = 2
-	// pipelineJitter bounds how much later than usual a run may start and not count as missed.
-	pipelineJitter = 2 * time.Hour
+	// pipelineJitter bounds how much earlier or later than usual a run may start and still be the same run.
+	pipelineJitter = time.Hour
 )
 
 // Pipeline returns the pipeline's stop at the Reader's now: set when the whole dbt pipeline stopped, nil when it runs
@@ -48,10 +48,11 @@ type pipelineMemo struct {
 //
 // The rule: let T be when the newest invocation of any job started and L = now − T. The pipeline stopped at T when L
 // is at least pipelineMinSilence and either L is a week or more, or in each of the pipelineWeeks weeks before, an
-// invocation started within the same stretch of the week — after T (plus min(L/2, pipelineJitter), so that the run
-// T stands for, starting a little late that week, is not taken for another) and by now. Comparing a week with the
-// weeks before follows any schedule — hourly, nightly, weekdays only, business hours — in any zone, and a project
-// with less than two weeks of history is never said to have stopped before a week of silence.
+// invocation started within the same stretch of the week, give or take j = min(L/4, pipelineJitter) — after T + j
+// (so that the run T stands for, a little later that week, is not taken for another) and by now − j (so that a run
+// a little late today is not yet missed). Comparing a week with the weeks before follows any schedule — hourly,
+// nightly, weekdays only, business hours — in any zone, and a project with less than two weeks of history is never
+// said to have stopped before a week of silence.
 func (r *Reader) pipeline(ctx context.Context, now time.Time) (*PipelineStop, error) {
 	gen, err := r.dataGeneration(ctx)
 	if err != nil {
@@ -98,14 +99,14 @@ func (r *Reader) pipelineAt(ctx context.Context, now time.Time) (*PipelineStop, 
 	if silence >= 7*24*time.Hour {
 		return stop, nil
 	}
-	margin := min(silence/2, pipelineJitter)
+	j := min(silence/4, pipelineJitter)
 	for w := 1; w <= pipelineWeeks; w++ {
 		back := time.Duration(w) * 7 * 24 * time.Hour
 		var ran bool
 		if err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM dbt_invocations INDEXED BY dbt_invocations_started
 			WHERE coalesce(run_started_at, run_completed_at, generated_at) > ?1
 			  AND coalesce(run_started_at, run_completed_at, generated_at) <= ?2)`,
-			localdb.FormatTime(t.Add(margin-back)), localdb.FormatTime(now.Add(-back))).Scan(&ran); err != nil {
+			localdb.FormatTime(t.Add(j-back)), localdb.FormatTime(now.Add(-j-back))).Scan(&ran); err != nil {
 			return nil, fmt.Errorf("dbt invocations %d weeks before: %w", w, err)
 		}
 		if !ran {
