@@ -355,11 +355,11 @@ func BenchmarkAskRender(b *testing.B) {
 // characters and checks that none reach the terminal.
 func TestRenderTextStripsControlCharacters(t *testing.T) {
 	nasty := "x\x1b[2J\x1b]0;owned\x07\n\r\t\x00\x7f\u0085\u202e\u200by"
-	answers := map[string]any{"status": &queries.StatusAnswer{}, "owner": &queries.OwnerAnswer{},
-		"last-run": &queries.LastRunAnswer{}, "failures": &queries.FailuresAnswer{}, "freshness": &queries.FreshnessAnswer{},
-		"upstream": &queries.LineageAnswer{}, "downstream": &queries.LineageAnswer{}, "describe": &queries.DescribeAnswer{},
-		"why": &queries.WhyAnswer{}, "urgent": &queries.UrgencyAnswer{}, "help": &HelpAnswer{}}
-	for intent, a := range answers {
+	for _, s := range Specs() {
+		if s.Zero == nil {
+			continue
+		}
+		intent, a := string(s.Intent), s.Zero()
 		handlerstest.Poison(reflect.ValueOf(a).Elem(), nasty)
 		for _, lang := range []Lang{LangEN, LangJA} {
 			res := Result{Intent: intent, Lang: lang, Now: testNow, AsOf: handlerstest.SyncedAt, Answer: a,

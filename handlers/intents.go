@@ -70,18 +70,46 @@ type Reader interface {
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
+// Args are what a question may give besides its node, as an intent's registry entry declares them: the parser
+// reads those, and only those.
+type Args uint8
+
+// Arguments.
+const (
+	// ArgTeam is a team: "team:NAME", "team NAME", "NAME team", "NAMEチーム", "チーム NAME".
+	ArgTeam Args = 1 << iota
+	// ArgTeamWord is a team named by the first word that is not filler ("digest finance"); nothing else is read.
+	ArgTeamWord
+	// ArgSince is the start of a window: "since 3d", "yesterday", "2026-11-20", "昨日から".
+	ArgSince
+	// ArgLimit is a count: "last 10 runs", "10件".
+	ArgLimit
+	// ArgUpdated is the question "when was it updated?" (「いつ更新された?」), rather than "when did it run?".
+	ArgUpdated
+	// ArgText is the rest of a command as written (mute, incident); nothing else is read.
+	ArgText
+)
+
+func (a Args) has(arg Args) bool { return a&arg != 0 }
+
 // IntentSpec is one intent, the unit Todai answers: how it is asked (its command words, its English and Japanese
-// phrasings), whether it needs a node, the read-model call that answers it, its view, its help entry and its label.
-// Adding an intent is an entry here, its read-model query, its answer type and its view.
+// phrasings), what it takes (a node, a team, a window…), the read-model call that answers it, its answer type, its
+// view, its help entry and its label. Adding an intent is an entry here, its read-model query and answer type, and
+// its view: the parser, the help, the renderers and the tests that walk every intent read it from here.
 type IntentSpec struct {
 	Intent Intent
 	// Words are the command form's first words ("status fct_orders").
 	Words []string
 	// EN and JA match a natural question; nil when the intent is asked by command only. Phrasings are tried in
-	// Rank order (lower first), the first match wins.
+	// Rank order (lower first), the first match wins; every help example must be claimed by its own intent first.
 	EN, JA *regexp.Regexp
 	Rank   int
 	Node   NodeUse
+	// Args are what else it takes.
+	Args Args
+	// Zero returns a new zero value of its answer (a pointer), for the tests that fill and render every answer;
+	// nil for the intents the Slack bot answers itself.
+	Zero func() any
 	// Answer asks the read model; nil for the intents the Slack bot answers itself (digest, mute, silences,
 	// incident) and help.
 	Answer func(ctx context.Context, r Reader, q Question, now time.Time) (any, error)
@@ -96,8 +124,9 @@ type IntentSpec struct {
 // intents is the registry, in the order help lists it. It is never modified.
 var intents = []IntentSpec{
 	{Intent: IntentStatus, Words: []string{"status", "health", "state"}, Rank: 110, Node: NeedsNode,
-		EN: regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`),
-		JA: regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`),
+		Zero: zeroOf[queries.StatusAnswer],
+		EN:   regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`),
+		JA:   regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Status(ctx, q.Node))
 		},
@@ -106,8 +135,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"status", "status NODE", "a node's health: last run, tests, freshness", []string{"status fct_orders", "what's wrong with fct_orders?"}},
 			{"status", "status NODE", "ノードの状態（最終実行・テスト・鮮度）", []string{"fct_ordersの状態", "fct_ordersは大丈夫?"}}}},
 	{Intent: IntentOwner, Words: []string{"owner", "owners", "who-owns"}, Rank: 50, Node: NeedsNode,
-		EN: regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho (should|do|can|to) (i |we )?(ask|ping|contact|talk to)\b`),
-		JA: regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`),
+		Zero: zeroOf[queries.OwnerAnswer],
+		EN:   regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho (should|do|can|to) (i |we )?(ask|ping|contact|talk to)\b`),
+		JA:   regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Owner(ctx, q.Node))
 		},
@@ -116,6 +146,7 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"owner", "owner NODE", "who owns it, and the team", []string{"who owns fct_orders?"}},
 			{"owner", "owner NODE", "オーナーとチーム", []string{"fct_ordersのオーナーは誰?"}}}},
 	{Intent: IntentLastRun, Words: []string{"last-run", "lastrun", "last_run", "runs", "history"}, Rank: 80, Node: NeedsNode,
+		Args: ArgLimit | ArgUpdated, Zero: zeroOf[queries.LastRunAnswer],
 		EN: regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b|\b(did|has) \S+ (run|ran|build|built)\b`),
 		JA: regexp.MustCompile(`^(履歴|りれき)$|いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
@@ -133,6 +164,7 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"last-run", "last-run NODE", "recent runs (5 by default)", []string{"when did fct_orders last run?", "last 10 runs of fct_orders"}},
 			{"last-run", "last-run NODE", "最近の実行（既定 5 件）", []string{"fct_ordersの最終実行", "fct_ordersの実行履歴 10件"}}}},
 	{Intent: IntentFailures, Words: []string{"failures", "failure", "fails", "failed", "failing"}, Rank: 90, Node: OptionalNode,
+		Args: ArgTeam | ArgSince, Zero: zeroOf[queries.FailuresAnswer],
 		EN: regexp.MustCompile(`\bfailures?\b|\b(failing|failed|broken) tests\b|\btests? (failing|failed|fail)\b|\bwhat (has )?(failed|broke)\b|\bwhat('s| is) (failing|broken)\b|\bwhich tests\b|\bincidents?\b`),
 		JA: regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`),
 		Answer: func(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
@@ -143,8 +175,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "test failures in a window (last 24 hours by default)", []string{"failures since yesterday", "test failures for team finance"}},
 			{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "期間内のテスト失敗（既定は直近 24 時間）", []string{"昨日からのテスト失敗", "financeチームの失敗"}}}},
 	{Intent: IntentFreshness, Words: []string{"freshness", "fresh"}, Rank: 100, Node: OptionalNode,
-		EN: regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`),
-		JA: regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`),
+		Zero: zeroOf[queries.FreshnessAnswer],
+		EN:   regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`),
+		JA:   regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Freshness(ctx, q.Node))
 		},
@@ -153,8 +186,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"freshness", "freshness [SOURCE]", "source freshness", []string{"freshness", "is stripe.payments fresh?"}},
 			{"freshness", "freshness [SOURCE]", "ソースの鮮度", []string{"ソースの鮮度", "stripe.paymentsの鮮度"}}}},
 	{Intent: IntentUpstream, Words: []string{"upstream", "parents"}, Rank: 70, Node: NeedsNode,
-		EN: regexp.MustCompile(`\bupstream\b|\bwhat feeds\b|\bfeeds? into\b|\bfeeding\b|\bparents?\b|\bdepends? on\b|\bdepend on\b|\binputs?\b|\bbuilt from\b|\bcomes? from\b|\bsources of\b|\bwhere does \S+ come from\b`),
-		JA: regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`),
+		Zero: zeroOf[queries.LineageAnswer],
+		EN:   regexp.MustCompile(`\bupstream\b|\bwhat feeds\b|\bfeeds? into\b|\bfeeding\b|\bparents?\b|\bdepends? on\b|\bdepend on\b|\binputs?\b|\bbuilt from\b|\bcomes? from\b|\bsources of\b|\bwhere does \S+ come from\b`),
+		JA:   regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Upstream(ctx, q.Node))
 		},
@@ -163,8 +197,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"upstream", "upstream NODE", "what feeds it, with health", []string{"what feeds fct_orders?"}},
 			{"upstream", "upstream NODE", "上流のノードとその状態", []string{"fct_ordersの上流"}}}},
 	{Intent: IntentDownstream, Words: []string{"downstream", "children", "impact"}, Rank: 60, Node: NeedsNode,
-		EN: regexp.MustCompile(`\b(what|who|which)( \w+)? (depends|depend|relies|rely) on\b|\bdownstream\b|\bchildren\b|\bconsumers?\b|\baffected\b|\bimpacted\b|\bimpact\b|\bblast radius\b|\bused by\b|\bwhat uses\b|\bwho uses\b|\bwhat does \S+ feed\b|\bbreaks? if\b`),
-		JA: regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`),
+		Zero: zeroOf[queries.LineageAnswer],
+		EN:   regexp.MustCompile(`\b(what|who|which)( \w+)? (depends|depend|relies|rely) on\b|\bdownstream\b|\bchildren\b|\bconsumers?\b|\baffected\b|\bimpacted\b|\bimpact\b|\bblast radius\b|\bused by\b|\bwhat uses\b|\bwho uses\b|\bwhat does \S+ feed\b|\bbreaks? if\b`),
+		JA:   regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Downstream(ctx, q.Node))
 		},
@@ -173,8 +208,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"downstream", "downstream NODE", "what depends on it (models and exposures), with health", []string{"what depends on fct_orders?"}},
 			{"downstream", "downstream NODE", "下流のノード・エクスポージャーとその状態", []string{"fct_ordersの下流"}}}},
 	{Intent: IntentDescribe, Words: []string{"describe", "desc", "info", "docs"}, Rank: 120, Node: NeedsNode,
-		EN: regexp.MustCompile(`^what (is|are)\b|^what's\b|^whats\b|\bdescribe\b|\bdescription\b|\btell me about\b|\bdocs?\b|\bdocumentation\b|\bcolumns?\b|\bexplain\b|\bdefinition\b|\bwhat does \S+ (contain|mean|do|hold)\b|\bmeaning of\b|\binfo\b`),
-		JA: regexp.MustCompile(`とは|説明|について|どんな|どういう|なに|何|概要|カラム|ドキュメント`),
+		Zero: zeroOf[queries.DescribeAnswer],
+		EN:   regexp.MustCompile(`^what (is|are)\b|^what's\b|^whats\b|\bdescribe\b|\bdescription\b|\btell me about\b|\bdocs?\b|\bdocumentation\b|\bcolumns?\b|\bexplain\b|\bdefinition\b|\bwhat does \S+ (contain|mean|do|hold)\b|\bmeaning of\b|\binfo\b`),
+		JA:   regexp.MustCompile(`とは|説明|について|どんな|どういう|なに|何|概要|カラム|ドキュメント`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Describe(ctx, q.Node))
 		},
@@ -183,8 +219,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"describe", "describe NODE", "description, columns, tags", []string{"what is fct_orders?"}},
 			{"describe", "describe NODE", "説明・カラム・タグ", []string{"fct_ordersとは?"}}}},
 	{Intent: IntentWhy, Words: []string{"why"}, Rank: 30, Node: NeedsNode,
-		EN: regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`),
-		JA: regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`),
+		Zero: zeroOf[queries.WhyAnswer],
+		EN:   regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`),
+		JA:   regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Why(ctx, q.Node))
 		},
@@ -193,8 +230,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"why", "why NODE", "likely reasons it is stale or failing", []string{"why is fct_orders stale?"}},
 			{"why", "why NODE", "古い・失敗している理由の候補", []string{"fct_ordersが更新されていないのはなぜ?"}}}},
 	{Intent: IntentUrgent, Words: []string{"urgent", "urgency"}, Rank: 40, Node: NeedsNode,
-		EN: regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`),
-		JA: regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`),
+		Zero: zeroOf[queries.UrgencyAnswer],
+		EN:   regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`),
+		JA:   regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Urgency(ctx, q.Node))
 		},
@@ -203,8 +241,9 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"urgent", "urgent NODE", "how much a failure matters: reach, severity, streak", []string{"is fct_orders urgent?"}},
 			{"urgent", "urgent NODE", "失敗の緊急度（影響範囲・重大度・連続失敗）", []string{"fct_ordersは緊急?"}}}},
 	{Intent: IntentTests, Words: []string{"tests"}, Rank: 95, Node: NeedsNode,
-		EN: regexp.MustCompile(`\bwhat tests\b|\btests (on|of)\b|\bpass rate\b|\btest coverage\b`),
-		JA: regexp.MustCompile(`のテスト(一覧)?$|テスト一覧|合格率|どんなテスト`),
+		Zero: zeroOf[queries.TestsAnswer],
+		EN:   regexp.MustCompile(`\bwhat tests\b|\btests (on|of)\b|\bpass rate\b|\btest coverage\b`),
+		JA:   regexp.MustCompile(`のテスト(一覧)?$|テスト一覧|合格率|どんなテスト`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
 			return ptr(r.Tests(ctx, q.Node))
 		},
@@ -213,18 +252,25 @@ var intents = []IntentSpec{
 		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
 			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},
 	{Intent: IntentHelp, Words: []string{"help", "-h", "--help", "usage", "commands"}, Rank: 20,
+		Zero:  zeroOf[HelpAnswer],
 		EN:    regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),
 		JA:    regexp.MustCompile(`ヘルプ|使い方|助けて|何ができ|なにができ|コマンド一覧|どう使`),
 		View:  viewOf(viewHelp),
 		Label: [2]string{"Todai help", "Todai ヘルプ"},
 		Help:  [2]HelpEntry{{"help", "help", "this list", []string{"help"}}, {"help", "help", "この説明", []string{"ヘルプ"}}}},
-	{Intent: IntentDigest, Words: []string{"digest", "summary"}, Rank: 10,
+	{Intent: IntentDigest, Args: ArgTeamWord, Words: []string{"digest", "summary"}, Rank: 10,
 		EN: regexp.MustCompile(`\bdigest\b|\bdaily (summary|report)\b`),
 		JA: regexp.MustCompile(`ダイジェスト|日報|デイリーレポート`)},
-	{Intent: IntentMute, Words: []string{"mute", "silence", "snooze", "ミュート"}},
-	{Intent: IntentSilences, Words: []string{"silences", "mutes", "ミュート一覧"}},
-	{Intent: IntentIncident, Words: []string{"incident", "インシデント"}},
+	{Intent: IntentMute, Args: ArgText, Words: []string{"mute", "silence", "snooze", "ミュート"}},
+	{Intent: IntentSilences, Args: ArgText, Words: []string{"silences", "mutes", "ミュート一覧"}},
+	{Intent: IntentIncident, Args: ArgText, Words: []string{"incident", "インシデント"}},
 }
+
+// zeroOf returns a new zero answer of type A.
+func zeroOf[A any]() any { return new(A) }
+
+// Specs returns the registry, in the order help lists it (a copy).
+func Specs() []IntentSpec { return slices.Clone(intents) }
 
 // byRank is the registry in the order natural phrasings are tried.
 var byRank = func() []IntentSpec {
@@ -280,9 +326,6 @@ func (i Intent) nodeUse() NodeUse {
 
 // needsNode reports whether the intent cannot be answered without a node.
 func (i Intent) needsNode() bool { return i.nodeUse() == NeedsNode }
-
-// takesNode reports whether the intent is about a node, needed or optional (failures and freshness).
-func (i Intent) takesNode() bool { return i.nodeUse() != NoNode }
 
 // Help returns the help answer in lang: every intent with a help entry, in the registry's order.
 func Help(lang Lang) *HelpAnswer {

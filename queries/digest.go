@@ -23,8 +23,6 @@ const (
 	// median and at least SlowMinSeconds.
 	SlowFactor     = 2.0
 	SlowMinSeconds = 60.0
-	// FlakyMinFlips is how many pass ↔ problem flips in 7 days make a test flaky.
-	FlakyMinFlips = 3
 	// digestListCap caps each list of the digest (the counts stay complete).
 	digestListCap = 10
 	// digestActions caps the top actions.
@@ -86,7 +84,8 @@ type SlowModel struct {
 	Ratio         float64 `json:"ratio"`
 }
 
-// FlakyTest is a test that flipped between pass and a problem at least FlakyMinFlips times in 7 days.
+// FlakyTest is a flaky test (FlakyFlips): Flips is how often it flipped over its last FlakyRuns invocations in
+// FlakyWindow.
 type FlakyTest struct {
 	TestUniqueID string   `json:"test_unique_id"`
 	Name         string   `json:"name"`
@@ -409,11 +408,7 @@ func (d *digestRun) histories(ctx context.Context) error {
 			ids = append(ids, id)
 		}
 	}
-	type res struct {
-		at      time.Time
-		problem bool
-	}
-	hist := map[string][]res{}
+	hist := map[string][]testOutcome{} // oldest first
 	if len(ids) > 0 {
 		rows, err := d.r.q.QueryContext(ctx, `SELECT r.test_unique_id, r.detected_at,
 				max(r.status IN ('fail', 'error', 'warn'))
@@ -432,7 +427,7 @@ func (d *digestRun) histories(ctx context.Context) error {
 				return fmt.Errorf("test histories: %w", err)
 			}
 			if t, ok := parseTime(detected); ok {
-				hist[id] = append(hist[id], res{t, problem})
+				hist[id] = append(hist[id], testOutcome{t, problem})
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -499,14 +494,9 @@ func (d *digestRun) histories(ctx context.Context) error {
 		if n < 2 {
 			continue
 		}
-		flips := 0
-		h := hist[id]
-		for i := 1; i < len(h); i++ {
-			if h[i].problem != h[i-1].problem {
-				flips++
-			}
-		}
-		if flips >= FlakyMinFlips {
+		outcomes := slices.Clone(hist[id])
+		slices.Reverse(outcomes) // newest first
+		if flips := flakyFlips(outcomes, d.now); flips >= FlakyFlips {
 			node, name, owners := testNode(id)
 			d.a.Flaky = append(d.a.Flaky, FlakyTest{TestUniqueID: id, Name: name, Node: node, Flips: flips,
 				Owners: owners})

@@ -248,7 +248,7 @@ func (r *Reader) streak(ctx context.Context, n *nodeInfo, h Health, tests []Test
 			return 0, nil, false, err
 		}
 		consider(count, since)
-		flaky = flaky || flips >= flakyFlips
+		flaky = flaky || flips >= FlakyFlips
 	}
 	if n.ResourceType == "source" {
 		rows, err := r.q.QueryContext(ctx, `SELECT status, coalesce(snapshotted_at, generated_at)
@@ -279,7 +279,7 @@ func (r *Reader) streak(ctx context.Context, n *nodeInfo, h Health, tests []Test
 }
 
 // testStreak counts a test's consecutive failing invocations from the newest (each invocation's worst row), and how
-// often its results flipped between passing and failing over its last flakyWindow invocations.
+// often its results flipped between passing and not passing as flakiness counts them (flakyFlips).
 func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time, int, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT coalesce(invocation_id, detected_at), status, detected_at
 		FROM elementary_test_results WHERE test_unique_id = ? ORDER BY detected_at DESC, created_at DESC LIMIT 500`,
@@ -289,8 +289,8 @@ func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time
 	}
 	defer rows.Close()
 	type inv struct {
-		failing bool
-		at      *time.Time
+		failing, problem bool
+		at               *time.Time
 	}
 	var order []string
 	invs := map[string]*inv{}
@@ -309,6 +309,9 @@ func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time
 		if status == "fail" || status == "error" {
 			i.failing = true
 		}
+		if status == "fail" || status == "error" || status == "warn" {
+			i.problem = true
+		}
 		if t := timePtr(at); t != nil && (i.at == nil || t.Before(*i.at)) {
 			i.at = t
 		}
@@ -323,18 +326,11 @@ func (r *Reader) testStreak(ctx context.Context, testID string) (int, *time.Time
 		}
 		count, since = count+1, invs[k].at
 	}
-	flips := 0
-	for i := 1; i < len(order) && i < flakyWindow; i++ {
-		if invs[order[i]].failing != invs[order[i-1]].failing {
-			flips++
+	outcomes := make([]testOutcome, 0, len(order))
+	for _, k := range order {
+		if i := invs[k]; i.at != nil {
+			outcomes = append(outcomes, testOutcome{at: *i.at, problem: i.problem})
 		}
 	}
-	return count, since, flips, nil
+	return count, since, flakyFlips(outcomes, r.now()), nil
 }
-
-// A test is flaky when its results flipped between passing and failing flakyFlips times or more over its last
-// flakyWindow invocations.
-const (
-	flakyWindow = 10
-	flakyFlips  = 3
-)

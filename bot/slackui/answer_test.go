@@ -219,13 +219,11 @@ func checkNoMarkup(t testing.TB, m Message) {
 // control characters and checks that none survive as markup, in either language, with and without errors.
 func TestRenderSlackEscapesEverything(t *testing.T) {
 	nasty := "<!channel> <!here|here> <@U123> <#C1|x> <https://evil.example|click> &amp; a>b \x1b[2J\n*x*"
-	answers := map[string]func() any{"status": func() any { return &queries.StatusAnswer{} },
-		"owner": func() any { return &queries.OwnerAnswer{} }, "last-run": func() any { return &queries.LastRunAnswer{} },
-		"failures": func() any { return &queries.FailuresAnswer{} }, "freshness": func() any { return &queries.FreshnessAnswer{} },
-		"upstream": func() any { return &queries.LineageAnswer{} }, "downstream": func() any { return &queries.LineageAnswer{} },
-		"describe": func() any { return &queries.DescribeAnswer{} }, "why": func() any { return &queries.WhyAnswer{} },
-		"urgent": func() any { return &queries.UrgencyAnswer{} }, "help": func() any { return &handlers.HelpAnswer{} }}
-	for intent, mk := range answers {
+	for _, s := range handlers.Specs() {
+		if s.Zero == nil {
+			continue
+		}
+		intent, mk := string(s.Intent), s.Zero
 		for _, lang := range []handlers.Lang{handlers.LangEN, handlers.LangJA} {
 			t.Run(intent+"/"+string(lang), func(t *testing.T) {
 				a := mk()
