@@ -217,7 +217,7 @@ func normalise(c elementary.Column, v any) any {
 	case string:
 		switch {
 		case c.Type == elementary.Timestamp || c.Type == elementary.TimeText:
-			if t, ok := parseTime(x); ok {
+			if t, ok := elementary.ParseTimestamp(x); ok { // as the sync reads a warehouse's text
 				return localdb.FormatTime(t)
 			}
 			return x

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // parseList reads a list-valued column as Elementary writes it: a JSON list, a JSON string, a comma-separated
@@ -185,9 +185,12 @@ func isCritical(value, key string) bool {
 	return false
 }
 
-// parseTime reads a mirror time (elementary.ParseTimestamp: the mirror's layout, or what a value the sync could not
-// normalise may look like); values without a zone are UTC. ok is false when it cannot be read.
-func parseTime(s string) (time.Time, bool) { return elementary.ParseTimestamp(s) }
+// parseTime reads a time the mirror holds, strictly in its own layout (localdb.TimeLayout: the sync writes every
+// time so); ok is false for anything else — a text the sync kept because it was not a time.
+func parseTime(s string) (time.Time, bool) {
+	t, err := localdb.ParseTime(s)
+	return t, err == nil
+}
 
 // timePtr parses a nullable mirror time; unreadable values become nil.
 func timePtr(s *string) *time.Time {

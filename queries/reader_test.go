@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
@@ -29,7 +30,7 @@ func eq(t *testing.T, what string, got, want any) {
 }
 
 func ts(s string) time.Time {
-	t, ok := parseTime(s)
+	t, ok := elementary.ParseTimestamp(s)
 	if !ok {
 		panic(s)
 	}

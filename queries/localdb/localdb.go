@@ -25,7 +25,8 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 // FormatTime renders t in the mirror's time layout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
-// ParseTime reads a time stored in the mirror's layout.
+// ParseTime reads a time stored in the mirror's layout, and nothing else: the one reader of the mirror's and the
+// state's own times (the sync normalises every warehouse timestamp to TimeLayout on its way in).
 func ParseTime(s string) (time.Time, error) {
 	t, err := time.Parse(TimeLayout, s)
 	if err != nil {
