@@ -13,7 +13,8 @@ import (
 	"github.com/todai-dev/todai/queries"
 )
 
-// memStore is an IncidentStore in memory: the engine's tests run without SQLite.
+// memStore is an IncidentStore in memory: the engine's tests run without SQLite. TestIncidentStoreContract holds it
+// to what the SQLite Store does.
 type memStore struct {
 	mu       sync.Mutex
 	incs     map[int64]*Incident
@@ -73,7 +74,9 @@ func (m *memStore) SentKeys(context.Context) (map[SendKey]bool, error) {
 	defer m.mu.Unlock()
 	out := make(map[SendKey]bool, len(m.sends))
 	for k := range m.sends {
-		out[k] = true
+		if inc := m.incs[k.Incident]; inc.Status != StatusResolved || !inc.ResolveAnnounced {
+			out[k] = true
+		}
 	}
 	return out, nil
 }
@@ -167,7 +170,15 @@ func (m *memStore) ApplyReconcile(_ context.Context, plan ReconcilePlan, now tim
 	for id, alert := range plan.Link {
 		m.incs[id].ElementaryAlertID = alert
 	}
+	open := map[string]bool{}
+	for _, inc := range m.incs {
+		open[inc.Key] = open[inc.Key] || inc.Status != StatusResolved
+	}
 	for _, w := range plan.Open {
+		if open[w.Key] {
+			continue // a key already open is left as it is
+		}
+		open[w.Key] = true
 		w.ID, w.Status = int64(len(m.incs)+1), StatusOpen
 		m.incs[w.ID] = &w
 		opened = append(opened, w)
