@@ -539,3 +539,53 @@ func TestDigestSaysWhyModelsWereSkipped(t *testing.T) {
 		}
 	})
 }
+
+// TestDiagnosisIsRememberedPerGeneration: a subject is diagnosed once per data generation of the mirror — the
+// sweep, the notices, every digest and why share it — and again when a sync changes rows (a new generation) or when
+// the clock alone makes a build overdue.
+func TestDiagnosisIsRememberedPerGeneration(t *testing.T) {
+	ctx := context.Background()
+	db := openMirror(t)
+	loadMirror(t, db, diagnosisFixture())
+	now := day(10, 12, 0)
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	first := func(subject string) string {
+		t.Helper()
+		d, err := r.Diagnose(ctx, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Causes) == 0 {
+			return ""
+		}
+		return string(d.Causes[0].Kind) + ":" + d.Causes[0].UniqueID
+	}
+	if got := first("stg_k"); got != "run_error:model.dx.stg_k" {
+		t.Fatalf("stg_k: %s", got)
+	}
+	// The rows change under the read model without a sync: the diagnosis it remembers stands.
+	if _, err := db.Write.ExecContext(ctx, `UPDATE dbt_run_results SET status = 'success' WHERE unique_id = 'model.dx.stg_k'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := first("stg_k"); got != "run_error:model.dx.stg_k" {
+		t.Errorf("stg_k diagnosed again within one generation: %s", got)
+	}
+	// A sync that changed rows moves the generation on: it is diagnosed anew.
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO derived_state (key, value) VALUES ('data_generation', 1)
+		ON CONFLICT (key) DO UPDATE SET value = value + 1`); err != nil {
+		t.Fatal(err)
+	}
+	if got := first("stg_k"); got == "run_error:model.dx.stg_k" {
+		t.Errorf("stg_k not diagnosed again after a new generation: %s", got)
+	}
+	// daily_y is built at 06:00 until the 7th; on the 8th at noon it is not late yet (due 06:00, 12 h of slack),
+	// at 19:00 it is: the clock alone changes the diagnosis, within one generation.
+	now = day(8, 12, 0)
+	if got := first("daily_y"); got != "" {
+		t.Errorf("daily_y at noon: %s, want no cause yet", got)
+	}
+	now = day(8, 19, 0)
+	if got := first("daily_y"); got != "job_not_run:model.dx.daily_y" {
+		t.Errorf("daily_y at 19:00: %s, want job_not_run", got)
+	}
+}
