@@ -2,19 +2,17 @@ package queries
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 	"strings"
+
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // Describe answers "describe NODE" from its definition. Columns are its rows of dbt_columns (by default only the
 // documented, tagged or meta-carrying columns), ordered by name case-insensitively; empty when the warehouse has no
 // dbt_columns. Exposures are those reached downstream, transitively.
 func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (DescribeAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return DescribeAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ DescribeAnswer, err error) {
 		desc, meta, err := r.nodeTexts(ctx, n)
 		if err != nil {
 			return DescribeAnswer{}, err
@@ -62,24 +60,13 @@ func (r *Reader) Describe(ctx context.Context, name string) (DescribeAnswer, err
 
 // columns returns the dbt_columns rows of a node, by name (case-insensitively, then exactly).
 func (r *Reader) columns(ctx context.Context, id string) ([]ColumnDoc, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT name, data_type, description FROM dbt_columns
-		WHERE parent_unique_id = ? ORDER BY lower(name), name, unique_id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", id, err)
-	}
-	defer rows.Close()
-	out := []ColumnDoc{}
-	for rows.Next() {
-		var c ColumnDoc
-		var typ, desc *string
-		if err := rows.Scan(&c.Name, &typ, &desc); err != nil {
-			return nil, fmt.Errorf("columns of %s: %w", id, err)
-		}
-		c.DataType, c.Description = str(typ), strings.TrimSpace(str(desc))
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", id, err)
-	}
-	return out, nil
+	return localdb.Collect(ctx, r.q, "columns of "+id, `SELECT name, data_type, description FROM dbt_columns
+		WHERE parent_unique_id = ? ORDER BY lower(name), name, unique_id`, []any{id},
+		func(rows *sql.Rows) (ColumnDoc, error) {
+			var c ColumnDoc
+			var typ, desc *string
+			err := rows.Scan(&c.Name, &typ, &desc)
+			c.DataType, c.Description = str(typ), strings.TrimSpace(str(desc))
+			return c, err
+		})
 }

@@ -75,11 +75,7 @@ func (d Diagnosis) Explanation() (Cause, bool) {
 // holds the same rows and the clock has not made a build overdue, so the sweep, the notices, every team's digest
 // and `why` diagnose a subject once per sync.
 func (r *Reader) Diagnose(ctx context.Context, name string) (Diagnosis, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (Diagnosis, error) {
-		c, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return Diagnosis{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ Diagnosis, err error) {
 		return r.diagnosis(ctx, c, n)
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // diagnosisFixture is a project whose failures have known root causes:
@@ -571,10 +573,7 @@ func TestDiagnosisIsRememberedPerGeneration(t *testing.T) {
 		t.Errorf("stg_k diagnosed again within one generation: %s", got)
 	}
 	// A sync that changed rows moves the generation on: it is diagnosed anew.
-	if _, err := db.Write.ExecContext(ctx, `INSERT INTO derived_state (key, value) VALUES ('data_generation', 1)
-		ON CONFLICT (key) DO UPDATE SET value = value + 1`); err != nil {
-		t.Fatal(err)
-	}
+	localdbtest.NewDataGeneration(t, db)
 	if got := first("stg_k"); got == "run_error:model.dx.stg_k" {
 		t.Errorf("stg_k not diagnosed again after a new generation: %s", got)
 	}

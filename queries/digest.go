@@ -258,7 +258,7 @@ func (d *digestRun) runs(ctx context.Context) error {
 			r.message
 		FROM json_each(?1) j JOIN node_last_run l ON l.unique_id = j.value
 		JOIN dbt_run_results r ON r.model_execution_id = l.model_execution_id
-		WHERE l.completed_at >= ?2 OR l.status = 'error'`, idsJSON(d.ids), d.fmt(d.a.WindowStart))
+		WHERE l.completed_at >= ?2 OR l.status = 'error'`, jsonList(d.ids), d.fmt(d.a.WindowStart))
 	if err != nil {
 		return fmt.Errorf("latest runs: %w", err)
 	}
@@ -303,7 +303,7 @@ func (d *digestRun) tests(ctx context.Context) error {
 		SELECT t.id, tl.status, tl.detected_at >= ?2, CASE WHEN tl.status IN ('fail', 'error') THEN tl.detected_at END,
 			CASE WHEN tl.status IN ('fail', 'error') THEN tl.message END
 		FROM t JOIN test_latest tl ON tl.test_unique_id = t.id`,
-		idsJSON(d.ids), d.fmt(d.a.WindowStart))
+		jsonList(d.ids), d.fmt(d.a.WindowStart))
 	if err != nil {
 		return fmt.Errorf("latest test results: %w", err)
 	}
@@ -415,7 +415,7 @@ func (d *digestRun) histories(ctx context.Context) error {
 			FROM json_each(?1) j JOIN elementary_test_results r INDEXED BY test_results_test
 				ON r.test_unique_id = j.value AND r.detected_at >= ?2
 			GROUP BY r.test_unique_id, r.detected_at ORDER BY r.test_unique_id, r.detected_at`,
-			idsJSON(ids), d.fmt(d.weekStart))
+			jsonList(ids), d.fmt(d.weekStart))
 		if err != nil {
 			return fmt.Errorf("test histories: %w", err)
 		}
@@ -533,7 +533,7 @@ func (d *digestRun) slow(ctx context.Context) error {
 	rows, err := d.r.q.QueryContext(ctx, `SELECT r.unique_id, r.execution_time
 		FROM json_each(?1) j JOIN dbt_run_results r ON r.unique_id = j.value
 			AND coalesce(r.execute_completed_at, r.generated_at) >= ?2
-		WHERE r.status = 'success' AND r.execution_time IS NOT NULL`, idsJSON(ids), d.fmt(d.weekStart))
+		WHERE r.status = 'success' AND r.execution_time IS NOT NULL`, jsonList(ids), d.fmt(d.weekStart))
 	if err != nil {
 		return fmt.Errorf("run times: %w", err)
 	}

@@ -193,9 +193,10 @@ func TestSparkline(t *testing.T) {
 	}
 }
 
-// BenchmarkDigestDemo measures 50 team digests on a mirror synced from the 10,000-model demo warehouse
-// (TODAI_BENCH_DEMO_MIRROR; skipped when unset): the teams of the demo, cycled to 50 digests per iteration.
-func BenchmarkDigestDemo(b *testing.B) {
+// demoDigests opens the demo mirror of the digest benchmarks (TODAI_BENCH_DEMO_MIRROR; skipped when unset): a
+// reader whose clock is the mirror's newest run, and the demo's teams.
+func demoDigests(b *testing.B) (*localdb.DB, *Reader, time.Time, []string) {
+	b.Helper()
 	ctx := context.Background()
 	db := localdbtest.OpenDemoMirror(b)
 	var newest string
@@ -211,6 +212,14 @@ func BenchmarkDigestDemo(b *testing.B) {
 	if err != nil || len(teams) == 0 {
 		b.Fatalf("teams %v: %v", teams, err)
 	}
+	return db, r, now, teams
+}
+
+// BenchmarkDigestDemo measures 50 team digests on a mirror synced from the 10,000-model demo warehouse: the teams
+// of the demo, cycled to 50 digests per iteration.
+func BenchmarkDigestDemo(b *testing.B) {
+	ctx := context.Background()
+	_, r, now, teams := demoDigests(b)
 	tokyo, err := time.LoadLocation("Asia/Tokyo")
 	if err != nil {
 		b.Fatal(err)
@@ -225,31 +234,14 @@ func BenchmarkDigestDemo(b *testing.B) {
 	}
 }
 
-// BenchmarkAllDigestsDemo is the morning's digests on a mirror synced from the 10,000-model demo warehouse
-// (TODAI_BENCH_DEMO_MIRROR; skipped when unset): every team's digest once, right after a sync that brought new rows
-// (the mirror's data generation moved on; the catalog of the definitions stays).
+// BenchmarkAllDigestsDemo is the morning's digests on the demo mirror: every team's digest once, right after a
+// sync that brought new rows (the mirror's data generation moved on; the catalog of the definitions stays).
 func BenchmarkAllDigestsDemo(b *testing.B) {
 	ctx := context.Background()
-	db := localdbtest.OpenDemoMirror(b)
-	var newest string
-	if err := db.Read.QueryRowContext(ctx, `SELECT max(created_at) FROM dbt_run_results`).Scan(&newest); err != nil {
-		b.Fatal(err)
-	}
-	now, err := localdb.ParseTime(newest)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
-	teams, err := r.Teams(ctx)
-	if err != nil || len(teams) == 0 {
-		b.Fatalf("teams %v: %v", teams, err)
-	}
+	db, r, now, teams := demoDigests(b)
 	for b.Loop() {
 		b.StopTimer()
-		if _, err := db.Write.ExecContext(ctx, `INSERT INTO derived_state (key, value) VALUES ('data_generation', 1)
-			ON CONFLICT (key) DO UPDATE SET value = value + 1`); err != nil {
-			b.Fatal(err)
-		}
+		localdbtest.NewDataGeneration(b, db)
 		b.StartTimer()
 		for _, team := range teams {
 			if _, err := r.Digest(ctx, DigestQuery{Team: team, Now: now, Previous: now.Add(-24 * time.Hour)}); err != nil {

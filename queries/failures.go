@@ -81,7 +81,7 @@ func (r *Reader) Failures(ctx context.Context, q FailuresQuery) (FailuresAnswer,
 				g.cnt
 			FROM g JOIN elementary_test_results e ON e.rowid = g.rid
 			LEFT JOIN test_latest tl ON tl.test_unique_id = g.test_unique_id
-			ORDER BY e.detected_at DESC, g.test_unique_id`, sinceText, idsJSON(scopeIDs), nodeArg)
+			ORDER BY e.detected_at DESC, g.test_unique_id`, sinceText, jsonList(scopeIDs), nodeArg)
 		if err != nil {
 			return a, fmt.Errorf("failures: %w", err)
 		}

@@ -61,7 +61,7 @@ func (r *Reader) freshnessOf(ctx context.Context, c *catalog, ids []string, with
 		LEFT JOIN dbt_sources s ON s.unique_id = l.unique_id
 		WHERE ?2 = 1 OR l.unique_id IN (SELECT value FROM json_each(?1))
 		ORDER BY CASE f.status WHEN 'error' THEN 0 WHEN 'runtime error' THEN 1 WHEN 'warn' THEN 2 ELSE 3 END,
-			n.name`, idsJSON(ids), all)
+			n.name`, jsonList(ids), all)
 	if err != nil {
 		return nil, fmt.Errorf("freshness: %w", err)
 	}

@@ -14,11 +14,7 @@ const (
 // deduplicated on model_execution_id, ordered by execute_completed_at else generated_at, with invocation context.
 // Skipped runs are included.
 func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (LastRunAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return LastRunAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LastRunAnswer, err error) {
 		if limit <= 0 {
 			limit = DefaultRunLimit
 		}
@@ -34,11 +30,7 @@ func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunA
 // LastSuccess answers "when was NODE updated?" for a node that dbt builds: its newest successful run (a test's
 // newest pass), or no run when it never succeeded. A source's answer is its freshness (Freshness).
 func (r *Reader) LastSuccess(ctx context.Context, name string) (LastRunAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (LastRunAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return LastRunAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LastRunAnswer, err error) {
 		runs, err := r.runsOf(n)(ctx, n.UniqueID, 1, successStatuses, nil)
 		if err != nil {
 			return LastRunAnswer{}, err

@@ -3,8 +3,10 @@ package queries
 import (
 	"cmp"
 	"context"
-	"fmt"
+	"database/sql"
 	"slices"
+
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // maxLineageDepth bounds the lineage walk: it keeps the recursive query finite on cyclic or very deep graphs.
@@ -22,27 +24,16 @@ func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode
 		step = `SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2`
 		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1 UNION ` + testedNodes
 	}
-	rows, err := r.q.QueryContext(ctx, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
+	return localdb.Collect(ctx, r.q, "lineage of "+id, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
 		SELECT n.unique_id, n.name, n.resource_type, n.health, min(w.depth) AS d
 		FROM walk w JOIN nodes n ON n.unique_id = w.id
 		WHERE w.id <> ?1
 		GROUP BY n.unique_id
-		ORDER BY d, n.name, n.unique_id`, id, maxLineageDepth)
-	if err != nil {
-		return nil, fmt.Errorf("lineage of %s: %w", id, err)
-	}
-	defer rows.Close()
-	out := []LineageNode{}
-	for rows.Next() {
+		ORDER BY d, n.name, n.unique_id`, []any{id, maxLineageDepth}, func(rows *sql.Rows) (LineageNode, error) {
 		var l LineageNode
-		var h string
-		if err := rows.Scan(&l.UniqueID, &l.Name, &l.ResourceType, &h, &l.Depth); err != nil {
-			return nil, fmt.Errorf("lineage of %s: %w", id, err)
-		}
-		l.Health = Health(h)
-		out = append(out, l)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&l.UniqueID, &l.Name, &l.ResourceType, &l.Health, &l.Depth)
+		return l, err
+	})
 }
 
 // exposures returns the exposures among ids, by name.
@@ -51,24 +42,16 @@ func (r *Reader) exposures(ctx context.Context, ids []string) ([]Exposure, error
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT unique_id, name, label, type, maturity, url, owner_name,
+	return localdb.Collect(ctx, r.q, "exposures", `SELECT unique_id, name, label, type, maturity, url, owner_name,
 		owner_email FROM dbt_exposures WHERE unique_id IN (SELECT value FROM json_each(?)) ORDER BY name, unique_id`,
-		idsJSON(ids))
-	if err != nil {
-		return nil, fmt.Errorf("exposures: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e Exposure
-		var label, typ, mat, url, on, oe *string
-		if err := rows.Scan(&e.UniqueID, &e.Name, &label, &typ, &mat, &url, &on, &oe); err != nil {
-			return nil, fmt.Errorf("exposures: %w", err)
-		}
-		e.Label, e.Type, e.Maturity, e.URL, e.OwnerName, e.OwnerEmail = str(label), str(typ), str(mat), str(url),
-			str(on), str(oe)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		[]any{jsonList(ids)}, func(rows *sql.Rows) (Exposure, error) {
+			var e Exposure
+			var label, typ, mat, url, on, oe *string
+			err := rows.Scan(&e.UniqueID, &e.Name, &label, &typ, &mat, &url, &on, &oe)
+			e.Label, e.Type, e.Maturity, e.URL, e.OwnerName, e.OwnerEmail = str(label), str(typ), str(mat), str(url),
+				str(on), str(oe)
+			return e, err
+		})
 }
 
 // downstream splits the transitive children of id into non-exposure nodes and exposures.
@@ -140,11 +123,7 @@ func (r *Reader) impact(ctx context.Context, c *catalog, n *nodeInfo) ([]Lineage
 
 // Upstream answers "upstream NODE": every node it depends on, transitively, with depth and health.
 func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (LineageAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return LineageAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LineageAnswer, err error) {
 		up, err := r.lineage(ctx, n.UniqueID, true)
 		return LineageAnswer{Node: n.Node, Upstream: up}, err
 	})
@@ -153,11 +132,7 @@ func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, erro
 // Downstream answers "downstream NODE": every node depending on it, transitively, with depth and health; the
 // exposures reached are listed apart in Exposures.
 func (r *Reader) Downstream(ctx context.Context, name string) (LineageAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (LineageAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return LineageAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LineageAnswer, err error) {
 		down, exps, err := r.downstream(ctx, n.UniqueID)
 		return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
 	})

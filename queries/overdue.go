@@ -98,7 +98,7 @@ func (r *Reader) lastBuildingRun(ctx context.Context, n *nodeInfo, job string, b
 		FROM dbt_invocations INDEXED BY dbt_invocations_job
 		WHERE job_name = ?1 AND command IN (SELECT value FROM json_each(?2))
 		  AND (coalesce(selected, '') IN ('', '[]', 'null') OR selected IN (SELECT value FROM json_each(?3)))`,
-		job, idsJSON(commands), idsJSON(selectors)).Scan(&newest)
+		job, jsonList(commands), jsonList(selectors)).Scan(&newest)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("runs of job %s: %w", job, err)
 	}

@@ -9,11 +9,7 @@ import (
 // Owner answers "owner NODE": the node's owners (owner column ∪ meta.owner, else its dbt group's owner), its team,
 // and its dbt group.
 func (r *Reader) Owner(ctx context.Context, name string) (OwnerAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (OwnerAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return OwnerAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ OwnerAnswer, err error) {
 		a := OwnerAnswer{Node: n.Node, Owners: n.Owners, Team: n.Team}
 		if n.group != "" {
 			g := &Group{Name: n.group}

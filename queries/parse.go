@@ -219,6 +219,7 @@ func str(s *string) string {
 	return *s
 }
 
+// jsonList is a list as a JSON array (never null): a parameter that SQL reads with json_each.
 func jsonList(l []string) string {
 	if l == nil {
 		l = []string{}

@@ -37,13 +37,6 @@ func (r *Reader) Pipeline(ctx context.Context) (*PipelineStop, error) {
 	return inSnapshot(ctx, r, func(r *Reader) (*PipelineStop, error) { return r.pipeline(ctx, r.now()) })
 }
 
-// pipelineMemo remembers the pipeline's state of one data generation for pipelineRecheck.
-type pipelineMemo struct {
-	generation int64
-	at         time.Time
-	stop       *PipelineStop
-}
-
 // pipeline returns the pipeline's stop at now, nil when it runs as usual (or the rows cannot tell).
 //
 // The rule: let T be when the newest invocation of any job started and L = now − T. The pipeline stopped at T when L
@@ -58,19 +51,16 @@ func (r *Reader) pipeline(ctx context.Context, now time.Time) (*PipelineStop, er
 	if err != nil {
 		return nil, err
 	}
-	r.shared.mu.Lock()
-	m := r.shared.pipeline
-	r.shared.mu.Unlock()
-	if m.generation == gen && !m.at.IsZero() && !now.Before(m.at) && now.Sub(m.at) < pipelineRecheck {
-		return m.stop, nil
+	// The silence grows with the clock: what was said of it holds for pipelineRecheck.
+	fresh := func(at time.Time) bool { return !now.Before(at) && now.Sub(at) < pipelineRecheck }
+	if stop, ok := recall(r.shared, &r.shared.pipeline, gen, fresh); ok {
+		return stop, nil
 	}
 	stop, err := r.pipelineAt(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	r.shared.mu.Lock()
-	r.shared.pipeline = pipelineMemo{generation: gen, at: now, stop: stop}
-	r.shared.mu.Unlock()
+	remember(r.shared, &r.shared.pipeline, gen, now, stop)
 	return stop, nil
 }
 

@@ -60,8 +60,36 @@ type readerCache struct {
 	mu       sync.Mutex
 	cat      *catalog
 	diag     diagnosisMemo
-	trouble  troubleMemo
-	pipeline pipelineMemo
+	trouble  remembered[map[string]trouble]
+	pipeline remembered[*PipelineStop]
+}
+
+// remembered is one value the read model computed from the mirror's rows, kept for the data generation (and the
+// time) it was computed at.
+type remembered[T any] struct {
+	set        bool
+	generation int64
+	at         time.Time
+	value      T
+}
+
+// recall returns m's value when it was computed at generation gen and, when fresh is given, fresh says it still
+// holds for when it was computed.
+func recall[T any](c *readerCache, m *remembered[T], gen int64, fresh func(at time.Time) bool) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !m.set || m.generation != gen || (fresh != nil && !fresh(m.at)) {
+		var zero T
+		return zero, false
+	}
+	return m.value, true
+}
+
+// remember keeps v as m's value for generation gen, computed at at.
+func remember[T any](c *readerCache, m *remembered[T], gen int64, at time.Time, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	*m = remembered[T]{set: true, generation: gen, at: at, value: v}
 }
 
 // NewReader returns a Reader over db.

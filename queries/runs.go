@@ -3,11 +3,26 @@ package queries
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
 )
+
+// aboutNode answers a question about the node name names: in one snapshot of the mirror, with the catalog and the
+// node resolved (a name that names nothing, or several nodes, is the error).
+func aboutNode[T any](ctx context.Context, r *Reader, name string,
+	answer func(r *Reader, c *catalog, n *nodeInfo) (T, error)) (T, error) {
+	return inSnapshot(ctx, r, func(r *Reader) (T, error) {
+		c, n, err := r.resolveNode(ctx, name)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return answer(r, c, n)
+	})
+}
 
 func (r *Reader) resolveNode(ctx context.Context, name string) (*catalog, *nodeInfo, error) {
 	c, err := r.catalog(ctx)
@@ -19,17 +34,6 @@ func (r *Reader) resolveNode(ctx context.Context, name string) (*catalog, *nodeI
 		return nil, nil, err
 	}
 	return c, n, nil
-}
-
-func idsJSON(ids []string) string {
-	if ids == nil {
-		ids = []string{}
-	}
-	b, err := json.Marshal(ids)
-	if err != nil {
-		return "[]"
-	}
-	return string(b)
 }
 
 // health is a node's health: the derived one of a listed node; a test's from its latest result; one of
@@ -77,33 +81,22 @@ func (r *Reader) queryRuns(ctx context.Context, what, query, id string, limit in
 	after *time.Time) ([]Run, error) {
 	var afterArg any
 	if after != nil {
-		afterArg = after.UTC().Format("2006-01-02T15:04:05.000000Z")
+		afterArg = localdb.FormatTime(*after)
 	}
-	rows, err := r.q.QueryContext(ctx, query, id, idsJSON(statuses), afterArg, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	out := []Run{}
-	for rows.Next() {
-		var run Run
-		var completed, msg, invID, job, orch, cmd, selected, target, url *string
-		var invocation *string
-		if err := rows.Scan(&run.Status, &completed, &run.ExecutionTime, &invocation, &msg, &run.Failures, &invID,
-			&job, &orch, &cmd, &selected, &target, &url); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		run.CompletedAt, run.InvocationID, run.Message = timePtr(completed), str(invocation), textOrNil(str(msg))
-		if invID != nil {
-			run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
-				Selected: str(selected), Target: str(target), JobRunURL: str(url)}
-		}
-		out = append(out, run)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
+	return localdb.Collect(ctx, r.q, what, query, []any{id, jsonList(statuses), afterArg, limit},
+		func(rows *sql.Rows) (Run, error) {
+			var run Run
+			var completed, msg, invID, job, orch, cmd, selected, target, url *string
+			var invocation *string
+			err := rows.Scan(&run.Status, &completed, &run.ExecutionTime, &invocation, &msg, &run.Failures, &invID,
+				&job, &orch, &cmd, &selected, &target, &url)
+			run.CompletedAt, run.InvocationID, run.Message = timePtr(completed), str(invocation), textOrNil(str(msg))
+			if invID != nil {
+				run.Invocation = &Invocation{ID: *invID, JobName: str(job), Orchestrator: str(orch), Command: str(cmd),
+					Selected: str(selected), Target: str(target), JobRunURL: str(url)}
+			}
+			return run, err
+		})
 }
 
 // nodeTests returns the latest result of every test of a node (tests whose depends_on_nodes or primary model is
@@ -114,31 +107,20 @@ func (r *Reader) nodeTests(ctx context.Context, n *nodeInfo) ([]TestState, error
 	if n.test != nil {
 		tests = `SELECT ?1`
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT tl.test_unique_id, t.name, t.short_name,
+	return localdb.Collect(ctx, r.q, "tests of "+id, `SELECT tl.test_unique_id, t.name, t.short_name,
 		coalesce(tl.column_name, t.test_column_name), tl.status, tl.detected_at, coalesce(tl.severity, t.severity),
 		tl.message
 		FROM test_latest tl LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
 		WHERE tl.test_unique_id IN (`+tests+`)
-		ORDER BY `+strings.ReplaceAll(statusRank, "status", "tl.status")+`, coalesce(t.name, tl.test_unique_id)`, id)
-	if err != nil {
-		return nil, fmt.Errorf("tests of %s: %w", id, err)
-	}
-	defer rows.Close()
-	out := []TestState{}
-	for rows.Next() {
-		var ts TestState
-		var name, short, col, detected, sev, msg *string
-		if err := rows.Scan(&ts.UniqueID, &name, &short, &col, &ts.Status, &detected, &sev, &msg); err != nil {
-			return nil, fmt.Errorf("tests of %s: %w", id, err)
-		}
-		ts.Name, ts.ShortName, ts.Column, ts.Severity, ts.Message = str(name), str(short), str(col), str(sev), str(msg)
-		ts.DetectedAt = timePtr(detected)
-		out = append(out, ts)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("tests of %s: %w", id, err)
-	}
-	return out, nil
+		ORDER BY `+strings.ReplaceAll(statusRank, "status", "tl.status")+`, coalesce(t.name, tl.test_unique_id)`,
+		[]any{id}, func(rows *sql.Rows) (TestState, error) {
+			var ts TestState
+			var name, short, col, detected, sev, msg *string
+			err := rows.Scan(&ts.UniqueID, &name, &short, &col, &ts.Status, &detected, &sev, &msg)
+			ts.Name, ts.ShortName, ts.Column, ts.Severity, ts.Message = str(name), str(short), str(col), str(sev), str(msg)
+			ts.DetectedAt = timePtr(detected)
+			return ts, err
+		})
 }
 
 // runsOf is how a node's runs are read: a test's from its results (testRuns), any other node's from its dbt run

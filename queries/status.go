@@ -2,17 +2,12 @@ package queries
 
 import (
 	"context"
-	"fmt"
 )
 
 // Status answers "status NODE": its health, last run, the latest result of each of its tests, and the latest
 // freshness of the source (or of the sources directly feeding a model). Source freshness makes only sources stale.
 func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (StatusAnswer, error) {
-		c, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return StatusAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ StatusAnswer, err error) {
 		a := StatusAnswer{Node: n.Node}
 		if a.Health, err = r.health(ctx, n); err != nil {
 			return a, err
@@ -36,10 +31,7 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 		}
 		sources := []string{n.UniqueID}
 		if n.ResourceType != "source" {
-			sources, err = r.directSourceParents(ctx, c, n.UniqueID)
-			if err != nil {
-				return a, err
-			}
+			sources = directSourceParents(c, n.UniqueID)
 		}
 		if len(sources) > 0 {
 			fr, err := r.freshnessOf(ctx, c, sources, n.ResourceType == "source")
@@ -52,21 +44,13 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 	})
 }
 
-func (r *Reader) directSourceParents(ctx context.Context, c *catalog, id string) ([]string, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT parent FROM node_edges WHERE child = ? ORDER BY parent`, id)
-	if err != nil {
-		return nil, fmt.Errorf("parents of %s: %w", id, err)
-	}
-	defer rows.Close()
+// directSourceParents are the sources among a node's parents, sorted.
+func directSourceParents(c *catalog, id string) []string {
 	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, fmt.Errorf("parents of %s: %w", id, err)
-		}
+	for _, p := range c.parents[id] {
 		if n := c.byID[p]; n != nil && n.ResourceType == "source" {
 			out = append(out, p)
 		}
 	}
-	return out, rows.Err()
+	return out
 }

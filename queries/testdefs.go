@@ -68,7 +68,7 @@ func (r *Reader) loadTestDefs(ctx context.Context, c *catalog, ids []string) (ma
 	rows, err := r.q.QueryContext(ctx, `SELECT j.value, t.name, t.short_name, t.severity, t.test_column_name,
 			t.parent_model_unique_id, t.model_owners, t.meta,
 			(SELECT min(node_unique_id) FROM test_nodes tn WHERE tn.test_unique_id = j.value)
-		FROM json_each(?) j LEFT JOIN dbt_tests t ON t.unique_id = j.value`, idsJSON(ids))
+		FROM json_each(?) j LEFT JOIN dbt_tests t ON t.unique_id = j.value`, jsonList(ids))
 	if err != nil {
 		return nil, fmt.Errorf("test definitions: %w", err)
 	}

@@ -28,11 +28,7 @@ type TestsAnswer struct {
 
 // Tests answers "tests NODE".
 func (r *Reader) Tests(ctx context.Context, name string) (TestsAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (TestsAnswer, error) {
-		_, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return TestsAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ TestsAnswer, err error) {
 		a := TestsAnswer{Node: n.Node, WindowDays: int(TestsWindow / (24 * time.Hour)), Tests: []TestRecord{}}
 		latest, err := r.nodeTests(ctx, n)
 		if err != nil {

@@ -36,11 +36,7 @@ const urgencyDownstreamList = 25
 // run_error, tests_failing, source_stale, warn_only, error_severity, warn_severity, exposure_affected, critical,
 // wide_impact, persistent_failure, flaky.
 func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (UrgencyAnswer, error) {
-		c, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return UrgencyAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ UrgencyAnswer, err error) {
 		a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []Reason{}, FailingTests: []TestState{},
 			DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []Reason{}}
 		d, err := r.diagnosis(ctx, c, n)

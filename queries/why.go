@@ -3,10 +3,12 @@ package queries
 import (
 	"cmp"
 	"context"
-	"fmt"
+	"database/sql"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // Why answers "why NODE": its diagnosis (Diagnose: the causes the rows give evidence of, most probable first, each
@@ -14,11 +16,7 @@ import (
 // the failed or skipped runs after it (newest first, at most MaxRunLimit), its failing tests, what changed between
 // its last success and its first failure, and whether the whole pipeline stopped.
 func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
-	return inSnapshot(ctx, r, func(r *Reader) (WhyAnswer, error) {
-		c, n, err := r.resolveNode(ctx, name)
-		if err != nil {
-			return WhyAnswer{}, err
-		}
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ WhyAnswer, err error) {
 		d, err := r.diagnosis(ctx, c, n)
 		if err != nil {
 			return WhyAnswer{}, err
@@ -192,50 +190,41 @@ type trouble struct {
 // stale reports whether the node's latest freshness check errored or failed to run.
 func (t trouble) stale() bool { return t.freshStatus == "error" || t.freshStatus == "runtime error" }
 
-// troubleMemo remembers the troubled nodes of one data generation.
-type troubleMemo struct {
-	generation int64
-	byID       map[string]trouble
-}
-
 // troubled returns the nodes whose health is error, failing or stale, read once per data generation of the mirror.
 func (r *Reader) troubled(ctx context.Context) (map[string]trouble, error) {
 	gen, err := r.dataGeneration(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r.shared.mu.Lock()
-	m := r.shared.trouble
-	r.shared.mu.Unlock()
-	if m.byID != nil && m.generation == gen {
-		return m.byID, nil
+	if byID, ok := recall(r.shared, &r.shared.trouble, gen, nil); ok {
+		return byID, nil
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT n.unique_id, lr.status, rr.message, sf.status, f.error, f.max_loaded_at
+	type troubled struct {
+		id string
+		trouble
+	}
+	rows, err := localdb.Collect(ctx, r.q, "troubled nodes", `SELECT n.unique_id, lr.status, rr.message, sf.status,
+			f.error, f.max_loaded_at
 		FROM nodes n
 		LEFT JOIN node_last_run lr ON lr.unique_id = n.unique_id
 		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
 		LEFT JOIN source_freshness_latest sf ON sf.unique_id = n.unique_id
 		LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = sf.execution_id
-		WHERE n.health IN ('error', 'failing', 'stale')`)
-	if err != nil {
-		return nil, fmt.Errorf("troubled nodes: %w", err)
-	}
-	defer rows.Close()
-	byID := map[string]trouble{}
-	for rows.Next() {
-		var id string
+		WHERE n.health IN ('error', 'failing', 'stale')`, nil, func(rows *sql.Rows) (troubled, error) {
+		var t troubled
 		var runStatus, runMsg, freshStatus, freshErr, loaded *string
-		if err := rows.Scan(&id, &runStatus, &runMsg, &freshStatus, &freshErr, &loaded); err != nil {
-			return nil, fmt.Errorf("troubled nodes: %w", err)
-		}
-		byID[id] = trouble{runStatus: str(runStatus), runMessage: str(runMsg), freshStatus: str(freshStatus),
+		err := rows.Scan(&t.id, &runStatus, &runMsg, &freshStatus, &freshErr, &loaded)
+		t.trouble = trouble{runStatus: str(runStatus), runMessage: str(runMsg), freshStatus: str(freshStatus),
 			freshError: str(freshErr), loadedAt: timePtr(loaded)}
+		return t, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("troubled nodes: %w", err)
+	byID := make(map[string]trouble, len(rows))
+	for _, t := range rows {
+		byID[t.id] = t.trouble
 	}
-	r.shared.mu.Lock()
-	r.shared.trouble = troubleMemo{generation: gen, byID: byID}
-	r.shared.mu.Unlock()
+	remember(r.shared, &r.shared.trouble, gen, time.Time{}, byID)
 	return byID, nil
 }

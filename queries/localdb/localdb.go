@@ -164,6 +164,34 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
+// Querier runs a query: a pool of connections (*sql.DB), one connection or a transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Collect runs query with args on q and reads every row with scan, in order, into a list (empty, never nil, when
+// there are none); what names the read in its errors ("columns of model.x"). The rows are closed whatever happens.
+func Collect[T any](ctx context.Context, q Querier, what, query string, args []any,
+	scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 // Migrate applies every pending migration and returns the versions it applied.
 func Migrate(ctx context.Context, db *sql.DB) ([]int64, error) {
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS())

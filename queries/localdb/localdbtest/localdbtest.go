@@ -43,3 +43,13 @@ func OpenDemoMirror(b *testing.B) *localdb.DB {
 	}
 	return Open(b, path)
 }
+
+// NewDataGeneration does to the mirror in db what a sync that changed rows does to the read model's memory: it
+// moves the mirror's data generation on, so that what the read model remembers of the rows is computed anew.
+func NewDataGeneration(tb testing.TB, db *localdb.DB) {
+	tb.Helper()
+	if _, err := db.Write.ExecContext(context.Background(), `INSERT INTO derived_state (key, value)
+		VALUES ('data_generation', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1`); err != nil {
+		tb.Fatal(err)
+	}
+}
