@@ -64,6 +64,22 @@ func BenchmarkIntentsDemo(b *testing.B) {
 			}
 		})
 	}
+	// The first why and urgent after a sync that changed rows: nothing of the diagnosis is remembered yet.
+	for _, in := range intents {
+		if in.name != "why" && in.name != "urgency" {
+			continue
+		}
+		b.Run(in.name+"_after_sync", func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				localdbtest.NewDataGeneration(b, db)
+				b.StartTimer()
+				if err := in.ask(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkDiagnosisDemo asks why of every model whose newest run was skipped or errored on the demo mirror

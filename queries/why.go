@@ -179,8 +179,8 @@ func (r *Reader) upstreamCauses(ctx context.Context, c *catalog, n *nodeInfo, sk
 	return out, nil
 }
 
-// trouble is what the mirror says of a node whose health is error, failing or stale: its last run and its latest
-// freshness check.
+// trouble is what the mirror says of a node whose last run errored or whose latest freshness check errored (or could
+// not run).
 type trouble struct {
 	runStatus, runMessage   string
 	freshStatus, freshError string
@@ -190,7 +190,8 @@ type trouble struct {
 // stale reports whether the node's latest freshness check errored or failed to run.
 func (t trouble) stale() bool { return t.freshStatus == "error" || t.freshStatus == "runtime error" }
 
-// troubled returns the nodes whose health is error, failing or stale, read once per data generation of the mirror.
+// troubled returns the nodes whose last run errored and the sources whose freshness errored or could not be
+// checked, read once per data generation of the mirror.
 func (r *Reader) troubled(ctx context.Context) (map[string]trouble, error) {
 	gen, err := r.dataGeneration(ctx)
 	if err != nil {
@@ -203,14 +204,17 @@ func (r *Reader) troubled(ctx context.Context) (map[string]trouble, error) {
 		id string
 		trouble
 	}
-	rows, err := localdb.Collect(ctx, r.q, "troubled nodes", `SELECT n.unique_id, lr.status, rr.message, sf.status,
-			f.error, f.max_loaded_at
-		FROM nodes n
-		LEFT JOIN node_last_run lr ON lr.unique_id = n.unique_id
-		LEFT JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
-		LEFT JOIN source_freshness_latest sf ON sf.unique_id = n.unique_id
+	// Only what a cause is made of: the nodes whose last run errored and the sources whose freshness errored or
+	// could not be checked (a node that merely fails tests is no cause of what is downstream).
+	rows, err := localdb.Collect(ctx, r.q, "troubled nodes", `SELECT lr.unique_id, lr.status, rr.message, NULL, NULL,
+			NULL
+		FROM node_last_run lr JOIN dbt_run_results rr ON rr.model_execution_id = lr.model_execution_id
+		WHERE lr.status = 'error'
+		UNION ALL
+		SELECT sf.unique_id, NULL, NULL, sf.status, f.error, f.max_loaded_at
+		FROM source_freshness_latest sf
 		LEFT JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = sf.execution_id
-		WHERE n.health IN ('error', 'failing', 'stale')`, nil, func(rows *sql.Rows) (troubled, error) {
+		WHERE sf.status IN ('error', 'runtime error')`, nil, func(rows *sql.Rows) (troubled, error) {
 		var t troubled
 		var runStatus, runMsg, freshStatus, freshErr, loaded *string
 		err := rows.Scan(&t.id, &runStatus, &runMsg, &freshStatus, &freshErr, &loaded)
@@ -223,7 +227,10 @@ func (r *Reader) troubled(ctx context.Context) (map[string]trouble, error) {
 	}
 	byID := make(map[string]trouble, len(rows))
 	for _, t := range rows {
-		byID[t.id] = t.trouble
+		had := byID[t.id] // a node with both an errored run and an errored freshness check has two rows
+		byID[t.id] = trouble{runStatus: cmp.Or(t.runStatus, had.runStatus), runMessage: cmp.Or(t.runMessage, had.runMessage),
+			freshStatus: cmp.Or(t.freshStatus, had.freshStatus), freshError: cmp.Or(t.freshError, had.freshError),
+			loadedAt: cmp.Or(t.loadedAt, had.loadedAt)}
 	}
 	remember(r.shared, &r.shared.trouble, gen, time.Time{}, byID)
 	return byID, nil
