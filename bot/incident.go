@@ -11,7 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/handlers/quantity"
+	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 // DigestOptions say how a digest is rendered.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/todai-dev/todai/handlers/quantity"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 // SinceKind says how a Since was written.

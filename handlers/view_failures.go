@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 // viewFailures lays out the failures answer: the tests that failed in the window, with their owners.

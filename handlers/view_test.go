@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 // TestOwnerKeys: a message may mention exactly the owners its view shows — the node's where they are shown, a

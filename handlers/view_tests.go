@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 // viewTests lays out the tests answer: each test's latest result and its pass rate over the window.

@@ -110,8 +110,10 @@ type TestState struct {
 
 // StatusAnswer answers "status NODE".
 type StatusAnswer struct {
-	Node    Node        `json:"node"`
-	Health  Health      `json:"health"`
+	Node   Node   `json:"node"`
+	Health Health `json:"health"`
+	// Data is how current its data is, whatever its health (nil for a test).
+	Data    *DataAsOf   `json:"data"`
 	LastRun *Run        `json:"last_run"`
 	Tests   []TestState `json:"tests"`
 	// Freshness is the latest freshness of a source node, or of the sources feeding a model, when known.
@@ -206,8 +208,11 @@ func (s SourceFreshness) Health() Health {
 	return HealthOK
 }
 
-// FreshnessAnswer answers "freshness [SOURCE]".
+// FreshnessAnswer answers "freshness [SOURCE]", and "is NODE up to date?".
 type FreshnessAnswer struct {
+	// Node and Data are the node asked about, when it is not a source, and how current its data is.
+	Node    *Node             `json:"node,omitempty"`
+	Data    *DataAsOf         `json:"data,omitempty"`
 	Sources []SourceFreshness `json:"sources"`
 }
 
@@ -218,6 +223,8 @@ type LineageNode struct {
 	ResourceType string `json:"resource_type,omitempty"`
 	Health       Health `json:"health"`
 	Depth        int    `json:"depth"`
+	// Data says how current its data is (Upstream and Downstream answers; omitted elsewhere).
+	Data *DataAsOf `json:"data,omitempty"`
 }
 
 // Exposure is a dbt exposure (dashboard, notebook, application …).
@@ -319,8 +326,10 @@ func (c Cause) Evidence() (code, data string, ok bool) {
 
 // WhyAnswer answers "why NODE": why is it stale, what went wrong.
 type WhyAnswer struct {
-	Node         Node        `json:"node"`
-	Health       Health      `json:"health"`
+	Node   Node   `json:"node"`
+	Health Health `json:"health"`
+	// Data is how current its data is (nil for a test).
+	Data         *DataAsOf   `json:"data"`
 	LastSuccess  *Run        `json:"last_success"`
 	SinceLastOK  *float64    `json:"since_last_success_seconds"` // now − last success
 	FailedSince  []Run       `json:"failed_runs_since"`          // error/skipped runs after the last success, newest first

@@ -335,8 +335,11 @@ const statusRank = `CASE status WHEN 'error' THEN 0 WHEN 'fail' THEN 1 WHEN 'war
 // unit tests (resource_type unit_test, which dbt_run_results also holds since dbt 1.8).
 func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 	steps := []struct{ table, sql string }{
-		{"dbt_run_results", `INSERT OR REPLACE INTO node_last_run (unique_id, model_execution_id, status, completed_at)
-			SELECT r.unique_id, r.model_execution_id, r.status, coalesce(r.execute_completed_at, r.generated_at)
+		{"dbt_run_results", `INSERT OR REPLACE INTO node_last_run (unique_id, model_execution_id, status, completed_at,
+				success_at)
+			SELECT r.unique_id, r.model_execution_id, r.status, coalesce(r.execute_completed_at, r.generated_at),
+				(SELECT coalesce(s.execute_completed_at, s.generated_at) FROM dbt_run_results s
+				 WHERE s.unique_id = a.unique_id AND s.status = 'success' ORDER BY ` + runOrder + ` LIMIT 1)
 			FROM (SELECT DISTINCT unique_id FROM dbt_run_results WHERE rowid > ?1
 			      AND unique_id NOT LIKE 'test.%' AND unique_id NOT LIKE 'source.%'
 			      AND unique_id NOT LIKE 'unit\_test.%' ESCAPE '\' AND coalesce(resource_type, '') <> 'unit_test') a

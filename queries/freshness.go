@@ -9,8 +9,9 @@ import (
 
 // Freshness answers "freshness [SOURCE]": the latest freshness check (newest generated_at, then created_at) of
 // every source that has one, worst first, when source is empty; of the named source (status "unknown" when never
-// checked); or, when the name resolves to a model, of every source upstream of it. "error" means stale (past
-// error_after) and "runtime error" means the check itself failed.
+// checked); or, when the name resolves to a model ("is X up to date?"), how current that model's data is and the
+// freshness of every source upstream of it. "error" means stale (past error_after) and "runtime error" means the
+// check itself failed.
 func (r *Reader) Freshness(ctx context.Context, source string) (FreshnessAnswer, error) {
 	return inSnapshot(ctx, r, func(r *Reader) (FreshnessAnswer, error) {
 		c, err := r.catalog(ctx)
@@ -40,7 +41,12 @@ func (r *Reader) Freshness(ctx context.Context, source string) (FreshnessAnswer,
 			}
 		}
 		fr, err := r.freshnessOf(ctx, c, ids, true)
-		return FreshnessAnswer{Sources: fr}, err
+		if err != nil {
+			return FreshnessAnswer{}, err
+		}
+		a := FreshnessAnswer{Node: &n.Node, Sources: fr}
+		a.Data, err = r.dataAsOf(ctx, c, n.UniqueID, r.now())
+		return a, err
 	})
 }
 

@@ -121,19 +121,40 @@ func (r *Reader) impact(ctx context.Context, c *catalog, n *nodeInfo) ([]Lineage
 	return nodes, exps, nil
 }
 
-// Upstream answers "upstream NODE": every node it depends on, transitively, with depth and health.
+// withData says how current each node's data is (DataAsOf).
+func (r *Reader) withData(ctx context.Context, c *catalog, nodes []LineageNode) error {
+	g, err := r.dataGraph(ctx, c)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	for i := range nodes {
+		nodes[i].Data = g.answer(c, nodes[i].UniqueID, now)
+	}
+	return nil
+}
+
+// Upstream answers "upstream NODE": every node it depends on, transitively, with depth, health and how current its
+// data is.
 func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
 	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LineageAnswer, err error) {
 		up, err := r.lineage(ctx, n.UniqueID, true)
-		return LineageAnswer{Node: n.Node, Upstream: up}, err
+		if err != nil {
+			return LineageAnswer{}, err
+		}
+		return LineageAnswer{Node: n.Node, Upstream: up}, r.withData(ctx, c, up)
 	})
 }
 
-// Downstream answers "downstream NODE": every node depending on it, transitively, with depth and health; the
-// exposures reached are listed apart in Exposures.
+// Downstream answers "downstream NODE": every node depending on it, transitively, with depth, health and how
+// current its data is ("what depends on a stale source" shows who is affected); the exposures reached are listed
+// apart in Exposures.
 func (r *Reader) Downstream(ctx context.Context, name string) (LineageAnswer, error) {
 	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LineageAnswer, err error) {
 		down, exps, err := r.downstream(ctx, n.UniqueID)
-		return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, err
+		if err != nil {
+			return LineageAnswer{}, err
+		}
+		return LineageAnswer{Node: n.Node, Downstream: down, Exposures: exps}, r.withData(ctx, c, down)
 	})
 }

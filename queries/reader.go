@@ -61,6 +61,7 @@ type readerCache struct {
 	cat      *catalog
 	diag     diagnosisMemo
 	trouble  remembered[map[string]trouble]
+	data     remembered[dataGraph]
 	pipeline remembered[*PipelineStop]
 }
 

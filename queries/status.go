@@ -29,6 +29,9 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 		if a.Pipeline, err = r.pipeline(ctx, now); err != nil {
 			return a, err
 		}
+		if a.Data, err = r.nodeData(ctx, c, n, a.Overdue, now); err != nil {
+			return a, err
+		}
 		sources := []string{n.UniqueID}
 		if n.ResourceType != "source" {
 			sources = directSourceParents(c, n.UniqueID)

@@ -31,6 +31,9 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		if a.Pipeline, err = r.pipeline(ctx, r.now()); err != nil {
 			return a, err
 		}
+		if a.Data, err = r.nodeData(ctx, c, n, a.Overdue, r.now()); err != nil {
+			return a, err
+		}
 		runs := r.runsOf(n)
 		ok, err := runs(ctx, n.UniqueID, 1, successStatuses, nil)
 		if err != nil {

@@ -10,8 +10,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 

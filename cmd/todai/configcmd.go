@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
-	"github.com/todai-dev/todai/handlers/quantity"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 func newConfigCmd(a *app) *cobra.Command {

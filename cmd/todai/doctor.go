@@ -11,9 +11,9 @@ import (
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/cmd/todai/config"
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries/checkup"
 	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/queries/source"
 	"github.com/todai-dev/todai/scheduler"
 )

@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/handlers"
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 func newSyncCmd(a *app) *cobra.Command {

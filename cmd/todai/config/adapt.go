@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )

@@ -17,8 +17,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/todai-dev/todai/bot/slackui"
-	"github.com/todai-dev/todai/handlers/quantity"
 	"github.com/todai-dev/todai/queries/checkup"
+	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/scheduler"
 )
 

@@ -1,6 +1,6 @@
 // Package quantity reads and writes quantities as people write them, in English and Japanese: durations ("3d",
-// "2時間", "90m") in questions, mutes and the config, and counts of things ("1 team", "3 teams"). It imports only the
-// standard library, so that any package may use it.
+// "2時間", "90m") in questions, mutes, the config and dbt meta, and counts of things ("1 team", "3 teams"). It imports
+// only the standard library, so that any package may use it.
 package quantity
 
 import (
