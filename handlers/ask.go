@@ -98,6 +98,13 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 			fmt.Sprintf("`%s` は Slack（/todai %s）で使えます。ここでダイジェストを見るには `todai digest --team TEAM` を実行してください。", q.Intent, q.Intent))}
 		return res
 	}
+	if q.Problem == ProblemMissingNode && r != nil {
+		// No identifier in the question: it may name its node in words ("the revenue dashboard", 「売上ダッシュボード」).
+		if n, err := r.NodeIn(ctx, q.Text, ""); err == nil {
+			q.Node, q.Problem = n.UniqueID, ProblemNone
+			res.Question = q
+		}
+	}
 	if q.Problem != ProblemNone || q.Intent == IntentUnknown || q.Intent == "" {
 		res.Err = badRequest(res.Question)
 		return res
@@ -129,6 +136,13 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 		// The command form's whole argument names the node when it names one ("status orders; legacy").
 		if _, err := r.Resolve(ctx, q.Literal); err == nil {
 			q.Node, q.Problem = q.Literal, ProblemNone
+			res.Question.Node = q.Node
+		}
+	}
+	if q.Literal == "" && q.Node != "" && q.Intent.nodeUse() != NoNode {
+		// A question in words: the word picked may be one of the node's words ("revenue" of "the revenue dashboard").
+		if n, err := r.NodeIn(ctx, q.Text, q.Node); err == nil {
+			q.Node = n.UniqueID
 			res.Question.Node = q.Node
 		}
 	}

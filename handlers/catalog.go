@@ -141,6 +141,51 @@ var nextActions = phrases{
 	"watch":          {"nothing to fix yet: watch it", "まだ対応は不要です。様子を見る"},
 }
 
+// dataLimits say what limits how current a node's data is, of the node that limits it (every queries.DataLimitKinds
+// value): "stripe.payments stopped loading".
+var dataLimits = phrases{
+	"loaded":          {"was last loaded then", "の最終ロード"},
+	"stopped_loading": {"stopped loading", "のロードが止まっています"},
+	"not_checked":     {"has no freshness check", "に鮮度チェックがありません"},
+	"built":           {"was last built then", "の最終ビルド"},
+	"not_updated":     {"was not updated by its latest run", "は最新の実行で更新されていません"},
+	"never_built":     {"was never built", "は一度もビルドされていません"},
+	"overdue":         {"missed its usual build", "はいつものビルドが遅れています"},
+}
+
+// dataVerdicts mark how current data is (every queries.DataVerdicts value).
+var dataVerdicts = phrases{
+	"fresh":   {"[fresh data]", "[データ最新]"},
+	"stale":   {"[stale data]", "[データ古い]"},
+	"unknown": {"[data age unknown]", "[データ鮮度不明]"},
+}
+
+// dataUpToDate answer "is it up to date?" (every queries.DataVerdicts value).
+var dataUpToDate = phrases{
+	"fresh":   {"up to date", "最新です"},
+	"stale":   {"not up to date", "最新ではありません"},
+	"unknown": {"cannot be told", "分かりません"},
+}
+
+// safeVerdicts name whether something can be relied on (every queries.SafeVerdicts value).
+var safeVerdicts = phrases{
+	"safe":    {"safe to use", "使って大丈夫です"},
+	"caution": {"use with caution", "注意して使ってください"},
+	"unsafe":  {"not safe to use", "使わないでください"},
+}
+
+// safeReasons name why something is not safe to use, of where it is (every queries.SafeReasonCodes value).
+var safeReasons = phrases{
+	"data_too_old":   {"its data is older than its audience needs", "データが必要な鮮度より古い"},
+	"source_stopped": {"a source stopped loading", "ソースのロードが止まっている"},
+	"tests_failing":  {"an ERROR test fails", "ERROR のテストが失敗している"},
+	"run_error":      {"a run upstream errored", "上流の実行がエラー"},
+	"run_skipped":    {"a run upstream was skipped", "上流の実行がスキップされた"},
+	"data_unknown":   {"how current its data is cannot be told", "データの鮮度が分からない"},
+	"tests_warning":  {"a test warns", "テストが警告を出している"},
+	"incident_open":  {"an incident is open", "インシデントが対応中"},
+}
+
 // digestSourceStates say a digest's failing source: stale, or its freshness check failed.
 var digestSourceStates = phrases{
 	"error":         {"stale", "鮮度切れ"},

@@ -26,8 +26,10 @@ const (
 	IntentWhy        Intent = "why"
 	IntentUrgent     Intent = "urgent"
 	IntentTests      Intent = "tests"
-	IntentHelp       Intent = "help"
-	IntentUnknown    Intent = "unknown"
+	// IntentSafe asks whether what a node shows can be relied on ("is the revenue dashboard safe to use?").
+	IntentSafe    Intent = "safe"
+	IntentHelp    Intent = "help"
+	IntentUnknown Intent = "unknown"
 	// IntentDigest asks for a team's daily health digest now ("digest finance", "finance のダイジェスト").
 	IntentDigest Intent = "digest"
 	// IntentMute creates a silence ("mute node:fct_orders for 2h reason"); Args holds the rest as written.
@@ -55,6 +57,7 @@ const (
 // satisfies it. Answers come back by value; Result.Answer holds a pointer to each.
 type Reader interface {
 	Resolve(ctx context.Context, name string) (queries.Node, error)
+	NodeIn(ctx context.Context, text, picked string) (queries.Node, error)
 	Status(ctx context.Context, name string) (queries.StatusAnswer, error)
 	Owner(ctx context.Context, name string) (queries.OwnerAnswer, error)
 	LastRuns(ctx context.Context, name string, limit int) (queries.LastRunAnswer, error)
@@ -67,6 +70,7 @@ type Reader interface {
 	Why(ctx context.Context, name string) (queries.WhyAnswer, error)
 	Urgency(ctx context.Context, name string) (queries.UrgencyAnswer, error)
 	Tests(ctx context.Context, name string) (queries.TestsAnswer, error)
+	Safe(ctx context.Context, name string) (queries.SafeAnswer, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
@@ -251,6 +255,16 @@ var intents = []IntentSpec{
 		Label: [2]string{"Tests", "テスト"},
 		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
 			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},
+	{Intent: IntentSafe, Words: []string{"safe", "trust"}, Rank: 35, Node: NeedsNode, Zero: zeroOf[queries.SafeAnswer],
+		EN: regexp.MustCompile(`\bsafe\b|\bcan (i|we) (still )?(use|trust|rely on)\b|\btrust(worthy)?\b|\breliable\b|\busable\b|\brely on\b`),
+		JA: regexp.MustCompile(`使って(も)?大丈夫|使っても(いい|良い)|使える|信頼でき|信用でき|安全`),
+		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
+			return ptr(r.Safe(ctx, q.Node))
+		},
+		View:  viewOf(viewSafe),
+		Label: [2]string{"Safe to use?", "使って大丈夫?"},
+		Help: [2]HelpEntry{{"safe", "safe NODE", "whether a dashboard (or any node) can be relied on now, why, and what to tell its audience", []string{"is the revenue dashboard safe to use?"}},
+			{"safe", "safe NODE", "ダッシュボードなどを今使って大丈夫か、その理由と利用者への一言", []string{"売上ダッシュボードは使って大丈夫？"}}}},
 	{Intent: IntentHelp, Words: []string{"help", "-h", "--help", "usage", "commands"}, Rank: 20,
 		Zero:  zeroOf[HelpAnswer],
 		EN:    regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),

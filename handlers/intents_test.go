@@ -12,8 +12,8 @@ import (
 // intents about a node are answered by the read model, and help lists each answered intent in both languages.
 func TestRegistry(t *testing.T) {
 	all := []Intent{IntentStatus, IntentOwner, IntentLastRun, IntentFailures, IntentFreshness, IntentUpstream,
-		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentTests, IntentHelp, IntentDigest, IntentMute,
-		IntentSilences, IntentIncident}
+		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentTests, IntentSafe, IntentHelp, IntentDigest,
+		IntentMute, IntentSilences, IntentIncident}
 	entries := map[Intent]int{}
 	words := map[string]Intent{}
 	for _, s := range intents {

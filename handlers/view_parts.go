@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/todai-dev/todai/queries"
 )
@@ -102,7 +103,48 @@ func (p *Printer) lineageItem(n queries.LineageNode) Item {
 	if n.Depth > 1 {
 		l = append(l, Words(p.Tr(fmt.Sprintf(", %d hops away", n.Depth), fmt.Sprintf("、%d 段先", n.Depth))))
 	}
+	if d := n.Data; d != nil && d.Verdict == queries.DataStale {
+		// Who is affected by what stopped upstream: its data, not only its health.
+		l = append(l, Words(" "+p.phrase(dataVerdicts, string(d.Verdict))))
+		if d.LimitedBy != nil && d.LimitedBy.UniqueID != n.UniqueID {
+			l = append(l, Words(p.Tr(" — ", " — ")), Datum(d.LimitedBy.Name), Words(p.limitWords(d.LimitedBy.Kind)))
+		}
+	}
 	return Item{Text: l}
+}
+
+// limitWords say what limits a node's data, after the name of the node that limits it: " stopped loading".
+func (p *Printer) limitWords(k queries.DataLimitKind) string {
+	words := p.phrase(dataLimits, string(k))
+	if p.l == LangJA {
+		return words
+	}
+	return " " + words
+}
+
+// DataStops says where a node's data stops and why, in one phrase: "its data stops at 2026-12-03 05:00 UTC (3 d
+// ago): stripe.payments stopped loading".
+func (p *Printer) DataStops(d *queries.DataAsOf) Line {
+	l := Line{Words(p.Tr("its data stops at ", "データの時点は ") + p.WhenPtr(d.AsOf))}
+	if d.LimitedBy != nil {
+		l = append(l, Words(p.Tr(": ", "。")), Datum(d.LimitedBy.Name), Words(p.limitWords(d.LimitedBy.Kind)))
+	}
+	return l
+}
+
+// dataNote says how current a node's data is when it is not simply fresh: stale, with what stopped it, or unknown,
+// with what cannot be told.
+func (p *Printer) dataNote(d *queries.DataAsOf) []Block {
+	if d == nil || d.Verdict == queries.DataFresh {
+		return nil
+	}
+	l := Line{Words(p.phrase(dataVerdicts, string(d.Verdict)) + " ")}
+	if d.AsOf != nil {
+		l = append(l, p.DataStops(d)...)
+	} else if d.LimitedBy != nil {
+		l = append(l, Datum(d.LimitedBy.Name), Words(p.limitWords(d.LimitedBy.Kind)))
+	}
+	return []Block{Note{Label: p.Tr("Data", "データ"), Text: l}}
 }
 
 // exposureItem is an exposure: its name, type, owner (mentioned by email) and URL.
@@ -184,17 +226,39 @@ func (p *Printer) PipelineStop(s *queries.PipelineStop) string {
 		p.Tr(" — check the orchestrator", " — オーケストレーターを確認してください")
 }
 
-// healthView opens a node's health answer: the stopped pipeline first when it stopped, its health as mark and
-// subtitle, and the overdue note; the summary is the stopped pipeline of an overdue node, else the overdue build,
-// else the health.
-func (p *Printer) healthView(n queries.Node, h queries.Health, o *queries.Overdue, stop *queries.PipelineStop) View {
-	v := View{Mark: HealthMark(h), Title: p.NodeTitle(n), Subtitle: p.HealthWord(h), Node: &n,
-		Summary: Line{Words(p.HealthWord(h))}, Blocks: append(p.pipelineNote(stop), p.overdueNote(o)...)}
-	switch {
-	case o != nil && stop != nil:
-		v.Summary = Line{Words(p.Tr("Pipeline stopped: ", "パイプライン停止: ") + p.PipelineStop(stop))}
-	case o != nil:
-		v.Summary = Line{Words(p.Tr("Overdue: ", "遅延: ") + p.Overdue(o))}
+// nodeState is what a node's own answer opens with: its health, its build (overdue or not), the pipeline's state,
+// and how current its data is.
+type nodeState struct {
+	node     queries.Node
+	health   queries.Health
+	overdue  *queries.Overdue
+	pipeline *queries.PipelineStop
+	data     *queries.DataAsOf
+	// built is its last successful build, when the answer knows it.
+	built *time.Time
+}
+
+// healthView opens a node's own answer: the stopped pipeline first when it stopped, its health as mark and
+// subtitle, the overdue note and how current its data is. The summary is the stopped pipeline of an overdue node,
+// else its stale data ("built 1 h ago, but its data stops at … : stripe.payments stopped loading"), else the
+// overdue build, else the health.
+func (p *Printer) healthView(s nodeState) View {
+	n := s.node
+	v := View{Mark: HealthMark(s.health), Title: p.NodeTitle(n), Subtitle: p.HealthWord(s.health), Node: &n,
+		Summary: Line{Words(p.HealthWord(s.health))}}
+	v.Blocks = append(append(p.pipelineNote(s.pipeline), p.overdueNote(s.overdue)...), p.dataNote(s.data)...)
+	switch d := s.data; {
+	case s.overdue != nil && s.pipeline != nil:
+		v.Summary = Line{Words(p.Tr("Pipeline stopped: ", "パイプライン停止: ") + p.PipelineStop(s.pipeline))}
+	case d != nil && d.Verdict == queries.DataStale && d.LimitedBy != nil && d.LimitedBy.UniqueID != n.UniqueID:
+		v.Summary = Line{}
+		if s.built != nil {
+			v.Summary = Line{Words(p.Tr("Built "+Relative(p.l, *s.built, p.now)+", but ",
+				Relative(p.l, *s.built, p.now)+"にビルドされましたが、"))}
+		}
+		v.Summary = append(v.Summary, p.DataStops(d)...)
+	case s.overdue != nil:
+		v.Summary = Line{Words(p.Tr("Overdue: ", "遅延: ") + p.Overdue(s.overdue))}
 	}
 	return v
 }

@@ -6,7 +6,11 @@ import (
 
 // viewStatus lays out the status answer: health, overdue build, the node, its last run, tests and freshness.
 func viewStatus(p *Printer, a *queries.StatusAnswer, res Result) View {
-	v := p.healthView(a.Node, a.Health, a.Overdue, a.Pipeline)
+	s := nodeState{node: a.Node, health: a.Health, overdue: a.Overdue, pipeline: a.Pipeline, data: a.Data}
+	if a.LastRun != nil && a.LastRun.Status == "success" {
+		s.built = a.LastRun.CompletedAt
+	}
+	v := p.healthView(s)
 	last := Fact{Label: p.Tr("Last run", "最終実行"), Value: Line{Words(p.Tr("no runs recorded", "実行記録なし"))}}
 	if a.LastRun != nil {
 		it := p.runItem(*a.LastRun)

@@ -9,7 +9,11 @@ import (
 // viewWhy lays out the why answer: health and overdue build, the last success, the skip chain, what changed, the
 // next step, the causes by evidence, then the failed runs and failing tests behind them.
 func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
-	v := p.healthView(a.Node, a.Health, a.Overdue, a.Pipeline)
+	s := nodeState{node: a.Node, health: a.Health, overdue: a.Overdue, pipeline: a.Pipeline, data: a.Data}
+	if a.LastSuccess != nil {
+		s.built = a.LastSuccess.CompletedAt
+	}
+	v := p.healthView(s)
 	last := Line{Words(p.Tr("none recorded", "記録なし"))}
 	if a.LastSuccess != nil {
 		last = Line{Words(p.WhenPtr(a.LastSuccess.CompletedAt))}

@@ -252,8 +252,8 @@ func (r *Reader) dataGraph(ctx context.Context, c *catalog) (dataGraph, error) {
 }
 
 // combine is a node's state from its inputs (its own build first, then its parents'): stale when any input is,
-// limited by the oldest stale one; else unknown when any input is (limited by the oldest known input, or the unknown
-// one when none is known); else fresh, limited by the oldest input.
+// limited by the oldest stale one; else unknown when any input is, limited by that input (the first), with no time
+// (how current it is cannot be told); else fresh, limited by the oldest input.
 func combine(inputs []dataState) dataState {
 	verdict := DataFresh
 	for _, in := range inputs {
@@ -267,25 +267,24 @@ func combine(inputs []dataState) dataState {
 	var best dataState
 	found := false
 	for _, in := range inputs {
-		if (verdict == DataStale && in.verdict != DataStale) || !in.known {
-			continue
-		}
-		if !found || in.asOf.Before(best.asOf) {
-			best, found = in, true
-		}
-	}
-	if !found {
-		for _, in := range inputs {
-			if in.verdict == verdict {
+		switch {
+		case verdict == DataUnknown:
+			if in.verdict == DataUnknown && !found {
 				best, found = in, true
-				break
 			}
+		case in.verdict != verdict || !in.known:
+		case !found || in.asOf.Before(best.asOf):
+			best, found = in, true
 		}
 	}
 	if !found {
 		return dataState{verdict: DataUnknown}
 	}
-	// The limit's time and kind travel down; the verdict is the node's own.
-	return dataState{asOf: best.asOf, known: best.known, limit: best.limit, kind: best.kind, via: best.via,
+	// The limit's time and kind travel down; the verdict is the node's own, and unknown has no time.
+	s := dataState{asOf: best.asOf, known: best.known, limit: best.limit, kind: best.kind, via: best.via,
 		verdict: verdict}
+	if verdict == DataUnknown {
+		s.asOf, s.known = time.Time{}, false
+	}
+	return s
 }

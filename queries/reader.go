@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/todai-dev/todai/queries/localdb"
 )
@@ -25,6 +27,9 @@ type ReaderOptions struct {
 	// Location is the project's zone: where a node's team has no zone of its own, its cadence (hourly, daily, on
 	// weekdays) is learned and judged in it. UTC when nil.
 	Location *time.Location
+	// OpenIncidents, when set, lists the incidents Todai's escalation has open on the given nodes (the state
+	// store's; the mirror does not hold them): "safe" names them.
+	OpenIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
 }
 
 // Reader answers questions from the local mirror and its derived tables. It is safe for concurrent use. It keeps
@@ -39,6 +44,8 @@ type Reader struct {
 	now   func() time.Time
 	repo  string
 	loc   *time.Location
+	// openIncidents is ReaderOptions.OpenIncidents.
+	openIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
 
 	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
 	q  querier
@@ -103,8 +110,8 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc, q: db.Read,
-		shared: &readerCache{}}
+	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc,
+		openIncidents: opts.OpenIncidents, q: db.Read, shared: &readerCache{}}
 }
 
 // Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same
@@ -143,6 +150,7 @@ type nodeInfo struct {
 	group, metaTeam, criticality               string
 	tags                                       []string
 	path, originalPath, materialization        string
+	label                                      string // an exposure's label ("Revenue dashboard")
 	// description and meta are a test's (the catalog leaves other nodes' out: texts, read when asked, nodeTexts).
 	description, meta string
 	// test is set for a dbt test (see extranodes.go).
@@ -218,7 +226,9 @@ func (r *Reader) catalog(ctx context.Context) (*catalog, error) {
 func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT unique_id, resource_type, name, name_key, alias_key, schema_key,
 		qualified_key, package_name, database_name, schema_name, alias, owners, group_name, meta_team, tags, path,
-		original_path, materialization, criticality FROM nodes ORDER BY unique_id`)
+		original_path, materialization, criticality,
+		CASE resource_type WHEN 'exposure' THEN (SELECT label FROM dbt_exposures e WHERE e.unique_id = nodes.unique_id) END
+		FROM nodes ORDER BY unique_id`)
 	if err != nil {
 		return nil, fmt.Errorf("load nodes: %w", err)
 	}
@@ -230,17 +240,17 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 	for rows.Next() {
 		n := &nodeInfo{}
 		var aliasKey, schemaKey, qualKey, pkg, database, schema, alias, group, metaTeam, path, origPath, mat,
-			crit *string
+			crit, label *string
 		var owners, tags string
 		if err := rows.Scan(&n.UniqueID, &n.ResourceType, &n.Name, &n.nameKey, &aliasKey, &schemaKey, &qualKey, &pkg,
 			&database, &schema, &alias, &owners, &group, &metaTeam, &tags, &path, &origPath, &mat,
-			&crit); err != nil {
+			&crit, &label); err != nil {
 			return nil, fmt.Errorf("load nodes: %w", err)
 		}
 		n.aliasKey, n.schemaKey, n.qualifiedKey = str(aliasKey), str(schemaKey), str(qualKey)
 		n.pkg, n.database, n.schema, n.alias = str(pkg), str(database), str(schema), str(alias)
 		n.group, n.metaTeam, n.criticality = str(group), str(metaTeam), str(crit)
-		n.path, n.originalPath, n.materialization = str(path), str(origPath), str(mat)
+		n.path, n.originalPath, n.materialization, n.label = str(path), str(origPath), str(mat), str(label)
 		n.Owners = decodeJSONList(owners)
 		if n.Owners == nil {
 			n.Owners = []string{}
@@ -602,4 +612,73 @@ func (r *Reader) SyncInfo(ctx context.Context) (SyncInfo, error) {
 		}
 		return info, nil
 	})
+}
+
+// NodeIn finds the node a question's text names in words rather than as one identifier: an exposure's label ("the
+// Revenue dashboard", 「売上ダッシュボード」) or a node's name with its underscores read as spaces ("revenue
+// dashboard"), case-insensitively, the longest the text holds (a word of Latin letters must stand as a whole word).
+// Only keys of several words, or in a script without spaces, count: a one-word name is the parser's to pick. When
+// picked (the word the parser picked) is given, only a key that holds it counts ("revenue" picked out of "the revenue
+// dashboard"). A text that names none is a *NotFoundError.
+func (r *Reader) NodeIn(ctx context.Context, text, picked string) (Node, error) {
+	return inSnapshot(ctx, r, func(r *Reader) (Node, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return Node{}, err
+		}
+		lower, pick := strings.ToLower(text), strings.ToLower(picked)
+		var best *nodeInfo
+		bestLen := 0
+		for _, n := range c.nodes {
+			for _, key := range []string{strings.ToLower(n.label), strings.ReplaceAll(n.nameKey, "_", " ")} {
+				if len(key) <= bestLen || !wordsKey(key) || !strings.Contains(key, pick) || !containsWords(lower, key) {
+					continue
+				}
+				best, bestLen = n, len(key)
+			}
+		}
+		if best == nil {
+			return Node{}, &NotFoundError{Name: text}
+		}
+		return best.Node, nil
+	})
+}
+
+// wordsKey says whether key names a node in words: several words, or a script written without spaces.
+func wordsKey(key string) bool {
+	if utf8.RuneCountInString(key) < 4 {
+		return false
+	}
+	if strings.Contains(strings.TrimSpace(key), " ") {
+		return true
+	}
+	for _, r := range key {
+		if r > unicode.MaxLatin1 && unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsWords says whether text holds key, not as a piece of a longer Latin word.
+func containsWords(text, key string) bool {
+	for from := 0; ; {
+		i := strings.Index(text[from:], key)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(key)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if !isLatinWordRune(before) && !isLatinWordRune(after) {
+			return true
+		}
+		from = start + 1
+	}
+}
+
+// isLatinWordRune says whether r continues a word of Latin letters or digits (utf8.RuneError at either end of the
+// text does not).
+func isLatinWordRune(r rune) bool {
+	return r < unicode.MaxLatin1 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_')
 }

@@ -23,6 +23,9 @@ type TeamRule struct {
 	MetaTeam []string
 	// Location is the team's zone: its nodes' cadences are learned and judged in it (the project's when nil).
 	Location *time.Location
+	// ExposureFreshness is how old the data behind the team's exposures may be before they are unsafe to use, when
+	// an exposure's meta.freshness does not say (0: no need declared).
+	ExposureFreshness time.Duration
 }
 
 // NodeFacts are what team rules look at.

@@ -43,11 +43,17 @@ func backends() []backend {
 // mirror loaded that way. The postgres subtest is skipped loudly when no test server is configured.
 func forEachWarehouse(t *testing.T, teams Teams, fn func(t *testing.T, r *Reader, db *localdb.DB)) {
 	t.Helper()
+	forEachFixture(t, fixture(), ReaderOptions{Teams: teams, Now: func() time.Time { return fixtureNow }}, fn)
+}
+
+// forEachFixture is forEachWarehouse over the fixture f, with a Reader of opts.
+func forEachFixture(t *testing.T, f Fixture, opts ReaderOptions, fn func(t *testing.T, r *Reader, db *localdb.DB)) {
+	t.Helper()
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			db := openMirror(t)
-			b.load(t, db, fixture())
-			fn(t, NewReader(db, ReaderOptions{Teams: teams, Now: func() time.Time { return fixtureNow }}), db)
+			b.load(t, db, f)
+			fn(t, NewReader(db, opts), db)
 		})
 	}
 }

@@ -143,6 +143,7 @@ func (f *Fake) Status(_ context.Context, name string) (queries.StatusAnswer, err
 	}
 	return queries.StatusAnswer{
 		Node:   f.node(name),
+		Data:   staleData(),
 		Health: queries.HealthFailing,
 		LastRun: &queries.Run{Status: "success", CompletedAt: Ago(3 * time.Hour), ExecutionTime: f64(12.34),
 			InvocationID: "inv-0042", Invocation: &queries.Invocation{ID: "inv-0042", JobName: "nightly"}},
@@ -236,7 +237,12 @@ func (f *Fake) Freshness(_ context.Context, source string) (queries.FreshnessAns
 	if source == "empty" {
 		return queries.FreshnessAnswer{}, nil
 	}
-	return queries.FreshnessAnswer{Sources: []queries.SourceFreshness{
+	a := queries.FreshnessAnswer{}
+	if source == "fct_orders" {
+		// "Is fct_orders up to date?": about the model first, then the sources it reads.
+		a.Node, a.Data = &Model, staleData()
+	}
+	a.Sources = []queries.SourceFreshness{
 		{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Status: "error",
 			MaxLoadedAt: Ago(30 * time.Hour), SnapshottedAt: Ago(time.Hour), AgeSeconds: f64(30 * 3600),
 			WarnAfter: "12 hours", ErrorAfter: "1 day"},
@@ -244,7 +250,8 @@ func (f *Fake) Freshness(_ context.Context, source string) (queries.FreshnessAns
 			SnapshottedAt: Ago(time.Hour), Error: "permission denied for table customers\r\n\x07"},
 		{UniqueID: "source.jaffle.shop.orders", Name: "shop.orders", Status: "pass", MaxLoadedAt: Ago(20 * time.Minute),
 			SnapshottedAt: Ago(time.Hour), AgeSeconds: f64(1200)},
-	}}, nil
+	}
+	return a, nil
 }
 
 func (f *Fake) lineage(name string, up bool) (queries.LineageAnswer, error) {
@@ -264,8 +271,13 @@ func (f *Fake) lineage(name string, up bool) (queries.LineageAnswer, error) {
 		return a, nil
 	}
 	for i := range 13 {
-		a.Downstream = append(a.Downstream, queries.LineageNode{UniqueID: fmt.Sprintf("model.jaffle.mart_%02d", i),
-			Name: fmt.Sprintf("mart_%02d", i), ResourceType: "model", Health: queries.HealthOK, Depth: 1 + i%2})
+		l := queries.LineageNode{UniqueID: fmt.Sprintf("model.jaffle.mart_%02d", i),
+			Name: fmt.Sprintf("mart_%02d", i), ResourceType: "model", Health: queries.HealthOK, Depth: 1 + i%2}
+		if strings.HasPrefix(name, "stripe.") {
+			// Built fine, but on data that stopped arriving: what depends on a stale source.
+			l.Data = staleData()
+		}
+		a.Downstream = append(a.Downstream, l)
 	}
 	a.Exposures = []queries.Exposure{{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
 		Type: "dashboard", URL: "https://bi.example.com/revenue", OwnerName: "Carol", OwnerEmail: "carol@example.com"}}
@@ -463,3 +475,72 @@ func (f *Fake) SyncInfo(context.Context) (queries.SyncInfo, error) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// Revenue is the fake's exposure, the revenue dashboard: named in words ("the revenue dashboard",
+// 「売上ダッシュボード」) rather than by its name.
+var Revenue = queries.Node{UniqueID: "exposure.jaffle.revenue", Name: "revenue", ResourceType: "exposure",
+	Owners: []string{"cfo@example.com"}, Team: "finance"}
+
+// NodeIn finds the revenue dashboard in a question that names it in words.
+func (f *Fake) NodeIn(_ context.Context, text, picked string) (queries.Node, error) {
+	lower := strings.ToLower(text)
+	for _, key := range []string{"revenue dashboard", "売上ダッシュボード"} {
+		if strings.Contains(lower, key) && strings.Contains(key, strings.ToLower(picked)) {
+			return Revenue, nil
+		}
+	}
+	return queries.Node{}, &queries.NotFoundError{Name: text}
+}
+
+// staleData is fct_orders' data as of: built an hour ago from stripe.payments, which stopped loading 30 hours ago.
+func staleData() *queries.DataAsOf {
+	return &queries.DataAsOf{AsOf: Ago(30 * time.Hour), AgeSeconds: f64(30 * 3600),
+		LimitedBy: &queries.DataLimit{UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments",
+			Kind: queries.LimitStoppedLoading},
+		Chain:   []string{"source.jaffle.stripe.payments", "model.jaffle.stg_payments", "model.jaffle.fct_orders"},
+		Verdict: queries.DataStale}
+}
+
+// Safe answers "safe NODE": the revenue dashboard is unsafe (a source stopped loading, an ERROR test fails),
+// stg_flaky is to be used with caution (a test warns, a run upstream was skipped), "empty" is safe.
+func (f *Fake) Safe(_ context.Context, name string) (queries.SafeAnswer, error) {
+	f.record("Safe " + name)
+	if err := f.resolve(name); err != nil {
+		return queries.SafeAnswer{}, err
+	}
+	day := 86400.0
+	switch name {
+	case "empty":
+		return queries.SafeAnswer{Node: f.node(name), Verdict: queries.SafeToUse, Reasons: []queries.SafeReason{},
+			Data: &queries.DataAsOf{AsOf: Ago(time.Hour), AgeSeconds: f64(3600), Chain: []string{"model.jaffle.empty"},
+				LimitedBy: &queries.DataLimit{UniqueID: "model.jaffle.empty", Name: "empty", Kind: queries.LimitBuilt},
+				Verdict:   queries.DataFresh},
+			NeedSeconds: &day, Ask: []string{}}, nil
+	case "stg_flaky":
+		n := queries.Node{UniqueID: "model.jaffle.stg_flaky", Name: "stg_flaky", ResourceType: "model",
+			Owners: []string{"@carol"}, Team: "growth"}
+		return queries.SafeAnswer{Node: n, Verdict: queries.Caution, Since: Ago(3 * time.Hour),
+			Reasons: []queries.SafeReason{
+				{Code: queries.SafeTestsWarning, UniqueID: "test.jaffle.accepted_values_stg_flaky_status",
+					Name: "accepted_values_stg_flaky_status", Count: 1, Since: Ago(3 * time.Hour), Owners: []string{"@carol"}},
+				{Code: queries.SafeRunSkipped, UniqueID: "model.jaffle.stg_events", Name: "stg_events", Count: 2,
+					Since: Ago(5 * time.Hour), Owners: []string{}}},
+			Data: &queries.DataAsOf{AsOf: Ago(5 * time.Hour), AgeSeconds: f64(5 * 3600), Verdict: queries.DataStale,
+				LimitedBy: &queries.DataLimit{UniqueID: "model.jaffle.stg_events", Name: "stg_events",
+					Kind: queries.LimitNotUpdated},
+				Chain: []string{"model.jaffle.stg_events", "model.jaffle.stg_flaky"}},
+			Ask: []string{"@carol"}}, nil
+	}
+	return queries.SafeAnswer{Node: Revenue, Verdict: queries.Unsafe, Since: Ago(6 * time.Hour),
+		Reasons: []queries.SafeReason{
+			{Code: queries.SafeDataTooOld, UniqueID: "source.jaffle.stripe.payments", Name: "stripe.payments", Count: 1,
+				Since: Ago(6 * time.Hour), Owners: []string{"@ingest"}},
+			{Code: queries.SafeTestsFailing, UniqueID: "test.jaffle.not_null_fct_orders_order_id.5d6e",
+				Name: "not_null_fct_orders_order_id", Count: 2, Since: Ago(2 * time.Hour), Owners: []string{"@alice"}},
+			{Code: queries.SafeIncidentOpen, UniqueID: "test.jaffle.not_null_fct_orders_order_id.5d6e",
+				Name: "not_null_fct_orders_order_id", Count: 1, Since: Ago(2 * time.Hour), Owners: []string{"@alice"},
+				Incident: 42}},
+		Data: staleData(), NeedSeconds: &day, Ask: []string{"@ingest", "@alice", "cfo@example.com"},
+		Exposure: &queries.Exposure{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
+			Type: "dashboard", URL: "https://bi.example.com/revenue", OwnerName: "Dana CFO", OwnerEmail: "cfo@example.com"}}, nil
+}
