@@ -237,6 +237,8 @@ type Exposure struct {
 	URL        string `json:"url,omitempty"`
 	OwnerName  string `json:"owner_name,omitempty"`
 	OwnerEmail string `json:"owner_email,omitempty"`
+	// Channel is the Slack channel its meta.channel names for its audience ("" when none).
+	Channel string `json:"channel,omitempty"`
 }
 
 // LineageAnswer answers "upstream NODE" (Upstream set) or "downstream NODE" (Downstream and Exposures set).

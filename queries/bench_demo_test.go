@@ -2,6 +2,7 @@ package queries
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -152,4 +153,60 @@ func BenchmarkDiagnosisDemo(b *testing.B) {
 	b.ReportMetric(share(skippedRoot, skipped), "skipped_with_root")
 	b.ReportMetric(share(onChain, others), "on_chain")
 	b.ReportMetric(share(ownFirst, errored), "errored_own_first")
+}
+
+// BenchmarkDataAsOfDemo measures, on the demo mirror (TODAI_BENCH_DEMO_MIRROR, as BenchmarkIntentsDemo), what the
+// data-as-of costs: every_node_after_sync computes it for every node of the project after a sync changed rows (once
+// per sync: the catalog is warm, nothing of the data is remembered); safe_exposure and safe_by_label ask "safe" of
+// the critical exposure, by unique_id and by its label in words, with the graph remembered.
+func BenchmarkDataAsOfDemo(b *testing.B) {
+	ctx := context.Background()
+	db := localdbtest.OpenDemoMirror(b)
+	now := time.Now()
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	c, err := r.catalog(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("every_node_after_sync", func(b *testing.B) {
+		nodes := 0
+		for b.Loop() {
+			b.StopTimer()
+			localdbtest.NewDataGeneration(b, db)
+			b.StartTimer()
+			g, err := r.dataGraph(ctx, c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			nodes = len(g)
+		}
+		b.ReportMetric(float64(nodes), "nodes")
+	})
+	exposure, err := r.Safe(ctx, demo.StoryCriticalExposureID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	question := "is the " + exposure.Exposure.Label + " safe to use?"
+	for _, tc := range []struct {
+		name string
+		ask  func() error
+	}{
+		{"safe_exposure", func() error { _, err := r.Safe(ctx, demo.StoryCriticalExposureID); return err }},
+		{"safe_by_label", func() error {
+			n, err := r.NodeIn(ctx, question, "")
+			if err != nil || n.UniqueID != demo.StoryCriticalExposureID {
+				return fmt.Errorf("%q names %q: %w", question, n.UniqueID, err)
+			}
+			_, err = r.Safe(ctx, n.UniqueID)
+			return err
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := tc.ask(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -129,11 +129,7 @@ func (g dataGraph) answer(c *catalog, id string, now time.Time) *DataAsOf {
 	if s.limit == "" {
 		return d
 	}
-	name := s.limit
-	if n := c.byID[s.limit]; n != nil {
-		name = n.Name
-	}
-	d.LimitedBy = &DataLimit{UniqueID: s.limit, Name: name, Kind: s.kind}
+	d.LimitedBy = &DataLimit{UniqueID: s.limit, Name: c.nameOf(s.limit), Kind: s.kind}
 	if s.known {
 		at := s.asOf
 		age := now.Sub(at).Round(time.Second).Seconds()

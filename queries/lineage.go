@@ -43,13 +43,14 @@ func (r *Reader) exposures(ctx context.Context, ids []string) ([]Exposure, error
 		return out, nil
 	}
 	return localdb.Collect(ctx, r.q, "exposures", `SELECT unique_id, name, label, type, maturity, url, owner_name,
-		owner_email FROM dbt_exposures WHERE unique_id IN (SELECT value FROM json_each(?)) ORDER BY name, unique_id`,
+		owner_email, meta FROM dbt_exposures WHERE unique_id IN (SELECT value FROM json_each(?)) ORDER BY name, unique_id`,
 		[]any{jsonList(ids)}, func(rows *sql.Rows) (Exposure, error) {
 			var e Exposure
-			var label, typ, mat, url, on, oe *string
-			err := rows.Scan(&e.UniqueID, &e.Name, &label, &typ, &mat, &url, &on, &oe)
+			var label, typ, mat, url, on, oe, meta *string
+			err := rows.Scan(&e.UniqueID, &e.Name, &label, &typ, &mat, &url, &on, &oe, &meta)
 			e.Label, e.Type, e.Maturity, e.URL, e.OwnerName, e.OwnerEmail = str(label), str(typ), str(mat), str(url),
 				str(on), str(oe)
+			e.Channel = metaString(parseMeta(str(meta)), "channel")
 			return e, err
 		})
 }

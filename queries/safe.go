@@ -184,12 +184,29 @@ func (r *Reader) Safe(ctx context.Context, name string) (SafeAnswer, error) {
 				})
 				opened := first.OpenedAt
 				add(SafeReason{Code: SafeIncidentOpen, UniqueID: cmp.Or(first.TestID, first.NodeID),
-					Name: NameOf(cmp.Or(first.TestID, first.NodeID)), Count: len(incs), Since: &opened, Incident: first.ID,
+					Name: c.nameOf(cmp.Or(first.TestID, first.NodeID)), Count: len(incs), Since: &opened, Incident: first.ID,
 					Owners: c.ownersOf(first.NodeID)})
 			}
 		}
 		a.decide(n)
 		return a, nil
+	})
+}
+
+// Exposures lists the project's exposures (the dashboards, notebooks and applications dbt knows of), by unique_id.
+func (r *Reader) Exposures(ctx context.Context) ([]Node, error) {
+	return inSnapshot(ctx, r, func(r *Reader) ([]Node, error) {
+		c, err := r.catalog(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := []Node{}
+		for _, n := range c.nodes {
+			if n.ResourceType == "exposure" {
+				out = append(out, n.Node)
+			}
+		}
+		return out, nil
 	})
 }
 
@@ -330,10 +347,12 @@ func (r *Reader) safeTests(ctx context.Context, c *catalog, up upstream, add fun
 		test, node, status, severity string
 		at                           *time.Time
 	}
+	// CROSS JOIN keeps SQLite's join order: from the few nodes upstream to their tests, never from every failing
+	// test of the project (its status index looks cheaper to the planner: 7 ms instead of 0.2 ms on 10,000 models).
 	problems, err := localdb.Collect(ctx, r.q, "tests upstream", `SELECT DISTINCT tl.test_unique_id,
 			tn.node_unique_id, tl.status, upper(coalesce(tl.severity, t.severity, 'ERROR')), tl.detected_at
-		FROM json_each(?1) j JOIN test_nodes tn ON tn.node_unique_id = j.value
-		JOIN test_latest tl ON tl.test_unique_id = tn.test_unique_id
+		FROM json_each(?1) j CROSS JOIN test_nodes tn ON tn.node_unique_id = j.value
+		CROSS JOIN test_latest tl ON tl.test_unique_id = tn.test_unique_id
 		LEFT JOIN dbt_tests t ON t.unique_id = tl.test_unique_id
 		WHERE tl.status IN ('fail', 'error', 'warn')`, []any{jsonList(up.ids)}, func(rows *sql.Rows) (problem, error) {
 		var p problem
@@ -377,12 +396,12 @@ func (r *Reader) safeTests(ctx context.Context, c *catalog, up upstream, add fun
 	return nil
 }
 
-// nameOf is a node's name, its unique_id when the catalog does not list it.
+// nameOf is a node's name as answers show it (a source's "source_name.name"), else the name in its unique_id.
 func (c *catalog) nameOf(id string) string {
 	if n := c.byID[id]; n != nil {
 		return n.Name
 	}
-	return id
+	return NameOf(id)
 }
 
 // ownersOf are a node's owners (none when the catalog does not list it).

@@ -18,6 +18,7 @@ import (
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // app is what every subcommand shares: the global flags, the configuration and the output streams.
@@ -155,5 +156,6 @@ func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
 // reader builds the read model over db.
 func (a *app) reader(db *localdb.DB) *queries.Reader {
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
-		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation()})
+		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
+		OpenIncidents: escalation.NewStore(db).OpenOn})
 }

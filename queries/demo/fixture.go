@@ -154,9 +154,13 @@ func (f *Fixture) Exposure(name string, dependsOn []string, v Values) string {
 }
 
 // Invocation adds a dbt_invocations row for command ("run", "build", "test", "freshness") completed at `at`
-// (started a minute earlier) and returns its invocation_id.
+// (started a minute earlier) and returns its invocation_id. Set "invocation_id" in v where fixtures written apart
+// must not share ids.
 func (f *Fixture) Invocation(command string, at time.Time, v Values) string {
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", f.next())
+	if s, ok := v["invocation_id"].(string); ok {
+		id = s
+	}
 	at = at.UTC()
 	f.Row("dbt_invocations", Values{"invocation_id": id, "command": command, "run_started_at": elemTime(at.Add(-time.Minute)),
 		"run_completed_at": elemTime(at), "generated_at": elemTime(at), "created_at": at, "target_name": "prod",

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
@@ -158,6 +159,24 @@ func (s *Store) ByParent(ctx context.Context, id int64) ([]Incident, error) {
 		return nil, fmt.Errorf("incidents grouped under %d: %w", id, err)
 	}
 	return incs, nil
+}
+
+// OpenOn lists the unresolved incidents on the given nodes (their own, or of their tests), as the read model's
+// "safe" names them: queries.ReaderOptions.OpenIncidents.
+func (s *Store) OpenOn(ctx context.Context, nodeIDs []string) ([]queries.OpenIncident, error) {
+	ids, err := json.Marshal(nodeIDs)
+	if err != nil {
+		return nil, fmt.Errorf("open incidents: %w", err)
+	}
+	incs, err := s.where(ctx, `status != 'resolved' AND node_id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("open incidents: %w", err)
+	}
+	out := make([]queries.OpenIncident, len(incs))
+	for i, inc := range incs {
+		out[i] = queries.OpenIncident{ID: inc.ID, NodeID: inc.NodeID, TestID: inc.TestID, OpenedAt: inc.OpenedAt}
+	}
+	return out, nil
 }
 
 // where reads the incidents matching the condition, by id, through the writer (so that a message is rendered with
