@@ -17,7 +17,7 @@ func viewSafe(p *Printer, a *queries.SafeAnswer, res Result) View {
 	v := View{Mark: HealthMark(safeHealth(a.Verdict)), Title: title, Subtitle: word, Node: &a.Node,
 		Summary: Line{Words(p.Tr(upperFirst(word), word))}}
 	if len(a.Reasons) > 0 {
-		v.Summary = append(v.Summary, Words(p.Tr(": ", ": ")+p.phrase(safeReasons, string(a.Reasons[0].Code))))
+		v.Summary = append(v.Summary, Words(p.Tr(": ", ": ")+p.SafeReason(a.Reasons[0].Code)))
 	}
 	v.Blocks = append(v.Blocks, Note{Label: p.Tr("Tell the audience", "利用者への一言"), Text: Line{Words(p.tellAudience(a))}})
 	since := Line{}
@@ -45,7 +45,7 @@ func viewSafe(p *Printer, a *queries.SafeAnswer, res Result) View {
 	if len(a.Reasons) > 0 {
 		item := func(i int) Item {
 			x := a.Reasons[i]
-			l := Line{HealthMark(safeHealth(x.Code.Verdict())), Words(" " + p.phrase(safeReasons, string(x.Code)) + ": "),
+			l := Line{HealthMark(safeHealth(x.Code.Verdict())), Words(" " + p.SafeReason(x.Code) + ": "),
 				Datum(FirstClean(x.Name, x.UniqueID))}
 			if x.Count > 1 {
 				l = append(l, Words(p.Tr(fmt.Sprintf(" and %d more", x.Count-1), fmt.Sprintf(" ほか %d 件", x.Count-1))))
@@ -90,7 +90,7 @@ func (p *Printer) tellAudience(a *queries.SafeAnswer) string {
 	}
 	why := ""
 	if len(a.Reasons) > 0 {
-		why = p.phrase(safeReasons, string(a.Reasons[0].Code))
+		why = p.SafeReason(a.Reasons[0].Code)
 	}
 	switch a.Verdict {
 	case queries.Unsafe:
@@ -116,4 +116,38 @@ func upperFirst(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// SafeReason names a reason something is not safe to use.
+func (p *Printer) SafeReason(c queries.SafeReasonCode) string {
+	return p.phrase(safeReasons, string(c))
+}
+
+// HeadsUp is what Todai tells an exposure's audience, unescaped, when it turns unsafe to use ("Revenue dashboard is
+// not safe to use: a source stopped loading (stripe.payments), incident 12. …") or, recovered, when it is usable
+// again, safe or with care.
+func (p *Printer) HeadsUp(a *queries.SafeAnswer, recovered bool) string {
+	name := FirstClean(a.Node.Name, a.Node.UniqueID)
+	if a.Exposure != nil {
+		name = FirstClean(a.Exposure.Label, a.Exposure.Name)
+	}
+	why := ""
+	if len(a.Reasons) > 0 {
+		x := a.Reasons[0]
+		why = p.SafeReason(x.Code) + p.Tr(" (", "（") + FirstClean(x.Name, x.UniqueID) + p.Tr(")", "）")
+	}
+	for _, x := range a.Reasons {
+		if x.Incident != 0 {
+			why += p.Tr(fmt.Sprintf(", incident %d", x.Incident), fmt.Sprintf("、インシデント %d", x.Incident))
+			break
+		}
+	}
+	switch {
+	case !recovered:
+		return p.Tr(name+" is not safe to use: "+why+". Don't rely on it for decisions; Todai will post here when it is safe again.",
+			name+" は現在、安全に使える状態ではありません: "+why+"。判断には使わないでください。安全に戻ったらここでお知らせします。")
+	case a.Verdict == queries.Caution:
+		return p.Tr(name+" can be used again, with care: "+why+".", name+" は再び使えますが、注意してください: "+why+"。")
+	}
+	return p.Tr(name+" is safe to use again.", name+" は再び使って大丈夫です。")
 }

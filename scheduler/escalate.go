@@ -34,36 +34,41 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 	if e.Store == nil || e.Mirror == nil || e.PolicyFor == nil || e.Notifier == nil {
 		return errors.New("escalation: not configured")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	mirror, release, err := e.Mirror.Snapshot(ctx)
+	return oneRun(ctx, &e.mu, e.Mirror, "escalation", func(mirror *queries.Reader) error {
+		engine := escalation.Engine{Store: e.Store}
+		if _, err := engine.Reconcile(ctx, mirror, e.PolicyFor, now); err != nil {
+			return err
+		}
+		inUse, err := mirror.ElementaryInUse(ctx, now)
+		if err != nil {
+			return err
+		}
+		cond := escalation.Conditions{ElementaryInUse: inUse, CauseOf: escalation.DiagnosedCause(mirror)}
+		decisions, err := engine.Sweep(ctx, now, e.PolicyFor, cond)
+		if err != nil || len(decisions) == 0 {
+			return err
+		}
+		log := e.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		notifier := func(ds []escalation.Decision) escalation.Notifier { return e.Notifier(ds, mirror) }
+		return engine.Execute(ctx, decisions, notifier, now, log)
+	})
+}
+
+// oneRun runs a job over one snapshot of the read model, one run at a time (mu); its error is prefixed with the
+// job's name.
+func oneRun(ctx context.Context, mu *sync.Mutex, reader *queries.Reader, job string, f func(mirror *queries.Reader) error) error {
+	mu.Lock()
+	defer mu.Unlock()
+	mirror, release, err := reader.Snapshot(ctx)
 	if err != nil {
-		return fmt.Errorf("escalation: %w", err)
+		return fmt.Errorf("%s: %w", job, err)
 	}
 	defer release()
-	engine := escalation.Engine{Store: e.Store}
-	if _, err := engine.Reconcile(ctx, mirror, e.PolicyFor, now); err != nil {
-		return fmt.Errorf("escalation: %w", err)
-	}
-	inUse, err := mirror.ElementaryInUse(ctx, now)
-	if err != nil {
-		return fmt.Errorf("escalation: %w", err)
-	}
-	cond := escalation.Conditions{ElementaryInUse: inUse, CauseOf: escalation.DiagnosedCause(mirror)}
-	decisions, err := engine.Sweep(ctx, now, e.PolicyFor, cond)
-	if err != nil {
-		return fmt.Errorf("escalation: %w", err)
-	}
-	if len(decisions) == 0 {
-		return nil
-	}
-	log := e.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	notifier := func(ds []escalation.Decision) escalation.Notifier { return e.Notifier(ds, mirror) }
-	if err := engine.Execute(ctx, decisions, notifier, now, log); err != nil {
-		return fmt.Errorf("escalation: %w", err)
+	if err := f(mirror); err != nil {
+		return fmt.Errorf("%s: %w", job, err)
 	}
 	return nil
 }

@@ -18,6 +18,14 @@ func (a *app) newEscalator(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *
 		}}
 }
 
+// newHeadsUp builds the heads-up to exposures' audiences, posted through b; nil unless exposures.heads_up is on.
+func (a *app) newHeadsUp(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *scheduler.HeadsUp {
+	if !a.cfg.Exposures.HeadsUp {
+		return nil
+	}
+	return &scheduler.HeadsUp{DB: db, Mirror: reader, Post: b.PostExposureNotice, Logger: a.logger}
+}
+
 // newBot builds the Slack bot of `todai serve` over the state file and the read model: the incident desk, the
 // configured teams, the users directory (mentions, locales) and the App Home.
 func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {

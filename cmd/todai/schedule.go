@@ -23,7 +23,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx := cmd.Context()
-			s, err := a.newScheduler(db, nil, nil)
+			s, err := a.newScheduler(db, nil, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -49,15 +49,16 @@ func newScheduleCmd(a *app) *cobra.Command {
 }
 
 // newScheduler builds the scheduler of `todai serve` from the config: the sync every sync.interval and each team's
-// digest schedule, posted through b (nil: a scheduler that only shows its schedule). With esc, escalation runs right after each successful sync and on
-// the minute tick.
-func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, b *bot.Bot) (*scheduler.Scheduler, error) {
+// digest schedule, posted through b (nil: a scheduler that only shows its schedule). After each successful sync
+// run escalation (esc, also on the minute tick) and the heads-up to exposures' audiences (heads), each when given.
+func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, heads *scheduler.HeadsUp, b *bot.Bot) (*scheduler.Scheduler, error) {
 	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
 		Teams: a.cfg.DigestSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
-	if esc != nil {
-		opts.AfterSync = esc.Run
+	if heads != nil {
+		heads.Holder = opts.Holder
 	}
+	opts.AfterSync = afterSync(esc, heads)
 	s, err := scheduler.New(opts)
 	if err != nil {
 		return nil, err
@@ -66,6 +67,28 @@ func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, b *bot.Bot)
 		s.OnTick("escalation", esc.Run)
 	}
 	return s, nil
+}
+
+// afterSync is what runs after each successful sync: escalation, then the heads-up, each when given (nil when
+// neither is); a failure of one does not keep the other from running.
+func afterSync(esc *scheduler.Escalator, heads *scheduler.HeadsUp) scheduler.TickFunc {
+	var jobs []scheduler.TickFunc
+	if esc != nil {
+		jobs = append(jobs, esc.Run)
+	}
+	if heads != nil {
+		jobs = append(jobs, heads.Run)
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, now time.Time) error {
+		var errs []error
+		for _, job := range jobs {
+			errs = append(errs, job(ctx, now))
+		}
+		return errors.Join(errs...)
+	}
 }
 
 // holderID names this process in the scheduler lease: host, pid and start time.

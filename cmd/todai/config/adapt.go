@@ -82,7 +82,8 @@ func (c *Config) TeamRules() queries.Teams {
 	rules := make([]queries.TeamRule, 0, len(c.Teams))
 	for _, t := range c.Teams {
 		rules = append(rules, queries.TeamRule{Name: t.Name, Owners: t.Owners, Groups: t.Groups, Tags: t.Tags,
-			Paths: t.Paths, MetaTeam: t.MetaTeam, Location: c.TeamLocation(t)})
+			Paths: t.Paths, MetaTeam: t.MetaTeam, Location: c.TeamLocation(t),
+			ExposureFreshness: t.ExposureFreshness.Duration})
 	}
 	return queries.Teams{Rules: rules}
 }

@@ -21,6 +21,8 @@ type Config struct {
 	// own zone.
 	Timezone string `yaml:"timezone"`
 	Teams    []Team `yaml:"teams"`
+	// Exposures configures what `todai serve` tells the audiences of exposures.
+	Exposures Exposures `yaml:"exposures"`
 	// Slack configures `todai serve`.
 	Slack Slack `yaml:"slack"`
 	// Log configures logging.
@@ -32,6 +34,13 @@ type Config struct {
 	File string `yaml:"-"`
 	// Warnings are what the file leaves to chance without being wrong: a zone it implies, a key it should move.
 	Warnings Problems `yaml:"-"`
+}
+
+// Exposures configures the heads-up to an exposure's audience.
+type Exposures struct {
+	// HeadsUp, when true, has `todai serve` post once in an exposure's channel (its meta.channel, else its team's),
+	// mentioning its owner, when it turns unsafe to use, and once more when it is usable again. Off by default.
+	HeadsUp bool `yaml:"heads_up"`
 }
 
 // Log says how Todai logs: structured records to standard error.
@@ -119,6 +128,9 @@ type Team struct {
 	// Timezone is the team's one IANA zone: its nodes' cadences (hourly, daily, weekdays) are learned and judged
 	// in it, its quiet hours and its digest run in it. The project's timezone when empty, else UTC.
 	Timezone string `yaml:"timezone"`
+	// ExposureFreshness is how old the data behind the team's exposures may be before they are unsafe to use (an
+	// exposure's meta.freshness wins); none when empty.
+	ExposureFreshness Duration `yaml:"exposure_freshness"`
 	// Digest is when the team gets its daily health digest in its channel.
 	Digest TeamDigest `yaml:"digest"`
 	// QuietHours hold back escalation pings in the team's zone.

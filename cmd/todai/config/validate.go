@@ -106,6 +106,11 @@ func (c *Config) validate(file *ast.File) Problems {
 				add(fmt.Sprintf("%s.paths[%d]", at, k), fmt.Sprintf("bad glob %q", g), `globs look like "marts/finance/**"`)
 			}
 		}
+		if t.ExposureFreshness.raw != "" {
+			if msg := t.ExposureFreshness.problem(); msg != "" {
+				add(at+".exposure_freshness", msg, "for example 24h or 1d")
+			}
+		}
 		if t.Locale != "" && !validLocale(t.Locale) {
 			add(at+".locale", fmt.Sprintf("unknown locale %q", t.Locale), `use "en" or "ja"`)
 		}
