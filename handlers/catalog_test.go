@@ -32,6 +32,14 @@ func TestEveryCodeHasWords(t *testing.T) {
 		step := &queries.NextStep{Action: a, Name: "fct_orders"}
 		check("next action", string(a), en.NextAction(step), ja.NextAction(step))
 	}
+	for _, sub := range queries.ChartSubjects() {
+		c := &queries.Chart{Subject: sub, Metric: "row_count"}
+		check("chart subject", string(sub), en.ChartSubject(c), ja.ChartSubject(c))
+	}
+	for _, code := range queries.ChartSeriesCodes() {
+		c := &queries.Chart{}
+		check("chart series", string(code), en.SeriesName(c, code), ja.SeriesName(c, code))
+	}
 	// And nothing is phrased that the read model does not know.
 	known := map[string]bool{}
 	for _, k := range queries.CauseKinds() {
@@ -43,7 +51,14 @@ func TestEveryCodeHasWords(t *testing.T) {
 	for _, a := range queries.NextActions() {
 		known["action:"+string(a)] = true
 	}
-	for table, codes := range map[string]phrases{"cause": causeKinds, "reason": reasons, "action": nextActions} {
+	for _, sub := range queries.ChartSubjects() {
+		known["chart:"+string(sub)] = true
+	}
+	for _, code := range queries.ChartSeriesCodes() {
+		known["series:"+string(code)] = true
+	}
+	for table, codes := range map[string]phrases{"cause": causeKinds, "reason": reasons, "action": nextActions,
+		"chart": chartSubjects, "series": chartSeries} {
 		for code := range codes {
 			if !known[table+":"+code] {
 				t.Errorf("%s %q has words but is not a code of the read model", table, code)

@@ -31,10 +31,12 @@ type DigestView struct {
 	Footer                 string
 }
 
-// DigestSection is one titled part of a digest: its lines, already escaped for the medium.
+// DigestSection is one titled part of a digest: its lines, already escaped for the medium, and the chart they
+// sum up, when the part is a picture (the team's trend).
 type DigestSection struct {
 	Title string
 	Lines []string
+	Chart *Chart
 }
 
 func digestEmoji(s string) string {
@@ -107,8 +109,21 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 			c.ModelsRun, c.ModelsFailed, c.ModelsSkipped, c.TestsPass, c.TestsWarn, c.TestsFail, c.TestsError))
 	add := func(title string, lines []string) {
 		if len(lines) > 0 {
-			v.Sections = append(v.Sections, DigestSection{title, lines})
+			v.Sections = append(v.Sections, DigestSection{Title: title, Lines: lines})
 		}
+	}
+	// trend adds the team's failures per day: the chart, said in words, else (an older answer) the sparkline.
+	trend := func() {
+		p := &Printer{l: l, loc: loc}
+		if cv := p.ChartBlock(a.Chart); cv != nil {
+			lines := make([]string, len(cv.Summary))
+			for i, line := range cv.Summary {
+				lines[i] = esc(p.Plain(line))
+			}
+			v.Sections = append(v.Sections, DigestSection{Title: cv.Title, Lines: lines, Chart: cv})
+			return
+		}
+		add(Tr(l, "7-day trend", "7日間の推移"), []string{a.Sparkline + "  " + trendNumbers(a.Trend)})
 	}
 	if s := a.Pipeline; s != nil {
 		last := ""
@@ -121,7 +136,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 	}
 	add(Tr(l, "Last 24 h", "過去24時間"), []string{counts})
 	if a.AllGreen() {
-		add(Tr(l, "7-day trend", "7日間の推移"), []string{a.Sparkline})
+		trend()
 		v.Footer = reportLine(a, l)
 		return v
 	}
@@ -197,7 +212,7 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 			fmt.Sprintf(" — 7日間で %d 回反転", f.Flips))+" · "+owners(f.Owners))
 	}
 	add(Tr(l, "Flaky tests", "不安定なテスト"), lines)
-	add(Tr(l, "7-day trend", "7日間の推移"), []string{a.Sparkline + "  " + trendNumbers(a.Trend)})
+	trend()
 	lines = nil
 	for i, x := range a.Actions {
 		var what string
@@ -250,6 +265,9 @@ func RenderDigestText(w io.Writer, a queries.DigestAnswer, o DigestOptions) erro
 	}
 	for _, s := range v.Sections {
 		fmt.Fprintf(bw, "\n%s\n", s.Title)
+		if s.Chart != nil {
+			fmt.Fprintln(bw, s.Chart.Spark())
+		}
 		for _, line := range s.Lines {
 			fmt.Fprintln(bw, line)
 		}

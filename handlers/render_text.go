@@ -382,6 +382,11 @@ func (p *Printer) renderView(v View) {
 					p.line("      " + p.Plain(m))
 				}
 			}
+		case *Chart:
+			p.line("  " + p.Tr("Chart", "グラフ") + ": " + b.Title + "  " + b.Spark())
+			for _, l := range b.Summary {
+				p.line("    " + p.Plain(l))
+			}
 		case List:
 			p.line("  " + b.Title + ":")
 			items, total := b.Shown()

@@ -35,5 +35,6 @@ func viewLastRun(p *Printer, a *queries.LastRunAnswer, res Result) View {
 		v.Blocks = append(v.Blocks, listOf(p.Tr(fmt.Sprintf("Last %d runs, newest first", len(a.Runs)),
 			fmt.Sprintf("直近 %d 回の実行（新しい順）", len(a.Runs))), n, item))
 	}
+	v.addChart(p, a.Chart)
 	return v
 }

@@ -34,6 +34,7 @@ func viewStatus(p *Printer, a *queries.StatusAnswer, res Result) View {
 		}
 		v.Blocks = append(v.Blocks, listOf(p.Tr("Freshness", "鮮度"), n, item))
 	}
+	v.addChart(p, a.Chart)
 	return v
 }
 

@@ -32,6 +32,7 @@ func viewTests(p *Printer, a *queries.TestsAnswer, res Result) View {
 		it.Text = append(it.Text, Words(" · "+p.PassRate(a.Tests[i])))
 		return it
 	}))
+	v.addChart(p, a.Chart)
 	return v
 }
 

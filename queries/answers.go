@@ -122,6 +122,8 @@ type StatusAnswer struct {
 	Overdue *Overdue `json:"overdue"`
 	// Pipeline is set when the whole dbt pipeline stopped (omitted otherwise).
 	Pipeline *PipelineStop `json:"pipeline,omitempty"`
+	// Chart is a test's results per day (omitted for other nodes).
+	Chart *Chart `json:"chart,omitempty"`
 }
 
 // OwnerAnswer answers "owner NODE".
@@ -146,6 +148,8 @@ type LastRunAnswer struct {
 	Node           Node  `json:"node"`
 	Runs           []Run `json:"runs"`
 	SuccessfulOnly bool  `json:"successful_only,omitempty"`
+	// Chart is a model's run times or a test's results per day (omitted when there are too few).
+	Chart *Chart `json:"chart,omitempty"`
 }
 
 // FailuresQuery scopes "failures": a node, a team, or everyone (both empty), since a time.

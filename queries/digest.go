@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -155,6 +154,8 @@ type DigestAnswer struct {
 	Skipped []DigestSkip `json:"skipped"`
 	// Pipeline is set when the whole dbt pipeline stopped (omitted otherwise).
 	Pipeline *PipelineStop `json:"pipeline,omitempty"`
+	// Chart is the team's failing tests and errored models per day over HistoryDays days.
+	Chart *Chart `json:"chart"`
 }
 
 // AllGreen says nothing needs anyone's attention.
@@ -337,59 +338,91 @@ func (d *digestRun) tests(ctx context.Context) error {
 	return rows.Err()
 }
 
-// problems reads the week's problems (test fail/error/warn results and run errors) from the partial indexes: the
-// trend, and the tests with enough problems to be flaky.
+// problems reads the problems of the chart's days (test fail/error/warn results and run errors) from the partial
+// indexes: the week's trend, the tests with enough problems in the week to be flaky, and the failing tests and
+// errored models of each of the chart's days.
 func (d *digestRun) problems(ctx context.Context) error {
 	d.trend, d.problemRows = map[string]int{}, map[string]int{}
+	byDay := map[ChartSeriesCode]map[string]map[string]bool{SeriesFailingTests: {}, SeriesErroredModels: {}}
+	mark := func(code ChartSeriesCode, at time.Time, id string) {
+		day := at.In(d.loc).Format(time.DateOnly)
+		if byDay[code][day] == nil {
+			byDay[code][day] = map[string]bool{}
+		}
+		byDay[code][day][id] = true
+		if !at.Before(d.weekStart) {
+			d.trend[day]++
+		}
+	}
+	chartStart := startOfDay(d.now, d.loc).AddDate(0, 0, -(HistoryDays - 1))
 	rows, err := d.r.q.QueryContext(ctx, `SELECT test_unique_id, status, detected_at
 		FROM elementary_test_results INDEXED BY test_results_problems
-		WHERE detected_at >= ?1 AND status IN ('fail', 'error', 'warn')`, d.fmt(d.weekStart))
+		WHERE detected_at >= ?1 AND status IN ('fail', 'error', 'warn')`, d.fmt(chartStart))
 	if err != nil {
-		return fmt.Errorf("week's test problems: %w", err)
+		return fmt.Errorf("test problems: %w", err)
 	}
 	for rows.Next() {
 		var id, status, detected string
 		if err := rows.Scan(&id, &status, &detected); err != nil {
 			rows.Close()
-			return fmt.Errorf("week's test problems: %w", err)
+			return fmt.Errorf("test problems: %w", err)
 		}
-		if !d.teamTests[id] {
+		t, ok := parseTime(detected)
+		if !d.teamTests[id] || !ok {
 			continue
 		}
-		d.problemRows[id]++
+		if !t.Before(d.weekStart) {
+			d.problemRows[id]++
+		}
 		if status != "warn" {
-			if t, ok := parseTime(detected); ok {
-				d.trend[t.In(d.loc).Format("2006-01-02")]++
-			}
+			mark(SeriesFailingTests, t, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
-		return fmt.Errorf("week's test problems: %w", err)
+		return fmt.Errorf("test problems: %w", err)
 	}
 	rows.Close()
-	// created_at is in the writer's session zone (up to 12 h behind UTC): the index narrows the read to the week
-	// and a half day before it; each error is then placed by its UTC time.
+	// created_at is in the writer's session zone (up to 12 h behind UTC): the index narrows the read to the days
+	// and a half day before them; each error is then placed by its UTC time.
 	rows, err = d.r.q.QueryContext(ctx, `SELECT unique_id, coalesce(execute_completed_at, generated_at, created_at)
 		FROM dbt_run_results INDEXED BY dbt_run_results_problems
-		WHERE created_at >= ?1 AND status = 'error'`, d.fmt(d.weekStart.Add(-elementary.MaxZoneBehindUTC)))
+		WHERE created_at >= ?1 AND status = 'error'`, d.fmt(chartStart.Add(-elementary.MaxZoneBehindUTC)))
 	if err != nil {
-		return fmt.Errorf("week's run errors: %w", err)
+		return fmt.Errorf("run errors: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, at string
 		if err := rows.Scan(&id, &at); err != nil {
-			return fmt.Errorf("week's run errors: %w", err)
+			return fmt.Errorf("run errors: %w", err)
 		}
 		if n := d.c.byID[id]; n == nil || !strings.EqualFold(n.Team, d.team) {
 			continue
 		}
-		if t, ok := parseTime(at); ok && !t.Before(d.weekStart) {
-			d.trend[t.In(d.loc).Format("2006-01-02")]++
+		if t, ok := parseTime(at); ok && !t.Before(chartStart) {
+			mark(SeriesErroredModels, t, id)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("run errors: %w", err)
+	}
+	counts, distinct := map[ChartSeriesCode]map[string]int{}, map[ChartSeriesCode]map[string]bool{}
+	for code, days := range byDay {
+		counts[code], distinct[code] = map[string]int{}, map[string]bool{}
+		for day, ids := range days {
+			counts[code][day] = len(ids)
+			for id := range ids {
+				distinct[code][id] = true
+			}
+		}
+	}
+	d.a.Chart = dayChart(ChartTeamTrend, ChartBar, d.now, d.loc, HistoryDays,
+		[]ChartSeriesCode{SeriesFailingTests, SeriesErroredModels}, counts)
+	for code, ids := range distinct {
+		d.a.Chart.Totals[string(code)] = len(ids) // how many tests and models, not test-days
+	}
+	return nil
 }
 
 // histories reads the week's results of the failing tests (when did their streak begin) and of the flaky
@@ -553,12 +586,7 @@ func (d *digestRun) slow(ctx context.Context) error {
 		if len(ts) < 3 {
 			continue // too little history for a median
 		}
-		sort.Float64s(ts)
-		med := ts[len(ts)/2]
-		if len(ts)%2 == 0 {
-			med = (ts[len(ts)/2-1] + ts[len(ts)/2]) / 2
-		}
-		if med > 0 && latest >= SlowFactor*med {
+		if med := median(ts); med > 0 && latest >= SlowFactor*med {
 			d.a.Slow = append(d.a.Slow, SlowModel{Node: d.c.byID[id].Node, Seconds: latest, MedianSeconds: med,
 				Ratio: latest / med})
 		}

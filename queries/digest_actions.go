@@ -103,16 +103,26 @@ const sparkLevels = "▁▂▃▅▇"
 
 // Sparkline draws the trend's problems per day as bars scaled to the week's maximum (all ▁ when none).
 func Sparkline(days []TrendDay) string {
-	hi := 0
-	for _, d := range days {
-		hi = max(hi, d.Problems)
+	xs := make([]float64, len(days))
+	for i, d := range days {
+		xs[i] = float64(d.Problems)
+	}
+	return SparkOf(xs)
+}
+
+// SparkOf draws values in block characters, one each: the lowest level for zero (and less), the others scaled to
+// the largest.
+func SparkOf(xs []float64) string {
+	hi := 0.0
+	for _, x := range xs {
+		hi = max(hi, x)
 	}
 	levels := []rune(sparkLevels)
 	var b strings.Builder
-	for _, d := range days {
+	for _, x := range xs {
 		i := 0
-		if hi > 0 && d.Problems > 0 {
-			i = min(1+d.Problems*(len(levels)-2)/hi, len(levels)-1)
+		if hi > 0 && x > 0 {
+			i = min(1+int(x*float64(len(levels)-2)/hi), len(levels)-1)
 		}
 		b.WriteRune(levels[i])
 	}

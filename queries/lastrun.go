@@ -23,7 +23,9 @@ func (r *Reader) LastRuns(ctx context.Context, name string, limit int) (LastRunA
 		if err != nil {
 			return LastRunAnswer{}, err
 		}
-		return LastRunAnswer{Node: n.Node, Runs: list}, nil
+		a := LastRunAnswer{Node: n.Node, Runs: list}
+		a.Chart, err = r.chartOf(ctx, n, true)
+		return a, err
 	})
 }
 

@@ -43,7 +43,8 @@ func (r *Reader) Status(ctx context.Context, name string) (StatusAnswer, error) 
 			}
 			a.Freshness = fr
 		}
-		return a, nil
+		a.Chart, err = r.chartOf(ctx, n, false)
+		return a, err
 	})
 }
 

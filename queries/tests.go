@@ -7,7 +7,7 @@ import (
 )
 
 // TestsWindow is how far back "tests NODE" counts results for a test's pass rate.
-const TestsWindow = 14 * 24 * time.Hour
+const TestsWindow = HistoryDays * 24 * time.Hour
 
 // TestRecord is one test of a node: its latest result and how often it passed in the window.
 type TestRecord struct {
@@ -24,6 +24,8 @@ type TestsAnswer struct {
 	Node       Node         `json:"node"`
 	WindowDays int          `json:"window_days"`
 	Tests      []TestRecord `json:"tests"`
+	// Chart is the tests' results per day over the window (omitted when they have none).
+	Chart *Chart `json:"chart,omitempty"`
 }
 
 // Tests answers "tests NODE".
@@ -48,6 +50,13 @@ func (r *Reader) Tests(ctx context.Context, name string) (TestsAnswer, error) {
 			}
 			a.Tests = append(a.Tests, rec)
 		}
-		return a, nil
+		ids := make([]string, len(latest))
+		for i, t := range latest {
+			ids[i] = t.UniqueID
+		}
+		if len(ids) > 0 {
+			a.Chart, err = r.testHistory(ctx, ids, r.zoneOf(n))
+		}
+		return a, err
 	})
 }

@@ -72,6 +72,11 @@ type Message struct {
 	// Subject is the unique_id of the node the answer is about, when it is about one (the bot remembers it for
 	// replies in the thread).
 	Subject string `json:"-"`
+	// Chart is the answer's chart, when it has one: the bot draws it as an image where Slack cannot (Picture set,
+	// or a post refused as invalid_blocks).
+	Chart *handlers.Chart `json:"-"`
+	// Picture says Slack cannot draw Chart as a block: the bot should attach it as an image.
+	Picture bool `json:"-"`
 }
 
 // Action is what a Todai button's value carries, so the bot can ask again: {"i":"upstream","n":"model.x.y","l":"ja"}.
@@ -165,6 +170,9 @@ type builder struct {
 	summary string
 	// node is what the buttons are about.
 	node *queries.Node
+	// chart is the answer's chart; picture says Slack cannot draw it as a block.
+	chart   *handlers.Chart
+	picture bool
 }
 
 func (b *builder) tr(en, ja string) string { return handlers.Tr(b.l, en, ja) }
@@ -273,7 +281,13 @@ func (b *builder) finish() Message {
 	if text == "" {
 		text = "Todai"
 	}
-	msg := Message{Text: fitEscaped(text, MaxSectionText), Blocks: b.blocks}
+	if b.chart != nil {
+		text += "\n" + Escape(b.chart.Title)
+		for _, l := range b.chart.Summary {
+			text += "\n" + Escape(b.p.Plain(l))
+		}
+	}
+	msg := Message{Text: fitEscaped(text, MaxSectionText), Blocks: b.blocks, Chart: b.chart, Picture: b.picture}
 	if b.node != nil {
 		msg.Subject = b.node.UniqueID
 	}

@@ -57,6 +57,8 @@ func (b *builder) blocksOf(v handlers.View) {
 				fs = append(fs, field{strings.ReplaceAll(Escape(f.Label), "*", ""), v})
 			}
 			b.fields(fs...)
+		case *handlers.Chart:
+			b.addChart(blk)
 		case handlers.List:
 			items, total := blk.Shown()
 			b.list(Escape(blk.Title), total, func(i int) string {
@@ -217,4 +219,21 @@ func (b *builder) renderError() {
 			b.blocksOf(help)
 		}
 	}
+}
+
+// addChart adds a chart: Slack's drawing of it (Message.Picture when Slack cannot draw it), then its essentials in
+// words, which every reader gets and the fallback text repeats.
+func (b *builder) addChart(c *handlers.Chart) {
+	b.chart = c
+	if block, ok := ChartBlock(c, b.id("chart")); ok {
+		b.blocks = append(b.blocks, block)
+	} else {
+		b.picture = true
+	}
+	lines := make([]string, 0, len(c.Summary)+1)
+	lines = append(lines, "*"+Escape(c.Title)+"*")
+	for _, l := range c.Summary {
+		lines = append(lines, b.line(l))
+	}
+	b.section(strings.Join(lines, "\n"))
 }

@@ -162,10 +162,27 @@ func validateBlocks(t testing.TB, blocks []slack.Block) {
 					}
 				}
 			}
+		case "data_visualization":
+			var dv slack.DataVisualizationBlock
+			if err := json.Unmarshal(raw2(t, b), &dv); err != nil {
+				t.Errorf("block %d: data_visualization: %v", i, err)
+			} else if err := dv.Validate(); err != nil {
+				t.Errorf("block %d: data_visualization breaks Slack's limits: %v", i, err)
+			}
 		default:
 			t.Errorf("block %d: unexpected type %v", i, b["type"])
 		}
 	}
+}
+
+// raw2 marshals a decoded block back to JSON.
+func raw2(t testing.TB, b map[string]any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 // reToken matches what Answer may put in angle brackets: a mention from Options.Mentions or a date.

@@ -1,6 +1,7 @@
 package slackui
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -27,7 +28,16 @@ func Digest(a queries.DigestAnswer, o handlers.DigestOptions, mentions map[strin
 		blocks = append(blocks, slack.NewContextBlock("todai_digest_late",
 			slack.NewTextBlockObject(slack.MarkdownType, v.Note, false, false)))
 	}
-	for _, s := range v.Sections {
+	var chart *handlers.Chart
+	picture := false
+	for i, s := range v.Sections {
+		if s.Chart != nil {
+			block, ok := ChartBlock(s.Chart, "todai_digest_chart_"+strconv.Itoa(i))
+			if ok {
+				blocks = append(blocks, block)
+			}
+			chart, picture = s.Chart, !ok
+		}
 		text := "*" + s.Title + "*\n" + strings.Join(s.Lines, "\n")
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			handlers.Truncate(text, 3000), false, false), nil, nil))
@@ -38,5 +48,5 @@ func Digest(a queries.DigestAnswer, o handlers.DigestOptions, mentions map[strin
 		btn.URL = a.ReportURL
 		blocks = append(blocks, slack.NewActionBlock("todai_digest_actions", btn))
 	}
-	return Message{Text: v.Emoji + " " + v.Title + " — " + v.Headline, Blocks: blocks}
+	return Message{Text: v.Emoji + " " + v.Title + " — " + v.Headline, Blocks: blocks, Chart: chart, Picture: picture}
 }

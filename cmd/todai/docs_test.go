@@ -318,7 +318,7 @@ func remarshal(t *testing.T, in any, out any) {
 }
 
 // TestCodesDocumented: docs/json.md names every value of the answers' typed codes (cause kinds, next actions,
-// urgency reasons), so a new code cannot ship undocumented.
+// urgency reasons, chart subjects and series), so a new code cannot ship undocumented.
 func TestCodesDocumented(t *testing.T) {
 	doc := repoFile(t, "docs/json.md")
 	var codes []string
@@ -330,6 +330,12 @@ func TestCodesDocumented(t *testing.T) {
 	}
 	for _, r := range queries.Reasons() {
 		codes = append(codes, string(r))
+	}
+	for _, sub := range queries.ChartSubjects() {
+		codes = append(codes, string(sub))
+	}
+	for _, code := range queries.ChartSeriesCodes() {
+		codes = append(codes, string(code))
 	}
 	for _, c := range codes {
 		if !strings.Contains(doc, "`"+c+"`") {

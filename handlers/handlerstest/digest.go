@@ -44,6 +44,10 @@ func DigestAnswers() map[string]queries.DigestAnswer {
 		Flaky: []queries.FlakyTest{{TestUniqueID: "test.shop.accepted_values", Name: "accepted_values_orders_kind",
 			Node: orders, Flips: 4, Owners: []string{"@carol"}}},
 		Trend: trend, Sparkline: queries.Sparkline(trend),
+		Chart: DayChart(queries.ChartTeamTrend, queries.ChartBar, now, map[queries.ChartSeriesCode][]float64{
+			queries.SeriesFailingTests:  {0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 3, 2, 2},
+			queries.SeriesErroredModels: {0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1},
+		}, queries.SeriesFailingTests, queries.SeriesErroredModels),
 		Actions: []queries.DigestAction{{Kind: "fix_model", Node: revenue, Subject: "revenue", SubjectID: revenue.UniqueID,
 			Owners: []string{"@dave"}, Downstream: 2},
 			{Kind: "check_source", Subject: "stripe.payments", SubjectID: "source.shop.stripe.payments", Owners: []string{}},
@@ -57,6 +61,10 @@ func DigestAnswers() map[string]queries.DigestAnswer {
 		New: []queries.DigestProblem{}, StillFailing: []queries.DigestProblem{}, ModelErrors: []queries.DigestProblem{},
 		Sources: []queries.SourceFreshness{}, Slow: []queries.SlowModel{}, Flaky: []queries.FlakyTest{},
 		Trend: greenTrend, Sparkline: queries.Sparkline(greenTrend), Actions: []queries.DigestAction{},
+		Chart: DayChart(queries.ChartTeamTrend, queries.ChartBar, now, map[queries.ChartSeriesCode][]float64{
+			queries.SeriesFailingTests:  make([]float64, 14),
+			queries.SeriesErroredModels: make([]float64, 14),
+		}, queries.SeriesFailingTests, queries.SeriesErroredModels),
 		Skipped: []queries.DigestSkip{}}
 	// The whole pipeline stopped: nothing failed, because nothing ran.
 	stopped := green

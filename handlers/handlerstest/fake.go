@@ -135,7 +135,7 @@ func (f *Fake) Status(_ context.Context, name string) (queries.StatusAnswer, err
 		one := int64(1)
 		return queries.StatusAnswer{Node: testTestNode, Health: queries.HealthFailing, Tests: tests[:1],
 			LastRun: &queries.Run{Status: "fail", CompletedAt: Ago(2 * time.Hour), InvocationID: "inv-0043",
-				Message: ptrTo("Got 1 result, configured to fail if != 0"), Failures: &one}}, nil
+				Message: ptrTo("Got 1 result, configured to fail if != 0"), Failures: &one}, Chart: FlakyHistory()}, nil
 	}
 	for i := range 10 {
 		tests = append(tests, queries.TestState{UniqueID: fmt.Sprintf("test.jaffle.accepted_values_%d", i),
@@ -194,7 +194,7 @@ func (f *Fake) LastRuns(_ context.Context, name string, limit int) (queries.Last
 			Message: ptrTo("Database Error in model fct_orders\n  relation \"stg_payments\" does not exist\x1b[0m")},
 		{Status: "success", CompletedAt: Ago(25 * time.Hour), ExecutionTime: f64(12.34), InvocationID: "inv-0042"},
 		{Status: "skipped", CompletedAt: Ago(49 * time.Hour), InvocationID: "inv-0041"},
-	}}, nil
+	}, Chart: RunTimes()}, nil
 }
 
 func (f *Fake) Failures(_ context.Context, q queries.FailuresQuery) (queries.FailuresAnswer, error) {
@@ -466,6 +466,7 @@ func (f *Fake) Tests(_ context.Context, name string) (queries.TestsAnswer, error
 		{TestState: queries.TestState{UniqueID: "test.jaffle.assert_orders_positive", Name: "assert_orders_positive",
 			ShortName: "assert_orders_positive", Status: "pass", DetectedAt: Ago(20 * 24 * time.Hour), Severity: "ERROR"}},
 	}
+	a.Chart = FlakyHistory()
 	return a, nil
 }
 
