@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,9 +28,9 @@ type Chart struct {
 	// Categories label the x axis: unique, at most 20 runes each.
 	Categories []string
 	Series     []ChartSeries
-	// Band is the expected range per category (nil when none); BandName names it.
-	Band     *queries.ChartBand
-	BandName string
+	// Band is the expected range per category (nil when none); BandNames name its low and high edges.
+	Band      *queries.ChartBand
+	BandNames [2]string
 	// Anomalous are the indexes of the anomalous categories.
 	Anomalous []int
 	// Summary says what the picture shows, a line each.
@@ -127,7 +128,7 @@ func (p *Printer) ChartBlock(c *queries.Chart) *Chart {
 	v := &Chart{Title: Truncate(p.ChartSubject(c), maxChartTitle), Kind: c.Kind, Band: c.Band,
 		Anomalous: c.Anomalous, Data: c, Categories: p.categoryLabels(c)}
 	if c.Band != nil {
-		v.BandName = p.Tr("expected range", "想定範囲")
+		v.BandNames = [2]string{p.Tr("expected low", "想定下限"), p.Tr("expected high", "想定上限")}
 	}
 	for _, s := range c.Series {
 		v.Series = append(v.Series, ChartSeries{Code: s.Code, Name: Truncate(p.SeriesName(c, s.Code), maxChartLabel),
@@ -352,6 +353,12 @@ func (c *Chart) Spark() string {
 			if v != nil && i < len(sums) {
 				sums[i] += *v
 			}
+		}
+	}
+	if c.Kind == queries.ChartLine && len(sums) > 0 { // a line's shape: from its lowest value to its highest
+		lo, hi := slices.Min(sums), slices.Max(sums)
+		for i := range sums {
+			sums[i] = sums[i] - lo + (hi-lo)/8
 		}
 	}
 	return queries.SparkOf(sums)

@@ -36,6 +36,7 @@ func viewUrgency(p *Printer, a *queries.UrgencyAnswer, res Result) View {
 		{Label: p.Tr("Criticality", "重要度"), Value: Line{Datum(a.Criticality)}},
 		{Label: p.Tr("Downstream models", "下流モデル"), Value: Line{Words(fmt.Sprint(a.DownstreamCount))}},
 		{Label: p.Tr("Because", "理由"), Value: Line{Words(strings.Join(words, p.Tr("; ", "、")))}}})
+	v.addChart(p, a.Chart)
 	v.Blocks = append(v.Blocks, p.lineageList(p.count("Downstream models", "下流モデル", len(a.DownstreamModels)), a.DownstreamModels)...)
 	v.Blocks = append(v.Blocks, p.exposureList("Exposures affected", "影響を受けるエクスポージャー", a.Exposures)...)
 	v.Blocks = append(v.Blocks, p.testList("Failing tests", "失敗中のテスト", a.FailingTests)...)

@@ -19,6 +19,7 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 		last = Line{Words(p.WhenPtr(a.LastSuccess.CompletedAt))}
 	}
 	v.Blocks = append(v.Blocks, Facts{p.idFact(a.Node), {Label: p.Tr("Last success", "最後の成功"), Value: last}})
+	v.addChart(p, a.Chart)
 	if len(a.Chain) > 0 {
 		v.Blocks = append(v.Blocks, Note{Label: p.Tr("Chain", "経路"), Text: Line{Words(p.Chain(a.Chain))}})
 	}

@@ -122,7 +122,8 @@ type StatusAnswer struct {
 	Overdue *Overdue `json:"overdue"`
 	// Pipeline is set when the whole dbt pipeline stopped (omitted otherwise).
 	Pipeline *PipelineStop `json:"pipeline,omitempty"`
-	// Chart is a test's results per day (omitted for other nodes).
+	// Chart is an anomaly test's metric against its expected range, another test's results per day (omitted for
+	// other nodes).
 	Chart *Chart `json:"chart,omitempty"`
 }
 
@@ -355,6 +356,8 @@ type WhyAnswer struct {
 	Changes []Change `json:"changes"`
 	// Next is what to do next (as in UrgencyAnswer); nil when healthy.
 	Next *NextStep `json:"next"`
+	// Chart is an anomaly test's metric against its expected range (omitted for anything else).
+	Chart *Chart `json:"chart,omitempty"`
 }
 
 // UrgencyAnswer answers "urgent NODE": how much does this failure matter.
@@ -381,6 +384,8 @@ type UrgencyAnswer struct {
 	DecidedBy []Reason `json:"decided_by"`
 	// Next is what to do next; nil when healthy.
 	Next *NextStep `json:"next"`
+	// Chart is an anomaly test's metric against its expected range (omitted for anything else).
+	Chart *Chart `json:"chart,omitempty"`
 }
 
 // NextStep is what to do about a problem, and on which node.

@@ -97,12 +97,12 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
-// chartOf is the picture of a node an answer shows: a test's results per day; a model's (or snapshot's or seed's)
+// chartOf is the picture of a node an answer shows: an anomaly test's buckets, another test's results per day; a model's (or snapshot's or seed's)
 // run times when withRuns; nil for anything else.
 func (r *Reader) chartOf(ctx context.Context, n *nodeInfo, withRuns bool) (*Chart, error) {
 	switch {
 	case n.test != nil:
-		return r.testHistory(ctx, []string{n.UniqueID}, r.zoneOf(n))
+		return r.testChart(ctx, n, true)
 	case withRuns && n.ResourceType != "source" && n.ResourceType != "exposure":
 		return r.runTimes(ctx, n.UniqueID)
 	}

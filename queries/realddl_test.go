@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -178,5 +179,108 @@ func ensureNodeInCatalog(t *testing.T, db *localdb.DB, id string) {
 	}
 	if err := RefreshAll(context.Background(), db); err != nil {
 		t.Fatal(fmt.Errorf("refresh: %w", err))
+	}
+}
+
+// TestRealAnomalyRows: on warehouses built from Elementary's own DDL (and its test_result_rows), an anomaly test's
+// result and its buckets, written as Elementary's on-run-end writes them, reach the mirror and chart; the failing
+// rows a dbt test sampled do not.
+func TestRealAnomalyRows(t *testing.T) {
+	ddl := sourcetest.ElementaryDDL(t)
+	extra, err := os.ReadFile(filepath.Join("testdata", "dr-test_result_rows.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl += "\n" + string(extra)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			var url, prefix string
+			var db *sql.DB
+			switch backend {
+			case "sqlite":
+				path := filepath.Join(t.TempDir(), "warehouse.db")
+				if db, err = sql.Open("sqlite3", "file:"+path); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.ExecContext(ctx, sqliteDDL(ddl)); err != nil {
+					t.Fatalf("Elementary's DDL on SQLite: %v", err)
+				}
+				url = "sqlite://" + path
+			case "postgres":
+				var schema string
+				url, schema, db = sourcetest.OpenPostgres(t)
+				if _, err := db.ExecContext(ctx, strings.ReplaceAll(ddl, "{schema}", schema)); err != nil {
+					t.Fatalf("Elementary's DDL on PostgreSQL: %v", err)
+				}
+				prefix = schema + "."
+			}
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if backend == "postgres" {
+					for i := 1; strings.Contains(q, "?"); i++ {
+						q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+					}
+				}
+				if _, err := db.ExecContext(ctx, strings.ReplaceAll(q, "{s}", prefix), args...); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+			stamp := at.Format("2006-01-02 15:04:05")
+			for _, r := range []struct{ id, test, typ, sub, status string }{
+				{"r-vol", "test.shop.volume_anomalies_orders", "anomaly_detection", "row_count", "fail"},
+				{"r-nn", "test.shop.not_null_orders_id", "dbt_test", "generic", "fail"},
+			} {
+				exec(`INSERT INTO {s}elementary_test_results (id, test_unique_id, model_unique_id, invocation_id,
+					detected_at, created_at, test_type, test_sub_type, status, severity, result_rows)
+					VALUES (?, ?, 'model.shop.orders', 'inv-1', ?, ?, ?, ?, ?, 'ERROR', ?)`,
+					r.id, r.test, stamp, stamp, r.typ, r.sub, r.status, `[{"email": "jane@example.com"}]`)
+			}
+			exec(`INSERT INTO {s}test_result_rows (elementary_test_results_id, result_row, detected_at, created_at,
+				row_index, test_type) VALUES ('r-nn', '{"email": "jane@example.com"}', ?, ?, 1, 'dbt_test')`, stamp, stamp)
+			for k := range 3 {
+				end := at.Truncate(24*time.Hour).AddDate(0, 0, k-2)
+				exec(`INSERT INTO {s}test_result_rows (elementary_test_results_id, result_row, detected_at, created_at,
+					row_index, test_type) VALUES ('r-vol', ?, ?, ?, ?, 'anomaly_detection')`,
+					bucketRow(end, float64(1000+k), 900, 1100, k == 2), stamp, stamp, k+1)
+			}
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			src, err := source.Open(ctx, url, source.Options{Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { src.Close() })
+			state := openMirror(t)
+			if _, err := mirror.New(state, src, mirror.Options{Logger: quiet, Deriver: &Derived{}}).Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"test.shop.volume_anomalies_orders", "test.shop.not_null_orders_id"} {
+				if _, err := state.Write.Exec(`INSERT INTO dbt_tests (unique_id, name, package_name, parent_model_unique_id,
+					generated_at) VALUES (?, ?, 'shop', 'model.shop.orders', '2026-01-01T00:00:00.000000Z')`, id,
+					strings.TrimPrefix(id, "test.shop.")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ensureNodeInCatalog(t, state, "model.shop.orders")
+			st, err := NewReader(state, ReaderOptions{}).Status(ctx, "test.shop.volume_anomalies_orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := st.Chart; c == nil || c.Subject != ChartAnomaly || len(c.Categories) != 3 || fmt.Sprint(c.Anomalous) != "[2]" {
+				t.Errorf("anomaly chart %+v, want 3 buckets, the last anomalous", st.Chart)
+			}
+			var samples int
+			var inline *string
+			if err := state.Read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM test_result_rows
+				WHERE elementary_test_results_id = 'r-nn'), (SELECT result_rows FROM elementary_test_results
+				WHERE id = 'r-nn')`).Scan(&samples, &inline); err != nil {
+				t.Fatal(err)
+			}
+			if samples != 0 || inline != nil {
+				t.Errorf("a dbt test's failing rows reached the mirror: %d rows, inline %v", samples, inline)
+			}
+		})
 	}
 }

@@ -55,6 +55,11 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		}
 		a.DownstreamCount, a.Exposures = len(down), exps
 		a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
+		if n.test != nil {
+			if a.Chart, err = r.testChart(ctx, n, false); err != nil {
+				return a, err
+			}
+		}
 		if a.Health == HealthOK || a.Health == HealthUnknown {
 			return a, nil
 		}

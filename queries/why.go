@@ -34,6 +34,11 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 		if a.Data, err = r.nodeData(ctx, c, n, a.Overdue, r.now()); err != nil {
 			return a, err
 		}
+		if n.test != nil {
+			if a.Chart, err = r.testChart(ctx, n, false); err != nil {
+				return a, err
+			}
+		}
 		runs := r.runsOf(n)
 		ok, err := runs(ctx, n.UniqueID, 1, successStatuses, nil)
 		if err != nil {

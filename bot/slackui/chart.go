@@ -32,8 +32,8 @@ func ChartBlock(c *handlers.Chart, blockID string) (block *slack.DataVisualizati
 		add(s.Name, s.Values)
 	}
 	if c.Band != nil {
-		add(handlers.Truncate(c.BandName+" ↓", 20), c.Band.Low)
-		add(handlers.Truncate(c.BandName+" ↑", 20), c.Band.High)
+		add(handlers.Truncate(c.BandNames[0], 20), c.Band.Low)
+		add(handlers.Truncate(c.BandNames[1], 20), c.Band.High)
 	}
 	if len(series) == 0 {
 		return nil, false

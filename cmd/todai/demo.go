@@ -29,7 +29,8 @@ func newDemoCmd(a *app) *cobra.Command {
 		Long: `Demo generates, deterministically, the Elementary tables of a fictional coffee company's dbt project
 (Kumo Coffee: ~300 models, 40 sources, 1,500 tests, six teams, 30 days of runs with failures, warnings,
 flaky tests, stale sources, run errors and skips) in a SQLite file, syncs it into a local mirror and asks
-Todai a tour of questions. The warehouse is built once and reused for 6 hours.
+Todai a tour of questions. The warehouse is reused for 10 minutes, then built again: its dbt jobs stop
+running when it is built, and an hour later Todai rightly says the pipeline stopped.
 
 With --out it only writes a warehouse file, of any size, for benchmarks:
   todai demo --models 10000 --days 30 --out /tmp/elementary-10k.db`,
@@ -37,7 +38,7 @@ With --out it only writes a warehouse file, of any size, for benchmarks:
 		Annotations: map[string]string{"config": "none"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			opts.Now = a.now().UTC().Truncate(time.Hour)
+			opts.Now = a.now().UTC().Truncate(time.Minute)
 			if out != "" {
 				start := time.Now()
 				if err := demo.Build(ctx, out, opts); err != nil {

@@ -52,3 +52,28 @@ func RunTimes() *queries.Chart {
 	c.Series = []queries.ChartSeries{run, median}
 	return c
 }
+
+// AnomalyTest is an Elementary volume anomaly test asked about as a node.
+var AnomalyTest = queries.Node{UniqueID: "test.jaffle.elementary_volume_anomalies_fct_orders.9f1c",
+	Name: "volume_anomalies_fct_orders", ResourceType: "test", Owners: []string{"@alice"}, Team: "finance"}
+
+// VolumeAnomaly is the row count of fct_orders over 20 hourly buckets against its expected range; the bucket two
+// hours ago is anomalous (a drop to 412 rows), its band the previous bucket's, as Elementary writes it.
+func VolumeAnomaly() *queries.Chart {
+	c := &queries.Chart{Subject: queries.ChartAnomaly, Kind: queries.ChartLine, Step: queries.StepBucket,
+		Unit: queries.UnitRows, Metric: "row_count", Band: &queries.ChartBand{}}
+	value := queries.ChartSeries{Code: queries.SeriesValue}
+	for i := range 20 {
+		end := Now.Truncate(time.Hour).Add(-time.Duration(19-i) * time.Hour)
+		v, low, high := 1180.0+float64(i%5)*20, 950.0, 1450.0
+		if i == 18 {
+			v = 412
+			c.Anomalous = append(c.Anomalous, i)
+		}
+		c.Categories = append(c.Categories, end)
+		value.Values = append(value.Values, f64(v))
+		c.Band.Low, c.Band.High = append(c.Band.Low, f64(low)), append(c.Band.High, f64(high))
+	}
+	c.Series = []queries.ChartSeries{value}
+	return c
+}

@@ -93,6 +93,9 @@ var testTestNode = queries.Node{UniqueID: "test.jaffle.not_null_fct_orders_order
 	ResourceType: "test", Owners: []string{"@alice", "bob@example.com", "@qa"}, Team: "finance"}
 
 func (f *Fake) node(name string) queries.Node {
+	if name == AnomalyTest.Name {
+		return AnomalyTest
+	}
 	if strings.HasPrefix(name, "stripe.") {
 		return queries.Node{UniqueID: "source.jaffle." + name, Name: name, ResourceType: "source", Owners: []string{}}
 	}
@@ -131,6 +134,15 @@ func (f *Fake) Status(_ context.Context, name string) (queries.StatusAnswer, err
 		Name: "not_null_fct_orders_order_id_recent", ShortName: "not_null", Column: "order_id", Status: "pass",
 		DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"})
 	tests[0].Name = "not_null_fct_orders_order_id"
+	if name == AnomalyTest.Name {
+		return queries.StatusAnswer{Node: AnomalyTest, Health: queries.HealthFailing,
+			Tests: []queries.TestState{{UniqueID: AnomalyTest.UniqueID, Name: AnomalyTest.Name,
+				ShortName: "volume_anomalies", Status: "fail", DetectedAt: Ago(time.Hour), Severity: "ERROR",
+				Message: "The last row_count value is 412. The average for this metric is 1,220."}},
+			LastRun: &queries.Run{Status: "fail", CompletedAt: Ago(time.Hour), InvocationID: "inv-0044",
+				Message: ptrTo("The last row_count value is 412. The average for this metric is 1,220."), Failures: i64(1)},
+			Chart: VolumeAnomaly()}, nil
+	}
 	if name == testTestNode.Name {
 		one := int64(1)
 		return queries.StatusAnswer{Node: testTestNode, Health: queries.HealthFailing, Tests: tests[:1],

@@ -31,6 +31,8 @@ func GoldenCases() []GoldenCase {
 		{Name: "status_test.en", Text: "status not_null_fct_orders_order_id"},
 		{Name: "status_test.ja", Text: "not_null_fct_orders_order_idの状態"},
 		{Name: "describe_test.en", Text: "describe not_null_fct_orders_order_id"},
+		{Name: "status_anomaly.en", Text: "status volume_anomalies_fct_orders"},
+		{Name: "status_anomaly.ja", Text: "volume_anomalies_fct_ordersの状態"},
 		{Name: "owner.en", Text: "who owns fct_orders?"},
 		{Name: "owner.ja", Text: "fct_ordersのオーナーは誰?"},
 		{Name: "owner_empty.ja", Text: "emptyのオーナーは誰?"},

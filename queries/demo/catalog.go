@@ -444,6 +444,9 @@ func (d *Dataset) buildTests(rng *rand.Rand) {
 	if ws >= 0 {
 		add(test{name: StoryFlakyTest, short: "not_null", column: "session_id", parent: ws, flaky: true})
 		d.tests[len(d.tests)-1].id = StoryFlakyTestID
+		add(test{name: StoryAnomalyTest, short: "volume_anomalies", namespace: "elementary", kind: tkVolume, parent: ws,
+			failDays: 1})
+		d.tests[len(d.tests)-1].id = StoryAnomalyTestID
 	}
 	if fr >= 0 {
 		add(test{name: "not_null_fct_revenue_revenue_date", short: "not_null", column: "revenue_date", parent: fr, protected: true})

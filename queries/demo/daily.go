@@ -1,7 +1,10 @@
 package demo
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -98,7 +101,7 @@ func (d *Dataset) dailyBuild(e emitter, inv *invocation, build, latest int) erro
 		return err
 	}
 	for _, tr := range tests {
-		if err := d.testResults(e, inv, tr.t, tr.status, tr.at); err != nil {
+		if err := d.testResults(e, inv, tr.t, tr.status, tr.at, build == latest); err != nil {
 			return err
 		}
 	}
@@ -106,8 +109,9 @@ func (d *Dataset) dailyBuild(e emitter, inv *invocation, build, latest int) erro
 }
 
 // testResults writes a test's elementary_test_results rows for one invocation: one for dbt tests, one per
-// metric for anomaly tests, one per change (or none) for schema-change tests.
-func (d *Dataset) testResults(e emitter, inv *invocation, t *test, status string, at time.Time) error {
+// metric for anomaly tests, one per change (or none) for schema-change tests. With buckets (the latest build), an
+// anomaly test's volume or freshness result, and any anomalous result, gets its buckets in test_result_rows.
+func (d *Dataset) testResults(e emitter, inv *invocation, t *test, status string, at time.Time, buckets bool) error {
 	rng := inv.rng
 	p := &d.nodes[t.parent]
 	execID := inv.id + "." + t.id
@@ -222,7 +226,57 @@ func (d *Dataset) testResults(e emitter, inv *invocation, t *test, status string
 			desc = ""
 		}
 		metricID := md5hex(p.id, m[0], m[1])
-		if err := base(md5hex(metricID, execID), metricID, m[1], m[0], desc, st, failures); err != nil {
+		id := md5hex(metricID, execID)
+		if err := base(id, metricID, m[1], m[0], desc, st, failures); err != nil {
+			return err
+		}
+		if buckets && st != "skipped" && st != "error" && (t.kind != tkColumnAnomaly || failures > 0) {
+			if err := d.anomalyBuckets(e, inv, id, p, m, avg, last, failures > 0, created, detected); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// anomalyBuckets writes the test_result_rows of an anomaly result: AnomalyBuckets daily buckets ending on the
+// build's day, as Elementary's on-run-end writes them (agate_to_dicts: lower-case keys, isoformat times), around
+// avg with a ±15% expected range; the last bucket holds last, anomalous when bad (its range then the previous
+// bucket's). Their noise comes from the result's own id, so the main random stream is untouched.
+func (d *Dataset) anomalyBuckets(e emitter, inv *invocation, resultID string, p *node, m [2]string, avg, last float64,
+	bad bool, created, detected time.Time) error {
+	seed := md5hex(resultID)
+	var a, b uint64
+	fmt.Sscanf(seed[:16], "%x", &a)
+	fmt.Sscanf(seed[16:], "%x", &b)
+	noise := rand.New(rand.NewPCG(a, b))
+	day := inv.started.Truncate(24 * time.Hour)
+	table := strings.ToUpper(p.schema + "." + p.alias)
+	low, high := avg*0.85, avg*1.15
+	for i := range AnomalyBuckets {
+		end := day.AddDate(0, 0, i-AnomalyBuckets+1)
+		value := avg * (0.93 + noise.Float64()*0.14)
+		anomalous := false
+		if i == AnomalyBuckets-1 {
+			value, anomalous = last, bad
+		}
+		row, err := json.Marshal(map[string]any{"value": value, "average": avg, "min_value": low, "max_value": high,
+			"start_time": end.AddDate(0, 0, -1).Format("2006-01-02T15:04:05"), "end_time": end.Format("2006-01-02T15:04:05"),
+			"metric_value": value, "min_metric_value": low, "max_metric_value": high, "training_avg": avg,
+			"bucket_start": end.AddDate(0, 0, -1).Format("2006-01-02T15:04:05"), "bucket_end": end.Format("2006-01-02T15:04:05"),
+			"is_anomalous": anomalous, "metric_name": m[1], "column_name": nullable(m[0]), "full_table_name": table,
+			"dimension": nil, "dimension_value": nil})
+		if err != nil {
+			return fmt.Errorf("demo: anomaly bucket: %w", err)
+		}
+		r, set := d.row("test_result_rows")
+		set("elementary_test_results_id", resultID)
+		set("result_row", string(row))
+		set("detected_at", detected)
+		set("created_at", created)
+		set("row_index", int64(i+1))
+		set("test_type", "anomaly_detection")
+		if err := e.fn("test_result_rows", r); err != nil {
 			return err
 		}
 	}

@@ -51,6 +51,13 @@ const (
 	StoryErroredModel   = "int_inventory_snapshot"
 	StoryErroredModelID = "model.kumo.int_inventory_snapshot"
 
+	// StoryAnomalyTest, a volume anomaly test of fct_web_sessions, found its row count anomalous in the latest daily
+	// build: its buckets (test_result_rows) show the drop against the expected range.
+	StoryAnomalyTest   = "elementary_volume_anomalies_fct_web_sessions_"
+	StoryAnomalyTestID = "test.kumo.elementary_volume_anomalies_fct_web_sessions_.c0ffee0001"
+	// AnomalyBuckets is how many daily buckets the latest build's anomaly results hold.
+	AnomalyBuckets = 14
+
 	// StoryFlakyTest flips between pass and fail from one daily build to the next.
 	StoryFlakyTest   = "not_null_fct_web_sessions_session_id"
 	StoryFlakyTestID = "test.kumo.not_null_fct_web_sessions_session_id.a1b2c3d4e5"

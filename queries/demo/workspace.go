@@ -18,6 +18,8 @@ func Tour() []string {
 		"who owns " + StoryFailingModel + "?",
 		"why is " + StoryFailingModel + " stale?",
 		"is " + StoryFailingModel + " urgent?",
+		"is " + StoryAnomalyTest + " urgent?",
+		"tests " + StoryFlakyTest,
 		"upstream " + StoryFailingModel,
 		"downstream " + StoryHealthyModel,
 		"describe " + StoryHealthyModel,
@@ -43,8 +45,9 @@ type Workspace struct {
 	State string
 }
 
-// reuseFor is how long a built demo warehouse is reused before `todai demo` builds it again.
-const reuseFor = 6 * time.Hour
+// reuseFor is how long a built demo warehouse is reused before `todai demo` builds it again: its jobs' runs end
+// when it is built, so an older one would look like a pipeline that stopped (which Todai says).
+const reuseFor = 10 * time.Minute
 
 // stamp records what a demo warehouse was built from, so that `todai demo` builds it once.
 type stamp struct {
@@ -70,7 +73,7 @@ func OpenWorkspace(dir string) (Workspace, error) {
 
 func (w Workspace) stampFile() string { return filepath.Join(w.Dir, "stamp.json") }
 
-// Fresh tells whether the workspace's warehouse was built from the same options less than six hours before
+// Fresh tells whether the workspace's warehouse was built from the same options less than reuseFor before
 // opts.Now.
 func (w Workspace) Fresh(opts Options) bool {
 	data, err := os.ReadFile(w.stampFile())

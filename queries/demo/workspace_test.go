@@ -36,8 +36,8 @@ func TestWorkspaceReuse(t *testing.T) {
 		want bool
 	}{
 		{"same options", built, true},
-		{"five hours later", later(5 * time.Hour), true},
-		{"six hours later", later(6 * time.Hour), false},
+		{"nine minutes later", later(9 * time.Minute), true},
+		{"ten minutes later: its pipeline would look stopped soon", later(10 * time.Minute), false},
 		{"other seed", other, false},
 	} {
 		if got := ws.Fresh(tc.opts); got != tc.want {

@@ -75,6 +75,17 @@ type Column struct {
 	// WarehouseOnly columns are Elementary's but not mirrored: nothing Todai answers reads them, and leaving them
 	// out keeps the mirror a third smaller (the demo warehouse still has them).
 	WarehouseOnly bool
+	// KeepWhen, when set, keeps the column's value only in rows that match it, NULL in the others, as the warehouse
+	// sends it: a test result's rows are kept for anomaly tests (their buckets) and never for dbt tests (samples of
+	// failing rows, which may hold personal data).
+	KeepWhen *Match
+}
+
+// Match is a condition on a column's value, compared without case: a constant of ours (lower-case letters and
+// underscores), never user input.
+type Match struct {
+	Column string
+	Value  string
 }
 
 // Kind tells how a table is synced.
@@ -93,14 +104,26 @@ const (
 type Table struct {
 	Name string
 	Kind Kind
-	// Key is the natural key the mirror deduplicates on.
-	Key string
+	// Key is the natural key the mirror deduplicates on: one column, or several (test_result_rows).
+	Key []string
 	// Watermark is the column a History table is read incrementally by (the warehouse insert time).
 	Watermark string
 	// Optional tables may be missing (alerts_v2 exists only where `edr monitor` ran).
 	Optional bool
-	Columns  []Column
+	// Only, when set, keeps only the warehouse's rows that match it (test_result_rows: the buckets of anomaly
+	// tests).
+	Only    *Match
+	Columns []Column
 }
+
+// Holds reports whether a row whose Column holds v matches: v's text, lower-cased, is Value.
+func (m *Match) Holds(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.ToLower(s) == m.Value
+}
+
+// IsKey reports whether the column is (part of) the table's key.
+func (t Table) IsKey(column string) bool { return slices.Contains(t.Key, column) }
 
 // Column returns the named column and whether the table has it.
 func (t Table) Column(name string) (Column, bool) {
@@ -184,55 +207,79 @@ func Tables() []Table { return slices.Clone(tables()) }
 // was most of the cost of building a scan's SQL. The result is never written after it is built.
 var tables = sync.OnceValue(func() []Table {
 	return []Table{
-		{Name: "dbt_models", Kind: Definition, Key: "unique_id", Columns: cols(modelColumns)},
-		{Name: "dbt_snapshots", Kind: Definition, Key: "unique_id", Columns: cols(modelColumns)},
-		{Name: "dbt_seeds", Kind: Definition, Key: "unique_id", Columns: cols(`unique_id:s:req alias:s checksum:s tags:t meta:t
+		{Name: "dbt_models", Kind: Definition, Key: []string{"unique_id"}, Columns: cols(modelColumns)},
+		{Name: "dbt_snapshots", Kind: Definition, Key: []string{"unique_id"}, Columns: cols(modelColumns)},
+		{Name: "dbt_seeds", Kind: Definition, Key: []string{"unique_id"}, Columns: cols(`unique_id:s:req alias:s checksum:s tags:t meta:t
 			owner:t database_name:s schema_name:s description:t name:s:req package_name:s original_path:t path:s
 			generated_at:tt metadata_hash:s group_name:s`)},
-		{Name: "dbt_sources", Kind: Definition, Key: "unique_id", Columns: cols(`unique_id:s:req database_name:s schema_name:s
+		{Name: "dbt_sources", Kind: Definition, Key: []string{"unique_id"}, Columns: cols(`unique_id:s:req database_name:s schema_name:s
 			source_name:s:req name:s:req identifier:s loaded_at_field:s freshness_warn_after:s freshness_error_after:s
 			freshness_filter:t relation_name:s tags:t meta:t owner:t package_name:s original_path:t path:s
 			source_description:t description:t generated_at:tt metadata_hash:s`)},
-		{Name: "dbt_tests", Kind: Definition, Key: "unique_id", Columns: cols(`unique_id:s:req database_name:s schema_name:s
+		{Name: "dbt_tests", Kind: Definition, Key: []string{"unique_id"}, Columns: cols(`unique_id:s:req database_name:s schema_name:s
 			name:s:req short_name:s alias:s test_column_name:s severity:s:upper warn_if:s error_if:s test_params:t
 			test_namespace:s test_original_name:s tags:t model_tags:t model_owners:t meta:t depends_on_nodes:t
 			parent_model_unique_id:s description:t package_name:s type:s original_path:t path:s generated_at:tt
 			metadata_hash:s quality_dimension:s group_name:s`)},
-		{Name: "dbt_exposures", Kind: Definition, Key: "unique_id", Columns: cols(`unique_id:s:req name:s:req label:s
+		{Name: "dbt_exposures", Kind: Definition, Key: []string{"unique_id"}, Columns: cols(`unique_id:s:req name:s:req label:s
 			maturity:s type:s owner_email:s owner_name:s url:t depends_on_nodes:t description:t tags:t meta:t
 			package_name:s original_path:t path:s generated_at:tt metadata_hash:s`)},
-		{Name: "dbt_groups", Kind: Definition, Key: "unique_id", Optional: true, Columns: cols(`unique_id:s:req name:s:req
+		{Name: "dbt_groups", Kind: Definition, Key: []string{"unique_id"}, Optional: true, Columns: cols(`unique_id:s:req name:s:req
 			owner_email:s owner_name:s generated_at:tt metadata_hash:s`)},
 		// dbt_columns holds, by default (columns_upload_strategy: enriched_only), only the documented, tagged or
 		// meta-carrying columns of models, sources, seeds and snapshots; unique_id is column.<parent>.<name>.
-		{Name: "dbt_columns", Kind: Definition, Key: "unique_id", Optional: true, Columns: cols(`unique_id:s:req
+		{Name: "dbt_columns", Kind: Definition, Key: []string{"unique_id"}, Optional: true, Columns: cols(`unique_id:s:req
 			parent_unique_id:s:req name:s:req data_type:s tags:t meta:t database_name:s schema_name:s table_name:s
 			description:t resource_type:s:lower generated_at:tt metadata_hash:s`)},
-		{Name: "dbt_invocations", Kind: History, Key: "invocation_id", Watermark: "created_at", Columns: cols(`
+		{Name: "dbt_invocations", Kind: History, Key: []string{"invocation_id"}, Watermark: "created_at", Columns: cols(`
 			invocation_id:s:req job_id:s job_name:s job_run_id:s run_started_at:tt run_completed_at:tt generated_at:tt
 			created_at:ts:req command:s:lower dbt_version:s elementary_version:s full_refresh:b target_name:s
 			target_database:s target_schema:s target_profile_name:s threads:i selected:t project_name:s env:s
 			orchestrator:s dbt_user:s job_url:s job_run_url:s git_sha:s cause_category:s cause:t pull_request_id:s`)},
-		{Name: "dbt_run_results", Kind: History, Key: "model_execution_id", Watermark: "created_at", Columns: cols(`
+		{Name: "dbt_run_results", Kind: History, Key: []string{"model_execution_id"}, Watermark: "created_at", Columns: cols(`
 			model_execution_id:s:req unique_id:s:req invocation_id:s:req generated_at:tt created_at:ts:req name:s
 			message:t status:s:req:lower resource_type:s:lower execution_time:f execute_started_at:tt:w
 			execute_completed_at:tt compile_started_at:tt:w compile_completed_at:tt:w rows_affected:i:w full_refresh:b:w
 			failures:i query_id:s thread_id:s:w materialization:s:lower group_name:s`)},
-		{Name: "elementary_test_results", Kind: History, Key: "id", Watermark: "created_at", Columns: cols(`
+		{Name: "elementary_test_results", Kind: History, Key: []string{"id"}, Watermark: "created_at", Columns: keepWhen(cols(`
 			id:s:req data_issue_id:s:w test_execution_id:s:w test_unique_id:s:req model_unique_id:s invocation_id:s
 			detected_at:ts:req created_at:ts:req database_name:s:w schema_name:s:w table_name:s:w column_name:s
 			test_type:s:lower test_sub_type:s test_results_description:t owners:t:w tags:t:w other:s:w test_name:t
-			severity:s:upper status:s:req:lower failures:i test_short_name:s test_alias:s:w failed_row_count:i:w`)},
-		{Name: "dbt_source_freshness_results", Kind: History, Key: "source_freshness_execution_id", Watermark: "created_at",
+			severity:s:upper status:s:req:lower failures:i test_short_name:s test_alias:s:w failed_row_count:i:w
+			result_rows:t`), anomalyOnly, "result_rows")},
+		// test_result_rows holds a test result's rows (store_result_rows_in_own_table, the default since 0.13): for
+		// an anomaly test, one row per time bucket of its metric with its expected range. Only those are mirrored.
+		{Name: "test_result_rows", Kind: History, Key: []string{"elementary_test_results_id", "row_index"},
+			Watermark: "created_at", Optional: true, Only: anomalyOnly, Columns: cols(`elementary_test_results_id:s:req
+			result_row:t detected_at:ts created_at:ts:req row_index:i:req test_type:s:lower`)},
+		{Name: "dbt_source_freshness_results", Kind: History, Key: []string{"source_freshness_execution_id"}, Watermark: "created_at",
 			Columns: cols(`source_freshness_execution_id:s:req unique_id:s:req max_loaded_at:tt snapshotted_at:tt
 			generated_at:tt created_at:ts:req max_loaded_at_time_ago_in_s:f status:s:req:lower error:t
 			compile_started_at:tt compile_completed_at:tt execute_started_at:tt execute_completed_at:tt
 			invocation_id:s warn_after:s error_after:s filter:t`)},
-		{Name: "alerts_v2", Kind: History, Key: "alert_id", Watermark: "updated_at", Optional: true, Columns: cols(`
+		{Name: "alerts_v2", Kind: History, Key: []string{"alert_id"}, Watermark: "updated_at", Optional: true, Columns: cols(`
 			alert_id:s:req alert_class_id:s:req type:s:lower detected_at:ts created_at:ts updated_at:ts:req
 			status:s:lower data:t sent_at:ts`)},
 	}
 })
+
+// anomalyOnly matches the rows of Elementary's anomaly tests.
+var anomalyOnly = &Match{Column: "test_type", Value: "anomaly_detection"}
+
+// keepWhen sets the named columns' KeepWhen.
+func keepWhen(cs []Column, m *Match, names ...string) []Column {
+	for _, v := range []string{m.Column, m.Value} {
+		if strings.Trim(v, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			panic("elementary: a match is a constant of lower-case letters and underscores: " + v)
+		}
+	}
+	for i := range cs {
+		if slices.Contains(names, cs[i].Name) {
+			cs[i].KeepWhen = m
+		}
+	}
+	return cs
+}
 
 // Lookup returns the named table's description.
 func Lookup(name string) (Table, bool) {

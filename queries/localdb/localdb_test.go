@@ -3,6 +3,7 @@ package localdb
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,16 +55,19 @@ func TestMirrorMatchesSpec(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := map[string]bool{}
-		pk := ""
+		pk := make([]string, len(tb.Key))
 		for rows.Next() {
 			var name string
-			var isPK int
-			if err := rows.Scan(&name, &isPK); err != nil {
+			var pkAt int // the column's place in the primary key, from 1; 0 when not in it
+			if err := rows.Scan(&name, &pkAt); err != nil {
 				t.Fatal(err)
 			}
 			got[name] = true
-			if isPK > 0 {
-				pk = name
+			if pkAt > len(pk) {
+				pk = append(pk, make([]string, pkAt-len(pk))...)
+			}
+			if pkAt > 0 {
+				pk[pkAt-1] = name
 			}
 		}
 		rows.Close()
@@ -76,7 +80,7 @@ func TestMirrorMatchesSpec(t *testing.T) {
 		for extra := range got {
 			t.Errorf("%s: mirror has column %s that the spec does not list", tb.Name, extra)
 		}
-		if pk != tb.Key {
+		if !slices.Equal(pk, tb.Key) {
 			t.Errorf("%s: primary key %q, want %q", tb.Name, pk, tb.Key)
 		}
 	}

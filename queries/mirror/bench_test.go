@@ -219,10 +219,10 @@ func addRun(b *testing.B, wh *sql.DB, command, suffix string, now time.Time) {
 		tab, _ := elementary.Lookup(t)
 		var sel []string
 		for _, c := range tab.ColumnNames() {
-			switch c {
-			case tab.Key, "invocation_id":
+			switch {
+			case tab.IsKey(c), c == "invocation_id":
 				sel = append(sel, c+" || '"+suffix+"'")
-			case "created_at", "detected_at":
+			case c == "created_at", c == "detected_at":
 				sel = append(sel, "'"+ts+"'")
 			default:
 				sel = append(sel, c)

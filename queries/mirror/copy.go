@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -337,7 +338,7 @@ func (s *Syncer) windowShort(ctx context.Context, tx *sql.Tx, p *plan, from, bef
 		t.Watermark+" < ?", localdb.FormatTime(from), localdb.FormatTime(before)).Scan(&local); err != nil {
 		return false, fmt.Errorf("count the window: %w", err)
 	}
-	err := s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key}, SinceColumn: t.Watermark,
+	err := s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: t.Key, SinceColumn: t.Watermark,
 		Since: from, Before: before, CountDistinct: true}, func(r source.Row) error {
 		n, ok := r[0].(int64)
 		if !ok {
@@ -357,23 +358,25 @@ func (s *Syncer) windowShort(ctx context.Context, tx *sql.Tx, p *plan, from, bef
 // transaction committing late, or a writer whose session zone is behind another's).
 func (s *Syncer) lateRows(ctx context.Context, tx *sql.Tx, p *plan, from, before time.Time) (time.Time, bool, error) {
 	t := p.table
-	exists, err := tx.PrepareContext(ctx, "SELECT 1 FROM "+t.Name+" WHERE "+t.Key+" = ?")
+	exists, err := tx.PrepareContext(ctx, "SELECT 1 FROM "+t.Name+" WHERE "+strings.Join(t.Key, " = ? AND ")+" = ?")
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("check late rows: %w", err)
 	}
 	defer exists.Close()
 	var earliest time.Time
 	late := false
-	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: []string{t.Key, t.Watermark},
+	nk := len(t.Key)
+	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: append(slices.Clone(t.Key), t.Watermark),
 		SinceColumn: t.Watermark, Since: from, Before: before}, func(r source.Row) error {
-		key, ok := r[0].(string)
-		if !ok {
-			return nil // a NULL or odd key cannot be deduplicated anyway
+		for _, k := range r[:nk] {
+			if k == nil {
+				return nil // a NULL key cannot be deduplicated anyway
+			}
 		}
 		var one int
-		switch err := exists.QueryRowContext(ctx, key).Scan(&one); {
+		switch err := exists.QueryRowContext(ctx, r[:nk]...).Scan(&one); {
 		case errors.Is(err, sql.ErrNoRows):
-			_, at := normTime(r[1])
+			_, at := normTime(r[nk])
 			if at.IsZero() {
 				at = from
 			}

@@ -88,7 +88,7 @@ func (p *plan) insertSQL(n int) string {
 		b.WriteByte(')')
 	}
 	b.WriteString(" ON CONFLICT(")
-	b.WriteString(t.Key)
+	b.WriteString(strings.Join(t.Key, ", "))
 	b.WriteString(") ")
 	newest := ""
 	switch {
@@ -99,7 +99,7 @@ func (p *plan) insertSQL(n int) string {
 	}
 	var sets []string
 	for _, c := range p.cols {
-		if c != t.Key {
+		if !t.IsKey(c) {
 			sets = append(sets, c+" = excluded."+c)
 		}
 	}

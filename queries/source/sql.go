@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,12 +117,8 @@ func scanSQL(d dialect, schema string, n names, req ScanRequest) (query string, 
 		return "", nil, nil, fmt.Errorf("source: scan %s: no columns requested", t.Name)
 	}
 	if req.CountDistinct {
-		if len(req.Columns) != 1 {
-			return "", nil, nil, fmt.Errorf("source: count %s: one column, not %d", t.Name, len(req.Columns))
-		}
-		c, ok := t.Column(req.Columns[0])
-		if !ok {
-			return "", nil, nil, fmt.Errorf("source: count %s: unknown column %q", t.Name, req.Columns[0])
+		if len(req.Columns) != 1 && !slices.Equal(req.Columns, t.Key) {
+			return "", nil, nil, fmt.Errorf("source: count %s: one column or the table's key, not %v", t.Name, req.Columns)
 		}
 		inner := req
 		inner.CountDistinct = false
@@ -129,8 +126,12 @@ func scanSQL(d dialect, schema string, n names, req ScanRequest) (query string, 
 		if err != nil {
 			return "", nil, nil, err
 		}
-		col := d.column(n, t.Name, c.Name)
-		q = "SELECT count(DISTINCT " + col + ")" + strings.TrimPrefix(q, "SELECT "+col)
+		if len(req.Columns) == 1 {
+			col := d.column(n, t.Name, req.Columns[0])
+			q = "SELECT count(DISTINCT " + col + ")" + strings.TrimPrefix(q, "SELECT "+col)
+		} else { // a key of several columns: count the distinct tuples, which every dialect can
+			q = "SELECT count(*) FROM (" + strings.Replace(q, "SELECT ", "SELECT DISTINCT ", 1) + ") distinct_keys"
+		}
 		return q, args, []elementary.Column{{Name: "count", Type: elementary.Int}}, nil
 	}
 	var b strings.Builder
@@ -148,11 +149,21 @@ func scanSQL(d dialect, schema string, n names, req ScanRequest) (query string, 
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(d.column(n, t.Name, c.Name))
+		if m := c.KeepWhen; m != nil {
+			fmt.Fprintf(&b, "CASE WHEN %s THEN %s END AS %s", d.matches(n, t.Name, m), d.column(n, t.Name, c.Name),
+				d.column(n, t.Name, c.Name))
+		} else {
+			b.WriteString(d.column(n, t.Name, c.Name))
+		}
 		cols = append(cols, c)
 	}
 	b.WriteString(" FROM ")
 	b.WriteString(d.qualified(schema, n, t.Name))
+	where := " WHERE "
+	if t.Only != nil {
+		b.WriteString(where + d.matches(n, t.Name, t.Only))
+		where = " AND "
+	}
 	if !req.Since.IsZero() {
 		c, ok := t.Column(req.SinceColumn)
 		if !ok {
@@ -161,7 +172,7 @@ func scanSQL(d dialect, schema string, n names, req ScanRequest) (query string, 
 		if c.Type != elementary.Timestamp {
 			return "", nil, nil, fmt.Errorf("source: scan %s: watermark column %s is %s, not timestamp", t.Name, c.Name, c.Type)
 		}
-		fmt.Fprintf(&b, " WHERE %s >= %s", d.column(n, t.Name, c.Name), d.timestampParam(1))
+		fmt.Fprintf(&b, "%s%s >= %s", where, d.column(n, t.Name, c.Name), d.timestampParam(1))
 		args = append(args, formatWatermark(req.Since))
 		if !req.Before.IsZero() {
 			fmt.Fprintf(&b, " AND %s < %s", d.column(n, t.Name, c.Name), d.timestampParam(2))
@@ -171,6 +182,12 @@ func scanSQL(d dialect, schema string, n names, req ScanRequest) (query string, 
 		return "", nil, nil, fmt.Errorf("source: scan %s: Before needs Since", t.Name)
 	}
 	return b.String(), args, cols, nil
+}
+
+// matches is the condition of a Match: the column's value, lower-cased, equals the constant (lower-case letters
+// and underscores, checked where the tables are described).
+func (d dialect) matches(n names, table string, m *elementary.Match) string {
+	return "lower(" + d.column(n, table, m.Column) + ") = '" + m.Value + "'"
 }
 
 // discoverSQL returns the metadata query listing (table, column) pairs, and its arguments. Snowflake's SHOW COLUMNS
@@ -217,8 +234,10 @@ func sqliteFingerprintSQL(tables []string, has func(table, column string) bool) 
 			switch {
 			case spec.Kind == elementary.Definition:
 				row := "rowid"
-				if has(t, spec.Key) { // an old install's table may lack it (an early dbt_columns view)
-					row += " || ':' || " + dialectSQLite.ident(spec.Key)
+				for _, k := range spec.Key {
+					if has(t, k) { // an old install's table may lack it (an early dbt_columns view)
+						row += " || ':' || " + dialectSQLite.ident(k)
+					}
 				}
 				if has(t, "generated_at") {
 					row += " || ':' || coalesce(generated_at, '')"

@@ -1,0 +1,11 @@
+-- Elementary's test_result_rows as dbt-data-reliability 0.25.1 creates it on PostgreSQL
+-- (models/edr/run_results/test_result_rows.sql: an empty_table of long_string, long_string, timestamp, timestamp,
+-- int, string), rendered like the other tables of shared/elementary-real/postgres-ddl.sql, which lacks this one.
+create table {schema}.test_result_rows as select * from (select
+  cast('this_is_just_a_long_dummy_string' as text) as elementary_test_results_id,
+  cast('this_is_just_a_long_dummy_string' as text) as result_row,
+  cast('2091-02-17' as timestamp) as detected_at,
+  cast('2091-02-17' as timestamp) as created_at,
+  cast(123456789 as integer) as row_index,
+  cast('dummy_string' as varchar(4096)) as test_type
+) as empty_table where 1 = 0;
