@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/elementary"
@@ -53,7 +55,25 @@ func shopMirror(t testing.TB) *localdb.DB {
 			parent = ltv
 		}
 		f.Test(name, strings.SplitN(name, "_", 2)[0], parent, demo.Values{"unique_id": id})
-		f.TestResult(inv, id, parent, "fail", now, nil)
+		if !strings.Contains(name, "volume_anomalies") {
+			f.TestResult(inv, id, parent, "fail", now, nil)
+			continue
+		}
+		// The volume anomaly: 20 hourly buckets of orders' row count, the last but one a drop to 412 rows where
+		// 950–1,450 were expected.
+		result := f.TestResult(inv, id, parent, "fail", now, demo.Values{"test_type": "anomaly_detection",
+			"test_sub_type": "row_count", "failures": 1})
+		for i := range 20 {
+			end := now.Truncate(time.Hour).Add(-time.Duration(19-i) * time.Hour)
+			value, anomalous := 1180.0+float64(i%5)*20, i == 18
+			if anomalous {
+				value = 412
+			}
+			row, _ := json.Marshal(map[string]any{"value": value, "min_value": 950.0, "max_value": 1450.0,
+				"end_time": end.Format("2006-01-02T15:04:05"), "is_anomalous": anomalous, "metric_name": "row_count"})
+			f.Row("test_result_rows", demo.Values{"elementary_test_results_id": result, "result_row": string(row),
+				"row_index": int64(i + 1), "test_type": "anomaly_detection", "detected_at": now, "created_at": now}, nil)
+		}
 	}
 	f.RunResult(inv, orders, "error", now, demo.Values{"message": "Database Error in model orders"})
 	f.RunResult(inv, "snapshot.shop.orders_snapshot", "error", now, nil)
@@ -88,7 +108,6 @@ func shopMirror(t testing.TB) *localdb.DB {
 func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
 	msgs := slacktest.EdrMessages(t)
 	h := startBot(t, harnessOpts{mirror: shopMirror})
-	ctx := testCtx(t)
 	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
 	for payload, about := range map[string]string{
 		"test_dbt":                       "not_null_orders_order_id",
@@ -106,17 +125,7 @@ func TestUrgentUnderEveryRealEdrAlert(t *testing.T) {
 		"group_all":                      "orders",
 	} {
 		t.Run(payload, func(t *testing.T) {
-			parent := h.fake.AddMessage("C9", msgs[payload])
-			sent := time.Now()
-			text := "<@U0BOT> is this urgent?"
-			ts := h.fake.AddMessage("C9", slacktest.Message{User: "U1", Text: text, ThreadTS: parent})
-			h.fake.SendEvent(slacktest.AppMention{User: "U1", Text: text, TS: ts, ThreadTS: parent, Channel: "C9"}, "", 0)
-			p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool {
-				return p.Method == "chat.postMessage" && p.ThreadTS == parent && !p.Time.Before(sent)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, _ := askUrgentUnder(t, h, msgs[payload])
 			all := p.AllText()
 			if !strings.Contains(all, about) || !strings.Contains(all, "Urgency") {
 				t.Errorf("reply is not the urgency of %s:\n%s", about, all)
@@ -147,5 +156,28 @@ func TestIncidentNoticeNamesTheDiagnosedCause(t *testing.T) {
 	// What to do next, with whom to ask: the third part of every diagnosis.
 	if !strings.Contains(all, "Next: ") {
 		t.Errorf("notice lacks what to do next:\n%s", all)
+	}
+}
+
+// TestAnomalyIncidentNoticeDrawsItsChart: Todai's own notice of an anomaly test's incident carries the anomaly's
+// chart and the words that say it; a dbt test's notice carries none.
+func TestAnomalyIncidentNoticeDrawsItsChart(t *testing.T) {
+	h := startBot(t, harnessOpts{mirror: shopMirror})
+	notice := func(testID string) slackui.Message {
+		return h.bot.incidentMessage(testCtx(t), h.reader, []escalation.Incident{{ID: 7, Kind: escalation.KindTest,
+			Team: "finance", NodeID: "model.shop.orders", TestID: testID, Status: escalation.StatusOpen}}, nil, false)
+	}
+	msg := notice("test.shop.elementary_volume_anomalies_orders_.9a8b7c6d5e")
+	charts := 0
+	for _, b := range msg.Blocks {
+		if b.BlockType() == slack.MBTDataVisualization {
+			charts++
+		}
+	}
+	if charts != 1 || msg.Chart == nil || msg.Picture || !strings.Contains(msg.Text, "Anomalous") {
+		t.Errorf("the anomaly's notice: %d charts, words %q", charts, msg.Text)
+	}
+	if msg := notice("test.shop.not_null_orders_order_id.abc1234567"); msg.Chart != nil {
+		t.Errorf("a dbt test's notice has a chart")
 	}
 }

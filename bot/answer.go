@@ -86,7 +86,12 @@ func (b *Bot) slashJob(cmd slack.SlashCommand) job {
 		if public {
 			rm.Channel = cmd.ChannelID
 		}
-		if err := b.post.PostResponse(ctx, cmd.ResponseURL, rm); err != nil {
+		err := b.post.PostResponse(ctx, cmd.ResponseURL, rm)
+		if err != nil && invalidBlocks(err) && hasChart(rm.Blocks) { // the words under the chart still say it
+			rm.Blocks = withoutCharts(rm.Blocks)
+			err = b.post.PostResponse(ctx, cmd.ResponseURL, rm)
+		}
+		if err != nil {
 			b.log.Error("slack: slash command response", "channel", cmd.ChannelID, "user", cmd.UserID, "err", err)
 		}
 	}
@@ -189,16 +194,13 @@ func (b *Bot) answerMention(ctx context.Context, m mention) {
 	b.reply(ctx, m.channel, m.replyTS(), msg, &res)
 }
 
-// reply posts msg in channel's thread threadTS and remembers what it was about.
+// reply posts msg in channel's thread threadTS, with its chart (postMessage), and remembers what it was about.
 func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg slackui.Message, res *handlers.Result) {
-	opts := []slack.MsgOption{slack.MsgOptionText(msg.Text, false)}
-	if len(msg.Blocks) > 0 {
-		opts = append(opts, slack.MsgOptionBlocks(msg.Blocks...))
+	lang := b.cfg.DefaultLang
+	if res != nil {
+		lang = res.Lang
 	}
-	if threadTS != "" {
-		opts = append(opts, slack.MsgOptionTS(threadTS))
-	}
-	id, ts, err := b.post.PostMessage(ctx, channel, opts...)
+	id, ts, err := b.postMessage(ctx, channel, threadTS, msg, lang)
 	if err != nil {
 		b.log.Error("slack: post answer", "channel", channel, "thread_ts", threadTS, "err", err)
 		return

@@ -73,6 +73,8 @@ type Config struct {
 	PostInterval time.Duration
 	// MinBackoff and MaxBackoff bound the wait before the connection loop is restarted after it stopped.
 	MinBackoff, MaxBackoff time.Duration
+	// Charts is how answers' charts are drawn: ChartsBlock (the default) or ChartsImage.
+	Charts string
 }
 
 func (c *Config) applyDefaults() {
@@ -132,12 +134,13 @@ type poster interface {
 	PostResponse(ctx context.Context, responseURL string, msg ResponseMessage) error
 }
 
-// ReadModel is the read model the bot answers from (*queries.Reader): every intent's answer, the teams' digests and
-// the diagnosis that names an incident's cause.
+// ReadModel is the read model the bot answers from (*queries.Reader): every intent's answer, the teams' digests,
+// the diagnosis that names an incident's cause and the chart of an anomaly test's incident.
 type ReadModel interface {
 	handlers.Reader
 	Digest(ctx context.Context, q queries.DigestQuery) (queries.DigestAnswer, error)
 	Diagnose(ctx context.Context, subject string) (queries.Diagnosis, error)
+	TestChart(ctx context.Context, testID string) (*queries.Chart, error)
 }
 
 // Deps are the bot's collaborators.
@@ -171,6 +174,8 @@ type Deps struct {
 	// Questions, when set, is told about every question answered: its intent and outcome, how long the
 	// acknowledgement took and how long until the answer was ready to post.
 	Questions QuestionObserver
+	// Charts draws charts as images where Slack cannot draw them; without it, the words under a chart stand alone.
+	Charts ChartDrawer
 }
 
 // Bot is a running (or ready to run) Slack bot. Create it with New.
@@ -188,6 +193,7 @@ type Bot struct {
 	home      HomePublisher
 	post      poster
 	observer  QuestionObserver
+	charts    ChartDrawer
 
 	jobs chan job
 	busy chan struct{} // bounds the "busy" replies sent when the queue is full
@@ -241,7 +247,7 @@ func New(cfg Config, deps Deps) *Bot {
 	cfg.applyDefaults()
 	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, incidents: deps.Incidents, teams: deps.Teams,
 		st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
-		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home, observer: deps.Questions}
+		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home, observer: deps.Questions, charts: deps.Charts}
 	if b.api == nil {
 		b.api = NewClient(cfg, deps.HTTPClient)
 	}

@@ -158,6 +158,8 @@ type harnessOpts struct {
 	logger    *slog.Logger
 	// mirror, when set, builds the mirror the bot answers from instead of the demo's.
 	mirror func(t testing.TB) *localdb.DB
+	// charts draws charts as images.
+	charts ChartDrawer
 }
 
 func startBot(t testing.TB, o harnessOpts) *harness {
@@ -198,7 +200,8 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	if o.logger != nil {
 		logger = o.logger
 	}
-	b := New(cfg, Deps{Reader: hr, Incidents: o.incidents, Teams: o.teams, DB: db, Mentioner: m, Logger: logger, Home: o.home, Questions: o.questions})
+	b := New(cfg, Deps{Reader: hr, Incidents: o.incidents, Teams: o.teams, DB: db, Mentioner: m, Logger: logger,
+		Home: o.home, Questions: o.questions, Charts: o.charts})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{fake: fake, bot: b, db: db, reader: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()

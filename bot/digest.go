@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
@@ -96,8 +94,7 @@ func (b *Bot) PostDigest(ctx context.Context, team TeamInfo, ans queries.DigestA
 		return "", "", noChannel(team.Name)
 	}
 	msg := b.digestMessage(ctx, ans, o)
-	channelID, ts, err = b.post.PostMessage(ctx, strings.TrimPrefix(channel, "#"), slack.MsgOptionText(msg.Text, false),
-		slack.MsgOptionBlocks(msg.Blocks...))
+	channelID, ts, err = b.postMessage(ctx, strings.TrimPrefix(channel, "#"), "", msg, o.Lang)
 	if err != nil {
 		return "", "", fmt.Errorf("post the digest to %s: %w", channel, err)
 	}

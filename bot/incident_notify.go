@@ -76,11 +76,7 @@ func (b *Bot) postIncidents(ctx context.Context, diag diagnoser, channel, thread
 	}
 	msg := b.incidentMessage(ctx, diag, incs, notices, threadTS != "")
 	channel = strings.TrimPrefix(channel, "#")
-	opts := []slack.MsgOption{slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)}
-	if threadTS != "" {
-		opts = append(opts, slack.MsgOptionTS(threadTS))
-	}
-	id, ts, err := b.post.PostMessage(ctx, channel, opts...)
+	id, ts, err := b.postMessage(ctx, channel, threadTS, msg, b.incidentLang(incs[0]))
 	if err != nil {
 		if threadTS != "" {
 			return "", "", fmt.Errorf("post incidents of team %s under %s: %w", notices[0].Incident.Team, threadTS, err)
@@ -127,7 +123,11 @@ func (b *Bot) updateIncidentMessage(ctx context.Context, diag diagnoser, channel
 		inThread = inThread || inc.Message.ThreadTS != ""
 	}
 	msg := b.incidentMessage(ctx, diag, incs, nil, inThread)
-	if err := up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...)); err != nil {
+	err := up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+	if err != nil && invalidBlocks(err) && hasChart(msg.Blocks) { // its words still say what the chart showed
+		err = up.Update(ctx, channel, ts, slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(withoutCharts(msg.Blocks)...))
+	}
+	if err != nil {
 		return fmt.Errorf("update incident message %s/%s: %w", channel, ts, err)
 	}
 	return nil
@@ -164,6 +164,7 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 			x.Mentions = who
 		}
 		if inc.Status != escalation.StatusResolved {
+			x.Chart = b.incidentChart(ctx, inc, l)
 			if x.Cause, x.Next = b.incidentDiagnosis(ctx, diag, inc, l); x.Cause == "" {
 				if cause := cmp.Or(n.causedBy(), inc.InhibitedBy); cause != "" {
 					x.Cause = slackui.ProbablyCausedBy(l, cause)
@@ -173,6 +174,19 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 		lines[i] = x
 	}
 	return slackui.IncidentMessage(l, lines, inThread)
+}
+
+// incidentChart is the chart of an anomaly test's incident in l (nil for anything else, or when it cannot be read).
+func (b *Bot) incidentChart(ctx context.Context, inc escalation.Incident, l handlers.Lang) *handlers.Chart {
+	if b.reader == nil || inc.TestID == "" {
+		return nil
+	}
+	c, err := b.reader.TestChart(ctx, inc.TestID)
+	if err != nil {
+		b.log.Warn("bot: chart of an incident", "incident", inc.ID, "err", err)
+		return nil
+	}
+	return handlers.NewPrinter(l, b.now(), slackui.Date).ChartBlock(c)
 }
 
 // blastRadius returns the incidents grouped under inc (nil when it has none or they cannot be read).

@@ -23,6 +23,7 @@ var manifestScopes = []string{
 	"chat:write",        // answer
 	"chat:write.public", // post to a team's public channel without being invited
 	"commands",          // the slash command
+	"files:write",       // a chart as an image in the thread, where Slack cannot draw it (charts: image, invalid_blocks)
 	"groups:history",    // thread parents and edr monitor's alerts in private channels
 	"groups:read",       // private channel members, and private channels in conversations.list (ChannelID)
 	"im:history",        // direct messages

@@ -24,7 +24,7 @@ func TestManifest(t *testing.T) {
 	}
 	wantScopes := []string{"app_mentions:read", "chat:write", "chat:write.public", "commands", "channels:history",
 		"groups:history", "im:history", "mpim:history", "im:read", "im:write", "users:read", "users:read.email",
-		"usergroups:read", "channels:read", "groups:read"}
+		"usergroups:read", "channels:read", "groups:read", "files:write"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Strict decoding into slack-go's manifest model: every key must be one Slack knows.

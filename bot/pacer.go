@@ -120,6 +120,16 @@ func (p *Poster) PostEphemeral(ctx context.Context, channel, user string, opts .
 	return ts, err
 }
 
+// Upload shares a file in channel (an ID), in the thread of threadTS when set: Slack's three steps
+// (files.getUploadURLExternal, the upload, files.completeUploadExternal), paced with the channel's posts.
+func (p *Poster) Upload(ctx context.Context, channel, threadTS, filename, title string, data []byte) error {
+	return p.paced(ctx, channel, "files.upload", func(ctx context.Context) error {
+		_, err := p.api.UploadFileContext(ctx, slack.UploadFileParameters{Channel: channel, ThreadTimestamp: threadTS,
+			Filename: filename, Title: title, AltTxt: title, FileSize: len(data), Reader: bytes.NewReader(data)})
+		return err
+	})
+}
+
 // ResponseMessage is the JSON body of a response_url post.
 type ResponseMessage struct {
 	// ResponseType is "ephemeral" (the default) or "in_channel".

@@ -28,8 +28,10 @@ type Chart struct {
 	// Categories label the x axis: unique, at most 20 runes each.
 	Categories []string
 	Series     []ChartSeries
-	// Band is the expected range per category (nil when none); BandNames name its low and high edges.
+	// Band is the expected range per category (nil when none); BandName names it, BandNames its low and high
+	// edges (where a medium draws them as two lines).
 	Band      *queries.ChartBand
+	BandName  string
 	BandNames [2]string
 	// Anomalous are the indexes of the anomalous categories.
 	Anomalous []int
@@ -128,6 +130,7 @@ func (p *Printer) ChartBlock(c *queries.Chart) *Chart {
 	v := &Chart{Title: Truncate(p.ChartSubject(c), maxChartTitle), Kind: c.Kind, Band: c.Band,
 		Anomalous: c.Anomalous, Data: c, Categories: p.categoryLabels(c)}
 	if c.Band != nil {
+		v.BandName = p.Tr("expected range", "想定範囲")
 		v.BandNames = [2]string{p.Tr("expected low", "想定下限"), p.Tr("expected high", "想定上限")}
 	}
 	for _, s := range c.Series {
@@ -369,4 +372,21 @@ func (v *View) addChart(p *Printer, c *queries.Chart) {
 	if b := p.ChartBlock(c); b != nil {
 		v.Blocks = append(v.Blocks, b)
 	}
+}
+
+// ChartOf returns the chart an answer carries (nil when it has none).
+func ChartOf(res Result) *queries.Chart {
+	switch a := res.Answer.(type) {
+	case *queries.StatusAnswer:
+		return a.Chart
+	case *queries.LastRunAnswer:
+		return a.Chart
+	case *queries.TestsAnswer:
+		return a.Chart
+	case *queries.WhyAnswer:
+		return a.Chart
+	case *queries.UrgencyAnswer:
+		return a.Chart
+	}
+	return nil
 }

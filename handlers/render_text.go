@@ -73,6 +73,12 @@ func NewPrinter(l Lang, now time.Time, showTime func(time.Time) string) *Printer
 	return &Printer{l: NormLang(l), now: now, showTime: showTime}
 }
 
+// NewZonedPrinter returns a Printer for phrases only in language l, ages counted to now, times shown in loc (UTC
+// when nil) as the terminal shows them.
+func NewZonedPrinter(l Lang, now time.Time, loc *time.Location) *Printer {
+	return &Printer{l: NormLang(l), now: now, loc: loc}
+}
+
 // Tr picks the English or the Japanese text for the reader.
 func (p *Printer) Tr(en, ja string) string { return Tr(p.l, en, ja) }
 

@@ -223,3 +223,14 @@ func (r *Reader) testChart(ctx context.Context, n *nodeInfo, withHistory bool) (
 	}
 	return r.testHistory(ctx, []string{n.UniqueID}, cmp.Or(r.zoneOf(n), time.UTC))
 }
+
+// TestChart returns the chart of a test's latest result when it is an anomaly test's (its buckets against the
+// expected range), nil for any other test or node: what an incident notice about the test draws.
+func (r *Reader) TestChart(ctx context.Context, testID string) (*Chart, error) {
+	return aboutNode(ctx, r, testID, func(r *Reader, _ *catalog, n *nodeInfo) (*Chart, error) {
+		if n.test == nil {
+			return nil, nil
+		}
+		return r.testChart(ctx, n, false)
+	})
+}

@@ -210,3 +210,32 @@ func BenchmarkDataAsOfDemo(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChartsDemo measures building each chart's data on the demo mirror (TODAI_BENCH_DEMO_MIRROR, as
+// BenchmarkIntentsDemo), the catalog read: the anomaly story's buckets, the flaky test's 14 days, a model's run
+// times. (A team's trend is built with its digest: BenchmarkDigestDemo.)
+func BenchmarkChartsDemo(b *testing.B) {
+	ctx := context.Background()
+	db := localdbtest.OpenDemoMirror(b)
+	now := time.Now()
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	for _, tc := range []struct {
+		name string
+		draw func() (*Chart, error)
+	}{
+		{"anomaly", func() (*Chart, error) { return r.TestChart(ctx, demo.StoryAnomalyTestID) }},
+		{"test_history", func() (*Chart, error) { return r.testHistory(ctx, []string{demo.StoryFlakyTestID}, time.UTC) }},
+		{"run_times", func() (*Chart, error) { return r.runTimes(ctx, demo.StoryFailingModelID) }},
+	} {
+		if _, err := tc.draw(); err != nil { // the catalog and the tests' index, read once per sync
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if c, err := tc.draw(); err != nil || c == nil {
+					b.Fatalf("chart %v: %v", c, err)
+				}
+			}
+		})
+	}
+}

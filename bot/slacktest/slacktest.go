@@ -119,6 +119,8 @@ type Slack struct {
 	homeViews map[string][]byte    // user → last published view JSON
 	calls     []Call
 	posts     []Post
+	uploads   []Upload
+	pending   map[string]*pendingUpload // file ID → an upload whose URL was handed out
 	acks      []Ack
 	pongs     int
 	failures  map[string][]failure
@@ -163,6 +165,7 @@ func New(t testing.TB, opts ...Option) *Slack {
 		failures:    map[string][]failure{},
 		responses:   map[string]*responseURL{},
 		tickets:     map[string]bool{},
+		pending:     map[string]*pendingUpload{},
 		conns:       map[int]*wsConn{},
 		tsBase:      time.Now().Unix(),
 	}
@@ -170,6 +173,7 @@ func New(t testing.TB, opts ...Option) *Slack {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveLink)
 	mux.HandleFunc("/response/", s.serveResponseURL)
+	mux.HandleFunc("/upload/", s.serveUpload)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "slacktest: no such path "+r.URL.Path, http.StatusNotFound)
 	})

@@ -1,9 +1,11 @@
 package slacktest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -661,5 +663,53 @@ func BenchmarkSlashCommandRoundTrip(b *testing.B) {
 		if _, err := fake.WaitAck(wctx, env); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestFileUpload: slack-go's three-step upload shares the file's bytes in the channel's thread.
+func TestFileUpload(t *testing.T) {
+	fake := slacktest.New(t)
+	ctx := timeout(t)
+	api := newAPI(fake)
+	data := []byte("\x89PNG\r\n\x1a\nnot really")
+	f, err := api.UploadFileContext(ctx, slack.UploadFileParameters{Channel: "C1", ThreadTimestamp: "1700000000.000100",
+		Filename: "anomaly.png", Title: "Row count vs expected range", FileSize: len(data), Reader: bytes.NewReader(data)})
+	if err != nil || f.ID == "" {
+		t.Fatalf("upload: %+v %v", f, err)
+	}
+	ups := fake.Uploads()
+	if len(ups) != 1 || !bytes.Equal(ups[0].Data, data) || ups[0].Channel != "C1" || ups[0].ThreadTS != "1700000000.000100" ||
+		ups[0].Title != "Row count vs expected range" || ups[0].Filename != "anomaly.png" {
+		t.Errorf("uploads = %+v", ups)
+	}
+	if _, err := api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{
+		Files: []slack.FileSummary{{ID: "F-never"}}, Channel: "C1"}); err == nil || !strings.Contains(err.Error(), "file_not_found") {
+		t.Errorf("completing a file never uploaded: %v", err)
+	}
+}
+
+// TestChartBlocksValidated: a chart block within Slack's limits is posted; one beyond them is refused as
+// invalid_blocks, as Slack refuses it.
+func TestChartBlocksValidated(t *testing.T) {
+	fake := slacktest.New(t)
+	ctx := timeout(t)
+	api := newAPI(fake)
+	chart := func(points int) slack.Block {
+		var labels []string
+		var data []slack.DataVisualizationDataPoint
+		for i := range points {
+			l := fmt.Sprintf("d%d", i)
+			labels = append(labels, l)
+			data = append(data, slack.NewDataVisualizationDataPoint(l, float64(i)))
+		}
+		return slack.NewDataVisualizationBlock("rows", slack.NewDataVisualizationLineChart(
+			slack.NewDataVisualizationAxisConfig(labels...), slack.NewDataVisualizationDataSeries("rows", data...)))
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("ok", false), slack.MsgOptionBlocks(chart(20))); err != nil {
+		t.Errorf("20 points: %v", err)
+	}
+	_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("too many", false), slack.MsgOptionBlocks(chart(21)))
+	if err == nil || !strings.Contains(err.Error(), "invalid_blocks") {
+		t.Errorf("21 points: %v, want invalid_blocks", err)
 	}
 }

@@ -239,6 +239,10 @@ func (s *Slack) dispatch(req apiRequest) apiResult {
 		return s.usergroupsUsersList(req)
 	case "views.publish":
 		return s.viewsPublish(req)
+	case "files.getUploadURLExternal":
+		return s.filesGetUploadURLExternal(req)
+	case "files.completeUploadExternal":
+		return s.filesCompleteUploadExternal(req)
 	}
 	return fail("unknown_method")
 }
@@ -283,7 +287,7 @@ func (s *Slack) chatPostMessage(req apiRequest) apiResult {
 	if text == "" && blocks == nil && atts == nil {
 		return fail("no_text")
 	}
-	if req.param("blocks") != "" && blocks == nil {
+	if req.param("blocks") != "" && (blocks == nil || !validBlocks(blocks)) {
 		return fail("invalid_blocks")
 	}
 	s.mu.Lock()
@@ -326,6 +330,9 @@ func (s *Slack) chatUpdate(req apiRequest) apiResult {
 		return fail("channel_not_found")
 	}
 	text, blocks, atts := req.param("text"), rawOrNil(req.param("blocks")), rawOrNil(req.param("attachments"))
+	if !validBlocks(blocks) {
+		return fail("invalid_blocks")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.channelIDLocked(channel) != channel {
@@ -632,6 +639,12 @@ func (s *Slack) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	}
 	if string(msg.Attachments) == "null" {
 		msg.Attachments = nil
+	}
+	if !validBlocks(msg.Blocks) {
+		call.Status, call.Error = http.StatusOK, "invalid_blocks"
+		s.record(call)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_blocks"})
+		return
 	}
 	s.mu.Lock()
 	ru := s.responses[id]

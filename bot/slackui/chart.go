@@ -1,6 +1,8 @@
 package slackui
 
 import (
+	"time"
+
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/handlers"
@@ -77,4 +79,14 @@ func carry(values []*float64) ([]float64, bool) {
 		out[i] = last
 	}
 	return out, true
+}
+
+// ChartWords says a chart's essentials in l, not yet escaped, a line each: its title, then what it shows.
+func ChartWords(l handlers.Lang, c *handlers.Chart) []string {
+	p := handlers.NewPrinter(l, time.Time{}, Date)
+	out := []string{c.Title}
+	for _, line := range c.Summary {
+		out = append(out, p.Plain(line))
+	}
+	return out
 }

@@ -37,7 +37,12 @@ type IncidentLine struct {
 	Next     string
 	AlertID  string
 	Children []escalation.Incident
+	// Chart is an anomaly test's chart (nil for none): drawn under the incident while it is open.
+	Chart *handlers.Chart
 }
+
+// maxIncidentCharts bounds the charts of one incident message (Slack's 50 blocks).
+const maxIncidentCharts = 2
 
 // IncidentMessage renders a grouped incident message in l. inThread renders the reply under Elementary's alert: a
 // header saying Todai tracks the alert above, and no "Elementary already alerted" line (the parent is that alert).
@@ -67,6 +72,8 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+head+"*", false, false), nil, nil)}
 	texts := []string{head}
+	var chart *handlers.Chart
+	picture, charts := false, 0
 	for _, x := range lines {
 		inc := x.Incident
 		line := fmt.Sprintf("*%s* — %s", Escape(IncidentTitle(inc, l)), IncidentStatus(inc, l))
@@ -100,6 +107,24 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			handlers.Truncate(line, MaxSectionText), false, false), nil, nil,
 			slack.SectionBlockOptionBlockID("todai_inc_"+strconv.FormatInt(inc.ID, 10))))
+		if c := x.Chart; c != nil && inc.Status != escalation.StatusResolved && charts < maxIncidentCharts {
+			block, ok := ChartBlock(c, "todai_inc_chart_"+strconv.FormatInt(inc.ID, 10))
+			if ok {
+				blocks = append(blocks, block)
+			}
+			words := ChartWords(l, c)
+			shown := "*" + Escape(words[0]) + "*"
+			for _, w := range words[1:] {
+				shown += "\n" + Escape(w)
+			}
+			blocks = append(blocks, slack.NewContextBlock("todai_inc_chart_words_"+strconv.FormatInt(inc.ID, 10),
+				slack.NewTextBlockObject(slack.MarkdownType, handlers.Truncate(shown, MaxSectionText), false, false)))
+			texts = append(texts, words...)
+			if chart == nil {
+				chart, picture = c, !ok
+			}
+			charts++
+		}
 		if inc.Status != escalation.StatusResolved {
 			blocks = append(blocks, IncidentButtons(inc, l))
 			if split := splitButtons(inc, x.Children, l); split != nil {
@@ -108,7 +133,7 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		}
 		texts = append(texts, IncidentTitle(inc, l)+" — "+IncidentStatus(inc, l))
 	}
-	return Message{Text: Escape(strings.Join(texts, "\n")), Blocks: blocks}
+	return Message{Text: Escape(strings.Join(texts, "\n")), Blocks: blocks, Chart: chart, Picture: picture}
 }
 
 // ProbablyCausedBy is the cause line of an incident whose cause escalation names but the diagnosis does not phrase.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 func newAskCmd(a *app) *cobra.Command {
 	var asJSON, noSync, utc bool
+	var chartFile string
 	cmd := &cobra.Command{
 		Use:   "ask [--json] QUESTION…",
 		Short: "Answer a question about the dbt project",
@@ -27,7 +29,8 @@ Questions take a command form or free English or Japanese:
   todai ask "who owns fct_orders?"
   todai ask "fct_ordersが更新されていないのはなぜ?"
   todai ask help`,
-		Example: `  todai ask --json why fct_orders`,
+		Example: `  todai ask --json why fct_orders
+  todai ask --chart volume.png status elementary_volume_anomalies_orders`,
 		RunE: a.onState(func(cmd *cobra.Command, args []string, db *localdb.DB) error {
 			ctx := cmd.Context()
 			if !noSync {
@@ -51,6 +54,11 @@ Questions take a command form or free English or Japanese:
 			if err != nil {
 				return fmt.Errorf("write answer: %w", err)
 			}
+			if chartFile != "" && res.Err == nil {
+				if err := a.writeChart(chartFile, res); err != nil {
+					return err
+				}
+			}
 			if code := handlers.ExitCode(res); code != 0 {
 				return &exitError{code: code}
 			}
@@ -60,6 +68,7 @@ Questions take a command form or free English or Japanese:
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON (docs/json.md)")
 	cmd.Flags().BoolVar(&noSync, "no-sync", false, "answer from the mirror as it is, without syncing first")
 	cmd.Flags().BoolVar(&utc, "utc", false, "show times in UTC and read times written without a zone as UTC")
+	cmd.Flags().StringVar(&chartFile, "chart", "", "also draw the answer's chart, when it has one, as a PNG image in this file")
 	return cmd
 }
 
@@ -69,4 +78,25 @@ func (a *app) syncBeforeAnswer(ctx context.Context, db *localdb.DB) {
 	if _, err := a.syncMirror(ctx, db); err != nil && !errors.Is(err, errNoWarehouse) {
 		a.logger.Warn("sync failed; answering from the last good sync", "err", err)
 	}
+}
+
+// writeChart draws the answer's chart as a PNG image in file (labelled in English unless charts.font can draw the
+// answer's language), and says where it went, or that the answer has no chart.
+func (a *app) writeChart(file string, res handlers.Result) error {
+	c := handlers.ChartOf(res)
+	if c == nil {
+		fmt.Fprintln(a.stderr, handlers.Tr(res.Lang, "This answer has no chart; nothing was written to "+file+".",
+			"この回答にはグラフがありません。"+file+" には何も書き込んでいません。"))
+		return nil
+	}
+	r := a.chartDrawer()
+	img, err := r.PNG(r.View(c, res.Lang, res.Now, res.Zone))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, img, 0o644); err != nil {
+		return fmt.Errorf("write the chart: %w", err)
+	}
+	fmt.Fprintln(a.stderr, handlers.Tr(res.Lang, "Chart written to "+file+".", "グラフを "+file+" に書き込みました。"))
+	return nil
 }

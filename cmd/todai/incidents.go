@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/chartpng"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/scheduler"
@@ -16,6 +17,17 @@ func (a *app) newEscalator(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *
 		Notifier: func(ds []escalation.Decision, mirror *queries.Reader) escalation.Notifier {
 			return b.IncidentNotifier(store, mirror, ds)
 		}}
+}
+
+// chartDrawer draws charts as images with charts.font; a font that cannot be read is logged and the images are
+// labelled in English with the fonts Todai ships.
+func (a *app) chartDrawer() *chartpng.Renderer {
+	r, err := chartpng.New(a.cfg.Charts.Font)
+	if err != nil {
+		a.logger.Error("charts.font cannot be used; chart images are labelled in English", "err", err)
+		r, _ = chartpng.New("")
+	}
+	return r
 }
 
 // newHeadsUp builds the heads-up to exposures' audiences, posted through b; nil unless exposures.heads_up is on.
@@ -34,7 +46,7 @@ func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {
 	cfg := bot.Config{
 		AppToken: sc.AppToken, BotToken: sc.BotToken, APIURL: sc.APIURL, Command: sc.Command,
 		ReportURL: sc.ReportURL, DocsURL: sc.DocsURL, ElementaryChannel: sc.ElementaryChannel, Admins: sc.Admins, Workers: sc.Workers, Queue: sc.Queue,
-		DefaultLang: lang, ChannelLocales: map[string]handlers.Lang{},
+		DefaultLang: lang, ChannelLocales: map[string]handlers.Lang{}, Charts: sc.Charts,
 	}
 	var homeTeams []bot.HomeTeam
 	for _, t := range a.cfg.Teams {
@@ -49,7 +61,7 @@ func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
 		Channels: channels})
 	deps := bot.Deps{Reader: reader, Incidents: escalation.NewStore(db), Teams: a.teams(), DB: db, API: api, Mentioner: users, Locales: users, Home: home,
-		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP}
+		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP, Charts: a.chartDrawer()}
 	if a.questions != nil { // a typed nil would not be nil in the interface
 		deps.Questions = a.questions
 	}

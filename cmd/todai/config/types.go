@@ -23,6 +23,8 @@ type Config struct {
 	Teams    []Team `yaml:"teams"`
 	// Exposures configures what `todai serve` tells the audiences of exposures.
 	Exposures Exposures `yaml:"exposures"`
+	// Charts configures the charts drawn as images.
+	Charts Charts `yaml:"charts"`
 	// Slack configures `todai serve`.
 	Slack Slack `yaml:"slack"`
 	// Log configures logging.
@@ -111,6 +113,16 @@ type Slack struct {
 	// ElementaryChannel is where edr monitor posts its alerts by default (its --slack-channel-name), searched,
 	// with a model's meta.channel and the team's channel, for the alert a first notice replies under.
 	ElementaryChannel string `yaml:"elementary_channel"`
+	// Charts is how answers' charts are drawn in Slack: "block" (Slack's own chart, an image only where Slack
+	// refuses it) or "image" (always an image, uploaded in the thread). Default "block".
+	Charts string `yaml:"charts"`
+}
+
+// Charts configures the pictures drawn as images (`todai ask --chart`, and Slack's fallback).
+type Charts struct {
+	// Font is a TrueType or OpenType font file (or a .ttc collection) with the glyphs of Japanese, for labels in
+	// Japanese; without one, images are labelled in English.
+	Font string `yaml:"font"`
 }
 
 // Team is one data team and the rules that say which nodes it owns.

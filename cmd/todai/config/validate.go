@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -58,6 +59,12 @@ func (c *Config) validate(file *ast.File) Problems {
 	}
 	if msg := c.Sync.Interval.problem(); msg != "" {
 		add("$.sync.interval", msg, "for example 10m")
+	}
+	if f := c.Charts.Font; f != "" {
+		if st, err := os.Stat(f); err != nil || st.IsDir() {
+			add("$.charts.font", fmt.Sprintf("no font file at %q", f),
+				"a .ttf, .otf or .ttc file with Japanese glyphs, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+		}
 	}
 	for _, p := range c.Slack.check() {
 		add("$.slack."+p[0], p[1], p[2])
@@ -208,6 +215,10 @@ func (s Slack) check() [][3]string {
 		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 			ps = append(ps, [3]string{u.key, fmt.Sprintf("%q is not an http(s) URL", u.v), "https://…"})
 		}
+	}
+	if s.Charts != "" && s.Charts != "block" && s.Charts != "image" {
+		ps = append(ps, [3]string{"charts", fmt.Sprintf("unknown chart style %q", s.Charts),
+			`"block" (Slack draws it) or "image" (a PNG in the thread)`})
 	}
 	if s.Workers < 0 || s.Workers > 256 {
 		ps = append(ps, [3]string{"workers", "must be between 1 and 256", "the default is 4"})
