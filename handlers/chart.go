@@ -223,7 +223,11 @@ func (p *Printer) chartSummary(c *queries.Chart, labels []string) []Line {
 		if last := len(labels) - 1; last >= 0 && !c.IsAnomalous(last) {
 			out = append(out, Line{Words(p.Tr("Latest ", "最新 ") + describe(last))})
 		}
-		if len(c.Anomalous) == 0 {
+		switch {
+		case c.Band == nil: // the monitor's history: which bucket was anomalous, and against what, is not known
+			out = append(out, Line{Words(p.Tr("The test's result kept no buckets: this is its metric's history, without the expected range.",
+				"テスト結果に区間データがないため、想定範囲のない測定値の履歴を表示しています。"))})
+		case len(c.Anomalous) == 0:
 			out = append(out, Line{Words(p.Tr(fmt.Sprintf("No anomalous bucket among the last %d.", len(labels)),
 				fmt.Sprintf("直近 %d 区間に異常はありません。", len(labels))))})
 		}

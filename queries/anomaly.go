@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/elementary"
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // anomalyBucket is one time bucket of an anomaly test's result: its metric's value against the expected range.
@@ -28,35 +29,37 @@ type anomalyBucket struct {
 // bucket, oldest first, the last MaxChartPoints, against the expected range Elementary computed (min_value and
 // max_value: for an anomalous bucket, the previous bucket's bounds), the anomalous buckets marked. A dimension
 // test's buckets are those of the dimension value that was anomalous last (else the one with the most buckets).
-// Nil when the result is not an anomaly test's or has no buckets in the mirror.
-func (r *Reader) anomalyChart(ctx context.Context, resultID string) (*Chart, error) {
-	var testType, metric, inline *string
-	err := r.q.QueryRowContext(ctx, `SELECT test_type, test_sub_type, result_rows FROM elementary_test_results
-		WHERE id = ?`, resultID).Scan(&testType, &metric, &inline)
+// Nil when the result is not an anomaly test's or has no buckets in the mirror; found says it is an anomaly test's,
+// with its metric and column.
+func (r *Reader) anomalyChart(ctx context.Context, resultID string) (_ *Chart, found *anomalyResult, _ error) {
+	var testType, metric, column, inline *string
+	err := r.q.QueryRowContext(ctx, `SELECT test_type, test_sub_type, column_name, result_rows
+		FROM elementary_test_results WHERE id = ?`, resultID).Scan(&testType, &metric, &column, &inline)
 	if errors.Is(err, sql.ErrNoRows) || str(testType) != "anomaly_detection" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("anomaly result %s: %w", resultID, err)
+		return nil, nil, fmt.Errorf("anomaly result %s: %w", resultID, err)
 	}
+	found = &anomalyResult{metric: str(metric), column: str(column)}
 	rows, err := r.q.QueryContext(ctx, `SELECT result_row FROM test_result_rows WHERE elementary_test_results_id = ?
 		ORDER BY row_index`, resultID)
 	if err != nil {
-		return nil, fmt.Errorf("anomaly buckets of %s: %w", resultID, err)
+		return nil, found, fmt.Errorf("anomaly buckets of %s: %w", resultID, err)
 	}
 	defer rows.Close()
 	var raw []string
 	for rows.Next() {
 		var row *string
 		if err := rows.Scan(&row); err != nil {
-			return nil, fmt.Errorf("anomaly buckets of %s: %w", resultID, err)
+			return nil, found, fmt.Errorf("anomaly buckets of %s: %w", resultID, err)
 		}
 		if row != nil {
 			raw = append(raw, *row)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("anomaly buckets of %s: %w", resultID, err)
+		return nil, found, fmt.Errorf("anomaly buckets of %s: %w", resultID, err)
 	}
 	if len(raw) == 0 && inline != nil { // an older install: the rows inline, as one JSON array
 		var list []json.RawMessage
@@ -68,9 +71,56 @@ func (r *Reader) anomalyChart(ctx context.Context, resultID string) (*Chart, err
 	}
 	buckets := parseBuckets(raw)
 	if len(buckets) == 0 {
+		return nil, found, nil
+	}
+	return bucketChart(str(metric), buckets), found, nil
+}
+
+// anomalyResult is what an anomaly test's result says it measured.
+type anomalyResult struct{ metric, column string }
+
+// metricHistory charts what Elementary's monitor measured for an anomaly test whose result kept no buckets: its
+// metric's last MaxChartPoints buckets of the table the test is on (data_monitoring_metrics, the whole table's,
+// not a dimension's), without an expected range — the monitor's history does not hold one. Nil when it has none.
+func (r *Reader) metricHistory(ctx context.Context, n *nodeInfo, a *anomalyResult) (*Chart, error) {
+	c, err := r.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	parent := c.byID[n.test.parent]
+	if parent == nil || parent.database == "" || parent.schema == "" || parent.alias == "" {
 		return nil, nil
 	}
-	return bucketChart(str(metric), buckets), nil
+	table := strings.ToUpper(parent.database + "." + parent.schema + "." + parent.alias)
+	type point struct {
+		end   time.Time
+		value *float64
+	}
+	points, err := localdb.Collect(ctx, r.q, "metric history", `SELECT bucket_end, metric_value
+		FROM data_monitoring_metrics WHERE full_table_name = ?1 AND metric_name = ?2
+		AND upper(coalesce(column_name, '')) = upper(?3) AND dimension IS NULL AND bucket_end IS NOT NULL
+		ORDER BY bucket_end DESC LIMIT ?4`, []any{table, a.metric, a.column, MaxChartPoints},
+		func(rows *sql.Rows) (point, error) {
+			var p point
+			var end string
+			err := rows.Scan(&end, &p.value)
+			if t, ok := parseTime(end); ok {
+				p.end = t
+			}
+			return p, err
+		})
+	if err != nil || len(points) == 0 {
+		return nil, err
+	}
+	slices.Reverse(points)
+	ch := &Chart{Subject: ChartAnomaly, Kind: ChartLine, Step: StepBucket, Unit: metricUnit(a.metric), Metric: a.metric}
+	value := ChartSeries{Code: SeriesValue}
+	for _, p := range points {
+		ch.Categories = append(ch.Categories, p.end)
+		value.Values = append(value.Values, p.value)
+	}
+	ch.Series = []ChartSeries{value}
+	return ch, nil
 }
 
 // parseBuckets reads the rows of an anomaly test's result: JSON objects whose keys are in the warehouse's case
@@ -205,17 +255,22 @@ func (r *Reader) latestResultID(ctx context.Context, testID string) (string, err
 	return id, nil
 }
 
-// testChart is a test's picture: an anomaly test's buckets of its latest result, else (withHistory) its results
-// per day.
+// testChart is a test's picture: an anomaly test's buckets of its latest result (its monitor's metric history when
+// the result kept none), else (withHistory) its results per day.
 func (r *Reader) testChart(ctx context.Context, n *nodeInfo, withHistory bool) (*Chart, error) {
 	id, err := r.latestResultID(ctx, n.UniqueID)
 	if err != nil {
 		return nil, err
 	}
 	if id != "" {
-		c, err := r.anomalyChart(ctx, id)
+		c, found, err := r.anomalyChart(ctx, id)
 		if c != nil || err != nil {
 			return c, err
+		}
+		if found != nil {
+			if c, err := r.metricHistory(ctx, n, found); c != nil || err != nil {
+				return c, err
+			}
 		}
 	}
 	if !withHistory {

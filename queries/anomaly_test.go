@@ -32,7 +32,10 @@ func bucketRow(end time.Time, value, low, high float64, anomalous bool) string {
 //     the band being the previous bucket's, as Elementary writes it);
 //   - freshness_anomalies_orders: an older install's result, its 3 buckets inline in result_rows, keys upper case
 //     and numbers as text (as a Snowflake warehouse may hold them), none anomalous;
-//   - not_null_orders_id, a dbt test whose failing rows (samples of data) are in both places: never mirrored.
+//   - not_null_orders_id, a dbt test whose failing rows (samples of data) are in both places: never mirrored;
+//   - column_anomalies_orders_amount (null_count of amount): a result without rows, whose monitor's history
+//     (data_monitoring_metrics) holds three buckets of DW.PROD.ORDERS.AMOUNT — one computed twice, the newer kept —
+//     beside a dimension's and another column's, which are not its.
 func anomalyFixture() Fixture {
 	m := "model.shop.orders"
 	test := func(name, short, ns string) Row {
@@ -42,10 +45,26 @@ func anomalyFixture() Fixture {
 	}
 	f := Fixture{
 		"dbt_models": {{"unique_id": m, "name": "orders", "alias": "orders", "package_name": "shop", "owner": `["@ana"]`,
-			"meta": "{}", "tags": "[]", "depends_on_nodes": "[]", "generated_at": "2026-11-01 00:00:00"}},
+			"meta": "{}", "tags": "[]", "depends_on_nodes": "[]", "generated_at": "2026-11-01 00:00:00",
+			"database_name": "dw", "schema_name": "prod"}},
 		"dbt_tests": {test("volume_anomalies_orders", "volume_anomalies", "elementary"),
 			test("freshness_anomalies_orders", "freshness_anomalies", "elementary"),
-			test("not_null_orders_id", "not_null", "")},
+			test("not_null_orders_id", "not_null", ""), test("column_anomalies_orders_amount", "column_anomalies", "elementary")},
+	}
+	metric := func(id, column, dim string, end time.Time, value float64, updated time.Time) Row {
+		r := Row{"id": id, "full_table_name": "DW.PROD.ORDERS", "column_name": column, "metric_name": "null_count",
+			"metric_value": value, "bucket_start": end.Add(-24 * time.Hour), "bucket_end": end, "updated_at": updated,
+			"created_at": updated}
+		if dim != "" {
+			r["dimension"], r["dimension_value"] = "country", dim
+		}
+		return r
+	}
+	day := func(d int) time.Time { return time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC) }
+	f["data_monitoring_metrics"] = []Row{
+		metric("m4", "AMOUNT", "", day(4), 3, day(4)), metric("m5", "AMOUNT", "", day(5), 4, day(5)),
+		metric("m6", "AMOUNT", "", day(6), 9, day(6)), metric("m6", "AMOUNT", "", day(6), 40, day(6).Add(time.Hour)),
+		metric("x6", "AMOUNT", "JP", day(6), 1000, day(6)), metric("y6", "STATUS", "", day(6), 7, day(6)),
 	}
 	at := anomalyNow.Add(-time.Hour)
 	f["elementary_test_results"] = []Row{
@@ -58,6 +77,8 @@ func anomalyFixture() Fixture {
 				{"END_TIME": "2026-12-06 00:00:00", "VALUE": "3000", "MIN_VALUE": "0", "MAX_VALUE": "7200", "IS_ANOMALOUS": "false"}]`}),
 		result("r-nn", "test.shop.not_null_orders_id", m, "inv-1", "fail", at,
 			Row{"test_type": "dbt_test", "result_rows": `[{"ID": null, "EMAIL": "jane@example.com"}]`}),
+		result("r-col", "test.shop.column_anomalies_orders_amount", m, "inv-1", "fail", at,
+			Row{"test_type": "anomaly_detection", "test_sub_type": "null_count", "column_name": "amount"}),
 	}
 	rows := []Row{{"elementary_test_results_id": "r-nn", "row_index": 1, "test_type": "dbt_test",
 		"result_row": `{"id": null, "email": "jane@example.com"}`, "detected_at": at, "created_at": at}}
@@ -121,6 +142,15 @@ func TestAnomalyCharts(t *testing.T) {
 		if c := fr.Chart; c == nil || len(c.Categories) != 3 || c.Unit != UnitSeconds || len(c.Anomalous) != 0 ||
 			*c.Series[0].Values[2] != 3000 || *c.Band.High[1] != 7200 {
 			t.Errorf("inline rows: %+v", fr.Chart)
+		}
+
+		col, err := r.Status(ctx, "column_anomalies_orders_amount")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := col.Chart; c == nil || c.Band != nil || len(c.Categories) != 3 || *c.Series[0].Values[2] != 40 ||
+			*c.Series[0].Values[0] != 3 || c.Categories[0].Day() != 4 {
+			t.Errorf("the monitor's history of amount's null count, Dec 4–6, the newer Dec 6: %+v", col.Chart)
 		}
 
 		nn, err := r.Status(ctx, "not_null_orders_id")

@@ -279,7 +279,11 @@ func loadMirror(tb testing.TB, db *localdb.DB, f Fixture) {
 					args[i] = nil
 				}
 			}
-			q := fmt.Sprintf("INSERT OR IGNORE INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "),
+			verb := "INSERT OR IGNORE"
+			if spec.Kind == elementary.History && spec.Watermark != "created_at" {
+				verb = "INSERT OR REPLACE" // rows changed in place: the newest wins (rows sorted by it below)
+			}
+			q := fmt.Sprintf("%s INTO %s (%s) VALUES (%s)", verb, table, strings.Join(cols, ", "),
 				strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				tb.Fatalf("insert into %s: %v", table, err)

@@ -187,7 +187,7 @@ func ensureNodeInCatalog(t *testing.T, db *localdb.DB, id string) {
 // rows a dbt test sampled do not.
 func TestRealAnomalyRows(t *testing.T) {
 	ddl := sourcetest.ElementaryDDL(t)
-	extra, err := os.ReadFile(filepath.Join("testdata", "dr-test_result_rows.sql"))
+	extra, err := os.ReadFile(filepath.Join("testdata", "dr-anomaly-tables.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}

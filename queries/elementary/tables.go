@@ -260,6 +260,12 @@ var tables = sync.OnceValue(func() []Table {
 		{Name: "alerts_v2", Kind: History, Key: []string{"alert_id"}, Watermark: "updated_at", Optional: true, Columns: cols(`
 			alert_id:s:req alert_class_id:s:req type:s:lower detected_at:ts created_at:ts updated_at:ts:req
 			status:s:lower data:t sent_at:ts`)},
+		// data_monitoring_metrics is the metric history of Elementary's monitors (anomaly tests): a bucket computed
+		// again keeps its id, the newest updated_at wins. Read for an anomaly test whose result has no rows.
+		{Name: "data_monitoring_metrics", Kind: History, Key: []string{"id"}, Watermark: "updated_at", Optional: true,
+			Columns: cols(`id:s:req full_table_name:s column_name:s metric_name:s metric_type:s:w metric_value:f
+			source_value:s:w bucket_start:ts bucket_end:ts bucket_duration_hours:i:w updated_at:ts:req dimension:s
+			dimension_value:s metric_properties:t:w created_at:ts`)},
 	}
 })
 

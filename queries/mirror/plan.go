@@ -62,8 +62,9 @@ func newPlan(t elementary.Table, present map[string]bool) *plan {
 }
 
 // insertSQL returns the INSERT of n rows. Column and table names come from elementary.Tables(), never from input.
-//   - History tables: duplicates of the natural key are dropped (ON CONFLICT DO NOTHING), except alerts_v2 whose rows
-//     change status: the newest updated_at wins.
+//   - History tables: duplicates of the natural key are dropped (ON CONFLICT DO NOTHING), except those read by
+//     their update time (alerts_v2, whose rows change status; data_monitoring_metrics, whose buckets are computed
+//     again): the newest updated_at wins.
 //   - Definition tables: the newest generated_at wins among duplicates of unique_id (defensive dedup).
 func (p *plan) insertSQL(n int) string {
 	t := p.table
@@ -94,7 +95,7 @@ func (p *plan) insertSQL(n int) string {
 	switch {
 	case t.Kind == elementary.Definition:
 		newest = "generated_at"
-	case t.Name == "alerts_v2":
+	case t.Watermark != "created_at": // rows changed in place and read by their update time
 		newest = t.Watermark
 	}
 	var sets []string
