@@ -212,3 +212,33 @@ func (p *Printer) criterion(s string) string {
 	}
 	return p.Tr(Clean(s), Clean(count)+ja)
 }
+
+// qualityDimensions name the six quality dimensions (every queries.QualityDimensions value).
+var qualityDimensions = phrases{
+	string(queries.DimFreshness):    {"freshness", "鮮度"},
+	string(queries.DimCompleteness): {"completeness", "完全性"},
+	string(queries.DimUniqueness):   {"uniqueness", "一意性"},
+	string(queries.DimValidity):     {"validity", "妥当性"},
+	string(queries.DimAccuracy):     {"accuracy", "正確性"},
+	string(queries.DimConsistency):  {"consistency", "整合性"},
+}
+
+// nodeVerdicts name a node's health at a glance (every queries.NodeVerdicts value).
+var nodeVerdicts = phrases{
+	string(queries.VerdictHealthy):  {"healthy", "健全"},
+	string(queries.VerdictCaution):  {"caution", "注意"},
+	string(queries.VerdictDegraded): {"degraded", "劣化"},
+}
+
+// healthReasons say why a node is not healthy (every queries.HealthReasons value).
+var healthReasons = phrases{
+	string(queries.HealthRunError):     {"its latest run errored", "最新の実行がエラー"},
+	string(queries.HealthTestsFailing): {"an ERROR test fails", "ERROR のテストが失敗している"},
+	string(queries.HealthDataStale):    {"its data stopped arriving", "データが届かなくなっている"},
+	string(queries.HealthRunSkipped):   {"its latest run was skipped", "最新の実行がスキップされた"},
+	string(queries.HealthTestsWarning): {"a test warns", "テストが警告を出している"},
+	string(queries.HealthNoTests):      {"nothing tests it", "テストがない"},
+	string(queries.HealthDataUnknown):  {"how current its data is cannot be told", "データの鮮度が分からない"},
+	string(queries.HealthNoOwner):      {"nobody owns it", "オーナーがいない"},
+	string(queries.HealthNoDesc):       {"it has no description", "説明がない"},
+}

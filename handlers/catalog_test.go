@@ -40,6 +40,22 @@ func TestEveryCodeHasWords(t *testing.T) {
 		c := &queries.Chart{}
 		check("chart series", string(code), en.SeriesName(c, code), ja.SeriesName(c, code))
 	}
+	// Codes whose English word is the code itself: in their table, with Japanese words.
+	inTable := func(kind string, table phrases, code string) {
+		t.Helper()
+		if ph, ok := table[code]; !ok || ph[0] == "" || !hasJapanese(ph[1]) {
+			t.Errorf("%s %s has no words", kind, code)
+		}
+	}
+	for _, d := range queries.QualityDimensions() {
+		inTable("quality dimension", qualityDimensions, string(d))
+	}
+	for _, v := range queries.NodeVerdicts() {
+		inTable("node verdict", nodeVerdicts, string(v))
+	}
+	for _, h := range queries.HealthReasons() {
+		check("health reason", string(h), en.HealthReason(h), ja.HealthReason(h))
+	}
 	// And nothing is phrased that the read model does not know.
 	known := map[string]bool{}
 	for _, k := range queries.CauseKinds() {
@@ -57,8 +73,18 @@ func TestEveryCodeHasWords(t *testing.T) {
 	for _, code := range queries.ChartSeriesCodes() {
 		known["series:"+string(code)] = true
 	}
+	for _, d := range queries.QualityDimensions() {
+		known["dimension:"+string(d)] = true
+	}
+	for _, v := range queries.NodeVerdicts() {
+		known["verdict:"+string(v)] = true
+	}
+	for _, h := range queries.HealthReasons() {
+		known["health:"+string(h)] = true
+	}
 	for table, codes := range map[string]phrases{"cause": causeKinds, "reason": reasons, "action": nextActions,
-		"chart": chartSubjects, "series": chartSeries} {
+		"chart": chartSubjects, "series": chartSeries, "dimension": qualityDimensions, "verdict": nodeVerdicts,
+		"health": healthReasons} {
 		for code := range codes {
 			if !known[table+":"+code] {
 				t.Errorf("%s %q has words but is not a code of the read model", table, code)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,7 +28,9 @@ const (
 	IntentUrgent     Intent = "urgent"
 	IntentTests      Intent = "tests"
 	// IntentSafe asks whether what a node shows can be relied on ("is the revenue dashboard safe to use?").
-	IntentSafe    Intent = "safe"
+	IntentSafe Intent = "safe"
+	// IntentHealth asks how healthy data is: a team's, a node's or the project's scores and blind spots.
+	IntentHealth  Intent = "health"
 	IntentHelp    Intent = "help"
 	IntentUnknown Intent = "unknown"
 	// IntentDigest asks for a team's daily health digest now ("digest finance", "finance のダイジェスト").
@@ -71,6 +74,7 @@ type Reader interface {
 	Urgency(ctx context.Context, name string) (queries.UrgencyAnswer, error)
 	Tests(ctx context.Context, name string) (queries.TestsAnswer, error)
 	Safe(ctx context.Context, name string) (queries.SafeAnswer, error)
+	Health(ctx context.Context, q queries.HealthQuery) (queries.HealthAnswer, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
@@ -127,7 +131,7 @@ type IntentSpec struct {
 
 // intents is the registry, in the order help lists it. It is never modified.
 var intents = []IntentSpec{
-	{Intent: IntentStatus, Words: []string{"status", "health", "state"}, Rank: 110, Node: NeedsNode,
+	{Intent: IntentStatus, Words: []string{"status", "state"}, Rank: 110, Node: NeedsNode,
 		Zero: zeroOf[queries.StatusAnswer],
 		EN:   regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`),
 		JA:   regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`),
@@ -265,6 +269,28 @@ var intents = []IntentSpec{
 		Label: [2]string{"Safe to use?", "使って大丈夫?"},
 		Help: [2]HelpEntry{{"safe", "safe NODE", "whether a dashboard (or any node) can be relied on now, why, and what to tell its audience", []string{"is the revenue dashboard safe to use?"}},
 			{"safe", "safe NODE", "ダッシュボードなどを今使って大丈夫か、その理由と利用者への一言", []string{"売上ダッシュボードは使って大丈夫？"}}}},
+	{Intent: IntentHealth, Words: []string{"health", "quality", "coverage"}, Rank: 33, Node: OptionalNode,
+		Args: ArgTeam | ArgSince, Zero: zeroOf[queries.HealthAnswer],
+		EN: regexp.MustCompile(`\bhealth\b|\bhow healthy\b|\bhealth scores?\b|\bdata quality\b|\bquality scores?\b|\bcoverage\b|\bblind spots?\b`),
+		JA: regexp.MustCompile(`健全性|健全度|品質スコア|データ品質|カバレッジ|死角`),
+		Answer: func(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
+			hq := queries.HealthQuery{Team: q.Team, Since: q.Since.Resolve(now, q.Zone)}
+			if hq.Team == "" && q.Node != "" {
+				// "how healthy is finance's data?": a team when one is called so, else a node.
+				hq.Team = q.Node
+				a, err := r.Health(ctx, hq)
+				var nf *queries.NotFoundError
+				if !errors.As(err, &nf) {
+					return ptr(a, err)
+				}
+				hq.Team, hq.Node = "", q.Node
+			}
+			return ptr(r.Health(ctx, hq))
+		},
+		View:  viewOf(viewHealth),
+		Label: [2]string{"Health", "健全性"},
+		Help: [2]HelpEntry{{"health", "health [TEAM | NODE] [since 7d]", "health scores by quality dimension against a week before, the weakest tests and the blind spots (no tests, no owner, no description); a node's verdict", []string{"how healthy is finance's data?", "health fct_orders"}},
+			{"health", "health [TEAM | NODE] [since 7d]", "品質の観点別の健全性スコアと先週比、弱いテスト、死角（テスト・オーナー・説明がないもの）。ノードなら判定", []string{"financeのデータの健全性は？", "fct_ordersの健全性"}}}},
 	{Intent: IntentHelp, Words: []string{"help", "-h", "--help", "usage", "commands"}, Rank: 20,
 		Zero:  zeroOf[HelpAnswer],
 		EN:    regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),

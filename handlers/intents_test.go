@@ -12,7 +12,7 @@ import (
 // intents about a node are answered by the read model, and help lists each answered intent in both languages.
 func TestRegistry(t *testing.T) {
 	all := []Intent{IntentStatus, IntentOwner, IntentLastRun, IntentFailures, IntentFreshness, IntentUpstream,
-		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentTests, IntentSafe, IntentHelp, IntentDigest,
+		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentTests, IntentSafe, IntentHealth, IntentHelp, IntentDigest,
 		IntentMute, IntentSilences, IntentIncident}
 	entries := map[Intent]int{}
 	words := map[string]Intent{}

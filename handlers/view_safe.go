@@ -68,13 +68,7 @@ func viewSafe(p *Printer, a *queries.SafeAnswer, res Result) View {
 
 // safeHealth is the health mark of a verdict: ok, warn or error.
 func safeHealth(v queries.SafeVerdict) queries.Health {
-	switch v {
-	case queries.Unsafe:
-		return queries.HealthError
-	case queries.Caution:
-		return queries.HealthWarn
-	}
-	return queries.HealthOK
+	return markOf(v, queries.Unsafe, queries.Caution)
 }
 
 // tellAudience is what to tell the people who look at it, by verdict: don't rely on it (since when, and why),

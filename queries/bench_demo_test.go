@@ -239,3 +239,51 @@ func BenchmarkChartsDemo(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHealthDemo measures health on the demo mirror (TODAI_BENCH_DEMO_MIRROR, as BenchmarkIntentsDemo): of the
+// largest team and of the whole project, warm (what a sync reads is remembered) and right after a sync.
+func BenchmarkHealthDemo(b *testing.B) {
+	ctx := context.Background()
+	db := localdbtest.OpenDemoMirror(b)
+	now := time.Now()
+	r := NewReader(db, ReaderOptions{Now: func() time.Time { return now }})
+	teams, err := r.Teams(ctx)
+	if err != nil || len(teams) == 0 {
+		b.Fatalf("teams %v: %v", teams, err)
+	}
+	largest, size := "", 0
+	for _, t := range teams {
+		nodes, err := r.TeamNodes(ctx, t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(nodes) > size {
+			largest, size = t, len(nodes)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		q    HealthQuery
+	}{{"team", HealthQuery{Team: largest}}, {"project", HealthQuery{}}} {
+		if _, err := r.Health(ctx, tc.q); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := r.Health(ctx, tc.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tc.name+"_after_sync", func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				localdbtest.NewDataGeneration(b, db)
+				b.StartTimer()
+				if _, err := r.Health(ctx, tc.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
@@ -30,54 +31,12 @@ type ChainLink struct {
 // skipRoots finds why id was skipped in invocation inv: walking up the lineage within that invocation, through
 // the parents dbt skipped too, to the nodes that errored there (high confidence) or whose ERROR-severity tests
 // failed there (medium: a `dbt build` skips what is downstream of them). Only roots are returned, each with the
-// chain from it down to id; parents that succeeded, or did not run in inv, end the walk.
+// chain from it down to id; parents that succeeded, or did not run in inv, end the walk. What the invocation did is
+// read once per sync (invocationOf), however many skipped nodes walk through it.
 func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]Cause, [][]ChainLink, error) {
-	runStatus, err := r.q.PrepareContext(ctx, `SELECT status, coalesce(message, '') FROM dbt_run_results
-		WHERE model_execution_id = ?`)
+	did, err := r.invocationOf(ctx, inv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
-	}
-	defer runStatus.Close()
-	// CROSS JOIN keeps the node's few tests as the outer loop: one index seek per test, not a scan of the whole
-	// invocation's results.
-	failedTest, err := r.q.PrepareContext(ctx, `SELECT e.test_unique_id, coalesce(e.test_results_description, '')
-		FROM test_nodes tn CROSS JOIN elementary_test_results e INDEXED BY test_results_invocation
-			ON e.invocation_id = ?2 AND e.test_unique_id = tn.test_unique_id
-		LEFT JOIN dbt_tests t ON t.unique_id = tn.test_unique_id
-		WHERE tn.node_unique_id = ?1 AND e.status IN ('fail', 'error')
-		  AND upper(coalesce(e.severity, t.severity, 'ERROR')) = 'ERROR'
-		ORDER BY e.test_unique_id LIMIT 1`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
-	}
-	defer failedTest.Close()
-	parents, err := r.q.PrepareContext(ctx, `SELECT parent FROM node_edges WHERE child = ? ORDER BY parent`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
-	}
-	defer parents.Close()
-
-	parentsOf := func(child string) ([]string, error) {
-		rows, err := parents.QueryContext(ctx, child)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				return nil, err
-			}
-			out = append(out, p)
-		}
-		return out, rows.Err()
-	}
-	nameOf := func(uid string) string {
-		if n := c.byID[uid]; n != nil {
-			return n.Name
-		}
-		return uid
 	}
 	via := map[string]string{} // a node on the walk → the child it was reached from
 	seen := map[string]bool{id: true}
@@ -85,60 +44,130 @@ func (r *Reader) skipRoots(ctx context.Context, c *catalog, id, inv string) ([]C
 	var causes []Cause
 	var chains [][]ChainLink
 	chainFrom := func(root string, rootStatus string) []ChainLink {
-		chain := []ChainLink{{UniqueID: root, Name: nameOf(root), Status: rootStatus}}
+		chain := []ChainLink{{UniqueID: root, Name: c.nameOf(root), Status: rootStatus}}
 		for n := via[root]; n != ""; n = via[n] {
-			chain = append(chain, ChainLink{UniqueID: n, Name: nameOf(n), Status: "skipped"})
+			chain = append(chain, ChainLink{UniqueID: n, Name: c.nameOf(n), Status: "skipped"})
 		}
 		return chain
 	}
 	for len(queue) > 0 && len(seen) <= maxSkipWalk {
 		child := queue[0]
 		queue = queue[1:]
-		ps, err := parentsOf(child)
-		if err != nil {
-			return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
-		}
-		for _, p := range ps {
+		for _, p := range c.parents[child] { // the lineage, in memory and sorted
 			if seen[p] {
 				continue
 			}
 			seen[p] = true
 			via[p] = child
-			var status, msg string
-			err := runStatus.QueryRowContext(ctx, inv+"."+p).Scan(&status, &msg)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				status = "" // it did not run in inv (a source, or a node outside the selection)
-			case err != nil:
-				return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
-			}
-			switch status {
+			run := did.runs[p] // zero when it did not run in inv (a source, or a node outside the selection)
+			switch run.status {
 			case "error":
-				causes = append(causes, Cause{Kind: "upstream_error", UniqueID: p, Name: nameOf(p),
-					Detail: textOrNil(firstLine(msg)), InvocationID: inv, Confidence: ConfidenceHigh})
+				causes = append(causes, Cause{Kind: "upstream_error", UniqueID: p, Name: c.nameOf(p),
+					Detail: textOrNil(firstLine(run.message)), InvocationID: inv, Confidence: ConfidenceHigh})
 				chains = append(chains, chainFrom(p, "error"))
 				continue
 			case "skipped":
 				queue = append(queue, p)
 				continue
 			}
-			var test, desc string
-			switch err := failedTest.QueryRowContext(ctx, p, inv).Scan(&test, &desc); {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
+			failed, err := r.failedTestIn(ctx, did, inv, p)
+			if err != nil {
 				return nil, nil, fmt.Errorf("skip roots of %s: %w", id, err)
-			default:
-				detail := NameOf(test)
-				if d := firstLine(desc); d != "" {
+			}
+			if failed != nil {
+				detail := NameOf(failed.test)
+				if d := firstLine(failed.description); d != "" {
 					detail += ": " + d
 				}
-				causes = append(causes, Cause{Kind: "upstream_test_failed", UniqueID: p, Name: nameOf(p),
+				causes = append(causes, Cause{Kind: "upstream_test_failed", UniqueID: p, Name: c.nameOf(p),
 					Detail: &detail, InvocationID: inv, Confidence: ConfidenceMedium})
 				chains = append(chains, chainFrom(p, "fail"))
 			}
 		}
 	}
 	return causes, chains, nil
+}
+
+// invocationRuns is what one dbt invocation did, as skip walks read it: each node's run there (its status and
+// message), read at once, and the first failed ERROR test of each node asked about, read when first asked.
+type invocationRuns struct {
+	runs   map[string]runOutcome
+	mu     sync.Mutex
+	failed map[string]*failedTest // node → its failed ERROR test in the invocation, nil when none
+}
+
+type runOutcome struct{ status, message string }
+
+type failedTest struct{ test, description string }
+
+// invocationOf returns what invocation inv did, from memory for this data generation.
+func (r *Reader) invocationOf(ctx context.Context, inv string) (*invocationRuns, error) {
+	gen, err := r.dataGeneration(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := r.shared
+	c.mu.Lock()
+	if c.invocationsGen != gen {
+		c.invocations, c.invocationsGen = map[string]*invocationRuns{}, gen
+	}
+	if did, ok := c.invocations[inv]; ok {
+		c.mu.Unlock()
+		return did, nil
+	}
+	c.mu.Unlock()
+	// model_execution_id is "<invocation_id>.<unique_id>": the primary key's range of the invocation.
+	rows, err := localdb.Collect(ctx, r.q, "runs of invocation "+inv, `SELECT unique_id, status, coalesce(message, '')
+		FROM dbt_run_results WHERE model_execution_id > ?1 || '.' AND model_execution_id < ?1 || '/'
+		AND invocation_id = ?1`, []any{inv}, func(rows *sql.Rows) ([3]string, error) {
+		var x [3]string
+		return x, rows.Scan(&x[0], &x[1], &x[2])
+	})
+	if err != nil {
+		return nil, err
+	}
+	did := &invocationRuns{runs: make(map[string]runOutcome, len(rows)), failed: map[string]*failedTest{}}
+	for _, x := range rows {
+		did.runs[x[0]] = runOutcome{status: x[1], message: x[2]}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.invocationsGen == gen {
+		c.invocations[inv] = did
+	}
+	return did, nil
+}
+
+// failedTestIn returns node's first failed ERROR-severity test in invocation inv (nil when none), remembered in did.
+func (r *Reader) failedTestIn(ctx context.Context, did *invocationRuns, inv, node string) (*failedTest, error) {
+	did.mu.Lock()
+	f, ok := did.failed[node]
+	did.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	// CROSS JOIN keeps the node's few tests as the outer loop: one index seek per test, not a scan of the whole
+	// invocation's results.
+	var x failedTest
+	err := r.q.QueryRowContext(ctx, `SELECT e.test_unique_id, coalesce(e.test_results_description, '')
+		FROM test_nodes tn CROSS JOIN elementary_test_results e INDEXED BY test_results_invocation
+			ON e.invocation_id = ?2 AND e.test_unique_id = tn.test_unique_id
+		LEFT JOIN dbt_tests t ON t.unique_id = tn.test_unique_id
+		WHERE tn.node_unique_id = ?1 AND e.status IN ('fail', 'error')
+		  AND upper(coalesce(e.severity, t.severity, 'ERROR')) = 'ERROR'
+		ORDER BY e.test_unique_id LIMIT 1`, node, inv).Scan(&x.test, &x.description)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		f = nil
+	case err != nil:
+		return nil, err
+	default:
+		f = &x
+	}
+	did.mu.Lock()
+	did.failed[node] = f
+	did.mu.Unlock()
+	return f, nil
 }
 
 // maxSkipWalk bounds the nodes one skip walk visits.

@@ -21,6 +21,12 @@ type testFacts struct {
 	column    string
 	severity  string
 	tested    []string // every node it touches (test_nodes), sorted
+	// dimension is the quality dimension it counts in ("" when unclassified); elementary says it is one of
+	// Elementary's own tests (anomalies, schema changes), which write several rows per invocation.
+	dimension  QualityDimension
+	elementary bool
+	// index is its place in extraIndex.tests.
+	index int
 }
 
 // extraIndex holds the tests and Elementary's own nodes of one catalog.
@@ -28,6 +34,7 @@ type extraIndex struct {
 	byIDLower   map[string]*nodeInfo
 	testsByName map[string][]*nodeInfo
 	tests       []*nodeInfo
+	testsByTeam map[string][]*nodeInfo // lower(team) → its tests
 	testIndex   *testIndex
 }
 
@@ -74,7 +81,8 @@ func (r *Reader) extras(ctx context.Context, c *catalog) (*extraIndex, error) {
 	if c.extra != nil {
 		return c.extra, nil
 	}
-	x := &extraIndex{byIDLower: map[string]*nodeInfo{}, testsByName: map[string][]*nodeInfo{}}
+	x := &extraIndex{byIDLower: map[string]*nodeInfo{}, testsByName: map[string][]*nodeInfo{},
+		testsByTeam: map[string][]*nodeInfo{}}
 	if err := r.loadTestNodes(ctx, c, x); err != nil {
 		return nil, err
 	}
@@ -91,7 +99,7 @@ func (r *Reader) extras(ctx context.Context, c *catalog) (*extraIndex, error) {
 func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) error {
 	rows, err := r.q.QueryContext(ctx, `SELECT t.unique_id, t.name, t.short_name, t.test_column_name,
 			t.severity, t.parent_model_unique_id, t.model_owners, t.meta, t.tags, t.package_name, t.description,
-			t.path, t.original_path, t.group_name,
+			t.path, t.original_path, t.group_name, t.quality_dimension, t.test_namespace, t.test_original_name,
 			(SELECT json_group_array(node_unique_id) FROM test_nodes tn WHERE tn.test_unique_id = t.unique_id)
 		FROM dbt_tests t ORDER BY t.unique_id`)
 	if err != nil {
@@ -101,9 +109,10 @@ func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) e
 	for rows.Next() {
 		n := &nodeInfo{test: &testFacts{}}
 		var short, col, sev, parent, modelOwners, meta, tags, pkg, desc, path, origPath, group *string
+		var dim, namespace, original *string
 		var tested string
 		if err := rows.Scan(&n.UniqueID, &n.Name, &short, &col, &sev, &parent, &modelOwners, &meta, &tags, &pkg,
-			&desc, &path, &origPath, &group, &tested); err != nil {
+			&desc, &path, &origPath, &group, &dim, &namespace, &original, &tested); err != nil {
 			return fmt.Errorf("load tests: %w", err)
 		}
 		n.ResourceType = "test"
@@ -115,6 +124,8 @@ func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) e
 		n.tags = parseList(str(tags))
 		m := parseMeta(n.meta)
 		n.criticality, _ = metaCriticality(m)
+		n.test.dimension = qualityDimension(m, str(dim), str(namespace), str(original), n.test.shortName)
+		n.test.elementary = strings.EqualFold(str(namespace), "elementary")
 		primary := c.byID[n.test.parent]
 		if primary == nil && len(n.test.tested) > 0 {
 			primary = c.byID[n.test.tested[0]]
@@ -129,7 +140,10 @@ func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) e
 		}
 		x.byIDLower[strings.ToLower(n.UniqueID)] = n
 		x.testsByName[n.nameKey] = append(x.testsByName[n.nameKey], n)
+		n.test.index = len(x.tests)
 		x.tests = append(x.tests, n)
+		team := strings.ToLower(n.Team)
+		x.testsByTeam[team] = append(x.testsByTeam[team], n)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load tests: %w", err)

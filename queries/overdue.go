@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/todai-dev/todai/queries/localdb"
 )
 
 // Overdue says a node missed its usual build: the cadence learned from its successful runs, when it last
@@ -42,16 +44,23 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo, now time.Time) (*Over
 	if n.test != nil || n.ResourceType == "source" || n.ResourceType == "exposure" {
 		return nil, time.Time{}, nil
 	}
-	runs, err := r.runs(ctx, n.UniqueID, cadenceHistory, successStatuses, nil)
+	// The times alone decide whether it is late; the runs' invocations are read only when it is.
+	times, err := localdb.Collect(ctx, r.q, "successes of "+n.UniqueID, `SELECT coalesce(execute_completed_at,
+			generated_at) FROM dbt_run_results WHERE unique_id = ?1 AND status IN ('success', 'pass')
+			AND coalesce(execute_completed_at, generated_at) IS NOT NULL
+		ORDER BY coalesce(execute_completed_at, generated_at) DESC, created_at DESC, model_execution_id DESC
+		LIMIT ?2`, []any{n.UniqueID, cadenceHistory}, func(rows *sql.Rows) (time.Time, error) {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return time.Time{}, err
+		}
+		t, _ := parseTime(s)
+		return t, nil
+	})
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	var times []time.Time
-	for _, run := range runs {
-		if run.CompletedAt != nil {
-			times = append(times, *run.CompletedAt)
-		}
-	}
+	times = slices.DeleteFunc(times, time.Time.IsZero)
 	if len(times) < cadenceMinRuns {
 		return nil, time.Time{}, nil
 	}
@@ -59,6 +68,13 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo, now time.Time) (*Over
 	c, due, lateAt := judge(times, loc)
 	if !now.After(lateAt) {
 		return nil, lateAt, nil
+	}
+	runs, err := r.runs(ctx, n.UniqueID, cadenceHistory, successStatuses, nil)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(runs) == 0 {
+		return nil, time.Time{}, nil
 	}
 	last := times[0]
 	o := &Overdue{Cadence: c.name, CadenceSeconds: c.every.Seconds(), Zone: loc.String(), LastSuccess: &last,

@@ -30,6 +30,8 @@ type ReaderOptions struct {
 	// OpenIncidents, when set, lists the incidents Todai's escalation has open on the given nodes (the state
 	// store's; the mirror does not hold them): "safe" names them.
 	OpenIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
+	// HealthWeights are the weights of the quality dimensions in a health total (1 for those not given).
+	HealthWeights map[QualityDimension]float64
 }
 
 // Reader answers questions from the local mirror and its derived tables. It is safe for concurrent use. It keeps
@@ -46,6 +48,7 @@ type Reader struct {
 	loc   *time.Location
 	// openIncidents is ReaderOptions.OpenIncidents.
 	openIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
+	healthWeights map[QualityDimension]float64
 
 	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
 	q  querier
@@ -70,6 +73,13 @@ type readerCache struct {
 	trouble  remembered[map[string]trouble]
 	data     remembered[dataGraph]
 	pipeline remembered[*PipelineStop]
+	// health remembers the results health scores are computed from, for one data generation; past, the results
+	// of past windows (resultsAsOf).
+	health *healthMemo
+	past   map[pastKey]*resultSet
+	// invocations are what each invocation did, as skip walks read it, for the data generation invocationsGen.
+	invocations    map[string]*invocationRuns
+	invocationsGen int64
 }
 
 // remembered is one value the read model computed from the mirror's rows, kept for the data generation (and the
@@ -111,7 +121,7 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 		loc = time.UTC
 	}
 	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc,
-		openIncidents: opts.OpenIncidents, q: db.Read, shared: &readerCache{}}
+		openIncidents: opts.OpenIncidents, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
 }
 
 // Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same
@@ -174,7 +184,10 @@ type catalog struct {
 	tests   testDefCache // test definitions read by Failures, loaded on demand
 	// extra indexes tests and Elementary's own nodes, read on first use (extranodes.go).
 	extraMu sync.Mutex
-	extra   *extraIndex
+	// coverage is what health's coverage needs of the definitions (coverageOf), guarded by coverageMu.
+	coverageMu sync.Mutex
+	coverage   *coverageIndex
+	extra      *extraIndex
 }
 
 // dataGeneration is the mirror's data generation: it changes with every sync that changed a row.

@@ -337,6 +337,15 @@ func TestCodesDocumented(t *testing.T) {
 	for _, code := range queries.ChartSeriesCodes() {
 		codes = append(codes, string(code))
 	}
+	for _, d := range queries.QualityDimensions() {
+		codes = append(codes, string(d))
+	}
+	for _, v := range queries.NodeVerdicts() {
+		codes = append(codes, string(v))
+	}
+	for _, h := range queries.HealthReasons() {
+		codes = append(codes, string(h))
+	}
 	for _, c := range codes {
 		if !strings.Contains(doc, "`"+c+"`") {
 			t.Errorf("docs/json.md does not name the code %s", c)
