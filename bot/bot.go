@@ -141,6 +141,7 @@ type ReadModel interface {
 	Digest(ctx context.Context, q queries.DigestQuery) (queries.DigestAnswer, error)
 	Diagnose(ctx context.Context, subject string) (queries.Diagnosis, error)
 	TestChart(ctx context.Context, testID string) (*queries.Chart, error)
+	Platform(ctx context.Context) (queries.PlatformDigest, error)
 }
 
 // Deps are the bot's collaborators.

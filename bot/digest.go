@@ -19,6 +19,9 @@ func (b *Bot) digestCommand(ctx context.Context, q handlers.Question, channelID 
 	if q.Team != "" {
 		var ok bool
 		if info, ok = b.teams.Named(q.Team); !ok {
+			if strings.EqualFold(q.Team, PlatformTeam) { // no team is called so: the platform digest
+				return b.platformMessage(ctx, l, nil)
+			}
 			info = TeamInfo{Name: q.Team}
 		}
 	} else if t, ok := b.teams.OfChannel(channelID); ok {
@@ -45,8 +48,9 @@ func (b *Bot) teamDigest(ctx context.Context, info TeamInfo, previous time.Time)
 	if b.reader == nil {
 		return queries.DigestAnswer{}, errNoDigests
 	}
-	ans, err := b.reader.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: b.now(), Previous: previous,
-		Location: info.Location, ReportURL: b.cfg.ReportURL})
+	now := b.now()
+	ans, err := b.reader.Digest(ctx, queries.DigestQuery{Team: info.Name, Now: now, Previous: previous,
+		Location: info.Location, ReportURL: b.cfg.ReportURL, Coverage: info.coverageOn(now)})
 	if err != nil {
 		return ans, fmt.Errorf("digest of %s: %w", info.Name, err)
 	}
@@ -104,4 +108,39 @@ func (b *Bot) PostDigest(ctx context.Context, team TeamInfo, ans queries.DigestA
 // noChannel is the error of a digest for a team without a channel.
 func noChannel(team string) error {
 	return fmt.Errorf("digest: team %s has no channel in the config", team)
+}
+
+// PlatformTeam is the name that asks for the platform digest (`/todai digest platform`), unless a team is called so.
+const PlatformTeam = "platform"
+
+// platformMessage builds the platform digest in l (times in loc).
+func (b *Bot) platformMessage(ctx context.Context, l handlers.Lang, loc *time.Location) slackui.Message {
+	if b.reader == nil {
+		return slackui.Text(handlers.Tr(l, "Digests are not available here.", "ここではダイジェストを利用できません。"))
+	}
+	d, err := b.reader.Platform(ctx)
+	if err != nil {
+		b.log.Error("bot: platform digest", "err", err)
+		return slackui.Text(handlers.Tr(l, "Could not build the platform digest; the error has been logged.",
+			"プラットフォームダイジェストを作成できませんでした。エラーはログに記録されています。"))
+	}
+	return slackui.PlatformDigest(d, l, loc, b.cfg.ReportURL)
+}
+
+// PostPlatformDigest builds the platform digest and posts it to channel (an ID or a name) in l, times in loc; it
+// returns the channel's ID and the message's ts.
+func (b *Bot) PostPlatformDigest(ctx context.Context, channel string, l handlers.Lang, loc *time.Location) (string, string, error) {
+	if b.reader == nil {
+		return "", "", errNoDigests
+	}
+	d, err := b.reader.Platform(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("platform digest: %w", err)
+	}
+	msg := slackui.PlatformDigest(d, l, loc, b.cfg.ReportURL)
+	id, ts, err := b.postMessage(ctx, strings.TrimPrefix(channel, "#"), "", msg, l)
+	if err != nil {
+		return "", "", fmt.Errorf("post the platform digest to %s: %w", channel, err)
+	}
+	return id, ts, nil
 }

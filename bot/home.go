@@ -30,6 +30,8 @@ type HomeReader interface {
 	Problems(ctx context.Context) ([]queries.Problem, error)
 	// Pipeline says whether the whole dbt pipeline stopped (nil when it runs).
 	Pipeline(ctx context.Context) (*queries.PipelineStop, error)
+	// Health scores a team's data.
+	Health(ctx context.Context, q queries.HealthQuery) (queries.HealthAnswer, error)
 }
 
 // HomeTeam is a configured team: its name and its Slack channel, an ID ("C…" or "G…") or a name ("#data-finance"),
@@ -199,6 +201,12 @@ func (h *Home) userTeams(ctx context.Context, userID string, me homeIdentity, pr
 			delete(warns, id)
 		}
 		t.Failing, t.Warns = len(failing), len(warns)
+		if hl, err := h.data.Health(ctx, queries.HealthQuery{Team: name}); err != nil {
+			h.log.LogAttrs(ctx, slog.LevelWarn, "home: team health", slog.String("team", name),
+				slog.String("error", err.Error()))
+		} else {
+			t.Score, t.ScoreBefore = hl.Total, hl.TotalBefore
+		}
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b slackui.HomeTeam) int {

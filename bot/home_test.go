@@ -23,6 +23,7 @@ type homeData struct {
 	nodes    map[string][]queries.Node // team → nodes
 	problems []queries.Problem
 	stop     *queries.PipelineStop
+	scores   map[string][2]float64 // team → health total now and a week before
 	err      error
 }
 
@@ -41,6 +42,14 @@ func (d *homeData) TeamNodes(_ context.Context, team string) ([]queries.Node, er
 func (d *homeData) Problems(context.Context) ([]queries.Problem, error) { return d.problems, d.err }
 
 func (d *homeData) Pipeline(context.Context) (*queries.PipelineStop, error) { return d.stop, d.err }
+
+func (d *homeData) Health(_ context.Context, q queries.HealthQuery) (queries.HealthAnswer, error) {
+	a := queries.HealthAnswer{Scope: "team", Team: q.Team}
+	if s, ok := d.scores[q.Team]; ok {
+		a.Total, a.TotalBefore = &s[0], &s[1]
+	}
+	return a, d.err
+}
 
 func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
 	t.Helper()
@@ -69,6 +78,7 @@ func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
 				NodeID: "model.shop.invoices", Severity: "WARN", Facts: queries.NodeFacts{Owners: []string{"carol@example.com"}},
 				Team: "finance"},
 		},
+		scores: map[string][2]float64{"finance": {71.4, 78.2}},
 	}
 	users := NewUsers(api, UsersOptions{})
 	home := NewHome(api, users, data, HomeOptions{
@@ -125,7 +135,7 @@ func TestHomeView(t *testing.T) {
 		notWant []string
 	}{
 		{name: "owner by handle and email", user: "UALICE", lang: handlers.LangEN, want: []string{
-			"*finance*  <#CFIN>", "1 failing, 1 warning · 2 nodes", ":red_circle: *finance*",
+			"*finance*  <#CFIN>", "1 failing, 1 warning · 2 nodes · health 71.4/100 (▼6.8 vs a week before (78.2))", ":red_circle: *finance*",
 			":large_green_circle: *growth*", "all passing · 1 nodes",
 			":red_circle: not_null (amount) on *revenue*", "<!date^1740808800^",
 			"digests: not scheduled yet",
@@ -137,7 +147,7 @@ func TestHomeView(t *testing.T) {
 			"You are not in any team's channel", "Nothing you own is failing", "digests: not scheduled yet",
 		}},
 		{name: "japanese", user: "UALICE", lang: handlers.LangJA, want: []string{
-			"あなたのチーム", "失敗 1 件、警告 1 件 · ノード 2 件", "ダイジェスト: まだ予定されていません",
+			"あなたのチーム", "失敗 1 件、警告 1 件 · ノード 2 件 · 健全性 71.4/100", "ダイジェスト: まだ予定されていません",
 		}},
 	}
 	for _, tt := range tests {

@@ -64,6 +64,8 @@ func TestSlashDigest(t *testing.T) {
 		{"digest", "C0FIN", "Daily digest: finance"},
 		{"finance のダイジェスト", "C4", "デイリーダイジェスト: finance"},
 		{"digest", "C4", "Which team?"},
+		{"digest platform", "C4", "Platform digest"},
+		{"digest platform", "C0FIN", "Teams, the weakest first"},
 		{"silences", "C4", "Escalation is not enabled"},
 	} {
 		_, rid := slash(h, tc.text, tc.channel)

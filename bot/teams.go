@@ -14,6 +14,21 @@ type TeamInfo struct {
 	Channel  string
 	Location *time.Location
 	Lang     handlers.Lang
+	// CoverageDay is the weekday whose digest also lists the team's blind spots (Monday when nil).
+	CoverageDay *time.Weekday
+}
+
+// coverageOn reports whether the team's digest at now lists its blind spots: now is its coverage day, in its zone.
+func (t TeamInfo) coverageOn(now time.Time) bool {
+	day := time.Monday
+	if t.CoverageDay != nil {
+		day = *t.CoverageDay
+	}
+	loc := t.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return now.In(loc).Weekday() == day
 }
 
 // Teams is the team directory built from the config: every lookup of a team by name or by channel.

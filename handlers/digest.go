@@ -135,6 +135,11 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 			at(s.Since)+" 以降、どのジョブの dbt 実行もありません"+last+"。以下より先にオーケストレーターを確認してください。")})
 	}
 	add(Tr(l, "Last 24 h", "過去24時間"), []string{counts})
+	words.loc, words.now = loc, a.Now
+	add(Tr(l, "Health", "健全性"), words.digestHealth(a.Health, esc))
+	if a.Coverage != nil {
+		add(Tr(l, "Blind spots (weekly)", "死角（週次）"), words.digestCoverage(*a.Coverage, esc))
+	}
 	if a.AllGreen() {
 		trend()
 		v.Footer = reportLine(a, l)
@@ -257,7 +262,11 @@ func reportLine(a queries.DigestAnswer, l Lang) string {
 
 // RenderDigestText writes a digest as terminal text.
 func RenderDigestText(w io.Writer, a queries.DigestAnswer, o DigestOptions) error {
-	v := BuildDigest(a, o, func(s string) string { return Clean(s) }, Clean)
+	return renderDigestView(w, BuildDigest(a, o, func(s string) string { return Clean(s) }, Clean))
+}
+
+// renderDigestView writes a digest's view (a team's or the platform's) as terminal text.
+func renderDigestView(w io.Writer, v DigestView) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "%s %s\n%s\n", v.Emoji, v.Title, v.Headline)
 	if v.Note != "" {
@@ -336,4 +345,139 @@ func skipLine(l Lang, words *Printer, s queries.DigestSkip, owners func([]string
 	}
 	return Tr(l, count+" skipped because "+because+team+list+" — "+ask,
 		because+team+"のため"+count+"がスキップされました"+list+" — "+ask)
+}
+
+// digestHealth says a team's health in its digest: its score against a week before, and its weakest dimension with
+// the test that pulls it down; nothing when no test of the team was scored.
+func (p *Printer) digestHealth(h queries.DigestHealth, esc func(string) string) []string {
+	if h.Total == nil {
+		return nil
+	}
+	return []string{p.Tr("Score ", "スコア ") + p.healthLine(h, esc)}
+}
+
+// healthLine is a score out of 100, its change against a week before and its weakest dimension: "71.4/100, ▼6.8 vs
+// a week before (78.2) — weakest: accuracy 44 (assert_margin_positive fail)".
+func (p *Printer) healthLine(h queries.DigestHealth, esc func(string) string) string {
+	line := p.Score(h.Total) + "/100"
+	if ch := p.ScoreChange(h.Total, h.Before); ch != "" {
+		line += p.Tr(", ", "、") + ch
+	}
+	if w := h.Weakest; w != nil && w.Lowest != nil {
+		line += p.Tr(" — weakest: ", " — 最も弱い観点: ") + p.Dimension(w.Dimension) + " " + p.Score(w.Score) +
+			p.Tr(" (", "（") + esc(FirstClean(w.Lowest.Name, w.Lowest.UniqueID)) + " " + w.Lowest.Status + p.Tr(")", "）")
+	}
+	return line
+}
+
+// digestCoverage says a team's blind spots, weekly: how many of its models lack tests, an owner or a description,
+// and its sources never checked, then the three that hurt most.
+func (p *Printer) digestCoverage(cv queries.Coverage, esc func(string) string) []string {
+	c := cv.Counts
+	lines := []string{p.Tr(
+		fmt.Sprintf("Models: %d of %d without tests, %d without an owner, %d without a description, %d not built in %d days",
+			c.ModelsNoTests, c.Models, c.ModelsNoOwner, c.ModelsNoDesc, c.ModelsNotBuilt, queries.NotBuiltDays),
+		fmt.Sprintf("モデル %d 件中: テストなし %d・オーナーなし %d・説明なし %d・%d 日ビルドなし %d",
+			c.Models, c.ModelsNoTests, c.ModelsNoOwner, c.ModelsNoDesc, queries.NotBuiltDays, c.ModelsNotBuilt))}
+	if c.Sources > 0 || c.Exposures > 0 {
+		lines = append(lines, p.Tr(
+			fmt.Sprintf("Sources never checked for freshness: %d of %d · exposures without an owner: %d of %d",
+				c.SourcesNoFreshness, c.Sources, c.ExposuresNoOwner, c.Exposures),
+			fmt.Sprintf("鮮度チェックのないソース %d / %d・オーナーのないエクスポージャー %d / %d",
+				c.SourcesNoFreshness, c.Sources, c.ExposuresNoOwner, c.Exposures)))
+	}
+	for i, b := range p.coverageBlocks(cv) {
+		if list, ok := b.(List); ok && i > 0 {
+			items, _ := list.Shown()
+			for k, it := range items {
+				if k == 3 {
+					break
+				}
+				lines = append(lines, "• "+esc(p.Plain(it.Text)))
+			}
+		}
+	}
+	return lines
+}
+
+// BuildPlatformDigest lays the platform digest out: the project's health, every team's, worst first, then the
+// blind spots that hurt most and the models nobody owns. esc escapes a data string for the medium.
+func BuildPlatformDigest(d queries.PlatformDigest, l Lang, loc *time.Location, esc func(string) string) DigestView {
+	p := &Printer{l: l, loc: loc, now: d.Now}
+	if loc == nil {
+		loc = time.UTC
+	}
+	v := DigestView{Emoji: digestEmoji(platformStatus(d)),
+		Title: Tr(l, "Platform digest · ", "プラットフォームダイジェスト · ") + d.Now.In(loc).Format("2006-01-02")}
+	v.Headline = Tr(l, "Every team's data health, the weakest first, and where the project is blind.",
+		"全チームのデータ健全性（弱い順）と、プロジェクトの死角です。")
+	if lines := p.digestHealth(d.Project, esc); len(lines) > 0 {
+		v.Sections = append(v.Sections, DigestSection{Title: Tr(l, "The whole project", "プロジェクト全体"), Lines: lines})
+	}
+	var teams []string
+	for _, t := range d.Teams {
+		line := "• " + esc(t.Team) + ": "
+		if t.Total == nil {
+			line += Tr(l, "no scored tests", "採点できるテストなし")
+		} else {
+			line += p.healthLine(t.DigestHealth, esc)
+		}
+		if c := t.Coverage; c.ModelsNoOwner > 0 {
+			line += Tr(l, " · "+quantity.Plural(int64(c.ModelsNoOwner), "model", "models")+" without an owner",
+				fmt.Sprintf("・オーナーなし %d", c.ModelsNoOwner))
+		}
+		if c := t.Coverage; c.ModelsNoTests > 0 {
+			line += Tr(l, " · "+quantity.Plural(int64(c.ModelsNoTests), "model", "models")+" without tests",
+				fmt.Sprintf("・テストなし %d", c.ModelsNoTests))
+		}
+		teams = append(teams, line)
+	}
+	if len(teams) > 0 {
+		v.Sections = append(v.Sections, DigestSection{Title: Tr(l, "Teams, the weakest first", "チーム（弱い順）"), Lines: teams})
+	}
+	others := d.Coverage
+	others.NoOwner = nil // listed on their own below
+	v.Sections = append(v.Sections, DigestSection{Title: Tr(l, "Blind spots", "死角"), Lines: p.digestCoverage(others, esc)})
+	var unowned []string
+	for _, g := range d.Coverage.NoOwner {
+		unowned = append(unowned, "• "+esc(FirstClean(g.Node.Name, g.Node.UniqueID))+
+			Tr(l, fmt.Sprintf(" — %d downstream", g.Downstream), fmt.Sprintf(" — 下流 %d", g.Downstream)))
+	}
+	if len(unowned) > 0 {
+		title := Tr(l, fmt.Sprintf("Models nobody owns (%d), most depended on first", d.Coverage.Counts.ModelsNoOwner),
+			fmt.Sprintf("オーナーのいないモデル（%d 件、影響の大きい順）", d.Coverage.Counts.ModelsNoOwner))
+		v.Sections = append(v.Sections, DigestSection{Title: title, Lines: unowned})
+	}
+	return v
+}
+
+// platformStatus colours the platform digest by the project's score: green from 90, yellow from 70, else red.
+func platformStatus(d queries.PlatformDigest) string {
+	switch ScoreHealth(d.Project.Total) {
+	case queries.HealthOK:
+		return queries.DigestGreen
+	case queries.HealthWarn, queries.HealthUnknown:
+		return queries.DigestYellow
+	}
+	return queries.DigestRed
+}
+
+// RenderPlatformText writes the platform digest as terminal text.
+func RenderPlatformText(w io.Writer, d queries.PlatformDigest, l Lang, loc *time.Location) error {
+	return renderDigestView(w, BuildPlatformDigest(d, l, loc, Clean))
+}
+
+// RenderPlatformJSON writes the platform digest as indented JSON: {"intent":"platform_digest","answer":{…}}.
+func RenderPlatformJSON(w io.Writer, d queries.PlatformDigest) error {
+	b, err := json.MarshalIndent(struct {
+		Intent string                 `json:"intent"`
+		Answer queries.PlatformDigest `json:"answer"`
+	}{"platform_digest", d}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("render platform digest json: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("render platform digest json: %w", err)
+	}
+	return nil
 }

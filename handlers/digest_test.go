@@ -36,3 +36,23 @@ func TestDigestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestPlatformDigestGolden renders the platform digest in English and Japanese, as text and JSON.
+func TestPlatformDigestGolden(t *testing.T) {
+	d := handlerstest.PlatformDigest()
+	for _, l := range []Lang{LangEN, LangJA} {
+		var txt, js bytes.Buffer
+		if err := RenderPlatformText(&txt, d, l, nil); err != nil {
+			t.Fatal(err)
+		}
+		handlerstest.Golden(t, filepath.Join("testdata", "golden", "digest", "platform."+string(l)+".txt"), txt.Bytes())
+		if err := RenderPlatformJSON(&js, d); err != nil {
+			t.Fatal(err)
+		}
+		handlerstest.Golden(t, filepath.Join("testdata", "golden", "digest", "platform.json"), js.Bytes())
+		if text := txt.String(); strings.Index(text, "finance") > strings.Index(text, "growth") ||
+			!strings.Contains(text, "legacy_orders") {
+			t.Errorf("teams worst first and the unowned models:\n%s", text)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func RefreshAll(ctx context.Context, db *localdb.DB) error {
 		return fmt.Errorf("refresh derived tables: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, q := range []string{`DELETE FROM node_last_run`, `DELETE FROM test_latest`,
+	for _, q := range []string{`DELETE FROM node_last_run`, `DELETE FROM test_latest`, `DELETE FROM test_latest_ran`,
 		`DELETE FROM source_freshness_latest`, `DELETE FROM derived_state WHERE key LIKE 'rowid:%'`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("refresh derived tables: reset: %w", err)
@@ -330,11 +330,23 @@ const runOrder = `coalesce(execute_completed_at, generated_at) DESC, created_at 
 const statusRank = `CASE status WHEN 'error' THEN 0 WHEN 'fail' THEN 1 WHEN 'warn' THEN 2 WHEN 'pass' THEN 3
 	WHEN 'skipped' THEN 4 ELSE 5 END`
 
+// testLatestRan keeps each test's newest result that was not skipped, for the tests new rows (rowid > ?1) touch: its
+// time and the worst of its rows detected then (every row of one run of a test shares its detected_at). Health
+// scores a test by it.
+const testLatestRan = `INSERT OR REPLACE INTO test_latest_ran (test_unique_id, detected_at, status)
+	SELECT a.test_unique_id, a.at, (SELECT w.status FROM elementary_test_results w
+		WHERE w.test_unique_id = a.test_unique_id AND w.detected_at = a.at AND w.status != 'skipped'
+		ORDER BY ` + "CASE w.status WHEN 'error' THEN 0 WHEN 'fail' THEN 1 WHEN 'warn' THEN 2 WHEN 'pass' THEN 3 ELSE 5 END" + ` LIMIT 1)
+	FROM (SELECT t.test_unique_id, (SELECT max(e.detected_at) FROM elementary_test_results e
+			WHERE e.test_unique_id = t.test_unique_id AND e.status != 'skipped') AS at
+		FROM (SELECT DISTINCT test_unique_id FROM elementary_test_results WHERE rowid > ?1) t) a
+	WHERE a.at IS NOT NULL`
+
 // updateHistory updates the latest run, test result and freshness of what new history rows touch, and reports
 // whether there were any. A node's last run is of models, snapshots and seeds only: not of tests, sources, or dbt
 // unit tests (resource_type unit_test, which dbt_run_results also holds since dbt 1.8).
 func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
-	steps := []struct{ table, sql string }{
+	steps := []struct{ table, sql, more string }{
 		{"dbt_run_results", `INSERT OR REPLACE INTO node_last_run (unique_id, model_execution_id, status, completed_at,
 				success_at)
 			SELECT r.unique_id, r.model_execution_id, r.status, coalesce(r.execute_completed_at, r.generated_at),
@@ -345,7 +357,7 @@ func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 			      AND unique_id NOT LIKE 'unit\_test.%' ESCAPE '\' AND coalesce(resource_type, '') <> 'unit_test') a
 			JOIN dbt_run_results r ON r.model_execution_id = (
 				SELECT model_execution_id FROM dbt_run_results x WHERE x.unique_id = a.unique_id
-				ORDER BY ` + runOrder + ` LIMIT 1)`},
+				ORDER BY ` + runOrder + ` LIMIT 1)`, ""},
 		{"elementary_test_results", `INSERT OR REPLACE INTO test_latest (test_unique_id, result_id, invocation_id,
 				detected_at, status, severity, failures, message, column_name)
 			SELECT r.test_unique_id, r.id, r.invocation_id, r.detected_at, r.status, r.severity, r.failures,
@@ -361,14 +373,15 @@ func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 			ELSE (
 				SELECT w.rowid FROM elementary_test_results w
 				WHERE w.test_unique_id = a.test_unique_id AND w.invocation_id IS NULL AND w.detected_at = n.detected_at
-				ORDER BY ` + strings.ReplaceAll(statusRank, "status", "w.status") + ` LIMIT 1) END`},
+				ORDER BY ` + strings.ReplaceAll(statusRank, "status", "w.status") + ` LIMIT 1) END`,
+			testLatestRan},
 		{"dbt_source_freshness_results", `INSERT OR REPLACE INTO source_freshness_latest (unique_id, execution_id, status)
 			SELECT a.unique_id, r.source_freshness_execution_id, r.status
 			FROM (SELECT DISTINCT unique_id FROM dbt_source_freshness_results WHERE rowid > ?1) a
 			JOIN dbt_source_freshness_results r ON r.source_freshness_execution_id = (
 				SELECT source_freshness_execution_id FROM dbt_source_freshness_results x
 				WHERE x.unique_id = a.unique_id
-				ORDER BY x.generated_at DESC, x.created_at DESC, x.source_freshness_execution_id DESC LIMIT 1)`},
+				ORDER BY x.generated_at DESC, x.created_at DESC, x.source_freshness_execution_id DESC LIMIT 1)`, ""},
 	}
 	did := false
 	for _, s := range steps {
@@ -387,8 +400,13 @@ func updateHistory(ctx context.Context, tx *sql.Tx) (bool, error) {
 		if max.Int64 < wm {
 			wm = 0 // rows were deleted and rowids reused: recompute all
 		}
-		if _, err := tx.ExecContext(ctx, s.sql, wm); err != nil {
-			return false, fmt.Errorf("latest of %s: %w", s.table, err)
+		for _, q := range []string{s.sql, s.more} {
+			if q == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, q, wm); err != nil {
+				return false, fmt.Errorf("latest of %s: %w", s.table, err)
+			}
 		}
 		if err := setState(ctx, tx, key, strconv.FormatInt(max.Int64, 10)); err != nil {
 			return false, err

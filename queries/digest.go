@@ -44,6 +44,8 @@ type DigestQuery struct {
 	Location *time.Location
 	// ReportURL is the Elementary report's link, copied into the answer.
 	ReportURL string
+	// Coverage asks for the team's blind spots too (its weekly coverage day).
+	Coverage bool
 }
 
 // DigestCounts are the counts of the last 24 h: nodes by their latest run, tests by their latest result.
@@ -156,6 +158,34 @@ type DigestAnswer struct {
 	Pipeline *PipelineStop `json:"pipeline,omitempty"`
 	// Chart is the team's failing tests and errored models per day over HistoryDays days.
 	Chart *Chart `json:"chart"`
+	// Health is the team's health score, its change against a week before and its weakest dimension.
+	Health DigestHealth `json:"health"`
+	// Coverage is the team's blind spots, on its weekly coverage day (omitted otherwise).
+	Coverage *Coverage `json:"coverage,omitempty"`
+}
+
+// DigestHealth is a team's health in its digest: the total, against a week before, and the weakest dimension with
+// its lowest test (nil when every scored dimension is at 100).
+type DigestHealth struct {
+	Total   *float64        `json:"total"`
+	Before  *float64        `json:"total_before"`
+	Change  *float64        `json:"change"`
+	Weakest *DimensionScore `json:"weakest"`
+}
+
+// digestHealth is the digest's view of a team's health answer.
+func digestHealth(h HealthAnswer) DigestHealth {
+	d := DigestHealth{Total: h.Total, Before: h.TotalBefore, Change: h.Change}
+	for _, ds := range h.Dimensions {
+		if ds.Score == nil || *ds.Score >= 100 || ds.Lowest == nil {
+			continue
+		}
+		if d.Weakest == nil || *ds.Score < *d.Weakest.Score {
+			w := ds
+			d.Weakest = &w
+		}
+	}
+	return d
 }
 
 // AllGreen says nothing needs anyone's attention.
@@ -219,6 +249,14 @@ func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error
 		}
 		if a.Pipeline != nil {
 			a.Status = DigestRed // nothing is being built: all else waits on it
+		}
+		var h HealthAnswer
+		if err := r.scopeHealth(ctx, c, &h, time.Time{}, strings.ToLower(team)); err != nil {
+			return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+		}
+		a.Health = digestHealth(h)
+		if q.Coverage {
+			a.Coverage = &h.Coverage
 		}
 		return a, nil
 	})
@@ -297,45 +335,45 @@ func (d *digestRun) runs(ctx context.Context) error {
 
 // tests reads the latest result of each of the team's tests: the test counts and the failing tests.
 func (d *digestRun) tests(ctx context.Context) error {
-	rows, err := d.r.q.QueryContext(ctx, `WITH t AS (SELECT DISTINCT tn.test_unique_id AS id
-			FROM json_each(?1) j JOIN test_nodes tn ON tn.node_unique_id = j.value)
-		SELECT t.id, tl.status, tl.detected_at >= ?2, CASE WHEN tl.status IN ('fail', 'error') THEN tl.detected_at END,
-			CASE WHEN tl.status IN ('fail', 'error') THEN tl.message END
-		FROM t JOIN test_latest tl ON tl.test_unique_id = t.id`,
-		jsonList(d.ids), d.fmt(d.a.WindowStart))
+	x, err := d.r.extras(ctx, d.c)
 	if err != nil {
 		return fmt.Errorf("latest test results: %w", err)
 	}
-	defer rows.Close()
+	latest, err := d.r.testLatest(ctx)
+	if err != nil {
+		return fmt.Errorf("latest test results: %w", err)
+	}
+	// The mirror's times are fixed-width UTC text, so the window is compared as text.
+	windowStart := d.fmt(d.a.WindowStart)
 	d.teamTests, d.latest = map[string]bool{}, map[string]testLatestRow{}
-	for rows.Next() {
-		// The mirror's times are fixed-width UTC text, so the window is compared in SQL; only failing tests'
-		// times and messages are read.
-		var id, status string
-		var inWindow bool
-		var detected, msg *string
-		if err := rows.Scan(&id, &status, &inWindow, &detected, &msg); err != nil {
-			return fmt.Errorf("latest test results: %w", err)
-		}
-		d.teamTests[id] = true
-		if inWindow {
-			switch status {
-			case "pass":
-				d.a.Counts.TestsPass++
-			case "warn":
-				d.a.Counts.TestsWarn++
-			case "fail":
-				d.a.Counts.TestsFail++
-			case "error":
-				d.a.Counts.TestsError++
+	for _, node := range d.ids {
+		for _, t := range x.testsOf[node] {
+			id := t.UniqueID
+			row, ok := latest[id]
+			if !ok || d.teamTests[id] {
+				continue
+			}
+			d.teamTests[id] = true
+			if row.detected >= windowStart {
+				switch row.status {
+				case "pass":
+					d.a.Counts.TestsPass++
+				case "warn":
+					d.a.Counts.TestsWarn++
+				case "fail":
+					d.a.Counts.TestsFail++
+				case "error":
+					d.a.Counts.TestsError++
+				}
+			}
+			if row.status == "fail" || row.status == "error" {
+				d.failingTests = append(d.failingTests, id)
+				d.latest[id] = testLatestRow{status: row.status, detected: timePtr(&row.detected), message: row.message}
 			}
 		}
-		if status == "fail" || status == "error" {
-			d.failingTests = append(d.failingTests, id)
-			d.latest[id] = testLatestRow{status: status, detected: timePtr(detected), message: str(msg)}
-		}
 	}
-	return rows.Err()
+	slices.Sort(d.failingTests)
+	return nil
 }
 
 // problems reads the problems of the chart's days (test fail/error/warn results and run errors) from the partial

@@ -42,6 +42,9 @@ func qualityDimension(meta map[string]any, recorded, namespace, originalName, sh
 	return ""
 }
 
+// ParseQualityDimension reads a dimension's name, without case.
+func ParseQualityDimension(s string) (QualityDimension, bool) { return asDimension(s) }
+
 // asDimension reads a dimension's name, without case.
 func asDimension(s string) (QualityDimension, bool) {
 	d := QualityDimension(strings.ToLower(strings.TrimSpace(s)))

@@ -35,6 +35,7 @@ type extraIndex struct {
 	testsByName map[string][]*nodeInfo
 	tests       []*nodeInfo
 	testsByTeam map[string][]*nodeInfo // lower(team) → its tests
+	testsOf     map[string][]*nodeInfo // node → the tests that touch it
 	testIndex   *testIndex
 }
 
@@ -82,7 +83,7 @@ func (r *Reader) extras(ctx context.Context, c *catalog) (*extraIndex, error) {
 		return c.extra, nil
 	}
 	x := &extraIndex{byIDLower: map[string]*nodeInfo{}, testsByName: map[string][]*nodeInfo{},
-		testsByTeam: map[string][]*nodeInfo{}}
+		testsByTeam: map[string][]*nodeInfo{}, testsOf: map[string][]*nodeInfo{}}
 	if err := r.loadTestNodes(ctx, c, x); err != nil {
 		return nil, err
 	}
@@ -144,6 +145,9 @@ func (r *Reader) loadTestNodes(ctx context.Context, c *catalog, x *extraIndex) e
 		x.tests = append(x.tests, n)
 		team := strings.ToLower(n.Team)
 		x.testsByTeam[team] = append(x.testsByTeam[team], n)
+		for _, id := range n.test.tested {
+			x.testsOf[id] = append(x.testsOf[id], n)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load tests: %w", err)

@@ -232,6 +232,16 @@ func (r *Reader) scores(ctx context.Context, c *catalog, a *HealthAnswer, tests,
 	if err != nil {
 		return err
 	}
+	r.scoreWith(a, tests, sources, since, results, before)
+	return nil
+}
+
+// scoreWith fills a's dimensions, total and unclassified count from the results of tests and sources in the window
+// from since (results at or after it count), and, when before is given, their scores of then.
+func (r *Reader) scoreWith(a *HealthAnswer, tests, sources []*nodeInfo, since time.Time, results, before *resultSet) {
+	if before == nil {
+		before = &resultSet{tests: make([]scored, len(results.tests)), sources: map[string]scored{}}
+	}
 	type sum struct {
 		total, totalBefore float64
 		n, nBefore         int
@@ -301,7 +311,6 @@ func (r *Reader) scores(ctx context.Context, c *catalog, a *HealthAnswer, tests,
 		v := round1(*a.Total - *a.TotalBefore)
 		a.Change = &v
 	}
-	return nil
 }
 
 // healthWeight is a dimension's weight in the total: its configured weight, else 1.

@@ -34,11 +34,13 @@ func byIndex(x *extraIndex, results map[string]scored) []scored {
 	return out
 }
 
-// healthMemo remembers, for one data generation, the latest results and the nodes' last successful builds.
+// healthMemo remembers, for one data generation, the latest results, the tests' latest rows and the nodes' last
+// successful builds.
 type healthMemo struct {
 	generation int64
 	latest     *resultSet
 	successes  map[string]time.Time // node → its last successful build
+	testLatest map[string]latestRow // test → its latest result (test_latest)
 }
 
 // healthFor returns the memo for generation gen, emptied when the generation moved on.
@@ -55,9 +57,9 @@ type pastKey [3]int64
 // maxPastSets bounds the past result sets remembered.
 const maxPastSets = 8
 
-// latestResults is what every test and source is scored by now: a test's latest result (test_latest: the worst row
-// of its newest invocation), or, when that was skipped, its newest result that was not; a source's latest freshness
-// check. Read once per data generation.
+// latestResults is what every test and source is scored by now: a test's newest result that was not skipped
+// (test_latest_ran: the worst of its rows detected then), a source's latest freshness check. Read once per data
+// generation.
 func (r *Reader) latestResults(ctx context.Context, c *catalog) (*resultSet, error) {
 	gen, err := r.dataGeneration(ctx)
 	if err != nil {
@@ -87,26 +89,12 @@ func (r *Reader) latestResults(ctx context.Context, c *catalog) (*resultSet, err
 		return x, err
 	}
 	rows, err := localdb.Collect(ctx, r.q, "latest test results", `SELECT test_unique_id, status, detected_at
-		FROM test_latest`, nil, scan)
+		FROM test_latest_ran`, nil, scan)
 	if err != nil {
 		return nil, err
 	}
-	var skipped []string
 	for _, x := range rows {
-		if x.status == "skipped" {
-			skipped = append(skipped, x.id)
-			continue
-		}
 		tests[x.id] = newScored(x.status, x.at)
-	}
-	if len(skipped) > 0 {
-		ran, err := r.testResultsBetween(ctx, skipped, time.Time{}, r.now().Add(24*time.Hour))
-		if err != nil {
-			return nil, err
-		}
-		for id, s := range ran {
-			tests[id] = s
-		}
 	}
 	set.tests = byIndex(x, tests)
 	fresh, err := localdb.Collect(ctx, r.q, "latest freshness checks", `SELECT sf.unique_id, sf.status,
@@ -233,4 +221,45 @@ func newScored(status string, at *time.Time) scored {
 		s.at = *at
 	}
 	return s
+}
+
+// latestRow is a test's latest result as test_latest holds it: its status, its time as mirror text, and its
+// message when it fails or errors.
+type latestRow struct {
+	status, detected, message string
+}
+
+// testLatest is every test's latest result (test_latest), read once per data generation.
+func (r *Reader) testLatest(ctx context.Context) (map[string]latestRow, error) {
+	gen, err := r.dataGeneration(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.shared.mu.Lock()
+	if m := r.shared.healthFor(gen).testLatest; m != nil {
+		r.shared.mu.Unlock()
+		return m, nil
+	}
+	r.shared.mu.Unlock()
+	type row struct {
+		id string
+		latestRow
+	}
+	rows, err := localdb.Collect(ctx, r.q, "latest test results", `SELECT test_unique_id, status,
+			coalesce(detected_at, ''), CASE WHEN status IN ('fail', 'error') THEN coalesce(message, '') ELSE '' END
+		FROM test_latest`, nil, func(rows *sql.Rows) (row, error) {
+		var x row
+		return x, rows.Scan(&x.id, &x.status, &x.detected, &x.message)
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]latestRow, len(rows))
+	for _, x := range rows {
+		m[x.id] = x.latestRow
+	}
+	r.shared.mu.Lock()
+	defer r.shared.mu.Unlock()
+	r.shared.healthFor(gen).testLatest = m
+	return m, nil
 }

@@ -222,6 +222,20 @@ func TestHealthScores(t *testing.T) {
 				t.Errorf("%s: %s, want %s", node, got, want)
 			}
 		}
+		// A day before (Dec 5 12:00, over the 7 days before it) only not_null_customers_id had run: 100. What fell
+		// since: the failing tests and the warning source, the largest fall first.
+		m, err := r.HealthMove(ctx, "sales")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var movers []string
+		for _, mv := range m.Movers {
+			movers = append(movers, fmt.Sprintf("%s:%g", mv.Name, mv.Score))
+		}
+		if ptr(m.Total) != "63.3" || ptr(m.DayBefore) != "100" || fmt.Sprint(movers) !=
+			"[dimension_anomalies_orders:0 unique_orders_id:0 raw.orders_raw:50 accepted_values_orders_status:50]" {
+			t.Errorf("sales moved %s → %s: %v", ptr(m.DayBefore), ptr(m.Total), movers)
+		}
 		if _, err := r.Health(ctx, HealthQuery{Team: "nobody"}); err == nil {
 			t.Error("an unknown team is not found")
 		}

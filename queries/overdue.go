@@ -44,23 +44,10 @@ func (r *Reader) overdue(ctx context.Context, n *nodeInfo, now time.Time) (*Over
 	if n.test != nil || n.ResourceType == "source" || n.ResourceType == "exposure" {
 		return nil, time.Time{}, nil
 	}
-	// The times alone decide whether it is late; the runs' invocations are read only when it is.
-	times, err := localdb.Collect(ctx, r.q, "successes of "+n.UniqueID, `SELECT coalesce(execute_completed_at,
-			generated_at) FROM dbt_run_results WHERE unique_id = ?1 AND status IN ('success', 'pass')
-			AND coalesce(execute_completed_at, generated_at) IS NOT NULL
-		ORDER BY coalesce(execute_completed_at, generated_at) DESC, created_at DESC, model_execution_id DESC
-		LIMIT ?2`, []any{n.UniqueID, cadenceHistory}, func(rows *sql.Rows) (time.Time, error) {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return time.Time{}, err
-		}
-		t, _ := parseTime(s)
-		return t, nil
-	})
+	times, err := r.successTimes(ctx, n.UniqueID)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	times = slices.DeleteFunc(times, time.Time.IsZero)
 	if len(times) < cadenceMinRuns {
 		return nil, time.Time{}, nil
 	}
@@ -190,4 +177,52 @@ func (c cadence) nextDue(last time.Time) time.Time {
 // isWeekend reports whether t falls on a Saturday or a Sunday in its own zone.
 func isWeekend(t time.Time) bool {
 	return t.Weekday() == time.Saturday || t.Weekday() == time.Sunday
+}
+
+// successTimes are the completion times of a node's last cadenceHistory successful runs, newest first. They change
+// only when it succeeds again, so they are remembered with its last success (node_last_run.success_at) and read
+// anew when that moved: a sync that built a few nodes re-reads those alone.
+func (r *Reader) successTimes(ctx context.Context, id string) ([]time.Time, error) {
+	last, err := r.lastSuccesses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	at := last[id]
+	c := r.shared
+	c.mu.Lock()
+	if s, ok := c.successTimes[id]; ok && s.last.Equal(at) {
+		c.mu.Unlock()
+		return s.times, nil
+	}
+	c.mu.Unlock()
+	// The times alone decide whether a build is late; the runs' invocations are read only when it is.
+	times, err := localdb.Collect(ctx, r.q, "successes of "+id, `SELECT coalesce(execute_completed_at,
+			generated_at) FROM dbt_run_results WHERE unique_id = ?1 AND status IN ('success', 'pass')
+			AND coalesce(execute_completed_at, generated_at) IS NOT NULL
+		ORDER BY coalesce(execute_completed_at, generated_at) DESC, created_at DESC, model_execution_id DESC
+		LIMIT ?2`, []any{id, cadenceHistory}, func(rows *sql.Rows) (time.Time, error) {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return time.Time{}, err
+		}
+		t, _ := parseTime(s)
+		return t, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	times = slices.DeleteFunc(times, time.Time.IsZero) // shared once remembered: callers only read it
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.successTimes == nil {
+		c.successTimes = map[string]learnedTimes{}
+	}
+	c.successTimes[id] = learnedTimes{last: at, times: times}
+	return times, nil
+}
+
+// learnedTimes are a node's success times, read when its last success was last.
+type learnedTimes struct {
+	last  time.Time
+	times []time.Time
 }

@@ -77,6 +77,8 @@ type readerCache struct {
 	// of past windows (resultsAsOf).
 	health *healthMemo
 	past   map[pastKey]*resultSet
+	// successTimes are nodes' success times, kept while their last success stays (successTimes).
+	successTimes map[string]learnedTimes
 	// invocations are what each invocation did, as skip walks read it, for the data generation invocationsGen.
 	invocations    map[string]*invocationRuns
 	invocationsGen int64

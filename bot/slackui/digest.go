@@ -3,6 +3,7 @@ package slackui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -19,7 +20,17 @@ func Digest(a queries.DigestAnswer, o handlers.DigestOptions, mentions map[strin
 		}
 		return Escape(s)
 	}
-	v := handlers.BuildDigest(a, o, owner, Escape)
+	return digestMessage(handlers.BuildDigest(a, o, owner, Escape), a.ReportURL, o.Lang)
+}
+
+// PlatformDigest renders the platform digest as Block Kit.
+func PlatformDigest(d queries.PlatformDigest, l handlers.Lang, loc *time.Location, reportURL string) Message {
+	return digestMessage(handlers.BuildPlatformDigest(d, l, loc, Escape), reportURL, l)
+}
+
+// digestMessage renders a digest's view (a team's or the platform's): a header with the status emoji, the headline,
+// one section per part (its chart first, when it has one), and a button to the Elementary report.
+func digestMessage(v handlers.DigestView, reportURL string, l handlers.Lang) Message {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, handlers.Truncate(v.Emoji+" "+v.Title, 150), true, false)),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+v.Headline+"*", false, false), nil, nil),
@@ -42,10 +53,10 @@ func Digest(a queries.DigestAnswer, o handlers.DigestOptions, mentions map[strin
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			handlers.Truncate(text, 3000), false, false), nil, nil))
 	}
-	if a.ReportURL != "" {
+	if reportURL != "" {
 		btn := slack.NewButtonBlockElement("todai_digest_report", "report",
-			slack.NewTextBlockObject(slack.PlainTextType, handlers.Tr(o.Lang, "Open Elementary report", "Elementary レポートを開く"), false, false))
-		btn.URL = a.ReportURL
+			slack.NewTextBlockObject(slack.PlainTextType, handlers.Tr(l, "Open Elementary report", "Elementary レポートを開く"), false, false))
+		btn.URL = reportURL
 		blocks = append(blocks, slack.NewActionBlock("todai_digest_actions", btn))
 	}
 	return Message{Text: v.Emoji + " " + v.Title + " — " + v.Headline, Blocks: blocks, Chart: chart, Picture: picture}

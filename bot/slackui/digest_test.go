@@ -30,3 +30,15 @@ func TestDigestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestPlatformDigestGolden renders the platform digest as Block Kit, in English and Japanese.
+func TestPlatformDigestGolden(t *testing.T) {
+	for _, l := range []handlers.Lang{handlers.LangEN, handlers.LangJA} {
+		msg := PlatformDigest(handlerstest.PlatformDigest(), l, nil, "https://elementary.example.com/")
+		blocks, err := json.MarshalIndent(msg, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		handlerstest.Golden(t, filepath.Join("testdata", "golden", "digest", "platform."+string(l)+".slack.json"), append(blocks, '\n'))
+	}
+}

@@ -26,6 +26,8 @@ type HomeTeam struct {
 	Name, Channel         string
 	Nodes, Failing, Warns int
 	Unreadable            bool
+	// Score is its health total (nil when none of its tests is scored) and ScoreBefore a week before.
+	Score, ScoreBefore *float64
 }
 
 // HomeData is what a user's Home tab shows: their teams and the failures they own, as of Updated.
@@ -86,6 +88,13 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 			health = tr("all passing", "すべて正常")
 		}
 		line += "\n" + health + tr(fmt.Sprintf(" · %d nodes", t.Nodes), fmt.Sprintf(" · ノード %d 件", t.Nodes))
+		if t.Score != nil {
+			p := handlers.NewPrinter(lang, d.Updated, Date)
+			line += tr(" · health ", " · 健全性 ") + p.Score(t.Score) + "/100"
+			if ch := p.ScoreChange(t.Score, t.ScoreBefore); ch != "" {
+				line += " (" + ch + ")"
+			}
+		}
 		blocks = append(blocks, homeSection(fmt.Sprintf("home_team_%d", i), line))
 	}
 

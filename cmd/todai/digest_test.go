@@ -73,3 +73,55 @@ func TestScheduleCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformAndCoverageDigest builds the platform digest (text and JSON) and a team's digest with its blind spots
+// over the demo warehouse.
+func TestPlatformAndCoverageDigest(t *testing.T) {
+	cfg := digestConfig(t)
+	code, out, errOut := cli(t, "--config", cfg, "digest", "--platform")
+	if code != 0 {
+		t.Fatalf("digest --platform: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"Platform digest", "The whole project\nScore ", "Teams, the weakest first\n• ",
+		"• finance: ", "• product: ", "Blind spots\nModels: ", "Models nobody owns ("} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the platform digest lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, errOut = cli(t, "--config", cfg, "digest", "--platform", "--no-sync", "--json")
+	if code != 0 {
+		t.Fatalf("digest --platform --json: exit %d %s", code, errOut)
+	}
+	var got struct {
+		Intent string `json:"intent"`
+		Answer struct {
+			Project struct{ Total *float64 } `json:"project"`
+			Teams   []struct {
+				Team  string   `json:"team"`
+				Total *float64 `json:"total"`
+			} `json:"teams"`
+		} `json:"answer"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if got.Intent != "platform_digest" || got.Answer.Project.Total == nil || len(got.Answer.Teams) < 2 {
+		t.Fatalf("platform digest JSON: %s", out)
+	}
+	for i := 1; i < len(got.Answer.Teams); i++ {
+		a, b := got.Answer.Teams[i-1].Total, got.Answer.Teams[i].Total
+		if a != nil && b != nil && *a > *b {
+			t.Errorf("teams not the weakest first: %s %v before %s %v", got.Answer.Teams[i-1].Team, *a,
+				got.Answer.Teams[i].Team, *b)
+		}
+	}
+
+	code, out, errOut = cli(t, "--config", cfg, "digest", "--team", "finance", "--coverage", "--no-sync")
+	if code != 0 || !strings.Contains(out, "Blind spots (weekly)\nModels: ") {
+		t.Errorf("digest --coverage must list the team's blind spots: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut = cli(t, "--config", cfg, "digest", "--team", "finance", "--platform"); code == 0 {
+		t.Errorf("--team and --platform together must fail: %s", errOut)
+	}
+}

@@ -157,5 +157,5 @@ func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
 func (a *app) reader(db *localdb.DB) *queries.Reader {
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
 		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
-		OpenIncidents: escalation.NewStore(db).OpenOn})
+		OpenIncidents: escalation.NewStore(db).OpenOn, HealthWeights: a.cfg.HealthWeights()})
 }

@@ -66,6 +66,15 @@ func DigestAnswers() map[string]queries.DigestAnswer {
 			queries.SeriesErroredModels: make([]float64, 14),
 		}, queries.SeriesFailingTests, queries.SeriesErroredModels),
 		Skipped: []queries.DigestSkip{}}
+	red.Health = queries.DigestHealth{Total: f64(71.4), Before: f64(78.2), Change: f64(-6.8),
+		Weakest: &queries.DimensionScore{Dimension: queries.DimAccuracy, Score: f64(44), Tests: 9, Weight: 1,
+			Lowest: &queries.ScoredTest{UniqueID: "test.shop.assert_margin_positive", Name: "assert_margin_positive",
+				Status: "fail", Owners: []string{"@carol"}}}}
+	red.Coverage = &queries.Coverage{Counts: queries.CoverageCounts{Models: 48, ModelsNoTests: 5, ModelsNoOwner: 3,
+		ModelsNoDesc: 11, ModelsNotBuilt: 1, Sources: 6, SourcesNoFreshness: 2, Exposures: 4, ExposuresNoOwner: 1},
+		NoOwner:     []queries.GapNode{{Node: queries.Node{UniqueID: "model.shop.int_margins", Name: "int_margins"}, Downstream: 9}},
+		NoFreshness: []queries.GapNode{{Node: queries.Node{UniqueID: "source.shop.erp.ledger", Name: "erp.ledger"}, Downstream: 17}}}
+	green.Health = queries.DigestHealth{Total: f64(100), Before: f64(100), Change: f64(0)}
 	// The whole pipeline stopped: nothing failed, because nothing ran.
 	stopped := green
 	stopped.Team, stopped.Status, stopped.Counts = "supply", queries.DigestRed, queries.DigestCounts{}
@@ -112,4 +121,25 @@ func DigestCases() []DigestCase {
 // not a mention (which must be shown as plain text).
 func DigestMentions() map[string]string {
 	return map[string]string{"@dave": "<@U0DAVE>", "@carol": "not a mention"}
+}
+
+// PlatformDigest is the platform digest the goldens show: three teams, the weakest first, one without scored tests,
+// and the project's blind spots with the models nobody owns.
+func PlatformDigest() queries.PlatformDigest {
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	d := DigestAnswers()["red"]
+	return queries.PlatformDigest{Now: now,
+		Project: queries.DigestHealth{Total: f64(81.5), Before: f64(84), Change: f64(-2.5), Weakest: d.Health.Weakest},
+		Teams: []queries.TeamHealth{
+			{Team: "finance", DigestHealth: d.Health, Coverage: d.Coverage.Counts},
+			{Team: "growth", DigestHealth: queries.DigestHealth{Total: f64(96), Before: f64(95), Change: f64(1)},
+				Coverage: queries.CoverageCounts{Models: 30, ModelsNoTests: 2}},
+			{Team: "legacy", Coverage: queries.CoverageCounts{Models: 12, ModelsNoOwner: 12, ModelsNoTests: 12}},
+		},
+		Coverage: queries.Coverage{Counts: queries.CoverageCounts{Models: 90, ModelsNoTests: 19, ModelsNoOwner: 15,
+			ModelsNoDesc: 40, ModelsNotBuilt: 3, Sources: 14, SourcesNoFreshness: 4, Exposures: 9, ExposuresNoOwner: 2},
+			NoOwner: []queries.GapNode{{Node: queries.Node{UniqueID: "model.shop.legacy_orders", Name: "legacy_orders"}, Downstream: 21},
+				{Node: queries.Node{UniqueID: "model.shop.int_margins", Name: "int_margins"}, Downstream: 9}},
+			NoFreshness: []queries.GapNode{{Node: queries.Node{UniqueID: "source.shop.erp.ledger", Name: "erp.ledger"}, Downstream: 17}}},
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/scheduler"
@@ -140,11 +141,18 @@ func (c *Config) EscalationPolicy(team string) (escalation.Policy, bool) {
 	return escalation.Policy{}, false
 }
 
-// DigestSchedules lists each team's digest schedule, as the scheduler reads them.
+// DigestSchedules lists each team's digest schedule, as the scheduler reads them, and the platform digest's.
 func (c *Config) DigestSchedules() []scheduler.TeamSchedule {
 	out := make([]scheduler.TeamSchedule, 0, len(c.Teams))
 	for _, t := range c.Teams {
 		out = append(out, scheduler.TeamSchedule{Name: t.Name, Spec: t.Digest.Schedule, Timezone: c.TeamZone(t)})
+	}
+	if pl := c.Platform; pl.Channel != "" && pl.Schedule != "" {
+		zone := pl.Timezone
+		if zone == "" {
+			zone = c.Timezone
+		}
+		out = append(out, scheduler.TeamSchedule{Name: bot.PlatformTeam, Spec: pl.Schedule, Timezone: zone})
 	}
 	return out
 }
@@ -157,4 +165,35 @@ func (c *Config) Team(name string) Team {
 		}
 	}
 	return Team{Name: name}
+}
+
+// Weekday reads a weekday's English name ("monday", "Mon"), without case.
+func Weekday(s string) (time.Weekday, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		name := strings.ToLower(d.String())
+		if s == name || len(s) >= 3 && strings.HasPrefix(name, s) {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// HealthWeights are the configured dimensions' weights.
+func (c *Config) HealthWeights() map[queries.QualityDimension]float64 {
+	out := map[queries.QualityDimension]float64{}
+	for d, w := range c.Health.Weights {
+		if dim, ok := queries.ParseQualityDimension(d); ok {
+			out[dim] = w
+		}
+	}
+	return out
+}
+
+// CoverageDay is the weekday whose digest of team also lists its blind spots (Monday when not configured).
+func (c *Config) CoverageDay(team string) time.Weekday {
+	if d, ok := Weekday(c.Team(team).Digest.CoverageDay); ok {
+		return d
+	}
+	return time.Monday
 }

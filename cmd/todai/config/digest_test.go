@@ -1,8 +1,15 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries"
+
+	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/scheduler"
 )
 
 func TestTeamDigestConfig(t *testing.T) {
@@ -163,6 +170,73 @@ func TestTeamZones(t *testing.T) {
 			}
 			if got := strings.Join(warned, "; "); (tc.warning == "") != (got == "") || !strings.Contains(got, tc.warning) {
 				t.Errorf("warnings %q, want %q", got, tc.warning)
+			}
+		})
+	}
+}
+
+// TestHealthAndPlatformConfig reads the health weights and alert thresholds, the coverage day and the platform
+// digest, and points at each mistake by its line.
+func TestHealthAndPlatformConfig(t *testing.T) {
+	const valid = `timezone: Asia/Tokyo
+teams:
+  - name: finance
+    digest: {schedule: "0 9 * * *", coverage_day: fri}
+  - name: growth
+health:
+  weights: {Freshness: 2, consistency: 0}
+  alert_below: 70
+  alert_drop: 15
+platform:
+  channel: "#data-platform"
+  schedule: "0 9 * * 1"
+`
+	c, err := Parse("todai.yaml", []byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.HealthWeights()
+	if w[queries.DimFreshness] != 2 || w[queries.DimConsistency] != 0 || len(w) != 2 {
+		t.Errorf("weights = %v", w)
+	}
+	if *c.Health.AlertBelow != 70 || *c.Health.AlertDrop != 15 {
+		t.Errorf("alerts = %v, %v", *c.Health.AlertBelow, *c.Health.AlertDrop)
+	}
+	if c.CoverageDay("Finance") != time.Friday || c.CoverageDay("growth") != time.Monday {
+		t.Errorf("coverage days = %s, %s", c.CoverageDay("Finance"), c.CoverageDay("growth"))
+	}
+	var platform *scheduler.TeamSchedule
+	for _, s := range c.DigestSchedules() {
+		if s.Name == bot.PlatformTeam {
+			platform = &s
+		}
+	}
+	if platform == nil || platform.Spec != "0 9 * * 1" || platform.Timezone != "Asia/Tokyo" {
+		t.Errorf("the platform digest's schedule = %+v, want Mondays 09:00 in the project's zone", platform)
+	}
+
+	for _, tc := range []struct {
+		name, yaml string
+		line       int
+		want       string
+	}{
+		{"unknown dimension", "health:\n  weights: {timeliness: 1}\n", 2, "not a dimension's weight"},
+		{"negative weight", "health:\n  weights:\n    validity: -1\n", 3, "not a dimension's weight"},
+		{"threshold above 100", "health:\n  alert_below: 150\n", 2, "not between 0 and 100"},
+		{"zero drop", "health:\n  alert_drop: 0\n", 2, "not between 0 and 100"},
+		{"bad coverage day", "teams:\n  - name: a\n    digest: {coverage_day: someday}\n", 3, "not a weekday"},
+		{"team called platform", "teams:\n  - name: Platform\nplatform:\n  channel: \"#p\"\n", 2, `called "platform"`},
+		{"schedule without channel", "platform:\n  schedule: \"0 9 * * 1\"\n", 0, "not a Slack channel"},
+		{"bad platform schedule", "platform:\n  channel: \"#p\"\n  schedule: daily\n", 3, "platform.schedule"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("todai.yaml", []byte(tc.yaml))
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("want problems, got %v", err)
+			}
+			if !strings.Contains(ps[0].String(), tc.want) || tc.line != 0 && ps[0].Line != tc.line {
+				t.Errorf("problem %s, want one about %q on line %d", ps[0], tc.want, tc.line)
 			}
 		})
 	}

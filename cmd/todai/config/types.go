@@ -25,6 +25,10 @@ type Config struct {
 	Exposures Exposures `yaml:"exposures"`
 	// Charts configures the charts drawn as images.
 	Charts Charts `yaml:"charts"`
+	// Health configures health scores and the alert when a team's drops.
+	Health Health `yaml:"health"`
+	// Platform configures the platform digest: every team's health and the project's blind spots.
+	Platform Platform `yaml:"platform"`
 	// Slack configures `todai serve`.
 	Slack Slack `yaml:"slack"`
 	// Log configures logging.
@@ -118,6 +122,25 @@ type Slack struct {
 	Charts string `yaml:"charts"`
 }
 
+// Health configures health scores and their alert.
+type Health struct {
+	// Weights are the quality dimensions' weights in a total (freshness, completeness, uniqueness, validity,
+	// accuracy, consistency); 1 for those not given.
+	Weights map[string]float64 `yaml:"weights"`
+	// AlertBelow, when set, posts to a team's channel once when its total falls below it; AlertDrop, when set, once
+	// when it falls by more than that many points in a day. Neither again until it recovers.
+	AlertBelow *float64 `yaml:"alert_below"`
+	AlertDrop  *float64 `yaml:"alert_drop"`
+}
+
+// Platform configures the platform team's digest: every team's score, the unowned models and the blind spots.
+type Platform struct {
+	// Channel is where it is posted; Schedule when (a cron spec, in Timezone or the project's zone).
+	Channel  string `yaml:"channel"`
+	Schedule string `yaml:"schedule"`
+	Timezone string `yaml:"timezone"`
+}
+
 // Charts configures the pictures drawn as images (`todai ask --chart`, and Slack's fallback).
 type Charts struct {
 	// Font is a TrueType or OpenType font file (or a .ttc collection) with the glyphs of Japanese, for labels in
@@ -158,6 +181,8 @@ type TeamDigest struct {
 	// Timezone is the team's zone as earlier releases read it, for the digest only: still read as the team's
 	// timezone when that is empty (config check says to move it).
 	Timezone string `yaml:"timezone"`
+	// CoverageDay is the weekday whose digest also lists the blind spots (monday, the default, … sunday).
+	CoverageDay string `yaml:"coverage_day"`
 }
 
 // Defaults used where the file says nothing.

@@ -17,7 +17,9 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/bot/slackui"
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/checkup"
 	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/scheduler"
@@ -64,6 +66,41 @@ func (c *Config) validate(file *ast.File) Problems {
 		if st, err := os.Stat(f); err != nil || st.IsDir() {
 			add("$.charts.font", fmt.Sprintf("no font file at %q", f),
 				"a .ttf, .otf or .ttc file with Japanese glyphs, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+		}
+	}
+	for d, w := range c.Health.Weights {
+		if _, ok := queries.ParseQualityDimension(d); !ok || w < 0 {
+			add("$.health.weights."+d, fmt.Sprintf("%q: %g is not a dimension's weight", d, w),
+				"weights of freshness, completeness, uniqueness, validity, accuracy or consistency, 0 or more")
+		}
+	}
+	for _, a := range []struct {
+		key string
+		v   *float64
+	}{{"alert_below", c.Health.AlertBelow}, {"alert_drop", c.Health.AlertDrop}} {
+		if a.v != nil && (*a.v <= 0 || *a.v > 100) {
+			add("$.health."+a.key, fmt.Sprintf("%g is not between 0 and 100", *a.v), "a score's points, e.g. 70")
+		}
+	}
+	if pl := c.Platform; pl.Channel != "" || pl.Schedule != "" {
+		for i, t := range c.Teams {
+			if strings.EqualFold(t.Name, bot.PlatformTeam) {
+				add(fmt.Sprintf("$.teams[%d].name", i), `a team is called "platform", the platform digest's name`,
+					"rename the team, or leave platform: out")
+			}
+		}
+		if !validChannel(pl.Channel) {
+			add("$.platform.channel", fmt.Sprintf("%q is not a Slack channel", pl.Channel), `write "#data-platform" or a channel ID`)
+		}
+		if pl.Schedule != "" {
+			if _, _, err := scheduler.ParseSpec(pl.Schedule, ""); err != nil {
+				add("$.platform.schedule", err.Error(), `five fields "min hour day month weekday", e.g. "0 9 * * 1"`)
+			}
+		}
+		if pl.Timezone != "" {
+			if _, err := time.LoadLocation(pl.Timezone); err != nil {
+				add("$.platform.timezone", fmt.Sprintf("unknown time zone %q", pl.Timezone), `use an IANA zone name like "Asia/Tokyo"`)
+			}
 		}
 	}
 	for _, p := range c.Slack.check() {
@@ -143,6 +180,11 @@ func (c *Config) validate(file *ast.File) Problems {
 		if t.Digest.Schedule != "" {
 			if _, _, err := scheduler.ParseSpec(t.Digest.Schedule, ""); err != nil {
 				add(at+".digest.schedule", err.Error(), `five fields "min hour day month weekday", e.g. "0 9 * * 1-5"`)
+			}
+		}
+		if d := t.Digest.CoverageDay; d != "" {
+			if _, ok := Weekday(d); !ok {
+				add(at+".digest.coverage_day", fmt.Sprintf("%q is not a weekday", d), "monday … sunday")
 			}
 		}
 		if t.QuietHours != nil {
