@@ -608,7 +608,7 @@ func TestSchedulerEscalatesAfterSync(t *testing.T) {
 	defer db.Close()
 	reader := a.reader(db)
 	b := a.newBot(db, reader) // posting needs no socket connection
-	sched, err := a.newScheduler(db, a.newEscalator(db, reader, b), a.newHeadsUp(db, reader, b), b)
+	sched, err := a.newScheduler(db, a.newWatchers(db, reader, b), b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries/demo"
 )
 
@@ -16,13 +17,37 @@ const headsUpConfig = escalationConfig + `exposures:
   heads_up: true
 `
 
+// restartedTodai is a Todai started afresh for each run over one state file, with config, at clock's time.
+type restartedTodai struct {
+	fake                   *slacktest.Slack
+	warehouse, dir, config string
+	clock                  *fakeClock
+	logs                   *handlerstest.LogBuffer
+}
+
+// run syncs the mirror and runs the after-sync jobs of serve that pick keeps of those the config turns on.
+func (r restartedTodai) run(t *testing.T, pick func(watchers) watchers) error {
+	t.Helper()
+	ctx := context.Background()
+	a := configuredApp(t, r.fake, r.warehouse, r.dir, r.config, r.clock.Now, r.logs, slog.LevelInfo)
+	db, err := a.openState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := a.syncOnce(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	reader := a.reader(db)
+	return pick(a.newWatchers(db, reader, a.newBot(db, reader))).afterSync("test")(ctx, r.clock.Now())
+}
+
 // TestExposureHeadsUp runs serve's after-sync jobs (escalation, then the heads-up) over a warehouse whose source
 // stops loading and then recovers, and restarts Todai in between: the revenue dashboard's audience hears once, in
 // the channel its meta.channel names, with its owner mentioned, that it is unsafe (the source, and escalation's
 // incident); a Slack refusal gives the claim back; a restart does not repeat the post; and recovery is said once.
 // The board without meta.channel is told in its team's channel.
 func TestExposureHeadsUp(t *testing.T) {
-	ctx := context.Background()
 	logs := testLogs(t)
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: t0}
@@ -50,27 +75,17 @@ func TestExposureHeadsUp(t *testing.T) {
 	fake.AddUser(slacktest.User{ID: "U0MARA", Name: "mara", Email: "mara@acme.com"})
 	fake.AddChannel(slacktest.Channel{ID: "C0DASH", Name: "revenue-dashboard", Members: []string{"U0MARA"}})
 	dir := t.TempDir()
-	// run is one sync and serve's after-sync jobs at t0+at (escalation alone unless headsUp), by a Todai started
-	// afresh over the same state file.
+	todai := restartedTodai{fake: fake, warehouse: wh.path, dir: dir, config: headsUpConfig, clock: clock, logs: logs}
+	// run is one sync and serve's after-sync jobs at t0+at (escalation alone unless headsUp).
 	run := func(at time.Duration, headsUp bool) error {
 		t.Helper()
 		clock.Set(t0.Add(at))
-		a := configuredApp(t, fake, wh.path, dir, headsUpConfig, clock.Now, logs, slog.LevelInfo)
-		db, err := a.openState(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := a.syncOnce(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		reader := a.reader(db)
-		b := a.newBot(db, reader)
-		esc := a.newEscalator(db, reader, b)
-		if !headsUp {
-			return esc.Run(ctx, clock.Now())
-		}
-		return afterSync(esc, a.newHeadsUp(db, reader, b))(ctx, clock.Now())
+		return todai.run(t, func(w watchers) watchers {
+			if !headsUp {
+				return watchers{esc: w.esc}
+			}
+			return w
+		})
 	}
 	must := func(at time.Duration) {
 		t.Helper()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/handlers/chartpng"
@@ -36,6 +38,24 @@ func (a *app) newHeadsUp(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *sc
 		return nil
 	}
 	return &scheduler.HeadsUp{DB: db, Mirror: reader, Post: b.PostExposureNotice, Logger: a.logger}
+}
+
+// newHealthAlert builds the alert when a team's health falls, posted through b to the configured teams; nil unless
+// health.alert_below or health.alert_drop is set.
+func (a *app) newHealthAlert(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *scheduler.HealthAlert {
+	h := a.cfg.Health
+	if h.AlertBelow == nil && h.AlertDrop == nil {
+		return nil
+	}
+	teams := make([]string, 0, len(a.cfg.Teams))
+	for _, t := range a.cfg.Teams {
+		teams = append(teams, t.Name)
+	}
+	return &scheduler.HealthAlert{DB: db, Mirror: reader, Teams: teams, Below: h.AlertBelow, Drop: h.AlertDrop,
+		Logger: a.logger,
+		Post: func(ctx context.Context, m queries.HealthMove, why scheduler.HealthFall) (string, string, error) {
+			return b.PostHealthAlert(ctx, m, why.Below, why.Drop)
+		}}
 }
 
 // newBot builds the Slack bot of `todai serve` over the state file and the read model: the incident desk, the

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/bot"
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/scheduler"
 )
@@ -23,7 +24,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx := cmd.Context()
-			s, err := a.newScheduler(db, nil, nil, nil)
+			s, err := a.newScheduler(db, watchers{}, nil)
 			if err != nil {
 				return err
 			}
@@ -49,35 +50,52 @@ func newScheduleCmd(a *app) *cobra.Command {
 }
 
 // newScheduler builds the scheduler of `todai serve` from the config: the sync every sync.interval and each team's
-// digest schedule, posted through b (nil: a scheduler that only shows its schedule). After each successful sync
-// run escalation (esc, also on the minute tick) and the heads-up to exposures' audiences (heads), each when given.
-func (a *app) newScheduler(db *localdb.DB, esc *scheduler.Escalator, heads *scheduler.HeadsUp, b *bot.Bot) (*scheduler.Scheduler, error) {
+// digest schedule, posted through b (nil: a scheduler that only shows its schedule), and the watchers after each
+// successful sync (escalation also on the minute tick).
+func (a *app) newScheduler(db *localdb.DB, w watchers, b *bot.Bot) (*scheduler.Scheduler, error) {
 	opts := scheduler.Options{DB: db, Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
 		Teams: a.cfg.DigestSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
-	if heads != nil {
-		heads.Holder = opts.Holder
-	}
-	opts.AfterSync = afterSync(esc, heads)
+	opts.AfterSync = w.afterSync(opts.Holder)
 	s, err := scheduler.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	if esc != nil {
-		s.OnTick("escalation", esc.Run)
+	if w.esc != nil {
+		s.OnTick("escalation", w.esc.Run)
 	}
 	return s, nil
 }
 
-// afterSync is what runs after each successful sync: escalation, then the heads-up, each when given (nil when
-// neither is); a failure of one does not keep the other from running.
-func afterSync(esc *scheduler.Escalator, heads *scheduler.HeadsUp) scheduler.TickFunc {
+// watchers are the jobs that look at the mirror after each successful sync, each nil when off: escalation, the
+// heads-up to exposures' audiences and the alert when a team's health falls.
+type watchers struct {
+	esc    *scheduler.Escalator
+	heads  *scheduler.HeadsUp
+	health *scheduler.HealthAlert
+}
+
+// newWatchers builds the watchers the config turns on, posting through b.
+func (a *app) newWatchers(db *localdb.DB, reader *queries.Reader, b *bot.Bot) watchers {
+	return watchers{esc: a.newEscalator(db, reader, b), heads: a.newHeadsUp(db, reader, b),
+		health: a.newHealthAlert(db, reader, b)}
+}
+
+// afterSync is what runs after each successful sync: escalation, then the heads-up, then the health alert, those
+// that are on (nil when none is), their claims made as holder; a failure of one does not keep the others from
+// running.
+func (w watchers) afterSync(holder string) scheduler.TickFunc {
 	var jobs []scheduler.TickFunc
-	if esc != nil {
-		jobs = append(jobs, esc.Run)
+	if w.esc != nil {
+		jobs = append(jobs, w.esc.Run)
 	}
-	if heads != nil {
-		jobs = append(jobs, heads.Run)
+	if w.heads != nil {
+		w.heads.Holder = holder
+		jobs = append(jobs, w.heads.Run)
+	}
+	if w.health != nil {
+		w.health.Holder = holder
+		jobs = append(jobs, w.health.Run)
 	}
 	if len(jobs) == 0 {
 		return nil

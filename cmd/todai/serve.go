@@ -49,8 +49,7 @@ func (a *app) serve(ctx context.Context) error {
 	a.slackHTTP, a.questions = opsHandler.SlackClient(), opsHandler.Questions()
 	reader := a.reader(db) // one read model: its catalog and diagnoses serve the bot, the escalation and the digests
 	b := a.newBot(db, reader)
-	esc := a.newEscalator(db, reader, b)
-	sched, err := a.newScheduler(db, esc, a.newHeadsUp(db, reader, b), b)
+	sched, err := a.newScheduler(db, a.newWatchers(db, reader, b), b)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
