@@ -151,6 +151,39 @@ func (e errReader) Status(context.Context, string) (queries.StatusAnswer, error)
 	return queries.StatusAnswer{}, e.err
 }
 
+// healthQueries records the health questions asked of the fake.
+type healthQueries struct {
+	*handlerstest.Fake
+	asked *[]queries.HealthQuery
+}
+
+func (h healthQueries) Health(ctx context.Context, q queries.HealthQuery) (queries.HealthAnswer, error) {
+	*h.asked = append(*h.asked, q)
+	return h.Fake.Health(ctx, q)
+}
+
+// TestHealthWindow: health asked without a window reads the health window (a week back from the asker's now), not
+// the failures' day; a window given is kept.
+func TestHealthWindow(t *testing.T) {
+	for _, tc := range []struct {
+		question string
+		since    time.Time
+	}{
+		{"how healthy is finance's data?", testNow.Add(-queries.HealthWindow)},
+		{"health finance since 3d", testNow.Add(-72 * time.Hour)},
+		{"financeの健全性 2日前から", testNow.Add(-48 * time.Hour)},
+	} {
+		var asked []queries.HealthQuery
+		res := Ask(context.Background(), healthQueries{newFake(), &asked}, Parse(tc.question), testNow)
+		if res.Err != nil || len(asked) == 0 {
+			t.Fatalf("%q: %+v, asked %v", tc.question, res.Err, asked)
+		}
+		if got := asked[0].Since; !got.Equal(tc.since) {
+			t.Errorf("%q: since %v, want %v", tc.question, got, tc.since)
+		}
+	}
+}
+
 func TestAskReaderErrors(t *testing.T) {
 	tests := []struct {
 		err  error

@@ -274,7 +274,10 @@ var intents = []IntentSpec{
 		EN: regexp.MustCompile(`\bhealth\b|\bhow healthy\b|\bhealth scores?\b|\bdata quality\b|\bquality scores?\b|\bcoverage\b|\bblind spots?\b`),
 		JA: regexp.MustCompile(`健全性|健全度|品質スコア|データ品質|カバレッジ|死角`),
 		Answer: func(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
-			hq := queries.HealthQuery{Team: q.Team, Since: q.Since.Resolve(now, q.Zone)}
+			hq := queries.HealthQuery{Team: q.Team, Since: now.Add(-queries.HealthWindow)} // not the failures' window
+			if q.Since.Kind != SinceNone {
+				hq.Since = q.Since.Resolve(now, q.Zone)
+			}
 			if hq.Team == "" && q.Node != "" {
 				// "how healthy is finance's data?": a team when one is called so, else a node.
 				hq.Team = q.Node

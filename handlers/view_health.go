@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/queries/quantity"
 )
 
 // Dimension names a quality dimension.
@@ -87,14 +88,18 @@ func viewHealth(p *Printer, a *queries.HealthAnswer, res Result) View {
 		v.Node, v.Mark = a.Node, HealthMark(verdictHealth(a.Verdict))
 	}
 	v.Title = title
-	score := p.Tr("Health ", "健全性 ") + p.Score(a.Total) + p.Tr("/100", "/100")
+	score := p.Score(a.Total) + "/100"
 	if a.Total == nil {
 		score = p.Tr("No scored tests in the window", "期間内に採点できるテストがありません")
 	}
 	if ch := p.ScoreChange(a.Total, a.TotalBefore); ch != "" {
 		score += p.Tr(", ", "、") + ch
 	}
-	v.Summary = Line{Words(score)}
+	if a.Total != nil {
+		v.Summary = Line{Words(p.Tr("Health ", "健全性 ") + score)}
+	} else {
+		v.Summary = Line{Words(score)}
+	}
 	if a.Scope == "node" {
 		v.Subtitle = p.Verdict(a.Verdict)
 		why := p.Tr("nothing to improve", "特に問題はありません")
@@ -114,7 +119,7 @@ func viewHealth(p *Printer, a *queries.HealthAnswer, res Result) View {
 	for _, d := range a.Dimensions {
 		val := p.Score(d.Score)
 		if d.Score != nil {
-			val += p.Tr(fmt.Sprintf(" (%d tests)", d.Tests), fmt.Sprintf("（テスト %d 件）", d.Tests))
+			val += p.Tr(" ("+quantity.Plural(int64(d.Tests), "test", "tests")+")", fmt.Sprintf("（テスト %d 件）", d.Tests))
 			if ch := p.ScoreChange(d.Score, d.Before); ch != "" && *d.Score != *d.Before {
 				val += " " + ch
 			}
@@ -180,10 +185,11 @@ func (p *Printer) coverageBlocks(cv queries.Coverage) []Block {
 	}
 	out := []Block{facts}
 	type gap struct {
-		what string
+		what string // each of the node's gaps, joined
 		g    queries.GapNode
 	}
 	var gaps []gap
+	at := map[string]int{} // a node's place in gaps: one line per node
 	for _, l := range []struct {
 		what string
 		gs   []queries.GapNode
@@ -195,7 +201,10 @@ func (p *Printer) coverageBlocks(cv queries.Coverage) []Block {
 		{p.Tr("no description", "説明なし"), cv.NoDescription},
 	} {
 		for _, g := range l.gs {
-			if g.Downstream > 0 || len(gaps) < 3 {
+			if i, ok := at[g.Node.UniqueID]; ok {
+				gaps[i].what += p.Tr(", ", "・") + l.what
+			} else if g.Downstream > 0 || len(gaps) < 3 {
+				at[g.Node.UniqueID] = len(gaps)
 				gaps = append(gaps, gap{l.what, g})
 			}
 		}

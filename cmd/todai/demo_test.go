@@ -28,6 +28,9 @@ func TestDemoTour(t *testing.T) {
 			t.Errorf("the tour did not ask %q", q)
 		}
 	}
+	if !strings.Contains(out, "] Health: finance (team)\n  Score: ") || !strings.Contains(out, "Models without tests:") {
+		t.Errorf("the tour's health answer lacks finance's score or its blind spots:\n%s", out)
+	}
 	if !strings.Contains(out, demo.StoryFailingTest) {
 		t.Errorf("the tour never names the failing test %s:\n%s", demo.StoryFailingTest, out)
 	}

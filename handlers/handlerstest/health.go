@@ -62,6 +62,8 @@ func (f *Fake) Health(_ context.Context, q queries.HealthQuery) (queries.HealthA
 		NoTests:     []queries.GapNode{{Node: queries.Node{UniqueID: "model.jaffle.stg_refunds", Name: "stg_refunds", ResourceType: "model"}, Downstream: 4}},
 		NoFreshness: []queries.GapNode{{Node: queries.Node{UniqueID: "source.jaffle.erp.ledger", Name: "erp.ledger", ResourceType: "source"}, Downstream: 17}},
 		NotBuilt:    []queries.GapNode{{Node: queries.Node{UniqueID: "model.jaffle.legacy_report", Name: "legacy_report", ResourceType: "model"}}},
+		// int_margins lacks a description too: one line says both
+		NoDescription: []queries.GapNode{{Node: queries.Node{UniqueID: "model.jaffle.int_margins", Name: "int_margins", ResourceType: "model"}, Downstream: 9}},
 	}
 	return a, nil
 }

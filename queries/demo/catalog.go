@@ -346,6 +346,12 @@ func (d *Dataset) buildModels(rng *rand.Rand) {
 			s := modelSpec{name: unique(name), layer: "marts", team: Teams()[t], parents: parents}
 			marts = append(marts, d.model(s, style, extra))
 		}
+		// Blind spots, as real projects have them: now and then a model without tests, or without a description.
+		last := &d.nodes[len(d.nodes)-1]
+		last.untested = g%29 == 11
+		if g%17 == 5 {
+			last.description = ""
+		}
 		count++
 	}
 
@@ -455,7 +461,11 @@ func (d *Dataset) buildTests(rng *rand.Rand) {
 			kind: tkVolume, parent: fr, protected: true})
 	}
 	var targets []int
-	targets = append(targets, d.kumoModels()...)
+	for _, i := range d.kumoModels() {
+		if !d.nodes[i].untested {
+			targets = append(targets, i)
+		}
+	}
 	for i, n := range d.nodes {
 		if n.kind == "source" {
 			targets = append(targets, i)

@@ -145,6 +145,7 @@ type node struct {
 	ownersJSON                   string // owners as Elementary copies them into test results
 	description, path            string
 	protected                    bool // never fails at random (story health)
+	untested                     bool // a blind spot: no test is written on it
 	errorLatest                  bool // errors in the latest daily build
 	sourceName, table            string
 	freshness                    bool

@@ -55,7 +55,7 @@ func (d *Dataset) streamDefinitions(fn func(string, []any) error) error {
 		set("tags", jsonText(n.tags))
 		set("meta", n.meta)
 		set("owner", n.owner)
-		set("description", n.description)
+		set("description", nullable(n.description))
 		set("original_path", "models/"+n.path)
 		set("path", n.path)
 		set("generated_at", d.defTime(i))
@@ -168,7 +168,9 @@ func nullable(s string) any {
 	return s
 }
 
-func qualityDimension(short string) string {
+// qualityDimension is the dimension Elementary records for a test of the demo's kinds: its mapping in
+// common_test_configs.sql (column_anomalies has none: NULL).
+func qualityDimension(short string) any {
 	switch short {
 	case "not_null", "volume_anomalies":
 		return "completeness"
@@ -178,6 +180,10 @@ func qualityDimension(short string) string {
 		return "consistency"
 	case "freshness_anomalies":
 		return "freshness"
+	case "expression_is_true":
+		return "accuracy"
+	case "column_anomalies":
+		return nil
 	}
 	return "validity"
 }

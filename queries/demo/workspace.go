@@ -26,6 +26,7 @@ func Tour() []string {
 		"last-run " + StoryErroredModel,
 		"failures since 1d",
 		"freshness",
+		"how healthy is finance's data?",
 		StoryFailingModel + "のオーナーは誰?",
 		StoryFailingModel + "が更新されていないのはなぜ?",
 		"昨日からのテスト失敗",
