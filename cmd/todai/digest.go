@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,10 +30,10 @@ func newDigestCmd(a *app) *cobra.Command {
 				a.syncBeforeAnswer(ctx, db)
 			}
 			reader := a.reader(db)
-			if platform || team == "" {
+			t := a.cfg.Team(team)
+			if platform || team == "" || a.isPlatformDigest(team) {
 				return a.platformDigest(ctx, db, reader, post, asJSON)
 			}
-			t := a.cfg.Team(team)
 			ans, err := a.buildDigest(ctx, reader, t, team, coverage)
 			if err != nil {
 				return err
@@ -63,6 +64,20 @@ func newDigestCmd(a *app) *cobra.Command {
 	cmd.MarkFlagsMutuallyExclusive("team", "platform")
 	cmd.MarkFlagsOneRequired("team", "platform")
 	return cmd
+}
+
+// isPlatformDigest reports whether a digest of team means the platform digest: its name, when no configured team is
+// called so (as /todai digest platform).
+func (a *app) isPlatformDigest(team string) bool {
+	if !strings.EqualFold(team, bot.PlatformTeam) {
+		return false
+	}
+	for _, t := range a.cfg.Teams {
+		if strings.EqualFold(t.Name, team) {
+			return false
+		}
+	}
+	return true
 }
 
 // platformDigest builds the platform digest and prints it (as JSON with asJSON), posting it to platform.channel

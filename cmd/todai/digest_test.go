@@ -121,6 +121,10 @@ func TestPlatformAndCoverageDigest(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Blind spots (weekly)\nModels: ") {
 		t.Errorf("digest --coverage must list the team's blind spots: exit %d\n%s\n%s", code, out, errOut)
 	}
+	code, out, errOut = cli(t, "--config", cfg, "digest", "--team", "Platform", "--no-sync")
+	if code != 0 || !strings.Contains(out, "Platform digest") {
+		t.Errorf("--team platform, no team being called so, is the platform digest: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if code, _, errOut = cli(t, "--config", cfg, "digest", "--team", "finance", "--platform"); code == 0 {
 		t.Errorf("--team and --platform together must fail: %s", errOut)
 	}
