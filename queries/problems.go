@@ -178,3 +178,61 @@ func (r *Reader) ElementaryInUse(ctx context.Context, now time.Time) (bool, erro
 	}
 	return inUse, nil
 }
+
+// ResultRef is a test's, model's or source's latest result: the dbt invocation it came from (and that invocation's
+// job), when, and its status.
+type ResultRef struct {
+	InvocationID string
+	JobName      string
+	At           time.Time
+	Status       string
+}
+
+// LatestResults returns the latest result of each test (its newest invocation's worst row), model or snapshot (its
+// last run) and source (its last freshness check) among ids; ids with none are absent. Escalation names the run that
+// cleared an incident with it.
+func (r *Reader) LatestResults(ctx context.Context, ids []string) (map[string]ResultRef, error) {
+	out := map[string]ResultRef{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("latest results: %w", err)
+	}
+	return inSnapshot(ctx, r, func(r *Reader) (map[string]ResultRef, error) {
+		rows, err := r.q.QueryContext(ctx, `WITH wanted(id) AS (SELECT value FROM json_each(?1)),
+			latest(id, invocation_id, at, status) AS (
+				SELECT t.test_unique_id, coalesce(t.invocation_id, ''), coalesce(t.detected_at, ''), t.status
+				FROM wanted w CROSS JOIN test_latest t ON t.test_unique_id = w.id
+				UNION ALL
+				SELECT l.unique_id, rr.invocation_id, coalesce(l.completed_at, rr.generated_at, ''), l.status
+				FROM wanted w CROSS JOIN node_last_run l ON l.unique_id = w.id
+				JOIN dbt_run_results rr ON rr.model_execution_id = l.model_execution_id
+				UNION ALL
+				SELECT s.unique_id, coalesce(f.invocation_id, ''), coalesce(f.generated_at, f.created_at, ''), s.status
+				FROM wanted w CROSS JOIN source_freshness_latest s ON s.unique_id = w.id
+				JOIN dbt_source_freshness_results f ON f.source_freshness_execution_id = s.execution_id)
+			SELECT l.id, l.invocation_id, coalesce(i.job_name, ''), l.at, l.status
+			FROM latest l LEFT JOIN dbt_invocations i ON i.invocation_id = l.invocation_id`, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("latest results: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				id, at string
+				ref    ResultRef
+			)
+			if err := rows.Scan(&id, &ref.InvocationID, &ref.JobName, &at, &ref.Status); err != nil {
+				return nil, fmt.Errorf("latest results: %w", err)
+			}
+			ref.At, _ = localdb.ParseTime(at) // an unreadable time is unknown
+			out[id] = ref
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("latest results: %w", err)
+		}
+		return out, nil
+	})
+}

@@ -2,15 +2,11 @@ package scheduler
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 
-	_ "github.com/mattn/go-sqlite3"
-	"github.com/pressly/goose/v3"
-
-	"github.com/todai-dev/todai/migrations"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 // TestEpisodesSurviveTheUpgrade writes heads-ups as version 16 kept them (exposure_notices, kinds unsafe and
@@ -19,17 +15,7 @@ import (
 func TestEpisodesSurviveTheUpgrade(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
-	old, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, old, migrations.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 16); err != nil {
-		t.Fatal(err)
-	}
+	old := localdbtest.AtVersion(t, path, 16)
 	if _, err := old.ExecContext(ctx, `INSERT INTO exposure_notices (exposure_id, episode, kind, claimed_at, claimed_by)
 		VALUES ('exposure.shop.closed', 1, 'unsafe', 'x', 'h'), ('exposure.shop.closed', 1, 'usable', 'x', 'h'),
 		('exposure.shop.open', 1, 'unsafe', 'x', 'h'), ('exposure.shop.open', 1, 'usable', 'x', 'h'),

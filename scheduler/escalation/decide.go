@@ -115,6 +115,20 @@ type Incident struct {
 	// root's message lists it. Split says somebody split it out of its root's incident: it is never grouped again.
 	ParentID int64
 	Split    bool
+	// Assignee is who took the incident or was given it (a Slack user ID; "" when nobody).
+	Assignee string
+	// Priority is the severity a person set ("" while Todai's computed one is shown) and PriorityBy who set it.
+	Priority   Priority
+	PriorityBy string
+	// ResolvedBy is who resolved it (a Slack user ID, or todai when its problem cleared), Resolution how it ended,
+	// ResolutionNote what they wrote, and ClearedBy the dbt invocation whose result cleared it (Todai's resolutions).
+	ResolvedBy     string
+	Resolution     Resolution
+	ResolutionNote string
+	ClearedBy      string
+	// Reopens is the incident of the same key resolved as fixed less than ReopenWindow before this one opened (0:
+	// none): the fix did not hold.
+	Reopens int64
 }
 
 // Matcher is one condition of a silence. Field is node, test, tag, owner, team or key; Value is compared for

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -157,7 +158,8 @@ func (m *memStore) Unresolved(context.Context) (map[string]Unresolved, error) {
 	out := map[string]Unresolved{}
 	for _, inc := range m.incs {
 		if inc.Status != StatusResolved {
-			out[inc.Key] = Unresolved{ID: inc.ID, Team: inc.Team, DetectedAt: inc.DetectedAt, OpenedAt: inc.OpenedAt,
+			out[inc.Key] = Unresolved{ID: inc.ID, Team: inc.Team, Subject: cmp.Or(inc.TestID, inc.NodeID),
+				DetectedAt: inc.DetectedAt, OpenedAt: inc.OpenedAt,
 				WaitsForAlert: inc.LastNotified.Level == 0 && inc.ElementaryAlertID == ""}
 		}
 	}
@@ -178,23 +180,51 @@ func (m *memStore) ApplyReconcile(_ context.Context, plan ReconcilePlan, now tim
 		if open[w.Key] {
 			continue // a key already open is left as it is
 		}
+		ended := m.lastEnded(w.Key)
+		if ended.holds(w) {
+			continue // a person resolved this very failure
+		}
 		open[w.Key] = true
-		w.ID, w.Status = int64(len(m.incs)+1), StatusOpen
+		w.ID, w.Status, w.Reopens = int64(len(m.incs)+1), StatusOpen, ended.reopened(w.OpenedAt)
 		m.incs[w.ID] = &w
 		opened = append(opened, w)
 	}
 	for _, id := range plan.Resolve {
 		inc := m.incs[id]
-		inc.Status, inc.ResolvedAt = StatusResolved, now
+		inc.Status, inc.ResolvedAt, inc.ResolvedBy, inc.Resolution = StatusResolved, now, "todai", ResolutionCleared
+		inc.ClearedBy = plan.ClearedBy[id]
 		resolved = append(resolved, *inc)
 	}
 	return opened, resolved, nil
 }
 
-// memMirror is the mirror Reconcile reads: the current problems and edr monitor's alerts.
+// lastEnded is key's latest resolved incident (zero when none).
+func (m *memStore) lastEnded(key string) Ended {
+	var e Ended
+	for _, inc := range m.incs {
+		if inc.Key == key && inc.Status == StatusResolved && inc.ID > e.ID {
+			e = Ended{ID: inc.ID, Resolution: inc.Resolution, ResolvedAt: inc.ResolvedAt, DetectedAt: inc.DetectedAt,
+				InvocationID: inc.InvocationID}
+		}
+	}
+	return e
+}
+
+// memMirror is the mirror Reconcile reads: the current problems, edr monitor's alerts and the latest results.
 type memMirror struct {
 	problems []queries.Problem
 	alerts   map[string]string
+	latest   map[string]queries.ResultRef
+}
+
+func (m *memMirror) LatestResults(_ context.Context, ids []string) (map[string]queries.ResultRef, error) {
+	out := map[string]queries.ResultRef{}
+	for _, id := range ids {
+		if r, ok := m.latest[id]; ok {
+			out[id] = r
+		}
+	}
+	return out, nil
 }
 
 func (m *memMirror) Problems(context.Context) ([]queries.Problem, error) { return m.problems, nil }

@@ -19,6 +19,8 @@ type MirrorReader interface {
 	// ElementaryAlerts returns, for each key that edr monitor alerted on (alerts_v2, status sent) for a failure
 	// detected at or after since[key] (zero: any time), the newest such alert's id.
 	ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error)
+	// LatestResults returns the latest result of each test, model or source (its freshness check) named.
+	LatestResults(ctx context.Context, ids []string) (map[string]queries.ResultRef, error)
 }
 
 // Group is the new incidents of one team from one dbt invocation: they go out as one message.
@@ -56,7 +58,11 @@ func (e Engine) Reconcile(ctx context.Context, m MirrorReader, policyFor func(te
 			return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 		}
 	}
-	opened, resolved, err := e.Store.ApplyReconcile(ctx, planReconcile(wanted, open, alerts), now)
+	plan := planReconcile(wanted, open, alerts)
+	if plan.ClearedBy, err = clearedBy(ctx, m, plan.Resolve, open); err != nil {
+		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
+	}
+	opened, resolved, err := e.Store.ApplyReconcile(ctx, plan, now)
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 	}
@@ -70,14 +76,44 @@ type ReconcilePlan struct {
 	Open []Incident
 	// Link maps an unresolved incident's id to the edr monitor alert found for it.
 	Link map[int64]string
-	// Resolve lists the unresolved incidents whose problem is gone.
-	Resolve []int64
+	// Resolve lists the unresolved incidents whose problem is gone, and ClearedBy the dbt invocation whose result
+	// cleared each (absent when the mirror does not say).
+	Resolve   []int64
+	ClearedBy map[int64]string
+}
+
+// clearedBy says which dbt invocation's result cleared each incident to resolve: its subject's latest result.
+func clearedBy(ctx context.Context, m MirrorReader, resolve []int64, open map[string]Unresolved) (map[int64]string, error) {
+	if len(resolve) == 0 {
+		return nil, nil
+	}
+	subjects := map[int64]string{}
+	var ids []string
+	for _, u := range open {
+		if slices.Contains(resolve, u.ID) {
+			subjects[u.ID] = u.Subject
+			ids = append(ids, u.Subject)
+		}
+	}
+	latest, err := m.LatestResults(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	for id, subject := range subjects {
+		if r, ok := latest[subject]; ok && r.InvocationID != "" {
+			out[id] = r.InvocationID
+		}
+	}
+	return out, nil
 }
 
 // Unresolved is what Reconcile needs of an unresolved incident.
 type Unresolved struct {
 	ID   int64
 	Team string
+	// Subject is its test's unique_id, else its node's: whose latest result cleared it.
+	Subject string
 	// WaitsForAlert: no notice went out and no edr monitor alert is linked yet.
 	WaitsForAlert bool
 	DetectedAt    time.Time
@@ -165,7 +201,7 @@ func (s *Store) ApplyReconcile(ctx context.Context, plan ReconcilePlan, now time
 			}
 		}
 		for _, id := range plan.Resolve {
-			if err := resolveTx(ctx, tx, id, "todai", now, "no longer failing in the mirror"); err != nil {
+			if err := clearTx(ctx, tx, id, plan.ClearedBy[id], now); err != nil {
 				return fmt.Errorf("resolve incident %d: %w", id, err)
 			}
 			inc, err := getIncident(ctx, tx, id)
@@ -193,8 +229,9 @@ func alertsSince(detected, opened time.Time) time.Time {
 
 // Unresolved returns the unresolved incidents by key.
 func (s *Store) Unresolved(ctx context.Context) (map[string]Unresolved, error) {
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id, team, notified_level = 0 AND elementary_alert_id = '',
-		coalesce(detected_at, ''), opened_at FROM incidents WHERE status <> 'resolved'`)
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id, team, coalesce(nullif(test_id, ''), node_id),
+		notified_level = 0 AND elementary_alert_id = '', coalesce(detected_at, ''), opened_at
+		FROM incidents WHERE status <> 'resolved'`)
 	if err != nil {
 		return nil, fmt.Errorf("read unresolved incidents: %w", err)
 	}
@@ -205,7 +242,7 @@ func (s *Store) Unresolved(ctx context.Context) (map[string]Unresolved, error) {
 			k, detected, opened string
 			u                   Unresolved
 		)
-		if err := rows.Scan(&k, &u.ID, &u.Team, &u.WaitsForAlert, &detected, &opened); err != nil {
+		if err := rows.Scan(&k, &u.ID, &u.Team, &u.Subject, &u.WaitsForAlert, &detected, &opened); err != nil {
 			return nil, fmt.Errorf("read unresolved incidents: %w", err)
 		}
 		if u.OpenedAt, err = localdb.ParseTime(opened); err != nil {

@@ -148,6 +148,12 @@ func TestReconcile(t *testing.T) {
 		if !reflect.DeepEqual(groups, st.want.groups) {
 			t.Errorf("%s: groups %v, want %v", st.name, groups, st.want.groups)
 		}
+		for _, inc := range res.Resolved {
+			if inc.Resolution != ResolutionCleared || inc.ResolvedBy != "todai" || inc.ClearedBy != st.inv {
+				t.Errorf("%s: %s resolved %s by %q, cleared by %q; want cleared by todai in %s", st.name, inc.Key,
+					inc.Resolution, inc.ResolvedBy, inc.ClearedBy, st.inv)
+			}
+		}
 		if i == 0 {
 			for _, inc := range res.Opened {
 				switch inc.Key {

@@ -41,7 +41,8 @@ func NewStore(db *localdb.DB) *Store { return &Store{db: db} }
 
 const incidentCols = `id, key, team, kind, node_id, test_id, severity, status, invocation_id, summary, owners, tags,
 	opened_at, notified_level, notified_loop, notified_at, acked_by, acked_at, resolved_at, resolve_announced,
-	silenced_by, inhibited_by, elementary_alert_id, channel, ts, thread_ts, detected_at, parent_id, split`
+	silenced_by, inhibited_by, elementary_alert_id, channel, ts, thread_ts, detected_at, parent_id, split, assignee,
+	priority, priority_by, resolved_by, resolution, resolution_note, cleared_by, reopens`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -49,6 +50,7 @@ func scanIncident(r scanner) (Incident, error) {
 	var (
 		inc                                Incident
 		kind, status, owners, tags, opened string
+		priority, resolution               string
 		notifiedAt, ackedAt, resolvedAt    sql.NullString
 		detectedAt                         sql.NullString
 		announced, split                   int
@@ -57,11 +59,13 @@ func scanIncident(r scanner) (Incident, error) {
 		&inc.InvocationID, &inc.Summary, &owners, &tags, &opened, &inc.LastNotified.Level, &inc.LastNotified.Loop,
 		&notifiedAt, &inc.AckedBy, &ackedAt, &resolvedAt, &announced, &inc.SilencedBy, &inc.InhibitedBy,
 		&inc.ElementaryAlertID, &inc.Message.Channel, &inc.Message.TS, &inc.Message.ThreadTS, &detectedAt, &inc.ParentID,
-		&split)
+		&split, &inc.Assignee, &priority, &inc.PriorityBy, &inc.ResolvedBy, &resolution, &inc.ResolutionNote,
+		&inc.ClearedBy, &inc.Reopens)
 	if err != nil {
 		return Incident{}, err
 	}
 	inc.Kind, inc.Status, inc.ResolveAnnounced, inc.Split = Kind(kind), Status(status), announced != 0, split != 0
+	inc.Priority, inc.Resolution = Priority(priority), Resolution(resolution)
 	if err := json.Unmarshal([]byte(owners), &inc.Owners); err != nil {
 		return Incident{}, fmt.Errorf("incident %d owners: %w", inc.ID, err)
 	}
@@ -226,13 +230,21 @@ func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, erro
 	if inc.OpenedAt.IsZero() {
 		return Incident{}, false, errors.New("incident without opening time")
 	}
+	ended, err := lastEndedTx(ctx, tx, inc.Key)
+	if err != nil {
+		return Incident{}, false, err
+	}
+	if ended.holds(inc) {
+		return Incident{}, false, nil // a person resolved this very failure: it stays resolved
+	}
+	inc.Reopens = ended.reopened(inc.OpenedAt)
 	res, err := tx.ExecContext(ctx, `INSERT INTO incidents (key, team, kind, node_id, test_id, severity, status,
-		invocation_id, summary, owners, tags, opened_at, elementary_alert_id, detected_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
+		invocation_id, summary, owners, tags, opened_at, elementary_alert_id, detected_at, reopens)
+		VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING`,
 		inc.Key, inc.Team, string(inc.Kind), inc.NodeID, inc.TestID, inc.Severity, inc.InvocationID, inc.Summary,
 		jsonList(inc.Owners), jsonList(inc.Tags), localdb.FormatTime(inc.OpenedAt), inc.ElementaryAlertID,
-		nullTime(inc.DetectedAt))
+		nullTime(inc.DetectedAt), inc.Reopens)
 	if err != nil {
 		return Incident{}, false, err
 	}
@@ -254,6 +266,12 @@ func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, erro
 	}
 	if inc.ElementaryAlertID != "" {
 		if err := addEvent(ctx, tx, id, inc.OpenedAt, "elementary_alert", "edr monitor", nil, nil, inc.ElementaryAlertID); err != nil {
+			return Incident{}, false, err
+		}
+	}
+	if inc.Reopens != 0 {
+		if err := addEvent(ctx, tx, id, inc.OpenedAt, "reopened", "todai", nil, nil,
+			"incident "+strconv.FormatInt(inc.Reopens, 10)+" was resolved as fixed "+localdb.FormatTime(ended.ResolvedAt)); err != nil {
 			return Incident{}, false, err
 		}
 	}
@@ -453,17 +471,18 @@ func (s *Store) silences(ctx context.Context, db *sql.DB, where string, args ...
 	return out, nil
 }
 
-// Resolve resolves an unresolved incident (the test passes again, the model ran); resolving a resolved incident
-// changes nothing.
-func (s *Store) Resolve(ctx context.Context, id int64, actor string, now time.Time) error {
+// Resolve resolves an unresolved incident whose problem cleared (the test passes again, the model ran) in the dbt
+// invocation clearedBy ("" when unknown); resolving a resolved incident changes nothing.
+func (s *Store) Resolve(ctx context.Context, id int64, clearedBy string, now time.Time) error {
 	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *sql.Tx) error {
-		return resolveTx(ctx, tx, id, actor, now, "")
+		return clearTx(ctx, tx, id, clearedBy, now)
 	})
 }
 
-func resolveTx(ctx context.Context, tx *sql.Tx, id int64, actor string, now time.Time, detail string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND status <> 'resolved'`,
-		localdb.FormatTime(now), id)
+// clearTx resolves an unresolved incident as cleared by Todai, by the run of invocation clearedBy.
+func clearTx(ctx context.Context, tx *sql.Tx, id int64, clearedBy string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = 'todai',
+		resolution = 'cleared', cleared_by = ? WHERE id = ? AND status <> 'resolved'`, localdb.FormatTime(now), clearedBy, id)
 	if err != nil {
 		return err
 	}
@@ -471,7 +490,40 @@ func resolveTx(ctx context.Context, tx *sql.Tx, id int64, actor string, now time
 	if err != nil || n == 0 {
 		return err
 	}
-	return addEvent(ctx, tx, id, now, "resolved", actor, nil, nil, detail)
+	detail := "no longer failing in the mirror"
+	if clearedBy != "" {
+		detail = "cleared by invocation " + clearedBy
+	}
+	return addEvent(ctx, tx, id, now, "resolved", "todai", nil, nil, detail)
+}
+
+// lastEndedTx is the latest resolved incident of key (zero when none).
+func lastEndedTx(ctx context.Context, tx *sql.Tx, key string) (Ended, error) {
+	var (
+		e                          Ended
+		resolution                 string
+		resolvedAt, detected, invo sql.NullString
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, resolution, resolved_at, detected_at, invocation_id FROM incidents
+		WHERE key = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1`, key).Scan(&e.ID, &resolution, &resolvedAt, &detected, &invo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Ended{}, nil
+	}
+	if err != nil {
+		return Ended{}, fmt.Errorf("latest end of %s: %w", key, err)
+	}
+	e.Resolution, e.InvocationID = Resolution(resolution), invo.String
+	for _, f := range []struct {
+		s   sql.NullString
+		dst *time.Time
+	}{{resolvedAt, &e.ResolvedAt}, {detected, &e.DetectedAt}} {
+		if f.s.Valid && f.s.String != "" {
+			if *f.dst, err = localdb.ParseTime(f.s.String); err != nil {
+				return Ended{}, fmt.Errorf("latest end of %s: %w", key, err)
+			}
+		}
+	}
+	return e, nil
 }
 
 // ClaimSends claims sends before they go out, in one transaction, and returns those it claimed: a key already

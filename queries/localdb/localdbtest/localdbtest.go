@@ -3,10 +3,14 @@ package localdbtest
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
+	"github.com/todai-dev/todai/migrations"
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
@@ -52,4 +56,23 @@ func NewDataGeneration(tb testing.TB, db *localdb.DB) {
 		VALUES ('data_generation', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1`); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// AtVersion creates a state file at path migrated only up to version, as an earlier release left it, and returns it
+// opened without Todai's store: write rows as that release did, close it, and open it with localdb.Open to test the
+// upgrade.
+func AtVersion(tb testing.TB, path string, version int64) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		tb.Fatal(err)
+	}
+	return db
 }

@@ -1,0 +1,129 @@
+package escalation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// ErrInvalid is returned for a change that cannot be made as asked: an unknown priority or resolution, a note over
+// MaxNoteLength, nobody to assign.
+var ErrInvalid = errors.New("invalid change")
+
+// Take makes actor the incident's assignee (taking it over from another) and acknowledges it when it is open:
+// escalation stops. It reports whether anything changed (taking an incident one holds changes nothing); a resolved
+// incident returns ErrResolved.
+func (s *Store) Take(ctx context.Context, id int64, actor string, now time.Time) (bool, error) {
+	return s.assign(ctx, id, actor, actor, "taken", now)
+}
+
+// Assign gives the incident to assignee (a Slack user ID), for actor, and acknowledges it when it is open. It reports
+// whether anything changed; a resolved incident returns ErrResolved.
+func (s *Store) Assign(ctx context.Context, id int64, assignee, actor string, now time.Time) (bool, error) {
+	return s.assign(ctx, id, assignee, actor, "assigned", now)
+}
+
+func (s *Store) assign(ctx context.Context, id int64, assignee, actor, event string, now time.Time) (bool, error) {
+	changed := false
+	err := s.inTx(ctx, fmt.Sprintf("%s incident %d", event, id), func(tx *sql.Tx) error {
+		if assignee == "" {
+			return fmt.Errorf("nobody to assign: %w", ErrInvalid)
+		}
+		inc, err := getIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inc.Status == StatusResolved {
+			return ErrResolved
+		}
+		if inc.Assignee == assignee {
+			return nil
+		}
+		at := localdb.FormatTime(now)
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET assignee = ?,
+			acked_by = CASE status WHEN 'open' THEN ? ELSE acked_by END,
+			acked_at = CASE status WHEN 'open' THEN ? ELSE acked_at END, status = 'acked' WHERE id = ?`,
+			assignee, actor, at, id); err != nil {
+			return err
+		}
+		changed = true
+		detail := ""
+		if event == "assigned" {
+			detail = assignee
+		}
+		return addEvent(ctx, tx, id, now, event, actor, nil, nil, detail)
+	})
+	return changed, err
+}
+
+// SetPriority sets the incident's severity, for actor. It reports whether anything changed (setting the priority it
+// has changes nothing); an unknown priority returns ErrInvalid, a resolved incident ErrResolved.
+func (s *Store) SetPriority(ctx context.Context, id int64, p Priority, actor string, now time.Time) (bool, error) {
+	changed := false
+	err := s.inTx(ctx, fmt.Sprintf("set the severity of incident %d", id), func(tx *sql.Tx) error {
+		if _, ok := ParsePriority(string(p)); !ok {
+			return fmt.Errorf("severity %q: %w", p, ErrInvalid)
+		}
+		inc, err := getIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if inc.Status == StatusResolved {
+			return ErrResolved
+		}
+		if inc.Priority == p {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET priority = ?, priority_by = ? WHERE id = ?`,
+			string(p), actor, id); err != nil {
+			return err
+		}
+		changed = true
+		detail := string(p)
+		if inc.Priority != "" {
+			detail += " (was " + string(inc.Priority) + ")"
+		}
+		return addEvent(ctx, tx, id, now, "severity", actor, nil, nil, detail)
+	})
+	return changed, err
+}
+
+// ResolveAs resolves the incident as a person judged it — fixed, expected, no action needed or false positive — with
+// an optional note, for actor. The person's resolution holds for the failure it was given for: the same failure still
+// in the mirror does not open it again. The resolution is announced by whoever resolves it (the bot, in the thread),
+// not by the sweep. A resolved incident returns ErrResolved; an unknown resolution or a note over MaxNoteLength
+// ErrInvalid.
+func (s *Store) ResolveAs(ctx context.Context, id int64, r Resolution, note, actor string, now time.Time) error {
+	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *sql.Tx) error {
+		if _, ok := ParseResolution(string(r)); !ok {
+			return fmt.Errorf("resolution %q: %w", r, ErrInvalid)
+		}
+		if utf8.RuneCountInString(note) > MaxNoteLength {
+			return fmt.Errorf("a note of %d characters, over %d: %w", utf8.RuneCountInString(note), MaxNoteLength, ErrInvalid)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?,
+			resolution = ?, resolution_note = ?, resolve_announced = 1 WHERE id = ? AND status <> 'resolved'`,
+			localdb.FormatTime(now), actor, string(r), note, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			if _, err := getIncident(ctx, tx, id); err != nil {
+				return err
+			}
+			return ErrResolved
+		}
+		detail := string(r)
+		if note != "" {
+			detail += ": " + note
+		}
+		return addEvent(ctx, tx, id, now, "resolved", actor, nil, nil, detail)
+	})
+}

@@ -1,0 +1,178 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+)
+
+// TestWorkflow takes, assigns, sets the severity of and resolves an incident, each change once, and refuses what
+// cannot be done without changing anything.
+func TestWorkflow(t *testing.T) {
+	ctx := context.Background()
+	store := NewStore(localdbtest.Open(t, ""))
+	inc, _, err := store.Open(ctx, openIncident())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := inc.ID
+	step := func(name string, changed bool, err error, wantChanged bool) {
+		t.Helper()
+		if err != nil || changed != wantChanged {
+			t.Errorf("%s: changed %v, err %v; want changed %v", name, changed, err, wantChanged)
+		}
+	}
+	changed, err := store.Take(ctx, id, "U_ANA", t0.Add(time.Minute))
+	step("take", changed, err, true)
+	changed, err = store.Take(ctx, id, "U_ANA", t0.Add(2*time.Minute))
+	step("take again (a double click)", changed, err, false)
+	got, _ := store.Get(ctx, id)
+	if got.Assignee != "U_ANA" || got.Status != StatusAcked || got.AckedBy != "U_ANA" {
+		t.Errorf("after take: assignee %q, status %s, acked by %q", got.Assignee, got.Status, got.AckedBy)
+	}
+	changed, err = store.Assign(ctx, id, "U_BEN", "U_ANA", t0.Add(3*time.Minute))
+	step("assign", changed, err, true)
+	changed, err = store.SetPriority(ctx, id, PriorityNormal, "U_BEN", t0.Add(4*time.Minute))
+	step("severity", changed, err, true)
+	changed, err = store.SetPriority(ctx, id, PriorityHigh, "U_BEN", t0.Add(5*time.Minute))
+	step("severity raised", changed, err, true)
+	changed, err = store.SetPriority(ctx, id, PriorityHigh, "U_BEN", t0.Add(6*time.Minute))
+	step("severity again", changed, err, false)
+
+	for _, bad := range []struct {
+		name string
+		err  error
+		is   error
+	}{
+		{"unknown severity", second(store.SetPriority(ctx, id, "urgent", "U_BEN", t0)), ErrInvalid},
+		{"assign nobody", second(store.Assign(ctx, id, "", "U_BEN", t0)), ErrInvalid},
+		{"take an unknown incident", second(store.Take(ctx, 999, "U_BEN", t0)), ErrNotFound},
+		{"unknown resolution", store.ResolveAs(ctx, id, "cleared", "", "U_BEN", t0), ErrInvalid},
+		{"a note over the limit", store.ResolveAs(ctx, id, ResolutionFixed, strings.Repeat("あ", MaxNoteLength+1), "U_BEN", t0), ErrInvalid},
+		{"resolve an unknown incident", store.ResolveAs(ctx, 999, ResolutionFixed, "", "U_BEN", t0), ErrNotFound},
+	} {
+		if !errors.Is(bad.err, bad.is) {
+			t.Errorf("%s: err = %v, want %v", bad.name, bad.err, bad.is)
+		}
+	}
+	if got, _ := store.Get(ctx, id); got.Status != StatusAcked || got.Priority != PriorityHigh || got.Assignee != "U_BEN" {
+		t.Fatalf("a refused change changed the incident: %+v", got)
+	}
+
+	note := strings.Repeat("あ", MaxNoteLength)
+	if err := store.ResolveAs(ctx, id, ResolutionFalsePositive, note, "U_BEN", t0.Add(7*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.ResolveAs(ctx, id, ResolutionFixed, "", "U_ANA", t0.Add(8*time.Minute)); !errors.Is(err, ErrResolved) {
+		t.Errorf("resolving twice: %v, want ErrResolved", err)
+	}
+	for name, err := range map[string]error{
+		"take a resolved incident":     second(store.Take(ctx, id, "U_ANA", t0)),
+		"severity of a resolved one":   second(store.SetPriority(ctx, id, PriorityLow, "U_ANA", t0)),
+		"assign a resolved incident":   second(store.Assign(ctx, id, "U_ANA", "U_ANA", t0)),
+		"acknowledge a resolved one":   store.Ack(ctx, id, "U_ANA", t0),
+		"snooze a resolved incident":   second(store.Snooze(ctx, id, time.Hour, "U_ANA", t0)),
+		"resolve a resolved one again": store.ResolveAs(ctx, id, ResolutionExpected, "", "U_ANA", t0),
+	} {
+		if !errors.Is(err, ErrResolved) {
+			t.Errorf("%s: %v, want ErrResolved", name, err)
+		}
+	}
+	got, _ = store.Get(ctx, id)
+	if got.Status != StatusResolved || got.Resolution != ResolutionFalsePositive || got.ResolvedBy != "U_BEN" ||
+		got.ResolutionNote != note || !got.ResolveAnnounced || got.Priority != PriorityHigh || got.PriorityBy != "U_BEN" {
+		t.Errorf("after resolve: %+v", got)
+	}
+	timeline, err := store.Timeline(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, e := range timeline {
+		detail := e.Detail
+		if len(detail) > 20 {
+			detail = detail[:len("false_positive")] + "…"
+		}
+		events = append(events, e.Event+" "+e.Actor+" "+detail)
+	}
+	want := []string{"opened todai ", "taken U_ANA ", "assigned U_ANA U_BEN", "severity U_BEN normal",
+		"severity U_BEN high (was normal)", "resolved U_BEN false_positive…"}
+	if strings.Join(events, "\n") != strings.Join(want, "\n") {
+		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+// TestResolutionHoldsAndReopens: a person's resolution holds for the failure it was given for (the same failure still
+// in the mirror does not open it again), a later failure is a new incident, and one within a day of a fix reopens it.
+func TestResolutionHoldsAndReopens(t *testing.T) {
+	ctx := context.Background()
+	failure := func(invocation string, detected time.Time) Incident {
+		inc := openIncident()
+		inc.ID, inc.InvocationID, inc.DetectedAt, inc.OpenedAt = 0, invocation, detected, detected.Add(time.Minute)
+		return inc
+	}
+	tests := []struct {
+		name       string
+		resolution Resolution
+		next       Incident
+		wantOpened bool
+		wantReopen bool
+	}{
+		{"expected: the same failure stays resolved", ResolutionExpected, failure("inv-1", t0), false, false},
+		{"false positive: the same invocation stays resolved", ResolutionFalsePositive, failure("inv-1", t0.Add(time.Hour)), false, false},
+		{"expected: a later run's failure is new", ResolutionExpected, failure("inv-2", t0.Add(time.Hour)), true, false},
+		{"fixed: a failure within a day reopens", ResolutionFixed, failure("inv-2", t0.Add(20*time.Hour)), true, true},
+		{"fixed: a failure after a day is new", ResolutionFixed, failure("inv-2", t0.Add(30*time.Hour)), true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store := NewStore(localdbtest.Open(t, ""))
+			first, _, err := store.Open(ctx, failure("inv-1", t0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := store.ResolveAs(ctx, first.ID, tc.resolution, "", "U_ANA", t0.Add(10*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			opened, _, err := store.ApplyReconcile(ctx, ReconcilePlan{Open: []Incident{tc.next}}, tc.next.OpenedAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(opened) == 1) != tc.wantOpened {
+				t.Fatalf("opened %d incidents, want opened %v", len(opened), tc.wantOpened)
+			}
+			if !tc.wantOpened {
+				return
+			}
+			if reopens := opened[0].Reopens == first.ID; reopens != tc.wantReopen {
+				t.Errorf("reopens = %d, want reopening %v of %d", opened[0].Reopens, tc.wantReopen, first.ID)
+			}
+			timeline, _ := store.Timeline(ctx, opened[0].ID)
+			saysReopened := len(timeline) > 1 && timeline[len(timeline)-1].Event == "reopened"
+			if saysReopened != tc.wantReopen {
+				t.Errorf("timeline %+v: reopened event %v, want %v", timeline, saysReopened, tc.wantReopen)
+			}
+		})
+	}
+	t.Run("cleared by Todai never holds", func(t *testing.T) {
+		store := NewStore(localdbtest.Open(t, ""))
+		first, _, _ := store.Open(ctx, failure("inv-1", t0))
+		if err := store.Resolve(ctx, first.ID, "inv-2", t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := store.Get(ctx, first.ID)
+		if got.Resolution != ResolutionCleared || got.ResolvedBy != "todai" || got.ClearedBy != "inv-2" {
+			t.Errorf("cleared: %+v", got)
+		}
+		opened, _, err := store.ApplyReconcile(ctx, ReconcilePlan{Open: []Incident{failure("inv-1", t0)}}, t0.Add(2*time.Hour))
+		if err != nil || len(opened) != 1 || opened[0].Reopens != 0 {
+			t.Errorf("a failure after a clear: opened %+v, %v", opened, err)
+		}
+	})
+}
