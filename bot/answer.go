@@ -264,6 +264,9 @@ func (b *Bot) firstResolved(ctx context.Context, cands []string) string {
 // actionJob answers Todai's buttons: share posts the question's answer in the channel; the others answer in the
 // message's thread, or through the response_url for ephemeral messages.
 func (b *Bot) actionJob(cb slack.InteractionCallback) job {
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		return b.viewSubmissionJob(cb)
+	}
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return job{}
 	}

@@ -132,6 +132,7 @@ type HomePublisher interface {
 type poster interface {
 	PostMessage(ctx context.Context, channel string, opts ...slack.MsgOption) (channelID, ts string, err error)
 	PostResponse(ctx context.Context, responseURL string, msg ResponseMessage) error
+	PostEphemeral(ctx context.Context, channel, user string, opts ...slack.MsgOption) (string, error)
 }
 
 // ReadModel is the read model the bot answers from (*queries.Reader): every intent's answer, the teams' digests,
@@ -142,6 +143,8 @@ type ReadModel interface {
 	Diagnose(ctx context.Context, subject string) (queries.Diagnosis, error)
 	TestChart(ctx context.Context, testID string) (*queries.Chart, error)
 	Platform(ctx context.Context) (queries.PlatformDigest, error)
+	// LatestResults names the run that cleared an incident.
+	LatestResults(ctx context.Context, ids []string) (map[string]queries.ResultRef, error)
 }
 
 // Deps are the bot's collaborators.

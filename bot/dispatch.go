@@ -43,8 +43,12 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	}
 	req := evt.Request
 	received := b.now()
+	var payload any
+	if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
+		payload = b.viewSubmissionAck(cb) // validated while Slack waits, so that the form shows what is wrong
+	}
 	ackCtx, cancel := context.WithTimeout(ctx, ackTimeout)
-	err := sm.AckCtx(ackCtx, req.EnvelopeID, nil)
+	err := sm.AckCtx(ackCtx, req.EnvelopeID, payload)
 	cancel()
 	acked := b.now().Sub(received)
 	if err != nil {

@@ -32,6 +32,11 @@ type IncidentDesk interface {
 	Timeline(ctx context.Context, id int64) ([]escalation.Event, error)
 	Silence(ctx context.Context, s escalation.Silence, now time.Time) (escalation.Silence, error)
 	ActiveSilences(ctx context.Context, now time.Time) ([]escalation.Silence, error)
+	// Take, Assign, SetPriority and ResolveAs work an incident (the workflow's buttons, menus, modal and commands).
+	Take(ctx context.Context, id int64, actor string, now time.Time) (bool, error)
+	Assign(ctx context.Context, id int64, assignee, actor string, now time.Time) (bool, error)
+	SetPriority(ctx context.Context, id int64, p escalation.Priority, actor string, now time.Time) (bool, error)
+	ResolveAs(ctx context.Context, id int64, r escalation.Resolution, note, actor string, now time.Time) error
 }
 
 // command answers the scheduled features' commands (digest, mute, silences, incident); ok is false for the other
@@ -41,6 +46,8 @@ func (b *Bot) command(ctx context.Context, q handlers.Question, userID, channelI
 	switch q.Intent {
 	case handlers.IntentDigest:
 		return b.digestCommand(ctx, q, channelID), true
+	case handlers.IntentTake, handlers.IntentAssign, handlers.IntentSeverity, handlers.IntentResolve:
+		return b.workCommand(ctx, q, userID), true
 	case handlers.IntentMute, handlers.IntentSilences, handlers.IntentIncident:
 	default:
 		return slackui.Message{}, false

@@ -37,10 +37,12 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			if b.incidents == nil {
 				return
 			}
-			idText, durText, _ := strings.Cut(act.Value, ":")
-			id, err := strconv.ParseInt(idText, 10, 64)
-			if err != nil || id <= 0 {
+			id, arg, ok := incidentActionTarget(act)
+			if !ok {
 				b.log.Warn("bot: bad incident button value", "action", act.ActionID, "user", cb.User.ID)
+				l := b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
+				ephemeral(ctx, slackui.Text(handlers.Tr(l, "That button does not name one of Todai's incidents: nothing changed.",
+					"このボタンは Todai のインシデントを指していません。変更はありません。")))
 				return
 			}
 			inc, err := b.incidents.Get(ctx, id)
@@ -54,17 +56,22 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			if l == "" {
 				l = b.lang(ctx, handlers.Question{Command: true}, cb.User.ID, channel)
 			}
-			if act.ActionID == slackui.ActionIncidentHistory {
+			if r, ok := workOf(act, id, arg, cb.User.ID); ok {
+				if out := b.work(ctx, r, l); len(out.reply.Blocks) > 0 && !out.changed {
+					ephemeral(ctx, out.reply)
+				}
+				return
+			}
+			switch act.ActionID {
+			case slackui.ActionIncidentHistory:
 				ephemeral(ctx, b.timelineMessage(ctx, id, l))
+				return
+			case slackui.ActionIncidentResolve:
+				b.openResolveModal(ctx, cb, inc, team, l, ephemeral)
 				return
 			}
 			// A grouped incident's buttons are on its root's message.
-			shown := inc
-			if inc.ParentID != 0 {
-				if root, err := b.incidents.Get(ctx, inc.ParentID); err == nil {
-					shown = root
-				}
-			}
+			shown := b.shownIncident(ctx, inc)
 			teamChannel := team.Channel
 			if strings.HasPrefix(teamChannel, "#") && channel != "" && shown.Message.TS != "" && onIncidentMessage(cb, msgTS, shown) {
 				// A team channel configured by name cannot be asked for its members; the button is on the incident's
@@ -84,7 +91,7 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 			case act.ActionID == slackui.ActionIncidentAck:
 				err = b.incidents.Ack(ctx, id, cb.User.ID, now)
 			case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSnooze):
-				d, perr := time.ParseDuration(durText)
+				d, perr := time.ParseDuration(arg)
 				if perr != nil || d <= 0 || d > 7*24*time.Hour {
 					b.log.Warn("bot: bad snooze", "value", act.Value)
 					return
@@ -105,23 +112,66 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 					"操作できませんでした。インシデントはすでに解決している可能性があります。")))
 				return
 			}
-			// The incident's own message: a top-level grouped message, or the reply under Elementary's alert when
-			// its first notice went there (a click in that thread carries the alert's ts as container.thread_ts;
-			// the reply is still inc.TS, and it is the one to rewrite).
-			ch, ts := cmp.Or(shown.Message.Channel, channel), cmp.Or(shown.Message.TS, msgTS)
-			if ch == "" || ts == "" {
-				return
-			}
-			incs, err := b.incidents.ByMessage(ctx, ch, ts)
-			if err != nil {
-				b.log.Warn("bot: incidents of a message", "channel", ch, "ts", ts, "err", err)
-				return
-			}
-			if err := b.UpdateIncidentMessage(ctx, ch, ts, incs); err != nil {
-				b.log.Warn("bot: update incident message", "err", err)
-			}
+			b.refreshIncidentMessage(ctx, shown, channel, msgTS)
 		},
 		busy: func(ctx context.Context) { ephemeral(ctx, slackui.Message{Text: busyText(handlers.LangEN)}) },
+	}
+}
+
+// incidentActionTarget reads which incident an element acts on, and its argument: a button's value "ID" or
+// "ID:arg" (a snooze's duration), Assign…'s action ID "todai_inc_assign_ID" (its argument the chosen user), a
+// Severity option's value "ID:priority". ok is false for anything else (a forged or garbled value).
+func incidentActionTarget(act *slack.BlockAction) (id int64, arg string, ok bool) {
+	idText := act.Value
+	switch {
+	case strings.HasPrefix(act.ActionID, slackui.ActionIncidentAssign+"_"):
+		idText, arg = strings.TrimPrefix(act.ActionID, slackui.ActionIncidentAssign+"_"), act.SelectedUser
+	case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSeverity+"_"):
+		idText, arg, _ = strings.Cut(act.SelectedOption.Value, ":")
+	default:
+		idText, arg, _ = strings.Cut(idText, ":")
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	return id, arg, err == nil && id > 0
+}
+
+// workOf is the workflow change an element asks for: Take it, Assign…, Severity; ok is false for the other
+// elements.
+func workOf(act *slack.BlockAction, id int64, arg, actor string) (workRequest, bool) {
+	r := workRequest{id: id, actor: actor}
+	switch {
+	case act.ActionID == slackui.ActionIncidentTake:
+		r.event = "taken"
+	case strings.HasPrefix(act.ActionID, slackui.ActionIncidentAssign+"_"):
+		r.event, r.assignee = "assigned", arg
+	case strings.HasPrefix(act.ActionID, slackui.ActionIncidentSeverity+"_"):
+		r.event, r.priority = "severity", escalation.Priority(arg)
+	default:
+		return workRequest{}, false
+	}
+	return r, true
+}
+
+// openResolveModal opens the Resolve… modal of an incident for a click's author, when they may work it (else
+// refuses, as for every change).
+func (b *Bot) openResolveModal(ctx context.Context, cb slack.InteractionCallback, inc escalation.Incident, team TeamInfo,
+	l handlers.Lang, ephemeral func(context.Context, slackui.Message)) {
+	if inc.Status == escalation.StatusResolved {
+		ephemeral(ctx, alreadyResolved(inc, l))
+		return
+	}
+	allowed, err := b.MayWork(ctx, cb.User.ID, team, membersChannel(team, b.shownIncident(ctx, inc)))
+	if err != nil {
+		b.log.Warn("bot: permission check", "user", cb.User.ID, "team", inc.Team, "err", err)
+	}
+	if !allowed {
+		ephemeral(ctx, slackui.NotYours(cmp.Or(team.Name, inc.Team), b.whomToAsk(ctx, team, inc), l))
+		return
+	}
+	if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, slackui.ResolveModal(inc, l)); err != nil {
+		b.log.Warn("slack: open the resolve modal", "incident", inc.ID, "err", err)
+		ephemeral(ctx, slackui.Text(handlers.Tr(l, fmt.Sprintf("Slack did not open the form; try again, or `/todai resolve %d fixed`.", inc.ID),
+			fmt.Sprintf("フォームを開けませんでした。もう一度押すか、`/todai resolve %d fixed` を使ってください。", inc.ID))))
 	}
 }
 

@@ -133,16 +133,33 @@ func (b *Bot) updateIncidentMessage(ctx context.Context, diag diagnoser, channel
 	return nil
 }
 
-// ReplyResolved says in the incident's thread (ThreadTS, else TS's) that it resolved.
+// ReplyResolved says in the incident's thread (ThreadTS, else TS's) that it resolved, and which run cleared it.
 func (b *Bot) ReplyResolved(ctx context.Context, inc escalation.Incident) error {
 	if inc.Message.Channel == "" || inc.Message.TS == "" {
 		return fmt.Errorf("resolve incident %d: no message to reply to", inc.ID)
 	}
-	text := slackui.ResolvedText(inc, b.incidentLang(inc))
+	text := slackui.ResolvedText(inc, b.clearingJob(ctx, inc), b.incidentLang(inc))
 	if _, _, err := b.post.PostMessage(ctx, inc.Message.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(incidentThread(inc))); err != nil {
 		return fmt.Errorf("resolve incident %d: %w", inc.ID, err)
 	}
 	return nil
+}
+
+// clearingJob is the dbt job of the invocation that cleared inc, when the mirror still says so ("" otherwise).
+func (b *Bot) clearingJob(ctx context.Context, inc escalation.Incident) string {
+	subject := cmp.Or(inc.TestID, inc.NodeID)
+	if b.reader == nil || inc.ClearedBy == "" || subject == "" {
+		return ""
+	}
+	latest, err := b.reader.LatestResults(ctx, []string{subject})
+	if err != nil {
+		b.log.Debug("bot: the run that cleared an incident", "incident", inc.ID, "err", err)
+		return ""
+	}
+	if r := latest[subject]; r.InvocationID == inc.ClearedBy {
+		return r.JobName
+	}
+	return ""
 }
 
 // incidentMessage renders a grouped incident message: for each incident, its owners (mentioned when its notice
@@ -164,6 +181,7 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 			x.Mentions = who
 		}
 		if inc.Status != escalation.StatusResolved {
+			x.Computed = b.computedPriority(ctx, inc)
 			x.Chart = b.incidentChart(ctx, inc, l)
 			if x.Cause, x.Next = b.incidentDiagnosis(ctx, diag, inc, l); x.Cause == "" {
 				if cause := cmp.Or(n.causedBy(), inc.InhibitedBy); cause != "" {
@@ -174,6 +192,20 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 		lines[i] = x
 	}
 	return slackui.IncidentMessage(l, lines, inThread)
+}
+
+// computedPriority is the severity Todai computes for an incident nobody set one on: its node's urgency's two axes
+// (escalation.PriorityOf); "" when it has one, or the urgency cannot be read.
+func (b *Bot) computedPriority(ctx context.Context, inc escalation.Incident) escalation.Priority {
+	if b.reader == nil || inc.Priority != "" {
+		return ""
+	}
+	u, err := b.reader.Urgency(ctx, inc.NodeID)
+	if err != nil {
+		b.log.Debug("bot: urgency of an incident", "incident", inc.ID, "err", err)
+		return ""
+	}
+	return escalation.PriorityOf(u.Likelihood, u.Impact)
 }
 
 // incidentChart is the chart of an anomaly test's incident in l (nil for anything else, or when it cannot be read).

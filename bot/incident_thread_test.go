@@ -230,6 +230,22 @@ func (d *memDesk) ActiveSilences(context.Context, time.Time) ([]escalation.Silen
 	return nil, nil
 }
 
+// The workflow is the SQLite store's (TestIncidentWorkflow); this desk does not work incidents.
+var errNotWorked = errors.New("memDesk does not work incidents")
+
+func (d *memDesk) Take(context.Context, int64, string, time.Time) (bool, error) {
+	return false, errNotWorked
+}
+func (d *memDesk) Assign(context.Context, int64, string, string, time.Time) (bool, error) {
+	return false, errNotWorked
+}
+func (d *memDesk) SetPriority(context.Context, int64, escalation.Priority, string, time.Time) (bool, error) {
+	return false, errNotWorked
+}
+func (d *memDesk) ResolveAs(context.Context, int64, escalation.Resolution, string, string, time.Time) error {
+	return errNotWorked
+}
+
 // TestAckOnThreadedNotice: a click on the notice Todai replied under Elementary's alert carries the alert's ts as
 // container.thread_ts; the ack must rewrite the reply (chat.update with the reply's ts), not the alert.
 func TestAckOnThreadedNotice(t *testing.T) {

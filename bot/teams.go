@@ -16,6 +16,10 @@ type TeamInfo struct {
 	Lang     handlers.Lang
 	// CoverageDay is the weekday whose digest also lists the team's blind spots (Monday when nil).
 	CoverageDay *time.Weekday
+	// Members (Slack user IDs) and UserGroup (a Slack user group's ID, S…) are who may work the team's incidents;
+	// its channel's members when neither is set.
+	Members   []string
+	UserGroup string
 }
 
 // coverageOn reports whether the team's digest at now lists its blind spots: now is its coverage day, in its zone.

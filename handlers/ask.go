@@ -90,8 +90,8 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 		res.Answer = Help(res.Lang)
 		return res
 	}
-	switch q.Intent {
-	case IntentDigest, IntentMute, IntentSilences, IntentIncident:
+	switch {
+	case SlackOnly(q.Intent):
 		// Answered by the Slack bot (and `todai digest`), not from the read model's questions.
 		res.Err = &AnswerError{Code: CodeBadRequest, Problem: q.Problem, Message: Tr(res.Lang,
 			fmt.Sprintf("`%s` is answered in Slack (/todai %s); for a digest here, run `todai digest --team TEAM`.", q.Intent, q.Intent),

@@ -41,7 +41,23 @@ const (
 	IntentSilences Intent = "silences"
 	// IntentIncident shows an incident's timeline ("incident 42"); Args holds the id.
 	IntentIncident Intent = "incident"
+	// IntentTake makes the asker an incident's assignee ("take 42"); IntentAssign gives it to someone ("assign 42
+	// @ana"); IntentSeverity sets its severity ("severity 42 high"); IntentResolve resolves it with a reason and an
+	// optional note ("resolve 42 false positive the backfill"). Args holds the rest as written.
+	IntentTake     Intent = "take"
+	IntentAssign   Intent = "assign"
+	IntentSeverity Intent = "severity"
+	IntentResolve  Intent = "resolve"
 )
+
+// SlackOnly lists the intents the Slack bot answers itself, from Todai's own state rather than the read model.
+func SlackOnly(i Intent) bool {
+	switch i {
+	case IntentDigest, IntentMute, IntentSilences, IntentIncident, IntentTake, IntentAssign, IntentSeverity, IntentResolve:
+		return true
+	}
+	return false
+}
 
 // NodeUse says whether an intent is about a node.
 type NodeUse int
@@ -307,6 +323,10 @@ var intents = []IntentSpec{
 	{Intent: IntentMute, Args: ArgText, Words: []string{"mute", "silence", "snooze", "ミュート"}},
 	{Intent: IntentSilences, Args: ArgText, Words: []string{"silences", "mutes", "ミュート一覧"}},
 	{Intent: IntentIncident, Args: ArgText, Words: []string{"incident", "インシデント"}},
+	{Intent: IntentTake, Args: ArgText, Words: []string{"take", "担当"}},
+	{Intent: IntentAssign, Args: ArgText, Words: []string{"assign", "割り当て"}},
+	{Intent: IntentSeverity, Args: ArgText, Words: []string{"severity", "重大度"}},
+	{Intent: IntentResolve, Args: ArgText, Words: []string{"resolve", "解決"}},
 }
 
 // zeroOf returns a new zero answer of type A.

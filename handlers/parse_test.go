@@ -406,6 +406,11 @@ func TestParseScheduledCommands(t *testing.T) {
 		{in: "silences", intent: IntentSilences},
 		{in: "incident 42", intent: IntentIncident, args: "42"},
 		{in: "インシデント 42", intent: IntentIncident, args: "42", lang: LangJA},
+		{in: "take 42", intent: IntentTake, args: "42"},
+		{in: "assign #42 @ana", intent: IntentAssign, args: "#42 @ana"},
+		{in: "severity 42 high", intent: IntentSeverity, args: "42 high"},
+		{in: "resolve 42 false positive backfill of May", intent: IntentResolve, args: "42 false positive backfill of May"},
+		{in: "解決 42 expected 月末の再集計", intent: IntentResolve, args: "42 expected 月末の再集計", lang: LangJA},
 	} {
 		q := Parse(tc.in)
 		lang := tc.lang

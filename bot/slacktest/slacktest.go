@@ -117,6 +117,8 @@ type Slack struct {
 	channels  map[string]*Channel
 	history   map[string][]Message // channel → messages in insertion order
 	homeViews map[string][]byte    // user → last published view JSON
+	triggers  map[string]bool      // trigger_id handed out in an envelope → unused
+	modals    []Modal
 	calls     []Call
 	posts     []Post
 	uploads   []Upload
@@ -162,6 +164,7 @@ func New(t testing.TB, opts ...Option) *Slack {
 		channels:    map[string]*Channel{},
 		history:     map[string][]Message{},
 		homeViews:   map[string][]byte{},
+		triggers:    map[string]bool{},
 		failures:    map[string][]failure{},
 		responses:   map[string]*responseURL{},
 		tickets:     map[string]bool{},

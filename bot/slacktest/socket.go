@@ -239,7 +239,7 @@ func (s *Slack) SendSlashCommand(cmd SlashCommand) string {
 		cmd.Command = "/todai"
 	}
 	if cmd.TriggerID == "" {
-		cmd.TriggerID = "trigger-" + s.newEnvelopeID()
+		cmd.TriggerID = s.newTrigger()
 	}
 	payload := map[string]any{
 		"token":                 "deprecated-verification-token",
@@ -317,7 +317,7 @@ func (s *Slack) SendBlockAction(a BlockAction) string {
 		a.ResponseURL = s.newResponseURL(a.ChannelID)
 	}
 	if a.TriggerID == "" {
-		a.TriggerID = "trigger-" + s.newEnvelopeID()
+		a.TriggerID = s.newTrigger()
 	}
 	now := time.Now()
 	actionTS := fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
@@ -333,6 +333,13 @@ func (s *Slack) SendBlockAction(a BlockAction) string {
 		}
 		if act.Text != "" {
 			j["text"] = map[string]any{"type": "plain_text", "text": act.Text, "emoji": true}
+		}
+		if act.SelectedUser != "" {
+			j["selected_user"] = act.SelectedUser
+		}
+		if act.SelectedOption != "" {
+			j["selected_option"] = map[string]any{"value": act.SelectedOption,
+				"text": map[string]any{"type": "plain_text", "text": act.SelectedOption}}
 		}
 		actions = append(actions, j)
 	}

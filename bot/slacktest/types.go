@@ -172,7 +172,28 @@ type Action struct {
 	BlockID  string
 	Value    string
 	Text     string // the button label
-	Type     string // defaults to "button"
+	Type     string // defaults to "button"; users_select and static_select carry SelectedUser, SelectedOption
+	// SelectedUser is a users_select's choice; SelectedOption a static_select's option value.
+	SelectedUser   string
+	SelectedOption string
+}
+
+// Modal is a view opened with views.open, with the trigger that opened it.
+type Modal struct {
+	ID        string
+	TriggerID string
+	View      json.RawMessage
+}
+
+// ViewSubmission describes a modal's submission to deliver as an interactive view_submission envelope: the view
+// Todai opened (by its ID, from Modals) and the values the user entered, by block and action: a radio button's or
+// a select's chosen option value, or a text input's value.
+type ViewSubmission struct {
+	UserID string
+	ViewID string
+	// Options and Texts are the inputs' values, by block ID then action ID.
+	Options map[string]map[string]string
+	Texts   map[string]map[string]string
 }
 
 // AppMention is an app_mention inner event for SendEvent.

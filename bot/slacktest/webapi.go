@@ -239,6 +239,8 @@ func (s *Slack) dispatch(req apiRequest) apiResult {
 		return s.usergroupsUsersList(req)
 	case "views.publish":
 		return s.viewsPublish(req)
+	case "views.open":
+		return s.viewsOpen(req)
 	case "files.getUploadURLExternal":
 		return s.filesGetUploadURLExternal(req)
 	case "files.completeUploadExternal":

@@ -39,6 +39,8 @@ type IncidentLine struct {
 	Children []escalation.Incident
 	// Chart is an anomaly test's chart (nil for none): drawn under the incident while it is open.
 	Chart *handlers.Chart
+	// Computed is the severity Todai computes from the incident's urgency, shown until a person sets one.
+	Computed escalation.Priority
 }
 
 // maxIncidentCharts bounds the charts of one incident message (Slack's 50 blocks).
@@ -79,6 +81,12 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		line := fmt.Sprintf("*%s* — %s", Escape(IncidentTitle(inc, l)), IncidentStatus(inc, l))
 		if inc.Summary != "" {
 			line += "\n" + Escape(handlers.Truncate(handlers.FirstLine(inc.Summary), 300))
+		}
+		if work := workLine(inc, x.Computed, l); work != "" && inc.Status != escalation.StatusResolved {
+			line += "\n" + work
+		}
+		if ended := resolvedLine(inc, l); ended != "" && inc.Status == escalation.StatusResolved {
+			line += "\n" + ended
 		}
 		if x.Owners != "" {
 			line += "\n" + handlers.Tr(l, "Owners: ", "オーナー: ") + x.Owners
@@ -126,7 +134,7 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 			charts++
 		}
 		if inc.Status != escalation.StatusResolved {
-			blocks = append(blocks, IncidentButtons(inc, l))
+			blocks = append(blocks, IncidentButtons(inc, x.Computed, l))
 			if split := splitButtons(inc, x.Children, l); split != nil {
 				blocks = append(blocks, split)
 			}
@@ -154,18 +162,33 @@ func EscalationMessage(inc escalation.Incident, level, loop int, who string, l h
 		text += " " + who
 	}
 	msg := Text(text)
-	msg.Blocks = append(msg.Blocks, IncidentButtons(inc, l))
+	msg.Blocks = append(msg.Blocks, IncidentButtons(inc, "", l))
 	return msg
 }
 
-// ResolvedText says in an incident's thread that it resolved: a test passes again, a model ran successfully.
-func ResolvedText(inc escalation.Incident, l handlers.Lang) string {
-	if inc.Kind == escalation.KindModel {
-		return handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully.", Escape(IncidentTitle(inc, l))),
-			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました。", Escape(IncidentTitle(inc, l))))
+// ResolvedText says in an incident's thread that it resolved by itself — a test passes again, a model ran
+// successfully, a source is fresh — and which run cleared it: the dbt invocation, and its job when known ("").
+func ResolvedText(inc escalation.Incident, job string, l handlers.Lang) string {
+	var text string
+	switch inc.Kind {
+	case escalation.KindModel:
+		text = handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* ran successfully", Escape(IncidentTitle(inc, l))),
+			fmt.Sprintf("✅ 解決: *%s* は正常に実行されました", Escape(IncidentTitle(inc, l))))
+	case escalation.KindFreshness:
+		text = handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* is fresh again", Escape(IncidentTitle(inc, l))),
+			fmt.Sprintf("✅ 解決: *%s* は最新に戻りました", Escape(IncidentTitle(inc, l))))
+	default:
+		text = handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* passes again", Escape(IncidentTitle(inc, l))),
+			fmt.Sprintf("✅ 解決: *%s* は正常に戻りました", Escape(IncidentTitle(inc, l))))
 	}
-	return handlers.Tr(l, fmt.Sprintf("✅ Resolved: *%s* passes again.", Escape(IncidentTitle(inc, l))),
-		fmt.Sprintf("✅ 解決: *%s* は正常に戻りました。", Escape(IncidentTitle(inc, l))))
+	switch {
+	case inc.ClearedBy != "" && job != "":
+		text += handlers.Tr(l, " in the run of job `"+Escape(job)+"` (invocation `"+Escape(inc.ClearedBy)+"`)",
+			"（ジョブ `"+Escape(job)+"` の実行 `"+Escape(inc.ClearedBy)+"` で解消）")
+	case inc.ClearedBy != "":
+		text += handlers.Tr(l, " in dbt invocation `"+Escape(inc.ClearedBy)+"`", "（dbt の実行 `"+Escape(inc.ClearedBy)+"` で解消）")
+	}
+	return text + handlers.Tr(l, ".", "。")
 }
 
 // MatchersText renders a silence's matchers as code spans: `node:*.fct_orders` `tag:finance`.
@@ -248,6 +271,14 @@ func eventText(e escalation.Event, l handlers.Lang) string {
 		return handlers.Tr(l, "split out of its root cause's incident", "根本原因のインシデントから分離されました")
 	case "resolved":
 		return handlers.Tr(l, "resolved", "解決")
+	case "taken":
+		return handlers.Tr(l, "taken", "担当")
+	case "assigned":
+		return handlers.Tr(l, "assigned to", "割り当て")
+	case "severity":
+		return handlers.Tr(l, "severity set", "重大度を設定")
+	case "reopened":
+		return handlers.Tr(l, "reopened: the fix did not hold", "再発: 修正が効きませんでした")
 	case "resolve_announced":
 		return handlers.Tr(l, "resolution posted", "解決を通知")
 	case "elementary_alert":
@@ -370,23 +401,27 @@ func splitButtons(inc escalation.Incident, children []escalation.Incident, l han
 	return slack.NewActionBlock("todai_inc_split_"+strconv.FormatInt(inc.ID, 10), els...)
 }
 
-// incidentButtons are Acknowledge, Snooze 1 h / 4 h / 1 day and Show history; an acknowledged incident keeps only
-// Show history.
-func IncidentButtons(inc escalation.Incident, l handlers.Lang) slack.Block {
+// IncidentButtons are an unresolved incident's elements: Acknowledge and Snooze 1 h / 4 h / 1 day while it is open,
+// Take it, Resolve…, Show history, and the Assign… and Severity menus (computed: the severity shown until a person
+// sets one).
+func IncidentButtons(inc escalation.Incident, computed escalation.Priority, l handlers.Lang) slack.Block {
 	id := strconv.FormatInt(inc.ID, 10)
 	btn := func(action, value, label string) slack.BlockElement {
 		return slack.NewButtonBlockElement(action, value, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
 	}
+	take, resolve, menus := workElements(inc, computed, l)
 	var els []slack.BlockElement
 	if inc.Status == escalation.StatusOpen {
 		ack := slack.NewButtonBlockElement(ActionIncidentAck, id,
 			slack.NewTextBlockObject(slack.PlainTextType, handlers.Tr(l, "Acknowledge", "確認しました"), false, false))
 		ack.Style = slack.StylePrimary
-		els = append(els, ack,
+		els = append(els, ack, take,
 			btn(ActionIncidentSnooze+"_1h", id+":1h", handlers.Tr(l, "Snooze 1 h", "1時間スヌーズ")),
 			btn(ActionIncidentSnooze+"_4h", id+":4h", handlers.Tr(l, "Snooze 4 h", "4時間スヌーズ")),
 			btn(ActionIncidentSnooze+"_1d", id+":24h", handlers.Tr(l, "Snooze 1 day", "1日スヌーズ")))
+	} else {
+		els = append(els, take)
 	}
-	els = append(els, btn(ActionIncidentHistory, id, handlers.Tr(l, "Show history", "履歴を見る")))
-	return slack.NewActionBlock("todai_inc_actions_"+id, els...)
+	els = append(els, resolve, btn(ActionIncidentHistory, id, handlers.Tr(l, "Show history", "履歴を見る")))
+	return slack.NewActionBlock("todai_inc_actions_"+id, append(els, menus...)...)
 }

@@ -113,7 +113,7 @@ func (a *app) teams() bot.Teams {
 	for _, t := range a.cfg.Teams {
 		day := a.cfg.CoverageDay(t.Name)
 		out = append(out, bot.TeamInfo{Name: t.Name, Channel: t.Channel, Location: a.cfg.TeamLocation(t),
-			Lang: a.teamLang(t), CoverageDay: &day})
+			Lang: a.teamLang(t), CoverageDay: &day, Members: t.Members, UserGroup: t.UserGroup})
 	}
 	return out
 }

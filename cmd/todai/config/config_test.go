@@ -45,6 +45,8 @@ func TestProblems(t *testing.T) {
 		{"bad scheme", "warehouse:\n  url: mysql://h/db\n", 2, "unknown warehouse kind"},
 		{"duplicate team", "teams:\n  - name: finance\n  - name: Finance\n", 3, "defined twice"},
 		{"bad channel", "teams:\n  - name: finance\n    channel: data finance\n", 3, "not a Slack channel"},
+		{"bad member", "teams:\n  - name: finance\n    members: [U123, ana]\n", 3, `"ana" is not a Slack user ID`},
+		{"bad user group", "teams:\n  - name: finance\n    usergroup: \"@finance\"\n", 3, "not a Slack user group ID"},
 		{"bad locale", "locale: fr\n", 1, "unknown locale"},
 		{"team without name", "teams:\n  - channel: \"#x\"\n", 2, "needs a name"},
 		{"bad glob", "teams:\n  - name: a\n    paths: [\"marts/[\"]\n", 3, "bad glob"},

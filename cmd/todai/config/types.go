@@ -158,6 +158,11 @@ type Team struct {
 	Tags     []string `yaml:"tags"`
 	Paths    []string `yaml:"paths"`
 	MetaTeam []string `yaml:"meta_team"`
+	// Members are the Slack user IDs who may work the team's incidents (take, assign, set the severity, resolve);
+	// with UserGroup, a Slack user group's ID (S…) whose members may. The team's channel's members when neither
+	// is set; admins always may.
+	Members   []string `yaml:"members"`
+	UserGroup string   `yaml:"usergroup"`
 	// Locale overrides the default language for this team's messages.
 	Locale string `yaml:"locale"`
 	// Timezone is the team's one IANA zone: its nodes' cadences (hourly, daily, weekdays) are learned and judged

@@ -155,6 +155,16 @@ func (c *Config) validate(file *ast.File) Problems {
 				add(at+".exposure_freshness", msg, "for example 24h or 1d")
 			}
 		}
+		for k, m := range t.Members {
+			if !userIDRE.MatchString(m) {
+				add(fmt.Sprintf("%s.members[%d]", at, k), fmt.Sprintf("%q is not a Slack user ID", m),
+					"user IDs look like U0123ABCD (profile → ⋮ → Copy member ID)")
+			}
+		}
+		if t.UserGroup != "" && !userGroupIDRE.MatchString(t.UserGroup) {
+			add(at+".usergroup", fmt.Sprintf("%q is not a Slack user group ID", t.UserGroup),
+				"user group IDs look like S0123ABCD (the group's page → ⋮ → Copy group ID)")
+		}
 		if t.Locale != "" && !validLocale(t.Locale) {
 			add(at+".locale", fmt.Sprintf("unknown locale %q", t.Locale), `use "en" or "ja"`)
 		}
@@ -293,6 +303,9 @@ func (s Slack) CheckTokens() error {
 }
 
 var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// userGroupIDRE matches a Slack user group's ID.
+var userGroupIDRE = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 
 func validLocale(l string) bool { return l == "en" || l == "ja" }
 
