@@ -181,7 +181,7 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 			x.Mentions = who
 		}
 		if inc.Status != escalation.StatusResolved {
-			x.Computed = b.computedPriority(ctx, inc)
+			x.Computed, x.History = b.incidentUrgency(ctx, inc, l)
 			x.Chart = b.incidentChart(ctx, inc, l)
 			if x.Cause, x.Next = b.incidentDiagnosis(ctx, diag, inc, l); x.Cause == "" {
 				if cause := cmp.Or(n.causedBy(), inc.InhibitedBy); cause != "" {
@@ -194,18 +194,30 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 	return slackui.IncidentMessage(l, lines, inThread)
 }
 
-// computedPriority is the severity Todai computes for an incident nobody set one on: its node's urgency's two axes
-// (escalation.PriorityOf); "" when it has one, or the urgency cannot be read.
-func (b *Bot) computedPriority(ctx context.Context, inc escalation.Incident) escalation.Priority {
-	if b.reader == nil || inc.Priority != "" {
-		return ""
+// incidentUrgency is what an incident's urgency says in its notice: the severity Todai computes when nobody set one
+// (its node's urgency's two axes, escalation.PriorityOf), and how the incidents of its test (or node) ended lately
+// when people dismissed them often or its fix did not hold ("" for nothing to say). Both are empty when the urgency
+// cannot be read.
+func (b *Bot) incidentUrgency(ctx context.Context, inc escalation.Incident, l handlers.Lang) (escalation.Priority, string) {
+	if b.reader == nil {
+		return "", ""
 	}
 	u, err := b.reader.Urgency(ctx, inc.NodeID)
 	if err != nil {
 		b.log.Debug("bot: urgency of an incident", "incident", inc.ID, "err", err)
-		return ""
+		return "", ""
 	}
-	return escalation.PriorityOf(u.Likelihood, u.Impact)
+	var computed escalation.Priority
+	if inc.Priority == "" {
+		computed = escalation.PriorityOf(u.Likelihood, u.Impact)
+	}
+	subject, history := cmp.Or(inc.TestID, inc.NodeID), ""
+	for _, h := range u.History {
+		if h.UniqueID == subject {
+			history = slackui.Escape(handlers.NewPrinter(l, b.now(), slackui.Date).IncidentHistory(h))
+		}
+	}
+	return computed, history
 }
 
 // incidentChart is the chart of an anomaly test's incident in l (nil for anything else, or when it cannot be read).

@@ -97,6 +97,7 @@ var reasons = phrases{
 	"persistent_failure": {"failing repeatedly", "連続して失敗"},
 	"new_failure":        {"a new failure", "新しい失敗"},
 	"flaky":              {"a flaky test", "不安定なテスト"},
+	"dismissed_often":    {"its alerts were often resolved as false positive or expected", "誤検知・想定どおりとして解決されることが多い"},
 	"run_skipped":        {"its run was skipped", "実行がスキップされた"},
 	"downstream_models":  {"models are downstream", "下流モデルあり"},
 	"no_downstream":      {"nothing downstream", "下流なし"},

@@ -18,6 +18,7 @@ func viewUrgency(p *Printer, a *queries.UrgencyAnswer, res Result) View {
 		v.Blocks = append(v.Blocks, Note{Label: p.Tr("Decided by", "判断"), Text: Line{Words(p.Axes(a))}})
 	}
 	v.Blocks = append(v.Blocks, p.nextNote(a.Next)...)
+	v.Blocks = append(v.Blocks, p.historyNotes(a.History)...)
 	var streak Line
 	if a.Streak > 0 {
 		s := p.Tr(fmt.Sprintf("%d in a row", a.Streak), fmt.Sprintf("%d 回連続", a.Streak))

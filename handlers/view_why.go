@@ -36,6 +36,7 @@ func viewWhy(p *Printer, a *queries.WhyAnswer, res Result) View {
 		v.Blocks = append(v.Blocks, listOf(p.Tr("Changed since its last success", "最後の成功以降の変更"), n, item))
 	}
 	v.Blocks = append(v.Blocks, p.nextNote(a.Next)...)
+	v.Blocks = append(v.Blocks, p.historyNotes(a.History)...)
 	if len(a.LikelyCauses) == 0 {
 		v.Blocks = append(v.Blocks, Note{Text: Line{Words(p.Tr("No cause found in the mirrored data.",
 			"ミラーされたデータからは原因が見つかりませんでした。"))}})

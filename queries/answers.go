@@ -358,6 +358,9 @@ type WhyAnswer struct {
 	Next *NextStep `json:"next"`
 	// Chart is an anomaly test's metric against its expected range (omitted for anything else).
 	Chart *Chart `json:"chart,omitempty"`
+	// History is how the incidents of its failing tests (or itself) ended lately, for those people dismissed often
+	// or whose fix did not hold (omitted when none).
+	History []IncidentHistory `json:"incident_history,omitempty"`
 }
 
 // UrgencyAnswer answers "urgent NODE": how much does this failure matter.
@@ -386,6 +389,9 @@ type UrgencyAnswer struct {
 	Next *NextStep `json:"next"`
 	// Chart is an anomaly test's metric against its expected range (omitted for anything else).
 	Chart *Chart `json:"chart,omitempty"`
+	// History is as in WhyAnswer: when every problem of it was dismissed often, its likelihood is one step lower
+	// (reason dismissed_often).
+	History []IncidentHistory `json:"incident_history,omitempty"`
 }
 
 // NextStep is what to do about a problem, and on which node.

@@ -91,6 +91,9 @@ const (
 	ReasonWideImpact        Reason = "wide_impact"
 	ReasonPersistentFailure Reason = "persistent_failure"
 	ReasonFlaky             Reason = "flaky"
+	// ReasonDismissedOften: people resolved its alerts as false positives or expected DismissalsToFlag times within
+	// IncidentMemory.
+	ReasonDismissedOften Reason = "dismissed_often"
 	// The reasons only an axis is decided by.
 	ReasonNewFailure       Reason = "new_failure"
 	ReasonRunSkipped       Reason = "run_skipped"
@@ -102,5 +105,5 @@ const (
 func Reasons() []Reason {
 	return []Reason{ReasonRunError, ReasonTestsFailing, ReasonSourceStale, ReasonWarnOnly, ReasonErrorSeverity,
 		ReasonWarnSeverity, ReasonExposureAffected, ReasonCritical, ReasonWideImpact, ReasonPersistentFailure,
-		ReasonFlaky, ReasonNewFailure, ReasonRunSkipped, ReasonDownstreamModels, ReasonNoDownstream}
+		ReasonFlaky, ReasonDismissedOften, ReasonNewFailure, ReasonRunSkipped, ReasonDownstreamModels, ReasonNoDownstream}
 }

@@ -30,6 +30,9 @@ type ReaderOptions struct {
 	// OpenIncidents, when set, lists the incidents Todai's escalation has open on the given nodes (the state
 	// store's; the mirror does not hold them): "safe" names them.
 	OpenIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
+	// IncidentHistory, when set, says how the incidents of tests and nodes ended lately (the state store's):
+	// "urgent" and "why" say when people dismissed a test's alerts often, and judge its failure less likely real.
+	IncidentHistory IncidentHistories
 	// HealthWeights are the weights of the quality dimensions in a health total (1 for those not given).
 	HealthWeights map[QualityDimension]float64
 }
@@ -48,7 +51,9 @@ type Reader struct {
 	loc   *time.Location
 	// openIncidents is ReaderOptions.OpenIncidents.
 	openIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
-	healthWeights map[QualityDimension]float64
+	// incidentHistories is ReaderOptions.IncidentHistory.
+	incidentHistories IncidentHistories
+	healthWeights     map[QualityDimension]float64
 
 	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
 	q  querier
@@ -123,7 +128,7 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 		loc = time.UTC
 	}
 	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc,
-		openIncidents: opts.OpenIncidents, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
+		openIncidents: opts.OpenIncidents, incidentHistories: opts.IncidentHistory, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
 }
 
 // Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same

@@ -139,6 +139,17 @@ func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error
 		if flaky && likely > 1 {
 			likely, likelyWhy = likely-1, ReasonFlaky
 		}
+		// People resolved every one of its problems as a false positive or expected often lately: one step less.
+		subjects := problemSubjects(n, a.Health, a.FailingTests)
+		if a.History, err = r.incidentHistory(ctx, subjects); err != nil {
+			return a, err
+		}
+		if allFlagged(subjects, a.History) {
+			a.Reasons = append(a.Reasons, ReasonDismissedOften)
+			if likely > 1 {
+				likely, likelyWhy = likely-1, ReasonDismissedOften
+			}
+		}
 		// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
 		// model some; nothing downstream little.
 		impact, impactWhy := 1, ReasonNoDownstream

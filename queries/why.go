@@ -63,6 +63,11 @@ func (r *Reader) Why(ctx context.Context, name string) (WhyAnswer, error) {
 			}
 			a.FailingTests = failing(tests)
 		}
+		if a.Health != HealthOK && a.Health != HealthUnknown {
+			if a.History, err = r.incidentHistory(ctx, problemSubjects(n, a.Health, a.FailingTests)); err != nil {
+				return a, err
+			}
+		}
 		if a.LastSuccess != nil && len(a.FailedSince) > 0 {
 			if a.Changes, err = r.changes(ctx, n, *a.LastSuccess, a.FailedSince[len(a.FailedSince)-1]); err != nil {
 				return a, err

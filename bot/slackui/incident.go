@@ -41,6 +41,9 @@ type IncidentLine struct {
 	Chart *handlers.Chart
 	// Computed is the severity Todai computes from the incident's urgency, shown until a person sets one.
 	Computed escalation.Priority
+	// History says how its test's incidents ended lately, when people dismissed them often or a fix did not hold
+	// (escaped; "" for nothing).
+	History string
 }
 
 // maxIncidentCharts bounds the charts of one incident message (Slack's 50 blocks).
@@ -99,6 +102,9 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		}
 		if x.Next != "" && inc.Status != escalation.StatusResolved {
 			line += "\n" + x.Next
+		}
+		if x.History != "" && inc.Status != escalation.StatusResolved {
+			line += "\n" + handlers.Tr(l, "🔁 Before: ", "🔁 これまで: ") + x.History
 		}
 		if inc.ParentID != 0 && inc.Status != escalation.StatusResolved {
 			line += "\n" + handlers.Tr(l, fmt.Sprintf("Now part of incident #%d, its root cause's: escalated there.", inc.ParentID),

@@ -155,7 +155,8 @@ func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
 
 // reader builds the read model over db.
 func (a *app) reader(db *localdb.DB) *queries.Reader {
+	incidents := escalation.NewStore(db)
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
 		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
-		OpenIncidents: escalation.NewStore(db).OpenOn, HealthWeights: a.cfg.HealthWeights()})
+		OpenIncidents: incidents.OpenOn, IncidentHistory: incidents.History, HealthWeights: a.cfg.HealthWeights()})
 }

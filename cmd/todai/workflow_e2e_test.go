@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/bot/slackui"
+	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -224,5 +226,58 @@ func TestIncidentWorkflow(t *testing.T) {
 	// One line per change in the thread: taken, severity, resolved.
 	if lines := threadLines(notice.TS); len(lines) != 3 {
 		t.Errorf("thread lines: %q, want one per change (3)", lines)
+	}
+}
+
+// TestDismissalsChangeTheNextNotice: the same test fails on four days and each of its first three incidents is
+// resolved as a false positive; the fourth notice says so, with Elementary's settings to quiet it, and its computed
+// severity is one step lower than the third's.
+func TestDismissalsChangeTheNextNotice(t *testing.T) {
+	one := oneFailingTest(t)
+	fake := slacktest.New(t)
+	seedWorkspace(fake)
+	fake.AddUserGroup(slacktest.UserGroup{ID: "S0FIN", Handle: "finance-data", Name: "Finance data", Users: []string{"U0ANA"}})
+	a := configuredApp(t, fake, one.wh.path, t.TempDir(), workflowConfig, one.clock.Now, one.logs, -4)
+	st := startStack(t, a, fake, 1)
+	defer func() { st.close(t) }()
+	store := escalation.NewStore(st.db)
+	var notices []slacktest.Post
+	for day := range 4 {
+		at := one.t0.Add(time.Duration(day) * 24 * time.Hour)
+		if day > 0 {
+			f := demo.NewFixture("shop")
+			inv := fmt.Sprintf("00000000-0000-4000-8000-%012d", 300+day)
+			f.Invocation("test", at.Add(-5*time.Minute), demo.Values{"invocation_id": inv})
+			f.TestResult(inv, one.notNull, one.orders, "fail", at.Add(-5*time.Minute), demo.Values{"column_name": "id"})
+			one.wh.add(t, f)
+		}
+		st.sweep(t, a, one.clock, at, true)
+		posts := channelPosts(fake, "C0FINANCE")
+		notices = append(notices, posts[len(posts)-1])
+		if day == 3 {
+			break
+		}
+		pending, err := store.Pending(one.ctx)
+		if err != nil || len(pending) != 1 {
+			t.Fatalf("day %d: pending %+v, %v", day, pending, err)
+		}
+		rid := fmt.Sprintf("resolve-%d", day)
+		fake.SendSlashCommand(slacktest.SlashCommand{Text: fmt.Sprintf("resolve %d false positive", pending[0].ID),
+			UserID: "U0ANA", ChannelID: "C0FINANCE", ResponseURL: fake.ResponseURL(rid)})
+		w, cancel := context.WithTimeout(one.ctx, 20*time.Second)
+		p, err := fake.WaitPost(w, func(p slacktest.Post) bool { return p.ResponseID == rid })
+		cancel()
+		if err != nil || !strings.Contains(p.AllText(), "as *false positive*") {
+			t.Fatalf("day %d: /todai resolve: %v %s", day, err, p.AllText())
+		}
+	}
+	third, fourth := notices[2].AllText(), notices[3].AllText()
+	if strings.Contains(third, "false positive") || !strings.Contains(third, "Severity: normal (computed") {
+		t.Errorf("the third notice (two dismissals before it):\n%s", third)
+	}
+	for _, want := range []string{"Severity: low (computed", "resolved as false positive 3 times since", "anomaly_sensitivity", "severity: warn"} {
+		if !strings.Contains(fourth, want) {
+			t.Errorf("the fourth notice lacks %q:\n%s", want, fourth)
+		}
 	}
 }

@@ -3,11 +3,13 @@ package escalation
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
 
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
@@ -126,4 +128,52 @@ func (s *Store) ResolveAs(ctx context.Context, id int64, r Resolution, note, act
 		}
 		return addEvent(ctx, tx, id, now, "resolved", actor, nil, nil, detail)
 	})
+}
+
+// History says how the incidents of each test or node among ids (an incident's test, else its node) ended since:
+// how many people resolved as false positives and as expected, since when, and which fixed incident its unresolved
+// incident reopens. Ids without any are absent. It is the read model's ReaderOptions.IncidentHistory.
+func (s *Store) History(ctx context.Context, ids []string, since time.Time) (map[string]queries.IncidentHistory, error) {
+	out := map[string]queries.IncidentHistory{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("incident history: %w", err)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `WITH wanted(id) AS (SELECT DISTINCT value FROM json_each(?1)),
+		ended AS (SELECT coalesce(nullif(test_id, ''), node_id) AS subject, resolution, resolved_at FROM incidents
+			WHERE status = 'resolved' AND resolved_at >= ?2 AND resolution IN ('false_positive', 'expected')),
+		dismissed AS (SELECT subject, sum(resolution = 'false_positive') AS fp, sum(resolution = 'expected') AS ex,
+			min(resolved_at) AS first FROM ended WHERE subject IN (SELECT id FROM wanted) GROUP BY subject),
+		reopening AS (SELECT coalesce(nullif(test_id, ''), node_id) AS subject, max(reopens) AS reopens FROM incidents
+			WHERE status <> 'resolved' AND reopens <> 0 AND coalesce(nullif(test_id, ''), node_id) IN (SELECT id FROM wanted)
+			GROUP BY subject)
+		SELECT w.id, coalesce(d.fp, 0), coalesce(d.ex, 0), coalesce(d.first, ''), coalesce(o.reopens, 0)
+		FROM wanted w LEFT JOIN dismissed d ON d.subject = w.id LEFT JOIN reopening o ON o.subject = w.id
+		WHERE d.subject IS NOT NULL OR o.subject IS NOT NULL`, string(list), localdb.FormatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("incident history: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			h     queries.IncidentHistory
+			first string
+		)
+		if err := rows.Scan(&h.UniqueID, &h.FalsePositive, &h.Expected, &first, &h.Reopens); err != nil {
+			return nil, fmt.Errorf("incident history: %w", err)
+		}
+		if first != "" {
+			if h.Since, err = localdb.ParseTime(first); err != nil {
+				return nil, fmt.Errorf("incident history of %s: %w", h.UniqueID, err)
+			}
+		}
+		out[h.UniqueID] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("incident history: %w", err)
+	}
+	return out, nil
 }

@@ -176,3 +176,55 @@ func TestResolutionHoldsAndReopens(t *testing.T) {
 		}
 	})
 }
+
+// TestHistory counts how a test's incidents ended within the window (false positives and expected, not fixes or
+// clears, not before the window) and names the fixed incident an open one reopens.
+func TestHistory(t *testing.T) {
+	ctx := context.Background()
+	store := NewStore(localdbtest.Open(t, ""))
+	at := t0
+	end := func(r Resolution) int64 {
+		t.Helper()
+		inc := openIncident()
+		inc.ID, inc.InvocationID, inc.DetectedAt, inc.OpenedAt = 0, at.Format(time.RFC3339), at, at
+		opened, _, err := store.Open(ctx, inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(time.Hour)
+		if r == ResolutionCleared {
+			err = store.Resolve(ctx, opened.ID, "inv", at)
+		} else {
+			err = store.ResolveAs(ctx, opened.ID, r, "", "U_ANA", at)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(47 * time.Hour)
+		return opened.ID
+	}
+	end(ResolutionFalsePositive) // before the window
+	since := at
+	end(ResolutionFalsePositive)
+	end(ResolutionExpected)
+	end(ResolutionCleared)
+	end(ResolutionFalsePositive)
+	fixed := end(ResolutionFixed)
+	at = at.Add(-40 * time.Hour) // within a day of the fix
+	reopening := openIncident()
+	reopening.ID, reopening.InvocationID, reopening.DetectedAt, reopening.OpenedAt = 0, "inv-again", at, at
+	if _, _, err := store.Open(ctx, reopening); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := store.History(ctx, []string{reopening.TestID, "test.shop.other"}, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := hist[reopening.TestID]
+	if !ok || len(hist) != 1 {
+		t.Fatalf("history: %+v", hist)
+	}
+	if h.FalsePositive != 2 || h.Expected != 1 || !h.Flagged() || !h.Since.Equal(since.Add(time.Hour)) || h.Reopens != fixed {
+		t.Errorf("history of %s: %+v (want 2 false positives, 1 expected, since %s, reopening %d)", h.UniqueID, h, since.Add(time.Hour), fixed)
+	}
+}
