@@ -243,3 +243,18 @@ var healthReasons = phrases{
 	string(queries.HealthNoOwner):      {"nobody owns it", "オーナーがいない"},
 	string(queries.HealthNoDesc):       {"it has no description", "説明がない"},
 }
+
+// resolutionWords name how an incident ended (escalation.Resolution).
+var resolutionWords = phrases{
+	"fixed":            {"fixed", "修正済み"},
+	"expected":         {"expected", "想定どおり"},
+	"no_action_needed": {"no action needed", "対応不要"},
+	"false_positive":   {"false positive", "誤検知"},
+	"cleared":          {"cleared by a later run", "後続の実行で解消"},
+	"":                 {"resolved before Todai recorded how", "記録前に解決"},
+}
+
+// ResolutionWord names how an incident ended in l: fixed, expected, no action needed, false positive, cleared.
+func ResolutionWord(l Lang, code string) string {
+	return (&Printer{l: NormLang(l)}).phrase(resolutionWords, code)
+}

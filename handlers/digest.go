@@ -140,6 +140,9 @@ func BuildDigest(a queries.DigestAnswer, o DigestOptions, owner func(string) str
 	if a.Coverage != nil {
 		add(Tr(l, "Blind spots (weekly)", "死角（週次）"), words.digestCoverage(*a.Coverage, esc))
 	}
+	if a.Incidents != nil {
+		add(Tr(l, "Incidents this week", "今週のインシデント"), words.digestIncidents(a.Incidents, esc))
+	}
 	if a.AllGreen() {
 		trend()
 		v.Footer = reportLine(a, l)
@@ -480,4 +483,30 @@ func RenderPlatformJSON(w io.Writer, d queries.PlatformDigest) error {
 		return fmt.Errorf("render platform digest json: %w", err)
 	}
 	return nil
+}
+
+// digestIncidents says, weekly, how the team's incidents were handled: the counts, how soon they were acknowledged
+// and resolved, how they ended and the tests reopened most. Nothing when no incident opened or resolved.
+func (p *Printer) digestIncidents(a *queries.IncidentStatsAnswer, esc func(string) string) []string {
+	if a.Opened == 0 && a.Resolved == 0 {
+		return nil
+	}
+	lines := []string{p.IncidentCounts(a),
+		p.Tr("Time to acknowledge: ", "確認までの時間: ") + p.IncidentDurations(a.TimeToAcknowledge),
+		p.Tr("Time to resolve: ", "解決までの時間: ") + p.IncidentDurations(a.TimeToResolve)}
+	if len(a.Resolutions) > 0 {
+		var ended []string
+		for _, r := range a.Resolutions {
+			ended = append(ended, fmt.Sprintf("%s %d", ResolutionWord(p.l, r.Resolution), r.Count))
+		}
+		lines = append(lines, p.Tr("How they ended: ", "解決の内訳: ")+strings.Join(ended, p.Tr(", ", "、")))
+	}
+	if len(a.MostReopened) > 0 {
+		var names []string
+		for _, r := range a.MostReopened {
+			names = append(names, esc(FirstClean(r.Name, r.UniqueID))+fmt.Sprintf(" (%d)", r.Reopens))
+		}
+		lines = append(lines, p.Tr("Reopened most: ", "再発の多いもの: ")+strings.Join(names, p.Tr(", ", "、")))
+	}
+	return lines
 }

@@ -44,10 +44,13 @@ const (
 	// IntentTake makes the asker an incident's assignee ("take 42"); IntentAssign gives it to someone ("assign 42
 	// @ana"); IntentSeverity sets its severity ("severity 42 high"); IntentResolve resolves it with a reason and an
 	// optional note ("resolve 42 false positive the backfill"). Args holds the rest as written.
-	IntentTake     Intent = "take"
-	IntentAssign   Intent = "assign"
-	IntentSeverity Intent = "severity"
-	IntentResolve  Intent = "resolve"
+	// IntentIncidents asks how a team's incidents were handled ("incidents stats finance since 30d"): time to
+	// acknowledge and to resolve, how they ended, the tests reopened most.
+	IntentIncidents Intent = "incidents"
+	IntentTake      Intent = "take"
+	IntentAssign    Intent = "assign"
+	IntentSeverity  Intent = "severity"
+	IntentResolve   Intent = "resolve"
 )
 
 // SlackOnly lists the intents the Slack bot answers itself, from Todai's own state rather than the read model.
@@ -91,6 +94,7 @@ type Reader interface {
 	Tests(ctx context.Context, name string) (queries.TestsAnswer, error)
 	Safe(ctx context.Context, name string) (queries.SafeAnswer, error)
 	Health(ctx context.Context, q queries.HealthQuery) (queries.HealthAnswer, error)
+	IncidentStats(ctx context.Context, q queries.IncidentStatsQuery) (queries.IncidentStatsAnswer, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
@@ -310,6 +314,24 @@ var intents = []IntentSpec{
 		Label: [2]string{"Health", "健全性"},
 		Help: [2]HelpEntry{{"health", "health [TEAM | NODE] [since 7d]", "health scores by quality dimension against a week before, the weakest tests and the blind spots (no tests, no owner, no description); a node's verdict", []string{"how healthy is finance's data?", "health fct_orders"}},
 			{"health", "health [TEAM | NODE] [since 7d]", "品質の観点別の健全性スコアと先週比、弱いテスト、死角（テスト・オーナー・説明がないもの）。ノードなら判定", []string{"financeのデータの健全性は？", "fct_ordersの健全性"}}}},
+	{Intent: IntentIncidents, Words: []string{"incidents"}, Rank: 34, Node: OptionalNode, Args: ArgTeam | ArgSince,
+		Zero: zeroOf[queries.IncidentStatsAnswer],
+		EN:   regexp.MustCompile(`\bincidents? (stats|statistics|figures|numbers|metrics)\b|\btime to (acknowledge|ack|resolve)\b|\bmtt[ar]\b`),
+		JA:   regexp.MustCompile(`インシデント(の)?(統計|数字|実績)|確認までの時間|解決までの時間`),
+		Answer: func(ctx context.Context, r Reader, q Question, now time.Time) (any, error) {
+			sq := queries.IncidentStatsQuery{Team: q.Team, Since: now.Add(-queries.IncidentStatsWindow)}
+			if q.Since.Kind != SinceNone {
+				sq.Since = q.Since.Resolve(now, q.Zone)
+			}
+			if sq.Team == "" && q.Node != "" {
+				sq.Team = q.Node // "incidents stats finance": the word is a team
+			}
+			return ptr(r.IncidentStats(ctx, sq))
+		},
+		View:  viewOf(viewIncidentStats),
+		Label: [2]string{"Incident figures", "インシデントの実績"},
+		Help: [2]HelpEntry{{"incidents", "incidents stats [TEAM] [since 7d]", "how a team's incidents were handled: time to acknowledge and to resolve, how they ended, the tests reopened most", []string{"incidents stats finance since 30d"}},
+			{"incidents", "incidents stats [TEAM] [since 7d]", "チームのインシデント対応の実績（確認・解決までの時間、解決の内訳、再発の多いテスト）", []string{"financeのインシデントの統計"}}}},
 	{Intent: IntentHelp, Words: []string{"help", "-h", "--help", "usage", "commands"}, Rank: 20,
 		Zero:  zeroOf[HelpAnswer],
 		EN:    regexp.MustCompile(`^(help|\?|usage)\b|\bhelp me\b|\bwhat can you do\b|\bhow do i use\b|\bhow does this work\b|^commands$`),

@@ -13,7 +13,7 @@ import (
 func TestRegistry(t *testing.T) {
 	all := []Intent{IntentStatus, IntentOwner, IntentLastRun, IntentFailures, IntentFreshness, IntentUpstream,
 		IntentDownstream, IntentDescribe, IntentWhy, IntentUrgent, IntentTests, IntentSafe, IntentHealth, IntentHelp, IntentDigest,
-		IntentMute, IntentSilences, IntentIncident, IntentTake, IntentAssign, IntentSeverity, IntentResolve}
+		IntentMute, IntentSilences, IntentIncident, IntentIncidents, IntentTake, IntentAssign, IntentSeverity, IntentResolve}
 	entries := map[Intent]int{}
 	words := map[string]Intent{}
 	for _, s := range intents {

@@ -209,7 +209,8 @@ func isStopword(s string) bool {
 		"breaks", "incident", "incidents", "desc", "fresh?", "q", "todays", "thing", "things", "here", "know",
 		"want", "need", "see", "check", "look", "looks", "like", "lately", "then", "than", "after", "before",
 		"alert", "alerts", "hasn", "haven", "isn", "aren", "wasn", "weren", "didn", "doesn", "don", "won", "one",
-		"high", "low", "kind", "sort":
+		"high", "low", "kind", "sort", "stats", "statistics", "figures", "numbers", "metrics", "acknowledge", "resolve",
+		"time", "mtta", "mttr":
 		return true
 	}
 	return false

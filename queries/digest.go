@@ -44,7 +44,8 @@ type DigestQuery struct {
 	Location *time.Location
 	// ReportURL is the Elementary report's link, copied into the answer.
 	ReportURL string
-	// Coverage asks for the team's blind spots too (its weekly coverage day).
+	// Coverage asks for the team's weekly sections too (on its coverage day): its blind spots, and how its incidents
+	// were handled over the last 7 days (when the read model has the state store's figures).
 	Coverage bool
 }
 
@@ -162,6 +163,9 @@ type DigestAnswer struct {
 	Health DigestHealth `json:"health"`
 	// Coverage is the team's blind spots, on its weekly coverage day (omitted otherwise).
 	Coverage *Coverage `json:"coverage,omitempty"`
+	// Incidents is how the team's incidents were handled over the last IncidentStatsWindow, on its weekly coverage
+	// day (omitted otherwise, or without the state store's figures).
+	Incidents *IncidentStatsAnswer `json:"incidents,omitempty"`
 }
 
 // DigestHealth is a team's health in its digest: the total, against a week before, and the weakest dimension with
@@ -257,6 +261,13 @@ func (r *Reader) Digest(ctx context.Context, q DigestQuery) (DigestAnswer, error
 		a.Health = digestHealth(h)
 		if q.Coverage {
 			a.Coverage = &h.Coverage
+			if r.incidentStats != nil {
+				stats, err := r.incidentFigures(ctx, a.Team, now.Add(-IncidentStatsWindow), now)
+				if err != nil {
+					return DigestAnswer{}, fmt.Errorf("digest of %s: %w", team, err)
+				}
+				a.Incidents = &stats
+			}
 		}
 		return a, nil
 	})

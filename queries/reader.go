@@ -33,6 +33,9 @@ type ReaderOptions struct {
 	// IncidentHistory, when set, says how the incidents of tests and nodes ended lately (the state store's):
 	// "urgent" and "why" say when people dismissed a test's alerts often, and judge its failure less likely real.
 	IncidentHistory IncidentHistories
+	// IncidentStats, when set, reads how a team's incidents were handled (the state store's): "incidents stats" and
+	// the digest's weekly figures.
+	IncidentStats IncidentStatsSource
 	// HealthWeights are the weights of the quality dimensions in a health total (1 for those not given).
 	HealthWeights map[QualityDimension]float64
 }
@@ -53,7 +56,9 @@ type Reader struct {
 	openIncidents func(ctx context.Context, nodeIDs []string) ([]OpenIncident, error)
 	// incidentHistories is ReaderOptions.IncidentHistory.
 	incidentHistories IncidentHistories
-	healthWeights     map[QualityDimension]float64
+	// incidentStats is ReaderOptions.IncidentStats.
+	incidentStats IncidentStatsSource
+	healthWeights map[QualityDimension]float64
 
 	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
 	q  querier
@@ -128,7 +133,8 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 		loc = time.UTC
 	}
 	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc,
-		openIncidents: opts.OpenIncidents, incidentHistories: opts.IncidentHistory, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
+		openIncidents: opts.OpenIncidents, incidentHistories: opts.IncidentHistory,
+		incidentStats: opts.IncidentStats, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
 }
 
 // Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same

@@ -49,19 +49,7 @@ func PriorityWord(l handlers.Lang, p escalation.Priority) string {
 
 // ResolutionWord names a resolution in l.
 func ResolutionWord(l handlers.Lang, r escalation.Resolution) string {
-	switch r {
-	case escalation.ResolutionFixed:
-		return handlers.Tr(l, "fixed", "修正済み")
-	case escalation.ResolutionExpected:
-		return handlers.Tr(l, "expected", "想定どおり")
-	case escalation.ResolutionNoAction:
-		return handlers.Tr(l, "no action needed", "対応不要")
-	case escalation.ResolutionFalsePositive:
-		return handlers.Tr(l, "false positive", "誤検知")
-	case escalation.ResolutionCleared:
-		return handlers.Tr(l, "cleared by a later run", "後続の実行で解消")
-	}
-	return Escape(string(r))
+	return handlers.ResolutionWord(l, string(r))
 }
 
 // workLine says who works an unresolved incident and how severe it is: the severity a person set (and who), else

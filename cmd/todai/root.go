@@ -158,5 +158,6 @@ func (a *app) reader(db *localdb.DB) *queries.Reader {
 	incidents := escalation.NewStore(db)
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
 		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
-		OpenIncidents: incidents.OpenOn, IncidentHistory: incidents.History, HealthWeights: a.cfg.HealthWeights()})
+		OpenIncidents: incidents.OpenOn, IncidentHistory: incidents.History, IncidentStats: incidents.Stats,
+		HealthWeights: a.cfg.HealthWeights()})
 }

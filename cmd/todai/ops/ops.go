@@ -197,6 +197,7 @@ type stateCollector struct {
 	runs, runDuration, warehouseQueries, lastSuccess       *prometheus.Desc
 	warehouseSeconds                                       *prometheus.Desc
 	digests, digestErrors, escalations, scrapeError        *prometheus.Desc
+	timeToAck, timeToResolve                               *prometheus.Desc
 }
 
 func newStateCollector(db *localdb.DB, log *slog.Logger) *stateCollector {
@@ -216,19 +217,47 @@ func newStateCollector(db *localdb.DB, log *slog.Logger) *stateCollector {
 		digestErrors:     d("todai_digest_failures", "Digest slots whose last post attempt failed, by team.", []string{"team"}, nil),
 		escalations:      d("todai_escalations_sent_total", "Escalation messages sent, by level (0 is the resolution notice).", []string{"level"}, nil),
 		scrapeError:      d("todai_state_scrape_error", "1 when reading the state database for this scrape failed.", nil, nil),
+		timeToAck: d("todai_incident_time_to_acknowledge_seconds",
+			"From an incident's opening to its acknowledgement (or someone taking it), by team.", []string{"team"}, nil),
+		timeToResolve: d("todai_incident_time_to_resolve_seconds",
+			"From an incident's opening to its resolution (by a person or a later run), by team.", []string{"team"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.tableRows, c.tableDuration, c.tableError, c.tableLastSuccess, c.runs,
-		c.runDuration, c.warehouseQueries, c.warehouseSeconds, c.lastSuccess, c.digests, c.digestErrors, c.escalations, c.scrapeError} {
+		c.runDuration, c.warehouseQueries, c.warehouseSeconds, c.lastSuccess, c.digests, c.digestErrors, c.escalations, c.scrapeError, c.timeToAck, c.timeToResolve} {
 		ch <- d
 	}
 }
 
 // runDurationBuckets are the bounds of todai_sync_run_duration_seconds.
 var runDurationBuckets = []float64{1, 2.5, 5, 10, 30, 60, 120, 300, 600}
+
+// Bounds of the incident histograms, in seconds: minutes to a week.
+var (
+	timeToAckBuckets     = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200}
+	timeToResolveBuckets = []float64{300, 900, 3600, 14400, 28800, 86400, 259200, 604800}
+)
+
+// constHistogram is the histogram of values (seconds) over bounds, with labels.
+func constHistogram(desc *prometheus.Desc, values, bounds []float64, labels ...string) prometheus.Metric {
+	var sum float64
+	buckets := make(map[float64]uint64, len(bounds))
+	for _, b := range bounds {
+		buckets[b] = 0 // every bound is exposed, empty ones too
+	}
+	for _, v := range values {
+		sum += v
+		for _, b := range bounds {
+			if v <= b {
+				buckets[b]++
+			}
+		}
+	}
+	return prometheus.MustNewConstHistogram(desc, uint64(len(values)), sum, buckets, labels...)
+}
 
 // Collect implements prometheus.Collector.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -273,20 +302,13 @@ func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.M
 	if err != nil {
 		return err
 	}
-	var sum float64
-	buckets := make(map[float64]uint64, len(runDurationBuckets))
-	for _, d := range runs.Durations {
-		secs := d.Seconds()
-		sum += secs
-		for _, b := range runDurationBuckets {
-			if secs <= b {
-				buckets[b]++
-			}
-		}
+	secs := make([]float64, len(runs.Durations))
+	for i, d := range runs.Durations {
+		secs[i] = d.Seconds()
 	}
 	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(runs.OK), "ok")
 	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(runs.Failed), "failed")
-	ch <- prometheus.MustNewConstHistogram(c.runDuration, uint64(len(runs.Durations)), sum, buckets)
+	ch <- constHistogram(c.runDuration, secs, runDurationBuckets)
 	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(runs.MetadataQueries), "metadata")
 	ch <- prometheus.MustNewConstMetric(c.warehouseQueries, prometheus.CounterValue, float64(runs.DataQueries), "data")
 	ch <- prometheus.MustNewConstMetric(c.warehouseSeconds, prometheus.CounterValue, runs.WarehouseTime.Seconds())
@@ -315,6 +337,31 @@ func (c *stateCollector) collectEscalations(ctx context.Context, ch chan<- prome
 	}
 	for level, n := range levels {
 		ch <- prometheus.MustNewConstMetric(c.escalations, prometheus.CounterValue, float64(n), strconv.Itoa(level))
+	}
+	return c.collectIncidents(ctx, ch)
+}
+
+// collectIncidents reads every incident's handling (incidents are never deleted, so the histograms only grow):
+// time to acknowledge and to resolve, by team.
+func (c *stateCollector) collectIncidents(ctx context.Context, ch chan<- prometheus.Metric) error {
+	handled, err := escalation.NewStore(c.db).Handled(ctx, "", time.Time{})
+	if err != nil {
+		return err
+	}
+	toAck, toResolve := map[string][]float64{}, map[string][]float64{}
+	for _, h := range handled {
+		if !h.AckedAt.IsZero() {
+			toAck[h.Team] = append(toAck[h.Team], h.AckedAt.Sub(h.OpenedAt).Seconds())
+		}
+		if !h.ResolvedAt.IsZero() {
+			toResolve[h.Team] = append(toResolve[h.Team], h.ResolvedAt.Sub(h.OpenedAt).Seconds())
+		}
+	}
+	for team, secs := range toAck {
+		ch <- constHistogram(c.timeToAck, secs, timeToAckBuckets, team)
+	}
+	for team, secs := range toResolve {
+		ch <- constHistogram(c.timeToResolve, secs, timeToResolveBuckets, team)
 	}
 	return nil
 }

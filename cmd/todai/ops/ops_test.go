@@ -107,7 +107,9 @@ func TestMetrics(t *testing.T) {
 		VALUES ('finance', 'k1', 't', 't', 'me', 't'), ('finance', 'k2', 't', 't', 'me', 't'), ('growth', 'k1', 't', 't', 'me', NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Write.ExecContext(ctx, `INSERT INTO incidents (id, key, kind, node_id, opened_at) VALUES (1, 'k', 'model', 'model.x', 't');
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO incidents (id, key, team, kind, node_id, status, opened_at, acked_at, resolved_at)
+		VALUES (1, 'k', 'finance', 'model', 'model.x', 'resolved', '2026-03-10T09:00:00.000000Z', '2026-03-10T09:10:00.000000Z', '2026-03-10T11:00:00.000000Z'),
+		(2, 'k2', 'finance', 'model', 'model.y', 'open', '2026-03-10T09:00:00.000000Z', NULL, NULL);
 		INSERT INTO sends (incident_id, level, loop, sent_at) VALUES (1, 1, 0, 't'), (1, 2, 0, 't'), (1, 2, 1, 't')`); err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +144,11 @@ func TestMetrics(t *testing.T) {
 		`todai_digests_posted_total{team="growth"} 0`,
 		`todai_escalations_sent_total{level="1"} 1`,
 		`todai_escalations_sent_total{level="2"} 2`,
+		`todai_incident_time_to_acknowledge_seconds_bucket{team="finance",le="900"} 1`,
+		`todai_incident_time_to_acknowledge_seconds_bucket{team="finance",le="300"} 0`,
+		`todai_incident_time_to_acknowledge_seconds_count{team="finance"} 1`,
+		`todai_incident_time_to_resolve_seconds_sum{team="finance"} 7200`,
+		`todai_incident_time_to_resolve_seconds_bucket{team="finance",le="14400"} 1`,
 		`todai_slack_api_calls_total{code="200",method="chat.postMessage"} 1`,
 		`todai_slack_api_calls_total{code="429",method="chat.postMessage"} 1`,
 		`todai_slack_api_ratelimited_total{method="chat.postMessage"} 1`,
