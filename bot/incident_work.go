@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -97,21 +98,36 @@ func (b *Bot) work(ctx context.Context, r workRequest, l handlers.Lang) workOutc
 	case !changed:
 		return workOutcome{}
 	}
-	after, err := b.incidents.Get(ctx, r.id)
+	change, err := b.AnnounceChange(ctx, inc, r.event, r.actor, now)
 	if err != nil {
-		b.log.Warn("bot: read a changed incident", "incident", r.id, "err", err)
-		return workOutcome{changed: true}
+		b.log.Warn("bot: say an incident's change", "incident", r.id, "err", err)
 	}
-	change := slackui.Change{Incident: after, Event: r.event, Actor: r.actor, At: now, Was: inc.Priority}
-	b.refreshIncidentMessage(ctx, b.shownIncident(ctx, after), "", "")
-	line := slackui.ChangeText(change, b.incidentLang(after))
-	if shown.Message.Channel != "" && shown.Message.TS != "" {
-		if _, _, err := b.post.PostMessage(ctx, shown.Message.Channel, slack.MsgOptionText(line, false),
-			slack.MsgOptionTS(incidentThread(shown))); err != nil {
-			b.log.Warn("bot: say an incident's change in its thread", "incident", r.id, "err", err)
-		}
+	if change.Incident.ID == 0 { // the changed incident could not be read back: say what was asked
+		change = slackui.Change{Incident: inc, Event: r.event, Actor: r.actor, At: now, Was: inc.Priority}
 	}
 	return workOutcome{reply: slackui.Text(slackui.ChangeText(change, l)), changed: true}
+}
+
+// AnnounceChange shows a change someone made to an incident (before is the incident as it was): its message is
+// rewritten in place and one line of its thread says who did what, when. The change is described as the store now
+// has it.
+func (b *Bot) AnnounceChange(ctx context.Context, before escalation.Incident, event, actor string, at time.Time) (slackui.Change, error) {
+	after, err := b.incidents.Get(ctx, before.ID)
+	if err != nil {
+		return slackui.Change{}, fmt.Errorf("announce a change of incident %d: %w", before.ID, err)
+	}
+	change := slackui.Change{Incident: after, Event: event, Actor: actor, At: at, Was: before.Priority}
+	shown := b.shownIncident(ctx, after)
+	b.refreshIncidentMessage(ctx, shown, "", "")
+	if shown.Message.Channel == "" || shown.Message.TS == "" {
+		return change, nil // never posted: nothing to say it in
+	}
+	line := slackui.ChangeText(change, b.incidentLang(after))
+	if _, _, err := b.post.PostMessage(ctx, shown.Message.Channel, slack.MsgOptionText(line, false),
+		slack.MsgOptionTS(incidentThread(shown))); err != nil {
+		return change, fmt.Errorf("announce a change of incident %d: %w", before.ID, err)
+	}
+	return change, nil
 }
 
 // alreadyResolved says an incident is resolved, how and by whom.

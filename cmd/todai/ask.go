@@ -36,33 +36,7 @@ Questions take a command form or free English or Japanese:
 			if !noSync {
 				a.syncBeforeAnswer(ctx, db)
 			}
-			q := handlers.Parse(strings.Join(args, " "))
-			if q.Command {
-				q.Lang = handlers.Lang(a.cfg.Locale)
-			}
-			q.Zone = a.cfg.Location()
-			if utc {
-				q.Zone = time.UTC
-			}
-			res := handlers.Ask(ctx, a.reader(db), q, a.now())
-			var err error
-			if asJSON {
-				err = handlers.RenderJSON(a.stdout, res)
-			} else {
-				err = handlers.RenderText(a.stdout, res)
-			}
-			if err != nil {
-				return fmt.Errorf("write answer: %w", err)
-			}
-			if chartFile != "" && res.Err == nil {
-				if err := a.writeChart(chartFile, res); err != nil {
-					return err
-				}
-			}
-			if code := handlers.ExitCode(res); code != 0 {
-				return &exitError{code: code}
-			}
-			return nil
+			return a.answer(ctx, db, strings.Join(args, " "), asJSON, utc, chartFile)
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the answer as JSON (docs/json.md)")
@@ -70,6 +44,38 @@ Questions take a command form or free English or Japanese:
 	cmd.Flags().BoolVar(&utc, "utc", false, "show times in UTC and read times written without a zone as UTC")
 	cmd.Flags().StringVar(&chartFile, "chart", "", "also draw the answer's chart, when it has one, as a PNG image in this file")
 	return cmd
+}
+
+// answer answers the question text from the mirror in db, printing text or JSON (and its chart into chartFile, when
+// given), and returns an exitError with the answer's exit code when it is not an answer.
+func (a *app) answer(ctx context.Context, db *localdb.DB, text string, asJSON, utc bool, chartFile string) error {
+	q := handlers.Parse(text)
+	if q.Command {
+		q.Lang = handlers.Lang(a.cfg.Locale)
+	}
+	q.Zone = a.cfg.Location()
+	if utc {
+		q.Zone = time.UTC
+	}
+	res := handlers.Ask(ctx, a.reader(db), q, a.now())
+	var err error
+	if asJSON {
+		err = handlers.RenderJSON(a.stdout, res)
+	} else {
+		err = handlers.RenderText(a.stdout, res)
+	}
+	if err != nil {
+		return fmt.Errorf("write answer: %w", err)
+	}
+	if chartFile != "" && res.Err == nil {
+		if err := a.writeChart(chartFile, res); err != nil {
+			return err
+		}
+	}
+	if code := handlers.ExitCode(res); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
 }
 
 // syncBeforeAnswer brings the mirror up to date when a warehouse is configured. A failure is logged, not fatal:

@@ -177,3 +177,20 @@ func (s *Store) History(ctx context.Context, ids []string, since time.Time) (map
 	}
 	return out, nil
 }
+
+// List returns the unresolved incidents of team (every team's for "", compared without case) and, with
+// resolvedSince set, those resolved since then, by id.
+func (s *Store) List(ctx context.Context, team string, resolvedSince time.Time) ([]Incident, error) {
+	cond, args := `status <> 'resolved'`, []any{}
+	if !resolvedSince.IsZero() {
+		cond, args = `(status <> 'resolved' OR resolved_at >= ?)`, append(args, localdb.FormatTime(resolvedSince))
+	}
+	if team != "" {
+		cond, args = cond+` AND team = ? COLLATE NOCASE`, append(args, team)
+	}
+	incs, err := s.where(ctx, cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	return incs, nil
+}
