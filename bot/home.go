@@ -13,6 +13,7 @@ import (
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // App Home bounds.
@@ -53,6 +54,14 @@ type HomeOptions struct {
 	// Channels resolves the teams' channel names to IDs (the Bot's *Channels, shared); a new index over the API
 	// when nil.
 	Channels ChannelResolver
+	// Incidents lists the unresolved incidents (*escalation.Store): the tab shows the reader's, and their teams'
+	// nobody took. None are shown when nil.
+	Incidents IncidentLister
+}
+
+// IncidentLister lists unresolved incidents (team "": every team's; resolvedSince zero: none resolved).
+type IncidentLister interface {
+	List(ctx context.Context, team string, resolvedSince time.Time) ([]escalation.Incident, error)
 }
 
 // ChannelResolver turns a channel name ("#data-finance") into its ID; an ID passes through. *Channels and *Bot
@@ -64,13 +73,14 @@ type ChannelResolver interface {
 // Home builds and publishes a user's App Home tab: the health of their teams (those whose channel they are in or
 // whose nodes they own), what they own that is failing, and their digest line.
 type Home struct {
-	api      *slack.Client
-	users    *Users
-	data     HomeReader
-	teams    []HomeTeam
-	channels ChannelResolver
-	now      func() time.Time
-	log      *slog.Logger
+	api       *slack.Client
+	users     *Users
+	data      HomeReader
+	teams     []HomeTeam
+	channels  ChannelResolver
+	incidents IncidentLister
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // NewHome returns a Home reading data and identifying users through users.
@@ -88,7 +98,7 @@ func NewHome(api *slack.Client, users *Users, data HomeReader, opts HomeOptions)
 		channels = NewChannels(api, ChannelsOptions{Logger: log, Now: now})
 	}
 	return &Home{api: api, users: users, data: data, teams: slices.Clone(opts.Teams), channels: channels, now: now,
-		log: log}
+		log: log, incidents: opts.Incidents}
 }
 
 // Publish builds userID's Home tab in lang and publishes it (views.publish).
@@ -114,8 +124,36 @@ func (h *Home) View(ctx context.Context, userID string, lang handlers.Lang) slac
 	if err != nil {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read the pipeline's state", slog.String("error", err.Error()))
 	}
+	incidents, incidentsErr := h.userIncidents(ctx, userID, teams)
 	return slackui.Home(slackui.HomeData{Updated: h.now(), Pipeline: stop, Teams: teams, TeamsUnreadable: readErr != nil,
-		Owned: owned, OwnedUnreadable: ownedErr != nil}, lang)
+		Owned: owned, OwnedUnreadable: ownedErr != nil, Incidents: incidents, IncidentsUnreadable: incidentsErr != nil}, lang)
+}
+
+// userIncidents are userID's unresolved incidents (assigned to them), then those of their teams nobody took, oldest
+// first within each.
+func (h *Home) userIncidents(ctx context.Context, userID string, teams []slackui.HomeTeam) ([]slackui.HomeIncident, error) {
+	if h.incidents == nil {
+		return nil, nil
+	}
+	all, err := h.incidents.List(ctx, "", time.Time{})
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "home: read incidents", slog.String("error", err.Error()))
+		return nil, err
+	}
+	mine := map[string]bool{}
+	for _, t := range teams {
+		mine[strings.ToLower(t.Name)] = true
+	}
+	var assigned, toTake []slackui.HomeIncident
+	for _, inc := range all {
+		switch {
+		case inc.Assignee == userID:
+			assigned = append(assigned, slackui.HomeIncident{Incident: inc, Mine: true})
+		case inc.Assignee == "" && inc.ParentID == 0 && mine[strings.ToLower(inc.Team)]:
+			toTake = append(toTake, slackui.HomeIncident{Incident: inc})
+		}
+	}
+	return append(assigned, toTake...), nil
 }
 
 // homeIdentity is who a user is in owner strings: their email, handle and display name, lower-case.

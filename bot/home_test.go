@@ -13,6 +13,7 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // The read model is what the core hands to NewHome.
@@ -81,11 +82,26 @@ func homeFixture(t *testing.T) (*slacktest.Slack, *Home) {
 		scores: map[string][2]float64{"finance": {71.4, 78.2}},
 	}
 	users := NewUsers(api, UsersOptions{})
+	inc := func(id int64, team, test, assignee string) escalation.Incident {
+		return escalation.Incident{ID: id, Team: team, Kind: escalation.KindTest, NodeID: "model.shop.revenue",
+			TestID: "test.shop." + test, Status: escalation.StatusOpen, Assignee: assignee, OpenedAt: at}
+	}
+	incidents := homeIncidents{inc(7, "finance", "bobs_test", "UBOB"), inc(8, "Finance", "nobodys_test", ""),
+		inc(9, "marketing", "marketing_test", ""), inc(10, "growth", "taken_test", "UX9")}
+	incidents[0].Priority = escalation.PriorityHigh
 	home := NewHome(api, users, data, HomeOptions{
-		Teams: []HomeTeam{{Name: "finance", Channel: "CFIN"}, {Name: "Marketing", Channel: "CMKT"}},
-		Now:   func() time.Time { return at.Add(time.Hour) },
+		Teams:     []HomeTeam{{Name: "finance", Channel: "CFIN"}, {Name: "Marketing", Channel: "CMKT"}},
+		Now:       func() time.Time { return at.Add(time.Hour) },
+		Incidents: incidents,
 	})
 	return fake, home
+}
+
+// homeIncidents are the unresolved incidents of the Home tab's tests.
+type homeIncidents []escalation.Incident
+
+func (h homeIncidents) List(context.Context, string, time.Time) ([]escalation.Incident, error) {
+	return h, nil
 }
 
 // homeText publishes userID's tab and returns every text on it, newline-joined.
@@ -138,16 +154,19 @@ func TestHomeView(t *testing.T) {
 			"*finance*  <#CFIN>", "1 failing, 1 warning · 2 nodes · health 71.4/100 (▼6.8 vs a week before (78.2))", ":red_circle: *finance*",
 			":large_green_circle: *growth*", "all passing · 1 nodes",
 			":red_circle: not_null (amount) on *revenue*", "<!date^1740808800^",
-			"digests: not scheduled yet",
-		}, notWant: []string{"Marketing", "recency", "Nothing you own"}},
+			"digests: not scheduled yet", "🔴 to take · *nobodys_test on revenue* — 🔴 open",
+		}, notWant: []string{"Marketing", "recency", "Nothing you own", "bobs_test", "taken_test", "marketing_test"}},
 		{name: "member by channel", user: "UBOB", lang: handlers.LangEN, want: []string{
-			"*finance*  <#CFIN>", "Nothing you own is failing",
-		}, notWant: []string{"growth", "Marketing"}},
+			"*finance*  <#CFIN>", "Nothing you own is failing", "🙋 yours · *bobs_test on revenue* — 🔴 open · severity high",
+			"🔴 to take · *nobodys_test on revenue*",
+		}, notWant: []string{"growth", "Marketing", "marketing_test"}},
 		{name: "nobody", user: "UNEW", lang: handlers.LangEN, want: []string{
 			"You are not in any team's channel", "Nothing you own is failing", "digests: not scheduled yet",
+			"Nothing assigned to you, and nothing open in your teams.",
 		}},
 		{name: "japanese", user: "UALICE", lang: handlers.LangJA, want: []string{
 			"あなたのチーム", "失敗 1 件、警告 1 件 · ノード 2 件 · 健全性 71.4/100", "ダイジェスト: まだ予定されていません",
+			"あなたのインシデント", "🔴 担当者なし · *revenue の nobodys_test*",
 		}},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // App Home bounds.
@@ -39,7 +40,20 @@ type HomeData struct {
 	TeamsUnreadable bool
 	Owned           []queries.Problem
 	OwnedUnreadable bool
+	// Incidents are the reader's incidents: assigned to them, then the unassigned open ones of their teams.
+	Incidents           []HomeIncident
+	IncidentsUnreadable bool
 }
+
+// HomeIncident is an unresolved incident on a reader's Home tab, and whether it is theirs (assigned to them) rather
+// than their team's to take.
+type HomeIncident struct {
+	Incident escalation.Incident
+	Mine     bool
+}
+
+// homeMaxIncidents bounds the Home tab's incidents.
+const homeMaxIncidents = 10
 
 // Home renders a user's Home tab in lang.
 func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
@@ -123,6 +137,28 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 	}
 
 	blocks = append(blocks, slack.NewDividerBlock(),
+		homeSection("home_incidents_title", "*"+tr("Your incidents", "あなたのインシデント")+"*"))
+	switch {
+	case d.IncidentsUnreadable:
+		blocks = append(blocks, homeSection("home_incidents_error",
+			tr(":warning: Could not read the incidents right now.", ":warning: 現在インシデントを読み込めません。")))
+	case len(d.Incidents) == 0:
+		blocks = append(blocks, homeSection("home_incidents_none",
+			tr(":white_check_mark: Nothing assigned to you, and nothing open in your teams.",
+				":white_check_mark: あなたの担当も、チームの未対応のインシデントもありません。")))
+	default:
+		lines := make([]string, 0, min(len(d.Incidents), homeMaxIncidents)+1)
+		for i, x := range d.Incidents {
+			if i == homeMaxIncidents {
+				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(d.Incidents)-i), fmt.Sprintf("…他 %d 件", len(d.Incidents)-i)))
+				break
+			}
+			lines = append(lines, homeIncidentLine(x, lang))
+		}
+		blocks = append(blocks, homeSection("home_incidents_list", handlers.Truncate(strings.Join(lines, "\n"), homeMaxText)))
+	}
+
+	blocks = append(blocks, slack.NewDividerBlock(),
 		slack.NewContextBlock("home_digest", slack.NewTextBlockObject(slack.MarkdownType,
 			tr(":calendar: digests: not scheduled yet", ":calendar: ダイジェスト: まだ予定されていません"), false, false)))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks},
@@ -181,4 +217,19 @@ func homeSection(id, text string) *slack.SectionBlock {
 	}
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
 		slack.SectionBlockOptionBlockID(id))
+}
+
+// homeIncidentLine is one incident on the Home tab: whose it is, its subject, its state and severity, since when.
+func homeIncidentLine(x HomeIncident, l handlers.Lang) string {
+	inc := x.Incident
+	who := handlers.Tr(l, "🙋 yours", "🙋 あなたの担当")
+	if !x.Mine {
+		who = handlers.Tr(l, "🔴 to take", "🔴 担当者なし")
+	}
+	title := Escape(IncidentTitle(inc, l))
+	line := fmt.Sprintf("%s · *%s* — %s", who, title, IncidentStatus(inc, l))
+	if inc.Priority != "" {
+		line += handlers.Tr(l, " · severity ", " · 重大度 ") + PriorityWord(l, inc.Priority)
+	}
+	return line + handlers.Tr(l, " · since ", " · 発生 ") + Date(inc.OpenedAt) + fmt.Sprintf("  _#%d_", inc.ID)
 }

@@ -78,9 +78,10 @@ func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {
 	api := bot.NewClient(cfg, a.slackHTTP)
 	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger, Now: a.now})
 	channels := bot.NewChannels(api, bot.ChannelsOptions{Logger: a.logger, Now: a.now}) // one index for bot and Home
+	store := escalation.NewStore(db)
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
-		Channels: channels})
-	deps := bot.Deps{Reader: reader, Incidents: escalation.NewStore(db), Teams: a.teams(), DB: db, API: api, Mentioner: users, Locales: users, Home: home,
+		Channels: channels, Incidents: store})
+	deps := bot.Deps{Reader: reader, Incidents: store, Teams: a.teams(), DB: db, API: api, Mentioner: users, Locales: users, Home: home,
 		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP, Charts: a.chartDrawer()}
 	if a.questions != nil { // a typed nil would not be nil in the interface
 		deps.Questions = a.questions
