@@ -145,6 +145,8 @@ type ReadModel interface {
 	Platform(ctx context.Context) (queries.PlatformDigest, error)
 	// LatestResults names the run that cleared an incident.
 	LatestResults(ctx context.Context, ids []string) (map[string]queries.ResultRef, error)
+	// Runbook is the playbook of a test or node an incident is about.
+	Runbook(ctx context.Context, uniqueID string) (string, error)
 }
 
 // Deps are the bot's collaborators.

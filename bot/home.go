@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,8 @@ type HomeReader interface {
 	Pipeline(ctx context.Context) (*queries.PipelineStop, error)
 	// Health scores a team's data.
 	Health(ctx context.Context, q queries.HealthQuery) (queries.HealthAnswer, error)
+	// Runbook is the playbook of a test or node.
+	Runbook(ctx context.Context, uniqueID string) (string, error)
 }
 
 // HomeTeam is a configured team: its name and its Slack channel, an ID ("C…" or "G…") or a name ("#data-finance"),
@@ -153,7 +156,16 @@ func (h *Home) userIncidents(ctx context.Context, userID string, teams []slackui
 			toTake = append(toTake, slackui.HomeIncident{Incident: inc})
 		}
 	}
-	return append(assigned, toTake...), nil
+	out := append(assigned, toTake...)
+	for i := range out[:min(len(out), slackui.HomeMaxIncidents)] {
+		inc := out[i].Incident
+		link, err := h.data.Runbook(ctx, cmp.Or(inc.TestID, inc.NodeID))
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelDebug, "home: read a runbook", slog.String("error", err.Error()))
+		}
+		out[i].Runbook = link
+	}
+	return out, nil
 }
 
 // homeIdentity is who a user is in owner strings: their email, handle and display name, lower-case.

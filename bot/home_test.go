@@ -42,6 +42,14 @@ func (d *homeData) TeamNodes(_ context.Context, team string) ([]queries.Node, er
 
 func (d *homeData) Problems(context.Context) ([]queries.Problem, error) { return d.problems, d.err }
 
+// Runbook links the runbook of the tests called *_test.
+func (d *homeData) Runbook(_ context.Context, id string) (string, error) {
+	if strings.HasSuffix(id, "bobs_test") {
+		return "https://wiki.example.com/runbooks/bob", d.err
+	}
+	return "", d.err
+}
+
 func (d *homeData) Pipeline(context.Context) (*queries.PipelineStop, error) { return d.stop, d.err }
 
 func (d *homeData) Health(_ context.Context, q queries.HealthQuery) (queries.HealthAnswer, error) {
@@ -158,6 +166,7 @@ func TestHomeView(t *testing.T) {
 		}, notWant: []string{"Marketing", "recency", "Nothing you own", "bobs_test", "taken_test", "marketing_test"}},
 		{name: "member by channel", user: "UBOB", lang: handlers.LangEN, want: []string{
 			"*finance*  <#CFIN>", "Nothing you own is failing", "🙋 yours · *bobs_test on revenue* — 🔴 open · severity high",
+			"<https://wiki.example.com/runbooks/bob|runbook>",
 			"🔴 to take · *nobodys_test on revenue*",
 		}, notWant: []string{"growth", "Marketing", "marketing_test"}},
 		{name: "nobody", user: "UNEW", lang: handlers.LangEN, want: []string{

@@ -182,6 +182,7 @@ func (b *Bot) incidentMessage(ctx context.Context, diag diagnoser, incs []escala
 		}
 		if inc.Status != escalation.StatusResolved {
 			x.Computed, x.History = b.incidentUrgency(ctx, inc, l)
+			x.Runbook = b.runbook(ctx, inc)
 			x.Chart = b.incidentChart(ctx, inc, l)
 			if x.Cause, x.Next = b.incidentDiagnosis(ctx, diag, inc, l); x.Cause == "" {
 				if cause := cmp.Or(n.causedBy(), inc.InhibitedBy); cause != "" {
@@ -218,6 +219,18 @@ func (b *Bot) incidentUrgency(ctx context.Context, inc escalation.Incident, l ha
 		}
 	}
 	return computed, history
+}
+
+// runbook is the playbook of an incident's test (else node), "" for none or when it cannot be read.
+func (b *Bot) runbook(ctx context.Context, inc escalation.Incident) string {
+	if b.reader == nil {
+		return ""
+	}
+	link, err := b.reader.Runbook(ctx, cmp.Or(inc.TestID, inc.NodeID))
+	if err != nil {
+		b.log.Debug("bot: runbook of an incident", "incident", inc.ID, "err", err)
+	}
+	return link
 }
 
 // incidentChart is the chart of an anomaly test's incident in l (nil for anything else, or when it cannot be read).

@@ -196,6 +196,9 @@ func (p *Printer) nextNote(n *queries.NextStep) []Block {
 	if who := Owners(n.Owners); len(who) > 0 {
 		l = append(append(l, Words(p.Tr(" — ask ", " — 相談先: "))), who...)
 	}
+	if n.Runbook != "" {
+		l = append(l, Words(p.Tr(" — ", " — ")), Link(n.Runbook, p.Tr("runbook", "手順書")))
+	}
 	return []Block{Note{Label: p.Tr("Next", "次の一手"), Text: l}}
 }
 

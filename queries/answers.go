@@ -402,6 +402,9 @@ type NextStep struct {
 	Name     string     `json:"name,omitempty"`
 	// Owners are who to ask: the owners of the node to act on.
 	Owners []string `json:"owners"`
+	// Runbook is the playbook of the node to act on (its meta.runbook, else the configured one of its test type or
+	// tags); omitted when it has none.
+	Runbook string `json:"runbook,omitempty"`
 }
 
 // NotFoundError says no node matched a name; Suggestions are near misses (unique_ids).

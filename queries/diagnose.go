@@ -139,6 +139,18 @@ func (r *Reader) diagnose(ctx context.Context, c *catalog, n *nodeInfo, now time
 		d.expires = now.Add(pipelineRecheck)
 	}
 	d.Next = nextStep(c, n, d.Health, d.FailingTests, lastStatus == "skipped", roots)
+	if d.Next != nil {
+		target, err := r.nodeByID(ctx, c, d.Next.UniqueID)
+		if err != nil {
+			return d, err
+		}
+		if target == nil {
+			target = n
+		}
+		if d.Next.Runbook, err = r.runbookOf(ctx, c, target); err != nil {
+			return d, err
+		}
+	}
 	if o := d.Overdue; o != nil && d.Next == nil {
 		// Healthy, but its build stopped coming: the pipeline, else its job.
 		switch {

@@ -36,6 +36,8 @@ type ReaderOptions struct {
 	// IncidentStats, when set, reads how a team's incidents were handled (the state store's): "incidents stats" and
 	// the digest's weekly figures.
 	IncidentStats IncidentStatsSource
+	// Runbooks are the playbooks configured per test type and per tag: next steps and incident notices link them.
+	Runbooks Runbooks
 	// HealthWeights are the weights of the quality dimensions in a health total (1 for those not given).
 	HealthWeights map[QualityDimension]float64
 }
@@ -58,6 +60,7 @@ type Reader struct {
 	incidentHistories IncidentHistories
 	// incidentStats is ReaderOptions.IncidentStats.
 	incidentStats IncidentStatsSource
+	runbooks      Runbooks
 	healthWeights map[QualityDimension]float64
 
 	// q reads the mirror: the pool of readers, or a snapshot's read transaction (tx).
@@ -134,7 +137,7 @@ func NewReader(db *localdb.DB, opts ReaderOptions) *Reader {
 	}
 	return &Reader{db: db, teams: opts.Teams, now: now, repo: opts.RepositoryURL, loc: loc,
 		openIncidents: opts.OpenIncidents, incidentHistories: opts.IncidentHistory,
-		incidentStats: opts.IncidentStats, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
+		incidentStats: opts.IncidentStats, runbooks: opts.Runbooks, healthWeights: opts.HealthWeights, q: db.Read, shared: &readerCache{}}
 }
 
 // Snapshot returns a Reader that reads one consistent state of the mirror: every statement it runs sees the same

@@ -50,10 +50,12 @@ type HomeData struct {
 type HomeIncident struct {
 	Incident escalation.Incident
 	Mine     bool
+	// Runbook is its test's or node's playbook ("" for none).
+	Runbook string
 }
 
-// homeMaxIncidents bounds the Home tab's incidents.
-const homeMaxIncidents = 10
+// HomeMaxIncidents bounds the Home tab's incidents.
+const HomeMaxIncidents = 10
 
 // Home renders a user's Home tab in lang.
 func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
@@ -147,9 +149,9 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 			tr(":white_check_mark: Nothing assigned to you, and nothing open in your teams.",
 				":white_check_mark: あなたの担当も、チームの未対応のインシデントもありません。")))
 	default:
-		lines := make([]string, 0, min(len(d.Incidents), homeMaxIncidents)+1)
+		lines := make([]string, 0, min(len(d.Incidents), HomeMaxIncidents)+1)
 		for i, x := range d.Incidents {
-			if i == homeMaxIncidents {
+			if i == HomeMaxIncidents {
 				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(d.Incidents)-i), fmt.Sprintf("…他 %d 件", len(d.Incidents)-i)))
 				break
 			}
@@ -231,5 +233,9 @@ func homeIncidentLine(x HomeIncident, l handlers.Lang) string {
 	if inc.Priority != "" {
 		line += handlers.Tr(l, " · severity ", " · 重大度 ") + PriorityWord(l, inc.Priority)
 	}
-	return line + handlers.Tr(l, " · since ", " · 発生 ") + Date(inc.OpenedAt) + fmt.Sprintf("  _#%d_", inc.ID)
+	line += handlers.Tr(l, " · since ", " · 発生 ") + Date(inc.OpenedAt)
+	if rb := link(x.Runbook, handlers.Tr(l, "runbook", "手順書")); rb != "" {
+		line += " · 📖 " + rb
+	}
+	return line + fmt.Sprintf("  _#%d_", inc.ID)
 }

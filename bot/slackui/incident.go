@@ -44,6 +44,8 @@ type IncidentLine struct {
 	// History says how its test's incidents ended lately, when people dismissed them often or a fix did not hold
 	// (escaped; "" for nothing).
 	History string
+	// Runbook is the playbook of its test or node, linked while it is open ("" for none).
+	Runbook string
 }
 
 // maxIncidentCharts bounds the charts of one incident message (Slack's 50 blocks).
@@ -102,6 +104,9 @@ func IncidentMessage(l handlers.Lang, lines []IncidentLine, inThread bool) Messa
 		}
 		if x.Next != "" && inc.Status != escalation.StatusResolved {
 			line += "\n" + x.Next
+		}
+		if rb := link(x.Runbook, handlers.Tr(l, "Runbook", "手順書")); rb != "" && inc.Status != escalation.StatusResolved {
+			line += "\n📖 " + rb
 		}
 		if x.History != "" && inc.Status != escalation.StatusResolved {
 			line += "\n" + handlers.Tr(l, "🔁 Before: ", "🔁 これまで: ") + x.History

@@ -11,7 +11,9 @@ import (
 
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries/checkup"
+	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/queries/source"
@@ -108,6 +110,7 @@ func (d *doctor) run(cmd *cobra.Command) bool {
 	stateFindings, state := mirror.CheckState(ctx, cfg.State.Path)
 	d.reportAll(stateFindings)
 	d.checkWarehouse(ctx, cfg, state)
+	d.checkRunbooks(ctx, cfg, state)
 	d.checkSlack(ctx, cfg)
 	d.section("Schedule")
 	d.reportAll(scheduler.CheckSchedules(d.a.now(), cfg.Sync.Interval.Duration, cfg.DigestSchedules()))
@@ -137,6 +140,41 @@ func (d *doctor) checkWarehouse(ctx context.Context, cfg *config.Config, state m
 	d.reportAll(findings)
 	if reached {
 		d.report(mirror.CheckSyncAge(state.LastSuccess, d.a.now(), cfg.HTTP.ReadyMaxSyncAge.Duration))
+	}
+}
+
+// maxBadRunbooks bounds the runbooks doctor lists one by one.
+const maxBadRunbooks = 10
+
+// checkRunbooks lists the meta.runbook values of the mirror's nodes and tests that are not links Todai can show
+// (the config's own runbooks are checked with the configuration). It reads the state file read-only.
+func (d *doctor) checkRunbooks(ctx context.Context, cfg *config.Config, state mirror.StateFacts) {
+	if len(state.Synced) == 0 {
+		return // nothing synced: no meta to read
+	}
+	d.section("Runbooks")
+	db, err := localdb.OpenReadOnly(ctx, cfg.State.Path)
+	if err != nil {
+		d.warn("could not read the mirror's runbooks: "+err.Error(), "run todai sync, then todai doctor again")
+		return
+	}
+	defer db.Close()
+	bad, err := d.a.reader(db).BadRunbooks(ctx)
+	if err != nil {
+		d.warn("could not read the mirror's runbooks: "+err.Error(), "run todai sync, then todai doctor again")
+		return
+	}
+	if len(bad) == 0 {
+		d.report(checkup.Finding{Outcome: checkup.Pass, What: "every meta.runbook in the project is a link"})
+		return
+	}
+	for i, b := range bad {
+		if i == maxBadRunbooks {
+			d.warn(fmt.Sprintf("…and %d more meta.runbook values that are not links", len(bad)-i), "")
+			break
+		}
+		d.warn(fmt.Sprintf("%s: meta.runbook %q is not a link, so it is not shown", handlers.Clean(b.UniqueID), handlers.Clean(b.Value)),
+			"write an http(s) URL, like runbook: https://wiki.example.com/runbooks/orders, in its meta")
 	}
 }
 

@@ -95,7 +95,16 @@ func TestDoctor(t *testing.T) {
 		check func(t *testing.T, s *doctorSetup)
 	}{
 		{name: "healthy", ok: true, want: []string{"✓ ", "schema current", "Elementary tables with every column",
-			"newest data is", "bot token has the", "exists and the bot is a member", "digest \"0 9 * * 1-5\" (Asia/Tokyo), next", "0 failed"}},
+			"newest data is", "bot token has the", "exists and the bot is a member", "digest \"0 9 * * 1-5\" (Asia/Tokyo), next", "0 failed",
+			"every meta.runbook in the project is a link"}},
+		{name: "runbook that is not a link", ok: true, setup: func(t *testing.T, s *doctorSetup) {
+			s.warehouse = "sqlite://" + alteredWarehouse(t, wh, `UPDATE dbt_models SET meta = '{"runbook": "call Bob"}'
+				WHERE rowid = (SELECT min(rowid) FROM dbt_models)`)
+			s.state = filepath.Join(t.TempDir(), "state.db")
+			if code, out, errOut := cli(t, "--warehouse", s.warehouse, "--state", s.state, "sync"); code != 0 {
+				t.Fatalf("sync: %s %s", out, errOut)
+			}
+		}, want: []string{`meta.runbook "call Bob" is not a link, so it is not shown`, "fix: write an http(s) URL", "0 failed"}},
 		{name: "bad config", setup: func(t *testing.T, s *doctorSetup) { s.channel = "not a channel!" },
 			want: []string{"✗ ", "teams[0].channel", "fix: edit the file", "need a valid configuration"}},
 		{name: "bad cron spec", setup: func(t *testing.T, s *doctorSetup) { s.schedule = "0 25 * * *" },

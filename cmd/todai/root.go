@@ -159,5 +159,5 @@ func (a *app) reader(db *localdb.DB) *queries.Reader {
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
 		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
 		OpenIncidents: incidents.OpenOn, IncidentHistory: incidents.History, IncidentStats: incidents.Stats,
-		HealthWeights: a.cfg.HealthWeights()})
+		HealthWeights: a.cfg.HealthWeights(), Runbooks: a.cfg.ReadRunbooks()})
 }

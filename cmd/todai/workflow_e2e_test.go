@@ -15,8 +15,12 @@ import (
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
-// workflowConfig is escalationConfig's team finance, whose incidents its user group S0FIN works.
-const workflowConfig = `teams:
+// workflowConfig is escalationConfig's team finance, whose incidents its user group S0FIN works, and a runbook for
+// not_null tests.
+const workflowConfig = `runbooks:
+  test_types:
+    not_null: https://wiki.example.com/runbooks/not-null
+teams:
   - name: finance
     channel: C0FINANCE
     owners: ["@jane"]
@@ -80,8 +84,9 @@ func TestIncidentWorkflow(t *testing.T) {
 		t.Fatalf("pending: %+v, %v", pending, err)
 	}
 	id := pending[0].ID
-	if text := notice.AllText(); !strings.Contains(text, "(computed from its urgency)") {
-		t.Errorf("the notice says no computed severity:\n%s", text)
+	if text := notice.AllText(); !strings.Contains(text, "(computed from its urgency)") ||
+		!strings.Contains(text, "📖 <https://wiki.example.com/runbooks/not-null|Runbook>") {
+		t.Errorf("the notice says no computed severity or no runbook:\n%s", text)
 	}
 	press := func(user string, act slacktest.Action, rid string) {
 		fake.SendBlockAction(slacktest.BlockAction{UserID: user, ChannelID: "C0FINANCE", MessageTS: notice.TS,

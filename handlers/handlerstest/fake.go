@@ -408,7 +408,7 @@ func (f *Fake) Why(_ context.Context, name string) (queries.WhyAnswer, error) {
 		},
 		RootCauses: []string{"model.jaffle.stg_payments", "model.jaffle.stg_customers"},
 		Next: &queries.NextStep{Action: "fix_root", UniqueID: "model.jaffle.stg_payments", Name: "stg_payments",
-			Owners: []string{"@payments-team"}},
+			Owners: []string{"@payments-team"}, Runbook: "https://wiki.example.com/runbooks/payments"},
 		Changes: []queries.Change{{Kind: "commit", UniqueID: Model.UniqueID, Name: "fct_orders", At: Ago(90 * time.Minute),
 			Detail: "abc1234 → def5678", InvocationID: "inv-0043", JobName: "nightly", GitSHA: "def5678901",
 			PullRequestID: "42", CompareURL: "https://github.com/acme/jaffle/compare/abc1234...def5678901"}},
@@ -455,7 +455,9 @@ func (f *Fake) Urgency(_ context.Context, name string) (queries.UrgencyAnswer, e
 			Column: "order_id", Status: "fail", DetectedAt: Ago(2 * time.Hour), Severity: "ERROR"}},
 		Likelihood: "high", Impact: "high", Level: "HIGH", DecidedBy: []queries.Reason{"persistent_failure", "exposure_affected"},
 		Next: &queries.NextStep{Action: "check_test", UniqueID: "test.jaffle.not_null_fct_orders_order_id",
-			Name: "not_null_fct_orders_order_id", Owners: []string{"@alice"}}}, nil
+			Name: "not_null_fct_orders_order_id", Owners: []string{"@alice"}, Runbook: "https://wiki.example.com/runbooks/not-null"},
+		History: []queries.IncidentHistory{{UniqueID: "test.jaffle.not_null_fct_orders_order_id", FalsePositive: 2, Expected: 1,
+			Since: Now.Add(-20 * 24 * time.Hour)}}}, nil
 }
 
 // Tests answers "tests NODE": a failing test, a flaky one and one never run in the window.

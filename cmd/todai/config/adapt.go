@@ -190,6 +190,20 @@ func (c *Config) HealthWeights() map[queries.QualityDimension]float64 {
 	return out
 }
 
+// ReadRunbooks are the configured runbooks as the read model takes them, keys in lower case (a URL that does not
+// parse is left out: config check says so).
+func (c *Config) ReadRunbooks() queries.Runbooks {
+	out := queries.Runbooks{TestTypes: map[string]string{}, Tags: map[string]string{}}
+	for _, m := range []struct{ from, to map[string]string }{{c.Runbooks.TestTypes, out.TestTypes}, {c.Runbooks.Tags, out.Tags}} {
+		for k, link := range m.from {
+			if link = strings.TrimSpace(link); queries.RunbookURL(link) {
+				m.to[strings.ToLower(strings.TrimSpace(k))] = link
+			}
+		}
+	}
+	return out
+}
+
 // CoverageDay is the weekday whose digest of team also lists its blind spots (Monday when not configured).
 func (c *Config) CoverageDay(team string) time.Weekday {
 	if d, ok := Weekday(c.Team(team).Digest.CoverageDay); ok {

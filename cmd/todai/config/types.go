@@ -27,6 +27,9 @@ type Config struct {
 	Charts Charts `yaml:"charts"`
 	// Health configures health scores and the alert when a team's drops.
 	Health Health `yaml:"health"`
+	// Runbooks are the playbooks linked from incident notices, next steps and the App Home where a node's or test's
+	// own meta.runbook says nothing.
+	Runbooks Runbooks `yaml:"runbooks"`
 	// Platform configures the platform digest: every team's health and the project's blind spots.
 	Platform Platform `yaml:"platform"`
 	// Slack configures `todai serve`.
@@ -40,6 +43,14 @@ type Config struct {
 	File string `yaml:"-"`
 	// Warnings are what the file leaves to chance without being wrong: a zone it implies, a key it should move.
 	Warnings Problems `yaml:"-"`
+}
+
+// Runbooks map test types and tags to playbook URLs.
+type Runbooks struct {
+	// TestTypes maps a test's type (not_null, unique, volume_anomalies, …) to its runbook.
+	TestTypes map[string]string `yaml:"test_types"`
+	// Tags maps a tag to the runbook of the nodes and tests that carry it.
+	Tags map[string]string `yaml:"tags"`
 }
 
 // Exposures configures the heads-up to an exposure's audience.

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -129,6 +131,16 @@ func (c *Config) validate(file *ast.File) Problems {
 	if c.Timezone != "" {
 		if _, err := time.LoadLocation(c.Timezone); err != nil {
 			add("$.timezone", fmt.Sprintf("unknown time zone %q", c.Timezone), `use an IANA zone name like "Asia/Tokyo"`)
+		}
+	}
+	for _, m := range []struct {
+		key   string
+		links map[string]string
+	}{{"$.runbooks.test_types", c.Runbooks.TestTypes}, {"$.runbooks.tags", c.Runbooks.Tags}} {
+		for _, k := range slices.Sorted(maps.Keys(m.links)) {
+			if link := strings.TrimSpace(m.links[k]); !queries.RunbookURL(link) {
+				add(m.key+"."+k, fmt.Sprintf("%q is not a runbook link", link), "an http(s) URL, like https://wiki.example.com/runbooks/not-null")
+			}
 		}
 	}
 	seen := map[string]int{}
