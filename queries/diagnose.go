@@ -87,14 +87,14 @@ func (r *Reader) diagnosis(ctx context.Context, c *catalog, n *nodeInfo) (Diagno
 		return Diagnosis{}, err
 	}
 	now := r.now()
-	if d, ok := r.shared.recall(gen, n.UniqueID, now); ok {
+	if d, ok := recallFor(r.shared, &r.shared.diag, gen, n.UniqueID, now); ok {
 		return d, nil
 	}
 	d, err := r.diagnose(ctx, c, n, now)
 	if err != nil {
 		return Diagnosis{}, err
 	}
-	r.shared.remember(gen, n.UniqueID, d)
+	rememberFor(r.shared, &r.shared.diag, gen, n.UniqueID, d, d.expires)
 	return d, nil
 }
 
@@ -271,32 +271,36 @@ func (r *Reader) definitionChange(ctx context.Context, n *nodeInfo, d *Diagnosis
 // grows with the clock.
 const pipelineRecheck = time.Minute
 
-// diagnosisMemo remembers diagnoses for one data generation of the mirror.
-type diagnosisMemo struct {
+// byNode remembers what the read model computed for each node from the mirror's rows, for one data generation,
+// each until the clock alone changes it (expires; zero: never).
+type byNode[T any] struct {
 	generation int64
-	byID       map[string]Diagnosis
+	values     map[string]expiring[T]
 }
 
-// recall returns the diagnosis of id remembered for generation gen, unless the clock has made it stale by now.
-func (c *readerCache) recall(gen int64, id string, now time.Time) (Diagnosis, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.diag.generation != gen {
-		return Diagnosis{}, false
-	}
-	d, ok := c.diag.byID[id]
-	if !ok || (!d.expires.IsZero() && !now.Before(d.expires)) {
-		return Diagnosis{}, false
-	}
-	return d, true
+type expiring[T any] struct {
+	value   T
+	expires time.Time
 }
 
-// remember keeps d as id's diagnosis for generation gen, forgetting those of older generations.
-func (c *readerCache) remember(gen int64, id string, d Diagnosis) {
+// recallFor returns id's value in m remembered for generation gen, unless the clock has made it stale by now.
+func recallFor[T any](c *readerCache, m *byNode[T], gen int64, id string, now time.Time) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.diag.generation != gen || c.diag.byID == nil {
-		c.diag = diagnosisMemo{generation: gen, byID: map[string]Diagnosis{}}
+	e, ok := m.values[id]
+	if m.generation != gen || !ok || (!e.expires.IsZero() && !now.Before(e.expires)) {
+		var zero T
+		return zero, false
 	}
-	c.diag.byID[id] = d
+	return e.value, true
+}
+
+// rememberFor keeps v as id's value in m for generation gen until expires, forgetting older generations'.
+func rememberFor[T any](c *readerCache, m *byNode[T], gen int64, id string, v T, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.generation != gen || m.values == nil {
+		m.generation, m.values = gen, map[string]expiring[T]{}
+	}
+	m.values[id] = expiring[T]{value: v, expires: expires}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
 )
@@ -57,6 +58,29 @@ func (r *Reader) exposures(ctx context.Context, ids []string) ([]Exposure, error
 
 // downstream splits the transitive children of id into non-exposure nodes and exposures.
 func (r *Reader) downstream(ctx context.Context, id string) ([]LineageNode, []Exposure, error) {
+	gen, err := r.dataGeneration(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d, ok := recallFor(r.shared, &r.shared.downstream, gen, id, time.Time{}); ok {
+		return slices.Clone(d.nodes), slices.Clone(d.exposures), nil
+	}
+	nodes, exps, err := r.readDownstream(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rememberFor(r.shared, &r.shared.downstream, gen, id, downstreamOf{nodes: nodes, exposures: exps}, time.Time{})
+	return slices.Clone(nodes), slices.Clone(exps), nil
+}
+
+// downstreamOf is what is downstream of a node: its nodes and its exposures.
+type downstreamOf struct {
+	nodes     []LineageNode
+	exposures []Exposure
+}
+
+// readDownstream reads what is downstream of id from the mirror.
+func (r *Reader) readDownstream(ctx context.Context, id string) ([]LineageNode, []Exposure, error) {
 	all, err := r.lineage(ctx, id, false)
 	if err != nil {
 		return nil, nil, err

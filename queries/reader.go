@@ -80,12 +80,15 @@ type querier interface {
 // readerCache is the in-memory state a Reader shares with its snapshots: the catalog of one definition generation,
 // the diagnoses and the pipeline's state of one data generation.
 type readerCache struct {
-	mu       sync.Mutex
-	cat      *catalog
-	diag     diagnosisMemo
-	trouble  remembered[map[string]trouble]
-	data     remembered[dataGraph]
-	pipeline remembered[*PipelineStop]
+	mu  sync.Mutex
+	cat *catalog
+	// diag, urgency and downstream are each node's diagnosis, urgency (as the mirror says it) and downstream.
+	diag       byNode[Diagnosis]
+	urgency    byNode[mirrorUrgency]
+	downstream byNode[downstreamOf]
+	trouble    remembered[map[string]trouble]
+	data       remembered[dataGraph]
+	pipeline   remembered[*PipelineStop]
 	// health remembers the results health scores are computed from, for one data generation; past, the results
 	// of past windows (resultsAsOf).
 	health *healthMemo

@@ -46,6 +46,9 @@ func (r *Reader) Runbook(ctx context.Context, uniqueID string) (string, error) {
 
 // nodeByID is the listed node or the test whose unique_id is id (nil when none is).
 func (r *Reader) nodeByID(ctx context.Context, c *catalog, id string) (*nodeInfo, error) {
+	if id == "" {
+		return nil, nil
+	}
 	if n := c.byID[id]; n != nil {
 		return n, nil
 	}

@@ -34,150 +34,194 @@ const urgencyDownstreamList = 25
 // DecidedBy names the two reasons that decided the axes; Next what to do (its error, the root of its skip, the
 // loader of a stale source, its failing test, or watch). Reasons holds the machine codes of every factor seen:
 // run_error, tests_failing, source_stale, warn_only, error_severity, warn_severity, exposure_affected, critical,
-// wide_impact, persistent_failure, flaky.
+// wide_impact, persistent_failure, flaky, dismissed_often (people resolved every one of its problems as a false
+// positive or expected DismissalsToFlag times lately: one step less likely). What the mirror says is remembered for
+// its data generation; how incidents ended is read from the state store every time.
 func (r *Reader) Urgency(ctx context.Context, name string) (UrgencyAnswer, error) {
-	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ UrgencyAnswer, err error) {
-		a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []Reason{}, FailingTests: []TestState{},
-			DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []Reason{}}
-		d, err := r.diagnosis(ctx, c, n)
+	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (UrgencyAnswer, error) {
+		gen, err := r.dataGeneration(ctx)
 		if err != nil {
-			return a, err
+			return UrgencyAnswer{}, err
 		}
-		a.Health = d.Health
-		tests, err := r.nodeTests(ctx, n)
-		if err != nil {
-			return a, err
-		}
-		a.FailingTests = failing(tests)
-		down, exps, err := r.impact(ctx, c, n)
-		if err != nil {
-			return a, err
-		}
-		a.DownstreamCount, a.Exposures = len(down), exps
-		a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
-		if n.test != nil {
-			if a.Chart, err = r.testChart(ctx, n, false); err != nil {
-				return a, err
+		now := r.now()
+		u, ok := recallFor(r.shared, &r.shared.urgency, gen, n.UniqueID, now)
+		if !ok {
+			if u, err = r.urgencyFromMirror(ctx, c, n); err != nil {
+				return u.answer, err
 			}
+			rememberFor(r.shared, &r.shared.urgency, gen, n.UniqueID, u, u.expires)
 		}
-		if a.Health == HealthOK || a.Health == HealthUnknown {
-			return a, nil
+		return r.withIncidentHistory(ctx, n, u)
+	})
+}
+
+// mirrorUrgency is a node's urgency as the mirror alone says it, before how its incidents ended adjusts it: the
+// answer, its axes' steps and the reasons that decided them, and when the clock alone changes it (its diagnosis').
+type mirrorUrgency struct {
+	answer               UrgencyAnswer
+	likely, impact       int
+	likelyWhy, impactWhy Reason
+	expires              time.Time
+}
+
+// urgencyFromMirror computes a node's urgency from the mirror (see Urgency).
+func (r *Reader) urgencyFromMirror(ctx context.Context, c *catalog, n *nodeInfo) (mirrorUrgency, error) {
+	a := UrgencyAnswer{Node: n.Node, Urgency: "none", Level: "NONE", Reasons: []Reason{}, FailingTests: []TestState{},
+		DownstreamModels: []LineageNode{}, Exposures: []Exposure{}, Criticality: n.criticality, DecidedBy: []Reason{}}
+	d, err := r.diagnosis(ctx, c, n)
+	if err != nil {
+		return mirrorUrgency{answer: a}, err
+	}
+	u := mirrorUrgency{expires: d.expires}
+	a.Health = d.Health
+	tests, err := r.nodeTests(ctx, n)
+	if err != nil {
+		return mirrorUrgency{answer: a}, err
+	}
+	a.FailingTests = failing(tests)
+	down, exps, err := r.impact(ctx, c, n)
+	if err != nil {
+		return mirrorUrgency{answer: a}, err
+	}
+	a.DownstreamCount, a.Exposures = len(down), exps
+	a.DownstreamModels = down[:min(len(down), urgencyDownstreamList)]
+	if n.test != nil {
+		if a.Chart, err = r.testChart(ctx, n, false); err != nil {
+			return mirrorUrgency{answer: a}, err
 		}
-		var reasons []Reason
-		switch a.Health {
-		case HealthError:
-			a.Severity = "ERROR"
-			reasons = append(reasons, ReasonRunError)
-		case HealthStale:
-			a.Severity = "ERROR"
-			reasons = append(reasons, ReasonSourceStale)
-		}
-		if len(a.FailingTests) > 0 {
-			reasons = append(reasons, ReasonTestsFailing)
-			sev := "WARN"
-			for _, t := range a.FailingTests {
-				if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
-					sev = "ERROR"
-				}
-			}
-			if a.Severity == "" {
-				a.Severity = sev
+	}
+	if a.Health == HealthOK || a.Health == HealthUnknown {
+		u.answer = a
+		return u, nil
+	}
+	var reasons []Reason
+	switch a.Health {
+	case HealthError:
+		a.Severity = "ERROR"
+		reasons = append(reasons, ReasonRunError)
+	case HealthStale:
+		a.Severity = "ERROR"
+		reasons = append(reasons, ReasonSourceStale)
+	}
+	if len(a.FailingTests) > 0 {
+		reasons = append(reasons, ReasonTestsFailing)
+		sev := "WARN"
+		for _, t := range a.FailingTests {
+			if t.Severity == "" || strings.EqualFold(t.Severity, "ERROR") {
+				sev = "ERROR"
 			}
 		}
 		if a.Severity == "" {
-			a.Severity = "WARN"
-			reasons = append(reasons, ReasonWarnOnly)
+			a.Severity = sev
 		}
-		var flaky bool
-		if a.Streak, a.FailingSince, flaky, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
-			return a, err
-		}
-		if a.Severity == "ERROR" {
-			reasons = append(reasons, ReasonErrorSeverity)
-		} else {
-			reasons = append(reasons, ReasonWarnSeverity)
-		}
-		if len(a.Exposures) > 0 {
-			reasons = append(reasons, ReasonExposureAffected)
-		}
-		_, meta, err := r.nodeTexts(ctx, n)
-		if err != nil {
-			return a, err
-		}
-		if _, key := metaCriticality(parseMeta(meta)); isCritical(n.criticality, key) {
-			reasons = append(reasons, ReasonCritical)
-		}
-		if a.DownstreamCount >= 10 {
-			reasons = append(reasons, ReasonWideImpact)
-		}
-		if a.Streak >= 3 {
-			reasons = append(reasons, ReasonPersistentFailure)
-		}
-		if flaky {
-			reasons = append(reasons, ReasonFlaky)
-		}
-		a.Reasons = reasons
+	}
+	if a.Severity == "" {
+		a.Severity = "WARN"
+		reasons = append(reasons, ReasonWarnOnly)
+	}
+	var flaky bool
+	if a.Streak, a.FailingSince, flaky, err = r.streak(ctx, n, a.Health, a.FailingTests); err != nil {
+		return mirrorUrgency{answer: a}, err
+	}
+	if a.Severity == "ERROR" {
+		reasons = append(reasons, ReasonErrorSeverity)
+	} else {
+		reasons = append(reasons, ReasonWarnSeverity)
+	}
+	if len(a.Exposures) > 0 {
+		reasons = append(reasons, ReasonExposureAffected)
+	}
+	_, meta, err := r.nodeTexts(ctx, n)
+	if err != nil {
+		return mirrorUrgency{answer: a}, err
+	}
+	if _, key := metaCriticality(parseMeta(meta)); isCritical(n.criticality, key) {
+		reasons = append(reasons, ReasonCritical)
+	}
+	if a.DownstreamCount >= 10 {
+		reasons = append(reasons, ReasonWideImpact)
+	}
+	if a.Streak >= 3 {
+		reasons = append(reasons, ReasonPersistentFailure)
+	}
+	if flaky {
+		reasons = append(reasons, ReasonFlaky)
+	}
+	a.Reasons = reasons
 
-		// How likely it is real: an error or a stale source is; a failing ERROR test is, once it failed twice in a
-		// row; a warning is not yet. A test that flips between pass and fail is one step less likely.
-		skipped := d.LastRun != nil && d.LastRun.Status == "skipped"
-		likely, likelyWhy := 1, ReasonWarnOnly
-		switch {
-		case a.Health == HealthError:
-			likely, likelyWhy = 3, ReasonRunError
-		case a.Health == HealthStale:
-			likely, likelyWhy = 3, ReasonSourceStale
-		case a.Severity == "ERROR" && a.Streak >= 2:
-			likely, likelyWhy = 3, ReasonPersistentFailure
-		case a.Severity == "ERROR":
-			likely, likelyWhy = 2, ReasonNewFailure
-		case skipped:
-			likely, likelyWhy = 2, ReasonRunSkipped // it did not build: its data is not updated
-		case len(a.FailingTests) > 0:
-			likelyWhy = ReasonWarnSeverity
-		}
-		if flaky && likely > 1 {
-			likely, likelyWhy = likely-1, ReasonFlaky
-		}
-		// People resolved every one of its problems as a false positive or expected often lately: one step less.
-		subjects := problemSubjects(n, a.Health, a.FailingTests)
-		if a.History, err = r.incidentHistory(ctx, subjects); err != nil {
-			return a, err
-		}
-		if allFlagged(subjects, a.History) {
-			a.Reasons = append(a.Reasons, ReasonDismissedOften)
-			if likely > 1 {
-				likely, likelyWhy = likely-1, ReasonDismissedOften
-			}
-		}
-		// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
-		// model some; nothing downstream little.
-		impact, impactWhy := 1, ReasonNoDownstream
-		switch {
-		case len(a.Exposures) > 0:
-			impact, impactWhy = 3, ReasonExposureAffected
-		case slices.Contains(reasons, ReasonCritical):
-			impact, impactWhy = 3, ReasonCritical
-		case a.DownstreamCount >= 10:
-			impact, impactWhy = 3, ReasonWideImpact
-		case a.DownstreamCount > 0:
-			impact, impactWhy = 2, ReasonDownstreamModels
-		}
-		words := [...]string{"", "low", "medium", "high"}
-		a.Likelihood, a.Impact = words[likely], words[impact]
-		a.DecidedBy = []Reason{likelyWhy, impactWhy}
-		switch sum := likely + impact; {
-		case sum >= 5:
-			a.Urgency = "high"
-		case sum == 4:
-			a.Urgency = "medium"
-		default:
-			a.Urgency = "low"
-		}
-		a.Level = strings.ToUpper(a.Urgency)
-		a.Next = d.Next
+	// How likely it is real: an error or a stale source is; a failing ERROR test is, once it failed twice in a
+	// row; a warning is not yet. A test that flips between pass and fail is one step less likely.
+	skipped := d.LastRun != nil && d.LastRun.Status == "skipped"
+	likely, likelyWhy := 1, ReasonWarnOnly
+	switch {
+	case a.Health == HealthError:
+		likely, likelyWhy = 3, ReasonRunError
+	case a.Health == HealthStale:
+		likely, likelyWhy = 3, ReasonSourceStale
+	case a.Severity == "ERROR" && a.Streak >= 2:
+		likely, likelyWhy = 3, ReasonPersistentFailure
+	case a.Severity == "ERROR":
+		likely, likelyWhy = 2, ReasonNewFailure
+	case skipped:
+		likely, likelyWhy = 2, ReasonRunSkipped // it did not build: its data is not updated
+	case len(a.FailingTests) > 0:
+		likelyWhy = ReasonWarnSeverity
+	}
+	if flaky && likely > 1 {
+		likely, likelyWhy = likely-1, ReasonFlaky
+	}
+	// How much it hurts: an exposure, a declared criticality or ten downstream models hurt a lot; any downstream
+	// model some; nothing downstream little.
+	impact, impactWhy := 1, ReasonNoDownstream
+	switch {
+	case len(a.Exposures) > 0:
+		impact, impactWhy = 3, ReasonExposureAffected
+	case slices.Contains(reasons, ReasonCritical):
+		impact, impactWhy = 3, ReasonCritical
+	case a.DownstreamCount >= 10:
+		impact, impactWhy = 3, ReasonWideImpact
+	case a.DownstreamCount > 0:
+		impact, impactWhy = 2, ReasonDownstreamModels
+	}
+	a.Next = d.Next
+	u.answer, u.likely, u.impact, u.likelyWhy, u.impactWhy = a, likely, impact, likelyWhy, impactWhy
+	return u, nil
+}
+
+// withIncidentHistory finishes a node's urgency with how its incidents ended (the state store's): when people
+// resolved every one of its problems as a false positive or expected often lately, it is one step less likely.
+// Then the axes make the level.
+func (r *Reader) withIncidentHistory(ctx context.Context, n *nodeInfo, u mirrorUrgency) (UrgencyAnswer, error) {
+	a := u.answer
+	if a.Health == HealthOK || a.Health == HealthUnknown {
 		return a, nil
-	})
+	}
+	a.Reasons = slices.Clone(a.Reasons)
+	likely, likelyWhy := u.likely, u.likelyWhy
+	subjects := problemSubjects(n, a.Health, a.FailingTests)
+	var err error
+	if a.History, err = r.incidentHistory(ctx, subjects); err != nil {
+		return a, err
+	}
+	if allFlagged(subjects, a.History) {
+		a.Reasons = append(a.Reasons, ReasonDismissedOften)
+		if likely > 1 {
+			likely, likelyWhy = likely-1, ReasonDismissedOften
+		}
+	}
+	words := [...]string{"", "low", "medium", "high"}
+	a.Likelihood, a.Impact = words[likely], words[u.impact]
+	a.DecidedBy = []Reason{likelyWhy, u.impactWhy}
+	switch sum := likely + u.impact; {
+	case sum >= 5:
+		a.Urgency = "high"
+	case sum == 4:
+		a.Urgency = "medium"
+	default:
+		a.Urgency = "low"
+	}
+	a.Level = strings.ToUpper(a.Urgency)
+	return a, nil
 }
 
 // nextStep says what to do about a node's problem (nextStepFor) and whom to ask: the owners of the node to act on.

@@ -271,6 +271,18 @@ func (s *Slack) AddMessage(channel string, m Message) string {
 	return m.TS
 }
 
+// message returns the stored message ts of channel (without copying the history).
+func (s *Slack) message(channel, ts string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.history[channel] {
+		if m.TS == ts {
+			return m, true
+		}
+	}
+	return Message{}, false
+}
+
 // Messages returns channel's stored history, seeded and posted, in insertion order.
 func (s *Slack) Messages(channel string) []Message {
 	s.mu.Lock()

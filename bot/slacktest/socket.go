@@ -364,11 +364,8 @@ func (s *Slack) SendBlockAction(a BlockAction) string {
 		"actions":               actions,
 	}
 	if !a.IsEphemeral && a.MessageTS != "" {
-		for _, m := range s.Messages(a.ChannelID) {
-			if m.TS == a.MessageTS {
-				payload["message"] = messageJSON(m, true)
-				break
-			}
+		if m, ok := s.message(a.ChannelID, a.MessageTS); ok {
+			payload["message"] = messageJSON(m, true)
 		}
 	}
 	return s.SendEnvelope("interactive", payload, false, 0, "")
