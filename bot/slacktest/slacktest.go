@@ -118,6 +118,7 @@ type Slack struct {
 	history   map[string][]Message // channel → messages in insertion order
 	homeViews map[string][]byte    // user → last published view JSON
 	triggers  map[string]bool      // trigger_id handed out in an envelope → unused
+	sent      map[string][]byte    // envelope_id → its frame, for Redeliver
 	modals    []Modal
 	calls     []Call
 	posts     []Post
@@ -165,6 +166,7 @@ func New(t testing.TB, opts ...Option) *Slack {
 		history:     map[string][]Message{},
 		homeViews:   map[string][]byte{},
 		triggers:    map[string]bool{},
+		sent:        map[string][]byte{},
 		failures:    map[string][]failure{},
 		responses:   map[string]*responseURL{},
 		tickets:     map[string]bool{},

@@ -220,8 +220,24 @@ func (s *Slack) SendEnvelope(typ string, payload any, acceptsResponsePayload boo
 		s.t.Errorf("slacktest: encoding %s envelope: %v", typ, err)
 		return id
 	}
+	s.mu.Lock()
+	s.sent[id] = b
+	s.mu.Unlock()
 	s.enqueue(b)
 	return id
+}
+
+// Redeliver sends an envelope sent before again, byte for byte (the same envelope_id), as Slack does when it saw no
+// ack in time.
+func (s *Slack) Redeliver(envelopeID string) {
+	s.mu.Lock()
+	frame, ok := s.sent[envelopeID]
+	s.mu.Unlock()
+	if !ok {
+		s.t.Errorf("slacktest: no envelope %s was sent", envelopeID)
+		return
+	}
+	s.enqueue(frame)
 }
 
 // SendRaw queues an arbitrary frame (e.g. malformed JSON) for the next live connection.

@@ -114,10 +114,12 @@ func TestIncidentWorkflow(t *testing.T) {
 		return p.ThreadTS == notice.TS && strings.Contains(p.Text, "<@U0ANA> took")
 	})
 
-	// Ben raises the severity with the menu.
-	press("U0BEN", slacktest.Action{ActionID: slackui.ActionIncidentSeverity + "_" + strconv.FormatInt(id, 10),
-		BlockID: "todai_inc_actions_" + strconv.FormatInt(id, 10), Type: "static_select",
-		SelectedOption: strconv.FormatInt(id, 10) + ":high"}, "ben-sev")
+	// Ben raises the severity with the menu; Slack delivers that envelope twice: it is applied once.
+	severity := fake.SendBlockAction(slacktest.BlockAction{UserID: "U0BEN", ChannelID: "C0FINANCE", MessageTS: notice.TS,
+		ResponseURL: fake.ResponseURL("ben-sev"), Actions: []slacktest.Action{{
+			ActionID: slackui.ActionIncidentSeverity + "_" + strconv.FormatInt(id, 10), Type: "static_select",
+			BlockID: "todai_inc_actions_" + strconv.FormatInt(id, 10), SelectedOption: strconv.FormatInt(id, 10) + ":high"}}})
+	fake.Redeliver(severity)
 	waitPost("the severity in place", func(p slacktest.Post) bool {
 		return p.Method == "chat.update" && p.TS == notice.TS && strings.Contains(p.AllText(), "Severity: *high* (set by <@U0BEN>)")
 	})
@@ -228,6 +230,10 @@ func TestIncidentWorkflow(t *testing.T) {
 		}
 	}
 
+	// The redelivered severity envelope was recognised and skipped, not applied again.
+	if !strings.Contains(one.logs.String(), "duplicate delivery skipped") || !strings.Contains(one.logs.String(), severity) {
+		t.Errorf("the redelivered envelope %s was not skipped as a duplicate:\n%s", severity, one.logs.String())
+	}
 	// One line per change in the thread: taken, severity, resolved.
 	if lines := threadLines(notice.TS); len(lines) != 3 {
 		t.Errorf("thread lines: %q, want one per change (3)", lines)
