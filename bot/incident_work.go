@@ -59,6 +59,9 @@ func (b *Bot) work(ctx context.Context, r workRequest, l handlers.Lang) workOutc
 	if inc.Status == escalation.StatusResolved {
 		return workOutcome{reply: alreadyResolved(inc, l)}
 	}
+	if r.event == "assigned" && !slackui.ValidUserID(r.assignee) {
+		return workOutcome{reply: slackui.Text(handlers.Tr(l, "Choose a person to assign it to.", "割り当てる人を選んでください。"))}
+	}
 	shown := b.shownIncident(ctx, inc)
 	allowed, err := b.MayWork(ctx, r.actor, team, membersChannel(team, shown))
 	if err != nil {

@@ -192,11 +192,18 @@ func (r *Reader) urgencyFromMirror(ctx context.Context, c *catalog, n *nodeInfo)
 // resolved every one of its problems as a false positive or expected often lately, it is one step less likely.
 // Then the axes make the level.
 func (r *Reader) withIncidentHistory(ctx context.Context, n *nodeInfo, u mirrorUrgency) (UrgencyAnswer, error) {
-	a := u.answer
+	a := u.answer // the memo's: its slices and pointers are copied before anything is changed or handed out
+	a.Reasons, a.FailingTests = slices.Clone(a.Reasons), slices.Clone(a.FailingTests)
+	a.DownstreamModels, a.Exposures = slices.Clone(a.DownstreamModels), slices.Clone(a.Exposures)
+	a.DecidedBy = slices.Clone(a.DecidedBy)
+	if a.Next != nil {
+		next := *a.Next
+		next.Owners = slices.Clone(next.Owners)
+		a.Next = &next
+	}
 	if a.Health == HealthOK || a.Health == HealthUnknown {
 		return a, nil
 	}
-	a.Reasons = slices.Clone(a.Reasons)
 	likely, likelyWhy := u.likely, u.likelyWhy
 	subjects := problemSubjects(n, a.Health, a.FailingTests)
 	var err error

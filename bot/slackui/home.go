@@ -150,14 +150,17 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 				":white_check_mark: あなたの担当も、チームの未対応のインシデントもありません。")))
 	default:
 		lines := make([]string, 0, min(len(d.Incidents), HomeMaxIncidents)+1)
+		size := 0
 		for i, x := range d.Incidents {
-			if i == HomeMaxIncidents {
+			line := homeIncidentLine(x, lang)
+			size += utf8.RuneCountInString(line) + 1
+			if i == HomeMaxIncidents || size > homeMaxText-40 { // room for the "more" line; whole lines keep their links
 				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(d.Incidents)-i), fmt.Sprintf("…他 %d 件", len(d.Incidents)-i)))
 				break
 			}
-			lines = append(lines, homeIncidentLine(x, lang))
+			lines = append(lines, line)
 		}
-		blocks = append(blocks, homeSection("home_incidents_list", handlers.Truncate(strings.Join(lines, "\n"), homeMaxText)))
+		blocks = append(blocks, homeSection("home_incidents_list", strings.Join(lines, "\n")))
 	}
 
 	blocks = append(blocks, slack.NewDividerBlock(),

@@ -63,7 +63,7 @@ func newIncidentsListCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var resolved time.Duration
 	cmd := &cobra.Command{
-		Use:   "list [--team TEAM] [--resolved 7d] [--json]",
+		Use:   "list [--team TEAM] [--resolved 168h] [--json]",
 		Short: "List the open incidents (and those resolved lately with --resolved)",
 		Args:  cobra.NoArgs,
 		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
@@ -167,7 +167,10 @@ func newIncidentsWorkCmds(a *app) []*cobra.Command {
 		})
 	assign := work("assign ID USER", "Give the incident to a Slack user (their ID, U0123ABCD)", cobra.ExactArgs(2), "assigned",
 		func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string) (bool, error) {
-			return s.Assign(ctx, id, strings.TrimPrefix(args[0], "@"), actor, a.now())
+			if !slackui.ValidUserID(args[0]) {
+				return false, fmt.Errorf("%q is not a Slack user ID (like U0123ABCD): %w", args[0], escalation.ErrInvalid)
+			}
+			return s.Assign(ctx, id, args[0], actor, a.now())
 		})
 	severity := work("severity ID critical|high|normal|low", "Set the incident's severity", cobra.ExactArgs(2), "severity",
 		func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string) (bool, error) {

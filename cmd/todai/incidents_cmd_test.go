@@ -56,6 +56,7 @@ func TestIncidentsCommand(t *testing.T) {
 		{args: []string{"take", id}, out: "incident 1 taken by cli:ana"},
 		{args: []string{"take", id}, out: "already is as asked"},
 		{args: []string{"severity", id, "urgent"}, code: 1, fail: "use critical, high, normal or low"},
+		{args: []string{"assign", id, "ana"}, code: 1, fail: `"ana" is not a Slack user ID`},
 		{args: []string{"severity", id, "high"}, out: "incident 1 severity by cli:ana"},
 		{args: []string{"take", "999"}, code: 1, fail: "there is no incident 999"},
 		{args: []string{"take", "abc"}, code: 1, fail: `"abc" is not an incident ID`},

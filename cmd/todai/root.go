@@ -153,11 +153,24 @@ func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
 	})
 }
 
+// historyOrNothing reads how incidents ended from the state store for the read model; when it cannot be read the
+// failure is logged and answers go on without it (urgent and why still answer, a notice still goes out).
+func (a *app) historyOrNothing(store *escalation.Store) queries.IncidentHistories {
+	return func(ctx context.Context, ids []string, since time.Time) (map[string]queries.IncidentHistory, error) {
+		h, err := store.History(ctx, ids, since)
+		if err != nil {
+			a.logger.Warn("how incidents ended could not be read; answering without it", "err", err)
+			return nil, nil
+		}
+		return h, nil
+	}
+}
+
 // reader builds the read model over db.
 func (a *app) reader(db *localdb.DB) *queries.Reader {
 	incidents := escalation.NewStore(db)
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
 		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
-		OpenIncidents: incidents.OpenOn, IncidentHistory: incidents.History, IncidentStats: incidents.Stats,
+		OpenIncidents: incidents.OpenOn, IncidentHistory: a.historyOrNothing(incidents), IncidentStats: incidents.Stats,
 		HealthWeights: a.cfg.HealthWeights(), Runbooks: a.cfg.ReadRunbooks()})
 }

@@ -132,6 +132,11 @@ func TestIncidentWorkflow(t *testing.T) {
 	if p := reply("forged"); !strings.Contains(p.AllText(), "does not name one of Todai's incidents") {
 		t.Errorf("a forged button: %s", p.AllText())
 	}
+	press("U0ANA", slacktest.Action{ActionID: slackui.ActionIncidentAssign + "_" + strconv.FormatInt(id, 10), Type: "users_select",
+		SelectedUser: "<!channel>"}, "forged-user")
+	if p := reply("forged-user"); !strings.Contains(p.AllText(), "Choose a person") {
+		t.Errorf("a forged assignee: %s", p.AllText())
+	}
 	press("U0ANA", slacktest.Action{ActionID: slackui.ActionIncidentTake, Value: "999"}, "unknown")
 	if p := reply("unknown"); !strings.Contains(p.AllText(), "no longer exists") {
 		t.Errorf("an unknown incident's button: %s", p.AllText())

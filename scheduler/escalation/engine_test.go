@@ -203,7 +203,7 @@ func (m *memStore) lastEnded(key string) Ended {
 	var e Ended
 	for _, inc := range m.incs {
 		if inc.Key == key && inc.Status == StatusResolved && inc.ID > e.ID {
-			e = Ended{ID: inc.ID, Resolution: inc.Resolution, ResolvedAt: inc.ResolvedAt, DetectedAt: inc.DetectedAt,
+			e = Ended{ID: inc.ID, Resolution: inc.Resolution, ResolvedAt: inc.ResolvedAt,
 				InvocationID: inc.InvocationID}
 		}
 	}

@@ -30,7 +30,8 @@ type Handled struct {
 // resolved at or after it, by id.
 func (s *Store) Handled(ctx context.Context, team string, since time.Time) ([]Handled, error) {
 	from := localdb.FormatTime(since)
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, team, coalesce(nullif(test_id, ''), node_id), opened_at,
+	// Through the writer, as OpenOn: the read model calls it inside a snapshot that holds one of the readers.
+	rows, err := s.db.Write.QueryContext(ctx, `SELECT id, team, coalesce(nullif(test_id, ''), node_id), opened_at,
 		coalesce(acked_at, ''), coalesce(resolved_at, ''), resolution, reopens FROM incidents
 		WHERE (?1 = '' OR team = ?1 COLLATE NOCASE) AND (opened_at >= ?2 OR resolved_at >= ?2) ORDER BY id`, team, from)
 	if err != nil {

@@ -500,27 +500,21 @@ func clearTx(ctx context.Context, tx *sql.Tx, id int64, clearedBy string, now ti
 // lastEndedTx is the latest resolved incident of key (zero when none).
 func lastEndedTx(ctx context.Context, tx *sql.Tx, key string) (Ended, error) {
 	var (
-		e                          Ended
-		resolution                 string
-		resolvedAt, detected, invo sql.NullString
+		e                      Ended
+		resolution, resolvedAt string
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, resolution, resolved_at, detected_at, invocation_id FROM incidents
-		WHERE key = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1`, key).Scan(&e.ID, &resolution, &resolvedAt, &detected, &invo)
+	err := tx.QueryRowContext(ctx, `SELECT id, resolution, coalesce(resolved_at, ''), invocation_id FROM incidents
+		WHERE key = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1`, key).Scan(&e.ID, &resolution, &resolvedAt, &e.InvocationID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ended{}, nil
 	}
 	if err != nil {
 		return Ended{}, fmt.Errorf("latest end of %s: %w", key, err)
 	}
-	e.Resolution, e.InvocationID = Resolution(resolution), invo.String
-	for _, f := range []struct {
-		s   sql.NullString
-		dst *time.Time
-	}{{resolvedAt, &e.ResolvedAt}, {detected, &e.DetectedAt}} {
-		if f.s.Valid && f.s.String != "" {
-			if *f.dst, err = localdb.ParseTime(f.s.String); err != nil {
-				return Ended{}, fmt.Errorf("latest end of %s: %w", key, err)
-			}
+	e.Resolution = Resolution(resolution)
+	if resolvedAt != "" {
+		if e.ResolvedAt, err = localdb.ParseTime(resolvedAt); err != nil {
+			return Ended{}, fmt.Errorf("latest end of %s: %w", key, err)
 		}
 	}
 	return e, nil

@@ -68,9 +68,11 @@ func (s *Store) assign(ctx context.Context, id int64, assignee, actor, event str
 func (s *Store) SetPriority(ctx context.Context, id int64, p Priority, actor string, now time.Time) (bool, error) {
 	changed := false
 	err := s.inTx(ctx, fmt.Sprintf("set the severity of incident %d", id), func(tx *sql.Tx) error {
-		if _, ok := ParsePriority(string(p)); !ok {
+		parsed, ok := ParsePriority(string(p))
+		if !ok {
 			return fmt.Errorf("severity %q: %w", p, ErrInvalid)
 		}
+		p = parsed
 		inc, err := getIncident(ctx, tx, id)
 		if err != nil {
 			return err
@@ -102,9 +104,11 @@ func (s *Store) SetPriority(ctx context.Context, id int64, p Priority, actor str
 // ErrInvalid.
 func (s *Store) ResolveAs(ctx context.Context, id int64, r Resolution, note, actor string, now time.Time) error {
 	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *sql.Tx) error {
-		if _, ok := ParseResolution(string(r)); !ok {
+		parsed, ok := ParseResolution(string(r))
+		if !ok {
 			return fmt.Errorf("resolution %q: %w", r, ErrInvalid)
 		}
+		r = parsed
 		if utf8.RuneCountInString(note) > MaxNoteLength {
 			return fmt.Errorf("a note of %d characters, over %d: %w", utf8.RuneCountInString(note), MaxNoteLength, ErrInvalid)
 		}
@@ -142,7 +146,8 @@ func (s *Store) History(ctx context.Context, ids []string, since time.Time) (map
 	if err != nil {
 		return nil, fmt.Errorf("incident history: %w", err)
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `WITH wanted(id) AS (SELECT DISTINCT value FROM json_each(?1)),
+	// Through the writer, as OpenOn: the read model calls it inside a snapshot that holds one of the readers.
+	rows, err := s.db.Write.QueryContext(ctx, `WITH wanted(id) AS (SELECT DISTINCT value FROM json_each(?1)),
 		ended AS (SELECT coalesce(nullif(test_id, ''), node_id) AS subject, resolution, resolved_at FROM incidents
 			WHERE status = 'resolved' AND resolved_at >= ?2 AND resolution IN ('false_positive', 'expected')),
 		dismissed AS (SELECT subject, sum(resolution = 'false_positive') AS fp, sum(resolution = 'expected') AS ex,

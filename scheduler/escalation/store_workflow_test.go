@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
@@ -128,6 +131,9 @@ func TestResolutionHoldsAndReopens(t *testing.T) {
 		{"false positive: the same invocation stays resolved", ResolutionFalsePositive, failure("inv-1", t0.Add(time.Hour)), false, false},
 		{"expected: a later run's failure is new", ResolutionExpected, failure("inv-2", t0.Add(time.Hour)), true, false},
 		{"fixed: a failure within a day reopens", ResolutionFixed, failure("inv-2", t0.Add(20*time.Hour)), true, true},
+		// The test failed again before the person resolved it: they saw that failure too.
+		{"fixed: a repeat detected before the fix is covered", ResolutionFixed, failure("inv-2", t0.Add(5*time.Minute)), false, false},
+		{"expected: a repeat detected before it is covered", ResolutionExpected, failure("inv-2", t0.Add(5*time.Minute)), false, false},
 		{"fixed: a failure after a day is new", ResolutionFixed, failure("inv-2", t0.Add(30*time.Hour)), true, false},
 	}
 	for _, tc := range tests {
@@ -226,5 +232,45 @@ func TestHistory(t *testing.T) {
 	}
 	if h.FalsePositive != 2 || h.Expected != 1 || !h.Flagged() || !h.Since.Equal(since.Add(time.Hour)) || h.Reopens != fixed {
 		t.Errorf("history of %s: %+v (want 2 false positives, 1 expected, since %s, reopening %d)", h.UniqueID, h, since.Add(time.Hour), fixed)
+	}
+}
+
+// TestHistoryInsideSnapshots: the read model asks the store how incidents ended from inside its snapshots, each of
+// which holds one of the readers; more concurrent answers than readers must not wait for a reader forever.
+func TestHistoryInsideSnapshots(t *testing.T) {
+	db, store, _ := seededState(t)
+	writeMirror(t, context.Background(), db.Write, "inv1", mirrorState{runs: map[string]string{"model.shop.stg_orders": "error"}})
+	if _, err := db.Write.Exec(`INSERT INTO sync_runs (started_at, finished_at, ok) VALUES ('2026-03-10T09:00:00.000000Z', '2026-03-10T09:01:00.000000Z', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`UPDATE nodes SET health = 'error' WHERE unique_id = 'model.shop.stg_orders'`); err != nil {
+		t.Fatal(err)
+	}
+	const answers, readers = 12, 4 // more answers than the state file's readers
+	var arrived sync.WaitGroup
+	arrived.Add(readers)
+	var calls atomic.Int32
+	// The first answers reach the store while each holds a snapshot, every reader taken; the rest pass through.
+	history := func(ctx context.Context, ids []string, since time.Time) (map[string]queries.IncidentHistory, error) {
+		if calls.Add(1) <= readers {
+			arrived.Done()
+			arrived.Wait()
+		}
+		return store.History(ctx, ids, since)
+	}
+	r := queries.NewReader(db, queries.ReaderOptions{IncidentHistory: history, Now: func() time.Time { return t0 }})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make(chan error, answers)
+	for range answers {
+		go func() {
+			_, err := r.Urgency(ctx, "stg_orders")
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Fatalf("urgency while others hold snapshots: %v", err)
+		}
 	}
 }

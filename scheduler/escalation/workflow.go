@@ -98,14 +98,14 @@ type Ended struct {
 	ID         int64
 	Resolution Resolution
 	ResolvedAt time.Time
-	// DetectedAt and InvocationID are the occurrence it was opened for.
-	DetectedAt   time.Time
+	// InvocationID is the occurrence it was opened for.
 	InvocationID string
 }
 
-// holds reports whether a person's resolution of e covers the failure w still in the mirror: the same occurrence
-// (detected no later, or from the same invocation), so that resolving a failing test as expected does not open it
-// again at the next sync; a later run's failure is a new incident.
+// holds reports whether a person's resolution of e covers the failure w still in the mirror: one from the same
+// invocation, or detected no later than the resolution (the person saw it, even when it repeated after the incident
+// opened), so that resolving a failing test as expected does not open it again at the next sync; a failure detected
+// after the resolution is a new incident.
 func (e Ended) holds(w Incident) bool {
 	if e.ID == 0 || e.Resolution == ResolutionCleared || e.Resolution == "" {
 		return false
@@ -113,7 +113,7 @@ func (e Ended) holds(w Incident) bool {
 	if w.InvocationID != "" && w.InvocationID == e.InvocationID {
 		return true
 	}
-	return !w.DetectedAt.IsZero() && !e.DetectedAt.IsZero() && !w.DetectedAt.After(e.DetectedAt)
+	return !w.DetectedAt.IsZero() && !e.ResolvedAt.IsZero() && !w.DetectedAt.After(e.ResolvedAt)
 }
 
 // reopened is the incident a new failure at now reopens: e, when it was resolved as fixed within ReopenWindow; 0
