@@ -138,6 +138,9 @@ type IntentSpec struct {
 	// Zero returns a new zero value of its answer (a pointer), for the tests that fill and render every answer;
 	// nil for the intents the Slack bot answers itself.
 	Zero func() any
+	// Tool names the intent as a tool for AI assistants (`todai mcp`): get_status, why_stale … Every intent the read
+	// model answers has one.
+	Tool string
 	// Answer asks the read model; nil for the intents the Slack bot answers itself (digest, mute, silences,
 	// incident) and help.
 	Answer func(ctx context.Context, r Reader, q Question, now time.Time) (any, error)
@@ -151,7 +154,7 @@ type IntentSpec struct {
 
 // intents is the registry, in the order help lists it. It is never modified.
 var intents = []IntentSpec{
-	{Intent: IntentStatus, Words: []string{"status", "state"}, Rank: 110, Node: NeedsNode,
+	{Intent: IntentStatus, Tool: "get_status", Words: []string{"status", "state"}, Rank: 110, Node: NeedsNode,
 		Zero: zeroOf[queries.StatusAnswer],
 		EN:   regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`),
 		JA:   regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`),
@@ -162,7 +165,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Status", "状態"},
 		Help: [2]HelpEntry{{"status", "status NODE", "a node's health: last run, tests, freshness", []string{"status fct_orders", "what's wrong with fct_orders?"}},
 			{"status", "status NODE", "ノードの状態（最終実行・テスト・鮮度）", []string{"fct_ordersの状態", "fct_ordersは大丈夫?"}}}},
-	{Intent: IntentOwner, Words: []string{"owner", "owners", "who-owns"}, Rank: 50, Node: NeedsNode,
+	{Intent: IntentOwner, Tool: "get_owner", Words: []string{"owner", "owners", "who-owns"}, Rank: 50, Node: NeedsNode,
 		Zero: zeroOf[queries.OwnerAnswer],
 		EN:   regexp.MustCompile(`\bowns?\b|\bowners?\b|\bowned\b|\bresponsible\b|\bmaintains?\b|\bmaintainers?\b|\bwho (should|do|can|to) (i |we )?(ask|ping|contact|talk to)\b`),
 		JA:   regexp.MustCompile(`オーナー|所有者|担当|持ち主|管理者|責任者|誰の|誰が|だれ`),
@@ -173,7 +176,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Owner", "オーナー"},
 		Help: [2]HelpEntry{{"owner", "owner NODE", "who owns it, and the team", []string{"who owns fct_orders?"}},
 			{"owner", "owner NODE", "オーナーとチーム", []string{"fct_ordersのオーナーは誰?"}}}},
-	{Intent: IntentLastRun, Words: []string{"last-run", "lastrun", "last_run", "runs", "history"}, Rank: 80, Node: NeedsNode,
+	{Intent: IntentLastRun, Tool: "get_last_runs", Words: []string{"last-run", "lastrun", "last_run", "runs", "history"}, Rank: 80, Node: NeedsNode,
 		Args: ArgLimit | ArgUpdated, Zero: zeroOf[queries.LastRunAnswer],
 		EN: regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b|\b(did|has) \S+ (run|ran|build|built)\b`),
 		JA: regexp.MustCompile(`^(履歴|りれき)$|いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`),
@@ -191,7 +194,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Last runs", "最終実行"},
 		Help: [2]HelpEntry{{"last-run", "last-run NODE", "recent runs (5 by default)", []string{"when did fct_orders last run?", "last 10 runs of fct_orders"}},
 			{"last-run", "last-run NODE", "最近の実行（既定 5 件）", []string{"fct_ordersの最終実行", "fct_ordersの実行履歴 10件"}}}},
-	{Intent: IntentFailures, Words: []string{"failures", "failure", "fails", "failed", "failing"}, Rank: 90, Node: OptionalNode,
+	{Intent: IntentFailures, Tool: "list_failures", Words: []string{"failures", "failure", "fails", "failed", "failing"}, Rank: 90, Node: OptionalNode,
 		Args: ArgTeam | ArgSince, Zero: zeroOf[queries.FailuresAnswer],
 		EN: regexp.MustCompile(`\bfailures?\b|\b(failing|failed|broken) tests\b|\btests? (failing|failed|fail)\b|\bwhat (has )?(failed|broke)\b|\bwhat('s| is) (failing|broken)\b|\bwhich tests\b|\bincidents?\b`),
 		JA: regexp.MustCompile(`失敗|落ちた|落ちて|エラー一覧|コケ`),
@@ -202,7 +205,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Test failures", "テスト失敗"},
 		Help: [2]HelpEntry{{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "test failures in a window (last 24 hours by default)", []string{"failures since yesterday", "test failures for team finance"}},
 			{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "期間内のテスト失敗（既定は直近 24 時間）", []string{"昨日からのテスト失敗", "financeチームの失敗"}}}},
-	{Intent: IntentFreshness, Words: []string{"freshness", "fresh"}, Rank: 100, Node: OptionalNode,
+	{Intent: IntentFreshness, Tool: "get_freshness", Words: []string{"freshness", "fresh"}, Rank: 100, Node: OptionalNode,
 		Zero: zeroOf[queries.FreshnessAnswer],
 		EN:   regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`),
 		JA:   regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`),
@@ -213,7 +216,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Source freshness", "ソースの鮮度"},
 		Help: [2]HelpEntry{{"freshness", "freshness [SOURCE]", "source freshness", []string{"freshness", "is stripe.payments fresh?"}},
 			{"freshness", "freshness [SOURCE]", "ソースの鮮度", []string{"ソースの鮮度", "stripe.paymentsの鮮度"}}}},
-	{Intent: IntentUpstream, Words: []string{"upstream", "parents"}, Rank: 70, Node: NeedsNode,
+	{Intent: IntentUpstream, Tool: "get_upstream", Words: []string{"upstream", "parents"}, Rank: 70, Node: NeedsNode,
 		Zero: zeroOf[queries.LineageAnswer],
 		EN:   regexp.MustCompile(`\bupstream\b|\bwhat feeds\b|\bfeeds? into\b|\bfeeding\b|\bparents?\b|\bdepends? on\b|\bdepend on\b|\binputs?\b|\bbuilt from\b|\bcomes? from\b|\bsources of\b|\bwhere does \S+ come from\b`),
 		JA:   regexp.MustCompile(`上流|依存元|依存して|元データ|入力|どこから`),
@@ -224,7 +227,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Upstream", "上流"},
 		Help: [2]HelpEntry{{"upstream", "upstream NODE", "what feeds it, with health", []string{"what feeds fct_orders?"}},
 			{"upstream", "upstream NODE", "上流のノードとその状態", []string{"fct_ordersの上流"}}}},
-	{Intent: IntentDownstream, Words: []string{"downstream", "children", "impact"}, Rank: 60, Node: NeedsNode,
+	{Intent: IntentDownstream, Tool: "get_downstream", Words: []string{"downstream", "children", "impact"}, Rank: 60, Node: NeedsNode,
 		Zero: zeroOf[queries.LineageAnswer],
 		EN:   regexp.MustCompile(`\b(what|who|which)( \w+)? (depends|depend|relies|rely) on\b|\bdownstream\b|\bchildren\b|\bconsumers?\b|\baffected\b|\bimpacted\b|\bimpact\b|\bblast radius\b|\bused by\b|\bwhat uses\b|\bwho uses\b|\bwhat does \S+ feed\b|\bbreaks? if\b`),
 		JA:   regexp.MustCompile(`下流|依存先|影響範囲|影響|使っている|使われて|利用して|参照して|に依存`),
@@ -235,7 +238,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Downstream", "下流"},
 		Help: [2]HelpEntry{{"downstream", "downstream NODE", "what depends on it (models and exposures), with health", []string{"what depends on fct_orders?"}},
 			{"downstream", "downstream NODE", "下流のノード・エクスポージャーとその状態", []string{"fct_ordersの下流"}}}},
-	{Intent: IntentDescribe, Words: []string{"describe", "desc", "info", "docs"}, Rank: 120, Node: NeedsNode,
+	{Intent: IntentDescribe, Tool: "describe", Words: []string{"describe", "desc", "info", "docs"}, Rank: 120, Node: NeedsNode,
 		Zero: zeroOf[queries.DescribeAnswer],
 		EN:   regexp.MustCompile(`^what (is|are)\b|^what's\b|^whats\b|\bdescribe\b|\bdescription\b|\btell me about\b|\bdocs?\b|\bdocumentation\b|\bcolumns?\b|\bexplain\b|\bdefinition\b|\bwhat does \S+ (contain|mean|do|hold)\b|\bmeaning of\b|\binfo\b`),
 		JA:   regexp.MustCompile(`とは|説明|について|どんな|どういう|なに|何|概要|カラム|ドキュメント`),
@@ -246,7 +249,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"About", "説明"},
 		Help: [2]HelpEntry{{"describe", "describe NODE", "description, columns, tags", []string{"what is fct_orders?"}},
 			{"describe", "describe NODE", "説明・カラム・タグ", []string{"fct_ordersとは?"}}}},
-	{Intent: IntentWhy, Words: []string{"why"}, Rank: 30, Node: NeedsNode,
+	{Intent: IntentWhy, Tool: "why_stale", Words: []string{"why"}, Rank: 30, Node: NeedsNode,
 		Zero: zeroOf[queries.WhyAnswer],
 		EN:   regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`),
 		JA:   regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`),
@@ -257,7 +260,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Why", "原因"},
 		Help: [2]HelpEntry{{"why", "why NODE", "likely reasons it is stale or failing", []string{"why is fct_orders stale?"}},
 			{"why", "why NODE", "古い・失敗している理由の候補", []string{"fct_ordersが更新されていないのはなぜ?"}}}},
-	{Intent: IntentUrgent, Words: []string{"urgent", "urgency"}, Rank: 40, Node: NeedsNode,
+	{Intent: IntentUrgent, Tool: "is_urgent", Words: []string{"urgent", "urgency"}, Rank: 40, Node: NeedsNode,
 		Zero: zeroOf[queries.UrgencyAnswer],
 		EN:   regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`),
 		JA:   regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`),
@@ -268,7 +271,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Urgency", "緊急度"},
 		Help: [2]HelpEntry{{"urgent", "urgent NODE", "how much a failure matters: reach, severity, streak", []string{"is fct_orders urgent?"}},
 			{"urgent", "urgent NODE", "失敗の緊急度（影響範囲・重大度・連続失敗）", []string{"fct_ordersは緊急?"}}}},
-	{Intent: IntentTests, Words: []string{"tests"}, Rank: 95, Node: NeedsNode,
+	{Intent: IntentTests, Tool: "list_tests", Words: []string{"tests"}, Rank: 95, Node: NeedsNode,
 		Zero: zeroOf[queries.TestsAnswer],
 		EN:   regexp.MustCompile(`\bwhat tests\b|\btests (on|of)\b|\bpass rate\b|\btest coverage\b`),
 		JA:   regexp.MustCompile(`のテスト(一覧)?$|テスト一覧|合格率|どんなテスト`),
@@ -279,7 +282,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Tests", "テスト"},
 		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
 			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},
-	{Intent: IntentSafe, Words: []string{"safe", "trust"}, Rank: 35, Node: NeedsNode, Zero: zeroOf[queries.SafeAnswer],
+	{Intent: IntentSafe, Tool: "is_safe_to_use", Words: []string{"safe", "trust"}, Rank: 35, Node: NeedsNode, Zero: zeroOf[queries.SafeAnswer],
 		EN: regexp.MustCompile(`\bsafe\b|\bcan (i|we) (still )?(use|trust|rely on)\b|\btrust(worthy)?\b|\breliable\b|\busable\b|\brely on\b`),
 		JA: regexp.MustCompile(`使って(も)?大丈夫|使っても(いい|良い)|使える|信頼でき|信用でき|安全`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {
@@ -289,7 +292,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Safe to use?", "使って大丈夫?"},
 		Help: [2]HelpEntry{{"safe", "safe NODE", "whether a dashboard (or any node) can be relied on now, why, and what to tell its audience", []string{"is the revenue dashboard safe to use?"}},
 			{"safe", "safe NODE", "ダッシュボードなどを今使って大丈夫か、その理由と利用者への一言", []string{"売上ダッシュボードは使って大丈夫？"}}}},
-	{Intent: IntentHealth, Words: []string{"health", "quality", "coverage"}, Rank: 33, Node: OptionalNode,
+	{Intent: IntentHealth, Tool: "get_health", Words: []string{"health", "quality", "coverage"}, Rank: 33, Node: OptionalNode,
 		Args: ArgTeam | ArgSince, Zero: zeroOf[queries.HealthAnswer],
 		EN: regexp.MustCompile(`\bhealth\b|\bhow healthy\b|\bhealth scores?\b|\bdata quality\b|\bquality scores?\b|\bcoverage\b|\bblind spots?\b`),
 		JA: regexp.MustCompile(`健全性|健全度|品質スコア|データ品質|カバレッジ|死角`),
@@ -314,7 +317,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Health", "健全性"},
 		Help: [2]HelpEntry{{"health", "health [TEAM | NODE] [since 7d]", "health scores by quality dimension against a week before, the weakest tests and the blind spots (no tests, no owner, no description); a node's verdict", []string{"how healthy is finance's data?", "health fct_orders"}},
 			{"health", "health [TEAM | NODE] [since 7d]", "品質の観点別の健全性スコアと先週比、弱いテスト、死角（テスト・オーナー・説明がないもの）。ノードなら判定", []string{"financeのデータの健全性は？", "fct_ordersの健全性"}}}},
-	{Intent: IntentIncidents, Words: []string{"incidents"}, Rank: 34, Node: OptionalNode, Args: ArgTeam | ArgSince,
+	{Intent: IntentIncidents, Tool: "get_incident_stats", Words: []string{"incidents"}, Rank: 34, Node: OptionalNode, Args: ArgTeam | ArgSince,
 		Zero: zeroOf[queries.IncidentStatsAnswer],
 		EN:   regexp.MustCompile(`\bincidents? (stats|statistics|figures|numbers|metrics)\b|\btime to (acknowledge|ack|resolve)\b|\bmtt[ar]\b`),
 		JA:   regexp.MustCompile(`インシデント(の)?(統計|数字|実績)|確認までの時間|解決までの時間`),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/todai-dev/todai/cmd/todai/config"
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/mcpserver"
 	"github.com/todai-dev/todai/queries"
 )
 
@@ -349,6 +352,43 @@ func TestCodesDocumented(t *testing.T) {
 	for _, c := range codes {
 		if !strings.Contains(doc, "`"+c+"`") {
 			t.Errorf("docs/json.md does not name the code %s", c)
+		}
+	}
+}
+
+// TestMCPToolsDocumented: docs/mcp.md's tool table is the registry's: one row per tool, as the registry describes it.
+func TestMCPToolsDocumented(t *testing.T) {
+	doc := repoFile(t, "docs/mcp.md")
+	var rows int
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "| `") {
+			rows++
+		}
+	}
+	tools := mcpserver.Tools()
+	if rows != len(tools)+1 { // and ask
+		t.Errorf("docs/mcp.md lists %d tools, the registry %d (+ ask)", rows, len(tools))
+	}
+	for _, s := range tools {
+		args := []string{}
+		switch s.Node {
+		case handlers.NeedsNode:
+			args = append(args, "`node`")
+		case handlers.OptionalNode:
+			args = append(args, "`node`?")
+		}
+		for _, a := range []struct {
+			arg  handlers.Args
+			name string
+		}{{handlers.ArgTeam, "`team`?"}, {handlers.ArgSince, "`since`?"}, {handlers.ArgLimit, "`limit`?"}, {handlers.ArgUpdated, "`updated`?"}} {
+			if s.Args&a.arg != 0 {
+				args = append(args, a.name)
+			}
+		}
+		args = append(args, "`lang`?")
+		row := fmt.Sprintf("| `%s` | %s | %s | `%s` |", s.Tool, s.Help[0].Description, strings.Join(args, ", "), s.Intent)
+		if !strings.Contains(doc, row+"\n") {
+			t.Errorf("docs/mcp.md lacks the row of %s:\n%s", s.Tool, row)
 		}
 	}
 }

@@ -122,7 +122,7 @@ func escalationApp(t *testing.T, fake *slacktest.Slack, warehouse, dir string, n
 
 // configuredApp loads the YAML config body against the warehouse and a state file in dir, talking to the fake
 // Slack, logging at level into logs.
-func configuredApp(t *testing.T, fake *slacktest.Slack, warehouse, dir, body string, now func() time.Time,
+func configuredApp(t testing.TB, fake *slacktest.Slack, warehouse, dir, body string, now func() time.Time,
 	logs *handlerstest.LogBuffer, level slog.Level) *app {
 	t.Helper()
 	t.Setenv("SLACK_APP_TOKEN", "")

@@ -22,7 +22,7 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 }
 
 // demoWarehouse builds a small demo warehouse once per test binary run.
-func demoWarehouse(t *testing.T) string {
+func demoWarehouse(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "elementary.db")
 	opts := demo.Options{Models: 80, Sources: 12, Days: 7, Now: time.Now().UTC().Truncate(time.Hour)}

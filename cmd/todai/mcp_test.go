@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/handlers/handlerstest"
+	"github.com/todai-dev/todai/handlers/mcpserver"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// mcpDemo is the demo warehouse synced into a state file, with an app over it at a fixed clock.
+type mcpDemo struct {
+	a   *app
+	db  *localdb.DB
+	cfg string
+}
+
+func newMCPDemo(t testing.TB) mcpDemo {
+	t.Helper()
+	wh := demoWarehouse(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "todai.yaml")
+	body := "warehouse:\n  url: sqlite://" + wh + "\nstate:\n  path: " + filepath.Join(dir, "state.db") +
+		"\nteams:\n  - name: finance\n    groups: [finance]\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--config", cfg, "sync"}, io.Discard, &errOut); code != 0 {
+		t.Fatalf("sync: %s", errOut.String())
+	}
+	now := time.Now().UTC()
+	a := configuredApp(t, slacktest.New(t), wh, dir, body, func() time.Time { return now }, &handlerstest.LogBuffer{}, 8)
+	db, err := a.openState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return mcpDemo{a: a, db: db, cfg: cfg}
+}
+
+// askJSON is what `todai ask --json --no-sync` prints for question, at the demo's clock.
+func (d mcpDemo) askJSON(t *testing.T, question string) string {
+	t.Helper()
+	var out bytes.Buffer
+	d.a.stdout = &out
+	if err := d.a.answer(context.Background(), d.db, question, true, false, ""); err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("ask %q: %v", question, err)
+		}
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// connect starts the MCP server over the demo in process and returns a client session to it.
+func (d mcpDemo) connect(t testing.TB) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
+	server := mcpserver.New(d.a.reader(d.db), mcpserver.Options{Version: "test", Now: d.a.now, Zone: d.a.cfg.Location()})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := server.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "v0"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func resultText(t *testing.T, res *mcp.CallToolResult) string {
+	t.Helper()
+	if len(res.Content) != 1 {
+		t.Fatalf("result content: %+v", res.Content)
+	}
+	text, ok := res.Content[0].(*mcp.TextContent)
+	if !ok {
+		t.Fatalf("result content is %T", res.Content[0])
+	}
+	return text.Text
+}
+
+// TestMCPToolsAnswerAsAsk calls every tool through the SDK's in-memory transport on the demo mirror and compares its
+// result with `todai ask --json` for the same question; every intent of the registry the read model answers is a tool.
+func TestMCPToolsAnswerAsAsk(t *testing.T) {
+	d := newMCPDemo(t)
+	cs := d.connect(t)
+	ctx := context.Background()
+	list, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]*mcp.Tool{}
+	for _, tool := range list.Tools {
+		listed[tool.Name] = tool
+		if tool.Annotations == nil || !tool.Annotations.ReadOnlyHint {
+			t.Errorf("tool %s is not marked read-only", tool.Name)
+		}
+	}
+	specs := mcpserver.Tools()
+	if len(specs) < 14 || len(listed) != len(specs)+1 {
+		t.Fatalf("%d tools listed for %d intents (+ ask)", len(listed), len(specs))
+	}
+	calls := []struct {
+		tool     string
+		args     map[string]any
+		question string
+	}{
+		{"ask", map[string]any{"question": "why is fct_orders stale?"}, "why is fct_orders stale?"},
+		{"get_status", map[string]any{"node": "fct_orders"}, "status fct_orders"},
+		{"get_owner", map[string]any{"node": "fct_orders"}, "owner fct_orders"},
+		{"get_last_runs", map[string]any{"node": "fct_orders", "limit": 3}, "last-run fct_orders last 3 runs"},
+		{"list_failures", map[string]any{"team": "finance", "since": "2d"}, "failures team:finance since 2d"},
+		{"get_freshness", map[string]any{}, "freshness"},
+		{"get_upstream", map[string]any{"node": "fct_orders"}, "upstream fct_orders"},
+		{"get_downstream", map[string]any{"node": "stripe.payments"}, "downstream stripe.payments"},
+		{"describe", map[string]any{"node": "fct_orders"}, "describe fct_orders"},
+		{"why_stale", map[string]any{"node": "fct_orders", "lang": "ja"}, "why fct_orders"},
+		{"is_urgent", map[string]any{"node": "fct_orders"}, "urgent fct_orders"},
+		{"list_tests", map[string]any{"node": "fct_orders"}, "tests fct_orders"},
+		{"is_safe_to_use", map[string]any{"node": "fct_orders"}, "safe fct_orders"},
+		{"get_health", map[string]any{"team": "finance"}, "health team:finance"},
+		{"get_incident_stats", map[string]any{}, "incidents"},
+	}
+	called := map[string]bool{}
+	for _, c := range calls {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+		if err != nil {
+			t.Errorf("%s: %v", c.tool, err)
+			continue
+		}
+		called[c.tool] = true
+		got := resultText(t, res)
+		want := d.askJSON(t, c.question)
+		if c.args["lang"] == "ja" {
+			d.a.cfg.Locale = "ja"
+			want = d.askJSON(t, c.question)
+			d.a.cfg.Locale = ""
+		}
+		if got != want {
+			t.Errorf("%s %v:\n%s\nask --json %q:\n%s", c.tool, c.args, got, c.question, want)
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(want), &top); err != nil {
+			t.Fatalf("ask --json %q is not JSON: %v", c.question, err)
+		}
+		if _, failed := top["error"]; res.IsError != failed {
+			t.Errorf("%s: isError %v for %s", c.tool, res.IsError, got)
+		}
+		if len(got) > mcpserver.MaxResultBytes {
+			t.Errorf("%s: %d bytes, over the bound", c.tool, len(got))
+		}
+	}
+	for name := range listed {
+		if !called[name] {
+			t.Errorf("tool %s is not exercised by this test", name)
+		}
+	}
+}
+
+// TestMCPBadInput: an unknown tool, wrong argument types, unknown arguments, an argument smuggling another, a missing
+// node and an unknown one get clear errors, never a crash.
+func TestMCPBadInput(t *testing.T) {
+	d := newMCPDemo(t)
+	cs := d.connect(t)
+	ctx := context.Background()
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "drop_tables", Arguments: map[string]any{}}); err == nil ||
+		!strings.Contains(err.Error(), "drop_tables") {
+		t.Errorf("an unknown tool: %v", err)
+	}
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+		code string
+		says string
+	}{
+		{"get_status", map[string]any{"node": 42}, "bad_request", "arguments"},
+		{"get_status", map[string]any{"node": "fct_orders", "colour": "red"}, "bad_request", "unknown field"},
+		{"get_status", map[string]any{}, "bad_request", "node is required"},
+		{"list_failures", map[string]any{"team": "finance since 400d"}, "bad_request", "one word"},
+		{"get_status", map[string]any{"node": "fct_orderz"}, "not_found", ""},
+		{"get_last_runs", map[string]any{"node": "fct_orders", "limit": 0}, "bad_request", "limit"},
+		{"get_owner", map[string]any{"node": "fct_orders", "team": "finance"}, "bad_request", "takes no team"},
+		{"ask", map[string]any{}, "bad_request", "question is required"},
+	} {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
+		if err != nil {
+			t.Errorf("%s %v: a protocol error %v, want a tool error", tc.tool, tc.args, err)
+			continue
+		}
+		var body struct {
+			Error struct {
+				Code        string   `json:"code"`
+				Message     string   `json:"message"`
+				Suggestions []string `json:"suggestions"`
+			} `json:"error"`
+		}
+		text := resultText(t, res)
+		if err := json.Unmarshal([]byte(text), &body); err != nil || !res.IsError || body.Error.Code != tc.code ||
+			!strings.Contains(body.Error.Message, tc.says) {
+			t.Errorf("%s %v: isError %v %s; want %s saying %q", tc.tool, tc.args, res.IsError, text, tc.code, tc.says)
+		}
+		if tc.code == "not_found" && len(body.Error.Suggestions) == 0 {
+			t.Errorf("%s %v: not_found without suggestions: %s", tc.tool, tc.args, text)
+		}
+	}
+}
+
+// TestMCPSubprocess starts `todai mcp` as a client would — a process speaking JSON-RPC over its stdin and stdout —
+// and initializes, lists the tools and calls one.
+func TestMCPSubprocess(t *testing.T) {
+	d := newMCPDemo(t)
+	cmd := exec.Command(os.Args[0], "--config", d.cfg, "mcp")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "v0"}, nil).
+		Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("initialize: %v\n%s", err, stderr.String())
+	}
+	t.Logf("initialized %s after start", time.Since(start))
+	defer cs.Close()
+	if init := cs.InitializeResult(); init == nil || init.ServerInfo.Name != "todai" {
+		t.Errorf("server info: %+v", init)
+	}
+	list, err := cs.ListTools(ctx, nil)
+	if err != nil || len(list.Tools) != len(mcpserver.Tools())+1 {
+		t.Fatalf("tools/list: %v, %d tools", err, len(list.Tools))
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_owner", Arguments: map[string]any{"node": "fct_orders"}})
+	if err != nil || res.IsError {
+		t.Fatalf("tools/call: %v %+v\n%s", err, res, stderr.String())
+	}
+	var answer struct {
+		Intent string `json:"intent"`
+		Node   struct {
+			Name string `json:"name"`
+		} `json:"node"`
+	}
+	if err := json.Unmarshal([]byte(resultText(t, res)), &answer); err != nil || answer.Intent != string(handlers.IntentOwner) ||
+		answer.Node.Name != "fct_orders" {
+		t.Errorf("get_owner over stdio: %v %s", err, resultText(t, res))
+	}
+}
+
+// BenchmarkMCPToolCall calls why_stale on the demo mirror through the SDK's in-memory transport, as an assistant
+// would (go test ./cmd/todai -run '^$' -bench MCPToolCall).
+func BenchmarkMCPToolCall(b *testing.B) {
+	d := newMCPDemo(b)
+	cs := d.connect(b)
+	ctx := context.Background()
+	params := &mcp.CallToolParams{Name: "why_stale", Arguments: map[string]any{"node": "fct_orders"}}
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		res, err := cs.CallTool(ctx, params)
+		if err != nil || res.IsError {
+			b.Fatalf("why_stale: %v %+v", err, res)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median_ms")
+}

@@ -1,0 +1,300 @@
+// Package mcpserver offers Todai's answers to AI assistants over the Model Context Protocol: one read-only tool per
+// intent of the registry (handlers.IntentSpec.Tool), plus ask for a question in words. A tool's result is the
+// answer's documented JSON (docs/json.md), the same as `todai ask --json` prints for the same question.
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/todai-dev/todai/handlers"
+)
+
+// MaxResultBytes bounds a tool's result: 8,000 tokens at about four bytes a token.
+const MaxResultBytes = 32_000
+
+// Options configure the server.
+type Options struct {
+	// Version is Todai's, told to clients.
+	Version string
+	// Now is the clock (time.Now when nil); Zone the zone times written without one are read in (UTC when nil).
+	Now  func() time.Time
+	Zone *time.Location
+	// Lang answers the command-form questions the tools make ("en" when empty; a tool's lang argument wins).
+	Lang handlers.Lang
+}
+
+// New returns an MCP server whose tools answer from r.
+func New(r handlers.Reader, opts Options) *mcp.Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Zone == nil {
+		opts.Zone = time.UTC
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "todai", Title: "Todai", Version: opts.Version},
+		&mcp.ServerOptions{Instructions: "Todai answers questions about a dbt project monitored by Elementary — " +
+			"status, owners, failures, freshness, lineage, why data is stale, how urgent a failure is, health — from a " +
+			"local mirror of Elementary's tables (never the warehouse). Tools are read-only. Answers are JSON; an error " +
+			"result carries a code (not_found with suggestions, ambiguous, bad_request)."})
+	a := answerer{r: r, opts: opts}
+	for _, spec := range Tools() {
+		s.AddTool(&mcp.Tool{Name: spec.Tool, Title: spec.Label[0], Description: description(spec),
+			InputSchema: inputSchema(spec), Annotations: readOnly(spec.Label[0])}, a.intentTool(spec))
+	}
+	s.AddTool(&mcp.Tool{Name: "ask", Title: "Ask Todai",
+		Description: "Ask any question Todai understands, in English or Japanese words (\"why is fct_orders stale?\", " +
+			"\"fct_ordersが更新されていないのはなぜ?\"). Prefer the specific tools when one fits.",
+		InputSchema: schema(map[string]any{"question": prop("string", "The question, in English or Japanese.")}, "question"),
+		Annotations: readOnly("Ask Todai")}, a.askTool)
+	return s
+}
+
+// Tools are the registry's intents offered as tools, in the registry's order: those the read model answers.
+func Tools() []handlers.IntentSpec {
+	var out []handlers.IntentSpec
+	for _, s := range handlers.Specs() {
+		if s.Tool != "" && s.Answer != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func readOnly(title string) *mcp.ToolAnnotations {
+	closed := false
+	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &closed}
+}
+
+// description is a tool's description: its help entry, how it is asked, and an example.
+func description(spec handlers.IntentSpec) string {
+	h := spec.Help[0]
+	d := upperFirst(h.Description) + "."
+	if len(h.Examples) > 0 {
+		d += " Example question: \"" + h.Examples[0] + "\"."
+	}
+	return d + " Command form: " + h.Usage + "."
+}
+
+func upperFirst(s string) string {
+	for i, r := range s {
+		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
+func prop(typ, desc string) map[string]any { return map[string]any{"type": typ, "description": desc} }
+
+func schema(props map[string]any, required ...string) map[string]any {
+	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+// inputSchema declares what an intent takes, as its registry entry says: a node, a team, a window, a count.
+func inputSchema(spec handlers.IntentSpec) map[string]any {
+	props := map[string]any{"lang": map[string]any{"type": "string", "enum": []string{"en", "ja"},
+		"description": "The language of the answer's words (en unless given)."}}
+	var required []string
+	switch spec.Node {
+	case handlers.NeedsNode:
+		props["node"] = prop("string", "The dbt node: a model, source, seed, snapshot, test or exposure, by name (fct_orders), "+
+			"qualified name (analytics.fct_orders, stripe.payments) or unique_id (model.shop.fct_orders).")
+		required = append(required, "node")
+	case handlers.OptionalNode:
+		props["node"] = prop("string", "A dbt node to narrow the answer to (name, qualified name or unique_id); omit for all.")
+	}
+	for _, a := range argsOf(spec) {
+		switch a {
+		case handlers.ArgTeam:
+			props["team"] = prop("string", "A team, as the Todai configuration or the dbt project names it (finance).")
+		case handlers.ArgSince:
+			props["since"] = prop("string", "The window's start: a duration back (3d, 12h), a date (2026-11-20) or yesterday.")
+		case handlers.ArgLimit:
+			p := prop("integer", "How many items (runs) to list.")
+			p["minimum"], p["maximum"] = 1, handlers.MaxLimit
+			props["limit"] = p
+		case handlers.ArgUpdated:
+			props["updated"] = prop("boolean", "Ask when its data was last updated (a successful build), not when it last ran.")
+		}
+	}
+	return schema(props, required...)
+}
+
+// argsOf lists the arguments an intent takes besides its node.
+func argsOf(spec handlers.IntentSpec) []handlers.Args {
+	var out []handlers.Args
+	for _, a := range []handlers.Args{handlers.ArgTeam, handlers.ArgSince, handlers.ArgLimit, handlers.ArgUpdated} {
+		if spec.Args&a != 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// toolArgs are every argument a tool may take.
+type toolArgs struct {
+	Node     string `json:"node"`
+	Team     string `json:"team"`
+	Since    string `json:"since"`
+	Limit    *int   `json:"limit"`
+	Updated  bool   `json:"updated"`
+	Lang     string `json:"lang"`
+	Question string `json:"question"`
+}
+
+// answerer answers the tools' calls from the read model.
+type answerer struct {
+	r    handlers.Reader
+	opts Options
+}
+
+// intentTool answers an intent's tool: its arguments become the command-form question `todai ask` would be given
+// ("why fct_orders", "failures team:finance since 3d"), asked and rendered as its JSON.
+func (a answerer) intentTool(spec handlers.IntentSpec) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var in toolArgs
+		if err := strictArgs(req.Params.Arguments, &in); err != nil {
+			return badRequest(spec.Intent, err.Error()), nil
+		}
+		question, err := commandQuestion(spec, in)
+		if err != nil {
+			return badRequest(spec.Intent, err.Error()), nil
+		}
+		return a.answer(ctx, question, in.Lang), nil
+	}
+}
+
+// askTool answers a question in words.
+func (a answerer) askTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var in toolArgs
+	if err := strictArgs(req.Params.Arguments, &in); err != nil {
+		return badRequest("unknown", err.Error()), nil
+	}
+	if strings.TrimSpace(in.Question) == "" {
+		return badRequest("unknown", "question is required"), nil
+	}
+	return a.answer(ctx, in.Question, ""), nil
+}
+
+// strictArgs reads a call's arguments, refusing unknown ones and wrong types.
+func strictArgs(raw json.RawMessage, into *toolArgs) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	return nil
+}
+
+// commandQuestion writes a tool call as the command form of its intent. Values are single words: a node, team or
+// window with spaces (which could smuggle in other arguments) is refused.
+func commandQuestion(spec handlers.IntentSpec, in toolArgs) (string, error) {
+	parts := []string{spec.Words[0]}
+	word := func(name, v string) error {
+		if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			return fmt.Errorf("%s must be one word, without spaces: %q", name, v)
+		}
+		return nil
+	}
+	if in.Node != "" {
+		if spec.Node == handlers.NoNode {
+			return "", fmt.Errorf("%s takes no node", spec.Tool)
+		}
+		if err := word("node", in.Node); err != nil {
+			return "", err
+		}
+		parts = append(parts, in.Node)
+	} else if spec.Node == handlers.NeedsNode {
+		return "", fmt.Errorf("node is required")
+	}
+	for _, f := range []struct {
+		arg   handlers.Args
+		name  string
+		value string
+		form  string
+	}{{handlers.ArgTeam, "team", in.Team, "team:%s"}, {handlers.ArgSince, "since", in.Since, "since %s"}} {
+		if f.value == "" {
+			continue
+		}
+		if spec.Args&f.arg == 0 {
+			return "", fmt.Errorf("%s takes no %s", spec.Tool, f.name)
+		}
+		if err := word(f.name, f.value); err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf(f.form, f.value))
+	}
+	if in.Limit != nil {
+		if spec.Args&handlers.ArgLimit == 0 {
+			return "", fmt.Errorf("%s takes no limit", spec.Tool)
+		}
+		if *in.Limit < 1 || *in.Limit > handlers.MaxLimit {
+			return "", fmt.Errorf("limit must be between 1 and %d", handlers.MaxLimit)
+		}
+		parts = append(parts, fmt.Sprintf("last %d runs", *in.Limit))
+	}
+	if in.Updated {
+		if spec.Args&handlers.ArgUpdated == 0 {
+			return "", fmt.Errorf("%s takes no updated", spec.Tool)
+		}
+		parts = append(parts, "when was it last updated")
+	}
+	if in.Lang != "" && in.Lang != "en" && in.Lang != "ja" {
+		return "", fmt.Errorf("lang must be en or ja")
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// answer asks question and returns its JSON as the tool's result: an error result for an answer that is an
+// error, or for one over MaxResultBytes (with how to narrow it).
+func (a answerer) answer(ctx context.Context, question string, lang string) *mcp.CallToolResult {
+	q := handlers.Parse(question)
+	if q.Command {
+		q.Lang = handlers.NormLang(a.opts.Lang)
+		if lang != "" {
+			q.Lang = handlers.Lang(lang)
+		}
+	}
+	q.Zone = a.opts.Zone
+	res := handlers.Ask(ctx, a.r, q, a.opts.Now())
+	var out bytes.Buffer
+	if err := handlers.RenderJSON(&out, res); err != nil {
+		return errorResult(res.Intent, "internal", "the answer could not be written: "+err.Error())
+	}
+	if out.Len() > MaxResultBytes {
+		return errorResult(res.Intent, "too_large", fmt.Sprintf("the answer is %d bytes, over the %d this tool returns: "+
+			"narrow it (a node, a team, a shorter since, a smaller limit)", out.Len(), MaxResultBytes))
+	}
+	var structured any
+	if err := json.Unmarshal(out.Bytes(), &structured); err != nil {
+		return errorResult(res.Intent, "internal", "the answer is not JSON: "+err.Error())
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.TrimSpace(out.String())}},
+		StructuredContent: structured, IsError: res.Err != nil}
+}
+
+// badRequest is a tool's refusal of its arguments, in the JSON form of a bad_request answer.
+func badRequest(intent handlers.Intent, message string) *mcp.CallToolResult {
+	return errorResult(string(intent), string(handlers.CodeBadRequest), message)
+}
+
+// errorResult is an error result whose text is the JSON of an answer's error ({intent, error{code, message,
+// suggestions}}).
+func errorResult(intent, code, message string) *mcp.CallToolResult {
+	body := map[string]any{"intent": intent, "error": map[string]any{"code": code, "message": message, "suggestions": []string{}}}
+	b, _ := json.Marshal(body) // maps of strings always marshal
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: body, IsError: true}
+}
