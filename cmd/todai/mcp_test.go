@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/cmd/todai/config"
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/handlers/mcpserver"
@@ -284,4 +287,143 @@ func BenchmarkMCPToolCall(b *testing.B) {
 	}
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median_ms")
+}
+
+// TestMCPPaging pages a list answer: every source of get_freshness comes exactly once over the pages, in ask's
+// order, the pages say their totals, and a cursor of another question is refused.
+func TestMCPPaging(t *testing.T) {
+	d := newMCPDemo(t)
+	cs := d.connect(t)
+	ctx := context.Background()
+	var whole struct {
+		Sources []map[string]any `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(d.askJSON(t, "freshness")), &whole); err != nil || len(whole.Sources) < 5 {
+		t.Fatalf("ask --json freshness: %v, %d sources", err, len(whole.Sources))
+	}
+	var got []string
+	cursor, pages := "", 0
+	for {
+		args := map[string]any{"limit": 4}
+		if cursor != "" {
+			args["cursor"] = cursor
+		}
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_freshness", Arguments: args})
+		if err != nil || res.IsError {
+			t.Fatalf("page %d: %v %s", pages, err, resultText(t, res))
+		}
+		var page struct {
+			Sources []map[string]any `json:"sources"`
+			Page    struct {
+				Totals     map[string]int `json:"totals"`
+				Truncated  bool           `json:"truncated"`
+				NextCursor string         `json:"next_cursor"`
+			} `json:"page"`
+		}
+		if err := json.Unmarshal([]byte(resultText(t, res)), &page); err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if len(page.Sources) > 4 || page.Page.Totals["sources"] != len(whole.Sources) {
+			t.Errorf("page %d: %d sources, totals %v", pages, len(page.Sources), page.Page.Totals)
+		}
+		for _, s := range page.Sources {
+			got = append(got, s["unique_id"].(string))
+		}
+		if !page.Page.Truncated {
+			break
+		}
+		cursor = page.Page.NextCursor
+		if pages > 10 {
+			t.Fatal("the pages never end")
+		}
+	}
+	var want []string
+	for _, s := range whole.Sources {
+		want = append(want, s["unique_id"].(string))
+	}
+	if !slices.Equal(got, want) || pages != (len(want)+3)/4 {
+		t.Errorf("%d pages gave %v, want every source once: %v", pages, got, want)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_failures", Arguments: map[string]any{"cursor": cursor}})
+	if err != nil || !res.IsError || !strings.Contains(resultText(t, res), "another question") {
+		t.Errorf("a cursor of another question: %v %s", err, resultText(t, res))
+	}
+}
+
+// TestMCPBoundOnTheBigDemo calls every tool on a big mirror (TODAI_BENCH_DEMO_MIRROR, e.g. the 10,000-model demo's;
+// skipped without it) and walks every page: each result is within MaxResultBytes and each list's items come exactly
+// once over its pages.
+func TestMCPBoundOnTheBigDemo(t *testing.T) {
+	path := os.Getenv("TODAI_BENCH_DEMO_MIRROR")
+	if path == "" {
+		t.Skip("TODAI_BENCH_DEMO_MIRROR names no big mirror")
+	}
+	db, err := localdb.Open(context.Background(), path) // the state store reads through the writer
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := &app{now: time.Now, logger: slog.New(slog.DiscardHandler), cfg: &config.Config{}}
+	d := mcpDemo{a: a, db: db}
+	cs := d.connect(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"list_failures", map[string]any{}}, {"list_failures", map[string]any{"since": "7d"}}, {"get_freshness", map[string]any{}},
+		{"get_downstream", map[string]any{"node": "stripe.payments"}}, {"get_upstream", map[string]any{"node": "fct_orders"}},
+		{"get_status", map[string]any{"node": "fct_orders"}}, {"why_stale", map[string]any{"node": "fct_orders"}},
+		{"is_urgent", map[string]any{"node": "fct_orders"}}, {"list_tests", map[string]any{"node": "fct_orders"}},
+		{"describe", map[string]any{"node": "fct_orders"}}, {"get_health", map[string]any{}}, {"is_safe_to_use", map[string]any{"node": "fct_orders"}},
+		{"get_owner", map[string]any{"node": "fct_orders"}}, {"get_last_runs", map[string]any{"node": "fct_orders", "limit": 50}},
+		{"get_incident_stats", map[string]any{}}, {"ask", map[string]any{"question": "what failed this week?"}},
+	} {
+		seen := map[string]int{}
+		cursor, biggest := "", 0
+		for pages := 0; ; pages++ {
+			args := maps.Clone(c.args)
+			if cursor != "" {
+				args["cursor"] = cursor
+			}
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: c.tool, Arguments: args})
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.tool, c.args, err)
+			}
+			text := resultText(t, res)
+			biggest = max(biggest, len(text))
+			if len(text) > mcpserver.MaxResultBytes {
+				t.Errorf("%s %v: %d bytes", c.tool, c.args, len(text))
+			}
+			var page map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(text), &page); err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Totals     map[string]int `json:"totals"`
+				NextCursor string         `json:"next_cursor"`
+			}
+			if raw, ok := page["page"]; ok {
+				if err := json.Unmarshal(raw, &p); err != nil {
+					t.Fatal(err)
+				}
+				for list := range p.Totals {
+					var items []json.RawMessage
+					_ = json.Unmarshal(page[list], &items)
+					seen[list] += len(items)
+				}
+			}
+			if p.NextCursor == "" {
+				for list, total := range p.Totals {
+					if seen[list] != total {
+						t.Errorf("%s %v: %d of %d %s over %d pages", c.tool, c.args, seen[list], total, list, pages+1)
+					}
+				}
+				t.Logf("%s %v: %d pages, largest %d bytes, totals %v", c.tool, c.args, pages+1, biggest, p.Totals)
+				break
+			}
+			cursor = p.NextCursor
+		}
+	}
 }

@@ -20,6 +20,12 @@ import (
 // MaxResultBytes bounds a tool's result: 8,000 tokens at about four bytes a token.
 const MaxResultBytes = 32_000
 
+// DefaultPageSize and MaxPageSize are how many items of each list a page holds, unless asked, and at most.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
 // Options configure the server.
 type Options struct {
 	// Version is Todai's, told to clients.
@@ -103,7 +109,13 @@ func schema(props map[string]any, required ...string) map[string]any {
 // inputSchema declares what an intent takes, as its registry entry says: a node, a team, a window, a count.
 func inputSchema(spec handlers.IntentSpec) map[string]any {
 	props := map[string]any{"lang": map[string]any{"type": "string", "enum": []string{"en", "ja"},
-		"description": "The language of the answer's words (en unless given)."}}
+		"description": "The language of the answer's words (en unless given)."},
+		"cursor": prop("string", "The next_cursor of the previous page of the same question, for its next page.")}
+	if spec.Args&handlers.ArgLimit == 0 {
+		p := prop("integer", fmt.Sprintf("How many items of each list per page (%d unless given).", DefaultPageSize))
+		p["minimum"], p["maximum"] = 1, MaxPageSize
+		props["limit"] = p
+	}
 	var required []string
 	switch spec.Node {
 	case handlers.NeedsNode:
@@ -143,6 +155,7 @@ func argsOf(spec handlers.IntentSpec) []handlers.Args {
 
 // toolArgs are every argument a tool may take.
 type toolArgs struct {
+	Cursor   string `json:"cursor"`
 	Node     string `json:"node"`
 	Team     string `json:"team"`
 	Since    string `json:"since"`
@@ -170,7 +183,11 @@ func (a answerer) intentTool(spec handlers.IntentSpec) mcp.ToolHandler {
 		if err != nil {
 			return badRequest(spec.Intent, err.Error()), nil
 		}
-		return a.answer(ctx, question, in.Lang), nil
+		size := DefaultPageSize
+		if in.Limit != nil && spec.Args&handlers.ArgLimit == 0 {
+			size = *in.Limit
+		}
+		return a.answer(ctx, question, in.Lang, in.Cursor, size), nil
 	}
 }
 
@@ -183,7 +200,7 @@ func (a answerer) askTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if strings.TrimSpace(in.Question) == "" {
 		return badRequest("unknown", "question is required"), nil
 	}
-	return a.answer(ctx, in.Question, ""), nil
+	return a.answer(ctx, in.Question, "", in.Cursor, DefaultPageSize), nil
 }
 
 // strictArgs reads a call's arguments, refusing unknown ones and wrong types.
@@ -237,14 +254,15 @@ func commandQuestion(spec handlers.IntentSpec, in toolArgs) (string, error) {
 		}
 		parts = append(parts, fmt.Sprintf(f.form, f.value))
 	}
-	if in.Limit != nil {
-		if spec.Args&handlers.ArgLimit == 0 {
-			return "", fmt.Errorf("%s takes no limit", spec.Tool)
-		}
+	switch {
+	case in.Limit == nil:
+	case spec.Args&handlers.ArgLimit != 0:
 		if *in.Limit < 1 || *in.Limit > handlers.MaxLimit {
 			return "", fmt.Errorf("limit must be between 1 and %d", handlers.MaxLimit)
 		}
 		parts = append(parts, fmt.Sprintf("last %d runs", *in.Limit))
+	case *in.Limit < 1 || *in.Limit > MaxPageSize:
+		return "", fmt.Errorf("limit (the page size) must be between 1 and %d", MaxPageSize)
 	}
 	if in.Updated {
 		if spec.Args&handlers.ArgUpdated == 0 {
@@ -258,9 +276,9 @@ func commandQuestion(spec handlers.IntentSpec, in toolArgs) (string, error) {
 	return strings.Join(parts, " "), nil
 }
 
-// answer asks question and returns its JSON as the tool's result: an error result for an answer that is an
-// error, or for one over MaxResultBytes (with how to narrow it).
-func (a answerer) answer(ctx context.Context, question string, lang string) *mcp.CallToolResult {
+// answer asks question and returns its JSON as the tool's result — a page of it when its lists are longer than size
+// or it is over MaxResultBytes (page), the page cursor names — or an error result for an answer that is an error.
+func (a answerer) answer(ctx context.Context, question, lang, cursor string, size int) *mcp.CallToolResult {
 	q := handlers.Parse(question)
 	if q.Command {
 		q.Lang = handlers.NormLang(a.opts.Lang)
@@ -269,21 +287,32 @@ func (a answerer) answer(ctx context.Context, question string, lang string) *mcp
 		}
 	}
 	q.Zone = a.opts.Zone
+	at, err := readCursor(cursor, question)
+	if err != nil {
+		return badRequest(q.Intent, err.Error())
+	}
+	if at.Size > 0 {
+		size = at.Size
+	}
 	res := handlers.Ask(ctx, a.r, q, a.opts.Now())
 	var out bytes.Buffer
 	if err := handlers.RenderJSON(&out, res); err != nil {
 		return errorResult(res.Intent, "internal", "the answer could not be written: "+err.Error())
 	}
-	if out.Len() > MaxResultBytes {
-		return errorResult(res.Intent, "too_large", fmt.Sprintf("the answer is %d bytes, over the %d this tool returns: "+
-			"narrow it (a node, a team, a shorter since, a smaller limit)", out.Len(), MaxResultBytes))
-	}
-	var structured any
+	var structured map[string]any
 	if err := json.Unmarshal(out.Bytes(), &structured); err != nil {
 		return errorResult(res.Intent, "internal", "the answer is not JSON: "+err.Error())
 	}
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.TrimSpace(out.String())}},
-		StructuredContent: structured, IsError: res.Err != nil}
+	text := strings.TrimSpace(out.String())
+	if res.Err == nil && (at.Offset > 0 || out.Len() > MaxResultBytes || longestList(structured) > size) {
+		page, body, err := pageOf(structured, question, at.Offset, size)
+		if err != nil {
+			return errorResult(res.Intent, "too_large", err.Error())
+		}
+		structured, text = page, body
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}, StructuredContent: structured,
+		IsError: res.Err != nil}
 }
 
 // badRequest is a tool's refusal of its arguments, in the JSON form of a bad_request answer.
