@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -425,5 +427,71 @@ func TestMCPBoundOnTheBigDemo(t *testing.T) {
 			}
 			cursor = p.NextCursor
 		}
+	}
+}
+
+// bearerTransport adds a bearer token to every request.
+type bearerTransport struct{ token string }
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestMCPOverHTTP serves the tools at /mcp as todai serve does with mcp.http on: a client with the bearer token
+// calls a tool over the streamable HTTP transport; a request without the token is refused (401), and so is a
+// browser's cross-origin request (403); the call is logged without the token.
+func TestMCPOverHTTP(t *testing.T) {
+	d := newMCPDemo(t)
+	logs := &handlerstest.LogBuffer{}
+	d.a.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d.a.cfg.MCP = config.MCP{HTTP: true, Token: "s3cret-token"}
+	srv := httptest.NewServer(d.a.newOps(d.db, d.a.reader(d.db)))
+	defer srv.Close()
+	ctx := context.Background()
+
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "v0"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp", HTTPClient: &http.Client{Transport: bearerTransport{"s3cret-token"}},
+			DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatalf("connect with the token: %v", err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_owner", Arguments: map[string]any{"node": "fct_orders"}})
+	if err != nil || res.IsError || !strings.Contains(resultText(t, res), `"intent":"owner"`) {
+		t.Fatalf("get_owner over HTTP: %v %+v", err, res)
+	}
+
+	if _, err := mcp.NewClient(&mcp.Implementation{Name: "no-token", Version: "v0"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp", MaxRetries: -1, DisableStandaloneSSE: true}, nil); err == nil {
+		t.Error("a client without the token connected")
+	}
+	post := func(header map[string]string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(nil); code != http.StatusUnauthorized {
+		t.Errorf("without the token: %d, want 401", code)
+	}
+	if code := post(map[string]string{"Authorization": "Bearer wrong"}); code != http.StatusUnauthorized {
+		t.Errorf("with a wrong token: %d, want 401", code)
+	}
+	if code := post(map[string]string{"Authorization": "Bearer s3cret-token", "Origin": "https://evil.example",
+		"Sec-Fetch-Site": "cross-site"}); code != http.StatusForbidden {
+		t.Errorf("a browser's cross-origin request: %d, want 403", code)
+	}
+	if !strings.Contains(logs.String(), "tool=get_owner") || strings.Contains(logs.String(), "s3cret-token") {
+		t.Errorf("the call's log:\n%s", logs.String())
 	}
 }

@@ -43,11 +43,11 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	opsHandler := a.newOps(db)
+	reader := a.reader(db) // one read model: its catalog and diagnoses serve the bot, the escalation, the digests, MCP
+	opsHandler := a.newOps(db, reader)
 	endpoints := ops.Listen(a.cfg.HTTP.Addr, opsHandler, a.logger)
 	defer endpoints.Close()
 	a.slackHTTP, a.questions = opsHandler.SlackClient(), opsHandler.Questions()
-	reader := a.reader(db) // one read model: its catalog and diagnoses serve the bot, the escalation and the digests
 	b := a.newBot(db, reader)
 	sched, err := a.newScheduler(db, a.newWatchers(db, reader, b), b)
 	if err != nil {

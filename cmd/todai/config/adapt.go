@@ -105,7 +105,7 @@ func (c *Config) Secrets() []string {
 	if c == nil {
 		return nil
 	}
-	out := []string{c.Slack.AppToken, c.Slack.BotToken}
+	out := []string{c.Slack.AppToken, c.Slack.BotToken, c.MCP.Token}
 	if u, err := url.Parse(c.Warehouse.URL); err == nil {
 		if p, ok := u.User.Password(); ok {
 			out = append(out, p)

@@ -46,6 +46,7 @@ func TestProblems(t *testing.T) {
 		{"duplicate team", "teams:\n  - name: finance\n  - name: Finance\n", 3, "defined twice"},
 		{"bad channel", "teams:\n  - name: finance\n    channel: data finance\n", 3, "not a Slack channel"},
 		{"bad member", "teams:\n  - name: finance\n    members: [U123, ana]\n", 3, `"ana" is not a Slack user ID`},
+		{"mcp over the network without a token", "http:\n  addr: \":9090\"\nmcp:\n  http: true\n", 4, "needs a bearer token"},
 		{"bad runbook", "runbooks:\n  test_types:\n    not_null: wiki/not-null\n", 3, `"wiki/not-null" is not a runbook link`},
 		{"bad user group", "teams:\n  - name: finance\n    usergroup: \"@finance\"\n", 3, "not a Slack user group ID"},
 		{"bad locale", "locale: fr\n", 1, "unknown locale"},

@@ -133,6 +133,7 @@ func (c *Config) expandEnv() {
 	c.Slack.APIURL = expand(c.Slack.APIURL)
 	c.Slack.AppToken = expand(c.Slack.AppToken)
 	c.Slack.BotToken = expand(c.Slack.BotToken)
+	c.MCP.Token = expand(c.MCP.Token)
 	c.Slack.ReportURL = expand(c.Slack.ReportURL)
 	c.Slack.DocsURL = expand(c.Slack.DocsURL)
 	c.Slack.RepositoryURL = expand(c.Slack.RepositoryURL)

@@ -38,6 +38,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// HTTP configures the health and metrics endpoints of `todai serve`.
 	HTTP HTTP `yaml:"http"`
+	// MCP configures the MCP tools `todai serve` offers on its HTTP port (`todai mcp` serves them over stdio).
+	MCP MCP `yaml:"mcp"`
 
 	// File is the path the configuration was read from ("" when there was none).
 	File string `yaml:"-"`
@@ -74,6 +76,15 @@ type HTTP struct {
 	Addr string `yaml:"addr"`
 	// ReadyMaxSyncAge is how old the last successful sync may be for /readyz to answer ready (default 30m).
 	ReadyMaxSyncAge Duration `yaml:"ready_max_sync_age"`
+}
+
+// MCP configures the streamable HTTP endpoint of the MCP tools in `todai serve`.
+type MCP struct {
+	// HTTP serves the tools at /mcp on http.addr (off by default).
+	HTTP bool `yaml:"http"`
+	// Token is the bearer token every /mcp request must carry ("${TODAI_MCP_TOKEN}"); required unless http.addr is
+	// a loopback address.
+	Token string `yaml:"token"`
 }
 
 // Warehouse says where Elementary's tables are.

@@ -117,6 +117,17 @@ func (c *Config) validate(file *ast.File) Problems {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		add("$.log.format", fmt.Sprintf("unknown log format %q", c.Log.Format), "text or json")
 	}
+	if c.MCP.HTTP {
+		host, _, _ := net.SplitHostPort(c.HTTP.Addr)
+		ip := net.ParseIP(host)
+		switch loopback := host == "localhost" || (ip != nil && ip.IsLoopback()); {
+		case c.HTTP.Addr == "off":
+			add("$.mcp.http", "mcp.http needs the HTTP port, and http.addr is off", `set http.addr, e.g. "127.0.0.1:9090"`)
+		case c.MCP.Token == "" && !loopback:
+			add("$.mcp.http", fmt.Sprintf("/mcp on %s, reachable from other machines, needs a bearer token (mcp.token)", c.HTTP.Addr),
+				`token: "${TODAI_MCP_TOKEN}", or bind http.addr to 127.0.0.1`)
+		}
+	}
 	if c.HTTP.Addr != "off" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 			add("$.http.addr", fmt.Sprintf("%q is not host:port", c.HTTP.Addr), `":9090", "127.0.0.1:9090" or "off"`)

@@ -379,7 +379,9 @@ type Options struct {
 	// calls were not seen for slackProbeAfter: serve wires it so that readiness works whichever client the bot uses.
 	SlackProbe func(ctx context.Context, c *http.Client) error
 	Now        func() time.Time
-	Logger     *slog.Logger
+	// Routes are more handlers served beside the endpoints, by pattern ("/mcp"), each guarding itself.
+	Routes map[string]http.Handler
+	Logger *slog.Logger
 }
 
 // slackProbeAfter is how long /readyz trusts the last Slack connection call it saw before probing again.
@@ -416,6 +418,9 @@ func New(opts Options) *Handler {
 	})
 	h.mux.HandleFunc("GET /readyz", h.ready)
 	h.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn)}))
+	for pattern, route := range opts.Routes {
+		h.mux.Handle(pattern, route)
+	}
 	return h
 }
 
