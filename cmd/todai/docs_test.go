@@ -366,8 +366,8 @@ func TestMCPToolsDocumented(t *testing.T) {
 		}
 	}
 	tools := mcpserver.Tools()
-	if rows != len(tools)+1 { // and ask
-		t.Errorf("docs/mcp.md lists %d tools, the registry %d (+ ask)", rows, len(tools))
+	if rows != len(tools)+2 { // and ask, search_nodes
+		t.Errorf("docs/mcp.md lists %d tools, the registry %d (+ ask, search_nodes)", rows, len(tools))
 	}
 	for _, s := range tools {
 		args := []string{}

@@ -122,8 +122,8 @@ func TestMCPToolsAnswerAsAsk(t *testing.T) {
 		}
 	}
 	specs := mcpserver.Tools()
-	if len(specs) < 14 || len(listed) != len(specs)+1 {
-		t.Fatalf("%d tools listed for %d intents (+ ask)", len(listed), len(specs))
+	if len(specs) < 14 || len(listed) != len(specs)+2 {
+		t.Fatalf("%d tools listed for %d intents (+ ask, search_nodes)", len(listed), len(specs))
 	}
 	calls := []struct {
 		tool     string
@@ -131,6 +131,7 @@ func TestMCPToolsAnswerAsAsk(t *testing.T) {
 		question string
 	}{
 		{"ask", map[string]any{"question": "why is fct_orders stale?"}, "why is fct_orders stale?"},
+		{"search_nodes", map[string]any{"query": "orders"}, ""},
 		{"get_status", map[string]any{"node": "fct_orders"}, "status fct_orders"},
 		{"get_owner", map[string]any{"node": "fct_orders"}, "owner fct_orders"},
 		{"get_last_runs", map[string]any{"node": "fct_orders", "limit": 3}, "last-run fct_orders last 3 runs"},
@@ -155,6 +156,12 @@ func TestMCPToolsAnswerAsAsk(t *testing.T) {
 		}
 		called[c.tool] = true
 		got := resultText(t, res)
+		if c.tool == "search_nodes" { // no ask form: the nodes named so, fct_orders among them
+			if res.IsError || !strings.Contains(got, `"unique_id":"model.kumo.fct_orders"`) {
+				t.Errorf("search_nodes orders: %s", got)
+			}
+			continue
+		}
 		want := d.askJSON(t, c.question)
 		if c.args["lang"] == "ja" {
 			d.a.cfg.Locale = "ja"
@@ -206,6 +213,8 @@ func TestMCPBadInput(t *testing.T) {
 		{"get_last_runs", map[string]any{"node": "fct_orders", "limit": 0}, "bad_request", "limit"},
 		{"get_owner", map[string]any{"node": "fct_orders", "team": "finance"}, "bad_request", "takes no team"},
 		{"ask", map[string]any{}, "bad_request", "question is required"},
+		{"search_nodes", map[string]any{"query": "orders", "limit": "ten"}, "bad_request", "arguments"},
+		{"search_nodes", map[string]any{"query": " "}, "bad_request", "query is required"},
 	} {
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
 		if err != nil {
@@ -252,7 +261,7 @@ func TestMCPSubprocess(t *testing.T) {
 		t.Errorf("server info: %+v", init)
 	}
 	list, err := cs.ListTools(ctx, nil)
-	if err != nil || len(list.Tools) != len(mcpserver.Tools())+1 {
+	if err != nil || len(list.Tools) != len(mcpserver.Tools())+2 {
 		t.Fatalf("tools/list: %v, %d tools", err, len(list.Tools))
 	}
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_owner", Arguments: map[string]any{"node": "fct_orders"}})

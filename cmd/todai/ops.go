@@ -14,7 +14,7 @@ import (
 // newOps builds the /healthz, /readyz and /metrics handler of `todai serve` over the state file: readiness follows
 // the last sync (unless no warehouse is configured) and a ping of Slack.
 // With mcp.http on, the same port serves the MCP tools at /mcp over reader.
-func (a *app) newOps(db *localdb.DB, reader handlers.Reader) *ops.Handler {
+func (a *app) newOps(db *localdb.DB, reader mcpserver.Reader) *ops.Handler {
 	maxAge := a.cfg.HTTP.ReadyMaxSyncAge.Duration
 	if a.cfg.Warehouse.URL == "" {
 		maxAge = 0

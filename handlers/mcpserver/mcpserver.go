@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
 )
 
 // MaxResultBytes bounds a tool's result: 8,000 tokens at about four bytes a token.
@@ -37,8 +38,14 @@ type Options struct {
 	Lang handlers.Lang
 }
 
+// Reader is the read model the tools ask: every intent's answer, and a search of the nodes (*queries.Reader).
+type Reader interface {
+	handlers.Reader
+	Search(ctx context.Context, text string, limit int) (queries.SearchAnswer, error)
+}
+
 // New returns an MCP server whose tools answer from r.
-func New(r handlers.Reader, opts Options) *mcp.Server {
+func New(r Reader, opts Options) *mcp.Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -55,6 +62,14 @@ func New(r handlers.Reader, opts Options) *mcp.Server {
 		s.AddTool(&mcp.Tool{Name: spec.Tool, Title: spec.Label[0], Description: description(spec),
 			InputSchema: inputSchema(spec), Annotations: readOnly(spec.Label[0])}, a.intentTool(spec))
 	}
+	searchProps := map[string]any{"query": prop("string", "Words of the node's name or description (payments stripe)."),
+		"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": queries.MaxSearchResults,
+			"description": "How many nodes at most (20 unless given)."}}
+	s.AddTool(&mcp.Tool{Name: "search_nodes", Title: "Search nodes",
+		Description: "Find the dbt nodes (models, sources, seeds, snapshots, exposures) whose name or description holds " +
+			"the words given, the best match first, with their unique_id, owners and team: use it to find the node " +
+			"the other tools take.",
+		InputSchema: schema(searchProps, "query"), Annotations: readOnly("Search nodes")}, a.searchTool)
 	s.AddTool(&mcp.Tool{Name: "ask", Title: "Ask Todai",
 		Description: "Ask any question Todai understands, in English or Japanese words (\"why is fct_orders stale?\", " +
 			"\"fct_ordersが更新されていないのはなぜ?\"). Prefer the specific tools when one fits.",
@@ -167,8 +182,43 @@ type toolArgs struct {
 
 // answerer answers the tools' calls from the read model.
 type answerer struct {
-	r    handlers.Reader
+	r    Reader
 	opts Options
+}
+
+// searchTool answers search_nodes: {"intent": "search", "query", "nodes"}.
+func (a answerer) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var in struct {
+		Query string `json:"query"`
+		Limit *int   `json:"limit"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(req.Params.Arguments))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return badRequest("search", "arguments: "+err.Error()), nil
+	}
+	limit := 20
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > queries.MaxSearchResults {
+			return badRequest("search", fmt.Sprintf("limit must be between 1 and %d", queries.MaxSearchResults)), nil
+		}
+		limit = *in.Limit
+	}
+	if strings.TrimSpace(in.Query) == "" {
+		return badRequest("search", "query is required"), nil
+	}
+	found, err := a.r.Search(ctx, in.Query, limit)
+	if err != nil {
+		return errorResult("search", string(handlers.CodeUnavailable), "the search failed: "+err.Error()), nil
+	}
+	body := map[string]any{"intent": "search", "query": found.Query, "nodes": found.Nodes}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return errorResult("search", string(handlers.CodeUnavailable), err.Error()), nil
+	}
+	var structured map[string]any
+	_ = json.Unmarshal(b, &structured) // just marshalled
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: structured}, nil
 }
 
 // intentTool answers an intent's tool: its arguments become the command-form question `todai ask` would be given
