@@ -280,10 +280,20 @@ func TestMCPSubprocess(t *testing.T) {
 	}
 }
 
-// BenchmarkMCPToolCall calls why_stale on the demo mirror through the SDK's in-memory transport, as an assistant
-// would (go test ./cmd/todai -run '^$' -bench MCPToolCall).
+// BenchmarkMCPToolCall calls why_stale on the demo mirror (TODAI_BENCH_DEMO_MIRROR's when set) through the SDK's
+// in-memory transport, as an assistant would (go test ./cmd/todai -run '^$' -bench MCPToolCall).
 func BenchmarkMCPToolCall(b *testing.B) {
-	d := newMCPDemo(b)
+	var d mcpDemo
+	if path := os.Getenv("TODAI_BENCH_DEMO_MIRROR"); path != "" { // e.g. the 10,000-model demo's mirror
+		db, err := localdb.Open(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		d = mcpDemo{a: &app{now: time.Now, logger: slog.New(slog.DiscardHandler), cfg: &config.Config{}}, db: db}
+	} else {
+		d = newMCPDemo(b)
+	}
 	cs := d.connect(b)
 	ctx := context.Background()
 	params := &mcp.CallToolParams{Name: "why_stale", Arguments: map[string]any{"node": "fct_orders"}}
@@ -502,5 +512,24 @@ func TestMCPOverHTTP(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "tool=get_owner") || strings.Contains(logs.String(), "s3cret-token") {
 		t.Errorf("the call's log:\n%s", logs.String())
+	}
+}
+
+// BenchmarkMCPInitialize starts `todai mcp` on the demo mirror as a client does and times its answer to initialize
+// (go test ./cmd/todai -run '^$' -bench MCPInitialize -benchtime 10x).
+func BenchmarkMCPInitialize(b *testing.B) {
+	d := newMCPDemo(b)
+	ctx := context.Background()
+	for b.Loop() {
+		cmd := exec.Command(os.Args[0], "--config", d.cfg, "mcp")
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "v0"}, nil).
+			Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cs.Close()
+		b.StartTimer()
 	}
 }
