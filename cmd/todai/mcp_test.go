@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/todai-dev/todai/bot/slacktest"
@@ -174,6 +175,11 @@ func TestMCPToolsAnswerAsAsk(t *testing.T) {
 		var top map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(want), &top); err != nil {
 			t.Fatalf("ask --json %q is not JSON: %v", c.question, err)
+		}
+		if tool := listed[c.tool]; tool.OutputSchema != nil && !res.IsError {
+			checkOutputSchema(t, c.tool, tool.OutputSchema, got)
+		} else if c.tool != "ask" && !res.IsError {
+			t.Errorf("%s has no output schema", c.tool)
 		}
 		if _, failed := top["error"]; res.IsError != failed {
 			t.Errorf("%s: isError %v for %s", c.tool, res.IsError, got)
@@ -531,5 +537,29 @@ func BenchmarkMCPInitialize(b *testing.B) {
 		b.StopTimer()
 		cs.Close()
 		b.StartTimer()
+	}
+}
+
+// checkOutputSchema validates a tool's result against the output schema it declared.
+func checkOutputSchema(t *testing.T, tool string, declared any, result string) {
+	t.Helper()
+	raw, err := json.Marshal(declared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema jsonschema.Schema
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatalf("%s: output schema: %v", tool, err)
+	}
+	resolved, err := schema.Resolve(nil)
+	if err != nil {
+		t.Fatalf("%s: output schema does not resolve: %v", tool, err)
+	}
+	var instance any
+	if err := json.Unmarshal([]byte(result), &instance); err != nil {
+		t.Fatal(err)
+	}
+	if err := resolved.Validate(instance); err != nil {
+		t.Errorf("%s: the result does not match its output schema: %v", tool, err)
 	}
 }

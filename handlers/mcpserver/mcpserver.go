@@ -59,8 +59,12 @@ func New(r Reader, opts Options) *mcp.Server {
 			"result carries a code (not_found with suggestions, ambiguous, bad_request)."})
 	a := answerer{r: r, opts: opts}
 	for _, spec := range Tools() {
-		s.AddTool(&mcp.Tool{Name: spec.Tool, Title: spec.Label[0], Description: description(spec),
-			InputSchema: inputSchema(spec), Annotations: readOnly(spec.Label[0])}, a.intentTool(spec))
+		tool := &mcp.Tool{Name: spec.Tool, Title: spec.Label[0], Description: description(spec),
+			InputSchema: inputSchema(spec), Annotations: readOnly(spec.Label[0])}
+		if out, err := outputSchema(spec); err == nil {
+			tool.OutputSchema = out
+		}
+		s.AddTool(tool, a.intentTool(spec))
 	}
 	searchProps := map[string]any{"query": prop("string", "Words of the node's name or description (payments stripe)."),
 		"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": queries.MaxSearchResults,
