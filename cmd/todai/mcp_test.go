@@ -27,6 +27,7 @@ import (
 	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/handlers/mcpserver"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // mcpDemo is the demo warehouse synced into a state file, with an app over it at a fixed clock.
@@ -472,7 +473,7 @@ func TestMCPOverHTTP(t *testing.T) {
 	logs := &handlerstest.LogBuffer{}
 	d.a.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	d.a.cfg.MCP = config.MCP{HTTP: true, Token: "s3cret-token"}
-	srv := httptest.NewServer(d.a.newOps(d.db, d.a.reader(d.db)))
+	srv := httptest.NewServer(d.a.newOps(d.db, d.a.reader(d.db), nil))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -561,5 +562,73 @@ func checkOutputSchema(t *testing.T, tool string, declared any, result string) {
 	}
 	if err := resolved.Validate(instance); err != nil {
 		t.Errorf("%s: the result does not match its output schema: %v", tool, err)
+	}
+}
+
+// TestMCPActions: with mcp.allow_actions, an assistant takes and resolves an incident as the configured Slack user,
+// recorded in its timeline; an unknown incident, an unknown reason and a second resolution are tool errors.
+func TestMCPActions(t *testing.T) {
+	d := newMCPDemo(t)
+	ctx := context.Background()
+	d.a.cfg.MCP = config.MCP{AllowActions: true, Actor: "U0ASSIST"}
+	store := escalation.NewStore(d.db)
+	opened := d.a.now().Add(-time.Hour)
+	inc, _, err := store.Open(ctx, escalation.Incident{Key: "test.x.nn", Team: "finance", Kind: escalation.KindTest,
+		NodeID: "model.kumo.fct_orders", TestID: "test.x.nn", InvocationID: "inv", DetectedAt: opened, OpenedAt: opened})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := mcpserver.New(d.a.reader(d.db), mcpserver.Options{Version: "test", Now: d.a.now,
+		Actions: mcpActions(d.a.newIncidentActions(d.db))})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := server.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "v0"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	call := func(tool string, args map[string]any) (bool, string) {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		return res.IsError, resultText(t, res)
+	}
+	id := inc.ID
+	for _, tc := range []struct {
+		tool    string
+		args    map[string]any
+		isError bool
+		says    string
+	}{
+		{"take_incident", map[string]any{"incident": id}, false, "taken by U0ASSIST"},
+		{"take_incident", map[string]any{"incident": id}, false, "nothing changed"},
+		{"take_incident", map[string]any{"incident": 999}, true, `"not_found"`},
+		{"resolve_incident", map[string]any{"incident": id, "reason": "maybe"}, true, `"bad_request"`},
+		{"resolve_incident", map[string]any{"incident": id, "reason": "expected", "note": "month-end"}, false, "resolved by U0ASSIST"},
+		{"ack_incident", map[string]any{"incident": id}, true, "already resolved"},
+		{"resolve_incident", map[string]any{"incident": "one"}, true, `"bad_request"`},
+	} {
+		isError, text := call(tc.tool, tc.args)
+		if isError != tc.isError || !strings.Contains(text, tc.says) {
+			t.Errorf("%s %v: isError %v %s; want %v %q", tc.tool, tc.args, isError, text, tc.isError, tc.says)
+		}
+	}
+	got, _ := store.Get(ctx, id)
+	if got.Assignee != "U0ASSIST" || got.Resolution != escalation.ResolutionExpected || got.ResolvedBy != "U0ASSIST" {
+		t.Errorf("the incident after the actions: %+v", got)
+	}
+	timeline, _ := store.Timeline(ctx, id)
+	var events []string
+	for _, e := range timeline {
+		events = append(events, e.Event+":"+e.Actor)
+	}
+	if !slices.Contains(events, "taken:U0ASSIST") || !slices.Contains(events, "resolved:U0ASSIST") {
+		t.Errorf("timeline %v", events)
 	}
 }

@@ -43,12 +43,14 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	reader := a.reader(db) // one read model: its catalog and diagnoses serve the bot, the escalation, the digests, MCP
-	opsHandler := a.newOps(db, reader)
+	reader := a.reader(db)           // one read model: its catalog and diagnoses serve the bot, the escalation, the digests, MCP
+	acts := a.newIncidentActions(db) // MCP's changes to incidents, announced by the bot once it exists
+	opsHandler := a.newOps(db, reader, acts)
 	endpoints := ops.Listen(a.cfg.HTTP.Addr, opsHandler, a.logger)
 	defer endpoints.Close()
 	a.slackHTTP, a.questions = opsHandler.SlackClient(), opsHandler.Questions()
 	b := a.newBot(db, reader)
+	acts.announceWith(b, a.logger)
 	sched, err := a.newScheduler(db, a.newWatchers(db, reader, b), b)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

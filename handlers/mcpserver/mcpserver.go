@@ -36,6 +36,8 @@ type Options struct {
 	Zone *time.Location
 	// Lang answers the command-form questions the tools make ("en" when empty; a tool's lang argument wins).
 	Lang handlers.Lang
+	// Actions, when set, adds the tools that change incidents (mcp.allow_actions); read-only tools only when nil.
+	Actions Actions
 }
 
 // Reader is the read model the tools ask: every intent's answer, and a search of the nodes (*queries.Reader).
@@ -74,6 +76,9 @@ func New(r Reader, opts Options) *mcp.Server {
 			"the words given, the best match first, with their unique_id, owners and team: use it to find the node " +
 			"the other tools take.",
 		InputSchema: schema(searchProps, "query"), Annotations: readOnly("Search nodes")}, a.searchTool)
+	if opts.Actions != nil {
+		addActions(s, opts.Actions)
+	}
 	s.AddTool(&mcp.Tool{Name: "ask", Title: "Ask Todai",
 		Description: "Ask any question Todai understands, in English or Japanese words (\"why is fct_orders stale?\", " +
 			"\"fct_ordersが更新されていないのはなぜ?\"). Prefer the specific tools when one fits.",
@@ -196,9 +201,7 @@ func (a answerer) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mc
 		Query string `json:"query"`
 		Limit *int   `json:"limit"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(req.Params.Arguments))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := strictJSON(req.Params.Arguments, &in); err != nil {
 		return badRequest("search", "arguments: "+err.Error()), nil
 	}
 	limit := 20
@@ -258,7 +261,10 @@ func (a answerer) askTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 }
 
 // strictArgs reads a call's arguments, refusing unknown ones and wrong types.
-func strictArgs(raw json.RawMessage, into *toolArgs) error {
+func strictArgs(raw json.RawMessage, into *toolArgs) error { return strictJSON(raw, into) }
+
+// strictJSON decodes arguments into v, refusing unknown fields and wrong types; none is no argument.
+func strictJSON(raw json.RawMessage, into any) error {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil
 	}

@@ -85,6 +85,10 @@ type MCP struct {
 	// Token is the bearer token every /mcp request must carry ("${TODAI_MCP_TOKEN}"); required unless http.addr is
 	// a loopback address.
 	Token string `yaml:"token"`
+	// AllowActions adds the tools that change incidents (acknowledge, take, resolve), done as Actor, a Slack user ID
+	// (required with it); off by default: every tool is read-only.
+	AllowActions bool   `yaml:"allow_actions"`
+	Actor        string `yaml:"actor"`
 }
 
 // Warehouse says where Elementary's tables are.

@@ -117,6 +117,10 @@ func (c *Config) validate(file *ast.File) Problems {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		add("$.log.format", fmt.Sprintf("unknown log format %q", c.Log.Format), "text or json")
 	}
+	if c.MCP.AllowActions && !userIDRE.MatchString(c.MCP.Actor) {
+		add("$.mcp.allow_actions", fmt.Sprintf("mcp.allow_actions needs mcp.actor, the Slack user the actions are done as (%q is not a user ID)", c.MCP.Actor),
+			"actor: U0123ABCD (profile → ⋮ → Copy member ID)")
+	}
 	if c.MCP.HTTP {
 		host, _, _ := net.SplitHostPort(c.HTTP.Addr)
 		ip := net.ParseIP(host)
