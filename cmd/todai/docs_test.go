@@ -385,7 +385,10 @@ func TestMCPToolsDocumented(t *testing.T) {
 				args = append(args, a.name)
 			}
 		}
-		args = append(args, "`lang`?")
+		if s.Args&handlers.ArgLimit == 0 {
+			args = append(args, "`limit`? (page)")
+		}
+		args = append(args, "`cursor`?", "`lang`?")
 		row := fmt.Sprintf("| `%s` | %s | %s | `%s` |", s.Tool, s.Help[0].Description, strings.Join(args, ", "), s.Intent)
 		if !strings.Contains(doc, row+"\n") {
 			t.Errorf("docs/mcp.md lacks the row of %s:\n%s", s.Tool, row)

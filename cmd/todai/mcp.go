@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,8 +32,10 @@ synced in the background at sync.interval, never per call. Logs go to stderr. Se
 		Args: cobra.NoArgs,
 		RunE: a.onState(func(cmd *cobra.Command, _ []string, db *localdb.DB) error {
 			ctx, stop := context.WithCancel(cmd.Context())
+			var syncing sync.WaitGroup
+			defer syncing.Wait() // the state file closes after the sync stopped
 			defer stop()
-			go a.syncEvery(ctx, db, a.cfg.Sync.Interval.Duration)
+			syncing.Go(func() { a.syncEvery(ctx, db, a.cfg.Sync.Interval.Duration) })
 			reader := a.reader(db)
 			acts := a.newIncidentActions(db)
 			if acts != nil && a.cfg.Slack.BotToken != "" {

@@ -43,10 +43,12 @@ func HTTPHandler(s *mcp.Server, opts HTTPOptions) http.Handler {
 	})
 }
 
-// bearer reports whether r carries token as its bearer token (compared in constant time).
+// bearer reports whether r carries token as its bearer token (the scheme without case, the token compared in
+// constant time).
 func bearer(r *http.Request, token string) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") &&
+		subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) == 1
 }
 
 type callerKey struct{}

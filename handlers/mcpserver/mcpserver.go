@@ -21,6 +21,12 @@ import (
 // MaxResultBytes bounds a tool's result: 8,000 tokens at about four bytes a token.
 const MaxResultBytes = 32_000
 
+// maxQueryRunes and maxQueryWords bound a search's query.
+const (
+	maxQueryRunes = 256
+	maxQueryWords = 10
+)
+
 // DefaultPageSize and MaxPageSize are how many items of each list a page holds, unless asked, and at most.
 const (
 	DefaultPageSize = 50
@@ -57,8 +63,10 @@ func New(r Reader, opts Options) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "todai", Title: "Todai", Version: opts.Version},
 		&mcp.ServerOptions{Instructions: "Todai answers questions about a dbt project monitored by Elementary — " +
 			"status, owners, failures, freshness, lineage, why data is stale, how urgent a failure is, health — from a " +
-			"local mirror of Elementary's tables (never the warehouse). Tools are read-only. Answers are JSON; an error " +
+			"local mirror of Elementary's tables (never the warehouse). Tools are read-only but for the *_incident ones, " +
+			"offered only when configured. Answers are JSON; an error " +
 			"result carries a code (not_found with suggestions, ambiguous, bad_request)."})
+	s.AddReceivingMiddleware(recoverPanics)
 	a := answerer{r: r, opts: opts}
 	for _, spec := range Tools() {
 		tool := &mcp.Tool{Name: spec.Tool, Title: spec.Label[0], Description: description(spec),
@@ -82,9 +90,23 @@ func New(r Reader, opts Options) *mcp.Server {
 	s.AddTool(&mcp.Tool{Name: "ask", Title: "Ask Todai",
 		Description: "Ask any question Todai understands, in English or Japanese words (\"why is fct_orders stale?\", " +
 			"\"fct_ordersが更新されていないのはなぜ?\"). Prefer the specific tools when one fits.",
-		InputSchema: schema(map[string]any{"question": prop("string", "The question, in English or Japanese.")}, "question"),
+		InputSchema: schema(map[string]any{"question": prop("string", "The question, in English or Japanese."),
+			"cursor": prop("string", "The next_cursor of the previous page of the same question, for its next page.")}, "question"),
 		Annotations: readOnly("Ask Todai")}, a.askTool)
 	return s
+}
+
+// recoverPanics turns a panic answering a request into an error of that request, so that one bad call never takes
+// the process (and, in todai serve, the Slack bot) down.
+func recoverPanics(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				res, err = nil, fmt.Errorf("todai could not answer %s: %v", method, p)
+			}
+		}()
+		return next(ctx, method, req)
+	}
 }
 
 // Tools are the registry's intents offered as tools, in the registry's order: those the read model answers.
@@ -177,16 +199,21 @@ func argsOf(spec handlers.IntentSpec) []handlers.Args {
 	return out
 }
 
-// toolArgs are every argument a tool may take.
+// toolArgs are every argument an intent's tool may take.
 type toolArgs struct {
-	Cursor   string `json:"cursor"`
-	Node     string `json:"node"`
-	Team     string `json:"team"`
-	Since    string `json:"since"`
-	Limit    *int   `json:"limit"`
-	Updated  bool   `json:"updated"`
-	Lang     string `json:"lang"`
+	Cursor  string `json:"cursor"`
+	Node    string `json:"node"`
+	Team    string `json:"team"`
+	Since   string `json:"since"`
+	Limit   *int   `json:"limit"`
+	Updated bool   `json:"updated"`
+	Lang    string `json:"lang"`
+}
+
+// askArgs are ask's arguments.
+type askArgs struct {
 	Question string `json:"question"`
+	Cursor   string `json:"cursor"`
 }
 
 // answerer answers the tools' calls from the read model.
@@ -214,6 +241,9 @@ func (a answerer) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mc
 	if strings.TrimSpace(in.Query) == "" {
 		return badRequest("search", "query is required"), nil
 	}
+	if n := len([]rune(in.Query)); n > maxQueryRunes || len(strings.Fields(in.Query)) > maxQueryWords {
+		return badRequest("search", fmt.Sprintf("the query is too long: at most %d characters and %d words", maxQueryRunes, maxQueryWords)), nil
+	}
 	found, err := a.r.Search(ctx, in.Query, limit)
 	if err != nil {
 		return errorResult("search", string(handlers.CodeUnavailable), "the search failed: "+err.Error()), nil
@@ -233,7 +263,7 @@ func (a answerer) searchTool(ctx context.Context, req *mcp.CallToolRequest) (*mc
 func (a answerer) intentTool(spec handlers.IntentSpec) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in toolArgs
-		if err := strictArgs(req.Params.Arguments, &in); err != nil {
+		if err := strictJSON(req.Params.Arguments, &in); err != nil {
 			return badRequest(spec.Intent, err.Error()), nil
 		}
 		question, err := commandQuestion(spec, in)
@@ -250,8 +280,8 @@ func (a answerer) intentTool(spec handlers.IntentSpec) mcp.ToolHandler {
 
 // askTool answers a question in words.
 func (a answerer) askTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	var in toolArgs
-	if err := strictArgs(req.Params.Arguments, &in); err != nil {
+	var in askArgs
+	if err := strictJSON(req.Params.Arguments, &in); err != nil {
 		return badRequest("unknown", err.Error()), nil
 	}
 	if strings.TrimSpace(in.Question) == "" {
@@ -259,9 +289,6 @@ func (a answerer) askTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	}
 	return a.answer(ctx, in.Question, "", in.Cursor, DefaultPageSize), nil
 }
-
-// strictArgs reads a call's arguments, refusing unknown ones and wrong types.
-func strictArgs(raw json.RawMessage, into *toolArgs) error { return strictJSON(raw, into) }
 
 // strictJSON decodes arguments into v, refusing unknown fields and wrong types; none is no argument.
 func strictJSON(raw json.RawMessage, into any) error {
@@ -276,13 +303,17 @@ func strictJSON(raw json.RawMessage, into any) error {
 	return nil
 }
 
-// commandQuestion writes a tool call as the command form of its intent. Values are single words: a node, team or
-// window with spaces (which could smuggle in other arguments) is refused.
+// commandQuestion writes a tool call as the command form of its intent, and checks that the parser reads it back
+// as given: a value is one word of letters, digits and . _ - / @ (what names and dates are made of), and a word the
+// parser would take for another argument (a node called "3d" or "yesterday" in a question with a window) is refused
+// rather than answered as something else.
 func commandQuestion(spec handlers.IntentSpec, in toolArgs) (string, error) {
 	parts := []string{spec.Words[0]}
 	word := func(name, v string) error {
-		if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-			return fmt.Errorf("%s must be one word, without spaces: %q", name, v)
+		if strings.IndexFunc(v, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-/@", r)
+		}) >= 0 {
+			return fmt.Errorf("%s must be one word of letters, digits and . _ - / @: %q", name, v)
 		}
 		return nil
 	}
@@ -333,18 +364,29 @@ func commandQuestion(spec handlers.IntentSpec, in toolArgs) (string, error) {
 	if in.Lang != "" && in.Lang != "en" && in.Lang != "ja" {
 		return "", fmt.Errorf("lang must be en or ja")
 	}
-	return strings.Join(parts, " "), nil
+	question := strings.Join(parts, " ")
+	q := handlers.Parse(question)
+	readBack := q.Intent == spec.Intent && strings.EqualFold(q.Node, in.Node) && strings.EqualFold(q.Team, in.Team) &&
+		(in.Since == "") == (q.Since.Kind == handlers.SinceNone) && q.LastSuccess == in.Updated
+	if in.Limit != nil && spec.Args&handlers.ArgLimit != 0 {
+		readBack = readBack && q.Limit == *in.Limit
+	}
+	if !readBack {
+		return "", fmt.Errorf("the arguments do not read as given (a node or team named like another argument?): " +
+			"give the node's unique_id, or use ask")
+	}
+	return question, nil
 }
 
 // answer asks question and returns its JSON as the tool's result — a page of it when its lists are longer than size
 // or it is over MaxResultBytes (page), the page cursor names — or an error result for an answer that is an error.
 func (a answerer) answer(ctx context.Context, question, lang, cursor string, size int) *mcp.CallToolResult {
 	q := handlers.Parse(question)
-	if q.Command {
+	switch {
+	case lang != "":
+		q.Lang = handlers.Lang(lang)
+	case q.Command:
 		q.Lang = handlers.NormLang(a.opts.Lang)
-		if lang != "" {
-			q.Lang = handlers.Lang(lang)
-		}
 	}
 	q.Zone = a.opts.Zone
 	at, err := readCursor(cursor, question)

@@ -9,6 +9,9 @@ import (
 	"unicode/utf8"
 )
 
+// maxOffset bounds a cursor's offset: far past any list an answer holds, and far from overflowing.
+const maxOffset = 10_000_000
+
 // maxTextRunes bounds a string of a paged answer (an error message, a SQL text): longer ones are cut, their length
 // said.
 const maxTextRunes = 2000
@@ -37,7 +40,7 @@ func readCursor(s, question string) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
 	}
-	if err != nil || c.Offset < 0 || c.Size < 1 || c.Size > MaxPageSize {
+	if err != nil || c.Offset < 0 || c.Offset > maxOffset || c.Size < 1 || c.Size > MaxPageSize {
 		return cursor{}, errors.New("cursor is not one this server gave")
 	}
 	if c.Question != questionKey(question) {
@@ -77,7 +80,8 @@ func pageOf(answer map[string]any, question string, offset, size int) (map[strin
 				continue
 			}
 			totals[k] = len(l)
-			from, to := min(offset, len(l)), min(offset+size, len(l))
+			from := min(offset, len(l))
+			to := from + min(size, len(l)-from)
 			page[k] = cut(l[from:to])
 			more = more || to < len(l)
 		}

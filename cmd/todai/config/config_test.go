@@ -47,6 +47,8 @@ func TestProblems(t *testing.T) {
 		{"bad channel", "teams:\n  - name: finance\n    channel: data finance\n", 3, "not a Slack channel"},
 		{"bad member", "teams:\n  - name: finance\n    members: [U123, ana]\n", 3, `"ana" is not a Slack user ID`},
 		{"mcp over the network without a token", "http:\n  addr: \":9090\"\nmcp:\n  http: true\n", 4, "needs a bearer token"},
+		{"short mcp token", "mcp:\n  token: abc\n", 2, "at least 16"},
+		{"actions without an actor", "mcp:\n  allow_actions: true\n", 2, "needs mcp.actor"},
 		{"bad runbook", "runbooks:\n  test_types:\n    not_null: wiki/not-null\n", 3, `"wiki/not-null" is not a runbook link`},
 		{"bad user group", "teams:\n  - name: finance\n    usergroup: \"@finance\"\n", 3, "not a Slack user group ID"},
 		{"bad locale", "locale: fr\n", 1, "unknown locale"},

@@ -121,6 +121,10 @@ func (c *Config) validate(file *ast.File) Problems {
 		add("$.mcp.allow_actions", fmt.Sprintf("mcp.allow_actions needs mcp.actor, the Slack user the actions are done as (%q is not a user ID)", c.MCP.Actor),
 			"actor: U0123ABCD (profile → ⋮ → Copy member ID)")
 	}
+	if t := c.MCP.Token; t != "" && len(t) < minTokenLength {
+		add("$.mcp.token", fmt.Sprintf("mcp.token is %d characters; at least %d make it hard to guess", len(t), minTokenLength),
+			"generate one: openssl rand -hex 32")
+	}
 	if c.MCP.HTTP {
 		host, _, _ := net.SplitHostPort(c.HTTP.Addr)
 		ip := net.ParseIP(host)
@@ -330,6 +334,9 @@ func (s Slack) CheckTokens() error {
 }
 
 var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// minTokenLength is the shortest mcp.token config check accepts.
+const minTokenLength = 16
 
 // userGroupIDRE matches a Slack user group's ID.
 var userGroupIDRE = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
