@@ -153,9 +153,15 @@ func (q *Question) parseSince(lower string) string {
 			return lower[:i] + " " + lower[end:]
 		}
 	}
-	if i := strings.Index(lower, "先週"); i >= 0 {
-		q.Since = Since{Kind: SinceDuration, Duration: 7 * 24 * time.Hour}
-		return lower[:i] + " " + lower[i+len("先週"):]
+	for _, w := range []struct {
+		words string
+		back  time.Duration
+	}{{"先週", 7 * 24 * time.Hour}, {"今週", 7 * 24 * time.Hour}, {"this week", 7 * 24 * time.Hour},
+		{"今月", 30 * 24 * time.Hour}, {"this month", 30 * 24 * time.Hour}} {
+		if i := strings.Index(lower, w.words); i >= 0 {
+			q.Since = Since{Kind: SinceDuration, Duration: w.back}
+			return lower[:i] + " " + lower[i+len(w.words):]
+		}
 	}
 	if m := reDurJA.FindStringSubmatchIndex(lower); m != nil {
 		if d, ok := quantity.ParseDuration(lower[m[2]:m[5]]); ok && d > 0 {
