@@ -379,7 +379,10 @@ func Spec(i Intent) (IntentSpec, bool) {
 
 // commandIntent is the intent a command form's first word names, or "".
 func commandIntent(lower string) Intent {
-	first, _, _ := strings.Cut(lower, " ")
+	first, rest, _ := strings.Cut(lower, " ")
+	if second, _, _ := strings.Cut(strings.TrimSpace(rest), " "); first == "incident" && (second == "stats" || second == "statistics") {
+		return IntentIncidents // "incident stats finance" asks for the figures, not incident number "stats"
+	}
 	for _, s := range intents {
 		if slices.Contains(s.Words, first) {
 			return s.Intent

@@ -410,6 +410,7 @@ func TestParseScheduledCommands(t *testing.T) {
 		{in: "incident 42", intent: IntentIncident, args: "42"},
 		{in: "インシデント 42", intent: IntentIncident, args: "42", lang: LangJA},
 		{in: "take 42", intent: IntentTake, args: "42"},
+		{in: "incident stats", intent: IntentIncidents},
 		{in: "assign #42 @ana", intent: IntentAssign, args: "#42 @ana"},
 		{in: "severity 42 high", intent: IntentSeverity, args: "42 high"},
 		{in: "resolve 42 false positive backfill of May", intent: IntentResolve, args: "42 false positive backfill of May"},
