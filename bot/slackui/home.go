@@ -124,17 +124,7 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 		blocks = append(blocks, homeSection("home_owned_none",
 			tr(":white_check_mark: Nothing you own is failing.", ":white_check_mark: 所有するもので失敗中のものはありません。")))
 	default:
-		lines := make([]string, 0, min(len(d.Owned), homeMaxOwned)+1)
-		size := 0
-		for i, f := range d.Owned {
-			line := ownedLine(f, tr)
-			size += utf8.RuneCountInString(line) + 1
-			if i == homeMaxOwned || size > homeMaxText-40 { // room for the "more" line
-				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(d.Owned)-i), fmt.Sprintf("…他 %d 件", len(d.Owned)-i)))
-				break
-			}
-			lines = append(lines, line)
-		}
+		lines := boundedLines(len(d.Owned), homeMaxOwned, func(i int) string { return ownedLine(d.Owned[i], tr) }, tr)
 		blocks = append(blocks, homeSection("home_owned_list", strings.Join(lines, "\n")))
 	}
 
@@ -149,17 +139,7 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 			tr(":white_check_mark: Nothing assigned to you, and nothing open in your teams.",
 				":white_check_mark: あなたの担当も、チームの未対応のインシデントもありません。")))
 	default:
-		lines := make([]string, 0, min(len(d.Incidents), HomeMaxIncidents)+1)
-		size := 0
-		for i, x := range d.Incidents {
-			line := homeIncidentLine(x, lang)
-			size += utf8.RuneCountInString(line) + 1
-			if i == HomeMaxIncidents || size > homeMaxText-40 { // room for the "more" line; whole lines keep their links
-				lines = append(lines, tr(fmt.Sprintf("…and %d more", len(d.Incidents)-i), fmt.Sprintf("…他 %d 件", len(d.Incidents)-i)))
-				break
-			}
-			lines = append(lines, line)
-		}
+		lines := boundedLines(len(d.Incidents), HomeMaxIncidents, func(i int) string { return homeIncidentLine(d.Incidents[i], lang) }, tr)
 		blocks = append(blocks, homeSection("home_incidents_list", strings.Join(lines, "\n")))
 	}
 
@@ -222,6 +202,22 @@ func homeSection(id, text string) *slack.SectionBlock {
 	}
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil,
 		slack.SectionBlockOptionBlockID(id))
+}
+
+// boundedLines renders the first of n items, at most most of them and whole lines within a section's text (links are
+// never cut), then "…and N more" for the rest.
+func boundedLines(n, most int, line func(i int) string, tr func(en, ja string) string) []string {
+	lines := make([]string, 0, min(n, most)+1)
+	size := 0
+	for i := range n {
+		l := line(i)
+		size += utf8.RuneCountInString(l) + 1
+		if i == most || size > homeMaxText-40 { // room for the "more" line
+			return append(lines, tr(fmt.Sprintf("…and %d more", n-i), fmt.Sprintf("…他 %d 件", n-i)))
+		}
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 // homeIncidentLine is one incident on the Home tab: whose it is, its subject, its state and severity, since when.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -105,7 +104,7 @@ func newIncidentsShowCmd(a *app) *cobra.Command {
 			store := escalation.NewStore(db)
 			inc, err := store.Get(cmd.Context(), id)
 			if err != nil {
-				return incidentError(id, err)
+				return actionError(id, err)
 			}
 			events, err := store.Timeline(cmd.Context(), id)
 			if err != nil {
@@ -130,64 +129,54 @@ func newIncidentsShowCmd(a *app) *cobra.Command {
 func newIncidentsWorkCmds(a *app) []*cobra.Command {
 	var reason, note string
 	work := func(use, short string, args cobra.PositionalArgs, event string,
-		apply func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string) (bool, error)) *cobra.Command {
+		apply func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string, now time.Time) (bool, error)) *cobra.Command {
 		return &cobra.Command{Use: use, Short: short, Args: args,
 			RunE: a.onState(func(cmd *cobra.Command, args []string, db *localdb.DB) error {
 				id, err := incidentID(args[0])
 				if err != nil {
 					return err
 				}
-				ctx, store := cmd.Context(), escalation.NewStore(db)
-				before, err := store.Get(ctx, id)
+				acts := &incidentActions{store: escalation.NewStore(db), actor: cliActor(), now: a.now}
+				if a.cfg.Slack.BotToken != "" {
+					acts.announceWith(a.newBot(db, a.reader(db)), a.logger)
+				}
+				done, err := acts.change(cmd.Context(), id, event, func(now time.Time) (bool, error) {
+					return apply(cmd.Context(), acts.store, id, args[1:], acts.actor, now)
+				})
 				if err != nil {
-					return incidentError(id, err)
+					return err
 				}
-				actor := cliActor()
-				changed, err := apply(ctx, store, id, args[1:], actor)
-				if err != nil {
-					return incidentError(id, err)
-				}
-				if !changed {
-					fmt.Fprintf(a.stdout, "incident %d already is as asked: nothing changed\n", id)
-					return nil
-				}
-				fmt.Fprintf(a.stdout, "incident %d %s by %s\n", id, event, actor)
-				if a.cfg.Slack.BotToken == "" {
-					return nil
-				}
-				if _, err := a.newBot(db, a.reader(db)).AnnounceChange(ctx, before, event, actor, a.now()); err != nil {
-					fmt.Fprintf(a.stderr, "todai: the change is recorded, but Slack was not told: %v\n", err)
-				}
-				return nil
+				_, err = fmt.Fprintln(a.stdout, done)
+				return err
 			})}
 	}
 	take := work("take ID", "Make yourself (cli:$USER) the incident's assignee; it is acknowledged", cobra.ExactArgs(1), "taken",
-		func(ctx context.Context, s *escalation.Store, id int64, _ []string, actor string) (bool, error) {
-			return s.Take(ctx, id, actor, a.now())
+		func(ctx context.Context, s *escalation.Store, id int64, _ []string, actor string, now time.Time) (bool, error) {
+			return s.Take(ctx, id, actor, now)
 		})
 	assign := work("assign ID USER", "Give the incident to a Slack user (their ID, U0123ABCD)", cobra.ExactArgs(2), "assigned",
-		func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string) (bool, error) {
+		func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string, now time.Time) (bool, error) {
 			if !slackui.ValidUserID(args[0]) {
 				return false, fmt.Errorf("%q is not a Slack user ID (like U0123ABCD): %w", args[0], escalation.ErrInvalid)
 			}
-			return s.Assign(ctx, id, args[0], actor, a.now())
+			return s.Assign(ctx, id, args[0], actor, now)
 		})
 	severity := work("severity ID critical|high|normal|low", "Set the incident's severity", cobra.ExactArgs(2), "severity",
-		func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string) (bool, error) {
+		func(ctx context.Context, s *escalation.Store, id int64, args []string, actor string, now time.Time) (bool, error) {
 			p, ok := escalation.ParsePriority(args[0])
 			if !ok {
 				return false, fmt.Errorf("severity %q: use critical, high, normal or low: %w", args[0], escalation.ErrInvalid)
 			}
-			return s.SetPriority(ctx, id, p, actor, a.now())
+			return s.SetPriority(ctx, id, p, actor, now)
 		})
 	resolve := work("resolve ID --reason fixed|expected|no_action_needed|false_positive [--note TEXT]",
 		"Resolve the incident as a person judged it, with an optional note", cobra.ExactArgs(1), "resolved",
-		func(ctx context.Context, s *escalation.Store, id int64, _ []string, actor string) (bool, error) {
+		func(ctx context.Context, s *escalation.Store, id int64, _ []string, actor string, now time.Time) (bool, error) {
 			r, ok := escalation.ParseResolution(reason)
 			if !ok {
 				return false, fmt.Errorf("--reason %q: use fixed, expected, no_action_needed or false_positive: %w", reason, escalation.ErrInvalid)
 			}
-			return true, s.ResolveAs(ctx, id, r, note, actor, a.now())
+			return true, s.ResolveAs(ctx, id, r, note, actor, now)
 		})
 	resolve.Flags().StringVar(&reason, "reason", "", "fixed, expected, no_action_needed or false_positive")
 	resolve.Flags().StringVar(&note, "note", "", fmt.Sprintf("what happened (at most %d characters)", escalation.MaxNoteLength))
@@ -207,17 +196,6 @@ func incidentID(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not an incident ID (a number, as in #42)", s)
 	}
 	return id, nil
-}
-
-// incidentError says what went wrong with an incident in words a user can act on.
-func incidentError(id int64, err error) error {
-	switch {
-	case errors.Is(err, escalation.ErrNotFound):
-		return fmt.Errorf("there is no incident %d", id)
-	case errors.Is(err, escalation.ErrResolved):
-		return fmt.Errorf("incident %d is already resolved: nothing changed", id)
-	}
-	return err
 }
 
 // incidentJSON is an incident as `todai incidents` prints it.
