@@ -183,11 +183,10 @@ func isWeekend(t time.Time) bool {
 // only when it succeeds again, so they are remembered with its last success (node_last_run.success_at) and read
 // anew when that moved: a sync that built a few nodes re-reads those alone.
 func (r *Reader) successTimes(ctx context.Context, id string) ([]time.Time, error) {
-	last, err := r.lastSuccesses(ctx)
+	at, err := r.lastSuccess(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	at := last[id]
 	c := r.shared
 	c.mu.Lock()
 	if s, ok := c.successTimes[id]; ok && s.last.Equal(at) {
@@ -219,6 +218,31 @@ func (r *Reader) successTimes(ctx context.Context, id string) ([]time.Time, erro
 	}
 	c.successTimes[id] = learnedTimes{last: at, times: times}
 	return times, nil
+}
+
+// lastSuccess is when a node last succeeded (node_last_run.success_at; zero when never): from every node's, when a
+// question of this data generation read them all (lastSuccesses), else its own row alone — a question about one
+// node does not read ten thousand.
+func (r *Reader) lastSuccess(ctx context.Context, id string) (time.Time, error) {
+	gen, err := r.dataGeneration(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	r.shared.mu.Lock()
+	all := r.shared.healthFor(gen).successes
+	r.shared.mu.Unlock()
+	if all != nil {
+		return all[id], nil
+	}
+	var at *string
+	err = r.q.QueryRowContext(ctx, `SELECT success_at FROM node_last_run WHERE unique_id = ?`, id).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("last success of %s: %w", id, err)
+	}
+	if t := timePtr(at); t != nil {
+		return *t, nil
+	}
+	return time.Time{}, nil
 }
 
 // learnedTimes are a node's success times, read when its last success was last.
