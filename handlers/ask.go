@@ -59,6 +59,9 @@ type Result struct {
 	Warning *SyncWarning
 	// Question is what was asked.
 	Question Question
+	// Alert is, for a question asked under an alert about the node's state (Question.Alert), the run the alert
+	// reported and what has happened since; the answer is about that first. Nil otherwise.
+	Alert *queries.Occurrence
 }
 
 // ExitCode is the CLI exit status for a result: 0 for an answer, 2 when the data is unavailable, 1 otherwise.
@@ -97,6 +100,10 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 			fmt.Sprintf("`%s` is answered in Slack (/todai %s); for a digest here, run `todai digest --team TEAM`.", q.Intent, q.Intent),
 			fmt.Sprintf("`%s` は Slack（/todai %s）で使えます。ここでダイジェストを見るには `todai digest --team TEAM` を実行してください。", q.Intent, q.Intent))}
 		return res
+	}
+	if snap, release, ok := snapshotOf(ctx, r); ok {
+		defer release()
+		r = snap // one state of the mirror for the whole answer: its node, its answer and its alert's run agree
 	}
 	if q.Problem == ProblemMissingNode && r != nil {
 		// No identifier in the question: it may name its node in words ("the revenue dashboard", 「売上ダッシュボード」).
@@ -158,7 +165,41 @@ func Ask(ctx context.Context, r Reader, q Question, now time.Time) Result {
 		return res
 	}
 	res.Answer = answer
+	res.Alert = occurrence(ctx, r, q, answer)
 	return res
+}
+
+// occurrence finds the run the alert a question was asked under reported, when the intent is about a node's state
+// (IntentSpec.AboutRun), and makes an urgency that of the alert (queries.Occurrence.Urgency). Nil otherwise, and
+// when it cannot be read: the answer about now still stands, and the failure is logged.
+func occurrence(ctx context.Context, r Reader, q Question, answer any) *queries.Occurrence {
+	spec, ok := Spec(q.Intent)
+	if q.Alert == nil || !ok || !spec.AboutRun || q.Node == "" {
+		return nil
+	}
+	o, err := r.Occurrence(ctx, queries.OccurrenceQuery{Node: q.Node, At: q.Alert.At, Failing: q.Alert.Failing})
+	if err != nil {
+		slog.ErrorContext(ctx, "read the alert's run", "node", q.Node, "at", q.Alert.At, "err", err)
+		return nil
+	}
+	if u, ok := answer.(*queries.UrgencyAnswer); ok {
+		*u = o.Urgency(*u)
+	}
+	return &o
+}
+
+// snapshotOf pins one state of the mirror when r is the read model; ok is false for any other Reader (a test's),
+// and when no snapshot could be taken (the answer's own reads then say why).
+func snapshotOf(ctx context.Context, r Reader) (Reader, func(), bool) {
+	qr, ok := r.(*queries.Reader)
+	if !ok || qr == nil {
+		return nil, nil, false
+	}
+	snap, release, err := qr.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, false
+	}
+	return snap, release, true
 }
 
 // dispatch asks the read model through the registry's entry for the intent.

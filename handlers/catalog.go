@@ -84,6 +84,15 @@ var changeKinds = phrases{
 }
 
 // reasons name the urgency reason codes (every queries.Reasons value).
+// alertSinces name what has happened since an alert (queries.AlertSince), as an answer's summary starts.
+var alertSinces = phrases{
+	"still_failing": {"Alert still failing", "アラート: 失敗継続中"},
+	"recovered":     {"Alert recovered", "アラート: 回復済み"},
+	"not_run":       {"Alert not run again", "アラート: 未再実行"},
+	"still_passing": {"Passing since", "その後も合格"},
+	"unknown":       {"Alert run not found", "アラート: 該当する実行なし"},
+}
+
 var reasons = phrases{
 	"run_error":          {"the last run errored", "最後の実行がエラー"},
 	"source_stale":       {"a source is stale", "ソースが古い"},
@@ -100,6 +109,7 @@ var reasons = phrases{
 	"dismissed_often":    {"its alerts were often resolved as false positive or expected", "誤検知・想定どおりとして解決されることが多い"},
 	"run_skipped":        {"its run was skipped", "実行がスキップされた"},
 	"downstream_models":  {"models are downstream", "下流モデルあり"},
+	"recovered":          {"the alert has recovered since", "アラート後に回復済み"},
 	"no_downstream":      {"nothing downstream", "下流なし"},
 }
 

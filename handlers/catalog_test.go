@@ -32,6 +32,11 @@ func TestEveryCodeHasWords(t *testing.T) {
 		step := &queries.NextStep{Action: a, Name: "fct_orders"}
 		check("next action", string(a), en.NextAction(step), ja.NextAction(step))
 	}
+	for _, s := range queries.AlertSinces() {
+		o := &queries.Occurrence{Since: s}
+		check("alert since", string(s), en.AlertSinceWord(o), ja.AlertSinceWord(o))
+		check("alert since", string(s), en.AlertSince(o, queries.HealthOK), ja.AlertSince(o, queries.HealthOK))
+	}
 	for _, sub := range queries.ChartSubjects() {
 		c := &queries.Chart{Subject: sub, Metric: "row_count"}
 		check("chart subject", string(sub), en.ChartSubject(c), ja.ChartSubject(c))

@@ -106,6 +106,11 @@ func checkDocumented(t *testing.T, intent string, js []byte) {
 	for _, p := range missingFields("", m, fields) {
 		t.Errorf("%s answer: %s (docs/json.md lists it)\n%s", intent, p, js)
 	}
+	if alert, ok := m["alert"].(map[string]any); ok {
+		for _, p := range missingFields("alert.", alert, documentedFields(t)["alert"]) {
+			t.Errorf("%s answer's alert: %s (docs/json.md lists it)\n%s", intent, p, js)
+		}
+	}
 }
 
 // missingFields lists what obj lacks of fields: a null is present; a list must be a list; the fields of an object,

@@ -40,6 +40,9 @@ func TestGolden(t *testing.T) {
 			if q.Lang != wantLang {
 				t.Fatalf("Parse(%q).Lang = %q, want %q", tc.Text, q.Lang, wantLang)
 			}
+			if tc.UnderAlert {
+				q.Alert = &AlertAt{At: handlerstest.AlertAt, Failing: true}
+			}
 			res := Ask(context.Background(), f, q, testNow)
 			if got := ExitCode(res); got != tc.Exit {
 				t.Errorf("ExitCode = %d, want %d (err %+v)", got, tc.Exit, res.Err)

@@ -96,6 +96,7 @@ type Reader interface {
 	Health(ctx context.Context, q queries.HealthQuery) (queries.HealthAnswer, error)
 	IncidentStats(ctx context.Context, q queries.IncidentStatsQuery) (queries.IncidentStatsAnswer, error)
 	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
+	Occurrence(ctx context.Context, q queries.OccurrenceQuery) (queries.Occurrence, error)
 }
 
 // Args are what a question may give besides its node, as an intent's registry entry declares them: the parser
@@ -135,6 +136,9 @@ type IntentSpec struct {
 	Node   NodeUse
 	// Args are what else it takes.
 	Args Args
+	// AboutRun says the answer is about the node's state: asked under an alert (Question.Alert), it starts with the
+	// run the alert reported and what has happened since.
+	AboutRun bool
 	// Zero returns a new zero value of its answer (a pointer), for the tests that fill and render every answer;
 	// nil for the intents the Slack bot answers itself.
 	Zero func() any
@@ -154,7 +158,7 @@ type IntentSpec struct {
 
 // intents is the registry, in the order help lists it. It is never modified.
 var intents = []IntentSpec{
-	{Intent: IntentStatus, Tool: "get_status", Words: []string{"status", "state"}, Rank: 110, Node: NeedsNode,
+	{Intent: IntentStatus, AboutRun: true, Tool: "get_status", Words: []string{"status", "state"}, Rank: 110, Node: NeedsNode,
 		Zero: zeroOf[queries.StatusAnswer],
 		EN:   regexp.MustCompile(`\bwhat'?s up\b|\bstatus\b|\bwrong\b|\bhealth(y)?\b|\bok(ay)?\b|\bstate\b|\bbroken\b|\bfailing\b|\bfailed\b|\berror(s|ed)?\b|\bhow is\b|\bhow's\b|\bworking\b|\bissues?\b|\bproblems?\b|\bgreen\b|\bred\b|\bgood\b|\bfine\b`),
 		JA:   regexp.MustCompile(`状態|ステータス|状況|大丈夫|健康|正常|問題|エラー|調子|どう\b|どう？|どう$`),
@@ -176,7 +180,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Owner", "オーナー"},
 		Help: [2]HelpEntry{{"owner", "owner NODE", "who owns it, and the team", []string{"who owns fct_orders?"}},
 			{"owner", "owner NODE", "オーナーとチーム", []string{"fct_ordersのオーナーは誰?"}}}},
-	{Intent: IntentLastRun, Tool: "get_last_runs", Words: []string{"last-run", "lastrun", "last_run", "runs", "history"}, Rank: 80, Node: NeedsNode,
+	{Intent: IntentLastRun, AboutRun: true, Tool: "get_last_runs", Words: []string{"last-run", "lastrun", "last_run", "runs", "history"}, Rank: 80, Node: NeedsNode,
 		Args: ArgLimit | ArgUpdated, Zero: zeroOf[queries.LastRunAnswer],
 		EN: regexp.MustCompile(`\blast[ _-]?run\b|\blast ran\b|\bran last\b|\bwhen did \S+ (last )?(run|build|ran)\b|\bwhen was \S+ (last )?(run|built|updated|refreshed)\b|\b(recent|latest|last \d+) runs\b|\brun history\b|\bruns? of\b|\bruns? for\b|\b(did|has) \S+ (run|ran|build|built)\b`),
 		JA: regexp.MustCompile(`^(履歴|りれき)$|いつ更新|最終更新|いつ最新|最後に更新|最後の更新|最終実行|最後の実行|前回の実行|実行履歴|最近の実行|いつ実行|最後に実行|最新の実行|実行結果|直近の実行|回の実行|いつ動|の実行$`),
@@ -205,7 +209,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Test failures", "テスト失敗"},
 		Help: [2]HelpEntry{{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "test failures in a window (last 24 hours by default)", []string{"failures since yesterday", "test failures for team finance"}},
 			{"failures", "failures [NODE | team:NAME] [since 24h|3d|2026-11-20|2026-11-20T18:00Z|yesterday]", "期間内のテスト失敗（既定は直近 24 時間）", []string{"昨日からのテスト失敗", "financeチームの失敗"}}}},
-	{Intent: IntentFreshness, Tool: "get_freshness", Words: []string{"freshness", "fresh"}, Rank: 100, Node: OptionalNode,
+	{Intent: IntentFreshness, AboutRun: true, Tool: "get_freshness", Words: []string{"freshness", "fresh"}, Rank: 100, Node: OptionalNode,
 		Zero: zeroOf[queries.FreshnessAnswer],
 		EN:   regexp.MustCompile(`\bfresh(ness)?\b|\bstale\b|\bup[ -]to[ -]date\b|\bold data\b|\blate\b|\bbehind\b|\bloaded\b`),
 		JA:   regexp.MustCompile(`鮮度|新鮮|古い|更新され|最新`),
@@ -249,7 +253,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"About", "説明"},
 		Help: [2]HelpEntry{{"describe", "describe NODE", "description, columns, tags", []string{"what is fct_orders?"}},
 			{"describe", "describe NODE", "説明・カラム・タグ", []string{"fct_ordersとは?"}}}},
-	{Intent: IntentWhy, Tool: "why_stale", Words: []string{"why"}, Rank: 30, Node: NeedsNode,
+	{Intent: IntentWhy, AboutRun: true, Tool: "why_stale", Words: []string{"why"}, Rank: 30, Node: NeedsNode,
 		Zero: zeroOf[queries.WhyAnswer],
 		EN:   regexp.MustCompile(`\bwhy\b|\broot cause\b|\bwhat caused\b`),
 		JA:   regexp.MustCompile(`なぜ|なんで|どうして|理由|原因`),
@@ -260,7 +264,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Why", "原因"},
 		Help: [2]HelpEntry{{"why", "why NODE", "likely reasons it is stale or failing", []string{"why is fct_orders stale?"}},
 			{"why", "why NODE", "古い・失敗している理由の候補", []string{"fct_ordersが更新されていないのはなぜ?"}}}},
-	{Intent: IntentUrgent, Tool: "is_urgent", Words: []string{"urgent", "urgency"}, Rank: 40, Node: NeedsNode,
+	{Intent: IntentUrgent, AboutRun: true, Tool: "is_urgent", Words: []string{"urgent", "urgency"}, Rank: 40, Node: NeedsNode,
 		Zero: zeroOf[queries.UrgencyAnswer],
 		EN:   regexp.MustCompile(`\burgent\b|\burgency\b|\bhow bad\b|\bhow serious\b|\bcritical\b|\bhow important\b|\bdoes it matter\b|\bdoes this matter\b|\bpriority\b|\bshould i care\b`),
 		JA:   regexp.MustCompile(`緊急|急ぎ|至急|重要|優先|深刻|やばい|ヤバい|影響度`),
@@ -271,7 +275,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Urgency", "緊急度"},
 		Help: [2]HelpEntry{{"urgent", "urgent NODE", "how much a failure matters: reach, severity, streak", []string{"is fct_orders urgent?"}},
 			{"urgent", "urgent NODE", "失敗の緊急度（影響範囲・重大度・連続失敗）", []string{"fct_ordersは緊急?"}}}},
-	{Intent: IntentTests, Tool: "list_tests", Words: []string{"tests"}, Rank: 95, Node: NeedsNode,
+	{Intent: IntentTests, AboutRun: true, Tool: "list_tests", Words: []string{"tests"}, Rank: 95, Node: NeedsNode,
 		Zero: zeroOf[queries.TestsAnswer],
 		EN:   regexp.MustCompile(`\bwhat tests\b|\btests (on|of)\b|\bpass rate\b|\btest coverage\b`),
 		JA:   regexp.MustCompile(`のテスト(一覧)?$|テスト一覧|合格率|どんなテスト`),
@@ -282,7 +286,7 @@ var intents = []IntentSpec{
 		Label: [2]string{"Tests", "テスト"},
 		Help: [2]HelpEntry{{"tests", "tests NODE", "its tests: latest status and 14-day pass rate", []string{"what tests run on fct_orders?"}},
 			{"tests", "tests NODE", "テスト一覧（最新の結果と 14 日間の合格率）", []string{"fct_ordersのテスト一覧"}}}},
-	{Intent: IntentSafe, Tool: "is_safe_to_use", Words: []string{"safe", "trust"}, Rank: 35, Node: NeedsNode, Zero: zeroOf[queries.SafeAnswer],
+	{Intent: IntentSafe, AboutRun: true, Tool: "is_safe_to_use", Words: []string{"safe", "trust"}, Rank: 35, Node: NeedsNode, Zero: zeroOf[queries.SafeAnswer],
 		EN: regexp.MustCompile(`\bsafe\b|\bcan (i|we) (still )?(use|trust|rely on)\b|\btrust(worthy)?\b|\breliable\b|\busable\b|\brely on\b`),
 		JA: regexp.MustCompile(`使って(も)?大丈夫|使っても(いい|良い)|使える|信頼でき|信用でき|安全`),
 		Answer: func(ctx context.Context, r Reader, q Question, _ time.Time) (any, error) {

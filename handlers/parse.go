@@ -76,6 +76,18 @@ type Question struct {
 	Detail  string
 	// Text is the normalised question (empty when it was too long).
 	Text string
+	// Alert is the alert the question was asked under (edr monitor's alert or Todai's notice heading its thread), or
+	// the past run `todai ask --at` names: an answer about the node's state then starts with that run and what has
+	// happened since. Nil for a question about now. The caller that knows the thread sets it; Parse leaves it nil.
+	Alert *AlertAt
+}
+
+// AlertAt names the run an alert reported: the newest run at or before At (see queries.OccurrenceQuery).
+type AlertAt struct {
+	// At is when the run happened: the alert's detected time, else when it was posted.
+	At time.Time
+	// Failing says the alert reported a failure, so its run is the newest one at or before At that did not pass.
+	Failing bool
 }
 
 // Parse turns a question into a Question. It never fails: problems are reported in Question.Problem.

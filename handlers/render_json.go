@@ -18,6 +18,8 @@ type jsonHead struct {
 	AsOf    *string      `json:"as_of"`
 	Warning *jsonWarning `json:"warning,omitempty"`
 	Error   *jsonError   `json:"error,omitempty"`
+	// Alert is the run the alert the question was asked under reported, and what has happened since.
+	Alert any `json:"alert,omitempty"`
 }
 
 type jsonWarning struct {
@@ -55,6 +57,9 @@ func RenderJSON(w io.Writer, res Result) error {
 	if res.Warning != nil {
 		head.Warning = &jsonWarning{Code: "sync_failed", Message: WarningText(res),
 			LastAttempt: res.Warning.LastAttempt.UTC().Format(time.RFC3339), Error: res.Warning.Error}
+	}
+	if res.Alert != nil {
+		head.Alert = jsonReady(res.Alert)
 	}
 	var body any
 	if res.Err != nil {

@@ -147,6 +147,7 @@ const (
 	IconDescribe Icon = "describe"
 	IconTests    Icon = "tests"
 	IconHelp     Icon = "help"
+	IconAlert    Icon = "alert"
 )
 
 // Words is a span of our own text.
@@ -253,6 +254,9 @@ func (p *Printer) plainSpan(s Span) string {
 func (p *Printer) View(res Result) (View, bool) {
 	if spec, found := Spec(Intent(res.Intent)); found && spec.View != nil {
 		v, ok := spec.View(p, res)
+		if ok && res.Alert != nil {
+			v = p.withAlert(v, res)
+		}
 		if label := p.Tr(spec.Label[0], spec.Label[1]); v.Title == "" {
 			v.Title = label
 		} else {

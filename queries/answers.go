@@ -69,6 +69,8 @@ type Run struct {
 	Failures *int64 `json:"failures,omitempty"`
 	// Invocation is the context of the dbt invocation that ran it, when known.
 	Invocation *Invocation `json:"invocation,omitempty"`
+
+	resultID string // a test's result row (elementary_test_results.id), where the read model needs it
 }
 
 // Health is what the run says of its node's health: an error errored, a skip warns, a success is healthy.

@@ -99,11 +99,14 @@ const (
 	ReasonRunSkipped       Reason = "run_skipped"
 	ReasonDownstreamModels Reason = "downstream_models"
 	ReasonNoDownstream     Reason = "no_downstream"
+	// ReasonRecovered: asked under an alert that has recovered since (and not failed again).
+	ReasonRecovered Reason = "recovered"
 )
 
 // Reasons lists every urgency reason.
 func Reasons() []Reason {
 	return []Reason{ReasonRunError, ReasonTestsFailing, ReasonSourceStale, ReasonWarnOnly, ReasonErrorSeverity,
 		ReasonWarnSeverity, ReasonExposureAffected, ReasonCritical, ReasonWideImpact, ReasonPersistentFailure,
-		ReasonFlaky, ReasonDismissedOften, ReasonNewFailure, ReasonRunSkipped, ReasonDownstreamModels, ReasonNoDownstream}
+		ReasonFlaky, ReasonDismissedOften, ReasonNewFailure, ReasonRunSkipped, ReasonDownstreamModels, ReasonNoDownstream,
+		ReasonRecovered}
 }

@@ -153,6 +153,8 @@ func iconEmoji(i handlers.Icon) string {
 		return ":test_tube:"
 	case handlers.IconHelp:
 		return ":wave:"
+	case handlers.IconAlert:
+		return ":rotating_light:"
 	}
 	return ":white_circle:"
 }

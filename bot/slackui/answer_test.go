@@ -56,7 +56,11 @@ func TestGoldenSlack(t *testing.T) {
 			if tc.Setup != nil {
 				tc.Setup(f)
 			}
-			res := handlers.Ask(context.Background(), f, handlers.Parse(tc.Text), handlerstest.Now)
+			q := handlers.Parse(tc.Text)
+			if tc.UnderAlert {
+				q.Alert = &handlers.AlertAt{At: handlerstest.AlertAt, Failing: true}
+			}
+			res := handlers.Ask(context.Background(), f, q, handlerstest.Now)
 			msg := Answer(res, testSlackOptions())
 			validateBlocks(t, msg.Blocks)
 			if msg.Text == "" {

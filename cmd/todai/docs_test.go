@@ -334,6 +334,9 @@ func TestCodesDocumented(t *testing.T) {
 	for _, r := range queries.Reasons() {
 		codes = append(codes, string(r))
 	}
+	for _, s := range queries.AlertSinces() {
+		codes = append(codes, string(s))
+	}
 	for _, sub := range queries.ChartSubjects() {
 		codes = append(codes, string(sub))
 	}

@@ -559,3 +559,45 @@ func (f *Fake) Safe(_ context.Context, name string) (queries.SafeAnswer, error) 
 		Exposure: &queries.Exposure{UniqueID: "exposure.jaffle.revenue", Name: "revenue", Label: "Revenue dashboard",
 			Type: "dashboard", URL: "https://bi.example.com/revenue", OwnerName: "Dana CFO", OwnerEmail: "cfo@example.com"}}, nil
 }
+
+// Occurrence answers the run an alert reported: fct_orders errored at the alert and has built twice since
+// (recovered); the volume anomaly failed at the alert, with its drop to 412 rows, and still fails; stg_flaky
+// recovered after the alert and failed again (flaky); "empty" has not run since.
+func (f *Fake) Occurrence(_ context.Context, q queries.OccurrenceQuery) (queries.Occurrence, error) {
+	f.record("Occurrence " + q.Node)
+	if err := f.resolve(q.Node); err != nil {
+		return queries.Occurrence{}, err
+	}
+	run := func(status string, ago time.Duration, msg string) *queries.Run {
+		r := &queries.Run{Status: status, CompletedAt: Ago(ago), InvocationID: "inv-" + status}
+		if msg != "" {
+			r.Message = &msg
+		}
+		return r
+	}
+	status := func(s string) *string { return &s }
+	n := f.node(q.Node)
+	switch {
+	case n.UniqueID == AnomalyTest.UniqueID:
+		chart := VolumeAnomaly()
+		value, low, high := 412.0, 950.0, 1450.0
+		return queries.Occurrence{Kind: "test", Node: n.UniqueID, DetectedAt: *Ago(26 * time.Hour),
+			StatusThen: status("fail"), Since: queries.SinceStillFailing, RunsSince: 1, PassedAt: []time.Time{},
+			Streak: 2, FailingSince: Ago(26 * time.Hour), Then: run("fail", 26*time.Hour, "Row count 412 is outside its expected range"),
+			Latest: run("fail", 2*time.Hour, ""), Value: &value, Low: &low, High: &high, Chart: chart}, nil
+	case q.Node == "stg_flaky":
+		return queries.Occurrence{Kind: "test", Node: "test.jaffle.accepted_values_stg_flaky_kind.7", DetectedAt: *Ago(50 * time.Hour),
+			StatusThen: status("warn"), Since: queries.SinceStillFailing, RunsSince: 2, PassedAt: []time.Time{},
+			Streak: 1, FailingSince: Ago(3 * time.Hour), Flips: 2, Flaky: true, Then: run("warn", 50*time.Hour, ""),
+			Latest: run("warn", 3*time.Hour, "")}, nil
+	case q.Node == "empty":
+		return queries.Occurrence{Kind: "model", Node: n.UniqueID, DetectedAt: *Ago(5 * time.Hour), StatusThen: status("error"),
+			Since: queries.SinceNotRun, PassedAt: []time.Time{}, Streak: 1, FailingSince: Ago(5 * time.Hour),
+			Then: run("error", 5*time.Hour, "Database Error: relation does not exist")}, nil
+	}
+	return queries.Occurrence{Kind: "model", Node: n.UniqueID, DetectedAt: *Ago(50 * time.Hour), StatusThen: status("error"),
+		Since: queries.SinceRecovered, RecoveredAt: Ago(26 * time.Hour), RunsSince: 2, PassesSince: 2,
+		PassedAt: []time.Time{*Ago(26 * time.Hour), *Ago(2 * time.Hour)}, Flips: 1,
+		Then:   run("error", 50*time.Hour, "Database Error in model fct_orders: division by zero"),
+		Latest: run("success", 2*time.Hour, "")}, nil
+}

@@ -14,7 +14,12 @@ type GoldenCase struct {
 	Text  string
 	Setup func(*Fake)
 	Exit  int
+	// UnderAlert asks the question in the thread of an alert detected AlertAt (the fake's Occurrence answers it).
+	UnderAlert bool
 }
+
+// AlertAt is when the golden questions asked under an alert say it was detected.
+var AlertAt = Now.Add(-50 * time.Hour)
 
 // GoldenCases are the golden questions: every intent in English and Japanese, empty answers and every error.
 func GoldenCases() []GoldenCase {
@@ -25,6 +30,13 @@ func GoldenCases() []GoldenCase {
 	}
 	noData := func(f *Fake) { f.Sync = queries.SyncInfo{} }
 	return []GoldenCase{
+		{Name: "urgent_alert_recovered_failing_now.en", Text: "is fct_orders urgent?", UnderAlert: true},
+		{Name: "urgent_alert_recovered_failing_now.ja", Text: "fct_ordersは緊急?", UnderAlert: true},
+		{Name: "status_alert_anomaly.en", Text: "status volume_anomalies_fct_orders", UnderAlert: true},
+		{Name: "status_alert_anomaly.ja", Text: "volume_anomalies_fct_ordersの状態", UnderAlert: true},
+		{Name: "urgent_alert_flaky.en", Text: "urgent stg_flaky", UnderAlert: true},
+		{Name: "why_alert_not_run.ja", Text: "emptyはなぜ失敗?", UnderAlert: true},
+		{Name: "owner_alert.en", Text: "who owns fct_orders?", UnderAlert: true},
 		{Name: "status.en", Text: "status fct_orders"},
 		{Name: "status.ja", Text: "fct_ordersの状態"},
 		{Name: "status_empty.en", Text: "status empty"},
