@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // AlertMessage is a Slack message as conversations.replies returns it: its text and its raw blocks and attachments.
@@ -41,6 +42,10 @@ type Alert struct {
 	Subject string
 	// Candidates are the names to ask about, best first: a unique_id, then qualified names, then bare names.
 	Candidates []string
+	// Time is when the failure was detected as the subtitle's *Time:* shows it ("2026-07-01 13:05:22 UTC", in
+	// edr monitor's --timezone), or a workflow alert's detected_at; "" when the message does not say (DetectedAt
+	// reads it).
+	Time string
 
 	headerName string // the quoted model/source name or group name in the header, while reading
 	truncated  bool   // the header was cut by edr (over 150 characters, ending in "...")
@@ -66,6 +71,7 @@ var (
 	reAlertReport  = regexp.MustCompile(`report/(test-runs|model-runs)/([^/|>?\s"]+)/?`)
 	reAlertTree    = regexp.MustCompile(`report/test-runs/\?treeNode=([^|>\s]+)`)
 	reAlertColumn  = regexp.MustCompile(`\*Column\*\s*\n\s*([^\s*]+)`)
+	reAlertTime    = regexp.MustCompile(`\*Time:\*\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Za-z][A-Za-z0-9+\-]{0,5})?)`)
 )
 
 // RecognizeAlert reads an Elementary alert: the header forms of the current block layout and the legacy attachments
@@ -113,6 +119,9 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 			if sm[1] == "test-runs" && a.TestRunsID == "" {
 				a.TestRunsID = id
 			}
+		}
+		if sm := reAlertTime.FindStringSubmatch(t); sm != nil && a.Time == "" {
+			a.Time = sm[1]
 		}
 		if sm := reAlertColumn.FindStringSubmatch(t); sm != nil {
 			detailsColumn = sm[1]
@@ -189,6 +198,37 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 	a.Name, a.Subject = a.headerName, subjectName
 	a.headerName = ""
 	return a, true
+}
+
+// DetectedAt reads when the failure was detected from Time: in UTC (or GMT), with a numeric offset, or in one of
+// zones whose abbreviation it shows (edr monitor writes its --timezone's abbreviation: "JST", "PDT"). ok is false
+// when the message does not say, or says it without a zone or in a zone none of zones knows.
+func (a Alert) DetectedAt(zones []*time.Location) (time.Time, bool) {
+	text := strings.TrimSpace(a.Time)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999Z07:00", "2006-01-02 15:04:05 -0700"} {
+		if t, err := time.Parse(layout, text); err == nil {
+			return t.UTC(), true
+		}
+	}
+	if len(text) <= len(time.DateTime) {
+		return time.Time{}, false
+	}
+	clock, abbr := text[:len(time.DateTime)], strings.TrimSpace(text[len(time.DateTime):])
+	switch strings.ToUpper(abbr) {
+	case "UTC", "GMT", "Z":
+		t, err := time.Parse(time.DateTime, clock)
+		return t, err == nil
+	}
+	for _, loc := range zones {
+		if loc == nil {
+			continue
+		}
+		// A known abbreviation of loc takes its offset there; an unknown one makes a zone of its own.
+		if t, err := time.ParseInLocation(time.DateTime+" MST", clock+" "+abbr, loc); err == nil && t.Location() == loc {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // readHeader matches one of the alert header forms; it fills the alert and reports whether t was a header.
@@ -332,7 +372,7 @@ func workflowAlert(text string) (Alert, bool) {
 		}
 		return ""
 	}
-	a := Alert{Status: get("status")}
+	a := Alert{Status: get("status"), Time: get("detected_at")}
 	switch {
 	case get("test_unique_id") != "":
 		a.Kind, a.Test, a.Column = "test", get("test_short_name"), get("column_name")

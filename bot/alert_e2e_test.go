@@ -63,22 +63,34 @@ func shopMirror(t testing.TB) *localdb.DB {
 		// 950–1,450 were expected.
 		result := f.TestResult(inv, id, parent, "fail", now, demo.Values{"test_type": "anomaly_detection",
 			"test_sub_type": "row_count", "failures": 1})
-		for i := range 20 {
-			end := now.Truncate(time.Hour).Add(-time.Duration(19-i) * time.Hour)
-			value, anomalous := 1180.0+float64(i%5)*20, i == 18
-			if anomalous {
-				value = 412
-			}
-			row, _ := json.Marshal(map[string]any{"value": value, "min_value": 950.0, "max_value": 1450.0,
-				"end_time": end.Format("2006-01-02T15:04:05"), "is_anomalous": anomalous, "metric_name": "row_count"})
-			f.Row("test_result_rows", demo.Values{"elementary_test_results_id": result, "result_row": string(row),
-				"row_index": int64(i + 1), "test_type": "anomaly_detection", "detected_at": now, "created_at": now}, nil)
-		}
+		anomalyBuckets(f, result, now, 18)
 	}
 	f.RunResult(inv, orders, "error", now, demo.Values{"message": "Database Error in model orders"})
 	f.RunResult(inv, "snapshot.shop.orders_snapshot", "error", now, nil)
 	f.FreshnessResult(inv, payments, "error", now.Add(-30*time.Hour), now, nil)
 
+	return syncFixture(t, f, now)
+}
+
+// anomalyBuckets writes an anomaly result's 20 hourly buckets of orders' row count, the last ending at the hour of
+// at; the bucket at index anomalous (−1 for none) is a drop to 412 rows where 950–1,450 were expected.
+func anomalyBuckets(f *demo.Fixture, result string, at time.Time, anomalous int) {
+	for i := range 20 {
+		end := at.Truncate(time.Hour).Add(-time.Duration(19-i) * time.Hour)
+		value := 1180.0 + float64(i%5)*20
+		if i == anomalous {
+			value = 412
+		}
+		row, _ := json.Marshal(map[string]any{"value": value, "min_value": 950.0, "max_value": 1450.0,
+			"end_time": end.Format("2006-01-02T15:04:05"), "is_anomalous": i == anomalous, "metric_name": "row_count"})
+		f.Row("test_result_rows", demo.Values{"elementary_test_results_id": result, "result_row": string(row),
+			"row_index": int64(i + 1), "test_type": "anomaly_detection", "detected_at": at, "created_at": at}, nil)
+	}
+}
+
+// syncFixture writes f to a SQLite warehouse and syncs it into a mirror at now.
+func syncFixture(t testing.TB, f *demo.Fixture, now time.Time) *localdb.DB {
+	t.Helper()
 	dir := t.TempDir()
 	whPath := filepath.Join(dir, "warehouse.db")
 	wh, err := sql.Open("sqlite3", "file:"+whPath)

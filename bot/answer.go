@@ -163,21 +163,29 @@ func (m mention) replyTS() string {
 }
 
 // answerMention answers in the message's thread, taking the node from the thread when the question has none.
+// Under an alert (edr monitor's, or Todai's incident notice), a question about the alert's node is about the run
+// the alert reported first (handlers.Question.Alert).
 func (b *Bot) answerMention(ctx context.Context, m mention) {
 	text := strings.TrimSpace(reMention.ReplaceAllString(m.text, " "))
 	q := handlers.Parse(text)
 	inThread := m.threadTS != "" && m.threadTS != m.ts
-	if inThread && (needsNode(q) || text == "") {
-		if node, lang := b.threadNode(ctx, m.channel, m.threadTS); node != "" {
-			if text == "" {
-				q = handlers.Question{Intent: handlers.IntentStatus, Command: true, Limit: handlers.DefaultLimit}
-				if lang != "" {
-					q.Lang = handlers.Lang(lang)
+	if inThread {
+		fromThread := needsNode(q) || text == ""
+		if subj := b.threadSubject(ctx, m.channel, m.threadTS); subj.node != "" {
+			switch {
+			case fromThread:
+				if text == "" {
+					q = handlers.Question{Intent: handlers.IntentStatus, Command: true, Limit: handlers.DefaultLimit}
+					if subj.lang != "" {
+						q.Lang = handlers.Lang(subj.lang)
+					}
 				}
-			}
-			q.Node, q.Problem = node, handlers.ProblemNone
-			if q.Limit == 0 {
-				q.Limit = handlers.DefaultLimit
+				q.Node, q.Problem, q.Alert = subj.node, handlers.ProblemNone, subj.alert
+				if q.Limit == 0 {
+					q.Limit = handlers.DefaultLimit
+				}
+			case subj.alert != nil && q.Node != "" && b.firstResolved(ctx, []string{q.Node}) == subj.node:
+				q.Alert = subj.alert // the alert's node, named
 			}
 		}
 	}
@@ -212,29 +220,51 @@ func (b *Bot) reply(ctx context.Context, channel, threadTS string, msg slackui.M
 	}
 }
 
-// threadNode finds the node a thread is about: Todai's own earlier message, an Elementary alert, or a node named in
-// the parent's text. It returns "" when the thread names none, and the language of Todai's message if it was one.
-func (b *Bot) threadNode(ctx context.Context, channel, threadTS string) (node, lang string) {
+// threadSubject is what a thread is about: its node ("" when it names none), the language of Todai's message
+// heading it, and the alert heading it, if one does.
+type threadSubject struct {
+	node, lang string
+	alert      *handlers.AlertAt
+}
+
+// threadSubject finds what a thread is about: Todai's own earlier answer, Todai's notice of one incident (the
+// failure it opened for), an Elementary alert (the failure it reports: its *Time:*, else when it was posted), or a
+// node named in the parent's text.
+func (b *Bot) threadSubject(ctx context.Context, channel, threadTS string) threadSubject {
 	if t, ok, err := b.st.topic(ctx, channel, threadTS); err != nil {
 		b.log.Warn("bot: thread topic", "channel", channel, "ts", threadTS, "err", err)
 	} else if ok && t.Node != "" {
-		return t.Node, t.Lang
+		return threadSubject{node: t.Node, lang: t.Lang}
+	}
+	if subj, ok := b.incidentSubject(ctx, channel, threadTS); ok {
+		return subj
 	}
 	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID: channel, Timestamp: threadTS, Limit: 1, Inclusive: true})
 	if err != nil {
 		b.log.Error("slack: conversations.replies", "channel", channel, "ts", threadTS, "err", err)
-		return "", ""
+		return threadSubject{}
 	}
 	if len(msgs) == 0 {
-		return "", ""
+		return threadSubject{}
 	}
 	parent := msgs[0]
 	if alert, ok := RecognizeAlert(alertMessageOf(parent)); ok {
-		if n := b.firstResolved(ctx, alert.Candidates); n != "" {
-			return n, ""
+		subj := threadSubject{node: b.firstResolved(ctx, alert.Candidates)}
+		if subj.node == "" {
+			return threadSubject{node: alert.Node()}
 		}
-		return alert.Node(), ""
+		if !alertAbout(alert.Kind, subj.node) {
+			return subj // a group's several failures, or a test alert read as its table's model: not this node's run
+		}
+		at, ok := alert.DetectedAt(b.teams.zones())
+		if !ok {
+			at, ok = tsTime(parent.Timestamp) // posted after it was detected
+		}
+		if ok {
+			subj.alert = &handlers.AlertAt{At: at, Failing: true}
+		}
+		return subj
 	}
 	var cands []string
 	for _, tok := range reNodeToken.FindAllString(reMention.ReplaceAllString(parent.Text, " "), 64) {
@@ -245,7 +275,45 @@ func (b *Bot) threadNode(ctx context.Context, channel, threadTS string) (node, l
 			break
 		}
 	}
-	return b.firstResolved(ctx, cands), ""
+	return threadSubject{node: b.firstResolved(ctx, cands)}
+}
+
+// alertAbout says whether an alert of kind reports a run of the node uniqueID itself: a test alert a test's, a
+// source alert a source's, a model or snapshot alert a model's, snapshot's or seed's.
+func alertAbout(kind, uniqueID string) bool {
+	family := idFamily(uniqueID)
+	switch kind {
+	case "test", "schema_change":
+		return family == "test"
+	case "source":
+		return family == "source"
+	case "model", "snapshot":
+		return family == "node"
+	}
+	return false
+}
+
+// incidentSubject reads a thread headed by Todai's notice of one incident: its test or node, and the failure it
+// opened for (when it was detected, else when it opened). ok is false for any other message, and for a notice of
+// several incidents.
+func (b *Bot) incidentSubject(ctx context.Context, channel, ts string) (threadSubject, bool) {
+	if b.incidents == nil {
+		return threadSubject{}, false
+	}
+	incs, err := b.incidents.ByMessage(ctx, channel, ts)
+	if err != nil {
+		b.log.Warn("bot: incidents of a thread", "channel", channel, "ts", ts, "err", err)
+		return threadSubject{}, false
+	}
+	if len(incs) != 1 {
+		return threadSubject{}, false
+	}
+	inc := incs[0]
+	at := inc.DetectedAt
+	if at.IsZero() {
+		at = inc.OpenedAt
+	}
+	return threadSubject{node: cmp.Or(inc.TestID, inc.NodeID), alert: &handlers.AlertAt{At: at, Failing: true}}, true
 }
 
 // firstResolved returns the unique_id of the first candidate naming exactly one node, or "".

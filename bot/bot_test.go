@@ -160,6 +160,8 @@ type harnessOpts struct {
 	mirror func(t testing.TB) *localdb.DB
 	// charts draws charts as images.
 	charts ChartDrawer
+	// now, when set, is the bot's and the read model's clock.
+	now func() time.Time
 }
 
 func startBot(t testing.TB, o harnessOpts) *harness {
@@ -173,7 +175,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 	} else {
 		db = copyMirror(t, testMirror.build(t, 80))
 	}
-	r := queries.NewReader(db, queries.ReaderOptions{})
+	r := queries.NewReader(db, queries.ReaderOptions{Now: o.now})
 	var hr ReadModel = r
 	if o.reader != nil {
 		hr = o.reader(r)
@@ -201,7 +203,7 @@ func startBot(t testing.TB, o harnessOpts) *harness {
 		logger = o.logger
 	}
 	b := New(cfg, Deps{Reader: hr, Incidents: o.incidents, Teams: o.teams, DB: db, Mentioner: m, Logger: logger,
-		Home: o.home, Questions: o.questions, Charts: o.charts})
+		Home: o.home, Questions: o.questions, Charts: o.charts, Now: o.now})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{fake: fake, bot: b, db: db, reader: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()

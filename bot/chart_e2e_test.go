@@ -17,19 +17,7 @@ import (
 // alert's ts.
 func askUrgentUnder(t *testing.T, h *harness, alert slacktest.Message) (slacktest.Post, string) {
 	t.Helper()
-	ctx := testCtx(t)
-	parent := h.fake.AddMessage("C9", alert)
-	sent := time.Now()
-	text := "<@U0BOT> is this urgent?"
-	ts := h.fake.AddMessage("C9", slacktest.Message{User: "U1", Text: text, ThreadTS: parent})
-	h.fake.SendEvent(slacktest.AppMention{User: "U1", Text: text, TS: ts, ThreadTS: parent, Channel: "C9"}, "", 0)
-	p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool {
-		return p.Method == "chat.postMessage" && p.ThreadTS == parent && !p.Time.Before(sent)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, parent
+	return askUnder(t, h, alert, "is this urgent?")
 }
 
 // askUnderAnomalyAlert asks under edr monitor's real volume-anomaly alert (askUrgentUnder).

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -56,4 +57,15 @@ func (ts Teams) OfChannel(channel string) (TeamInfo, bool) {
 		}
 	}
 	return TeamInfo{}, false
+}
+
+// zones lists the teams' zones, each once: those an alert's time may be written in.
+func (ts Teams) zones() []*time.Location {
+	var out []*time.Location
+	for _, t := range ts {
+		if t.Location != nil && !slices.Contains(out, t.Location) {
+			out = append(out, t.Location)
+		}
+	}
+	return out
 }
