@@ -319,3 +319,14 @@ func parseSinceArg(s string) (Since, bool) {
 	}
 	return Since{Kind: SinceDuration, Duration: d}, true
 }
+
+// ParseTime reads a time as a question's "since" writes it — "2026-07-01 13:05:22 UTC", "2026-07-01T13:05Z",
+// "2026-07-01" (midnight), "yesterday", "3d" (three days before now) — reading times written without a zone in loc
+// (UTC when nil). ok is false for anything else.
+func ParseTime(s string, now time.Time, loc *time.Location) (time.Time, bool) {
+	since, ok := parseSinceArg(strings.ToLower(normalize(s)))
+	if !ok {
+		return time.Time{}, false
+	}
+	return since.Resolve(now, loc), true
+}

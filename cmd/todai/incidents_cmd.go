@@ -49,7 +49,7 @@ func newIncidentsStatsCmd(a *app) *cobra.Command {
 			if since != "" {
 				question += " since " + since
 			}
-			return a.answer(cmd.Context(), db, question, asJSON, false, "")
+			return a.answer(cmd.Context(), db, askOptions{text: question, asJSON: asJSON})
 		}),
 	}
 	cmd.Flags().StringVar(&since, "since", "", "the window's start: 30d, 2026-11-01 … (a week when not given)")

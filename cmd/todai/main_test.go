@@ -67,6 +67,25 @@ func TestAskEndToEnd(t *testing.T) {
 		t.Errorf("as_of %q is not RFC 3339", status.AsOf)
 	}
 
+	// --at: the run at that time first, and what has happened since. Four days ago the model built, as it has since
+	// (its tests are what fail).
+	code, out, errOut = cli(t, append(base, "ask", "--json", "--no-sync", "--at", "4d", "status", demo.StoryFailingModel)...)
+	var at struct {
+		Alert struct {
+			Kind       string `json:"kind"`
+			StatusThen string `json:"status_then"`
+			Since      string `json:"since"`
+		} `json:"alert"`
+	}
+	if err := json.Unmarshal([]byte(out), &at); code != 0 || err != nil || at.Alert.Kind != "model" ||
+		at.Alert.StatusThen != "success" || at.Alert.Since != "still_passing" {
+		t.Errorf("ask --at 4d: exit %d %+v %s %s", code, at, out, errOut)
+	}
+	if code, _, errOut = cli(t, append(base, "ask", "--no-sync", "--at", "last tuesday-ish", "status", demo.StoryFailingModel)...); code != 2 ||
+		!strings.Contains(errOut, "is not a time") {
+		t.Errorf("ask --at nonsense: exit %d %s", code, errOut)
+	}
+
 	// Not found: exit 1 with suggestions.
 	code, out, _ = cli(t, append(base, "ask", "--json", "--no-sync", "status", "fct_ordrs")...)
 	if code != 1 || !strings.Contains(out, `"not_found"`) || !strings.Contains(out, demo.StoryFailingModelID) {

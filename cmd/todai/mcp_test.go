@@ -66,7 +66,7 @@ func (d mcpDemo) askJSON(t *testing.T, question string) string {
 	t.Helper()
 	var out bytes.Buffer
 	d.a.stdout = &out
-	if err := d.a.answer(context.Background(), d.db, question, true, false, ""); err != nil {
+	if err := d.a.answer(context.Background(), d.db, askOptions{text: question, asJSON: true}); err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) {
 			t.Fatalf("ask %q: %v", question, err)
