@@ -391,6 +391,9 @@ func TestMCPToolsDocumented(t *testing.T) {
 		if s.Args&handlers.ArgLimit == 0 {
 			args = append(args, "`limit`? (page)")
 		}
+		if s.AboutRun {
+			args = append(args, "`at`?")
+		}
 		args = append(args, "`cursor`?", "`lang`?")
 		row := fmt.Sprintf("| `%s` | %s | %s | `%s` |", s.Tool, s.Help[0].Description, strings.Join(args, ", "), s.Intent)
 		if !strings.Contains(doc, row+"\n") {

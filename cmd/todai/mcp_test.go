@@ -64,9 +64,15 @@ func newMCPDemo(t testing.TB) mcpDemo {
 // askJSON is what `todai ask --json --no-sync` prints for question, at the demo's clock.
 func (d mcpDemo) askJSON(t *testing.T, question string) string {
 	t.Helper()
+	return d.askJSONAt(t, question, "")
+}
+
+// askJSONAt is what `todai ask --json --no-sync --at at` prints for question ("" for no --at).
+func (d mcpDemo) askJSONAt(t *testing.T, question, at string) string {
+	t.Helper()
 	var out bytes.Buffer
 	d.a.stdout = &out
-	if err := d.a.answer(context.Background(), d.db, askOptions{text: question, asJSON: true}); err != nil {
+	if err := d.a.answer(context.Background(), d.db, askOptions{text: question, asJSON: true, at: at}); err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) {
 			t.Fatalf("ask %q: %v", question, err)
@@ -144,6 +150,7 @@ func TestMCPToolsAnswerAsAsk(t *testing.T) {
 		{"describe", map[string]any{"node": "fct_orders"}, "describe fct_orders"},
 		{"why_stale", map[string]any{"node": "fct_orders", "lang": "ja"}, "why fct_orders"},
 		{"is_urgent", map[string]any{"node": "fct_orders"}, "urgent fct_orders"},
+		{"is_urgent", map[string]any{"node": "unique_fct_orders_order_id", "at": "4d"}, "urgent unique_fct_orders_order_id"},
 		{"list_tests", map[string]any{"node": "fct_orders"}, "tests fct_orders"},
 		{"is_safe_to_use", map[string]any{"node": "fct_orders"}, "safe fct_orders"},
 		{"get_health", map[string]any{"team": "finance"}, "health team:finance"},
@@ -164,7 +171,11 @@ func TestMCPToolsAnswerAsAsk(t *testing.T) {
 			}
 			continue
 		}
-		want := d.askJSON(t, c.question)
+		at, _ := c.args["at"].(string)
+		want := d.askJSONAt(t, c.question, at)
+		if at != "" && !strings.Contains(got, `"alert":{"kind":"test"`) {
+			t.Errorf("%s %v: no alert object: %s", c.tool, c.args, got)
+		}
 		if c.args["lang"] == "ja" {
 			d.a.cfg.Locale = "ja"
 			want = d.askJSON(t, c.question)
@@ -219,6 +230,8 @@ func TestMCPBadInput(t *testing.T) {
 		{"get_status", map[string]any{"node": "fct_orderz"}, "not_found", ""},
 		{"get_last_runs", map[string]any{"node": "fct_orders", "limit": 0}, "bad_request", "limit"},
 		{"get_owner", map[string]any{"node": "fct_orders", "team": "finance"}, "bad_request", "takes no team"},
+		{"get_owner", map[string]any{"node": "fct_orders", "at": "3d"}, "bad_request", "takes no at"},
+		{"is_urgent", map[string]any{"node": "fct_orders", "at": "the other day"}, "bad_request", "is not a time"},
 		{"ask", map[string]any{}, "bad_request", "question is required"},
 		{"search_nodes", map[string]any{"query": "orders", "limit": "ten"}, "bad_request", "arguments"},
 		{"search_nodes", map[string]any{"query": " "}, "bad_request", "query is required"},

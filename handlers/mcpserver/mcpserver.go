@@ -171,6 +171,11 @@ func inputSchema(spec handlers.IntentSpec) map[string]any {
 	case handlers.OptionalNode:
 		props["node"] = prop("string", "A dbt node to narrow the answer to (name, qualified name or unique_id); omit for all.")
 	}
+	if spec.AboutRun {
+		props["at"] = prop("string", "Answer as under an alert of this time: first the node's run then (the newest at or "+
+			"before it) and what has happened since — recovered, still failing, not run again — then its state now. "+
+			"An RFC 3339 time (2026-07-01T13:05:22Z), a date, yesterday, or a duration back (3d).")
+	}
 	for _, a := range argsOf(spec) {
 		switch a {
 		case handlers.ArgTeam:
@@ -208,6 +213,7 @@ type toolArgs struct {
 	Limit   *int   `json:"limit"`
 	Updated bool   `json:"updated"`
 	Lang    string `json:"lang"`
+	At      string `json:"at"`
 }
 
 // askArgs are ask's arguments.
@@ -274,8 +280,40 @@ func (a answerer) intentTool(spec handlers.IntentSpec) mcp.ToolHandler {
 		if in.Limit != nil && spec.Args&handlers.ArgLimit == 0 {
 			size = *in.Limit
 		}
-		return a.answer(ctx, question, in.Lang, in.Cursor, size), nil
+		var alert *handlers.AlertAt
+		if in.At != "" {
+			at, ok := handlers.ParseTime(in.At, a.opts.Now(), a.opts.Zone)
+			switch {
+			case !spec.AboutRun:
+				return badRequest(spec.Intent, spec.Tool+" takes no at"), nil
+			case len(in.At) > maxAtRunes:
+				return badRequest(spec.Intent, fmt.Sprintf("at is not a time: it is over %d characters", maxAtRunes)), nil
+			case !ok:
+				return badRequest(spec.Intent, fmt.Sprintf("at %q is not a time: give 2026-07-01T13:05:22Z, a date, yesterday or 3d", in.At)), nil
+			}
+			alert = &handlers.AlertAt{At: at}
+		}
+		return a.answer(ctx, askedAs{question: question, alert: alert, at: in.At}, in.Lang, in.Cursor, size), nil
 	}
+}
+
+// maxAtRunes bounds the time a tool is asked at (in bytes): the longest form it reads is
+// 2026-07-01T13:05:22.123456789+09:00.
+const maxAtRunes = 40
+
+// askedAs is a question as a tool asks it: its words, and the past run it is about first (at, as given).
+type askedAs struct {
+	question string
+	alert    *handlers.AlertAt
+	at       string
+}
+
+// key is what a page's cursor is bound to: the question, and the time it is asked at.
+func (q askedAs) key() string {
+	if q.at == "" {
+		return q.question
+	}
+	return q.question + " --at " + q.at
 }
 
 // askTool answers a question in words.
@@ -287,7 +325,7 @@ func (a answerer) askTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if strings.TrimSpace(in.Question) == "" {
 		return badRequest("unknown", "question is required"), nil
 	}
-	return a.answer(ctx, in.Question, "", in.Cursor, DefaultPageSize), nil
+	return a.answer(ctx, askedAs{question: in.Question}, "", in.Cursor, DefaultPageSize), nil
 }
 
 // strictJSON decodes arguments into v, refusing unknown fields and wrong types; none is no argument.
@@ -380,8 +418,9 @@ func commandQuestion(spec handlers.IntentSpec, in toolArgs) (string, error) {
 
 // answer asks question and returns its JSON as the tool's result — a page of it when its lists are longer than size
 // or it is over MaxResultBytes (page), the page cursor names — or an error result for an answer that is an error.
-func (a answerer) answer(ctx context.Context, question, lang, cursor string, size int) *mcp.CallToolResult {
-	q := handlers.Parse(question)
+func (a answerer) answer(ctx context.Context, asked askedAs, lang, cursor string, size int) *mcp.CallToolResult {
+	q := handlers.Parse(asked.question)
+	q.Alert = asked.alert
 	switch {
 	case lang != "":
 		q.Lang = handlers.Lang(lang)
@@ -389,7 +428,7 @@ func (a answerer) answer(ctx context.Context, question, lang, cursor string, siz
 		q.Lang = handlers.NormLang(a.opts.Lang)
 	}
 	q.Zone = a.opts.Zone
-	at, err := readCursor(cursor, question)
+	at, err := readCursor(cursor, asked.key())
 	if err != nil {
 		return badRequest(q.Intent, err.Error())
 	}
@@ -407,7 +446,7 @@ func (a answerer) answer(ctx context.Context, question, lang, cursor string, siz
 	}
 	text := strings.TrimSpace(out.String())
 	if res.Err == nil && (at.Offset > 0 || out.Len() > MaxResultBytes || longestList(structured) > size) {
-		page, body, err := pageOf(structured, question, at.Offset, size)
+		page, body, err := pageOf(structured, asked.key(), at.Offset, size)
 		if err != nil {
 			return errorResult(res.Intent, "too_large", err.Error())
 		}
