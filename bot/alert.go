@@ -200,9 +200,10 @@ func RecognizeAlert(m AlertMessage) (Alert, bool) {
 	return a, true
 }
 
-// DetectedAt reads when the failure was detected from Time: in UTC (or GMT), with a numeric offset, or in one of
-// zones whose abbreviation it shows (edr monitor writes its --timezone's abbreviation: "JST", "PDT"). ok is false
-// when the message does not say, or says it without a zone or in a zone none of zones knows.
+// DetectedAt reads when the failure was detected from Time: in UTC (or GMT), with a numeric offset, or in the one
+// of zones that shows its abbreviation at that time (edr monitor writes its --timezone's abbreviation: "JST",
+// "PDT"). ok is false when the message does not say, or says it without a zone, in a zone none of zones knows, or in
+// an abbreviation two of them read differently.
 func (a Alert) DetectedAt(zones []*time.Location) (time.Time, bool) {
 	text := strings.TrimSpace(a.Time)
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999Z07:00", "2006-01-02 15:04:05 -0700"} {
@@ -219,16 +220,23 @@ func (a Alert) DetectedAt(zones []*time.Location) (time.Time, bool) {
 		t, err := time.Parse(time.DateTime, clock)
 		return t, err == nil
 	}
+	// A zone reads the abbreviation when it shows it at that time ("CST" is Chicago's in winter and Shanghai's all
+	// year): zones that read it differently leave the time unknown.
+	var found time.Time
 	for _, loc := range zones {
 		if loc == nil {
 			continue
 		}
-		// A known abbreviation of loc takes its offset there; an unknown one makes a zone of its own.
-		if t, err := time.ParseInLocation(time.DateTime+" MST", clock+" "+abbr, loc); err == nil && t.Location() == loc {
-			return t.UTC(), true
+		t, err := time.ParseInLocation(time.DateTime+" MST", clock+" "+abbr, loc)
+		if name, _ := t.Zone(); err != nil || t.Location() != loc || !strings.EqualFold(name, abbr) {
+			continue
 		}
+		if !found.IsZero() && !found.Equal(t) {
+			return time.Time{}, false
+		}
+		found = t
 	}
-	return time.Time{}, false
+	return found.UTC(), !found.IsZero()
 }
 
 // readHeader matches one of the alert header forms; it fills the alert and reports whether t was a header.

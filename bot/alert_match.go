@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/todai-dev/todai/queries"
 )
 
 // The history searched for edr monitor's message: edr sets sent_at after it posted, and a batch of alerts goes out
@@ -31,6 +33,11 @@ type AlertMatch struct {
 	Test      string   // tests: test_short_name
 	Name      string   // models: the name/alias in the header; sources: "source_name.identifier"
 	UniqueIDs []string // ids a report link may name: elementary_unique_id, model_unique_id, test/model unique_id
+}
+
+// matchOf is what to look for of the alert edr monitor sent, as the mirror reads its alerts_v2 row.
+func matchOf(e queries.ElementaryAlert) AlertMatch {
+	return AlertMatch{Kind: e.Type, Table: e.Table, Column: e.Column, Test: e.Test, Name: e.Name, UniqueIDs: e.UniqueIDs}
 }
 
 // Matches reports whether a is the Elementary message for m. A report link naming one of m.UniqueIDs decides

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,9 @@ import (
 
 // readLate is when the owner reads edr monitor's alerts of Jul 1 13:05:22 UTC (the time the real payloads show).
 var readLate = time.Date(2026, 7, 4, 9, 0, 0, 0, time.UTC)
+
+// alertPosted is when edr monitor posted the alerts of the real payloads, detected at 13:05:22.
+var alertPosted = time.Date(2026, 7, 1, 13, 6, 0, 0, time.UTC)
 
 // alertHistoryMirror holds what happened after the alerts of edr's real payloads (all detected Jul 1 13:05:22):
 //
@@ -58,6 +62,10 @@ func alertHistoryMirror(t testing.TB) *demo.Fixture {
 			anomalyBuckets(f, f.TestResult(inv, volume, orders, "pass", day(d), anomaly), day(d), -1)
 		}
 	}
+	// edr monitor marked the not_null alert sent at 13:06:01, a second after posting it (alertPosted).
+	f.Alert("alert-nn", notNull+".order_id.generic", "test", alert, demo.Values{"sent_at": alertPosted.Add(time.Second),
+		"data": `{"test_unique_id": "` + notNull + `", "model_unique_id": "` + orders + `", "test_short_name": "not_null",
+			"column_name": "ORDER_ID", "database_name": "analytics", "schema_name": "prod", "table_name": "orders"}`})
 	for _, at := range []time.Time{day(30).AddDate(0, -1, 0), alert, day(2), day(3)} {
 		fresh := f.Invocation("freshness", at, nil)
 		f.FreshnessResult(fresh, payments, "error", time.Date(2026, 6, 29, 8, 0, 0, 0, time.UTC), at, nil)
@@ -110,6 +118,33 @@ func TestAnswerUnderAlertNamesItsOccurrence(t *testing.T) {
 	}
 }
 
+// TestNamedNodeUnderAlert: under an alert, a question naming the alert's node is about the alert's run first; one
+// naming another node is about that node now; one not about a node's state (owner) does not read the thread.
+func TestNamedNodeUnderAlert(t *testing.T) {
+	msgs := slacktest.EdrMessages(t)
+	h := startBot(t, harnessOpts{now: func() time.Time { return readLate },
+		mirror: func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }})
+	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	parent := h.fake.AddMessage("C9", msgs["test_dbt"])
+	for _, tc := range []struct {
+		question string
+		alert    bool
+	}{
+		{"is not_null_orders_order_id urgent?", true},
+		{"is orders_snapshot urgent?", false},
+		{"who owns not_null_orders_order_id?", false},
+	} {
+		replies := len(h.fake.Calls("conversations.replies"))
+		all := askUnderTS(t, h, parent, tc.question).AllText()
+		if got := strings.Contains(all, "*Alert*"); got != tc.alert {
+			t.Errorf("%q: the alert's run first = %v, want %v:\n%s", tc.question, got, tc.alert, all)
+		}
+		if read := len(h.fake.Calls("conversations.replies")) > replies; read != (tc.question != "who owns not_null_orders_order_id?") {
+			t.Errorf("%q: read the thread = %v", tc.question, read)
+		}
+	}
+}
+
 // askUnder asks question in the thread of the alert message, as a mention, and returns Todai's reply.
 func askUnder(t *testing.T, h *harness, alert slacktest.Message, question string) (slacktest.Post, string) {
 	t.Helper()
@@ -134,12 +169,48 @@ func askUnderTS(t *testing.T, h *harness, parent, question string) slacktest.Pos
 	return p
 }
 
+// TestAnswerUnderAlertWithoutReportLink: edr's alert without a report link names only the test's table, and an
+// alert without a time names none: the alert edr monitor marked sent when the message was posted (alerts_v2) names
+// the test and when its failure was detected, so the answer is about the test's failure, not about orders now.
+func TestAnswerUnderAlertWithoutReportLink(t *testing.T) {
+	msgs := slacktest.EdrMessages(t)
+	h := startBot(t, harnessOpts{now: func() time.Time { return readLate },
+		mirror: func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }})
+	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	posted := slackTS(alertPosted)
+	for name, msg := range map[string]slacktest.Message{
+		"no report link": msgs["test_dbt_no_report_url"],
+		"no time either": {Blocks: json.RawMessage(strings.ReplaceAll(string(msgs["test_dbt_no_report_url"].Blocks),
+			"| *Time:* 2026-07-01 13:05:22 UTC", "")), Attachments: msgs["test_dbt_no_report_url"].Attachments},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if a, ok := RecognizeAlert(AlertMessage{Blocks: msg.Blocks, Attachments: msg.Attachments}); !ok ||
+				(name == "no time either") != (a.Time == "") {
+				t.Fatalf("the alert as posted: %+v", a)
+			}
+			msg.TS = posted
+			posted = slackTS(alertPosted.Add(time.Millisecond)) // the next message another ts
+			parent := h.fake.AddMessage("C9", msg)
+			p := askUnderTS(t, h, parent, "is this urgent?")
+			all := p.AllText()
+			for _, want := range []string{"not_null_orders_order_id", "*Alert*", "12 failing rows",
+				"recovered — no action needed: passed on", "the alert has recovered since"} {
+				if !strings.Contains(all, want) {
+					t.Errorf("reply lacks %q:\n%s", want, all)
+				}
+			}
+		})
+	}
+}
+
 // TestAlertDetectedAt: an alert's *Time:* is read in UTC, with an offset, or in a team's zone whose abbreviation it
 // shows; without a zone, or in a zone no team has, it is not read (the message's own time is used instead).
 func TestAlertDetectedAt(t *testing.T) {
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
 	la, _ := time.LoadLocation("America/Los_Angeles")
-	zones := []*time.Location{la, tokyo}
+	chicago, _ := time.LoadLocation("America/Chicago")
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	zones := []*time.Location{la, tokyo, chicago, shanghai, tokyo}
 	for _, tc := range []struct{ text, want string }{
 		{"2026-07-01 13:05:22 UTC", "2026-07-01T13:05:22Z"},
 		{"2026-07-01 13:05:22 GMT", "2026-07-01T13:05:22Z"},
@@ -148,7 +219,11 @@ func TestAlertDetectedAt(t *testing.T) {
 		{"2026-01-01 05:05:22 PST", "2026-01-01T13:05:22Z"},
 		{"2026-07-01T13:05:22.123+00:00", "2026-07-01T13:05:22.123Z"}, // a workflow alert's detected_at
 		{"2026-07-01 15:05:22 +0200", "2026-07-01T13:05:22Z"},
-		{"2026-07-01 13:05:22 CEST", ""}, // no team in Europe/Berlin
+		{"2026-07-01 13:05:22 CEST", ""},                    // no team in Europe/Berlin
+		{"2026-07-01 21:05:22 CST", "2026-07-01T13:05:22Z"}, // Shanghai's: Chicago shows CDT in July
+		{"2026-07-01 08:05:22 CDT", "2026-07-01T13:05:22Z"},
+		{"2026-01-01 07:05:22 CST", ""}, // Chicago's and Shanghai's in January
+		{"2026-07-01 06:05:22 PST", ""}, // Los Angeles shows PDT in July
 		{"2026-07-01 13:05:22", ""},
 		{"", ""},
 		{"yesterday UTC", ""},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/handlers"
+	"github.com/todai-dev/todai/queries"
 )
 
 var (
@@ -169,8 +170,9 @@ func (b *Bot) answerMention(ctx context.Context, m mention) {
 	text := strings.TrimSpace(reMention.ReplaceAllString(m.text, " "))
 	q := handlers.Parse(text)
 	inThread := m.threadTS != "" && m.threadTS != m.ts
-	if inThread {
-		fromThread := needsNode(q) || text == ""
+	fromThread := needsNode(q) || text == ""
+	if spec, _ := handlers.Spec(q.Intent); inThread && (fromThread || spec.AboutRun) {
+		// A question naming its node reads the thread only when the alert heading it could be what it asks about.
 		if subj := b.threadSubject(ctx, m.channel, m.threadTS); subj.node != "" {
 			switch {
 			case fromThread:
@@ -250,21 +252,7 @@ func (b *Bot) threadSubject(ctx context.Context, channel, threadTS string) threa
 	}
 	parent := msgs[0]
 	if alert, ok := RecognizeAlert(alertMessageOf(parent)); ok {
-		subj := threadSubject{node: b.firstResolved(ctx, alert.Candidates)}
-		if subj.node == "" {
-			return threadSubject{node: alert.Node()}
-		}
-		if !alertAbout(alert.Kind, subj.node) {
-			return subj // a group's several failures, or a test alert read as its table's model: not this node's run
-		}
-		at, ok := alert.DetectedAt(b.teams.zones())
-		if !ok {
-			at, ok = tsTime(parent.Timestamp) // posted after it was detected
-		}
-		if ok {
-			subj.alert = &handlers.AlertAt{At: at, Failing: true}
-		}
-		return subj
+		return b.alertSubject(ctx, alert, parent.Timestamp)
 	}
 	var cands []string
 	for _, tok := range reNodeToken.FindAllString(reMention.ReplaceAllString(parent.Text, " "), 64) {
@@ -276,6 +264,70 @@ func (b *Bot) threadSubject(ctx context.Context, channel, threadTS string) threa
 		}
 	}
 	return threadSubject{node: b.firstResolved(ctx, cands)}
+}
+
+// alertSubject is what a thread under edr monitor's alert is about: the node the alert names and the failure it
+// reports (its *Time:*). An alert that names no node of its own kind (a test alert without a report link names only
+// its table) or no time is found among the alerts edr monitor marked sent around when it was posted (alerts_v2):
+// the one it is (AlertMatch), which names its node and when its failure was detected. Failing that, the time is
+// when it was posted, and an alert whose node is not its own kind's is answered about now. A group's several
+// failures are answered about now.
+func (b *Bot) alertSubject(ctx context.Context, alert Alert, ts string) threadSubject {
+	subj := threadSubject{node: b.firstResolved(ctx, alert.Candidates)}
+	if alert.Kind == "group" || alert.Kind == "all" {
+		return threadSubject{node: cmp.Or(subj.node, alert.Node())}
+	}
+	at, timed := alert.DetectedAt(b.teams.zones())
+	series := alert.TestRunsID // a test's elementary_unique_id: its column and sub type
+	posted, ok := tsTime(ts)
+	if (subj.node == "" || !alertAbout(alert.Kind, subj.node) || !timed) && ok {
+		if sent, found := b.sentAlertOf(ctx, alert, posted); found {
+			subj.node = cmp.Or(sent.TestID, sent.NodeID)
+			if !sent.DetectedAt.IsZero() {
+				at, timed = sent.DetectedAt, true
+			}
+			if len(sent.UniqueIDs) > 0 {
+				series = sent.UniqueIDs[0] // its data's elementary_unique_id, else its alert class
+			}
+		}
+	}
+	switch {
+	case subj.node == "":
+		return threadSubject{node: alert.Node()}
+	case !alertAbout(alert.Kind, subj.node):
+		return subj // a test alert read as its table's model: not this node's run
+	case !timed && ok:
+		at, timed = posted, true // posted after it was detected
+	}
+	if timed {
+		subj.alert = &handlers.AlertAt{At: at, Failing: true}
+		subj.alert.Column, subj.alert.SubType = queries.ResultSeries(series, subj.node)
+	}
+	return subj
+}
+
+// sentAlertOf finds the alert edr monitor sent that the message posted at posted is: among those marked sent from
+// alertSearchAfter before it to alertSearchBefore after it (edr marks an alert sent after posting it, and a batch goes
+// out at one a second), the one it matches whose sent_at is nearest.
+func (b *Bot) sentAlertOf(ctx context.Context, alert Alert, posted time.Time) (queries.ElementaryAlert, bool) {
+	if b.reader == nil {
+		return queries.ElementaryAlert{}, false
+	}
+	sent, err := b.reader.SentAlerts(ctx, posted.Add(-alertSearchAfter), posted.Add(alertSearchBefore))
+	if err != nil {
+		b.log.Warn("bot: alerts edr monitor sent", "err", err)
+		return queries.ElementaryAlert{}, false
+	}
+	best, found := queries.ElementaryAlert{}, false
+	for _, e := range sent {
+		if !matchOf(e).Matches(alert) {
+			continue
+		}
+		if !found || e.SentAt.Sub(posted).Abs() < best.SentAt.Sub(posted).Abs() {
+			best, found = e, true
+		}
+	}
+	return best, found
 }
 
 // alertAbout says whether an alert of kind reports a run of the node uniqueID itself: a test alert a test's, a
@@ -313,7 +365,9 @@ func (b *Bot) incidentSubject(ctx context.Context, channel, ts string) (threadSu
 	if at.IsZero() {
 		at = inc.OpenedAt
 	}
-	return threadSubject{node: cmp.Or(inc.TestID, inc.NodeID), alert: &handlers.AlertAt{At: at, Failing: true}}, true
+	alert := &handlers.AlertAt{At: at, Failing: true}
+	alert.Column, alert.SubType = queries.ResultSeries(inc.Key, inc.TestID) // a test's key is its elementary_unique_id
+	return threadSubject{node: cmp.Or(inc.TestID, inc.NodeID), alert: alert}, true
 }
 
 // firstResolved returns the unique_id of the first candidate naming exactly one node, or "".

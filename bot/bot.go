@@ -147,6 +147,9 @@ type ReadModel interface {
 	LatestResults(ctx context.Context, ids []string) (map[string]queries.ResultRef, error)
 	// Runbook is the playbook of a test or node an incident is about.
 	Runbook(ctx context.Context, uniqueID string) (string, error)
+	// SentAlerts lists the alerts edr monitor sent in a window: the one an alert message that names no node or time
+	// is, found by when it was sent.
+	SentAlerts(ctx context.Context, from, to time.Time) ([]queries.ElementaryAlert, error)
 }
 
 // Deps are the bot's collaborators.

@@ -156,8 +156,7 @@ func (n *incidentNotifier) findAlertThreads(ctx context.Context, group string) {
 			}
 			continue
 		}
-		match := AlertMatch{Kind: alert.Type, Table: alert.Table, Column: alert.Column, Test: alert.Test, Name: alert.Name,
-			UniqueIDs: alert.UniqueIDs}
+		match := matchOf(alert)
 		seen := map[string]bool{}
 		for _, ch := range []string{alert.Channel, n.b.cfg.ElementaryChannel, n.b.teamChannel(inc.Team)} {
 			if ch == "" || seen[ch] {

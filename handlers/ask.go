@@ -177,7 +177,8 @@ func occurrence(ctx context.Context, r Reader, q Question, answer any) *queries.
 	if q.Alert == nil || !ok || !spec.AboutRun || q.Node == "" {
 		return nil
 	}
-	o, err := r.Occurrence(ctx, queries.OccurrenceQuery{Node: q.Node, At: q.Alert.At, Failing: q.Alert.Failing})
+	o, err := r.Occurrence(ctx, queries.OccurrenceQuery{Node: q.Node, At: q.Alert.At, Failing: q.Alert.Failing,
+		Column: q.Alert.Column, SubType: q.Alert.SubType})
 	if err != nil {
 		slog.ErrorContext(ctx, "read the alert's run", "node", q.Node, "at", q.Alert.At, "err", err)
 		return nil

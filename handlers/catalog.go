@@ -83,16 +83,17 @@ var changeKinds = phrases{
 	"full_refresh": {"the run was a full refresh", "フルリフレッシュで実行"},
 }
 
-// reasons name the urgency reason codes (every queries.Reasons value).
 // alertSinces name what has happened since an alert (queries.AlertSince), as an answer's summary starts.
 var alertSinces = phrases{
 	"still_failing": {"Alert still failing", "アラート: 失敗継続中"},
 	"recovered":     {"Alert recovered", "アラート: 回復済み"},
 	"not_run":       {"Alert not run again", "アラート: 未再実行"},
 	"still_passing": {"Passing since", "その後も合格"},
+	"now_failing":   {"Failing now", "現在は失敗"},
 	"unknown":       {"Alert run not found", "アラート: 該当する実行なし"},
 }
 
+// reasons name the urgency reason codes (every queries.Reasons value).
 var reasons = phrases{
 	"run_error":          {"the last run errored", "最後の実行がエラー"},
 	"source_stale":       {"a source is stale", "ソースが古い"},

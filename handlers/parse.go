@@ -88,6 +88,8 @@ type AlertAt struct {
 	At time.Time
 	// Failing says the alert reported a failure, so its run is the newest one at or before At that did not pass.
 	Failing bool
+	// Column and SubType are the series of a test's results the alert is about (queries.ResultSeries); "" for all.
+	Column, SubType string
 }
 
 // Parse turns a question into a Question. It never fails: problems are reported in Question.Problem.

@@ -98,26 +98,23 @@ func (p *Printer) AlertSince(o *queries.Occurrence, now queries.Health) string {
 	pass := p.passWord(o.Kind)
 	switch o.Since {
 	case queries.SinceRecovered:
-		when := p.times(o.PassedAt)
+		how := p.passedHow(o, pass)
 		if o.Flaky {
-			return p.Tr(fmt.Sprintf("flaky — it recovered and failed again since the alert (%d flips); %s %s now",
-				o.Flips, pass[0], when),
-				fmt.Sprintf("不安定 — アラート後に回復と失敗を繰り返しています（切り替わり %d 回）。現在は %s に%s", o.Flips, when, pass[1]))
+			return p.Tr(fmt.Sprintf("flaky — it recovered and failed again since the alert (%d flips); %s", o.Flips, how[0]),
+				fmt.Sprintf("不安定 — アラート後に回復と失敗を繰り返しています（切り替わり %d 回）。%s", o.Flips, how[1]))
 		}
 		runs := ""
 		if o.RunsSince > len(o.PassedAt) {
-			runs = p.Tr(fmt.Sprintf(" (%d runs since)", o.RunsSince), fmt.Sprintf("（その後 %d 回実行）", o.RunsSince))
+			runs = p.Tr(fmt.Sprintf(" (%s since the alert)", p.runsWord(o)), fmt.Sprintf("（アラート後の実行 %s 回）", p.runsCount(o)))
 		}
 		switch now {
 		case queries.HealthOK:
-			return p.Tr(fmt.Sprintf("recovered — no action needed: %s on %s%s", pass[0], when, runs),
-				fmt.Sprintf("回復済み — 対応不要です。%s に%s%s", when, pass[1], runs))
+			return p.Tr("recovered — no action needed: "+how[0]+runs, "回復済み — 対応不要です。"+how[1]+runs)
 		case "", queries.HealthUnknown:
-			return p.Tr(fmt.Sprintf("recovered — %s on %s%s", pass[0], when, runs),
-				fmt.Sprintf("回復済み — %s に%s%s", when, pass[1], runs))
+			return p.Tr("recovered — "+how[0]+runs, "回復済み — "+how[1]+runs)
 		}
-		return p.Tr(fmt.Sprintf("recovered — %s on %s%s; it has another problem now (below)", pass[0], when, runs),
-			fmt.Sprintf("回復済み — %s に%s%s。ただし現在は別の問題があります（下記）", when, pass[1], runs))
+		return p.Tr("recovered — "+how[0]+runs+"; it has another problem now (below)",
+			"回復済み — "+how[1]+runs+"。ただし現在は別の問題があります（下記）")
 	case queries.SinceStillFailing:
 		since := ""
 		if o.FailingSince != nil {
@@ -128,11 +125,18 @@ func (p *Printer) AlertSince(o *queries.Occurrence, now queries.Health) string {
 				o.Flips, o.Streak, since),
 				fmt.Sprintf("再び失敗 — アラート後に一度回復し、また失敗しています（切り替わり %d 回）。%d 回連続%s", o.Flips, o.Streak, since))
 		}
-		return p.Tr(fmt.Sprintf("still failing — %d in a row%s; %s since the alert", o.Streak, since, p.runsWord(o.RunsSince)),
-			fmt.Sprintf("失敗が続いています — %d 回連続%s。アラート後の実行 %d 回", o.Streak, since, o.RunsSince))
+		return p.Tr(fmt.Sprintf("still failing — %d in a row%s; %s since the alert", o.Streak, since, p.runsWord(o)),
+			fmt.Sprintf("失敗が続いています — %d 回連続%s。アラート後の実行 %s 回", o.Streak, since, p.runsCount(o)))
+	case queries.SinceNowFailing:
+		since := ""
+		if o.FailingSince != nil {
+			since = p.Tr(", since "+p.clock(*o.FailingSince), "、"+p.clock(*o.FailingSince)+" から")
+		}
+		return p.Tr(fmt.Sprintf("failing now — it %s then; %d in a row%s", pass[0], o.Streak, since),
+			fmt.Sprintf("現在は失敗しています — このときは%sしていました。%d 回連続%s", pass[1], o.Streak, since))
 	case queries.SinceStillPassing:
-		return p.Tr(fmt.Sprintf("%s then, and every run since (%s)", pass[0], p.runsWord(o.RunsSince)),
-			fmt.Sprintf("このときも%sし、その後の実行もすべて%sしています（%d 回）", pass[1], pass[1], o.RunsSince))
+		return p.Tr(fmt.Sprintf("%s then, and every run since (%s)", pass[0], p.runsWord(o)),
+			fmt.Sprintf("このときも%sし、その後の実行もすべて%sしています（%s 回）", pass[1], pass[1], p.runsCount(o)))
 	case queries.SinceNotRun:
 		return p.Tr("not run again — the alert's run is its latest", "まだ再実行されていません — アラートの実行が最新です")
 	}
@@ -151,12 +155,36 @@ func (p *Printer) passWord(kind string) [2]string {
 	return [2]string{"built", "ビルド成功"}
 }
 
-// runsWord is "1 run", "3 runs".
-func (p *Printer) runsWord(n int) string {
-	if n == 1 {
+// passedHow says how a recovered node has passed since, English then Japanese: "passed on Jul 2 13:00 and Jul 3
+// 13:00" when that is every run of its passing streak, else "passed every run since Jul 2 13:00 (the last on …)".
+func (p *Printer) passedHow(o *queries.Occurrence, pass [2]string) [2]string {
+	if len(o.PassedAt) == 0 {
+		return [2]string{pass[0], pass[1]}
+	}
+	if o.RecoveredAt == nil || o.RecoveredAt.Equal(o.PassedAt[0]) {
+		when := p.times(o.PassedAt)
+		return [2]string{pass[0] + " on " + when, when + " に" + pass[1]}
+	}
+	since, last := p.clock(*o.RecoveredAt), p.clock(o.PassedAt[len(o.PassedAt)-1])
+	return [2]string{fmt.Sprintf("%s every run since %s (the last on %s)", pass[0], since, last),
+		fmt.Sprintf("%s 以降すべての実行で%s（最新 %s）", since, pass[1], last)}
+}
+
+// runsWord is "1 run", "3 runs", "1,000+ runs" (more than were counted).
+func (p *Printer) runsWord(o *queries.Occurrence) string {
+	if o.RunsSince == 1 {
 		return "1 run"
 	}
-	return fmt.Sprintf("%d runs", n)
+	return p.runsCount(o) + " runs"
+}
+
+// runsCount is the runs since an alert as a number: "3", "1,000+".
+func (p *Printer) runsCount(o *queries.Occurrence) string {
+	n := thousands(int64(o.RunsSince))
+	if o.Capped {
+		n += "+"
+	}
+	return n
 }
 
 // times lists times as "Jul 2 13:00 and Jul 3 13:00" (「7/2 13:00、7/3 13:00」).

@@ -20,8 +20,12 @@ type ElementaryAlert struct {
 	// ID is alerts_v2.alert_id; Type is test, model or source_freshness.
 	ID   string
 	Type string
-	// SentAt is when edr monitor marked it sent, shortly after posting (zero if unknown).
-	SentAt time.Time
+	// SentAt is when edr monitor marked it sent, shortly after posting (zero if unknown); DetectedAt when the failure
+	// it reports was detected (zero if unknown).
+	SentAt, DetectedAt time.Time
+	// NodeID and TestID are the node it is about and, for a test's alert, the test, as the caller or the alert's
+	// data names them.
+	NodeID, TestID string
 	// Table is a test's lower-cased database.schema.table; Column and Test its column and short name.
 	Table, Column, Test string
 	// Name is a model's name as its header shows it (the alias), or a source's "source_name.identifier".
@@ -40,22 +44,23 @@ func (r *Reader) ElementaryAlert(ctx context.Context, alertID, nodeID, testID st
 		return ElementaryAlert{}, false, nil
 	}
 	var (
-		a              = ElementaryAlert{ID: alertID}
+		a              = ElementaryAlert{ID: alertID, NodeID: nodeID, TestID: testID}
 		typ, class     sql.NullString
 		sent, data     sql.NullString
+		detected       sql.NullString
 		db, schema     sql.NullString
 		alias, name    sql.NullString
 		resource, meta sql.NullString
 		short, column  sql.NullString
 		testMeta       sql.NullString
 	)
-	err := r.q.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.data,
+	err := r.q.QueryRowContext(ctx, `SELECT a.type, a.alert_class_id, a.sent_at, a.detected_at, a.data,
 			n.database_name, n.schema_name, n.alias, n.name, n.resource_type, n.meta,
 			t.short_name, t.test_column_name, t.meta
 		FROM alerts_v2 a
 		LEFT JOIN nodes n ON n.unique_id = ?
 		LEFT JOIN dbt_tests t ON t.unique_id = ?
-		WHERE a.alert_id = ?`, nodeID, testID, alertID).Scan(&typ, &class, &sent, &data,
+		WHERE a.alert_id = ?`, nodeID, testID, alertID).Scan(&typ, &class, &sent, &detected, &data,
 		&db, &schema, &alias, &name, &resource, &meta, &short, &column, &testMeta)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ElementaryAlert{}, false, nil
@@ -66,6 +71,9 @@ func (r *Reader) ElementaryAlert(ctx context.Context, alertID, nodeID, testID st
 	a.Type = typ.String
 	if t, err := localdb.ParseTime(sent.String); err == nil {
 		a.SentAt = t
+	}
+	if t, err := localdb.ParseTime(detected.String); err == nil {
+		a.DetectedAt = t
 	}
 	var d alertData
 	_ = json.Unmarshal([]byte(data.String), &d) // a malformed payload leaves the definitions to go by
@@ -101,8 +109,47 @@ func (r *Reader) ElementaryAlert(ctx context.Context, alertID, nodeID, testID st
 	return a, true, nil
 }
 
+// maxSentAlerts bounds the alerts SentAlerts reads.
+const maxSentAlerts = 100
+
+// SentAlerts lists the alerts edr monitor marked sent between from and to (at most 100, the nearest to from first),
+// each as ElementaryAlert reads it, with the node and test its data names: the candidates for an alert message
+// posted around then that names neither.
+func (r *Reader) SentAlerts(ctx context.Context, from, to time.Time) ([]ElementaryAlert, error) {
+	return inSnapshot(ctx, r, func(r *Reader) ([]ElementaryAlert, error) {
+		type row struct{ id, data string }
+		rows, err := localdb.Collect(ctx, r.q, "alerts sent", `SELECT alert_id, coalesce(data, '') FROM alerts_v2
+			WHERE status = 'sent' AND sent_at >= ?1 AND sent_at <= ?2 ORDER BY sent_at, alert_id LIMIT ?3`,
+			[]any{localdb.FormatTime(from), localdb.FormatTime(to), maxSentAlerts}, func(rows *sql.Rows) (row, error) {
+				var x row
+				return x, rows.Scan(&x.id, &x.data)
+			})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]ElementaryAlert, 0, len(rows))
+		for _, x := range rows {
+			var d alertData
+			_ = json.Unmarshal([]byte(x.data), &d) // a malformed payload names no node: the alert is left out
+			node := cmp.Or(d.ModelUniqueID, d.UniqueID)
+			if node == "" {
+				continue
+			}
+			a, ok, err := r.ElementaryAlert(ctx, x.id, node, d.TestUniqueID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, a)
+			}
+		}
+		return out, nil
+	})
+}
+
 // alertData is the part of alerts_v2.data Todai reads.
 type alertData struct {
+	UniqueID           string          `json:"unique_id"`
 	DatabaseName       string          `json:"database_name"`
 	SchemaName         string          `json:"schema_name"`
 	TableName          string          `json:"table_name"`

@@ -20,6 +20,31 @@ type OccurrenceQuery struct {
 	// Failing says the alert reported a failure: its run is the newest run at or before At that did not pass
 	// (a run that passed after the failure and before the alert was posted is not the one it reports).
 	Failing bool
+	// Column and SubType narrow a test's runs to the series the alert is about, as Elementary keys its alerts
+	// (elementary_unique_id: test_unique_id.column.sub_type; ResultSeries reads them): a column anomalies test's one
+	// column, a volume anomalies test's metric. "" for every row of the test.
+	Column, SubType string
+}
+
+// ResultSeries reads the column and sub type of test testID's results an elementary_unique_id names
+// (<testID>.<column>.<sub_type>, "None" for none); "" and "" for an id that is not one of testID's.
+func ResultSeries(elementaryID, testID string) (column, subType string) {
+	rest, ok := strings.CutPrefix(strings.ToLower(elementaryID), strings.ToLower(testID)+".")
+	if !ok || testID == "" {
+		return "", ""
+	}
+	rest = elementaryID[len(elementaryID)-len(rest):] // as written
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return "", ""
+	}
+	none := func(s string) string {
+		if strings.EqualFold(s, "None") {
+			return ""
+		}
+		return s
+	}
+	return none(rest[:i]), none(rest[i+1:])
 }
 
 // AlertSince is what has happened to a node since the run an alert reported.
@@ -35,6 +60,8 @@ const (
 	SinceNotRun AlertSince = "not_run"
 	// SinceStillPassing: the run asked about passed (todai ask --at), and every run since has.
 	SinceStillPassing AlertSince = "still_passing"
+	// SinceNowFailing: the run asked about passed (todai ask --at), and its latest run does not.
+	SinceNowFailing AlertSince = "now_failing"
 	// SinceUnknown: the mirror holds no run of it at the alert's time (older than the mirror's history, or the
 	// alert is about another run than the mirror knows).
 	SinceUnknown AlertSince = "unknown"
@@ -42,7 +69,7 @@ const (
 
 // AlertSinces lists every AlertSince.
 func AlertSinces() []AlertSince {
-	return []AlertSince{SinceStillFailing, SinceRecovered, SinceNotRun, SinceStillPassing, SinceUnknown}
+	return []AlertSince{SinceStillFailing, SinceRecovered, SinceNotRun, SinceStillPassing, SinceNowFailing, SinceUnknown}
 }
 
 // Occurrence is one past run of a node, as an alert reported it, and what has happened since: the alert object of
@@ -60,9 +87,11 @@ type Occurrence struct {
 	Since AlertSince `json:"since"`
 	// RecoveredAt is, when it recovered, the first run of its current passing streak.
 	RecoveredAt *time.Time `json:"recovered_at"`
-	// RunsSince counts its runs after the alert's (at most MaxOccurrenceRuns); PassesSince those that passed.
-	RunsSince   int `json:"runs_since"`
-	PassesSince int `json:"passes_since"`
+	// RunsSince counts its runs after the alert's, PassesSince those that passed; past MaxOccurrenceRuns runs they
+	// count the newest MaxOccurrenceRuns, and Capped says so.
+	RunsSince   int  `json:"runs_since"`
+	PassesSince int  `json:"passes_since"`
+	Capped      bool `json:"runs_since_capped"`
 	// PassedAt are the times of its current passing streak's runs, oldest first (the last OccurrencePasses).
 	PassedAt []time.Time `json:"passed_at"`
 	// Streak is, while still failing, how many runs in a row have not passed, and FailingSince when that began
@@ -108,12 +137,15 @@ func (r *Reader) Occurrence(ctx context.Context, q OccurrenceQuery) (Occurrence,
 	return aboutNode(ctx, r, q.Node, func(r *Reader, _ *catalog, n *nodeInfo) (Occurrence, error) {
 		o := Occurrence{Kind: alertKind(n), Node: n.UniqueID, DetectedAt: q.At.UTC(), Since: SinceUnknown,
 			PassedAt: []time.Time{}}
+		series := checkRange{column: q.Column, subType: q.SubType}
 		bound := q.At.Truncate(time.Second).Add(time.Second)
-		before, err := r.checks(ctx, n, nil, &bound, occurrenceLookBack)
+		look := series
+		look.before, look.limit = &bound, occurrenceLookBack
+		before, err := r.checks(ctx, n, look)
 		if err != nil {
 			return o, err
 		}
-		i := slices.IndexFunc(before, func(c Run) bool { return !q.Failing || !passed(c.Status) })
+		i := alertRun(before, q.Failing)
 		if i < 0 {
 			return o, nil
 		}
@@ -122,11 +154,20 @@ func (r *Reader) Occurrence(ctx context.Context, q OccurrenceQuery) (Occurrence,
 		if then.CompletedAt != nil {
 			o.DetectedAt = then.CompletedAt.UTC()
 		}
-		since, err := r.checks(ctx, n, then.CompletedAt, nil, MaxOccurrenceRuns)
+		after := series
+		after.after, after.limit = then.CompletedAt, MaxOccurrenceRuns
+		since, err := r.checks(ctx, n, after)
 		if err != nil {
 			return o, err
 		}
 		o.summarise(then, since, before[i+1:])
+		if o.Capped && o.Since == SinceRecovered && len(o.PassedAt) > 0 && o.RecoveredAt != nil &&
+			o.RecoveredAt.Equal(*since[len(since)-1].CompletedAt) {
+			// Every run read passed: the streak may have begun before the oldest of them.
+			if o.RecoveredAt, err = r.recoveredAt(ctx, n, series, then, since[len(since)-1]); err != nil {
+				return o, err
+			}
+		}
 		if n.test != nil {
 			if err := r.occurrenceCharts(ctx, &o, then, since); err != nil {
 				return o, err
@@ -136,10 +177,44 @@ func (r *Reader) Occurrence(ctx context.Context, q OccurrenceQuery) (Occurrence,
 	})
 }
 
+// alertRun picks the alert's run among runs newest first: the newest, or, for an alert of a failure, the newest that
+// did not pass — a dbt run that errored rather than one skipped, when there is one (edr monitor alerts on errors).
+func alertRun(runs []Run, failing bool) int {
+	if !failing {
+		return min(0, len(runs)-1)
+	}
+	if i := slices.IndexFunc(runs, func(c Run) bool { return !passed(c.Status) && c.Status != "skipped" }); i >= 0 {
+		return i
+	}
+	return slices.IndexFunc(runs, func(c Run) bool { return !passed(c.Status) })
+}
+
+// recoveredAt finds when a node whose every run of the newest MaxOccurrenceRuns since then passed began passing:
+// the first run after its last failure before oldest (the oldest of them), or after then.
+func (r *Reader) recoveredAt(ctx context.Context, n *nodeInfo, series checkRange, then, oldest Run) (*time.Time, error) {
+	start := then.CompletedAt
+	fail := series
+	fail.after, fail.before, fail.limit, fail.failingOnly = then.CompletedAt, oldest.CompletedAt, 1, true
+	failed, err := r.checks(ctx, n, fail)
+	if err != nil {
+		return nil, err
+	}
+	if len(failed) > 0 {
+		start = failed[0].CompletedAt
+	}
+	first := series
+	first.after, first.limit, first.oldestFirst = start, 1, true
+	runs, err := r.checks(ctx, n, first)
+	if err != nil || len(runs) == 0 {
+		return oldest.CompletedAt, err
+	}
+	return runs[0].CompletedAt, nil
+}
+
 // summarise says what happened after then: since holds the later runs newest first, earlier the runs before it
 // newest first.
 func (o *Occurrence) summarise(then Run, since, earlier []Run) {
-	o.RunsSince = len(since)
+	o.RunsSince, o.Capped = len(since), len(since) >= MaxOccurrenceRuns
 	chrono := append([]Run{then}, since...) // the alert's run, then each later one
 	slices.Reverse(chrono[1:])
 	for k := 1; k < len(chrono); k++ {
@@ -180,6 +255,9 @@ func (o *Occurrence) summarise(then Run, since, earlier []Run) {
 		}
 	} else if len(since) > 0 {
 		o.Since = SinceStillFailing
+		if passed(then.Status) && o.Flips > 0 {
+			o.Since = SinceNowFailing
+		}
 	}
 	if !passed(newest.Status) {
 		all := append(slices.Clone(since), then) // newest first, down to the alert's run, then before it
@@ -223,10 +301,24 @@ func (r *Reader) occurrenceCharts(ctx context.Context, o *Occurrence, then Run, 
 	return nil
 }
 
-// checks returns a node's runs as an alert reports them, newest first, completed strictly after after and at or
-// before before (either nil for no bound), at most limit: a test's results (each invocation's worst row, without
-// skipped results), a source's freshness checks, any other node's dbt runs.
-func (r *Reader) checks(ctx context.Context, n *nodeInfo, after, before *time.Time, limit int) ([]Run, error) {
+// checkRange says which of a node's runs checks reads: completed strictly after after and at or before before
+// (nil for no bound), at most limit, newest first unless oldestFirst; failingOnly keeps those that did not pass;
+// column and subType keep a test's results of that series (and those that name none).
+type checkRange struct {
+	after, before   *time.Time
+	limit           int
+	oldestFirst     bool
+	failingOnly     bool
+	column, subType string
+}
+
+// checks returns a node's runs as an alert reports them, in the range asked: a test's results (each invocation's
+// worst row, without skipped results), a source's freshness checks, any other node's dbt runs.
+func (r *Reader) checks(ctx context.Context, n *nodeInfo, w checkRange) ([]Run, error) {
+	order := "DESC"
+	if w.oldestFirst {
+		order = "ASC"
+	}
 	var query string
 	switch {
 	case n.test != nil:
@@ -235,27 +327,32 @@ func (r *Reader) checks(ctx context.Context, n *nodeInfo, after, before *time.Ti
 				FROM elementary_test_results
 				WHERE test_unique_id = ?1 AND status <> 'skipped'
 					AND (?2 IS NULL OR detected_at > ?2) AND (?3 IS NULL OR detected_at <= ?3)
-				ORDER BY detected_at DESC, created_at DESC LIMIT ?4 * 4),
+					AND (?5 = 0 OR status NOT IN ('pass', 'success'))
+					AND (?6 = '' OR column_name IS NULL OR lower(column_name) = lower(?6))
+					AND (?7 = '' OR test_sub_type IS NULL OR lower(test_sub_type) = lower(?7))
+				ORDER BY detected_at ` + order + `, created_at ` + order + ` LIMIT ?4 * 4),
 			ranked AS (
 				SELECT *, row_number() OVER (PARTITION BY coalesce(invocation_id, id)
-					ORDER BY ` + statusRank + `, detected_at DESC) AS rn FROM recent)
-			SELECT id, status, detected_at, test_results_description, failures, invocation_id
-			FROM ranked WHERE rn = 1 ORDER BY detected_at DESC, created_at DESC LIMIT ?4`
+					ORDER BY ` + statusRank + `, detected_at DESC, id) AS rn FROM recent)
+			SELECT id, status, detected_at, NULL, test_results_description, failures, invocation_id
+			FROM ranked WHERE rn = 1 ORDER BY detected_at ` + order + `, created_at ` + order + ` LIMIT ?4`
 	case n.ResourceType == "source":
-		query = `SELECT source_freshness_execution_id, status, coalesce(snapshotted_at, generated_at), error, NULL,
-				invocation_id
+		query = `SELECT source_freshness_execution_id, status, coalesce(snapshotted_at, generated_at), NULL, error,
+				NULL, invocation_id
 			FROM dbt_source_freshness_results
 			WHERE unique_id = ?1 AND (?2 IS NULL OR coalesce(snapshotted_at, generated_at) > ?2)
-				AND (?3 IS NULL OR coalesce(snapshotted_at, generated_at) <= ?3)
-			ORDER BY generated_at DESC, created_at DESC LIMIT ?4`
+				AND (?3 IS NULL OR coalesce(snapshotted_at, generated_at) <= ?3) AND (?5 = 0 OR status <> 'pass')
+				AND ?6 = ?6 AND ?7 = ?7
+			ORDER BY generated_at ` + order + `, created_at ` + order + ` LIMIT ?4`
 	default:
-		query = `SELECT model_execution_id, status, coalesce(execute_completed_at, generated_at), message, failures,
-				invocation_id
+		query = `SELECT model_execution_id, status, coalesce(execute_completed_at, generated_at), execution_time,
+				message, failures, invocation_id
 			FROM dbt_run_results
 			WHERE unique_id = ?1 AND (?2 IS NULL OR coalesce(execute_completed_at, generated_at) > ?2)
 				AND (?3 IS NULL OR coalesce(execute_completed_at, generated_at) <= ?3)
-			ORDER BY coalesce(execute_completed_at, generated_at) DESC, created_at DESC, model_execution_id DESC
-			LIMIT ?4`
+				AND (?5 = 0 OR status NOT IN ('success', 'pass')) AND ?6 = ?6 AND ?7 = ?7
+			ORDER BY coalesce(execute_completed_at, generated_at) ` + order + `, created_at ` + order +
+			`, model_execution_id ` + order + ` LIMIT ?4`
 	}
 	bound := func(t *time.Time) any {
 		if t == nil {
@@ -263,18 +360,19 @@ func (r *Reader) checks(ctx context.Context, n *nodeInfo, after, before *time.Ti
 		}
 		return localdb.FormatTime(*t)
 	}
-	return localdb.Collect(ctx, r.q, "runs of "+n.UniqueID, query, []any{n.UniqueID, bound(after), bound(before), limit},
-		func(rows *sql.Rows) (Run, error) {
-			var c Run
-			var at, msg, inv *string
-			err := rows.Scan(&c.resultID, &c.Status, &at, &msg, &c.Failures, &inv)
-			c.Status = strings.ToLower(c.Status)
-			c.CompletedAt, c.Message, c.InvocationID = timePtr(at), textOrNil(str(msg)), str(inv)
-			if n.test == nil {
-				c.resultID = ""
-			}
-			return c, err
-		})
+	// Every kind's query takes the same arguments; the series (?6, ?7) narrows a test's only.
+	args := []any{n.UniqueID, bound(w.after), bound(w.before), w.limit, w.failingOnly, w.column, w.subType}
+	return localdb.Collect(ctx, r.q, "runs of "+n.UniqueID, query, args, func(rows *sql.Rows) (Run, error) {
+		var c Run
+		var at, msg, inv *string
+		err := rows.Scan(&c.resultID, &c.Status, &at, &c.ExecutionTime, &msg, &c.Failures, &inv)
+		c.Status = strings.ToLower(c.Status)
+		c.CompletedAt, c.Message, c.InvocationID = timePtr(at), textOrNil(str(msg)), str(inv)
+		if n.test == nil {
+			c.resultID = ""
+		}
+		return c, err
+	})
 }
 
 // alertKind is the kind of alert edr monitor sends about a node: test, source_freshness, snapshot or model (seeds

@@ -22,6 +22,8 @@ var alertAt = time.Date(2026, 7, 1, 13, 5, 22, 0, time.UTC)
 //	payments        error!                           — not run again
 //	late_orders     error (10:00), success (11:00)   — asked at 12:00 for a failure: the 10:00 error, recovered
 //	volume_orders   fail! then pass, each with buckets — recovered; the alert's value and both charts
+//	cols_orders     amount fail! discount pass!, then amount pass, discount fail — amount's alert recovered
+//	busy_orders     error!, then 1,002 successes a minute apart — recovered Jul 1 13:06, past the runs read
 func occurrenceFixture() Fixture {
 	const m = "model.shop.orders"
 	day := func(d, h int) time.Time { return time.Date(2026, 7, d, h, 0, 0, 0, time.UTC) }
@@ -35,8 +37,9 @@ func occurrenceFixture() Fixture {
 			"package_name": "shop", "depends_on_nodes": `["` + m + `"]`, "parent_model_unique_id": m}
 	}
 	f := Fixture{
-		"dbt_models": {model("orders"), model("late_orders")},
-		"dbt_tests":  {test("nn_orders_id"), test("unique_orders"), test("flaky_orders"), test("volume_orders")},
+		"dbt_models": {model("orders"), model("late_orders"), model("busy_orders")},
+		"dbt_tests": {test("nn_orders_id"), test("unique_orders"), test("flaky_orders"), test("volume_orders"),
+			test("cols_orders")},
 		"dbt_sources": {{"unique_id": "source.shop.stripe.payments", "source_name": "stripe", "name": "payments",
 			"package_name": "shop", "owner": `["@ingest"]`}},
 	}
@@ -50,9 +53,21 @@ func occurrenceFixture() Fixture {
 		runAt(m, "error", alertAt), runAt(m, "success", day(2, 13)), runAt(m, "success", day(3, 13)),
 		runAt("model.shop.late_orders", "error", day(1, 10)), runAt("model.shop.late_orders", "success", day(1, 11)),
 	}
+	f["dbt_run_results"] = append(f["dbt_run_results"], runAt("model.shop.busy_orders", "error", alertAt))
+	for k := range MaxOccurrenceRuns + 2 {
+		at := alertAt.Add(time.Duration(k+1) * time.Minute)
+		r := runAt("model.shop.busy_orders", "success", at)
+		r["model_execution_id"], r["invocation_id"] = fmt.Sprintf("busy-%04d", k), fmt.Sprintf("busy-%04d", k)
+		f["dbt_run_results"] = append(f["dbt_run_results"], r)
+	}
 	res := func(test, status string, at time.Time, extra Row) Row {
 		inv := fmt.Sprintf("inv-%s", at.Format("0102-1504"))
 		return result("r-"+test+"-"+status+at.Format("0102-150405"), "test.shop."+test, m, inv, status, at, extra)
+	}
+	col := func(column, status string, at time.Time) Row {
+		r := res("cols_orders", status, at, Row{"column_name": column, "test_sub_type": "null_count"})
+		r["id"] = fmt.Sprint(r["id"], "-", column)
+		return r
 	}
 	f["elementary_test_results"] = []Row{
 		res("nn_orders_id", "fail", alertAt, Row{"test_results_description": "Got 12 results", "failures": 12}),
@@ -64,6 +79,8 @@ func occurrenceFixture() Fixture {
 		res("flaky_orders", "fail", day(3, 13), nil), res("flaky_orders", "pass", day(4, 10), nil),
 		res("volume_orders", "fail", alertAt, Row{"test_type": "anomaly_detection", "test_sub_type": "row_count"}),
 		res("volume_orders", "pass", day(2, 13), Row{"test_type": "anomaly_detection", "test_sub_type": "row_count"}),
+		col("AMOUNT", "fail", alertAt), col("DISCOUNT", "pass", alertAt), col("AMOUNT", "pass", day(2, 13)),
+		col("DISCOUNT", "fail", day(2, 13)),
 	}
 	for _, x := range []struct {
 		result string
@@ -100,30 +117,41 @@ func TestOccurrence(t *testing.T) {
 			node    string
 			at      time.Time
 			failing bool
+			series  string // the alert's elementary_unique_id, for a test's series
 			// want: kind, status then, since, runs since, passes since, flips, flaky, streak, recovered at, failing
 			// since, passed at, latest status
 			want string
 		}{
-			{"orders", alertAt, true, "model error recovered runs=2 passes=2 flips=1 flaky=false streak=0 " +
+			{"cols_orders", alertAt, true, "test.shop.cols_orders.amount.null_count", "test fail recovered runs=1 passes=1 " +
+				"flips=1 flaky=false streak=0 recovered=07-02T13:00 failing= passed=[07-02T13:00] latest=pass"},
+			{"cols_orders", alertAt, true, "", "test fail still_failing runs=1 passes=0 flips=0 flaky=false streak=2 " +
+				"recovered= failing=07-01T13:05 passed=[] latest=fail"},
+			{"busy_orders", alertAt, true, "", "model error recovered runs=1000 passes=1000 flips=1 flaky=false " +
+				"streak=0 recovered=07-01T13:06 failing= passed=[07-02T05:43 07-02T05:44 07-02T05:45 07-02T05:46 07-02T05:47] latest=success"},
+			{"nn_orders_id", time.Date(2026, 7, 2, 14, 0, 0, 0, time.UTC), false, "", "test pass now_failing runs=2 passes=0 " +
+				"flips=1 flaky=false streak=2 recovered= failing=07-03T13:00 passed=[] latest=fail"},
+			{"orders", alertAt, true, "", "model error recovered runs=2 passes=2 flips=1 flaky=false streak=0 " +
 				"recovered=07-02T13:00 failing= passed=[07-02T13:00 07-03T13:00] latest=success"},
-			{"nn_orders_id", alertAt, true, "test fail still_failing runs=3 passes=1 flips=2 flaky=true streak=2 " +
+			{"nn_orders_id", alertAt, true, "", "test fail still_failing runs=3 passes=1 flips=2 flaky=true streak=2 " +
 				"recovered= failing=07-03T13:00 passed=[] latest=fail"},
-			{"unique_orders", alertAt, true, "test fail still_failing runs=1 passes=0 flips=0 flaky=false streak=3 " +
+			{"unique_orders", alertAt, true, "", "test fail still_failing runs=1 passes=0 flips=0 flaky=false streak=3 " +
 				"recovered= failing=06-30T13:00 passed=[] latest=fail"},
-			{"flaky_orders", alertAt, true, "test fail recovered runs=3 passes=2 flips=3 flaky=true streak=0 " +
+			{"flaky_orders", alertAt, true, "", "test fail recovered runs=3 passes=2 flips=3 flaky=true streak=0 " +
 				"recovered=07-04T10:00 failing= passed=[07-04T10:00] latest=pass"},
-			{"stripe.payments", alertAt, true, "source_freshness error not_run runs=0 passes=0 flips=0 flaky=false " +
+			{"stripe.payments", alertAt, true, "", "source_freshness error not_run runs=0 passes=0 flips=0 flaky=false " +
 				"streak=1 recovered= failing=07-01T13:05 passed=[] latest="},
-			{"late_orders", time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), true, "model error recovered runs=1 " +
+			{"late_orders", time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), true, "", "model error recovered runs=1 " +
 				"passes=1 flips=1 flaky=false streak=0 recovered=07-01T11:00 failing= passed=[07-01T11:00] latest=success"},
-			{"late_orders", time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), false, "model success not_run runs=0 " +
+			{"late_orders", time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), false, "", "model success not_run runs=0 " +
 				"passes=0 flips=0 flaky=false streak=0 recovered= failing= passed=[07-01T11:00] latest="},
-			{"orders", time.Date(2026, 7, 2, 14, 0, 0, 0, time.UTC), false, "model success still_passing runs=1 " +
+			{"orders", time.Date(2026, 7, 2, 14, 0, 0, 0, time.UTC), false, "", "model success still_passing runs=1 " +
 				"passes=1 flips=0 flaky=false streak=0 recovered= failing= passed=[07-02T13:00 07-03T13:00] latest=success"},
-			{"orders", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), true, "model - unknown runs=0 passes=0 flips=0 " +
+			{"orders", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), true, "", "model - unknown runs=0 passes=0 flips=0 " +
 				"flaky=false streak=0 recovered= failing= passed=[] latest="},
 		} {
-			o, err := r.Occurrence(ctx, OccurrenceQuery{Node: tc.node, At: tc.at, Failing: tc.failing})
+			column, subType := ResultSeries(tc.series, "test.shop."+tc.node)
+			o, err := r.Occurrence(ctx, OccurrenceQuery{Node: tc.node, At: tc.at, Failing: tc.failing, Column: column,
+				SubType: subType})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,6 +177,23 @@ func TestOccurrence(t *testing.T) {
 			t.Errorf("charts: the alert's %+v, the latest %+v", o.Chart, o.LatestChart)
 		}
 	})
+}
+
+// TestResultSeries: the column and sub type an elementary_unique_id names of its test's results.
+func TestResultSeries(t *testing.T) {
+	for _, tc := range []struct{ id, test, want string }{
+		{"test.shop.not_null_orders_id.abc123.order_id.generic", "test.shop.not_null_orders_id.abc123", "order_id generic"},
+		{"test.shop.vol.9a8b.None.row_count", "test.shop.vol.9a8b", " row_count"},
+		{"test.shop.col.1.amount.None", "test.shop.col.1", "amount "},
+		{"TEST.shop.col.1.a.b.null_count", "test.shop.col.1", "a.b null_count"},
+		{"test.shop.col.1", "test.shop.col.1", " "},
+		{"test.shop.other.2.amount.null_count", "test.shop.col.1", " "},
+		{"test.shop.col.1.amount", "test.shop.col.1", " "},
+		{"test.shop.col.1.amount.null_count", "", " "},
+	} {
+		column, subType := ResultSeries(tc.id, tc.test)
+		eq(t, tc.id, column+" "+subType, tc.want)
+	}
 }
 
 // describeOccurrence writes what TestOccurrence compares, one line.
@@ -211,4 +256,33 @@ func TestOccurrenceUrgency(t *testing.T) {
 		eq(t, tc.name, fmt.Sprintf("%s %s %v %v next=%v", u.Urgency, u.Level, u.Reasons, u.DecidedBy, u.Next != nil), tc.want)
 	}
 	eq(t, "the urgency asked about", fmt.Sprint(high.Reasons), "[run_error]")
+}
+
+// TestSentAlerts: the alerts edr monitor marked sent in a window, with the node and test their data names and when
+// their failure was detected; one pending, one sent outside the window and one whose data names no node are not.
+func TestSentAlerts(t *testing.T) {
+	f := occurrenceFixture()
+	alert := func(id, status string, sent time.Time, data string) Row {
+		return Row{"alert_id": id, "alert_class_id": "class-" + id, "type": "test", "detected_at": alertAt,
+			"created_at": alertAt, "updated_at": sent, "status": status, "sent_at": sent, "data": data}
+	}
+	nn := `{"test_unique_id": "test.shop.nn_orders_id", "model_unique_id": "model.shop.orders", "test_short_name": "nn"}`
+	f["alerts_v2"] = []Row{
+		alert("a-sent", "sent", alertAt.Add(time.Minute), nn),
+		alert("a-pending", "pending", alertAt.Add(time.Minute), nn),
+		alert("a-later", "sent", alertAt.Add(3*time.Hour), nn),
+		alert("a-nodata", "sent", alertAt.Add(2*time.Minute), `{"oops": true}`),
+	}
+	forEachFixture(t, f, ReaderOptions{}, func(t *testing.T, r *Reader, _ *localdb.DB) {
+		got, err := r.SentAlerts(context.Background(), alertAt, alertAt.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, fmt.Sprintf("%s %s %s %s %s", a.ID, a.NodeID, a.TestID, a.Table,
+				a.DetectedAt.Format(time.DateTime)))
+		}
+		eq(t, "sent alerts", ids, []string{"a-sent model.shop.orders test.shop.nn_orders_id dw.prod.orders 2026-07-01 13:05:22"})
+	})
 }

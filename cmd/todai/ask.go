@@ -81,8 +81,13 @@ func (a *app) answer(ctx context.Context, db *localdb.DB, o askOptions) error {
 	}
 	res := handlers.Ask(ctx, a.reader(db), q, a.now())
 	if q.Alert != nil && res.Err == nil && res.Alert == nil {
-		fmt.Fprintln(a.stderr, handlers.Tr(res.Lang, "--at applies to questions about a node's state (status, last-run, freshness, why, urgent, tests, safe); this answer is about now.",
-			"--at はノードの状態についての質問（status、last-run、freshness、why、urgent、tests、safe）に使えます。この回答は現在についてです。"))
+		if spec, _ := handlers.Spec(handlers.Intent(res.Intent)); !spec.AboutRun {
+			fmt.Fprintln(a.stderr, handlers.Tr(res.Lang, "--at applies to questions about a node's state (status, last-run, freshness, why, urgent, tests, safe); this answer is about now.",
+				"--at はノードの状態についての質問（status、last-run、freshness、why、urgent、tests、safe）に使えます。この回答は現在についてです。"))
+		} else {
+			fmt.Fprintln(a.stderr, handlers.Tr(res.Lang, "The run at that time could not be read (--at needs one node); this answer is about now.",
+				"その時刻の実行を読めませんでした（--at にはノードを 1 つ指定してください）。この回答は現在についてです。"))
+		}
 	}
 	var err error
 	if o.asJSON {

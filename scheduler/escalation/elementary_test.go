@@ -38,7 +38,7 @@ func TestMirrorElementaryAlert(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sent := time.Date(2026, 3, 10, 9, 20, 0, 0, time.UTC)
+	sent, detected := time.Date(2026, 3, 10, 9, 20, 0, 0, time.UTC), time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	test := Incident{Kind: KindTest, Key: "test.shop.not_null_orders_id.order_id.None", NodeID: "model.shop.orders",
 		TestID: "test.shop.not_null_orders_id"}
 	model := Incident{Kind: KindModel, Key: "model.shop.orders", NodeID: "model.shop.orders"}
@@ -51,18 +51,22 @@ func TestMirrorElementaryAlert(t *testing.T) {
 		wantOK bool
 	}{
 		{name: "a test alert read from its payload; the test meta's channel wins", inc: with(test, "a-payload"), wantOK: true,
-			want: queries.ElementaryAlert{ID: "a-payload", Type: "test", SentAt: sent, Table: "analytics.prod.fct_orders",
+			want: queries.ElementaryAlert{ID: "a-payload", Type: "test", SentAt: sent, DetectedAt: detected,
+				NodeID: "model.shop.orders", TestID: "test.shop.not_null_orders_id", Table: "analytics.prod.fct_orders",
 				Column: "order_id", Test: "not_null", Channel: "dq-alerts",
 				UniqueIDs: []string{"test.shop.not_null_orders_id.order_id.None", "test.shop.not_null_orders_id", "model.shop.orders"}}},
 		{name: "a test alert without payload: the definitions say the asset and alerts_config.channel", inc: with(test, "a-bare"), wantOK: true,
-			want: queries.ElementaryAlert{ID: "a-bare", Type: "test", SentAt: sent, Table: "analytics.prod.fct_orders",
+			want: queries.ElementaryAlert{ID: "a-bare", Type: "test", SentAt: sent, DetectedAt: detected,
+				NodeID: "model.shop.orders", TestID: "test.shop.not_null_orders_id", Table: "analytics.prod.fct_orders",
 				Column: "order_id", Test: "not_null", Channel: "shop-alerts",
 				UniqueIDs: []string{"test.shop.not_null_orders_id.order_id.None", "test.shop.not_null_orders_id", "model.shop.orders"}}},
 		{name: "a model alert with a malformed payload: the alias, the model's channel without #", inc: with(model, "a-model"), wantOK: true,
-			want: queries.ElementaryAlert{ID: "a-model", Type: "model", SentAt: sent, Name: "fct_orders", Channel: "data-shop",
+			want: queries.ElementaryAlert{ID: "a-model", Type: "model", SentAt: sent, DetectedAt: detected,
+				NodeID: "model.shop.orders", Name: "fct_orders", Channel: "data-shop",
 				UniqueIDs: []string{"model.shop.orders"}}},
 		{name: "a freshness alert names source_name.identifier; no sent_at", inc: with(fresh, "a-fresh"), wantOK: true,
-			want: queries.ElementaryAlert{ID: "a-fresh", Type: "source_freshness", Name: "stripe.payments_v2",
+			want: queries.ElementaryAlert{ID: "a-fresh", Type: "source_freshness", DetectedAt: detected,
+				NodeID: "source.shop.stripe.payments", Name: "stripe.payments_v2",
 				UniqueIDs: []string{"source.shop.stripe.payments"}}},
 		{name: "an alert not in the mirror", inc: with(model, "gone")},
 		{name: "no alert linked", inc: model},
