@@ -15,10 +15,10 @@ import (
 const NotBuiltDays = 30
 
 // coverageIndex is what coverage needs of the definitions, read once per catalog: the nodes a test touches, the
-// models with a description, each node's children, and how many nodes depend on each (counted when first asked).
+// models with a description, and how many nodes depend on each (counted when first asked).
 type coverageIndex struct {
 	tested, described map[string]bool
-	children          map[string][]string
+	c                 *catalog
 
 	mu         sync.Mutex
 	downstream map[string]int
@@ -39,19 +39,13 @@ func (r *Reader) coverageOf(ctx context.Context, c *catalog, x *extraIndex) (*co
 	if err != nil {
 		return nil, err
 	}
-	ci := &coverageIndex{tested: map[string]bool{}, described: map[string]bool{}, children: map[string][]string{},
-		downstream: map[string]int{}}
+	ci := &coverageIndex{tested: map[string]bool{}, described: map[string]bool{}, c: c, downstream: map[string]int{}}
 	for _, id := range described {
 		ci.described[id] = true
 	}
 	for _, t := range x.tests {
 		for _, id := range t.test.tested {
 			ci.tested[id] = true
-		}
-	}
-	for child, parents := range c.parents {
-		for _, p := range parents {
-			ci.children[p] = append(ci.children[p], child)
 		}
 	}
 	c.coverage = ci
@@ -65,20 +59,8 @@ func (ci *coverageIndex) downstreamOf(id string) int {
 	if n, ok := ci.downstream[id]; ok {
 		return n
 	}
-	seen := map[string]bool{id: true}
-	queue := []string{id}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, ch := range ci.children[n] {
-			if !seen[ch] {
-				seen[ch] = true
-				queue = append(queue, ch)
-			}
-		}
-	}
-	ci.downstream[id] = len(seen) - 1
-	return len(seen) - 1
+	ci.downstream[id] = len(ci.c.descendants(id))
+	return ci.downstream[id]
 }
 
 // lastSuccesses are when each node was last built successfully (node_last_run), read once per data generation.

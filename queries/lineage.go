@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"maps"
 	"slices"
 	"time"
 
@@ -79,12 +80,28 @@ type downstreamOf struct {
 	exposures []Exposure
 }
 
-// readDownstream reads what is downstream of id from the mirror.
+// readDownstream reads what is downstream of id: the catalog's lineage walked in memory, then the nodes' names and
+// health (the data's) from the mirror, nearest first.
 func (r *Reader) readDownstream(ctx context.Context, id string) ([]LineageNode, []Exposure, error) {
-	all, err := r.lineage(ctx, id, false)
+	c, err := r.catalog(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	depth := c.descendants(id)
+	all, err := localdb.Collect(ctx, r.q, "downstream of "+id, `SELECT unique_id, name, resource_type, health
+		FROM nodes WHERE unique_id IN (SELECT value FROM json_each(?1))`, []any{jsonList(slices.Collect(maps.Keys(depth)))},
+		func(rows *sql.Rows) (LineageNode, error) {
+			var l LineageNode
+			err := rows.Scan(&l.UniqueID, &l.Name, &l.ResourceType, &l.Health)
+			l.Depth = depth[l.UniqueID]
+			return l, err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(all, func(a, b LineageNode) int {
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), cmp.Compare(a.Name, b.Name), cmp.Compare(a.UniqueID, b.UniqueID))
+	})
 	nodes := []LineageNode{}
 	var expIDs []string
 	for _, l := range all {

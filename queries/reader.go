@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -200,7 +202,9 @@ type catalog struct {
 	// parents are each node's parents in the lineage (node_edges), sorted: edges are rebuilt with the definitions,
 	// so they live as long as the catalog's generation.
 	parents map[string][]string
-	tests   testDefCache // test definitions read by Failures, loaded on demand
+	// children are each node's children, sorted: parents turned around.
+	children map[string][]string
+	tests    testDefCache // test definitions read by Failures, loaded on demand
 	// extra indexes tests and Elementary's own nodes, read on first use (extranodes.go).
 	extraMu sync.Mutex
 	// coverage is what health's coverage needs of the definitions (coverageOf), guarded by coverageMu.
@@ -322,7 +326,35 @@ func (r *Reader) loadCatalog(ctx context.Context, gen int64) (*catalog, error) {
 	if c.parents, err = r.loadParents(ctx); err != nil {
 		return nil, err
 	}
+	c.children = map[string][]string{}
+	for _, child := range slices.Sorted(maps.Keys(c.parents)) {
+		for _, p := range c.parents[child] {
+			c.children[p] = append(c.children[p], child)
+		}
+	}
 	return c, nil
+}
+
+// descendants are the nodes downstream of id, each at its least depth (1 for a child), to maxLineageDepth: a walk of
+// the catalog's lineage in memory.
+func (c *catalog) descendants(id string) map[string]int {
+	depth := map[string]int{id: 0}
+	queue := []string{id}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if depth[n] == maxLineageDepth {
+			continue
+		}
+		for _, ch := range c.children[n] {
+			if _, seen := depth[ch]; !seen {
+				depth[ch] = depth[n] + 1
+				queue = append(queue, ch)
+			}
+		}
+	}
+	delete(depth, id)
+	return depth
 }
 
 // nodeTexts returns n's description and raw meta JSON: a test's from the catalog, another node's read from the
