@@ -30,7 +30,7 @@ func (r *Reader) Freshness(ctx context.Context, source string) (FreshnessAnswer,
 			fr, err := r.freshnessOf(ctx, c, []string{n.UniqueID}, true)
 			return FreshnessAnswer{Sources: fr}, err
 		}
-		up, err := r.lineage(ctx, n.UniqueID, true)
+		up, err := r.ancestors(ctx, n.UniqueID)
 		if err != nil {
 			return FreshnessAnswer{}, err
 		}

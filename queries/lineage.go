@@ -11,22 +11,19 @@ import (
 	"github.com/todai-dev/todai/queries/localdb"
 )
 
-// maxLineageDepth bounds the lineage walk: it keeps the recursive query finite on cyclic or very deep graphs.
+// maxLineageDepth bounds the lineage walks: it keeps them finite on cyclic or very deep graphs.
 const maxLineageDepth = 64
 
 // testedNodes lists, at depth 1, the nodes a test (?1) touches: a test's parents. It is empty for other nodes.
 const testedNodes = `SELECT node_unique_id, 1 FROM test_nodes WHERE test_unique_id = ?1`
 
-// lineage walks node_edges from id with a recursive query (up: parents, else children), bounded by
-// maxLineageDepth so that cycles end, keeping each node's smallest depth. Nodes are ordered by depth then name.
-func (r *Reader) lineage(ctx context.Context, id string, up bool) ([]LineageNode, error) {
-	step := `SELECT e.child, w.depth + 1 FROM walk w JOIN node_edges e ON e.parent = w.id WHERE w.depth < ?2`
-	seed := `SELECT child, 1 FROM node_edges WHERE parent = ?1`
-	if up {
-		step = `SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2`
-		seed = `SELECT parent, 1 FROM node_edges WHERE child = ?1 UNION ` + testedNodes
-	}
-	return localdb.Collect(ctx, r.q, "lineage of "+id, `WITH RECURSIVE walk(id, depth) AS (`+seed+` UNION `+step+`)
+// ancestors walks node_edges up from id (and, for a test, from the nodes it touches) with a recursive query,
+// bounded by maxLineageDepth so that cycles end, keeping each node's smallest depth. Nodes are ordered by depth then
+// name. (What is downstream is walked in memory: catalog.descendants.)
+func (r *Reader) ancestors(ctx context.Context, id string) ([]LineageNode, error) {
+	return localdb.Collect(ctx, r.q, "upstream of "+id, `WITH RECURSIVE walk(id, depth) AS (
+			SELECT parent, 1 FROM node_edges WHERE child = ?1 UNION `+testedNodes+`
+			UNION SELECT e.parent, w.depth + 1 FROM walk w JOIN node_edges e ON e.child = w.id WHERE w.depth < ?2)
 		SELECT n.unique_id, n.name, n.resource_type, n.health, min(w.depth) AS d
 		FROM walk w JOIN nodes n ON n.unique_id = w.id
 		WHERE w.id <> ?1
@@ -180,7 +177,7 @@ func (r *Reader) withData(ctx context.Context, c *catalog, nodes []LineageNode) 
 // data is.
 func (r *Reader) Upstream(ctx context.Context, name string) (LineageAnswer, error) {
 	return aboutNode(ctx, r, name, func(r *Reader, c *catalog, n *nodeInfo) (_ LineageAnswer, err error) {
-		up, err := r.lineage(ctx, n.UniqueID, true)
+		up, err := r.ancestors(ctx, n.UniqueID)
 		if err != nil {
 			return LineageAnswer{}, err
 		}
