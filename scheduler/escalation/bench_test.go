@@ -2,13 +2,13 @@ package escalation
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // BenchmarkSweep is the escalation sweep over 5,000 open incidents of 50 teams at various stages, with 100 silences
@@ -19,7 +19,7 @@ func BenchmarkSweep(b *testing.B) {
 	ctx := context.Background()
 	store := NewStore(localdbtest.Open(b, ""))
 	const n = 5000
-	err := store.inTx(ctx, "seed", func(tx *sql.Tx) error {
+	err := store.inTx(ctx, "seed", func(tx *statedb.Tx) error {
 		for i := range n {
 			inc := Incident{Key: fmt.Sprintf("test.p.t%d.id.generic", i), Team: fmt.Sprintf("team%d", i%50), Kind: KindTest,
 				NodeID: fmt.Sprintf("model.p.m%d", i%2000), TestID: fmt.Sprintf("test.p.t%d", i), Severity: SeverityError,

@@ -8,16 +8,33 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
 
-// TestIncidentStoreContract runs one contract against every IncidentStore: the SQLite Store of one replica and the
-// in-memory store of the engine's tests, so that the engine's tests prove what production does.
+// TestIncidentStoreContract runs one contract against every IncidentStore: the Store on SQLite (one replica) and on
+// PostgreSQL (several), and the in-memory store of the engine's tests, so that the engine's tests prove what
+// production does.
 func TestIncidentStoreContract(t *testing.T) {
 	for name, open := range map[string]func(t *testing.T) IncidentStore{
-		"sqlite": func(t *testing.T) IncidentStore { return NewStore(localdbtest.Open(t, "")) },
-		"memory": func(*testing.T) IncidentStore { return newMemStore() },
+		"sqlite":   func(t *testing.T) IncidentStore { return NewStore(localdbtest.Open(t, "")) },
+		"postgres": func(t *testing.T) IncidentStore { return NewStateStore(statedbtest.Postgres(t)) },
+		"memory":   func(*testing.T) IncidentStore { return newMemStore() },
 	} {
 		t.Run(name, func(t *testing.T) { incidentStoreContract(t, open) })
+	}
+}
+
+// eachState runs test on a Store over each state engine: a SQLite state file and a PostgreSQL schema.
+func eachState(t *testing.T, test func(t *testing.T, store *Store)) {
+	t.Helper()
+	for _, engine := range []struct {
+		name string
+		open func(t *testing.T) *Store
+	}{
+		{"sqlite", func(t *testing.T) *Store { return NewStore(localdbtest.Open(t, "")) }},
+		{"postgres", func(t *testing.T) *Store { return NewStateStore(statedbtest.Postgres(t)) }},
+	} {
+		t.Run(engine.name, func(t *testing.T) { test(t, engine.open(t)) })
 	}
 }
 

@@ -2,7 +2,6 @@ package escalation
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // MirrorReader is what Reconcile reads of the mirror; *queries.Reader implements it.
@@ -185,7 +185,7 @@ func planReconcile(wanted []Incident, open map[string]Unresolved, alerts map[str
 
 // ApplyReconcile carries a plan out in one write transaction and returns the incidents it opened and resolved.
 func (s *Store) ApplyReconcile(ctx context.Context, plan ReconcilePlan, now time.Time) (opened, resolved []Incident, err error) {
-	err = s.inTx(ctx, "reconcile", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "reconcile", func(tx *statedb.Tx) error {
 		for id, alert := range plan.Link {
 			if err := linkAlertTx(ctx, tx, id, alert, now); err != nil {
 				return fmt.Errorf("link incident %d: %w", id, err)
@@ -229,7 +229,7 @@ func alertsSince(detected, opened time.Time) time.Time {
 
 // Unresolved returns the unresolved incidents by key.
 func (s *Store) Unresolved(ctx context.Context) (map[string]Unresolved, error) {
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT key, id, team, coalesce(nullif(test_id, ''), node_id),
+	rows, err := s.db.Writer().QueryContext(ctx, `SELECT key, id, team, coalesce(nullif(test_id, ''), node_id),
 		notified_level = 0 AND elementary_alert_id = '', coalesce(detected_at, ''), opened_at
 		FROM incidents WHERE status <> 'resolved'`)
 	if err != nil {

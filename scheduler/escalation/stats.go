@@ -31,9 +31,9 @@ type Handled struct {
 func (s *Store) Handled(ctx context.Context, team string, since time.Time) ([]Handled, error) {
 	from := localdb.FormatTime(since)
 	// Through the writer, as OpenOn: the read model calls it inside a snapshot that holds one of the readers.
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT id, team, coalesce(nullif(test_id, ''), node_id), opened_at,
+	rows, err := s.db.Writer().QueryContext(ctx, `SELECT id, team, coalesce(nullif(test_id, ''), node_id), opened_at,
 		coalesce(acked_at, ''), coalesce(resolved_at, ''), resolution, reopens FROM incidents
-		WHERE (?1 = '' OR team = ?1 COLLATE NOCASE) AND (opened_at >= ?2 OR resolved_at >= ?2) ORDER BY id`, team, from)
+		WHERE (?1 = '' OR lower(team) = lower(?1)) AND (opened_at >= ?2 OR resolved_at >= ?2) ORDER BY id`, team, from)
 	if err != nil {
 		return nil, fmt.Errorf("incidents handled: %w", err)
 	}

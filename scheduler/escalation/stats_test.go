@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries"
-	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 )
 
 func TestStatsOf(t *testing.T) {
@@ -41,35 +40,36 @@ func TestStatsOf(t *testing.T) {
 
 // TestStats reads the figures through the store: the team compared without case, other teams left out.
 func TestStats(t *testing.T) {
-	ctx := context.Background()
-	store := NewStore(localdbtest.Open(t, ""))
-	open := func(key, team string, at time.Time) int64 {
-		inc := openIncident()
-		inc.ID, inc.Key, inc.Team, inc.TestID, inc.OpenedAt = 0, key, team, "test.shop."+key, at
-		got, _, err := store.Open(ctx, inc)
+	eachState(t, func(t *testing.T, store *Store) {
+		ctx := context.Background()
+		open := func(key, team string, at time.Time) int64 {
+			inc := openIncident()
+			inc.ID, inc.Key, inc.Team, inc.TestID, inc.OpenedAt = 0, key, team, "test.shop."+key, at
+			got, _, err := store.Open(ctx, inc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.ID
+		}
+		a := open("a", "Finance", t0)
+		open("b", "growth", t0)
+		if _, err := store.Take(ctx, a, "U_ANA", t0.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.ResolveAs(ctx, a, ResolutionExpected, "", "U_ANA", t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.Stats(ctx, "finance", t0.Add(-time.Hour), t0.Add(24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return got.ID
-	}
-	a := open("a", "Finance", t0)
-	open("b", "growth", t0)
-	if _, err := store.Take(ctx, a, "U_ANA", t0.Add(30*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.ResolveAs(ctx, a, ResolutionExpected, "", "U_ANA", t0.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	got, err := store.Stats(ctx, "finance", t0.Add(-time.Hour), t0.Add(24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Opened != 1 || got.Acknowledged != 1 || got.Resolved != 1 || *got.TimeToAcknowledge.MedianSeconds != 1800 ||
-		*got.TimeToResolve.MedianSeconds != 7200 || len(got.Resolutions) != 1 || got.Resolutions[0].Resolution != "expected" {
-		t.Errorf("finance's figures: %+v", got)
-	}
-	all, err := store.Stats(ctx, "", t0.Add(-time.Hour), t0.Add(24*time.Hour))
-	if err != nil || all.Opened != 2 || all.StillOpen != 1 {
-		t.Errorf("every team's figures: %+v, %v", all, err)
-	}
+		if got.Opened != 1 || got.Acknowledged != 1 || got.Resolved != 1 || *got.TimeToAcknowledge.MedianSeconds != 1800 ||
+			*got.TimeToResolve.MedianSeconds != 7200 || len(got.Resolutions) != 1 || got.Resolutions[0].Resolution != "expected" {
+			t.Errorf("finance's figures: %+v", got)
+		}
+		all, err := store.Stats(ctx, "", t0.Add(-time.Hour), t0.Add(24*time.Hour))
+		if err != nil || all.Opened != 2 || all.StillOpen != 1 {
+			t.Errorf("every team's figures: %+v, %v", all, err)
+		}
+	})
 }

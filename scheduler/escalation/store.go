@@ -12,6 +12,7 @@ import (
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // ErrNotFound is returned for an incident or silence that does not exist.
@@ -30,14 +31,18 @@ type Event struct {
 	Detail string
 }
 
-// Store keeps incidents, their timelines, silences and sends in the local SQLite database (migration 00006).
-// Writes go through the database's single writer; the sweep reads through its read pool.
+// Store keeps incidents, their timelines, silences and sends in the state database: the local SQLite file of one
+// replica (migration 00006 and after) or a PostgreSQL schema (migrations/postgres). Writes, and the reads that must
+// see them, go through its writer; the sweep reads through its read pool.
 type Store struct {
-	db *localdb.DB
+	db *statedb.DB
 }
 
-// NewStore returns a store over db.
-func NewStore(db *localdb.DB) *Store { return &Store{db: db} }
+// NewStore returns a store over the local SQLite state db.
+func NewStore(db *localdb.DB) *Store { return &Store{db: statedb.FromLocal(db)} }
+
+// NewStateStore returns a store over a state database, SQLite or PostgreSQL.
+func NewStateStore(db *statedb.DB) *Store { return &Store{db: db} }
 
 const incidentCols = `id, key, team, kind, node_id, test_id, severity, status, invocation_id, summary, owners, tags,
 	opened_at, notified_level, notified_loop, notified_at, acked_by, acked_at, resolved_at, resolve_announced,
@@ -105,8 +110,8 @@ func jsonList(v []string) string {
 }
 
 // inTx runs f in one write transaction.
-func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
-	tx, err := s.db.Write.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, what string, f func(*statedb.Tx) error) error {
+	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -120,7 +125,7 @@ func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) er
 	return nil
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, id int64, at time.Time, event, actor string, level, loop any, detail string) error {
+func addEvent(ctx context.Context, tx *statedb.Tx, id int64, at time.Time, event, actor string, level, loop any, detail string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO incident_events (incident_id, at, event, actor, level, loop, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, localdb.FormatTime(at), event, actor, level, loop, detail)
 	if err != nil {
@@ -144,7 +149,7 @@ func getIncident(ctx context.Context, q interface {
 
 // Get returns one incident.
 func (s *Store) Get(ctx context.Context, id int64) (Incident, error) {
-	return getIncident(ctx, s.db.Write, id)
+	return getIncident(ctx, s.db.Writer(), id)
 }
 
 // ByMessage returns the incidents whose Slack message is channel/ts (a grouped first notice holds several), by ID.
@@ -168,11 +173,14 @@ func (s *Store) ByParent(ctx context.Context, id int64) ([]Incident, error) {
 // OpenOn lists the unresolved incidents on the given nodes (their own, or of their tests), as the read model's
 // "safe" names them: queries.ReaderOptions.OpenIncidents.
 func (s *Store) OpenOn(ctx context.Context, nodeIDs []string) ([]queries.OpenIncident, error) {
-	ids, err := json.Marshal(nodeIDs)
-	if err != nil {
-		return nil, fmt.Errorf("open incidents: %w", err)
+	if len(nodeIDs) == 0 {
+		return []queries.OpenIncident{}, nil
 	}
-	incs, err := s.where(ctx, `status != 'resolved' AND node_id IN (SELECT value FROM json_each(?))`, string(ids))
+	args := make([]any, len(nodeIDs))
+	for i, id := range nodeIDs {
+		args[i] = id
+	}
+	incs, err := s.where(ctx, `status <> 'resolved' AND node_id IN (`+statedb.In(len(nodeIDs))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("open incidents: %w", err)
 	}
@@ -186,7 +194,7 @@ func (s *Store) OpenOn(ctx context.Context, nodeIDs []string) ([]queries.OpenInc
 // where reads the incidents matching the condition, by id, through the writer (so that a message is rendered with
 // what was just written).
 func (s *Store) where(ctx context.Context, cond string, args ...any) ([]Incident, error) {
-	rows, err := s.db.Write.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE `+cond+` ORDER BY id`, args...)
+	rows, err := s.db.Writer().QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE `+cond+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +215,7 @@ func (s *Store) where(ctx context.Context, cond string, args ...any) ([]Incident
 func (s *Store) Open(ctx context.Context, inc Incident) (Incident, bool, error) {
 	var out Incident
 	opened := false
-	err := s.inTx(ctx, "open incident "+inc.Key, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "open incident "+inc.Key, func(tx *statedb.Tx) error {
 		var err error
 		out, opened, err = openTx(ctx, tx, inc)
 		return err
@@ -215,7 +223,7 @@ func (s *Store) Open(ctx context.Context, inc Incident) (Incident, bool, error) 
 	return out, opened, err
 }
 
-func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, error) {
+func openTx(ctx context.Context, tx *statedb.Tx, inc Incident) (Incident, bool, error) {
 	if inc.Key == "" || inc.NodeID == "" {
 		return Incident{}, false, errors.New("incident without key or node")
 	}
@@ -238,26 +246,19 @@ func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, erro
 		return Incident{}, false, nil // a person resolved this very failure: it stays resolved
 	}
 	inc.Reopens = ended.reopened(inc.OpenedAt)
-	res, err := tx.ExecContext(ctx, `INSERT INTO incidents (key, team, kind, node_id, test_id, severity, status,
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO incidents (key, team, kind, node_id, test_id, severity, status,
 		invocation_id, summary, owners, tags, opened_at, elementary_alert_id, detected_at, reopens)
 		VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING`,
+		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING RETURNING id`,
 		inc.Key, inc.Team, string(inc.Kind), inc.NodeID, inc.TestID, inc.Severity, inc.InvocationID, inc.Summary,
 		jsonList(inc.Owners), jsonList(inc.Tags), localdb.FormatTime(inc.OpenedAt), inc.ElementaryAlertID,
-		nullTime(inc.DetectedAt), inc.Reopens)
-	if err != nil {
-		return Incident{}, false, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return Incident{}, false, err
-	}
-	if n == 0 {
+		nullTime(inc.DetectedAt), inc.Reopens).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) { // its key is open already
 		got, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
 			WHERE key = ? AND status <> 'resolved'`, inc.Key))
 		return got, false, err
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Incident{}, false, err
 	}
@@ -282,7 +283,7 @@ func openTx(ctx context.Context, tx *sql.Tx, inc Incident) (Incident, bool, erro
 // Ack acknowledges an open incident for actor: escalation stops. Acknowledging an acknowledged incident changes
 // nothing; a resolved one returns ErrResolved.
 func (s *Store) Ack(ctx context.Context, id int64, actor string, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("acknowledge incident %d", id), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("acknowledge incident %d", id), func(tx *statedb.Tx) error {
 		inc, err := getIncident(ctx, tx, id)
 		if err != nil {
 			return err
@@ -304,7 +305,7 @@ func (s *Store) Ack(ctx context.Context, id int64, actor string, now time.Time) 
 // Split takes an incident out of its root cause's incident for good (the Split button: the grouping was wrong): it
 // is never grouped again and gets notices of its own from the next sweep.
 func (s *Store) Split(ctx context.Context, id int64, actor string, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("split incident %d", id), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("split incident %d", id), func(tx *statedb.Tx) error {
 		inc, err := getIncident(ctx, tx, id)
 		if err != nil {
 			return err
@@ -325,7 +326,7 @@ func (s *Store) Split(ctx context.Context, id int64, actor string, now time.Time
 // Snooze silences one incident (by its key) for d from now, for actor: a silence that expires.
 func (s *Store) Snooze(ctx context.Context, id int64, d time.Duration, actor string, now time.Time) (Silence, error) {
 	var sil Silence
-	err := s.inTx(ctx, fmt.Sprintf("snooze incident %d", id), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, fmt.Sprintf("snooze incident %d", id), func(tx *statedb.Tx) error {
 		if d <= 0 {
 			return fmt.Errorf("snooze of %s", d)
 		}
@@ -349,7 +350,7 @@ func (s *Store) Snooze(ctx context.Context, id int64, d time.Duration, actor str
 	return sil, err
 }
 
-func insertSilence(ctx context.Context, tx *sql.Tx, sil Silence, now time.Time) (int64, error) {
+func insertSilence(ctx context.Context, tx *statedb.Tx, sil Silence, now time.Time) (int64, error) {
 	if len(sil.Matchers) == 0 {
 		return 0, errors.New("silence without matchers")
 	}
@@ -367,18 +368,16 @@ func insertSilence(ctx context.Context, tx *sql.Tx, sil Silence, now time.Time) 
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, string(ms), localdb.FormatTime(sil.StartsAt), localdb.FormatTime(sil.EndsAt),
-		sil.CreatedBy, sil.Comment, localdb.FormatTime(now))
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, string(ms), localdb.FormatTime(sil.StartsAt), localdb.FormatTime(sil.EndsAt),
+		sil.CreatedBy, sil.Comment, localdb.FormatTime(now)).Scan(&id)
+	return id, err
 }
 
 // Silence stores a new silence (its ID is assigned) and returns it.
 func (s *Store) Silence(ctx context.Context, sil Silence, now time.Time) (Silence, error) {
-	err := s.inTx(ctx, "create silence", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "create silence", func(tx *statedb.Tx) error {
 		var err error
 		sil.ID, err = insertSilence(ctx, tx, sil, now)
 		return err
@@ -388,8 +387,8 @@ func (s *Store) Silence(ctx context.Context, sil Silence, now time.Time) (Silenc
 
 // ExpireSilence ends a silence now (it stays stored, expired). Expiring an expired silence changes nothing.
 func (s *Store) ExpireSilence(ctx context.Context, id int64, actor string, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("expire silence %d", id), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE silences SET ends_at = max(starts_at, ?), expired_by = ?
+	return s.inTx(ctx, fmt.Sprintf("expire silence %d", id), func(tx *statedb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE silences SET ends_at = `+s.db.Greatest()+`(starts_at, ?), expired_by = ?
 			WHERE id = ? AND ends_at > ?`, localdb.FormatTime(now), actor, id, localdb.FormatTime(now))
 		if err != nil {
 			return err
@@ -409,12 +408,12 @@ func (s *Store) ExpireSilence(ctx context.Context, id int64, actor string, now t
 
 // ActiveSilences returns the silences in force at now or starting later (not yet expired), oldest first.
 func (s *Store) ActiveSilences(ctx context.Context, now time.Time) ([]Silence, error) {
-	return s.silences(ctx, s.db.Read, `WHERE ends_at > ?`, localdb.FormatTime(now))
+	return s.silences(ctx, s.db.Reader(), `WHERE ends_at > ?`, localdb.FormatTime(now))
 }
 
 // SendsByLevel counts the escalation messages sent, by level (0 is the resolution notice), for the metrics.
 func (s *Store) SendsByLevel(ctx context.Context) (map[int]int64, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT level, COUNT(*) FROM sends GROUP BY level`)
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT level, COUNT(*) FROM sends GROUP BY level`)
 	if err != nil {
 		return nil, fmt.Errorf("count sends: %w", err)
 	}
@@ -436,10 +435,10 @@ func (s *Store) SendsByLevel(ctx context.Context) (map[int]int64, error) {
 
 // Silences returns every silence, expired ones too, oldest first.
 func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
-	return s.silences(ctx, s.db.Read, "")
+	return s.silences(ctx, s.db.Reader(), "")
 }
 
-func (s *Store) silences(ctx context.Context, db *sql.DB, where string, args ...any) ([]Silence, error) {
+func (s *Store) silences(ctx context.Context, db statedb.Querier, where string, args ...any) ([]Silence, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, matchers, starts_at, ends_at, created_by, comment FROM silences `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read silences: %w", err)
@@ -474,13 +473,13 @@ func (s *Store) silences(ctx context.Context, db *sql.DB, where string, args ...
 // Resolve resolves an unresolved incident whose problem cleared (the test passes again, the model ran) in the dbt
 // invocation clearedBy ("" when unknown); resolving a resolved incident changes nothing.
 func (s *Store) Resolve(ctx context.Context, id int64, clearedBy string, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *statedb.Tx) error {
 		return clearTx(ctx, tx, id, clearedBy, now)
 	})
 }
 
 // clearTx resolves an unresolved incident as cleared by Todai, by the run of invocation clearedBy.
-func clearTx(ctx context.Context, tx *sql.Tx, id int64, clearedBy string, now time.Time) error {
+func clearTx(ctx context.Context, tx *statedb.Tx, id int64, clearedBy string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = 'todai',
 		resolution = 'cleared', cleared_by = ? WHERE id = ? AND status <> 'resolved'`, localdb.FormatTime(now), clearedBy, id)
 	if err != nil {
@@ -498,7 +497,7 @@ func clearTx(ctx context.Context, tx *sql.Tx, id int64, clearedBy string, now ti
 }
 
 // lastEndedTx is the latest resolved incident of key (zero when none).
-func lastEndedTx(ctx context.Context, tx *sql.Tx, key string) (Ended, error) {
+func lastEndedTx(ctx context.Context, tx *statedb.Tx, key string) (Ended, error) {
 	var (
 		e                      Ended
 		resolution, resolvedAt string
@@ -530,7 +529,7 @@ func (s *Store) ClaimSends(ctx context.Context, keys []SendKey, now time.Time) (
 	if len(keys) == 1 {
 		what = fmt.Sprintf("record send %d/%d/%d", keys[0].Incident, keys[0].Level, keys[0].Loop)
 	}
-	err := s.inTx(ctx, what, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, what, func(tx *statedb.Tx) error {
 		for _, key := range keys {
 			ok, err := recordSendTx(ctx, tx, key, now)
 			if err != nil {
@@ -548,7 +547,7 @@ func (s *Store) ClaimSends(ctx context.Context, keys []SendKey, now time.Time) (
 	return claimed, nil
 }
 
-func recordSendTx(ctx context.Context, tx *sql.Tx, key SendKey, now time.Time) (bool, error) {
+func recordSendTx(ctx context.Context, tx *statedb.Tx, key SendKey, now time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO sends (incident_id, level, loop, sent_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`, key.Incident, key.Level, key.Loop, localdb.FormatTime(now))
 	if err != nil {
@@ -576,7 +575,7 @@ func recordSendTx(ctx context.Context, tx *sql.Tx, key SendKey, now time.Time) (
 // incident's last notice back to prev; the timeline records the failure. After MaxSendAttempts failures of the same
 // notice the claim stays and the timeline says the notice was given up.
 func (s *Store) UnclaimSend(ctx context.Context, key SendKey, prev Step, now time.Time, reason string) error {
-	return s.inTx(ctx, fmt.Sprintf("give back send %d/%d/%d", key.Incident, key.Level, key.Loop), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("give back send %d/%d/%d", key.Incident, key.Level, key.Loop), func(tx *statedb.Tx) error {
 		var failures int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM incident_events
 			WHERE incident_id = ? AND event = 'notify_failed' AND level = ? AND loop = ?`,
@@ -602,7 +601,7 @@ func (s *Store) UnclaimSend(ctx context.Context, key SendKey, prev Step, now tim
 // SetMessages records msg as the message of every send in keys, in one transaction: a grouped first message and
 // all the incidents it carries.
 func (s *Store) SetMessages(ctx context.Context, keys []SendKey, msg MessageRef) error {
-	return s.inTx(ctx, fmt.Sprintf("record message of incident %d", keys[0].Incident), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("record message of incident %d", keys[0].Incident), func(tx *statedb.Tx) error {
 		for _, key := range keys {
 			if _, err := tx.ExecContext(ctx, `UPDATE sends SET channel = ?, ts = ? WHERE incident_id = ? AND level = ? AND loop = ?`,
 				msg.Channel, msg.TS, key.Incident, key.Level, key.Loop); err != nil {
@@ -621,7 +620,7 @@ func (s *Store) SetMessages(ctx context.Context, keys []SendKey, msg MessageRef)
 // ClearGrouping) on the
 // incident, with its timeline event. Other actions are sends: claim them with ClaimSends.
 func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("apply %T to incident %d", act, id), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("apply %T to incident %d", act, id), func(tx *statedb.Tx) error {
 		var (
 			query, event, detail string
 			arg                  any
@@ -658,12 +657,12 @@ func (s *Store) Apply(ctx context.Context, id int64, act Action, now time.Time) 
 // LinkElementaryAlert records that edr monitor alerted on an unresolved incident (alerts_v2 alert alertID), unless
 // one is recorded already; the timeline says so.
 func (s *Store) LinkElementaryAlert(ctx context.Context, id int64, alertID string, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("link incident %d to edr monitor's alert", id), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("link incident %d to edr monitor's alert", id), func(tx *statedb.Tx) error {
 		return linkAlertTx(ctx, tx, id, alertID, now)
 	})
 }
 
-func linkAlertTx(ctx context.Context, tx *sql.Tx, id int64, alertID string, now time.Time) error {
+func linkAlertTx(ctx context.Context, tx *statedb.Tx, id int64, alertID string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE incidents SET elementary_alert_id = ?
 		WHERE id = ? AND elementary_alert_id = '' AND status <> 'resolved'`, alertID, id)
 	if err != nil {
@@ -677,7 +676,7 @@ func linkAlertTx(ctx context.Context, tx *sql.Tx, id int64, alertID string, now 
 
 // Timeline returns an incident's transitions, oldest first.
 func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT at, event, actor, coalesce(level, 0), coalesce(loop, 0), detail
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT at, event, actor, coalesce(level, 0), coalesce(loop, 0), detail
 		FROM incident_events WHERE incident_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
@@ -706,7 +705,7 @@ func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
 // Pending returns the incidents a sweep must look at: every unresolved one, and the resolved ones whose resolution
 // was not yet announced though a notice went out or their root's message lists them. Ordered by id.
 func (s *Store) Pending(ctx context.Context) ([]Incident, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+incidentCols+` FROM incidents
 		WHERE status IN ('open', 'acked')
 			OR (status = 'resolved' AND resolve_announced = 0 AND (notified_level > 0 OR parent_id != 0))
 		ORDER BY id`)
@@ -730,7 +729,7 @@ func (s *Store) Pending(ctx context.Context) ([]Incident, error) {
 
 // SentKeys returns the sends recorded for the pending incidents.
 func (s *Store) SentKeys(ctx context.Context) (map[SendKey]bool, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.incident_id, s.level, s.loop FROM sends s
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT s.incident_id, s.level, s.loop FROM sends s
 		JOIN incidents i ON i.id = s.incident_id
 		WHERE i.status IN ('open', 'acked') OR i.resolve_announced = 0`)
 	if err != nil {

@@ -2,15 +2,16 @@ package escalation
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // ErrInvalid is returned for a change that cannot be made as asked: an unknown priority or resolution, a note over
@@ -32,7 +33,7 @@ func (s *Store) Assign(ctx context.Context, id int64, assignee, actor string, no
 
 func (s *Store) assign(ctx context.Context, id int64, assignee, actor, event string, now time.Time) (bool, error) {
 	changed := false
-	err := s.inTx(ctx, fmt.Sprintf("%s incident %d", event, id), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, fmt.Sprintf("%s incident %d", event, id), func(tx *statedb.Tx) error {
 		if assignee == "" {
 			return fmt.Errorf("nobody to assign: %w", ErrInvalid)
 		}
@@ -67,7 +68,7 @@ func (s *Store) assign(ctx context.Context, id int64, assignee, actor, event str
 // has changes nothing); an unknown priority returns ErrInvalid, a resolved incident ErrResolved.
 func (s *Store) SetPriority(ctx context.Context, id int64, p Priority, actor string, now time.Time) (bool, error) {
 	changed := false
-	err := s.inTx(ctx, fmt.Sprintf("set the severity of incident %d", id), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, fmt.Sprintf("set the severity of incident %d", id), func(tx *statedb.Tx) error {
 		parsed, ok := ParsePriority(string(p))
 		if !ok {
 			return fmt.Errorf("severity %q: %w", p, ErrInvalid)
@@ -103,7 +104,7 @@ func (s *Store) SetPriority(ctx context.Context, id int64, p Priority, actor str
 // not by the sweep. A resolved incident returns ErrResolved; an unknown resolution or a note over MaxNoteLength
 // ErrInvalid.
 func (s *Store) ResolveAs(ctx context.Context, id int64, r Resolution, note, actor string, now time.Time) error {
-	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *sql.Tx) error {
+	return s.inTx(ctx, fmt.Sprintf("resolve incident %d", id), func(tx *statedb.Tx) error {
 		parsed, ok := ParseResolution(string(r))
 		if !ok {
 			return fmt.Errorf("resolution %q: %w", r, ErrInvalid)
@@ -142,22 +143,26 @@ func (s *Store) History(ctx context.Context, ids []string, since time.Time) (map
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, fmt.Errorf("incident history: %w", err)
+	wanted := slices.Compact(slices.Sorted(slices.Values(ids)))
+	args := make([]any, 0, len(wanted)+1) // the wanted ids, then since
+	for _, id := range wanted {
+		args = append(args, id)
 	}
+	args = append(args, localdb.FormatTime(since))
 	// Through the writer, as OpenOn: the read model calls it inside a snapshot that holds one of the readers.
-	rows, err := s.db.Write.QueryContext(ctx, `WITH wanted(id) AS (SELECT DISTINCT value FROM json_each(?1)),
+	rows, err := s.db.Writer().QueryContext(ctx, `WITH wanted(id) AS (VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?), ", len(wanted)), ", ")+`),
 		ended AS (SELECT coalesce(nullif(test_id, ''), node_id) AS subject, resolution, resolved_at FROM incidents
-			WHERE status = 'resolved' AND resolved_at >= ?2 AND resolution IN ('false_positive', 'expected')),
-		dismissed AS (SELECT subject, sum(resolution = 'false_positive') AS fp, sum(resolution = 'expected') AS ex,
+			WHERE status = 'resolved' AND resolved_at >= ? AND resolution IN ('false_positive', 'expected')),
+		dismissed AS (SELECT subject, sum(CASE WHEN resolution = 'false_positive' THEN 1 ELSE 0 END) AS fp,
+			sum(CASE WHEN resolution = 'expected' THEN 1 ELSE 0 END) AS ex,
 			min(resolved_at) AS first FROM ended WHERE subject IN (SELECT id FROM wanted) GROUP BY subject),
 		reopening AS (SELECT coalesce(nullif(test_id, ''), node_id) AS subject, max(reopens) AS reopens FROM incidents
 			WHERE status <> 'resolved' AND reopens <> 0 AND coalesce(nullif(test_id, ''), node_id) IN (SELECT id FROM wanted)
 			GROUP BY subject)
 		SELECT w.id, coalesce(d.fp, 0), coalesce(d.ex, 0), coalesce(d.first, ''), coalesce(o.reopens, 0)
 		FROM wanted w LEFT JOIN dismissed d ON d.subject = w.id LEFT JOIN reopening o ON o.subject = w.id
-		WHERE d.subject IS NOT NULL OR o.subject IS NOT NULL`, string(list), localdb.FormatTime(since))
+		WHERE d.subject IS NOT NULL OR o.subject IS NOT NULL`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("incident history: %w", err)
 	}
@@ -191,7 +196,7 @@ func (s *Store) List(ctx context.Context, team string, resolvedSince time.Time) 
 		cond, args = `(status <> 'resolved' OR resolved_at >= ?)`, append(args, localdb.FormatTime(resolvedSince))
 	}
 	if team != "" {
-		cond, args = cond+` AND team = ? COLLATE NOCASE`, append(args, team)
+		cond, args = cond+` AND lower(team) = lower(?)`, append(args, team)
 	}
 	incs, err := s.where(ctx, cond, args...)
 	if err != nil {

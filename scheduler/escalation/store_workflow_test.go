@@ -16,97 +16,98 @@ import (
 // TestWorkflow takes, assigns, sets the severity of and resolves an incident, each change once, and refuses what
 // cannot be done without changing anything.
 func TestWorkflow(t *testing.T) {
-	ctx := context.Background()
-	store := NewStore(localdbtest.Open(t, ""))
-	inc, _, err := store.Open(ctx, openIncident())
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := inc.ID
-	step := func(name string, changed bool, err error, wantChanged bool) {
-		t.Helper()
-		if err != nil || changed != wantChanged {
-			t.Errorf("%s: changed %v, err %v; want changed %v", name, changed, err, wantChanged)
+	eachState(t, func(t *testing.T, store *Store) {
+		ctx := context.Background()
+		inc, _, err := store.Open(ctx, openIncident())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	changed, err := store.Take(ctx, id, "U_ANA", t0.Add(time.Minute))
-	step("take", changed, err, true)
-	changed, err = store.Take(ctx, id, "U_ANA", t0.Add(2*time.Minute))
-	step("take again (a double click)", changed, err, false)
-	got, _ := store.Get(ctx, id)
-	if got.Assignee != "U_ANA" || got.Status != StatusAcked || got.AckedBy != "U_ANA" {
-		t.Errorf("after take: assignee %q, status %s, acked by %q", got.Assignee, got.Status, got.AckedBy)
-	}
-	changed, err = store.Assign(ctx, id, "U_BEN", "U_ANA", t0.Add(3*time.Minute))
-	step("assign", changed, err, true)
-	changed, err = store.SetPriority(ctx, id, PriorityNormal, "U_BEN", t0.Add(4*time.Minute))
-	step("severity", changed, err, true)
-	changed, err = store.SetPriority(ctx, id, PriorityHigh, "U_BEN", t0.Add(5*time.Minute))
-	step("severity raised", changed, err, true)
-	changed, err = store.SetPriority(ctx, id, PriorityHigh, "U_BEN", t0.Add(6*time.Minute))
-	step("severity again", changed, err, false)
+		id := inc.ID
+		step := func(name string, changed bool, err error, wantChanged bool) {
+			t.Helper()
+			if err != nil || changed != wantChanged {
+				t.Errorf("%s: changed %v, err %v; want changed %v", name, changed, err, wantChanged)
+			}
+		}
+		changed, err := store.Take(ctx, id, "U_ANA", t0.Add(time.Minute))
+		step("take", changed, err, true)
+		changed, err = store.Take(ctx, id, "U_ANA", t0.Add(2*time.Minute))
+		step("take again (a double click)", changed, err, false)
+		got, _ := store.Get(ctx, id)
+		if got.Assignee != "U_ANA" || got.Status != StatusAcked || got.AckedBy != "U_ANA" {
+			t.Errorf("after take: assignee %q, status %s, acked by %q", got.Assignee, got.Status, got.AckedBy)
+		}
+		changed, err = store.Assign(ctx, id, "U_BEN", "U_ANA", t0.Add(3*time.Minute))
+		step("assign", changed, err, true)
+		changed, err = store.SetPriority(ctx, id, PriorityNormal, "U_BEN", t0.Add(4*time.Minute))
+		step("severity", changed, err, true)
+		changed, err = store.SetPriority(ctx, id, PriorityHigh, "U_BEN", t0.Add(5*time.Minute))
+		step("severity raised", changed, err, true)
+		changed, err = store.SetPriority(ctx, id, PriorityHigh, "U_BEN", t0.Add(6*time.Minute))
+		step("severity again", changed, err, false)
 
-	for _, bad := range []struct {
-		name string
-		err  error
-		is   error
-	}{
-		{"unknown severity", second(store.SetPriority(ctx, id, "urgent", "U_BEN", t0)), ErrInvalid},
-		{"assign nobody", second(store.Assign(ctx, id, "", "U_BEN", t0)), ErrInvalid},
-		{"take an unknown incident", second(store.Take(ctx, 999, "U_BEN", t0)), ErrNotFound},
-		{"unknown resolution", store.ResolveAs(ctx, id, "cleared", "", "U_BEN", t0), ErrInvalid},
-		{"a note over the limit", store.ResolveAs(ctx, id, ResolutionFixed, strings.Repeat("あ", MaxNoteLength+1), "U_BEN", t0), ErrInvalid},
-		{"resolve an unknown incident", store.ResolveAs(ctx, 999, ResolutionFixed, "", "U_BEN", t0), ErrNotFound},
-	} {
-		if !errors.Is(bad.err, bad.is) {
-			t.Errorf("%s: err = %v, want %v", bad.name, bad.err, bad.is)
+		for _, bad := range []struct {
+			name string
+			err  error
+			is   error
+		}{
+			{"unknown severity", second(store.SetPriority(ctx, id, "urgent", "U_BEN", t0)), ErrInvalid},
+			{"assign nobody", second(store.Assign(ctx, id, "", "U_BEN", t0)), ErrInvalid},
+			{"take an unknown incident", second(store.Take(ctx, 999, "U_BEN", t0)), ErrNotFound},
+			{"unknown resolution", store.ResolveAs(ctx, id, "cleared", "", "U_BEN", t0), ErrInvalid},
+			{"a note over the limit", store.ResolveAs(ctx, id, ResolutionFixed, strings.Repeat("あ", MaxNoteLength+1), "U_BEN", t0), ErrInvalid},
+			{"resolve an unknown incident", store.ResolveAs(ctx, 999, ResolutionFixed, "", "U_BEN", t0), ErrNotFound},
+		} {
+			if !errors.Is(bad.err, bad.is) {
+				t.Errorf("%s: err = %v, want %v", bad.name, bad.err, bad.is)
+			}
 		}
-	}
-	if got, _ := store.Get(ctx, id); got.Status != StatusAcked || got.Priority != PriorityHigh || got.Assignee != "U_BEN" {
-		t.Fatalf("a refused change changed the incident: %+v", got)
-	}
+		if got, _ := store.Get(ctx, id); got.Status != StatusAcked || got.Priority != PriorityHigh || got.Assignee != "U_BEN" {
+			t.Fatalf("a refused change changed the incident: %+v", got)
+		}
 
-	note := strings.Repeat("あ", MaxNoteLength)
-	if err := store.ResolveAs(ctx, id, ResolutionFalsePositive, note, "U_BEN", t0.Add(7*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.ResolveAs(ctx, id, ResolutionFixed, "", "U_ANA", t0.Add(8*time.Minute)); !errors.Is(err, ErrResolved) {
-		t.Errorf("resolving twice: %v, want ErrResolved", err)
-	}
-	for name, err := range map[string]error{
-		"take a resolved incident":     second(store.Take(ctx, id, "U_ANA", t0)),
-		"severity of a resolved one":   second(store.SetPriority(ctx, id, PriorityLow, "U_ANA", t0)),
-		"assign a resolved incident":   second(store.Assign(ctx, id, "U_ANA", "U_ANA", t0)),
-		"acknowledge a resolved one":   store.Ack(ctx, id, "U_ANA", t0),
-		"snooze a resolved incident":   second(store.Snooze(ctx, id, time.Hour, "U_ANA", t0)),
-		"resolve a resolved one again": store.ResolveAs(ctx, id, ResolutionExpected, "", "U_ANA", t0),
-	} {
-		if !errors.Is(err, ErrResolved) {
-			t.Errorf("%s: %v, want ErrResolved", name, err)
+		note := strings.Repeat("あ", MaxNoteLength)
+		if err := store.ResolveAs(ctx, id, ResolutionFalsePositive, note, "U_BEN", t0.Add(7*time.Minute)); err != nil {
+			t.Fatal(err)
 		}
-	}
-	got, _ = store.Get(ctx, id)
-	if got.Status != StatusResolved || got.Resolution != ResolutionFalsePositive || got.ResolvedBy != "U_BEN" ||
-		got.ResolutionNote != note || !got.ResolveAnnounced || got.Priority != PriorityHigh || got.PriorityBy != "U_BEN" {
-		t.Errorf("after resolve: %+v", got)
-	}
-	timeline, err := store.Timeline(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []string
-	for _, e := range timeline {
-		detail := e.Detail
-		if len(detail) > 20 {
-			detail = detail[:len("false_positive")] + "…"
+		if err := store.ResolveAs(ctx, id, ResolutionFixed, "", "U_ANA", t0.Add(8*time.Minute)); !errors.Is(err, ErrResolved) {
+			t.Errorf("resolving twice: %v, want ErrResolved", err)
 		}
-		events = append(events, e.Event+" "+e.Actor+" "+detail)
-	}
-	want := []string{"opened todai ", "taken U_ANA ", "assigned U_ANA U_BEN", "severity U_BEN normal",
-		"severity U_BEN high (was normal)", "resolved U_BEN false_positive…"}
-	if strings.Join(events, "\n") != strings.Join(want, "\n") {
-		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
-	}
+		for name, err := range map[string]error{
+			"take a resolved incident":     second(store.Take(ctx, id, "U_ANA", t0)),
+			"severity of a resolved one":   second(store.SetPriority(ctx, id, PriorityLow, "U_ANA", t0)),
+			"assign a resolved incident":   second(store.Assign(ctx, id, "U_ANA", "U_ANA", t0)),
+			"acknowledge a resolved one":   store.Ack(ctx, id, "U_ANA", t0),
+			"snooze a resolved incident":   second(store.Snooze(ctx, id, time.Hour, "U_ANA", t0)),
+			"resolve a resolved one again": store.ResolveAs(ctx, id, ResolutionExpected, "", "U_ANA", t0),
+		} {
+			if !errors.Is(err, ErrResolved) {
+				t.Errorf("%s: %v, want ErrResolved", name, err)
+			}
+		}
+		got, _ = store.Get(ctx, id)
+		if got.Status != StatusResolved || got.Resolution != ResolutionFalsePositive || got.ResolvedBy != "U_BEN" ||
+			got.ResolutionNote != note || !got.ResolveAnnounced || got.Priority != PriorityHigh || got.PriorityBy != "U_BEN" {
+			t.Errorf("after resolve: %+v", got)
+		}
+		timeline, err := store.Timeline(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		for _, e := range timeline {
+			detail := e.Detail
+			if len(detail) > 20 {
+				detail = detail[:len("false_positive")] + "…"
+			}
+			events = append(events, e.Event+" "+e.Actor+" "+detail)
+		}
+		want := []string{"opened todai ", "taken U_ANA ", "assigned U_ANA U_BEN", "severity U_BEN normal",
+			"severity U_BEN high (was normal)", "resolved U_BEN false_positive…"}
+		if strings.Join(events, "\n") != strings.Join(want, "\n") {
+			t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+		}
+	})
 }
 
 func second[T any](_ T, err error) error { return err }
@@ -186,53 +187,54 @@ func TestResolutionHoldsAndReopens(t *testing.T) {
 // TestHistory counts how a test's incidents ended within the window (false positives and expected, not fixes or
 // clears, not before the window) and names the fixed incident an open one reopens.
 func TestHistory(t *testing.T) {
-	ctx := context.Background()
-	store := NewStore(localdbtest.Open(t, ""))
-	at := t0
-	end := func(r Resolution) int64 {
-		t.Helper()
-		inc := openIncident()
-		inc.ID, inc.InvocationID, inc.DetectedAt, inc.OpenedAt = 0, at.Format(time.RFC3339), at, at
-		opened, _, err := store.Open(ctx, inc)
+	eachState(t, func(t *testing.T, store *Store) {
+		ctx := context.Background()
+		at := t0
+		end := func(r Resolution) int64 {
+			t.Helper()
+			inc := openIncident()
+			inc.ID, inc.InvocationID, inc.DetectedAt, inc.OpenedAt = 0, at.Format(time.RFC3339), at, at
+			opened, _, err := store.Open(ctx, inc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at = at.Add(time.Hour)
+			if r == ResolutionCleared {
+				err = store.Resolve(ctx, opened.ID, "inv", at)
+			} else {
+				err = store.ResolveAs(ctx, opened.ID, r, "", "U_ANA", at)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			at = at.Add(47 * time.Hour)
+			return opened.ID
+		}
+		end(ResolutionFalsePositive) // before the window
+		since := at
+		end(ResolutionFalsePositive)
+		end(ResolutionExpected)
+		end(ResolutionCleared)
+		end(ResolutionFalsePositive)
+		fixed := end(ResolutionFixed)
+		at = at.Add(-40 * time.Hour) // within a day of the fix
+		reopening := openIncident()
+		reopening.ID, reopening.InvocationID, reopening.DetectedAt, reopening.OpenedAt = 0, "inv-again", at, at
+		if _, _, err := store.Open(ctx, reopening); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := store.History(ctx, []string{reopening.TestID, "test.shop.other"}, since)
 		if err != nil {
 			t.Fatal(err)
 		}
-		at = at.Add(time.Hour)
-		if r == ResolutionCleared {
-			err = store.Resolve(ctx, opened.ID, "inv", at)
-		} else {
-			err = store.ResolveAs(ctx, opened.ID, r, "", "U_ANA", at)
+		h, ok := hist[reopening.TestID]
+		if !ok || len(hist) != 1 {
+			t.Fatalf("history: %+v", hist)
 		}
-		if err != nil {
-			t.Fatal(err)
+		if h.FalsePositive != 2 || h.Expected != 1 || !h.Flagged() || !h.Since.Equal(since.Add(time.Hour)) || h.Reopens != fixed {
+			t.Errorf("history of %s: %+v (want 2 false positives, 1 expected, since %s, reopening %d)", h.UniqueID, h, since.Add(time.Hour), fixed)
 		}
-		at = at.Add(47 * time.Hour)
-		return opened.ID
-	}
-	end(ResolutionFalsePositive) // before the window
-	since := at
-	end(ResolutionFalsePositive)
-	end(ResolutionExpected)
-	end(ResolutionCleared)
-	end(ResolutionFalsePositive)
-	fixed := end(ResolutionFixed)
-	at = at.Add(-40 * time.Hour) // within a day of the fix
-	reopening := openIncident()
-	reopening.ID, reopening.InvocationID, reopening.DetectedAt, reopening.OpenedAt = 0, "inv-again", at, at
-	if _, _, err := store.Open(ctx, reopening); err != nil {
-		t.Fatal(err)
-	}
-	hist, err := store.History(ctx, []string{reopening.TestID, "test.shop.other"}, since)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, ok := hist[reopening.TestID]
-	if !ok || len(hist) != 1 {
-		t.Fatalf("history: %+v", hist)
-	}
-	if h.FalsePositive != 2 || h.Expected != 1 || !h.Flagged() || !h.Since.Equal(since.Add(time.Hour)) || h.Reopens != fixed {
-		t.Errorf("history of %s: %+v (want 2 false positives, 1 expected, since %s, reopening %d)", h.UniqueID, h, since.Add(time.Hour), fixed)
-	}
+	})
 }
 
 // TestHistoryInsideSnapshots: the read model asks the store how incidents ended from inside its snapshots, each of

@@ -1,0 +1,224 @@
+// Package statedb is Todai's own state — incidents, their timelines, silences and sends — on SQLite (the state file
+// of one replica, which the mirror shares) or on PostgreSQL (a schema several replicas share). A store writes one set
+// of statements for both: `?` placeholders, which Rebind numbers for PostgreSQL; standard SQL (ON CONFLICT,
+// RETURNING, partial indexes); and, where the engines differ, a function this package names (Greatest).
+package statedb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/todai-dev/todai/migrations"
+	"github.com/todai-dev/todai/queries/localdb"
+)
+
+// Dialect is the engine a state database runs on.
+type Dialect string
+
+// Dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DefaultSchema is the PostgreSQL schema the state lives in unless the URL names another (?schema=).
+const DefaultSchema = "todai"
+
+// DB is a state database. Write takes every statement that changes state, and the reads that must see the writes
+// before them; Read the others. On SQLite they are the state file's single writer and its pool of readers; on
+// PostgreSQL one pool.
+type DB struct {
+	Write, Read *sql.DB
+	dialect     Dialect
+	// Schema is the PostgreSQL schema ("" on SQLite).
+	Schema string
+	closer func() error
+}
+
+// FromLocal is the state held in the local SQLite file db (one replica).
+func FromLocal(db *localdb.DB) *DB {
+	return &DB{Write: db.Write, Read: db.Read, dialect: SQLite}
+}
+
+var reSchema = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// OpenPostgres connects to the state in PostgreSQL at rawURL (postgres://user:password@host/db[?schema=todai]),
+// creates its schema when it is missing, and applies the migrations this build has. It refuses a schema migrated
+// by a newer Todai.
+func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errors.New("open the state in PostgreSQL: the URL cannot be read") // it may hold a password
+	}
+	q := u.Query()
+	schema := q.Get("schema")
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	if !reSchema.MatchString(schema) {
+		return nil, fmt.Errorf("open the state in PostgreSQL: schema %q: use lower-case letters, digits and _", schema)
+	}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		return nil, errors.New("open the state in PostgreSQL: the URL cannot be read")
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	pool := stdlib.OpenDB(*cfg)
+	db := &DB{Write: pool, Read: pool, dialect: Postgres, Schema: schema, closer: pool.Close}
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open the state in PostgreSQL at %s: %w", u.Redacted(), err)
+	}
+	// schema matches reSchema: safe to place in SQL text.
+	if _, err := pool.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open the state in PostgreSQL: create schema %s: %w", schema, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// migrate applies the pending migrations, refusing a schema newer than this build.
+func (db *DB) migrate(ctx context.Context) error {
+	p, err := goose.NewProvider(goose.DialectPostgres, db.Write, migrations.PostgresFS())
+	if err != nil {
+		return fmt.Errorf("load the state's migrations: %w", err)
+	}
+	current, latest, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("read the state's schema version: %w", err)
+	}
+	if current > latest {
+		return fmt.Errorf("the state in schema %s is at version %d, newer than this Todai's %d: upgrade Todai", db.Schema,
+			current, latest)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("apply the state's migrations: %w", err)
+	}
+	return nil
+}
+
+// Close closes a PostgreSQL state's pool; a SQLite state's file is its localdb's to close.
+func (db *DB) Close() error {
+	if db.closer == nil {
+		return nil
+	}
+	return db.closer()
+}
+
+// Dialect is the engine the state runs on.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Rebind writes a statement's `?` placeholders as the engine takes them: as they are on SQLite, $1, $2 … on
+// PostgreSQL; a numbered one (?2) keeps its number ($2). A `?` inside a quoted string or identifier is left alone.
+func (db *DB) Rebind(query string) string {
+	if db.dialect != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			b.WriteByte('$')
+			if i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+				continue // ?2 is $2
+			}
+			n++
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Greatest names the function of the greatest of its arguments: max on SQLite, greatest on PostgreSQL.
+func (db *DB) Greatest() string {
+	if db.dialect == Postgres {
+		return "greatest"
+	}
+	return "max"
+}
+
+// In writes the placeholders of an IN list of n values: "?, ?, ?" (at least one: an empty list matches nothing when
+// given a value no row holds).
+func In(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", max(n, 1)), ", ")
+}
+
+// Querier runs statements written with `?` placeholders on a pool or a transaction, numbering them for the engine.
+type Querier struct {
+	q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+	db *DB
+}
+
+// ExecContext runs a statement that returns no rows.
+func (q Querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.q.ExecContext(ctx, q.db.Rebind(query), args...)
+}
+
+// QueryContext runs a query.
+func (q Querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.q.QueryContext(ctx, q.db.Rebind(query), args...)
+}
+
+// QueryRowContext runs a query of one row.
+func (q Querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.q.QueryRowContext(ctx, q.db.Rebind(query), args...)
+}
+
+// Writer runs statements on Write.
+func (db *DB) Writer() Querier { return Querier{q: db.Write, db: db} }
+
+// Reader runs statements on Read.
+func (db *DB) Reader() Querier { return Querier{q: db.Read, db: db} }
+
+// Tx is a transaction on Write whose statements are numbered for the engine.
+type Tx struct {
+	Querier
+	tx *sql.Tx
+}
+
+// Begin starts a transaction on Write.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Querier: Querier{q: tx, db: db}, tx: tx}, nil
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error { return t.tx.Commit() }
+
+// Rollback rolls the transaction back (after a commit, it does nothing).
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
