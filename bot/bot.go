@@ -20,6 +20,7 @@ import (
 	"github.com/todai-dev/todai/handlers"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // Defaults for Config's zero values.
@@ -161,8 +162,12 @@ type Deps struct {
 	Incidents IncidentDesk
 	// Teams is the configured team directory: channels, zones and languages of the teams.
 	Teams Teams
-	// DB is the local database holding the bot's state (delivery dedupe, message topics). Required.
+	// DB is the local database holding the bot's state (delivery dedupe, message topics). Required unless State is
+	// set.
 	DB *localdb.DB
+	// State holds the bot's state instead of DB (PostgreSQL, shared by several replicas); statedb.FromLocal(DB) when
+	// nil.
+	State *statedb.DB
 	// API is the Slack client; NewClient(cfg, nil) when nil.
 	API *slack.Client
 	// Mentioner resolves owners to mentions and Locales finds the asker's language; when both are nil, one *Users
@@ -255,8 +260,11 @@ func Ping(ctx context.Context, cfg Config, httpClient *http.Client) error {
 func New(cfg Config, deps Deps) *Bot {
 	cfg.applyDefaults()
 	b := &Bot{cfg: cfg, api: deps.API, reader: deps.Reader, incidents: deps.Incidents, teams: deps.Teams,
-		st: state{db: deps.DB}, log: deps.Logger, now: deps.Now,
+		st: state{db: deps.State}, log: deps.Logger, now: deps.Now,
 		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home, observer: deps.Questions, charts: deps.Charts}
+	if b.st.db == nil && deps.DB != nil {
+		b.st.db = statedb.FromLocal(deps.DB)
+	}
 	if b.api == nil {
 		b.api = NewClient(cfg, deps.HTTPClient)
 	}

@@ -8,19 +8,21 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // SeenTTL is how long a delivery key is remembered: Slack's last retry comes about five minutes after the first.
 const SeenTTL = time.Hour
 
-// state is the bot's own SQLite state (migration 00004_bot.sql): delivery dedupe and what Todai's messages are about.
+// state is the bot's own state (SQLite migration 00004_bot.sql, PostgreSQL 00002): delivery dedupe and what Todai's
+// messages are about.
 type state struct {
-	db *localdb.DB
+	db *statedb.DB
 }
 
 // firstSeen records key and reports whether it is new. Keys older than SeenTTL are pruned on the way.
 func (s state) firstSeen(ctx context.Context, key string, now time.Time) (bool, error) {
-	res, err := s.db.Write.ExecContext(ctx,
+	res, err := s.db.Writer().ExecContext(ctx,
 		`INSERT INTO bot_seen (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
 		key, localdb.FormatTime(now))
 	if err != nil {
@@ -35,7 +37,7 @@ func (s state) firstSeen(ctx context.Context, key string, now time.Time) (bool, 
 
 // prune forgets delivery keys older than SeenTTL.
 func (s state) prune(ctx context.Context, now time.Time) error {
-	if _, err := s.db.Write.ExecContext(ctx, `DELETE FROM bot_seen WHERE seen_at < ?`,
+	if _, err := s.db.Writer().ExecContext(ctx, `DELETE FROM bot_seen WHERE seen_at < ?`,
 		localdb.FormatTime(now.Add(-SeenTTL))); err != nil {
 		return fmt.Errorf("prune delivery keys: %w", err)
 	}
@@ -51,7 +53,7 @@ type messageTopic struct {
 
 // remember stores what the message at channel/ts is about.
 func (s state) remember(ctx context.Context, channel, ts string, t messageTopic, now time.Time) error {
-	if _, err := s.db.Write.ExecContext(ctx,
+	if _, err := s.db.Writer().ExecContext(ctx,
 		`INSERT INTO bot_messages (channel, ts, intent, node, lang, posted_at) VALUES (?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (channel, ts) DO UPDATE SET intent = excluded.intent, node = excluded.node, lang = excluded.lang`,
 		channel, ts, t.Intent, t.Node, t.Lang, localdb.FormatTime(now)); err != nil {
@@ -63,7 +65,7 @@ func (s state) remember(ctx context.Context, channel, ts string, t messageTopic,
 // topic returns what Todai's message at channel/ts was about; ok is false when it is not one of Todai's.
 func (s state) topic(ctx context.Context, channel, ts string) (messageTopic, bool, error) {
 	var t messageTopic
-	err := s.db.Read.QueryRowContext(ctx, `SELECT intent, node, lang FROM bot_messages WHERE channel = ? AND ts = ?`,
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT intent, node, lang FROM bot_messages WHERE channel = ? AND ts = ?`,
 		channel, ts).Scan(&t.Intent, &t.Node, &t.Lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, false, nil

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // episodes are the bad stretches of subjects — an exposure unsafe to use, a team's health fallen — each told once
@@ -15,7 +15,7 @@ import (
 // posted, so that a restart or a second process never repeats one, and a post that fails gives its claim back for
 // the next run.
 type episodes struct {
-	db     *localdb.DB
+	db     *statedb.DB
 	holder string
 	log    *slog.Logger
 }
@@ -30,7 +30,7 @@ const (
 func (e episodes) current(ctx context.Context, subject string) (int, bool, error) {
 	var episode sql.NullInt64
 	var ended bool
-	err := e.db.Write.QueryRowContext(ctx, `SELECT max(episode),
+	err := e.db.Writer().QueryRowContext(ctx, `SELECT max(episode),
 			EXISTS (SELECT 1 FROM episode_notices u WHERE u.subject = ?1 AND u.kind = ?2
 				AND u.episode = (SELECT max(episode) FROM episode_notices WHERE subject = ?1))
 		FROM episode_notices WHERE subject = ?1`, subject, episodeEnds).Scan(&episode, &ended)
@@ -64,7 +64,7 @@ func (e episodes) update(ctx context.Context, subject string, bad bool, now stri
 // tell claims one notice, posts it, and records where it went; a failed post gives the claim back.
 func (e episodes) tell(ctx context.Context, subject string, episode int, kind, now string,
 	post func(ctx context.Context) (channel, ts string, err error)) error {
-	res, err := e.db.Write.ExecContext(ctx, `INSERT INTO episode_notices (subject, episode, kind, claimed_at,
+	res, err := e.db.Writer().ExecContext(ctx, `INSERT INTO episode_notices (subject, episode, kind, claimed_at,
 		claimed_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, subject, episode, kind, now, e.holder)
 	if err != nil {
 		return fmt.Errorf("%s: claim: %w", subject, err)
@@ -74,13 +74,13 @@ func (e episodes) tell(ctx context.Context, subject string, episode int, kind, n
 	}
 	channel, ts, err := post(ctx)
 	if err != nil {
-		if _, rerr := e.db.Write.ExecContext(context.WithoutCancel(ctx), `DELETE FROM episode_notices
+		if _, rerr := e.db.Writer().ExecContext(context.WithoutCancel(ctx), `DELETE FROM episode_notices
 			WHERE subject = ? AND episode = ? AND kind = ?`, subject, episode, kind); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("give the claim back: %w", rerr))
 		}
 		return fmt.Errorf("%s: %w", subject, err)
 	}
-	if _, err := e.db.Write.ExecContext(ctx, `UPDATE episode_notices SET posted_at = ?, channel = ?, ts = ?
+	if _, err := e.db.Writer().ExecContext(ctx, `UPDATE episode_notices SET posted_at = ?, channel = ?, ts = ?
 		WHERE subject = ? AND episode = ? AND kind = ?`, now, channel, ts, subject, episode, kind); err != nil {
 		return fmt.Errorf("%s: record the post: %w", subject, err)
 	}

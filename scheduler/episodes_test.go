@@ -7,6 +7,7 @@ import (
 
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // TestEpisodesSurviveTheUpgrade writes heads-ups as version 16 kept them (exposure_notices, kinds unsafe and
@@ -30,7 +31,7 @@ func TestEpisodesSurviveTheUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	e := episodes{db: db, holder: "test", log: quiet()}
+	e := episodes{db: statedb.FromLocal(db), holder: "test", log: quiet()}
 	for _, tc := range []struct {
 		subject string
 		episode int

@@ -10,13 +10,15 @@ import (
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // HeadsUp tells an exposure's audience when it turns unsafe to use, and once more when it is usable again: each
 // unsafe episode is told once when it begins and once when it ends (episodes: claimed before it is posted, so that
 // a restart or a second process never repeats one). Run it after each sync.
 type HeadsUp struct {
-	DB *localdb.DB
+	// DB is Todai's own state: the notices claimed and told.
+	DB *statedb.DB
 	// Mirror is the read model: each run reads one snapshot of it.
 	Mirror *queries.Reader
 	// Post tells an exposure's audience its verdict (recovered: it is usable again) and says where it went; a ""

@@ -10,13 +10,15 @@ import (
 
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // HealthAlert tells a team when its health falls: below Below, or by more than Drop points within a day. Each fall is
 // told once, with the tests that moved it, and not again until the team is back (at or above Below, and no longer
 // fallen by more than Drop in a day); the recovery itself is recorded, not posted (episodes). Run it after each sync.
 type HealthAlert struct {
-	DB *localdb.DB
+	// DB is Todai's own state: the notices claimed and told.
+	DB *statedb.DB
 	// Mirror is the read model: each run reads one snapshot of it.
 	Mirror *queries.Reader
 	// Teams are the teams watched.

@@ -8,21 +8,22 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // DefaultLeaseTTL is how long a lease lasts without renewal. The holder renews it every minute.
 const DefaultLeaseTTL = 3 * time.Minute
 
-// Lease is the one-scheduler-at-a-time lock: a row in SQLite naming a holder until an expiry. Every scheduled job
+// Lease is the one-scheduler-at-a-time lock: a row in the state database naming a holder until an expiry. Every scheduled job
 // asks for it first; the holder renews it by asking, anybody takes it over once it has expired.
 type Lease struct {
-	db     *localdb.DB
+	db     *statedb.DB
 	holder string
 	ttl    time.Duration
 }
 
 // NewLease returns the lease as seen by holder (a per-process id), lasting ttl (DefaultLeaseTTL when ≤ 0).
-func NewLease(db *localdb.DB, holder string, ttl time.Duration) *Lease {
+func NewLease(db *statedb.DB, holder string, ttl time.Duration) *Lease {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
@@ -37,7 +38,7 @@ func (l *Lease) Holder() string { return l.holder }
 func (l *Lease) Acquire(ctx context.Context, now time.Time) (bool, error) {
 	nowText := localdb.FormatTime(now)
 	var holder string
-	err := l.db.Write.QueryRowContext(ctx, `INSERT INTO scheduler_lease (id, holder, acquired_at, expires_at)
+	err := l.db.Writer().QueryRowContext(ctx, `INSERT INTO scheduler_lease (id, holder, acquired_at, expires_at)
 		VALUES (1, ?1, ?2, ?3)
 		ON CONFLICT (id) DO UPDATE SET
 			acquired_at = CASE WHEN scheduler_lease.holder = excluded.holder THEN scheduler_lease.acquired_at
@@ -56,7 +57,7 @@ func (l *Lease) Acquire(ctx context.Context, now time.Time) (bool, error) {
 
 // Release gives the lease up if this holder has it, so that another process can take over at once.
 func (l *Lease) Release(ctx context.Context) error {
-	if _, err := l.db.Write.ExecContext(ctx, `DELETE FROM scheduler_lease WHERE holder = ?`, l.holder); err != nil {
+	if _, err := l.db.Writer().ExecContext(ctx, `DELETE FROM scheduler_lease WHERE holder = ?`, l.holder); err != nil {
 		return fmt.Errorf("release scheduler lease: %w", err)
 	}
 	return nil
@@ -65,7 +66,7 @@ func (l *Lease) Release(ctx context.Context) error {
 // Current returns the lease's holder and expiry ("" and zero when nobody ever held it).
 func (l *Lease) Current(ctx context.Context) (string, time.Time, error) {
 	var holder, exp string
-	err := l.db.Read.QueryRowContext(ctx, `SELECT holder, expires_at FROM scheduler_lease WHERE id = 1`).
+	err := l.db.Reader().QueryRowContext(ctx, `SELECT holder, expires_at FROM scheduler_lease WHERE id = 1`).
 		Scan(&holder, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil

@@ -17,8 +17,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // DefaultSyncInterval is the sync's period when Options.SyncInterval is zero.
@@ -26,8 +25,8 @@ const DefaultSyncInterval = 10 * time.Minute
 
 // Options configure a Scheduler.
 type Options struct {
-	// DB is the state file: the lease and the digest slots live there.
-	DB *localdb.DB
+	// DB is Todai's own state (the SQLite file, or PostgreSQL): the lease and the digest slots live there.
+	DB *statedb.DB
 	// Holder identifies this process in the lease (host, pid and a random part, say). Required.
 	Holder string
 	// LeaseTTL is how long the lease lasts unrenewed (DefaultLeaseTTL when zero).

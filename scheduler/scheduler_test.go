@@ -17,6 +17,8 @@ import (
 
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/statedb"
+	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -98,43 +100,46 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
+// TestLease: the lease is taken, renewed, refused while held, taken over once expired and released, on each state
+// engine.
 func TestLease(t *testing.T) {
-	db := localdbtest.Open(t, "")
-	ctx := context.Background()
-	a, b := NewLease(db, "a", time.Minute), NewLease(db, "b", time.Minute)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	steps := []struct {
-		l    *Lease
-		at   time.Duration
-		want bool
-	}{
-		{a, 0, true},                           // free: a takes it
-		{b, 30 * time.Second, false},           // held by a
-		{a, 50 * time.Second, true},            // a renews until 1m50s
-		{b, 90 * time.Second, false},           // still a's
-		{b, 110 * time.Second, true},           // expired: b takes over
-		{a, 120 * time.Second, false},          // a lost it
-		{b, 2*time.Minute + time.Second, true}, // b renews
-	}
-	for i, s := range steps {
-		got, err := s.l.Acquire(ctx, t0.Add(s.at))
-		if err != nil {
+	statedbtest.Each(t, func(t *testing.T, db *statedb.DB) {
+		ctx := context.Background()
+		a, b := NewLease(db, "a", time.Minute), NewLease(db, "b", time.Minute)
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		steps := []struct {
+			l    *Lease
+			at   time.Duration
+			want bool
+		}{
+			{a, 0, true},                           // free: a takes it
+			{b, 30 * time.Second, false},           // held by a
+			{a, 50 * time.Second, true},            // a renews until 1m50s
+			{b, 90 * time.Second, false},           // still a's
+			{b, 110 * time.Second, true},           // expired: b takes over
+			{a, 120 * time.Second, false},          // a lost it
+			{b, 2*time.Minute + time.Second, true}, // b renews
+		}
+		for i, s := range steps {
+			got, err := s.l.Acquire(ctx, t0.Add(s.at))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != s.want {
+				t.Fatalf("step %d: %s acquire = %v, want %v", i, s.l.Holder(), got, s.want)
+			}
+		}
+		if err := b.Release(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got != s.want {
-			t.Fatalf("step %d: %s acquire = %v, want %v", i, s.l.Holder(), got, s.want)
+		if ok, _ := a.Acquire(ctx, t0.Add(2*time.Minute+2*time.Second)); !ok {
+			t.Fatal("a could not take a released lease")
 		}
-	}
-	if err := b.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := a.Acquire(ctx, t0.Add(2*time.Minute+2*time.Second)); !ok {
-		t.Fatal("a could not take a released lease")
-	}
-	holder, exp, err := a.Current(ctx)
-	if err != nil || holder != "a" || !exp.Equal(t0.Add(3*time.Minute+2*time.Second)) {
-		t.Fatalf("current = %s %s %v", holder, exp, err)
-	}
+		holder, exp, err := a.Current(ctx)
+		if err != nil || holder != "a" || !exp.Equal(t0.Add(3*time.Minute+2*time.Second)) {
+			t.Fatalf("current = %s %s %v", holder, exp, err)
+		}
+	})
 }
 
 // runScheduler runs a scheduler in the bubble until the returned stop is called.
@@ -159,7 +164,7 @@ func runScheduler(t *testing.T, opts Options) (stop func()) {
 }
 
 func TestDigestTokyoWeekdays(t *testing.T) {
-	db := localdbtest.Open(t, "")
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
 		mondayMorningInTokyo(t)
@@ -204,7 +209,7 @@ func TestDigestDST(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := localdbtest.Open(t, "")
+			db := statedb.FromLocal(localdbtest.Open(t, ""))
 			fake := slacktest.New(t)
 			synctest.Test(t, func(t *testing.T) {
 				loc, err := time.LoadLocation(tt.tz)
@@ -250,7 +255,7 @@ func TestDigestMissedDuringDowntime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := localdbtest.Open(t, "")
+			db := statedb.FromLocal(localdbtest.Open(t, ""))
 			fake := slacktest.New(t)
 			synctest.Test(t, func(t *testing.T) {
 				tokyo := tokyoZone(t)
@@ -285,7 +290,7 @@ func TestDigestMissedDuringDowntime(t *testing.T) {
 
 // A crash after the claim and before the post: the restarted process retries the slot once, so it is posted once.
 func TestDigestCrashAfterClaimRetriedOnce(t *testing.T) {
-	db := localdbtest.Open(t, "")
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
 		tokyo := mondayMorningInTokyo(t)
@@ -318,7 +323,7 @@ func TestDigestCrashAfterClaimRetriedOnce(t *testing.T) {
 
 // Two processes on one state file: only the lease holder syncs and posts; when it stops, the other takes over.
 func TestTwoProcessesOneLease(t *testing.T) {
-	db := localdbtest.Open(t, "")
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
 		mondayMorningInTokyo(t)
@@ -362,7 +367,7 @@ func TestTwoProcessesOneLease(t *testing.T) {
 
 // A panicking job is recovered and keeps its schedule (Recover inside SkipIfStillRunning).
 func TestPanicRecovered(t *testing.T) {
-	db := localdbtest.Open(t, "")
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	synctest.Test(t, func(t *testing.T) {
 		var runs atomic.Int32
 		s, err := New(Options{DB: db, Holder: "p", Logger: quiet(), SyncInterval: time.Minute,
@@ -392,7 +397,7 @@ func TestPanicRecovered(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	db := localdbtest.Open(t, "")
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	s, err := New(Options{DB: db, Holder: "p", Sync: func(context.Context) error { return nil },
 		Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * 1-5", Timezone: "Asia/Tokyo"},
 			{Name: "growth", Spec: "30 8 * * *", Timezone: "Europe/Berlin"}, {Name: "none"}}})
@@ -426,7 +431,7 @@ func TestPlan(t *testing.T) {
 // TestRunWaitsForItsFirstRuns: the first sync, started by Start itself rather than by cron, has finished when Run
 // returns, so nothing of the scheduler outlives it.
 func TestRunWaitsForItsFirstRuns(t *testing.T) {
-	db := localdbtest.Open(t, "")
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	started := make(chan struct{})
 	var finished atomic.Bool
 	s, err := New(Options{DB: db, Holder: "p", Logger: quiet(), SyncInterval: time.Hour,

@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 )
 
 // Defaults of the digest slots.
@@ -92,7 +93,7 @@ type teamEntry struct {
 
 // digests posts the teams' digests exactly once per slot.
 type digests struct {
-	db           *localdb.DB
+	db           *statedb.DB
 	holder       string
 	grace        time.Duration
 	lateAfter    time.Duration
@@ -106,12 +107,12 @@ type digests struct {
 // were never missed, Todai was not there yet.
 func (d *digests) since(ctx context.Context, team string, now time.Time) (time.Time, error) {
 	key := "digest_since:" + team
-	if _, err := d.db.Write.ExecContext(ctx, `INSERT OR IGNORE INTO scheduler_state (key, value) VALUES (?, ?)`,
+	if _, err := d.db.Writer().ExecContext(ctx, `INSERT INTO scheduler_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
 		key, localdb.FormatTime(now)); err != nil {
 		return time.Time{}, fmt.Errorf("digest history of %s: %w", team, err)
 	}
 	var v string
-	if err := d.db.Write.QueryRowContext(ctx, `SELECT value FROM scheduler_state WHERE key = ?`, key).
+	if err := d.db.Writer().QueryRowContext(ctx, `SELECT value FROM scheduler_state WHERE key = ?`, key).
 		Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("digest history of %s: %w", team, err)
 	}
@@ -138,7 +139,7 @@ func (d *digests) dueSlot(t teamEntry, since, now time.Time) (time.Time, bool) {
 // claim takes a slot for posting: inserts its row (the claim) or, when a claimed slot was never posted and its
 // claim is older than the claim timeout, takes it for its one retry. It reports whether the caller may post.
 func (d *digests) claim(ctx context.Context, team, key string, slot, now time.Time, late bool) (bool, error) {
-	tx, err := d.db.Write.BeginTx(ctx, nil)
+	tx, err := d.db.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("claim digest %s %s: %w", team, key, err)
 	}
@@ -146,7 +147,7 @@ func (d *digests) claim(ctx context.Context, team, key string, slot, now time.Ti
 	nowText := localdb.FormatTime(now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO digest_slots (team, slot_key, slot_time, claimed_at, claimed_by,
 		attempts, late) VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (team, slot_key) DO NOTHING`,
-		team, key, localdb.FormatTime(slot), nowText, d.holder, late)
+		team, key, localdb.FormatTime(slot), nowText, d.holder, boolInt(late))
 	if err != nil {
 		return false, fmt.Errorf("claim digest %s %s: %w", team, key, err)
 	}
@@ -171,10 +172,18 @@ func (d *digests) claim(ctx context.Context, team, key string, slot, now time.Ti
 	return n == 1, nil
 }
 
+// boolInt is a flag as the state's INTEGER columns hold it.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // previous returns the team's newest posted slot before slot (zero when none).
 func (d *digests) previous(ctx context.Context, team string, slot time.Time) (time.Time, error) {
 	var v sql.NullString
-	if err := d.db.Write.QueryRowContext(ctx, `SELECT max(slot_time) FROM digest_slots
+	if err := d.db.Writer().QueryRowContext(ctx, `SELECT max(slot_time) FROM digest_slots
 		WHERE team = ? AND posted_at IS NOT NULL AND slot_time < ?`, team, localdb.FormatTime(slot)).
 		Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("previous digest of %s: %w", team, err)
@@ -217,13 +226,13 @@ func (d *digests) reconcile(ctx context.Context, t teamEntry, now time.Time) err
 	// The outcome is recorded even when ctx ended meanwhile: a posted digest must be marked.
 	wctx := context.WithoutCancel(ctx)
 	if postErr != nil {
-		if _, err := d.db.Write.ExecContext(wctx, `UPDATE digest_slots SET last_error = ? WHERE team = ? AND slot_key = ?`,
+		if _, err := d.db.Writer().ExecContext(wctx, `UPDATE digest_slots SET last_error = ? WHERE team = ? AND slot_key = ?`,
 			postErr.Error(), t.Name, key); err != nil {
 			d.logger.Error("scheduler: record digest failure", "team", t.Name, "slot", key, "err", err)
 		}
 		return fmt.Errorf("post digest %s %s: %w", t.Name, key, postErr)
 	}
-	if _, err := d.db.Write.ExecContext(wctx, `UPDATE digest_slots SET posted_at = ?, channel = ?, ts = ?,
+	if _, err := d.db.Writer().ExecContext(wctx, `UPDATE digest_slots SET posted_at = ?, channel = ?, ts = ?,
 		last_error = NULL WHERE team = ? AND slot_key = ?`, localdb.FormatTime(d.now()), channel, ts, t.Name,
 		key); err != nil {
 		return fmt.Errorf("mark digest %s %s posted: %w", t.Name, key, err)
@@ -245,8 +254,8 @@ type SlotRecord struct {
 }
 
 // Slots lists the recorded digest slots of a team, oldest first.
-func Slots(ctx context.Context, db *localdb.DB, team string) ([]SlotRecord, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT team, slot_key, slot_time, attempts, late, posted_at IS NOT NULL,
+func Slots(ctx context.Context, db *statedb.DB, team string) ([]SlotRecord, error) {
+	rows, err := db.Reader().QueryContext(ctx, `SELECT team, slot_key, slot_time, attempts, late, posted_at IS NOT NULL,
 		coalesce(channel, ''), coalesce(ts, '') FROM digest_slots WHERE team = ? ORDER BY slot_time`, team)
 	if err != nil {
 		return nil, fmt.Errorf("digest slots of %s: %w", team, err)
@@ -280,9 +289,10 @@ type DigestTotals struct {
 }
 
 // Digests counts the recorded digest slots per team, for the metrics.
-func Digests(ctx context.Context, db *localdb.DB) ([]DigestTotals, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT team, SUM(posted_at IS NOT NULL),
-		SUM(posted_at IS NULL AND last_error IS NOT NULL) FROM digest_slots GROUP BY team ORDER BY team`)
+func Digests(ctx context.Context, db *statedb.DB) ([]DigestTotals, error) {
+	rows, err := db.Reader().QueryContext(ctx, `SELECT team, SUM(CASE WHEN posted_at IS NOT NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN posted_at IS NULL AND last_error IS NOT NULL THEN 1 ELSE 0 END) FROM digest_slots
+		GROUP BY team ORDER BY team`)
 	if err != nil {
 		return nil, fmt.Errorf("count digests: %w", err)
 	}

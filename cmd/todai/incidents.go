@@ -8,6 +8,7 @@ import (
 	"github.com/todai-dev/todai/handlers/chartpng"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
@@ -37,7 +38,7 @@ func (a *app) newHeadsUp(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *sc
 	if !a.cfg.Exposures.HeadsUp {
 		return nil
 	}
-	return &scheduler.HeadsUp{DB: db, Mirror: reader, Post: b.PostExposureNotice, Logger: a.logger}
+	return &scheduler.HeadsUp{DB: statedb.FromLocal(db), Mirror: reader, Post: b.PostExposureNotice, Logger: a.logger}
 }
 
 // newHealthAlert builds the alert when a team's health falls, posted through b to the configured teams; nil unless
@@ -51,7 +52,7 @@ func (a *app) newHealthAlert(db *localdb.DB, reader *queries.Reader, b *bot.Bot)
 	for _, t := range a.cfg.Teams {
 		teams = append(teams, t.Name)
 	}
-	return &scheduler.HealthAlert{DB: db, Mirror: reader, Teams: teams, Below: h.AlertBelow, Drop: h.AlertDrop,
+	return &scheduler.HealthAlert{DB: statedb.FromLocal(db), Mirror: reader, Teams: teams, Below: h.AlertBelow, Drop: h.AlertDrop,
 		Logger: a.logger,
 		Post: func(ctx context.Context, m queries.HealthMove, why scheduler.HealthFall) (string, string, error) {
 			return b.PostHealthAlert(ctx, m, why.Below, why.Drop)

@@ -16,6 +16,7 @@ import (
 	"github.com/todai-dev/todai/handlers/handlerstest"
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 )
 
@@ -212,7 +213,7 @@ func TestServePostsTheScheduledDigest(t *testing.T) {
 	}
 
 	db := localdbtest.Open(t, filepath.Join(dir, "state.db"))
-	totals, err := scheduler.Digests(context.Background(), db)
+	totals, err := scheduler.Digests(context.Background(), statedb.FromLocal(db))
 	if err != nil || len(totals) != 1 || totals[0].Posted != 1 || totals[0].Failed != 0 {
 		t.Errorf("digest slots = %+v, %v; want finance posted once", totals, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
 
@@ -27,15 +28,7 @@ func TestIncidentStoreContract(t *testing.T) {
 // eachState runs test on a Store over each state engine: a SQLite state file and a PostgreSQL schema.
 func eachState(t *testing.T, test func(t *testing.T, store *Store)) {
 	t.Helper()
-	for _, engine := range []struct {
-		name string
-		open func(t *testing.T) *Store
-	}{
-		{"sqlite", func(t *testing.T) *Store { return NewStore(localdbtest.Open(t, "")) }},
-		{"postgres", func(t *testing.T) *Store { return NewStateStore(statedbtest.Postgres(t)) }},
-	} {
-		t.Run(engine.name, func(t *testing.T) { test(t, engine.open(t)) })
-	}
+	statedbtest.Each(t, func(t *testing.T, db *statedb.DB) { test(t, NewStateStore(db)) })
 }
 
 // incidentStoreContract is what any IncidentStore does: run it against a new implementation.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
@@ -319,7 +320,7 @@ func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.M
 }
 
 func (c *stateCollector) collectDigests(ctx context.Context, ch chan<- prometheus.Metric) error {
-	teams, err := scheduler.Digests(ctx, c.db)
+	teams, err := scheduler.Digests(ctx, statedb.FromLocal(c.db))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/source/sourcetest"
 	"github.com/todai-dev/todai/queries/statedb"
 )
@@ -28,4 +29,19 @@ func Postgres(t testing.TB) *statedb.DB {
 func URL(t testing.TB) string {
 	t.Helper()
 	return sourcetest.Postgres(t)
+}
+
+// Each runs test on each state engine: a new SQLite state file ("sqlite") and a new PostgreSQL schema ("postgres"),
+// so that one test proves a store on both.
+func Each(t *testing.T, test func(t *testing.T, db *statedb.DB)) {
+	t.Helper()
+	for _, engine := range []struct {
+		name string
+		open func(t *testing.T) *statedb.DB
+	}{
+		{"sqlite", func(t *testing.T) *statedb.DB { return statedb.FromLocal(localdbtest.Open(t, "")) }},
+		{"postgres", func(t *testing.T) *statedb.DB { return Postgres(t) }},
+	} {
+		t.Run(engine.name, func(t *testing.T) { test(t, engine.open(t)) })
+	}
 }
