@@ -35,7 +35,7 @@ func newConfigCmd(a *app) *cobra.Command {
 				where = "no file (defaults, flags and environment)"
 			}
 			fmt.Fprintf(a.stdout, "✓ %s is valid: %s, state %s, warehouse %s\n", where, quantity.Plural(len(cfg.Teams), "team", "teams"),
-				cfg.State.Path, cfg.Warehouse.Describe())
+				cfg.State.DescribeState(), cfg.Warehouse.Describe())
 			for _, w := range cfg.Warnings {
 				fmt.Fprintln(a.stdout, "!", w)
 			}

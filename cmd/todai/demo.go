@@ -89,7 +89,7 @@ func (a *app) runDemo(ctx context.Context, dir string, opts demo.Options, noTour
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.closeState(db)
 	fmt.Fprintln(a.stdout, "Syncing it into Todai's local mirror …")
 	rep, err := a.syncMirror(ctx, db)
 	printSyncReport(a.stdout, rep)

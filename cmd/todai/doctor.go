@@ -17,6 +17,7 @@ import (
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/quantity"
 	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 )
 
@@ -109,6 +110,10 @@ func (d *doctor) run(cmd *cobra.Command) bool {
 	d.section("State database")
 	stateFindings, state := mirror.CheckState(ctx, cfg.State.Path)
 	d.reportAll(stateFindings)
+	if cfg.State.URL != "" {
+		d.section("Todai's state (PostgreSQL)")
+		d.reportAll(statedb.Check(ctx, cfg.State.URL))
+	}
 	d.checkWarehouse(ctx, cfg, state)
 	d.checkRunbooks(ctx, cfg, state)
 	d.checkSlack(ctx, cfg)

@@ -156,6 +156,7 @@ func seedWorkspace(fake *slacktest.Slack) {
 // serveStack is what `todai serve` runs for escalation: the state file, the bot (connected to the fake) and the
 // escalator, built with serve's own constructors.
 type serveStack struct {
+	a    *app
 	db   *localdb.DB
 	bot  *bot.Bot
 	esc  *scheduler.Escalator
@@ -171,7 +172,7 @@ func startStack(t *testing.T, a *app, fake *slacktest.Slack, connections int) *s
 		t.Fatal(err)
 	}
 	reader := a.reader(db)
-	s := &serveStack{db: db, bot: a.newBot(db, reader), done: make(chan error, 1)}
+	s := &serveStack{a: a, db: db, bot: a.newBot(db, reader), done: make(chan error, 1)}
 	s.esc = a.newEscalator(db, reader, s.bot)
 	runCtx, stop := context.WithCancel(ctx)
 	s.stop = stop
@@ -210,9 +211,7 @@ func (s *serveStack) close(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the bot did not stop")
 	}
-	if err := s.db.Close(); err != nil {
-		t.Errorf("close state: %v", err)
-	}
+	s.a.closeState(s.db)
 }
 
 // buttonOf returns the button actionID of incident id in a posted message.

@@ -45,7 +45,7 @@ func (a *app) newIncidentActions(db *localdb.DB) *incidentActions {
 	if !a.cfg.MCP.AllowActions {
 		return nil
 	}
-	return &incidentActions{store: escalation.NewStore(db), actor: a.cfg.MCP.Actor, now: a.now}
+	return &incidentActions{store: escalation.NewStateStore(a.stateOf(db)), actor: a.cfg.MCP.Actor, now: a.now}
 }
 
 // mcpActions is acts as the tools' Actions, or nil (no action tools) when it is nil.

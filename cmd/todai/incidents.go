@@ -8,14 +8,13 @@ import (
 	"github.com/todai-dev/todai/handlers/chartpng"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
-	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
 // newEscalator builds the escalation job over the state file and the read model, posting through b.
 func (a *app) newEscalator(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *scheduler.Escalator {
-	store := escalation.NewStore(db)
+	store := escalation.NewStateStore(a.stateOf(db))
 	return &scheduler.Escalator{Store: store, Mirror: reader, PolicyFor: a.cfg.EscalationPolicy, Logger: a.logger,
 		Notifier: func(ds []escalation.Decision, mirror *queries.Reader) escalation.Notifier {
 			return b.IncidentNotifier(store, mirror, ds)
@@ -38,7 +37,7 @@ func (a *app) newHeadsUp(db *localdb.DB, reader *queries.Reader, b *bot.Bot) *sc
 	if !a.cfg.Exposures.HeadsUp {
 		return nil
 	}
-	return &scheduler.HeadsUp{DB: statedb.FromLocal(db), Mirror: reader, Post: b.PostExposureNotice, Logger: a.logger}
+	return &scheduler.HeadsUp{DB: a.stateOf(db), Mirror: reader, Post: b.PostExposureNotice, Logger: a.logger}
 }
 
 // newHealthAlert builds the alert when a team's health falls, posted through b to the configured teams; nil unless
@@ -52,7 +51,7 @@ func (a *app) newHealthAlert(db *localdb.DB, reader *queries.Reader, b *bot.Bot)
 	for _, t := range a.cfg.Teams {
 		teams = append(teams, t.Name)
 	}
-	return &scheduler.HealthAlert{DB: statedb.FromLocal(db), Mirror: reader, Teams: teams, Below: h.AlertBelow, Drop: h.AlertDrop,
+	return &scheduler.HealthAlert{DB: a.stateOf(db), Mirror: reader, Teams: teams, Below: h.AlertBelow, Drop: h.AlertDrop,
 		Logger: a.logger,
 		Post: func(ctx context.Context, m queries.HealthMove, why scheduler.HealthFall) (string, string, error) {
 			return b.PostHealthAlert(ctx, m, why.Below, why.Drop)
@@ -79,10 +78,10 @@ func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {
 	api := bot.NewClient(cfg, a.slackHTTP)
 	users := bot.NewUsers(api, bot.UsersOptions{Overrides: sc.Mentions, DefaultLang: lang, Logger: a.logger, Now: a.now})
 	channels := bot.NewChannels(api, bot.ChannelsOptions{Logger: a.logger, Now: a.now}) // one index for bot and Home
-	store := escalation.NewStore(db)
+	store := escalation.NewStateStore(a.stateOf(db))
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
 		Channels: channels, Incidents: store})
-	deps := bot.Deps{Reader: reader, Incidents: store, Teams: a.teams(), DB: db, API: api, Mentioner: users, Locales: users, Home: home,
+	deps := bot.Deps{Reader: reader, Incidents: store, Teams: a.teams(), DB: db, State: a.stateOf(db), API: api, Mentioner: users, Locales: users, Home: home,
 		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP, Charts: a.chartDrawer()}
 	if a.questions != nil { // a typed nil would not be nil in the interface
 		deps.Questions = a.questions

@@ -70,7 +70,7 @@ func newIncidentsListCmd(a *app) *cobra.Command {
 			if resolved > 0 {
 				since = a.now().Add(-resolved)
 			}
-			incs, err := escalation.NewStore(db).List(cmd.Context(), team, since)
+			incs, err := escalation.NewStateStore(a.stateOf(db)).List(cmd.Context(), team, since)
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func newIncidentsShowCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store := escalation.NewStore(db)
+			store := escalation.NewStateStore(a.stateOf(db))
 			inc, err := store.Get(cmd.Context(), id)
 			if err != nil {
 				return actionError(id, err)
@@ -136,7 +136,7 @@ func newIncidentsWorkCmds(a *app) []*cobra.Command {
 				if err != nil {
 					return err
 				}
-				acts := &incidentActions{store: escalation.NewStore(db), actor: cliActor(), now: a.now}
+				acts := &incidentActions{store: escalation.NewStateStore(a.stateOf(db)), actor: cliActor(), now: a.now}
 				if a.cfg.Slack.BotToken != "" {
 					acts.announceWith(a.newBot(db, a.reader(db)), a.logger)
 				}

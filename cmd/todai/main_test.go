@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/statedb"
+	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
 
 // cli runs the todai command line in-process and returns its exit code and output.
@@ -159,6 +162,43 @@ func TestVersionAndMigrate(t *testing.T) {
 	}
 	if _, err := os.Stat(state); err != nil {
 		t.Errorf("state file not created: %v", err)
+	}
+}
+
+// TestStateInPostgres: with state.url, migrate brings both the mirror's file and Todai's state in PostgreSQL up to
+// date; config check describes it without its password; a schema migrated by a newer Todai is refused by every
+// command, with what to do.
+func TestStateInPostgres(t *testing.T) {
+	dir := t.TempDir()
+	pg := statedbtest.URL(t)
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "todai.yaml")
+	body := "state:\n  path: " + filepath.Join(dir, "mirror.db") + "\n  url: " + pg + "\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, "--config", cfg, "migrate")
+	if code != 0 || !strings.Contains(out, "mirror.db is up to date") || !strings.Contains(out, "PostgreSQL (schema "+u.Query().Get("schema")+") is up to date") {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	code, out, _ = cli(t, "--config", cfg, "config", "check")
+	if pw, _ := u.User.Password(); code != 0 || (pw != "" && strings.Contains(out, ":"+pw+"@")) || !strings.Contains(out, "postgres ") {
+		t.Errorf("config check: %d %s", code, out)
+	}
+	db, err := statedb.OpenPostgres(context.Background(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, errOut = cli(t, "--config", cfg, "incidents", "list")
+	if code == 0 || !strings.Contains(errOut, "newer than this Todai") {
+		t.Errorf("a newer state schema: %d %s", code, errOut)
 	}
 }
 

@@ -17,8 +17,11 @@ func newMigrateCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer a.closeState(db)
 			fmt.Fprintf(a.stdout, "state database %s is up to date\n", db.Path)
+			if a.own != nil {
+				fmt.Fprintf(a.stdout, "Todai's state in PostgreSQL (schema %s) is up to date\n", a.own.Schema)
+			}
 			return nil
 		},
 	}

@@ -25,7 +25,7 @@ func (a *app) newOps(db *localdb.DB, reader mcpserver.Reader, acts *incidentActi
 			Lang: handlers.Lang(a.cfg.Locale), Actions: mcpActions(acts)})
 		routes["/mcp"] = mcpserver.HTTPHandler(server, mcpserver.HTTPOptions{Token: a.cfg.MCP.Token, Logger: a.logger})
 	}
-	return ops.New(ops.Options{DB: db, MaxSyncAge: maxAge, Now: a.now, Logger: a.logger, Version: version, Commit: commit,
+	return ops.New(ops.Options{DB: db, State: a.stateOf(db), MaxSyncAge: maxAge, Now: a.now, Logger: a.logger, Version: version, Commit: commit,
 		SlackProbe: func(ctx context.Context, c *http.Client) error {
 			return bot.Ping(ctx, bot.Config{BotToken: a.cfg.Slack.BotToken, APIURL: a.cfg.Slack.APIURL}, c)
 		}, Routes: routes})

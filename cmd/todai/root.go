@@ -18,6 +18,7 @@ import (
 	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -37,6 +38,10 @@ type app struct {
 	// questions; nil elsewhere.
 	slackHTTP *http.Client
 	questions *ops.QuestionObserver
+
+	// own is Todai's own state in PostgreSQL (state.url), opened with the local file by openState; nil when the
+	// state is the local file's.
+	own *statedb.DB
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -60,7 +65,7 @@ Start with the demo:  todai demo`,
 	f := root.PersistentFlags()
 	f.StringVar(&a.configFile, "config", "", "configuration file (env TODAI_CONFIG; default ./todai.yaml when it exists)")
 	f.StringVar(&a.warehouse, "warehouse", "", "warehouse URL, overriding the file (env TODAI_WAREHOUSE)")
-	f.StringVar(&a.state, "state", "", "local state database file, overriding the file (env TODAI_STATE)")
+	f.StringVar(&a.state, "state", "", "the local state file, or a postgres:// URL for Todai's own state, overriding the config (env TODAI_STATE)")
 	f.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 
 	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a), newManifestCmd(a),
@@ -98,7 +103,34 @@ func (a *app) locateConfig() (string, config.Overrides) {
 
 // openState opens the local database, applying migrations.
 func (a *app) openState(ctx context.Context) (*localdb.DB, error) {
-	return localdb.Open(ctx, a.cfg.State.Path)
+	db, err := localdb.Open(ctx, a.cfg.State.Path)
+	if err != nil || a.cfg.State.URL == "" {
+		return db, err
+	}
+	own, err := statedb.OpenPostgres(ctx, a.cfg.State.URL)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.own = own
+	return db, nil
+}
+
+// closeState closes what openState opened.
+func (a *app) closeState(db *localdb.DB) {
+	if a.own != nil {
+		_ = a.own.Close()
+		a.own = nil
+	}
+	db.Close()
+}
+
+// stateOf is Todai's own state beside the local file db: the PostgreSQL schema state.url names, else db itself.
+func (a *app) stateOf(db *localdb.DB) *statedb.DB {
+	if a.own != nil {
+		return a.own
+	}
+	return statedb.FromLocal(db)
 }
 
 // onState makes a command's RunE that runs body with the state database open, and closes it after.
@@ -108,7 +140,7 @@ func (a *app) onState(body func(cmd *cobra.Command, args []string, db *localdb.D
 		if err != nil {
 			return err
 		}
-		defer db.Close()
+		defer a.closeState(db)
 		return body(cmd, args, db)
 	}
 }
@@ -168,7 +200,7 @@ func (a *app) historyOrNothing(store *escalation.Store) queries.IncidentHistorie
 
 // reader builds the read model over db.
 func (a *app) reader(db *localdb.DB) *queries.Reader {
-	incidents := escalation.NewStore(db)
+	incidents := escalation.NewStateStore(a.stateOf(db))
 	return queries.NewReader(db, queries.ReaderOptions{Teams: a.cfg.TeamRules(), Now: a.now,
 		RepositoryURL: a.cfg.Slack.RepositoryURL, Location: a.cfg.ScheduleLocation(),
 		OpenIncidents: incidents.OpenOn, IncidentHistory: a.historyOrNothing(incidents), IncidentStats: incidents.Stats,

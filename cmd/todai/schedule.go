@@ -13,7 +13,6 @@ import (
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
-	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 )
 
@@ -54,7 +53,7 @@ func newScheduleCmd(a *app) *cobra.Command {
 // digest schedule, posted through b (nil: a scheduler that only shows its schedule), and the watchers after each
 // successful sync (escalation also on the minute tick).
 func (a *app) newScheduler(db *localdb.DB, w watchers, b *bot.Bot) (*scheduler.Scheduler, error) {
-	opts := scheduler.Options{DB: statedb.FromLocal(db), Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
+	opts := scheduler.Options{DB: a.stateOf(db), Holder: holderID(), SyncInterval: a.cfg.Sync.Interval.Duration,
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
 		Teams: a.cfg.DigestSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
 	opts.AfterSync = w.afterSync(opts.Holder)

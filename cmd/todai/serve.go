@@ -42,7 +42,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.closeState(db)
 	reader := a.reader(db)           // one read model: its catalog and diagnoses serve the bot, the escalation, the digests, MCP
 	acts := a.newIncidentActions(db) // MCP's changes to incidents, announced by the bot once it exists
 	opsHandler := a.newOps(db, reader, acts)

@@ -12,6 +12,7 @@ import (
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/bot/slackui"
 	"github.com/todai-dev/todai/queries/demo"
+	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -36,8 +37,20 @@ teams:
 // TestIncidentWorkflow works an incident in the fake Slack as a team would: an outsider is refused, a member takes
 // it (twice: once applied), another raises its severity, and it is resolved as a false positive through the
 // Resolve… modal after two submissions the modal refuses; each step is visible in place (chat.update) and in one
-// line of the thread, and bad input (a forged button, an unknown incident, a resolved one) changes nothing.
+// line of the thread, and bad input (a forged button, an unknown incident, a resolved one) changes nothing — with
+// Todai's own state in the local file, and in PostgreSQL.
 func TestIncidentWorkflow(t *testing.T) {
+	for _, postgres := range []bool{false, true} {
+		name := "sqlite"
+		if postgres {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) { incidentWorkflow(t, postgres) })
+	}
+}
+
+// incidentWorkflow is TestIncidentWorkflow on one engine.
+func incidentWorkflow(t *testing.T, postgres bool) {
 	one := oneFailingTest(t)
 	ctx := one.ctx
 	fake := slacktest.New(t)
@@ -45,9 +58,12 @@ func TestIncidentWorkflow(t *testing.T) {
 	fake.AddUser(slacktest.User{ID: "U0BEN", Name: "ben"})
 	fake.AddUserGroup(slacktest.UserGroup{ID: "S0FIN", Handle: "finance-data", Name: "Finance data", Users: []string{"U0ANA", "U0BEN"}})
 	a := configuredApp(t, fake, one.wh.path, t.TempDir(), workflowConfig, one.clock.Now, one.logs, -4)
+	if postgres {
+		a.cfg.State.URL = statedbtest.URL(t) // Todai's own state in PostgreSQL; the mirror stays in the file
+	}
 	st := startStack(t, a, fake, 1)
 	defer func() { st.close(t) }()
-	store := escalation.NewStore(st.db)
+	store := escalation.NewStateStore(a.stateOf(st.db))
 	wait := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 20*time.Second) }
 	waitPost := func(what string, match func(slacktest.Post) bool) slacktest.Post {
 		t.Helper()

@@ -3,6 +3,8 @@
 // them. It sits at the bottom of the import graph so that queries, scheduler and bot can all speak it.
 package checkup
 
+import "fmt"
+
 // Outcome is how one check came out.
 type Outcome int
 
@@ -34,4 +36,18 @@ func (f *Findings) Fail(what, fix string) { f.add(Fail, what, fix) }
 
 func (f *Findings) add(o Outcome, what, fix string) {
 	*f = append(*f, Finding{Outcome: o, What: what, Fix: fix})
+}
+
+// SchemaVersion is the finding of a database (what) whose schema is at version current where this build's
+// migrations reach latest: newer fails (an older release cannot read it), older warns (the next start migrates it).
+func SchemaVersion(what string, current, latest int64) Finding {
+	switch {
+	case current > latest:
+		return Finding{Outcome: Fail, What: fmt.Sprintf("%s is at schema version %d, newer than this Todai's (%d)", what, current, latest),
+			Fix: "run the Todai release that wrote it, or a newer one"}
+	case current < latest:
+		return Finding{Outcome: Warn, What: fmt.Sprintf("%s is at schema version %d of %d", what, current, latest),
+			Fix: "`todai migrate` (or the next start) applies the pending migrations"}
+	}
+	return Finding{Outcome: Pass, What: fmt.Sprintf("%s: schema current (version %d)", what, current)}
 }

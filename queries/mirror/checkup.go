@@ -59,14 +59,8 @@ func CheckState(ctx context.Context, statePath string) (checkup.Findings, StateF
 		out.Fail(fmt.Sprintf("%s: cannot read the schema version: %v", path, err),
 			"check the file is a SQLite database written by todai; move it away to start a fresh mirror")
 		return out, StateFacts{}
-	case current > target:
-		out.Fail(fmt.Sprintf("%s is at schema version %d, newer than this todai (%d)", path, current, target),
-			"run the todai release that wrote it, or a newer one")
-	case current < target:
-		out.Warn(fmt.Sprintf("%s is at schema version %d of %d", path, current, target),
-			"`todai migrate` (or the next sync or serve) applies the pending migrations")
 	default:
-		out.Pass(fmt.Sprintf("%s: schema current (version %d), writable", path, current))
+		out = append(out, checkup.SchemaVersion(path, current, target))
 	}
 	runs, err := Runs(ctx, db)
 	if err != nil || runs.LastSuccess.IsZero() {

@@ -106,16 +106,32 @@ func (c *Config) Secrets() []string {
 		return nil
 	}
 	out := []string{c.Slack.AppToken, c.Slack.BotToken, c.MCP.Token}
-	if u, err := url.Parse(c.Warehouse.URL); err == nil {
-		if p, ok := u.User.Password(); ok {
-			out = append(out, p)
-		}
-		q := u.Query()
-		for _, k := range []string{"password", "private_key_passphrase", "token", "passphrase"} {
-			out = append(out, q.Get(k))
+	for _, raw := range []string{c.Warehouse.URL, c.State.URL} {
+		if u, err := url.Parse(raw); err == nil {
+			if p, ok := u.User.Password(); ok {
+				out = append(out, p)
+			}
+			q := u.Query()
+			for _, k := range []string{"password", "private_key_passphrase", "token", "passphrase"} {
+				out = append(out, q.Get(k))
+			}
 		}
 	}
 	return out
+}
+
+// DescribeState says where the state is, without its password: "file .todai/state.db", or "postgres
+// db.internal:5432/todai (schema todai), mirror in .todai/state.db".
+func (s State) DescribeState() string {
+	if s.URL == "" {
+		return "file " + s.Path
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return "(unparseable state URL), mirror in " + s.Path
+	}
+	schema := cmp.Or(u.Query().Get("schema"), "todai")
+	return fmt.Sprintf("postgres %s%s (schema %s), mirror in %s", u.Host, u.Path, schema, s.Path)
 }
 
 // EscalationPolicy returns a team's escalation policy (the team named case-insensitively: the dbt group or

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,50 @@ func TestWarehouseDescribe(t *testing.T) {
 		if got := (Warehouse{URL: url}).Describe(); got != want {
 			t.Errorf("Describe(%q) = %q, want %q", url, got, want)
 		}
+	}
+}
+
+// TestStateForms: the state is one value (a path, or a postgres:// URL whose mirror stays in the default file) or
+// {path, url}; --state and TODAI_STATE follow the same rule; a URL that is not PostgreSQL's is refused; the state's
+// password is a secret and is never described.
+func TestStateForms(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, override string
+		path, url            string
+	}{
+		{"a path", "state: /var/lib/todai/state.db\n", "", "/var/lib/todai/state.db", ""},
+		{"a URL", "state: postgres://todai:s3cret@db:5432/ops?schema=todai\n", "", DefaultStatePath,
+			"postgres://todai:s3cret@db:5432/ops?schema=todai"},
+		{"both", "state:\n  path: /cache/mirror.db\n  url: postgresql://todai@db/ops\n", "", "/cache/mirror.db",
+			"postgresql://todai@db/ops"},
+		{"the old form", "state:\n  path: s.db\n", "", "s.db", ""},
+		{"a URL by flag", "state: s.db\n", "postgres://todai:s3cret@db/ops", "s.db", "postgres://todai:s3cret@db/ops"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "todai.yaml")
+			if err := os.WriteFile(file, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(file, Overrides{State: tc.override})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State.Path != tc.path || c.State.URL != tc.url {
+				t.Errorf("state = %+v, want path %q url %q", c.State, tc.path, tc.url)
+			}
+			if d := c.State.DescribeState(); strings.Contains(d, "s3cret") || (tc.url != "" && !strings.Contains(d, "postgres db")) {
+				t.Errorf("described as %q", d)
+			}
+			if tc.url != "" && strings.Contains(tc.url, "s3cret") && !slices.Contains(c.Secrets(), "s3cret") {
+				t.Errorf("the state's password is not a secret: %v", c.Secrets())
+			}
+		})
+	}
+	if _, err := Parse("todai.yaml", []byte("state:\n  url: mysql://db/ops\n")); err == nil ||
+		!strings.Contains(err.Error(), "postgres://") {
+		t.Errorf("a state URL that is not PostgreSQL's: %v", err)
+	}
+	if _, err := Parse("todai.yaml", []byte("state:\n  pth: x\n")); err == nil {
+		t.Error("an unknown key under state is accepted")
 	}
 }

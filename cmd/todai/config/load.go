@@ -63,7 +63,7 @@ func Load(file string, o Overrides) (*Config, error) {
 		c.Warehouse.URL = o.Warehouse
 	}
 	if o.State != "" {
-		c.State.Path = o.State
+		c.State.Set(o.State)
 	}
 	c.applyDefaults()
 	if ps := c.validateOverrides(); len(ps) > 0 {
@@ -127,6 +127,7 @@ func expand(s string) string {
 func (c *Config) expandEnv() {
 	c.Warehouse.URL = expand(c.Warehouse.URL)
 	c.State.Path = expand(c.State.Path)
+	c.State.URL = expand(c.State.URL)
 	for i := range c.Teams {
 		c.Teams[i].Channel = expand(c.Teams[i].Channel)
 	}

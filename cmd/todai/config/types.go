@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -99,10 +100,46 @@ type Warehouse struct {
 	QueryTimeout Duration `yaml:"query_timeout"`
 }
 
-// State is Todai's local database.
+// State is where Todai keeps the mirror and its own state. Written as one value (`state: .todai/state.db`, `state:
+// postgres://…`), a PostgreSQL URL is the URL and anything else the path.
 type State struct {
-	// Path is the SQLite file holding the mirror and Todai's own state.
+	// Path is the local SQLite file: the mirror of Elementary's tables, and Todai's own state unless URL is set.
 	Path string `yaml:"path"`
+	// URL, a postgres:// URL (?schema=, "todai" unless given), holds Todai's own state — incidents, silences, sends,
+	// digest slots, the lease, envelope dedupe — in PostgreSQL, which several replicas share; the mirror stays in
+	// Path, a cache each replica fills from the warehouse.
+	URL string `yaml:"url"`
+}
+
+// IsStateURL reports whether s names a PostgreSQL state (postgres:// or postgresql://) rather than a file.
+func IsStateURL(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// UnmarshalYAML reads the state as one value (a path or a postgres:// URL) or as {path, url}.
+func (s *State) UnmarshalYAML(b []byte) error {
+	var one string
+	if err := yaml.Unmarshal(b, &one); err == nil {
+		s.Set(one)
+		return nil
+	}
+	type plain State
+	var p plain
+	if err := yaml.UnmarshalWithOptions(b, &p, yaml.DisallowUnknownField()); err != nil {
+		return err
+	}
+	*s = State(p)
+	return nil
+}
+
+// Set applies one value, as --state and TODAI_STATE give it: a postgres:// URL is the URL, anything else the path.
+func (s *State) Set(v string) {
+	if IsStateURL(v) {
+		s.URL = v
+		return
+	}
+	s.Path = v
 }
 
 // Sync tunes the mirror.

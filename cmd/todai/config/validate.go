@@ -41,6 +41,9 @@ func (c *Config) validate(file *ast.File) Problems {
 	}
 	add := func(yamlPath, msg, hint string) { ps = append(ps, at(yamlPath, msg, hint)) }
 	warn := func(yamlPath, msg, hint string) { c.Warnings = append(c.Warnings, at(yamlPath, msg, hint)) }
+	if c.State.URL != "" && !IsStateURL(c.State.URL) {
+		add("$.state.url", "the state's URL must be a postgres:// URL", "postgres://user:password@host:5432/db?schema=todai, or leave it out to keep the state in state.path")
+	}
 	if c.Warehouse.URL != "" {
 		if msg, hint := checkWarehouseURL(c.Warehouse.URL); msg != "" {
 			add("$.warehouse.url", msg, hint)

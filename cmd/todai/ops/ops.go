@@ -191,8 +191,9 @@ func (t *slackTransport) lastSeen() time.Time {
 // stateCollector reads the state database on every scrape, through the packages that own its tables: the sync per
 // table and per run, the warehouse queries of the syncs, digests posted and escalations sent.
 type stateCollector struct {
-	db  *localdb.DB
-	log *slog.Logger
+	db    *localdb.DB
+	state *statedb.DB // Todai's own: digests and escalations
+	log   *slog.Logger
 
 	tableRows, tableDuration, tableError, tableLastSuccess *prometheus.Desc
 	runs, runDuration, warehouseQueries, lastSuccess       *prometheus.Desc
@@ -201,10 +202,13 @@ type stateCollector struct {
 	timeToAck, timeToResolve                               *prometheus.Desc
 }
 
-func newStateCollector(db *localdb.DB, log *slog.Logger) *stateCollector {
+func newStateCollector(db *localdb.DB, state *statedb.DB, log *slog.Logger) *stateCollector {
 	d := prometheus.NewDesc
 	table := []string{"table"}
-	return &stateCollector{db: db, log: log,
+	if state == nil {
+		state = statedb.FromLocal(db)
+	}
+	return &stateCollector{db: db, state: state, log: log,
 		tableRows:        d("todai_sync_table_rows_read", "Rows read from the warehouse by the table's last successful read.", table, nil),
 		tableDuration:    d("todai_sync_table_duration_seconds", "Duration of the table's last read.", table, nil),
 		tableError:       d("todai_sync_table_error", "1 when the table's last read failed (sync_state.last_error newer than its last success).", table, nil),
@@ -320,7 +324,7 @@ func (c *stateCollector) collectRuns(ctx context.Context, ch chan<- prometheus.M
 }
 
 func (c *stateCollector) collectDigests(ctx context.Context, ch chan<- prometheus.Metric) error {
-	teams, err := scheduler.Digests(ctx, statedb.FromLocal(c.db))
+	teams, err := scheduler.Digests(ctx, c.state)
 	if err != nil {
 		return err
 	}
@@ -332,7 +336,7 @@ func (c *stateCollector) collectDigests(ctx context.Context, ch chan<- prometheu
 }
 
 func (c *stateCollector) collectEscalations(ctx context.Context, ch chan<- prometheus.Metric) error {
-	levels, err := escalation.NewStore(c.db).SendsByLevel(ctx)
+	levels, err := escalation.NewStateStore(c.state).SendsByLevel(ctx)
 	if err != nil {
 		return err
 	}
@@ -345,7 +349,7 @@ func (c *stateCollector) collectEscalations(ctx context.Context, ch chan<- prome
 // collectIncidents reads every incident's handling (incidents are never deleted, so the histograms only grow):
 // time to acknowledge and to resolve, by team.
 func (c *stateCollector) collectIncidents(ctx context.Context, ch chan<- prometheus.Metric) error {
-	handled, err := escalation.NewStore(c.db).Handled(ctx, "", time.Time{})
+	handled, err := escalation.NewStateStore(c.state).Handled(ctx, "", time.Time{})
 	if err != nil {
 		return err
 	}
@@ -370,6 +374,8 @@ func (c *stateCollector) collectIncidents(ctx context.Context, ch chan<- prometh
 // Options configure the ops endpoints.
 type Options struct {
 	DB *localdb.DB
+	// State is Todai's own state, when it is not DB's (PostgreSQL).
+	State *statedb.DB
 	// Version and Commit label todai_build_info.
 	Version, Commit string
 	// MaxSyncAge is how old the last successful sync may be for /readyz; 0 skips the check (no warehouse).
@@ -406,7 +412,7 @@ func New(opts Options) *Handler {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newStateCollector(opts.DB, opts.Logger))
+		newStateCollector(opts.DB, opts.State, opts.Logger))
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "todai_build_info",
 		Help: "Always 1; the labels say which todai runs."}, []string{"version", "commit"})
 	buildInfo.WithLabelValues(opts.Version, opts.Commit).Set(1)
