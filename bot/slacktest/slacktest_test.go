@@ -88,13 +88,15 @@ func timeout(t *testing.T) context.Context {
 func TestConnectSendsHelloAndPings(t *testing.T) {
 	fake := slacktest.New(t)
 	ctx := timeout(t)
-	// The client's watchdog interval is 3 fake ping intervals: it survives only because the fake pings.
-	c := startClient(t, fake, 300*time.Millisecond)
+	// The client's watchdog fires after 3 of its ping intervals without a ping; the fake pings every 100 ms, and
+	// the 40 pongs waited for span past the watchdog's 3 s: the client survives only because the fake pings. (A
+	// second's interval, not less, so that a loaded CI machine running every package at once cannot starve it.)
+	c := startClient(t, fake, time.Second)
 	hello := c.next(t, ctx, socketmode.EventTypeHello)
 	if hello.Request == nil || hello.Request.NumConnections != 1 || hello.Request.ConnectionInfo.AppID != slacktest.DefaultAppID {
 		t.Fatalf("hello request = %+v", hello.Request)
 	}
-	if err := fake.WaitFor(ctx, func() bool { return fake.Pongs() >= 12 }); err != nil {
+	if err := fake.WaitFor(ctx, func() bool { return fake.Pongs() >= 40 }); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.Connections(); got != 1 {

@@ -70,7 +70,7 @@ Start with the demo:  todai demo`,
 
 	root.AddCommand(newAskCmd(a), newSyncCmd(a), newDemoCmd(a), newMigrateCmd(a), newVersionCmd(a), newConfigCmd(a), newManifestCmd(a),
 		newServeCmd(a), newDigestCmd(a), newScheduleCmd(a))
-	root.AddCommand(newDoctorCmd(a), newIncidentsCmd(a), newMCPCmd(a))
+	root.AddCommand(newDoctorCmd(a), newIncidentsCmd(a), newMCPCmd(a), newStateCmd(a))
 	return root
 }
 
