@@ -441,8 +441,8 @@ func (h *Handler) SlackClient() *http.Client { return &http.Client{Transport: h.
 // Questions is the observer the bot reports questions to.
 func (h *Handler) Questions() *QuestionObserver { return h.questions }
 
-// ready answers 200 when Slack is connected and the last successful sync is young enough, 503 with the reasons
-// otherwise.
+// ready answers 200 when Slack is connected, the last successful sync is young enough and Todai's state in
+// PostgreSQL (when it is there) answers; 503 with the reasons otherwise.
 func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	var why []string
 	if p := h.opts.SlackProbe; p != nil {
@@ -454,6 +454,13 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok, reason := h.slack.slackState(); !ok {
 		why = append(why, "slack: "+reason)
+	}
+	if st := h.opts.State; st != nil && st.Dialect() == statedb.Postgres {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		if err := st.Write.PingContext(ctx); err != nil {
+			why = append(why, "state: PostgreSQL does not answer (todai doctor says why)")
+		}
+		cancel()
 	}
 	if h.opts.MaxSyncAge > 0 {
 		runs, err := mirror.Runs(r.Context(), h.opts.DB)

@@ -21,6 +21,8 @@ import (
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/queries/statedb"
+	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
 
 // syncedState syncs a small demo warehouse into a new state file and opens it.
@@ -52,6 +54,14 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 	return rec.Code, string(body)
 }
 
+// closedState is a PostgreSQL state whose pool is closed: a server gone.
+func closedState(t *testing.T) *statedb.DB {
+	t.Helper()
+	db := statedbtest.Postgres(t)
+	db.Close()
+	return db
+}
+
 func TestReadyz(t *testing.T) {
 	db := syncedState(t)
 	fake := slacktest.New(t)
@@ -60,6 +70,7 @@ func TestReadyz(t *testing.T) {
 		slack    func(h *Handler) // what the bot's client did
 		now      time.Time
 		maxAge   time.Duration
+		state    *statedb.DB // Todai's own state, when not the file's
 		wantCode int
 		want     string
 	}{
@@ -75,10 +86,15 @@ func TestReadyz(t *testing.T) {
 			want: "sync: the last successful sync is", slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
 		{name: "no warehouse: sync not required", now: time.Now().Add(48 * time.Hour), wantCode: 200, want: "ready",
 			slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
+		{name: "state in PostgreSQL", now: time.Now(), maxAge: time.Hour, wantCode: 200, want: "ready",
+			state: statedbtest.Postgres(t), slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
+		{name: "state in PostgreSQL gone", now: time.Now(), maxAge: time.Hour, wantCode: 503,
+			want: "state: PostgreSQL does not answer", state: closedState(t),
+			slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := New(Options{DB: db, MaxSyncAge: tt.maxAge, Now: func() time.Time { return tt.now }})
+			h := New(Options{DB: db, State: tt.state, MaxSyncAge: tt.maxAge, Now: func() time.Time { return tt.now }})
 			if tt.slack != nil {
 				tt.slack(h)
 			}
