@@ -181,8 +181,21 @@ type Querier struct {
 	db *DB
 }
 
-// ExecContext runs a statement that returns no rows.
+// ExecContext runs a statement that returns no rows. On a PostgreSQL pool it runs in its own transaction holding the
+// writer's lock, so that it never lands between another writer's read and its write.
 func (q Querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if _, pool := q.q.(*sql.DB); pool && q.db.dialect == Postgres {
+		tx, err := q.db.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		return res, tx.Commit()
+	}
 	return q.q.ExecContext(ctx, q.db.Rebind(query), args...)
 }
 
@@ -208,11 +221,22 @@ type Tx struct {
 	tx *sql.Tx
 }
 
-// Begin starts a transaction on Write.
+// writerLock is taken by every write on PostgreSQL, for the transaction's length: one writer at a time per schema,
+// as SQLite's single writer connection gives the state file, so that the stores' read-then-write transactions
+// (take an incident one does not hold yet, claim a send not claimed) stay serial across connections and replicas.
+const writerLock = `SELECT pg_advisory_xact_lock(hashtext(current_schema()))`
+
+// Begin starts a write transaction on Write (on PostgreSQL, holding the writer's lock).
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
+	}
+	if db.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, writerLock); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("take the state's writer lock: %w", err)
+		}
 	}
 	return &Tx{Querier: Querier{q: tx, db: db}, tx: tx}, nil
 }

@@ -276,3 +276,47 @@ func TestHistoryInsideSnapshots(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentTakes: 32 clicks of Take at once by one person change the incident once and write one timeline
+// line — on SQLite (its single writer) and on PostgreSQL (its writer's lock), whose pool has several connections.
+func TestConcurrentTakes(t *testing.T) {
+	ctx := context.Background()
+	eachState(t, func(t *testing.T, store *Store) {
+		inc, _, err := store.Open(ctx, openIncident())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		changes := make(chan bool, 32)
+		for range 32 {
+			wg.Go(func() {
+				changed, err := store.Take(ctx, inc.ID, "U0ANA", t0.Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+				}
+				changes <- changed
+			})
+		}
+		wg.Wait()
+		close(changes)
+		n := 0
+		for c := range changes {
+			if c {
+				n++
+			}
+		}
+		timeline, err := store.Timeline(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken := 0
+		for _, e := range timeline {
+			if e.Event == "taken" {
+				taken++
+			}
+		}
+		if n != 1 || taken != 1 {
+			t.Errorf("%d takes changed it, %d taken lines; want 1 and 1", n, taken)
+		}
+	})
+}
