@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,7 @@ func newStateCmd(a *app) *cobra.Command {
 		Use:   "copy --from FILE|URL --to URL|FILE",
 		Short: "Copy Todai's own state (incidents, silences, sends, claims, slots) into an empty state",
 		Long: `Copy every row of Todai's own state — incidents with their timelines, silences, sends, digest slots,
-the lease, envelope dedupe, message topics and episode notices — from one state to another that holds none, in one
+envelope dedupe, message topics and episode notices — from one state to another that holds none, in one
 transaction: an install's state file into PostgreSQL when it grows to several replicas. Incidents keep their ids.
 Stop every todai serve first, then set state.url and start them again. Both states are migrated first.`,
 		Example: `  todai state copy --from .todai/state.db --to "postgres://todai:$PW@db:5432/ops?schema=todai"`,
@@ -78,7 +79,11 @@ func openStateAt(ctx context.Context, where string) (*statedb.DB, func(), error)
 		}
 		return db, func() { _ = db.Close() }, nil
 	}
-	db, err := localdb.Open(ctx, strings.TrimPrefix(where, "sqlite://"))
+	path := strings.TrimPrefix(where, "sqlite://")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no state file at %s: name an existing state file (state.path) or a postgres:// URL", path)
+	}
+	db, err := localdb.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}

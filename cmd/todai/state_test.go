@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,5 +94,10 @@ func TestStateCopy(t *testing.T) {
 	code, _, errOut = cli(t, "state", "copy", "--from", "sqlite://"+file, "--to", pg)
 	if code == 0 || !strings.Contains(errOut, "already holds") {
 		t.Errorf("a second copy into the same schema: %d %s", code, errOut)
+	}
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	code, _, errOut = cli(t, "state", "copy", "--from", missing, "--to", statedbtest.URL(t))
+	if _, err := os.Stat(missing); code == 0 || !strings.Contains(errOut, "no state file at") || err == nil {
+		t.Errorf("a mistyped source: %d %s (created: %v)", code, errOut, err == nil)
 	}
 }

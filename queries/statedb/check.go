@@ -39,12 +39,12 @@ func Check(ctx context.Context, rawURL string) checkup.Findings {
 	u.RawQuery = q.Encode()
 	conn, err := pgx.Connect(ctx, u.String())
 	if err != nil {
-		f.Fail("the state's PostgreSQL at "+u.Redacted()+" cannot be reached: "+connError(err),
+		f.Fail("the state's PostgreSQL at "+Describe(u)+" cannot be reached: "+connError(err),
 			"check the host, port, database, user and password in state.url, and that this machine may connect (pg_hba.conf)")
 		return f
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
-	f.Pass("the state's PostgreSQL answers at " + u.Redacted())
+	f.Pass("the state's PostgreSQL answers at " + Describe(u))
 
 	var user, database string
 	var exists, canCreate, canUse bool
@@ -55,24 +55,39 @@ func Check(ctx context.Context, rawURL string) checkup.Findings {
 				FROM pg_namespace WHERE nspname = $1), false)`, schema).
 		Scan(&user, &database, &exists, &canCreate, &canUse)
 	if err != nil {
-		f.Fail("the state's rights could not be read: "+connError(err), "check that "+u.Redacted()+" is a PostgreSQL server")
+		f.Fail("the state's rights could not be read: "+connError(err), "check that "+Describe(u)+" is a PostgreSQL server")
 		return f
 	}
+	quser, qschema := pgx.Identifier{user}.Sanitize(), pgx.Identifier{schema}.Sanitize()
 	switch {
 	case exists && !canUse:
 		f.Fail(fmt.Sprintf("user %s may not create tables in schema %s", user, schema),
-			fmt.Sprintf("GRANT USAGE, CREATE ON SCHEMA %s TO %s;", schema, pgx.Identifier{user}.Sanitize()))
+			fmt.Sprintf("GRANT USAGE, CREATE ON SCHEMA %s TO %s;", qschema, quser))
 		return f
 	case !exists && !canCreate:
 		f.Fail(fmt.Sprintf("schema %s does not exist and user %s may not create it", schema, user),
 			fmt.Sprintf("GRANT CREATE ON DATABASE %s TO %s;  (or CREATE SCHEMA %s AUTHORIZATION %s;)",
-				pgx.Identifier{database}.Sanitize(), pgx.Identifier{user}.Sanitize(), schema, pgx.Identifier{user}.Sanitize()))
+				pgx.Identifier{database}.Sanitize(), quser, qschema, quser))
 		return f
 	case !exists:
 		f.Pass(fmt.Sprintf("schema %s will be created by user %s at the first start (todai migrate)", schema, user))
 		return f
 	}
 	f.Pass(fmt.Sprintf("user %s may use and create tables in schema %s", user, schema))
+	var tablesOK, sequencesOK bool
+	err = conn.QueryRow(ctx, `SELECT
+			COALESCE(bool_and(has_table_privilege(c.oid, 'SELECT,INSERT,UPDATE,DELETE')) FILTER (WHERE c.relkind = 'r'), true),
+			COALESCE(bool_and(has_sequence_privilege(c.oid, 'USAGE,SELECT,UPDATE')) FILTER (WHERE c.relkind = 'S'), true)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, schema).Scan(&tablesOK, &sequencesOK)
+	switch {
+	case err != nil:
+		f.Warn("the rights on the state's tables could not be read: "+connError(err), "")
+	case !tablesOK || !sequencesOK:
+		f.Fail(fmt.Sprintf("user %s may not read and write every table of schema %s", user, schema),
+			fmt.Sprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO %s; GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %s TO %s;",
+				qschema, quser, qschema, quser))
+		return f
+	}
 	f = append(f, checkVersion(ctx, conn, schema)...)
 	return f
 }

@@ -55,6 +55,37 @@ func TestCheck(t *testing.T) {
 	if _, err := statedb.OpenPostgres(ctx, fresh); err == nil {
 		t.Error("OpenPostgres without the right to create the schema succeeded")
 	}
+	// The schema's owner lets the user in: first the schema alone (not enough: its tables too), then its tables.
+	grant := func(sql string) {
+		t.Helper()
+		conn, _, err := sourcetest.ConnString(schemaURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin, err := pgx.Connect(ctx, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, schema, _ := sourcetest.ConnString(schemaURL)
+	if _, err := statedb.OpenPostgres(ctx, withSchema(t, schemaURL, schema)); err == nil {
+		t.Fatal("the newer schema opened") // still at 9999
+	}
+	grant("DELETE FROM " + schema + ".goose_db_version WHERE version_id = 9999")
+	grant("GRANT USAGE, CREATE ON SCHEMA " + schema + " TO " + user)
+	says(t, statedb.Check(ctx, userURL), checkup.Fail, "may not read and write every table", "ON ALL TABLES IN SCHEMA")
+	grant("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + user +
+		"; GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA " + schema + " TO " + user)
+	says(t, statedb.Check(ctx, userURL), checkup.Pass, "schema current", "")
+	if db, err := statedb.OpenPostgres(ctx, userURL); err != nil {
+		t.Errorf("the user with the GRANTs doctor gave cannot open the state: %v", err)
+	} else {
+		db.Close()
+	}
 	for _, f := range append(statedb.Check(ctx, userURL), statedb.Check(ctx, fresh)...) {
 		if strings.Contains(f.What+f.Fix, "pw-"+user) {
 			t.Errorf("a finding holds the password: %+v", f)
@@ -92,7 +123,10 @@ func roleWithoutRights(t *testing.T, schemaURL string) (string, string) {
 			return
 		}
 		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP ROLE "+user); err != nil { // it owns nothing: it could create nothing
+		_, schema, _ := sourcetest.ConnString(schemaURL)
+		revoke := "REVOKE ALL ON ALL TABLES IN SCHEMA " + schema + " FROM " + user + "; REVOKE ALL ON ALL SEQUENCES IN SCHEMA " +
+			schema + " FROM " + user + "; REVOKE ALL ON SCHEMA " + schema + " FROM " + user + "; DROP ROLE " + user
+		if _, err := admin.Exec(ctx, revoke); err != nil {
 			t.Errorf("drop role %s: %v", user, err)
 		}
 	})

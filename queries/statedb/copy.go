@@ -7,10 +7,12 @@ import (
 	"strings"
 )
 
-// Tables are the tables of Todai's own state, parents before the rows that name them (an event names its incident).
+// Tables are the tables of Todai's own state that a copy moves, parents before the rows that name them (an event
+// names its incident). The scheduler's lease is not among them: it names a process of the old install, which would
+// hold the new one's scheduled work until it expired.
 func Tables() []string {
-	return []string{"incidents", "incident_events", "silences", "sends", "bot_seen", "bot_messages", "scheduler_lease",
-		"digest_slots", "scheduler_state", "episode_notices"}
+	return []string{"incidents", "incident_events", "silences", "sends", "bot_seen", "bot_messages", "digest_slots",
+		"scheduler_state", "episode_notices"}
 }
 
 // identities are the tables whose id the engine assigns: after a copy, the next id must follow the copied ones.
@@ -55,9 +57,13 @@ func Copy(ctx context.Context, from, to *DB) (map[string]int64, error) {
 		}
 	}
 	for _, t := range Tables() {
-		var n int64
+		var n, source int64
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil || n != copied[t] {
 			return nil, fmt.Errorf("copy the state: %s holds %d rows after the copy, %d were read: %v", t, n, copied[t], err)
+		}
+		if err := from.Reader().QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&source); err != nil || source != n {
+			return nil, fmt.Errorf("copy the state: the source's %s holds %d rows, %d were copied: stop every todai serve "+
+				"writing to it, then copy again (%v)", t, source, n, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -74,23 +74,61 @@ func OpenPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		return nil, errors.New("open the state in PostgreSQL: the URL cannot be read")
 	}
-	cfg.RuntimeParams["search_path"] = schema
+	cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	// A write waits for the writer's lock at most this long, and a transaction left idle (a replica gone quiet) is
+	// ended, so that one stalled replica cannot stop the others' writes for good.
+	cfg.RuntimeParams["lock_timeout"] = "30s"
+	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "60s"
 	pool := stdlib.OpenDB(*cfg)
+	pool.SetMaxOpenConns(maxConns)
 	db := &DB{Write: pool, Read: pool, dialect: Postgres, Schema: schema, closer: pool.Close}
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open the state in PostgreSQL at %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("open the state in PostgreSQL at %s: %w", Describe(u), err)
 	}
-	// schema matches reSchema: safe to place in SQL text.
-	if _, err := pool.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open the state in PostgreSQL: create schema %s: %w", schema, err)
-	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.prepare(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// maxConns bounds a replica's connections to the state: writes take one lock, so more would only wait.
+const maxConns = 8
+
+// Describe names a PostgreSQL URL without its secrets: user@host:port/database (no password, no query).
+func Describe(u *url.URL) string {
+	user := ""
+	if u.User != nil {
+		user = u.User.Username() + "@"
+	}
+	return user + u.Host + u.Path
+}
+
+// prepare creates the schema when it is missing and applies the migrations, one opener at a time per schema (a
+// session advisory lock): replicas starting together, or a rolling upgrade, migrate once.
+func (db *DB) prepare(ctx context.Context) error {
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open the state in PostgreSQL: %w", err)
+	}
+	defer conn.Close()
+	const key = `hashtext('todai state ' || $1)`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`, db.Schema); err != nil {
+		return fmt.Errorf("open the state in PostgreSQL: wait for other replicas' migrations: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`, db.Schema) //nolint:errcheck // the session ends with the connection anyway
+	var exists bool
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, db.Schema).
+		Scan(&exists); err != nil {
+		return fmt.Errorf("open the state in PostgreSQL: %w", err)
+	}
+	if !exists { // created only when missing: a user with rights on the schema alone needs none on the database
+		if _, err := conn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{db.Schema}.Sanitize()); err != nil {
+			return fmt.Errorf("open the state in PostgreSQL: create schema %s: %w (todai doctor gives the GRANT)", db.Schema, err)
+		}
+	}
+	return db.migrate(ctx)
 }
 
 // migrate applies the pending migrations, refusing a schema newer than this build.

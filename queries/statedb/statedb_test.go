@@ -2,11 +2,15 @@ package statedb_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
+	"github.com/todai-dev/todai/queries/source/sourcetest"
 	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
@@ -66,10 +70,71 @@ func TestOpenPostgres(t *testing.T) {
 		{"postgres://todai:s3cret@127.0.0.1:1/todai", "127.0.0.1:1"},
 		{"postgres://todai:s3cret@127.0.0.1/todai?schema=Bad-Name", "lower-case letters"},
 		{"postgres://todai:s3cret@[::1/todai", "cannot be read"},
+		{"postgres://todai@127.0.0.1:1/todai?password=s3cret", "127.0.0.1:1"},
 	} {
 		_, err := statedb.OpenPostgres(short, tc.url)
 		if err == nil || !strings.Contains(err.Error(), tc.says) || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("OpenPostgres(%s): %v, want an error saying %q without the password", tc.url, err, tc.says)
 		}
 	}
+}
+
+// TestOpenPostgresTogether: replicas starting at once on a new schema create and migrate it once, all of them
+// opening it; a schema named by a reserved word (user) is quoted.
+func TestOpenPostgresTogether(t *testing.T) {
+	ctx := context.Background()
+	for round := range 3 {
+		base := statedbtest.URL(t)
+		_, schema, err := sourcetest.ConnString(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := withSchema(t, base, fmt.Sprintf("%s_r%d", schema, round)) // a schema nobody created yet
+		errs := make(chan error, 3)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				db, err := statedb.OpenPostgres(ctx, url)
+				if err == nil {
+					db.Close()
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		dropSchema(t, url)
+	}
+	reserved := withSchema(t, statedbtest.URL(t), "user")
+	db, err := statedb.OpenPostgres(ctx, reserved)
+	if err != nil {
+		t.Fatalf("schema user: %v", err)
+	}
+	db.Close()
+	dropSchema(t, reserved)
+}
+
+// dropSchema drops the schema rawURL names when the test ends.
+func dropSchema(t *testing.T, rawURL string) {
+	t.Helper()
+	conn, schema, err := sourcetest.ConnString(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), conn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
 }
