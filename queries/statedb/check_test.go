@@ -58,16 +58,7 @@ func TestCheck(t *testing.T) {
 	// The schema's owner lets the user in: first the schema alone (not enough: its tables too), then its tables.
 	grant := func(sql string) {
 		t.Helper()
-		conn, _, err := sourcetest.ConnString(schemaURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin, err := pgx.Connect(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, sql); err != nil {
+		if err := asOwner(schemaURL, sql); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,36 +88,20 @@ func TestCheck(t *testing.T) {
 // its name and url as that role.
 func roleWithoutRights(t *testing.T, schemaURL string) (string, string) {
 	t.Helper()
-	ctx := context.Background()
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
 	}
 	user := "todai_nr_" + hex.EncodeToString(b[:])
-	conn, _, err := sourcetest.ConnString(schemaURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
 	// user is generated from hex digits: safe to place in SQL text.
-	if _, err := admin.Exec(ctx, "CREATE ROLE "+user+" LOGIN PASSWORD 'pw-"+user+"'"); err != nil {
+	if err := asOwner(schemaURL, "CREATE ROLE "+user+" LOGIN PASSWORD 'pw-"+user+"'"); err != nil {
 		t.Skipf("cannot create a role on the test server: %v", err)
 	}
 	t.Cleanup(func() {
-		admin, err := pgx.Connect(ctx, conn)
-		if err != nil {
-			t.Errorf("drop role %s: %v", user, err)
-			return
-		}
-		defer admin.Close(ctx)
 		_, schema, _ := sourcetest.ConnString(schemaURL)
 		revoke := "REVOKE ALL ON ALL TABLES IN SCHEMA " + schema + " FROM " + user + "; REVOKE ALL ON ALL SEQUENCES IN SCHEMA " +
 			schema + " FROM " + user + "; REVOKE ALL ON SCHEMA " + schema + " FROM " + user + "; DROP ROLE " + user
-		if _, err := admin.Exec(ctx, revoke); err != nil {
+		if err := asOwner(schemaURL, revoke); err != nil {
 			t.Errorf("drop role %s: %v", user, err)
 		}
 	})
@@ -136,6 +111,22 @@ func roleWithoutRights(t *testing.T, schemaURL string) (string, string) {
 	}
 	u.User = url.UserPassword(user, "pw-"+user)
 	return user, u.String()
+}
+
+// asOwner runs sql as the test server's user, who owns the test's schemas.
+func asOwner(schemaURL, sql string) error {
+	ctx := context.Background()
+	conn, _, err := sourcetest.ConnString(schemaURL)
+	if err != nil {
+		return err
+	}
+	admin, err := pgx.Connect(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer admin.Close(ctx)
+	_, err = admin.Exec(ctx, sql)
+	return err
 }
 
 // withSchema is rawURL naming schema instead.
