@@ -164,6 +164,7 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Rebind writes a statement's `?` placeholders as the engine takes them: as they are on SQLite, $1, $2 … on
 // PostgreSQL; a numbered one (?2) keeps its number ($2). A `?` inside a quoted string or identifier is left alone.
+// A statement uses bare or numbered placeholders, not both (bare ones are counted from $1), and no `?` in comments.
 func (db *DB) Rebind(query string) string {
 	if db.dialect != Postgres || !strings.Contains(query, "?") {
 		return query
