@@ -294,9 +294,14 @@ func (s *Store) Ack(ctx context.Context, id int64, actor string, now time.Time) 
 		case StatusAcked:
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'acked', acked_by = ?, acked_at = ? WHERE id = ?`,
-			actor, localdb.FormatTime(now), id); err != nil {
+		// The status is checked again in the write: it holds even without the writer's lock.
+		res, err := tx.ExecContext(ctx, `UPDATE incidents SET status = 'acked', acked_by = ?, acked_at = ?
+			WHERE id = ? AND status = 'open'`, actor, localdb.FormatTime(now), id)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // acknowledged or resolved meanwhile: nothing to do
 		}
 		return addEvent(ctx, tx, id, now, "acked", actor, nil, nil, "")
 	})

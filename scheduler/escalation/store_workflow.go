@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,11 +49,16 @@ func (s *Store) assign(ctx context.Context, id int64, assignee, actor, event str
 			return nil
 		}
 		at := localdb.FormatTime(now)
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET assignee = ?,
+		// The status is checked again in the write: it holds even without the writer's lock.
+		res, err := tx.ExecContext(ctx, `UPDATE incidents SET assignee = ?,
 			acked_by = CASE status WHEN 'open' THEN ? ELSE acked_by END,
-			acked_at = CASE status WHEN 'open' THEN ? ELSE acked_at END, status = 'acked' WHERE id = ?`,
-			assignee, actor, at, id); err != nil {
+			acked_at = CASE status WHEN 'open' THEN ? ELSE acked_at END, status = 'acked'
+			WHERE id = ? AND status <> 'resolved'`, assignee, actor, at, id)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, ErrResolved)
 		}
 		changed = true
 		detail := ""
