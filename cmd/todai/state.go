@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/todai-dev/todai/cmd/todai/config"
-	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/statedb"
 )
 
@@ -43,16 +40,16 @@ Stop every todai serve first, then set state.url and start them again. Both stat
 
 // copyState copies the state at from into the empty state at to, and says what it copied.
 func (a *app) copyState(ctx context.Context, from, to string) error {
-	src, closeSrc, err := openStateAt(ctx, from)
+	src, err := statedb.Open(ctx, from)
 	if err != nil {
 		return err
 	}
-	defer closeSrc()
-	dst, closeDst, err := openStateAt(ctx, to)
+	defer src.Close()
+	dst, err := statedb.Open(ctx, to)
 	if err != nil {
 		return err
 	}
-	defer closeDst()
+	defer dst.Close()
 	copied, err := statedb.Copy(ctx, src, dst)
 	if err != nil {
 		return err
@@ -67,25 +64,4 @@ func (a *app) copyState(ctx context.Context, from, to string) error {
 	}
 	fmt.Fprintf(a.stdout, "copied %d rows: %s\n", total, strings.Join(parts, ", "))
 	return nil
-}
-
-// openStateAt opens a state named as --state names one: a postgres:// URL, else a file's path (sqlite:// prefix
-// allowed). The returned func closes it.
-func openStateAt(ctx context.Context, where string) (*statedb.DB, func(), error) {
-	if config.IsStateURL(where) {
-		db, err := statedb.OpenPostgres(ctx, where)
-		if err != nil {
-			return nil, nil, err
-		}
-		return db, func() { _ = db.Close() }, nil
-	}
-	path := strings.TrimPrefix(where, "sqlite://")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no state file at %s: name an existing state file (state.path) or a postgres:// URL", path)
-	}
-	db, err := localdb.Open(ctx, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return statedb.FromLocal(db), func() { db.Close() }, nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,6 +44,31 @@ type DB struct {
 	// Schema is the PostgreSQL schema ("" on SQLite).
 	Schema string
 	closer func() error
+}
+
+// IsURL reports whether where names a state in PostgreSQL (postgres:// or postgresql://) rather than a file.
+func IsURL(where string) bool {
+	s := strings.ToLower(strings.TrimSpace(where))
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open opens the state where names: a postgres:// URL (OpenPostgres), else an existing state file's path
+// (sqlite:// prefix allowed), migrated. Close closes it, file included.
+func Open(ctx context.Context, where string) (*DB, error) {
+	if IsURL(where) {
+		return OpenPostgres(ctx, where)
+	}
+	path := strings.TrimPrefix(where, "sqlite://")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no state file at %s: name an existing state file (state.path) or a postgres:// URL", path)
+	}
+	local, err := localdb.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	db := FromLocal(local)
+	db.closer = local.Close
+	return db, nil
 }
 
 // FromLocal is the state held in the local SQLite file db (one replica).
@@ -151,7 +177,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes a PostgreSQL state's pool; a SQLite state's file is its localdb's to close.
+// Close closes a PostgreSQL state's pool, or the file Open opened; a state FromLocal made is its localdb's to close.
 func (db *DB) Close() error {
 	if db.closer == nil {
 		return nil
@@ -208,6 +234,11 @@ func (db *DB) Greatest() string {
 // given a value no row holds).
 func In(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", max(n, 1)), ", ")
+}
+
+// Rows writes the placeholders of a VALUES list of n one-column rows: "(?), (?), (?)" (at least one).
+func Rows(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(?), ", max(n, 1)), ", ")
 }
 
 // Querier runs statements written with `?` placeholders on a pool or a transaction, numbering them for the engine.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -157,7 +156,7 @@ func (s *Store) History(ctx context.Context, ids []string, since time.Time) (map
 	args = append(args, localdb.FormatTime(since))
 	// Through the writer, as OpenOn: the read model calls it inside a snapshot that holds one of the readers.
 	rows, err := s.db.Writer().QueryContext(ctx, `WITH wanted(id) AS (VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?), ", len(wanted)), ", ")+`),
+		statedb.Rows(len(wanted))+`),
 		ended AS (SELECT coalesce(nullif(test_id, ''), node_id) AS subject, resolution, resolved_at FROM incidents
 			WHERE status = 'resolved' AND resolved_at >= ? AND resolution IN ('false_positive', 'expected')),
 		dismissed AS (SELECT subject, sum(CASE WHEN resolution = 'false_positive' THEN 1 ELSE 0 END) AS fp,

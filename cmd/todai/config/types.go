@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler/escalation"
 )
 
@@ -111,12 +112,6 @@ type State struct {
 	URL string `yaml:"url"`
 }
 
-// IsStateURL reports whether s names a PostgreSQL state (postgres:// or postgresql://) rather than a file.
-func IsStateURL(s string) bool {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
-
 // UnmarshalYAML reads the state as one value (a path or a postgres:// URL) or as {path, url}.
 func (s *State) UnmarshalYAML(b []byte) error {
 	var one string
@@ -135,7 +130,7 @@ func (s *State) UnmarshalYAML(b []byte) error {
 
 // Set applies one value, as --state and TODAI_STATE give it: a postgres:// URL is the URL, anything else the path.
 func (s *State) Set(v string) {
-	if IsStateURL(v) {
+	if statedb.IsURL(v) {
 		s.URL = v
 		return
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/checkup"
 	"github.com/todai-dev/todai/queries/quantity"
+	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/scheduler"
 )
 
@@ -41,7 +42,7 @@ func (c *Config) validate(file *ast.File) Problems {
 	}
 	add := func(yamlPath, msg, hint string) { ps = append(ps, at(yamlPath, msg, hint)) }
 	warn := func(yamlPath, msg, hint string) { c.Warnings = append(c.Warnings, at(yamlPath, msg, hint)) }
-	if c.State.URL != "" && !IsStateURL(c.State.URL) {
+	if c.State.URL != "" && !statedb.IsURL(c.State.URL) {
 		add("$.state.url", "the state's URL must be a postgres:// URL", "postgres://user:password@host:5432/db?schema=todai, or leave it out to keep the state in state.path")
 	}
 	if c.Warehouse.URL != "" {
