@@ -79,9 +79,7 @@ func alertHistoryMirror(t testing.TB) *demo.Fixture {
 // today's urgency: low, recovered, for the three that recovered. In English and Japanese (goldens).
 func TestAnswerUnderAlertNamesItsOccurrence(t *testing.T) {
 	msgs := slacktest.EdrMessages(t)
-	h := startBot(t, harnessOpts{now: func() time.Time { return readLate },
-		mirror: func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }})
-	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	h := startAlertHistoryBot(t, harnessOpts{})
 	for _, tc := range []struct {
 		payload, since string
 		want           []string
@@ -122,9 +120,7 @@ func TestAnswerUnderAlertNamesItsOccurrence(t *testing.T) {
 // naming another node is about that node now; one not about a node's state (owner) does not read the thread.
 func TestNamedNodeUnderAlert(t *testing.T) {
 	msgs := slacktest.EdrMessages(t)
-	h := startBot(t, harnessOpts{now: func() time.Time { return readLate },
-		mirror: func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }})
-	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	h := startAlertHistoryBot(t, harnessOpts{})
 	parent := h.fake.AddMessage("C9", msgs["test_dbt"])
 	for _, tc := range []struct {
 		question string
@@ -143,6 +139,17 @@ func TestNamedNodeUnderAlert(t *testing.T) {
 			t.Errorf("%q: read the thread = %v", tc.question, read)
 		}
 	}
+}
+
+// startAlertHistoryBot starts a bot over alertHistoryMirror, read on Jul 4 (readLate), with channel C9 where edr
+// monitor posts; o says the rest.
+func startAlertHistoryBot(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	o.now = func() time.Time { return readLate }
+	o.mirror = func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }
+	h := startBot(t, o)
+	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	return h
 }
 
 // askUnder asks question in the thread of the alert message, as a mention, and returns Todai's reply.
@@ -174,9 +181,7 @@ func askUnderTS(t *testing.T, h *harness, parent, question string) slacktest.Pos
 // the test and when its failure was detected, so the answer is about the test's failure, not about orders now.
 func TestAnswerUnderAlertWithoutReportLink(t *testing.T) {
 	msgs := slacktest.EdrMessages(t)
-	h := startBot(t, harnessOpts{now: func() time.Time { return readLate },
-		mirror: func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }})
-	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	h := startAlertHistoryBot(t, harnessOpts{})
 	posted := slackTS(alertPosted)
 	for name, msg := range map[string]slacktest.Message{
 		"no report link": msgs["test_dbt_no_report_url"],
@@ -249,9 +254,7 @@ func TestAlertDetectedAt(t *testing.T) {
 // failure the incident opened for first: the not_null test failed (12 rows) and has passed since.
 func TestAnswerUnderIncidentNotice(t *testing.T) {
 	desk := &memDesk{incs: map[int64]escalation.Incident{}}
-	h := startBot(t, harnessOpts{incidents: desk, now: func() time.Time { return readLate },
-		mirror: func(t testing.TB) *localdb.DB { return syncFixture(t, alertHistoryMirror(t), readLate) }})
-	h.fake.AddChannel(slacktest.Channel{ID: "C9", Name: "data-alerts"})
+	h := startAlertHistoryBot(t, harnessOpts{incidents: desk})
 	notice := h.fake.AddMessage("C9", slacktest.Message{BotID: "B0TODAI", Text: "Incident #7: not_null on orders failed"})
 	desk.incs[7] = escalation.Incident{ID: 7, Kind: escalation.KindTest, Team: "finance", NodeID: "model.shop.orders",
 		TestID: "test.shop.not_null_orders_order_id.abc1234567", Status: escalation.StatusOpen,

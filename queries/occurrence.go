@@ -181,7 +181,10 @@ func (r *Reader) Occurrence(ctx context.Context, q OccurrenceQuery) (Occurrence,
 // did not pass — a dbt run that errored rather than one skipped, when there is one (edr monitor alerts on errors).
 func alertRun(runs []Run, failing bool) int {
 	if !failing {
-		return min(0, len(runs)-1)
+		if len(runs) == 0 {
+			return -1
+		}
+		return 0
 	}
 	if i := slices.IndexFunc(runs, func(c Run) bool { return !passed(c.Status) && c.Status != "skipped" }); i >= 0 {
 		return i

@@ -114,34 +114,15 @@ func Home(d HomeData, lang handlers.Lang) slack.HomeTabViewRequest {
 		blocks = append(blocks, homeSection(fmt.Sprintf("home_team_%d", i), line))
 	}
 
-	blocks = append(blocks, slack.NewDividerBlock(),
-		homeSection("home_owned_title", "*"+tr("Failing that you own", "あなたが所有する失敗中のもの")+"*"))
-	switch {
-	case d.OwnedUnreadable:
-		blocks = append(blocks, homeSection("home_owned_error",
-			tr(":warning: Could not read the failures right now.", ":warning: 現在失敗情報を読み込めません。")))
-	case len(d.Owned) == 0:
-		blocks = append(blocks, homeSection("home_owned_none",
-			tr(":white_check_mark: Nothing you own is failing.", ":white_check_mark: 所有するもので失敗中のものはありません。")))
-	default:
-		lines := boundedLines(len(d.Owned), homeMaxOwned, func(i int) string { return ownedLine(d.Owned[i], tr) }, tr)
-		blocks = append(blocks, homeSection("home_owned_list", strings.Join(lines, "\n")))
-	}
-
-	blocks = append(blocks, slack.NewDividerBlock(),
-		homeSection("home_incidents_title", "*"+tr("Your incidents", "あなたのインシデント")+"*"))
-	switch {
-	case d.IncidentsUnreadable:
-		blocks = append(blocks, homeSection("home_incidents_error",
-			tr(":warning: Could not read the incidents right now.", ":warning: 現在インシデントを読み込めません。")))
-	case len(d.Incidents) == 0:
-		blocks = append(blocks, homeSection("home_incidents_none",
-			tr(":white_check_mark: Nothing assigned to you, and nothing open in your teams.",
-				":white_check_mark: あなたの担当も、チームの未対応のインシデントもありません。")))
-	default:
-		lines := boundedLines(len(d.Incidents), HomeMaxIncidents, func(i int) string { return homeIncidentLine(d.Incidents[i], lang) }, tr)
-		blocks = append(blocks, homeSection("home_incidents_list", strings.Join(lines, "\n")))
-	}
+	blocks = append(blocks, homeList("home_owned", tr("Failing that you own", "あなたが所有する失敗中のもの"),
+		d.OwnedUnreadable, tr(":warning: Could not read the failures right now.", ":warning: 現在失敗情報を読み込めません。"),
+		tr(":white_check_mark: Nothing you own is failing.", ":white_check_mark: 所有するもので失敗中のものはありません。"),
+		boundedLines(len(d.Owned), homeMaxOwned, func(i int) string { return ownedLine(d.Owned[i], tr) }, tr))...)
+	blocks = append(blocks, homeList("home_incidents", tr("Your incidents", "あなたのインシデント"),
+		d.IncidentsUnreadable, tr(":warning: Could not read the incidents right now.", ":warning: 現在インシデントを読み込めません。"),
+		tr(":white_check_mark: Nothing assigned to you, and nothing open in your teams.",
+			":white_check_mark: あなたの担当も、チームの未対応のインシデントもありません。"),
+		boundedLines(len(d.Incidents), HomeMaxIncidents, func(i int) string { return homeIncidentLine(d.Incidents[i], lang) }, tr))...)
 
 	blocks = append(blocks, slack.NewDividerBlock(),
 		slack.NewContextBlock("home_digest", slack.NewTextBlockObject(slack.MarkdownType,
@@ -237,4 +218,17 @@ func homeIncidentLine(x HomeIncident, l handlers.Lang) string {
 		line += " · 📖 " + rb
 	}
 	return line + fmt.Sprintf("  _#%d_", inc.ID)
+}
+
+// homeList is one titled list of the App Home after a divider: its lines, else what says there are none, else what
+// says it could not be read. Its blocks are named id_title, id_list, id_none and id_error.
+func homeList(id, title string, unreadable bool, cannot, none string, lines []string) []slack.Block {
+	blocks := []slack.Block{slack.NewDividerBlock(), homeSection(id+"_title", "*"+title+"*")}
+	switch {
+	case unreadable:
+		return append(blocks, homeSection(id+"_error", cannot))
+	case len(lines) == 0:
+		return append(blocks, homeSection(id+"_none", none))
+	}
+	return append(blocks, homeSection(id+"_list", strings.Join(lines, "\n")))
 }
