@@ -326,6 +326,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		return errors.New("bot: no state database")
 	}
 	if err := b.authenticate(ctx); err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ErrAuth) {
+			return nil // stopped before Slack answered: a clean shutdown, as after it
+		}
 		return err
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

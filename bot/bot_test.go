@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -607,6 +609,31 @@ func TestInvalidToken(t *testing.T) {
 			t.Fatal("Run did not fail on a revoked token")
 		}
 	})
+}
+
+// TestStopBeforeAuthenticated stops the bot while Slack still fails auth.test: a shutdown before the bot has
+// connected is as clean as one after (Run returns nil), not an error for serve to report.
+func TestStopBeforeAuthenticated(t *testing.T) {
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(slack.Close)
+	b := New(Config{APIURL: slack.URL + "/api/", AppToken: "xapp-1", BotToken: "xoxb-1",
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond},
+		Deps{DB: localdbtest.Open(t, filepath.Join(t.TempDir(), "empty.db")), Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond) // a few failed auth.test calls
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil for a shutdown before auth.test answered", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
 }
 
 func TestBroadcastInDataIsEscaped(t *testing.T) {
