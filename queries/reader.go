@@ -643,14 +643,19 @@ func (r *Reader) TeamNodes(ctx context.Context, team string) ([]Node, error) {
 func (r *Reader) SyncInfo(ctx context.Context) (SyncInfo, error) {
 	return inSnapshot(ctx, r, func(r *Reader) (SyncInfo, error) {
 		var info SyncInfo
-		var okAt sql.NullString
+		var okAt, readAt sql.NullString
 		if err := r.q.QueryRowContext(ctx,
-			`SELECT max(finished_at) FROM sync_runs WHERE ok = 1`).Scan(&okAt); err != nil {
+			`SELECT max(finished_at), max(started_at) FROM sync_runs WHERE ok = 1`).Scan(&okAt, &readAt); err != nil {
 			return info, fmt.Errorf("read sync runs: %w", err)
 		}
 		if okAt.Valid {
 			if t, ok := parseTime(okAt.String); ok {
 				info.LastSuccess = t
+			}
+		}
+		if readAt.Valid {
+			if t, ok := parseTime(readAt.String); ok {
+				info.ReadAt = t
 			}
 		}
 		var started string

@@ -613,7 +613,8 @@ func TestSyncInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "ok", info, SyncInfo{LastSuccess: fixtureNow.Add(-time.Hour), LastAttempt: fixtureNow.Add(-time.Hour)})
+	eq(t, "ok", info, SyncInfo{LastSuccess: fixtureNow.Add(-time.Hour), LastAttempt: fixtureNow.Add(-time.Hour),
+		ReadAt: fixtureNow.Add(-time.Hour - time.Minute)})
 	if _, err := db.Write.Exec(`INSERT INTO sync_runs (started_at, finished_at, ok, error) VALUES (?, ?, 0, ?)`,
 		localdb.FormatTime(fixtureNow.Add(-31*time.Minute)), localdb.FormatTime(fixtureNow.Add(-30*time.Minute)),
 		"warehouse timeout"); err != nil {
@@ -624,7 +625,7 @@ func TestSyncInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	eq(t, "failed", info, SyncInfo{LastSuccess: fixtureNow.Add(-time.Hour), LastAttempt: fixtureNow.Add(-30 * time.Minute),
-		LastError: "warehouse timeout"})
+		LastError: "warehouse timeout", ReadAt: fixtureNow.Add(-time.Hour - time.Minute)})
 }
 
 func TestRefresh(t *testing.T) {

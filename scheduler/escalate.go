@@ -35,9 +35,17 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 		return errors.New("escalation: not configured")
 	}
 	return oneRun(ctx, &e.mu, e.Mirror, "escalation", func(mirror *queries.Reader) error {
+		log := e.Logger
+		if log == nil {
+			log = slog.Default()
+		}
 		engine := escalation.Engine{Store: e.Store}
-		if _, err := engine.Reconcile(ctx, mirror, e.PolicyFor, now); err != nil {
+		res, err := engine.Reconcile(ctx, mirror, e.PolicyFor, now)
+		if err != nil {
 			return err
+		}
+		if res.Stale {
+			log.Info("escalation: another replica's mirror is newer; incidents are opened and resolved from it until this one syncs")
 		}
 		inUse, err := mirror.ElementaryInUse(ctx, now)
 		if err != nil {
@@ -47,10 +55,6 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 		decisions, err := engine.Sweep(ctx, now, e.PolicyFor, cond)
 		if err != nil || len(decisions) == 0 {
 			return err
-		}
-		log := e.Logger
-		if log == nil {
-			log = slog.Default()
 		}
 		notifier := func(ds []escalation.Decision) escalation.Notifier { return e.Notifier(ds, mirror) }
 		return engine.Execute(ctx, decisions, notifier, now, log)

@@ -311,6 +311,19 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{Querier: Querier{q: tx, db: db}, tx: tx}, nil
 }
 
+// InTx runs f in a write transaction (Begin) and commits it when f succeeds; otherwise it rolls it back.
+func (db *DB) InTx(ctx context.Context, f func(*Tx) error) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 // Commit commits the transaction.
 func (t *Tx) Commit() error { return t.tx.Commit() }
 

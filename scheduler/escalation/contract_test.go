@@ -167,6 +167,26 @@ func incidentStoreContract(t *testing.T, open func(t *testing.T) IncidentStore) 
 		}
 	})
 
+	t.Run("a plan from a mirror read before the last applied one is refused whole", func(t *testing.T) {
+		s, opened := seed(t)
+		newer := ReconcilePlan{Open: []Incident{want("d", "finance")}, ReadAt: t0}
+		if _, _, err := s.ApplyReconcile(ctx, newer, t0); err != nil {
+			t.Fatal(err)
+		}
+		older := ReconcilePlan{Resolve: []int64{opened[0].ID}, Open: []Incident{want("e", "finance")},
+			ReadAt: t0.Add(-time.Minute)}
+		if _, _, err := s.ApplyReconcile(ctx, older, t0.Add(time.Minute)); !errors.Is(err, ErrStaleMirror) {
+			t.Fatalf("older mirror's plan: %v, want ErrStaleMirror", err)
+		}
+		if got, err := s.Get(ctx, opened[0].ID); err != nil || got.Status != StatusOpen {
+			t.Fatalf("incident %+v, %v: resolved by a stale plan", got, err)
+		}
+		same := ReconcilePlan{Resolve: []int64{opened[0].ID}, ReadAt: t0}
+		if _, resolved, err := s.ApplyReconcile(ctx, same, t0.Add(2*time.Minute)); err != nil || len(resolved) != 1 {
+			t.Fatalf("a plan from the same read: %+v, %v", resolved, err)
+		}
+	})
+
 	t.Run("a resolution stays pending until it is announced", func(t *testing.T) {
 		s, opened := seed(t)
 		a, c := opened[0].ID, opened[2].ID

@@ -23,6 +23,7 @@ type memStore struct {
 	failures map[SendKey]int
 	silences []Silence
 	events   []string
+	readAt   time.Time // the newest plan's ReadAt applied
 }
 
 func newMemStore(incs ...Incident) *memStore {
@@ -169,6 +170,12 @@ func (m *memStore) Unresolved(context.Context) (map[string]Unresolved, error) {
 func (m *memStore) ApplyReconcile(_ context.Context, plan ReconcilePlan, now time.Time) (opened, resolved []Incident, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !plan.ReadAt.IsZero() {
+		if plan.ReadAt.Before(m.readAt) {
+			return nil, nil, ErrStaleMirror
+		}
+		m.readAt = plan.ReadAt
+	}
 	for id, alert := range plan.Link {
 		m.incs[id].ElementaryAlertID = alert
 	}
@@ -215,6 +222,11 @@ type memMirror struct {
 	problems []queries.Problem
 	alerts   map[string]string
 	latest   map[string]queries.ResultRef
+	readAt   time.Time
+}
+
+func (m *memMirror) SyncInfo(context.Context) (queries.SyncInfo, error) {
+	return queries.SyncInfo{ReadAt: m.readAt}, nil
 }
 
 func (m *memMirror) LatestResults(_ context.Context, ids []string) (map[string]queries.ResultRef, error) {

@@ -2,6 +2,8 @@ package escalation
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -21,6 +23,8 @@ type MirrorReader interface {
 	ElementaryAlerts(ctx context.Context, since map[string]time.Time) (map[string]string, error)
 	// LatestResults returns the latest result of each test, model or source (its freshness check) named.
 	LatestResults(ctx context.Context, ids []string) (map[string]queries.ResultRef, error)
+	// SyncInfo says when the mirror read the warehouse (ReadAt).
+	SyncInfo(ctx context.Context) (queries.SyncInfo, error)
 }
 
 // Group is the new incidents of one team from one dbt invocation: they go out as one message.
@@ -36,12 +40,16 @@ type ReconcileResult struct {
 	Resolved []Incident
 	// Groups are the opened incidents by team and invocation, in team then invocation order.
 	Groups []Group
+	// Stale says nothing was applied: the mirror read the warehouse before the one a reconcile last applied (another
+	// replica's, synced later), and would resolve what that one has just opened.
+	Stale bool
 }
 
 // Reconcile opens an incident for every current problem without an unresolved one (warn-only tests only when the
 // team's policy includes warn), links edr monitor's alerts to the incidents still waiting for theirs, and resolves
 // every unresolved incident whose problem is gone: the test passes again, the model ran successfully, the source is
-// fresh. The store applies it all at once (ApplyReconcile).
+// fresh. The store applies it all at once (ApplyReconcile), unless a reconcile from a mirror read later has been
+// applied already (replicas each sync their own mirror): then nothing changes and the result says Stale.
 func (e Engine) Reconcile(ctx context.Context, m MirrorReader, policyFor func(team string) (Policy, bool), now time.Time) (ReconcileResult, error) {
 	problems, err := m.Problems(ctx)
 	if err != nil {
@@ -59,10 +67,18 @@ func (e Engine) Reconcile(ctx context.Context, m MirrorReader, policyFor func(te
 		}
 	}
 	plan := planReconcile(wanted, open, alerts)
+	info, err := m.SyncInfo(ctx)
+	if err != nil {
+		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
+	}
+	plan.ReadAt = info.ReadAt
 	if plan.ClearedBy, err = clearedBy(ctx, m, plan.Resolve, open); err != nil {
 		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 	}
 	opened, resolved, err := e.Store.ApplyReconcile(ctx, plan, now)
+	if errors.Is(err, ErrStaleMirror) {
+		return ReconcileResult{Stale: true}, nil
+	}
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 	}
@@ -80,7 +96,16 @@ type ReconcilePlan struct {
 	// cleared each (absent when the mirror does not say).
 	Resolve   []int64
 	ClearedBy map[int64]string
+	// ReadAt is when the mirror the plan was made from read the warehouse; zero applies the plan whatever.
+	ReadAt time.Time
 }
+
+// ErrStaleMirror is ApplyReconcile's refusal of a plan made from a mirror that read the warehouse before the one
+// the last applied plan was made from.
+var ErrStaleMirror = errors.New("mirror older than the last reconcile's")
+
+// reconciledReadKey is the scheduler_state key holding the ReadAt of the newest plan applied.
+const reconciledReadKey = "escalation.reconciled_read_at"
 
 // clearedBy says which dbt invocation's result cleared each incident to resolve: its subject's latest result.
 func clearedBy(ctx context.Context, m MirrorReader, resolve []int64, open map[string]Unresolved) (map[int64]string, error) {
@@ -186,6 +211,9 @@ func planReconcile(wanted []Incident, open map[string]Unresolved, alerts map[str
 // ApplyReconcile carries a plan out in one write transaction and returns the incidents it opened and resolved.
 func (s *Store) ApplyReconcile(ctx context.Context, plan ReconcilePlan, now time.Time) (opened, resolved []Incident, err error) {
 	err = s.inTx(ctx, "reconcile", func(tx *statedb.Tx) error {
+		if err := notStale(ctx, tx, plan.ReadAt); err != nil {
+			return err
+		}
 		for id, alert := range plan.Link {
 			if err := linkAlertTx(ctx, tx, id, alert, now); err != nil {
 				return fmt.Errorf("link incident %d: %w", id, err)
@@ -216,6 +244,26 @@ func (s *Store) ApplyReconcile(ctx context.Context, plan ReconcilePlan, now time
 		return nil, nil, err
 	}
 	return opened, resolved, nil
+}
+
+// notStale records readAt as the newest mirror a plan was applied from, or returns ErrStaleMirror when a plan from
+// a mirror read later was applied already. It runs in the plan's transaction (the writer's lock), so of two
+// replicas reconciling together the later mirror's plan is the last applied.
+func notStale(ctx context.Context, tx *statedb.Tx, readAt time.Time) error {
+	if readAt.IsZero() {
+		return nil
+	}
+	var kept string
+	err := tx.QueryRowContext(ctx, `INSERT INTO scheduler_state (key, value) VALUES (?1, ?2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE scheduler_state.value <= excluded.value
+		RETURNING value`, reconciledReadKey, localdb.FormatTime(readAt)).Scan(&kept)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrStaleMirror
+	}
+	if err != nil {
+		return fmt.Errorf("record the mirror's read time: %w", err)
+	}
+	return nil
 }
 
 // alertsSince is the earliest detection time of an edr monitor alert about a failure detected at detected: the

@@ -111,15 +111,7 @@ func jsonList(v []string) string {
 
 // inTx runs f in one write transaction.
 func (s *Store) inTx(ctx context.Context, what string, f func(*statedb.Tx) error) error {
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := s.db.InTx(ctx, f); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
