@@ -1,10 +1,11 @@
 // Package scheduler runs Todai's scheduled work inside `todai serve` on robfig/cron v3: the periodic sync, each
 // team's daily digest (a cron spec in the team's IANA zone), and a one-minute tick other jobs hook into (the
 // escalation sweep). Every job is wrapped in SkipIfStillRunning(Recover(…)) — Recover inside Skip, so that a panic
-// neither crashes the process nor leaves the job skipped forever (robfig/cron v3.0.1) — and runs only while this
-// process holds the lease in SQLite, so two processes sharing a state file run scheduled work once. Digests are
-// exactly-once per slot (digest_slots) and a slot missed while Todai was down is posted once, late, within a grace
-// period.
+// neither crashes the process nor leaves the job skipped forever (robfig/cron v3.0.1). There is no leader: several
+// processes sharing one state (replicas over PostgreSQL) each run every timer, and what must happen once is claimed
+// in the state — the minute tick per minute (Claims), each digest per slot (digest_slots, exactly once; a slot
+// missed while Todai was down is posted once, late, within a grace period), each escalation notice per send. The
+// sync fills this process's own mirror, so every process runs it.
 package scheduler
 
 import (
@@ -23,14 +24,18 @@ import (
 // DefaultSyncInterval is the sync's period when Options.SyncInterval is zero.
 const DefaultSyncInterval = 10 * time.Minute
 
+// tickSpec is the minute tick's schedule: the top of every minute, so that every process's timer fires together
+// and the tick's claim, not the timers' phases, decides which runs it.
+const tickSpec = "* * * * *"
+
 // Options configure a Scheduler.
 type Options struct {
-	// DB is Todai's own state (the SQLite file, or PostgreSQL): the lease and the digest slots live there.
+	// DB is Todai's own state (the SQLite file, or PostgreSQL): the tick claims and the digest slots live there.
 	DB *statedb.DB
-	// Holder identifies this process in the lease (host, pid and a random part, say). Required.
+	// Holder identifies this process in the claims (host, pid and a random part, say). Required.
 	Holder string
-	// LeaseTTL is how long the lease lasts unrenewed (DefaultLeaseTTL when zero).
-	LeaseTTL time.Duration
+	// ClaimTTL is how long a tick's claim lasts unrenewed (DefaultClaimTTL when zero).
+	ClaimTTL time.Duration
 	// Sync syncs the mirror; nil means no sync job. It runs at Start and every SyncInterval.
 	Sync func(ctx context.Context) error
 	// AfterSync runs after each successful sync (the escalation job); nil means nothing.
@@ -51,23 +56,23 @@ type Options struct {
 	Now func() time.Time
 }
 
-// TickFunc is a job run every minute (while this process holds the lease) with the tick's time.
+// TickFunc is a job run every minute, by one of the processes sharing the state, with the tick's time.
 type TickFunc func(ctx context.Context, now time.Time) error
 
 // Scheduler runs the scheduled jobs. Create it with New, hook extra minute jobs with OnTick, then Run.
 type Scheduler struct {
 	opts    Options
 	logger  *slog.Logger
-	lease   *Lease
+	claims  *Claims
 	digests *digests
 	teams   []teamEntry
 	sync    cron.Schedule
+	minute  cron.Schedule // the top of every minute
 
-	mu      sync.Mutex
-	ticks   []namedTick
-	leading bool
-	ctx     context.Context
-	cron    *cron.Cron
+	mu    sync.Mutex
+	ticks []namedTick
+	ctx   context.Context
+	cron  *cron.Cron
 	// started tracks the runs Start launches itself (the first sync and tick), which cron's Stop does not wait for.
 	started sync.WaitGroup
 }
@@ -83,7 +88,7 @@ func New(opts Options) (*Scheduler, error) {
 		return nil, errors.New("scheduler: no state database")
 	}
 	if opts.Holder == "" {
-		return nil, errors.New("scheduler: no lease holder id")
+		return nil, errors.New("scheduler: no holder id")
 	}
 	if opts.SyncInterval <= 0 {
 		opts.SyncInterval = DefaultSyncInterval
@@ -101,8 +106,13 @@ func New(opts Options) (*Scheduler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Scheduler{opts: opts, logger: logger, lease: NewLease(opts.DB, opts.Holder, opts.LeaseTTL),
+	s := &Scheduler{opts: opts, logger: logger, claims: NewClaims(opts.DB, opts.Holder, opts.ClaimTTL),
 		sync: cron.Every(opts.SyncInterval)}
+	minute, err := parser().Parse(tickSpec)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: tick: %w", err)
+	}
+	s.minute = minute
 	for _, t := range opts.Teams {
 		if t.Spec == "" {
 			continue
@@ -129,39 +139,73 @@ func (s *Scheduler) OnTick(name string, f TickFunc) {
 	s.ticks = append(s.ticks, namedTick{name, f})
 }
 
-// Lease returns the scheduler's lease.
-func (s *Scheduler) Lease() *Lease { return s.lease }
+// Claims returns the scheduler's tick claims.
+func (s *Scheduler) Claims() *Claims { return s.claims }
 
-// lead takes or renews the lease and logs changes of leadership; jobs run only when it says yes.
-func (s *Scheduler) lead(ctx context.Context) bool {
-	ok, err := s.lease.Acquire(ctx, s.opts.Now())
-	if err != nil {
-		s.logger.Error("scheduler: lease", "err", err)
-		ok = false
-	}
-	s.mu.Lock()
-	changed := ok != s.leading
-	s.leading = ok
-	s.mu.Unlock()
-	if changed && ok {
-		s.logger.Info("scheduler: this process runs the scheduled work", "holder", s.opts.Holder)
-	} else if changed {
-		s.logger.Info("scheduler: another process holds the scheduler lease; standing by", "holder", s.opts.Holder)
-	}
-	return ok
-}
-
-// job wraps a function as a cron job that runs under the lease with the scheduler's context.
+// job wraps a function as a cron job that runs with the scheduler's context, in this process whatever the others do.
 func (s *Scheduler) job(name string, f func(ctx context.Context) error) cron.Job {
 	return cron.FuncJob(func() {
 		ctx := s.runCtx()
-		if ctx.Err() != nil || !s.lead(ctx) {
+		if ctx.Err() != nil {
 			return
 		}
 		if err := f(ctx); err != nil {
 			s.logger.Error("scheduler: job failed", "job", name, "err", err)
 		}
 	})
+}
+
+// claimedJob wraps a function as a cron job run once per period across the processes sharing the state: the
+// process that claims the period's tick runs it, renewing its claim while it runs, and marks it done; the others
+// skip it.
+func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx context.Context) error) cron.Job {
+	return cron.FuncJob(func() {
+		ctx := s.runCtx()
+		if ctx.Err() != nil {
+			return
+		}
+		now := s.opts.Now()
+		cl := Claim{Job: name, Tick: now.Truncate(period)}
+		ok, err := s.claims.Take(ctx, cl.Job, cl.Tick, now)
+		if err != nil {
+			s.logger.Error("scheduler: claim", "job", name, "err", err)
+			return
+		}
+		if !ok {
+			s.logger.Debug("scheduler: tick run by another process", "job", name, "tick", cl.Tick)
+			return
+		}
+		stopRenewing := s.renewWhileRunning(ctx, cl)
+		err = f(ctx)
+		stopRenewing()
+		if err != nil {
+			s.logger.Error("scheduler: job failed", "job", name, "err", err)
+		}
+		if err := s.claims.Done(context.WithoutCancel(ctx), cl, s.opts.Now()); err != nil {
+			s.logger.Error("scheduler: claim", "job", name, "err", err)
+		}
+	})
+}
+
+// renewWhileRunning renews cl every third of its TTL until the returned stop is called.
+func (s *Scheduler) renewWhileRunning(ctx context.Context, cl Claim) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(s.claims.ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.claims.Renew(ctx, cl, s.opts.Now()); err != nil && ctx.Err() == nil {
+					s.logger.Error("scheduler: claim", "job", cl.Job, "err", err)
+				}
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
 }
 
 func (s *Scheduler) runCtx() context.Context {
@@ -174,8 +218,8 @@ func (s *Scheduler) runCtx() context.Context {
 }
 
 // ReconcileDigests posts every team's due digest slot that is not posted yet (on time, late within the grace
-// period, or its one retry). The minute tick calls it; it is exported for `todai digest` and tests. It does not
-// look at the lease.
+// period, or its one retry). The minute tick calls it; it is exported for `todai digest` and tests. Each slot is
+// claimed, so any process may call it.
 func (s *Scheduler) ReconcileDigests(ctx context.Context, now time.Time) error {
 	var errs []error
 	for _, t := range s.teams {
@@ -221,8 +265,9 @@ func (s *Scheduler) Start(ctx context.Context) {
 			return s.digests.reconcile(ctx, t, s.opts.Now())
 		})))
 	}
-	tick := chain.Then(s.job("tick", s.tick))
-	c.Schedule(cron.Every(time.Minute), tick)
+	// The tick fires at the top of every minute, in every process alike, and runs in the one that claims it.
+	tick := chain.Then(s.claimedJob("tick", time.Minute, s.tick))
+	c.Schedule(s.minute, tick)
 	first = append(first, tick)
 	c.Start()
 	for _, j := range first {
@@ -257,15 +302,12 @@ func (s *Scheduler) Stop() context.Context {
 	return c.Stop()
 }
 
-// Run starts the scheduler, waits for ctx to end, stops it, waits for running jobs and releases the lease.
+// Run starts the scheduler, waits for ctx to end, stops it and waits for running jobs (their claims marked done).
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.Start(ctx)
 	<-ctx.Done()
 	<-s.Stop().Done()
 	s.started.Wait() // the first runs too: nothing of the scheduler outlives Run
-	if err := s.lease.Release(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
 	return nil
 }
 
@@ -299,8 +341,8 @@ func (s *Scheduler) Plan(from time.Time, n int) []Planned {
 	for _, t := range s.teams {
 		out = append(out, Planned{Job: "digest " + t.Name, Spec: t.Spec, Location: t.loc, Next: nexts(t.sched, t.loc)})
 	}
-	out = append(out, Planned{Job: "tick (digest catch-up, escalation sweep)", Spec: "@every 1m", Location: time.UTC,
-		Next: nexts(cron.Every(time.Minute), time.UTC)})
+	out = append(out, Planned{Job: "tick (digest catch-up, escalation sweep)", Spec: tickSpec, Location: time.UTC,
+		Next: nexts(s.minute, time.UTC)})
 	sort.SliceStable(out, func(i, j int) bool {
 		if len(out[i].Next) == 0 || len(out[j].Next) == 0 {
 			return len(out[j].Next) == 0 && len(out[i].Next) > 0

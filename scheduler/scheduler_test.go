@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -100,50 +101,84 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
-// TestLease: the lease is taken, renewed, refused while held, taken over once expired and released, on each state
-// engine.
-func TestLease(t *testing.T) {
+// TestClaims: a tick is claimed once, refused while another holder runs the job, never run again once done, taken
+// over once its holder stopped renewing it, and old claims are forgotten — on each state engine.
+func TestClaims(t *testing.T) {
 	statedbtest.Each(t, func(t *testing.T, db *statedb.DB) {
 		ctx := context.Background()
-		a, b := NewLease(db, "a", time.Minute), NewLease(db, "b", time.Minute)
+		a, b := NewClaims(db, "a", 30*time.Second), NewClaims(db, "b", 30*time.Second)
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		minute := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
 		steps := []struct {
-			l    *Lease
-			at   time.Duration
-			want bool
+			name   string
+			c      *Claims
+			job    string
+			tick   time.Time
+			at     time.Duration
+			renew  bool // renew instead of take
+			done   bool // mark done instead of take
+			want   bool
+			wantBy string
 		}{
-			{a, 0, true},                           // free: a takes it
-			{b, 30 * time.Second, false},           // held by a
-			{a, 50 * time.Second, true},            // a renews until 1m50s
-			{b, 90 * time.Second, false},           // still a's
-			{b, 110 * time.Second, true},           // expired: b takes over
-			{a, 120 * time.Second, false},          // a lost it
-			{b, 2*time.Minute + time.Second, true}, // b renews
+			{name: "free: a takes minute 0", c: a, job: "tick", tick: minute(0), want: true},
+			{name: "running: b skips it", c: b, job: "tick", tick: minute(0), at: time.Second},
+			{name: "a renews until 0:50", c: a, job: "tick", tick: minute(0), at: 20 * time.Second, renew: true},
+			{name: "one run at a time: b waits for minute 1", c: b, job: "tick", tick: minute(1), at: 40 * time.Second},
+			{name: "another job is free", c: b, job: "sync", tick: minute(0), at: 41 * time.Second, want: true},
+			{name: "a finishes", c: a, job: "tick", tick: minute(0), at: 45 * time.Second, done: true},
+			{name: "done: never run again", c: b, job: "tick", tick: minute(0), at: 46 * time.Second},
+			{name: "b takes minute 1", c: b, job: "tick", tick: minute(1), at: 60 * time.Second, want: true},
+			{name: "a skips it", c: a, job: "tick", tick: minute(1), at: 61 * time.Second},
+			{name: "b died: expired at 1:30, a takes over", c: a, job: "tick", tick: minute(1), at: 90 * time.Second,
+				want: true},
+			{name: "b is back: not its any more", c: b, job: "tick", tick: minute(1), at: 91 * time.Second},
 		}
-		for i, s := range steps {
-			got, err := s.l.Acquire(ctx, t0.Add(s.at))
+		for _, s := range steps {
+			now := t0.Add(s.at)
+			var got bool
+			var err error
+			switch {
+			case s.renew:
+				err, got = s.c.Renew(ctx, Claim{s.job, s.tick}, now), s.want
+			case s.done:
+				err, got = s.c.Done(ctx, Claim{s.job, s.tick}, now), s.want
+			default:
+				got, err = s.c.Take(ctx, s.job, s.tick, now)
+			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", s.name, err)
 			}
 			if got != s.want {
-				t.Fatalf("step %d: %s acquire = %v, want %v", i, s.l.Holder(), got, s.want)
+				t.Fatalf("%s: got %v, want %v", s.name, got, s.want)
 			}
 		}
-		if err := b.Release(ctx); err != nil {
+		latest, err := a.Latest(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := a.Acquire(ctx, t0.Add(2*time.Minute+2*time.Second)); !ok {
-			t.Fatal("a could not take a released lease")
+		if len(latest) != 2 || latest[1].Job != "tick" || latest[1].Holder != "a" || latest[1].Done ||
+			!latest[1].Tick.Equal(minute(1)) || !latest[1].ClaimedAt.Equal(t0.Add(90*time.Second)) {
+			t.Fatalf("latest = %+v", latest)
 		}
-		holder, exp, err := a.Current(ctx)
-		if err != nil || holder != "a" || !exp.Equal(t0.Add(3*time.Minute+2*time.Second)) {
-			t.Fatalf("current = %s %s %v", holder, exp, err)
+		// A day later, finishing a tick forgets the job's claims of ticks a day older.
+		later := minute(24*60 + 2)
+		if ok, err := b.Take(ctx, "tick", later, later); err != nil || !ok {
+			t.Fatalf("take a day later = %v, %v", ok, err)
+		}
+		if err := b.Done(ctx, Claim{"tick", later}, later); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM scheduler_claims WHERE job = 'tick'`).
+			Scan(&n); err != nil || n != 1 {
+			t.Fatalf("tick claims kept = %d, %v; want 1", n, err)
 		}
 	})
 }
 
-// runScheduler runs a scheduler in the bubble until the returned stop is called.
-func runScheduler(t *testing.T, opts Options) (stop func()) {
+// runScheduler runs a scheduler in the bubble, with ticks hooked on its minute tick, until the returned stop is
+// called.
+func runScheduler(t *testing.T, opts Options, ticks ...TickFunc) (stop func()) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quiet()
@@ -151,6 +186,9 @@ func runScheduler(t *testing.T, opts Options) (stop func()) {
 	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, f := range ticks {
+		s.OnTick(fmt.Sprint("hook ", i), f)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -321,44 +359,61 @@ func TestDigestCrashAfterClaimRetriedOnce(t *testing.T) {
 	}
 }
 
-// Two processes on one state file: only the lease holder syncs and posts; when it stops, the other takes over.
-func TestTwoProcessesOneLease(t *testing.T) {
+// Two processes on one state: each syncs its own mirror, the minute tick runs once a minute in one of them — no
+// minute twice, none missed — and a digest once a day; when one stops, the other goes on without a gap.
+func TestTwoProcessesShareTheTick(t *testing.T) {
 	db := statedb.FromLocal(localdbtest.Open(t, ""))
 	fake := slacktest.New(t)
 	synctest.Test(t, func(t *testing.T) {
 		mondayMorningInTokyo(t)
 		var mu sync.Mutex
 		syncs := map[string]int{}
-		opts := func(holder string) Options {
-			return Options{DB: db, Holder: holder, SyncInterval: 10 * time.Minute,
+		ticks := map[time.Time][]string{} // minute → the processes that ran it
+		run := func(holder string) (stop func()) {
+			return runScheduler(t, Options{DB: db, Holder: holder, SyncInterval: 10 * time.Minute,
 				Sync: func(context.Context) error {
 					mu.Lock()
+					defer mu.Unlock()
 					syncs[holder]++
-					mu.Unlock()
 					return nil
 				},
 				Teams: []TeamSchedule{{Name: "finance", Spec: "0 9 * * *", Timezone: "Asia/Tokyo"}},
-				Post:  slackPoster(fake, "C0FIN")}
+				Post:  slackPoster(fake, "C0FIN")},
+				func(_ context.Context, now time.Time) error {
+					mu.Lock()
+					defer mu.Unlock()
+					ticks[now.Truncate(time.Minute)] = append(ticks[now.Truncate(time.Minute)], holder)
+					return nil
+				})
 		}
-		stopA := runScheduler(t, opts("a"))
-		synctest.Wait()
-		stopB := runScheduler(t, opts("b"))
+		start := time.Now()
+		stopA := run("a")
+		time.Sleep(30 * time.Second)
+		stopB := run("b")
 		time.Sleep(2 * 24 * time.Hour)
 		synctest.Wait()
-		mu.Lock()
-		if syncs["b"] != 0 || syncs["a"] < 2*24*6 {
-			t.Errorf("syncs = %v: a should run them all", syncs)
-		}
-		mu.Unlock()
-		stopA() // releases the lease
+		stopA()
 		time.Sleep(24 * time.Hour)
 		synctest.Wait()
 		stopB()
+		end := time.Now()
+
 		mu.Lock()
-		if syncs["b"] < 24*6-1 {
-			t.Errorf("syncs = %v: b should take over", syncs)
+		defer mu.Unlock()
+		if syncs["a"] < 2*24*6 || syncs["b"] < 3*24*6 {
+			t.Errorf("syncs = %v: each process syncs its own mirror every 10 minutes", syncs)
 		}
-		mu.Unlock()
+		byHolder := map[string]int{}
+		for m := start.Truncate(time.Minute); !m.After(end); m = m.Add(time.Minute) {
+			ran := ticks[m]
+			if len(ran) != 1 {
+				t.Fatalf("minute %s ran %d times (%v), want once", m.Format(time.DateTime), len(ran), ran)
+			}
+			byHolder[ran[0]]++
+		}
+		if byHolder["a"] == 0 || byHolder["b"] < 24*60 {
+			t.Errorf("ticks by process = %v: both run ticks, b every minute after a stopped", byHolder)
+		}
 	})
 	if got := digestPosts(fake); len(got) != 3 {
 		t.Fatalf("posts = %q, want one per day", got)

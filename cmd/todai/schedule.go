@@ -35,12 +35,16 @@ func newScheduleCmd(a *app) *cobra.Command {
 				}
 				fmt.Fprintf(a.stdout, "%-30s %-22s %s\n  next: %s\n", p.Job, p.Spec, p.Location, strings.Join(next, ", "))
 			}
-			holder, exp, err := s.Lease().Current(ctx)
+			claims, err := s.Claims().Latest(ctx)
 			if err != nil {
 				return err
 			}
-			if holder != "" && exp.After(a.now()) {
-				fmt.Fprintf(a.stdout, "lease: held by %s until %s\n", holder, exp.Format(time.RFC3339))
+			for _, c := range claims {
+				state := "running"
+				if c.Done {
+					state = "done"
+				}
+				fmt.Fprintf(a.stdout, "last %s: %s by %s (%s)\n", c.Job, c.Tick.Format(time.RFC3339), c.Holder, state)
 			}
 			return nil
 		}),
@@ -109,7 +113,7 @@ func (w watchers) afterSync(holder string) scheduler.TickFunc {
 	}
 }
 
-// holderID names this process in the scheduler lease: host, pid and start time.
+// holderID names this process in the scheduler's claims: host, pid and start time.
 func holderID() string {
 	host, err := os.Hostname()
 	if err != nil {

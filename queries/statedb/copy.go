@@ -8,8 +8,8 @@ import (
 )
 
 // Tables are the tables of Todai's own state that a copy moves, parents before the rows that name them (an event
-// names its incident). The scheduler's lease is not among them: it names a process of the old install, which would
-// hold the new one's scheduled work until it expired.
+// names its incident). The scheduler's tick claims are not among them: they name processes of the old install and
+// ticks already past.
 func Tables() []string {
 	return []string{"incidents", "incident_events", "silences", "sends", "bot_seen", "bot_messages", "digest_slots",
 		"scheduler_state", "episode_notices"}

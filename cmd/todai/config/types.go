@@ -107,7 +107,7 @@ type State struct {
 	// Path is the local SQLite file: the mirror of Elementary's tables, and Todai's own state unless URL is set.
 	Path string `yaml:"path"`
 	// URL, a postgres:// URL (?schema=, "todai" unless given), holds Todai's own state — incidents, silences, sends,
-	// digest slots, the lease, envelope dedupe — in PostgreSQL, which several replicas share; the mirror stays in
+	// digest slots, tick claims, envelope dedupe — in PostgreSQL, which several replicas share; the mirror stays in
 	// Path, a cache each replica fills from the warehouse.
 	URL string `yaml:"url"`
 }
