@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -218,6 +219,8 @@ type Bot struct {
 	mu        sync.RWMutex // guards the identity below, learnt from auth.test
 	botUserID string
 	botID     string
+
+	connected atomic.Bool // a Socket Mode connection is open (Slack said hello)
 }
 
 // job is one unit of work: the answer to one envelope.
@@ -429,8 +432,13 @@ func (b *Bot) runOnce(ctx context.Context) error {
 	err := sm.RunContext(runCtx)
 	cancel()
 	reader.Wait()
+	b.connected.Store(false)
 	return err // RunContext only returns with an error
 }
+
+// Connected reports whether the bot holds an open Socket Mode connection, on which Slack delivers it envelopes: a
+// replica without one gets nothing to answer (readiness).
+func (b *Bot) Connected() bool { return b.connected.Load() }
 
 // slogOutput adapts slog to slack-go's logger.
 type slogOutput struct{ l *slog.Logger }

@@ -611,6 +611,23 @@ func TestInvalidToken(t *testing.T) {
 	})
 }
 
+// TestConnected: the bot says it is connected once Slack said hello on its Socket Mode connection, and not after
+// it stopped (readiness reads it).
+func TestConnected(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	for deadline := time.Now().Add(10 * time.Second); !h.bot.Connected(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never connected")
+		}
+	}
+	if err := h.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if h.bot.Connected() {
+		t.Error("still connected after Run returned")
+	}
+}
+
 // TestStopBeforeAuthenticated stops the bot while Slack still fails auth.test: a shutdown before the bot has
 // connected is as clean as one after (Run returns nil), not an error for serve to report.
 func TestStopBeforeAuthenticated(t *testing.T) {

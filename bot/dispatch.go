@@ -30,6 +30,14 @@ func (b *Bot) readEvents(ctx context.Context, sm *socketmode.Client) {
 func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI, socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
+	case socketmode.EventTypeHello:
+		b.connected.Store(true)
+		b.log.Debug("slack: socket mode", "event", evt.Type)
+		return
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect:
+		b.connected.Store(false)
+		b.log.Debug("slack: socket mode", "event", evt.Type)
+		return
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeErrorBadMessage,
 		socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeIncomingError:
 		b.log.Warn("slack: socket mode", "event", evt.Type, "data", fmt.Sprint(evt.Data))

@@ -50,6 +50,7 @@ func (a *app) serve(ctx context.Context) error {
 	defer endpoints.Close()
 	a.slackHTTP, a.questions = opsHandler.SlackClient(), opsHandler.Questions()
 	b := a.newBot(db, reader)
+	opsHandler.WatchConnection(b.Connected)
 	acts.announceWith(b, a.logger)
 	sched, err := a.newScheduler(db, a.newWatchers(db, reader, b), b)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -401,7 +402,13 @@ type Handler struct {
 	slack     *slackTransport
 	questions *QuestionObserver
 	mux       *http.ServeMux
+	connected atomic.Pointer[func() bool] // WatchConnection's
 }
+
+// WatchConnection makes /readyz ask connected whether the bot holds its Socket Mode connection: a replica without
+// one gets no envelopes, so it is not ready. Serve calls it once the bot exists (the bot is built over this
+// handler's Slack client).
+func (h *Handler) WatchConnection(connected func() bool) { h.connected.Store(&connected) }
 
 func New(opts Options) *Handler {
 	if opts.Now == nil {
@@ -454,6 +461,9 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok, reason := h.slack.slackState(); !ok {
 		why = append(why, "slack: "+reason)
+	}
+	if connected := h.connected.Load(); connected != nil && !(*connected)() {
+		why = append(why, "slack: no Socket Mode connection open yet")
 	}
 	if st := h.opts.State; st != nil && st.Dialect() == statedb.Postgres {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)

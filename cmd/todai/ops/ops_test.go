@@ -71,6 +71,7 @@ func TestReadyz(t *testing.T) {
 		now      time.Time
 		maxAge   time.Duration
 		state    *statedb.DB // Todai's own state, when not the file's
+		socket   *bool       // the bot's Socket Mode connection, when watched
 		wantCode int
 		want     string
 	}{
@@ -86,6 +87,11 @@ func TestReadyz(t *testing.T) {
 			want: "sync: the last successful sync is", slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
 		{name: "no warehouse: sync not required", now: time.Now().Add(48 * time.Hour), wantCode: 200, want: "ready",
 			slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
+		{name: "socket mode not connected yet", now: time.Now(), maxAge: time.Hour, wantCode: 503,
+			want: "slack: no Socket Mode connection open yet", socket: new(false),
+			slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
+		{name: "socket mode connected", now: time.Now(), maxAge: time.Hour, wantCode: 200, want: "ready",
+			socket: new(true), slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
 		{name: "state in PostgreSQL", now: time.Now(), maxAge: time.Hour, wantCode: 200, want: "ready",
 			state: statedbtest.Postgres(t), slack: func(h *Handler) { authTest(t, h, fake, fake.BotToken()) }},
 		{name: "state in PostgreSQL gone", now: time.Now(), maxAge: time.Hour, wantCode: 503,
@@ -97,6 +103,9 @@ func TestReadyz(t *testing.T) {
 			h := New(Options{DB: db, State: tt.state, MaxSyncAge: tt.maxAge, Now: func() time.Time { return tt.now }})
 			if tt.slack != nil {
 				tt.slack(h)
+			}
+			if tt.socket != nil {
+				h.WatchConnection(func() bool { return *tt.socket })
 			}
 			code, body := get(t, h, "/readyz")
 			if code != tt.wantCode || !strings.Contains(body, tt.want) {
