@@ -5,6 +5,7 @@ package bot
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -191,6 +192,9 @@ type Deps struct {
 	Questions QuestionObserver
 	// Charts draws charts as images where Slack cannot draw them; without it, the words under a chart stand alone.
 	Charts ChartDrawer
+	// Holder names this process in the journal of deliveries, where replicas sharing the state claim the answers
+	// (host, pid and start time, say); a random id when empty.
+	Holder string
 }
 
 // Bot is a running (or ready to run) Slack bot. Create it with New.
@@ -221,11 +225,14 @@ type Bot struct {
 	botID     string
 
 	connected atomic.Bool // a Socket Mode connection is open (Slack said hello)
+	holder    string      // Deps.Holder
 }
 
 // job is one unit of work: the answer to one envelope.
 type job struct {
-	key string // dedupe key: "ev:<event_id>" or "env:<envelope_id>"
+	key string // journal key: "ev:<event_id>" or "env:<envelope_id>"
+	// env is the envelope, journalled until answered so that another process can answer it.
+	env envelope
 	// received is when the envelope arrived and ack how long acknowledging it took (for the question metrics).
 	received time.Time
 	ack      time.Duration
@@ -267,6 +274,10 @@ func New(cfg Config, deps Deps) *Bot {
 		mentions: deps.Mentioner, locales: deps.Locales, home: deps.Home, observer: deps.Questions, charts: deps.Charts}
 	if b.st.db == nil && deps.DB != nil {
 		b.st.db = statedb.FromLocal(deps.DB)
+	}
+	b.holder = deps.Holder
+	if b.holder == "" {
+		b.holder = "bot/" + crand.Text()
 	}
 	if b.api == nil {
 		b.api = NewClient(cfg, deps.HTTPClient)
@@ -348,6 +359,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer stopBG()
 	var bg sync.WaitGroup
 	bg.Go(func() { b.pruneLoop(bgCtx) })
+	bg.Go(func() { b.orphanLoop(bgCtx) })
 
 	runErr := b.supervise(ctx)
 

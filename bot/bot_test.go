@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/bot/slacktest"
 	"github.com/todai-dev/todai/bot/slackui"
@@ -625,6 +628,43 @@ func TestConnected(t *testing.T) {
 	}
 	if h.bot.Connected() {
 		t.Error("still connected after Run returned")
+	}
+}
+
+// TestAnswersWhatADeadReplicaLeft: a slash command another process acked and journalled, then died before
+// answering (its claim expired), is answered by this bot, once.
+func TestAnswersWhatADeadReplicaLeft(t *testing.T) {
+	h := startBot(t, harnessOpts{})
+	ctx := testCtx(t)
+	payload, err := json.Marshal(slack.SlashCommand{Command: "/todai", Text: "status fct_orders", UserID: "U1",
+		ChannelID: "C1", ResponseURL: h.fake.ResponseURL("left")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := h.db.Write.ExecContext(ctx, `INSERT INTO bot_seen (key, seen_at, envelope_type, payload, holder, expires_at)
+		VALUES ('env:dead1', ?, 'slash_commands', ?, 'dead/1', ?)`, localdb.FormatTime(now.Add(-time.Minute)),
+		string(payload), localdb.FormatTime(now.Add(-time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.ResponseID == "left" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.AllText(), "fct_orders") {
+		t.Errorf("answer: %s", p.AllText())
+	}
+	time.Sleep(orphanEvery + time.Second) // the next look finds nothing left to answer
+	var answers int
+	for _, p := range h.fake.Posts() {
+		if p.ResponseID == "left" {
+			answers++
+		}
+	}
+	var answered sql.NullString
+	if err := h.db.Read.QueryRowContext(ctx, `SELECT answered_at FROM bot_seen WHERE key = 'env:dead1'`).Scan(&answered); err != nil ||
+		!answered.Valid || answers != 1 {
+		t.Errorf("answered %d times, answered_at %v (%v)", answers, answered, err)
 	}
 }
 

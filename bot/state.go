@@ -14,25 +14,91 @@ import (
 // SeenTTL is how long a delivery key is remembered: Slack's last retry comes about five minutes after the first.
 const SeenTTL = time.Hour
 
-// state is the bot's own state (SQLite migration 00004_bot.sql, PostgreSQL 00002): delivery dedupe and what Todai's
-// messages are about.
+// state is the bot's own state (SQLite migrations 4 and 21, PostgreSQL 2 and 4): the journal of deliveries (each
+// envelope answered once, by another process if the one that took it died) and what Todai's messages are about.
 type state struct {
 	db *statedb.DB
 }
 
-// firstSeen records key and reports whether it is new. Keys older than SeenTTL are pruned on the way.
-func (s state) firstSeen(ctx context.Context, key string, now time.Time) (bool, error) {
-	res, err := s.db.Writer().ExecContext(ctx,
-		`INSERT INTO bot_seen (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
-		key, localdb.FormatTime(now))
+// answerClaimTTL is how long the claim on an envelope's answer lasts unrenewed; the answering process renews it every
+// third of that, so an envelope whose process died is answered by another within about this.
+const answerClaimTTL = 30 * time.Second
+
+// orphanWindow is how old an unanswered envelope may be and still be answered by another process: a slash command's
+// response_url lasts 30 minutes, and an answer much later than the question helps nobody.
+const orphanWindow = 10 * time.Minute
+
+// envelope is what the journal keeps of an envelope until it is answered: Socket Mode's request type and payload,
+// from which another process can answer it.
+type envelope struct {
+	Type    string
+	Payload []byte
+}
+
+// claimAnswer records key with its envelope and reports whether this holder is to answer it: a new key, or one whose
+// answer was claimed by a process that stopped renewing the claim (it died) and is still unanswered.
+func (s state) claimAnswer(ctx context.Context, key string, env envelope, holder string, now time.Time) (bool, error) {
+	var got string
+	err := s.db.Writer().QueryRowContext(ctx, `INSERT INTO bot_seen (key, seen_at, envelope_type, payload, holder, expires_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+		ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE bot_seen.answered_at IS NULL AND bot_seen.payload IS NOT NULL AND bot_seen.expires_at <= ?2
+		RETURNING holder`, key, localdb.FormatTime(now), env.Type, string(env.Payload), holder,
+		localdb.FormatTime(now.Add(answerClaimTTL))).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("record delivery %s: %w", key, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("record delivery %s: %w", key, err)
+	return got == holder, nil
+}
+
+// renewAnswer extends holder's claim on key's answer.
+func (s state) renewAnswer(ctx context.Context, key, holder string, now time.Time) error {
+	if _, err := s.db.Writer().ExecContext(ctx, `UPDATE bot_seen SET expires_at = ?
+		WHERE key = ? AND holder = ? AND answered_at IS NULL`,
+		localdb.FormatTime(now.Add(answerClaimTTL)), key, holder); err != nil {
+		return fmt.Errorf("renew delivery %s: %w", key, err)
 	}
-	return n == 1, nil
+	return nil
+}
+
+// answered marks key answered and forgets its payload (the asker's words are not kept longer than needed).
+func (s state) answered(ctx context.Context, key string, now time.Time) error {
+	if _, err := s.db.Writer().ExecContext(ctx, `UPDATE bot_seen SET answered_at = ?, payload = NULL WHERE key = ?`,
+		localdb.FormatTime(now), key); err != nil {
+		return fmt.Errorf("mark delivery %s answered: %w", key, err)
+	}
+	return nil
+}
+
+// orphan is an envelope acked by a process that died before answering it.
+type orphan struct {
+	Key string
+	envelope
+}
+
+// orphans returns up to limit unanswered envelopes younger than orphanWindow whose claim expired, oldest first.
+func (s state) orphans(ctx context.Context, now time.Time, limit int) ([]orphan, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT key, envelope_type, payload FROM bot_seen
+		WHERE answered_at IS NULL AND payload IS NOT NULL AND expires_at <= ? AND seen_at >= ?
+		ORDER BY seen_at LIMIT ?`, localdb.FormatTime(now), localdb.FormatTime(now.Add(-orphanWindow)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read unanswered deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []orphan
+	for rows.Next() {
+		var o orphan
+		var payload string
+		if err := rows.Scan(&o.Key, &o.Type, &payload); err != nil {
+			return nil, fmt.Errorf("read unanswered deliveries: %w", err)
+		}
+		o.Payload = []byte(payload)
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }
 
 // prune forgets delivery keys older than SeenTTL.

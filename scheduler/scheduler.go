@@ -175,7 +175,9 @@ func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx con
 			s.logger.Debug("scheduler: tick run by another process", "job", name, "tick", cl.Tick)
 			return
 		}
-		stopRenewing := s.renewWhileRunning(ctx, cl)
+		stopRenewing := statedb.KeepRenewing(ctx, s.claims.ttl/3, func(ctx context.Context) error {
+			return s.claims.Renew(ctx, cl, s.opts.Now())
+		}, func(err error) { s.logger.Error("scheduler: claim", "job", cl.Job, "err", err) })
 		err = f(ctx)
 		stopRenewing()
 		if err != nil {
@@ -185,27 +187,6 @@ func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx con
 			s.logger.Error("scheduler: claim", "job", name, "err", err)
 		}
 	})
-}
-
-// renewWhileRunning renews cl every third of its TTL until the returned stop is called.
-func (s *Scheduler) renewWhileRunning(ctx context.Context, cl Claim) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(s.claims.ttl / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := s.claims.Renew(ctx, cl, s.opts.Now()); err != nil && ctx.Err() == nil {
-					s.logger.Error("scheduler: claim", "job", cl.Job, "err", err)
-				}
-			}
-		}
-	})
-	return func() { cancel(); wg.Wait() }
 }
 
 func (s *Scheduler) runCtx() context.Context {

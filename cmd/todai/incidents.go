@@ -82,7 +82,7 @@ func (a *app) newBot(db *localdb.DB, reader *queries.Reader) *bot.Bot {
 	home := bot.NewHome(api, users, reader, bot.HomeOptions{Teams: homeTeams, Now: a.now, Logger: a.logger,
 		Channels: channels, Incidents: store})
 	deps := bot.Deps{Reader: reader, Incidents: store, Teams: a.teams(), DB: db, State: a.stateOf(db), API: api, Mentioner: users, Locales: users, Home: home,
-		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP, Charts: a.chartDrawer()}
+		Channels: channels, Logger: a.logger, Now: a.now, HTTPClient: a.slackHTTP, Charts: a.chartDrawer(), Holder: holderID()}
 	if a.questions != nil { // a typed nil would not be nil in the interface
 		deps.Questions = a.questions
 	}

@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -329,3 +331,27 @@ func (t *Tx) Commit() error { return t.tx.Commit() }
 
 // Rollback rolls the transaction back (after a commit, it does nothing).
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// KeepRenewing calls renew every interval until the returned stop is called, which waits for a renewal in progress:
+// what a process runs while it works under a claim in the state (a scheduler tick, a Slack answer), so that the
+// claim outlives the process only by its TTL. A failed renewal is passed to failed, unless ctx has ended.
+func KeepRenewing(ctx context.Context, every time.Duration, renew func(ctx context.Context) error,
+	failed func(error)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := renew(ctx); err != nil && ctx.Err() == nil {
+					failed(err)
+				}
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
