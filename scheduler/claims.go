@@ -102,14 +102,15 @@ func (c *Claims) Done(ctx context.Context, cl Claim, now time.Time) error {
 
 // TickClaim is the latest claim of a job, for `todai schedule`.
 type TickClaim struct {
-	Job, Holder     string
-	Tick, ClaimedAt time.Time
-	Done            bool
+	Job, Holder                string
+	Tick, ClaimedAt, ExpiresAt time.Time
+	Done                       bool
 }
 
 // Latest returns each job's latest claimed tick, by job name.
 func (c *Claims) Latest(ctx context.Context) ([]TickClaim, error) {
-	rows, err := c.db.Reader().QueryContext(ctx, `SELECT c.job, c.tick, c.holder, c.claimed_at, c.done_at IS NOT NULL
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT c.job, c.tick, c.holder, c.claimed_at, c.expires_at,
+		c.done_at IS NOT NULL
 		FROM scheduler_claims c
 		WHERE c.tick = (SELECT MAX(tick) FROM scheduler_claims l WHERE l.job = c.job)
 		ORDER BY c.job`)
@@ -120,14 +121,17 @@ func (c *Claims) Latest(ctx context.Context) ([]TickClaim, error) {
 	var out []TickClaim
 	for rows.Next() {
 		var tc TickClaim
-		var tick, claimed string
-		if err := rows.Scan(&tc.Job, &tick, &tc.Holder, &claimed, &tc.Done); err != nil {
+		var tick, claimed, expires string
+		if err := rows.Scan(&tc.Job, &tick, &tc.Holder, &claimed, &expires, &tc.Done); err != nil {
 			return nil, fmt.Errorf("read scheduler claims: %w", err)
 		}
 		if tc.Tick, err = time.Parse(tickLayout, tick); err != nil {
 			return nil, fmt.Errorf("read scheduler claims: %w", err)
 		}
 		if tc.ClaimedAt, err = localdb.ParseTime(claimed); err != nil {
+			return nil, fmt.Errorf("read scheduler claims: %w", err)
+		}
+		if tc.ExpiresAt, err = localdb.ParseTime(expires); err != nil {
 			return nil, fmt.Errorf("read scheduler claims: %w", err)
 		}
 		out = append(out, tc)

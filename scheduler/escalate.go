@@ -45,7 +45,7 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) error {
 			return err
 		}
 		if res.Stale {
-			log.Info("escalation: another replica's mirror is newer; incidents are opened and resolved from it until this one syncs")
+			log.Debug("escalation: another replica's mirror is newer; incidents are opened and resolved from it until this one syncs")
 		}
 		inUse, err := mirror.ElementaryInUse(ctx, now)
 		if err != nil {

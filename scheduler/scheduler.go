@@ -10,6 +10,7 @@ package scheduler
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/statedb"
 )
 
@@ -40,6 +42,11 @@ type Options struct {
 	Sync func(ctx context.Context) error
 	// AfterSync runs after each successful sync (the escalation job); nil means nothing.
 	AfterSync TickFunc
+	// MirrorRead says when this process's mirror last read the warehouse (zero: never). Until it has, the minute
+	// tick and the digests are left to the other processes (a new replica's empty mirror would post empty digests)
+	// and a slot missed meanwhile is caught up by a later tick; after a sync, AfterSync runs only when no process's
+	// mirror read the warehouse later (its watchers would undo what a newer mirror's did). Nil: always, and always.
+	MirrorRead func(ctx context.Context) (time.Time, error)
 	// SyncInterval is the sync's period (DefaultSyncInterval when zero).
 	SyncInterval time.Duration
 	// Teams are the digest schedules; a team with an empty Spec gets none.
@@ -161,7 +168,7 @@ func (s *Scheduler) job(name string, f func(ctx context.Context) error) cron.Job
 func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx context.Context) error) cron.Job {
 	return cron.FuncJob(func() {
 		ctx := s.runCtx()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !s.mirrorReady(ctx, name) {
 			return
 		}
 		now := s.opts.Now()
@@ -172,21 +179,60 @@ func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx con
 			return
 		}
 		if !ok {
-			s.logger.Debug("scheduler: tick run by another process", "job", name, "tick", cl.Tick)
+			s.logger.Debug("scheduler: tick run already or by another process", "job", name, "tick", cl.Tick)
 			return
 		}
 		stopRenewing := statedb.KeepRenewing(ctx, s.claims.ttl/3, func(ctx context.Context) error {
 			return s.claims.Renew(ctx, cl, s.opts.Now())
 		}, func(err error) { s.logger.Error("scheduler: claim", "job", cl.Job, "err", err) })
-		err = f(ctx)
-		stopRenewing()
-		if err != nil {
+		defer func() { // also when f panics (cron's Recover is outside): the claim is done, its renewal stopped
+			stopRenewing()
+			if err := s.claims.Done(context.WithoutCancel(ctx), cl, s.opts.Now()); err != nil {
+				s.logger.Error("scheduler: claim", "job", name, "err", err)
+			}
+		}()
+		if err := f(ctx); err != nil {
 			s.logger.Error("scheduler: job failed", "job", name, "err", err)
 		}
-		if err := s.claims.Done(context.WithoutCancel(ctx), cl, s.opts.Now()); err != nil {
-			s.logger.Error("scheduler: claim", "job", name, "err", err)
-		}
 	})
+}
+
+// mirrorReady says whether job may run from this process's mirror: whether it has read the warehouse (MirrorRead).
+func (s *Scheduler) mirrorReady(ctx context.Context, job string) bool {
+	if s.opts.MirrorRead == nil {
+		return true
+	}
+	if at, err := s.opts.MirrorRead(ctx); err == nil && !at.IsZero() {
+		return true
+	}
+	s.logger.Debug("scheduler: the mirror has not synced yet; left to later or to another process", "job", job)
+	return false
+}
+
+// newestMirrorKey is the scheduler_state key of the latest warehouse read any process's mirror holds.
+const newestMirrorKey = "mirror.newest_read_at"
+
+// newestMirror records this process's mirror's read time and says whether no process's mirror read the warehouse
+// later (a tie counts). One atomic statement.
+func (s *Scheduler) newestMirror(ctx context.Context) (bool, error) {
+	if s.opts.MirrorRead == nil {
+		return true, nil
+	}
+	at, err := s.opts.MirrorRead(ctx)
+	if err != nil || at.IsZero() {
+		return false, err
+	}
+	var kept string
+	err = s.opts.DB.Writer().QueryRowContext(ctx, `INSERT INTO scheduler_state (key, value) VALUES (?1, ?2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE scheduler_state.value <= excluded.value
+		RETURNING value`, newestMirrorKey, localdb.FormatTime(at)).Scan(&kept)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record the mirror's read time: %w", err)
+	}
+	return true, nil
 }
 
 func (s *Scheduler) runCtx() context.Context {
@@ -235,6 +281,13 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx, s.cron = ctx, c
 	s.mu.Unlock()
+	// The teams' digests are looked after from this start on, whether or not the mirror can post them yet: a slot
+	// due while it syncs for the first time is posted late, not forgotten.
+	for _, t := range s.teams {
+		if _, err := s.digests.since(ctx, t.Name, s.opts.Now()); err != nil {
+			s.logger.Error("scheduler: digest", "team", t.Name, "err", err)
+		}
+	}
 	var first []cron.Job
 	if s.opts.Sync != nil {
 		j := chain.Then(s.job("sync", s.syncThen))
@@ -243,6 +296,9 @@ func (s *Scheduler) Start(ctx context.Context) {
 	}
 	for _, t := range s.teams {
 		c.Schedule(t.sched, chain.Then(s.job("digest "+t.Name, func(ctx context.Context) error {
+			if !s.mirrorReady(ctx, "digest "+t.Name) {
+				return nil
+			}
 			return s.digests.reconcile(ctx, t, s.opts.Now())
 		})))
 	}
@@ -256,12 +312,20 @@ func (s *Scheduler) Start(ctx context.Context) {
 	}
 }
 
-// syncThen syncs, then runs AfterSync when the sync succeeded.
+// syncThen syncs, then runs AfterSync when the sync succeeded and no process's mirror read the warehouse later.
 func (s *Scheduler) syncThen(ctx context.Context) error {
 	if err := s.opts.Sync(ctx); err != nil {
 		return err
 	}
 	if s.opts.AfterSync == nil {
+		return nil
+	}
+	newest, err := s.newestMirror(ctx)
+	if err != nil {
+		return fmt.Errorf("after sync: %w", err)
+	}
+	if !newest {
+		s.logger.Debug("scheduler: another process's mirror read the warehouse later; its watchers decide")
 		return nil
 	}
 	if err := s.opts.AfterSync(ctx, s.opts.Now()); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/todai-dev/todai/bot/slacktest"
+	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/statedb"
 	"github.com/todai-dev/todai/queries/statedb/statedbtest"
@@ -418,6 +419,62 @@ func TestTwoProcessesShareTheTick(t *testing.T) {
 	if got := digestPosts(fake); len(got) != 3 {
 		t.Fatalf("posts = %q, want one per day", got)
 	}
+}
+
+// TestMirrorGates: a process whose mirror never synced runs no tick and posts no digest (the slot is posted late
+// once it has synced); after a sync, the watchers run only in a process whose mirror read the warehouse no earlier
+// than another's.
+func TestMirrorGates(t *testing.T) {
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
+	fake := slacktest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		tokyo := mondayMorningInTokyo(t) // 08:00 JST
+		var mu sync.Mutex
+		var readAt time.Time // the mirror's last read; zero until it syncs
+		var ticks, watched int
+		stop := runScheduler(t, Options{DB: db, Holder: "a", SyncInterval: 10 * time.Minute,
+			Sync: func(context.Context) error { return nil },
+			MirrorRead: func(context.Context) (time.Time, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return readAt, nil
+			},
+			AfterSync: func(context.Context, time.Time) error { mu.Lock(); watched++; mu.Unlock(); return nil },
+			Teams:     []TeamSchedule{{Name: "finance", Spec: "0 9 * * *", Timezone: "Asia/Tokyo"}},
+			Post:      slackPoster(fake, "C0FIN")},
+			func(context.Context, time.Time) error { mu.Lock(); ticks++; mu.Unlock(); return nil })
+		sleepUntil(time.Date(2026, 11, 23, 9, 10, 0, 0, tokyo))
+		synctest.Wait()
+		mu.Lock()
+		if ticks != 0 || watched != 0 || len(digestPosts(fake)) != 0 {
+			t.Errorf("before the first sync: %d ticks, %d watcher runs, digests %q; want none", ticks, watched, digestPosts(fake))
+		}
+		// Another process's mirror read the warehouse at 09:30; this one's syncs (every 10 minutes) read it at 09:20,
+		// then, from 09:25, at 10:00.
+		if _, err := db.Writer().ExecContext(context.Background(), `INSERT INTO scheduler_state (key, value) VALUES (?, ?)`,
+			newestMirrorKey, localdb.FormatTime(time.Date(2026, 11, 23, 9, 30, 0, 0, tokyo))); err != nil {
+			t.Fatal(err)
+		}
+		readAt = time.Date(2026, 11, 23, 9, 20, 0, 0, tokyo)
+		mu.Unlock()
+		sleepUntil(time.Date(2026, 11, 23, 9, 25, 0, 0, tokyo))
+		synctest.Wait()
+		mu.Lock()
+		if ticks == 0 || len(digestPosts(fake)) != 1 || watched != 0 {
+			t.Errorf("after syncing: %d ticks, digests %q, %d watcher runs; want ticks, the 09:00 digest late and no watchers (another mirror is newer)",
+				ticks, digestPosts(fake), watched)
+		}
+		readAt = time.Date(2026, 11, 23, 10, 0, 0, 0, tokyo)
+		mu.Unlock()
+		sleepUntil(time.Date(2026, 11, 23, 9, 45, 0, 0, tokyo))
+		synctest.Wait()
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		if watched != 2 {
+			t.Errorf("watcher runs = %d after this mirror became the newest, want 2 (the syncs of 09:30 and 09:40)", watched)
+		}
+	})
 }
 
 // A panicking job is recovered and keeps its schedule (Recover inside SkipIfStillRunning).

@@ -13,6 +13,7 @@ import (
 	"github.com/todai-dev/todai/bot"
 	"github.com/todai-dev/todai/queries"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/mirror"
 	"github.com/todai-dev/todai/scheduler"
 )
 
@@ -41,8 +42,11 @@ func newScheduleCmd(a *app) *cobra.Command {
 			}
 			for _, c := range claims {
 				state := "running"
-				if c.Done {
+				switch {
+				case c.Done:
 					state = "done"
+				case !c.ExpiresAt.After(a.now()):
+					state = "abandoned: its process stopped before finishing"
 				}
 				fmt.Fprintf(a.stdout, "last %s: %s by %s (%s)\n", c.Job, c.Tick.Format(time.RFC3339), c.Holder, state)
 			}
@@ -61,6 +65,9 @@ func (a *app) newScheduler(db *localdb.DB, w watchers, b *bot.Bot) (*scheduler.S
 		Sync:  func(ctx context.Context) error { return a.syncOnce(ctx, db) },
 		Teams: a.cfg.DigestSchedules(), Post: a.digestPoster(b), Logger: a.logger, Now: a.now}
 	opts.AfterSync = w.afterSync(opts.Holder)
+	if a.cfg.Warehouse.URL != "" {
+		opts.MirrorRead = func(ctx context.Context) (time.Time, error) { return mirror.LastRead(ctx, db) }
+	}
 	s, err := scheduler.New(opts)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/todai-dev/todai/cmd/todai/ops"
+	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/mirror"
 )
 
@@ -59,6 +60,11 @@ func (a *app) serve(ctx context.Context) error {
 	schedCtx, stopSched := context.WithCancel(ctx)
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(schedCtx) }()
+	if a.cfg.State.URL != "" && a.cfg.Warehouse.URL != "" {
+		// A replica sharing the state connects to Slack once its mirror can answer: Slack hands envelopes to any
+		// open connection, and the other replicas answer meanwhile.
+		waitForFirstSync(ctx, db, a.logger)
+	}
 	err = b.Run(ctx)
 	stopSched()
 	if serr := <-schedDone; serr != nil {
@@ -68,6 +74,23 @@ func (a *app) serve(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// waitForFirstSync returns once the mirror holds a successful sync, or ctx has ended.
+func waitForFirstSync(ctx context.Context, db *localdb.DB, l *slog.Logger) {
+	for logged := false; ; logged = true {
+		if at, err := mirror.LastRead(ctx, db); err == nil && !at.IsZero() {
+			return
+		}
+		if !logged {
+			l.Info("serve: connecting to Slack after the mirror's first sync; the other replicas answer meanwhile")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func logSync(l *slog.Logger, rep mirror.Report, err error, ctx context.Context) {

@@ -250,13 +250,14 @@ type Querier struct {
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	}
-	db *DB
+	db     *DB
+	single bool // Single's: statements atomic on their own, run without the writer's lock
 }
 
 // ExecContext runs a statement that returns no rows. On a PostgreSQL pool it runs in its own transaction holding the
 // writer's lock, so that it never lands between another writer's read and its write.
 func (q Querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if _, pool := q.q.(*sql.DB); pool && q.db.dialect == Postgres {
+	if _, pool := q.q.(*sql.DB); pool && q.db.dialect == Postgres && !q.single {
 		tx, err := q.db.Begin(ctx)
 		if err != nil {
 			return nil, err
@@ -283,6 +284,11 @@ func (q Querier) QueryRowContext(ctx context.Context, query string, args ...any)
 
 // Writer runs statements on Write.
 func (db *DB) Writer() Querier { return Querier{q: db.Write, db: db} }
+
+// Single runs, on Write, statements that are atomic on their own — one row's insert, upsert or update by key —
+// and that no read-then-write transaction depends on, without the writer's lock: one round trip to PostgreSQL
+// instead of four, for the journal's marks that must land before a process can die.
+func (db *DB) Single() Querier { return Querier{q: db.Write, db: db, single: true} }
 
 // Reader runs statements on Read.
 func (db *DB) Reader() Querier { return Querier{q: db.Read, db: db} }
@@ -314,16 +320,52 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 }
 
 // InTx runs f in a write transaction (Begin) and commits it when f succeeds; otherwise it rolls it back.
+// If ctx carries a first write (OnFirstWrite) not yet committed, it runs first in the same transaction.
 func (db *DB) InTx(ctx context.Context, f func(*Tx) error) error {
+	fw, _ := ctx.Value(firstWriteKey{}).(*firstWrite)
+	if fw != nil {
+		fw.mu.Lock()
+		defer fw.mu.Unlock()
+	}
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return err
+	}
+	if fw != nil && !fw.done {
+		if err := fw.f(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
 	}
 	if err := f(tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if fw != nil {
+		fw.done = true
+	}
+	return nil
+}
+
+// firstWriteKey carries a *firstWrite in a context.
+type firstWriteKey struct{}
+
+// firstWrite is OnFirstWrite's: f, and whether a transaction committed it.
+type firstWrite struct {
+	mu   sync.Mutex
+	f    func(ctx context.Context, tx *Tx) error
+	done bool
+}
+
+// OnFirstWrite returns ctx carrying f, which InTx runs inside the first write transaction made with ctx, before its
+// own statements, so that both commit together or not at all: a button's effect and the journal's record that its
+// envelope was answered, so that a process dying between the two can neither lose the click nor apply it twice.
+// f's error aborts that transaction.
+func OnFirstWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) context.Context {
+	return context.WithValue(ctx, firstWriteKey{}, &firstWrite{f: f})
 }
 
 // Commit commits the transaction.

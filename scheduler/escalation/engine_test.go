@@ -225,8 +225,9 @@ type memMirror struct {
 	readAt   time.Time
 }
 
+// SyncInfo says the mirror read the warehouse at readAt, at t0 when unset.
 func (m *memMirror) SyncInfo(context.Context) (queries.SyncInfo, error) {
-	return queries.SyncInfo{ReadAt: m.readAt}, nil
+	return queries.SyncInfo{ReadAt: cmp.Or(m.readAt, t0)}, nil
 }
 
 func (m *memMirror) LatestResults(_ context.Context, ids []string) (map[string]queries.ResultRef, error) {

@@ -41,7 +41,7 @@ type ReconcileResult struct {
 	// Groups are the opened incidents by team and invocation, in team then invocation order.
 	Groups []Group
 	// Stale says nothing was applied: the mirror read the warehouse before the one a reconcile last applied (another
-	// replica's, synced later), and would resolve what that one has just opened.
+	// replica's, synced later), and would resolve what that one has just opened — or it never synced at all.
 	Stale bool
 }
 
@@ -70,6 +70,10 @@ func (e Engine) Reconcile(ctx context.Context, m MirrorReader, policyFor func(te
 	info, err := m.SyncInfo(ctx)
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
+	}
+	if info.ReadAt.IsZero() {
+		// A mirror that never synced shows no problem: it would resolve every incident.
+		return ReconcileResult{Stale: true}, nil
 	}
 	plan.ReadAt = info.ReadAt
 	if plan.ClearedBy, err = clearedBy(ctx, m, plan.Resolve, open); err != nil {

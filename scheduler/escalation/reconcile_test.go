@@ -51,6 +51,11 @@ func writeMirror(t *testing.T, ctx context.Context, db *sql.DB, inv string, st m
 			VALUES (?, ?, '2026-03-10T09:00:00.000000Z', ?, ?)`, fid, id, status, inv)
 		exec(`INSERT INTO source_freshness_latest (unique_id, execution_id, status) VALUES (?, ?, ?)`, id, fid, status)
 	}
+	// As a sync records it: the mirror read the warehouse now, after any read before it.
+	exec(`INSERT INTO sync_runs (started_at, finished_at, ok) SELECT
+		strftime('%Y-%m-%dT%H:%M:%S.000000Z', '2026-03-10 09:00:00', '+' || (COUNT(*) + 1) || ' minutes'),
+		strftime('%Y-%m-%dT%H:%M:%S.000000Z', '2026-03-10 09:00:00', '+' || (COUNT(*) + 1) || ' minutes'), 1
+		FROM sync_runs`)
 }
 
 // seededState opens a new state database whose mirror holds four nodes of teams core and growth, their tests and
