@@ -231,8 +231,11 @@ type Bot struct {
 // job is one unit of work: the answer to one envelope.
 type job struct {
 	key string // journal key: "ev:<event_id>" or "env:<envelope_id>"
-	// env is the envelope, journalled until answered so that another process can answer it.
-	env envelope
+	// env is the envelope, journalled until answered so that another process can answer it; journalled says its
+	// claim is in the journal.
+	env        envelope
+	claimed    bool // its answer is claimed (or the journal could not be written and it is answered all the same)
+	journalled bool
 	// received is when the envelope arrived and ack how long acknowledging it took (for the question metrics).
 	received time.Time
 	ack      time.Duration
@@ -360,6 +363,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { b.pruneLoop(bgCtx) })
 	bg.Go(func() { b.orphanLoop(bgCtx) })
+	bg.Go(func() { b.renewLoop(workCtx) }) // on through the drain: the answers in flight keep their claims
 
 	runErr := b.supervise(ctx)
 
@@ -376,6 +380,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		stopWork()
 		<-drained
 	}
+	stopWork() // the answers are done: their claims' renewal ends with them
 	stopBG()
 	bg.Wait()
 	if runErr != nil {

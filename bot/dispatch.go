@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -53,6 +54,18 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	}
 	req := evt.Request
 	received := b.now()
+	j, known := b.jobFor(req.EnvelopeID, evt.Data)
+	mine := known && j.run != nil
+	if mine {
+		j.env = envelope{Type: req.Type, Payload: req.Payload}
+		if b.st.shared() {
+			// Journalled before the ack when replicas share the state: a replica killed after the ack leaves the
+			// envelope for another to answer. A state file is one process's, and its writer may be busy with a
+			// sync for seconds: there the worker journals it, after the ack.
+			mine, j.journalled = b.journal(ctx, j, received)
+			j.claimed = true
+		}
+	}
 	var payload any
 	if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
 		payload = b.viewSubmissionAck(cb) // validated while Slack waits, so that the form shows what is wrong
@@ -64,15 +77,13 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	if err != nil {
 		b.log.Error("slack: ack", "envelope_id", req.EnvelopeID, "type", evt.Type, "err", err)
 	}
-	j, ok := b.jobFor(req.EnvelopeID, evt.Data)
-	if !ok {
+	if !known {
 		b.log.Warn("slack: unexpected envelope payload", "type", evt.Type, "envelope_id", req.EnvelopeID)
 		return
 	}
-	if j.run == nil {
+	if !mine {
 		return
 	}
-	j.env = envelope{Type: req.Type, Payload: req.Payload}
 	j.received, j.ack = received, acked
 	key := j.key
 	select {
@@ -80,18 +91,52 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	default:
 		b.log.Warn("bot: queue full; answering busy", "kind", j.kind, "key", key)
 		if j.busy == nil {
+			b.letGo(j)
 			return
 		}
 		select {
 		case b.busy <- struct{}{}:
 			go func() {
 				defer func() { <-b.busy }()
-				b.guard(j.kind, func() { j.busy(context.WithoutCancel(ctx)) })
+				bg := context.WithoutCancel(ctx)
+				b.guard(j.kind, func() { j.busy(b.whenDelivered(bg, j)) })
 			}()
 		default:
-			b.log.Error("bot: queue full and too many busy replies; dropped", "kind", j.kind, "key", key)
+			b.log.Error("bot: queue full and too many busy replies; left to the journal", "kind", j.kind, "key", key)
+			b.letGo(j)
 		}
 	}
+}
+
+// letGo gives back the claim of an envelope this process will not answer (its queue is full), so that the next look
+// for unanswered envelopes, here or in another replica, answers it.
+func (b *Bot) letGo(j job) {
+	if !j.journalled {
+		return
+	}
+	if err := b.st.release(context.Background(), j.key, b.holder, b.now()); err != nil {
+		b.log.Error("bot: journal", "key", j.key, "err", err)
+	}
+}
+
+// journalTimeout bounds the journal's write before the ack, well inside Slack's 3 s.
+const journalTimeout = time.Second
+
+// journal claims j's answer in the journal. mine is false when the envelope is a redelivery of one claimed already;
+// journalled is false when the journal could not be written (then the envelope is answered all the same: answering
+// twice is better than not answering).
+func (b *Bot) journal(ctx context.Context, j job, now time.Time) (mine, journalled bool) {
+	ctx, cancel := context.WithTimeout(ctx, journalTimeout)
+	defer cancel()
+	mine, err := b.st.claimAnswer(ctx, j.key, j.env, b.holder, now)
+	if err != nil {
+		b.log.Error("bot: journal", "key", j.key, "err", err)
+		return true, false
+	}
+	if !mine {
+		b.log.Info("bot: duplicate delivery skipped", "key", j.key, "kind", j.kind)
+	}
+	return mine, true
 }
 
 // jobFor is the work an envelope's payload asks for (ok false for a payload of no known kind), keyed for the
@@ -115,35 +160,75 @@ func (b *Bot) jobFor(envelopeID string, data any) (j job, ok bool) {
 	return j, true
 }
 
-// runJob answers one envelope once across the processes sharing the state: a redelivered key, or one another
-// process is answering, is skipped; the claim is renewed while the answer is made, and the envelope marked answered
-// after (unless shutdown cut the answer short, which leaves it for another process). A panic is logged, not fatal.
+// runJob answers one envelope, claimed in the journal already (unless the journal failed; renewLoop keeps the claim)
+// and marks it answered as soon as Slack has the answer's first message (see whenDelivered) or, for a job that posts
+// nothing, when it ends — unless shutdown cut it short, which leaves it for another process. A panic is logged, not
+// fatal.
 func (b *Bot) runJob(ctx context.Context, j job) {
 	b.guard(j.kind, func() {
-		mine, err := b.st.claimAnswer(ctx, j.key, j.env, b.holder, b.now())
-		if err != nil {
-			// Answering twice is better than not answering: go on.
-			b.log.Error("bot: dedupe", "key", j.key, "err", err)
-		} else if !mine {
-			b.log.Info("bot: duplicate delivery skipped", "key", j.key, "kind", j.kind)
-			return
+		if !j.claimed {
+			mine, journalled := b.journal(ctx, j, b.now())
+			if !mine {
+				return
+			}
+			j.claimed, j.journalled = true, journalled
 		}
-		if err == nil {
-			stop := statedb.KeepRenewing(ctx, answerClaimTTL/3, func(ctx context.Context) error {
-				return b.st.renewAnswer(ctx, j.key, b.holder, b.now())
-			}, func(err error) { b.log.Error("bot: journal", "key", j.key, "err", err) })
-			defer func() {
-				stop()
-				if ctx.Err() != nil {
-					return
-				}
-				if err := b.st.answered(context.WithoutCancel(ctx), j.key, b.now()); err != nil {
-					b.log.Error("bot: journal", "key", j.key, "err", err)
-				}
-			}()
+		ctx := b.whenDelivered(ctx, j)
+		if j.journalled {
+			// An answer's first write to the state (a click's effect) and the journal's mark commit together.
+			ctx = statedb.OnFirstWrite(ctx, func(ctx context.Context, tx *statedb.Tx) error {
+				return b.st.answeredTx(ctx, tx, j.key, b.holder, b.now())
+			})
 		}
+		defer func() {
+			if ctx.Err() == nil {
+				delivered(ctx)
+			}
+		}()
 		j.run(withTiming(ctx, timing{received: j.received, ack: j.ack}))
 	})
+}
+
+// renewLoop renews, every third of their TTL, this process's claims on the answers it has not given yet — the ones
+// it is making and the ones queued behind them — so that only a dead process's claims lapse.
+func (b *Bot) renewLoop(ctx context.Context) {
+	t := time.NewTicker(answerClaimTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := b.st.renewAnswers(ctx, b.holder, b.now()); err != nil && ctx.Err() == nil {
+			b.log.Error("bot: journal", "err", err)
+		}
+	}
+}
+
+// deliveredKey carries, in a job's context, what marks its envelope answered.
+type deliveredKey struct{}
+
+// whenDelivered returns ctx carrying j's mark: the Poster calls it (through delivered) after each message that
+// reaches Slack, and it marks the envelope answered in the journal the first time — so that a process killed after
+// answering leaves nothing for another to answer again, but for the moment between Slack's reply and that write.
+func (b *Bot) whenDelivered(ctx context.Context, j job) context.Context {
+	if !j.journalled {
+		return ctx
+	}
+	mark := sync.OnceFunc(func() {
+		if err := b.st.answered(context.WithoutCancel(ctx), j.key, b.holder, b.now()); err != nil {
+			b.log.Error("bot: journal", "key", j.key, "err", err)
+		}
+	})
+	return context.WithValue(ctx, deliveredKey{}, mark)
+}
+
+// delivered marks ctx's envelope answered, when ctx is a job's (whenDelivered).
+func delivered(ctx context.Context) {
+	if mark, ok := ctx.Value(deliveredKey{}).(func()); ok {
+		mark()
+	}
 }
 
 // orphanEvery is how often a process looks for envelopes another process acked and died before answering.
@@ -173,6 +258,10 @@ func (b *Bot) orphanLoop(ctx context.Context) {
 				b.log.Error("bot: journal: cannot answer an envelope left unanswered", "key", o.Key, "err", err)
 				continue
 			}
+			if mine, journalled := b.journal(ctx, j, b.now()); !mine || !journalled {
+				continue // another process took it first, or the journal is unreachable: the next look tries again
+			}
+			j.claimed, j.journalled = true, true
 			b.log.Info("bot: answering an envelope another process left unanswered", "key", o.Key, "kind", j.kind)
 			b.runJob(ctx, j)
 		}

@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -104,6 +105,11 @@ func (b *Bot) incidentActionJob(cb slack.InteractionCallback, act *slack.BlockAc
 						fmt.Sprintf("分離しました: *%s* は次回の確認から個別に通知されます。", slackui.Escape(slackui.IncidentTitle(inc, l))))))
 				}
 			default:
+				return
+			}
+			if errors.Is(err, errNotOurs) {
+				// This process was presumed dead and another answers the click: it is not applied here.
+				b.log.Info("bot: another process took this click over; not applied here", "action", act.ActionID, "incident", id)
 				return
 			}
 			if err != nil {

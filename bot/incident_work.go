@@ -86,6 +86,9 @@ func (b *Bot) work(ctx context.Context, r workRequest, l handlers.Lang) workOutc
 		return workOutcome{}
 	}
 	switch {
+	case errors.Is(err, errNotOurs):
+		b.log.Info("bot: another process took this click over; not applied here", "incident", r.id)
+		return workOutcome{}
 	case errors.Is(err, escalation.ErrResolved):
 		if now, gerr := b.incidents.Get(ctx, r.id); gerr == nil {
 			inc = now

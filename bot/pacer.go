@@ -214,6 +214,7 @@ func (p *Poster) paced(ctx context.Context, channel, method string, call func(co
 	if err != nil {
 		return fmt.Errorf("%s to %s: %w", method, channel, err)
 	}
+	delivered(ctx) // Slack has it: an answer's envelope is answered
 	return nil
 }
 

@@ -20,8 +20,8 @@ type state struct {
 	db *statedb.DB
 }
 
-// answerClaimTTL is how long the claim on an envelope's answer lasts unrenewed; the answering process renews it every
-// third of that, so an envelope whose process died is answered by another within about this.
+// answerClaimTTL is how long the claim on an envelope's answer lasts unrenewed; the process holding it renews all its
+// claims every third of that, so an envelope whose process died is answered by another within about this.
 const answerClaimTTL = 30 * time.Second
 
 // orphanWindow is how old an unanswered envelope may be and still be answered by another process: a slash command's
@@ -39,7 +39,7 @@ type envelope struct {
 // answer was claimed by a process that stopped renewing the claim (it died) and is still unanswered.
 func (s state) claimAnswer(ctx context.Context, key string, env envelope, holder string, now time.Time) (bool, error) {
 	var got string
-	err := s.db.Writer().QueryRowContext(ctx, `INSERT INTO bot_seen (key, seen_at, envelope_type, payload, holder, expires_at)
+	err := s.db.Single().QueryRowContext(ctx, `INSERT INTO bot_seen (key, seen_at, envelope_type, payload, holder, expires_at)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 		ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE bot_seen.answered_at IS NULL AND bot_seen.payload IS NOT NULL AND bot_seen.expires_at <= ?2
@@ -54,21 +54,62 @@ func (s state) claimAnswer(ctx context.Context, key string, env envelope, holder
 	return got == holder, nil
 }
 
-// renewAnswer extends holder's claim on key's answer.
-func (s state) renewAnswer(ctx context.Context, key, holder string, now time.Time) error {
-	if _, err := s.db.Writer().ExecContext(ctx, `UPDATE bot_seen SET expires_at = ?
-		WHERE key = ? AND holder = ? AND answered_at IS NULL`,
-		localdb.FormatTime(now.Add(answerClaimTTL)), key, holder); err != nil {
-		return fmt.Errorf("renew delivery %s: %w", key, err)
+// renewAnswers extends every claim holder holds on an answer not yet given: those being answered and those waiting
+// in the queue behind them.
+func (s state) renewAnswers(ctx context.Context, holder string, now time.Time) error {
+	if _, err := s.db.Single().ExecContext(ctx, `UPDATE bot_seen SET expires_at = ?
+		WHERE holder = ? AND answered_at IS NULL AND payload IS NOT NULL`,
+		localdb.FormatTime(now.Add(answerClaimTTL)), holder); err != nil {
+		return fmt.Errorf("renew this process's deliveries: %w", err)
 	}
 	return nil
 }
 
-// answered marks key answered and forgets its payload (the asker's words are not kept longer than needed).
-func (s state) answered(ctx context.Context, key string, now time.Time) error {
-	if _, err := s.db.Writer().ExecContext(ctx, `UPDATE bot_seen SET answered_at = ?, payload = NULL WHERE key = ?`,
-		localdb.FormatTime(now), key); err != nil {
+// answered marks key answered, if holder still holds its claim, and forgets its payload (the asker's words are not
+// kept longer than needed).
+func (s state) answered(ctx context.Context, key, holder string, now time.Time) error {
+	if _, err := s.db.Single().ExecContext(ctx, `UPDATE bot_seen SET answered_at = COALESCE(answered_at, ?),
+		payload = NULL WHERE key = ? AND holder = ?`, localdb.FormatTime(now), key, holder); err != nil {
 		return fmt.Errorf("mark delivery %s answered: %w", key, err)
+	}
+	return nil
+}
+
+// release gives back holder's claim on key's answer, unanswered: the next look for orphans takes it.
+func (s state) release(ctx context.Context, key, holder string, now time.Time) error {
+	if _, err := s.db.Single().ExecContext(ctx, `UPDATE bot_seen SET expires_at = ?
+		WHERE key = ? AND holder = ? AND answered_at IS NULL`, localdb.FormatTime(now), key, holder); err != nil {
+		return fmt.Errorf("release delivery %s: %w", key, err)
+	}
+	return nil
+}
+
+// shared says whether several processes share this state (PostgreSQL) rather than one process owning a file.
+func (s state) shared() bool { return s.db.Dialect() == statedb.Postgres }
+
+// errNotOurs is answeredTx's refusal: another process holds the envelope's claim now (this one was presumed dead,
+// and the other answers it), so this one must not apply the answer's effect.
+var errNotOurs = errors.New("another process took this envelope over")
+
+// answeredTx marks key answered inside tx, the transaction of the answer's effect (a click's), as long as holder
+// still holds its claim; otherwise it returns errNotOurs and the effect is not applied. Once the mark commits with
+// the effect, no other process takes the envelope over, so the effect is applied once. A key not in the journal
+// (it could not be written) lets the effect go on.
+func (s state) answeredTx(ctx context.Context, tx *statedb.Tx, key, holder string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE bot_seen SET answered_at = COALESCE(answered_at, ?), payload = NULL
+		WHERE key = ? AND holder = ?`, localdb.FormatTime(now), key, holder)
+	if err != nil {
+		return fmt.Errorf("mark delivery %s answered: %w", key, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bot_seen WHERE key = ?`, key).Scan(&n); err != nil {
+		return fmt.Errorf("read delivery %s: %w", key, err)
+	}
+	if n > 0 {
+		return errNotOurs
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,13 +44,17 @@ func TestBotState(t *testing.T) {
 		}
 		claim("Ev1", "a", 0, true)
 		claim("Ev1", "b", time.Second, false) // a redelivery while a answers
-		if err := s.answered(ctx, "Ev1", t0.Add(2*time.Second)); err != nil {
+		if err := s.answered(ctx, "Ev1", "a", t0.Add(2*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		claim("Ev1", "b", time.Minute, false) // answered: never again
 
 		claim("Ev2", "a", 0, true)
-		if err := s.renewAnswer(ctx, "Ev2", "a", t0.Add(20*time.Second)); err != nil {
+		claim("Ev3", "b", 0, true)
+		if err := s.answered(ctx, "Ev3", "b", t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.renewAnswers(ctx, "a", t0.Add(20*time.Second)); err != nil { // a's claims: Ev2 only
 			t.Fatal(err)
 		}
 		if keys := orphanKeys(40 * time.Second); len(keys) != 0 {
@@ -67,6 +72,15 @@ func TestBotState(t *testing.T) {
 		var payload sql.NullString
 		if err := db.Reader().QueryRowContext(ctx, `SELECT payload FROM bot_seen WHERE key = 'Ev1'`).Scan(&payload); err != nil || payload.Valid {
 			t.Fatalf("an answered envelope's payload is kept: %v %v", payload, err)
+		}
+
+		// A claim given back (the queue was full) is an orphan at once.
+		claim("Ev4", "a", time.Minute, true)
+		if err := s.release(ctx, "Ev4", "a", t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if keys := orphanKeys(time.Minute + time.Second); !slices.Contains(keys, "Ev4") {
+			t.Fatalf("orphans after a release = %q, want Ev4", keys)
 		}
 
 		if err := s.prune(ctx, t0.Add(SeenTTL+time.Minute)); err != nil {
