@@ -647,6 +647,12 @@ func TestAnswersWhatADeadReplicaLeft(t *testing.T) {
 		string(payload), localdb.FormatTime(now.Add(-time.Second))); err != nil {
 		t.Fatal(err)
 	}
+	// And one nothing can answer (a garbled journal entry): given up, not tried every 5 s.
+	if _, err := h.db.Write.ExecContext(ctx, `INSERT INTO bot_seen (key, seen_at, envelope_type, payload, holder, expires_at)
+		VALUES ('env:garbled', ?, 'slash_commands', '{not json', 'dead/1', ?)`, localdb.FormatTime(now.Add(-time.Minute)),
+		localdb.FormatTime(now.Add(-time.Second))); err != nil {
+		t.Fatal(err)
+	}
 	p, err := h.fake.WaitPost(ctx, func(p slacktest.Post) bool { return p.ResponseID == "left" })
 	if err != nil {
 		t.Fatal(err)
@@ -665,6 +671,10 @@ func TestAnswersWhatADeadReplicaLeft(t *testing.T) {
 	if err := h.db.Read.QueryRowContext(ctx, `SELECT answered_at FROM bot_seen WHERE key = 'env:dead1'`).Scan(&answered); err != nil ||
 		!answered.Valid || answers != 1 {
 		t.Errorf("answered %d times, answered_at %v (%v)", answers, answered, err)
+	}
+	if err := h.db.Read.QueryRowContext(ctx, `SELECT answered_at FROM bot_seen WHERE key = 'env:garbled'`).Scan(&answered); err != nil ||
+		!answered.Valid {
+		t.Errorf("a garbled entry is not given up: answered_at %v (%v)", answered, err)
 	}
 }
 

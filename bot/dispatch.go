@@ -91,7 +91,7 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 	default:
 		b.log.Warn("bot: queue full; answering busy", "kind", j.kind, "key", key)
 		if j.busy == nil {
-			b.letGo(j)
+			b.letGo(ctx, j)
 			return
 		}
 		select {
@@ -103,18 +103,18 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 			}()
 		default:
 			b.log.Error("bot: queue full and too many busy replies; left to the journal", "kind", j.kind, "key", key)
-			b.letGo(j)
+			b.letGo(ctx, j)
 		}
 	}
 }
 
 // letGo gives back the claim of an envelope this process will not answer (its queue is full), so that the next look
 // for unanswered envelopes, here or in another replica, answers it.
-func (b *Bot) letGo(j job) {
+func (b *Bot) letGo(ctx context.Context, j job) {
 	if !j.journalled {
 		return
 	}
-	if err := b.st.release(context.Background(), j.key, b.holder, b.now()); err != nil {
+	if err := b.st.release(context.WithoutCancel(ctx), j.key, b.holder, b.now()); err != nil {
 		b.log.Error("bot: journal", "key", j.key, "err", err)
 	}
 }
@@ -255,7 +255,14 @@ func (b *Bot) orphanLoop(ctx context.Context) {
 		for _, o := range orphans {
 			j, err := b.replay(o)
 			if err != nil {
-				b.log.Error("bot: journal: cannot answer an envelope left unanswered", "key", o.Key, "err", err)
+				// Nothing can answer it: marked answered, so that no process tries again every 5 s.
+				b.log.Error("bot: journal: cannot answer an envelope left unanswered; given up", "key", o.Key, "err", err)
+				j = job{key: o.Key, env: o.envelope}
+				if mine, journalled := b.journal(ctx, j, b.now()); mine && journalled {
+					if err := b.st.answered(ctx, o.Key, b.holder, b.now()); err != nil {
+						b.log.Error("bot: journal", "key", o.Key, "err", err)
+					}
+				}
 				continue
 			}
 			if mine, journalled := b.journal(ctx, j, b.now()); !mine || !journalled {
