@@ -363,7 +363,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { b.pruneLoop(bgCtx) })
 	bg.Go(func() { b.orphanLoop(bgCtx) })
-	bg.Go(func() { b.renewLoop(workCtx) }) // on through the drain: the answers in flight keep their claims
+	// This process's claims on the answers it has not given yet — being made or queued — are renewed every third
+	// of their TTL, on through the drain, so that only a dead process's claims lapse.
+	stopRenewing := statedb.KeepRenewing(workCtx, answerClaimTTL/3, func(ctx context.Context) error {
+		return b.st.renewAnswers(ctx, b.holder, b.now())
+	}, func(err error) { b.log.Error("bot: journal", "err", err) })
 
 	runErr := b.supervise(ctx)
 
@@ -381,6 +385,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		<-drained
 	}
 	stopWork() // the answers are done: their claims' renewal ends with them
+	stopRenewing()
 	stopBG()
 	bg.Wait()
 	if runErr != nil {

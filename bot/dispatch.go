@@ -160,7 +160,7 @@ func (b *Bot) jobFor(envelopeID string, data any) (j job, ok bool) {
 	return j, true
 }
 
-// runJob answers one envelope, claimed in the journal already (unless the journal failed; renewLoop keeps the claim)
+// runJob answers one envelope, claimed in the journal already (unless the journal failed; Run keeps renewing the claim)
 // and marks it answered as soon as Slack has the answer's first message (see whenDelivered) or, for a job that posts
 // nothing, when it ends — unless shutdown cut it short, which leaves it for another process. A panic is logged, not
 // fatal.
@@ -187,23 +187,6 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		}()
 		j.run(withTiming(ctx, timing{received: j.received, ack: j.ack}))
 	})
-}
-
-// renewLoop renews, every third of their TTL, this process's claims on the answers it has not given yet — the ones
-// it is making and the ones queued behind them — so that only a dead process's claims lapse.
-func (b *Bot) renewLoop(ctx context.Context) {
-	t := time.NewTicker(answerClaimTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := b.st.renewAnswers(ctx, b.holder, b.now()); err != nil && ctx.Err() == nil {
-			b.log.Error("bot: journal", "err", err)
-		}
-	}
 }
 
 // deliveredKey carries, in a job's context, what marks its envelope answered.
