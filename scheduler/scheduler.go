@@ -10,7 +10,6 @@ package scheduler
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"github.com/todai-dev/todai/queries/localdb"
 	"github.com/todai-dev/todai/queries/statedb"
 )
 
@@ -222,17 +220,7 @@ func (s *Scheduler) newestMirror(ctx context.Context) (bool, error) {
 	if err != nil || at.IsZero() {
 		return false, err
 	}
-	var kept string
-	err = s.opts.DB.Writer().QueryRowContext(ctx, `INSERT INTO scheduler_state (key, value) VALUES (?1, ?2)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE scheduler_state.value <= excluded.value
-		RETURNING value`, newestMirrorKey, localdb.FormatTime(at)).Scan(&kept)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("record the mirror's read time: %w", err)
-	}
-	return true, nil
+	return statedb.RecordLatest(ctx, s.opts.DB.Single(), newestMirrorKey, at)
 }
 
 func (s *Scheduler) runCtx() context.Context {

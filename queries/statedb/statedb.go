@@ -374,6 +374,23 @@ func (t *Tx) Commit() error { return t.tx.Commit() }
 // Rollback rolls the transaction back (after a commit, it does nothing).
 func (t *Tx) Rollback() error { return t.tx.Rollback() }
 
+// RecordLatest stores at under key in scheduler_state, the state's small keyed values, unless a later time is stored
+// there, and says whether it did (a tie counts): one atomic statement, on a pool or in a transaction, with which
+// processes that read the same warehouse at different times let the latest read decide.
+func RecordLatest(ctx context.Context, q Querier, key string, at time.Time) (bool, error) {
+	var kept string
+	err := q.QueryRowContext(ctx, `INSERT INTO scheduler_state (key, value) VALUES (?1, ?2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE scheduler_state.value <= excluded.value
+		RETURNING value`, key, localdb.FormatTime(at)).Scan(&kept)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record %s: %w", key, err)
+	}
+	return true, nil
+}
+
 // KeepRenewing calls renew every interval until the returned stop is called, which waits for a renewal in progress:
 // what a process runs while it works under a claim in the state (a scheduler tick, a Slack answer), so that the
 // claim outlives the process only by its TTL. A failed renewal is passed to failed, unless ctx has ended.

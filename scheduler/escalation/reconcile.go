@@ -2,7 +2,6 @@ package escalation
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -257,15 +256,12 @@ func notStale(ctx context.Context, tx *statedb.Tx, readAt time.Time) error {
 	if readAt.IsZero() {
 		return nil
 	}
-	var kept string
-	err := tx.QueryRowContext(ctx, `INSERT INTO scheduler_state (key, value) VALUES (?1, ?2)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE scheduler_state.value <= excluded.value
-		RETURNING value`, reconciledReadKey, localdb.FormatTime(readAt)).Scan(&kept)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrStaleMirror
-	}
+	latest, err := statedb.RecordLatest(ctx, tx.Querier, reconciledReadKey, readAt)
 	if err != nil {
-		return fmt.Errorf("record the mirror's read time: %w", err)
+		return err
+	}
+	if !latest {
+		return ErrStaleMirror
 	}
 	return nil
 }
