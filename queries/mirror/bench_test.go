@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,10 @@ import (
 	"github.com/todai-dev/todai/queries/demo"
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
+	"github.com/todai-dev/todai/queries/localdb/localdbtest"
 	"github.com/todai-dev/todai/queries/source"
+	"github.com/todai-dev/todai/queries/statedb"
+	"github.com/todai-dev/todai/queries/statedb/statedbtest"
 )
 
 var benchNow = time.Date(2026, 7, 10, 0, 0, 0, 0, time.UTC)
@@ -252,5 +256,73 @@ func copyFile(b *testing.B, from, to string) {
 	}
 	if err := out.Close(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkFollowDbtRun is BenchmarkIncrementalSync's dbt run seen by a second replica: one replica syncs it and
+// publishes what it read to the feed (its time is holder-ms/op), and the other applies the entry to its own mirror,
+// derived tables included (the benchmark's time per op), without a query to the warehouse. Both mirrors start
+// from their own first sync of the demo warehouse; the feed is in a state file or, with TODAI_TEST_POSTGRES_URL,
+// in PostgreSQL.
+func BenchmarkFollowDbtRun(b *testing.B) {
+	for _, bc := range []struct{ name, command string }{{"hourly_run", "run"}, {"daily_build", "build"}} {
+		for _, engine := range []string{"sqlite", "postgres"} {
+			b.Run(bc.name+"/state="+engine, func(b *testing.B) {
+				dir := b.TempDir()
+				whPath := filepath.Join(dir, "warehouse.db")
+				copyFile(b, benchWarehouse(b), whPath)
+				wh, err := sql.Open("sqlite3", "file:"+whPath+"?_journal_mode=WAL&_busy_timeout=10000")
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer wh.Close()
+				state := statedb.FromLocal(localdbtest.Open(b, ""))
+				if engine == "postgres" {
+					state = statedbtest.Postgres(b)
+				}
+				clock := newClock(benchNow)
+				feed := NewFeed(state, FeedOptions{Now: clock.now})
+				opts := Options{BackfillDays: benchOpts.Days + 1, RetentionDays: 365, Now: clock.now,
+					Logger: quietLogger(), Deriver: &queries.Derived{}}
+				replicas := make([]*Syncer, 2)
+				followers := make([]*Follower, 2)
+				for i := range replicas {
+					db := openBenchMirror(b, filepath.Join(dir, fmt.Sprint("mirror", i)))
+					defer db.Close()
+					src := openSQLiteSource(b, whPath)
+					ro := opts
+					ro.Feed, ro.Holder = feed, fmt.Sprint("r", i)
+					replicas[i] = New(db, src, ro)
+					followers[i] = NewFollower(db, feed, opts)
+					if _, err := followers[i].CatchUp(context.Background(), New(db, src, opts).Sync); err != nil {
+						b.Fatal(err)
+					}
+				}
+				noRead := func(context.Context) (Report, error) { return Report{}, errors.New("read the warehouse") }
+				var rows int64
+				var holder time.Duration
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					i++
+					clock.add(24 * time.Hour)
+					addRun(b, wh, bc.command, fmt.Sprintf("bench%d", i), clock.now())
+					started := time.Now()
+					rep, err := replicas[0].Sync(context.Background())
+					if err != nil {
+						b.Fatal(err)
+					}
+					holder += time.Since(started)
+					rows += rep.RowsRead
+					b.StartTimer()
+					fr, err := followers[1].CatchUp(context.Background(), noRead)
+					if err != nil || fr.Applied != 1 {
+						b.Fatalf("follow: %+v, %v", fr, err)
+					}
+				}
+				b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
+				b.ReportMetric(float64(holder.Milliseconds())/float64(b.N), "holder-ms/op")
+			})
+		}
 	}
 }

@@ -21,8 +21,9 @@ const batchRows = 1024
 // sync_state row. Reading and writing overlap: the source's Scan (and the normalisation) runs in a goroutine that
 // hands batches of rows to the writer.
 func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableState, fp source.Fingerprint, now,
-	cutoff time.Time, tr *TableReport) error {
+	cutoff time.Time, tr *TableReport, c *collector) error {
 	t := p.table
+	c.begin()
 	if len(p.missing) > 0 {
 		return fmt.Errorf("table %s lacks required column(s) %s (Elementary package too old or not Elementary's table?)",
 			t.Name, strings.Join(p.missing, ", "))
@@ -75,7 +76,7 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 		return fmt.Errorf("sync %s: %w", t.Name, err)
 	}
 
-	rows, maxWM, err := s.stream(ctx, tx, p, req)
+	rows, maxWM, err := s.stream(ctx, tx, p, req, c)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", t.Name, err)
 	}
@@ -120,14 +121,20 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 	}
 	tr.Watermark = wm
 	tr.Duration = time.Since(start)
+	ft := feedTable{Table: t.Name, Columns: p.cols, Replace: t.Kind == elementary.Definition, Fingerprint: string(fp),
+		Watermark: wm, ReadAt: now}
+	if t.Kind == elementary.History && !st.watermark.IsZero() {
+		ft.Since = req.Since
+	}
+	c.end(ft)
 	s.opts.Logger.InfoContext(ctx, "table synced", "table", t.Name, "rows", tr.RowsRead, "rows_local", tr.RowsLocal,
 		"pruned", tr.Pruned, "since", req.Since, "duration", tr.Duration)
 	return nil
 }
 
 // stream runs the source's Scan in a goroutine and writes the batches it hands over with prepared multi-row
-// INSERTs. It returns the rows read and the largest watermark value among them.
-func (s *Syncer) stream(ctx context.Context, tx *sql.Tx, p *plan, req source.ScanRequest) (int64, time.Time, error) {
+// INSERTs, keeping them in c for the feed. It returns the rows read and the largest watermark value among them.
+func (s *Syncer) stream(ctx context.Context, tx *sql.Tx, p *plan, req source.ScanRequest, c *collector) (int64, time.Time, error) {
 	scanCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []source.Row, 4)
@@ -168,6 +175,7 @@ func (s *Syncer) stream(ctx context.Context, tx *sql.Tx, p *plan, req source.Sca
 	w, err := newWriter(ctx, tx, p)
 	if err == nil {
 		for batch := range batches {
+			c.keep(batch)
 			if err = w.write(ctx, batch); err != nil {
 				break
 			}

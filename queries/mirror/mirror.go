@@ -60,6 +60,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Deriver, when set, is refreshed after a sync that changed anything.
 	Deriver Deriver
+	// Feed, when set, receives what each sync read, for the other replicas' mirrors (see Feed); Holder names this
+	// replica in it.
+	Feed   *Feed
+	Holder string
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +83,12 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.Default()
 	}
 	return o
+}
+
+// retentionCutoff is the created_at before which history rows are pruned at now. created_at is in each writer's
+// session zone: only what is older than retention whatever that zone is pruned.
+func (o Options) retentionCutoff(now time.Time) time.Time {
+	return now.AddDate(0, 0, -o.RetentionDays).Add(-elementary.MaxZoneBehindUTC)
 }
 
 // Syncer syncs one source into one mirror. Its methods are safe for concurrent use; runs are serialised.
@@ -147,6 +157,8 @@ type tableState struct {
 	fingerprint string
 	watermark   time.Time
 	rowsLocal   int64
+	// lastSuccess is when the table was last read (by this mirror's sync, or the one whose feed entry it applied).
+	lastSuccess time.Time
 }
 
 // Sync runs one sync. It returns an error naming the tables that failed; the others were synced. A run that could
@@ -224,8 +236,17 @@ func (s *Syncer) run(ctx context.Context, rep *Report, finish func(error)) (reco
 		return false, fmt.Errorf("sync: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	runErr := s.copyAll(ctx, tx, fps, rep)
+	var c *collector
+	if s.opts.Feed != nil {
+		c = &collector{max: s.opts.Feed.maxRows}
+	}
+	runErr := s.copyAll(ctx, tx, fps, rep, c)
 	finish(runErr)
+	if c != nil && ctx.Err() == nil {
+		if err := s.publish(ctx, tx, *rep, runErr, c); err != nil {
+			return false, errors.Join(runErr, err)
+		}
+	}
 	if err := finishRun(ctx, tx, *rep, runErr); err != nil {
 		return false, errors.Join(runErr, err)
 	}
@@ -236,15 +257,16 @@ func (s *Syncer) run(ctx context.Context, rep *Report, finish func(error)) (reco
 }
 
 // copyAll reads every changed table into tx, each under its own savepoint (a table that fails is rolled back alone
-// and its failure recorded), prunes the others, and refreshes the derived tables.
-func (s *Syncer) copyAll(ctx context.Context, tx *sql.Tx, fps map[string]source.Fingerprint, rep *Report) error {
+// and its failure recorded), keeping what it read in c (nil: kept nowhere), prunes the others, and refreshes the
+// derived tables.
+func (s *Syncer) copyAll(ctx context.Context, tx *sql.Tx, fps map[string]source.Fingerprint, rep *Report,
+	c *collector) error {
 	states, err := loadStates(ctx, tx)
 	if err != nil {
 		return err
 	}
 	now := s.opts.Now()
-	// created_at is in each writer's session zone: prune only what is older than retention whatever that zone.
-	cutoff := now.AddDate(0, 0, -s.opts.RetentionDays).Add(-elementary.MaxZoneBehindUTC)
+	cutoff := s.opts.retentionCutoff(now)
 	changed := map[string]bool{}
 	var failed []string
 	var errs []error
@@ -287,7 +309,7 @@ func (s *Syncer) copyAll(ctx context.Context, tx *sql.Tx, fps map[string]source.
 			err := savepoint(ctx, tx, "mirror_table", func() error {
 				if read {
 					tr.Read = true
-					return s.copyTable(ctx, tx, p, st, fp, now, cutoff, &tr)
+					return s.copyTable(ctx, tx, p, st, fp, now, cutoff, &tr, c)
 				}
 				return prune(ctx, tx, p, cutoff, &tr)
 			})
@@ -420,17 +442,25 @@ func (s *Syncer) tablesChanged(fps map[string]source.Fingerprint) bool {
 
 func loadStates(ctx context.Context, tx *sql.Tx) (map[string]tableState, error) {
 	rows, err := tx.QueryContext(ctx,
-		`SELECT table_name, COALESCE(fingerprint, ''), COALESCE(watermark, ''), rows_local FROM sync_state`)
+		`SELECT table_name, COALESCE(fingerprint, ''), COALESCE(watermark, ''), rows_local,
+			COALESCE(last_success_at, '') FROM sync_state`)
 	if err != nil {
 		return nil, fmt.Errorf("read sync state: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]tableState{}
 	for rows.Next() {
-		var name, wm string
+		var name, wm, success string
 		var st tableState
-		if err := rows.Scan(&name, &st.fingerprint, &wm, &st.rowsLocal); err != nil {
+		if err := rows.Scan(&name, &st.fingerprint, &wm, &st.rowsLocal, &success); err != nil {
 			return nil, fmt.Errorf("read sync state: %w", err)
+		}
+		if success != "" {
+			t, err := localdb.ParseTime(success)
+			if err != nil {
+				return nil, fmt.Errorf("read sync state of %s: last read %q: %w", name, success, err)
+			}
+			st.lastSuccess = t
 		}
 		if wm != "" {
 			t, err := time.Parse(time.RFC3339Nano, wm)

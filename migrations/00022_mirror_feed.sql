@@ -1,0 +1,28 @@
+-- +goose Up
+-- One warehouse read per sync across replicas (package mirror, feed.go). mirror_feed is the shared state's: the
+-- replica that runs a sync tick appends what it read (a gob of each table's rows, gzipped; NULL when too large to
+-- carry, and the others then read the warehouse themselves), each entry naming the one before it, so that a gap in
+-- the chain is seen. feed_position is the mirror's: the last entry this mirror holds. sync_runs.feed_seq marks a run
+-- that applied an entry instead of reading the warehouse.
+CREATE TABLE mirror_feed (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    prev INTEGER NOT NULL,
+    read_at TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    tables_read INTEGER NOT NULL,
+    rows_read INTEGER NOT NULL,
+    body BLOB
+);
+CREATE INDEX mirror_feed_published ON mirror_feed (published_at);
+CREATE TABLE feed_position (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+ALTER TABLE sync_runs ADD COLUMN feed_seq INTEGER;
+
+-- +goose Down
+ALTER TABLE sync_runs DROP COLUMN feed_seq;
+DROP TABLE feed_position;
+DROP TABLE mirror_feed;
