@@ -5,7 +5,8 @@
 // processes sharing one state (replicas over PostgreSQL) each run every timer, and what must happen once is claimed
 // in the state — the minute tick per minute (Claims), each digest per slot (digest_slots, exactly once; a slot
 // missed while Todai was down is posted once, late, within a grace period), each escalation notice per send. The
-// sync fills this process's own mirror, so every process runs it.
+// sync fills this process's own mirror: every process runs it, unless the processes share what their syncs read
+// (Options.Follow), in which case one process per period reads the warehouse and the others follow.
 package scheduler
 
 import (
@@ -23,6 +24,10 @@ import (
 
 // DefaultSyncInterval is the sync's period when Options.SyncInterval is zero.
 const DefaultSyncInterval = 10 * time.Minute
+
+// DefaultFollowInterval is Follow's period when Options.FollowInterval is zero: how soon a process's mirror holds
+// what another process's sync read.
+const DefaultFollowInterval = 5 * time.Second
 
 // tickSpec is the minute tick's schedule: the top of every minute, so that every process's timer fires together
 // and the tick's claim, not the timers' phases, decides which runs it.
@@ -47,6 +52,14 @@ type Options struct {
 	MirrorRead func(ctx context.Context) (time.Time, error)
 	// SyncInterval is the sync's period (DefaultSyncInterval when zero).
 	SyncInterval time.Duration
+	// Follow, when set, brings this process's mirror up to date with what the other processes' syncs read (the
+	// mirror's feed, over a shared state). It runs at Start and every FollowInterval in every process, and the sync
+	// then runs in one process per SyncInterval — the one that claims the period's tick — after a Follow, so that
+	// the warehouse is read once per period whatever the number of processes. AfterSync runs after that sync only.
+	// Nil: every process syncs on its own.
+	Follow func(ctx context.Context) error
+	// FollowInterval is Follow's period (DefaultFollowInterval when zero).
+	FollowInterval time.Duration
 	// Teams are the digest schedules; a team with an empty Spec gets none.
 	Teams []TeamSchedule
 	// Post builds and posts a digest. Required when any team has a schedule.
@@ -97,6 +110,9 @@ func New(opts Options) (*Scheduler, error) {
 	}
 	if opts.SyncInterval <= 0 {
 		opts.SyncInterval = DefaultSyncInterval
+	}
+	if opts.FollowInterval <= 0 {
+		opts.FollowInterval = DefaultFollowInterval
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
@@ -277,7 +293,14 @@ func (s *Scheduler) Start(ctx context.Context) {
 		}
 	}
 	var first []cron.Job
-	if s.opts.Sync != nil {
+	switch {
+	case s.opts.Sync != nil && s.opts.Follow != nil:
+		follow := chain.Then(s.job("follow", s.opts.Follow))
+		c.Schedule(cron.Every(s.opts.FollowInterval), follow)
+		sync := chain.Then(s.claimedJob("sync", s.opts.SyncInterval, s.followThenSync))
+		c.Schedule(s.sync, sync)
+		first = append(first, follow, sync)
+	case s.opts.Sync != nil:
 		j := chain.Then(s.job("sync", s.syncThen))
 		c.Schedule(s.sync, j)
 		first = append(first, j)
@@ -320,6 +343,15 @@ func (s *Scheduler) syncThen(ctx context.Context) error {
 		return fmt.Errorf("after sync: %w", err)
 	}
 	return nil
+}
+
+// followThenSync is the sync tick of processes that share what their syncs read: catch up with the others' reads
+// first, so that this read starts where they left off, then sync (and AfterSync).
+func (s *Scheduler) followThenSync(ctx context.Context) error {
+	if err := s.opts.Follow(ctx); err != nil {
+		s.logger.Error("scheduler: job failed", "job", "follow", "err", err)
+	}
+	return s.syncThen(ctx)
 }
 
 // Stop stops the cron; the returned context is done when running jobs have finished.
@@ -368,7 +400,11 @@ func (s *Scheduler) Plan(from time.Time, n int) []Planned {
 		return ts
 	}
 	if s.opts.Sync != nil {
-		out = append(out, Planned{Job: "sync", Spec: "@every " + s.opts.SyncInterval.String(), Location: time.UTC,
+		job := "sync"
+		if s.opts.Follow != nil {
+			job = "sync (one replica per period; the others follow every " + s.opts.FollowInterval.String() + ")"
+		}
+		out = append(out, Planned{Job: job, Spec: "@every " + s.opts.SyncInterval.String(), Location: time.UTC,
 			Next: nexts(cron.Every(s.opts.SyncInterval), time.UTC)})
 	}
 	for _, t := range s.teams {

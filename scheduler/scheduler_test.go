@@ -421,6 +421,87 @@ func TestTwoProcessesShareTheTick(t *testing.T) {
 	}
 }
 
+// TestProcessesShareTheSync: processes that share what their syncs read (Follow) read the warehouse once per sync
+// period between them, each after catching up with the others, and follow on their own timer too; when the
+// syncing one stops, the other syncs every period.
+func TestProcessesShareTheSync(t *testing.T) {
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
+	synctest.Test(t, func(t *testing.T) {
+		mondayMorningInTokyo(t)
+		var mu sync.Mutex
+		syncs := map[time.Time][]string{} // sync period → the processes that read the warehouse in it
+		follows := map[string]int{}
+		followedBeforeSync := true
+		watched := 0
+		run := func(holder string) (stop func()) {
+			caughtUp := false // whether this process followed since its last sync
+			// Follow's own timer is slower than the sync here, so that a follow before each sync is the sync's own.
+			return runScheduler(t, Options{DB: db, Holder: holder, SyncInterval: 10 * time.Minute,
+				FollowInterval: time.Hour,
+				Follow: func(context.Context) error {
+					mu.Lock()
+					defer mu.Unlock()
+					follows[holder]++
+					caughtUp = true
+					return nil
+				},
+				Sync: func(context.Context) error {
+					mu.Lock()
+					defer mu.Unlock()
+					period := time.Now().Truncate(10 * time.Minute)
+					syncs[period] = append(syncs[period], holder)
+					followedBeforeSync = followedBeforeSync && caughtUp
+					caughtUp = false
+					return nil
+				},
+				AfterSync: func(context.Context, time.Time) error { mu.Lock(); watched++; mu.Unlock(); return nil },
+			})
+		}
+		start := time.Now()
+		stopA := run("a")
+		time.Sleep(3 * time.Minute)
+		stopB := run("b")
+		time.Sleep(24 * time.Hour)
+		synctest.Wait()
+		stopA()
+		time.Sleep(12 * time.Hour)
+		synctest.Wait()
+		stopB()
+		end := time.Now()
+
+		mu.Lock()
+		defer mu.Unlock()
+		byHolder := map[string]int{}
+		total := 0
+		for p := start.Truncate(10 * time.Minute); !p.After(end); p = p.Add(10 * time.Minute) {
+			ran := syncs[p]
+			if len(ran) > 1 {
+				t.Fatalf("period %s read the warehouse %d times (%v), want at most once", p.Format(time.DateTime),
+					len(ran), ran)
+			}
+			if len(ran) == 1 {
+				byHolder[ran[0]]++
+				total++
+			}
+		}
+		if periods := int(end.Sub(start) / (10 * time.Minute)); total < periods-1 {
+			t.Errorf("%d syncs in %d periods: a period went without a read", total, periods)
+		}
+		if byHolder["b"] < 12*6 {
+			t.Errorf("syncs by process = %v: b syncs every period after a stopped", byHolder)
+		}
+		if !followedBeforeSync {
+			t.Error("a process read the warehouse without catching up with the feed first")
+		}
+		if watched != total {
+			t.Errorf("the watchers ran %d times for %d syncs: they run after each sync, in its process only", watched, total)
+		}
+		if follows["a"]+follows["b"] < total+36 {
+			t.Errorf("follows = %v for %d syncs: every process follows on its own timer too", follows, total)
+		}
+	})
+}
+
 // TestMirrorGates: a process whose mirror never synced runs no tick and posts no digest (the slot is posted late
 // once it has synced); after a sync, the watchers run only in a process whose mirror read the warehouse no earlier
 // than another's.
