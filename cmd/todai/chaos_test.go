@@ -26,10 +26,11 @@ import (
 )
 
 // chaosConfig is the replicas' todai.yaml: two teams with a digest every minute and a three-level policy whose
-// levels come a minute apart, one PostgreSQL state, each replica's own mirror. %[1]s is the warehouse, %[2]s the
+// levels come a minute apart, one PostgreSQL state, each replica's own mirror synced every 20 s. %[1]s is the warehouse, %[2]s the
 // mirror's path, %[3]s the state's URL.
 const chaosConfig = `warehouse: {url: "sqlite://%[1]s"}
 state: {path: "%[2]s", url: "%[3]s"}
+sync: {interval: 20s}
 http: {addr: "off"}
 log: {level: debug}
 teams:
@@ -205,18 +206,24 @@ func TestChaosTwoReplicas(t *testing.T) {
 			ChannelID: "C0FINANCE", ResponseURL: fake.ResponseURL(rid)})
 		questions[env], sentAt[env] = rid, time.Now()
 	}
-	slackSide.Go(func() {
-		tick := time.NewTicker(700 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSlack:
-				return
-			case <-tick.C:
+	// every runs f every d on Slack's side until stopSlack is closed, or f says to stop.
+	every := func(d time.Duration, f func() (goOn bool)) {
+		slackSide.Go(func() {
+			tick := time.NewTicker(d)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopSlack:
+					return
+				case <-tick.C:
+				}
+				if !f() {
+					return
+				}
 			}
-			ask()
-		}
-	})
+		})
+	}
+	every(700*time.Millisecond, func() bool { ask(); return true })
 	retry := func(env string) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -226,31 +233,42 @@ func TestChaosTwoReplicas(t *testing.T) {
 			fake.Redeliver(env)
 		}
 	}
-	slackSide.Go(func() {
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSlack:
-				return
-			case <-tick.C:
-			}
-			acked := map[string]bool{}
-			for _, a := range fake.Acks() {
-				acked[a.EnvelopeID] = true
-			}
-			mu.Lock()
-			var pending []string
-			for env := range sentAt {
-				if !acked[env] {
-					pending = append(pending, env)
-				}
-			}
-			mu.Unlock()
-			for _, env := range pending {
-				retry(env)
+	every(500*time.Millisecond, func() bool {
+		acked := map[string]bool{}
+		for _, a := range fake.Acks() {
+			acked[a.EnvelopeID] = true
+		}
+		mu.Lock()
+		var pending []string
+		for env := range sentAt {
+			if !acked[env] {
+				pending = append(pending, env)
 			}
 		}
+		mu.Unlock()
+		for _, env := range pending {
+			retry(env)
+		}
+		return true
+	})
+
+	// dbt keeps running: a model run lands in the warehouse every 2 s, for the replicas' syncs to share.
+	whDB, err := sql.Open("sqlite3", "file:"+wh.path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whDB.Close()
+	runsLanded := 0
+	every(2*time.Second, func() bool {
+		at := time.Now().UTC().Format(demo.SQLiteTimeLayout)
+		if _, err := whDB.Exec(`INSERT INTO dbt_run_results (model_execution_id, unique_id, invocation_id,
+			created_at, generated_at, status, resource_type, name) VALUES (?, ?, 'chaos', ?, ?, 'success', 'model',
+			'orders')`, fmt.Sprint("chaos-", runsLanded), orders, at, at); err != nil {
+			t.Errorf("a dbt run: %v", err)
+			return false
+		}
+		runsLanded++
+		return true
 	})
 
 	// The kills: every 4–12 s one replica, picked at random, is killed and started again 0.5–3 s later.
@@ -472,6 +490,7 @@ func TestChaosTwoReplicas(t *testing.T) {
 		}
 		t.Logf("%s (%s) answered at:\n%s", rid, env, strings.Join(when, "\n"))
 	}
+	chaosWarehouseReads(t, ctx, state, replicas, runsLanded, start, end)
 	for key, ps := range byTS {
 		if accounted[key] == "" && (ps[0].Channel == "C0FINANCE" || ps[0].Channel == "C0GROWTH") {
 			t.Errorf("unexpected message in %s: %s", key, tail(ps[0].AllText(), 300))
@@ -521,4 +540,60 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// chaosWarehouseReads checks that both mirrors hold every dbt run that landed, and that the warehouse was read once
+// per sync period between the replicas: each sync tick's read is published to the mirror feed (at most one per
+// period), and a replica reads the warehouse without publishing only to fill its mirror the first time.
+func chaosWarehouseReads(t *testing.T, ctx context.Context, state *statedb.DB, replicas []*chaosReplica, runs int,
+	start, end time.Time) {
+	t.Helper()
+	private := 0
+	applied := 0
+	for _, r := range replicas {
+		db, err := sql.Open("sqlite3", "file:"+filepath.Join(filepath.Dir(r.config), "mirror.db")+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var held, fromFeed int
+		if err := db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM dbt_run_results WHERE model_execution_id LIKE 'chaos-%'),
+			(SELECT count(*) FROM sync_runs WHERE feed_seq IS NOT NULL)`).Scan(&held, &fromFeed); err != nil {
+			t.Fatal(err)
+		}
+		if held != runs {
+			t.Errorf("%s's mirror holds %d of the %d dbt runs that landed", r.name, held, runs)
+		}
+		applied += fromFeed
+		if b, err := os.ReadFile(r.logPath); err == nil {
+			private += strings.Count(string(b), "reading the warehouse: the mirror feed cannot bring this mirror up to date")
+		}
+	}
+	rows, err := state.Reader().QueryContext(ctx, `SELECT read_at, body IS NOT NULL FROM mirror_feed ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	published := 0
+	for rows.Next() {
+		var readAt string
+		var carried bool
+		if err := rows.Scan(&readAt, &carried); err != nil {
+			t.Fatal(err)
+		}
+		if !carried {
+			t.Errorf("the sync that read the warehouse at %s published no rows", readAt)
+		}
+		published++
+	}
+	periods := int(end.Sub(start)/(20*time.Second)) + 2
+	t.Logf("warehouse: %d dbt runs landed; %d sync ticks read it and published (%d periods of 20 s), %d entries applied "+
+		"by the other replica, %d reads to fill a mirror", runs, published, periods, applied, private)
+	if published > periods {
+		t.Errorf("%d published reads in %d sync periods: more than one read per period", published, periods)
+	}
+	if private > 2*len(replicas) {
+		t.Errorf("%d reads of the warehouse outside the sync ticks, want only each mirror's first fill", private)
+	}
 }

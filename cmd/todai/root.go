@@ -160,8 +160,15 @@ func (a *app) openSource(ctx context.Context) (source.Source, error) {
 }
 
 // syncMirror brings the mirror in db up to date with the configured warehouse (errNoWarehouse when none is
-// configured). Every command that syncs — sync, ask, digest, demo and serve's scheduler — syncs through it.
+// configured); over a shared state it publishes what it read to the mirror feed, for the other replicas' mirrors.
+// Every command that syncs — sync, ask, digest, demo and serve's scheduler — syncs through it.
 func (a *app) syncMirror(ctx context.Context, db *localdb.DB) (mirror.Report, error) {
+	return a.readWarehouse(ctx, db, a.mirrorFeed())
+}
+
+// readWarehouse syncs the mirror in db from the configured warehouse, publishing what it read to feed (nil: to no
+// feed).
+func (a *app) readWarehouse(ctx context.Context, db *localdb.DB, feed *mirror.Feed) (mirror.Report, error) {
 	src, err := a.openSource(ctx)
 	if errors.Is(err, errNoWarehouse) {
 		return mirror.Report{}, err
@@ -170,19 +177,30 @@ func (a *app) syncMirror(ctx context.Context, db *localdb.DB) (mirror.Report, er
 		return mirror.Report{}, fmt.Errorf("sync: open warehouse: %w", err)
 	}
 	defer src.Close()
-	return a.syncer(db, src).Sync(ctx)
+	opts := a.mirrorOptions()
+	opts.Feed, opts.Holder = feed, holderID()
+	return mirror.New(db, src, opts).Sync(ctx)
 }
 
-// syncer builds the sync of the configured warehouse into db.
-func (a *app) syncer(db *localdb.DB, src source.Source) *mirror.Syncer {
-	return mirror.New(db, src, mirror.Options{
+// mirrorOptions are the mirror's options from the config.
+func (a *app) mirrorOptions() mirror.Options {
+	return mirror.Options{
 		BackfillDays:  a.cfg.Sync.BackfillDays,
 		RetentionDays: a.cfg.Sync.RetentionDays,
 		Overlap:       a.cfg.Sync.Overlap.Duration,
 		Now:           a.now,
 		Logger:        a.logger,
 		Deriver:       &queries.Derived{},
-	})
+	}
+}
+
+// mirrorFeed is the mirror feed of a shared state (PostgreSQL), through which the replicas read the warehouse once
+// per sync between them; nil with one process's state file.
+func (a *app) mirrorFeed() *mirror.Feed {
+	if a.own == nil {
+		return nil
+	}
+	return mirror.NewFeed(a.own, mirror.FeedOptions{Now: a.now})
 }
 
 // historyOrNothing reads how incidents ended from the state store for the read model; when it cannot be read the

@@ -67,6 +67,9 @@ func (a *app) newScheduler(db *localdb.DB, w watchers, b *bot.Bot) (*scheduler.S
 	opts.AfterSync = w.afterSync(opts.Holder)
 	if a.cfg.Warehouse.URL != "" {
 		opts.MirrorRead = func(ctx context.Context) (time.Time, error) { return mirror.LastRead(ctx, db) }
+		if feed := a.mirrorFeed(); feed != nil {
+			opts.Follow = a.follow(db, mirror.NewFollower(db, feed, a.mirrorOptions()))
+		}
 	}
 	s, err := scheduler.New(opts)
 	if err != nil {
@@ -127,6 +130,26 @@ func holderID() string {
 		host = "unknown"
 	}
 	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+}
+
+// follow is the scheduler's Follow over a shared state: it applies to the mirror in db what the other replicas'
+// syncs read, and reads the warehouse itself (without publishing) only when the feed cannot bring it up to date.
+func (a *app) follow(db *localdb.DB, f *mirror.Follower) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		rep, err := f.CatchUp(ctx, func(ctx context.Context) (mirror.Report, error) {
+			rep, err := a.readWarehouse(ctx, db, nil)
+			logSync(a.logger, rep, err, ctx)
+			return rep, err
+		})
+		if err != nil {
+			return fmt.Errorf("follow the mirror feed: %w", err)
+		}
+		if rep.Applied > 0 {
+			a.logger.DebugContext(ctx, "mirror followed the feed", "entries", rep.Applied, "rows", rep.Rows,
+				"position", rep.Position)
+		}
+		return nil
+	}
 }
 
 // syncOnce syncs the mirror when a warehouse is configured (nothing otherwise).

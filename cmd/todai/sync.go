@@ -75,6 +75,9 @@ func printSyncStatus(w io.Writer, st mirror.StatusReport, now time.Time) {
 	if !r.OK {
 		state = "FAILED: " + r.Error
 	}
+	if r.FeedEntry > 0 {
+		state += fmt.Sprintf(" (another replica's read, applied from the mirror feed's entry %d)", r.FeedEntry)
+	}
 	fmt.Fprintf(w, "last sync #%d %s (%s): %s\n", r.ID, ago(now, r.Finished), r.Finished.UTC().Format(time.RFC3339), state)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tPRESENT\tWATERMARK\tROWS READ\tROWS LOCAL\tLAST READ\tDURATION\tLAST ERROR")

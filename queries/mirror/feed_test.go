@@ -158,6 +158,10 @@ func TestFeedOneReadPerSync(t *testing.T) {
 		if len(runs) != 2 || !strings.HasPrefix(runs[0], "1|1|0|") {
 			t.Errorf("b's runs from the feed: %v", runs)
 		}
+		if st, err := Status(context.Background(), f.b.db); err != nil || st.LastRun == nil || st.LastRun.FeedEntry != 4 ||
+			!st.LastRun.OK {
+			t.Errorf("b's status: %+v (%v), want its last run the feed's entry 4", st.LastRun, err)
+		}
 		aRead, err := LastRead(context.Background(), f.a.db)
 		if err != nil {
 			t.Fatal(err)

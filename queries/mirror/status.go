@@ -53,6 +53,9 @@ type RunStatus struct {
 	MetadataQueries int64
 	DataQueries     int64
 	Error           string
+	// FeedEntry is the mirror feed's entry the run applied (another replica's read of the warehouse); 0 when the
+	// run read the warehouse itself.
+	FeedEntry int64
 }
 
 // Status reads the sync state of the mirror.
@@ -97,8 +100,9 @@ func Status(ctx context.Context, db *localdb.DB) (StatusReport, error) {
 	var run RunStatus
 	var started, finished, msg sql.NullString
 	err = db.Read.QueryRowContext(ctx, `SELECT id, started_at, finished_at, ok, tables_read, rows_read,
-		metadata_queries, data_queries, error FROM sync_runs ORDER BY id DESC LIMIT 1`).Scan(&run.ID, &started,
-		&finished, &run.OK, &run.TablesRead, &run.RowsRead, &run.MetadataQueries, &run.DataQueries, &msg)
+		metadata_queries, data_queries, error, COALESCE(feed_seq, 0) FROM sync_runs ORDER BY id DESC LIMIT 1`).Scan(
+		&run.ID, &started, &finished, &run.OK, &run.TablesRead, &run.RowsRead, &run.MetadataQueries, &run.DataQueries,
+		&msg, &run.FeedEntry)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
