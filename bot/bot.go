@@ -216,6 +216,8 @@ type Bot struct {
 
 	jobs chan job
 	busy chan struct{} // bounds the "busy" replies sent when the queue is full
+	// busyReplies are those replies in flight: Run waits for them as for the workers.
+	busyReplies sync.WaitGroup
 
 	channels  *Channels       // channel names → IDs, for ChannelID
 	chLocales *channelLocales // Config.ChannelLocales, names resolved lazily
@@ -336,8 +338,8 @@ func isFatalCode(s string) bool {
 
 // Run checks the bot token (auth.test), then keeps a Socket Mode connection open until ctx ends, restarting the
 // connection loop with backoff whenever it stops. A refused token is fatal: Run returns an error wrapping ErrAuth.
-// When ctx ends, Run stops taking envelopes, lets the answers in flight finish within DrainTimeout and returns nil
-// (or an error if the drain timed out).
+// When ctx ends, Run stops taking envelopes, lets the answers in flight (busy replies included) finish within
+// DrainTimeout and returns nil (or an error if the drain timed out).
 func (b *Bot) Run(ctx context.Context) error {
 	if b.st.db == nil {
 		return errors.New("bot: no state database")
@@ -374,7 +376,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Stop taking envelopes (the readers have returned), then drain.
 	close(b.jobs)
 	drained := make(chan struct{})
-	go func() { workers.Wait(); close(drained) }()
+	go func() { workers.Wait(); b.busyReplies.Wait(); close(drained) }()
 	var drainErr error
 	select {
 	case <-drained:

@@ -802,6 +802,41 @@ func TestQueueFullAnswersBusy(t *testing.T) {
 	}
 }
 
+// A busy reply in flight when the bot stops is sent before Run returns, as an answer in flight is.
+func TestStopWaitsForBusyReplies(t *testing.T) {
+	br := &blockingReader{started: make(chan struct{}, 1), release: make(chan struct{})}
+	h := startBot(t, harnessOpts{cfg: Config{Workers: 1, Queue: 1},
+		reader: func(r *queries.Reader) ReadModel { br.ReadModel = r; return br }})
+	ctx := testCtx(t)
+	h.fake.SendSlashCommand(slacktest.SlashCommand{Text: "status fct_orders", UserID: "U1", ChannelID: "C9"})
+	<-br.started // the worker is busy
+	queued := h.fake.SendSlashCommand(slacktest.SlashCommand{Text: "status fct_revenue", UserID: "U1", ChannelID: "C9"})
+	if _, err := h.fake.WaitAck(ctx, queued); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.RateLimitNext("response_url", 1, 500*time.Millisecond) // the busy reply waits half a second
+	third := h.fake.SendSlashCommand(slacktest.SlashCommand{Text: "status int_inventory_snapshot", UserID: "U1",
+		ChannelID: "C9"})
+	if _, err := h.fake.WaitAck(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop(t) }()
+	close(br.release)
+	if err := <-stopped; err != nil {
+		t.Errorf("Run after drain = %v", err)
+	}
+	var busy int
+	for _, p := range h.fake.Posts() {
+		if strings.Contains(p.Text, "busy") {
+			busy++
+		}
+	}
+	if busy != 1 {
+		t.Errorf("%d busy replies posted before Run returned, want 1: %+v", busy, h.fake.Posts())
+	}
+}
+
 func TestNoDataYetIsAnswered(t *testing.T) {
 	h := startBot(t, harnessOpts{noMirror: true})
 	ctx := testCtx(t)

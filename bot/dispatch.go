@@ -96,11 +96,11 @@ func (b *Bot) dispatch(ctx context.Context, sm *socketmode.Client, evt socketmod
 		}
 		select {
 		case b.busy <- struct{}{}:
-			go func() {
+			b.busyReplies.Go(func() {
 				defer func() { <-b.busy }()
 				bg := context.WithoutCancel(ctx)
 				b.guard(j.kind, func() { j.busy(b.whenDelivered(bg, j)) })
-			}()
+			})
 		default:
 			b.log.Error("bot: queue full and too many busy replies; left to the journal", "kind", j.kind, "key", key)
 			b.letGo(ctx, j)
