@@ -100,6 +100,15 @@ func (c *Claims) Done(ctx context.Context, cl Claim, now time.Time) error {
 	})
 }
 
+// GiveBack withdraws this process's claim of a tick it could not run, so that another process may take it.
+func (c *Claims) GiveBack(ctx context.Context, cl Claim, _ time.Time) error {
+	if _, err := c.db.Writer().ExecContext(ctx, `DELETE FROM scheduler_claims WHERE job = ? AND tick = ? AND holder = ?
+		AND done_at IS NULL`, cl.Job, cl.Tick.UTC().Format(tickLayout), c.holder); err != nil {
+		return fmt.Errorf("give back %s claim: %w", cl.Job, err)
+	}
+	return nil
+}
+
 // TickClaim is the latest claim of a job, for `todai schedule`.
 type TickClaim struct {
 	Job, Holder                string

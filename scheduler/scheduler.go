@@ -178,8 +178,10 @@ func (s *Scheduler) job(name string, f func(ctx context.Context) error) cron.Job
 
 // claimedJob wraps a function as a cron job run once per period across the processes sharing the state: the
 // process that claims the period's tick runs it, renewing its claim while it runs, and marks it done; the others
-// skip it.
-func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx context.Context) error) cron.Job {
+// skip it. With giveBack, a tick whose run failed (or panicked) is given back instead, so that a process whose timer
+// fires later in the period runs it: a process that cannot do the job does not keep it from the others.
+func (s *Scheduler) claimedJob(name string, period time.Duration, giveBack bool,
+	f func(ctx context.Context) error) cron.Job {
 	return cron.FuncJob(func() {
 		ctx := s.runCtx()
 		if ctx.Err() != nil || !s.mirrorReady(ctx, name) {
@@ -199,15 +201,22 @@ func (s *Scheduler) claimedJob(name string, period time.Duration, f func(ctx con
 		stopRenewing := statedb.KeepRenewing(ctx, s.claims.ttl/3, func(ctx context.Context) error {
 			return s.claims.Renew(ctx, cl, s.opts.Now())
 		}, func(err error) { s.logger.Error("scheduler: claim", "job", cl.Job, "err", err) })
+		failed := true
 		defer func() { // also when f panics (cron's Recover is outside): the claim is done, its renewal stopped
 			stopRenewing()
-			if err := s.claims.Done(context.WithoutCancel(ctx), cl, s.opts.Now()); err != nil {
+			finish := s.claims.Done
+			if failed && giveBack {
+				finish = s.claims.GiveBack
+			}
+			if err := finish(context.WithoutCancel(ctx), cl, s.opts.Now()); err != nil {
 				s.logger.Error("scheduler: claim", "job", name, "err", err)
 			}
 		}()
 		if err := f(ctx); err != nil {
 			s.logger.Error("scheduler: job failed", "job", name, "err", err)
+			return
 		}
+		failed = false
 	})
 }
 
@@ -297,7 +306,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	case s.opts.Sync != nil && s.opts.Follow != nil:
 		follow := chain.Then(s.job("follow", s.opts.Follow))
 		c.Schedule(cron.Every(s.opts.FollowInterval), follow)
-		sync := chain.Then(s.claimedJob("sync", s.opts.SyncInterval, s.followThenSync))
+		sync := chain.Then(s.claimedJob("sync", s.opts.SyncInterval, true, s.followThenSync))
 		c.Schedule(s.sync, sync)
 		first = append(first, follow, sync)
 	case s.opts.Sync != nil:
@@ -314,7 +323,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 		})))
 	}
 	// The tick fires at the top of every minute, in every process alike, and runs in the one that claims it.
-	tick := chain.Then(s.claimedJob("tick", time.Minute, s.tick))
+	tick := chain.Then(s.claimedJob("tick", time.Minute, false, s.tick))
 	c.Schedule(s.minute, tick)
 	first = append(first, tick)
 	c.Start()
@@ -323,11 +332,16 @@ func (s *Scheduler) Start(ctx context.Context) {
 	}
 }
 
-// syncThen syncs, then runs AfterSync when the sync succeeded and no process's mirror read the warehouse later.
+// syncThen syncs, then runs AfterSync when the sync succeeded.
 func (s *Scheduler) syncThen(ctx context.Context) error {
 	if err := s.opts.Sync(ctx); err != nil {
 		return err
 	}
+	return s.afterSync(ctx)
+}
+
+// afterSync runs AfterSync, after a sync of this process, unless another process's mirror read the warehouse later.
+func (s *Scheduler) afterSync(ctx context.Context) error {
 	if s.opts.AfterSync == nil {
 		return nil
 	}
@@ -346,12 +360,19 @@ func (s *Scheduler) syncThen(ctx context.Context) error {
 }
 
 // followThenSync is the sync tick of processes that share what their syncs read: catch up with the others' reads
-// first, so that this read starts where they left off, then sync (and AfterSync).
+// first, so that this read starts where they left off, then sync, then AfterSync. Only a failed sync fails it (its
+// tick is given back for another process to read the warehouse); AfterSync's failure is logged.
 func (s *Scheduler) followThenSync(ctx context.Context) error {
 	if err := s.opts.Follow(ctx); err != nil {
 		s.logger.Error("scheduler: job failed", "job", "follow", "err", err)
 	}
-	return s.syncThen(ctx)
+	if err := s.opts.Sync(ctx); err != nil {
+		return err
+	}
+	if err := s.afterSync(ctx); err != nil {
+		s.logger.Error("scheduler: job failed", "job", "sync", "err", err)
+	}
+	return nil
 }
 
 // Stop stops the cron; the returned context is done when running jobs have finished.

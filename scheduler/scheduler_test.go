@@ -502,6 +502,46 @@ func TestProcessesShareTheSync(t *testing.T) {
 	})
 }
 
+// TestSyncGivenBackWhenItFails: a process that cannot read the warehouse (its network, its credentials) gives its
+// sync tick back, and the other process, whose timer fires later in the period, reads it.
+func TestSyncGivenBackWhenItFails(t *testing.T) {
+	db := statedb.FromLocal(localdbtest.Open(t, ""))
+	synctest.Test(t, func(t *testing.T) {
+		mondayMorningInTokyo(t)
+		var mu sync.Mutex
+		read := map[time.Time]int{} // sync period → successful reads
+		failed := 0
+		run := func(holder string, sync func() error) (stop func()) {
+			return runScheduler(t, Options{DB: db, Holder: holder, SyncInterval: 10 * time.Minute,
+				FollowInterval: time.Hour, Follow: func(context.Context) error { return nil },
+				Sync: func(context.Context) error {
+					mu.Lock()
+					defer mu.Unlock()
+					return sync()
+				}})
+		}
+		stopBroken := run("broken", func() error { failed++; return errors.New("warehouse unreachable") })
+		time.Sleep(3 * time.Minute)
+		stopGood := run("good", func() error { read[time.Now().Truncate(10*time.Minute)]++; return nil })
+		start := time.Now()
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		stopGood()
+		stopBroken()
+
+		mu.Lock()
+		defer mu.Unlock()
+		if failed < 12 {
+			t.Errorf("the broken process tried %d times, want it to claim each period first", failed)
+		}
+		for p := start.Truncate(10 * time.Minute).Add(10 * time.Minute); p.Before(start.Add(2 * time.Hour)); p = p.Add(10 * time.Minute) {
+			if read[p] != 1 {
+				t.Errorf("period %s read %d times, want once (by the process that can)", p.Format(time.TimeOnly), read[p])
+			}
+		}
+	})
+}
+
 // TestMirrorGates: a process whose mirror never synced runs no tick and posts no digest (the slot is posted late
 // once it has synced); after a sync, the watchers run only in a process whose mirror read the warehouse no earlier
 // than another's.
