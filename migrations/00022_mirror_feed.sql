@@ -1,12 +1,14 @@
 -- +goose Up
 -- One warehouse read per sync across replicas (package mirror, feed.go). mirror_feed is the shared state's: the
 -- replica that runs a sync tick appends what it read (a gob of each table's rows, gzipped; NULL when too large to
--- carry, and the others then read the warehouse themselves), each entry naming the one before it, so that a gap in
--- the chain is seen. feed_position is the mirror's: the last entry this mirror holds. sync_runs.feed_seq marks a run
--- that applied an entry instead of reading the warehouse.
+-- carry, and the others then read the warehouse themselves). An entry is written first (its body) and numbered
+-- after (seq, and prev naming the entry before it, so that a gap in the chain is seen). feed_position is the
+-- mirror's: the last entry this mirror holds (its number, and its read time, by which a feed made anew is told
+-- apart). sync_runs.feed_seq marks a run that applied an entry instead of reading the warehouse.
 CREATE TABLE mirror_feed (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    prev INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER UNIQUE,
+    prev INTEGER,
     read_at TEXT NOT NULL,
     published_at TEXT NOT NULL,
     holder TEXT NOT NULL,
@@ -18,6 +20,7 @@ CREATE INDEX mirror_feed_published ON mirror_feed (published_at);
 CREATE TABLE feed_position (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL,
+    read_at TEXT,
     at TEXT NOT NULL
 );
 ALTER TABLE sync_runs ADD COLUMN feed_seq INTEGER;

@@ -30,6 +30,7 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 	}
 	start := time.Now()
 	req := source.ScanRequest{Table: t.Name, Columns: p.cols}
+	var window struct{ from, before time.Time } // where late rows were looked for (zero: nowhere)
 	if t.Kind == elementary.History {
 		req.SinceColumn = t.Watermark
 		switch {
@@ -47,6 +48,7 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 			next := st.watermark.Add(time.Microsecond)
 			from := st.watermark.Add(-s.opts.Overlap - elementary.MaxZoneSkew)
 			req.Since = next
+			window.from, window.before = from, next
 			short, err := s.windowShort(ctx, tx, p, from, next)
 			if err != nil {
 				return fmt.Errorf("sync %s: %w", t.Name, err)
@@ -121,12 +123,21 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 	}
 	tr.Watermark = wm
 	tr.Duration = time.Since(start)
-	ft := feedTable{Table: t.Name, Columns: p.cols, Replace: t.Kind == elementary.Definition, Fingerprint: string(fp),
-		Watermark: wm, ReadAt: now}
-	if t.Kind == elementary.History && !st.watermark.IsZero() {
-		ft.Since = req.Since
+	if c != nil {
+		ft := feedTable{Table: t.Name, Columns: p.cols, Replace: t.Kind == elementary.Definition,
+			Fingerprint: string(fp), Watermark: wm, ReadAt: now}
+		if t.Kind == elementary.History && !st.watermark.IsZero() {
+			ft.Since = req.Since
+		}
+		if !window.from.IsZero() {
+			n, err := countWindow(ctx, tx, t, window.from, window.before)
+			if err != nil {
+				return fmt.Errorf("sync %s: %w", t.Name, err)
+			}
+			ft.WindowFrom, ft.WindowBefore, ft.WindowRows = window.from, window.before, n
+		}
+		c.end(ft)
 	}
-	c.end(ft)
 	s.opts.Logger.InfoContext(ctx, "table synced", "table", t.Name, "rows", tr.RowsRead, "rows_local", tr.RowsLocal,
 		"pruned", tr.Pruned, "since", req.Since, "duration", tr.Duration)
 	return nil
@@ -335,18 +346,28 @@ func suspendIndexes(ctx context.Context, tx *sql.Tx, table string) (rebuild func
 	}, nil
 }
 
+// countWindow counts the mirror's rows of a table whose watermark falls in [from, before).
+func countWindow(ctx context.Context, tx *sql.Tx, t elementary.Table, from, before time.Time) (int64, error) {
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name+" WHERE "+t.Watermark+" >= ? AND "+
+		t.Watermark+" < ?", localdb.FormatTime(from), localdb.FormatTime(before)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the window: %w", err)
+	}
+	return n, nil
+}
+
 // windowShort reports whether the mirror holds fewer rows in the window [from, before) than the warehouse holds
 // distinct keys there: two counts — the warehouse's one aggregate over the window — instead of every key. (A row
 // the warehouse deleted in the window while another arrived late would hide that one; Elementary does not delete
 // recent rows.)
 func (s *Syncer) windowShort(ctx context.Context, tx *sql.Tx, p *plan, from, before time.Time) (bool, error) {
 	t := p.table
-	var local, remote int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name+" WHERE "+t.Watermark+" >= ? AND "+
-		t.Watermark+" < ?", localdb.FormatTime(from), localdb.FormatTime(before)).Scan(&local); err != nil {
-		return false, fmt.Errorf("count the window: %w", err)
+	var remote int64
+	local, err := countWindow(ctx, tx, t, from, before)
+	if err != nil {
+		return false, err
 	}
-	err := s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: t.Key, SinceColumn: t.Watermark,
+	err = s.src.Scan(ctx, source.ScanRequest{Table: t.Name, Columns: t.Key, SinceColumn: t.Watermark,
 		Since: from, Before: before, CountDistinct: true}, func(r source.Row) error {
 		n, ok := r[0].(int64)
 		if !ok {

@@ -84,6 +84,11 @@ type feedTable struct {
 	Watermark   time.Time
 	// ReadAt is when the sync read it.
 	ReadAt time.Time
+	// WindowFrom, WindowBefore and WindowRows: for a table read by its insert time, the reading mirror's rows in the
+	// window where late rows are looked for, after the read (zero WindowRows: not checked). A mirror that holds
+	// fewer there after applying the entry lacks a late row that the reading mirror got elsewhere.
+	WindowFrom, WindowBefore time.Time
+	WindowRows               int64
 	// Rows are the rows read, normalised to the mirror's representation.
 	Rows [][]any
 }
@@ -97,39 +102,88 @@ type feedEntry struct {
 	// Tables and Rows count what the sync read.
 	Tables int
 	Rows   int64
-	// Batch is the body; nil when the entry carries no rows (too many: a follower reads the warehouse itself).
+	// Batch is the body once decoded; nil when the entry carries no rows (too many: a follower reads the warehouse
+	// itself).
 	Batch *feedBatch
+	body  []byte // encoded, until decode
 }
 
-// Head returns the newest entry's number (0 when the feed holds none).
-func (f *Feed) Head(ctx context.Context) (int64, error) {
-	var seq int64
-	if err := f.db.Reader().QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM mirror_feed`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("read the mirror feed's head: %w", err)
+// carried says whether the entry carries the rows its sync read.
+func (e *feedEntry) carried() bool { return e.body != nil || e.Batch != nil }
+
+// feedMark names an entry as a mirror that applied it knows it: its number, and its sync's read time, by which the
+// mirror tells the entry from another numbered alike in a feed made anew (a restored or new shared state).
+type feedMark struct {
+	Seq    int64
+	ReadAt time.Time
+}
+
+// mark is the entry's feedMark.
+func (e *feedEntry) mark() feedMark { return feedMark{Seq: e.Seq, ReadAt: e.ReadAt} }
+
+// head returns the newest entry's mark (zero when the feed holds none).
+func (f *Feed) head(ctx context.Context) (feedMark, error) {
+	var m feedMark
+	var readAt string
+	switch err := f.db.Reader().QueryRowContext(ctx, `SELECT seq, read_at FROM mirror_feed
+		WHERE seq = (SELECT max(seq) FROM mirror_feed)`).Scan(&m.Seq, &readAt); {
+	case errors.Is(err, sql.ErrNoRows):
+		return feedMark{}, nil
+	case err != nil:
+		return feedMark{}, fmt.Errorf("read the mirror feed's head: %w", err)
 	}
-	return seq, nil
+	t, err := localdb.ParseTime(readAt)
+	if err != nil {
+		return feedMark{}, fmt.Errorf("read the mirror feed's head: %w", err)
+	}
+	m.ReadAt = t
+	return m, nil
+}
+
+// holds says whether the feed agrees with a mirror at m: its numbers reach m, and the entry numbered m, when still
+// kept, is the one the mirror applied.
+func (f *Feed) holds(ctx context.Context, m feedMark) (bool, error) {
+	var readAt sql.NullString
+	var head int64
+	if err := f.db.Reader().QueryRowContext(ctx, `SELECT (SELECT read_at FROM mirror_feed WHERE seq = ?),
+		coalesce((SELECT max(seq) FROM mirror_feed), 0)`, m.Seq).Scan(&readAt, &head); err != nil {
+		return false, fmt.Errorf("read the mirror feed: %w", err)
+	}
+	if head < m.Seq {
+		return false, nil
+	}
+	return !readAt.Valid || readAt.String == localdb.FormatTime(m.ReadAt), nil
 }
 
 // publish appends an entry for a sync that began reading at readAt and read tables and rows, carried in body
 // (encodeBatch's; nil when they are not carried), and prunes entries older than Keep. It returns the entry's number
-// and the number of the one before it, in one transaction of the state's writer, so that entries are numbered in
-// the order they commit.
+// and the number of the one before it. The body is written first, without the state's writer lock (which every
+// write of every replica takes: a large body must not hold them up); the entry is then numbered, one past the
+// newest, in a short transaction under the lock, so that entries are numbered in the order they are linked.
 func (f *Feed) publish(ctx context.Context, holder string, readAt time.Time, tables int, rows int64,
 	body []byte) (seq, prev int64, err error) {
 	var bodyArg any
 	if body != nil {
 		bodyArg = body
 	}
-	now := f.now()
+	var id int64
+	if err := f.db.Single().QueryRowContext(ctx, `INSERT INTO mirror_feed (read_at, published_at, holder, tables_read,
+		rows_read, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, localdb.FormatTime(readAt), localdb.FormatTime(f.now()),
+		holder, tables, rows, bodyArg).Scan(&id); err != nil {
+		return 0, 0, fmt.Errorf("publish to the mirror feed: %w", err)
+	}
 	err = f.db.InTx(ctx, func(tx *statedb.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM mirror_feed`).Scan(&prev); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO mirror_feed (prev, read_at, published_at, holder, tables_read,
-			rows_read, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`, prev, localdb.FormatTime(readAt),
-			localdb.FormatTime(now), holder, tables, rows, bodyArg).Scan(&seq); err != nil {
+		seq = prev + 1
+		now := f.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE mirror_feed SET seq = ?, prev = ?, published_at = ? WHERE id = ?`,
+			seq, prev, localdb.FormatTime(now), id); err != nil {
 			return err
 		}
+		// Entries older than Keep go, and so does a body whose process died before numbering it. The entry just
+		// numbered stays, so the numbers never start again.
 		_, err := tx.ExecContext(ctx, `DELETE FROM mirror_feed WHERE published_at < ?`,
 			localdb.FormatTime(now.Add(-f.keep)))
 		return err
@@ -140,7 +194,7 @@ func (f *Feed) publish(ctx context.Context, holder string, readAt time.Time, tab
 	return seq, prev, nil
 }
 
-// after returns up to n entries after seq, oldest first, their bodies decoded.
+// after returns up to n entries after seq, oldest first, their bodies not decoded yet (decode).
 func (f *Feed) after(ctx context.Context, seq int64, n int) ([]feedEntry, error) {
 	rows, err := f.db.Reader().QueryContext(ctx, `SELECT seq, prev, read_at, holder, tables_read, rows_read, body
 		FROM mirror_feed WHERE seq > ? ORDER BY seq LIMIT ?`, seq, n)
@@ -152,17 +206,11 @@ func (f *Feed) after(ctx context.Context, seq int64, n int) ([]feedEntry, error)
 	for rows.Next() {
 		var e feedEntry
 		var readAt string
-		var body []byte
-		if err := rows.Scan(&e.Seq, &e.Prev, &readAt, &e.Holder, &e.Tables, &e.Rows, &body); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Prev, &readAt, &e.Holder, &e.Tables, &e.Rows, &e.body); err != nil {
 			return nil, fmt.Errorf("read the mirror feed: %w", err)
 		}
 		if e.ReadAt, err = localdb.ParseTime(readAt); err != nil {
 			return nil, fmt.Errorf("read the mirror feed's entry %d: %w", e.Seq, err)
-		}
-		if body != nil {
-			if e.Batch, err = decodeBatch(body); err != nil {
-				return nil, fmt.Errorf("read the mirror feed's entry %d: %w", e.Seq, err)
-			}
 		}
 		out = append(out, e)
 	}
@@ -170,6 +218,19 @@ func (f *Feed) after(ctx context.Context, seq int64, n int) ([]feedEntry, error)
 		return nil, fmt.Errorf("read the mirror feed: %w", err)
 	}
 	return out, nil
+}
+
+// decode decodes the entry's body into Batch (nil when it carries no rows), dropping the encoded body.
+func (e *feedEntry) decode() error {
+	if e.body == nil {
+		return nil
+	}
+	b, err := decodeBatch(e.body)
+	if err != nil {
+		return fmt.Errorf("read the mirror feed's entry %d: %w", e.Seq, err)
+	}
+	e.Batch, e.body = b, nil
+	return nil
 }
 
 // encodeBatch writes a batch as gzipped gob: gob keeps each value's type (an integer stays an integer, a NULL a
@@ -207,20 +268,32 @@ func decodeBatch(body []byte) (*feedBatch, error) {
 // position reads the mirror's position in the feed; known is false when it never followed it.
 func position(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (seq int64, known bool, err error) {
-	switch err := q.QueryRowContext(ctx, `SELECT seq FROM feed_position WHERE id = 1`).Scan(&seq); {
+}) (m feedMark, known bool, err error) {
+	var readAt sql.NullString
+	switch err := q.QueryRowContext(ctx, `SELECT seq, read_at FROM feed_position WHERE id = 1`).Scan(&m.Seq,
+		&readAt); {
 	case errors.Is(err, sql.ErrNoRows):
-		return 0, false, nil
+		return feedMark{}, false, nil
 	case err != nil:
-		return 0, false, fmt.Errorf("read the mirror's feed position: %w", err)
+		return feedMark{}, false, fmt.Errorf("read the mirror's feed position: %w", err)
 	}
-	return seq, true, nil
+	if readAt.Valid {
+		if m.ReadAt, err = localdb.ParseTime(readAt.String); err != nil {
+			return feedMark{}, false, fmt.Errorf("read the mirror's feed position: %w", err)
+		}
+	}
+	return m, true, nil
 }
 
 // setPosition records the mirror's position in the feed.
-func setPosition(ctx context.Context, db execer, seq int64, now time.Time) error {
-	if _, err := db.ExecContext(ctx, `INSERT INTO feed_position (id, seq, at) VALUES (1, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, at = excluded.at`, seq, localdb.FormatTime(now)); err != nil {
+func setPosition(ctx context.Context, db execer, m feedMark, now time.Time) error {
+	var readAt any
+	if !m.ReadAt.IsZero() {
+		readAt = localdb.FormatTime(m.ReadAt)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO feed_position (id, seq, read_at, at) VALUES (1, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, read_at = excluded.read_at, at = excluded.at`, m.Seq, readAt,
+		localdb.FormatTime(now)); err != nil {
 		return fmt.Errorf("record the mirror's feed position: %w", err)
 	}
 	return nil
@@ -297,8 +370,8 @@ func (s *Syncer) publish(ctx context.Context, tx *sql.Tx, rep Report, runErr err
 	}
 	s.opts.Logger.InfoContext(ctx, "sync published to the mirror feed", "entry", seq, "tables", c.read,
 		"rows", c.rows, "carried", body != nil)
-	if known && pos == prev {
-		return setPosition(ctx, tx, seq, s.opts.Now())
+	if known && pos.Seq == prev {
+		return setPosition(ctx, tx, feedMark{Seq: seq, ReadAt: rep.Started}, s.opts.Now())
 	}
 	return nil
 }

@@ -189,6 +189,25 @@ func TestFeedCannotServe(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
+		{name: "a late row that a read the warehouse for privately", why: "rows of elementary_test_results between",
+			setup: func(t *testing.T, f *feedFixture) {
+				// A long transaction commits a row inserted half an hour before the watermark, after both read;
+				// a alone reads the warehouse again (a new pod's first fill, say) and gets it.
+				f.clock.add(5 * time.Minute)
+				addTestResult(f.wh, "late", "fail", t0.Add(-90*time.Minute))
+				if _, err := f.a.private.Sync(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if n := queryInt(t, f.a.db, `SELECT count(*) FROM elementary_test_results WHERE id = 'late'`); n != 1 {
+					t.Fatal("a's own read did not get the late row")
+				}
+			}},
+		{name: "the shared state was made anew", why: "the feed no longer holds entry 1",
+			setup: func(t *testing.T, f *feedFixture) {
+				if _, err := f.feed.db.Writer().ExecContext(context.Background(), `DELETE FROM mirror_feed`); err != nil {
+					t.Fatal(err)
+				}
+			}},
 		{name: "entries b missed were pruned", options: FeedOptions{Keep: time.Hour},
 			why: "are no longer in the feed",
 			setup: func(t *testing.T, f *feedFixture) {
@@ -258,6 +277,35 @@ func TestFeedKeepsTheNewerDefinitions(t *testing.T) {
 		if got := queryStrings(t, f.b.db, `SELECT name FROM dbt_models`); !reflect.DeepEqual(got, []string{"v3"}) {
 			t.Errorf("b's models: %v, want the later read's v3", got)
 		}
+	})
+}
+
+// A warehouse read that committed with a table failed leaves the mirror following the feed from there: the
+// failure is reported, and the warehouse not read again at the next catch-up.
+func TestFeedPartialRead(t *testing.T) {
+	statedbtest.Each(t, func(t *testing.T, state *statedb.DB) {
+		f := newFeedFixture(t, state, FeedOptions{})
+		failing := New(f.b.db, &failingSource{Source: f.b.src, table: "dbt_run_results"},
+			Options{Now: f.clock.now, Logger: quietLogger()})
+		rep, err := f.b.follower.CatchUp(context.Background(), failing.Sync)
+		if err == nil || rep.Read == nil || !rep.Read.Committed {
+			t.Fatalf("catch-up with a table failing: %+v, %v; want the read committed and its failure reported", rep, err)
+		}
+		reads := 0
+		counting := func(ctx context.Context) (Report, error) { reads++; return f.b.private.Sync(ctx) }
+		if rep, err := f.b.follower.CatchUp(context.Background(), counting); err != nil || reads != 0 {
+			t.Errorf("next catch-up: %+v, %v, %d reads; want none", rep, err, reads)
+		}
+		// a's entries read dbt_run_results from a watermark b never reached: b reads the warehouse then.
+		f.a.catchUp(t)
+		f.clock.add(10 * time.Minute)
+		addRunResult(f.wh, "e-next", "success", f.clock.now().Add(-time.Minute))
+		f.a.tick(t)
+		if rep, err := f.b.follower.CatchUp(context.Background(), counting); err != nil || reads != 1 ||
+			!strings.Contains(rep.Why, "dbt_run_results") {
+			t.Errorf("catch-up after a's entry: %+v, %v, %d reads; want one, for dbt_run_results", rep, err, reads)
+		}
+		sameMirrors(t, f)
 	})
 }
 

@@ -62,16 +62,20 @@ func (l lacking) Error() string { return l.why }
 
 // CatchUp applies the entries published since the mirror's position, each in one transaction of the mirror (rows,
 // sync state, derived tables, a sync_runs row naming the entry, the new position). When the feed cannot bring the
-// mirror up to date — the mirror never followed it, entries after its position were pruned (a long stop), an entry
-// carries no rows (a sync that read too many), or an entry was read from rows this mirror lacks — it reads the
+// mirror up to date — the mirror never followed it, entries after its position were pruned (a long stop), the feed
+// no longer holds the entry at its position (a shared state restored or made anew), an entry carries no rows (a
+// sync that read too many), or an entry was read from rows this mirror lacks (its read began past this mirror's
+// watermark, or the reading mirror held more rows where late rows are looked for) — it reads the
 // warehouse itself through read, a sync that does not publish, then follows the feed from where the feed stood
 // before that read: entries published meanwhile are applied again, which changes nothing (history rows are
 // deduplicated on their key, and a definition table is replaced only by a read no older than its own). It reads the
-// warehouse at most once per call, and not again within a minute of a failed read.
+// warehouse at most once per call, and not again within a minute of a failed read; a read that committed with
+// tables failed is followed from as any other, and its failure returned.
 func (f *Follower) CatchUp(ctx context.Context, read func(ctx context.Context) (Report, error)) (FollowReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var rep FollowReport
+	var readErr error // a read of the warehouse that committed with tables failed
 	pos, known, err := position(ctx, f.s.db.Read)
 	if err != nil {
 		return rep, err
@@ -86,46 +90,64 @@ func (f *Follower) CatchUp(ctx context.Context, read func(ctx context.Context) (
 		}
 		f.s.opts.Logger.InfoContext(ctx, "reading the warehouse: the mirror feed cannot bring this mirror up to date",
 			"why", why)
-		head, err := f.feed.Head(ctx)
+		head, err := f.feed.head(ctx)
 		if err != nil {
 			return err
 		}
 		r, err := read(ctx)
 		rep.Read, rep.Why = &r, why
-		if err != nil {
+		if err != nil && !r.Committed {
 			f.readAfter = f.s.opts.Now().Add(readBackoff)
 			return fmt.Errorf("read the warehouse (%s): %w", why, err)
 		}
+		// Tables that failed kept their watermarks, from which a later entry's read must then have begun: the
+		// mirror follows the feed from here, and the failure is reported.
+		readErr = err
 		if err := setPosition(ctx, f.s.db.Write, head, f.s.opts.Now()); err != nil {
 			return err
 		}
 		pos = head
 		return nil
 	}
-	if !known {
+	switch {
+	case !known:
 		if err := readInstead("this mirror has not followed the feed yet"); err != nil {
 			return rep, err
 		}
+	default:
+		holds, err := f.feed.holds(ctx, pos)
+		if err != nil {
+			return rep, err
+		}
+		if !holds {
+			if err := readInstead(fmt.Sprintf("the feed no longer holds entry %d as this mirror applied it (the shared "+
+				"state was restored or made anew)", pos.Seq)); err != nil {
+				return rep, err
+			}
+		}
 	}
 	for {
-		entries, err := f.feed.after(ctx, pos, followBatch)
+		entries, err := f.feed.after(ctx, pos.Seq, followBatch)
 		if err != nil {
 			return rep, err
 		}
 		if len(entries) == 0 {
-			rep.Position = pos
+			rep.Position = pos.Seq
+			if readErr != nil {
+				return rep, fmt.Errorf("read the warehouse (%s): %w", rep.Why, readErr)
+			}
 			return rep, nil
 		}
 		for _, e := range entries {
 			var why string
 			switch {
-			case e.Prev != pos:
-				why = fmt.Sprintf("entries after %d are no longer in the feed", pos)
-			case e.Batch == nil:
+			case e.Prev != pos.Seq:
+				why = fmt.Sprintf("entries after %d are no longer in the feed", pos.Seq)
+			case !e.carried():
 				why = fmt.Sprintf("entry %d carries none of the %d rows its sync read", e.Seq, e.Rows)
 			default:
 				var l lacking
-				switch err := f.apply(ctx, e, pos); {
+				switch err := f.apply(ctx, &e, pos); {
 				case errors.Is(err, errMoved):
 					if pos, _, err = position(ctx, f.s.db.Read); err != nil {
 						return rep, err
@@ -135,7 +157,7 @@ func (f *Follower) CatchUp(ctx context.Context, read func(ctx context.Context) (
 				case err != nil:
 					return rep, err
 				default:
-					pos = e.Seq
+					pos = e.mark()
 					rep.Applied++
 					rep.Rows += e.Rows
 				}
@@ -145,7 +167,7 @@ func (f *Follower) CatchUp(ctx context.Context, read func(ctx context.Context) (
 					return rep, err
 				}
 			}
-			if pos != e.Seq {
+			if pos.Seq != e.Seq {
 				break // read again from the new position
 			}
 		}
@@ -153,7 +175,7 @@ func (f *Follower) CatchUp(ctx context.Context, read func(ctx context.Context) (
 }
 
 // apply writes entry e to the mirror in one transaction, when the mirror's position is still from.
-func (f *Follower) apply(ctx context.Context, e feedEntry, from int64) error {
+func (f *Follower) apply(ctx context.Context, e *feedEntry, from feedMark) error {
 	s := f.s
 	started := time.Now()
 	tx, err := s.db.Write.BeginTx(ctx, nil)
@@ -161,6 +183,10 @@ func (f *Follower) apply(ctx context.Context, e feedEntry, from int64) error {
 		return fmt.Errorf("apply the feed's entry %d: %w", e.Seq, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := e.decode(); err != nil {
+		return err
+	}
+	defer func() { e.Batch = nil }() // one entry's rows in memory at a time
 	if pos, known, err := position(ctx, tx); err != nil {
 		return err
 	} else if !known || pos != from {
@@ -203,7 +229,7 @@ func (f *Follower) apply(ctx context.Context, e feedEntry, from int64) error {
 		e.Batch.Failed == "", e.Tables, e.Rows, e.Seq, failed); err != nil {
 		return fmt.Errorf("apply the feed's entry %d: record the run: %w", e.Seq, err)
 	}
-	if err := setPosition(ctx, tx, e.Seq, now); err != nil {
+	if err := setPosition(ctx, tx, e.mark(), now); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -267,6 +293,17 @@ func applyTable(ctx context.Context, tx *sql.Tx, seq int64, ft feedTable, st tab
 	if t.Kind == elementary.History {
 		if _, err := deleteOlder(ctx, tx, t.Name, cutoff); err != nil {
 			return fail(err)
+		}
+	}
+	if ft.WindowRows > 0 {
+		n, err := countWindow(ctx, tx, t, ft.WindowFrom, ft.WindowBefore)
+		if err != nil {
+			return fail(err)
+		}
+		if n < ft.WindowRows {
+			return false, lacking{fmt.Sprintf("entry %d's mirror held %d rows of %s between %s and %s, and this "+
+				"mirror %d", seq, ft.WindowRows, t.Name, localdb.FormatTime(ft.WindowFrom),
+				localdb.FormatTime(ft.WindowBefore), n)}
 		}
 	}
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name).Scan(&tr.RowsLocal); err != nil {

@@ -131,6 +131,8 @@ type Report struct {
 	WarehouseTime   time.Duration
 	// Derived tells whether the Deriver was refreshed.
 	Derived bool
+	// Committed tells whether the run's transaction committed: every table without an Err landed.
+	Committed bool
 }
 
 // TableReport tells what one Sync did with one table.
@@ -183,6 +185,7 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 		rep.Finished = s.opts.Now()
 	}
 	recorded, runErr := s.run(ctx, &rep, finish)
+	rep.Committed = recorded
 	restore()
 	if runErr != nil {
 		// Rediscover on the next run: the warehouse may have changed under us.
