@@ -447,7 +447,7 @@ type SyncInfo struct {
 	LastAttempt time.Time
 	// LastError is the last sync's error, if it failed.
 	LastError string
-	// ReadAt is when the last successful sync began reading the warehouse: the mirror holds what the warehouse held
-	// then. Zero if none.
+	// ReadAt is when the last sync that landed (succeeded, or committed with some tables failed) began reading the
+	// warehouse: the mirror holds what the warehouse held then. Zero if none.
 	ReadAt time.Time
 }

@@ -227,13 +227,13 @@ func (r *Reader) zoneOf(n *nodeInfo) *time.Location {
 }
 
 // catalog returns the current node catalog, reloading it when the definitions changed, or an *UnavailableError
-// when no sync has succeeded yet.
+// when no sync has landed yet (succeeded, or committed with some tables failed).
 func (r *Reader) catalog(ctx context.Context) (*catalog, error) {
 	var gen sql.NullString
 	var ok int
 	err := r.q.QueryRowContext(ctx, `SELECT
 		(SELECT value FROM derived_state WHERE key = 'definition_generation'),
-		EXISTS (SELECT 1 FROM sync_runs WHERE ok = 1)`).Scan(&gen, &ok)
+		EXISTS (SELECT 1 FROM sync_runs WHERE ok = 1 OR committed = 1)`).Scan(&gen, &ok)
 	if err != nil {
 		return nil, fmt.Errorf("read mirror state: %w", err)
 	}
@@ -645,7 +645,8 @@ func (r *Reader) SyncInfo(ctx context.Context) (SyncInfo, error) {
 		var info SyncInfo
 		var okAt, readAt sql.NullString
 		if err := r.q.QueryRowContext(ctx,
-			`SELECT max(finished_at), max(started_at) FROM sync_runs WHERE ok = 1`).Scan(&okAt, &readAt); err != nil {
+			`SELECT (SELECT max(finished_at) FROM sync_runs WHERE ok = 1),
+				(SELECT max(started_at) FROM sync_runs WHERE ok = 1 OR committed = 1)`).Scan(&okAt, &readAt); err != nil {
 			return info, fmt.Errorf("read sync runs: %w", err)
 		}
 		if okAt.Valid {

@@ -604,6 +604,14 @@ func TestEmptyMirror(t *testing.T) {
 	if err != nil || info != (SyncInfo{}) {
 		t.Errorf("sync info = %+v, %v", info, err)
 	}
+	// A sync that landed with a table failed (a required column missing, say) makes the rest answerable.
+	if _, err := db.Write.Exec(`INSERT INTO sync_runs (started_at, finished_at, ok, committed, error)
+		VALUES ('2024-05-10T10:00:00.000000Z', '2024-05-10T10:01:00.000000Z', 0, 1, 'sync failed for alerts_v2')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams(ctx); errors.As(err, new(*UnavailableError)) {
+		t.Errorf("after a sync that landed with a table failed: %v", err)
+	}
 }
 
 func TestSyncInfo(t *testing.T) {
@@ -626,6 +634,19 @@ func TestSyncInfo(t *testing.T) {
 	}
 	eq(t, "failed", info, SyncInfo{LastSuccess: fixtureNow.Add(-time.Hour), LastAttempt: fixtureNow.Add(-30 * time.Minute),
 		LastError: "warehouse timeout", ReadAt: fixtureNow.Add(-time.Hour - time.Minute)})
+	// A sync that landed with one table failed: not a success, but the mirror holds its read.
+	if _, err := db.Write.Exec(`INSERT INTO sync_runs (started_at, finished_at, ok, committed, error)
+		VALUES (?, ?, 0, 1, ?)`, localdb.FormatTime(fixtureNow.Add(-11*time.Minute)),
+		localdb.FormatTime(fixtureNow.Add(-10*time.Minute)), "sync failed for alerts_v2"); err != nil {
+		t.Fatal(err)
+	}
+	info, err = r.SyncInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "landed with a table failed", info, SyncInfo{LastSuccess: fixtureNow.Add(-time.Hour),
+		LastAttempt: fixtureNow.Add(-10 * time.Minute), LastError: "sync failed for alerts_v2",
+		ReadAt: fixtureNow.Add(-11 * time.Minute)})
 }
 
 func TestRefresh(t *testing.T) {

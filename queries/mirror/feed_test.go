@@ -329,3 +329,23 @@ func TestFeedReadBacksOff(t *testing.T) {
 		}
 	})
 }
+
+// A sync that committed with a table failed counts as the mirror's read: the rest of the mirror is that read's, and
+// a warehouse whose table keeps failing must not leave the mirror "never synced" (no digests, no ticks, no answers).
+func TestLastReadCountsASyncWithATableFailed(t *testing.T) {
+	f := newFixture(t, func(w *warehouse) {
+		w.createAll()
+		addModel(w, "model.p.a", "a", "2026-07-09 10:00:00")
+		addRunResult(w, "e1", "success", t0.Add(-time.Hour))
+	}, Options{})
+	f.sy = New(f.db, &failingSource{Source: f.src, table: "dbt_run_results"}, Options{Now: f.clock.now,
+		Logger: quietLogger()})
+	rep, err := f.sy.Sync(context.Background())
+	if err == nil || !rep.Committed {
+		t.Fatalf("sync with a table failing: %+v, %v; want committed and failed", rep, err)
+	}
+	at, err := LastRead(context.Background(), f.db)
+	if err != nil || !at.Equal(rep.Started) {
+		t.Errorf("LastRead = %v, %v; want the sync's start %v", at, err, rep.Started)
+	}
+}

@@ -224,8 +224,8 @@ func (f *Follower) apply(ctx context.Context, e *feedEntry, from feedMark) error
 	if e.Batch.Failed != "" {
 		failed = "the sync of " + e.Holder + ", applied from the mirror feed: " + e.Batch.Failed
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_runs (started_at, finished_at, ok, tables_read, rows_read,
-		feed_seq, error) VALUES (?, ?, ?, ?, ?, ?, ?)`, localdb.FormatTime(e.ReadAt), localdb.FormatTime(s.opts.Now()),
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_runs (started_at, finished_at, ok, committed, tables_read,
+		rows_read, feed_seq, error) VALUES (?, ?, ?, 1, ?, ?, ?, ?)`, localdb.FormatTime(e.ReadAt), localdb.FormatTime(s.opts.Now()),
 		e.Batch.Failed == "", e.Tables, e.Rows, e.Seq, failed); err != nil {
 		return fmt.Errorf("apply the feed's entry %d: record the run: %w", e.Seq, err)
 	}

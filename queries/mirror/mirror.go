@@ -194,7 +194,7 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 	if !recorded {
 		// The run failed before its transaction committed (or the commit failed): record that on its own.
 		finish(runErr)
-		if err := finishRun(context.WithoutCancel(ctx), s.db.Write, rep, runErr); err != nil {
+		if err := finishRun(context.WithoutCancel(ctx), s.db.Write, rep, runErr, false); err != nil {
 			runErr = errors.Join(runErr, err)
 		}
 	}
@@ -250,7 +250,7 @@ func (s *Syncer) run(ctx context.Context, rep *Report, finish func(error)) (reco
 			return false, errors.Join(runErr, err)
 		}
 	}
-	if err := finishRun(ctx, tx, *rep, runErr); err != nil {
+	if err := finishRun(ctx, tx, *rep, runErr, true); err != nil {
 		return false, errors.Join(runErr, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -551,15 +551,16 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// finishRun records how a run ended in its sync_runs row.
-func finishRun(ctx context.Context, db execer, rep Report, runErr error) error {
+// finishRun records how a run ended in its sync_runs row; inTx says it is written in the run's own transaction,
+// which holds what the run read (committed: the tables that did not fail landed).
+func finishRun(ctx context.Context, db execer, rep Report, runErr error, inTx bool) error {
 	var msg any
 	if runErr != nil {
 		msg = runErr.Error()
 	}
-	_, err := db.ExecContext(ctx, `UPDATE sync_runs SET finished_at = ?, ok = ?, tables_read = ?, rows_read = ?,
-		metadata_queries = ?, data_queries = ?, warehouse_ms = ?, error = ? WHERE id = ?`,
-		localdb.FormatTime(rep.Finished), runErr == nil, rep.TablesRead, rep.RowsRead, rep.MetadataQueries,
+	_, err := db.ExecContext(ctx, `UPDATE sync_runs SET finished_at = ?, ok = ?, committed = ?, tables_read = ?,
+		rows_read = ?, metadata_queries = ?, data_queries = ?, warehouse_ms = ?, error = ? WHERE id = ?`,
+		localdb.FormatTime(rep.Finished), runErr == nil, inTx, rep.TablesRead, rep.RowsRead, rep.MetadataQueries,
 		rep.DataQueries, rep.WarehouseTime.Milliseconds(), msg, rep.RunID)
 	if err != nil {
 		return fmt.Errorf("record sync end: %w", err)

@@ -182,11 +182,12 @@ func Runs(ctx context.Context, db *localdb.DB) (RunTotals, error) {
 	return t, nil
 }
 
-// LastRead is when the mirror's last successful sync began reading the warehouse: the mirror holds what the
-// warehouse held then. Zero when it never synced (it knows nothing of the warehouse).
+// LastRead is when the mirror's last sync that landed began reading the warehouse: the mirror holds what the
+// warehouse held then (but for tables that failed in it, which keep an earlier read). Zero when no sync landed (it
+// knows nothing of the warehouse).
 func LastRead(ctx context.Context, db *localdb.DB) (time.Time, error) {
 	var at sql.NullString
-	if err := db.Read.QueryRowContext(ctx, `SELECT max(started_at) FROM sync_runs WHERE ok = 1`).Scan(&at); err != nil {
+	if err := db.Read.QueryRowContext(ctx, `SELECT max(started_at) FROM sync_runs WHERE ok = 1 OR committed = 1`).Scan(&at); err != nil {
 		return time.Time{}, fmt.Errorf("read sync runs: %w", err)
 	}
 	if !at.Valid {
