@@ -320,8 +320,14 @@ func BenchmarkFollowDbtRun(b *testing.B) {
 						b.Fatalf("follow: %+v, %v", fr, err)
 					}
 				}
+				var size int64
+				if err := state.Reader().QueryRowContext(context.Background(),
+					`SELECT length(body) FROM mirror_feed ORDER BY seq DESC LIMIT 1`).Scan(&size); err != nil {
+					b.Fatal(err)
+				}
 				b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
 				b.ReportMetric(float64(holder.Milliseconds())/float64(b.N), "holder-ms/op")
+				b.ReportMetric(float64(size)/1024, "entry-KiB")
 			})
 		}
 	}
