@@ -171,13 +171,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	for _, bc := range []struct{ name, command string }{{"hourly_run", "run"}, {"daily_build", "build"}} {
 		b.Run(bc.name, func(b *testing.B) {
 			dir := b.TempDir()
-			whPath := filepath.Join(dir, "warehouse.db")
-			copyFile(b, benchWarehouse(b), whPath)
-			wh, err := sql.Open("sqlite3", "file:"+whPath+"?_journal_mode=WAL&_busy_timeout=10000")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer wh.Close()
+			whPath, wh := benchWarehouseCopy(b, dir)
 			src := openSQLiteSource(b, whPath)
 			clock := newClock(benchNow)
 			db := openBenchMirror(b, filepath.Join(dir, "mirror"))
@@ -208,6 +202,20 @@ func BenchmarkIncrementalSync(b *testing.B) {
 			b.ReportMetric(float64(rows)/float64(b.N), "rows/op")
 		})
 	}
+}
+
+// benchWarehouseCopy copies the demo warehouse into dir, for a benchmark that adds runs to it, and opens it (closed
+// when the benchmark ends).
+func benchWarehouseCopy(b *testing.B, dir string) (string, *sql.DB) {
+	b.Helper()
+	path := filepath.Join(dir, "warehouse.db")
+	copyFile(b, benchWarehouse(b), path)
+	wh, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { wh.Close() })
+	return path, wh
 }
 
 // addRun copies the newest invocation of a dbt command and its results with new keys, created at now.
@@ -269,13 +277,7 @@ func BenchmarkFollowDbtRun(b *testing.B) {
 		for _, engine := range []string{"sqlite", "postgres"} {
 			b.Run(bc.name+"/state="+engine, func(b *testing.B) {
 				dir := b.TempDir()
-				whPath := filepath.Join(dir, "warehouse.db")
-				copyFile(b, benchWarehouse(b), whPath)
-				wh, err := sql.Open("sqlite3", "file:"+whPath+"?_journal_mode=WAL&_busy_timeout=10000")
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer wh.Close()
+				whPath, wh := benchWarehouseCopy(b, dir)
 				state := statedb.FromLocal(localdbtest.Open(b, ""))
 				if engine == "postgres" {
 					state = statedbtest.Postgres(b)

@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -100,26 +101,10 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name).Scan(&tr.RowsLocal); err != nil {
 		return fmt.Errorf("sync %s: count: %w", t.Name, err)
 	}
-	var wmText, fpText any
-	if !wm.IsZero() {
-		wmText = wm.UTC().Format(time.RFC3339Nano)
-	}
-	if fp != "" {
-		fpText = string(fp)
-	}
 	tr.Duration = time.Since(start)
-	at := localdb.FormatTime(now)
-	if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET fingerprint = ?, watermark = ?, rows_read = ?, rows_local = ?,
-		last_attempt_at = ?, last_success_at = ?, last_duration_ms = ?, last_error = NULL, last_error_at = NULL
-		WHERE table_name = ?`, fpText, wmText, tr.RowsRead, tr.RowsLocal, at, at, tr.Duration.Milliseconds(),
-		t.Name); err != nil {
-		return fmt.Errorf("sync %s: record state: %w", t.Name, err)
-	}
-	if t.Kind == elementary.Definition {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty) VALUES (1, 1)
-			ON CONFLICT(id) DO UPDATE SET dirty = 1`); err != nil {
-			return fmt.Errorf("sync %s: mark derived tables dirty: %w", t.Name, err)
-		}
+	if err := recordRead(ctx, tx, tableRead{table: t, fingerprint: string(fp), watermark: wm, rowsRead: tr.RowsRead,
+		rowsLocal: tr.RowsLocal, at: now, duration: tr.Duration}); err != nil {
+		return fmt.Errorf("sync %s: %w", t.Name, err)
 	}
 	tr.Watermark = wm
 	tr.Duration = time.Since(start)
@@ -140,6 +125,62 @@ func (s *Syncer) copyTable(ctx context.Context, tx *sql.Tx, p *plan, st tableSta
 	}
 	s.opts.Logger.InfoContext(ctx, "table synced", "table", t.Name, "rows", tr.RowsRead, "rows_local", tr.RowsLocal,
 		"pruned", tr.Pruned, "since", req.Since, "duration", tr.Duration)
+	return nil
+}
+
+// tableRead is a table's sync state after a read: this mirror's own, or another's applied from the feed.
+type tableRead struct {
+	table       elementary.Table
+	fingerprint string
+	watermark   time.Time
+	rowsRead    int64
+	rowsLocal   int64
+	at          time.Time
+	// duration is how long the read took; zero keeps the last one recorded (a read applied from the feed).
+	duration time.Duration
+	// columns, when set, are recorded as a discovery records them (a mirror that applies another's read may never
+	// have discovered the table itself); nil keeps those recorded.
+	columns []string
+}
+
+// recordRead writes a table's sync_state after a read, and marks the derived tables dirty when it is a definition
+// table.
+func recordRead(ctx context.Context, tx *sql.Tx, r tableRead) error {
+	var wm, fp, ms, cols any
+	if !r.watermark.IsZero() {
+		wm = r.watermark.UTC().Format(time.RFC3339Nano)
+	}
+	if r.fingerprint != "" {
+		fp = r.fingerprint
+	}
+	if r.duration > 0 {
+		ms = r.duration.Milliseconds()
+	}
+	if r.columns != nil {
+		b, err := json.Marshal(r.columns)
+		if err != nil {
+			return fmt.Errorf("record state: %w", err)
+		}
+		cols = string(b)
+	}
+	at := localdb.FormatTime(r.at)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_state (table_name, present, columns, fingerprint, watermark,
+		rows_read, rows_local, last_attempt_at, last_success_at, last_duration_ms) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(table_name) DO UPDATE SET present = 1, columns = COALESCE(excluded.columns, sync_state.columns),
+			fingerprint = excluded.fingerprint, watermark = excluded.watermark, rows_read = excluded.rows_read,
+			rows_local = excluded.rows_local, last_attempt_at = excluded.last_attempt_at,
+			last_success_at = excluded.last_success_at,
+			last_duration_ms = COALESCE(excluded.last_duration_ms, sync_state.last_duration_ms),
+			last_error = NULL, last_error_at = NULL`,
+		r.table.Name, cols, fp, wm, r.rowsRead, r.rowsLocal, at, at, ms); err != nil {
+		return fmt.Errorf("record state: %w", err)
+	}
+	if r.table.Kind == elementary.Definition {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty) VALUES (1, 1)
+			ON CONFLICT(id) DO UPDATE SET dirty = 1`); err != nil {
+			return fmt.Errorf("mark derived tables dirty: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -90,7 +90,7 @@ type feedTable struct {
 	WindowFrom, WindowBefore time.Time
 	WindowRows               int64
 	// Rows are the rows read, normalised to the mirror's representation.
-	Rows [][]any
+	Rows []source.Row
 }
 
 // feedEntry is one row of mirror_feed.
@@ -307,7 +307,7 @@ type collector struct {
 	rows    int64
 	over    bool
 	tables  []feedTable
-	pending [][]any // the rows of the table being read
+	pending []source.Row // the rows of the table being read
 }
 
 // begin starts a table: rows kept for a table that failed are dropped here.
@@ -327,9 +327,7 @@ func (c *collector) keep(batch []source.Row) {
 		c.over, c.pending, c.tables = true, nil, nil
 		return
 	}
-	for _, r := range batch {
-		c.pending = append(c.pending, r)
-	}
+	c.pending = append(c.pending, batch...)
 }
 
 // end records the table just read, with its rows.

@@ -3,7 +3,6 @@ package mirror
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/todai-dev/todai/queries/elementary"
 	"github.com/todai-dev/todai/queries/localdb"
-	"github.com/todai-dev/todai/queries/source"
 )
 
 // followBatch is how many entries CatchUp reads from the feed at a time.
@@ -281,15 +279,10 @@ func applyTable(ctx context.Context, tx *sql.Tx, seq int64, ft feedTable, st tab
 	if err != nil {
 		return fail(err)
 	}
-	rows := make([]source.Row, len(ft.Rows))
-	for i, r := range ft.Rows {
-		rows[i] = r
-	}
-	err = errors.Join(w.write(ctx, rows), w.flush(ctx), w.close(), rebuild())
+	err = errors.Join(w.write(ctx, ft.Rows), w.flush(ctx), w.close(), rebuild())
 	if err != nil {
 		return fail(err)
 	}
-	var tr TableReport
 	if t.Kind == elementary.History {
 		if _, err := deleteOlder(ctx, tx, t.Name, cutoff); err != nil {
 			return fail(err)
@@ -306,39 +299,17 @@ func applyTable(ctx context.Context, tx *sql.Tx, seq int64, ft feedTable, st tab
 				localdb.FormatTime(ft.WindowBefore), n)}
 		}
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name).Scan(&tr.RowsLocal); err != nil {
+	var rowsLocal int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.Name).Scan(&rowsLocal); err != nil {
 		return fail(err)
 	}
 	wm := st.watermark
 	if ft.Watermark.After(wm) {
 		wm = ft.Watermark
 	}
-	var wmText, fpText any
-	if !wm.IsZero() {
-		wmText = wm.UTC().Format(time.RFC3339Nano)
-	}
-	if ft.Fingerprint != "" {
-		fpText = ft.Fingerprint
-	}
-	cols, err := json.Marshal(p.cols)
-	if err != nil {
+	if err := recordRead(ctx, tx, tableRead{table: t, fingerprint: ft.Fingerprint, watermark: wm,
+		rowsRead: int64(len(ft.Rows)), rowsLocal: rowsLocal, at: ft.ReadAt, columns: p.cols}); err != nil {
 		return fail(err)
-	}
-	at := localdb.FormatTime(ft.ReadAt)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_state (table_name, present, columns, fingerprint, watermark,
-		rows_read, rows_local, last_attempt_at, last_success_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(table_name) DO UPDATE SET present = 1, columns = excluded.columns,
-			fingerprint = excluded.fingerprint, watermark = excluded.watermark, rows_read = excluded.rows_read,
-			rows_local = excluded.rows_local, last_attempt_at = excluded.last_attempt_at,
-			last_success_at = excluded.last_success_at, last_error = NULL, last_error_at = NULL`,
-		t.Name, string(cols), fpText, wmText, len(ft.Rows), tr.RowsLocal, at, at); err != nil {
-		return fail(err)
-	}
-	if t.Kind == elementary.Definition {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_derived (id, dirty) VALUES (1, 1)
-			ON CONFLICT(id) DO UPDATE SET dirty = 1`); err != nil {
-			return fail(err)
-		}
 	}
 	return true, nil
 }
